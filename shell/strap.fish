@@ -1,0 +1,19 @@
+# strap shell integration for fish: strap init fish | source
+set -gx STRAP_ROOT @ROOT@
+set -gx STRAP_SHELL fish
+set -gx PATH @SHIMS@ (string match -v -- @SHIMS@ $PATH)
+
+function strap
+    if test (count $argv) -gt 0; and test "$argv[1]" = shell
+        switch "$argv[2]"
+            case -h --help
+                command strap shell --help
+            case '*'
+                set -l __strap_code (command strap sh-shell --shell fish $argv[2..-1]); and eval (string join \n $__strap_code)
+        end
+    else
+        command strap $argv
+    end
+end
+
+command strap completions fish | source

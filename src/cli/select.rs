@@ -1,0 +1,114 @@
+//! Commands that change the selection: global, local, shell (and the hidden sh-shell behind it).
+
+use std::io::Write;
+
+use anyhow::Context;
+
+use super::Ctx;
+use crate::env_vars::{STRAP_PYTHON_VERSION, STRAP_SHELL};
+use crate::shell::Shell;
+use crate::version::{self, Origin, LOCAL_VERSION_FILE};
+
+impl Ctx {
+    /// Refuses names that are neither `system` nor resolvable to an installed version.
+    fn check_installed(&self, names: &[String]) -> anyhow::Result<()> {
+        self.resolve_all(names, &Origin::Argument)?;
+        Ok(())
+    }
+}
+
+pub(super) fn global(ctx: &Ctx, names: &[String], out: &mut dyn Write) -> anyhow::Result<()> {
+    let file = ctx.layout.global_version_file();
+    if names.is_empty() {
+        let current = if file.is_file() {
+            version::read_version_file(&file)?
+        } else {
+            Vec::new()
+        };
+        if current.is_empty() {
+            writeln!(out, "system")?;
+        }
+        for name in current {
+            writeln!(out, "{name}")?;
+        }
+        return Ok(());
+    }
+    ctx.check_installed(names)?;
+    version::write_version_file(&file, names)?;
+    Ok(())
+}
+
+pub(super) fn local(ctx: &Ctx, names: &[String], unset: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+    let cwd = ctx
+        .cwd
+        .as_deref()
+        .context("the current directory is unknown (was it removed?)")?;
+    let here = cwd.join(LOCAL_VERSION_FILE);
+    if unset {
+        return match std::fs::remove_file(&here) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(crate::error::Error::io("remove", here, e).into()),
+        };
+    }
+    if names.is_empty() {
+        let file = version::find_local_version_file(cwd)
+            .context("no local version is configured for this directory; set one with `strap local <version>`")?;
+        for name in version::read_version_file(&file)? {
+            writeln!(out, "{name}")?;
+        }
+        return Ok(());
+    }
+    ctx.check_installed(names)?;
+    version::write_version_file(&here, names)?;
+    Ok(())
+}
+
+/// `strap shell` reached without the shell function: show the shell's selection, or explain.
+pub(super) fn shell(names: &[String], unset: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+    if names.is_empty() && !unset {
+        return print_shell_version(out);
+    }
+    anyhow::bail!(
+        "`strap shell` changes the current shell, so it needs the shell integration; \
+         add `eval \"$(strap init {})\"` to your shell's startup file",
+        std::env::var(STRAP_SHELL)
+            .ok()
+            .and_then(|s| Shell::from_path(&s))
+            .or_else(|| std::env::var("SHELL").ok().and_then(|s| Shell::from_path(&s)))
+            .map_or("bash", Shell::name)
+    )
+}
+
+fn print_shell_version(out: &mut dyn Write) -> anyhow::Result<()> {
+    let current = std::env::var(STRAP_PYTHON_VERSION)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .context("no shell-specific version is configured; set one with `strap shell <version>`")?;
+    writeln!(out, "{current}")?;
+    Ok(())
+}
+
+/// Prints the code the shell function evaluates.
+pub(super) fn sh_shell(
+    ctx: &Ctx,
+    shell: Shell,
+    names: &[String],
+    unset: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    if unset {
+        writeln!(out, "{}", shell.unset_var(STRAP_PYTHON_VERSION))?;
+        return Ok(());
+    }
+    if names.is_empty() {
+        let mut current = Vec::new();
+        print_shell_version(&mut current)?;
+        let text = String::from_utf8_lossy(&current);
+        writeln!(out, "echo {}", shell.quote(text.trim_end()))?;
+        return Ok(());
+    }
+    ctx.check_installed(names)?;
+    writeln!(out, "{}", shell.set_var(STRAP_PYTHON_VERSION, &names.join(":")))?;
+    Ok(())
+}

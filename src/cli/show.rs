@@ -1,0 +1,186 @@
+//! Read-only commands: versions, version, version-name, version-origin, version-file, latest,
+//! prefix, which, whence.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Serialize;
+
+use super::Ctx;
+use crate::error::Error;
+use crate::version::{self, Origin, Resolved, Selection};
+use crate::which;
+
+impl Ctx {
+    /// The current selection.
+    pub(super) fn selection(&self) -> Result<Selection, Error> {
+        version::select(&self.layout, self.cwd.as_deref())
+    }
+
+    /// The current selection with every name resolved (an unresolvable name is an error).
+    pub(super) fn resolved_selection(&self) -> Result<(Vec<Resolved>, Origin), Error> {
+        let selection = self.selection()?;
+        let resolved = self.resolve_all(&selection.names, &selection.origin)?;
+        Ok((resolved, selection.origin))
+    }
+
+    /// Resolves each of `names` (given by `origin`).
+    pub(super) fn resolve_all(&self, names: &[String], origin: &Origin) -> Result<Vec<Resolved>, Error> {
+        names
+            .iter()
+            .map(|name| version::resolve(&self.layout, name, origin))
+            .collect()
+    }
+}
+
+fn display_name(resolved: &Resolved) -> &str {
+    match resolved {
+        Resolved::System => "system",
+        Resolved::Installed { name, .. } => name,
+    }
+}
+
+#[derive(Serialize)]
+struct VersionEntry {
+    name: String,
+    prefix: Option<PathBuf>,
+    selected: bool,
+    origin: Option<String>,
+}
+
+pub(super) fn versions(ctx: &Ctx, bare: bool, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+    let installed = version::installed_versions(&ctx.layout)?;
+    if bare {
+        for name in &installed {
+            writeln!(out, "{name}")?;
+        }
+        return Ok(());
+    }
+    let selection = ctx.selection()?;
+    let mut selected = Vec::new();
+    for name in &selection.names {
+        match version::resolve(&ctx.layout, name, &selection.origin) {
+            Ok(resolved) => selected.push(display_name(&resolved).to_owned()),
+            Err(err) => eprintln!("strap: warning: {err}"),
+        }
+    }
+    let origin = selection.origin.to_string();
+    let system_prefix = system_python_prefix(ctx);
+    let entries: Vec<VersionEntry> = system_prefix
+        .map(|prefix| ("system".to_owned(), Some(prefix)))
+        .into_iter()
+        .chain(installed.iter().map(|n| (n.clone(), Some(ctx.layout.version_dir(n)))))
+        .map(|(name, prefix)| {
+            let is_selected = selected.contains(&name);
+            VersionEntry {
+                selected: is_selected,
+                origin: is_selected.then(|| origin.clone()),
+                name,
+                prefix,
+            }
+        })
+        .collect();
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &entries)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    for entry in &entries {
+        match &entry.origin {
+            Some(origin) => writeln!(out, "* {} (set by {origin})", entry.name)?,
+            None => writeln!(out, "  {}", entry.name)?,
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn version(ctx: &Ctx, out: &mut dyn Write) -> anyhow::Result<()> {
+    let (resolved, origin) = ctx.resolved_selection()?;
+    for r in &resolved {
+        writeln!(out, "{} (set by {origin})", display_name(r))?;
+    }
+    Ok(())
+}
+
+pub(super) fn version_name(ctx: &Ctx, out: &mut dyn Write) -> anyhow::Result<()> {
+    let (resolved, _) = ctx.resolved_selection()?;
+    let names: Vec<&str> = resolved.iter().map(display_name).collect();
+    writeln!(out, "{}", names.join(":"))?;
+    Ok(())
+}
+
+pub(super) fn version_origin(ctx: &Ctx, out: &mut dyn Write) -> anyhow::Result<()> {
+    writeln!(out, "{}", ctx.selection()?.origin)?;
+    Ok(())
+}
+
+pub(super) fn version_file(ctx: &Ctx, dir: Option<PathBuf>, out: &mut dyn Write) -> anyhow::Result<()> {
+    let start = match dir {
+        Some(dir) => {
+            anyhow::ensure!(dir.is_dir(), "{} is not a directory", dir.display());
+            Some(dir)
+        }
+        None => ctx.cwd.clone(),
+    };
+    let file = start
+        .as_deref()
+        .and_then(version::find_local_version_file)
+        .unwrap_or_else(|| ctx.layout.global_version_file());
+    writeln!(out, "{}", file.display())?;
+    Ok(())
+}
+
+pub(super) fn latest(ctx: &Ctx, prefix: &str, out: &mut dyn Write) -> anyhow::Result<()> {
+    let installed = version::installed_versions(&ctx.layout)?;
+    let newest = version::newest_match(prefix, installed.iter().map(String::as_str))
+        .ok_or_else(|| Error::NoMatch(prefix.to_owned()))?;
+    writeln!(out, "{newest}")?;
+    Ok(())
+}
+
+pub(super) fn prefix(ctx: &Ctx, names: &[String], out: &mut dyn Write) -> anyhow::Result<()> {
+    let resolved = if names.is_empty() {
+        ctx.resolved_selection()?.0
+    } else {
+        ctx.resolve_all(names, &Origin::Argument)?
+    };
+    let mut prefixes = Vec::new();
+    for r in resolved {
+        prefixes.push(match r {
+            Resolved::System => system_python_prefix(ctx)
+                .context("no system Python: neither python3 nor python is on PATH outside the shims")?,
+            Resolved::Installed { prefix, .. } => prefix,
+        });
+    }
+    let joined: Vec<String> = prefixes.iter().map(|p| p.display().to_string()).collect();
+    writeln!(out, "{}", joined.join(":"))?;
+    Ok(())
+}
+
+pub(super) fn which(ctx: &Ctx, command: &str, out: &mut dyn Write) -> anyhow::Result<()> {
+    let target = which::find_command(&ctx.layout, &ctx.selection()?, command)?;
+    writeln!(out, "{}", target.path.display())?;
+    Ok(())
+}
+
+pub(super) fn whence(ctx: &Ctx, command: &str, full_path: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+    let versions = which::versions_with_command(&ctx.layout, command)?;
+    anyhow::ensure!(!versions.is_empty(), "no installed version provides '{command}'");
+    for v in versions {
+        if full_path {
+            writeln!(out, "{}", ctx.layout.version_dir(&v).join("bin").join(command).display())?;
+        } else {
+            writeln!(out, "{v}")?;
+        }
+    }
+    Ok(())
+}
+
+/// The prefix of the system Python (`/usr` for `/usr/bin/python3`), if there is one.
+fn system_python_prefix(ctx: &Ctx) -> Option<PathBuf> {
+    ["python3", "python"]
+        .iter()
+        .find_map(|cmd| which::find_on_system_path(&ctx.layout, cmd))
+        .and_then(|exe| exe.parent().and_then(Path::parent).map(Path::to_path_buf))
+}

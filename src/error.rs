@@ -1,0 +1,134 @@
+//! The errors strap reports to users, each naming the thing that is wrong and what to do next.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::version::Origin;
+
+/// Exit code for a command that could not be found (through a shim or `strap exec`).
+pub const EXIT_COMMAND_NOT_FOUND: i32 = 127;
+/// Exit code for a command that was found but could not be executed (as in POSIX shells).
+pub const EXIT_CANNOT_EXECUTE: i32 = 126;
+
+/// A failure that strap explains to the user.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A selected version is not installed (and no installed version matches it as a prefix).
+    #[error("version '{name}' is not installed{}", set_by(.origin))]
+    VersionNotInstalled { name: String, origin: Origin },
+
+    /// A version name that would reach outside `versions/`.
+    #[error("invalid version name '{name}'{}: it must name a directory inside {}", set_by(.origin), versions_dir.display())]
+    UnsafeVersionName {
+        name: String,
+        origin: Origin,
+        versions_dir: PathBuf,
+    },
+
+    /// A version file that cannot be read as one.
+    #[error("cannot read version file {path}: {reason}")]
+    BadVersionFile { path: PathBuf, reason: String },
+
+    /// The command exists in none of the selected versions nor on the system PATH.
+    #[error("{command}: command not found{}", available_versions(.available))]
+    CommandNotFound {
+        command: String,
+        available: Vec<String>,
+    },
+
+    /// No installed version matches a prefix.
+    #[error("no installed version matches '{0}'")]
+    NoMatch(String),
+
+    /// A shim kept executing shims (for example a version's `bin/` links back into the shims).
+    #[error("shim loop: '{0}' was started through shims too many times in a row")]
+    ShimLoop(String),
+
+    /// The resolved executable could not be started.
+    #[error("cannot execute {}: {source}", path.display())]
+    Exec {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    /// A file-system operation failed; names the action and the path.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn set_by(origin: &Origin) -> String {
+    match origin {
+        Origin::Argument => String::new(),
+        origin => format!(" (set by {origin})"),
+    }
+}
+
+fn available_versions(versions: &[String]) -> String {
+    if versions.is_empty() {
+        return String::new();
+    }
+    let mut text = String::from("; it exists in these Python versions:");
+    for v in versions {
+        text.push_str("\n  ");
+        text.push_str(v);
+    }
+    text
+}
+
+impl Error {
+    /// Wraps an I/O error with what strap was doing and on which path.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// The process exit code for this error (see the README's exit-code table).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::CommandNotFound { .. } => EXIT_COMMAND_NOT_FOUND,
+            Error::Exec { .. } => EXIT_CANNOT_EXECUTE,
+            _ => 1,
+        }
+    }
+
+    /// A next step for the user, when there is one.
+    pub fn hint(&self) -> Option<Hint<'_>> {
+        match self {
+            Error::VersionNotInstalled { .. } | Error::CommandNotFound { .. } => Some(Hint(self)),
+            _ => None,
+        }
+    }
+}
+
+/// The `hint:` line printed after an error.
+pub struct Hint<'a>(&'a Error);
+
+impl fmt::Display for Hint<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Error::VersionNotInstalled { name, .. } => write!(
+                f,
+                "install it with `strap install {name}`, or select another version (`strap versions` lists them)"
+            ),
+            Error::CommandNotFound { available, .. } if !available.is_empty() => write!(
+                f,
+                "select it for this shell with `strap shell {}`, or list it after your main version: `strap global <main> {}`",
+                available[0], available[0]
+            ),
+            Error::CommandNotFound { .. } => {
+                write!(f, "no installed version provides it; `strap versions` lists what is installed")
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Result type of the strap library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,14 @@
+//! strap: Python versions built from source with fast shims, Boost builds, and idempotent setup
+//! recipes. The binary's `main` only chooses between the shim fast path ([`shim`]) and the CLI
+//! ([`cli`]); everything else lives in these modules.
+
+pub mod cli;
+pub mod env_vars;
+pub mod error;
+pub mod layout;
+pub mod lock;
+pub mod shell;
+pub mod shim;
+pub mod shims;
+pub mod version;
+pub mod which;

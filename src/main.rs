@@ -1,0 +1,30 @@
+//! Entry point: started as `strap`, run the CLI; started under any other name (a shim), run the
+//! fast path that executes the selected version's program.
+
+use std::ffi::OsString;
+use std::path::Path;
+
+fn main() {
+    let mut args = std::env::args_os();
+    let argv0 = args.next().unwrap_or_default();
+    let name = std::env::var_os(strap::env_vars::STRAP_FORCE_ARG0)
+        .filter(|forced| !forced.is_empty())
+        .unwrap_or_else(|| Path::new(&argv0).file_name().unwrap_or_default().to_owned());
+    let code = if name == "strap" {
+        strap::cli::run(std::iter::once(argv0).chain(args))
+    } else {
+        run_shim(&name, args)
+    };
+    std::process::exit(code);
+}
+
+fn run_shim(name: &std::ffi::OsStr, args: impl Iterator<Item = OsString>) -> i32 {
+    let Some(command) = name.to_str() else {
+        eprintln!("strap: error: shim name {name:?} is not valid UTF-8");
+        return 1;
+    };
+    match strap::shim::exec(&strap::layout::Layout::from_env(), command, args) {
+        Ok(never) => match never {},
+        Err(err) => strap::cli::report_error(&err),
+    }
+}

@@ -1,0 +1,112 @@
+//! `rehash`: keep one link to the strap binary in `shims/` per executable name that any installed
+//! version provides, and nothing else.
+
+use std::collections::BTreeSet;
+use std::ffi::OsString;
+use std::fs;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::layout::Layout;
+use crate::lock::FileLock;
+use crate::version;
+use crate::which::is_executable;
+
+/// What a rehash changed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct RehashReport {
+    /// Shims created or re-pointed.
+    pub created: Vec<String>,
+    /// Stale shims removed.
+    pub removed: Vec<String>,
+    /// Shims present afterwards.
+    pub total: usize,
+}
+
+/// Brings `shims/` in line with the installed versions, linking each shim to `strap_exe`.
+/// Safe to run at any time and from several processes at once (serialized by a lock).
+pub fn rehash(layout: &Layout, strap_exe: &Path) -> Result<RehashReport> {
+    let _lock = FileLock::acquire(&layout.locks_dir().join("rehash.lock"), |_| {})?;
+    let wanted = executable_names(layout)?;
+    let dir = layout.shims_dir();
+    fs::create_dir_all(&dir).map_err(|e| Error::io("create shims directory", &dir, e))?;
+
+    let mut report = RehashReport {
+        total: wanted.len(),
+        ..RehashReport::default()
+    };
+    for name in &wanted {
+        let shim = dir.join(name);
+        if fs::read_link(&shim).is_ok_and(|target| target == strap_exe) {
+            continue;
+        }
+        replace_with_link(&shim, strap_exe)?;
+        report.created.push(name.to_string_lossy().into_owned());
+    }
+    for existing in list_dir(&dir)? {
+        if !wanted.contains(&existing) {
+            let path = dir.join(&existing);
+            fs::remove_file(&path).map_err(|e| Error::io("remove stale shim", &path, e))?;
+            report.removed.push(existing.to_string_lossy().into_owned());
+        }
+    }
+    Ok(report)
+}
+
+/// The shims currently in `shims/`, sorted.
+pub fn list_shims(layout: &Layout) -> Result<Vec<PathBuf>> {
+    let dir = layout.shims_dir();
+    Ok(list_dir(&dir)?.into_iter().map(|n| dir.join(n)).collect())
+}
+
+/// Every executable name in any `versions/*/bin/` (except `strap` itself, which must stay the CLI).
+fn executable_names(layout: &Layout) -> Result<BTreeSet<OsString>> {
+    let mut names = BTreeSet::new();
+    for version in version::installed_versions(layout)? {
+        let bin = layout.version_dir(&version).join("bin");
+        let entries = match fs::read_dir(&bin) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::io("list executables in", bin, e)),
+        };
+        names.extend(
+            entries
+                .filter_map(|entry| entry.ok())
+                .filter(|entry| is_executable(&entry.path()))
+                .map(|entry| entry.file_name())
+                .filter(|name| name != "strap" && !name.to_string_lossy().starts_with('.')),
+        );
+    }
+    Ok(names)
+}
+
+/// Names in `dir` that are not hidden; a missing directory is empty.
+fn list_dir(dir: &Path) -> Result<Vec<OsString>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io("list shims in", dir, e)),
+    };
+    let mut names: Vec<OsString> = entries
+        .filter_map(|entry| entry.ok())
+        .map(|entry| entry.file_name())
+        .filter(|name| !name.to_string_lossy().starts_with('.'))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Atomically makes `shim` a symlink to `target` (a temporary link renamed over the old entry).
+fn replace_with_link(shim: &Path, target: &Path) -> Result<()> {
+    let mut tmp_name = OsString::from(".");
+    tmp_name.push(shim.file_name().unwrap_or_default());
+    tmp_name.push(format!(".{}.tmp", std::process::id()));
+    let tmp = shim.with_file_name(tmp_name);
+    let _ = fs::remove_file(&tmp);
+    std::os::unix::fs::symlink(target, &tmp).map_err(|e| Error::io("create shim", shim, e))?;
+    fs::rename(&tmp, shim).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        Error::io("create shim", shim, e)
+    })
+}

@@ -1,0 +1,83 @@
+//! Reading and writing version files exactly as pyenv does.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// Version files larger than this are refused: a real one holds a few names.
+const MAX_VERSION_FILE_BYTES: u64 = 64 * 1024;
+
+/// Reads the version names in a version file: the first word of each line; blank lines and words
+/// starting with `#` are skipped; `\r` counts as whitespace. Binary or oversized files are refused.
+pub fn read_version_file(path: &Path) -> Result<Vec<String>> {
+    let bad = |reason: &str| Error::BadVersionFile {
+        path: path.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let meta = fs::metadata(path).map_err(|e| Error::io("read version file", path, e))?;
+    if !meta.is_file() {
+        return Err(bad("it is not a regular file"));
+    }
+    if meta.len() > MAX_VERSION_FILE_BYTES {
+        return Err(bad("it is too large to be a version file (more than 64 KiB)"));
+    }
+    let bytes = fs::read(path).map_err(|e| Error::io("read version file", path, e))?;
+    if bytes.contains(&0) {
+        return Err(bad("it contains binary data, not version names"));
+    }
+    let text = std::str::from_utf8(&bytes).map_err(|_| bad("it is not valid UTF-8 text"))?;
+    Ok(parse_version_names(text))
+}
+
+fn parse_version_names(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|word| !word.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Writes `names` one per line, replacing the file atomically (temp file + rename).
+pub fn write_version_file(path: &Path, names: &[String]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".tmp{}", std::process::id()));
+    let tmp = std::path::PathBuf::from(tmp);
+    let write = || -> std::io::Result<()> {
+        let mut file = fs::File::create(&tmp)?;
+        for name in names {
+            writeln!(file, "{name}")?;
+        }
+        file.sync_all()?;
+        fs::rename(&tmp, path)
+    };
+    write().map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        Error::io("write version file", path, e)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_version_names;
+
+    #[test]
+    fn first_word_per_line_comments_and_blank_lines_skipped() {
+        let text = "3.12.7 extra words\n\n# a comment\n  2.7.18\n#3.9\n";
+        assert_eq!(parse_version_names(text), ["3.12.7", "2.7.18"]);
+    }
+
+    #[test]
+    fn crlf_is_tolerated() {
+        assert_eq!(parse_version_names("3.11\r\n3.10\r\n"), ["3.11", "3.10"]);
+        assert_eq!(parse_version_names("3.11\r"), ["3.11"]);
+    }
+
+    #[test]
+    fn empty_text_selects_nothing() {
+        assert!(parse_version_names("\n  \n# only a comment\n").is_empty());
+    }
+}

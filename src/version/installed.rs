@@ -1,0 +1,93 @@
+//! Installed versions under `versions/` and resolving a selected name to one of them.
+
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use super::{name, Origin};
+use crate::error::{Error, Result};
+use crate::layout::Layout;
+
+/// What a selected version name resolves to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    /// The interpreter found on `PATH` outside the shims directory.
+    System,
+    /// An installed version: its directory name under `versions/` and its prefix.
+    Installed { name: String, prefix: PathBuf },
+}
+
+/// Names of the installed versions, oldest first. A missing `versions/` means none.
+pub fn installed_versions(layout: &Layout) -> Result<Vec<String>> {
+    let dir = layout.versions_dir();
+    let entries = match fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io("list installed versions in", dir, e)),
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.path().is_dir())
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter(|name| !name.starts_with('.'))
+        .collect();
+    names.sort_by(|a, b| name::compare_names(a, b));
+    Ok(names)
+}
+
+/// Resolves a selected name: `system`; the exact directory `versions/<name>`; else the newest
+/// installed version it selects as a prefix. Names that would leave `versions/` are refused.
+pub fn resolve(layout: &Layout, requested: &str, origin: &Origin) -> Result<Resolved> {
+    if requested == "system" {
+        return Ok(Resolved::System);
+    }
+    let versions_dir = layout.versions_dir();
+    let exact = versions_dir.join(requested);
+    if needs_containment_check(requested) {
+        return match contained_dir(&versions_dir, &exact) {
+            Some(()) => Ok(Resolved::Installed {
+                name: requested.to_owned(),
+                prefix: exact,
+            }),
+            None => Err(Error::UnsafeVersionName {
+                name: requested.to_owned(),
+                origin: origin.clone(),
+                versions_dir,
+            }),
+        };
+    }
+    if exact.is_dir() {
+        return Ok(Resolved::Installed {
+            name: requested.to_owned(),
+            prefix: exact,
+        });
+    }
+    let installed = installed_versions(layout)?;
+    match name::newest_match(requested, installed.iter().map(String::as_str)) {
+        Some(found) => Ok(Resolved::Installed {
+            name: found.to_owned(),
+            prefix: versions_dir.join(found),
+        }),
+        None => Err(Error::VersionNotInstalled {
+            name: requested.to_owned(),
+            origin: origin.clone(),
+        }),
+    }
+}
+
+/// Names with path syntax (`a/b`, `..`, `/abs`) must be checked to stay inside `versions/`;
+/// pyenv-virtualenv's `3.12.1/envs/foo` is such a name and is fine.
+fn needs_containment_check(name: &str) -> bool {
+    name.is_empty()
+        || Path::new(name)
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)))
+        || name.contains('/')
+}
+
+/// `Some` when `candidate` is an existing directory strictly inside `versions_dir`, after
+/// following every `..` and symlink.
+fn contained_dir(versions_dir: &Path, candidate: &Path) -> Option<()> {
+    let base = versions_dir.canonicalize().ok()?;
+    let real = candidate.canonicalize().ok()?;
+    (real != base && real.starts_with(&base) && real.is_dir()).then_some(())
+}

@@ -1,0 +1,39 @@
+//! Python version names, version files, selection and resolution (pyenv's rules).
+//!
+//! Everything here is plain `std` so that the shim fast path can use it.
+
+mod file;
+mod installed;
+mod name;
+mod select;
+
+use std::fmt;
+use std::path::PathBuf;
+
+pub use file::{read_version_file, write_version_file};
+pub use installed::{installed_versions, resolve, Resolved};
+pub use name::{compare_names, newest_match};
+pub use select::{find_local_version_file, select, Selection, LOCAL_VERSION_FILE};
+
+/// Where a selection of versions came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// The `STRAP_PYTHON_VERSION` environment variable (`strap shell`).
+    Env,
+    /// A `.python-version` file found walking up from the current directory.
+    LocalFile(PathBuf),
+    /// The global version file `<root>/version` (it may not exist: then the selection is `system`).
+    GlobalFile(PathBuf),
+    /// Given on the command line.
+    Argument,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Env => write!(f, "{} environment variable", crate::env_vars::STRAP_PYTHON_VERSION),
+            Origin::LocalFile(path) | Origin::GlobalFile(path) => write!(f, "{}", path.display()),
+            Origin::Argument => write!(f, "the command line"),
+        }
+    }
+}

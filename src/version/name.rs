@@ -1,0 +1,255 @@
+//! Version name parsing, ordering and prefix matching.
+//!
+//! CPython names look like `3.12.7`, `3.13.0rc2`, `3.13.1t` (free-threaded) or `3.12.7-debug`.
+//! Other names (`pypy3.10-7.3.12`, `miniconda3-latest`) are compared in natural order.
+
+use std::cmp::Ordering;
+
+/// A parsed CPython-style version name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CPythonName<'a> {
+    release: Vec<u64>,
+    pre: Option<PreRelease>,
+    free_threaded: bool,
+    /// Text after the first `-`, e.g. `debug` or `dev`.
+    variant: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum PreKind {
+    Alpha,
+    Beta,
+    Rc,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PreRelease {
+    kind: PreKind,
+    /// `None` in a request such as `3.13.0rc` ("any release candidate").
+    number: Option<u64>,
+}
+
+impl<'a> CPythonName<'a> {
+    fn parse(name: &'a str) -> Option<Self> {
+        let (base, variant) = match name.split_once('-') {
+            Some((base, variant)) if !variant.is_empty() => (base, Some(variant)),
+            Some(_) => return None,
+            None => (name, None),
+        };
+        let (base, free_threaded) = match base.strip_suffix('t') {
+            Some(rest) => (rest, true),
+            None => (base, false),
+        };
+        let numeric_end = base
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(base.len());
+        let (numbers, pre_text) = base.split_at(numeric_end);
+        if numbers.is_empty() || numbers.ends_with('.') {
+            return None;
+        }
+        let release = numbers
+            .split('.')
+            .map(|part| part.parse::<u64>().ok())
+            .collect::<Option<Vec<_>>>()?;
+        let pre = if pre_text.is_empty() {
+            None
+        } else {
+            Some(PreRelease::parse(pre_text)?)
+        };
+        Some(CPythonName {
+            release,
+            pre,
+            free_threaded,
+            variant,
+        })
+    }
+
+    /// True when `self`, read as a request, selects `candidate`: the release numbers match at
+    /// component boundaries, and pre-releases, free-threaded and variant builds only when asked for.
+    fn selects(&self, candidate: &CPythonName<'_>) -> bool {
+        if self.free_threaded != candidate.free_threaded || self.variant != candidate.variant {
+            return false;
+        }
+        match (self.pre, candidate.pre) {
+            (None, None) => candidate.release.starts_with(&self.release),
+            (Some(want), Some(have)) => {
+                candidate.release == self.release
+                    && want.kind == have.kind
+                    && want.number.is_none_or(|n| Some(n) == have.number)
+            }
+            _ => false,
+        }
+    }
+
+    fn cmp_release(&self, other: &Self) -> Ordering {
+        let len = self.release.len().max(other.release.len());
+        let component = |v: &[u64], i: usize| v.get(i).copied().unwrap_or(0);
+        (0..len)
+            .map(|i| component(&self.release, i).cmp(&component(&other.release, i)))
+            .find(|o| o.is_ne())
+            .unwrap_or(Ordering::Equal)
+    }
+}
+
+impl PreRelease {
+    fn parse(text: &str) -> Option<Self> {
+        let (kind, rest) = if let Some(rest) = text.strip_prefix("rc") {
+            (PreKind::Rc, rest)
+        } else if let Some(rest) = text.strip_prefix('a') {
+            (PreKind::Alpha, rest)
+        } else if let Some(rest) = text.strip_prefix('b') {
+            (PreKind::Beta, rest)
+        } else {
+            return None;
+        };
+        let number = if rest.is_empty() {
+            None
+        } else {
+            Some(rest.parse().ok()?)
+        };
+        Some(PreRelease { kind, number })
+    }
+}
+
+impl Ord for CPythonName<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // A final release sorts after its pre-releases.
+        let pre_key = |p: &Option<PreRelease>| p.map_or((3, 0), |p| (p.kind as u8, p.number.unwrap_or(0)));
+        self.cmp_release(other)
+            .then_with(|| pre_key(&self.pre).cmp(&pre_key(&other.pre)))
+            .then_with(|| self.free_threaded.cmp(&other.free_threaded))
+            .then_with(|| self.variant.cmp(&other.variant))
+    }
+}
+
+impl PartialOrd for CPythonName<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Orders version names: CPython names by version, anything else in natural order after them.
+pub fn compare_names(a: &str, b: &str) -> Ordering {
+    match (CPythonName::parse(a), CPythonName::parse(b)) {
+        (Some(x), Some(y)) => x.cmp(&y).then_with(|| a.cmp(b)),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => natural_cmp(a, b),
+    }
+}
+
+/// The newest of `candidates` that `request` selects as a prefix (see [`CPythonName::selects`]);
+/// names that are not CPython-style match when equal to `request` or when it is followed by `.`/`-`.
+pub fn newest_match<'c>(request: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    let parsed_request = CPythonName::parse(request);
+    candidates
+        .into_iter()
+        .filter(|candidate| match (&parsed_request, CPythonName::parse(candidate)) {
+            (Some(req), Some(cand)) => req.selects(&cand),
+            (None, _) => matches_at_boundary(request, candidate),
+            (Some(_), None) => false,
+        })
+        .max_by(|a, b| compare_names(a, b))
+}
+
+fn matches_at_boundary(prefix: &str, name: &str) -> bool {
+    name.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '-']))
+}
+
+/// Compares strings chunk by chunk, digit runs numerically (`py10` after `py9`).
+fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (mut a, mut b) = (a, b);
+    loop {
+        match (a.is_empty(), b.is_empty()) {
+            (true, true) => return Ordering::Equal,
+            (true, false) => return Ordering::Less,
+            (false, true) => return Ordering::Greater,
+            _ => {}
+        }
+        let (chunk_a, rest_a) = split_chunk(a);
+        let (chunk_b, rest_b) = split_chunk(b);
+        let order = match (chunk_a.parse::<u64>(), chunk_b.parse::<u64>()) {
+            (Ok(x), Ok(y)) => x.cmp(&y),
+            _ => chunk_a.cmp(chunk_b),
+        };
+        if order.is_ne() {
+            return order;
+        }
+        (a, b) = (rest_a, rest_b);
+    }
+}
+
+fn split_chunk(s: &str) -> (&str, &str) {
+    let digits = s.starts_with(|c: char| c.is_ascii_digit());
+    let end = s
+        .find(|c: char| c.is_ascii_digit() != digits)
+        .unwrap_or(s.len());
+    s.split_at(end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn newest<'a>(request: &str, names: &[&'a str]) -> Option<&'a str> {
+        newest_match(request, names.iter().copied())
+    }
+
+    #[test]
+    fn prefix_matches_at_component_boundary() {
+        let names = ["3.1.5", "3.11.2", "3.11.9", "3.12.1"];
+        assert_eq!(newest("3.11", &names), Some("3.11.9"));
+        assert_eq!(newest("3.1", &names), Some("3.1.5"));
+        assert_eq!(newest("3.1", &["3.12.1", "3.11.9"]), None);
+        assert_eq!(newest("3", &names), Some("3.12.1"));
+        assert_eq!(newest("3.11.2", &names), Some("3.11.2"));
+    }
+
+    #[test]
+    fn numeric_not_lexical_ordering() {
+        assert_eq!(newest("3.11", &["3.11.9", "3.11.10"]), Some("3.11.10"));
+        assert_eq!(compare_names("3.9.1", "3.10.0"), Ordering::Less);
+    }
+
+    #[test]
+    fn prereleases_only_when_asked() {
+        let names = ["3.13.0rc2", "3.12.7", "3.13.0a1"];
+        assert_eq!(newest("3", &names), Some("3.12.7"));
+        assert_eq!(newest("3.13", &names), None);
+        assert_eq!(newest("3.13.0rc", &names), Some("3.13.0rc2"));
+        assert_eq!(newest("3.13.0a1", &names), Some("3.13.0a1"));
+        assert_eq!(compare_names("3.13.0rc2", "3.13.0"), Ordering::Less);
+        assert_eq!(compare_names("3.13.0a1", "3.13.0b1"), Ordering::Less);
+    }
+
+    #[test]
+    fn free_threaded_and_variants_only_when_asked() {
+        let names = ["3.13.1t", "3.13.0", "3.13.2-debug"];
+        assert_eq!(newest("3.13", &names), Some("3.13.0"));
+        assert_eq!(newest("3.13t", &names), Some("3.13.1t"));
+        assert_eq!(newest("3.13-debug", &names), Some("3.13.2-debug"));
+    }
+
+    #[test]
+    fn other_names_match_at_dot_or_dash() {
+        let names = ["pypy3.10-7.3.12", "pypy3.10-7.3.9", "pypy3.9-7.3.12", "miniconda3-latest"];
+        assert_eq!(newest("pypy3.10", &names), Some("pypy3.10-7.3.12"));
+        assert_eq!(newest("pypy3.1", &names), None);
+        assert_eq!(newest("miniconda3", &names), Some("miniconda3-latest"));
+    }
+
+    #[test]
+    fn cpython_sorts_before_other_names() {
+        let mut names = vec!["pypy3.10-7.3.12", "3.12.1", "2.7.18", "3.9.18"];
+        names.sort_by(|a, b| compare_names(a, b));
+        assert_eq!(names, ["2.7.18", "3.9.18", "3.12.1", "pypy3.10-7.3.12"]);
+    }
+
+    #[test]
+    fn malformed_names_do_not_parse() {
+        for bad in ["", "3.", ".3", "3..1", "3.x", "3.12-", "t"] {
+            assert!(CPythonName::parse(bad).is_none(), "{bad}");
+        }
+    }
+}
