@@ -40,7 +40,8 @@ pub fn exec(
 /// the programs it starts come from the same version).
 fn exec_target(target: &Target, args: impl IntoIterator<Item = OsString>, depth: u32) -> Error {
     let mut cmd = Command::new(&target.path);
-    cmd.args(args).env(env_vars::STRAP_SHIM_DEPTH, depth.to_string());
+    cmd.args(args)
+        .env(env_vars::STRAP_SHIM_DEPTH, depth.to_string());
     if target.version.is_some() {
         if let Some(bin) = target.path.parent() {
             let mut path = OsString::from(bin);

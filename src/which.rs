@@ -82,4 +82,3 @@ fn dir_identity(dir: &Path) -> Option<(u64, u64)> {
 pub fn is_executable(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
-

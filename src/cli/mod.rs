@@ -45,7 +45,9 @@ enum Command {
     Root,
 
     /// List installed Python versions; the selected ones are marked with `*`
-    #[command(after_help = "Examples:\n  strap versions\n  strap versions --bare\n  strap versions --json")]
+    #[command(
+        after_help = "Examples:\n  strap versions\n  strap versions --bare\n  strap versions --json"
+    )]
     Versions {
         /// Only the version names, one per line
         #[arg(long, conflicts_with = "json")]
@@ -56,26 +58,39 @@ enum Command {
     },
 
     /// Show the selected version(s) and where they were set
-    #[command(after_help = "Example:\n  strap version   # 3.12.7 (set by /home/me/project/.python-version)")]
+    #[command(
+        after_help = "Example:\n  strap version   # 3.12.7 (set by /home/me/project/.python-version)"
+    )]
     Version,
 
     /// Print the selected version name(s), `:`-separated
-    #[command(name = "version-name", after_help = "Example:\n  strap version-name   # 3.12.7:2.7.18")]
+    #[command(
+        name = "version-name",
+        after_help = "Example:\n  strap version-name   # 3.12.7:2.7.18"
+    )]
     VersionName,
 
     /// Print where the selected version was set
-    #[command(name = "version-origin", after_help = "Example:\n  strap version-origin")]
+    #[command(
+        name = "version-origin",
+        after_help = "Example:\n  strap version-origin"
+    )]
     VersionOrigin,
 
     /// Print the version file that applies to a directory (default: the current one)
-    #[command(name = "version-file", after_help = "Example:\n  strap version-file ~/src/project")]
+    #[command(
+        name = "version-file",
+        after_help = "Example:\n  strap version-file ~/src/project"
+    )]
     VersionFile {
         /// Directory to start looking from
         dir: Option<PathBuf>,
     },
 
     /// Show or set the global version(s) (the root's `version` file)
-    #[command(after_help = "Examples:\n  strap global 3.12.7\n  strap global 3.12.7 2.7.18   # python2.7 comes from 2.7.18\n  strap global system")]
+    #[command(
+        after_help = "Examples:\n  strap global 3.12.7\n  strap global 3.12.7 2.7.18   # python2.7 comes from 2.7.18\n  strap global system"
+    )]
     Global {
         /// Version names or prefixes; several select several versions, the first is primary
         versions: Vec<String>,
@@ -179,7 +194,9 @@ enum Command {
     },
 
     /// Print the shell integration code (shims on PATH, `strap shell`, completions)
-    #[command(after_help = "Examples:\n  eval \"$(strap init bash)\"      # in ~/.bashrc\n  eval \"$(strap init zsh)\"       # in ~/.zshrc\n  strap init fish | source        # in ~/.config/fish/config.fish\n  strap init                      # instructions for your shell")]
+    #[command(
+        after_help = "Examples:\n  eval \"$(strap init bash)\"      # in ~/.bashrc\n  eval \"$(strap init zsh)\"       # in ~/.zshrc\n  strap init fish | source        # in ~/.config/fish/config.fish\n  strap init                      # instructions for your shell"
+    )]
     Init {
         /// bash, zsh or fish; `-` detects it from $SHELL; without it, print instructions
         shell: Option<String>,

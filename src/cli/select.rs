@@ -38,7 +38,12 @@ pub(super) fn global(ctx: &Ctx, names: &[String], out: &mut dyn Write) -> anyhow
     Ok(())
 }
 
-pub(super) fn local(ctx: &Ctx, names: &[String], unset: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+pub(super) fn local(
+    ctx: &Ctx,
+    names: &[String],
+    unset: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let cwd = ctx
         .cwd
         .as_deref()
@@ -75,7 +80,9 @@ pub(super) fn shell(names: &[String], unset: bool, out: &mut dyn Write) -> anyho
         std::env::var(STRAP_SHELL)
             .ok()
             .and_then(|s| Shell::from_path(&s))
-            .or_else(|| std::env::var("SHELL").ok().and_then(|s| Shell::from_path(&s)))
+            .or_else(|| std::env::var("SHELL")
+                .ok()
+                .and_then(|s| Shell::from_path(&s)))
             .map_or("bash", Shell::name)
     )
 }
@@ -109,6 +116,10 @@ pub(super) fn sh_shell(
         return Ok(());
     }
     ctx.check_installed(names)?;
-    writeln!(out, "{}", shell.set_var(STRAP_PYTHON_VERSION, &names.join(":")))?;
+    writeln!(
+        out,
+        "{}",
+        shell.set_var(STRAP_PYTHON_VERSION, &names.join(":"))
+    )?;
     Ok(())
 }

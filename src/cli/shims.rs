@@ -32,7 +32,11 @@ fn strap_exe() -> anyhow::Result<PathBuf> {
 pub(super) fn list(ctx: &Ctx, short: bool, out: &mut dyn Write) -> anyhow::Result<()> {
     for shim in shims::list_shims(&ctx.layout)? {
         if short {
-            writeln!(out, "{}", shim.file_name().unwrap_or_default().to_string_lossy())?;
+            writeln!(
+                out,
+                "{}",
+                shim.file_name().unwrap_or_default().to_string_lossy()
+            )?;
         } else {
             writeln!(out, "{}", shim.display())?;
         }
@@ -48,9 +52,12 @@ pub(super) fn uninstall(ctx: &Ctx, names: &[String], force: bool) -> anyhow::Res
             "invalid version name '{name}': give the exact name `strap versions --bare` lists"
         );
         let dir = ctx.layout.version_dir(name);
-        let _lock = FileLock::acquire(&ctx.layout.locks_dir().join(format!("python-{name}.lock")), |_| {
-            eprintln!("strap: waiting for another strap process working on {name}…");
-        })?;
+        let _lock = FileLock::acquire(
+            &ctx.layout.locks_dir().join(format!("python-{name}.lock")),
+            |_| {
+                eprintln!("strap: waiting for another strap process working on {name}…");
+            },
+        )?;
         if !dir.is_dir() {
             if force {
                 continue;
@@ -60,7 +67,10 @@ pub(super) fn uninstall(ctx: &Ctx, names: &[String], force: bool) -> anyhow::Res
                 origin: crate::version::Origin::Argument,
             });
         }
-        if !force && std::io::stdin().is_terminal() && !confirm(&format!("remove {} ?", dir.display()))? {
+        if !force
+            && std::io::stdin().is_terminal()
+            && !confirm(&format!("remove {} ?", dir.display()))?
+        {
             eprintln!("strap: kept {name}");
             continue;
         }

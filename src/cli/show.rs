@@ -26,7 +26,11 @@ impl Ctx {
     }
 
     /// Resolves each of `names` (given by `origin`).
-    pub(super) fn resolve_all(&self, names: &[String], origin: &Origin) -> Result<Vec<Resolved>, Error> {
+    pub(super) fn resolve_all(
+        &self,
+        names: &[String],
+        origin: &Origin,
+    ) -> Result<Vec<Resolved>, Error> {
         names
             .iter()
             .map(|name| version::resolve(&self.layout, name, origin))
@@ -49,7 +53,12 @@ struct VersionEntry {
     origin: Option<String>,
 }
 
-pub(super) fn versions(ctx: &Ctx, bare: bool, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+pub(super) fn versions(
+    ctx: &Ctx,
+    bare: bool,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let installed = version::installed_versions(&ctx.layout)?;
     if bare {
         for name in &installed {
@@ -70,7 +79,11 @@ pub(super) fn versions(ctx: &Ctx, bare: bool, json: bool, out: &mut dyn Write) -
     let entries: Vec<VersionEntry> = system_prefix
         .map(|prefix| ("system".to_owned(), Some(prefix)))
         .into_iter()
-        .chain(installed.iter().map(|n| (n.clone(), Some(ctx.layout.version_dir(n)))))
+        .chain(
+            installed
+                .iter()
+                .map(|n| (n.clone(), Some(ctx.layout.version_dir(n)))),
+        )
         .map(|(name, prefix)| {
             let is_selected = selected.contains(&name);
             VersionEntry {
@@ -115,7 +128,11 @@ pub(super) fn version_origin(ctx: &Ctx, out: &mut dyn Write) -> anyhow::Result<(
     Ok(())
 }
 
-pub(super) fn version_file(ctx: &Ctx, dir: Option<PathBuf>, out: &mut dyn Write) -> anyhow::Result<()> {
+pub(super) fn version_file(
+    ctx: &Ctx,
+    dir: Option<PathBuf>,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let start = match dir {
         Some(dir) => {
             anyhow::ensure!(dir.is_dir(), "{} is not a directory", dir.display());
@@ -148,8 +165,9 @@ pub(super) fn prefix(ctx: &Ctx, names: &[String], out: &mut dyn Write) -> anyhow
     let mut prefixes = Vec::new();
     for r in resolved {
         prefixes.push(match r {
-            Resolved::System => system_python_prefix(ctx)
-                .context("no system Python: neither python3 nor python is on PATH outside the shims")?,
+            Resolved::System => system_python_prefix(ctx).context(
+                "no system Python: neither python3 nor python is on PATH outside the shims",
+            )?,
             Resolved::Installed { prefix, .. } => prefix,
         });
     }
@@ -164,12 +182,28 @@ pub(super) fn which(ctx: &Ctx, command: &str, out: &mut dyn Write) -> anyhow::Re
     Ok(())
 }
 
-pub(super) fn whence(ctx: &Ctx, command: &str, full_path: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+pub(super) fn whence(
+    ctx: &Ctx,
+    command: &str,
+    full_path: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let versions = which::versions_with_command(&ctx.layout, command)?;
-    anyhow::ensure!(!versions.is_empty(), "no installed version provides '{command}'");
+    anyhow::ensure!(
+        !versions.is_empty(),
+        "no installed version provides '{command}'"
+    );
     for v in versions {
         if full_path {
-            writeln!(out, "{}", ctx.layout.version_dir(&v).join("bin").join(command).display())?;
+            writeln!(
+                out,
+                "{}",
+                ctx.layout
+                    .version_dir(&v)
+                    .join("bin")
+                    .join(command)
+                    .display()
+            )?;
         } else {
             writeln!(out, "{v}")?;
         }

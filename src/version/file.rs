@@ -21,7 +21,9 @@ pub fn read_version_file(path: &Path) -> Result<Vec<String>> {
         return Err(bad("it is not a regular file"));
     }
     if meta.len() > MAX_VERSION_FILE_BYTES {
-        return Err(bad("it is too large to be a version file (more than 64 KiB)"));
+        return Err(bad(
+            "it is too large to be a version file (more than 64 KiB)",
+        ));
     }
     let bytes = fs::read(path).map_err(|e| Error::io("read version file", path, e))?;
     if bytes.contains(&0) {

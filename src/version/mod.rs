@@ -31,7 +31,11 @@ pub enum Origin {
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Origin::Env => write!(f, "{} environment variable", crate::env_vars::STRAP_PYTHON_VERSION),
+            Origin::Env => write!(
+                f,
+                "{} environment variable",
+                crate::env_vars::STRAP_PYTHON_VERSION
+            ),
             Origin::LocalFile(path) | Origin::GlobalFile(path) => write!(f, "{}", path.display()),
             Origin::Argument => write!(f, "the command line"),
         }

@@ -114,7 +114,8 @@ impl PreRelease {
 impl Ord for CPythonName<'_> {
     fn cmp(&self, other: &Self) -> Ordering {
         // A final release sorts after its pre-releases.
-        let pre_key = |p: &Option<PreRelease>| p.map_or((3, 0), |p| (p.kind as u8, p.number.unwrap_or(0)));
+        let pre_key =
+            |p: &Option<PreRelease>| p.map_or((3, 0), |p| (p.kind as u8, p.number.unwrap_or(0)));
         self.cmp_release(other)
             .then_with(|| pre_key(&self.pre).cmp(&pre_key(&other.pre)))
             .then_with(|| self.free_threaded.cmp(&other.free_threaded))
@@ -140,15 +141,20 @@ pub fn compare_names(a: &str, b: &str) -> Ordering {
 
 /// The newest of `candidates` that `request` selects as a prefix (see [`CPythonName::selects`]);
 /// names that are not CPython-style match when equal to `request` or when it is followed by `.`/`-`.
-pub fn newest_match<'c>(request: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+pub fn newest_match<'c>(
+    request: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<&'c str> {
     let parsed_request = CPythonName::parse(request);
     candidates
         .into_iter()
-        .filter(|candidate| match (&parsed_request, CPythonName::parse(candidate)) {
-            (Some(req), Some(cand)) => req.selects(&cand),
-            (None, _) => matches_at_boundary(request, candidate),
-            (Some(_), None) => false,
-        })
+        .filter(
+            |candidate| match (&parsed_request, CPythonName::parse(candidate)) {
+                (Some(req), Some(cand)) => req.selects(&cand),
+                (None, _) => matches_at_boundary(request, candidate),
+                (Some(_), None) => false,
+            },
+        )
         .max_by(|a, b| compare_names(a, b))
 }
 
@@ -233,7 +239,12 @@ mod tests {
 
     #[test]
     fn other_names_match_at_dot_or_dash() {
-        let names = ["pypy3.10-7.3.12", "pypy3.10-7.3.9", "pypy3.9-7.3.12", "miniconda3-latest"];
+        let names = [
+            "pypy3.10-7.3.12",
+            "pypy3.10-7.3.9",
+            "pypy3.9-7.3.12",
+            "miniconda3-latest",
+        ];
         assert_eq!(newest("pypy3.10", &names), Some("pypy3.10-7.3.12"));
         assert_eq!(newest("pypy3.1", &names), None);
         assert_eq!(newest("miniconda3", &names), Some("miniconda3-latest"));

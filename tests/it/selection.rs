@@ -1,0 +1,306 @@
+//! Version selection and resolution: one case per rule of DESIGN.md "Version files and resolution".
+
+use predicates::prelude::*;
+
+use crate::support::{stderr_of, TestEnv};
+
+fn env_with(versions: &[&str]) -> TestEnv {
+    let env = TestEnv::new();
+    for v in versions {
+        env.fake_version(v, &["python3"]);
+    }
+    env
+}
+
+fn version_name(env: &TestEnv) -> String {
+    let out = env.strap(&["version-name"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "version-name failed: {}",
+        stderr_of(&out)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn env_var_beats_local_file_and_global() {
+    let env = env_with(&["3.10.1", "3.11.9", "3.12.1"]);
+    env.write("root/version", "3.10.1\n");
+    env.write("work/.python-version", "3.11.9\n");
+    env.strap(&["version"])
+        .env("STRAP_PYTHON_VERSION", "3.12.1")
+        .assert()
+        .success()
+        .stdout("3.12.1 (set by STRAP_PYTHON_VERSION environment variable)\n");
+}
+
+#[test]
+fn nearest_local_file_walking_up_beats_global() {
+    let env = env_with(&["3.10.1", "3.11.9", "3.12.1"]);
+    env.write("root/version", "3.10.1\n");
+    env.write(".python-version", "3.11.9\n"); // above work/
+    let deep = env.work().join("a/b/c");
+    std::fs::create_dir_all(&deep).unwrap();
+    let origin = env.dir.path().join(".python-version");
+    env.strap(&["version"])
+        .current_dir(&deep)
+        .assert()
+        .success()
+        .stdout(format!("3.11.9 (set by {})\n", origin.display()));
+    // A nearer file wins over the farther one.
+    env.write("work/a/.python-version", "3.12.1\n");
+    env.strap(&["version-name"])
+        .current_dir(&deep)
+        .assert()
+        .stdout("3.12.1\n");
+}
+
+#[test]
+fn global_file_when_no_local_file() {
+    let env = env_with(&["3.10.1", "3.11.9"]);
+    env.write("root/version", "3.10.1\n");
+    assert_eq!(version_name(&env), "3.10.1");
+    env.strap(&["version-origin"])
+        .assert()
+        .stdout(format!("{}\n", env.root().join("version").display()));
+}
+
+#[test]
+fn nothing_selected_means_system_found_outside_the_shims() {
+    let env = env_with(&["3.11.9"]);
+    env.rehash();
+    env.fake_system("python3");
+    assert_eq!(version_name(&env), "system");
+    // The shims directory is first on PATH, yet `system` skips it.
+    env.strap(&["which", "python3"])
+        .assert()
+        .success()
+        .stdout(format!("{}\n", env.sysbin().join("python3").display()));
+    env.command(env.shims().join("python3"))
+        .arg("hi")
+        .assert()
+        .success()
+        .stdout("system python3 hi\n");
+}
+
+#[test]
+fn several_versions_each_command_from_the_first_that_has_it() {
+    let env = TestEnv::new();
+    env.fake_version("3.12.7", &["python3", "python3.12"]);
+    env.fake_version("2.7.18", &["python2.7", "python2"]);
+    env.rehash();
+    env.strap(&["global", "3.12.7", "2.7.18"])
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(env.root().join("version")).unwrap(),
+        "3.12.7\n2.7.18\n"
+    );
+    assert_eq!(version_name(&env), "3.12.7:2.7.18");
+    env.command(env.shims().join("python3"))
+        .assert()
+        .stdout("3.12.7 python3 \n");
+    env.command(env.shims().join("python2.7"))
+        .assert()
+        .stdout("2.7.18 python2.7 \n");
+    // The order matters: with 2.7.18 first, python3 still comes from 3.12.7 (2.7.18 lacks it).
+    env.strap(&["global", "2.7.18", "3.12.7"])
+        .assert()
+        .success();
+    env.command(env.shims().join("python3"))
+        .assert()
+        .stdout("3.12.7 python3 \n");
+}
+
+#[test]
+fn multiple_lines_in_a_local_file_select_several_versions() {
+    let env = env_with(&["3.12.7", "3.11.9"]);
+    env.write("work/.python-version", "3.12.7\n3.11.9\n");
+    assert_eq!(version_name(&env), "3.12.7:3.11.9");
+}
+
+#[test]
+fn prefix_resolves_to_newest_installed_at_component_boundary() {
+    let env = env_with(&["3.11.2", "3.11.10", "3.11.9", "3.12.1"]);
+    env.write("work/.python-version", "3.11\n");
+    assert_eq!(version_name(&env), "3.11.10");
+    env.strap(&["latest", "3.11"])
+        .assert()
+        .success()
+        .stdout("3.11.10\n");
+    env.strap(&["prefix", "3.11"]).assert().stdout(format!(
+        "{}\n",
+        env.root().join("versions/3.11.10").display()
+    ));
+}
+
+#[test]
+fn prefix_never_matches_across_a_component() {
+    let env = env_with(&["3.12.1", "3.11.9"]);
+    env.write("work/.python-version", "3.1\n");
+    env.strap(&["version-name"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("version '3.1' is not installed"));
+    env.strap(&["latest", "3.1"]).assert().code(1);
+}
+
+#[test]
+fn prereleases_and_free_threaded_only_when_asked_for() {
+    let env = env_with(&["3.13.0", "3.13.1t", "3.13.2rc1", "3.14.0a1"]);
+    env.write("work/.python-version", "3.13\n");
+    assert_eq!(version_name(&env), "3.13.0");
+    env.write("work/.python-version", "3.13t\n");
+    assert_eq!(version_name(&env), "3.13.1t");
+    env.write("work/.python-version", "3.13.2rc\n");
+    assert_eq!(version_name(&env), "3.13.2rc1");
+    env.write("work/.python-version", "3\n");
+    assert_eq!(version_name(&env), "3.13.0");
+    env.write("work/.python-version", "3.14\n");
+    env.strap(&["version-name"]).assert().code(1);
+}
+
+#[test]
+fn exact_directory_wins_over_prefix_matching() {
+    let env = env_with(&["3.11", "3.11.9"]);
+    env.write("work/.python-version", "3.11\n");
+    assert_eq!(version_name(&env), "3.11");
+}
+
+#[test]
+fn version_file_first_word_comments_blank_lines_and_crlf() {
+    let env = env_with(&["3.12.7", "2.7.18"]);
+    env.write(
+        "work/.python-version",
+        "# project interpreter\r\n\r\n3.12.7 trailing words\r\n   \r\n#2.7.18\r\n2.7.18\r\n",
+    );
+    assert_eq!(version_name(&env), "3.12.7:2.7.18");
+}
+
+#[test]
+fn empty_local_file_is_passed_over() {
+    let env = env_with(&["3.12.7", "3.11.9"]);
+    env.write("root/version", "3.11.9\n");
+    env.write("work/.python-version", "\n# nothing here\n");
+    assert_eq!(version_name(&env), "3.11.9");
+}
+
+#[test]
+fn names_escaping_versions_are_refused_naming_the_file() {
+    let env = env_with(&["3.12.7"]);
+    std::fs::create_dir_all(env.dir.path().join("outside/bin")).unwrap();
+    let file = env.work().join(".python-version");
+    for bad in [
+        "..",
+        "../outside",
+        "../../outside",
+        "/usr",
+        "3.12.7/../../../outside",
+    ] {
+        env.write("work/.python-version", &format!("{bad}\n"));
+        env.strap(&["version-name"])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(format!(
+                "invalid version name '{bad}'"
+            )))
+            .stderr(predicate::str::contains(file.display().to_string()));
+    }
+    // The same rule for the environment variable and the command line.
+    env.strap(&["version-name"])
+        .env("STRAP_PYTHON_VERSION", "../outside")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("STRAP_PYTHON_VERSION"));
+    env.strap(&["global", "../outside"]).assert().code(1);
+    assert!(!env.root().join("version").exists());
+}
+
+#[test]
+fn names_with_slashes_inside_versions_are_allowed() {
+    // pyenv-virtualenv's layout: versions/3.12.7/envs/tools
+    let env = env_with(&["3.12.7"]);
+    env.fake_version("3.12.7/envs/tools", &["python3"]);
+    env.write("work/.python-version", "3.12.7/envs/tools\n");
+    assert_eq!(version_name(&env), "3.12.7/envs/tools");
+    env.strap(&["which", "python3"]).assert().stdout(format!(
+        "{}\n",
+        env.root()
+            .join("versions/3.12.7/envs/tools/bin/python3")
+            .display()
+    ));
+}
+
+#[test]
+fn missing_version_names_it_where_it_was_set_and_the_fix() {
+    let env = env_with(&["3.12.7"]);
+    env.fake_system("python3");
+    env.rehash();
+    env.write("work/.python-version", "3.9.1\n");
+    let file = env.work().join(".python-version");
+    let expected = format!(
+        "version '3.9.1' is not installed (set by {})",
+        file.display()
+    );
+    env.strap(&["version-name"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(&expected))
+        .stderr(predicate::str::contains("strap install 3.9.1"));
+    // Through a shim: never silently the system interpreter.
+    env.command(env.shims().join("python3"))
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::contains(&expected));
+}
+
+#[test]
+fn binary_and_oversized_version_files_are_refused() {
+    let env = env_with(&["3.12.7"]);
+    std::fs::write(env.work().join(".python-version"), b"3.12\x00\xff\xfe").unwrap();
+    env.strap(&["version-name"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("binary data"))
+        .stderr(predicate::str::contains(".python-version"));
+    std::fs::write(env.work().join(".python-version"), b"3.12\xff\n").unwrap();
+    env.strap(&["version-name"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("UTF-8"));
+    std::fs::write(
+        env.work().join(".python-version"),
+        "3.12.7\n".repeat(20_000),
+    )
+    .unwrap();
+    env.strap(&["version-name"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("too large"));
+}
+
+#[test]
+fn version_file_that_is_a_directory_is_passed_over() {
+    let env = env_with(&["3.12.7"]);
+    env.write("root/version", "3.12.7\n");
+    std::fs::create_dir_all(env.work().join(".python-version")).unwrap();
+    assert_eq!(version_name(&env), "3.12.7");
+}
+
+#[test]
+fn version_file_command_reports_local_or_global() {
+    let env = env_with(&["3.12.7"]);
+    env.strap(&["version-file"])
+        .assert()
+        .stdout(format!("{}\n", env.root().join("version").display()));
+    env.write("work/.python-version", "3.12.7\n");
+    let sub = env.work().join("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    env.strap(&["version-file", sub.to_str().unwrap()])
+        .assert()
+        .stdout(format!(
+            "{}\n",
+            env.work().join(".python-version").display()
+        ));
+}

@@ -1,0 +1,314 @@
+//! Shims and rehash: links to the binary, stale removal, idempotency, concurrency, and the shim
+//! path passing arguments, stdin, exit status and signals through untouched.
+
+use std::fs;
+use std::os::unix::process::ExitStatusExt;
+use std::process::Stdio;
+
+use predicates::prelude::*;
+
+use crate::support::{stdout_of, strap_bin, write_script, TestEnv};
+
+fn shim_names(env: &TestEnv) -> Vec<String> {
+    let out = env.strap(&["shims", "--short"]).output().unwrap();
+    stdout_of(&out).lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn rehash_links_every_executable_name_to_strap() {
+    let env = TestEnv::new();
+    env.fake_version("3.12.7", &["python3", "pip3", "idle3"]);
+    env.fake_version("2.7.18", &["python2.7", "python3"]);
+    // Not executable and hidden files are not commands.
+    env.write("root/versions/3.12.7/bin/README", "x");
+    env.write("root/versions/3.12.7/bin/.hidden", "x");
+    env.rehash();
+    assert_eq!(shim_names(&env), ["idle3", "pip3", "python2.7", "python3"]);
+    for name in ["python3", "python2.7"] {
+        let target = fs::read_link(env.shims().join(name)).unwrap();
+        assert_eq!(target, strap_bin().canonicalize().unwrap());
+    }
+}
+
+#[test]
+fn rehash_removes_stale_shims_and_is_idempotent() {
+    let env = TestEnv::new();
+    env.fake_version("3.12.7", &["python3", "pip3"]);
+    env.fake_version("2.7.18", &["python2.7"]);
+    env.rehash();
+    fs::remove_dir_all(env.root().join("versions/2.7.18")).unwrap();
+    env.strap(&["rehash"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("1 removed"));
+    assert_eq!(shim_names(&env), ["pip3", "python3"]);
+    // Nothing to do the second time: nothing said, nothing changed.
+    let before = fs::symlink_metadata(env.shims().join("python3"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    env.strap(&["rehash"]).assert().success().stderr("");
+    let after = fs::symlink_metadata(env.shims().join("python3"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn rehash_repoints_a_shim_that_is_not_a_link_to_strap() {
+    let env = TestEnv::new();
+    env.fake_version("3.12.7", &["python3"]);
+    // As in a pyenv root: the shims are bash scripts.
+    write_script(
+        &env.shims().join("python3"),
+        "exec pyenv exec python3 \"$@\"",
+    );
+    env.rehash();
+    assert!(fs::read_link(env.shims().join("python3")).is_ok());
+}
+
+#[test]
+fn concurrent_rehashes_all_succeed_with_a_consistent_result() {
+    let env = TestEnv::new();
+    let commands: Vec<String> = (0..40).map(|i| format!("tool{i}")).collect();
+    let refs: Vec<&str> = commands.iter().map(String::as_str).collect();
+    env.fake_version("3.12.7", &refs);
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            let mut cmd = std::process::Command::new(strap_bin());
+            cmd.env_clear()
+                .envs(env.env_pairs())
+                .arg("rehash")
+                .stderr(Stdio::piped());
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(shim_names(&env).len(), 40);
+    let leftovers: Vec<_> = fs::read_dir(env.shims())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "temporary links left behind: {leftovers:?}"
+    );
+}
+
+#[test]
+fn rehash_into_an_unwritable_shims_location_fails_clearly() {
+    let env = TestEnv::new();
+    env.fake_version("3.12.7", &["python3"]);
+    // A file where the shims directory should be (permission bits do not stop root).
+    fs::write(env.shims(), "not a directory").unwrap();
+    env.strap(&["rehash"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cannot create shims directory"))
+        .stderr(predicate::str::contains(env.shims().display().to_string()));
+}
+
+#[test]
+fn root_that_does_not_exist_is_created_on_demand() {
+    let env = TestEnv::new();
+    let fresh = env.dir.path().join("new/root");
+    env.strap(&["versions", "--bare"])
+        .env("STRAP_ROOT", &fresh)
+        .assert()
+        .success()
+        .stdout("");
+    env.strap(&["global", "system"])
+        .env("STRAP_ROOT", &fresh)
+        .assert()
+        .success();
+    assert_eq!(
+        fs::read_to_string(fresh.join("version")).unwrap(),
+        "system\n"
+    );
+    env.strap(&["rehash"])
+        .env("STRAP_ROOT", &fresh)
+        .assert()
+        .success();
+    assert!(fresh.join("shims").is_dir());
+}
+
+#[test]
+fn shim_passes_arguments_stdin_and_exit_status() {
+    let env = TestEnv::new();
+    let bin = env.root().join("versions/3.12.7/bin");
+    write_script(
+        &bin.join("python3"),
+        "for a in \"$@\"; do printf '[%s]' \"$a\"; done; echo; cat; exit 42",
+    );
+    env.write("root/version", "3.12.7\n");
+    env.rehash();
+    env.command(env.shims().join("python3"))
+        .args(["a b", "", "--flag", "-c", "$HOME"])
+        .write_stdin("from stdin\n")
+        .assert()
+        .code(42)
+        .stdout("[a b][][--flag][-c][$HOME]\nfrom stdin\n");
+}
+
+#[test]
+fn shim_delivers_signals_to_the_program_itself() {
+    let env = TestEnv::new();
+    let bin = env.root().join("versions/3.12.7/bin");
+    // The program reports its own pid; with exec there is no strap process in between.
+    write_script(&bin.join("python3"), "echo $$; exec sleep 30");
+    env.write("root/version", "3.12.7\n");
+    env.rehash();
+    let mut child = std::process::Command::new(env.shims().join("python3"))
+        .env_clear()
+        .envs(env.env_pairs())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(
+        line.trim().parse::<u32>().unwrap(),
+        child.id(),
+        "the shim did not exec"
+    );
+    send_signal(child.id(), "TERM");
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(15));
+}
+
+fn send_signal(pid: u32, signal: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([format!("-{signal}"), pid.to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+}
+
+#[test]
+fn shim_puts_the_versions_bin_first_on_path() {
+    let env = TestEnv::new();
+    let bin = env.root().join("versions/3.12.7/bin");
+    write_script(&bin.join("python3"), "echo \"$PATH\"");
+    env.write("root/version", "3.12.7\n");
+    env.rehash();
+    let out = env.command(env.shims().join("python3")).output().unwrap();
+    assert!(stdout_of(&out).starts_with(&format!("{}:", bin.display())));
+}
+
+#[test]
+fn command_missing_from_the_selection_exits_127_naming_versions_that_have_it() {
+    let env = TestEnv::new();
+    env.fake_version("3.12.7", &["python3"]);
+    env.fake_version("2.7.18", &["python2.7"]);
+    env.fake_version("2.7.17", &["python2.7"]);
+    env.write("root/version", "3.12.7\n");
+    env.rehash();
+    env.command(env.shims().join("python2.7"))
+        .assert()
+        .code(127)
+        .stderr(predicate::str::contains("python2.7: command not found"))
+        .stderr(predicate::str::contains("\n  2.7.17\n  2.7.18"))
+        .stderr(predicate::str::contains("strap shell 2.7.17"));
+    env.strap(&["which", "python2.7"]).assert().code(127);
+    env.strap(&["exec", "python2.7"]).assert().code(127);
+    env.strap(&["whence", "python2.7"])
+        .assert()
+        .success()
+        .stdout("2.7.17\n2.7.18\n");
+    env.strap(&["whence", "--path", "python2.7"])
+        .assert()
+        .stdout(format!(
+            "{}\n{}\n",
+            env.root().join("versions/2.7.17/bin/python2.7").display(),
+            env.root().join("versions/2.7.18/bin/python2.7").display()
+        ));
+    env.strap(&["whence", "nothing"]).assert().code(1);
+}
+
+#[test]
+fn exec_runs_like_a_shim() {
+    let env = TestEnv::new();
+    env.fake_version("3.12.7", &["pip"]);
+    env.write("root/version", "3.12.7\n");
+    env.strap(&["exec", "pip", "install", "--upgrade", "x"])
+        .assert()
+        .success()
+        .stdout("3.12.7 pip install --upgrade x\n");
+}
+
+#[test]
+fn a_shim_loop_is_stopped() {
+    let env = TestEnv::new();
+    let bin = env.root().join("versions/3.12.7/bin");
+    fs::create_dir_all(&bin).unwrap();
+    // A version whose python3 runs the shim again.
+    write_script(
+        &bin.join("python3"),
+        &format!("exec {} \"$@\"", env.shims().join("python3").display()),
+    );
+    env.write("root/version", "3.12.7\n");
+    env.rehash();
+    env.command(env.shims().join("python3"))
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("shim loop"));
+}
+
+#[test]
+fn uninstall_removes_the_version_and_its_stale_shims() {
+    let env = TestEnv::new();
+    env.fake_version("3.12.7", &["python3"]);
+    env.fake_version("2.7.18", &["python2.7"]);
+    env.rehash();
+    env.strap(&["uninstall", "2.7.18"]).assert().success();
+    assert!(!env.root().join("versions/2.7.18").exists());
+    assert_eq!(shim_names(&env), ["python3"]);
+    env.strap(&["uninstall", "2.7.18"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("'2.7.18' is not installed"));
+    env.strap(&["uninstall", "-f", "2.7.18"]).assert().success();
+    env.strap(&["uninstall", "../versions"]).assert().code(1);
+    env.strap(&["uninstall", ".."]).assert().code(1);
+    assert!(env.root().join("versions/3.12.7").exists());
+}
+
+#[test]
+fn end_to_end_through_a_shim_to_a_real_interpreter() {
+    let env = TestEnv::new();
+    let real = ["/usr/bin/python3", "/usr/local/bin/python3"]
+        .into_iter()
+        .map(std::path::PathBuf::from)
+        .find(|p| p.exists())
+        .expect("a python3 in /usr/bin or /usr/local/bin");
+    let bin = env.root().join("versions/3.11.2/bin");
+    fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(&real, bin.join("python3")).unwrap();
+    env.strap(&["global", "3.11"]).assert().success();
+    env.rehash();
+    env.command(env.shims().join("python3"))
+        .args([
+            "-c",
+            "import sys; print(sys.argv[1:]); print(sys.stdin.read()); sys.exit(3)",
+            "x y",
+        ])
+        .write_stdin("piped")
+        .assert()
+        .code(3)
+        .stdout("['x y']\npiped\n");
+}

@@ -1,0 +1,131 @@
+//! The test environment: a temporary root, home and working directory, a clean process
+//! environment (no `PYENV_*`, no `STRAP_*` from the machine), and helpers to fake versions.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+/// The strap binary under test.
+pub fn strap_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_strap"))
+}
+
+/// A throwaway machine: `root/` (STRAP_ROOT), `home/`, `work/` (the current directory) and
+/// `sysbin/` (a fake system directory on PATH).
+pub struct TestEnv {
+    pub dir: TempDir,
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for sub in ["root", "home", "work", "sysbin"] {
+            fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        TestEnv { dir }
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join("root")
+    }
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+    pub fn work(&self) -> PathBuf {
+        self.dir.path().join("work")
+    }
+    pub fn sysbin(&self) -> PathBuf {
+        self.dir.path().join("sysbin")
+    }
+    pub fn shims(&self) -> PathBuf {
+        self.root().join("shims")
+    }
+
+    /// PATH for commands: the shims, the fake system dir, then the basic system dirs.
+    pub fn path_var(&self) -> String {
+        format!(
+            "{}:{}:/usr/bin:/bin",
+            self.shims().display(),
+            self.sysbin().display()
+        )
+    }
+
+    /// A clean environment every command starts from.
+    pub fn env_pairs(&self) -> Vec<(String, String)> {
+        vec![
+            ("HOME".into(), self.home().display().to_string()),
+            ("STRAP_ROOT".into(), self.root().display().to_string()),
+            ("PATH".into(), self.path_var()),
+            ("LANG".into(), "C.UTF-8".into()),
+        ]
+    }
+
+    /// `strap ARGS` run in `work/`.
+    pub fn strap(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(strap_bin());
+        cmd.env_clear()
+            .envs(self.env_pairs())
+            .current_dir(self.work())
+            .args(args);
+        cmd
+    }
+
+    /// A program run in `work/` with the test environment (for shims and shells).
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env_clear()
+            .envs(self.env_pairs())
+            .current_dir(self.work());
+        cmd
+    }
+
+    /// Creates `versions/<name>/bin/<cmd>` for each cmd: a script that prints
+    /// `<name> <cmd> <args>`.
+    pub fn fake_version(&self, name: &str, commands: &[&str]) -> PathBuf {
+        let bin = self.root().join("versions").join(name).join("bin");
+        for cmd in commands {
+            write_script(&bin.join(cmd), &format!("echo \"{name} {cmd} $*\""));
+        }
+        self.root().join("versions").join(name)
+    }
+
+    /// A fake system executable in `sysbin/`.
+    pub fn fake_system(&self, cmd: &str) {
+        write_script(
+            &self.sysbin().join(cmd),
+            &format!("echo \"system {cmd} $*\""),
+        );
+    }
+
+    pub fn write(&self, relative: &str, content: &str) -> PathBuf {
+        let path = self.dir.path().join(relative);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, content).unwrap();
+        path
+    }
+
+    /// Runs `strap rehash` and asserts it succeeded.
+    pub fn rehash(&self) {
+        self.strap(&["rehash"]).assert().success();
+    }
+}
+
+/// Writes an executable `/bin/sh` script.
+pub fn write_script(path: &Path, body: &str) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// stdout of a finished command as a string.
+pub fn stdout_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// stderr of a finished command as a string.
+pub fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
