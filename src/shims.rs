@@ -97,8 +97,14 @@ fn list_dir(dir: &Path) -> Result<Vec<OsString>> {
     Ok(names)
 }
 
-/// Atomically makes `shim` a symlink to `target` (a temporary link renamed over the old entry).
+/// Makes `shim` a symlink to `target`: created directly when absent, else a temporary link renamed
+/// over the old entry, so the shim is never missing, even for a moment.
 fn replace_with_link(shim: &Path, target: &Path) -> Result<()> {
+    match std::os::unix::fs::symlink(target, shim) {
+        Ok(()) => return Ok(()),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(Error::io("create shim", shim, e)),
+    }
     let mut tmp_name = OsString::from(".");
     tmp_name.push(shim.file_name().unwrap_or_default());
     tmp_name.push(format!(".{}.tmp", std::process::id()));
