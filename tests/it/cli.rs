@@ -253,16 +253,25 @@ fn a_closed_pipe_ends_the_listing_quietly() {
     for i in 0..3000 {
         std::fs::create_dir_all(env.root().join(format!("versions/3.{i}.0"))).unwrap();
     }
-    let path = format!("{}:/usr/bin:/bin", crate::support::strap_bin().parent().unwrap().display());
+    let path = format!(
+        "{}:/usr/bin:/bin",
+        crate::support::strap_bin().parent().unwrap().display()
+    );
     let out = env
         .command("bash")
-        .args(["-c", "strap versions --bare | head -1; echo \"status=${PIPESTATUS[0]}\""])
+        .args([
+            "-c",
+            "strap versions --bare | head -1; echo \"status=${PIPESTATUS[0]}\"",
+        ])
         .env("PATH", path)
         .output()
         .unwrap();
     let stdout = stdout_of(&out);
     assert!(stdout.starts_with("3.0.0\n"), "{stdout}");
     // Like any Unix filter: success, or ended by SIGPIPE (128 + 13); never an error message.
-    assert!(stdout.ends_with("status=0\n") || stdout.ends_with("status=141\n"), "{stdout}");
+    assert!(
+        stdout.ends_with("status=0\n") || stdout.ends_with("status=141\n"),
+        "{stdout}"
+    );
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }

@@ -304,3 +304,51 @@ fn version_file_command_reports_local_or_global() {
             env.work().join(".python-version").display()
         ));
 }
+
+#[test]
+fn unreadable_directories_on_the_walk_up_are_passed_over() {
+    use std::os::unix::fs::PermissionsExt;
+    if !crate::support::can_drop_privileges() {
+        return;
+    }
+    let env = env_with(&["3.12.7", "3.11.9"]);
+    env.write("root/version", "3.12.7\n");
+    env.write("work/locked/.python-version", "3.11.9\n");
+    let inner = env.work().join("locked/inner");
+    std::fs::create_dir_all(&inner).unwrap();
+    for dir in [
+        env.dir.path().to_path_buf(),
+        env.root(),
+        env.work(),
+        inner.clone(),
+    ] {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::set_permissions(
+        env.work().join("locked"),
+        std::fs::Permissions::from_mode(0o711),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        env.work().join("locked/.python-version"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    // The file exists but cannot be read: an error naming it.
+    let as_nobody = |dir: &std::path::Path| {
+        let mut cmd = env.strap_as_nobody(&["version-name"]);
+        cmd.current_dir(dir);
+        cmd
+    };
+    as_nobody(&inner)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("locked/.python-version"));
+    // A directory that cannot be searched: its version file is invisible, the walk goes on.
+    std::fs::set_permissions(
+        env.work().join("locked"),
+        std::fs::Permissions::from_mode(0o700),
+    )
+    .unwrap();
+    as_nobody(&inner).assert().success().stdout("3.12.7\n");
+}

@@ -118,6 +118,35 @@ fn rehash_into_an_unwritable_shims_location_fails_clearly() {
 }
 
 #[test]
+fn rehash_into_a_read_only_shims_directory_fails_clearly() {
+    use std::os::unix::fs::PermissionsExt;
+    if !crate::support::can_drop_privileges() {
+        return;
+    }
+    let env = TestEnv::new();
+    env.fake_version("3.12.7", &["python3"]);
+    fs::create_dir_all(env.shims()).unwrap();
+    fs::create_dir_all(env.root().join("locks")).unwrap();
+    for (dir, mode) in [
+        (env.dir.path().to_path_buf(), 0o755),
+        (env.root(), 0o755),
+        (env.work(), 0o755),
+        (env.root().join("locks"), 0o777),
+        (env.shims(), 0o555),
+    ] {
+        fs::set_permissions(&dir, fs::Permissions::from_mode(mode)).unwrap();
+    }
+    env.strap_as_nobody(&["rehash"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "cannot create shim {}: Permission denied",
+            env.shims().join("python3").display()
+        )));
+    assert!(fs::read_dir(env.shims()).unwrap().next().is_none());
+}
+
+#[test]
 fn root_that_does_not_exist_is_created_on_demand() {
     let env = TestEnv::new();
     let fresh = env.dir.path().join("new/root");

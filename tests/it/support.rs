@@ -73,6 +73,16 @@ impl TestEnv {
         cmd
     }
 
+    /// `strap ARGS` run in `work/` as the unprivileged user 65534 (see [`can_drop_privileges`]);
+    /// the temporary directories must be made accessible to it.
+    pub fn strap_as_nobody(&self, args: &[&str]) -> Command {
+        let mut cmd = self.command("/usr/bin/setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(strap_bin())
+            .args(args);
+        cmd
+    }
+
     /// A program run in `work/` with the test environment (for shims and shells).
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut cmd = Command::new(program);
@@ -128,4 +138,18 @@ pub fn stdout_of(output: &std::process::Output) -> String {
 /// stderr of a finished command as a string.
 pub fn stderr_of(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Permission tests run strap as an unprivileged user, since root ignores permission bits. That
+/// needs the tests to run as root and `setpriv`; otherwise the test is skipped and says so.
+pub fn can_drop_privileges() -> bool {
+    let is_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout == b"0\n");
+    let ok = is_root && Path::new("/usr/bin/setpriv").exists();
+    if !ok {
+        eprintln!("skipping: permission tests need root and /usr/bin/setpriv");
+    }
+    ok
 }
