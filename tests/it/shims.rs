@@ -320,11 +320,13 @@ fn uninstall_removes_the_version_and_its_stale_shims() {
 #[test]
 fn end_to_end_through_a_shim_to_a_real_interpreter() {
     let env = TestEnv::new();
-    let real = ["/usr/bin/python3", "/usr/local/bin/python3"]
-        .into_iter()
-        .map(std::path::PathBuf::from)
-        .find(|p| p.exists())
-        .expect("a python3 in /usr/bin or /usr/local/bin");
+    // The first python3 on PATH that is a real interpreter, not some tool's shim script.
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let real = std::env::split_paths(&path)
+        .filter(|dir| !dir.ends_with("shims"))
+        .filter_map(|dir| dir.join("python3").canonicalize().ok())
+        .find(|exe| fs::read(exe).is_ok_and(|bytes| bytes.starts_with(b"\x7fELF")))
+        .expect("a python3 interpreter on PATH");
     let bin = env.root().join("versions/3.11.2/bin");
     fs::create_dir_all(&bin).unwrap();
     std::os::unix::fs::symlink(&real, bin.join("python3")).unwrap();
