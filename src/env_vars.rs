@@ -10,3 +10,15 @@ pub const STRAP_FORCE_ARG0: &str = "STRAP_FORCE_ARG0";
 pub const STRAP_SHIM_DEPTH: &str = "STRAP_SHIM_DEPTH";
 /// The shell whose syntax `strap shell` emits; set by the code `strap init` prints.
 pub const STRAP_SHELL: &str = "STRAP_SHELL";
+/// The config file (default `$XDG_CONFIG_HOME/strap/config.toml`).
+pub const STRAP_CONFIG: &str = "STRAP_CONFIG";
+/// Comma-separated mirror URL templates for CPython archives (before the config's).
+pub const STRAP_PYTHON_MIRRORS: &str = "STRAP_PYTHON_MIRRORS";
+/// The download cache (default `<root>/cache`).
+pub const STRAP_CACHE_DIR: &str = "STRAP_CACHE_DIR";
+/// Build parallelism (default: the number of CPUs).
+pub const STRAP_JOBS: &str = "STRAP_JOBS";
+/// Extra `configure` options for CPython builds (split like a shell would, without expansion).
+pub const STRAP_CONFIGURE_OPTS: &str = "STRAP_CONFIGURE_OPTS";
+/// Seconds without progress after which a download from a mirror is abandoned (default 30).
+pub const STRAP_DOWNLOAD_TIMEOUT: &str = "STRAP_DOWNLOAD_TIMEOUT";

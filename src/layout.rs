@@ -49,6 +49,19 @@ impl Layout {
         self.root.join("version")
     }
 
+    /// `tmp/`: build trees and staging areas (same file system as `versions/`).
+    pub fn tmp_dir(&self) -> PathBuf {
+        self.root.join("tmp")
+    }
+
+    /// `cache/`: verified downloads, unless `STRAP_CACHE_DIR` says otherwise.
+    pub fn cache_dir(&self) -> PathBuf {
+        match std::env::var_os(env_vars::STRAP_CACHE_DIR) {
+            Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+            _ => self.root.join("cache"),
+        }
+    }
+
     /// `locks/`: lock files that serialize rehashes and installs.
     pub fn locks_dir(&self) -> PathBuf {
         self.root.join("locks")

@@ -2,11 +2,17 @@
 //! recipes. The binary's `main` only chooses between the shim fast path ([`shim`]) and the CLI
 //! ([`cli`]); everything else lives in these modules.
 
+pub mod archive;
 pub mod cli;
+pub mod config;
 pub mod env_vars;
 pub mod error;
+pub mod fetch;
 pub mod layout;
 pub mod lock;
+pub mod python;
+pub mod report;
+pub mod runner;
 pub mod shell;
 pub mod shim;
 pub mod shims;

@@ -1,6 +1,8 @@
 //! The command-line interface: clap definitions, dispatch, and error reporting.
 //! Each command is a thin function over the library; data goes to stdout, messages to stderr.
 
+mod install;
+mod progress;
 mod select;
 mod shell_init;
 mod shims;
@@ -182,6 +184,12 @@ enum Command {
         short: bool,
     },
 
+    /// Build and install CPython versions from source
+    #[command(
+        after_help = "Examples:\n  strap install 3.12            # the newest known 3.12.x\n  strap install 3.13t           # free-threaded\n  strap install --list 3.11\n  strap install --mirror 'file:///srv/python/{file}' --offline 3.11.2\n  strap install                 # what .python-version selects"
+    )]
+    Install(install::InstallArgs),
+
     /// Remove installed versions
     #[command(after_help = "Example:\n  strap uninstall -f 3.11.2")]
     Uninstall {
@@ -254,6 +262,7 @@ fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> anyhow::Result<
             unset,
         } => select::sh_shell(ctx, shell, &versions, unset, out)?,
         Command::Exec { command, args } => match crate::shim::exec(&ctx.layout, &command, args)? {},
+        Command::Install(args) => install::run(ctx, args, out)?,
         Command::Rehash => shims::rehash(ctx)?,
         Command::Shims { short } => shims::list(ctx, short, out)?,
         Command::Uninstall { versions, force } => shims::uninstall(ctx, &versions, force)?,

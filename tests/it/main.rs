@@ -1,6 +1,9 @@
 //! Integration tests: the real `strap` binary against temporary roots and homes.
 
 mod cli;
+mod fake_source;
+mod install;
+mod mirror;
 mod selection;
 mod shell;
 mod shims;

@@ -1,0 +1,113 @@
+//! The user's config file (`$XDG_CONFIG_HOME/strap/config.toml`, or `STRAP_CONFIG`).
+//!
+//! ```toml
+//! [python]
+//! mirrors = ["https://mirror.example/python/{version}/{file}"]
+//! configure_opts = ["--enable-optimizations"]
+//! jobs = 4
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::env_vars;
+
+/// The parsed config; every field is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub python: PythonConfig,
+}
+
+/// `[python]`: settings for CPython installs.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PythonConfig {
+    /// Mirror URL templates tried in order (after `STRAP_PYTHON_MIRRORS` and `--mirror`).
+    #[serde(default)]
+    pub mirrors: Vec<String>,
+    /// Extra `configure` options.
+    #[serde(default)]
+    pub configure_opts: Vec<String>,
+    /// Build parallelism.
+    pub jobs: Option<usize>,
+}
+
+/// A config file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}:{line}: {message}", path.display())]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+}
+
+impl Config {
+    /// Loads the config from `STRAP_CONFIG` or the default path; a missing file is an empty config.
+    pub fn load() -> Result<Config, ConfigError> {
+        let path = match std::env::var_os(env_vars::STRAP_CONFIG).filter(|p| !p.is_empty()) {
+            Some(path) => PathBuf::from(path),
+            None => match dirs::config_dir() {
+                Some(dir) => dir.join("strap/config.toml"),
+                None => return Ok(Config::default()),
+            },
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Config::parse(&path, &text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(source) => Err(ConfigError::Read { path, source }),
+        }
+    }
+
+    /// Parses config text; errors name the file and line.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            line: e.span().map_or(1, |span| line_of(text, span.start)),
+            message: e.message().to_owned(),
+        })
+    }
+}
+
+/// The 1-based line number of a byte offset.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_python_settings() {
+        let text = "[python]\nmirrors = [\"file:///m/{file}\"]\njobs = 3\n";
+        let config = Config::parse(Path::new("c.toml"), text).unwrap();
+        assert_eq!(config.python.mirrors, ["file:///m/{file}"]);
+        assert_eq!(config.python.jobs, Some(3));
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let text = "[python]\njobs = 2\nmirrors = \"not a list\"\n";
+        let err = Config::parse(Path::new("/etc/c.toml"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("/etc/c.toml:3: "), "{err}");
+        let err = Config::parse(Path::new("c.toml"), "[python]\nmirors = []\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("c.toml:2: ") && err.contains("mirors"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,232 @@
+//! The commands that build CPython (and, for old releases, a private OpenSSL 1.1.1) into a
+//! staging directory: `configure`, `make -jN`, `make install DESTDIR=<staging>`.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::plan::Plan;
+use crate::runner::{RunError, Runner};
+
+/// Where a build happens and where it will finally live.
+pub struct BuildDirs {
+    /// The unpacked CPython source tree.
+    pub source: PathBuf,
+    /// The final prefix (`<root>/versions/<name>`), baked into the build.
+    pub prefix: PathBuf,
+    /// `DESTDIR`: the build installs into `<staging>/<prefix>`.
+    pub staging: PathBuf,
+}
+
+impl BuildDirs {
+    /// The staged copy of a path under the final prefix.
+    pub fn staged(&self, path: &Path) -> PathBuf {
+        self.staging.join(path.strip_prefix("/").unwrap_or(path))
+    }
+
+    /// The staged prefix.
+    pub fn staged_prefix(&self) -> PathBuf {
+        self.staged(&self.prefix)
+    }
+
+    /// Where a private OpenSSL goes (inside the version's prefix, as pyenv does).
+    pub fn openssl_prefix(&self) -> PathBuf {
+        self.prefix.join("openssl")
+    }
+}
+
+/// Options that shape a build.
+pub struct BuildOptions<'a> {
+    pub jobs: usize,
+    pub configure_opts: &'a [String],
+    pub with_pip: bool,
+}
+
+/// Builds and installs a private OpenSSL 1.1.1 from `source` into the staged prefix.
+pub fn build_openssl(
+    runner: &Runner,
+    source: &Path,
+    dirs: &BuildDirs,
+    jobs: usize,
+) -> Result<(), RunError> {
+    let prefix = dirs.openssl_prefix();
+    let mut config = Command::new("./config");
+    config
+        .current_dir(source)
+        .arg(format!("--prefix={}", prefix.display()))
+        .arg(format!("--openssldir={}", prefix.join("ssl").display()))
+        .arg("--libdir=lib")
+        .arg("shared")
+        .arg("zlib")
+        .arg(format!("-Wl,-rpath,{}", prefix.join("lib").display()));
+    runner.run(&mut config)?;
+    runner.run(
+        Command::new("make")
+            .current_dir(source)
+            .arg(format!("-j{jobs}")),
+    )?;
+    runner.run(
+        Command::new("make")
+            .current_dir(source)
+            .arg("install_sw")
+            .arg(format!("DESTDIR={}", dirs.staging.display())),
+    )
+}
+
+/// The arguments of CPython's `configure`.
+pub fn configure_args(plan: &Plan, dirs: &BuildDirs, options: &BuildOptions<'_>) -> Vec<OsString> {
+    let mut ldflags = format!("-Wl,-rpath,{}", dirs.prefix.join("lib").display());
+    let mut args: Vec<OsString> = vec![
+        format!("--prefix={}", dirs.prefix.display()).into(),
+        format!("--libdir={}", dirs.prefix.join("lib").display()).into(),
+        "--enable-shared".into(),
+        format!(
+            "--with-ensurepip={}",
+            if options.with_pip { "install" } else { "no" }
+        )
+        .into(),
+    ];
+    if plan.needs_openssl11 {
+        let staged = dirs.staged(&dirs.openssl_prefix());
+        ldflags.push_str(&format!(
+            " -L{} -Wl,-rpath,{}",
+            staged.join("lib").display(),
+            dirs.openssl_prefix().join("lib").display()
+        ));
+        args.push(format!("CPPFLAGS=-I{}", staged.join("include").display()).into());
+        if plan.major_minor() >= (3, 7) {
+            args.push(format!("--with-openssl={}", staged.display()).into());
+        }
+    }
+    args.push(format!("LDFLAGS={ldflags}").into());
+    if plan.free_threaded {
+        args.push("--disable-gil".into());
+    }
+    if plan.debug {
+        args.push("--with-pydebug".into());
+    }
+    args.extend(options.configure_opts.iter().map(OsString::from));
+    args
+}
+
+/// The library directories a staged build needs at run time (before it is moved into place).
+pub fn staged_library_path(plan: &Plan, dirs: &BuildDirs) -> Vec<PathBuf> {
+    let mut paths = vec![dirs.staged_prefix().join("lib")];
+    if plan.needs_openssl11 {
+        paths.push(dirs.staged(&dirs.openssl_prefix()).join("lib"));
+    }
+    paths
+}
+
+/// A command in the source tree with the environment every build step gets.
+fn step(program: &str, plan: &Plan, dirs: &BuildDirs) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.current_dir(&dirs.source)
+        .env_remove("PYTHONPATH")
+        .env_remove("PYTHONHOME")
+        .env(
+            "LD_LIBRARY_PATH",
+            std::env::join_paths(staged_library_path(plan, dirs)).unwrap_or_default(),
+        );
+    cmd
+}
+
+/// `configure`.
+pub fn configure(
+    runner: &Runner,
+    plan: &Plan,
+    dirs: &BuildDirs,
+    options: &BuildOptions<'_>,
+) -> Result<(), RunError> {
+    runner.run(step("./configure", plan, dirs).args(configure_args(plan, dirs, options)))
+}
+
+/// `make -jN`.
+pub fn compile(
+    runner: &Runner,
+    plan: &Plan,
+    dirs: &BuildDirs,
+    jobs: usize,
+) -> Result<(), RunError> {
+    runner.run(step("make", plan, dirs).arg(format!("-j{jobs}")))
+}
+
+/// `make install DESTDIR=<staging>` (which also runs ensurepip when configured with pip).
+pub fn install(runner: &Runner, plan: &Plan, dirs: &BuildDirs) -> Result<(), RunError> {
+    runner.run(
+        step("make", plan, dirs)
+            .arg("install")
+            .arg(format!("DESTDIR={}", dirs.staging.display())),
+    )
+}
+
+/// The unsuffixed names pyenv users expect (`python` → `python3`, `pip` → `pip3`, …), made in the
+/// staged `bin/` wherever only the suffixed one exists.
+pub fn link_unsuffixed(bin: &Path) -> std::io::Result<()> {
+    for (plain, suffixed) in [
+        ("python", "python3"),
+        ("pip", "pip3"),
+        ("pydoc", "pydoc3"),
+        ("idle", "idle3"),
+        ("python-config", "python3-config"),
+    ] {
+        let link = bin.join(plain);
+        if bin.join(suffixed).exists() && std::fs::symlink_metadata(&link).is_err() {
+            std::os::unix::fs::symlink(suffixed, link)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::python::catalog::Catalog;
+    use crate::python::plan::plan;
+
+    fn dirs() -> BuildDirs {
+        BuildDirs {
+            source: "/r/tmp/src".into(),
+            prefix: "/r/versions/3.11.2".into(),
+            staging: "/r/tmp/stage".into(),
+        }
+    }
+
+    fn args_of(request: &str, debug: bool) -> Vec<String> {
+        let p = plan(Catalog::embedded(), request, debug, None).unwrap();
+        let options = BuildOptions {
+            jobs: 2,
+            configure_opts: &["--enable-optimizations".to_owned()],
+            with_pip: true,
+        };
+        configure_args(&p, &dirs(), &options)
+            .into_iter()
+            .map(|a| a.into_string().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn shared_with_rpath_and_user_options_last() {
+        let args = args_of("3.11.2", false);
+        assert_eq!(args[0], "--prefix=/r/versions/3.11.2");
+        assert!(args.contains(&"--enable-shared".to_owned()));
+        assert!(args.contains(&"--with-ensurepip=install".to_owned()));
+        assert!(args.contains(&"LDFLAGS=-Wl,-rpath,/r/versions/3.11.2/lib".to_owned()));
+        assert_eq!(args.last().unwrap(), "--enable-optimizations");
+    }
+
+    #[test]
+    fn free_threaded_debug_and_private_openssl() {
+        assert!(args_of("3.13t", false).contains(&"--disable-gil".to_owned()));
+        assert!(args_of("3.12", true).contains(&"--with-pydebug".to_owned()));
+        let old = args_of("3.8", false);
+        let staged = "/r/tmp/stage/r/versions/3.11.2/openssl";
+        assert!(old.contains(&format!("--with-openssl={staged}")), "{old:?}");
+        assert!(old.contains(&format!("CPPFLAGS=-I{staged}/include")));
+        assert!(old.iter().any(|a| a.starts_with("LDFLAGS=")
+            && a.contains("-Wl,-rpath,/r/versions/3.11.2/openssl/lib")));
+        assert!(!args_of("2.7.18", false)
+            .iter()
+            .any(|a| a.starts_with("--with-openssl")));
+    }
+}

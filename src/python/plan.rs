@@ -1,0 +1,222 @@
+//! Turning an install request (`3.12`, `3.13t`, `latest`, `3.12.7` with `--debug`) into a
+//! checked plan: which release, which archives, the install name and the build options.
+
+use super::catalog::{is_sha256, Archive, Catalog, Release};
+
+/// A resolved install.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The CPython release (`3.13.1`).
+    pub version: String,
+    /// The directory name under `versions/` (`3.13.1`, `3.13.1t`, `3.12.7-debug`).
+    pub name: String,
+    /// Archives to try, in order.
+    pub archives: Vec<Archive>,
+    pub free_threaded: bool,
+    pub debug: bool,
+    pub needs_openssl11: bool,
+}
+
+impl Plan {
+    /// The directory python.org keeps this release in (`3.14.0` for `3.14.0rc1`).
+    pub fn release_dir(&self) -> &str {
+        let end = self
+            .version
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(self.version.len());
+        &self.version[..end]
+    }
+
+    /// The major.minor of the release (`3.12`).
+    pub fn major_minor(&self) -> (u32, u32) {
+        let mut parts = self
+            .release_dir()
+            .split('.')
+            .map(|p| p.parse().unwrap_or(0));
+        (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+    }
+}
+
+/// Why a request cannot be planned.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("unknown CPython version '{request}'{}", nearest(.suggestions))]
+    Unknown {
+        request: String,
+        suggestions: Vec<String>,
+    },
+    #[error("'{0}' is not a CPython version (expected e.g. 3.12.7, 3.12, 3.13t or latest)")]
+    Malformed(String),
+    #[error("free-threaded builds ('t') exist from CPython 3.13 on; '{0}' is older")]
+    FreeThreadedTooOld(String),
+    #[error("--sha256 must be 64 hexadecimal digits")]
+    BadSha256,
+}
+
+fn nearest(suggestions: &[String]) -> String {
+    if suggestions.is_empty() {
+        String::new()
+    } else {
+        format!("; nearest known: {}", suggestions.join(", "))
+    }
+}
+
+/// Plans `request`. With `sha256`, a full version the catalog lacks is allowed (its archive is
+/// `Python-<version>.tar.xz` or `.tgz`, whichever has that checksum).
+pub fn plan(
+    catalog: &Catalog,
+    request: &str,
+    debug: bool,
+    sha256: Option<&str>,
+) -> Result<Plan, PlanError> {
+    let (base, free_threaded) = match request.strip_suffix('t') {
+        Some(base) if base != "lates" => (base, true),
+        _ => (request, false),
+    };
+    if base != "latest" && !looks_like_version(base) {
+        return Err(PlanError::Malformed(request.to_owned()));
+    }
+    let sha256 = sha256.map(str::to_ascii_lowercase);
+    if sha256.as_deref().is_some_and(|s| !is_sha256(s)) {
+        return Err(PlanError::BadSha256);
+    }
+    let release = match (catalog.resolve(base), &sha256) {
+        (Some(release), None) => release.clone(),
+        (Some(release), Some(sha)) if release.version == base => {
+            with_checksum(release.clone(), sha)
+        }
+        (_, Some(sha)) if is_full_version(base) => Release {
+            version: base.to_owned(),
+            archives: ["tar.xz", "tgz"]
+                .iter()
+                .map(|ext| Archive {
+                    file: format!("Python-{base}.{ext}"),
+                    sha256: sha.clone(),
+                })
+                .collect(),
+            prerelease: base.contains(['a', 'b', 'r']),
+            needs_openssl11: false,
+        },
+        _ => {
+            return Err(PlanError::Unknown {
+                request: request.to_owned(),
+                suggestions: catalog
+                    .suggestions(base)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+            })
+        }
+    };
+    let mut plan = Plan {
+        name: release.version.clone(),
+        version: release.version,
+        archives: release.archives,
+        free_threaded,
+        debug,
+        needs_openssl11: release.needs_openssl11,
+    };
+    if free_threaded {
+        if plan.major_minor() < (3, 13) {
+            return Err(PlanError::FreeThreadedTooOld(request.to_owned()));
+        }
+        plan.name.push('t');
+    }
+    if debug {
+        plan.name.push_str("-debug");
+    }
+    Ok(plan)
+}
+
+/// A release in the catalog installed with a user-given checksum: only the archives it matches
+/// can pass verification, so the same file names are tried with that checksum.
+fn with_checksum(mut release: Release, sha: &str) -> Release {
+    for archive in &mut release.archives {
+        archive.sha256 = sha.to_owned();
+    }
+    release
+}
+
+fn looks_like_version(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_digit())
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '.')
+}
+
+fn is_full_version(text: &str) -> bool {
+    let numbers = text
+        .split(|c: char| c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("");
+    numbers.split('.').count() == 3 && looks_like_version(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> &'static Catalog {
+        Catalog::embedded()
+    }
+
+    #[test]
+    fn exact_prefix_latest_free_threaded_debug() {
+        let p = plan(catalog(), "3.11.2", false, None).unwrap();
+        assert_eq!(
+            (p.name.as_str(), p.archives[0].file.as_str()),
+            ("3.11.2", "Python-3.11.2.tar.xz")
+        );
+        let p = plan(catalog(), "3.13t", false, None).unwrap();
+        assert!(p.free_threaded && p.name.starts_with("3.13.") && p.name.ends_with('t'));
+        let p = plan(catalog(), "3.12.7", true, None).unwrap();
+        assert_eq!(p.name, "3.12.7-debug");
+        assert!(plan(catalog(), "latest", false, None)
+            .unwrap()
+            .version
+            .starts_with('3'));
+        assert!(
+            plan(catalog(), "2.7.18", false, None)
+                .unwrap()
+                .needs_openssl11
+        );
+    }
+
+    #[test]
+    fn unknown_and_malformed_requests() {
+        let err = plan(catalog(), "3.11.99", false, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unknown CPython version '3.11.99'; nearest known: 3.11."),
+            "{err}"
+        );
+        assert!(matches!(
+            plan(catalog(), "../x", false, None),
+            Err(PlanError::Malformed(_))
+        ));
+        assert!(matches!(
+            plan(catalog(), "3.12t", false, None),
+            Err(PlanError::FreeThreadedTooOld(_))
+        ));
+        assert!(matches!(
+            plan(catalog(), "3.99.1", false, Some("xyz")),
+            Err(PlanError::BadSha256)
+        ));
+    }
+
+    #[test]
+    fn sha256_permits_versions_the_catalog_lacks() {
+        let sha = "a".repeat(64);
+        let p = plan(catalog(), "3.99.1", false, Some(&sha)).unwrap();
+        assert_eq!(p.archives[0].file, "Python-3.99.1.tar.xz");
+        assert_eq!(p.archives[1].sha256, sha);
+        assert!(plan(catalog(), "3.99", false, Some(&sha)).is_err());
+    }
+
+    #[test]
+    fn prerelease_directory_on_the_mirror() {
+        let sha = "b".repeat(64);
+        let p = plan(catalog(), "3.99.0rc1", false, Some(&sha)).unwrap();
+        assert_eq!(p.release_dir(), "3.99.0");
+        assert_eq!(p.major_minor(), (3, 99));
+    }
+}

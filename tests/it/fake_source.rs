@@ -1,0 +1,115 @@
+//! A generated CPython-shaped source tree (a `configure` script and a `Makefile`) whose build
+//! installs a tiny `bin/python3` that runs the system's Python, so the whole install pipeline
+//! runs in seconds. Build-time knobs come from the environment of `strap install`:
+//! `FAKE_BUILD_SECONDS` (compile duration), `FAKE_CONFIGURE_FAIL`; and from configure options:
+//! `--simulate-missing=MOD,...` (modules that will fail to import).
+
+use std::io::Write;
+
+use sha2::{Digest, Sha256};
+
+const CONFIGURE: &str = r#"#!/bin/sh
+prefix=/usr/local
+pip=no
+missing=
+for a in "$@"; do
+  case "$a" in
+    --prefix=*) prefix=${a#--prefix=} ;;
+    --with-ensurepip=install) pip=yes ;;
+    --simulate-missing=*) missing=$(echo "${a#--simulate-missing=}" | tr ',' ' ') ;;
+  esac
+done
+printf '%s\n' "$@" > configure.args
+echo "checking for a fake compiler... yes"
+if [ -n "$FAKE_CONFIGURE_FAIL" ]; then
+  echo "configure: error: simulated configure failure"
+  exit 1
+fi
+{
+  echo "PREFIX=$prefix"
+  echo "PIP=$pip"
+  echo "MISSING=$missing"
+} > config.mk
+"#;
+
+const MAKEFILE: &str = "include config.mk\n\
+all:\n\
+\t@echo compiling the fake interpreter\n\
+\tsleep $${FAKE_BUILD_SECONDS:-0}\n\
+\ttouch built\n\
+install: built\n\
+\tmkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/fake\n\
+\tcp fakepython $(DESTDIR)$(PREFIX)/bin/python3.99\n\
+\tln -sf python3.99 $(DESTDIR)$(PREFIX)/bin/python3\n\
+\tfor m in $(MISSING); do echo 'raise ImportError(\"simulated\")' > $(DESTDIR)$(PREFIX)/lib/fake/$$m.py; done\n\
+\tif [ \"$(PIP)\" = yes ]; then cp fakepip $(DESTDIR)$(PREFIX)/bin/pip3; fi\n";
+
+const FAKE_PYTHON: &str = r#"#!/bin/sh
+here=$(cd "$(dirname "$0")/.." && pwd)
+if [ "$1" = -m ] && [ "$2" = pip ]; then echo "pip 99.0 from $here"; exit 0; fi
+PYTHONPATH="$here/lib/fake" exec /usr/bin/python3 "$@"
+"#;
+
+const FAKE_PIP: &str = "#!/bin/sh\necho \"pip 99.0 (fake)\"\n";
+
+/// A `.tgz` of `Python-<version>/` with the fake build.
+pub fn fake_python_tgz(version: &str) -> Vec<u8> {
+    let top = format!("Python-{version}");
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    for (name, body, mode) in [
+        ("configure", CONFIGURE, 0o755),
+        ("Makefile", MAKEFILE, 0o644),
+        ("fakepython", FAKE_PYTHON, 0o755),
+        ("fakepip", FAKE_PIP, 0o755),
+    ] {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(body.len() as u64);
+        header.set_mode(mode);
+        header.set_cksum();
+        builder
+            .append_data(&mut header, format!("{top}/{name}"), body.as_bytes())
+            .unwrap();
+    }
+    builder.into_inner().unwrap().finish().unwrap()
+}
+
+/// A tar.gz with one raw entry whose name, type and link target are written byte for byte (so
+/// that hostile names the `tar` crate's builder refuses can be produced).
+pub fn raw_tgz(entries: &[(&str, tar::EntryType, &str)]) -> Vec<u8> {
+    let mut out = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    for (name, kind, link) in entries {
+        let mut header = tar::Header::new_old();
+        {
+            let old = header.as_old_mut();
+            old.name[..name.len()].copy_from_slice(name.as_bytes());
+            old.linkname[..link.len()].copy_from_slice(link.as_bytes());
+        }
+        header.set_entry_type(*kind);
+        header.set_mode(0o644);
+        let body: &[u8] = if *kind == tar::EntryType::Regular {
+            b"data\n"
+        } else {
+            b""
+        };
+        header.set_size(body.len() as u64);
+        header.set_cksum();
+        out.write_all(header.as_bytes()).unwrap();
+        out.write_all(body).unwrap();
+        if !body.is_empty() {
+            out.write_all(&vec![0; 512 - body.len()]).unwrap();
+        }
+    }
+    out.write_all(&[0; 1024]).unwrap();
+    out.finish().unwrap()
+}
+
+/// sha256 as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

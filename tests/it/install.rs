@@ -1,0 +1,762 @@
+//! `strap install` end to end with a generated source tree served from a loopback mirror:
+//! the pipeline, misbehaving mirrors, the cache, hostile archives, preflight, verification,
+//! concurrency and interruption.
+
+use std::fs;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+use crate::fake_source::{fake_python_tgz, raw_tgz, sha256_hex};
+use crate::mirror::{Behavior, Mirror};
+use crate::support::{stderr_of, write_script, TestEnv};
+
+const VERSION: &str = "3.99.1";
+const FILE: &str = "Python-3.99.1.tgz";
+
+/// A test machine plus a mirror serving the fake source archive under `/a/`.
+struct Setup {
+    env: TestEnv,
+    mirror: Mirror,
+    archive: Vec<u8>,
+    sha: String,
+}
+
+impl Setup {
+    fn new() -> Setup {
+        let archive = fake_python_tgz(VERSION);
+        let sha = sha256_hex(&archive);
+        let mirror = Mirror::start();
+        mirror.route(&format!("/a/{FILE}"), Behavior::Serve(archive.clone()));
+        Setup {
+            env: TestEnv::new(),
+            mirror,
+            archive,
+            sha,
+        }
+    }
+
+    /// `strap install` of the fake version with the checksum, from the given mirror dirs.
+    fn install(&self, mirror_dirs: &[&str], extra: &[&str]) -> Command {
+        let mut cmd = self
+            .env
+            .strap(&["install", "--skip-preflight", "--sha256", &self.sha]);
+        for dir in mirror_dirs {
+            cmd.args(["--mirror", &self.mirror.template(dir)]);
+        }
+        cmd.args(extra)
+            .arg(VERSION)
+            .timeout(Duration::from_secs(60));
+        cmd
+    }
+
+    fn prefix(&self) -> std::path::PathBuf {
+        self.env.root().join("versions").join(VERSION)
+    }
+
+    fn assert_nothing_installed(&self) {
+        assert!(!self.prefix().exists(), "a version was left behind");
+        let leftovers: Vec<_> = fs::read_dir(self.env.root().join("tmp"))
+            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        assert!(
+            leftovers.is_empty(),
+            "build trees left behind: {leftovers:?}"
+        );
+    }
+}
+
+#[test]
+fn installs_from_a_loopback_mirror_and_runs_through_the_shim() {
+    let s = Setup::new();
+    s.install(&["a"], &[])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(format!("installed {VERSION}")));
+    let bin = s.prefix().join("bin");
+    for name in ["python3", "python", "pip3", "pip"] {
+        assert!(bin.join(name).exists(), "bin/{name} missing");
+    }
+    // configure got the prefix, shared libraries, the rpath and pip.
+    let tmp_entries = fs::read_dir(s.env.root().join("tmp"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(tmp_entries, 0, "the build tree was not removed");
+    assert!(s.env.root().join("cache").join(FILE).is_file());
+    let logs: Vec<_> = fs::read_dir(s.env.root().join("logs"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .collect();
+    let log = fs::read_to_string(logs[0].path()).unwrap();
+    let prefix = s.prefix().display().to_string();
+    assert!(log.contains(&format!("--prefix={prefix}")), "{log}");
+    assert!(log.contains("--enable-shared"));
+    assert!(log.contains(&format!("LDFLAGS=-Wl,-rpath,{prefix}/lib")));
+    assert!(log.contains("--with-ensurepip=install"));
+    assert!(log.contains("compiling the fake interpreter"));
+    // Rehashed: the shim runs the new interpreter.
+    s.env.strap(&["global", VERSION]).assert().success();
+    s.env
+        .command(s.env.shims().join("python3"))
+        .args(["-c", "print('hello from the shim')"])
+        .assert()
+        .success()
+        .stdout("hello from the shim\n");
+    s.env
+        .command(s.env.shims().join("pip"))
+        .assert()
+        .stdout("pip 99.0 (fake)\n");
+}
+
+#[test]
+fn already_installed_skip_existing_and_force() {
+    let s = Setup::new();
+    s.install(&["a"], &[]).assert().success();
+    s.install(&["a"], &[])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("already installed").and(predicate::str::contains("-f")));
+    s.install(&["a"], &["-s"]).assert().success();
+    fs::write(s.prefix().join("marker"), "old").unwrap();
+    s.install(&["a"], &["-f"]).assert().success();
+    assert!(
+        !s.prefix().join("marker").exists(),
+        "-f did not replace the old install"
+    );
+    assert!(s.prefix().join("bin/python3").exists());
+}
+
+#[test]
+fn not_found_then_a_good_mirror() {
+    let s = Setup::new();
+    s.mirror
+        .route(&format!("/bad/{FILE}"), Behavior::Status(404));
+    s.install(&["bad", "a"], &[])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(format!("/bad/{FILE}: HTTP 404")));
+}
+
+#[test]
+fn server_error_then_wrong_bytes_then_a_good_mirror() {
+    let s = Setup::new();
+    s.mirror
+        .route(&format!("/err/{FILE}"), Behavior::Status(500));
+    s.mirror.route(
+        &format!("/liar/{FILE}"),
+        Behavior::Serve(b"not the archive".to_vec()),
+    );
+    s.install(&["err", "liar", "a"], &[])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("HTTP 500"))
+        .stderr(predicate::str::contains("checksum mismatch"));
+    assert_eq!(
+        fs::read(s.env.root().join("cache").join(FILE)).unwrap(),
+        s.archive
+    );
+}
+
+#[test]
+fn a_dropped_connection_is_resumed_with_a_range_request() {
+    let s = Setup::new();
+    let cut = s.archive.len() / 2;
+    s.mirror.route(
+        &format!("/flaky/{FILE}"),
+        Behavior::DropAfter(s.archive.clone(), cut),
+    );
+    s.install(&["flaky", "a"], &[]).assert().success();
+    let resumed = s
+        .mirror
+        .requests()
+        .into_iter()
+        .find(|r| r.path == format!("/a/{FILE}"))
+        .expect("the second mirror was asked");
+    assert_eq!(
+        resumed.range.as_deref(),
+        Some(format!("bytes={cut}-").as_str())
+    );
+    assert_eq!(
+        sha256_hex(&fs::read(s.env.root().join("cache").join(FILE)).unwrap()),
+        s.sha
+    );
+}
+
+#[test]
+fn a_partial_download_is_kept_and_resumed_by_the_next_run() {
+    let s = Setup::new();
+    let cut = s.archive.len() / 2;
+    s.mirror.route(
+        &format!("/flaky/{FILE}"),
+        Behavior::DropAfter(s.archive.clone(), cut),
+    );
+    s.install(&["flaky"], &[])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("every mirror failed"));
+    let part = s.env.root().join("cache").join(format!("{FILE}.part"));
+    assert_eq!(fs::metadata(&part).unwrap().len(), cut as u64);
+    s.install(&["flaky"], &[]).assert().success();
+    let last = s
+        .mirror
+        .requests()
+        .into_iter()
+        .rfind(|r| r.path.ends_with(FILE))
+        .unwrap();
+    assert_eq!(last.range, Some(format!("bytes={cut}-")));
+    assert!(!part.exists());
+}
+
+#[test]
+fn a_stalled_mirror_times_out_and_the_next_is_used() {
+    let s = Setup::new();
+    s.mirror.route(&format!("/stall/{FILE}"), Behavior::Stall);
+    let started = Instant::now();
+    s.install(&["stall", "a"], &[])
+        .env("STRAP_DOWNLOAD_TIMEOUT", "1")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("timed out"));
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+#[test]
+fn when_every_mirror_fails_each_is_named_with_its_reason() {
+    let s = Setup::new();
+    s.mirror
+        .route(&format!("/err/{FILE}"), Behavior::Status(503));
+    let dead = "http://127.0.0.1:9/{file}";
+    let out = s
+        .env
+        .strap(&[
+            "install",
+            "--skip-preflight",
+            "--sha256",
+            &s.sha,
+            "--mirror",
+            &s.mirror.template("err"),
+            "--mirror",
+            dead,
+            VERSION,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("every mirror failed for Python-3.99.1.tar.xz"),
+        "{err}"
+    );
+    assert!(err.contains(&format!("/err/{FILE}: HTTP 503")), "{err}");
+    assert!(
+        err.contains("127.0.0.1:9/Python-3.99.1.tgz: cannot connect"),
+        "{err}"
+    );
+    assert!(err.contains("hint: add a reachable mirror"), "{err}");
+    s.assert_nothing_installed();
+}
+
+#[test]
+fn file_mirrors_and_the_sha256_placeholder() {
+    let s = Setup::new();
+    let dir = s.env.dir.path().join("srv");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join(&s.sha), &s.archive).unwrap();
+    let template = format!("file://{}/{{sha256}}", dir.display());
+    s.env
+        .strap(&[
+            "install",
+            "--skip-preflight",
+            "--sha256",
+            &s.sha,
+            "--mirror",
+            &template,
+            VERSION,
+        ])
+        .assert()
+        .success();
+    assert!(s.prefix().join("bin/python3").exists());
+}
+
+#[test]
+fn mirrors_from_the_environment_and_the_config_file() {
+    let s = Setup::new();
+    s.mirror
+        .route(&format!("/cfg/{FILE}"), Behavior::Serve(s.archive.clone()));
+    let config = s.env.write(
+        "home/strap.toml",
+        &format!("[python]\nmirrors = [\"{}\"]\n", s.mirror.template("cfg")),
+    );
+    s.env
+        .strap(&["install", "--skip-preflight", "--sha256", &s.sha, VERSION])
+        .env("STRAP_CONFIG", &config)
+        .assert()
+        .success();
+    assert!(s
+        .mirror
+        .requests()
+        .iter()
+        .any(|r| r.path == format!("/cfg/{FILE}")));
+    s.env
+        .strap(&[
+            "install",
+            "-f",
+            "--skip-preflight",
+            "--sha256",
+            &s.sha,
+            VERSION,
+        ])
+        .env("STRAP_CACHE_DIR", s.env.dir.path().join("other-cache"))
+        .env(
+            "STRAP_PYTHON_MIRRORS",
+            format!("http://127.0.0.1:9/{{file}}, {}", s.mirror.template("a")),
+        )
+        .assert()
+        .success();
+    assert!(s.env.dir.path().join("other-cache").join(FILE).exists());
+}
+
+#[test]
+fn a_malformed_config_file_is_reported_with_its_line() {
+    let s = Setup::new();
+    let config = s
+        .env
+        .write("home/strap.toml", "[python]\njobs = 2\nmirrors = \"one\"\n");
+    s.install(&["a"], &[])
+        .env("STRAP_CONFIG", &config)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!("{}:3:", config.display())));
+    s.assert_nothing_installed();
+}
+
+#[test]
+fn cache_first_a_mismatching_cached_file_is_set_aside() {
+    let s = Setup::new();
+    let cache = s.env.root().join("cache");
+    fs::create_dir_all(&cache).unwrap();
+    fs::write(cache.join(FILE), b"tampered").unwrap();
+    s.install(&["a"], &[])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("in the cache has sha256"));
+    let set_aside = fs::read_dir(&cache)
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(&format!("{FILE}.mismatch-"))
+        });
+    assert!(set_aside);
+    assert_eq!(fs::read(cache.join(FILE)).unwrap(), s.archive);
+}
+
+#[test]
+fn offline_uses_a_file_placed_in_the_cache_by_hand() {
+    let s = Setup::new();
+    s.env
+        .strap(&[
+            "install",
+            "--offline",
+            "--skip-preflight",
+            "--sha256",
+            &s.sha,
+            VERSION,
+        ])
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("--offline")
+                .and(predicate::str::contains("cache/Python-3.99.1.tar.xz")),
+        );
+    let cache = s.env.root().join("cache");
+    fs::create_dir_all(&cache).unwrap();
+    fs::write(cache.join(FILE), &s.archive).unwrap();
+    s.env
+        .strap(&[
+            "install",
+            "--offline",
+            "--skip-preflight",
+            "--sha256",
+            &s.sha,
+            VERSION,
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("from the cache"));
+    assert!(
+        s.mirror.requests().is_empty(),
+        "--offline went to the network"
+    );
+}
+
+#[test]
+fn hostile_archives_are_refused() {
+    use tar::EntryType::{Block, Char, Link, Regular, Symlink};
+    let cases = [
+        (("/tmp/strap-evil", Regular, ""), "absolute"),
+        (("Python-3.99.1/../../evil", Regular, ""), "'..'"),
+        (
+            ("Python-3.99.1/link", Symlink, "../../../etc"),
+            "outside the tree",
+        ),
+        (
+            ("Python-3.99.1/link", Symlink, "/etc/passwd"),
+            "absolute path",
+        ),
+        (("Python-3.99.1/hl", Link, "../../etc/passwd"), "'..'"),
+        (("Python-3.99.1/dev", Char, ""), "device"),
+        (("Python-3.99.1/blk", Block, ""), "device"),
+    ];
+    for (entry, why) in cases {
+        let s = Setup::new();
+        let archive = raw_tgz(&[entry]);
+        let sha = sha256_hex(&archive);
+        s.mirror
+            .route(&format!("/h/{FILE}"), Behavior::Serve(archive));
+        s.env
+            .strap(&[
+                "install",
+                "--skip-preflight",
+                "--sha256",
+                &sha,
+                "--mirror",
+                &s.mirror.template("h"),
+                VERSION,
+            ])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("refusing entry").and(predicate::str::contains(why)));
+        s.assert_nothing_installed();
+        assert!(!std::path::Path::new("/tmp/strap-evil").exists());
+    }
+}
+
+#[test]
+fn a_corrupt_archive_with_a_matching_checksum_fails_clearly() {
+    let s = Setup::new();
+    let garbage = b"this is not gzip data at all".to_vec();
+    let sha = sha256_hex(&garbage);
+    s.mirror
+        .route(&format!("/g/{FILE}"), Behavior::Serve(garbage));
+    s.env
+        .strap(&[
+            "install",
+            "--skip-preflight",
+            "--sha256",
+            &sha,
+            "--mirror",
+            &s.mirror.template("g"),
+            VERSION,
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not a compressed tar archive"));
+    s.assert_nothing_installed();
+}
+
+#[test]
+fn preflight_stops_before_downloading_and_names_the_fix() {
+    let s = Setup::new();
+    // A compiler that cannot find lzma.h (and finds every other header).
+    let cc = s.env.dir.path().join("fakecc");
+    write_script(&cc, "if grep -q lzma.h; then exit 1; fi; exit 0");
+    let out = s
+        .env
+        .strap(&[
+            "install",
+            "--sha256",
+            &s.sha,
+            "--mirror",
+            &s.mirror.template("a"),
+            VERSION,
+        ])
+        .env("CC", &cc)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("missing build prerequisites: lzma headers (for lzma)"),
+        "{err}"
+    );
+    if fs::read_to_string("/etc/os-release").is_ok_and(|t| t.contains("debian")) {
+        assert!(err.contains("sudo apt-get install -y liblzma-dev"), "{err}");
+    }
+    assert!(
+        s.mirror.requests().is_empty(),
+        "downloaded despite the failed preflight"
+    );
+    s.assert_nothing_installed();
+}
+
+#[test]
+fn a_missing_required_module_fails_the_install_unless_allowed() {
+    let s = Setup::new();
+    s.install(
+        &["a"],
+        &["--configure-opts", "--simulate-missing=lzma,readline"],
+    )
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains(
+        "without the required module(s) lzma",
+    ))
+    .stderr(predicate::str::contains("--allow-missing lzma"));
+    s.assert_nothing_installed();
+    s.install(
+        &["a"],
+        &[
+            "--configure-opts",
+            "--simulate-missing=lzma,readline",
+            "--allow-missing",
+            "lzma",
+        ],
+    )
+    .assert()
+    .success()
+    .stderr(predicate::str::contains("optional module readline"));
+}
+
+#[test]
+fn a_failed_build_shows_the_log_tail_and_keeps_the_tree_only_with_keep() {
+    let s = Setup::new();
+    let out = s
+        .install(&["a"], &[])
+        .env("FAKE_CONFIGURE_FAIL", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(err.contains("simulated configure failure"), "{err}");
+    assert!(err.contains("/logs/python-3.99.1-"), "{err}");
+    s.assert_nothing_installed();
+    let out = s
+        .install(&["a"], &["--keep"])
+        .env("FAKE_CONFIGURE_FAIL", "1")
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    let kept = err
+        .lines()
+        .find_map(|l| l.strip_prefix("the build tree is kept at "))
+        .unwrap_or_else(|| panic!("no kept path in: {err}"));
+    assert!(std::path::Path::new(kept)
+        .join("src/Python-3.99.1/configure.args")
+        .exists());
+    assert!(!s.prefix().exists());
+}
+
+#[test]
+fn free_threaded_and_debug_builds_get_their_names_and_options() {
+    let s = Setup::new();
+    s.env
+        .strap(&[
+            "install",
+            "--skip-preflight",
+            "--sha256",
+            &s.sha,
+            "--mirror",
+            &s.mirror.template("a"),
+            "3.99.1t",
+        ])
+        .assert()
+        .success();
+    let args = fs::read_dir(s.env.root().join("logs"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| fs::read_to_string(e.path()).unwrap())
+        .collect::<String>();
+    assert!(args.contains("--disable-gil"));
+    assert!(s.env.root().join("versions/3.99.1t/bin/python3").exists());
+    s.install(&["a"], &["-g"]).assert().success();
+    assert!(s
+        .env
+        .root()
+        .join("versions/3.99.1-debug/bin/python3")
+        .exists());
+}
+
+#[test]
+fn install_without_arguments_installs_the_selected_version() {
+    let s = Setup::new();
+    s.env.write("work/.python-version", &format!("{VERSION}\n"));
+    s.env
+        .strap(&[
+            "install",
+            "--skip-preflight",
+            "--sha256",
+            &s.sha,
+            "--mirror",
+            &s.mirror.template("a"),
+        ])
+        .assert()
+        .success();
+    assert!(s.prefix().exists());
+}
+
+#[test]
+fn list_unknown_versions_and_bad_flags() {
+    let env = TestEnv::new();
+    let out = env.strap(&["install", "--list", "3.11"]).output().unwrap();
+    let listed = String::from_utf8(out.stdout).unwrap();
+    assert!(listed.lines().any(|l| l == "3.11.2"));
+    assert!(listed.lines().all(|l| l.starts_with("3.11")));
+    let all = env.strap(&["install", "-l"]).output().unwrap();
+    let all = String::from_utf8(all.stdout).unwrap();
+    assert!(all.lines().any(|l| l == "2.7.18") && all.lines().any(|l| l.starts_with("3.14")));
+    env.strap(&["install", "3.11.99"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "unknown CPython version '3.11.99'; nearest known: 3.11.",
+        ))
+        .stderr(predicate::str::contains("--sha256"));
+    env.strap(&["install", "../../etc"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not a CPython version"));
+    env.strap(&["install", "--sha256", "xyz", "3.99.1"])
+        .assert()
+        .code(1);
+    env.strap(&["install", "--jobs", "many", "3.11"])
+        .assert()
+        .code(2);
+    assert!(!env.root().join("versions").exists());
+}
+
+#[test]
+fn two_concurrent_installs_of_the_same_version() {
+    let s = Setup::new();
+    let spawn = || {
+        let mut cmd = std::process::Command::new(crate::support::strap_bin());
+        cmd.env_clear()
+            .envs(s.env.env_pairs())
+            .env("FAKE_BUILD_SECONDS", "2")
+            .current_dir(s.env.work())
+            .args([
+                "install",
+                "--skip-preflight",
+                "--sha256",
+                &s.sha,
+                "--mirror",
+                &s.mirror.template("a"),
+                VERSION,
+            ])
+            .stderr(Stdio::piped());
+        cmd.spawn().unwrap()
+    };
+    let first = spawn();
+    let second = spawn();
+    let outputs = [
+        first.wait_with_output().unwrap(),
+        second.wait_with_output().unwrap(),
+    ];
+    for out in &outputs {
+        assert!(out.status.success(), "{}", stderr_of(out));
+    }
+    let texts: Vec<String> = outputs.iter().map(stderr_of).collect();
+    assert_eq!(
+        texts
+            .iter()
+            .filter(|t| t.contains(&format!("installed {VERSION} in")))
+            .count(),
+        1,
+        "{texts:?}"
+    );
+    assert!(
+        texts.iter().any(|t| t.contains("is already installed")),
+        "{texts:?}"
+    );
+    assert!(s.prefix().join("bin/python3").exists());
+    assert_eq!(fs::read_dir(s.env.root().join("tmp")).unwrap().count(), 0);
+}
+
+/// Starts an install whose compile step takes a while, and waits until it is compiling.
+#[expect(clippy::zombie_processes, reason = "the caller waits for the child it gets back")]
+fn start_slow_install(s: &Setup) -> std::process::Child {
+    let mut child = std::process::Command::new(crate::support::strap_bin())
+        .env_clear()
+        .envs(s.env.env_pairs())
+        .env("FAKE_BUILD_SECONDS", "30")
+        .current_dir(s.env.work())
+        .args([
+            "install",
+            "--skip-preflight",
+            "--sha256",
+            &s.sha,
+            "--mirror",
+            &s.mirror.template("a"),
+            VERSION,
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let compiling = fs::read_dir(s.env.root().join("logs"))
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(|e| e.ok())
+            .and_then(|e| fs::read_to_string(e.path()).ok())
+            .is_some_and(|log| log.contains("compiling the fake interpreter"));
+        if compiling {
+            return child;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the install never started compiling");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn signal(pid: u32, sig: &str) {
+    assert!(std::process::Command::new("kill")
+        .args([format!("-{sig}"), pid.to_string()])
+        .status()
+        .unwrap()
+        .success());
+}
+
+#[test]
+fn ctrl_c_during_the_build_leaves_nothing_behind() {
+    let s = Setup::new();
+    let child = start_slow_install(&s);
+    let started = Instant::now();
+    signal(child.id(), "INT");
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the build was not stopped"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr_of(&out).contains("interrupted"),
+        "{}",
+        stderr_of(&out)
+    );
+    s.assert_nothing_installed();
+    // The download is kept (verified, in the cache) for the next attempt.
+    assert!(s.env.root().join("cache").join(FILE).exists());
+}
+
+#[test]
+fn after_a_kill_the_next_install_cleans_up() {
+    let s = Setup::new();
+    let mut child = start_slow_install(&s);
+    signal(child.id(), "KILL");
+    child.wait().unwrap();
+    assert!(!s.prefix().exists());
+    assert_eq!(
+        fs::read_dir(s.env.root().join("tmp")).unwrap().count(),
+        1,
+        "expected the killed build's tree"
+    );
+    s.install(&["a"], &[]).assert().success();
+    assert_eq!(fs::read_dir(s.env.root().join("tmp")).unwrap().count(), 0);
+}

@@ -1,0 +1,164 @@
+//! A real HTTP mirror on 127.0.0.1 for tests, which can also misbehave: answer 404 or 500,
+//! serve wrong bytes, drop the connection mid-file, or stall. It records every request.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How the server answers one path.
+#[derive(Clone, Debug)]
+pub enum Behavior {
+    /// Serve these bytes, honouring `Range`.
+    Serve(Vec<u8>),
+    /// Serve the bytes, but on the first request close the connection after this many bytes.
+    DropAfter(Vec<u8>, usize),
+    /// Answer with this HTTP status and no body.
+    Status(u16),
+    /// Accept the request and never answer.
+    Stall,
+}
+
+/// One request the server saw.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub path: String,
+    pub range: Option<String>,
+}
+
+/// The running server; it lives as long as the test.
+pub struct Mirror {
+    pub port: u16,
+    routes: Arc<Mutex<HashMap<String, Behavior>>>,
+    requests: Arc<Mutex<Vec<Request>>>,
+}
+
+impl Mirror {
+    pub fn start() -> Mirror {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let routes: Arc<Mutex<HashMap<String, Behavior>>> = Arc::default();
+        let requests: Arc<Mutex<Vec<Request>>> = Arc::default();
+        let (r, q) = (Arc::clone(&routes), Arc::clone(&requests));
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (r, q) = (Arc::clone(&r), Arc::clone(&q));
+                std::thread::spawn(move || handle(stream, &r, &q));
+            }
+        });
+        Mirror {
+            port,
+            routes,
+            requests,
+        }
+    }
+
+    /// Sets how `path` (e.g. `/a/Python-3.99.1.tgz`) is answered.
+    pub fn route(&self, path: &str, behavior: Behavior) {
+        self.routes
+            .lock()
+            .unwrap()
+            .insert(path.to_owned(), behavior);
+    }
+
+    /// A URL template under `/<dir>/` (`http://127.0.0.1:P/<dir>/{file}`).
+    pub fn template(&self, dir: &str) -> String {
+        format!("http://127.0.0.1:{}/{dir}/{{file}}", self.port)
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+fn handle(
+    stream: TcpStream,
+    routes: &Mutex<HashMap<String, Behavior>>,
+    requests: &Mutex<Vec<Request>>,
+) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    if reader.read_line(&mut line).is_err() {
+        return;
+    }
+    let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+    let mut range = None;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).is_err() || header.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            if name.eq_ignore_ascii_case("range") {
+                range = Some(value.trim().to_owned());
+            }
+        }
+    }
+    requests.lock().unwrap().push(Request {
+        path: path.clone(),
+        range: range.clone(),
+    });
+    let behavior = routes.lock().unwrap().get(&path).cloned();
+    let mut stream = stream;
+    match behavior {
+        None => respond(&mut stream, 404, &[], None),
+        Some(Behavior::Status(code)) => respond(&mut stream, code, &[], None),
+        Some(Behavior::Stall) => std::thread::sleep(Duration::from_secs(120)),
+        Some(Behavior::Serve(body)) => serve(&mut stream, &body, range.as_deref()),
+        Some(Behavior::DropAfter(body, n)) => {
+            // Later requests are served properly.
+            routes
+                .lock()
+                .unwrap()
+                .insert(path, Behavior::Serve(body.clone()));
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body[..n]);
+            let _ = stream.flush();
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+fn serve(stream: &mut TcpStream, body: &[u8], range: Option<&str>) {
+    let start = range
+        .and_then(|r| r.strip_prefix("bytes="))
+        .and_then(|r| r.strip_suffix('-'))
+        .and_then(|n| n.parse::<usize>().ok());
+    match start {
+        Some(start) if start >= body.len() => respond(stream, 416, &[], None),
+        Some(start) => {
+            let content_range = format!("bytes {start}-{}/{}", body.len() - 1, body.len());
+            respond(stream, 206, &body[start..], Some(&content_range))
+        }
+        None => respond(stream, 200, body, None),
+    }
+}
+
+fn respond(stream: &mut TcpStream, code: u16, body: &[u8], content_range: Option<&str>) {
+    let reason = match code {
+        200 => "OK",
+        206 => "Partial Content",
+        404 => "Not Found",
+        416 => "Range Not Satisfiable",
+        _ => "Error",
+    };
+    let mut head = format!(
+        "HTTP/1.1 {code} {reason}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    if let Some(range) = content_range {
+        head.push_str(&format!("Content-Range: {range}\r\n"));
+    }
+    head.push_str("\r\n");
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(body);
+    let _ = stream.flush();
+    let mut rest = Vec::new();
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
+    let _ = stream.read_to_end(&mut rest);
+}
