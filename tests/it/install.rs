@@ -676,7 +676,10 @@ fn two_concurrent_installs_of_the_same_version() {
 }
 
 /// Starts an install whose compile step takes a while, and waits until it is compiling.
-#[expect(clippy::zombie_processes, reason = "the caller waits for the child it gets back")]
+#[expect(
+    clippy::zombie_processes,
+    reason = "the caller waits for the child it gets back"
+)]
 fn start_slow_install(s: &Setup) -> std::process::Child {
     let mut child = std::process::Command::new(crate::support::strap_bin())
         .env_clear()

@@ -4,6 +4,7 @@ mod cli;
 mod fake_source;
 mod install;
 mod mirror;
+mod real;
 mod selection;
 mod shell;
 mod shims;
