@@ -147,6 +147,55 @@ mod tests {
         assert!(check_link(Path::new("top"), Path::new("a/../../../b")).is_err());
     }
 
+    fn tar_bytes() -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(5);
+        header.set_mode(0o755);
+        header.set_cksum();
+        builder
+            .append_data(&mut header, "Python-9.9.9/configure", &b"echo\n"[..])
+            .unwrap();
+        builder.into_inner().unwrap()
+    }
+
+    #[test]
+    fn xz_gzip_and_bzip2_archives_unpack_to_their_top_directory() {
+        use std::io::Write;
+        let tar = tar_bytes();
+        let mut xz = xz2::write::XzEncoder::new(Vec::new(), 1);
+        xz.write_all(&tar).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&tar).unwrap();
+        let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+        bz.write_all(&tar).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for (name, bytes) in [
+            ("a.tar.xz", xz.finish().unwrap()),
+            ("a.tgz", gz.finish().unwrap()),
+            ("a.tar.bz2", bz.finish().unwrap()),
+        ] {
+            let archive = dir.path().join(name);
+            fs::write(&archive, bytes).unwrap();
+            let dest = dir.path().join(format!("out-{name}"));
+            let top = unpack(&archive, &dest).unwrap();
+            assert_eq!(top, dest.join("Python-9.9.9"));
+            let configure = top.join("configure");
+            assert_eq!(fs::read(&configure).unwrap(), b"echo\n");
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                fs::metadata(&configure).unwrap().permissions().mode() & 0o777,
+                0o755
+            );
+        }
+        let plain = dir.path().join("plain.tar");
+        fs::write(&plain, tar_bytes()).unwrap();
+        assert!(matches!(
+            unpack(&plain, &dir.path().join("x")),
+            Err(ArchiveError::UnknownFormat(_))
+        ));
+    }
+
     #[test]
     fn relative_paths_only() {
         assert!(check_relative(Path::new("top/./a")).is_ok());

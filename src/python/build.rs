@@ -39,7 +39,6 @@ impl BuildDirs {
 pub struct BuildOptions<'a> {
     pub jobs: usize,
     pub configure_opts: &'a [String],
-    pub with_pip: bool,
 }
 
 /// Builds and installs a private OpenSSL 1.1.1 from `source` into the staged prefix.
@@ -80,11 +79,8 @@ pub fn configure_args(plan: &Plan, dirs: &BuildDirs, options: &BuildOptions<'_>)
         format!("--prefix={}", dirs.prefix.display()).into(),
         format!("--libdir={}", dirs.prefix.join("lib").display()).into(),
         "--enable-shared".into(),
-        format!(
-            "--with-ensurepip={}",
-            if options.with_pip { "install" } else { "no" }
-        )
-        .into(),
+        // pip is installed by `ensurepip` below, once (pyenv installs it twice).
+        "--with-ensurepip=no".into(),
     ];
     if plan.needs_openssl11 {
         let staged = dirs.staged(&dirs.openssl_prefix());
@@ -151,12 +147,29 @@ pub fn compile(
     runner.run(step("make", plan, dirs).arg(format!("-j{jobs}")))
 }
 
-/// `make install DESTDIR=<staging>` (which also runs ensurepip when configured with pip).
+/// `make install DESTDIR=<staging>`.
 pub fn install(runner: &Runner, plan: &Plan, dirs: &BuildDirs) -> Result<(), RunError> {
     runner.run(
         step("make", plan, dirs)
             .arg("install")
             .arg(format!("DESTDIR={}", dirs.staging.display())),
+    )
+}
+
+/// Installs pip into the staging area with the build tree's interpreter, as `make install` would,
+/// but with `-S`: without it, an existing install at the final prefix (a `--force` reinstall)
+/// makes pip think it is already there and install nothing.
+pub fn ensurepip(runner: &Runner, plan: &Plan, dirs: &BuildDirs) -> Result<(), RunError> {
+    let mut library_path = vec![dirs.source.clone()];
+    library_path.extend(staged_library_path(plan, dirs));
+    runner.run(
+        step("./python", plan, dirs)
+            .env(
+                "LD_LIBRARY_PATH",
+                std::env::join_paths(library_path).unwrap_or_default(),
+            )
+            .args(["-E", "-S", "-m", "ensurepip"])
+            .arg(format!("--root={}/", dirs.staging.display())),
     )
 }
 
@@ -197,7 +210,6 @@ mod tests {
         let options = BuildOptions {
             jobs: 2,
             configure_opts: &["--enable-optimizations".to_owned()],
-            with_pip: true,
         };
         configure_args(&p, &dirs(), &options)
             .into_iter()
@@ -210,7 +222,7 @@ mod tests {
         let args = args_of("3.11.2", false);
         assert_eq!(args[0], "--prefix=/r/versions/3.11.2");
         assert!(args.contains(&"--enable-shared".to_owned()));
-        assert!(args.contains(&"--with-ensurepip=install".to_owned()));
+        assert!(args.contains(&"--with-ensurepip=no".to_owned()));
         assert!(args.contains(&"LDFLAGS=-Wl,-rpath,/r/versions/3.11.2/lib".to_owned()));
         assert_eq!(args.last().unwrap(), "--enable-optimizations");
     }

@@ -322,7 +322,6 @@ fn build_and_place(
     let build_options = BuildOptions {
         jobs: options.jobs,
         configure_opts: &options.configure_opts,
-        with_pip: options.with_pip,
     };
     reporter.phase("configure", &format!("log: {}", log.display()));
     build::configure(&runner, plan, &dirs, &build_options).map_err(|e| build_error(name, e))?;
@@ -332,6 +331,9 @@ fn build_and_place(
     reporter.phase_done();
     reporter.phase("install", "make install into the staging area");
     build::install(&runner, plan, &dirs).map_err(|e| build_error(name, e))?;
+    if options.with_pip {
+        build::ensurepip(&runner, plan, &dirs).map_err(|e| build_error(name, e))?;
+    }
     let staged_prefix = dirs.staged_prefix();
     build::link_unsuffixed(&staged_prefix.join("bin"))
         .map_err(|e| io_error("link", &staged_prefix, e))?;

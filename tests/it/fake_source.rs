@@ -10,12 +10,10 @@ use sha2::{Digest, Sha256};
 
 const CONFIGURE: &str = r#"#!/bin/sh
 prefix=/usr/local
-pip=no
 missing=
 for a in "$@"; do
   case "$a" in
     --prefix=*) prefix=${a#--prefix=} ;;
-    --with-ensurepip=install) pip=yes ;;
     --simulate-missing=*) missing=$(echo "${a#--simulate-missing=}" | tr ',' ' ') ;;
   esac
 done
@@ -27,7 +25,6 @@ if [ -n "$FAKE_CONFIGURE_FAIL" ]; then
 fi
 {
   echo "PREFIX=$prefix"
-  echo "PIP=$pip"
   echo "MISSING=$missing"
 } > config.mk
 "#;
@@ -36,18 +33,28 @@ const MAKEFILE: &str = "include config.mk\n\
 all:\n\
 \t@echo compiling the fake interpreter\n\
 \tsleep $${FAKE_BUILD_SECONDS:-0}\n\
+\tsed 's|@PREFIX@|$(PREFIX)|g' buildpython > python && chmod +x python\n\
 \ttouch built\n\
 install: built\n\
 \tmkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/fake\n\
 \tcp fakepython $(DESTDIR)$(PREFIX)/bin/python3.99\n\
 \tln -sf python3.99 $(DESTDIR)$(PREFIX)/bin/python3\n\
 \tfor m in $(MISSING); do echo 'raise ImportError(\"simulated\")' > $(DESTDIR)$(PREFIX)/lib/fake/$$m.py; done\n\
-\tif [ \"$(PIP)\" = yes ]; then cp fakepip $(DESTDIR)$(PREFIX)/bin/pip3; fi\n";
+";
 
 const FAKE_PYTHON: &str = r#"#!/bin/sh
 here=$(cd "$(dirname "$0")/.." && pwd)
 if [ "$1" = -m ] && [ "$2" = pip ]; then echo "pip 99.0 from $here"; exit 0; fi
 PYTHONPATH="$here/lib/fake" exec /usr/bin/python3 "$@"
+"#;
+
+/// The build tree's `./python`: only `-E -S -m ensurepip --root=DIR` is needed of it.
+const BUILD_PYTHON: &str = r#"#!/bin/sh
+for a in "$@"; do case "$a" in --root=*) root=${a#--root=} ;; esac; done
+case "$*" in
+  *"-m ensurepip"*) mkdir -p "$root/@PREFIX@/bin" && cp fakepip "$root/@PREFIX@/bin/pip3" ;;
+  *) echo "the fake build python only runs ensurepip" >&2; exit 1 ;;
+esac
 "#;
 
 const FAKE_PIP: &str = "#!/bin/sh\necho \"pip 99.0 (fake)\"\n";
@@ -64,6 +71,7 @@ pub fn fake_python_tgz(version: &str) -> Vec<u8> {
         ("Makefile", MAKEFILE, 0o644),
         ("fakepython", FAKE_PYTHON, 0o755),
         ("fakepip", FAKE_PIP, 0o755),
+        ("buildpython", BUILD_PYTHON, 0o755),
     ] {
         let mut header = tar::Header::new_gnu();
         header.set_size(body.len() as u64);

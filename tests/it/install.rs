@@ -94,7 +94,10 @@ fn installs_from_a_loopback_mirror_and_runs_through_the_shim() {
     assert!(log.contains(&format!("--prefix={prefix}")), "{log}");
     assert!(log.contains("--enable-shared"));
     assert!(log.contains(&format!("LDFLAGS=-Wl,-rpath,{prefix}/lib")));
-    assert!(log.contains("--with-ensurepip=install"));
+    assert!(
+        log.contains("-m ensurepip --root="),
+        "pip is not installed by ensurepip:\n{log}"
+    );
     assert!(log.contains("compiling the fake interpreter"));
     // Rehashed: the shim runs the new interpreter.
     s.env.strap(&["global", VERSION]).assert().success();
@@ -108,6 +111,36 @@ fn installs_from_a_loopback_mirror_and_runs_through_the_shim() {
         .command(s.env.shims().join("pip"))
         .assert()
         .stdout("pip 99.0 (fake)\n");
+}
+
+#[test]
+fn verbose_shows_the_build_output_and_phases_are_reported() {
+    let s = Setup::new();
+    s.install(&["a"], &["-v"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("compiling the fake interpreter"))
+        .stderr(predicate::str::contains("checking for a fake compiler"));
+    let out = s.install(&["a"], &["-f"]).output().unwrap();
+    let err = stderr_of(&out);
+    assert!(!err.contains("compiling the fake interpreter"), "{err}");
+    for phase in [
+        "download",
+        "unpack",
+        "configure",
+        "compile",
+        "install",
+        "verify",
+    ] {
+        assert!(
+            err.contains(&format!("==> {phase}:")),
+            "phase {phase} not shown:\n{err}"
+        );
+        assert!(
+            err.contains(&format!("    {phase} done in ")),
+            "{phase} has no elapsed time:\n{err}"
+        );
+    }
 }
 
 #[test]
