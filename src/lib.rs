@@ -11,6 +11,7 @@ pub mod fetch;
 pub mod layout;
 pub mod lock;
 pub mod python;
+pub mod recipe;
 pub mod report;
 pub mod runner;
 pub mod shell;

@@ -3,6 +3,7 @@
 
 mod install;
 mod progress;
+mod recipe;
 mod select;
 mod shell_init;
 mod shims;
@@ -190,6 +191,10 @@ enum Command {
     )]
     Install(install::InstallArgs),
 
+    /// Idempotent setup recipes (docker, jenkins, can, or your own)
+    #[command(subcommand, after_help = "Examples:\n  strap recipe list\n  strap recipe show docker\n  strap recipe run can --set interfaces=can0 --dry-run")]
+    Recipe(recipe::RecipeCommand),
+
     /// Remove installed versions
     #[command(after_help = "Example:\n  strap uninstall -f 3.11.2")]
     Uninstall {
@@ -233,15 +238,16 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     };
     let stdout = io::stdout();
     let mut out = stdout.lock();
-    let result = dispatch(&ctx, cli.command, &mut out).and_then(|()| Ok(out.flush()?));
+    let result = dispatch(&ctx, cli.command, &mut out).and_then(|code| Ok(out.flush().map(|()| code)?));
     match result {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => 0,
         Err(err) => report_anyhow(&err),
     }
 }
 
-fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> anyhow::Result<()> {
+/// Runs a command; returns its exit code (0 unless the command defines others).
+fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> anyhow::Result<i32> {
     match command {
         Command::Root => writeln!(out, "{}", ctx.layout.root().display())?,
         Command::Versions { bare, json } => show::versions(ctx, bare, json, out)?,
@@ -263,13 +269,14 @@ fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> anyhow::Result<
         } => select::sh_shell(ctx, shell, &versions, unset, out)?,
         Command::Exec { command, args } => match crate::shim::exec(&ctx.layout, &command, args)? {},
         Command::Install(args) => install::run(ctx, args, out)?,
+        Command::Recipe(command) => return recipe::run(ctx, command, out),
         Command::Rehash => shims::rehash(ctx)?,
         Command::Shims { short } => shims::list(ctx, short, out)?,
         Command::Uninstall { versions, force } => shims::uninstall(ctx, &versions, force)?,
         Command::Init { shell } => shell_init::init(ctx, shell.as_deref(), out)?,
         Command::Completions { shell } => shell_init::completions(shell, out),
     }
-    Ok(())
+    Ok(0)
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -21,7 +21,6 @@ pub struct Outcome {
 /// Runs commands and logs each with its output and exit status.
 pub struct Exec {
     log: Mutex<File>,
-    log_path: PathBuf,
     is_root: bool,
 }
 
@@ -33,15 +32,9 @@ impl Exec {
         }
         Ok(Exec {
             log: Mutex::new(File::create(log_path)?),
-            log_path: log_path.to_owned(),
             // SAFETY: geteuid has no preconditions and touches no memory.
             is_root: unsafe { libc::geteuid() } == 0,
         })
-    }
-
-    /// The log's path.
-    pub fn log_path(&self) -> &Path {
-        &self.log_path
     }
 
     /// Appends a line to the log.

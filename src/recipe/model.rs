@@ -1,7 +1,7 @@
 //! The recipe file format (TOML) and its validation. Every error names the file and line.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -374,11 +374,4 @@ fn build_step(raw: RawStep, when: Option<Condition>, line: usize) -> Result<Step
         warn: raw.warn,
         line,
     })
-}
-
-/// Where a recipe named on the command line comes from.
-#[derive(Debug, Clone)]
-pub enum RecipeSource {
-    BuiltIn(&'static str),
-    File(PathBuf),
 }
