@@ -62,6 +62,16 @@ impl Layout {
         }
     }
 
+    /// A new log file under `logs/` for `what` (e.g. `python-3.12.7`), unique per process and second.
+    pub fn log_file(&self, what: &str) -> PathBuf {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        self.root
+            .join("logs")
+            .join(format!("{what}-{secs}-{}.log", std::process::id()))
+    }
+
     /// `locks/`: lock files that serialize rehashes and installs.
     pub fn locks_dir(&self) -> PathBuf {
         self.root.join("locks")

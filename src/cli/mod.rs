@@ -192,7 +192,10 @@ enum Command {
     Install(install::InstallArgs),
 
     /// Idempotent setup recipes (docker, jenkins, can, or your own)
-    #[command(subcommand, after_help = "Examples:\n  strap recipe list\n  strap recipe show docker\n  strap recipe run can --set interfaces=can0 --dry-run")]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  strap recipe list\n  strap recipe show docker\n  strap recipe run can --set interfaces=can0 --dry-run"
+    )]
     Recipe(recipe::RecipeCommand),
 
     /// Remove installed versions
@@ -238,7 +241,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     };
     let stdout = io::stdout();
     let mut out = stdout.lock();
-    let result = dispatch(&ctx, cli.command, &mut out).and_then(|code| Ok(out.flush().map(|()| code)?));
+    let result =
+        dispatch(&ctx, cli.command, &mut out).and_then(|code| Ok(out.flush().map(|()| code)?));
     match result {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => 0,

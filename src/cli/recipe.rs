@@ -22,7 +22,9 @@ pub enum RecipeCommand {
         recipe: String,
     },
     /// Run a recipe: check each step, change only what differs
-    #[command(after_help = "Examples:\n  strap recipe run docker --set users=alice,bob\n  strap recipe run can --set interfaces=can0,can1 --set bitrate=250000\n  strap recipe run ./my-recipe.toml --dry-run --detailed-exitcode\n  strap recipe run jenkins --set mode=container --json")]
+    #[command(
+        after_help = "Examples:\n  strap recipe run docker --set users=alice,bob\n  strap recipe run can --set interfaces=can0,can1 --set bitrate=250000\n  strap recipe run ./my-recipe.toml --dry-run --detailed-exitcode\n  strap recipe run jenkins --set mode=container --json"
+    )]
     Run(RunArgs),
 }
 
@@ -82,11 +84,24 @@ fn show(r: &Recipe, out: &mut dyn Write) -> anyhow::Result<()> {
         writeln!(out, "  supports: {}", r.supported.join(", "))?;
     }
     for req in &r.requires {
-        writeln!(out, "  requires: {}{}", req.recipe, if req.when.is_some() { " (conditionally)" } else { "" })?;
+        writeln!(
+            out,
+            "  requires: {}{}",
+            req.recipe,
+            if req.when.is_some() {
+                " (conditionally)"
+            } else {
+                ""
+            }
+        )?;
     }
     writeln!(out, "\nvariables:")?;
     for (name, decl) in &r.vars {
-        let default = decl.default.as_ref().map(|d| d.to_string()).unwrap_or_default();
+        let default = decl
+            .default
+            .as_ref()
+            .map(|d| d.to_string())
+            .unwrap_or_default();
         let mut rule = String::new();
         if let Some(p) = &decl.pattern {
             rule = format!(" /{p}/");
@@ -126,20 +141,41 @@ fn run_recipe(ctx: &Ctx, args: RunArgs, out: &mut dyn Write) -> anyhow::Result<i
         .collect::<anyhow::Result<Vec<_>>>()?;
     let vars_file = match &args.vars {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
             Some(text.parse::<toml::Table>().map_err(|e| {
-                let line = e.span().map_or(1, |s| crate::config::line_of(&text, s.start));
+                let line = e
+                    .span()
+                    .map_or(1, |s| crate::config::line_of(&text, s.start));
                 anyhow::anyhow!("{}:{line}: {}", path.display(), e.message())
             })?)
         }
         None => None,
     };
-    anyhow::ensure!(args.sysroot.is_dir(), "--sysroot {} is not a directory", args.sysroot.display());
-    let planned = run::plan(recipe, &overrides, vars_file.as_ref(), &args.sysroot, &|name| recipe::find(name))
-        .map_err(|e| anyhow::anyhow!(e))?;
-    if !args.dry_run && !args.yes && std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+    anyhow::ensure!(
+        args.sysroot.is_dir(),
+        "--sysroot {} is not a directory",
+        args.sysroot.display()
+    );
+    let planned = run::plan(
+        recipe,
+        &overrides,
+        vars_file.as_ref(),
+        &args.sysroot,
+        &|name| recipe::find(name),
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
+    if !args.dry_run
+        && !args.yes
+        && std::io::stdin().is_terminal()
+        && std::io::stderr().is_terminal()
+    {
         let names: Vec<&str> = planned.iter().map(|p| p.recipe.name.as_str()).collect();
-        eprint!("strap: run {} on {}? [y/N] ", names.join(" + "), args.sysroot.display());
+        eprint!(
+            "strap: run {} on {}? [y/N] ",
+            names.join(" + "),
+            args.sysroot.display()
+        );
         let mut answer = String::new();
         std::io::stdin().read_line(&mut answer)?;
         if !matches!(answer.trim(), "y" | "Y" | "yes") {
@@ -147,11 +183,13 @@ fn run_recipe(ctx: &Ctx, args: RunArgs, out: &mut dyn Write) -> anyhow::Result<i
         }
     }
     crate::runner::watch_for_interrupts();
-    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let options = RunOptions {
         dry_run: args.dry_run,
         sysroot: args.sysroot.clone(),
-        log_path: ctx.layout.root().join("logs").join(format!("recipe-{}-{stamp}.log", planned.last().map_or("", |p| p.recipe.name.as_str()))),
+        log_path: ctx.layout.log_file(&format!(
+            "recipe-{}",
+            planned.last().map_or("", |p| p.recipe.name.as_str())
+        )),
     };
     let json = args.json;
     let mut print_error = None;
@@ -186,7 +224,11 @@ fn print_step(out: &mut dyn Write, step: &StepReport, dry_run: bool) -> std::io:
         (Status::Changed, true) => "would change".to_owned(),
         (status, _) => status.word().to_owned(),
     };
-    writeln!(out, "{word:<12} {} › {} ({:.1}s)", step.recipe, step.step, step.seconds)?;
+    writeln!(
+        out,
+        "{word:<12} {} › {} ({:.1}s)",
+        step.recipe, step.step, step.seconds
+    )?;
     for text in step.diff.iter().chain(step.output.iter()) {
         for line in text.lines() {
             writeln!(out, "             | {line}")?;

@@ -3,7 +3,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use super::build::{self, BuildDirs, BuildOptions};
 use super::catalog::Catalog;
@@ -284,10 +284,7 @@ fn build_and_place(
     reporter: &dyn Reporter,
 ) -> Result<Outcome, InstallError> {
     let name = &plan.name;
-    let log = layout
-        .root()
-        .join("logs")
-        .join(format!("python-{name}-{}.log", unix_time()));
+    let log = layout.log_file(&format!("python-{name}"));
     let runner = Runner::new(&log, options.verbose).map_err(|e| build_error(name, e))?;
     runner.note(&format!(
         "# strap install {name} ({})",
@@ -463,12 +460,6 @@ fn io_error(action: &'static str, path: &Path, source: std::io::Error) -> Instal
         path: path.to_owned(),
         source,
     }
-}
-
-fn unix_time() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// The build's scratch directory, `<root>/tmp/python-<name>.<pid>`, on the same file system as

@@ -31,11 +31,19 @@ fn wanted(env: &StepEnv<'_>) -> Wanted {
     let fd = flag("fd");
     Wanted {
         bitrate: int("bitrate").unwrap_or(500_000),
-        sample_point: env.values.get("sample_point").map(Value::to_string).filter(|s| !s.is_empty()),
+        sample_point: env
+            .values
+            .get("sample_point")
+            .map(Value::to_string)
+            .filter(|s| !s.is_empty()),
         restart_ms: int("restart_ms").unwrap_or(0),
         txqueuelen: int("txqueuelen").filter(|n| *n > 0),
         modes: vec![
-            ("triple-sampling", "TRIPLE-SAMPLING", flag("triple_sampling")),
+            (
+                "triple-sampling",
+                "TRIPLE-SAMPLING",
+                flag("triple_sampling"),
+            ),
             ("loopback", "LOOPBACK", flag("loopback")),
             ("listen-only", "LISTEN-ONLY", flag("listen_only")),
             ("fd", "FD", fd),
@@ -55,15 +63,32 @@ fn link_differences(json: &serde_json::Value, want: &Wanted) -> Vec<String> {
             diffs.push(format!("{what} {have} -> {wanted}"));
         }
     };
-    compare(&mut diffs, "bitrate", data["bittiming"]["bitrate"].to_string(), want.bitrate.to_string());
+    compare(
+        &mut diffs,
+        "bitrate",
+        data["bittiming"]["bitrate"].to_string(),
+        want.bitrate.to_string(),
+    );
     if let Some(sp) = &want.sample_point {
-        let have = data["bittiming"]["sample_point"].as_str().unwrap_or("none").to_owned();
-        let same = have.parse::<f64>().ok().zip(sp.parse::<f64>().ok()).is_some_and(|(a, b)| (a - b).abs() < 0.0005);
+        let have = data["bittiming"]["sample_point"]
+            .as_str()
+            .unwrap_or("none")
+            .to_owned();
+        let same = have
+            .parse::<f64>()
+            .ok()
+            .zip(sp.parse::<f64>().ok())
+            .is_some_and(|(a, b)| (a - b).abs() < 0.0005);
         if !same {
             compare(&mut diffs, "sample-point", have, sp.clone());
         }
     }
-    compare(&mut diffs, "restart-ms", data["restart_ms"].as_i64().unwrap_or(0).to_string(), want.restart_ms.to_string());
+    compare(
+        &mut diffs,
+        "restart-ms",
+        data["restart_ms"].as_i64().unwrap_or(0).to_string(),
+        want.restart_ms.to_string(),
+    );
     let modes = current_modes(json);
     for (keyword, name, on) in &want.modes {
         let have = modes.contains(name);
@@ -72,12 +97,24 @@ fn link_differences(json: &serde_json::Value, want: &Wanted) -> Vec<String> {
         }
     }
     if let Some(dbitrate) = want.dbitrate {
-        compare(&mut diffs, "dbitrate", data["data_bittiming"]["bitrate"].to_string(), dbitrate.to_string());
+        compare(
+            &mut diffs,
+            "dbitrate",
+            data["data_bittiming"]["bitrate"].to_string(),
+            dbitrate.to_string(),
+        );
     }
     if let Some(qlen) = want.txqueuelen {
-        compare(&mut diffs, "txqueuelen", link["txqlen"].to_string(), qlen.to_string());
+        compare(
+            &mut diffs,
+            "txqueuelen",
+            link["txqlen"].to_string(),
+            qlen.to_string(),
+        );
     }
-    let up = link["flags"].as_array().is_some_and(|f| f.iter().any(|v| v == "UP"));
+    let up = link["flags"]
+        .as_array()
+        .is_some_and(|f| f.iter().any(|v| v == "UP"));
     if !up {
         diffs.push("state down -> up".to_owned());
     }
@@ -103,7 +140,11 @@ fn on_off(on: bool) -> &'static str {
 fn current(interface: &str, env: &StepEnv<'_>) -> Result<serde_json::Value, String> {
     let (ok, output) = env
         .exec
-        .sh(&format!("ip -details -json link show dev {}", shell_quote(interface)), false, env.timeout)
+        .sh(
+            &format!("ip -details -json link show dev {}", shell_quote(interface)),
+            false,
+            env.timeout,
+        )
         .map(|o| (o.success, o.output))?;
     if !ok {
         return Err(format!(
@@ -112,15 +153,23 @@ fn current(interface: &str, env: &StepEnv<'_>) -> Result<serde_json::Value, Stri
             output.trim()
         ));
     }
-    serde_json::from_str(&output).map_err(|e| format!("cannot read `ip -json` output for {interface}: {e}"))
+    serde_json::from_str(&output)
+        .map_err(|e| format!("cannot read `ip -json` output for {interface}: {e}"))
 }
 
 /// The systemd-networkd files that make the settings survive a reboot.
 fn networkd_files(interface: &str, want: &Wanted, env: &StepEnv<'_>) -> Vec<(PathBuf, String)> {
     let dir = env.sysroot.join("etc/systemd/network");
     let yes_no = |on: bool| if on { "yes" } else { "no" };
-    let mut network = format!("[Match]\nName={interface}\n\n[CAN]\nBitRate={}\n", want.bitrate);
-    if let Some(sp) = want.sample_point.as_ref().and_then(|s| s.parse::<f64>().ok()) {
+    let mut network = format!(
+        "[Match]\nName={interface}\n\n[CAN]\nBitRate={}\n",
+        want.bitrate
+    );
+    if let Some(sp) = want
+        .sample_point
+        .as_ref()
+        .and_then(|s| s.parse::<f64>().ok())
+    {
         network.push_str(&format!("SamplePoint={}%\n", (sp * 1000.0).round() / 10.0));
     }
     if want.restart_ms > 0 {
@@ -222,7 +271,10 @@ mod tests {
             sample_point: Some("0.875".into()),
             restart_ms: 100,
             txqueuelen: Some(1000),
-            modes: vec![("triple-sampling", "TRIPLE-SAMPLING", true), ("fd", "FD", false)],
+            modes: vec![
+                ("triple-sampling", "TRIPLE-SAMPLING", true),
+                ("fd", "FD", false),
+            ],
             dbitrate: None,
             persist: false,
         }

@@ -45,7 +45,12 @@ impl Exec {
     }
 
     /// Runs `script` with `sh -c`; with `become_root` through `sudo -n` when not root.
-    pub fn sh(&self, script: &str, become_root: bool, timeout: Duration) -> Result<Outcome, String> {
+    pub fn sh(
+        &self,
+        script: &str,
+        become_root: bool,
+        timeout: Duration,
+    ) -> Result<Outcome, String> {
         let mut cmd = if become_root && !self.is_root {
             if crate::which::find_on_path("sudo").is_none() {
                 return Err("this step needs root: run strap as root, or install sudo".to_owned());
@@ -60,7 +65,9 @@ impl Exec {
         };
         self.note(&format!("$ {script}"));
         let (reader, writer) = std::io::pipe().map_err(|e| format!("cannot create a pipe: {e}"))?;
-        let writer_err = writer.try_clone().map_err(|e| format!("cannot create a pipe: {e}"))?;
+        let writer_err = writer
+            .try_clone()
+            .map_err(|e| format!("cannot create a pipe: {e}"))?;
         cmd.stdin(Stdio::null()).stdout(writer).stderr(writer_err);
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let mut child = cmd.spawn().map_err(|e| format!("cannot run sh: {e}"))?;

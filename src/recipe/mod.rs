@@ -32,7 +32,10 @@ pub fn find(name: &str) -> Result<Recipe, RecipeError> {
     if name.contains('/') || name.ends_with(".toml") {
         return Recipe::load(Path::new(name));
     }
-    if let Some(path) = user_dir().map(|d| d.join(format!("{name}.toml"))).filter(|p| p.is_file()) {
+    if let Some(path) = user_dir()
+        .map(|d| d.join(format!("{name}.toml")))
+        .filter(|p| p.is_file())
+    {
         return Recipe::load(&path);
     }
     match BUILT_IN.iter().find(|(n, _)| *n == name) {
@@ -40,10 +43,13 @@ pub fn find(name: &str) -> Result<Recipe, RecipeError> {
         None => Err(RecipeError {
             source_name: name.to_owned(),
             line: 0,
-            message: format!("no such recipe; `strap recipe list` shows the available ones{}", {
-                let names: Vec<&str> = BUILT_IN.iter().map(|(n, _)| *n).collect();
-                format!(" (built-in: {})", names.join(", "))
-            }),
+            message: format!(
+                "no such recipe; `strap recipe list` shows the available ones{}",
+                {
+                    let names: Vec<&str> = BUILT_IN.iter().map(|(n, _)| *n).collect();
+                    format!(" (built-in: {})", names.join(", "))
+                }
+            ),
         }),
     }
 }
@@ -54,10 +60,19 @@ pub fn list() -> Vec<Result<Recipe, RecipeError>> {
     let mut names = Vec::new();
     if let Some(dir) = user_dir() {
         if let Ok(entries) = std::fs::read_dir(dir) {
-            let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+            let mut paths: Vec<PathBuf> =
+                entries.filter_map(Result::ok).map(|e| e.path()).collect();
             paths.sort();
-            for path in paths.into_iter().filter(|p| p.extension().is_some_and(|e| e == "toml")) {
-                names.push(path.file_stem().unwrap_or_default().to_string_lossy().into_owned());
+            for path in paths
+                .into_iter()
+                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            {
+                names.push(
+                    path.file_stem()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
                 recipes.push(Recipe::load(&path));
             }
         }
@@ -86,17 +101,45 @@ mod tests {
     #[test]
     fn malformed_recipes_name_file_and_line() {
         let cases = [
-            ("name = \"x\"\n[[step]]\nname = \"a\"\nkind = \"nope\"\n", 2, "unknown step kind"),
-            ("name = \"x\"\n\n[[step]]\nname = \"a\"\nrun = \"echo {{ missing }}\"\n", 3, "unknown variable"),
-            ("name = \"x\"\n[vars.port]\ntype = \"int\"\ndefault = \"eighty\"\n", 2, "not an integer"),
-            ("name = \"x\"\n[[step]]\nname = \"a\"\nrun = \"x\"\nnotify = [\"h\"]\n", 2, "no handler"),
-            ("name = \"x\"\n[[step]]\nname = \"a\"\nrun = \"x\"\nwhen = \"a ==\"\n", 2, "bad `when`"),
+            (
+                "name = \"x\"\n[[step]]\nname = \"a\"\nkind = \"nope\"\n",
+                2,
+                "unknown step kind",
+            ),
+            (
+                "name = \"x\"\n\n[[step]]\nname = \"a\"\nrun = \"echo {{ missing }}\"\n",
+                3,
+                "unknown variable",
+            ),
+            (
+                "name = \"x\"\n[vars.port]\ntype = \"int\"\ndefault = \"eighty\"\n",
+                2,
+                "not an integer",
+            ),
+            (
+                "name = \"x\"\n[[step]]\nname = \"a\"\nrun = \"x\"\nnotify = [\"h\"]\n",
+                2,
+                "no handler",
+            ),
+            (
+                "name = \"x\"\n[[step]]\nname = \"a\"\nrun = \"x\"\nwhen = \"a ==\"\n",
+                2,
+                "bad `when`",
+            ),
             ("name = \"x\"\nsteps = 3\n", 2, "unknown field"),
-            ("name = \"x\"\n[[step]]\nname = \"a\"\n", 2, "needs `check`, `run`"),
+            (
+                "name = \"x\"\n[[step]]\nname = \"a\"\n",
+                2,
+                "needs `check`, `run`",
+            ),
         ];
         for (text, line, message) in cases {
             let err = Recipe::parse("r.toml", text).unwrap_err();
-            assert_eq!((err.line, err.message.contains(message)), (line, true), "{err}");
+            assert_eq!(
+                (err.line, err.message.contains(message)),
+                (line, true),
+                "{err}"
+            );
             assert!(err.to_string().starts_with(&format!("r.toml:{line}: ")));
         }
     }

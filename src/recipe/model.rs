@@ -51,15 +51,46 @@ pub struct Step {
 /// What a step does.
 #[derive(Debug, Clone)]
 pub enum StepKind {
-    Shell { check: Option<String>, run: Vec<String> },
-    Packages { packages: Vec<String>, update: bool },
-    Service { service: String, enabled: bool, started: bool },
-    File { path: String, content: String, mode: Option<u32>, owner: Option<String> },
-    Json { path: String, merge: serde_json::Map<String, serde_json::Value> },
-    AptRepository { key_url: String, fingerprint: String, keyring: String, source: String, list_file: String },
-    GroupMember { group: String, users: String },
-    CanInterface { interface: String },
-    Message { text: String },
+    Shell {
+        check: Option<String>,
+        run: Vec<String>,
+    },
+    Packages {
+        packages: Vec<String>,
+        update: bool,
+    },
+    Service {
+        service: String,
+        enabled: bool,
+        started: bool,
+    },
+    File {
+        path: String,
+        content: String,
+        mode: Option<u32>,
+        owner: Option<String>,
+    },
+    Json {
+        path: String,
+        merge: serde_json::Map<String, serde_json::Value>,
+    },
+    AptRepository {
+        key_url: String,
+        fingerprint: String,
+        keyring: String,
+        source: String,
+        list_file: String,
+    },
+    GroupMember {
+        group: String,
+        users: String,
+    },
+    CanInterface {
+        interface: String,
+    },
+    Message {
+        text: String,
+    },
 }
 
 /// A handler run once at the end when a notifying step changed something.
@@ -101,7 +132,10 @@ struct RawRecipe {
 #[serde(untagged)]
 enum RawRequirement {
     Name(String),
-    Conditional { recipe: String, when: Option<String> },
+    Conditional {
+        recipe: String,
+        when: Option<String>,
+    },
 }
 
 #[derive(Deserialize)]
@@ -174,7 +208,14 @@ struct RawHandler {
 }
 
 /// Facts every recipe can use besides its variables.
-pub const FACTS: &[&str] = &["os_family", "distribution", "codename", "arch", "sysroot", "item"];
+pub const FACTS: &[&str] = &[
+    "os_family",
+    "distribution",
+    "codename",
+    "arch",
+    "sysroot",
+    "item",
+];
 
 impl Recipe {
     /// Parses and validates recipe text; `source_name` names it in errors.
@@ -184,17 +225,24 @@ impl Recipe {
             line: line_of(text, offset),
             message,
         };
-        let raw: RawRecipe = toml::from_str(text).map_err(|e| err(e.span().map_or(0, |s| s.start), e.message().to_owned()))?;
+        let raw: RawRecipe = toml::from_str(text)
+            .map_err(|e| err(e.span().map_or(0, |s| s.start), e.message().to_owned()))?;
         let mut vars = BTreeMap::new();
         for (name, decl) in raw.vars {
             let offset = decl.span().start;
             let decl = decl.into_inner();
             if FACTS.contains(&name.as_str()) {
-                return Err(err(offset, format!("variable '{name}' would hide the fact of the same name")));
+                return Err(err(
+                    offset,
+                    format!("variable '{name}' would hide the fact of the same name"),
+                ));
             }
             if let Some(default) = &decl.default {
-                let value = decl.from_toml(default).map_err(|m| err(offset, format!("default of '{name}': {m}")))?;
-                decl.validate(&name, &value).map_err(|m| err(offset, format!("default of '{name}': {m}")))?;
+                let value = decl
+                    .from_toml(default)
+                    .map_err(|m| err(offset, format!("default of '{name}': {m}")))?;
+                decl.validate(&name, &value)
+                    .map_err(|m| err(offset, format!("default of '{name}': {m}")))?;
             } else {
                 return Err(err(offset, format!("variable '{name}' needs a default")));
             }
@@ -204,21 +252,29 @@ impl Recipe {
         let check_refs = |offset: usize, texts: &[&str]| -> Result<(), RecipeError> {
             for text in texts {
                 if let Some(unknown) = vars::referenced(text).find(|n| !known(n)) {
-                    return Err(err(offset, format!("unknown variable '{{{{ {unknown} }}}}'")));
+                    return Err(err(
+                        offset,
+                        format!("unknown variable '{{{{ {unknown} }}}}'"),
+                    ));
                 }
             }
             Ok(())
         };
-        let parse_when = |offset: usize, when: Option<String>| -> Result<Option<Condition>, RecipeError> {
-            when.map(|w| {
-                let condition = Condition::parse(&w).map_err(|m| err(offset, format!("bad `when`: {m}")))?;
-                if let Some(unknown) = condition.names().into_iter().find(|n| !known(n)) {
-                    return Err(err(offset, format!("`when` uses unknown variable '{unknown}'")));
-                }
-                Ok(condition)
-            })
-            .transpose()
-        };
+        let parse_when =
+            |offset: usize, when: Option<String>| -> Result<Option<Condition>, RecipeError> {
+                when.map(|w| {
+                    let condition = Condition::parse(&w)
+                        .map_err(|m| err(offset, format!("bad `when`: {m}")))?;
+                    if let Some(unknown) = condition.names().into_iter().find(|n| !known(n)) {
+                        return Err(err(
+                            offset,
+                            format!("`when` uses unknown variable '{unknown}'"),
+                        ));
+                    }
+                    Ok(condition)
+                })
+                .transpose()
+            };
         let mut requires = Vec::new();
         for r in raw.requires {
             let (recipe, when) = match r {
@@ -230,21 +286,35 @@ impl Recipe {
                 when: parse_when(0, when)?,
             });
         }
-        let handler_names: Vec<String> = raw.handlers.iter().map(|h| h.get_ref().name.clone()).collect();
+        let handler_names: Vec<String> = raw
+            .handlers
+            .iter()
+            .map(|h| h.get_ref().name.clone())
+            .collect();
         let mut steps = Vec::new();
         for spanned in raw.steps {
             let offset = spanned.span().start;
             let raw_step = spanned.into_inner();
             if let Some(missing) = raw_step.notify.iter().find(|n| !handler_names.contains(n)) {
-                return Err(err(offset, format!("step '{}' notifies '{missing}', but no handler has that name", raw_step.name)));
+                return Err(err(
+                    offset,
+                    format!(
+                        "step '{}' notifies '{missing}', but no handler has that name",
+                        raw_step.name
+                    ),
+                ));
             }
             if let Some(list) = &raw_step.for_each {
                 if !matches!(vars.get(list), Some(d) if d.kind == vars::VarType::List) {
-                    return Err(err(offset, format!("for_each = '{list}' must name a list variable")));
+                    return Err(err(
+                        offset,
+                        format!("for_each = '{list}' must name a list variable"),
+                    ));
                 }
             }
             let when = parse_when(offset, raw_step.when.clone())?;
-            let step = build_step(raw_step, when, line_of(text, offset)).map_err(|m| err(offset, m))?;
+            let step =
+                build_step(raw_step, when, line_of(text, offset)).map_err(|m| err(offset, m))?;
             check_refs(offset, &step.templates())?;
             steps.push(step);
         }
@@ -293,14 +363,27 @@ impl Step {
                 texts.extend(check.as_deref());
                 texts.extend(run.iter().map(String::as_str));
             }
-            StepKind::Packages { packages, .. } => texts.extend(packages.iter().map(String::as_str)),
+            StepKind::Packages { packages, .. } => {
+                texts.extend(packages.iter().map(String::as_str))
+            }
             StepKind::Service { service, .. } => texts.push(service),
-            StepKind::File { path, content, owner, .. } => {
+            StepKind::File {
+                path,
+                content,
+                owner,
+                ..
+            } => {
                 texts.extend([path.as_str(), content.as_str()]);
                 texts.extend(owner.as_deref());
             }
             StepKind::Json { path, .. } => texts.push(path),
-            StepKind::AptRepository { key_url, fingerprint, keyring, source, list_file } => {
+            StepKind::AptRepository {
+                key_url,
+                fingerprint,
+                keyring,
+                source,
+                list_file,
+            } => {
                 texts.extend([key_url.as_str(), fingerprint, keyring, source, list_file]);
             }
             StepKind::GroupMember { group, users } => texts.extend([group.as_str(), users]),
@@ -313,7 +396,9 @@ impl Step {
 
 fn build_step(raw: RawStep, when: Option<Condition>, line: usize) -> Result<Step, String> {
     let kind_name = raw.kind.clone().unwrap_or_else(|| "shell".to_owned());
-    let need = |field: Option<String>, name: &str| field.ok_or_else(|| format!("step '{}' ({kind_name}) needs `{name}`", raw.name));
+    let need = |field: Option<String>, name: &str| {
+        field.ok_or_else(|| format!("step '{}' ({kind_name}) needs `{name}`", raw.name))
+    };
     let kind = match kind_name.as_str() {
         "shell" => {
             let run = raw.run.map(Commands::into_vec).unwrap_or_default();

@@ -94,9 +94,25 @@ pub fn plan(
     let facts = facts(sysroot);
     let mut planned = Vec::new();
     let mut stack = Vec::new();
-    add(recipe, overrides, vars_file, &facts, find, &mut planned, &mut stack)?;
-    let declared = |name: &str| planned.iter().any(|p: &Planned| p.recipe.vars.contains_key(name));
-    let given = overrides.iter().map(|(k, _)| k.as_str()).chain(vars_file.into_iter().flat_map(|t| t.keys().map(String::as_str)));
+    add(
+        recipe,
+        overrides,
+        vars_file,
+        &facts,
+        find,
+        &mut planned,
+        &mut stack,
+    )?;
+    let declared = |name: &str| {
+        planned
+            .iter()
+            .any(|p: &Planned| p.recipe.vars.contains_key(name))
+    };
+    let given = overrides.iter().map(|(k, _)| k.as_str()).chain(
+        vars_file
+            .into_iter()
+            .flat_map(|t| t.keys().map(String::as_str)),
+    );
     for name in given {
         if !declared(name) {
             return Err(format!(
@@ -122,7 +138,11 @@ fn add(
         return Ok(());
     }
     if stack.contains(&recipe.name) {
-        return Err(format!("recipes require each other in a cycle: {} -> {}", stack.join(" -> "), recipe.name));
+        return Err(format!(
+            "recipes require each other in a cycle: {} -> {}",
+            stack.join(" -> "),
+            recipe.name
+        ));
     }
     let values = values_for(&recipe, overrides, vars_file, facts)?;
     if !recipe.supported.is_empty() {
@@ -150,11 +170,18 @@ fn add(
 }
 
 /// Defaults, then the vars file, then `--set`, each validated against its declaration.
-fn values_for(recipe: &Recipe, overrides: &[(String, String)], vars_file: Option<&toml::Table>, facts: &Values) -> Result<Values, String> {
+fn values_for(
+    recipe: &Recipe,
+    overrides: &[(String, String)],
+    vars_file: Option<&toml::Table>,
+    facts: &Values,
+) -> Result<Values, String> {
     let mut values = facts.clone();
     for (name, decl) in &recipe.vars {
         let bad = |m: String| format!("variable '{name}' of recipe '{}': {m}", recipe.name);
-        let mut value = decl.from_toml(decl.default.as_ref().expect("checked at load")).map_err(bad)?;
+        let mut value = decl
+            .from_toml(decl.default.as_ref().expect("checked at load"))
+            .map_err(bad)?;
         if let Some(v) = vars_file.and_then(|t| t.get(name)) {
             value = decl.from_toml(v).map_err(bad)?;
         }
@@ -182,7 +209,10 @@ pub fn facts(sysroot: &Path) -> Values {
     let like = field("ID_LIKE");
     let family = match crate::python::preflight::manager_from_os_release(&text) {
         Some(crate::python::preflight::PackageManager::Apt) => "debian",
-        Some(crate::python::preflight::PackageManager::Dnf | crate::python::preflight::PackageManager::Yum) => "redhat",
+        Some(
+            crate::python::preflight::PackageManager::Dnf
+            | crate::python::preflight::PackageManager::Yum,
+        ) => "redhat",
         Some(crate::python::preflight::PackageManager::Zypper) => "suse",
         Some(crate::python::preflight::PackageManager::Pacman) => "arch",
         Some(crate::python::preflight::PackageManager::Apk) => "alpine",
@@ -204,10 +234,18 @@ pub fn facts(sysroot: &Path) -> Values {
 }
 
 /// Runs the planned recipes in order; `on_step` sees each report as it is made.
-pub fn execute(planned: &[Planned], options: &RunOptions, on_step: &mut dyn FnMut(&StepReport)) -> Result<Report, String> {
-    let exec = Exec::new(&options.log_path).map_err(|e| format!("cannot write the log {}: {e}", options.log_path.display()))?;
+pub fn execute(
+    planned: &[Planned],
+    options: &RunOptions,
+    on_step: &mut dyn FnMut(&StepReport),
+) -> Result<Report, String> {
+    let exec = Exec::new(&options.log_path)
+        .map_err(|e| format!("cannot write the log {}: {e}", options.log_path.display()))?;
     let mut report = Report {
-        recipe: planned.last().map(|p| p.recipe.name.clone()).unwrap_or_default(),
+        recipe: planned
+            .last()
+            .map(|p| p.recipe.name.clone())
+            .unwrap_or_default(),
         dry_run: options.dry_run,
         steps: Vec::new(),
         summary: Summary::default(),
@@ -229,7 +267,8 @@ pub fn execute(planned: &[Planned], options: &RunOptions, on_step: &mut dyn FnMu
         for step in &p.recipe.steps {
             for (values, name) in instances(step, &p.values) {
                 let started = Instant::now();
-                let (status, diff, output) = run_step(step, &values, options, &exec);
+                let (status, diff, output) =
+                    run_step(step, &values, options, &exec, report.summary.changed > 0);
                 if status == Status::Changed {
                     notified.extend(step.notify.iter().map(String::as_str));
                 }
@@ -250,7 +289,12 @@ pub fn execute(planned: &[Planned], options: &RunOptions, on_step: &mut dyn FnMu
                 }
             }
         }
-        for handler in p.recipe.handlers.iter().filter(|h| notified.contains(&h.name.as_str())) {
+        for handler in p
+            .recipe
+            .handlers
+            .iter()
+            .filter(|h| notified.contains(&h.name.as_str()))
+        {
             let started = Instant::now();
             let (status, output) = if options.dry_run {
                 (Status::Changed, Some("would run".to_owned()))
@@ -297,7 +341,15 @@ fn instances(step: &Step, values: &Values) -> Vec<(Values, String)> {
     }
 }
 
-fn run_step(step: &Step, values: &Values, options: &RunOptions, exec: &Exec) -> (Status, Option<String>, Option<String>) {
+/// Runs one step instance; `pending` says whether earlier steps changed (or, in a dry run, would
+/// change) something.
+fn run_step(
+    step: &Step,
+    values: &Values,
+    options: &RunOptions,
+    exec: &Exec,
+    pending: bool,
+) -> (Status, Option<String>, Option<String>) {
     if step.when.as_ref().is_some_and(|c| !c.eval(values)) {
         return (Status::Skipped, None, None);
     }
@@ -321,8 +373,18 @@ fn run_step(step: &Step, values: &Values, options: &RunOptions, exec: &Exec) -> 
     };
     if let StepKind::Shell { run, check } = &step.kind {
         if run.is_empty() {
-            let check = check.as_deref().unwrap_or_default();
-            return failed(format!("check failed: {}", substitute(check, values, Quoting::Shell)));
+            let check = substitute(check.as_deref().unwrap_or_default(), values, Quoting::Shell);
+            if options.dry_run && pending {
+                // A verification cannot pass before the changes it verifies are made.
+                return (
+                    Status::Skipped,
+                    None,
+                    Some(format!(
+                        "not checked until the pending changes are made: {check}"
+                    )),
+                );
+            }
+            return failed(format!("check failed: {check}"));
         }
     }
     if options.dry_run {
@@ -345,16 +407,30 @@ fn run_step(step: &Step, values: &Values, options: &RunOptions, exec: &Exec) -> 
             Err(e) => return failed(e),
         }
     }
-    let output = step.warn.as_ref().map(|w| substitute(w, values, Quoting::Raw)).or_else(|| (!output.trim().is_empty()).then(|| output.trim_end().to_owned()));
+    let output = step
+        .warn
+        .as_ref()
+        .map(|w| substitute(w, values, Quoting::Raw))
+        .or_else(|| (!output.trim().is_empty()).then(|| output.trim_end().to_owned()));
     (Status::Changed, diff, output)
 }
 
-fn run_handler(commands: &[String], become_root: bool, values: &Values, exec: &Exec) -> (Status, Option<String>) {
+fn run_handler(
+    commands: &[String],
+    become_root: bool,
+    values: &Values,
+    exec: &Exec,
+) -> (Status, Option<String>) {
     for command in commands {
         let script = substitute(command, values, Quoting::Shell);
         match exec.sh(&script, become_root, DEFAULT_TIMEOUT) {
             Ok(o) if o.success => {}
-            Ok(o) => return (Status::Failed, Some(format!("`{script}` failed:\n{}", o.output.trim_end()))),
+            Ok(o) => {
+                return (
+                    Status::Failed,
+                    Some(format!("`{script}` failed:\n{}", o.output.trim_end())),
+                )
+            }
             Err(e) => return (Status::Failed, Some(e)),
         }
     }

@@ -66,7 +66,11 @@ impl StepEnv<'_> {
 pub fn check(kind: &StepKind, env: &StepEnv<'_>) -> Result<State, String> {
     match kind {
         StepKind::Shell { check, .. } => match check {
-            Some(check) => Ok(if env.sh(&env.cmd(check))?.0 { State::Ok } else { State::Differs(None) }),
+            Some(check) => Ok(if env.sh(&env.cmd(check))?.0 {
+                State::Ok
+            } else {
+                State::Differs(None)
+            }),
             None => Ok(State::Differs(None)),
         },
         StepKind::Packages { packages, .. } => {
@@ -77,11 +81,30 @@ pub fn check(kind: &StepKind, env: &StepEnv<'_>) -> Result<State, String> {
                 State::Differs(Some(format!("install {}", missing.join(" "))))
             })
         }
-        StepKind::Service { service, enabled, started } => {
+        StepKind::Service {
+            service,
+            enabled,
+            started,
+        } => {
             let changes = service_changes(&env.raw(service), *enabled, *started, env)?;
-            Ok(if changes.is_empty() { State::Ok } else { State::Differs(Some(changes.join(", "))) })
+            Ok(if changes.is_empty() {
+                State::Ok
+            } else {
+                State::Differs(Some(changes.join(", ")))
+            })
         }
-        StepKind::File { path, content, mode, owner } => file_state(&env.path(path), &env.raw(content), *mode, owner.as_deref().map(|o| env.raw(o)), env),
+        StepKind::File {
+            path,
+            content,
+            mode,
+            owner,
+        } => file_state(
+            &env.path(path),
+            &env.raw(content),
+            *mode,
+            owner.as_deref().map(|o| env.raw(o)),
+            env,
+        ),
         StepKind::Json { path, merge } => {
             let path = env.path(path);
             let (current, desired) = json_states(&path, merge, env)?;
@@ -91,20 +114,35 @@ pub fn check(kind: &StepKind, env: &StepEnv<'_>) -> Result<State, String> {
                 State::Differs(Some(json_diff(&path, &current, &desired)))
             })
         }
-        StepKind::AptRepository { fingerprint, keyring, source, list_file, .. } => {
+        StepKind::AptRepository {
+            fingerprint,
+            keyring,
+            source,
+            list_file,
+            ..
+        } => {
             let keyring = env.path(keyring);
             let list = env.path(list_file);
             let wanted_line = format!("{}\n", env.raw(source));
-            let key_ok = keyring.exists() && key_fingerprints(&keyring, env)?.contains(&normalize_fpr(&env.raw(fingerprint)));
+            let key_ok = keyring.exists()
+                && key_fingerprints(&keyring, env)?.contains(&normalize_fpr(&env.raw(fingerprint)));
             let list_ok = std::fs::read_to_string(&list).is_ok_and(|t| t == wanted_line);
             let mut changes = Vec::new();
             if !key_ok {
                 changes.push(format!("fetch the signing key into {}", keyring.display()));
             }
             if !list_ok {
-                changes.push(format!("write {}: {}", list.display(), wanted_line.trim_end()));
+                changes.push(format!(
+                    "write {}: {}",
+                    list.display(),
+                    wanted_line.trim_end()
+                ));
             }
-            Ok(if changes.is_empty() { State::Ok } else { State::Differs(Some(changes.join("\n"))) })
+            Ok(if changes.is_empty() {
+                State::Ok
+            } else {
+                State::Differs(Some(changes.join("\n")))
+            })
         }
         StepKind::GroupMember { group, users } => {
             let group = env.raw(group);
@@ -132,7 +170,10 @@ pub fn apply(kind: &StepKind, env: &StepEnv<'_>) -> Result<String, String> {
         }
         StepKind::Packages { packages, update } => {
             let missing = missing_packages(packages, env)?;
-            let quoted: Vec<String> = missing.iter().map(|p| super::vars::shell_quote(p)).collect();
+            let quoted: Vec<String> = missing
+                .iter()
+                .map(|p| super::vars::shell_quote(p))
+                .collect();
             if crate::which::find_on_path("dpkg-query").is_some() {
                 if *update {
                     env.must("DEBIAN_FRONTEND=noninteractive apt-get update")?;
@@ -145,7 +186,11 @@ pub fn apply(kind: &StepKind, env: &StepEnv<'_>) -> Result<String, String> {
                 env.must(&format!("dnf install -y {}", quoted.join(" ")))
             }
         }
-        StepKind::Service { service, enabled, started } => {
+        StepKind::Service {
+            service,
+            enabled,
+            started,
+        } => {
             let service = super::vars::shell_quote(&env.raw(service));
             match (enabled, started) {
                 (true, true) => env.must(&format!("systemctl enable --now {service}")),
@@ -154,8 +199,19 @@ pub fn apply(kind: &StepKind, env: &StepEnv<'_>) -> Result<String, String> {
                 (false, false) => Ok(String::new()),
             }
         }
-        StepKind::File { path, content, mode, owner } => {
-            write_file(&env.path(path), &env.raw(content), *mode, owner.as_deref().map(|o| env.raw(o)), env)?;
+        StepKind::File {
+            path,
+            content,
+            mode,
+            owner,
+        } => {
+            write_file(
+                &env.path(path),
+                &env.raw(content),
+                *mode,
+                owner.as_deref().map(|o| env.raw(o)),
+                env,
+            )?;
             Ok(String::new())
         }
         StepKind::Json { path, merge } => {
@@ -165,12 +221,19 @@ pub fn apply(kind: &StepKind, env: &StepEnv<'_>) -> Result<String, String> {
             write_file(&path, &text, None, None, env)?;
             Ok(String::new())
         }
-        StepKind::AptRepository { key_url, fingerprint, keyring, source, list_file } => {
+        StepKind::AptRepository {
+            key_url,
+            fingerprint,
+            keyring,
+            source,
+            list_file,
+        } => {
             let keyring = env.path(keyring);
             let wanted = normalize_fpr(&env.raw(fingerprint));
             let download = keyring.with_extension("download");
             if let Some(dir) = keyring.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
             }
             let url = env.raw(key_url);
             env.must(&format!(
@@ -186,8 +249,15 @@ pub fn apply(kind: &StepKind, env: &StepEnv<'_>) -> Result<String, String> {
                     if found.is_empty() { "no fingerprint".to_owned() } else { found.join(", ") }
                 ));
             }
-            std::fs::rename(&download, &keyring).map_err(|e| format!("cannot write {}: {e}", keyring.display()))?;
-            write_file(&env.path(list_file), &format!("{}\n", env.raw(source)), Some(0o644), None, env)?;
+            std::fs::rename(&download, &keyring)
+                .map_err(|e| format!("cannot write {}: {e}", keyring.display()))?;
+            write_file(
+                &env.path(list_file),
+                &format!("{}\n", env.raw(source)),
+                Some(0o644),
+                None,
+                env,
+            )?;
             Ok(String::new())
         }
         StepKind::GroupMember { group, users } => {
@@ -226,7 +296,12 @@ fn missing_packages(packages: &[String], env: &StepEnv<'_>) -> Result<Vec<String
     Ok(missing)
 }
 
-fn service_changes(service: &str, enabled: bool, started: bool, env: &StepEnv<'_>) -> Result<Vec<String>, String> {
+fn service_changes(
+    service: &str,
+    enabled: bool,
+    started: bool,
+    env: &StepEnv<'_>,
+) -> Result<Vec<String>, String> {
     let quoted = super::vars::shell_quote(service);
     let mut changes = Vec::new();
     if enabled && env.sh(&format!("systemctl is-enabled {quoted}"))?.1.trim() != "enabled" {
@@ -239,7 +314,13 @@ fn service_changes(service: &str, enabled: bool, started: bool, env: &StepEnv<'_
 }
 
 /// Compares a file with the desired content, mode and owner.
-pub fn file_state(path: &Path, content: &str, mode: Option<u32>, owner: Option<String>, env: &StepEnv<'_>) -> Result<State, String> {
+pub fn file_state(
+    path: &Path,
+    content: &str,
+    mode: Option<u32>,
+    owner: Option<String>,
+    env: &StepEnv<'_>,
+) -> Result<State, String> {
     use std::os::unix::fs::PermissionsExt;
     let current = match std::fs::read(path) {
         Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
@@ -253,36 +334,64 @@ pub fn file_state(path: &Path, content: &str, mode: Option<u32>, owner: Option<S
         None => changes.push(unified_diff(path, "", content)),
     }
     if let (Some(mode), Some(_)) = (mode, &current) {
-        let actual = std::fs::metadata(path).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0);
+        let actual = std::fs::metadata(path)
+            .map(|m| m.permissions().mode() & 0o7777)
+            .unwrap_or(0);
         if actual != mode {
             changes.push(format!("mode {actual:04o} -> {mode:04o}"));
         }
     }
     if let (Some(owner), Some(_)) = (&owner, &current) {
         let quoted = super::vars::shell_quote(&path.to_string_lossy());
-        let actual = env.sh(&format!("stat -c %U:%G {quoted}"))?.1.trim().to_owned();
+        let actual = env
+            .sh(&format!("stat -c %U:%G {quoted}"))?
+            .1
+            .trim()
+            .to_owned();
         if actual != *owner && actual.split(':').next() != Some(owner.as_str()) {
             changes.push(format!("owner {actual} -> {owner}"));
         }
     }
-    Ok(if changes.is_empty() { State::Ok } else { State::Differs(Some(changes.join("\n"))) })
+    Ok(if changes.is_empty() {
+        State::Ok
+    } else {
+        State::Differs(Some(changes.join("\n")))
+    })
 }
 
 /// Writes a file atomically (temp file + rename) with its mode and owner.
-pub fn write_file(path: &Path, content: &str, mode: Option<u32>, owner: Option<String>, env: &StepEnv<'_>) -> Result<(), String> {
+pub fn write_file(
+    path: &Path,
+    content: &str,
+    mode: Option<u32>,
+    owner: Option<String>,
+    env: &StepEnv<'_>,
+) -> Result<(), String> {
     use std::os::unix::fs::PermissionsExt;
     let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(fail)?;
     }
-    let tmp = path.with_file_name(format!(".{}.strap-tmp", path.file_name().unwrap_or_default().to_string_lossy()));
+    let tmp = path.with_file_name(format!(
+        ".{}.strap-tmp",
+        path.file_name().unwrap_or_default().to_string_lossy()
+    ));
     std::fs::write(&tmp, content).map_err(fail)?;
-    let mode = mode.or_else(|| std::fs::metadata(path).ok().map(|m| m.permissions().mode() & 0o7777)).unwrap_or(0o644);
+    let mode = mode
+        .or_else(|| {
+            std::fs::metadata(path)
+                .ok()
+                .map(|m| m.permissions().mode() & 0o7777)
+        })
+        .unwrap_or(0o644);
     std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode)).map_err(fail)?;
     std::fs::rename(&tmp, path).map_err(fail)?;
     if let Some(owner) = owner {
         let quoted = super::vars::shell_quote(&path.to_string_lossy());
-        env.must(&format!("chown {} {quoted}", super::vars::shell_quote(&owner)))?;
+        env.must(&format!(
+            "chown {} {quoted}",
+            super::vars::shell_quote(&owner)
+        ))?;
     }
     Ok(())
 }
@@ -305,15 +414,22 @@ fn json_states(
 ) -> Result<(serde_json::Value, serde_json::Value), String> {
     let current = match std::fs::read_to_string(path) {
         Ok(text) if text.trim().is_empty() => serde_json::json!({}),
-        Ok(text) => serde_json::from_str(&text)
-            .map_err(|e| format!("{} is not valid JSON ({e}); refusing to overwrite it", path.display()))?,
+        Ok(text) => serde_json::from_str(&text).map_err(|e| {
+            format!(
+                "{} is not valid JSON ({e}); refusing to overwrite it",
+                path.display()
+            )
+        })?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => serde_json::json!({}),
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     };
     let mut desired = current.clone();
-    let object = desired
-        .as_object_mut()
-        .ok_or_else(|| format!("{} holds JSON that is not an object; refusing to change it", path.display()))?;
+    let object = desired.as_object_mut().ok_or_else(|| {
+        format!(
+            "{} holds JSON that is not an object; refusing to change it",
+            path.display()
+        )
+    })?;
     for (key, value) in merge {
         object.insert(key.clone(), fill_json(value, env));
     }
@@ -323,14 +439,19 @@ fn json_states(
 fn fill_json(value: &serde_json::Value, env: &StepEnv<'_>) -> serde_json::Value {
     match value {
         serde_json::Value::String(s) => {
-            let whole = super::vars::referenced(s).next().filter(|name| s.trim() == format!("{{{{ {name} }}}}") || s.trim() == format!("{{{{{name}}}}}"));
+            let whole = super::vars::referenced(s).next().filter(|name| {
+                s.trim() == format!("{{{{ {name} }}}}") || s.trim() == format!("{{{{{name}}}}}")
+            });
             match whole.and_then(|name| env.var(name)) {
                 Some(var) => var.to_json(),
                 None => env.raw(s).into(),
             }
         }
         serde_json::Value::Array(items) => items.iter().map(|i| fill_json(i, env)).collect(),
-        serde_json::Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), fill_json(v, env))).collect(),
+        serde_json::Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| (k.clone(), fill_json(v, env)))
+            .collect(),
         other => other.clone(),
     }
 }
@@ -342,7 +463,11 @@ fn json_diff(path: &Path, current: &serde_json::Value, desired: &serde_json::Val
 }
 
 fn normalize_fpr(fingerprint: &str) -> String {
-    fingerprint.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase()
+    fingerprint
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase()
 }
 
 /// Fingerprints of the keys in a key file (armored or binary), from `gpg --show-keys`.
@@ -362,9 +487,15 @@ fn key_fingerprints(path: &Path, env: &StepEnv<'_>) -> Result<Vec<String>, Strin
 
 /// Users named by a `users` field: a list variable (`{{ users }}`) or comma/space separated text.
 fn user_list(template: &str, env: &StepEnv<'_>) -> Vec<String> {
-    let single = super::vars::referenced(template).next().and_then(|n| env.var(n));
+    let single = super::vars::referenced(template)
+        .next()
+        .and_then(|n| env.var(n));
     match single {
-        Some(Value::List(items)) if template.trim().starts_with("{{") && template.trim().ends_with("}}") => items.clone(),
+        Some(Value::List(items))
+            if template.trim().starts_with("{{") && template.trim().ends_with("}}") =>
+        {
+            items.clone()
+        }
         _ => env
             .raw(template)
             .split([',', ' '])
@@ -374,7 +505,11 @@ fn user_list(template: &str, env: &StepEnv<'_>) -> Vec<String> {
     }
 }
 
-fn users_missing_from(group: &str, users: &[String], env: &StepEnv<'_>) -> Result<Vec<String>, String> {
+fn users_missing_from(
+    group: &str,
+    users: &[String],
+    env: &StepEnv<'_>,
+) -> Result<Vec<String>, String> {
     let mut missing = Vec::new();
     for user in users {
         let (ok, output) = env.sh(&format!("id -nG {}", super::vars::shell_quote(user)))?;

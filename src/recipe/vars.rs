@@ -50,7 +50,11 @@ impl Value {
     /// The value as words for a shell command, each single-quoted.
     pub fn shell_words(&self) -> String {
         match self {
-            Value::List(items) => items.iter().map(|i| shell_quote(i)).collect::<Vec<_>>().join(" "),
+            Value::List(items) => items
+                .iter()
+                .map(|i| shell_quote(i))
+                .collect::<Vec<_>>()
+                .join(" "),
             other => shell_quote(&other.to_string()),
         }
     }
@@ -86,7 +90,11 @@ impl VarDecl {
     pub fn parse_text(&self, text: &str) -> Result<Value, String> {
         Ok(match self.kind {
             VarType::String => Value::Str(text.to_owned()),
-            VarType::Int => Value::Int(text.trim().parse().map_err(|_| format!("'{text}' is not an integer"))?),
+            VarType::Int => Value::Int(
+                text.trim()
+                    .parse()
+                    .map_err(|_| format!("'{text}' is not an integer"))?,
+            ),
             VarType::Bool => Value::Bool(match text.trim() {
                 "true" | "yes" | "on" | "1" => true,
                 "false" | "no" | "off" | "0" => false,
@@ -113,12 +121,19 @@ impl VarDecl {
                 .map(|i| match i {
                     toml::Value::String(s) => Ok(s.clone()),
                     toml::Value::Integer(n) => Ok(n.to_string()),
-                    other => Err(format!("list items must be strings, not {}", other.type_str())),
+                    other => Err(format!(
+                        "list items must be strings, not {}",
+                        other.type_str()
+                    )),
                 })
                 .collect::<Result<_, _>>()
                 .map(Value::List),
-            (VarType::List, toml::Value::String(s)) | (_, toml::Value::String(s)) => self.parse_text(s),
-            (kind, other) => Err(format!("expected {kind:?}, got {}", other.type_str()).to_lowercase()),
+            (VarType::List, toml::Value::String(s)) | (_, toml::Value::String(s)) => {
+                self.parse_text(s)
+            }
+            (kind, other) => {
+                Err(format!("expected {kind:?}, got {}", other.type_str()).to_lowercase())
+            }
         }
     }
 
@@ -132,12 +147,17 @@ impl VarDecl {
             let re = Regex::new(&format!("^(?:{pattern})$"))
                 .map_err(|e| format!("variable '{name}' has an invalid pattern: {e}"))?;
             if let Some(bad) = items.iter().find(|i| !re.is_match(i)) {
-                return Err(format!("'{bad}' is not a valid {name}: it must match /{pattern}/"));
+                return Err(format!(
+                    "'{bad}' is not a valid {name}: it must match /{pattern}/"
+                ));
             }
         }
         if let Some(choices) = &self.choices {
             if let Some(bad) = items.iter().find(|i| !choices.contains(i)) {
-                return Err(format!("'{bad}' is not a valid {name}: choose one of {}", choices.join(", ")));
+                return Err(format!(
+                    "'{bad}' is not a valid {name}: choose one of {}",
+                    choices.join(", ")
+                ));
             }
         }
         Ok(())
@@ -159,7 +179,9 @@ fn placeholder() -> &'static Regex {
 
 /// The variable names a template refers to (`{{ name }}`; `{{.Go}}` templates are left alone).
 pub fn referenced(template: &str) -> impl Iterator<Item = &str> {
-    placeholder().captures_iter(template).map(|c| c.get(1).map_or("", |m| m.as_str()))
+    placeholder()
+        .captures_iter(template)
+        .map(|c| c.get(1).map_or("", |m| m.as_str()))
 }
 
 /// How values are written into a template.
@@ -201,30 +223,55 @@ mod tests {
     #[test]
     fn hostile_values_are_quoted_never_executed() {
         let mut values = Values::new();
-        values.insert("x".into(), Value::Str("can0; rm -rf / $(reboot) `id` 'q'".into()));
+        values.insert(
+            "x".into(),
+            Value::Str("can0; rm -rf / $(reboot) `id` 'q'".into()),
+        );
         values.insert("l".into(), Value::List(vec!["a b".into(), "c'd".into()]));
         assert_eq!(
             substitute("ip link show {{ x }}", &values, Quoting::Shell),
             r"ip link show 'can0; rm -rf / $(reboot) `id` '\''q'\'''"
         );
-        assert_eq!(substitute("x {{l}}", &values, Quoting::Shell), r"x 'a b' 'c'\''d'");
+        assert_eq!(
+            substitute("x {{l}}", &values, Quoting::Shell),
+            r"x 'a b' 'c'\''d'"
+        );
         assert_eq!(substitute("{{ l }}", &values, Quoting::Raw), "a b,c'd");
-        assert_eq!(substitute("{{.State.Running}}", &values, Quoting::Shell), "{{.State.Running}}");
+        assert_eq!(
+            substitute("{{.State.Running}}", &values, Quoting::Shell),
+            "{{.State.Running}}"
+        );
     }
 
     #[test]
     fn patterns_are_anchored_and_apply_to_each_item() {
         let d = decl(VarType::List, Some("[a-z]+[0-9]+"));
-        assert!(d.validate("interfaces", &Value::List(vec!["can0".into(), "vcan1".into()])).is_ok());
-        let err = d.validate("interfaces", &Value::List(vec!["can0; rm -rf /".into()])).unwrap_err();
-        assert!(err.contains("'can0; rm -rf /' is not a valid interfaces"), "{err}");
+        assert!(d
+            .validate(
+                "interfaces",
+                &Value::List(vec!["can0".into(), "vcan1".into()])
+            )
+            .is_ok());
+        let err = d
+            .validate("interfaces", &Value::List(vec!["can0; rm -rf /".into()]))
+            .unwrap_err();
+        assert!(
+            err.contains("'can0; rm -rf /' is not a valid interfaces"),
+            "{err}"
+        );
     }
 
     #[test]
     fn text_values_parse_by_type() {
-        assert_eq!(decl(VarType::Int, None).parse_text("500000"), Ok(Value::Int(500000)));
+        assert_eq!(
+            decl(VarType::Int, None).parse_text("500000"),
+            Ok(Value::Int(500000))
+        );
         assert!(decl(VarType::Int, None).parse_text("5e5").is_err());
-        assert_eq!(decl(VarType::Bool, None).parse_text("yes"), Ok(Value::Bool(true)));
+        assert_eq!(
+            decl(VarType::Bool, None).parse_text("yes"),
+            Ok(Value::Bool(true))
+        );
         assert_eq!(
             decl(VarType::List, None).parse_text("can0, can1"),
             Ok(Value::List(vec!["can0".into(), "can1".into()]))

@@ -37,13 +37,19 @@ impl Condition {
             i += 1;
             let compare = match tokens.get(i).map(String::as_str) {
                 Some(op @ ("==" | "!=")) => {
-                    let literal = tokens.get(i + 1).ok_or("expected a value after the comparison")?;
+                    let literal = tokens
+                        .get(i + 1)
+                        .ok_or("expected a value after the comparison")?;
                     i += 2;
                     Some((op == "==", unquote(literal)))
                 }
                 _ => None,
             };
-            all.push(Term { negated, name, compare });
+            all.push(Term {
+                negated,
+                name,
+                compare,
+            });
             match tokens.get(i).map(String::as_str) {
                 None => break,
                 Some("and") => i += 1,

@@ -5,6 +5,7 @@ mod fake_source;
 mod install;
 mod mirror;
 mod real;
+mod recipes;
 mod selection;
 mod shell;
 mod shims;
