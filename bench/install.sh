@@ -31,7 +31,15 @@ sleep 1
 
 clean_env=(env -i HOME="$work/home" PATH="/usr/local/bin:/usr/bin:/bin" LANG=C.UTF-8)
 mkdir -p "$work/home"
-seconds() { local start=$SECONDS; "$@" >"$work/last.log" 2>&1 || { tail -30 "$work/last.log"; exit 1; }; echo $((SECONDS - start)); }
+seconds() { # runs a command quietly; prints its wall time in seconds, or its log tail and fails
+  local start=$SECONDS
+  if ! "$@" >"$work/last.log" 2>&1; then
+    echo "bench: $* failed:" >&2
+    tail -30 "$work/last.log" >&2
+    return 1
+  fi
+  echo $((SECONDS - start))
+}
 
 strap_run() {
   "${clean_env[@]}" STRAP_ROOT="$work/strap" STRAP_JOBS="$jobs" \

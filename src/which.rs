@@ -61,29 +61,31 @@ pub fn versions_with_command(layout: &Layout, command: &str) -> Result<Vec<Strin
 
 /// The first executable `command` on `PATH`, skipping the shims directory (however it is spelled).
 pub fn find_on_system_path(layout: &Layout, command: &str) -> Option<PathBuf> {
+    let shims = layout.shims_dir();
+    let shims_id = dir_identity(&shims);
+    search_path(command, |dir| {
+        dir == shims || (shims_id.is_some() && dir_identity(dir) == shims_id)
+    })
+}
+
+/// The first executable `command` on `PATH` (shims included).
+pub fn find_on_path(command: &str) -> Option<PathBuf> {
+    search_path(command, |_| false)
+}
+
+fn search_path(command: &str, skip: impl Fn(&Path) -> bool) -> Option<PathBuf> {
     if command.contains('/') {
         return None;
     }
-    let shims = layout.shims_dir();
-    let shims_id = dir_identity(&shims);
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
-        .filter(|dir| !dir.as_os_str().is_empty() && *dir != shims)
-        .filter(|dir| shims_id.is_none() || dir_identity(dir) != shims_id)
+        .filter(|dir| !dir.as_os_str().is_empty() && !skip(dir))
         .map(|dir| dir.join(command))
         .find(|candidate| is_executable(candidate))
 }
 
 fn dir_identity(dir: &Path) -> Option<(u64, u64)> {
     std::fs::metadata(dir).ok().map(|m| (m.dev(), m.ino()))
-}
-
-/// The first executable `command` on `PATH` (shims included).
-pub fn find_on_path(command: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(command))
-        .find(|candidate| is_executable(candidate))
 }
 
 /// True for a regular file with an execute bit.

@@ -81,8 +81,8 @@ pub enum InstallError {
         why: String,
         kept: Option<PathBuf>,
     },
-    #[error("interrupted: nothing was installed{}", match .0 { Some(_) => "; the partial download is kept", None => "" })]
-    Interrupted(Option<()>),
+    #[error("interrupted: nothing was installed{}", if *.download_kept { "; the partial download is kept" } else { "" })]
+    Interrupted { download_kept: bool },
     #[error("cannot {action} {}: {source}", path.display())]
     Io {
         action: &'static str,
@@ -269,7 +269,9 @@ pub fn install(
 
 fn interrupted_fetch(e: FetchError) -> InstallError {
     match e {
-        FetchError::Interrupted => InstallError::Interrupted(Some(())),
+        FetchError::Interrupted => InstallError::Interrupted {
+            download_kept: true,
+        },
         other => other.into(),
     }
 }
@@ -445,7 +447,9 @@ impl InstallError {
 
 fn build_error(name: &str, source: RunError) -> InstallError {
     match source {
-        RunError::Interrupted => InstallError::Interrupted(None),
+        RunError::Interrupted => InstallError::Interrupted {
+            download_kept: false,
+        },
         source => InstallError::Build {
             name: name.to_owned(),
             source: Box::new(source),

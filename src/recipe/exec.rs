@@ -56,10 +56,10 @@ impl Exec {
                 return Err("this step needs root: run strap as root, or install sudo".to_owned());
             }
             let mut c = Command::new("sudo");
-            c.args(["-n", "--", "sh", "-c", script]);
+            c.args(["-n", "--", "/bin/sh", "-c", script]);
             c
         } else {
-            let mut c = Command::new("sh");
+            let mut c = Command::new("/bin/sh");
             c.args(["-c", script]);
             c
         };

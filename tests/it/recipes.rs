@@ -351,6 +351,78 @@ fn a_malformed_recipe_is_reported_with_file_and_line_before_anything_runs() {
 }
 
 #[test]
+fn a_step_that_needs_root_fails_clearly_without_root_or_sudo() {
+    use std::os::unix::fs::PermissionsExt;
+    if !crate::support::can_drop_privileges() {
+        return;
+    }
+    let m = Machine::new();
+    m.recipe(
+        "rooty",
+        "name = \"rooty\"\n[[step]]\nname = \"as root\"\nbecome = true\nrun = \"touch {{ sysroot }}/done\"\n",
+    );
+    for entry in walk(m.env.dir.path()) {
+        let mode = if entry.is_dir() { 0o777 } else { 0o666 };
+        fs::set_permissions(&entry, fs::Permissions::from_mode(mode)).unwrap();
+    }
+    // No sudo on this PATH (only the stubs), running as an unprivileged user.
+    let mut cmd = m
+        .env
+        .strap_as_nobody(&["recipe", "run", "rooty", "--sysroot"]);
+    cmd.arg(m.sysroot())
+        .env("PATH", m.env.dir.path().join("stubs"))
+        .env("STUB_STATE", m.state())
+        .env("XDG_CONFIG_HOME", m.env.home().join(".config"));
+    cmd.assert().code(1).stdout(predicate::str::contains(
+        "this step needs root: run strap as root, or install sudo",
+    ));
+    assert!(!m.sysroot().join("done").exists());
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut all = vec![dir.to_path_buf()];
+    for entry in fs::read_dir(dir).unwrap().filter_map(Result::ok) {
+        let path = entry.path();
+        if path.is_dir() && !path.is_symlink() {
+            all.extend(walk(&path));
+        } else if !path.is_symlink() {
+            all.push(path);
+        }
+    }
+    all
+}
+
+#[test]
+fn list_and_show() {
+    let m = Machine::new();
+    m.recipe(
+        "mine",
+        "name = \"mine\"\ndescription = \"my own\"\n[[step]]\nname = \"x\"\nrun = \"true\"\n",
+    );
+    let out = m
+        .env
+        .strap(&["recipe", "list"])
+        .env("XDG_CONFIG_HOME", m.env.home().join(".config"))
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    for name in ["mine", "docker", "jenkins", "can"] {
+        assert!(
+            text.lines().any(|l| l.starts_with(name)),
+            "{name} not listed:\n{text}"
+        );
+    }
+    let show = m.env.strap(&["recipe", "show", "can"]).output().unwrap();
+    let text = stdout_of(&show);
+    assert!(
+        text.contains("interfaces (List, default [\"can0\"])"),
+        "{text}"
+    );
+    assert!(text.contains("CAN interface {{ item }}"), "{text}");
+    m.env.strap(&["recipe", "show", "nope"]).assert().code(1);
+}
+
+#[test]
 fn unsupported_systems_are_refused_clearly() {
     let m = Machine::new();
     m.env
