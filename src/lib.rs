@@ -10,6 +10,7 @@ pub mod error;
 pub mod fetch;
 pub mod layout;
 pub mod lock;
+pub mod os_release;
 pub mod python;
 pub mod recipe;
 pub mod report;

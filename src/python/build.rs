@@ -157,8 +157,9 @@ pub fn install(runner: &Runner, plan: &Plan, dirs: &BuildDirs) -> Result<(), Run
 }
 
 /// Installs pip into the staging area with the build tree's interpreter, as `make install` would,
-/// but with `-S`: without it, an existing install at the final prefix (a `--force` reinstall)
-/// makes pip think it is already there and install nothing.
+/// but with pip told to ignore what is installed: the build interpreter sees the final prefix's
+/// site-packages, so on a `--force` reinstall pip would find itself "already satisfied" there and
+/// install nothing into the staging area.
 pub fn ensurepip(runner: &Runner, plan: &Plan, dirs: &BuildDirs) -> Result<(), RunError> {
     let mut library_path = vec![dirs.source.clone()];
     library_path.extend(staged_library_path(plan, dirs));
@@ -168,7 +169,8 @@ pub fn ensurepip(runner: &Runner, plan: &Plan, dirs: &BuildDirs) -> Result<(), R
                 "LD_LIBRARY_PATH",
                 std::env::join_paths(library_path).unwrap_or_default(),
             )
-            .args(["-E", "-S", "-m", "ensurepip"])
+            .env("PIP_IGNORE_INSTALLED", "1")
+            .args(["-E", "-m", "ensurepip"])
             .arg(format!("--root={}/", dirs.staging.display())),
     )
 }

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use crate::os_release::OsRelease;
 use crate::which::find_on_path;
 
 /// Package-manager families strap knows the package names for.
@@ -284,20 +285,13 @@ pub fn detect_manager() -> Option<PackageManager> {
     if cfg!(target_os = "macos") {
         return Some(PackageManager::Brew);
     }
-    manager_from_os_release(&std::fs::read_to_string("/etc/os-release").ok()?)
+    manager_for(&OsRelease::read(Path::new("/")))
 }
 
-/// The package manager for an `/etc/os-release` text (by `ID`, then `ID_LIKE`).
-pub fn manager_from_os_release(text: &str) -> Option<PackageManager> {
-    let field = |key: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
-            .map(|v| v.trim_matches('"').to_owned())
-            .unwrap_or_default()
-    };
-    let version_id = field("VERSION_ID");
-    let ids = format!("{} {}", field("ID"), field("ID_LIKE"));
-    ids.split_whitespace().find_map(|id| match id {
+/// The package manager of a distribution (by `ID`, then `ID_LIKE`).
+pub fn manager_for(os: &OsRelease) -> Option<PackageManager> {
+    let version_id = os.field("VERSION_ID");
+    os.ids().iter().find_map(|id| match id.as_str() {
         "debian" | "ubuntu" => Some(PackageManager::Apt),
         "fedora" => Some(PackageManager::Dnf),
         "rhel" | "centos" | "rocky" | "almalinux" => Some(if version_id.starts_with('7') {
@@ -416,9 +410,13 @@ mod tests {
             ("ID=alpine\n", PackageManager::Apk),
         ];
         for (text, expected) in cases {
-            assert_eq!(manager_from_os_release(text), Some(expected), "{text}");
+            assert_eq!(
+                manager_for(&OsRelease::parse(text)),
+                Some(expected),
+                "{text}"
+            );
         }
-        assert_eq!(manager_from_os_release("ID=plan9\n"), None);
+        assert_eq!(manager_for(&OsRelease::parse("ID=plan9\n")), None);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use super::exec::{Exec, DEFAULT_TIMEOUT};
 use super::model::{Recipe, Step, StepKind};
 use super::steps::{self, State, StepEnv};
 use super::vars::{substitute, Quoting, Value, Values};
+use crate::os_release::OsRelease;
 
 /// A step's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -196,29 +197,17 @@ fn values_for(
 
 /// Facts about the target system: from `<sysroot>/etc/os-release` (else `/etc/os-release`).
 pub fn facts(sysroot: &Path) -> Values {
-    let text = std::fs::read_to_string(sysroot.join("etc/os-release"))
-        .or_else(|_| std::fs::read_to_string("/etc/os-release"))
-        .unwrap_or_default();
-    let field = |key: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
-            .map(|v| v.trim_matches('"').to_owned())
-            .unwrap_or_default()
+    use crate::python::preflight::{manager_for, PackageManager};
+    let os = OsRelease::read(sysroot);
+    let distribution = os.field("ID");
+    let family = match manager_for(&os) {
+        Some(PackageManager::Apt) => "debian".to_owned(),
+        Some(PackageManager::Dnf | PackageManager::Yum) => "redhat".to_owned(),
+        Some(PackageManager::Zypper) => "suse".to_owned(),
+        Some(PackageManager::Pacman) => "arch".to_owned(),
+        Some(PackageManager::Apk) => "alpine".to_owned(),
+        _ => os.ids().last().cloned().unwrap_or_default(),
     };
-    let distribution = field("ID");
-    let like = field("ID_LIKE");
-    let family = match crate::python::preflight::manager_from_os_release(&text) {
-        Some(crate::python::preflight::PackageManager::Apt) => "debian",
-        Some(
-            crate::python::preflight::PackageManager::Dnf
-            | crate::python::preflight::PackageManager::Yum,
-        ) => "redhat",
-        Some(crate::python::preflight::PackageManager::Zypper) => "suse",
-        Some(crate::python::preflight::PackageManager::Pacman) => "arch",
-        Some(crate::python::preflight::PackageManager::Apk) => "alpine",
-        _ => like.split_whitespace().next().unwrap_or(&distribution),
-    }
-    .to_owned();
     let arch = match std::env::consts::ARCH {
         "x86_64" => "amd64",
         "aarch64" => "arm64",
@@ -227,7 +216,7 @@ pub fn facts(sysroot: &Path) -> Values {
     let mut facts = Values::new();
     facts.insert("distribution".into(), Value::Str(distribution));
     facts.insert("os_family".into(), Value::Str(family));
-    facts.insert("codename".into(), Value::Str(field("VERSION_CODENAME")));
+    facts.insert("codename".into(), Value::Str(os.field("VERSION_CODENAME")));
     facts.insert("arch".into(), Value::Str(arch.to_owned()));
     facts.insert("sysroot".into(), Value::Str(sysroot.display().to_string()));
     facts

@@ -48,9 +48,15 @@ if [ "$1" = -m ] && [ "$2" = pip ]; then echo "pip 99.0 from $here"; exit 0; fi
 PYTHONPATH="$here/lib/fake" exec /usr/bin/python3 "$@"
 "#;
 
-/// The build tree's `./python`: only `-E -S -m ensurepip --root=DIR` is needed of it.
+/// The build tree's `./python`: only `-m ensurepip --root=DIR` is needed of it. Like the real
+/// one, it sees the final prefix and installs nothing when pip is there already, unless pip is
+/// told to ignore installed packages.
 const BUILD_PYTHON: &str = r#"#!/bin/sh
 for a in "$@"; do case "$a" in --root=*) root=${a#--root=} ;; esac; done
+if [ -e "@PREFIX@/bin/pip3" ] && [ -z "$PIP_IGNORE_INSTALLED" ]; then
+  echo "Requirement already satisfied: pip in @PREFIX@"
+  exit 0
+fi
 case "$*" in
   *"-m ensurepip"*) mkdir -p "$root/@PREFIX@/bin" && cp fakepip "$root/@PREFIX@/bin/pip3" ;;
   *) echo "the fake build python only runs ensurepip" >&2; exit 1 ;;

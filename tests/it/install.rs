@@ -52,6 +52,18 @@ impl Setup {
         cmd
     }
 
+    /// `strap install` of the fake version from a mirror serving `archive` (under `/x/`).
+    fn install_archive(&self, archive: Vec<u8>) -> Command {
+        let sha = sha256_hex(&archive);
+        self.mirror
+            .route(&format!("/x/{FILE}"), Behavior::Serve(archive));
+        let mut cmd = self
+            .env
+            .strap(&["install", "--skip-preflight", "--sha256", &sha]);
+        cmd.args(["--mirror", &self.mirror.template("x"), VERSION]);
+        cmd
+    }
+
     fn prefix(&self) -> std::path::PathBuf {
         self.env.root().join("versions").join(VERSION)
     }
@@ -159,6 +171,16 @@ fn already_installed_skip_existing_and_force() {
         "-f did not replace the old install"
     );
     assert!(s.prefix().join("bin/python3").exists());
+    assert!(
+        s.prefix().join("bin/pip3").exists(),
+        "a reinstall must install pip again"
+    );
+    s.install(&["a"], &["-f", "--no-pip"]).assert().success();
+    assert!(
+        !s.prefix().join("bin/pip3").exists(),
+        "--no-pip installed pip"
+    );
+    assert!(!s.prefix().join("bin/pip").exists());
 }
 
 #[test]
@@ -446,20 +468,7 @@ fn hostile_archives_are_refused() {
     ];
     for (entry, why) in cases {
         let s = Setup::new();
-        let archive = raw_tgz(&[entry]);
-        let sha = sha256_hex(&archive);
-        s.mirror
-            .route(&format!("/h/{FILE}"), Behavior::Serve(archive));
-        s.env
-            .strap(&[
-                "install",
-                "--skip-preflight",
-                "--sha256",
-                &sha,
-                "--mirror",
-                &s.mirror.template("h"),
-                VERSION,
-            ])
+        s.install_archive(raw_tgz(&[entry]))
             .assert()
             .code(1)
             .stderr(predicate::str::contains("refusing entry").and(predicate::str::contains(why)));
@@ -471,20 +480,7 @@ fn hostile_archives_are_refused() {
 #[test]
 fn a_corrupt_archive_with_a_matching_checksum_fails_clearly() {
     let s = Setup::new();
-    let garbage = b"this is not gzip data at all".to_vec();
-    let sha = sha256_hex(&garbage);
-    s.mirror
-        .route(&format!("/g/{FILE}"), Behavior::Serve(garbage));
-    s.env
-        .strap(&[
-            "install",
-            "--skip-preflight",
-            "--sha256",
-            &sha,
-            "--mirror",
-            &s.mirror.template("g"),
-            VERSION,
-        ])
+    s.install_archive(b"this is not gzip data at all".to_vec())
         .assert()
         .code(1)
         .stderr(predicate::str::contains("not a compressed tar archive"));

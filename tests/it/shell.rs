@@ -59,17 +59,14 @@ fn check_output(env: &TestEnv, out: &str) {
     assert!(!out.contains(&format!("{shims}:{shims}")));
 }
 
-#[test]
-fn bash_integration() {
-    let Some(bash) = shell_or_skip("bash") else {
-        return;
-    };
-    let env = setup();
+/// The same checks in bash and zsh: init evaluated twice, PATH, `strap shell`, completions.
+fn posix_script(env: &TestEnv, before: &str, shell: &str, completion_check: &str) -> String {
     let shims = env.shims().display().to_string();
-    let script = format!(
+    format!(
         r#"set -e
-eval "$(strap init bash)"
-eval "$(strap init bash)"
+{before}
+eval "$(strap init {shell})"
+eval "$(strap init {shell})"
 case "$PATH" in "{shims}:"*) ;; *) echo "shims not first: $PATH"; exit 1;; esac
 n=$(printf '%s' "$PATH" | tr ':' '\n' | grep -cx '{shims}')
 [ "$n" = 1 ] && echo shims-once-and-first
@@ -79,9 +76,18 @@ strap version-name
 python3
 strap shell --unset
 strap version-name
-complete -p strap >/dev/null && echo completion-loaded
+{completion_check} && echo completion-loaded
 "#
-    );
+    )
+}
+
+#[test]
+fn bash_integration() {
+    let Some(bash) = shell_or_skip("bash") else {
+        return;
+    };
+    let env = setup();
+    let script = posix_script(&env, "", "bash", "complete -p strap >/dev/null");
     let out = run(&env, &bash, &["--norc", "--noprofile", "-c"], &script);
     check_output(&env, &out);
 }
@@ -92,23 +98,11 @@ fn zsh_integration() {
         return;
     };
     let env = setup();
-    let shims = env.shims().display().to_string();
-    let script = format!(
-        r#"set -e
-autoload -Uz compinit && compinit -u -D
-eval "$(strap init zsh)"
-eval "$(strap init zsh)"
-case "$PATH" in "{shims}:"*) ;; *) echo "shims not first: $PATH"; exit 1;; esac
-n=$(printf '%s' "$PATH" | tr ':' '\n' | grep -cx '{shims}')
-[ "$n" = 1 ] && echo shims-once-and-first
-python3
-strap shell 3.11
-strap version-name
-python3
-strap shell --unset
-strap version-name
-(( $+functions[_strap] )) && [[ "$_comps[strap]" == _strap ]] && echo completion-loaded
-"#
+    let script = posix_script(
+        &env,
+        "autoload -Uz compinit && compinit -u -D",
+        "zsh",
+        "(( $+functions[_strap] )) && [[ \"$_comps[strap]\" == _strap ]]",
     );
     let out = run(&env, &zsh, &["-f", "-c"], &script);
     check_output(&env, &out);
