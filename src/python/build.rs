@@ -79,7 +79,7 @@ pub fn configure_args(plan: &Plan, dirs: &BuildDirs, options: &BuildOptions<'_>)
         format!("--prefix={}", dirs.prefix.display()).into(),
         format!("--libdir={}", dirs.prefix.join("lib").display()).into(),
         "--enable-shared".into(),
-        // pip is installed by `ensurepip` below, once (pyenv installs it twice).
+        // pip is installed by `install_pip` below, once (pyenv installs it twice).
         "--with-ensurepip=no".into(),
     ];
     if plan.needs_openssl11 {
@@ -156,11 +156,45 @@ pub fn install(runner: &Runner, plan: &Plan, dirs: &BuildDirs) -> Result<(), Run
     )
 }
 
-/// Installs pip into the staging area with the build tree's interpreter, as `make install` would,
-/// but with pip told to ignore what is installed: the build interpreter sees the final prefix's
-/// site-packages, so on a `--force` reinstall pip would find itself "already satisfied" there and
-/// install nothing into the staging area.
-pub fn ensurepip(runner: &Runner, plan: &Plan, dirs: &BuildDirs) -> Result<(), RunError> {
+/// Runs pip from the release's bundled wheel (what `ensurepip` does) in the build tree's
+/// interpreter, installing the bundled wheels into the staging area.
+///
+/// Not `ensurepip` itself: it runs pip in a child interpreter that sees the final prefix's
+/// site-packages, so on a `--force` reinstall pip finds itself "already satisfied" there and
+/// installs nothing into the staging area (and ensurepip drops `PIP_*` settings). Here pip runs
+/// in-process under `-S`, so it sees no site-packages, and with `--ignore-installed`.
+pub fn install_pip(runner: &Runner, plan: &Plan, dirs: &BuildDirs) -> Result<(), RunError> {
+    const RUN_PIP: &str = "import sys\n\
+sys.path.insert(0, sys.argv[1])\n\
+try:\n    from pip._internal.cli.main import main\n\
+except ImportError:\n    from pip._internal import main\n\
+sys.exit(main(sys.argv[2:]))\n";
+    let bundled = dirs.source.join("Lib/ensurepip/_bundled");
+    let mut wheels: Vec<PathBuf> = std::fs::read_dir(&bundled)
+        .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    wheels.retain(|w| w.extension().is_some_and(|e| e == "whl"));
+    wheels.sort();
+    let pip_wheel = wheels
+        .iter()
+        .find(|w| {
+            w.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("pip-"))
+        })
+        .ok_or_else(|| RunError::Spawn {
+            command: "pip".to_owned(),
+            source: std::io::Error::other(format!(
+                "this release bundles no pip wheel in {}; install with --no-pip",
+                bundled.display()
+            )),
+        })?;
+    let packages = wheels.iter().filter_map(|w| {
+        w.file_name()?
+            .to_str()?
+            .split('-')
+            .next()
+            .map(str::to_owned)
+    });
     let mut library_path = vec![dirs.source.clone()];
     library_path.extend(staged_library_path(plan, dirs));
     runner.run(
@@ -169,9 +203,20 @@ pub fn ensurepip(runner: &Runner, plan: &Plan, dirs: &BuildDirs) -> Result<(), R
                 "LD_LIBRARY_PATH",
                 std::env::join_paths(library_path).unwrap_or_default(),
             )
-            .env("PIP_IGNORE_INSTALLED", "1")
-            .args(["-E", "-m", "ensurepip"])
-            .arg(format!("--root={}/", dirs.staging.display())),
+            .env("ENSUREPIP_OPTIONS", "install")
+            .args(["-E", "-S", "-c", RUN_PIP])
+            .arg(pip_wheel)
+            .args([
+                "install",
+                "--no-cache-dir",
+                "--no-index",
+                "--ignore-installed",
+            ])
+            .args(["--disable-pip-version-check", "--no-warn-script-location"])
+            .arg("--find-links")
+            .arg(&bundled)
+            .arg(format!("--root={}/", dirs.staging.display()))
+            .args(packages),
     )
 }
 

@@ -331,7 +331,7 @@ fn build_and_place(
     reporter.phase("install", "make install into the staging area");
     build::install(&runner, plan, &dirs).map_err(|e| build_error(name, e))?;
     if options.with_pip {
-        build::ensurepip(&runner, plan, &dirs).map_err(|e| build_error(name, e))?;
+        build::install_pip(&runner, plan, &dirs).map_err(|e| build_error(name, e))?;
     }
     let staged_prefix = dirs.staged_prefix();
     build::link_unsuffixed(&staged_prefix.join("bin"))

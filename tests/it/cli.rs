@@ -6,6 +6,8 @@ use crate::support::{stdout_of, TestEnv};
 
 const COMMANDS: &[&str] = &[
     "root",
+    "install",
+    "recipe",
     "versions",
     "version",
     "version-name",

@@ -48,18 +48,19 @@ if [ "$1" = -m ] && [ "$2" = pip ]; then echo "pip 99.0 from $here"; exit 0; fi
 PYTHONPATH="$here/lib/fake" exec /usr/bin/python3 "$@"
 "#;
 
-/// The build tree's `./python`: only `-m ensurepip --root=DIR` is needed of it. Like the real
-/// one, it sees the final prefix and installs nothing when pip is there already, unless pip is
-/// told to ignore installed packages.
+/// The build tree's `./python`: only running pip from its bundled wheel (`-c CODE WHEEL install
+/// ... --root=DIR pip`) is needed of it. Like the real one, it sees the final prefix's
+/// site-packages unless started with -S, and then finds pip "already satisfied" there.
 const BUILD_PYTHON: &str = r#"#!/bin/sh
 for a in "$@"; do case "$a" in --root=*) root=${a#--root=} ;; esac; done
-if [ -e "@PREFIX@/bin/pip3" ] && [ -z "$PIP_IGNORE_INSTALLED" ]; then
+case " $* " in *" -S "*) isolated=yes ;; esac
+if [ -e "@PREFIX@/bin/pip3" ] && [ -z "$isolated" ]; then
   echo "Requirement already satisfied: pip in @PREFIX@"
   exit 0
 fi
 case "$*" in
-  *"-m ensurepip"*) mkdir -p "$root/@PREFIX@/bin" && cp fakepip "$root/@PREFIX@/bin/pip3" ;;
-  *) echo "the fake build python only runs ensurepip" >&2; exit 1 ;;
+  *"_bundled/pip-99.0-py3-none-any.whl install "*) mkdir -p "$root/@PREFIX@/bin" && cp fakepip "$root/@PREFIX@/bin/pip3" ;;
+  *) echo "the fake build python only installs the bundled pip: $*" >&2; exit 1 ;;
 esac
 "#;
 
@@ -78,6 +79,11 @@ pub fn fake_python_tgz(version: &str) -> Vec<u8> {
         ("fakepython", FAKE_PYTHON, 0o755),
         ("fakepip", FAKE_PIP, 0o755),
         ("buildpython", BUILD_PYTHON, 0o755),
+        (
+            "Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl",
+            "not a real wheel",
+            0o644,
+        ),
     ] {
         let mut header = tar::Header::new_gnu();
         header.set_size(body.len() as u64);
