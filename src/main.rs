@@ -35,3 +35,11 @@ fn run_shim(name: &std::ffi::OsStr, args: impl Iterator<Item = OsString>) -> i32
         Err(err) => strap::cli::report_error(&err),
     }
 }
+
+/// The only function strap needs from the C math library (indicatif's rate and ETA estimates).
+/// Defining it here, from the pure-Rust `libm`, keeps `libm.so` out of the process: one shared
+/// library fewer to load on every shim start.
+#[unsafe(no_mangle)]
+extern "C" fn pow(x: f64, y: f64) -> f64 {
+    libm::pow(x, y)
+}
