@@ -106,7 +106,7 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::
             )
         })?;
     let options = options(ctx, &args)?;
-    let exe = std::env::current_exe().context("cannot find the path of the strap executable")?;
+    let exe = super::shims::shim_executable()?;
     let reporter = TerminalReporter::new(args.verbose);
     for plan in &plans {
         match install::install(&ctx.layout, catalog, plan, &options, &exe, &reporter) {

@@ -11,8 +11,7 @@ use crate::lock::FileLock;
 use crate::shims;
 
 pub(super) fn rehash(ctx: &Ctx) -> anyhow::Result<()> {
-    let exe = strap_exe()?;
-    let report = shims::rehash(&ctx.layout, &exe)?;
+    let report = shims::rehash(&ctx.layout, &shim_executable()?)?;
     if !report.created.is_empty() || !report.removed.is_empty() {
         eprintln!(
             "strap: {} shims ({} created, {} removed)",
@@ -24,9 +23,16 @@ pub(super) fn rehash(ctx: &Ctx) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The strap executable that shims link to.
-fn strap_exe() -> anyhow::Result<PathBuf> {
-    std::env::current_exe().context("cannot find the path of the strap executable")
+/// What shims link to: the lean `strap-shim` installed next to this executable, else `strap`
+/// itself (which takes the shim path too when started under another name).
+pub(super) fn shim_executable() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe().context("cannot find the path of the strap executable")?;
+    let lean = exe.with_file_name("strap-shim");
+    Ok(if crate::which::is_executable(&lean) {
+        lean
+    } else {
+        exe
+    })
 }
 
 pub(super) fn list(ctx: &Ctx, short: bool, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -79,7 +85,7 @@ pub(super) fn uninstall(ctx: &Ctx, names: &[String], force: bool) -> anyhow::Res
         removed_any = true;
     }
     if removed_any {
-        shims::rehash(&ctx.layout, &strap_exe()?)?;
+        shims::rehash(&ctx.layout, &shim_executable()?)?;
     }
     Ok(())
 }

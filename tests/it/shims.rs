@@ -26,8 +26,28 @@ fn rehash_links_every_executable_name_to_strap() {
     assert_eq!(shim_names(&env), ["idle3", "pip3", "python2.7", "python3"]);
     for name in ["python3", "python2.7"] {
         let target = fs::read_link(env.shims().join(name)).unwrap();
-        assert_eq!(target, strap_bin().canonicalize().unwrap());
+        assert_eq!(target, crate::support::shim_bin().canonicalize().unwrap());
     }
+}
+
+#[test]
+fn a_link_to_strap_itself_also_works_as_a_shim() {
+    let env = TestEnv::new();
+    env.fake_version("3.12.7", &["python3"]);
+    env.write("root/version", "3.12.7\n");
+    let link = env.dir.path().join("python3");
+    std::os::unix::fs::symlink(strap_bin(), &link).unwrap();
+    env.command(&link)
+        .arg("x")
+        .assert()
+        .success()
+        .stdout("3.12.7 python3 x\n");
+    // And the shim binary under its own name is the CLI.
+    env.command(crate::support::shim_bin())
+        .arg("version-name")
+        .assert()
+        .success()
+        .stdout("3.12.7\n");
 }
 
 #[test]

@@ -13,6 +13,11 @@ pub fn strap_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_strap"))
 }
 
+/// The lean shim binary that `rehash` links shims to.
+pub fn shim_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_strap-shim"))
+}
+
 /// A throwaway machine: `root/` (STRAP_ROOT), `home/`, `work/` (the current directory) and
 /// `sysbin/` (a fake system directory on PATH).
 pub struct TestEnv {
