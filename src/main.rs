@@ -3,7 +3,6 @@
 
 #![no_main]
 
-use std::ffi::OsString;
 use std::os::raw::{c_char, c_int};
 use std::path::Path;
 
@@ -21,18 +20,7 @@ extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
     if name == "strap" {
         strap::cli::run(std::iter::once(argv0).chain(args))
     } else {
-        run_shim(&name, args)
-    }
-}
-
-fn run_shim(name: &std::ffi::OsStr, args: impl Iterator<Item = OsString>) -> i32 {
-    let Some(command) = name.to_str() else {
-        eprintln!("strap: error: shim name {name:?} is not valid UTF-8");
-        return 1;
-    };
-    match strap::shim::exec(&strap::layout::Layout::from_env(), command, args) {
-        Ok(never) => match never {},
-        Err(err) => strap::cli::report_error(&err),
+        strap::cli::run_shim(&name, args)
     }
 }
 

@@ -19,14 +19,7 @@ extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
     if name == "strap-shim" {
         return hand_over_to_strap(args);
     }
-    let Some(command) = name.to_str() else {
-        eprintln!("strap: error: shim name {name:?} is not valid UTF-8");
-        return 1;
-    };
-    match strap::shim::exec(&strap::layout::Layout::from_env(), command, args) {
-        Ok(never) => match never {},
-        Err(err) => strap::cli::report_error(&err),
-    }
+    strap::cli::run_shim(&name, args)
 }
 
 /// `strap-shim ARGS` is `strap ARGS` (the CLI lives in the `strap` binary next to this one).

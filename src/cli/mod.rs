@@ -289,6 +289,19 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
         .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
 }
 
+/// The shim path for a process started as `name`: exec the selected version's program, or print
+/// why not and return the exit code.
+pub fn run_shim(name: &std::ffi::OsStr, args: impl Iterator<Item = OsString>) -> i32 {
+    let Some(command) = name.to_str() else {
+        eprintln!("strap: error: shim name {name:?} is not valid UTF-8");
+        return 1;
+    };
+    match crate::shim::exec(&Layout::from_env(), command, args) {
+        Ok(never) => match never {},
+        Err(err) => report_error(&err),
+    }
+}
+
 /// Prints a library error (and its hint) to stderr; returns its exit code.
 pub fn report_error(err: &Error) -> i32 {
     eprintln!("strap: error: {err}");
