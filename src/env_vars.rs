@@ -22,3 +22,5 @@ pub const STRAP_JOBS: &str = "STRAP_JOBS";
 pub const STRAP_CONFIGURE_OPTS: &str = "STRAP_CONFIGURE_OPTS";
 /// Seconds without progress after which a download from a mirror is abandoned (default 30).
 pub const STRAP_DOWNLOAD_TIMEOUT: &str = "STRAP_DOWNLOAD_TIMEOUT";
+/// A CPython catalog file used instead of the embedded one.
+pub const STRAP_PYTHON_CATALOG: &str = "STRAP_PYTHON_CATALOG";

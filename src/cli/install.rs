@@ -66,7 +66,15 @@ pub struct InstallArgs {
 }
 
 pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    let catalog = Catalog::embedded();
+    let custom;
+    let catalog = match std::env::var_os(env_vars::STRAP_PYTHON_CATALOG).filter(|p| !p.is_empty()) {
+        Some(path) => {
+            custom =
+                Catalog::from_file(std::path::Path::new(&path)).map_err(|e| anyhow::anyhow!(e))?;
+            &custom
+        }
+        None => Catalog::embedded(),
+    };
     if args.list {
         let prefixes = &args.versions;
         for release in catalog.releases() {

@@ -50,6 +50,14 @@ impl Catalog {
         })
     }
 
+    /// A catalog file in the same format (`STRAP_PYTHON_CATALOG`: your own releases and pins,
+    /// like python-build's custom definitions).
+    pub fn from_file(path: &std::path::Path) -> Result<Catalog, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the catalog {}: {e}", path.display()))?;
+        Catalog::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
     /// Parses catalog text (see the generator script for the format).
     pub fn parse(text: &str) -> Result<Catalog, String> {
         let mut releases = Vec::new();
@@ -61,6 +69,9 @@ impl Catalog {
                 [] => {}
                 [first, ..] if first.starts_with('#') => {}
                 ["dep", "openssl11", file, url, sha] => {
+                    if !is_sha256(sha) {
+                        return Err(bad("bad sha256"));
+                    }
                     openssl11 = Some(Dependency {
                         name: file.trim_end_matches(".tar.gz").to_owned(),
                         archive: Archive {

@@ -96,6 +96,33 @@ pub fn fake_python_tgz(version: &str) -> Vec<u8> {
     builder.into_inner().unwrap().finish().unwrap()
 }
 
+/// A `.tar.gz` of `openssl-<version>/` whose `./config` + `make install_sw` install a marker
+/// header and library under `$(DESTDIR)<prefix>`.
+pub fn fake_openssl_tgz(version: &str) -> Vec<u8> {
+    const CONFIG: &str = "#!/bin/sh\nprintf '%s\\n' \"$@\" > config.args\n\
+for a in \"$@\"; do case \"$a\" in --prefix=*) echo \"PREFIX=${a#--prefix=}\" > config.mk ;; esac; done\n";
+    const MAKEFILE: &str = "include config.mk\n\
+all:\n\t@echo building the fake openssl\n\
+install_sw:\n\tmkdir -p $(DESTDIR)$(PREFIX)/include/openssl $(DESTDIR)$(PREFIX)/lib\n\
+\techo '/* fake */' > $(DESTDIR)$(PREFIX)/include/openssl/ssl.h\n\
+\ttouch $(DESTDIR)$(PREFIX)/lib/libssl.so.1.1\n";
+    let top = format!("openssl-{version}");
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    for (name, body, mode) in [("config", CONFIG, 0o755), ("Makefile", MAKEFILE, 0o644)] {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(body.len() as u64);
+        header.set_mode(mode);
+        header.set_cksum();
+        builder
+            .append_data(&mut header, format!("{top}/{name}"), body.as_bytes())
+            .unwrap();
+    }
+    builder.into_inner().unwrap().finish().unwrap()
+}
+
 /// A tar.gz with one raw entry whose name, type and link target are written byte for byte (so
 /// that hostile names the `tar` crate's builder refuses can be produced).
 pub fn raw_tgz(entries: &[(&str, tar::EntryType, &str)]) -> Vec<u8> {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-use crate::fake_source::{fake_python_tgz, raw_tgz, sha256_hex};
+use crate::fake_source::{fake_openssl_tgz, fake_python_tgz, raw_tgz, sha256_hex};
 use crate::mirror::{Behavior, Mirror};
 use crate::support::{stderr_of, write_script, TestEnv};
 
@@ -607,6 +607,81 @@ fn free_threaded_and_debug_builds_get_their_names_and_options() {
         .root()
         .join("versions/3.99.1-debug/bin/python3")
         .exists());
+}
+
+#[test]
+fn old_releases_get_a_private_openssl_built_first() {
+    // A catalog of our own (STRAP_PYTHON_CATALOG) marks a release as needing OpenSSL 1.1 and pins
+    // the (fake) OpenSSL archive, which only its upstream URL serves.
+    let s = Setup::new();
+    let python = fake_python_tgz("3.98.1");
+    let openssl = fake_openssl_tgz("1.1.1z");
+    s.mirror
+        .route("/a/Python-3.98.1.tgz", Behavior::Serve(python.clone()));
+    s.mirror.route(
+        "/upstream/openssl-1.1.1z.tar.gz",
+        Behavior::Serve(openssl.clone()),
+    );
+    let catalog = s.env.write(
+        "catalog.txt",
+        &format!(
+            "dep openssl11 openssl-1.1.1z.tar.gz http://127.0.0.1:{}/upstream/openssl-1.1.1z.tar.gz {}\n\
+             3.98.1 Python-3.98.1.tgz:{} openssl11\n",
+            s.mirror.port,
+            sha256_hex(&openssl),
+            sha256_hex(&python)
+        ),
+    );
+    s.env
+        .strap(&[
+            "install",
+            "--skip-preflight",
+            "--mirror",
+            &s.mirror.template("a"),
+            "3.98.1",
+        ])
+        .env("STRAP_PYTHON_CATALOG", &catalog)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("==> openssl:"));
+    let prefix = s.env.root().join("versions/3.98.1");
+    assert!(prefix.join("openssl/include/openssl/ssl.h").exists());
+    assert!(prefix.join("openssl/lib/libssl.so.1.1").exists());
+    let log: String = fs::read_dir(s.env.root().join("logs"))
+        .unwrap()
+        .map(|e| fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    let openssl_prefix = prefix.join("openssl").display().to_string();
+    assert!(
+        log.contains(&format!("./config --prefix={openssl_prefix}")),
+        "{log}"
+    );
+    assert!(log.contains("make install_sw DESTDIR="), "{log}");
+    assert!(log.contains("--with-openssl="), "{log}");
+    assert!(
+        log.contains(&format!("-Wl,-rpath,{openssl_prefix}/lib")),
+        "{log}"
+    );
+    // The mirror that serves any file by name was asked for OpenSSL first.
+    assert!(s
+        .mirror
+        .requests()
+        .iter()
+        .any(|r| r.path == "/a/openssl-1.1.1z.tar.gz"));
+    // A malformed catalog names its file.
+    s.env.write(
+        "bad.txt",
+        &format!(
+            "dep openssl11 o.tgz http://x/o.tgz {}\n3.98.1 Python-3.98.1.tgz:nothex\n",
+            "0".repeat(64)
+        ),
+    );
+    s.env
+        .strap(&["install", "3.98.1"])
+        .env("STRAP_PYTHON_CATALOG", s.env.dir.path().join("bad.txt"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("bad.txt: catalog line 2"));
 }
 
 #[test]
