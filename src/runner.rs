@@ -8,7 +8,7 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
 /// Lines of log shown when a command fails.
@@ -32,27 +32,21 @@ pub enum RunError {
     Log { path: PathBuf, source: io::Error },
 }
 
-/// Set once by the signal handler; every running command is stopped when it turns true.
-fn cancelled() -> &'static Arc<AtomicBool> {
-    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
-    FLAG.get_or_init(|| {
-        let flag = Arc::new(AtomicBool::new(false));
-        let handler_flag = Arc::clone(&flag);
-        // If a handler cannot be installed, Ctrl-C simply kills strap as before; the next run
-        // cleans up what was left.
-        let _ = ctrlc::set_handler(move || handler_flag.store(true, Ordering::SeqCst));
-        flag
-    })
-}
+/// Set by the signal handler; every running command is stopped when it turns true.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-/// Installs the Ctrl-C/SIGTERM handler (idempotent).
+/// Installs the Ctrl-C/SIGTERM handler (once). Until then the signals keep their default effect.
 pub fn watch_for_interrupts() {
-    cancelled();
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        // If a handler cannot be installed, Ctrl-C simply stops strap; the next run cleans up.
+        let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+    });
 }
 
-/// True once Ctrl-C or SIGTERM arrived.
+/// True once Ctrl-C or SIGTERM arrived (after [`watch_for_interrupts`]).
 pub fn interrupted() -> bool {
-    cancelled().load(Ordering::SeqCst)
+    INTERRUPTED.load(Ordering::SeqCst)
 }
 
 /// Runs commands for one build, all writing to the same log.

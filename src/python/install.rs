@@ -178,7 +178,6 @@ pub fn install(
         }
         reporter.phase_done();
     }
-    runner::watch_for_interrupts();
     let _lock = FileLock::acquire(
         &layout
             .locks_dir()
@@ -245,6 +244,9 @@ pub fn install(
     };
     reporter.phase_done();
 
+    // From here on Ctrl-C is handled: the build is stopped and its trees removed. Before, the
+    // default applies: strap stops at once and the partial download stays for the next run.
+    runner::watch_for_interrupts();
     let work = WorkDir::create(layout, &plan.name)?;
     let outcome = build_and_place(
         layout,

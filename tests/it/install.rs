@@ -853,6 +853,64 @@ fn ctrl_c_during_the_build_leaves_nothing_behind() {
 }
 
 #[test]
+fn ctrl_c_during_the_download_stops_at_once_and_the_next_run_resumes() {
+    let s = Setup::new();
+    let cut = s.archive.len() / 2;
+    s.mirror.route(
+        &format!("/slow/{FILE}"),
+        Behavior::StallAfter(s.archive.clone(), cut),
+    );
+    let mut child = std::process::Command::new(crate::support::strap_bin())
+        .env_clear()
+        .envs(s.env.env_pairs())
+        .current_dir(s.env.work())
+        .args([
+            "install",
+            "--skip-preflight",
+            "--sha256",
+            &s.sha,
+            "--mirror",
+            &s.mirror.template("slow"),
+            VERSION,
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let part = s.env.root().join("cache").join(format!("{FILE}.part"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while fs::metadata(&part).map_or(0, |m| m.len()) < cut as u64 {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the download never got going");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let started = Instant::now();
+    signal(child.id(), "INT");
+    let status = child.wait().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "Ctrl-C did not stop the download"
+    );
+    assert!(!status.success());
+    assert_eq!(
+        fs::metadata(&part).unwrap().len(),
+        cut as u64,
+        "the partial download was not kept"
+    );
+    s.assert_nothing_installed();
+    s.install(&["slow"], &[]).assert().success();
+    let last = s
+        .mirror
+        .requests()
+        .into_iter()
+        .rfind(|r| r.path.ends_with(FILE))
+        .unwrap();
+    assert_eq!(last.range, Some(format!("bytes={cut}-")));
+}
+
+#[test]
 fn after_a_kill_the_next_install_cleans_up() {
     let s = Setup::new();
     let mut child = start_slow_install(&s);

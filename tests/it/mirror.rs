@@ -18,6 +18,8 @@ pub enum Behavior {
     Status(u16),
     /// Accept the request and never answer.
     Stall,
+    /// Send the headers and this many bytes, then go silent.
+    StallAfter(Vec<u8>, usize),
 }
 
 /// One request the server saw.
@@ -105,6 +107,17 @@ fn handle(
         None => respond(&mut stream, 404, &[], None),
         Some(Behavior::Status(code)) => respond(&mut stream, code, &[], None),
         Some(Behavior::Stall) => std::thread::sleep(Duration::from_secs(120)),
+        Some(Behavior::StallAfter(body, n)) => {
+            routes
+                .lock()
+                .unwrap()
+                .insert(path, Behavior::Serve(body.clone()));
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body[..n]);
+            let _ = stream.flush();
+            std::thread::sleep(Duration::from_secs(120));
+        }
         Some(Behavior::Serve(body)) => serve(&mut stream, &body, range.as_deref()),
         Some(Behavior::DropAfter(body, n)) => {
             // Later requests are served properly.
