@@ -219,14 +219,6 @@ pub fn check(interface: &str, env: &StepEnv<'_>) -> Result<State, String> {
 pub fn apply(interface: &str, env: &StepEnv<'_>) -> Result<String, String> {
     let want = wanted(env);
     let quoted = shell_quote(interface);
-    let run = |script: String| -> Result<String, String> {
-        let outcome = env.exec.sh(&script, env.become_root, env.timeout)?;
-        if outcome.success {
-            Ok(outcome.output)
-        } else {
-            Err(format!("`{script}` failed:\n{}", outcome.output.trim_end()))
-        }
-    };
     let mut output = String::new();
     let link = current(interface, env)?;
     if !link_differences(&link, &want).is_empty() {
@@ -246,12 +238,12 @@ pub fn apply(interface: &str, env: &StepEnv<'_>) -> Result<String, String> {
         if let Some(dbitrate) = want.dbitrate {
             config.push_str(&format!(" dbitrate {dbitrate}"));
         }
-        output.push_str(&run(format!("ip link set dev {quoted} down"))?);
-        output.push_str(&run(config)?);
+        output.push_str(&env.must(&format!("ip link set dev {quoted} down"))?);
+        output.push_str(&env.must(&config)?);
         if let Some(qlen) = want.txqueuelen {
-            output.push_str(&run(format!("ip link set dev {quoted} txqueuelen {qlen}"))?);
+            output.push_str(&env.must(&format!("ip link set dev {quoted} txqueuelen {qlen}"))?);
         }
-        output.push_str(&run(format!("ip link set dev {quoted} up"))?);
+        output.push_str(&env.must(&format!("ip link set dev {quoted} up"))?);
     }
     if want.persist {
         for (path, content) in networkd_files(interface, &want, env) {

@@ -49,7 +49,7 @@ impl StepEnv<'_> {
     }
 
     /// Runs a script that must succeed.
-    fn must(&self, script: &str) -> Result<String, String> {
+    pub(super) fn must(&self, script: &str) -> Result<String, String> {
         match self.sh(script)? {
             (true, output) => Ok(output),
             (false, output) => Err(format!("`{script}` failed:\n{}", output.trim_end())),

@@ -68,32 +68,21 @@ const FAKE_PIP: &str = "#!/bin/sh\necho \"pip 99.0 (fake)\"\n";
 
 /// A `.tgz` of `Python-<version>/` with the fake build.
 pub fn fake_python_tgz(version: &str) -> Vec<u8> {
-    let top = format!("Python-{version}");
-    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
-        Vec::new(),
-        flate2::Compression::fast(),
-    ));
-    for (name, body, mode) in [
-        ("configure", CONFIGURE, 0o755),
-        ("Makefile", MAKEFILE, 0o644),
-        ("fakepython", FAKE_PYTHON, 0o755),
-        ("fakepip", FAKE_PIP, 0o755),
-        ("buildpython", BUILD_PYTHON, 0o755),
-        (
-            "Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl",
-            "not a real wheel",
-            0o644,
-        ),
-    ] {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(body.len() as u64);
-        header.set_mode(mode);
-        header.set_cksum();
-        builder
-            .append_data(&mut header, format!("{top}/{name}"), body.as_bytes())
-            .unwrap();
-    }
-    builder.into_inner().unwrap().finish().unwrap()
+    tgz(
+        &format!("Python-{version}"),
+        &[
+            ("configure", CONFIGURE, 0o755),
+            ("Makefile", MAKEFILE, 0o644),
+            ("fakepython", FAKE_PYTHON, 0o755),
+            ("fakepip", FAKE_PIP, 0o755),
+            ("buildpython", BUILD_PYTHON, 0o755),
+            (
+                "Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl",
+                "not a real wheel",
+                0o644,
+            ),
+        ],
+    )
 }
 
 /// A `.tar.gz` of `openssl-<version>/` whose `./config` + `make install_sw` install a marker
@@ -106,12 +95,19 @@ all:\n\t@echo building the fake openssl\n\
 install_sw:\n\tmkdir -p $(DESTDIR)$(PREFIX)/include/openssl $(DESTDIR)$(PREFIX)/lib\n\
 \techo '/* fake */' > $(DESTDIR)$(PREFIX)/include/openssl/ssl.h\n\
 \ttouch $(DESTDIR)$(PREFIX)/lib/libssl.so.1.1\n";
-    let top = format!("openssl-{version}");
+    tgz(
+        &format!("openssl-{version}"),
+        &[("config", CONFIG, 0o755), ("Makefile", MAKEFILE, 0o644)],
+    )
+}
+
+/// A `.tar.gz` of `top/` holding `(name, content, mode)` files.
+fn tgz(top: &str, files: &[(&str, &str, u32)]) -> Vec<u8> {
     let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
         Vec::new(),
         flate2::Compression::fast(),
     ));
-    for (name, body, mode) in [("config", CONFIG, 0o755), ("Makefile", MAKEFILE, 0o644)] {
+    for (name, body, mode) in files.iter().copied() {
         let mut header = tar::Header::new_gnu();
         header.set_size(body.len() as u64);
         header.set_mode(mode);

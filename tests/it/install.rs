@@ -64,6 +64,21 @@ impl Setup {
         cmd
     }
 
+    /// Starts `strap install` of the fake version from mirror dir `dir` in the background, with
+    /// extra environment (the build knobs) and stderr piped.
+    fn spawn_install(&self, dir: &str, env: &[(&str, &str)]) -> std::process::Child {
+        std::process::Command::new(crate::support::strap_bin())
+            .env_clear()
+            .envs(self.env.env_pairs())
+            .envs(env.iter().copied())
+            .current_dir(self.env.work())
+            .args(["install", "--skip-preflight", "--sha256", &self.sha])
+            .args(["--mirror", &self.mirror.template(dir), VERSION])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
     fn prefix(&self) -> std::path::PathBuf {
         self.env.root().join("versions").join(VERSION)
     }
@@ -735,24 +750,7 @@ fn list_unknown_versions_and_bad_flags() {
 #[test]
 fn two_concurrent_installs_of_the_same_version() {
     let s = Setup::new();
-    let spawn = || {
-        let mut cmd = std::process::Command::new(crate::support::strap_bin());
-        cmd.env_clear()
-            .envs(s.env.env_pairs())
-            .env("FAKE_BUILD_SECONDS", "2")
-            .current_dir(s.env.work())
-            .args([
-                "install",
-                "--skip-preflight",
-                "--sha256",
-                &s.sha,
-                "--mirror",
-                &s.mirror.template("a"),
-                VERSION,
-            ])
-            .stderr(Stdio::piped());
-        cmd.spawn().unwrap()
-    };
+    let spawn = || s.spawn_install("a", &[("FAKE_BUILD_SECONDS", "2")]);
     let first = spawn();
     let second = spawn();
     let outputs = [
@@ -785,23 +783,7 @@ fn two_concurrent_installs_of_the_same_version() {
     reason = "the caller waits for the child it gets back"
 )]
 fn start_slow_install(s: &Setup) -> std::process::Child {
-    let mut child = std::process::Command::new(crate::support::strap_bin())
-        .env_clear()
-        .envs(s.env.env_pairs())
-        .env("FAKE_BUILD_SECONDS", "30")
-        .current_dir(s.env.work())
-        .args([
-            "install",
-            "--skip-preflight",
-            "--sha256",
-            &s.sha,
-            "--mirror",
-            &s.mirror.template("a"),
-            VERSION,
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = s.spawn_install("a", &[("FAKE_BUILD_SECONDS", "30")]);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let compiling = fs::read_dir(s.env.root().join("logs"))
@@ -860,22 +842,7 @@ fn ctrl_c_during_the_download_stops_at_once_and_the_next_run_resumes() {
         &format!("/slow/{FILE}"),
         Behavior::StallAfter(s.archive.clone(), cut),
     );
-    let mut child = std::process::Command::new(crate::support::strap_bin())
-        .env_clear()
-        .envs(s.env.env_pairs())
-        .current_dir(s.env.work())
-        .args([
-            "install",
-            "--skip-preflight",
-            "--sha256",
-            &s.sha,
-            "--mirror",
-            &s.mirror.template("slow"),
-            VERSION,
-        ])
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = s.spawn_install("slow", &[]);
     let part = s.env.root().join("cache").join(format!("{FILE}.part"));
     let deadline = Instant::now() + Duration::from_secs(20);
     while fs::metadata(&part).map_or(0, |m| m.len()) < cut as u64 {
