@@ -89,26 +89,33 @@ impl Error {
         }
     }
 
-    /// The process exit code for this error (see the README's exit-code table).
-    pub fn exit_code(&self) -> i32 {
+}
+
+impl Explain for Error {
+    fn exit_code(&self) -> i32 {
         match self {
             Error::CommandNotFound { .. } => EXIT_COMMAND_NOT_FOUND,
             Error::Exec { .. } => EXIT_CANNOT_EXECUTE,
-            _ => 1,
+            Error::UnsafeVersionName {
+                origin: Origin::Argument,
+                ..
+            } => EXIT_USAGE,
+            _ => EXIT_FAILURE,
         }
     }
 
-    /// A next step for the user, when there is one.
-    pub fn hint(&self) -> Option<Hint<'_>> {
+    fn hint(&self) -> Option<String> {
         match self {
-            Error::VersionNotInstalled { .. } | Error::CommandNotFound { .. } => Some(Hint(self)),
+            Error::VersionNotInstalled { .. } | Error::CommandNotFound { .. } => {
+                Some(Hint(self).to_string())
+            }
             _ => None,
         }
     }
 }
 
-/// The `hint:` line printed after an error.
-pub struct Hint<'a>(&'a Error);
+/// The `hint:` text of a version or command error.
+struct Hint<'a>(&'a Error);
 
 impl fmt::Display for Hint<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -128,6 +135,85 @@ impl fmt::Display for Hint<'_> {
             _ => Ok(()),
         }
     }
+}
+
+/// What an error shown to the user can tell besides its message: a next step, and the exit code.
+pub trait Explain: std::error::Error {
+    /// A next step for the user, printed as a `hint:` line.
+    fn hint(&self) -> Option<String> {
+        None
+    }
+
+    /// The process exit code (1 unless the error says otherwise; see the README's table).
+    fn exit_code(&self) -> i32 {
+        EXIT_FAILURE
+    }
+}
+
+/// Exit code for a failure.
+pub const EXIT_FAILURE: i32 = 1;
+/// Exit code for a usage error: bad arguments, environment variables or config values.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit code after an interruption (Ctrl-C, SIGTERM), once everything is cleaned up.
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// A mistake in how strap was called or configured: a bad argument, environment variable or
+/// config value. Exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct UsageError {
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl UsageError {
+    /// A usage error without a hint.
+    pub fn new(message: impl Into<String>) -> UsageError {
+        UsageError {
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// Adds a next step.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> UsageError {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl Explain for UsageError {
+    fn hint(&self) -> Option<String> {
+        self.hint.clone()
+    }
+    fn exit_code(&self) -> i32 {
+        EXIT_USAGE
+    }
+}
+
+/// Any [`Explain`] error, reduced to what the CLI prints: the message, the hint, the exit code.
+/// Library errors become this at the CLI boundary (see [`reported`]).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Reported {
+    pub message: String,
+    pub hint: Option<String>,
+    pub exit_code: i32,
+}
+
+impl<E: Explain + ?Sized> From<&E> for Reported {
+    fn from(error: &E) -> Reported {
+        Reported {
+            message: error.to_string(),
+            hint: error.hint(),
+            exit_code: error.exit_code(),
+        }
+    }
+}
+
+/// An error as the CLI prints it: `result.map_err(reported)?`.
+pub fn reported<E: Explain>(error: E) -> Reported {
+    Reported::from(&error)
 }
 
 /// Result type of the strap library.

@@ -1,0 +1,320 @@
+//! The system's own software: which package manager it has, whether a package is installed,
+//! the command that installs packages, and probes for a C compiler, build tools and headers.
+//! Used by the build preflights (CPython, Boost) and by the recipes' `packages` step.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::os_release::OsRelease;
+use crate::which::find_on_path;
+
+/// A package-manager family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PackageManager {
+    Apt,
+    Dnf,
+    Yum,
+    Zypper,
+    Pacman,
+    Apk,
+    Brew,
+}
+
+/// Package names of one piece of software, per package-manager family.
+#[derive(Debug, Clone, Copy)]
+pub struct Packages {
+    pub apt: &'static str,
+    /// dnf and yum.
+    pub rpm: &'static str,
+    pub zypper: &'static str,
+    pub pacman: &'static str,
+    pub apk: &'static str,
+    pub brew: &'static str,
+}
+
+impl Packages {
+    /// The name under `manager`.
+    pub fn name(&self, manager: PackageManager) -> &'static str {
+        match manager {
+            PackageManager::Apt => self.apt,
+            PackageManager::Dnf | PackageManager::Yum => self.rpm,
+            PackageManager::Zypper => self.zypper,
+            PackageManager::Pacman => self.pacman,
+            PackageManager::Apk => self.apk,
+            PackageManager::Brew => self.brew,
+        }
+    }
+}
+
+/// The packages that provide a C compiler and `make`.
+pub const COMPILER: Packages = Packages {
+    apt: "build-essential",
+    rpm: "gcc",
+    zypper: "gcc",
+    pacman: "base-devel",
+    apk: "build-base",
+    brew: "gcc",
+};
+/// The package that provides `make`.
+pub const MAKE: Packages = Packages {
+    apt: "make",
+    rpm: "make",
+    zypper: "make",
+    pacman: "make",
+    apk: "make",
+    brew: "make",
+};
+/// The package that provides `perl`.
+pub const PERL: Packages = Packages {
+    apt: "perl",
+    rpm: "perl",
+    zypper: "perl",
+    pacman: "perl",
+    apk: "perl",
+    brew: "perl",
+};
+
+impl PackageManager {
+    /// The package manager of the running system.
+    pub fn detect() -> Option<PackageManager> {
+        PackageManager::detect_in(Path::new("/"))
+    }
+
+    /// The package manager of the system at `sysroot`: from its os-release (by `ID`, then
+    /// `ID_LIKE`), else the first package tool found on `PATH`.
+    pub fn detect_in(sysroot: &Path) -> Option<PackageManager> {
+        if cfg!(target_os = "macos") {
+            return Some(PackageManager::Brew);
+        }
+        PackageManager::for_os(&OsRelease::read(sysroot)).or_else(|| {
+            [
+                ("apt-get", PackageManager::Apt),
+                ("dnf", PackageManager::Dnf),
+                ("yum", PackageManager::Yum),
+                ("zypper", PackageManager::Zypper),
+                ("pacman", PackageManager::Pacman),
+                ("apk", PackageManager::Apk),
+            ]
+            .into_iter()
+            .find(|(tool, _)| find_on_path(tool).is_some())
+            .map(|(_, manager)| manager)
+        })
+    }
+
+    /// The package manager of a distribution (by `ID`, then `ID_LIKE`).
+    pub fn for_os(os: &OsRelease) -> Option<PackageManager> {
+        let version_id = os.field("VERSION_ID");
+        os.ids().iter().find_map(|id| match id.as_str() {
+            "debian" | "ubuntu" => Some(PackageManager::Apt),
+            "fedora" => Some(PackageManager::Dnf),
+            "rhel" | "centos" | "rocky" | "almalinux" => Some(if version_id.starts_with('7') {
+                PackageManager::Yum
+            } else {
+                PackageManager::Dnf
+            }),
+            "opensuse" | "suse" | "sles" | "opensuse-leap" | "opensuse-tumbleweed" => {
+                Some(PackageManager::Zypper)
+            }
+            "arch" => Some(PackageManager::Pacman),
+            "alpine" => Some(PackageManager::Apk),
+            _ => None,
+        })
+    }
+
+    /// The OS family name recipes see as the `os_family` fact.
+    pub fn os_family(self) -> &'static str {
+        match self {
+            PackageManager::Apt => "debian",
+            PackageManager::Dnf | PackageManager::Yum => "redhat",
+            PackageManager::Zypper => "suse",
+            PackageManager::Pacman => "arch",
+            PackageManager::Apk => "alpine",
+            PackageManager::Brew => "darwin",
+        }
+    }
+
+    /// A shell command that exits 0 when `package` is installed.
+    pub fn query_script(self, package: &str) -> String {
+        let package = quote(package);
+        match self {
+            PackageManager::Apt => {
+                format!("dpkg-query -W -f='${{Status}}' {package} 2>&1 | grep -q 'install ok installed'")
+            }
+            PackageManager::Dnf | PackageManager::Yum | PackageManager::Zypper => {
+                format!("rpm -q {package}")
+            }
+            PackageManager::Pacman => format!("pacman -Q {package}"),
+            PackageManager::Apk => format!("apk info -e {package}"),
+            PackageManager::Brew => format!("brew list --versions {package}"),
+        }
+    }
+
+    /// The shell command that installs `packages` without asking (run as root); with `update`,
+    /// the package index is refreshed first.
+    pub fn install_script(self, packages: &[String], update: bool) -> String {
+        let list = packages
+            .iter()
+            .map(|p| quote(p))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let (refresh, install) = match self {
+            PackageManager::Apt => (
+                "DEBIAN_FRONTEND=noninteractive apt-get update",
+                "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends",
+            ),
+            PackageManager::Dnf => ("dnf makecache", "dnf install -y"),
+            PackageManager::Yum => ("yum makecache", "yum install -y"),
+            PackageManager::Zypper => (
+                "zypper --non-interactive refresh",
+                "zypper --non-interactive install",
+            ),
+            PackageManager::Pacman => ("pacman -Sy --noconfirm", "pacman -S --needed --noconfirm"),
+            PackageManager::Apk => ("apk update", "apk add"),
+            PackageManager::Brew => ("brew update", "brew install"),
+        };
+        if update {
+            format!("{refresh} && {install} {list}")
+        } else {
+            format!("{install} {list}")
+        }
+    }
+
+    /// The command a user types to install `packages` (with `sudo` where root is needed).
+    pub fn install_hint(self, packages: &[&str]) -> String {
+        let list = packages.join(" ");
+        match self {
+            PackageManager::Apt => format!("sudo apt-get install -y {list}"),
+            PackageManager::Dnf => format!("sudo dnf install -y {list}"),
+            PackageManager::Yum => format!("sudo yum install -y {list}"),
+            PackageManager::Zypper => format!("sudo zypper install -y {list}"),
+            PackageManager::Pacman => format!("sudo pacman -S --needed {list}"),
+            PackageManager::Apk => format!("sudo apk add {list}"),
+            PackageManager::Brew => format!("brew install {list}"),
+        }
+    }
+}
+
+/// `text` as one shell word.
+pub fn quote(text: &str) -> String {
+    shlex::try_quote(text).map_or_else(
+        // Only a NUL byte cannot be quoted; it cannot be in a package name either.
+        |_| format!("'{}'", text.replace(['\0', '\''], "")),
+        |q| q.into_owned(),
+    )
+}
+
+/// The C compiler: `$CC` (its first word must exist), else `cc`, `gcc`, `clang` on PATH.
+pub fn c_compiler() -> Option<String> {
+    if let Some(cc) = std::env::var("CC").ok().filter(|c| !c.trim().is_empty()) {
+        let program = cc.split_whitespace().next().unwrap_or_default().to_owned();
+        let found = Path::new(&program).is_absolute() && Path::new(&program).exists()
+            || find_on_path(&program).is_some();
+        return found.then_some(cc);
+    }
+    ["cc", "gcc", "clang"]
+        .into_iter()
+        .find(|c| find_on_path(c).is_some())
+        .map(str::to_owned)
+}
+
+/// True when `make` (or `gmake`) is on PATH.
+pub fn has_make() -> bool {
+    find_on_path("make").is_some() || find_on_path("gmake").is_some()
+}
+
+/// True when `#include <header>` preprocesses with `compiler` (C, or C++ with `cplusplus`),
+/// also looking in `extra_include_dirs`.
+pub fn header_available(
+    compiler: &str,
+    header: &str,
+    cplusplus: bool,
+    extra_include_dirs: &[&str],
+) -> bool {
+    let mut words = compiler.split_whitespace();
+    let Some(program) = words.next() else {
+        return false;
+    };
+    let child = Command::new(program)
+        .args(words)
+        .args(extra_include_dirs.iter().map(|d| format!("-I{d}")))
+        .args(["-E", "-x", if cplusplus { "c++" } else { "c" }, "-"])
+        .args(["-o", "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    let Ok(mut child) = child else { return false };
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = writeln!(stdin, "#include <{header}>");
+    }
+    child.wait().is_ok_and(|s| s.success())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distributions_map_to_their_package_manager() {
+        let cases = [
+            ("ID=debian\nVERSION_ID=\"12\"\n", PackageManager::Apt),
+            ("ID=ubuntu\nID_LIKE=debian\n", PackageManager::Apt),
+            (
+                "ID=linuxmint\nID_LIKE=\"ubuntu debian\"\n",
+                PackageManager::Apt,
+            ),
+            ("ID=fedora\n", PackageManager::Dnf),
+            ("ID=\"centos\"\nVERSION_ID=\"7\"\n", PackageManager::Yum),
+            (
+                "ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"9.3\"\n",
+                PackageManager::Dnf,
+            ),
+            (
+                "ID=\"opensuse-tumbleweed\"\nID_LIKE=\"opensuse suse\"\n",
+                PackageManager::Zypper,
+            ),
+            ("ID=arch\n", PackageManager::Pacman),
+            ("ID=alpine\n", PackageManager::Apk),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(
+                PackageManager::for_os(&OsRelease::parse(text)),
+                Some(expected),
+                "{text}"
+            );
+        }
+        assert_eq!(PackageManager::for_os(&OsRelease::parse("ID=plan9\n")), None);
+    }
+
+    #[test]
+    fn each_manager_has_its_own_query_and_install_commands() {
+        let pkgs = ["can-utils".to_owned(), "it's".to_owned()];
+        assert_eq!(
+            PackageManager::Zypper.install_script(&pkgs, false),
+            "zypper --non-interactive install can-utils \"it's\""
+        );
+        assert_eq!(
+            PackageManager::Pacman.install_script(&pkgs[..1], true),
+            "pacman -Sy --noconfirm && pacman -S --needed --noconfirm can-utils"
+        );
+        assert_eq!(PackageManager::Apk.query_script("x"), "apk info -e x");
+        assert_eq!(PackageManager::Yum.query_script("x"), "rpm -q x");
+        assert!(PackageManager::Apt
+            .query_script("x")
+            .starts_with("dpkg-query -W"));
+        assert_eq!(
+            PackageManager::Apk.install_hint(&["zlib-dev"]),
+            "sudo apk add zlib-dev"
+        );
+    }
+
+    #[test]
+    fn headers_are_probed_with_the_compiler() {
+        let Some(cc) = c_compiler() else {
+            panic!("no C compiler on PATH (the tests need one)");
+        };
+        assert!(header_available(&cc, "stdio.h", false, &[]));
+        assert!(!header_available(&cc, "no/such/header.h", false, &[]));
+    }
+}
