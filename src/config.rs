@@ -19,6 +19,9 @@ use crate::env_vars;
 pub struct Config {
     #[serde(default)]
     pub python: PythonConfig,
+    /// The file it was read from (for messages); empty when there was none.
+    #[serde(skip)]
+    pub path: PathBuf,
 }
 
 /// `[python]`: settings for CPython installs.
@@ -51,7 +54,21 @@ pub enum ConfigError {
     },
 }
 
+impl crate::error::Explain for ConfigError {
+    fn exit_code(&self) -> i32 {
+        match self {
+            ConfigError::Read { .. } => crate::error::EXIT_FAILURE,
+            ConfigError::Parse { .. } => crate::error::EXIT_USAGE,
+        }
+    }
+}
+
 impl Config {
+    /// Where a setting of this file came from, as error messages name it.
+    pub fn origin(&self, key: &str) -> String {
+        format!("{} key {key}", self.path.display())
+    }
+
     /// Loads the config from `STRAP_CONFIG` or the default path; a missing file is an empty config.
     pub fn load() -> Result<Config, ConfigError> {
         let path = match std::env::var_os(env_vars::STRAP_CONFIG).filter(|p| !p.is_empty()) {
@@ -62,7 +79,7 @@ impl Config {
             },
         };
         match std::fs::read_to_string(&path) {
-            Ok(text) => Config::parse(&path, &text),
+            Ok(text) => Config::parse(&path, &text).map(|config| Config { path, ..config }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
             Err(source) => Err(ConfigError::Read { path, source }),
         }

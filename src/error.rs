@@ -192,7 +192,7 @@ impl Explain for UsageError {
 }
 
 /// Any [`Explain`] error, reduced to what the CLI prints: the message, the hint, the exit code.
-/// Library errors become this at the CLI boundary (see [`reported`]).
+/// Library errors become this at the CLI boundary (`.map_err(Reported::from)`).
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct Reported {
@@ -201,19 +201,30 @@ pub struct Reported {
     pub exit_code: i32,
 }
 
-impl<E: Explain + ?Sized> From<&E> for Reported {
-    fn from(error: &E) -> Reported {
+impl Reported {
+    /// What the CLI prints for `error`.
+    pub fn of<E: Explain + ?Sized>(error: &E) -> Reported {
         Reported {
             message: error.to_string(),
             hint: error.hint(),
             exit_code: error.exit_code(),
         }
     }
+
+    /// A failure (exit code 1) with a next step.
+    pub fn failure(message: impl Into<String>, hint: impl Into<String>) -> Reported {
+        Reported {
+            message: message.into(),
+            hint: Some(hint.into()),
+            exit_code: EXIT_FAILURE,
+        }
+    }
 }
 
-/// An error as the CLI prints it: `result.map_err(reported)?`.
-pub fn reported<E: Explain>(error: E) -> Reported {
-    Reported::from(&error)
+impl<E: Explain> From<E> for Reported {
+    fn from(error: E) -> Reported {
+        Reported::of(&error)
+    }
 }
 
 /// Result type of the strap library.

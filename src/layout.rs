@@ -1,5 +1,7 @@
 //! Every path under the strap root, computed in one place.
 
+use std::ffi::{CStr, OsStr};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::env_vars;
@@ -21,6 +23,18 @@ impl Layout {
         match std::env::var_os(env_vars::STRAP_ROOT) {
             Some(root) if !root.is_empty() => Layout::new(root),
             _ => Layout::new(default_root()),
+        }
+    }
+
+    /// The root for a shim: a shim belongs to the root it lives in. Started through a path
+    /// `<R>/shims/<name>` (the path given to `execve`, relative ones resolved against the current
+    /// directory; the link itself is not followed, it points at the strap binary), the root is
+    /// `<R>`, whatever `STRAP_ROOT` says, so a shim run by an IDE, cron or a service without it
+    /// still runs its own root's version. Started through any other path: [`Layout::from_env`].
+    pub fn for_shim() -> Self {
+        match exec_path().and_then(|path| root_of_shim(path, || std::env::current_dir().ok())) {
+            Some(root) => Layout::new(root),
+            None => Layout::from_env(),
         }
     }
 
@@ -76,10 +90,95 @@ impl Layout {
     pub fn locks_dir(&self) -> PathBuf {
         self.root.join("locks")
     }
+
+    /// The lock that serializes installs and removals of one artifact (`python`, `3.12.7`).
+    pub fn install_lock(&self, kind: &str, name: &str) -> PathBuf {
+        self.locks_dir().join(format!("{kind}-{name}.lock"))
+    }
+
+    /// The scratch directory of one install by this process, `tmp/<kind>-<name>.<pid>`; see
+    /// [`Layout::work_dir_prefix`] for finding those of earlier processes.
+    pub fn work_dir(&self, kind: &str, name: &str) -> PathBuf {
+        self.tmp_dir().join(format!(
+            "{}{}",
+            self.work_dir_prefix(kind, name),
+            std::process::id()
+        ))
+    }
+
+    /// The file-name prefix of every scratch directory of one artifact under `tmp/`.
+    pub fn work_dir_prefix(&self, kind: &str, name: &str) -> String {
+        format!("{kind}-{name}.")
+    }
+}
+
+/// The path this process was executed through (`execve`'s first argument, the kernel's
+/// `AT_EXECFN`), if the auxiliary vector has it.
+fn exec_path() -> Option<&'static Path> {
+    // SAFETY: getauxval only reads the auxiliary vector; 0 means the entry is absent.
+    let addr = unsafe { libc::getauxval(libc::AT_EXECFN) };
+    if addr == 0 {
+        return None;
+    }
+    let ptr = std::ptr::with_exposed_provenance::<libc::c_char>(addr as usize);
+    // SAFETY: AT_EXECFN points at the NUL-terminated path the kernel copied to the top of the
+    // initial stack, which stays in place, unchanged, for the life of the process.
+    let bytes = unsafe { CStr::from_ptr(ptr) }.to_bytes();
+    Some(Path::new(OsStr::from_bytes(bytes)))
+}
+
+/// `<R>` when `path` is `<R>/shims/<name>`; a relative `path` is taken from the directory `cwd`
+/// returns (called only then).
+fn root_of_shim(path: &Path, cwd: impl FnOnce() -> Option<PathBuf>) -> Option<PathBuf> {
+    fn shims_parent(path: &Path) -> Option<&Path> {
+        let shims = path.parent()?;
+        if shims.file_name()? == "shims" {
+            shims.parent()
+        } else {
+            None
+        }
+    }
+    if path.is_absolute() {
+        shims_parent(path).map(Path::to_path_buf)
+    } else {
+        shims_parent(&cwd()?.join(path)).map(Path::to_path_buf)
+    }
 }
 
 fn default_root() -> PathBuf {
     dirs::data_dir()
         .unwrap_or_else(|| PathBuf::from(".local/share"))
         .join("strap")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root(path: &str, cwd: &str) -> Option<PathBuf> {
+        root_of_shim(Path::new(path), || Some(PathBuf::from(cwd)))
+    }
+
+    #[test]
+    fn a_shim_path_names_its_root() {
+        let r = Some(PathBuf::from("/r"));
+        assert_eq!(root("/r/shims/python3", "/elsewhere"), r);
+        assert_eq!(root("./python3", "/r/shims"), r);
+        assert_eq!(root("python3", "/r/shims"), r);
+        assert_eq!(root("shims/python3", "/r"), r);
+        assert_eq!(root("/shims/python3", "/x"), Some(PathBuf::from("/")));
+        assert_eq!(
+            root("../r/shims/python3", "/x"),
+            Some(PathBuf::from("/x/../r"))
+        );
+    }
+
+    #[test]
+    fn other_paths_name_no_root() {
+        assert_eq!(root("/usr/bin/python3", "/r/shims"), None);
+        assert_eq!(root("./python3", "/r/bin"), None);
+        assert_eq!(root("target/debug/strap", "/r"), None);
+        assert_eq!(root("/shims", "/"), None);
+        assert_eq!(root_of_shim(Path::new("./python3"), || None), None);
+    }
 }

@@ -1,19 +1,21 @@
-//! `strap install`: options from flags, environment and config, then the install pipeline.
+//! `strap install`: options from flags, environment and config (validated before anything
+//! runs), then each version through the staged-install pipeline.
 
 use std::io::Write;
-use std::time::Duration;
-
-use anyhow::Context;
+use std::path::Path;
 
 use super::progress::TerminalReporter;
 use super::Ctx;
 use crate::config::Config;
 use crate::env_vars;
-use crate::fetch::mirror;
+use crate::error::Reported;
+use crate::fetch::{mirror, FetchSettings};
+use crate::process::Cancel;
 use crate::python::catalog::Catalog;
-use crate::python::install::{self, InstallOptions, Outcome};
+use crate::python::install::{CPython, PythonOptions};
 use crate::python::plan;
-use crate::report::Reporter;
+use crate::settings;
+use crate::stage::{self, Outcome, StageOptions};
 
 /// The flags of `strap install`.
 #[derive(clap::Args)]
@@ -65,12 +67,11 @@ pub struct InstallArgs {
     pub allow_missing: Vec<String>,
 }
 
-pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
     let custom;
     let catalog = match std::env::var_os(env_vars::STRAP_PYTHON_CATALOG).filter(|p| !p.is_empty()) {
         Some(path) => {
-            custom =
-                Catalog::from_file(std::path::Path::new(&path)).map_err(|e| anyhow::anyhow!(e))?;
+            custom = Catalog::from_file(Path::new(&path)).map_err(Reported::from)?;
             &custom
         }
         None => Catalog::embedded(),
@@ -86,7 +87,7 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::
                 writeln!(out, "{}", release.version)?;
             }
         }
-        return Ok(());
+        return Ok(0);
     }
     let requests = if args.versions.is_empty() {
         let selection = ctx.selection()?;
@@ -108,153 +109,89 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::
         .iter()
         .map(|r| plan::plan(catalog, r, args.debug, args.sha256.as_deref()))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "{e}\nhint: `strap install --list` shows the known versions; --sha256 HEX installs one the catalog lacks"
-            )
-        })?;
-    let options = options(ctx, &args)?;
+        .map_err(Reported::from)?;
+    let (python_options, stage_options) = options(ctx, &args).map_err(Reported::from)?;
     let exe = super::shims::shim_executable()?;
     let reporter = TerminalReporter::new(args.verbose);
-    for plan in &plans {
-        match install::install(&ctx.layout, catalog, plan, &options, &exe, &reporter) {
-            Ok(Outcome::Installed {
-                name,
-                prefix,
-                missing_optional,
-                log,
-            }) => {
-                reporter.phase_done();
-                for module in &missing_optional {
-                    eprintln!("strap: note: optional module {module} is not available in {name}");
+    let cancel = Cancel::on_signals();
+    for (plan, request) in plans.iter().zip(&requests) {
+        let artifact = CPython::new(&ctx.layout, catalog, plan, request, &python_options);
+        if !args.force && !args.skip_existing && ctx.layout.version_dir(&plan.name).exists() {
+            return Err(Reported::failure(
+                format!(
+                    "{} is already installed at {}",
+                    plan.name,
+                    ctx.layout.version_dir(&plan.name).display()
+                ),
+                format!(
+                    "reinstall with `strap install -f {}`, or pass -s to skip installed versions",
+                    plan.name
+                ),
+            )
+            .into());
+        }
+        match stage::install(&ctx.layout, &artifact, &stage_options, &reporter, &cancel) {
+            Ok(Outcome::Installed { prefix, notes, log }) => {
+                crate::shims::rehash(&ctx.layout, &exe)?;
+                for note in &notes {
+                    eprintln!("strap: note: {note}");
                 }
                 eprintln!(
-                    "strap: installed {name} in {} (log: {})",
+                    "strap: installed {} in {} (log: {})",
+                    plan.name,
                     prefix.display(),
                     log.display()
                 );
             }
-            Ok(Outcome::AlreadyInstalled { name }) => {
-                eprintln!("strap: {name} is already installed");
+            Ok(Outcome::AlreadyInstalled { .. }) => {
+                eprintln!("strap: {} is already installed", plan.name);
             }
-            Err(err) => {
-                reporter.phase_done();
-                let hint = err.hint();
-                let mut message = err.to_string();
-                if let Some(hint) = hint {
-                    message.push_str(&format!("\nhint: {hint}"));
-                }
-                anyhow::bail!(message);
-            }
+            Err(failure) => return Err(Reported::from(failure).into()),
         }
     }
-    Ok(())
+    Ok(0)
 }
 
-fn options(ctx: &Ctx, args: &InstallArgs) -> anyhow::Result<InstallOptions> {
+fn options(ctx: &Ctx, args: &InstallArgs) -> Result<(PythonOptions, StageOptions), Reported> {
     let config = Config::load()?;
-    let env_list = |name| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    let mirrors: Vec<String> = if !args.mirror.is_empty() {
-        args.mirror.clone()
-    } else if let Some(list) = env_list(env_vars::STRAP_PYTHON_MIRRORS) {
-        mirror::split_list(&list).collect()
-    } else if !config.python.mirrors.is_empty() {
-        config.python.mirrors.clone()
-    } else {
-        vec![mirror::DEFAULT_PYTHON_MIRROR.to_owned()]
-    };
-    let jobs = match (args.jobs, env_list(env_vars::STRAP_JOBS)) {
-        (Some(jobs), _) => jobs,
-        (None, Some(env)) => env
-            .trim()
-            .parse()
-            .with_context(|| format!("{} must be a number, not '{env}'", env_vars::STRAP_JOBS))?,
-        (None, None) => config
-            .python
-            .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
-    };
-    anyhow::ensure!(jobs > 0, "the number of build jobs must be at least 1");
+    let mirrors = settings::mirrors(
+        &args.mirror,
+        env_vars::STRAP_PYTHON_MIRRORS,
+        &config.python.mirrors,
+        &config,
+        mirror::DEFAULT_PYTHON_MIRROR,
+    )?;
+    let jobs = settings::jobs(args.jobs, config.python.jobs, &config)?;
     let mut configure_opts = config.python.configure_opts.clone();
-    configure_opts.extend(
-        env_list(env_vars::STRAP_CONFIGURE_OPTS)
-            .iter()
-            .flat_map(|o| split_words(o)),
-    );
-    configure_opts.extend(args.configure_opts.iter().flat_map(|o| split_words(o)));
-    let stall_secs = match env_list(env_vars::STRAP_DOWNLOAD_TIMEOUT) {
-        Some(v) => v
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|s| *s > 0.0)
-            .with_context(|| {
-                format!(
-                    "{} must be a positive number of seconds",
-                    env_vars::STRAP_DOWNLOAD_TIMEOUT
-                )
-            })?,
-        None => 30.0,
-    };
-    Ok(InstallOptions {
-        mirrors,
-        cache_dir: ctx.layout.cache_dir(),
-        offline: args.offline,
-        stall_timeout: Duration::from_secs_f64(stall_secs),
-        jobs,
-        configure_opts,
-        force: args.force,
-        skip_existing: args.skip_existing,
-        verbose: args.verbose,
-        keep: args.keep,
-        with_pip: !args.no_pip,
-        skip_preflight: args.skip_preflight,
-        allow_missing: args.allow_missing.clone(),
-    })
-}
-
-/// Splits options like a shell would (quotes group words), without expanding anything.
-fn split_words(text: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut quote: Option<char> = None;
-    for c in text.chars() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), c) => word.push(c),
-            (None, '\'' | '"') => {
-                quote = Some(c);
-                in_word = true;
-            }
-            (None, c) if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            (None, c) => {
-                word.push(c);
-                in_word = true;
-            }
-        }
+    if let Ok(text) = std::env::var(env_vars::STRAP_CONFIGURE_OPTS) {
+        configure_opts.extend(settings::split_options(
+            &text,
+            env_vars::STRAP_CONFIGURE_OPTS,
+        )?);
     }
-    if in_word {
-        words.push(word);
+    if let Some(text) = &args.configure_opts {
+        configure_opts.extend(settings::split_options(text, "--configure-opts")?);
     }
-    words
-}
-
-#[cfg(test)]
-mod tests {
-    use super::split_words;
-
-    #[test]
-    fn options_split_like_a_shell() {
-        assert_eq!(
-            split_words(r#"--enable-optimizations  CFLAGS="-O2 -g" --with-x='a b'"#),
-            ["--enable-optimizations", "CFLAGS=-O2 -g", "--with-x=a b"]
-        );
-        assert!(split_words("   ").is_empty());
-    }
+    let stall_timeout = settings::stall_timeout()?;
+    Ok((
+        PythonOptions {
+            mirrors,
+            configure_opts,
+            with_pip: !args.no_pip,
+            allow_missing: args.allow_missing.clone(),
+        },
+        StageOptions {
+            fetch: FetchSettings {
+                cache_dir: ctx.layout.cache_dir(),
+                locks_dir: ctx.layout.locks_dir(),
+                offline: args.offline,
+                stall_timeout,
+            },
+            jobs,
+            force: args.force,
+            verbose: args.verbose,
+            keep: args.keep,
+            skip_preflight: args.skip_preflight,
+        },
+    ))
 }

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::error::Error;
+use crate::error::{Error, Reported, UsageError, EXIT_FAILURE};
 use crate::layout::Layout;
 use crate::shell::Shell;
 
@@ -272,7 +272,7 @@ fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> anyhow::Result<
             unset,
         } => select::sh_shell(ctx, shell, &versions, unset, out)?,
         Command::Exec { command, args } => match crate::shim::exec(&ctx.layout, &command, args)? {},
-        Command::Install(args) => install::run(ctx, args, out)?,
+        Command::Install(args) => return install::run(ctx, args, out),
         Command::Recipe(command) => return recipe::run(ctx, command, out),
         Command::Rehash => shims::rehash(ctx)?,
         Command::Shims { short } => shims::list(ctx, short, out)?,
@@ -296,7 +296,7 @@ pub fn run_shim(name: &std::ffi::OsStr, args: impl Iterator<Item = OsString>) ->
         eprintln!("strap: error: shim name {name:?} is not valid UTF-8");
         return 1;
     };
-    match crate::shim::exec(&Layout::from_env(), command, args) {
+    match crate::shim::exec(&Layout::for_shim(), command, args) {
         Ok(never) => match never {},
         Err(err) => report_error(&err),
     }
@@ -304,20 +304,33 @@ pub fn run_shim(name: &std::ffi::OsStr, args: impl Iterator<Item = OsString>) ->
 
 /// Prints a library error (and its hint) to stderr; returns its exit code.
 pub fn report_error(err: &Error) -> i32 {
-    eprintln!("strap: error: {err}");
-    if let Some(hint) = err.hint() {
+    print_reported(&Reported::of(err))
+}
+
+fn print_reported(reported: &Reported) -> i32 {
+    eprintln!("strap: error: {}", reported.message);
+    if let Some(hint) = &reported.hint {
         eprintln!("hint: {hint}");
     }
-    err.exit_code()
+    reported.exit_code
 }
 
 fn report_anyhow(err: &anyhow::Error) -> i32 {
-    if let Some(strap_err) = err.downcast_ref::<Error>() {
-        return report_error(strap_err);
+    if let Some(reported) = err.downcast_ref::<Reported>() {
+        return print_reported(reported);
+    }
+    for explained in [
+        err.downcast_ref::<Error>().map(Reported::of),
+        err.downcast_ref::<UsageError>().map(Reported::of),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        return print_reported(&explained);
     }
     eprintln!("strap: error: {err}");
     for cause in err.chain().skip(1) {
         eprintln!("  caused by: {cause}");
     }
-    1
+    EXIT_FAILURE
 }

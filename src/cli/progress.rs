@@ -1,69 +1,119 @@
-//! The terminal side of [`Reporter`]: phases with elapsed time, download progress bars on a
-//! terminal and a few plain lines otherwise (CI logs), all on stderr.
+//! The terminal side of [`Reporter`], on stderr. On a terminal: one live display
+//! (`indicatif::MultiProgress`) holding the running phase — a spinner, the seconds, and the last
+//! line of the build's output, cut to the terminal's width — and the download bar with bytes,
+//! speed and ETA. Finished phases and messages are printed above it as plain lines (a mark for
+//! done, failed or interrupted, and the seconds), never padded or left half-drawn. Without a
+//! terminal (CI logs) or with `--verbose`: one plain line when a phase starts and one when it
+//! ends.
 
 use std::cell::RefCell;
 use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
-use crate::report::{Progress, Reporter};
+use crate::process::LineSink;
+use crate::report::{PhaseEnd, Progress, Reporter};
+use crate::stage::seconds;
 
 /// Reports to stderr.
 pub struct TerminalReporter {
-    animated: bool,
-    current: RefCell<Option<(String, Instant, Option<ProgressBar>)>>,
+    live: Option<MultiProgress>,
+    phase: RefCell<Option<Phase>>,
+}
+
+/// The running phase.
+struct Phase {
+    name: String,
+    started: Instant,
+    spinner: Option<ProgressBar>,
 }
 
 impl TerminalReporter {
-    /// Spinners and bars only on a terminal, and never while build output is shown (`verbose`).
+    /// A live display only on a terminal, and never while build output is shown (`verbose`).
     pub fn new(verbose: bool) -> Self {
+        let live = (std::io::stderr().is_terminal() && !verbose)
+            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
         TerminalReporter {
-            animated: std::io::stderr().is_terminal() && !verbose,
-            current: RefCell::new(None),
+            live,
+            phase: RefCell::new(None),
         }
     }
 
+    /// Prints a finished line above the live display (which is cleared while it is written, so
+    /// the line is plain text, not padded to the terminal's width).
     fn println(&self, line: &str) {
-        match self
-            .current
-            .borrow()
-            .as_ref()
-            .and_then(|(_, _, bar)| bar.as_ref())
-        {
-            Some(bar) => bar.println(line),
+        match &self.live {
+            Some(live) => live.suspend(|| eprintln!("{line}")),
             None => eprintln!("{line}"),
         }
     }
 }
 
+/// `{secs}`: elapsed seconds with a decimal.
+fn secs_key(state: &ProgressState, out: &mut dyn std::fmt::Write) {
+    let _ = write!(out, "{}", seconds(state.elapsed()));
+}
+
+fn spinner_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner:.cyan} {prefix:<10.bold} {secs:>7}  {wide_msg:.dim}")
+        .expect("valid template")
+        .with_key("secs", secs_key)
+}
+
 impl Reporter for TerminalReporter {
-    fn phase(&self, name: &str, detail: &str) {
-        self.phase_done();
-        let bar = self.animated.then(|| {
-            let bar = ProgressBar::new_spinner();
-            bar.set_style(
-                ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
-                    .expect("valid template"),
-            );
-            bar.set_message(format!("{name}: {detail}"));
+    fn header(&self, text: &str) {
+        self.println(&format!("==> {text}"));
+    }
+
+    fn phase_started(&self, name: &str, detail: &str) {
+        self.phase_ended(PhaseEnd::Done);
+        let spinner = self.live.as_ref().map(|live| {
+            let bar = live.add(ProgressBar::new_spinner());
+            bar.set_style(spinner_style());
+            bar.set_prefix(name.to_owned());
+            bar.set_message(detail.to_owned());
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
-        if bar.is_none() {
+        if spinner.is_none() {
             eprintln!("==> {name}: {detail}");
         }
-        *self.current.borrow_mut() = Some((name.to_owned(), Instant::now(), bar));
+        *self.phase.borrow_mut() = Some(Phase {
+            name: name.to_owned(),
+            started: Instant::now(),
+            spinner,
+        });
     }
 
-    fn phase_done(&self) {
-        if let Some((name, started, bar)) = self.current.borrow_mut().take() {
-            let line = format!("    {name} done in {:.1}s", started.elapsed().as_secs_f64());
-            match bar {
-                Some(bar) => bar.finish_with_message(format!("{name} done")),
-                None => eprintln!("{line}"),
+    fn phase_ended(&self, end: PhaseEnd) {
+        let Some(phase) = self.phase.borrow_mut().take() else {
+            return;
+        };
+        let took = seconds(phase.started.elapsed());
+        let (mark, text) = match end {
+            PhaseEnd::Done => ("✓", format!("done in {took}")),
+            PhaseEnd::Failed => ("✗", format!("failed after {took}")),
+            PhaseEnd::Interrupted => ("!", format!("interrupted after {took}")),
+        };
+        match phase.spinner {
+            Some(spinner) => {
+                spinner.finish_and_clear();
+                self.println(&format!("{mark} {:<10} {text}", phase.name));
             }
+            None => eprintln!("    {} {text}", phase.name),
         }
+    }
+
+    fn output_sink(&self) -> Option<LineSink> {
+        let spinner = self.phase.borrow().as_ref()?.spinner.clone()?;
+        Some(Arc::new(move |line: &str| {
+            let line = line.trim();
+            if !line.is_empty() {
+                spinner.set_message(line.to_owned());
+            }
+        }))
     }
 
     fn message(&self, text: &str) {
@@ -74,55 +124,83 @@ impl Reporter for TerminalReporter {
         self.println(&format!("strap: warning: {text}"));
     }
 
-    fn download(&self, url: &str, total: Option<u64>, start: u64) -> Box<dyn Progress> {
-        let resumed = if start > 0 {
-            format!(" (resuming at {} bytes)", start)
+    fn download(&self, url: &str, total: Option<u64>, resumed: u64) -> Box<dyn Progress> {
+        let resuming = if resumed > 0 {
+            format!(" (resuming at {})", indicatif::HumanBytes(resumed))
         } else {
             String::new()
         };
-        if !self.animated {
+        let Some(live) = &self.live else {
             let size = total
-                .map(|t| format!(", {:.1} MB", t as f64 / 1e6))
+                .map(|t| format!(", {}", indicatif::HumanBytes(t)))
                 .unwrap_or_default();
-            eprintln!("    downloading {url}{size}{resumed}");
-            return Box::new(PlainProgress {
-                started: Instant::now(),
-            });
-        }
-        let bar = ProgressBar::new(total.unwrap_or(0));
+            eprintln!("    downloading {url}{size}{resuming}");
+            return Box::new(Plain);
+        };
+        let bar = live.add(match total {
+            Some(total) => ProgressBar::new(total),
+            None => ProgressBar::new_spinner(),
+        });
         bar.set_style(
             ProgressStyle::with_template(
-                "  {bytes}/{total_bytes} {bar:30} {bytes_per_sec} eta {eta} {msg}",
+                "  {bytes:>10}/{total_bytes:<10} {bar:24.cyan/blue} {binary_bytes_per_sec:>12} eta {eta:<4} {wide_msg:.dim}",
             )
-            .expect("valid template"),
+            .expect("valid template")
+            .progress_chars("━╸ "),
         );
-        bar.set_position(start);
-        bar.set_message(format!("{url}{resumed}"));
-        Box::new(BarProgress(bar))
+        bar.set_message(format!("{url}{resuming}"));
+        Box::new(Bar::starting_at(bar, resumed))
+    }
+
+    fn finished(&self, elapsed: Duration) {
+        self.phase_ended(PhaseEnd::Done);
+        self.println(&format!("    total {}", seconds(elapsed)));
     }
 }
 
-struct BarProgress(ProgressBar);
+/// A live download bar.
+struct Bar(ProgressBar);
 
-impl Progress for BarProgress {
-    fn advance(&self, bytes: u64) {
-        self.0.inc(bytes);
+impl Bar {
+    /// A bar whose speed and ETA count only the bytes that arrive from now on, not the part of
+    /// a resumed download that was already on disk.
+    fn starting_at(bar: ProgressBar, resumed: u64) -> Bar {
+        bar.set_position(resumed);
+        bar.reset_eta();
+        Bar(bar)
+    }
+}
+
+impl Progress for Bar {
+    fn set_position(&self, bytes: u64) {
+        self.0.set_position(bytes);
     }
     fn finish(&self) {
         self.0.finish_and_clear();
     }
 }
 
-struct PlainProgress {
-    started: Instant,
+/// Without a terminal, the phase lines say it all.
+struct Plain;
+
+impl Progress for Plain {
+    fn set_position(&self, _: u64) {}
+    fn finish(&self) {}
 }
 
-impl Progress for PlainProgress {
-    fn advance(&self, _: u64) {}
-    fn finish(&self) {
-        eprintln!(
-            "    downloaded in {:.1}s",
-            self.started.elapsed().as_secs_f64()
-        );
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_resumed_download_counts_only_new_bytes_in_its_speed() {
+        let bar = ProgressBar::with_draw_target(Some(100_000_000), ProgressDrawTarget::hidden());
+        let bar = Bar::starting_at(bar, 50_000_000);
+        for step in 1..=10 {
+            std::thread::sleep(Duration::from_millis(20));
+            bar.set_position(50_000_000 + step * 10_000);
+        }
+        // 100 kB in about 0.2 s: far below the 250 MB/s the resumed part would suggest.
+        assert!(bar.0.per_sec() < 5_000_000.0, "{}", bar.0.per_sec());
     }
 }

@@ -6,6 +6,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use super::Ctx;
+use crate::error::{Reported, UsageError, EXIT_INTERRUPTED};
+use crate::process::Cancel;
+use crate::recipe::plan::{self, Overrides};
 use crate::recipe::run::{self, Report, RunOptions, Status, StepReport};
 use crate::recipe::{self, Recipe};
 
@@ -117,7 +120,13 @@ fn show(r: &Recipe, out: &mut dyn Write) -> anyhow::Result<()> {
     writeln!(out, "\nsteps:")?;
     for (i, step) in r.steps.iter().enumerate() {
         let when = step.when.as_ref().map(|_| " (conditional)").unwrap_or("");
-        writeln!(out, "  {:>2}. {}{when}", i + 1, step.name)?;
+        writeln!(
+            out,
+            "  {:>2}. {} [{}]{when}",
+            i + 1,
+            step.name,
+            step.kind_name
+        )?;
     }
     if !r.handlers.is_empty() {
         writeln!(out, "\nhandlers:")?;
@@ -130,41 +139,38 @@ fn show(r: &Recipe, out: &mut dyn Write) -> anyhow::Result<()> {
 
 fn run_recipe(ctx: &Ctx, args: RunArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
     let recipe = recipe::find(&args.recipe)?;
-    let overrides = args
-        .set
-        .iter()
-        .map(|kv| {
-            kv.split_once('=')
-                .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
-                .with_context(|| format!("--set {kv}: expected NAME=VALUE"))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let vars_file = match &args.vars {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            Some(text.parse::<toml::Table>().map_err(|e| {
-                let line = e
-                    .span()
-                    .map_or(1, |s| crate::config::line_of(&text, s.start));
-                anyhow::anyhow!("{}:{line}: {}", path.display(), e.message())
-            })?)
-        }
-        None => None,
-    };
-    anyhow::ensure!(
-        args.sysroot.is_dir(),
-        "--sysroot {} is not a directory",
-        args.sysroot.display()
-    );
-    let planned = run::plan(
-        recipe,
-        &overrides,
-        vars_file.as_ref(),
-        &args.sysroot,
-        &|name| recipe::find(name),
-    )
-    .map_err(|e| anyhow::anyhow!(e))?;
+    let mut overrides = Overrides::default();
+    for kv in &args.set {
+        let Some((name, value)) = kv.split_once('=') else {
+            return Err(UsageError::new(format!(
+                "--set {kv}: expected NAME=VALUE (`strap recipe show {}` lists the variables)",
+                args.recipe
+            ))
+            .into());
+        };
+        overrides
+            .set
+            .push((name.trim().to_owned(), value.to_owned()));
+    }
+    if let Some(path) = &args.vars {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let table = text.parse::<toml::Table>().map_err(|e| {
+            let line = e
+                .span()
+                .map_or(1, |s| crate::config::line_of(&text, s.start));
+            anyhow::anyhow!("{}:{line}: {}", path.display(), e.message())
+        })?;
+        overrides.file = Some((path.clone(), table));
+    }
+    if !args.sysroot.is_dir() {
+        let message = format!("--sysroot {} is not a directory", args.sysroot.display());
+        return Err(UsageError::new(message).into());
+    }
+    let planned = plan::plan(recipe, &overrides, &args.sysroot, &|name| {
+        recipe::find(name)
+    })
+    .map_err(Reported::from)?;
     if !args.dry_run
         && !args.yes
         && std::io::stdin().is_terminal()
@@ -182,7 +188,6 @@ fn run_recipe(ctx: &Ctx, args: RunArgs, out: &mut dyn Write) -> anyhow::Result<i
             anyhow::bail!("cancelled; nothing was changed");
         }
     }
-    crate::runner::watch_for_interrupts();
     let options = RunOptions {
         dry_run: args.dry_run,
         sysroot: args.sysroot.clone(),
@@ -190,6 +195,7 @@ fn run_recipe(ctx: &Ctx, args: RunArgs, out: &mut dyn Write) -> anyhow::Result<i
             "recipe-{}",
             planned.last().map_or("", |p| p.recipe.name.as_str())
         )),
+        cancel: Cancel::on_signals(),
     };
     let json = args.json;
     let mut print_error = None;
@@ -199,8 +205,7 @@ fn run_recipe(ctx: &Ctx, args: RunArgs, out: &mut dyn Write) -> anyhow::Result<i
                 print_error = Some(e);
             }
         }
-    })
-    .map_err(|e| anyhow::anyhow!(e))?;
+    })?;
     if let Some(e) = print_error {
         return Err(e.into());
     }
@@ -210,7 +215,9 @@ fn run_recipe(ctx: &Ctx, args: RunArgs, out: &mut dyn Write) -> anyhow::Result<i
     } else {
         print_summary(out, &report)?;
     }
-    Ok(if report.summary.failed > 0 {
+    Ok(if report.interrupted {
+        EXIT_INTERRUPTED
+    } else if report.summary.failed > 0 {
         1
     } else if args.dry_run && args.detailed_exitcode && report.summary.changed > 0 {
         EXIT_CHANGES_PENDING

@@ -5,6 +5,7 @@ use std::io::Write;
 use clap::CommandFactory;
 
 use super::{Cli, Ctx};
+use crate::error::UsageError;
 use crate::shell::Shell;
 
 pub(super) fn init(ctx: &Ctx, shell: Option<&str>, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -16,12 +17,13 @@ pub(super) fn init(ctx: &Ctx, shell: Option<&str>, out: &mut dyn Write) -> anyho
     let shell = match shell {
         None => return instructions(detected().unwrap_or(Shell::Bash), out),
         Some("-") => detected().ok_or_else(|| {
-            anyhow::anyhow!(
-                "cannot tell your shell from $SHELL; name it: `strap init bash|zsh|fish`"
-            )
+            UsageError::new("cannot tell your shell from $SHELL")
+                .with_hint("name it: `strap init bash`, `strap init zsh` or `strap init fish`")
         })?,
         Some(name) => Shell::from_path(name).ok_or_else(|| {
-            anyhow::anyhow!("unsupported shell '{name}': strap integrates with bash, zsh and fish")
+            UsageError::new(format!(
+                "unsupported shell '{name}': strap integrates with bash, zsh and fish"
+            ))
         })?,
     };
     write!(

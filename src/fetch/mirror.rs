@@ -1,6 +1,8 @@
 //! Mirror URL templates: `{version}`, `{file}` and `{sha256}` placeholders, e.g.
 //! `https://www.python.org/ftp/python/{version}/{file}` or `http://artifacts.local/{sha256}`.
 
+use crate::error::UsageError;
+
 /// Where CPython archives come from when nothing else is configured.
 pub const DEFAULT_PYTHON_MIRROR: &str = "https://www.python.org/ftp/python/{version}/{file}";
 
@@ -17,6 +19,29 @@ pub fn expand(template: &str, version: &str, file: &str, sha256: &str) -> String
 pub fn serves_any_file(template: &str) -> bool {
     template.contains("{sha256}")
         || (template.contains("{file}") && !template.contains("{version}"))
+}
+
+/// Checks a template before anything runs: with its placeholders filled it must be an
+/// `http://`, `https://` or `file://` URL. `origin` names where it came from (a flag, an
+/// environment variable, a config file) for the error.
+pub fn check(template: &str, origin: &str) -> Result<(), UsageError> {
+    let filled = expand(template, "1.0.0", "archive.tar.gz", &"0".repeat(64));
+    let problem = match url::Url::parse(&filled) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => return Ok(()),
+        Ok(url) if url.scheme() == "file" && url.to_file_path().is_ok() => return Ok(()),
+        Ok(url) => format!("the scheme '{}' is not http, https or file", url.scheme()),
+        Err(url::ParseError::RelativeUrlWithoutBase) => {
+            "it does not start with http://, https:// or file://".to_owned()
+        }
+        Err(e) => e.to_string(),
+    };
+    Err(UsageError::new(format!(
+        "mirror template '{template}' (from {origin}) is not a URL strap can download from: {problem}"
+    ))
+    .with_hint(
+        "a mirror is an http://, https:// or file:// URL with {version}, {file} or {sha256}, \
+         e.g. https://mirror.example/python/{version}/{file}",
+    ))
 }
 
 /// Splits a comma-separated list of templates (as in `STRAP_PYTHON_MIRRORS`).
@@ -41,5 +66,23 @@ mod tests {
         assert!(serves_any_file("file:///srv/{file}"));
         assert!(!serves_any_file(DEFAULT_PYTHON_MIRROR));
         assert_eq!(split_list(" a, ,b ").collect::<Vec<_>>(), ["a", "b"]);
+    }
+
+    #[test]
+    fn templates_must_be_downloadable_urls() {
+        for good in [
+            DEFAULT_PYTHON_MIRROR,
+            "http://127.0.0.1:8080/{sha256}",
+            "file:///srv/mirror/{file}",
+        ] {
+            assert!(check(good, "a test").is_ok(), "{good}");
+        }
+        for bad in ["{file}", "ftp://host/{file}", "mirror.example/{file}"] {
+            let err = check(bad, "STRAP_PYTHON_MIRRORS").unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("'{bad}' (from STRAP_PYTHON_MIRRORS)")),
+                "{err}"
+            );
+        }
     }
 }

@@ -1,23 +1,32 @@
 //! Verified downloads: the cache first, then each mirror in order, resuming partial downloads,
-//! checking the sha256 of every byte before a file enters the cache.
+//! hashing every byte as it arrives and checking the sha256 before a file enters the cache.
+//!
+//! A failure of one mirror (HTTP error, connection, stall, HTML page, checksum) moves on to the
+//! next; a failure on this machine (disk full, permission denied) stops at once.
 
 pub mod mirror;
+mod transfer;
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::fs;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+use crate::error::Explain;
 use crate::lock::FileLock;
+use crate::process::Cancel;
 use crate::report::Reporter;
+use transfer::{Failure, Transfer};
 
-/// One source archive to fetch.
-#[derive(Debug, Clone)]
-pub struct Wanted<'a> {
-    pub file: &'a str,
-    pub sha256: &'a str,
+pub use transfer::MirrorError;
+
+/// One archive to fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wanted {
+    pub file: String,
+    pub sha256: String,
     /// Candidate URLs, tried in order.
     pub urls: Vec<String>,
 }
@@ -25,13 +34,14 @@ pub struct Wanted<'a> {
 /// Why a fetch failed.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
-    #[error("every mirror failed for {file}:{}", attempts_list(.attempts))]
+    #[error("could not download {}; every mirror failed:{}", or_list(.files), attempts_list(.attempts))]
     AllMirrorsFailed {
-        file: String,
-        attempts: Vec<(String, String)>,
+        /// Every file name tried (the formats strap accepts).
+        files: Vec<String>,
+        attempts: Vec<(String, MirrorError)>,
     },
-    #[error("{file} is not in the cache and --offline forbids downloading it; place it at {}", path.display())]
-    NotCached { file: String, path: PathBuf },
+    #[error("{} is not in the cache and --offline forbids downloading; place it in the cache first ({})", or_list(.files), cache_paths(cache_dir, .files))]
+    NotCached { files: Vec<String>, cache_dir: PathBuf },
     #[error("cannot {action} {}: {source}", path.display())]
     Io {
         action: &'static str,
@@ -44,7 +54,46 @@ pub enum FetchError {
     Lock(#[from] crate::error::Error),
 }
 
-fn attempts_list(attempts: &[(String, String)]) -> String {
+impl Explain for FetchError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            FetchError::AllMirrorsFailed { .. } => Some(
+                "add a reachable mirror with --mirror, the *_MIRRORS variable or the config file, \
+                 or put the archive into the cache by hand"
+                    .to_owned(),
+            ),
+            FetchError::Io { source, .. } if source.kind() == io::ErrorKind::StorageFull => {
+                Some("free some space (or set STRAP_CACHE_DIR to a larger disk) and retry".to_owned())
+            }
+            _ => None,
+        }
+    }
+
+    fn exit_code(&self) -> i32 {
+        match self {
+            FetchError::Interrupted => crate::error::EXIT_INTERRUPTED,
+            _ => crate::error::EXIT_FAILURE,
+        }
+    }
+}
+
+fn or_list(files: &[String]) -> String {
+    match files {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+fn cache_paths(cache_dir: &Path, files: &[String]) -> String {
+    let paths: Vec<String> = files
+        .iter()
+        .map(|f| cache_dir.join(f).display().to_string())
+        .collect();
+    or_list(&paths)
+}
+
+fn attempts_list(attempts: &[(String, MirrorError)]) -> String {
     attempts
         .iter()
         .map(|(url, why)| format!("\n  {url}: {why}"))
@@ -59,28 +108,29 @@ fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) ->
     }
 }
 
+/// Where and how downloads happen.
+#[derive(Debug, Clone)]
+pub struct FetchSettings {
+    pub cache_dir: PathBuf,
+    pub locks_dir: PathBuf,
+    pub offline: bool,
+    /// A mirror that sends nothing for this long is given up.
+    pub stall_timeout: Duration,
+}
+
 /// Downloads into a cache directory.
 pub struct Fetcher {
-    cache_dir: PathBuf,
-    locks_dir: PathBuf,
-    offline: bool,
-    stall_timeout: Duration,
+    settings: FetchSettings,
+    cancel: Cancel,
     client: Option<reqwest::blocking::Client>,
 }
 
 impl Fetcher {
-    /// A fetcher using `cache_dir`; `stall_timeout` bounds each connect and each read.
-    pub fn new(
-        cache_dir: PathBuf,
-        locks_dir: PathBuf,
-        offline: bool,
-        stall_timeout: Duration,
-    ) -> Self {
+    /// A fetcher that stops when `cancel` turns true (keeping a partial download).
+    pub fn new(settings: FetchSettings, cancel: Cancel) -> Self {
         Fetcher {
-            cache_dir,
-            locks_dir,
-            offline,
-            stall_timeout,
+            settings,
+            cancel,
             client: None,
         }
     }
@@ -90,51 +140,55 @@ impl Fetcher {
     /// index. The cache is searched for every candidate before any download.
     pub fn fetch(
         &mut self,
-        candidates: &[Wanted<'_>],
+        candidates: &[Wanted],
         reporter: &dyn Reporter,
     ) -> Result<(PathBuf, usize), FetchError> {
-        fs::create_dir_all(&self.cache_dir)
-            .map_err(io_err("create cache directory", &self.cache_dir))?;
+        let cache_dir = self.settings.cache_dir.clone();
+        fs::create_dir_all(&cache_dir).map_err(io_err("create cache directory", &cache_dir))?;
         for (index, wanted) in candidates.iter().enumerate() {
             if let Some(path) = self.cached(wanted, reporter)? {
                 return Ok((path, index));
             }
         }
-        let first = candidates.first().map_or("", |w| w.file);
-        if self.offline {
-            return Err(FetchError::NotCached {
-                file: first.to_owned(),
-                path: self.cache_dir.join(first),
-            });
+        let files: Vec<String> = candidates.iter().map(|w| w.file.clone()).collect();
+        if self.settings.offline {
+            return Err(FetchError::NotCached { files, cache_dir });
         }
         let mut attempts = Vec::new();
         for (index, wanted) in candidates.iter().enumerate() {
             let _lock = self.lock(wanted, reporter)?;
-            let cached = self.cache_dir.join(wanted.file);
-            let part = self.cache_dir.join(format!("{}.part", wanted.file));
+            let cached = cache_dir.join(&wanted.file);
+            let part = cache_dir.join(format!("{}.part", wanted.file));
             for url in &wanted.urls {
                 match self.download(url, &part, wanted, reporter) {
                     Ok(()) => {
                         fs::rename(&part, &cached).map_err(io_err("move into the cache", &part))?;
                         return Ok((cached, index));
                     }
-                    Err(_) if crate::runner::interrupted() => return Err(FetchError::Interrupted),
-                    Err(why) => {
-                        reporter.warning(&format!("{url}: {why}"));
+                    Err(Failure::Mirror(why)) => {
+                        // A missing format is normal (a mirror may hold only `.tgz`): it is
+                        // reported only when no format could be found at all.
+                        if !why.is_not_found() {
+                            reporter.warning(&format!("{url}: {why}"));
+                        }
                         attempts.push((url.clone(), why));
                     }
+                    Err(Failure::Local {
+                        action,
+                        path,
+                        source,
+                    }) => return Err(FetchError::Io { action, path, source }),
+                    Err(Failure::Interrupted) => return Err(FetchError::Interrupted),
                 }
             }
         }
-        Err(FetchError::AllMirrorsFailed {
-            file: first.to_owned(),
-            attempts,
-        })
+        Err(FetchError::AllMirrorsFailed { files, attempts })
     }
 
     /// Serializes work on one cached file across strap processes.
-    fn lock(&self, wanted: &Wanted<'_>, reporter: &dyn Reporter) -> Result<FileLock, FetchError> {
+    fn lock(&self, wanted: &Wanted, reporter: &dyn Reporter) -> Result<FileLock, FetchError> {
         let path = self
+            .settings
             .locks_dir
             .join(format!("download-{}.lock", wanted.file));
         Ok(FileLock::acquire(&path, |_| {
@@ -146,12 +200,8 @@ impl Fetcher {
     }
 
     /// The cached file when its checksum matches; a mismatching one is set aside and reported.
-    fn cached(
-        &self,
-        wanted: &Wanted<'_>,
-        reporter: &dyn Reporter,
-    ) -> Result<Option<PathBuf>, FetchError> {
-        let cached = self.cache_dir.join(wanted.file);
+    fn cached(&self, wanted: &Wanted, reporter: &dyn Reporter) -> Result<Option<PathBuf>, FetchError> {
+        let cached = self.settings.cache_dir.join(&wanted.file);
         if !cached.is_file() {
             return Ok(None);
         }
@@ -165,6 +215,7 @@ impl Fetcher {
             return Ok(Some(cached));
         }
         let aside = self
+            .settings
             .cache_dir
             .join(format!("{}.mismatch-{}", wanted.file, &actual[..12]));
         fs::rename(&cached, &aside).map_err(io_err("set aside", &cached))?;
@@ -178,160 +229,92 @@ impl Fetcher {
     }
 
     /// Downloads `url` into `part` (resuming what is there) and verifies it. On a checksum
-    /// mismatch after resuming, retries once from the start. Errors are one line for the report.
+    /// mismatch after resuming, retries once from the start.
     fn download(
         &mut self,
         url: &str,
         part: &Path,
-        wanted: &Wanted<'_>,
+        wanted: &Wanted,
         reporter: &dyn Reporter,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         for fresh_start in [false, true] {
             if fresh_start {
                 let _ = fs::remove_file(part);
             }
-            let resumed_from = fs::metadata(part).map_or(0, |m| m.len());
-            self.transfer(url, part, resumed_from, reporter)?;
-            let actual =
-                sha256_file(part).map_err(|e| format!("cannot read {}: {e}", part.display()))?;
-            if actual == wanted.sha256 {
+            let transfer = Transfer {
+                url: url.to_owned(),
+                part: part.to_owned(),
+                stall_timeout: self.settings.stall_timeout,
+            };
+            let client = self.client().map_err(Failure::Mirror)?;
+            let done = transfer.run(client, &self.cancel, reporter)?;
+            if done.sha256 == wanted.sha256 {
                 return Ok(());
             }
-            if resumed_from == 0 {
+            if done.resumed_from == 0 || fresh_start {
                 let _ = fs::remove_file(part);
-                return Err(format!(
-                    "checksum mismatch: got sha256 {actual}, expected {}",
-                    wanted.sha256
-                ));
+                return Err(Failure::Mirror(MirrorError::Checksum {
+                    actual: done.sha256,
+                    expected: wanted.sha256.clone(),
+                }));
             }
         }
-        let _ = fs::remove_file(part);
-        Err(format!("checksum mismatch, expected {}", wanted.sha256))
+        unreachable!("the fresh start returns")
     }
 
-    /// Appends the bytes of `url` after `offset` to `part`; a server that ignores the range
-    /// restarts the file.
-    fn transfer(
-        &mut self,
-        url: &str,
-        part: &Path,
-        offset: u64,
-        reporter: &dyn Reporter,
-    ) -> Result<(), String> {
-        if let Some(path) = url.strip_prefix("file://") {
-            let mut source = File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
-            let total = source.metadata().ok().map(|m| m.len());
-            let mut out =
-                File::create(part).map_err(|e| format!("cannot write {}: {e}", part.display()))?;
-            return copy_with_progress(&mut source, &mut out, 0, total, url, reporter);
-        }
-        let client = self.client()?;
-        let mut request = client.get(url);
-        if offset > 0 {
-            request = request.header(reqwest::header::RANGE, format!("bytes={offset}-"));
-        }
-        let mut response = request.send().map_err(|e| describe_reqwest_error(&e))?;
-        let status = response.status();
-        let (mut out, start) = if offset > 0 && status == reqwest::StatusCode::PARTIAL_CONTENT {
-            let file = OpenOptions::new().append(true).open(part);
-            (file, offset)
-        } else if offset > 0 && status == reqwest::StatusCode::RANGE_NOT_SATISFIABLE {
-            return Ok(()); // the partial file is already whole: the checksum decides
-        } else if status.is_success() {
-            (File::create(part), 0)
-        } else {
-            return Err(format!("HTTP {status}"));
-        };
-        let out = out
-            .as_mut()
-            .map_err(|e| format!("cannot write {}: {e}", part.display()))?;
-        let total = response.content_length().map(|len| len + start);
-        copy_with_progress(&mut response, out, start, total, url, reporter)
-    }
-
-    fn client(&mut self) -> Result<&reqwest::blocking::Client, String> {
+    fn client(&mut self) -> Result<reqwest::blocking::Client, MirrorError> {
         if self.client.is_none() {
             let client = reqwest::blocking::Client::builder()
-                .timeout(self.stall_timeout)
-                .connect_timeout(self.stall_timeout)
+                // Stalls are detected by watching the bytes arrive (see `Transfer`), so a slow
+                // but steady download of a large archive is never cut off.
+                .timeout(None)
+                .connect_timeout(self.settings.stall_timeout)
                 .user_agent(concat!("strap/", env!("CARGO_PKG_VERSION")))
                 .build()
-                .map_err(|e| format!("cannot set up HTTP: {e}"))?;
+                .map_err(|e| MirrorError::Connect(e.to_string()))?;
             self.client = Some(client);
         }
-        Ok(self.client.as_ref().expect("just set"))
-    }
-}
-
-fn copy_with_progress(
-    source: &mut dyn Read,
-    out: &mut File,
-    start: u64,
-    total: Option<u64>,
-    url: &str,
-    reporter: &dyn Reporter,
-) -> Result<(), String> {
-    let progress = reporter.download(url, total, start);
-    let mut buf = vec![0; 64 * 1024];
-    loop {
-        if crate::runner::interrupted() {
-            return Err("interrupted".to_owned());
-        }
-        let n = match source.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(describe_io_error(&e)),
-        };
-        out.write_all(&buf[..n])
-            .map_err(|e| format!("cannot write the download: {e}"))?;
-        progress.advance(n as u64);
-    }
-    out.flush()
-        .map_err(|e| format!("cannot write the download: {e}"))?;
-    progress.finish();
-    Ok(())
-}
-
-fn describe_reqwest_error(e: &reqwest::Error) -> String {
-    let mut text = if e.is_timeout() {
-        "timed out".to_owned()
-    } else if e.is_connect() {
-        "cannot connect".to_owned()
-    } else {
-        "request failed".to_owned()
-    };
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        text.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    text
-}
-
-fn describe_io_error(e: &io::Error) -> String {
-    let text = e.to_string();
-    if text.contains("timed out") || e.kind() == io::ErrorKind::TimedOut {
-        format!("stalled: no data for the timeout ({text})")
-    } else {
-        format!("connection broke off: {text}")
+        Ok(self.client.clone().expect("just set"))
     }
 }
 
 /// The sha256 of a file as lowercase hex.
 pub fn sha256_file(path: &Path) -> io::Result<String> {
     let mut hasher = Sha256::new();
-    let mut file = File::open(path)?;
+    hash_into(&mut fs::File::open(path)?, &mut hasher)?;
+    Ok(hex(&hasher.finalize()))
+}
+
+fn hash_into(source: &mut dyn Read, hasher: &mut Sha256) -> io::Result<u64> {
     let mut buf = vec![0; 256 * 1024];
+    let mut total = 0;
     loop {
-        match file.read(&mut buf)? {
-            0 => break,
-            n => hasher.update(&buf[..n]),
+        match source.read(&mut buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => {
+                hasher.update(&buf[..n]);
+                total += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     }
-    Ok(hex(&hasher.finalize()))
 }
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_listed_as_alternatives() {
+        assert_eq!(or_list(&["a.tar.xz".into()]), "a.tar.xz");
+        assert_eq!(
+            or_list(&["a.tar.xz".into(), "a.tgz".into()]),
+            "a.tar.xz or a.tgz"
+        );
+    }
 }

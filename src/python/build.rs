@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::plan::Plan;
-use crate::runner::{RunError, Runner};
+use crate::process::{RunError, Runner};
 
 /// Where a build happens and where it will finally live.
 pub struct BuildDirs {
@@ -35,12 +35,6 @@ impl BuildDirs {
     }
 }
 
-/// Options that shape a build.
-pub struct BuildOptions<'a> {
-    pub jobs: usize,
-    pub configure_opts: &'a [String],
-}
-
 /// Builds and installs a private OpenSSL 1.1.1 from `source` into the staged prefix.
 pub fn build_openssl(
     runner: &Runner,
@@ -58,13 +52,13 @@ pub fn build_openssl(
         .arg("shared")
         .arg("zlib")
         .arg(format!("-Wl,-rpath,{}", prefix.join("lib").display()));
-    runner.run(&mut config)?;
-    runner.run(
+    runner.check(&mut config)?;
+    runner.check(
         Command::new("make")
             .current_dir(source)
             .arg(format!("-j{jobs}")),
     )?;
-    runner.run(
+    runner.check(
         Command::new("make")
             .current_dir(source)
             .arg("install_sw")
@@ -73,7 +67,7 @@ pub fn build_openssl(
 }
 
 /// The arguments of CPython's `configure`.
-pub fn configure_args(plan: &Plan, dirs: &BuildDirs, options: &BuildOptions<'_>) -> Vec<OsString> {
+pub fn configure_args(plan: &Plan, dirs: &BuildDirs, configure_opts: &[String]) -> Vec<OsString> {
     let mut ldflags = format!("-Wl,-rpath,{}", dirs.prefix.join("lib").display());
     let mut args: Vec<OsString> = vec![
         format!("--prefix={}", dirs.prefix.display()).into(),
@@ -101,7 +95,7 @@ pub fn configure_args(plan: &Plan, dirs: &BuildDirs, options: &BuildOptions<'_>)
     if plan.debug {
         args.push("--with-pydebug".into());
     }
-    args.extend(options.configure_opts.iter().map(OsString::from));
+    args.extend(configure_opts.iter().map(OsString::from));
     args
 }
 
@@ -132,9 +126,9 @@ pub fn configure(
     runner: &Runner,
     plan: &Plan,
     dirs: &BuildDirs,
-    options: &BuildOptions<'_>,
+    configure_opts: &[String],
 ) -> Result<(), RunError> {
-    runner.run(step("./configure", plan, dirs).args(configure_args(plan, dirs, options)))
+    runner.check(step("./configure", plan, dirs).args(configure_args(plan, dirs, configure_opts)))
 }
 
 /// `make -jN`.
@@ -144,12 +138,12 @@ pub fn compile(
     dirs: &BuildDirs,
     jobs: usize,
 ) -> Result<(), RunError> {
-    runner.run(step("make", plan, dirs).arg(format!("-j{jobs}")))
+    runner.check(step("make", plan, dirs).arg(format!("-j{jobs}")))
 }
 
 /// `make install DESTDIR=<staging>`.
 pub fn install(runner: &Runner, plan: &Plan, dirs: &BuildDirs) -> Result<(), RunError> {
-    runner.run(
+    runner.check(
         step("make", plan, dirs)
             .arg("install")
             .arg(format!("DESTDIR={}", dirs.staging.display())),
@@ -197,7 +191,7 @@ sys.exit(main(sys.argv[2:]))\n";
     });
     let mut library_path = vec![dirs.source.clone()];
     library_path.extend(staged_library_path(plan, dirs));
-    runner.run(
+    runner.check(
         step("./python", plan, dirs)
             .env(
                 "LD_LIBRARY_PATH",
@@ -254,11 +248,7 @@ mod tests {
 
     fn args_of(request: &str, debug: bool) -> Vec<String> {
         let p = plan(Catalog::embedded(), request, debug, None).unwrap();
-        let options = BuildOptions {
-            jobs: 2,
-            configure_opts: &["--enable-optimizations".to_owned()],
-        };
-        configure_args(&p, &dirs(), &options)
+        configure_args(&p, &dirs(), &["--enable-optimizations".to_owned()])
             .into_iter()
             .map(|a| a.into_string().unwrap())
             .collect()

@@ -33,6 +33,24 @@ pub struct Dependency {
     pub url: String,
 }
 
+/// A catalog file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("cannot read the catalog {}: {source}", path.display())]
+    Read {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{source_name}: catalog line {line}: {message}")]
+    Malformed {
+        source_name: String,
+        line: usize,
+        message: String,
+    },
+}
+
+impl crate::error::Explain for CatalogError {}
+
 /// All known releases.
 #[derive(Debug)]
 pub struct Catalog {
@@ -45,25 +63,32 @@ impl Catalog {
     pub fn embedded() -> &'static Catalog {
         static CATALOG: OnceLock<Catalog> = OnceLock::new();
         CATALOG.get_or_init(|| {
-            Catalog::parse(include_str!("catalog.txt"))
+            Catalog::parse("the embedded catalog", include_str!("catalog.txt"))
                 .expect("the embedded catalog is well-formed (tested)")
         })
     }
 
     /// A catalog file in the same format (`STRAP_PYTHON_CATALOG`: your own releases and pins,
     /// like python-build's custom definitions).
-    pub fn from_file(path: &std::path::Path) -> Result<Catalog, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the catalog {}: {e}", path.display()))?;
-        Catalog::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    pub fn from_file(path: &std::path::Path) -> Result<Catalog, CatalogError> {
+        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Catalog::parse(&path.display().to_string(), &text)
     }
 
-    /// Parses catalog text (see the generator script for the format).
-    pub fn parse(text: &str) -> Result<Catalog, String> {
+    /// Parses catalog text (see the generator script for the format); `source_name` names it
+    /// in errors.
+    pub fn parse(source_name: &str, text: &str) -> Result<Catalog, CatalogError> {
         let mut releases = Vec::new();
         let mut openssl11 = None;
         for (index, line) in text.lines().enumerate() {
-            let bad = |what: &str| format!("catalog line {}: {what}", index + 1);
+            let bad = |what: &str| CatalogError::Malformed {
+                source_name: source_name.to_owned(),
+                line: index + 1,
+                message: what.to_owned(),
+            };
             let fields: Vec<&str> = line.split_whitespace().collect();
             match fields.as_slice() {
                 [] => {}
@@ -116,7 +141,11 @@ impl Catalog {
         releases.sort_by(|a, b| version::compare_names(&a.version, &b.version));
         Ok(Catalog {
             releases,
-            openssl11: openssl11.ok_or("catalog has no openssl11 dependency")?,
+            openssl11: openssl11.ok_or_else(|| CatalogError::Malformed {
+                source_name: source_name.to_owned(),
+                line: text.lines().count(),
+                message: "no `dep openssl11` line".to_owned(),
+            })?,
         })
     }
 
@@ -149,7 +178,8 @@ impl Catalog {
     /// Up to three known versions close to an unknown `request`: the newest releases sharing the
     /// longest prefix of its components.
     pub fn suggestions(&self, request: &str) -> Vec<&str> {
-        let mut prefix = request.trim_end_matches('t');
+        let base = version::PythonName::parse(request).map_or_else(|| request.to_owned(), |n| n.base());
+        let mut prefix = base.as_str();
         loop {
             let matches: Vec<&str> = self
                 .releases
@@ -231,7 +261,7 @@ mod tests {
 
     #[test]
     fn malformed_catalog_lines_are_reported() {
-        assert!(Catalog::parse("3.1.1 Python-3.1.1.tgz:nothex\n").is_err());
-        assert!(Catalog::parse("3.1.1 pre\n").is_err());
+        assert!(Catalog::parse("t", "3.1.1 Python-3.1.1.tgz:nothex\n").is_err());
+        assert!(Catalog::parse("t", "3.1.1 pre\n").is_err());
     }
 }

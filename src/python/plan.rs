@@ -2,6 +2,7 @@
 //! checked plan: which release, which archives, the install name and the build options.
 
 use super::catalog::{is_sha256, Archive, Catalog, Release};
+use crate::version::PythonName;
 
 /// A resolved install.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,22 +19,18 @@ pub struct Plan {
 }
 
 impl Plan {
+    fn parsed(&self) -> PythonName<'_> {
+        PythonName::parse(&self.version).expect("a planned version is a CPython name")
+    }
+
     /// The directory python.org keeps this release in (`3.14.0` for `3.14.0rc1`).
-    pub fn release_dir(&self) -> &str {
-        let end = self
-            .version
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(self.version.len());
-        &self.version[..end]
+    pub fn release_dir(&self) -> String {
+        self.parsed().release_dir()
     }
 
     /// The major.minor of the release (`3.12`).
-    pub fn major_minor(&self) -> (u32, u32) {
-        let mut parts = self
-            .release_dir()
-            .split('.')
-            .map(|p| p.parse().unwrap_or(0));
-        (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+    pub fn major_minor(&self) -> (u64, u64) {
+        self.parsed().major_minor()
     }
 }
 
@@ -53,6 +50,25 @@ pub enum PlanError {
     BadSha256,
 }
 
+impl crate::error::Explain for PlanError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            PlanError::Unknown { .. } => Some(
+                "`strap install --list` shows the known versions; --sha256 HEX installs one the catalog lacks"
+                    .to_owned(),
+            ),
+            _ => None,
+        }
+    }
+
+    fn exit_code(&self) -> i32 {
+        match self {
+            PlanError::Unknown { .. } => crate::error::EXIT_FAILURE,
+            _ => crate::error::EXIT_USAGE,
+        }
+    }
+}
+
 fn nearest(suggestions: &[String]) -> String {
     if suggestions.is_empty() {
         String::new()
@@ -69,13 +85,18 @@ pub fn plan(
     debug: bool,
     sha256: Option<&str>,
 ) -> Result<Plan, PlanError> {
-    let (base, free_threaded) = match request.strip_suffix('t') {
-        Some(base) if base != "lates" => (base, true),
-        _ => (request, false),
+    let parsed = match request {
+        "latest" => None,
+        _ => Some(
+            PythonName::parse(request)
+                .filter(|name| name.variant().is_none())
+                .ok_or_else(|| PlanError::Malformed(request.to_owned()))?,
+        ),
     };
-    if base != "latest" && !looks_like_version(base) {
-        return Err(PlanError::Malformed(request.to_owned()));
-    }
+    let free_threaded = parsed.as_ref().is_some_and(PythonName::free_threaded);
+    let full = parsed.as_ref().is_some_and(PythonName::is_full);
+    let base = parsed.as_ref().map_or_else(|| request.to_owned(), PythonName::base);
+    let base = base.as_str();
     let sha256 = sha256.map(str::to_ascii_lowercase);
     if sha256.as_deref().is_some_and(|s| !is_sha256(s)) {
         return Err(PlanError::BadSha256);
@@ -85,7 +106,7 @@ pub fn plan(
         (Some(release), Some(sha)) if release.version == base => {
             with_checksum(release.clone(), sha)
         }
-        (_, Some(sha)) if is_full_version(base) => Release {
+        (_, Some(sha)) if full => Release {
             version: base.to_owned(),
             archives: ["tar.xz", "tgz"]
                 .iter()
@@ -94,7 +115,7 @@ pub fn plan(
                     sha256: sha.clone(),
                 })
                 .collect(),
-            prerelease: base.contains(['a', 'b', 'r']),
+            prerelease: parsed.as_ref().is_some_and(PythonName::is_prerelease),
             needs_openssl11: false,
         },
         _ => {
@@ -135,19 +156,6 @@ fn with_checksum(mut release: Release, sha: &str) -> Release {
         archive.sha256 = sha.to_owned();
     }
     release
-}
-
-fn looks_like_version(text: &str) -> bool {
-    text.starts_with(|c: char| c.is_ascii_digit())
-        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '.')
-}
-
-fn is_full_version(text: &str) -> bool {
-    let numbers = text
-        .split(|c: char| c.is_ascii_alphabetic())
-        .next()
-        .unwrap_or("");
-    numbers.split('.').count() == 3 && looks_like_version(text)
 }
 
 #[cfg(test)]
@@ -210,6 +218,8 @@ mod tests {
         assert_eq!(p.archives[0].file, "Python-3.99.1.tar.xz");
         assert_eq!(p.archives[1].sha256, sha);
         assert!(plan(catalog(), "3.99", false, Some(&sha)).is_err());
+        assert!(plan(catalog(), "3.12.7-debug", false, None).is_err());
+        assert!(!plan(catalog(), "latest", false, None).unwrap().free_threaded);
     }
 
     #[test]

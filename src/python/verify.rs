@@ -50,6 +50,20 @@ impl Staged {
     }
 }
 
+/// Why the staged interpreter could not be checked.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("cannot run {}: {source}", python.display())]
+    Run {
+        python: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} does not run: {stderr}", python.display())]
+    Broken { python: PathBuf, stderr: String },
+    #[error("unexpected output from {}: {reason}", python.display())]
+    Output { python: PathBuf, reason: String },
+}
+
 /// The result of the module probe.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct ModuleReport {
@@ -58,7 +72,7 @@ pub struct ModuleReport {
 }
 
 /// Imports every required and optional module (names adjusted for Python 2).
-pub fn probe_modules(staged: &Staged, python2: bool) -> Result<ModuleReport, String> {
+pub fn probe_modules(staged: &Staged, python2: bool) -> Result<ModuleReport, VerifyError> {
     let names: Vec<&str> = REQUIRED
         .iter()
         .chain(OPTIONAL)
@@ -79,16 +93,21 @@ pub fn probe_modules(staged: &Staged, python2: bool) -> Result<ModuleReport, Str
         .arg(PROBE)
         .args(&import_names)
         .output()
-        .map_err(|e| format!("cannot run {}: {e}", staged.python.display()))?;
+        .map_err(|source| VerifyError::Run {
+            python: staged.python.clone(),
+            source,
+        })?;
     if !output.status.success() {
-        return Err(format!(
-            "{} does not run: {}",
-            staged.python.display(),
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
+        return Err(VerifyError::Broken {
+            python: staged.python.clone(),
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        });
     }
-    let results: BTreeMap<String, bool> = serde_json::from_slice(&output.stdout)
-        .map_err(|e| format!("unexpected output from {}: {e}", staged.python.display()))?;
+    let results: BTreeMap<String, bool> =
+        serde_json::from_slice(&output.stdout).map_err(|e| VerifyError::Output {
+            python: staged.python.clone(),
+            reason: e.to_string(),
+        })?;
     let mut report = ModuleReport::default();
     for (name, import_name) in names.iter().zip(&import_names) {
         if results.get(*import_name) == Some(&true) {
@@ -104,15 +123,21 @@ pub fn probe_modules(staged: &Staged, python2: bool) -> Result<ModuleReport, Str
 }
 
 /// Checks that `python -m pip --version` works in the staged interpreter.
-pub fn check_pip(staged: &Staged) -> Result<(), String> {
+pub fn check_pip(staged: &Staged) -> Result<(), VerifyError> {
     let output = staged
         .command()
         .args(["-m", "pip", "--version"])
         .output()
-        .map_err(|e| format!("cannot run {}: {e}", staged.python.display()))?;
+        .map_err(|source| VerifyError::Run {
+            python: staged.python.clone(),
+            source,
+        })?;
     if output.status.success() {
         Ok(())
     } else {
-        Err(String::from_utf8_lossy(&output.stderr).trim().to_owned())
+        Err(VerifyError::Broken {
+            python: staged.python.clone(),
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        })
     }
 }

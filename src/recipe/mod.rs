@@ -1,34 +1,37 @@
 //! Recipes: idempotent setup described as ordered steps that each check before they change
-//! anything. `model` is the file format, `vars` and `when` its variables and conditions, `steps`
-//! and `can` what each step kind does, `exec` runs commands, `run` executes a recipe and reports.
+//! anything. `model` is the file format, `vars` and `when` its variables and conditions, `kinds`
+//! what each step kind does (one file each), `host` and `files` the helpers they share, `plan`
+//! resolves a recipe with its requirements and values, `run` executes it and reports.
 
-mod can;
-mod exec;
-pub mod model;
-pub mod run;
-mod steps;
-pub mod vars;
+mod error;
+mod files;
+mod host;
+mod kinds;
+pub(crate) mod model;
+pub(crate) mod plan;
+pub(crate) mod run;
+mod vars;
 mod when;
 
 use std::path::{Path, PathBuf};
 
-pub use model::{Recipe, RecipeError};
+pub(crate) use model::{Recipe, RecipeError};
 
 /// The recipes compiled into strap, from `recipes/`.
-pub const BUILT_IN: &[(&str, &str)] = &[
+const BUILT_IN: &[(&str, &str)] = &[
     ("can", include_str!("../../recipes/can.toml")),
     ("docker", include_str!("../../recipes/docker.toml")),
     ("jenkins", include_str!("../../recipes/jenkins.toml")),
 ];
 
 /// Where users keep their own recipes: `$XDG_CONFIG_HOME/strap/recipes/`.
-pub fn user_dir() -> Option<PathBuf> {
+fn user_dir() -> Option<PathBuf> {
     dirs::config_dir().map(|d| d.join("strap/recipes"))
 }
 
 /// Finds a recipe by name or path: a path (contains `/` or ends in `.toml`), else the user's
 /// recipe directory, else a built-in.
-pub fn find(name: &str) -> Result<Recipe, RecipeError> {
+pub(crate) fn find(name: &str) -> Result<Recipe, RecipeError> {
     if name.contains('/') || name.ends_with(".toml") {
         return Recipe::load(Path::new(name));
     }
@@ -55,7 +58,7 @@ pub fn find(name: &str) -> Result<Recipe, RecipeError> {
 }
 
 /// Every available recipe: the user's (overriding built-ins of the same name), then built-ins.
-pub fn list() -> Vec<Result<Recipe, RecipeError>> {
+pub(crate) fn list() -> Vec<Result<Recipe, RecipeError>> {
     let mut recipes: Vec<Result<Recipe, RecipeError>> = Vec::new();
     let mut names = Vec::new();
     if let Some(dir) = user_dir() {

@@ -7,19 +7,33 @@ use std::fmt;
 use regex::Regex;
 use serde::Deserialize;
 
+use crate::sysdeps::quote;
+
 /// A variable's declared type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum VarType {
+pub(crate) enum VarType {
     String,
     Int,
     Bool,
     List,
 }
 
+impl VarType {
+    /// The type's name as recipes write it.
+    fn name(self) -> &'static str {
+        match self {
+            VarType::String => "string",
+            VarType::Int => "int",
+            VarType::Bool => "bool",
+            VarType::List => "list",
+        }
+    }
+}
+
 /// A typed value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Value {
+pub(crate) enum Value {
     Str(String),
     Int(i64),
     Bool(bool),
@@ -28,7 +42,7 @@ pub enum Value {
 
 impl Value {
     /// Truthiness for `when`: true, non-zero, non-empty.
-    pub fn truthy(&self) -> bool {
+    pub(crate) fn truthy(&self) -> bool {
         match self {
             Value::Str(s) => !s.is_empty(),
             Value::Int(i) => *i != 0,
@@ -38,7 +52,7 @@ impl Value {
     }
 
     /// The value as JSON (for `json` steps).
-    pub fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         match self {
             Value::Str(s) => s.clone().into(),
             Value::Int(i) => (*i).into(),
@@ -47,15 +61,11 @@ impl Value {
         }
     }
 
-    /// The value as words for a shell command, each single-quoted.
-    pub fn shell_words(&self) -> String {
+    /// The value as words for a shell command, each quoted.
+    fn shell_words(&self) -> String {
         match self {
-            Value::List(items) => items
-                .iter()
-                .map(|i| shell_quote(i))
-                .collect::<Vec<_>>()
-                .join(" "),
-            other => shell_quote(&other.to_string()),
+            Value::List(items) => items.iter().map(|i| quote(i)).collect::<Vec<_>>().join(" "),
+            other => quote(&other.to_string()),
         }
     }
 }
@@ -71,35 +81,72 @@ impl fmt::Display for Value {
     }
 }
 
+/// Why a value does not fit its variable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum VarError {
+    #[error("'{0}' is not an integer")]
+    NotInteger(String),
+    #[error("'{0}' is not true or false (nor yes/no, on/off, 1/0)")]
+    NotBool(String),
+    #[error("expected {expected}, got {found}")]
+    WrongType {
+        expected: &'static str,
+        found: &'static str,
+    },
+    #[error("list items must be strings, not {0}")]
+    ListItem(&'static str),
+    #[error("'{value}' is not a valid {name}: it must match /{pattern}/")]
+    NoMatch {
+        value: String,
+        name: String,
+        pattern: String,
+    },
+    #[error("'{value}' is not a valid {name}: choose one of {choices}")]
+    NotAChoice {
+        value: String,
+        name: String,
+        choices: String,
+    },
+    #[error("variable '{name}' has an invalid pattern: {reason}")]
+    BadPattern { name: String, reason: String },
+}
+
+/// Text as a bool: true/false, yes/no, on/off, 1/0.
+pub(crate) fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim() {
+        "true" | "yes" | "on" | "1" => Some(true),
+        "false" | "no" | "off" | "0" => Some(false),
+        _ => None,
+    }
+}
+
 /// One `[vars.NAME]` declaration.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct VarDecl {
+pub(crate) struct VarDecl {
     #[serde(rename = "type")]
-    pub kind: VarType,
-    pub default: Option<toml::Value>,
-    pub pattern: Option<String>,
-    pub choices: Option<Vec<String>>,
+    pub(crate) kind: VarType,
+    pub(crate) default: Option<toml::Value>,
+    pub(crate) pattern: Option<String>,
+    pub(crate) choices: Option<Vec<String>>,
     #[serde(default)]
-    pub description: String,
+    pub(crate) description: String,
 }
 
 impl VarDecl {
     /// Parses a value given as text (`--set k=v`): ints in decimal, bools as true/false/yes/no,
     /// lists comma-separated.
-    pub fn parse_text(&self, text: &str) -> Result<Value, String> {
+    pub(crate) fn parse_text(&self, text: &str) -> Result<Value, VarError> {
         Ok(match self.kind {
             VarType::String => Value::Str(text.to_owned()),
             VarType::Int => Value::Int(
                 text.trim()
                     .parse()
-                    .map_err(|_| format!("'{text}' is not an integer"))?,
+                    .map_err(|_| VarError::NotInteger(text.to_owned()))?,
             ),
-            VarType::Bool => Value::Bool(match text.trim() {
-                "true" | "yes" | "on" | "1" => true,
-                "false" | "no" | "off" | "0" => false,
-                _ => return Err(format!("'{text}' is not true or false")),
-            }),
+            VarType::Bool => {
+                Value::Bool(parse_bool(text).ok_or_else(|| VarError::NotBool(text.to_owned()))?)
+            }
             VarType::List => Value::List(
                 text.split(',')
                     .map(str::trim)
@@ -111,7 +158,7 @@ impl VarDecl {
     }
 
     /// Converts a TOML value (a default or `--vars` file entry) to this variable's type.
-    pub fn from_toml(&self, value: &toml::Value) -> Result<Value, String> {
+    pub(crate) fn parse_toml(&self, value: &toml::Value) -> Result<Value, VarError> {
         match (self.kind, value) {
             (VarType::String, toml::Value::String(s)) => Ok(Value::Str(s.clone())),
             (VarType::Int, toml::Value::Integer(i)) => Ok(Value::Int(*i)),
@@ -121,43 +168,44 @@ impl VarDecl {
                 .map(|i| match i {
                     toml::Value::String(s) => Ok(s.clone()),
                     toml::Value::Integer(n) => Ok(n.to_string()),
-                    other => Err(format!(
-                        "list items must be strings, not {}",
-                        other.type_str()
-                    )),
+                    other => Err(VarError::ListItem(other.type_str())),
                 })
                 .collect::<Result<_, _>>()
                 .map(Value::List),
-            (VarType::List, toml::Value::String(s)) | (_, toml::Value::String(s)) => {
-                self.parse_text(s)
-            }
-            (kind, other) => {
-                Err(format!("expected {kind:?}, got {}", other.type_str()).to_lowercase())
-            }
+            (_, toml::Value::String(s)) => self.parse_text(s),
+            (kind, other) => Err(VarError::WrongType {
+                expected: kind.name(),
+                found: other.type_str(),
+            }),
         }
     }
 
     /// Checks `value` against the pattern (anchored, applied to each list item) and choices.
-    pub fn validate(&self, name: &str, value: &Value) -> Result<(), String> {
+    pub(crate) fn validate(&self, name: &str, value: &Value) -> Result<(), VarError> {
         let items: Vec<String> = match value {
             Value::List(items) => items.clone(),
             other => vec![other.to_string()],
         };
         if let Some(pattern) = &self.pattern {
-            let re = Regex::new(&format!("^(?:{pattern})$"))
-                .map_err(|e| format!("variable '{name}' has an invalid pattern: {e}"))?;
+            let re = Regex::new(&format!("^(?:{pattern})$")).map_err(|e| VarError::BadPattern {
+                name: name.to_owned(),
+                reason: e.to_string(),
+            })?;
             if let Some(bad) = items.iter().find(|i| !re.is_match(i)) {
-                return Err(format!(
-                    "'{bad}' is not a valid {name}: it must match /{pattern}/"
-                ));
+                return Err(VarError::NoMatch {
+                    value: bad.clone(),
+                    name: name.to_owned(),
+                    pattern: pattern.clone(),
+                });
             }
         }
         if let Some(choices) = &self.choices {
             if let Some(bad) = items.iter().find(|i| !choices.contains(i)) {
-                return Err(format!(
-                    "'{bad}' is not a valid {name}: choose one of {}",
-                    choices.join(", ")
-                ));
+                return Err(VarError::NotAChoice {
+                    value: bad.clone(),
+                    name: name.to_owned(),
+                    choices: choices.join(", "),
+                });
             }
         }
         Ok(())
@@ -165,12 +213,7 @@ impl VarDecl {
 }
 
 /// Values by name (variables and facts).
-pub type Values = BTreeMap<String, Value>;
-
-/// `value` as one single-quoted shell word.
-pub fn shell_quote(value: &str) -> String {
-    format!("'{}'", value.replace('\'', r"'\''"))
-}
+pub(crate) type Values = BTreeMap<String, Value>;
 
 fn placeholder() -> &'static Regex {
     static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
@@ -178,15 +221,23 @@ fn placeholder() -> &'static Regex {
 }
 
 /// The variable names a template refers to (`{{ name }}`; `{{.Go}}` templates are left alone).
-pub fn referenced(template: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn referenced(template: &str) -> impl Iterator<Item = &str> {
     placeholder()
         .captures_iter(template)
         .map(|c| c.get(1).map_or("", |m| m.as_str()))
 }
 
+/// The variable a template consists of, when it is nothing but `{{ name }}`.
+pub(crate) fn whole_placeholder(template: &str) -> Option<&str> {
+    let caps = placeholder().captures(template.trim())?;
+    (caps.get(0)?.as_str().len() == template.trim().len())
+        .then(|| caps.get(1).map(|m| m.as_str()))
+        .flatten()
+}
+
 /// How values are written into a template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Quoting {
+pub(crate) enum Quoting {
     /// Shell-quoted words (commands): a value can never become code.
     Shell,
     /// As is (file content, paths, JSON strings).
@@ -194,7 +245,7 @@ pub enum Quoting {
 }
 
 /// Fills `{{ name }}` placeholders. Unknown names are a load-time error, so here they stay as is.
-pub fn substitute(template: &str, values: &Values, quoting: Quoting) -> String {
+pub(crate) fn substitute(template: &str, values: &Values, quoting: Quoting) -> String {
     placeholder()
         .replace_all(template, |caps: &regex::Captures<'_>| {
             match values.get(&caps[1]) {
@@ -230,17 +281,25 @@ mod tests {
         values.insert("l".into(), Value::List(vec!["a b".into(), "c'd".into()]));
         assert_eq!(
             substitute("ip link show {{ x }}", &values, Quoting::Shell),
-            r"ip link show 'can0; rm -rf / $(reboot) `id` '\''q'\'''"
+            r#"ip link show 'can0; rm -rf / $(reboot) `id` '"'q'""#
         );
         assert_eq!(
             substitute("x {{l}}", &values, Quoting::Shell),
-            r"x 'a b' 'c'\''d'"
+            r#"x 'a b' "c'd""#
         );
         assert_eq!(substitute("{{ l }}", &values, Quoting::Raw), "a b,c'd");
         assert_eq!(
             substitute("{{.State.Running}}", &values, Quoting::Shell),
             "{{.State.Running}}"
         );
+    }
+
+    #[test]
+    fn a_whole_placeholder_is_told_apart_from_text_around_one() {
+        assert_eq!(whole_placeholder(" {{ users }} "), Some("users"));
+        assert_eq!(whole_placeholder("{{users}}"), Some("users"));
+        assert_eq!(whole_placeholder("{{ a }},{{ b }}"), None);
+        assert_eq!(whole_placeholder("x {{ a }}"), None);
     }
 
     #[test]
@@ -256,7 +315,8 @@ mod tests {
             .validate("interfaces", &Value::List(vec!["can0; rm -rf /".into()]))
             .unwrap_err();
         assert!(
-            err.contains("'can0; rm -rf /' is not a valid interfaces"),
+            err.to_string()
+                .contains("'can0; rm -rf /' is not a valid interfaces"),
             "{err}"
         );
     }
@@ -267,7 +327,10 @@ mod tests {
             decl(VarType::Int, None).parse_text("500000"),
             Ok(Value::Int(500000))
         );
-        assert!(decl(VarType::Int, None).parse_text("5e5").is_err());
+        assert_eq!(
+            decl(VarType::Int, None).parse_text("5e5"),
+            Err(VarError::NotInteger("5e5".into()))
+        );
         assert_eq!(
             decl(VarType::Bool, None).parse_text("yes"),
             Ok(Value::Bool(true))
@@ -275,6 +338,13 @@ mod tests {
         assert_eq!(
             decl(VarType::List, None).parse_text("can0, can1"),
             Ok(Value::List(vec!["can0".into(), "can1".into()]))
+        );
+        assert_eq!(
+            decl(VarType::Bool, None).parse_toml(&toml::Value::Integer(1)),
+            Err(VarError::WrongType {
+                expected: "bool",
+                found: "integer"
+            })
         );
     }
 }

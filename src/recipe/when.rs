@@ -5,7 +5,7 @@ use super::vars::{Value, Values};
 
 /// A parsed condition.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Condition {
+pub(crate) struct Condition {
     /// Disjunction of conjunctions.
     any: Vec<Vec<Term>>,
 }
@@ -17,9 +17,26 @@ struct Term {
     compare: Option<(bool, String)>, // (equal?, literal)
 }
 
+/// Why a condition cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum ConditionError {
+    #[error("expected a variable name")]
+    MissingName,
+    #[error("expected a variable name, found '{0}'")]
+    NotAName(String),
+    #[error("expected a value after the comparison")]
+    MissingValue,
+    #[error("unexpected '{0}'")]
+    Unexpected(String),
+    #[error("unterminated quote")]
+    UnterminatedQuote,
+    #[error("use == or !=")]
+    BadOperator,
+}
+
 impl Condition {
     /// Parses a condition.
-    pub fn parse(text: &str) -> Result<Condition, String> {
+    pub(crate) fn parse(text: &str) -> Result<Condition, ConditionError> {
         let tokens = tokenize(text)?;
         let mut any = Vec::new();
         let mut all = Vec::new();
@@ -30,16 +47,14 @@ impl Condition {
                 negated = true;
                 i += 1;
             }
-            let name = tokens.get(i).ok_or("expected a variable name")?.clone();
+            let name = tokens.get(i).ok_or(ConditionError::MissingName)?.clone();
             if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || name.is_empty() {
-                return Err(format!("expected a variable name, found '{name}'"));
+                return Err(ConditionError::NotAName(name));
             }
             i += 1;
             let compare = match tokens.get(i).map(String::as_str) {
                 Some(op @ ("==" | "!=")) => {
-                    let literal = tokens
-                        .get(i + 1)
-                        .ok_or("expected a value after the comparison")?;
+                    let literal = tokens.get(i + 1).ok_or(ConditionError::MissingValue)?;
                     i += 2;
                     Some((op == "==", unquote(literal)))
                 }
@@ -57,7 +72,7 @@ impl Condition {
                     any.push(std::mem::take(&mut all));
                     i += 1;
                 }
-                Some(other) => return Err(format!("unexpected '{other}'")),
+                Some(other) => return Err(ConditionError::Unexpected(other.to_owned())),
             }
         }
         any.push(all);
@@ -65,12 +80,12 @@ impl Condition {
     }
 
     /// The names the condition reads.
-    pub fn names(&self) -> Vec<&str> {
+    pub(crate) fn names(&self) -> Vec<&str> {
         self.any.iter().flatten().map(|t| t.name.as_str()).collect()
     }
 
     /// Evaluates against `values` (a missing name is false / empty).
-    pub fn eval(&self, values: &Values) -> bool {
+    pub(crate) fn eval(&self, values: &Values) -> bool {
         self.any.iter().any(|all| {
             all.iter().all(|term| {
                 let value = values.get(&term.name);
@@ -96,7 +111,7 @@ fn unquote(token: &str) -> String {
         .to_owned()
 }
 
-fn tokenize(text: &str) -> Result<Vec<String>, String> {
+fn tokenize(text: &str) -> Result<Vec<String>, ConditionError> {
     let mut tokens = Vec::new();
     let mut chars = text.chars().peekable();
     while let Some(&c) = chars.peek() {
@@ -109,7 +124,7 @@ fn tokenize(text: &str) -> Result<Vec<String>, String> {
                 match chars.next() {
                     Some(q) if q == c => break,
                     Some(other) => literal.push(other),
-                    None => return Err("unterminated quote".to_owned()),
+                    None => return Err(ConditionError::UnterminatedQuote),
                 }
             }
             literal.push(c);
@@ -117,7 +132,7 @@ fn tokenize(text: &str) -> Result<Vec<String>, String> {
         } else if c == '=' || c == '!' {
             chars.next();
             if chars.next() != Some('=') {
-                return Err("use == or !=".to_owned());
+                return Err(ConditionError::BadOperator);
             }
             tokens.push(format!("{c}="));
         } else {
@@ -165,8 +180,17 @@ mod tests {
 
     #[test]
     fn malformed_conditions_are_refused() {
-        for bad in ["", "mode =", "mode = 'x'", "mode == 'x", "a b", "$(reboot)"] {
-            assert!(Condition::parse(bad).is_err(), "{bad}");
+        let cases = [
+            ("", ConditionError::MissingName),
+            ("mode =", ConditionError::BadOperator),
+            ("mode = 'x'", ConditionError::BadOperator),
+            ("mode == 'x", ConditionError::UnterminatedQuote),
+            ("mode ==", ConditionError::MissingValue),
+            ("a b", ConditionError::Unexpected("b".into())),
+            ("$(reboot)", ConditionError::NotAName("$(reboot)".into())),
+        ];
+        for (bad, error) in cases {
+            assert_eq!(Condition::parse(bad), Err(error), "{bad}");
         }
     }
 }

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 pub use file::{read_version_file, write_version_file};
 pub use installed::{installed_versions, resolve, Resolved};
-pub use name::{compare_names, newest_match};
+pub use name::{compare_names, newest_match, PythonName};
 pub use select::{find_local_version_file, select, Selection, LOCAL_VERSION_FILE};
 
 /// Where a selection of versions came from.

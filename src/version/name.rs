@@ -5,9 +5,11 @@
 
 use std::cmp::Ordering;
 
-/// A parsed CPython-style version name.
+/// A parsed CPython-style version name or request: `3`, `3.12`, `3.12.7`, `3.14.0rc1`,
+/// `3.13t` (free-threaded), `3.12.7-debug`. The one parser of Python version names: selection,
+/// install plans and the catalog all read names through it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct CPythonName<'a> {
+pub struct PythonName<'a> {
     release: Vec<u64>,
     pre: Option<PreRelease>,
     free_threaded: bool,
@@ -29,8 +31,9 @@ struct PreRelease {
     number: Option<u64>,
 }
 
-impl<'a> CPythonName<'a> {
-    fn parse(name: &'a str) -> Option<Self> {
+impl<'a> PythonName<'a> {
+    /// Parses a name; `None` when it is not CPython-style.
+    pub fn parse(name: &'a str) -> Option<Self> {
         let (base, variant) = match name.split_once('-') {
             Some((base, variant)) if !variant.is_empty() => (base, Some(variant)),
             Some(_) => return None,
@@ -56,7 +59,7 @@ impl<'a> CPythonName<'a> {
         } else {
             Some(PreRelease::parse(pre_text)?)
         };
-        Some(CPythonName {
+        Some(PythonName {
             release,
             pre,
             free_threaded,
@@ -66,7 +69,7 @@ impl<'a> CPythonName<'a> {
 
     /// True when `self`, read as a request, selects `candidate`: the release numbers match at
     /// component boundaries, and pre-releases, free-threaded and variant builds only when asked for.
-    fn selects(&self, candidate: &CPythonName<'_>) -> bool {
+    fn selects(&self, candidate: &PythonName<'_>) -> bool {
         if self.free_threaded != candidate.free_threaded || self.variant != candidate.variant {
             return false;
         }
@@ -79,6 +82,65 @@ impl<'a> CPythonName<'a> {
             }
             _ => false,
         }
+    }
+
+    /// True for a free-threaded build (`t`).
+    pub fn free_threaded(&self) -> bool {
+        self.free_threaded
+    }
+
+    /// The text after `-` (`debug`), if any.
+    pub fn variant(&self) -> Option<&'a str> {
+        self.variant
+    }
+
+    /// True for an alpha, beta or release candidate.
+    pub fn is_prerelease(&self) -> bool {
+        self.pre.is_some()
+    }
+
+    /// True when it names one release (`3.12.7`, `3.14.0rc1`), not a prefix (`3.12`).
+    pub fn is_full(&self) -> bool {
+        self.release.len() == 3 && self.pre.is_none_or(|p| p.number.is_some())
+    }
+
+    /// The release numbers (`3.12.7` → `[3, 12, 7]`).
+    pub fn release(&self) -> &[u64] {
+        &self.release
+    }
+
+    /// Major and minor (`3.12`), 0 where absent.
+    pub fn major_minor(&self) -> (u64, u64) {
+        (
+            self.release.first().copied().unwrap_or(0),
+            self.release.get(1).copied().unwrap_or(0),
+        )
+    }
+
+    /// The release numbers joined (`3.14.0` for `3.14.0rc1t`): the directory python.org keeps a
+    /// release in.
+    pub fn release_dir(&self) -> String {
+        self.release
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+
+    /// The name without the free-threading suffix and variant (`3.14.0rc1` for `3.14.0rc1t`).
+    pub fn base(&self) -> String {
+        let mut text = self.release_dir();
+        if let Some(pre) = self.pre {
+            text.push_str(match pre.kind {
+                PreKind::Alpha => "a",
+                PreKind::Beta => "b",
+                PreKind::Rc => "rc",
+            });
+            if let Some(n) = pre.number {
+                text.push_str(&n.to_string());
+            }
+        }
+        text
     }
 
     fn cmp_release(&self, other: &Self) -> Ordering {
@@ -111,7 +173,7 @@ impl PreRelease {
     }
 }
 
-impl Ord for CPythonName<'_> {
+impl Ord for PythonName<'_> {
     fn cmp(&self, other: &Self) -> Ordering {
         // A final release sorts after its pre-releases.
         let pre_key =
@@ -123,7 +185,7 @@ impl Ord for CPythonName<'_> {
     }
 }
 
-impl PartialOrd for CPythonName<'_> {
+impl PartialOrd for PythonName<'_> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
@@ -131,7 +193,7 @@ impl PartialOrd for CPythonName<'_> {
 
 /// Orders version names: CPython names by version, anything else in natural order after them.
 pub fn compare_names(a: &str, b: &str) -> Ordering {
-    match (CPythonName::parse(a), CPythonName::parse(b)) {
+    match (PythonName::parse(a), PythonName::parse(b)) {
         (Some(x), Some(y)) => x.cmp(&y).then_with(|| a.cmp(b)),
         (Some(_), None) => Ordering::Less,
         (None, Some(_)) => Ordering::Greater,
@@ -139,17 +201,17 @@ pub fn compare_names(a: &str, b: &str) -> Ordering {
     }
 }
 
-/// The newest of `candidates` that `request` selects as a prefix (see [`CPythonName::selects`]);
+/// The newest of `candidates` that `request` selects as a prefix (see [`PythonName::selects`]);
 /// names that are not CPython-style match when equal to `request` or when it is followed by `.`/`-`.
 pub fn newest_match<'c>(
     request: &str,
     candidates: impl IntoIterator<Item = &'c str>,
 ) -> Option<&'c str> {
-    let parsed_request = CPythonName::parse(request);
+    let parsed_request = PythonName::parse(request);
     candidates
         .into_iter()
         .filter(
-            |candidate| match (&parsed_request, CPythonName::parse(candidate)) {
+            |candidate| match (&parsed_request, PythonName::parse(candidate)) {
                 (Some(req), Some(cand)) => req.selects(&cand),
                 (None, _) => matches_at_boundary(request, candidate),
                 (Some(_), None) => false,
@@ -258,9 +320,22 @@ mod tests {
     }
 
     #[test]
+    fn parts_of_a_name() {
+        let name = PythonName::parse("3.14.0rc1t").unwrap();
+        assert!(name.free_threaded() && name.is_prerelease() && name.is_full());
+        assert_eq!(
+            (name.base(), name.release_dir(), name.major_minor()),
+            ("3.14.0rc1".to_owned(), "3.14.0".to_owned(), (3, 14))
+        );
+        assert!(!PythonName::parse("3.12").unwrap().is_full());
+        assert!(!PythonName::parse("3.13.0rc").unwrap().is_full());
+        assert_eq!(PythonName::parse("3.12.7-debug").unwrap().variant(), Some("debug"));
+    }
+
+    #[test]
     fn malformed_names_do_not_parse() {
         for bad in ["", "3.", ".3", "3..1", "3.x", "3.12-", "t"] {
-            assert!(CPythonName::parse(bad).is_none(), "{bad}");
+            assert!(PythonName::parse(bad).is_none(), "{bad}");
         }
     }
 }

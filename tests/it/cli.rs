@@ -39,9 +39,10 @@ fn every_command_has_help_with_an_example() {
             text.contains("Example"),
             "{cmd} --help shows no example:\n{text}"
         );
+        let example = text.split("Example").nth(1).unwrap_or_default();
         assert!(
-            text.contains(&format!("strap {cmd}")) || text.contains("strap"),
-            "{cmd}"
+            example.contains(&format!("strap {cmd}")),
+            "{cmd} --help: the example does not show `strap {cmd}`:\n{text}"
         );
     }
 }
@@ -153,7 +154,8 @@ fn local_shows_sets_and_unsets() {
     env.strap(&["local"]).assert().stdout("3.12.7\nsystem\n");
     env.strap(&["local", "--unset"]).assert().success();
     assert!(!env.work().join(".python-version").exists());
-    env.strap(&["local", "../x"]).assert().code(1);
+    // A name that reaches outside versions/ is a usage error.
+    env.strap(&["local", "../x"]).assert().code(2);
     assert!(!env.work().join(".python-version").exists());
 }
 
@@ -188,7 +190,7 @@ fn sh_shell_emits_quoted_code_and_validates_first() {
         .stdout("set -e STRAP_PYTHON_VERSION\n");
     env.strap(&["sh-shell", "--shell", "bash", "3.1'; rm -rf /"])
         .assert()
-        .code(1)
+        .code(2)
         .stdout("");
 }
 
@@ -233,7 +235,7 @@ fn init_prints_code_or_instructions() {
         .stdout(predicate::str::contains("strap() {"));
     env.strap(&["init", "tcsh"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("unsupported shell"));
 }
 

@@ -17,15 +17,15 @@ const VERSION: &str = "3.99.1";
 const FILE: &str = "Python-3.99.1.tgz";
 
 /// A test machine plus a mirror serving the fake source archive under `/a/`.
-struct Setup {
-    env: TestEnv,
-    mirror: Mirror,
-    archive: Vec<u8>,
-    sha: String,
+pub(crate) struct Setup {
+    pub env: TestEnv,
+    pub mirror: Mirror,
+    pub archive: Vec<u8>,
+    pub sha: String,
 }
 
 impl Setup {
-    fn new() -> Setup {
+    pub fn new() -> Setup {
         let archive = fake_python_tgz(VERSION);
         let sha = sha256_hex(&archive);
         let mirror = Mirror::start();
@@ -39,7 +39,7 @@ impl Setup {
     }
 
     /// `strap install` of the fake version with the checksum, from the given mirror dirs.
-    fn install(&self, mirror_dirs: &[&str], extra: &[&str]) -> Command {
+    pub fn install(&self, mirror_dirs: &[&str], extra: &[&str]) -> Command {
         let mut cmd = self
             .env
             .strap(&["install", "--skip-preflight", "--sha256", &self.sha]);
@@ -53,7 +53,7 @@ impl Setup {
     }
 
     /// `strap install` of the fake version from a mirror serving `archive` (under `/x/`).
-    fn install_archive(&self, archive: Vec<u8>) -> Command {
+    pub fn install_archive(&self, archive: Vec<u8>) -> Command {
         let sha = sha256_hex(&archive);
         self.mirror
             .route(&format!("/x/{FILE}"), Behavior::Serve(archive));
@@ -66,7 +66,7 @@ impl Setup {
 
     /// Starts `strap install` of the fake version from mirror dir `dir` in the background, with
     /// extra environment (the build knobs) and stderr piped.
-    fn spawn_install(&self, dir: &str, env: &[(&str, &str)]) -> std::process::Child {
+    pub fn spawn_install(&self, dir: &str, env: &[(&str, &str)]) -> std::process::Child {
         std::process::Command::new(crate::support::strap_bin())
             .env_clear()
             .envs(self.env.env_pairs())
@@ -79,11 +79,11 @@ impl Setup {
             .unwrap()
     }
 
-    fn prefix(&self) -> std::path::PathBuf {
+    pub fn prefix(&self) -> std::path::PathBuf {
         self.env.root().join("versions").join(VERSION)
     }
 
-    fn assert_nothing_installed(&self) {
+    pub fn assert_nothing_installed(&self) {
         assert!(!self.prefix().exists(), "a version was left behind");
         let leftovers: Vec<_> = fs::read_dir(self.env.root().join("tmp"))
             .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
@@ -203,10 +203,11 @@ fn not_found_then_a_good_mirror() {
     let s = Setup::new();
     s.mirror
         .route(&format!("/bad/{FILE}"), Behavior::Status(404));
+    // A mirror without this format is normal (it may hold only another one): no warning.
     s.install(&["bad", "a"], &[])
         .assert()
         .success()
-        .stderr(predicate::str::contains(format!("/bad/{FILE}: HTTP 404")));
+        .stderr(predicate::str::contains("404").not());
 }
 
 #[test]
@@ -288,7 +289,9 @@ fn a_stalled_mirror_times_out_and_the_next_is_used() {
         .env("STRAP_DOWNLOAD_TIMEOUT", "1")
         .assert()
         .success()
-        .stderr(predicate::str::contains("timed out"));
+        .stderr(predicate::str::contains(
+            "no data for 1s (STRAP_DOWNLOAD_TIMEOUT sets how long to wait)",
+        ));
     assert!(started.elapsed() < Duration::from_secs(30));
 }
 
@@ -316,7 +319,9 @@ fn when_every_mirror_fails_each_is_named_with_its_reason() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr_of(&out);
     assert!(
-        err.contains("every mirror failed for Python-3.99.1.tar.xz"),
+        err.contains(
+            "could not download Python-3.99.1.tar.xz or Python-3.99.1.tgz; every mirror failed:"
+        ),
         "{err}"
     );
     assert!(err.contains(&format!("/err/{FILE}: HTTP 503")), "{err}");
@@ -394,10 +399,11 @@ fn a_malformed_config_file_is_reported_with_its_line() {
     let config = s
         .env
         .write("home/strap.toml", "[python]\njobs = 2\nmirrors = \"one\"\n");
+    // A bad config value is a usage error (exit 2), like a bad flag.
     s.install(&["a"], &[])
         .env("STRAP_CONFIG", &config)
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains(format!("{}:3:", config.display())));
     s.assert_nothing_installed();
 }
@@ -736,11 +742,11 @@ fn list_unknown_versions_and_bad_flags() {
         .stderr(predicate::str::contains("--sha256"));
     env.strap(&["install", "../../etc"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("not a CPython version"));
     env.strap(&["install", "--sha256", "xyz", "3.99.1"])
         .assert()
-        .code(1);
+        .code(2);
     env.strap(&["install", "--jobs", "many", "3.11"])
         .assert()
         .code(2);
@@ -782,7 +788,7 @@ fn two_concurrent_installs_of_the_same_version() {
     clippy::zombie_processes,
     reason = "the caller waits for the child it gets back"
 )]
-fn start_slow_install(s: &Setup) -> std::process::Child {
+pub(crate) fn start_slow_install(s: &Setup) -> std::process::Child {
     let mut child = s.spawn_install("a", &[("FAKE_BUILD_SECONDS", "30")]);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -804,7 +810,7 @@ fn start_slow_install(s: &Setup) -> std::process::Child {
     }
 }
 
-fn signal(pid: u32, sig: &str) {
+pub(crate) fn signal(pid: u32, sig: &str) {
     assert!(std::process::Command::new("kill")
         .args([format!("-{sig}"), pid.to_string()])
         .status()
@@ -823,7 +829,7 @@ fn ctrl_c_during_the_build_leaves_nothing_behind() {
         started.elapsed() < Duration::from_secs(10),
         "the build was not stopped"
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(130));
     assert!(
         stderr_of(&out).contains("interrupted"),
         "{}",
@@ -860,7 +866,7 @@ fn ctrl_c_during_the_download_stops_at_once_and_the_next_run_resumes() {
         started.elapsed() < Duration::from_secs(5),
         "Ctrl-C did not stop the download"
     );
-    assert!(!status.success());
+    assert_eq!(status.code(), Some(130));
     assert_eq!(
         fs::metadata(&part).unwrap().len(),
         cut as u64,

@@ -3,7 +3,9 @@
 mod cli;
 mod fake_source;
 mod install;
+mod messages;
 mod mirror;
+mod pipeline;
 mod real;
 mod recipes;
 mod selection;

@@ -212,7 +212,8 @@ fn names_escaping_versions_are_refused_naming_the_file() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("STRAP_PYTHON_VERSION"));
-    env.strap(&["global", "../outside"]).assert().code(1);
+    // On the command line it is a usage error.
+    env.strap(&["global", "../outside"]).assert().code(2);
     assert!(!env.root().join("version").exists());
 }
 
@@ -306,11 +307,10 @@ fn version_file_command_reports_local_or_global() {
 }
 
 #[test]
+#[ignore = "runs strap as an unprivileged user: needs root and setpriv; .ci/run runs it"]
 fn unreadable_directories_on_the_walk_up_are_passed_over() {
     use std::os::unix::fs::PermissionsExt;
-    if !crate::support::can_drop_privileges() {
-        return;
-    }
+    assert!(crate::support::can_drop_privileges());
     let env = env_with(&["3.12.7", "3.11.9"]);
     env.write("root/version", "3.12.7\n");
     env.write("work/locked/.python-version", "3.11.9\n");

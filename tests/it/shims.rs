@@ -138,11 +138,13 @@ fn rehash_into_an_unwritable_shims_location_fails_clearly() {
 }
 
 #[test]
+#[ignore = "runs strap as an unprivileged user: needs root and setpriv; .ci/run runs it with --include-ignored"]
 fn rehash_into_a_read_only_shims_directory_fails_clearly() {
     use std::os::unix::fs::PermissionsExt;
-    if !crate::support::can_drop_privileges() {
-        return;
-    }
+    assert!(
+        crate::support::can_drop_privileges(),
+        "this test runs strap as user 65534: run it as root on a machine with /usr/bin/setpriv"
+    );
     let env = TestEnv::new();
     env.fake_version("3.12.7", &["python3"]);
     fs::create_dir_all(env.shims()).unwrap();
@@ -362,4 +364,127 @@ fn end_to_end_through_a_shim_to_a_real_interpreter() {
         .assert()
         .code(3)
         .stdout("['x y']\npiped\n");
+}
+
+/// A root `R` whose global version is 3.12.7, its shims made by `strap rehash` with
+/// `STRAP_ROOT=R`, and a fake system `python3` on PATH (what a shim that lost its root runs).
+fn root_with_shims(env: &TestEnv) {
+    env.fake_version("3.12.7", &["python3"]);
+    env.write("root/version", "3.12.7\n");
+    env.fake_system("python3");
+    env.rehash();
+}
+
+/// PATH without the shims (so a shim that does not know its root finds the fake system python3).
+fn path_without_shims(env: &TestEnv) -> String {
+    format!("{}:/usr/bin:/bin", env.sysbin().display())
+}
+
+#[test]
+fn a_shim_run_by_its_path_without_strap_root_uses_the_root_it_lives_in() {
+    let env = TestEnv::new();
+    root_with_shims(&env);
+    env.command(env.shims().join("python3"))
+        .env_remove("STRAP_ROOT")
+        .env("PATH", path_without_shims(&env))
+        .arg("--x")
+        .assert()
+        .success()
+        .stdout("3.12.7 python3 --x\n");
+}
+
+#[test]
+fn a_shim_found_on_path_by_a_shell_without_strap_root_uses_the_root_it_lives_in() {
+    let env = TestEnv::new();
+    root_with_shims(&env);
+    // PATH: the shims first, then the fake system python3.
+    env.command("sh")
+        .env_remove("STRAP_ROOT")
+        .args(["-c", "python3 --x"])
+        .assert()
+        .success()
+        .stdout("3.12.7 python3 --x\n");
+}
+
+#[test]
+fn a_shim_run_by_a_relative_path_without_strap_root_uses_the_root_it_lives_in() {
+    let env = TestEnv::new();
+    root_with_shims(&env);
+    for (cwd, program) in [(env.shims(), "./python3"), (env.root(), "shims/python3")] {
+        env.command(program)
+            .current_dir(&cwd)
+            .env_remove("STRAP_ROOT")
+            .env("PATH", path_without_shims(&env))
+            .arg("--x")
+            .assert()
+            .success()
+            .stdout("3.12.7 python3 --x\n");
+    }
+}
+
+#[test]
+fn a_shims_own_root_wins_over_a_strap_root_naming_another_root() {
+    let env = TestEnv::new();
+    root_with_shims(&env);
+    let other = env.dir.path().join("other");
+    env.write("other/version", "2.7.18\n");
+    write_script(
+        &other.join("versions/2.7.18/bin/python3"),
+        "echo \"other 2.7.18 python3 $*\"",
+    );
+    env.command(env.shims().join("python3"))
+        .env("STRAP_ROOT", &other)
+        .env("PATH", path_without_shims(&env))
+        .arg("--x")
+        .assert()
+        .success()
+        .stdout("3.12.7 python3 --x\n");
+    // Only the shim's root is its own: strap itself still follows STRAP_ROOT.
+    env.strap(&["version-name"])
+        .env("STRAP_ROOT", &other)
+        .assert()
+        .success()
+        .stdout("2.7.18\n");
+}
+
+#[test]
+fn a_shim_link_outside_a_shims_directory_uses_strap_root_then_the_default_root() {
+    let env = TestEnv::new();
+    root_with_shims(&env);
+    let link = env.dir.path().join("bin/python3");
+    fs::create_dir_all(link.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(crate::support::shim_bin(), &link).unwrap();
+    env.command(&link)
+        .env("PATH", path_without_shims(&env))
+        .arg("--x")
+        .assert()
+        .success()
+        .stdout("3.12.7 python3 --x\n");
+    // Without STRAP_ROOT: the default root under HOME.
+    env.write("home/.local/share/strap/version", "3.11.2\n");
+    write_script(
+        &env.home()
+            .join(".local/share/strap/versions/3.11.2/bin/python3"),
+        "echo \"default 3.11.2 python3 $*\"",
+    );
+    env.command(&link)
+        .env_remove("STRAP_ROOT")
+        .env("PATH", path_without_shims(&env))
+        .arg("--x")
+        .assert()
+        .success()
+        .stdout("default 3.11.2 python3 --x\n");
+}
+
+#[test]
+fn strap_force_arg0_runs_the_shim_path_with_strap_root() {
+    let env = TestEnv::new();
+    root_with_shims(&env);
+    env.command(strap_bin())
+        .env("STRAP_FORCE_ARG0", "python3")
+        .env("PATH", path_without_shims(&env))
+        .arg("--x")
+        .assert()
+        .success()
+        .stdout("3.12.7 python3 --x\n");
 }

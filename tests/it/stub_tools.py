@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Stand-ins for system tools in recipe tests (apt-get, dpkg-query, systemctl, ip, modprobe,
-lsmod, docker, id, usermod, curl, gpg). Each records its arguments in $STUB_STATE/calls.log and
-keeps its state as files under $STUB_STATE, so a second run sees what the first one did."""
+"""Stand-ins for system tools in recipe tests (apt-get, dpkg-query, rpm, zypper, pacman, apk,
+systemctl, ip, modprobe, lsmod, docker, id, usermod, curl, gpg). Each records its arguments in
+$STUB_STATE/calls.log and keeps its state as files under $STUB_STATE (installed packages are
+pkgs/NAME), so a second run sees what the first one did."""
 import json
 import os
 import sys
@@ -50,15 +51,61 @@ def dpkg_query():
     return code
 
 
+def install(names):
+    """Installs packages unless one is marked fail-install/NAME; returns the exit code."""
+    for name in names:
+        if exists("fail-install", name):
+            print(f"E: Unable to locate package {name}")
+            return 100
+        touch("pkgs", name)
+    return 0
+
+
+def operands(after):
+    return [a for a in args[args.index(after) + 1:] if not a.startswith("-")]
+
+
+def query(names, missing_message):
+    """Exits 0 when every package is installed."""
+    code = 0
+    for name in names:
+        if exists("pkgs", name):
+            print(f"{name} 1.0-1")
+        else:
+            print(missing_message.format(name))
+            code = 1
+    return code
+
+
+def rpm():
+    return query([a for a in args if not a.startswith("-")], "package {} is not installed")
+
+
+def zypper():
+    return install(operands("install")) if "install" in args else 0
+
+
+def pacman():
+    if args[:1] == ["-Q"]:
+        return query(args[1:], "error: package '{}' was not found")
+    if args[:1] == ["-S"]:
+        return install([a for a in args[1:] if not a.startswith("-")])
+    return 0
+
+
+def apk():
+    if args[:2] == ["info", "-e"]:
+        return 0 if all(exists("pkgs", a) for a in args[2:]) else 1
+    if args[:1] == ["add"]:
+        return install(args[1:])
+    return 0
+
+
 def apt_get():
     if "install" in args:
-        for name in [a for a in args[args.index("install") + 1:] if not a.startswith("-")]:
-            if exists("fail-install", name):
-                print(f"E: Unable to locate package {name}")
-                return 100
-            touch("pkgs", name)
+        return install(operands("install"))
     elif "remove" in args:
-        for name in [a for a in args[args.index("remove") + 1:] if not a.startswith("-")]:
+        for name in operands("remove"):
             if exists("pkgs", name):
                 os.remove(path("pkgs", name))
     return 0
@@ -231,7 +278,8 @@ def gpg():
     return 0
 
 
-handlers = {"dpkg-query": dpkg_query, "apt-get": apt_get, "systemctl": systemctl, "lsmod": lsmod,
+handlers = {"dpkg-query": dpkg_query, "apt-get": apt_get, "rpm": rpm, "zypper": zypper,
+            "pacman": pacman, "apk": apk, "systemctl": systemctl, "lsmod": lsmod,
             "modprobe": modprobe, "ip": ip, "docker": docker, "id": id_, "usermod": usermod,
             "curl": curl, "gpg": gpg}
 sys.exit(handlers[tool]())

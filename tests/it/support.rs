@@ -146,7 +146,7 @@ pub fn stderr_of(output: &std::process::Output) -> String {
 }
 
 /// Permission tests run strap as an unprivileged user, since root ignores permission bits. That
-/// needs the tests to run as root and `setpriv`; otherwise the test is skipped and says so.
+/// needs the tests to run as root and `setpriv`: such tests are `#[ignore]`d and assert this.
 pub fn can_drop_privileges() -> bool {
     let is_root = std::process::Command::new("id")
         .arg("-u")
@@ -154,7 +154,7 @@ pub fn can_drop_privileges() -> bool {
         .is_ok_and(|o| o.stdout == b"0\n");
     let ok = is_root && Path::new("/usr/bin/setpriv").exists();
     if !ok {
-        eprintln!("skipping: permission tests need root and /usr/bin/setpriv");
+        eprintln!("permission tests need to run as root with /usr/bin/setpriv");
     }
     ok
 }

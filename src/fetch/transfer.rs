@@ -1,0 +1,314 @@
+//! One transfer from one URL into a `.part` file: runs in a worker thread while the calling
+//! thread watches it, so that a stalled mirror is given up after the stall timeout and Ctrl-C
+//! stops at once, keeping what arrived. Every byte is hashed as it is written.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use crate::process::Cancel;
+use crate::report::{Progress, Reporter};
+
+/// Why one mirror could not deliver a file (the next one is tried).
+#[derive(Debug, thiserror::Error)]
+pub enum MirrorError {
+    #[error("not found (HTTP 404)")]
+    NotFound,
+    #[error("HTTP {0}")]
+    Status(String),
+    #[error("cannot connect: {0}")]
+    Connect(String),
+    #[error("no data for {}s (STRAP_DOWNLOAD_TIMEOUT sets how long to wait)", .0.as_secs_f64())]
+    Stalled(Duration),
+    #[error("the connection broke off: {0}")]
+    Broken(String),
+    #[error("the mirror returned an HTML page (a login or captive portal?), not the archive")]
+    HtmlPage,
+    #[error("checksum mismatch: got sha256 {actual}, expected {expected}")]
+    Checksum { actual: String, expected: String },
+    #[error("cannot read {}: {source}", path.display())]
+    Source { path: PathBuf, source: io::Error },
+    #[error("not a usable URL: {0}")]
+    BadUrl(String),
+}
+
+impl MirrorError {
+    /// The mirror does not have this file (normal when it holds only another format).
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            MirrorError::NotFound => true,
+            MirrorError::Source { source, .. } => source.kind() == io::ErrorKind::NotFound,
+            _ => false,
+        }
+    }
+}
+
+/// How a transfer failed.
+#[derive(Debug)]
+pub(super) enum Failure {
+    /// The mirror's fault: try the next.
+    Mirror(MirrorError),
+    /// This machine's fault (disk full, permissions): stop.
+    Local {
+        action: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    Interrupted,
+}
+
+/// A finished transfer.
+pub(super) struct Done {
+    pub sha256: String,
+    /// Bytes that were already in the `.part` file and kept.
+    pub resumed_from: u64,
+}
+
+/// One URL into one `.part` file.
+pub(super) struct Transfer {
+    pub url: String,
+    pub part: PathBuf,
+    pub stall_timeout: Duration,
+}
+
+/// What the worker thread and the watching thread share.
+#[derive(Default)]
+struct Shared {
+    /// Bytes in the `.part` file.
+    position: AtomicU64,
+    /// Set once the source answered: (total size when known, bytes resumed).
+    answered: Mutex<Option<(Option<u64>, u64)>>,
+    result: Mutex<Option<Result<Done, Failure>>>,
+    /// The watcher gave up: the worker must stop writing.
+    abandoned: AtomicBool,
+}
+
+impl Transfer {
+    /// Runs the transfer, reporting progress; gives up when no byte arrives for the stall
+    /// timeout, and stops (keeping the partial file) when `cancel` turns true.
+    pub fn run(
+        self,
+        client: reqwest::blocking::Client,
+        cancel: &Cancel,
+        reporter: &dyn Reporter,
+    ) -> Result<Done, Failure> {
+        let shared = Arc::new(Shared::default());
+        let worker_shared = Arc::clone(&shared);
+        let stall_timeout = self.stall_timeout;
+        let url = self.url.clone();
+        std::thread::spawn(move || {
+            let result = self.work(&client, &worker_shared);
+            *worker_shared.result.lock().expect("not poisoned") = Some(result);
+        });
+        let mut progress: Option<Box<dyn Progress>> = None;
+        let mut last = (0, Instant::now());
+        loop {
+            if let Some(result) = shared.result.lock().expect("not poisoned").take() {
+                if let Some(p) = &progress {
+                    p.set_position(shared.position.load(Ordering::SeqCst));
+                    p.finish();
+                }
+                return result;
+            }
+            let give_up = if cancel.is_cancelled() {
+                Some(Failure::Interrupted)
+            } else if last.1.elapsed() > stall_timeout {
+                Some(Failure::Mirror(MirrorError::Stalled(stall_timeout)))
+            } else {
+                None
+            };
+            if let Some(failure) = give_up {
+                shared.abandoned.store(true, Ordering::SeqCst);
+                if let Some(p) = &progress {
+                    p.finish();
+                }
+                return Err(failure);
+            }
+            if progress.is_none() {
+                if let Some((total, resumed)) = *shared.answered.lock().expect("not poisoned") {
+                    progress = Some(reporter.download(&url, total, resumed));
+                    last = (resumed, Instant::now());
+                }
+            }
+            let position = shared.position.load(Ordering::SeqCst);
+            if position != last.0 {
+                last = (position, Instant::now());
+                if let Some(p) = &progress {
+                    p.set_position(position);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(40));
+        }
+    }
+
+    /// The worker: open the source, append to (or restart) the `.part` file, hash it all.
+    fn work(&self, client: &reqwest::blocking::Client, shared: &Shared) -> Result<Done, Failure> {
+        let parsed = url::Url::parse(&self.url)
+            .map_err(|e| Failure::Mirror(MirrorError::BadUrl(format!("{}: {e}", self.url))))?;
+        let existing = fs::metadata(&self.part).map_or(0, |m| m.len());
+        let (source, total, resumed_from): (Box<dyn Read>, Option<u64>, u64) =
+            match parsed.scheme() {
+                "file" => {
+                    let path = parsed.to_file_path().map_err(|()| {
+                        Failure::Mirror(MirrorError::BadUrl(self.url.clone()))
+                    })?;
+                    let file = File::open(&path).map_err(|source| {
+                        Failure::Mirror(MirrorError::Source {
+                            path: path.clone(),
+                            source,
+                        })
+                    })?;
+                    let total = file.metadata().ok().map(|m| m.len());
+                    (Box::new(file), total, 0)
+                }
+                _ => {
+                    let mut request = client.get(parsed.as_str());
+                    if existing > 0 {
+                        request = request
+                            .header(reqwest::header::RANGE, format!("bytes={existing}-"));
+                    }
+                    let response = request.send().map_err(|e| Failure::Mirror(describe(&e)))?;
+                    let status = response.status();
+                    let is_html = response
+                        .headers()
+                        .get(reqwest::header::CONTENT_TYPE)
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(|t| t.trim_start().starts_with("text/html"));
+                    let resumed_from = if existing > 0
+                        && status == reqwest::StatusCode::PARTIAL_CONTENT
+                    {
+                        existing
+                    } else if existing > 0 && status == reqwest::StatusCode::RANGE_NOT_SATISFIABLE
+                    {
+                        // The partial file is already whole: the checksum decides.
+                        let sha256 = super::sha256_file(&self.part)
+                            .map_err(local("read", &self.part))?;
+                        return Ok(Done {
+                            sha256,
+                            resumed_from: existing,
+                        });
+                    } else if status == reqwest::StatusCode::NOT_FOUND {
+                        return Err(Failure::Mirror(MirrorError::NotFound));
+                    } else if status.is_success() {
+                        0
+                    } else {
+                        return Err(Failure::Mirror(MirrorError::Status(status.to_string())));
+                    };
+                    if is_html {
+                        return Err(Failure::Mirror(MirrorError::HtmlPage));
+                    }
+                    let total = response.content_length().map(|len| len + resumed_from);
+                    (Box::new(response), total, resumed_from)
+                }
+            };
+        let mut hasher = Sha256::new();
+        let mut out = if resumed_from > 0 {
+            // Hash what is kept, then append to it.
+            super::hash_into(
+                &mut File::open(&self.part).map_err(local("read", &self.part))?,
+                &mut hasher,
+            )
+            .map_err(local("read", &self.part))?;
+            OpenOptions::new()
+                .append(true)
+                .open(&self.part)
+                .map_err(local("write", &self.part))?
+        } else {
+            File::create(&self.part).map_err(local("write", &self.part))?
+        };
+        shared.position.store(resumed_from, Ordering::SeqCst);
+        *shared.answered.lock().expect("not poisoned") = Some((total, resumed_from));
+        copy_hashing(source, &mut out, &mut hasher, &self.part, shared, resumed_from == 0)?;
+        Ok(Done {
+            sha256: super::hex(&hasher.finalize()),
+            resumed_from,
+        })
+    }
+}
+
+/// Copies `source` to `out`, hashing it; a fresh download that starts like an HTML page is
+/// refused (a captive portal answering 200 with its login page).
+fn copy_hashing(
+    mut source: Box<dyn Read>,
+    out: &mut File,
+    hasher: &mut Sha256,
+    part: &Path,
+    shared: &Shared,
+    fresh: bool,
+) -> Result<(), Failure> {
+    let mut buf = vec![0; 64 * 1024];
+    let mut first = fresh;
+    loop {
+        let n = match source.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Failure::Mirror(MirrorError::Broken(chain(&e)))),
+        };
+        if std::mem::take(&mut first) && looks_like_html(&buf[..n]) {
+            return Err(Failure::Mirror(MirrorError::HtmlPage));
+        }
+        if shared.abandoned.load(Ordering::SeqCst) {
+            return Err(Failure::Interrupted);
+        }
+        out.write_all(&buf[..n]).map_err(local("write", part))?;
+        hasher.update(&buf[..n]);
+        shared.position.fetch_add(n as u64, Ordering::SeqCst);
+    }
+    out.flush().map_err(local("write", part))?;
+    out.sync_all().map_err(local("write", part))
+}
+
+fn looks_like_html(start: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(&start[..start.len().min(512)]).to_ascii_lowercase();
+    let text = text.trim_start();
+    text.starts_with("<!doctype html") || text.starts_with("<html") || text.starts_with("<head")
+}
+
+fn local<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Failure + 'a {
+    move |source| Failure::Local {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+fn describe(e: &reqwest::Error) -> MirrorError {
+    let text = chain(e);
+    if e.is_connect() || e.is_timeout() {
+        MirrorError::Connect(text)
+    } else {
+        MirrorError::Broken(text)
+    }
+}
+
+/// An error and its causes on one line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(&format!(": {cause_text}"));
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_pages_are_recognised() {
+        assert!(looks_like_html(b"  <!DOCTYPE html><html>"));
+        assert!(looks_like_html(b"<HTML><head>"));
+        assert!(!looks_like_html(b"\x1f\x8b\x08\x00"));
+    }
+}

@@ -1,0 +1,100 @@
+//! Files that steps own: how one differs from its desired content, mode and owner (as a unified
+//! diff), and writing it atomically with that mode and owner.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use super::error::StepError;
+use super::host::StepCtx;
+use crate::sysdeps::quote;
+
+/// The desired state of a file.
+#[derive(Debug, Clone)]
+pub(crate) struct Desired {
+    pub(crate) content: String,
+    /// Without one, an existing file keeps its mode and a new one gets 0644.
+    pub(crate) mode: Option<u32>,
+    /// `user` or `user:group`.
+    pub(crate) owner: Option<String>,
+}
+
+/// What differs between the file at `path` and `want` (None: nothing).
+pub(crate) fn changes(
+    path: &Path,
+    want: &Desired,
+    ctx: &StepCtx<'_>,
+) -> Result<Option<String>, StepError> {
+    let Some(current) = read_if_exists(path)? else {
+        return Ok(Some(unified_diff(path, "", &want.content)));
+    };
+    let mut changes = Vec::new();
+    if current != want.content {
+        changes.push(unified_diff(path, &current, &want.content));
+    }
+    if let Some(mode) = want.mode {
+        let actual = std::fs::metadata(path)
+            .map(|m| m.permissions().mode() & 0o7777)
+            .unwrap_or(0);
+        if actual != mode {
+            changes.push(format!("mode {actual:04o} -> {mode:04o}"));
+        }
+    }
+    if let Some(owner) = want.owner.as_deref() {
+        let stat = format!("stat -c %U:%G {}", quote(&path.to_string_lossy()));
+        let actual = ctx.sh(&stat)?.output.trim().to_owned();
+        if actual != owner && actual.split(':').next() != Some(owner) {
+            changes.push(format!("owner {actual} -> {owner}"));
+        }
+    }
+    Ok((!changes.is_empty()).then(|| changes.join("\n")))
+}
+
+/// The file's text, or None when it does not exist.
+pub(crate) fn read_if_exists(path: &Path) -> Result<Option<String>, StepError> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(StepError::file("read", path, e)),
+    }
+}
+
+/// Writes a file atomically (temporary file, then rename) with its mode and owner.
+pub(crate) fn write(path: &Path, want: &Desired, ctx: &StepCtx<'_>) -> Result<(), StepError> {
+    let fail = |e| StepError::file("write", path, e);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| StepError::file("create", dir, e))?;
+    }
+    let tmp = path.with_file_name(format!(
+        ".{}.strap-tmp",
+        path.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    std::fs::write(&tmp, &want.content).map_err(fail)?;
+    let mode = want
+        .mode
+        .or_else(|| {
+            std::fs::metadata(path)
+                .ok()
+                .map(|m| m.permissions().mode() & 0o7777)
+        })
+        .unwrap_or(0o644);
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode)).map_err(fail)?;
+    std::fs::rename(&tmp, path).map_err(fail)?;
+    if let Some(owner) = &want.owner {
+        ctx.must(&format!(
+            "chown {} {}",
+            quote(owner),
+            quote(&path.to_string_lossy())
+        ))?;
+    }
+    Ok(())
+}
+
+/// A unified diff from `old` to `new`, both named by `path`.
+pub(crate) fn unified_diff(path: &Path, old: &str, new: &str) -> String {
+    let name = path.display().to_string();
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&name, &name)
+        .to_string()
+}

@@ -1,0 +1,140 @@
+//! The system a recipe changes, as its steps see it: shell commands run through the shared
+//! process runner (logged, timed out, cancellable; `sudo -n` for steps that `become` root when
+//! strap is not root), and the step's values filled into commands (quoted) and texts (as is).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use super::error::StepError;
+use super::vars::{substitute, Quoting, Value, Values};
+use crate::process::{Finished, Limits, Runner};
+
+/// Default bound for one command.
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Runs the shell commands of one recipe run.
+pub(crate) struct Host {
+    runner: Runner,
+    is_root: bool,
+}
+
+impl Host {
+    /// Runs commands through `runner` (its log and cancellation token).
+    pub(crate) fn new(runner: Runner) -> Host {
+        Host {
+            runner,
+            // SAFETY: geteuid has no preconditions and touches no memory.
+            is_root: unsafe { libc::geteuid() } == 0,
+        }
+    }
+
+    /// Appends a line to the log.
+    pub(crate) fn note(&self, line: &str) {
+        self.runner.log().note(line);
+    }
+
+    /// True once the run was asked to stop (Ctrl-C, SIGTERM).
+    pub(crate) fn cancelled(&self) -> bool {
+        self.runner.cancel().is_cancelled()
+    }
+
+    /// Runs `script` with `sh -c` within `timeout`, output captured; with `become_root` through
+    /// `sudo -n` when strap is not root.
+    pub(crate) fn sh(
+        &self,
+        script: &str,
+        become_root: bool,
+        timeout: Duration,
+    ) -> Result<Finished, StepError> {
+        let mut cmd = if become_root && !self.is_root {
+            if crate::which::find_on_path("sudo").is_none() {
+                return Err(StepError::NeedsRoot);
+            }
+            let mut c = Command::new("sudo");
+            c.args(["-n", "--", "/bin/sh", "-c", script]);
+            c
+        } else {
+            let mut c = Command::new("/bin/sh");
+            c.args(["-c", script]);
+            c
+        };
+        let limits = Limits {
+            timeout: Some(timeout),
+            capture: true,
+        };
+        self.runner
+            .run(&mut cmd, limits)
+            .map_err(|e| StepError::from_run(script, e))
+    }
+
+    /// Runs a script that must exit 0; returns its output.
+    pub(crate) fn must(
+        &self,
+        script: &str,
+        become_root: bool,
+        timeout: Duration,
+    ) -> Result<String, StepError> {
+        let finished = self.sh(script, become_root, timeout)?;
+        if finished.success() {
+            Ok(finished.output)
+        } else {
+            Err(StepError::CommandFailed {
+                command: script.to_owned(),
+                output: finished.output,
+            })
+        }
+    }
+}
+
+/// What one step instance works with: its values, the sysroot, and the host to run commands on.
+pub(crate) struct StepCtx<'a> {
+    pub(crate) values: &'a Values,
+    pub(crate) sysroot: &'a Path,
+    pub(crate) host: &'a Host,
+    pub(crate) become_root: bool,
+    pub(crate) timeout: Duration,
+}
+
+impl StepCtx<'_> {
+    /// A command template with the values filled in as quoted shell words.
+    pub(crate) fn cmd(&self, template: &str) -> String {
+        substitute(template, self.values, Quoting::Shell)
+    }
+
+    /// A text template with the values filled in as they are.
+    pub(crate) fn raw(&self, template: &str) -> String {
+        substitute(template, self.values, Quoting::Raw)
+    }
+
+    /// A path template, inside the sysroot.
+    pub(crate) fn path(&self, template: &str) -> PathBuf {
+        let raw = self.raw(template);
+        self.sysroot.join(raw.trim_start_matches('/'))
+    }
+
+    /// The value of a variable or fact.
+    pub(crate) fn var(&self, name: &str) -> Option<&Value> {
+        self.values.get(name)
+    }
+
+    /// Runs a ready-made script as the step says (as root with `become`).
+    pub(crate) fn sh(&self, script: &str) -> Result<Finished, StepError> {
+        self.host.sh(script, self.become_root, self.timeout)
+    }
+
+    /// Runs a ready-made script without `become`: for queries anyone may make.
+    pub(crate) fn query(&self, script: &str) -> Result<Finished, StepError> {
+        self.host.sh(script, false, self.timeout)
+    }
+
+    /// True when a ready-made script exits 0.
+    pub(crate) fn succeeds(&self, script: &str) -> Result<bool, StepError> {
+        Ok(self.sh(script)?.success())
+    }
+
+    /// Runs a ready-made script that must exit 0; returns its output.
+    pub(crate) fn must(&self, script: &str) -> Result<String, StepError> {
+        self.host.must(script, self.become_root, self.timeout)
+    }
+}

@@ -1,0 +1,126 @@
+//! Settings that come from flags, environment variables and the config file, each validated
+//! once before anything runs: a bad value is a usage error (exit 2) that names where it came
+//! from and what is accepted.
+
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::env_vars;
+use crate::error::UsageError;
+use crate::fetch::mirror;
+
+/// The most build jobs strap accepts.
+const MAX_JOBS: usize = 1024;
+/// The longest stall timeout strap accepts (one day).
+const MAX_STALL_SECONDS: f64 = 86_400.0;
+/// The stall timeout without `STRAP_DOWNLOAD_TIMEOUT`.
+const DEFAULT_STALL_SECONDS: f64 = 30.0;
+
+/// An environment variable's value, unless unset or blank.
+fn env_value(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Build parallelism: `--jobs`, else `STRAP_JOBS`, else the config's `jobs`, else the number of
+/// CPUs. Each must be a whole number from 1 to 1024.
+pub fn jobs(flag: Option<usize>, config_jobs: Option<usize>, config: &Config) -> Result<usize, UsageError> {
+    let (jobs, origin) = match (flag, env_value(env_vars::STRAP_JOBS), config_jobs) {
+        (Some(jobs), _, _) => (jobs, "--jobs".to_owned()),
+        (None, Some(text), _) => (
+            text.trim().parse::<usize>().map_err(|_| {
+                UsageError::new(format!(
+                    "{} must be a whole number of build jobs from 1 to {MAX_JOBS}, not '{text}'",
+                    env_vars::STRAP_JOBS
+                ))
+            })?,
+            env_vars::STRAP_JOBS.to_owned(),
+        ),
+        (None, None, Some(jobs)) => (jobs, config.origin("jobs")),
+        (None, None, None) => return Ok(std::thread::available_parallelism().map_or(1, usize::from)),
+    };
+    if (1..=MAX_JOBS).contains(&jobs) {
+        Ok(jobs)
+    } else {
+        Err(UsageError::new(format!(
+            "{origin} must be from 1 to {MAX_JOBS} build jobs, not {jobs}"
+        )))
+    }
+}
+
+/// How long a download may receive nothing before the mirror is given up:
+/// `STRAP_DOWNLOAD_TIMEOUT` seconds (a positive number up to a day), default 30.
+pub fn stall_timeout() -> Result<Duration, UsageError> {
+    let Some(text) = env_value(env_vars::STRAP_DOWNLOAD_TIMEOUT) else {
+        return Ok(Duration::from_secs_f64(DEFAULT_STALL_SECONDS));
+    };
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= MAX_STALL_SECONDS)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| {
+            UsageError::new(format!(
+                "{} must be a number of seconds greater than 0 and at most {MAX_STALL_SECONDS} (e.g. 30 or 2.5), not '{text}'",
+                env_vars::STRAP_DOWNLOAD_TIMEOUT
+            ))
+        })
+}
+
+/// Mirror templates: the flags, else the environment variable `env_var` (comma-separated),
+/// else the config's, else `default`. Each is checked (see [`mirror::check`]).
+pub fn mirrors(
+    flags: &[String],
+    env_var: &str,
+    config_mirrors: &[String],
+    config: &Config,
+    default: &str,
+) -> Result<Vec<String>, UsageError> {
+    let (templates, origin): (Vec<String>, String) = if !flags.is_empty() {
+        (flags.to_vec(), "--mirror".to_owned())
+    } else if let Some(list) = env_value(env_var) {
+        (mirror::split_list(&list).collect(), env_var.to_owned())
+    } else if !config_mirrors.is_empty() {
+        (config_mirrors.to_vec(), config.origin("mirrors"))
+    } else {
+        (vec![default.to_owned()], "the default".to_owned())
+    };
+    for template in &templates {
+        mirror::check(template, &origin)?;
+    }
+    Ok(templates)
+}
+
+/// Words of a shell-like option string (quotes group words; nothing is expanded).
+pub fn split_options(text: &str, origin: &str) -> Result<Vec<String>, UsageError> {
+    shlex::split(text).ok_or_else(|| {
+        UsageError::new(format!(
+            "{origin}: cannot split '{text}' into words (an unbalanced quote?)"
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_split_like_a_shell() {
+        assert_eq!(
+            split_options(r#"--enable-optimizations  CFLAGS="-O2 -g" --with-x='a b'"#, "t").unwrap(),
+            ["--enable-optimizations", "CFLAGS=-O2 -g", "--with-x=a b"]
+        );
+        assert!(split_options("   ", "t").unwrap().is_empty());
+        let err = split_options("CFLAGS='-O2", "--configure-opts").unwrap_err();
+        assert!(err.to_string().starts_with("--configure-opts: cannot split"));
+    }
+
+    #[test]
+    fn jobs_are_bounded_and_name_their_origin() {
+        let config = Config::default();
+        assert_eq!(jobs(Some(3), None, &config).unwrap(), 3);
+        let err = jobs(Some(0), None, &config).unwrap_err().to_string();
+        assert!(err.contains("--jobs must be from 1"), "{err}");
+        let err = jobs(None, Some(5000), &config).unwrap_err().to_string();
+        assert!(err.contains("key jobs must be from 1"), "{err}");
+    }
+}

@@ -1,0 +1,432 @@
+//! The one staged-install pipeline every kind of artifact goes through (CPython now; Boost and
+//! prebuilt archives next): preflight, a per-(kind, name) lock, cleanup of what killed runs
+//! left, fetch through the mirrors, safe unpacking into a work directory, the kind's build and
+//! verify steps into a staging area, a receipt, then one rename into place. An install is
+//! complete or absent, never half there; the pipeline reports every phase and how it ended.
+
+mod receipt;
+mod work;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::archive::{self, ArchiveError};
+use crate::error::{Explain, EXIT_FAILURE, EXIT_INTERRUPTED};
+use crate::fetch::{FetchError, FetchSettings, Fetcher, Wanted};
+use crate::layout::Layout;
+use crate::lock::FileLock;
+use crate::process::{Cancel, Log, RunError, Runner};
+use crate::report::{PhaseEnd, Reporter};
+
+pub use receipt::Receipt;
+use work::WorkDir;
+
+/// One thing to fetch: alternative archives of the same source, in order of preference.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub candidates: Vec<Wanted>,
+}
+
+/// What a kind of artifact supplies to the pipeline.
+pub trait Artifact {
+    /// The kind (`python`), used for locks, work directories, logs and receipts.
+    fn kind(&self) -> &'static str;
+    /// The install's name (`3.13.1t`).
+    fn name(&self) -> &str;
+    /// What the header line says is being installed (`CPython 3.13.1t (requested as 3.13t)`).
+    fn title(&self) -> String;
+    /// Where it is installed.
+    fn prefix(&self) -> &Path;
+    /// Checks the build prerequisites before anything is downloaded; the detail names what
+    /// is checked. `Ok(warnings)` when the build can start.
+    fn preflight(&self) -> Result<Vec<String>, StageError>;
+    /// The sources to fetch and unpack, in the order [`Build::sources`] lists them.
+    fn sources(&self) -> &[Source];
+    /// Builds from the unpacked sources into [`Build::staged_prefix`], reporting its phases.
+    fn build(&self, build: &Build<'_>) -> Result<(), StageError>;
+    /// What the verify phase checks (e.g. `required and optional modules, pip`).
+    fn verify_detail(&self) -> String;
+    /// Checks the staged result; returns notes for the user (e.g. optional parts missing).
+    fn verify(&self, build: &Build<'_>) -> Result<Vec<String>, StageError>;
+    /// The options that shaped the build, for the receipt.
+    fn options(&self) -> Vec<String>;
+}
+
+/// How the pipeline runs, whatever the artifact.
+#[derive(Debug, Clone)]
+pub struct StageOptions {
+    pub fetch: FetchSettings,
+    pub jobs: usize,
+    pub force: bool,
+    pub verbose: bool,
+    /// Keep the work directory after a failure.
+    pub keep: bool,
+    pub skip_preflight: bool,
+}
+
+/// What an install did.
+#[derive(Debug)]
+pub enum Outcome {
+    Installed {
+        prefix: PathBuf,
+        /// Notes from verification.
+        notes: Vec<String>,
+        log: PathBuf,
+    },
+    /// It was installed already (or another strap process installed it meanwhile).
+    AlreadyInstalled { prefix: PathBuf },
+}
+
+/// Why a step of an install failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StageError {
+    #[error("missing build prerequisites: {missing}")]
+    Preflight {
+        missing: String,
+        /// The command that installs them, when the package manager is known.
+        fix: Option<String>,
+    },
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    #[error("building {what} failed: {source}")]
+    Build { what: String, source: RunError },
+    #[error("{what}: {why}")]
+    Verify {
+        what: String,
+        why: String,
+        hint: Option<String>,
+    },
+    #[error("interrupted")]
+    Interrupted,
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Lock(#[from] crate::error::Error),
+}
+
+impl StageError {
+    /// A failed build command (an interruption is reported as such).
+    pub fn build(what: &str, source: RunError) -> StageError {
+        match source {
+            RunError::Interrupted => StageError::Interrupted,
+            source => StageError::Build {
+                what: what.to_owned(),
+                source,
+            },
+        }
+    }
+
+    /// A failed file-system operation.
+    pub fn io(action: &'static str, path: &Path, source: std::io::Error) -> StageError {
+        StageError::Io {
+            action,
+            path: path.to_owned(),
+            source,
+        }
+    }
+
+    fn is_interruption(&self) -> bool {
+        matches!(
+            self,
+            StageError::Interrupted | StageError::Fetch(FetchError::Interrupted)
+        )
+    }
+}
+
+/// A failed install: nothing was left in place; maybe the work directory was kept.
+#[derive(Debug, thiserror::Error)]
+pub struct StageFailure {
+    pub error: StageError,
+    /// The work directory, when `--keep` kept it.
+    pub kept: Option<PathBuf>,
+}
+
+impl std::fmt::Display for StageFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.error {
+            StageError::Interrupted => write!(f, "interrupted: nothing was installed")?,
+            StageError::Fetch(FetchError::Interrupted) => write!(
+                f,
+                "interrupted: nothing was installed; the partial download is kept for next time"
+            )?,
+            error => write!(f, "{error}")?,
+        }
+        if let Some(kept) = &self.kept {
+            write!(f, "\nthe build tree is kept at {}", kept.display())?;
+        }
+        Ok(())
+    }
+}
+
+impl Explain for StageFailure {
+    fn hint(&self) -> Option<String> {
+        match &self.error {
+            StageError::Preflight { fix, .. } => Some(match fix {
+                Some(cmd) => format!("install them with: {cmd}  (or build anyway with --skip-preflight)"),
+                None => "install them with your package manager (or build anyway with --skip-preflight)"
+                    .to_owned(),
+            }),
+            StageError::Fetch(e) => e.hint(),
+            StageError::Verify { hint, .. } => hint.clone(),
+            StageError::Build { .. } if self.kept.is_none() => Some(
+                "the build tree was removed; rerun with -k (--keep) to keep it and read its config.log"
+                    .to_owned(),
+            ),
+            StageError::Archive(e) if e.is_local_io() => {
+                Some("free some space or fix the permissions, then retry".to_owned())
+            }
+            _ => None,
+        }
+    }
+
+    fn exit_code(&self) -> i32 {
+        if self.error.is_interruption() {
+            EXIT_INTERRUPTED
+        } else {
+            EXIT_FAILURE
+        }
+    }
+}
+
+/// The phases of one install, as the pipeline reports them: each starts, then ends as done,
+/// failed or interrupted.
+pub struct Phases<'a> {
+    reporter: &'a dyn Reporter,
+    cancel: &'a Cancel,
+}
+
+impl Phases<'_> {
+    /// Runs `work` as the phase `name` (with `detail`), reporting how it ended.
+    pub fn run<T>(
+        &self,
+        name: &str,
+        detail: &str,
+        work: impl FnOnce() -> Result<T, StageError>,
+    ) -> Result<T, StageError> {
+        self.reporter.phase_started(name, detail);
+        let result = work();
+        self.reporter.phase_ended(match &result {
+            Ok(_) if !self.cancel.is_cancelled() => PhaseEnd::Done,
+            Err(e) if !e.is_interruption() && !self.cancel.is_cancelled() => PhaseEnd::Failed,
+            _ => PhaseEnd::Interrupted,
+        });
+        match result {
+            Ok(_) if self.cancel.is_cancelled() => Err(StageError::Interrupted),
+            other => other,
+        }
+    }
+}
+
+/// What an artifact's build and verify steps work with.
+pub struct Build<'a> {
+    /// The unpacked source trees, in the order of [`Artifact::sources`].
+    pub sources: Vec<PathBuf>,
+    /// The work directory (removed afterwards unless kept).
+    pub work: &'a Path,
+    /// `DESTDIR`: the build installs into `<staging>/<prefix>`.
+    pub staging: PathBuf,
+    /// The final prefix, baked into the build.
+    pub prefix: &'a Path,
+    /// Runs the build's commands (logged, supervised, cancellable).
+    pub runner: Runner,
+    pub jobs: usize,
+    pub phases: Phases<'a>,
+}
+
+impl Build<'_> {
+    /// The staged copy of a path under the final prefix.
+    pub fn staged(&self, path: &Path) -> PathBuf {
+        self.staging.join(path.strip_prefix("/").unwrap_or(path))
+    }
+
+    /// The staged prefix.
+    pub fn staged_prefix(&self) -> PathBuf {
+        self.staged(self.prefix)
+    }
+}
+
+/// Installs `artifact` under `layout`.
+pub fn install(
+    layout: &Layout,
+    artifact: &dyn Artifact,
+    options: &StageOptions,
+    reporter: &dyn Reporter,
+    cancel: &Cancel,
+) -> Result<Outcome, StageFailure> {
+    let started = Instant::now();
+    reporter.header(&artifact.title());
+    let result = run(layout, artifact, options, reporter, cancel);
+    reporter.finished(started.elapsed());
+    result
+}
+
+fn run(
+    layout: &Layout,
+    artifact: &dyn Artifact,
+    options: &StageOptions,
+    reporter: &dyn Reporter,
+    cancel: &Cancel,
+) -> Result<Outcome, StageFailure> {
+    let fail = |error| StageFailure { error, kept: None };
+    let prefix = artifact.prefix().to_owned();
+    if prefix.exists() && !options.force {
+        return Ok(Outcome::AlreadyInstalled { prefix });
+    }
+    let phases = Phases { reporter, cancel };
+    if !options.skip_preflight {
+        let warnings = phases
+            .run("preflight", "compiler, tools, headers", || artifact.preflight())
+            .map_err(fail)?;
+        for warning in warnings {
+            reporter.warning(&warning);
+        }
+    }
+    let (kind, name) = (artifact.kind(), artifact.name());
+    let _lock = FileLock::acquire(&layout.install_lock(kind, name), |_| {
+        reporter.message(&format!(
+            "waiting for another strap process installing {name}"
+        ));
+    })
+    .map_err(|e| fail(e.into()))?;
+    if prefix.exists() && !options.force {
+        return Ok(Outcome::AlreadyInstalled { prefix });
+    }
+    work::remove_leftovers(layout, kind, name);
+
+    let archives = fetch_all(artifact.sources(), options, reporter, cancel, &phases).map_err(fail)?;
+    let mut work = WorkDir::create(layout, kind, name).map_err(fail)?;
+    let log = layout.log_file(&format!("{kind}-{name}"));
+    let result = build_and_place(artifact, options, &archives, &work, &log, phases, cancel);
+    if result.is_err() && options.keep {
+        work.keep();
+    }
+    result
+        .map(|notes| Outcome::Installed {
+            prefix,
+            notes,
+            log: log.clone(),
+        })
+        .map_err(|error| StageFailure {
+            error,
+            kept: work.kept().map(Path::to_owned),
+        })
+}
+
+fn fetch_all(
+    sources: &[Source],
+    options: &StageOptions,
+    reporter: &dyn Reporter,
+    cancel: &Cancel,
+    phases: &Phases<'_>,
+) -> Result<Vec<PathBuf>, StageError> {
+    let mut fetcher = Fetcher::new(options.fetch.clone(), cancel.clone());
+    let names: Vec<String> = sources
+        .iter()
+        .map(|s| {
+            let files: Vec<&str> = s.candidates.iter().map(|w| w.file.as_str()).collect();
+            files.join(" or ")
+        })
+        .collect();
+    phases.run("download", &names.join(", "), || {
+        sources
+            .iter()
+            .map(|source| Ok(fetcher.fetch(&source.candidates, reporter)?.0))
+            .collect()
+    })
+}
+
+fn build_and_place(
+    artifact: &dyn Artifact,
+    options: &StageOptions,
+    archives: &[PathBuf],
+    work: &WorkDir,
+    log: &Path,
+    phases: Phases<'_>,
+    cancel: &Cancel,
+) -> Result<Vec<String>, StageError> {
+    let log = Log::create(log).map_err(|e| StageError::build(artifact.name(), e))?;
+    log.note(&format!(
+        "# strap {} {} {}",
+        env!("CARGO_PKG_VERSION"),
+        artifact.kind(),
+        artifact.name()
+    ));
+    let mut runner = Runner::new(log, cancel.clone())
+        .echo(options.verbose)
+        .record_groups(work.groups_file());
+    if let Some(sink) = phases.reporter.output_sink() {
+        runner = runner.on_line(sink);
+    }
+    let sources = phases.run("unpack", &archive_names(archives), || {
+        archives
+            .iter()
+            .enumerate()
+            .map(|(index, archive)| {
+                let dest = match index {
+                    0 => work.path().join("src"),
+                    n => work.path().join(format!("src-{n}")),
+                };
+                Ok(archive::unpack(archive, &dest)?)
+            })
+            .collect()
+    })?;
+    let build = Build {
+        sources,
+        work: work.path(),
+        staging: work.path().join("stage"),
+        prefix: artifact.prefix(),
+        runner,
+        jobs: options.jobs,
+        phases,
+    };
+    artifact.build(&build)?;
+    let notes = build
+        .phases
+        .run("verify", &artifact.verify_detail(), || artifact.verify(&build))?;
+    let staged_prefix = build.staged_prefix();
+    Receipt::new(artifact, archives)
+        .write(&staged_prefix)
+        .map_err(|e| StageError::io("write the receipt in", &staged_prefix, e))?;
+    place(&staged_prefix, artifact.prefix(), work.path())?;
+    Ok(notes)
+}
+
+fn archive_names(archives: &[PathBuf]) -> String {
+    archives
+        .iter()
+        .map(|a| a.file_name().unwrap_or_default().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Moves the staged prefix into place, replacing an existing install (`--force`) only once
+/// the new one is complete.
+fn place(staged_prefix: &Path, prefix: &Path, work: &Path) -> Result<(), StageError> {
+    if let Some(parent) = prefix.parent() {
+        fs::create_dir_all(parent).map_err(|e| StageError::io("create", parent, e))?;
+    }
+    let old = work.join("replaced");
+    let replacing = prefix.exists();
+    if replacing {
+        fs::rename(prefix, &old).map_err(|e| StageError::io("move aside", prefix, e))?;
+    }
+    if let Err(e) = fs::rename(staged_prefix, prefix) {
+        if replacing {
+            let _ = fs::rename(&old, prefix);
+        }
+        return Err(StageError::io("move into place", prefix, e));
+    }
+    Ok(())
+}
+
+/// Seconds as the phase lines show them.
+pub fn seconds(elapsed: Duration) -> String {
+    format!("{:.1}s", elapsed.as_secs_f64())
+}

@@ -1,0 +1,113 @@
+//! The receipt in every installed prefix (`strap-receipt.json`): what was installed, from which
+//! verified sources, with which options, by which strap, when.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::Artifact;
+
+/// The receipt's file name inside the prefix.
+pub const RECEIPT_FILE: &str = "strap-receipt.json";
+
+/// One source archive the install was built from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceArchive {
+    pub file: String,
+    pub sha256: String,
+}
+
+/// What an install records about itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub kind: String,
+    pub name: String,
+    pub sources: Vec<SourceArchive>,
+    pub options: Vec<String>,
+    pub strap_version: String,
+    /// When it was built (UTC, RFC 3339).
+    pub date: String,
+}
+
+impl Receipt {
+    /// The receipt for `artifact` built from the fetched `archives`.
+    pub fn new(artifact: &dyn Artifact, archives: &[PathBuf]) -> Receipt {
+        let sources = artifact
+            .sources()
+            .iter()
+            .zip(archives)
+            .filter_map(|(source, path)| {
+                let file = path.file_name()?.to_string_lossy();
+                source
+                    .candidates
+                    .iter()
+                    .find(|w| w.file == file)
+                    .map(|w| SourceArchive {
+                        file: w.file.clone(),
+                        sha256: w.sha256.clone(),
+                    })
+            })
+            .collect();
+        Receipt {
+            kind: artifact.kind().to_owned(),
+            name: artifact.name().to_owned(),
+            sources,
+            options: artifact.options(),
+            strap_version: env!("CARGO_PKG_VERSION").to_owned(),
+            date: utc_now(),
+        }
+    }
+
+    /// Writes it into `prefix`.
+    pub fn write(&self, prefix: &Path) -> std::io::Result<()> {
+        let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        std::fs::write(prefix.join(RECEIPT_FILE), text + "\n")
+    }
+
+    /// Reads the receipt of an installed prefix.
+    pub fn read(prefix: &Path) -> std::io::Result<Receipt> {
+        let text = std::fs::read_to_string(prefix.join(RECEIPT_FILE))?;
+        serde_json::from_str(&text).map_err(std::io::Error::other)
+    }
+}
+
+/// The current time as `YYYY-MM-DDTHH:MM:SSZ`.
+fn utc_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    rfc3339(secs)
+}
+
+/// Seconds since the epoch as an RFC 3339 UTC timestamp (civil-from-days, H. Hinnant).
+fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_795_746_245), "2026-11-27T02:24:05Z");
+    }
+}

@@ -1,0 +1,72 @@
+//! The work directory of one install (`<root>/tmp/<kind>-<name>.<pid>`, on the same file system
+//! as the final prefix so placing it is one rename), removed when dropped unless kept, and the
+//! cleanup of those that killed runs left behind.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::StageError;
+use crate::layout::Layout;
+
+/// The file in a work directory that lists the process groups of its build commands.
+const GROUPS_FILE: &str = "process-groups";
+
+/// A work directory, removed on drop unless [`WorkDir::keep`] was called.
+pub struct WorkDir {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl WorkDir {
+    /// Creates this process's work directory for `kind`/`name`.
+    pub fn create(layout: &Layout, kind: &str, name: &str) -> Result<WorkDir, StageError> {
+        let path = layout.work_dir(kind, name);
+        fs::create_dir_all(&path)
+            .map_err(|e| StageError::io("create build directory", &path, e))?;
+        Ok(WorkDir { path, keep: false })
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Where the build's process groups are recorded.
+    pub fn groups_file(&self) -> PathBuf {
+        self.path.join(GROUPS_FILE)
+    }
+
+    /// Leaves the directory in place (`--keep` after a failure).
+    pub fn keep(&mut self) {
+        self.keep = true;
+    }
+
+    /// The path, when kept.
+    pub fn kept(&self) -> Option<&Path> {
+        self.keep.then_some(self.path.as_path())
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+/// Removes what killed installs of `kind`/`name` left behind, after killing any of their build
+/// processes still running. The caller holds the install lock, so no live strap uses them.
+pub fn remove_leftovers(layout: &Layout, kind: &str, name: &str) {
+    let Ok(entries) = fs::read_dir(layout.tmp_dir()) else {
+        return;
+    };
+    let prefix = layout.work_dir_prefix(kind, name);
+    for entry in entries.filter_map(Result::ok) {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let dir = entry.path();
+            crate::process::kill_recorded_groups(&dir.join(GROUPS_FILE), &dir);
+            let _ = fs::remove_dir_all(&dir);
+        }
+    }
+}

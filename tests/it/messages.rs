@@ -1,0 +1,121 @@
+//! Snapshots of the main failure messages (stderr and exit code), so that every change of their
+//! wording is reviewed. Temporary paths, ports, times and checksums are replaced by placeholders.
+
+use crate::fake_source::raw_tgz;
+use crate::install::Setup;
+use crate::mirror::Behavior;
+use crate::support::{stderr_of, write_script, TestEnv};
+
+/// `exit <code>` and the stderr of `cmd`, with the run-specific parts filtered out.
+fn shown(env: &TestEnv, mut cmd: assert_cmd::Command) -> String {
+    let out = cmd.output().unwrap();
+    let text = format!("exit {}\n{}", out.status.code().unwrap_or(-1), stderr_of(&out));
+    let mut text = text.replace(&env.dir.path().display().to_string(), "[TMP]");
+    for (pattern, replacement) in [
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+        (r"\b[0-9a-f]{64}\b", "[SHA256]"),
+        (r"-\d{10}-\d+\.log", "-[TIME]-[PID].log"),
+        (r"(tmp/[a-z]+-[^/ ]+)\.\d+", "$1.[PID]"),
+        (r"\d+\.\ds\b", "[SECS]"),
+        (r"make -j\d+", "make -j[JOBS]"),
+        (r"# strap \d+\.\d+\.\d+", "# strap [VERSION]"),
+    ] {
+        text = regex::Regex::new(pattern)
+            .unwrap()
+            .replace_all(&text, replacement)
+            .into_owned();
+    }
+    text
+}
+
+fn settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_snapshot_path("snapshots");
+    settings
+}
+
+#[test]
+fn unknown_and_malformed_versions() {
+    let env = TestEnv::new();
+    settings().bind(|| {
+        insta::assert_snapshot!(
+            "unknown_version",
+            shown(&env, env.strap(&["install", "3.11.99"]))
+        );
+        insta::assert_snapshot!(
+            "malformed_version",
+            shown(&env, env.strap(&["install", "../../etc"]))
+        );
+        insta::assert_snapshot!(
+            "local_outside_versions",
+            shown(&env, env.strap(&["local", "../x"]))
+        );
+        insta::assert_snapshot!(
+            "unsupported_shell",
+            shown(&env, env.strap(&["init", "tcsh"]))
+        );
+    });
+}
+
+#[test]
+fn bad_settings() {
+    let env = TestEnv::new();
+    let mut timeout = env.strap(&["install", "3.11.2"]);
+    timeout.env("STRAP_DOWNLOAD_TIMEOUT", "inf");
+    let mut template = env.strap(&["install", "3.11.2"]);
+    template.env("STRAP_PYTHON_MIRRORS", "{file}");
+    settings().bind(|| {
+        insta::assert_snapshot!("download_timeout_inf", shown(&env, timeout));
+        insta::assert_snapshot!("mirror_template_without_scheme", shown(&env, template));
+    });
+}
+
+#[test]
+fn every_mirror_failed() {
+    let s = Setup::new();
+    s.mirror
+        .route("/err/Python-3.99.1.tgz", Behavior::Status(503));
+    let cmd = s.install(&["err", "missing"], &[]);
+    settings().bind(|| insta::assert_snapshot!("every_mirror_failed", shown(&s.env, cmd)));
+}
+
+#[test]
+fn preflight_hostile_archive_failed_build_and_missing_module() {
+    let s = Setup::new();
+    let (s2, s3, s4) = (Setup::new(), Setup::new(), Setup::new());
+    let cc = s.env.dir.path().join("fakecc");
+    write_script(&cc, "if grep -q lzma.h; then exit 1; fi; exit 0");
+    let mut preflight = s.env.strap(&[
+        "install",
+        "--sha256",
+        &s.sha,
+        "--mirror",
+        &s.mirror.template("a"),
+        "3.99.1",
+    ]);
+    preflight.env("CC", &cc);
+    let hostile = s2.install_archive(raw_tgz(&[(
+        "Python-3.99.1/link",
+        tar::EntryType::Symlink,
+        "../../../etc",
+    )]));
+    let mut failed = s3.install(&["a"], &[]);
+    failed.env("FAKE_CONFIGURE_FAIL", "1");
+    let missing = s4.install(&["a"], &["--configure-opts", "--simulate-missing=lzma"]);
+    settings().bind(|| {
+        insta::assert_snapshot!("preflight", shown(&s.env, preflight));
+        insta::assert_snapshot!("hostile_archive", shown(&s2.env, hostile));
+        insta::assert_snapshot!("failed_build", shown(&s3.env, failed));
+        insta::assert_snapshot!("missing_required_module", shown(&s4.env, missing));
+    });
+}
+
+#[test]
+fn a_pinned_version_that_is_not_installed() {
+    let env = TestEnv::new();
+    env.write("work/.python-version", "3.11\n");
+    env.rehash();
+    let cmd = env.strap(&["which", "python3"]);
+    settings().bind(|| insta::assert_snapshot!("pinned_not_installed", shown(&env, cmd)));
+}

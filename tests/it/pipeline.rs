@@ -1,0 +1,382 @@
+//! The staged-install pipeline as users met its failures: signals and killed runs, odd settings,
+//! bad mirror templates, misleading messages, phase reporting, receipts, a full disk.
+
+use std::fs;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use predicates::prelude::*;
+
+use crate::fake_source::{fake_python_tgz, sha256_hex};
+use crate::install::{signal, start_slow_install, Setup};
+use crate::mirror::Behavior;
+use crate::support::{stderr_of, TestEnv};
+
+const VERSION: &str = "3.99.1";
+const FILE: &str = "Python-3.99.1.tgz";
+
+/// Processes whose working directory is under `dir` (a build's `make`, `sleep`, …).
+fn processes_in(dir: &Path) -> Vec<u32> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(dir))
+        })
+        .collect()
+}
+
+/// Waits up to `limit` for every process under `dir` to be gone; returns those left.
+fn wait_for_no_processes_in(dir: &Path, limit: Duration) -> Vec<u32> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = processes_in(dir);
+        if left.is_empty() || Instant::now() > deadline {
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn sigterm_acts_like_ctrl_c_the_build_is_stopped_and_removed() {
+    let s = Setup::new();
+    let child = start_slow_install(&s);
+    assert!(!processes_in(&s.env.root()).is_empty(), "no build running");
+    let started = Instant::now();
+    signal(child.id(), "TERM");
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(out.status.code(), Some(130), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
+    assert!(err.contains("interrupted: nothing was installed"), "{err}");
+    assert!(err.contains("compile interrupted after"), "{err}");
+    assert!(!err.contains("compile done"), "{err}");
+    assert_eq!(
+        wait_for_no_processes_in(&s.env.root(), Duration::from_secs(5)),
+        Vec::<u32>::new(),
+        "build processes outlived strap"
+    );
+    s.assert_nothing_installed();
+}
+
+#[test]
+fn a_build_never_outlives_a_killed_strap() {
+    let s = Setup::new();
+    let mut child = start_slow_install(&s);
+    signal(child.id(), "KILL");
+    child.wait().unwrap();
+    assert_eq!(
+        wait_for_no_processes_in(&s.env.root(), Duration::from_secs(5)),
+        Vec::<u32>::new(),
+        "make and its children run on after kill -9 of strap"
+    );
+    assert_eq!(fs::read_dir(s.env.root().join("tmp")).unwrap().count(), 1);
+    s.install(&["a"], &[]).assert().success();
+    assert_eq!(fs::read_dir(s.env.root().join("tmp")).unwrap().count(), 0);
+}
+
+#[test]
+fn the_next_run_stops_a_group_recorded_in_a_leftover_work_dir() {
+    let s = Setup::new();
+    // What a killed run whose supervisor died too would leave: a work dir and a live group.
+    let leftover = s.env.root().join(format!("tmp/python-{VERSION}.999999"));
+    fs::create_dir_all(&leftover).unwrap();
+    let mut orphan = std::process::Command::new("sleep")
+        .arg("300")
+        .current_dir(&leftover)
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    fs::write(leftover.join("process-groups"), format!("{}\n", orphan.id())).unwrap();
+    s.install(&["a"], &[]).assert().success();
+    let status = orphan.wait().unwrap();
+    assert!(!status.success(), "the leftover group was not stopped");
+    assert!(!leftover.exists());
+}
+
+#[test]
+fn odd_settings_are_usage_errors_naming_the_variable() {
+    let env = TestEnv::new();
+    for (var, value, expected) in [
+        ("STRAP_DOWNLOAD_TIMEOUT", "inf", "STRAP_DOWNLOAD_TIMEOUT must be a number of seconds"),
+        ("STRAP_DOWNLOAD_TIMEOUT", "1e30", "not '1e30'"),
+        ("STRAP_DOWNLOAD_TIMEOUT", "-5", "greater than 0"),
+        ("STRAP_DOWNLOAD_TIMEOUT", "NaN", "STRAP_DOWNLOAD_TIMEOUT"),
+        ("STRAP_JOBS", "many", "STRAP_JOBS must be a whole number"),
+        ("STRAP_JOBS", "0", "STRAP_JOBS must be from 1 to 1024"),
+        ("STRAP_CONFIGURE_OPTS", "CFLAGS='-O2", "STRAP_CONFIGURE_OPTS: cannot split"),
+    ] {
+        env.strap(&["install", "--skip-preflight", "3.11.2"])
+            .env(var, value)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(expected))
+            .stderr(predicate::str::contains("panicked").not());
+    }
+    env.strap(&["install", "--jobs", "0", "3.11.2"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--jobs must be from 1"));
+    let config = env.write("config.toml", "[python]\njobs = 0\n");
+    env.strap(&["install", "3.11.2"])
+        .env("STRAP_CONFIG", &config)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "{} key jobs must be from 1",
+            config.display()
+        )));
+    let config = env.write("bad.toml", "[python]\njobs = \"four\"\n");
+    env.strap(&["install", "3.11.2"])
+        .env("STRAP_CONFIG", &config)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("{}:2:", config.display())));
+    assert!(!env.root().join("versions").exists());
+}
+
+#[test]
+fn mirror_templates_are_checked_before_anything_runs() {
+    let s = Setup::new();
+    // A compiler that records being run: the preflight must not start.
+    let cc = s.env.dir.path().join("recording-cc");
+    let ran = s.env.dir.path().join("cc-ran");
+    crate::support::write_script(&cc, &format!("touch {}; exit 0", ran.display()));
+    let config = s.env.write("config.toml", "[python]\nmirrors = [\"mirror.example/{file}\"]\n");
+    let cases: [(&[(&str, &str)], &[&str], String); 3] = [
+        (
+            &[("STRAP_PYTHON_MIRRORS", "{file}")],
+            &[],
+            "mirror template '{file}' (from STRAP_PYTHON_MIRRORS)".to_owned(),
+        ),
+        (
+            &[],
+            &["--mirror", "ftp://host/{file}"],
+            "mirror template 'ftp://host/{file}' (from --mirror)".to_owned(),
+        ),
+        (
+            &[("STRAP_CONFIG", config.to_str().unwrap())],
+            &[],
+            format!(
+                "mirror template 'mirror.example/{{file}}' (from {} key mirrors)",
+                config.display()
+            ),
+        ),
+    ];
+    for (vars, flags, expected) in cases {
+        s.env
+            .strap(&["install", "--sha256", &s.sha])
+            .args(flags)
+            .arg(VERSION)
+            .env("CC", &cc)
+            .envs(vars.iter().copied())
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(expected))
+            .stderr(predicate::str::contains("relative URL").not());
+    }
+    assert!(!ran.exists(), "preflight ran before the templates were checked");
+    assert!(s.mirror.requests().is_empty());
+}
+
+#[test]
+fn a_stall_an_html_page_and_the_formats_tried_are_named() {
+    let s = Setup::new();
+    s.mirror
+        .route(&format!("/stall/{FILE}"), Behavior::StallAfter(s.archive.clone(), 100));
+    let portal = b"<!DOCTYPE html><html><body>Please log in to the hotel Wi-Fi</body></html>".to_vec();
+    s.mirror.route(&format!("/portal/{FILE}"), Behavior::Serve(portal));
+    let out = s
+        .install(&["stall", "portal"], &[])
+        .env("STRAP_DOWNLOAD_TIMEOUT", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains(&format!("/stall/{FILE}: no data for 1s (STRAP_DOWNLOAD_TIMEOUT")),
+        "{err}"
+    );
+    assert!(!err.contains("error decoding response body"), "{err}");
+    assert!(
+        err.contains(&format!("/portal/{FILE}: the mirror returned an HTML page")),
+        "{err}"
+    );
+    assert!(
+        err.contains("could not download Python-3.99.1.tar.xz or Python-3.99.1.tgz"),
+        "{err}"
+    );
+    // Both formats appear in the attempts: the missing .tar.xz is listed, not warned about.
+    assert!(err.contains("Python-3.99.1.tar.xz: not found (HTTP 404)"), "{err}");
+    assert!(
+        !err.lines().any(|l| l.contains("warning") && l.contains("404")),
+        "404s are not warnings:\n{err}"
+    );
+    assert!(err.contains("download failed after"), "{err}");
+    assert!(!err.contains("download done"), "{err}");
+    s.assert_nothing_installed();
+    let offline = s.install(&["a"], &["--offline"]).output().unwrap();
+    assert!(
+        stderr_of(&offline).contains("Python-3.99.1.tar.xz or Python-3.99.1.tgz is not in the cache"),
+        "{}",
+        stderr_of(&offline)
+    );
+}
+
+#[test]
+fn a_failed_build_points_to_keep_and_phases_read_failed() {
+    let s = Setup::new();
+    let out = s
+        .install(&["a"], &[])
+        .env("FAKE_CONFIGURE_FAIL", "1")
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert!(err.contains("configure failed after"), "{err}");
+    assert!(!err.contains("configure done"), "{err}");
+    assert!(err.contains("hint: the build tree was removed; rerun with -k"), "{err}");
+}
+
+#[test]
+fn a_header_names_what_is_built_and_a_total_closes() {
+    let s = Setup::new();
+    let python = fake_python_tgz("3.98.1");
+    s.mirror
+        .route("/a/Python-3.98.1.tgz", Behavior::Serve(python.clone()));
+    let catalog = s.env.write(
+        "catalog.txt",
+        &format!(
+            "dep openssl11 o.tgz http://127.0.0.1:9/o.tgz {}\n3.98.1 Python-3.98.1.tgz:{}\n",
+            "0".repeat(64),
+            sha256_hex(&python)
+        ),
+    );
+    s.env
+        .strap(&["install", "--skip-preflight", "--mirror", &s.mirror.template("a"), "3.98"])
+        .env("STRAP_PYTHON_CATALOG", &catalog)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("==> CPython 3.98.1 (for 3.98)"))
+        .stderr(predicate::str::is_match(r"\n    total \d+\.\ds\n").unwrap());
+}
+
+#[test]
+fn every_install_carries_a_receipt() {
+    let s = Setup::new();
+    s.install(&["a"], &["--configure-opts", "--with-lto"])
+        .assert()
+        .success();
+    let text = fs::read_to_string(s.prefix().join("strap-receipt.json")).unwrap();
+    let receipt: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(receipt["kind"], "python");
+    assert_eq!(receipt["name"], VERSION);
+    assert_eq!(receipt["sources"][0]["file"], FILE);
+    assert_eq!(receipt["sources"][0]["sha256"], s.sha.as_str());
+    assert_eq!(receipt["strap_version"], env!("CARGO_PKG_VERSION"));
+    assert!(receipt["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|o| o == "--with-lto"));
+    assert!(receipt["date"].as_str().unwrap().ends_with('Z'));
+}
+
+#[test]
+fn on_a_terminal_one_live_display_shows_each_phase_and_its_end() {
+    let s = Setup::new();
+    let command = format!(
+        "{} install --skip-preflight --sha256 {} --mirror {} {VERSION}",
+        crate::support::strap_bin().display(),
+        s.sha,
+        s.mirror.template("a")
+    );
+    let typescript = s.env.dir.path().join("typescript");
+    let out = s
+        .env
+        .command("script")
+        .args(["-qefc", &command])
+        .arg(&typescript)
+        .env("TERM", "xterm")
+        .env("COLUMNS", "60")
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{screen}");
+    for phase in ["download", "unpack", "configure", "compile", "install", "verify"] {
+        assert!(
+            screen.contains(&format!("✓ {phase:<10} done in ")),
+            "{phase} not shown as done:\n{screen}"
+        );
+    }
+    assert!(screen.contains("==> CPython 3.99.1\r\n"), "{screen}");
+    // Finished lines are plain: not padded with spaces to the terminal's width.
+    assert!(
+        screen.contains("✓ verify     done in ") && !screen.contains("   \r\n"),
+        "{screen:?}"
+    );
+}
+
+/// A tmpfs of `size` mounted at a new directory, unmounted when dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &Path, size: &str) -> Tmpfs {
+        fs::create_dir_all(dir).unwrap();
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .status()
+            .unwrap();
+        assert!(status.success(), "cannot mount a tmpfs at {} (needs root)", dir.display());
+        Tmpfs(dir.to_owned())
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// Bytes that do not compress (a simple LCG), so an archive of them stays large.
+fn noise(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    (0..len)
+        .map(|_| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (x >> 33) as u8
+        })
+        .collect()
+}
+
+#[test]
+#[ignore = "mounts a tmpfs: needs root; .ci/run runs it with --include-ignored"]
+fn a_full_disk_during_the_download_is_named_and_stops() {
+    let s = Setup::new();
+    let big = noise(1024 * 1024);
+    let cache = Tmpfs::mount(&s.env.dir.path().join("small-cache"), "256k");
+    s.mirror.route(&format!("/big/{FILE}"), Behavior::Serve(big.clone()));
+    s.mirror.route(&format!("/other/{FILE}"), Behavior::Serve(big.clone()));
+    let out = s
+        .env
+        .strap(&["install", "--skip-preflight", "--sha256", &sha256_hex(&big)])
+        .args(["--mirror", &s.mirror.template("big")])
+        .args(["--mirror", &s.mirror.template("other"), VERSION])
+        .env("STRAP_CACHE_DIR", &cache.0)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(err.contains("No space left on device"), "{err}");
+    assert!(err.contains(&cache.0.display().to_string()), "{err}");
+    assert!(!err.contains("every mirror failed"), "{err}");
+    assert!(
+        !s.mirror.requests().iter().any(|r| r.path.starts_with("/other/")),
+        "a full local disk is not the mirror's fault: the next mirror must not be tried"
+    );
+}
