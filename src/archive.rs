@@ -61,7 +61,7 @@ const THROUGH_OUTSIDE: &str = "its path goes through a link that points outside 
 const ABSOLUTE_LINK: &str = "it is a link to an absolute path";
 const LINK_LOOP: &str = "it is a link in a loop or in a chain of more than 40 links";
 const EMPTY_LINK: &str = "it is a link with an empty target";
-const THROUGH_LOOP: &str = "its path goes through a loop of links or a chain of more than 40";
+const THROUGH_LOOP: &str = "its path goes through a loop of links or a chain of more than 40 links";
 
 /// The most links one path resolution may follow (the kernel's limit too).
 const MAX_LINK_HOPS: usize = 40;
@@ -75,7 +75,7 @@ const MAX_LINK_HOPS: usize = 40;
 pub fn unpack(archive: &Path, dest: &Path) -> Result<PathBuf, ArchiveError> {
     let corrupt = |source| ArchiveError::Corrupt {
         archive: archive.to_owned(),
-        source,
+        source: with_causes(source),
     };
     let mut file = BufReader::new(File::open(archive).map_err(corrupt)?);
     // By content, not by name: a checksum-addressed mirror serves files without extensions.
@@ -90,10 +90,10 @@ pub fn unpack(archive: &Path, dest: &Path) -> Result<PathBuf, ArchiveError> {
         return Err(ArchiveError::UnknownFormat(archive.to_owned()));
     };
     fs::create_dir_all(dest).map_err(|e| write_error(dest, e))?;
-    let read_trouble = Rc::new(Cell::new(false));
+    let read_state = Rc::new(Cell::new(ReadState::Fine));
     let mut tar = tar::Archive::new(ReadSide {
         inner: decoder,
-        trouble: Rc::clone(&read_trouble),
+        state: Rc::clone(&read_state),
     });
     tar.set_preserve_permissions(true);
     tar.set_preserve_mtime(true);
@@ -187,12 +187,14 @@ pub fn unpack(archive: &Path, dest: &Path) -> Result<PathBuf, ArchiveError> {
             // PAX and GNU long-name headers are consumed by the reader; anything else is skipped.
             _ => continue,
         }
-        let unpacked = entry.unpack_in(dest).map_err(|e| {
-            if read_trouble.get() {
-                corrupt(e)
-            } else {
-                destination_error(dest, &dest.join(&location), e, &corrupt)
-            }
+        let unpacked = entry.unpack_in(dest).map_err(|e| match read_state.get() {
+            ReadState::Fine => destination_error(dest, &dest.join(&location), e, &corrupt),
+            ReadState::Failed => corrupt(e),
+            // The tar crate words this as "failed to write entire file".
+            ReadState::Ended => corrupt(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("it ends in the middle of '{}'", path.display()),
+            )),
         })?;
         if !unpacked {
             return Err(unsafe_entry("it would be written outside the destination"));
@@ -224,20 +226,30 @@ fn link_name<R: Read>(entry: &mut tar::Entry<'_, R>) -> io::Result<PathBuf> {
     Ok(entry.link_name()?.unwrap_or_default().into_owned())
 }
 
-/// The archive's decompressing reader, noting in `trouble` when it failed or ran dry while more
-/// was wanted: an error while unpacking after that is the archive's fault (corrupt, truncated);
-/// any other is the destination's.
+/// What the archive's reader has met so far.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum ReadState {
+    Fine,
+    /// A read failed (bad compressed data, unreadable file).
+    Failed,
+    /// The data ran out while more was wanted (a truncated archive, or its normal end).
+    Ended,
+}
+
+/// The archive's decompressing reader, noting in `state` when it failed or ran dry: an error
+/// while unpacking after that is the archive's fault (corrupt, truncated); any other is the
+/// destination's.
 struct ReadSide<R> {
     inner: R,
-    trouble: Rc<Cell<bool>>,
+    state: Rc<Cell<ReadState>>,
 }
 
 impl<R: Read> Read for ReadSide<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let result = self.inner.read(buf);
         match &result {
-            Err(e) if e.kind() != io::ErrorKind::Interrupted => self.trouble.set(true),
-            Ok(0) if !buf.is_empty() => self.trouble.set(true),
+            Err(e) if e.kind() != io::ErrorKind::Interrupted => self.state.set(ReadState::Failed),
+            Ok(0) if !buf.is_empty() => self.state.set(ReadState::Ended),
             _ => {}
         }
         result
@@ -245,16 +257,24 @@ impl<R: Read> Read for ReadSide<R> {
 }
 
 /// Errors of the file system that, in a fresh destination, only the archive's own entries can
-/// cause (a file where a directory is needed, a link to nothing...).
-fn is_entry_conflict(code: i32) -> bool {
-    [
-        libc::ENOENT,
-        libc::EEXIST,
-        libc::ENOTDIR,
-        libc::EISDIR,
-        libc::ELOOP,
-    ]
-    .contains(&code)
+/// cause (a file where a directory is needed, a link to nothing...). The tar crate keeps the
+/// system's error code, or at least its kind when it rewords the error.
+fn is_entry_conflict(code: Option<i32>, kind: io::ErrorKind) -> bool {
+    use io::ErrorKind::{AlreadyExists, IsADirectory, NotADirectory, NotFound};
+    match code {
+        Some(code) => [
+            libc::ENOENT,
+            libc::EEXIST,
+            libc::ENOTDIR,
+            libc::EISDIR,
+            libc::ELOOP,
+        ]
+        .contains(&code),
+        None => matches!(
+            kind,
+            NotFound | AlreadyExists | NotADirectory | IsADirectory
+        ),
+    }
 }
 
 /// Classifies an error from unpacking the entry meant for `file_dst` when the archive was read
@@ -265,8 +285,11 @@ fn destination_error(
     error: io::Error,
     corrupt: &dyn Fn(io::Error) -> ArchiveError,
 ) -> ArchiveError {
-    match os_error_code(&error) {
-        Some(code) if is_entry_conflict(code) => corrupt(error),
+    let code = os_error_code(&error);
+    if is_entry_conflict(code, error.kind()) {
+        return corrupt(error);
+    }
+    match code {
         Some(code) => ArchiveError::Write {
             path: failed_path(dest, file_dst),
             source: io::Error::from_raw_os_error(code),
@@ -283,6 +306,33 @@ fn write_error(path: &Path, error: io::Error) -> ArchiveError {
     ArchiveError::Write {
         path: failed_path(Path::new("/"), path),
         source: error,
+    }
+}
+
+/// `error` with the message of the error at the bottom of what it wraps appended: the tar
+/// crate's errors only show their own description ("failed to unpack `x`"), not the cause
+/// ("incomplete deflate stream").
+fn with_causes(error: io::Error) -> io::Error {
+    let mut cause = None;
+    let mut next: Option<&(dyn std::error::Error + 'static)> = error
+        .get_ref()
+        .map(|inner| inner as &(dyn std::error::Error + 'static));
+    for _ in 0..16 {
+        let Some(current) = next else { break };
+        cause = Some(current.to_string());
+        next = match current.downcast_ref::<io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => current.source(),
+        };
+    }
+    let message = error.to_string();
+    match cause {
+        Some(cause) if !message.contains(&cause) => {
+            io::Error::new(error.kind(), format!("{message}: {cause}"))
+        }
+        _ => error,
     }
 }
 
@@ -721,6 +771,21 @@ mod tests {
     }
 
     #[test]
+    fn conflicting_entries_are_the_archives_fault() {
+        use EntryType::{Directory, Regular};
+        for entries in [
+            [("top/f", Regular, ""), ("top/f", Directory, "")],
+            [("top/f", Regular, ""), ("top/f/g", Regular, "")],
+        ] {
+            let (_dir, result) = unpack_entries(&entries);
+            match result {
+                Err(e @ ArchiveError::Corrupt { .. }) => assert!(!e.is_local_io()),
+                other => panic!("{entries:?}: expected Corrupt, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn a_destination_that_cannot_be_created_is_a_write_error() {
         let dir = tempfile::tempdir().unwrap();
         let archive = dir.path().join("a.tgz");
@@ -785,12 +850,7 @@ mod tests {
         };
         // Shaped like the tar crate's errors: an io::Error holding a description holding the
         // io::Error of the system call.
-        let tar_error = |code| {
-            io::Error::new(
-                io::ErrorKind::Other,
-                io::Error::other(io::Error::from_raw_os_error(code)),
-            )
-        };
+        let tar_error = |code| io::Error::other(Described(io::Error::from_raw_os_error(code)));
         let full = destination_error(&dest, &file, tar_error(libc::ENOSPC), &corrupt);
         assert!(full.is_local_io());
         // The outermost directory that could not be created is named.
@@ -814,6 +874,34 @@ mod tests {
             "{conflict:?}"
         );
         assert!(!conflict.is_local_io());
+    }
+
+    #[test]
+    fn corrupt_errors_show_their_causes() {
+        let eof = io::Error::new(io::ErrorKind::UnexpectedEof, "unexpected end of file");
+        let tar_like = io::Error::new(io::ErrorKind::UnexpectedEof, Described(eof));
+        assert_eq!(
+            with_causes(tar_like).to_string(),
+            "failed to unpack `x`: unexpected end of file"
+        );
+        let plain = io::Error::from_raw_os_error(libc::ENOENT);
+        assert_eq!(with_causes(plain).raw_os_error(), Some(libc::ENOENT));
+    }
+
+    /// Like the tar crate's error: displays only its description, the cause is its source.
+    #[derive(Debug)]
+    struct Described(io::Error);
+
+    impl std::fmt::Display for Described {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("failed to unpack `x`")
+        }
+    }
+
+    impl std::error::Error for Described {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
     }
 
     #[test]
@@ -861,7 +949,14 @@ mod tests {
         bad[148] ^= 1;
         let bad_header = dir.path().join("bad-header.tgz");
         fs::write(&bad_header, gzip(&bad)).unwrap();
-        for (i, archive) in [cut_gzip, cut_tar, bad_header].iter().enumerate() {
+        for (i, (archive, why)) in [
+            (cut_gzip, "incomplete deflate stream"),
+            (cut_tar, "it ends in the middle of 'top/big'"),
+            (bad_header, "checksum"),
+        ]
+        .iter()
+        .enumerate()
+        {
             let error = unpack(archive, &dir.path().join(format!("dest{i}"))).unwrap_err();
             assert!(
                 matches!(error, ArchiveError::Corrupt { .. }),
@@ -869,7 +964,9 @@ mod tests {
                 archive.display()
             );
             assert!(!error.is_local_io());
-            assert!(error.to_string().contains("corrupt or unreadable archive"));
+            let text = error.to_string();
+            assert!(text.contains("corrupt or unreadable archive"), "{text}");
+            assert!(text.contains(why), "{text}");
         }
     }
 }

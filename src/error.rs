@@ -88,7 +88,6 @@ impl Error {
             source,
         }
     }
-
 }
 
 impl Explain for Error {

@@ -2,25 +2,24 @@
 //! recipes. The binary's `main` only chooses between the shim fast path ([`shim`]) and the CLI
 //! ([`cli`]); everything else lives in these modules.
 
-pub mod archive;
+pub(crate) mod archive;
 pub mod cli;
-pub mod config;
+pub(crate) mod config;
 pub mod env_vars;
-pub mod error;
-pub mod fetch;
-pub mod layout;
-pub mod lock;
-pub mod os_release;
-pub mod process;
-pub mod python;
-pub mod recipe;
-pub mod report;
-pub mod runner;
-pub mod settings;
-pub mod shell;
-pub mod shim;
-pub mod shims;
-pub mod stage;
-pub mod sysdeps;
-pub mod version;
-pub mod which;
+pub(crate) mod error;
+pub(crate) mod fetch;
+pub(crate) mod layout;
+pub(crate) mod lock;
+pub(crate) mod os_release;
+pub(crate) mod process;
+pub(crate) mod python;
+pub(crate) mod recipe;
+pub(crate) mod report;
+pub(crate) mod settings;
+pub(crate) mod shell;
+pub(crate) mod shim;
+pub(crate) mod shims;
+pub(crate) mod stage;
+pub(crate) mod sysdeps;
+pub(crate) mod version;
+pub(crate) mod which;

@@ -10,6 +10,7 @@ pub struct OsRelease {
 
 impl OsRelease {
     /// Parses os-release text.
+    #[cfg(test)]
     pub fn parse(text: &str) -> OsRelease {
         OsRelease {
             text: text.to_owned(),

@@ -40,6 +40,7 @@ impl Cancel {
     }
 
     /// Asks the work to stop.
+    #[cfg(test)]
     pub fn cancel(&self) {
         self.0.store(true, Ordering::SeqCst);
     }
@@ -421,7 +422,10 @@ pub fn kill_recorded_groups(file: &Path, dir: &Path) {
     let Ok(text) = std::fs::read_to_string(file) else {
         return;
     };
-    for group in text.lines().filter_map(|l| l.trim().parse::<libc::pid_t>().ok()) {
+    for group in text
+        .lines()
+        .filter_map(|l| l.trim().parse::<libc::pid_t>().ok())
+    {
         let cwd = std::fs::read_link(format!("/proc/{group}/cwd"));
         if group > 1 && cwd.is_ok_and(|cwd| cwd.starts_with(dir)) {
             // SAFETY: kill(2) on a group verified to belong to the leftover build.
@@ -496,7 +500,10 @@ mod tests {
         assert!(matches!(err, RunError::TimedOut { .. }));
         assert!(started.elapsed() < Duration::from_secs(5));
         std::thread::sleep(Duration::from_millis(1500));
-        assert!(!marker.exists(), "a process of the group outlived the timeout");
+        assert!(
+            !marker.exists(),
+            "a process of the group outlived the timeout"
+        );
     }
 
     #[test]
@@ -521,7 +528,9 @@ mod tests {
     fn a_missing_program_is_a_spawn_error() {
         let dir = tempfile::tempdir().unwrap();
         let r = runner(dir.path(), Cancel::new());
-        let err = r.check(&mut Command::new("/nonexistent/program")).unwrap_err();
+        let err = r
+            .check(&mut Command::new("/nonexistent/program"))
+            .unwrap_err();
         assert!(matches!(err, RunError::Spawn { .. }), "{err}");
     }
 }

@@ -22,7 +22,8 @@ pub trait Reporter {
     fn phase_started(&self, name: &str, detail: &str);
     /// The running phase ended.
     fn phase_ended(&self, end: PhaseEnd);
-    /// Where the running phase's command output goes, line by line, when the display shows it.
+    /// Where build commands send their output lines, to show them on the running phase (`None`
+    /// when the display does not show output).
     fn output_sink(&self) -> Option<LineSink>;
     /// Something the user should know.
     fn message(&self, text: &str);
@@ -40,28 +41,4 @@ pub trait Progress {
     fn set_position(&self, bytes: u64);
     /// The transfer ended (completely or not).
     fn finish(&self);
-}
-
-/// A reporter that shows nothing (tests, and callers with their own display).
-#[derive(Debug, Default)]
-pub struct Silent;
-
-impl Reporter for Silent {
-    fn header(&self, _: &str) {}
-    fn phase_started(&self, _: &str, _: &str) {}
-    fn phase_ended(&self, _: PhaseEnd) {}
-    fn output_sink(&self) -> Option<LineSink> {
-        None
-    }
-    fn message(&self, _: &str) {}
-    fn warning(&self, _: &str) {}
-    fn download(&self, _: &str, _: Option<u64>, _: u64) -> Box<dyn Progress> {
-        Box::new(Silent)
-    }
-    fn finished(&self, _: Duration) {}
-}
-
-impl Progress for Silent {
-    fn set_position(&self, _: u64) {}
-    fn finish(&self) {}
 }

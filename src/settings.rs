@@ -23,7 +23,11 @@ fn env_value(name: &str) -> Option<String> {
 
 /// Build parallelism: `--jobs`, else `STRAP_JOBS`, else the config's `jobs`, else the number of
 /// CPUs. Each must be a whole number from 1 to 1024.
-pub fn jobs(flag: Option<usize>, config_jobs: Option<usize>, config: &Config) -> Result<usize, UsageError> {
+pub fn jobs(
+    flag: Option<usize>,
+    config_jobs: Option<usize>,
+    config: &Config,
+) -> Result<usize, UsageError> {
     let (jobs, origin) = match (flag, env_value(env_vars::STRAP_JOBS), config_jobs) {
         (Some(jobs), _, _) => (jobs, "--jobs".to_owned()),
         (None, Some(text), _) => (
@@ -36,7 +40,9 @@ pub fn jobs(flag: Option<usize>, config_jobs: Option<usize>, config: &Config) ->
             env_vars::STRAP_JOBS.to_owned(),
         ),
         (None, None, Some(jobs)) => (jobs, config.origin("jobs")),
-        (None, None, None) => return Ok(std::thread::available_parallelism().map_or(1, usize::from)),
+        (None, None, None) => {
+            return Ok(std::thread::available_parallelism().map_or(1, usize::from))
+        }
     };
     if (1..=MAX_JOBS).contains(&jobs) {
         Ok(jobs)
@@ -106,12 +112,18 @@ mod tests {
     #[test]
     fn options_split_like_a_shell() {
         assert_eq!(
-            split_options(r#"--enable-optimizations  CFLAGS="-O2 -g" --with-x='a b'"#, "t").unwrap(),
+            split_options(
+                r#"--enable-optimizations  CFLAGS="-O2 -g" --with-x='a b'"#,
+                "t"
+            )
+            .unwrap(),
             ["--enable-optimizations", "CFLAGS=-O2 -g", "--with-x=a b"]
         );
         assert!(split_options("   ", "t").unwrap().is_empty());
         let err = split_options("CFLAGS='-O2", "--configure-opts").unwrap_err();
-        assert!(err.to_string().starts_with("--configure-opts: cannot split"));
+        assert!(err
+            .to_string()
+            .starts_with("--configure-opts: cannot split"));
     }
 
     #[test]

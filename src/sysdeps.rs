@@ -76,6 +76,16 @@ pub const PERL: Packages = Packages {
 };
 
 impl PackageManager {
+    /// The package tools looked for on `PATH` when the os-release names no known distribution.
+    pub const TOOLS: &[(&str, PackageManager)] = &[
+        ("apt-get", PackageManager::Apt),
+        ("dnf", PackageManager::Dnf),
+        ("yum", PackageManager::Yum),
+        ("zypper", PackageManager::Zypper),
+        ("pacman", PackageManager::Pacman),
+        ("apk", PackageManager::Apk),
+    ];
+
     /// The package manager of the running system.
     pub fn detect() -> Option<PackageManager> {
         PackageManager::detect_in(Path::new("/"))
@@ -88,17 +98,10 @@ impl PackageManager {
             return Some(PackageManager::Brew);
         }
         PackageManager::for_os(&OsRelease::read(sysroot)).or_else(|| {
-            [
-                ("apt-get", PackageManager::Apt),
-                ("dnf", PackageManager::Dnf),
-                ("yum", PackageManager::Yum),
-                ("zypper", PackageManager::Zypper),
-                ("pacman", PackageManager::Pacman),
-                ("apk", PackageManager::Apk),
-            ]
-            .into_iter()
-            .find(|(tool, _)| find_on_path(tool).is_some())
-            .map(|(_, manager)| manager)
+            PackageManager::TOOLS
+                .iter()
+                .find(|(tool, _)| find_on_path(tool).is_some())
+                .map(|(_, manager)| *manager)
         })
     }
 
@@ -284,7 +287,10 @@ mod tests {
                 "{text}"
             );
         }
-        assert_eq!(PackageManager::for_os(&OsRelease::parse("ID=plan9\n")), None);
+        assert_eq!(
+            PackageManager::for_os(&OsRelease::parse("ID=plan9\n")),
+            None
+        );
     }
 
     #[test]

@@ -110,7 +110,7 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::
         .map(|r| plan::plan(catalog, r, args.debug, args.sha256.as_deref()))
         .collect::<Result<Vec<_>, _>>()
         .map_err(Reported::from)?;
-    let (python_options, stage_options) = options(ctx, &args).map_err(Reported::from)?;
+    let (python_options, stage_options) = options(ctx, &args)?;
     let exe = super::shims::shim_executable()?;
     let reporter = TerminalReporter::new(args.verbose);
     let cancel = Cancel::on_signals();
@@ -143,7 +143,7 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::
                     log.display()
                 );
             }
-            Ok(Outcome::AlreadyInstalled { .. }) => {
+            Ok(Outcome::AlreadyInstalled) => {
                 eprintln!("strap: {} is already installed", plan.name);
             }
             Err(failure) => return Err(Reported::from(failure).into()),

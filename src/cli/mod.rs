@@ -319,13 +319,11 @@ fn report_anyhow(err: &anyhow::Error) -> i32 {
     if let Some(reported) = err.downcast_ref::<Reported>() {
         return print_reported(reported);
     }
-    for explained in [
-        err.downcast_ref::<Error>().map(Reported::of),
-        err.downcast_ref::<UsageError>().map(Reported::of),
-    ]
-    .into_iter()
-    .flatten()
-    {
+    let explained = err
+        .downcast_ref::<Error>()
+        .map(Reported::of)
+        .or_else(|| err.downcast_ref::<UsageError>().map(Reported::of));
+    if let Some(explained) = explained {
         return print_reported(&explained);
     }
     eprintln!("strap: error: {err}");

@@ -8,7 +8,7 @@
 
 use std::cell::RefCell;
 use std::io::IsTerminal;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
@@ -21,6 +21,8 @@ use crate::stage::seconds;
 pub struct TerminalReporter {
     live: Option<MultiProgress>,
     phase: RefCell<Option<Phase>>,
+    /// The running phase's spinner, which build output lines are shown on.
+    showing_output: Arc<Mutex<Option<ProgressBar>>>,
 }
 
 /// The running phase.
@@ -38,6 +40,7 @@ impl TerminalReporter {
         TerminalReporter {
             live,
             phase: RefCell::new(None),
+            showing_output: Arc::default(),
         }
     }
 
@@ -80,6 +83,9 @@ impl Reporter for TerminalReporter {
         if spinner.is_none() {
             eprintln!("==> {name}: {detail}");
         }
+        if let Ok(mut showing) = self.showing_output.lock() {
+            showing.clone_from(&spinner);
+        }
         *self.phase.borrow_mut() = Some(Phase {
             name: name.to_owned(),
             started: Instant::now(),
@@ -91,6 +97,9 @@ impl Reporter for TerminalReporter {
         let Some(phase) = self.phase.borrow_mut().take() else {
             return;
         };
+        if let Ok(mut showing) = self.showing_output.lock() {
+            *showing = None;
+        }
         let took = seconds(phase.started.elapsed());
         let (mark, text) = match end {
             PhaseEnd::Done => ("✓", format!("done in {took}")),
@@ -107,10 +116,14 @@ impl Reporter for TerminalReporter {
     }
 
     fn output_sink(&self) -> Option<LineSink> {
-        let spinner = self.phase.borrow().as_ref()?.spinner.clone()?;
+        self.live.as_ref()?;
+        let showing = Arc::clone(&self.showing_output);
         Some(Arc::new(move |line: &str| {
             let line = line.trim();
-            if !line.is_empty() {
+            if line.is_empty() {
+                return;
+            }
+            if let Some(spinner) = showing.lock().ok().as_deref().and_then(Option::as_ref) {
                 spinner.set_message(line.to_owned());
             }
         }))

@@ -167,10 +167,8 @@ fn run_recipe(ctx: &Ctx, args: RunArgs, out: &mut dyn Write) -> anyhow::Result<i
         let message = format!("--sysroot {} is not a directory", args.sysroot.display());
         return Err(UsageError::new(message).into());
     }
-    let planned = plan::plan(recipe, &overrides, &args.sysroot, &|name| {
-        recipe::find(name)
-    })
-    .map_err(Reported::from)?;
+    let planned =
+        plan::plan(recipe, &overrides, &args.sysroot, &recipe::find).map_err(Reported::from)?;
     if !args.dry_run
         && !args.yes
         && std::io::stdin().is_terminal()

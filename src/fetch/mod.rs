@@ -41,7 +41,10 @@ pub enum FetchError {
         attempts: Vec<(String, MirrorError)>,
     },
     #[error("{} is not in the cache and --offline forbids downloading; place it in the cache first ({})", or_list(.files), cache_paths(cache_dir, .files))]
-    NotCached { files: Vec<String>, cache_dir: PathBuf },
+    NotCached {
+        files: Vec<String>,
+        cache_dir: PathBuf,
+    },
     #[error("cannot {action} {}: {source}", path.display())]
     Io {
         action: &'static str,
@@ -62,9 +65,9 @@ impl Explain for FetchError {
                  or put the archive into the cache by hand"
                     .to_owned(),
             ),
-            FetchError::Io { source, .. } if source.kind() == io::ErrorKind::StorageFull => {
-                Some("free some space (or set STRAP_CACHE_DIR to a larger disk) and retry".to_owned())
-            }
+            FetchError::Io { source, .. } if source.kind() == io::ErrorKind::StorageFull => Some(
+                "free some space (or set STRAP_CACHE_DIR to a larger disk) and retry".to_owned(),
+            ),
             _ => None,
         }
     }
@@ -177,7 +180,13 @@ impl Fetcher {
                         action,
                         path,
                         source,
-                    }) => return Err(FetchError::Io { action, path, source }),
+                    }) => {
+                        return Err(FetchError::Io {
+                            action,
+                            path,
+                            source,
+                        })
+                    }
                     Err(Failure::Interrupted) => return Err(FetchError::Interrupted),
                 }
             }
@@ -200,7 +209,11 @@ impl Fetcher {
     }
 
     /// The cached file when its checksum matches; a mismatching one is set aside and reported.
-    fn cached(&self, wanted: &Wanted, reporter: &dyn Reporter) -> Result<Option<PathBuf>, FetchError> {
+    fn cached(
+        &self,
+        wanted: &Wanted,
+        reporter: &dyn Reporter,
+    ) -> Result<Option<PathBuf>, FetchError> {
         let cached = self.settings.cache_dir.join(&wanted.file);
         if !cached.is_file() {
             return Ok(None);
@@ -214,10 +227,10 @@ impl Fetcher {
             ));
             return Ok(Some(cached));
         }
-        let aside = self
-            .settings
-            .cache_dir
-            .join(format!("{}.mismatch-{}", wanted.file, &actual[..12]));
+        let aside =
+            self.settings
+                .cache_dir
+                .join(format!("{}.mismatch-{}", wanted.file, &actual[..12]));
         fs::rename(&cached, &aside).map_err(io_err("set aside", &cached))?;
         reporter.warning(&format!(
             "{} in the cache has sha256 {actual}, expected {}; moved it to {} and will not use it",

@@ -151,61 +151,58 @@ impl Transfer {
         let parsed = url::Url::parse(&self.url)
             .map_err(|e| Failure::Mirror(MirrorError::BadUrl(format!("{}: {e}", self.url))))?;
         let existing = fs::metadata(&self.part).map_or(0, |m| m.len());
-        let (source, total, resumed_from): (Box<dyn Read>, Option<u64>, u64) =
-            match parsed.scheme() {
-                "file" => {
-                    let path = parsed.to_file_path().map_err(|()| {
-                        Failure::Mirror(MirrorError::BadUrl(self.url.clone()))
-                    })?;
-                    let file = File::open(&path).map_err(|source| {
-                        Failure::Mirror(MirrorError::Source {
-                            path: path.clone(),
-                            source,
-                        })
-                    })?;
-                    let total = file.metadata().ok().map(|m| m.len());
-                    (Box::new(file), total, 0)
+        let (source, total, resumed_from): (Box<dyn Read>, Option<u64>, u64) = match parsed.scheme()
+        {
+            "file" => {
+                let path = parsed
+                    .to_file_path()
+                    .map_err(|()| Failure::Mirror(MirrorError::BadUrl(self.url.clone())))?;
+                let file = File::open(&path).map_err(|source| {
+                    Failure::Mirror(MirrorError::Source {
+                        path: path.clone(),
+                        source,
+                    })
+                })?;
+                let total = file.metadata().ok().map(|m| m.len());
+                (Box::new(file), total, 0)
+            }
+            _ => {
+                let mut request = client.get(parsed.as_str());
+                if existing > 0 {
+                    request = request.header(reqwest::header::RANGE, format!("bytes={existing}-"));
                 }
-                _ => {
-                    let mut request = client.get(parsed.as_str());
-                    if existing > 0 {
-                        request = request
-                            .header(reqwest::header::RANGE, format!("bytes={existing}-"));
-                    }
-                    let response = request.send().map_err(|e| Failure::Mirror(describe(&e)))?;
-                    let status = response.status();
-                    let is_html = response
-                        .headers()
-                        .get(reqwest::header::CONTENT_TYPE)
-                        .and_then(|v| v.to_str().ok())
-                        .is_some_and(|t| t.trim_start().starts_with("text/html"));
-                    let resumed_from = if existing > 0
-                        && status == reqwest::StatusCode::PARTIAL_CONTENT
-                    {
-                        existing
-                    } else if existing > 0 && status == reqwest::StatusCode::RANGE_NOT_SATISFIABLE
-                    {
-                        // The partial file is already whole: the checksum decides.
-                        let sha256 = super::sha256_file(&self.part)
-                            .map_err(local("read", &self.part))?;
-                        return Ok(Done {
-                            sha256,
-                            resumed_from: existing,
-                        });
-                    } else if status == reqwest::StatusCode::NOT_FOUND {
-                        return Err(Failure::Mirror(MirrorError::NotFound));
-                    } else if status.is_success() {
-                        0
-                    } else {
-                        return Err(Failure::Mirror(MirrorError::Status(status.to_string())));
-                    };
-                    if is_html {
-                        return Err(Failure::Mirror(MirrorError::HtmlPage));
-                    }
-                    let total = response.content_length().map(|len| len + resumed_from);
-                    (Box::new(response), total, resumed_from)
+                let response = request.send().map_err(|e| Failure::Mirror(describe(&e)))?;
+                let status = response.status();
+                let is_html = response
+                    .headers()
+                    .get(reqwest::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|t| t.trim_start().starts_with("text/html"));
+                let resumed_from = if existing > 0 && status == reqwest::StatusCode::PARTIAL_CONTENT
+                {
+                    existing
+                } else if existing > 0 && status == reqwest::StatusCode::RANGE_NOT_SATISFIABLE {
+                    // The partial file is already whole: the checksum decides.
+                    let sha256 =
+                        super::sha256_file(&self.part).map_err(local("read", &self.part))?;
+                    return Ok(Done {
+                        sha256,
+                        resumed_from: existing,
+                    });
+                } else if status == reqwest::StatusCode::NOT_FOUND {
+                    return Err(Failure::Mirror(MirrorError::NotFound));
+                } else if status.is_success() {
+                    0
+                } else {
+                    return Err(Failure::Mirror(MirrorError::Status(status.to_string())));
+                };
+                if is_html {
+                    return Err(Failure::Mirror(MirrorError::HtmlPage));
                 }
-            };
+                let total = response.content_length().map(|len| len + resumed_from);
+                (Box::new(response), total, resumed_from)
+            }
+        };
         let mut hasher = Sha256::new();
         let mut out = if resumed_from > 0 {
             // Hash what is kept, then append to it.
@@ -223,7 +220,14 @@ impl Transfer {
         };
         shared.position.store(resumed_from, Ordering::SeqCst);
         *shared.answered.lock().expect("not poisoned") = Some((total, resumed_from));
-        copy_hashing(source, &mut out, &mut hasher, &self.part, shared, resumed_from == 0)?;
+        copy_hashing(
+            source,
+            &mut out,
+            &mut hasher,
+            &self.part,
+            shared,
+            resumed_from == 0,
+        )?;
         Ok(Done {
             sha256: super::hex(&hasher.finalize()),
             resumed_from,

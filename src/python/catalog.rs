@@ -178,7 +178,8 @@ impl Catalog {
     /// Up to three known versions close to an unknown `request`: the newest releases sharing the
     /// longest prefix of its components.
     pub fn suggestions(&self, request: &str) -> Vec<&str> {
-        let base = version::PythonName::parse(request).map_or_else(|| request.to_owned(), |n| n.base());
+        let base =
+            version::PythonName::parse(request).map_or_else(|| request.to_owned(), |n| n.base());
         let mut prefix = base.as_str();
         loop {
             let matches: Vec<&str> = self

@@ -149,17 +149,21 @@ impl Artifact for CPython<'_> {
         build.phases.run("configure", &format!("log: {log}"), || {
             build::configure(runner, self.plan, &dirs, &self.options.configure_opts).map_err(failed)
         })?;
-        build.phases.run("compile", &format!("make -j{}", build.jobs), || {
-            build::compile(runner, self.plan, &dirs, build.jobs).map_err(failed)
-        })?;
-        build.phases.run("install", "make install into the staging area", || {
-            build::install(runner, self.plan, &dirs).map_err(failed)?;
-            if self.options.with_pip {
-                build::install_pip(runner, self.plan, &dirs).map_err(failed)?;
-            }
-            let bin = dirs.staged_prefix().join("bin");
-            build::link_unsuffixed(&bin).map_err(|e| StageError::io("link", &bin, e))
-        })
+        build
+            .phases
+            .run("compile", &format!("make -j{}", build.jobs), || {
+                build::compile(runner, self.plan, &dirs, build.jobs).map_err(failed)
+            })?;
+        build
+            .phases
+            .run("install", "make install into the staging area", || {
+                build::install(runner, self.plan, &dirs).map_err(failed)?;
+                if self.options.with_pip {
+                    build::install_pip(runner, self.plan, &dirs).map_err(failed)?;
+                }
+                let bin = dirs.staged_prefix().join("bin");
+                build::link_unsuffixed(&bin).map_err(|e| StageError::io("link", &bin, e))
+            })
     }
 
     fn verify_detail(&self) -> String {

@@ -95,7 +95,9 @@ pub fn plan(
     };
     let free_threaded = parsed.as_ref().is_some_and(PythonName::free_threaded);
     let full = parsed.as_ref().is_some_and(PythonName::is_full);
-    let base = parsed.as_ref().map_or_else(|| request.to_owned(), PythonName::base);
+    let base = parsed
+        .as_ref()
+        .map_or_else(|| request.to_owned(), PythonName::base);
     let base = base.as_str();
     let sha256 = sha256.map(str::to_ascii_lowercase);
     if sha256.as_deref().is_some_and(|s| !is_sha256(s)) {
@@ -219,7 +221,11 @@ mod tests {
         assert_eq!(p.archives[1].sha256, sha);
         assert!(plan(catalog(), "3.99", false, Some(&sha)).is_err());
         assert!(plan(catalog(), "3.12.7-debug", false, None).is_err());
-        assert!(!plan(catalog(), "latest", false, None).unwrap().free_threaded);
+        assert!(
+            !plan(catalog(), "latest", false, None)
+                .unwrap()
+                .free_threaded
+        );
     }
 
     #[test]

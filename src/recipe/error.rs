@@ -67,9 +67,9 @@ pub(crate) enum StepError {
     },
     #[error(
         "no package manager found: the os-release ID '{id}' is no distribution strap knows, \
-         and none of apt-get, dnf, yum, zypper, pacman or apk is on PATH"
+         and none of {tools} is on PATH"
     )]
-    NoPackageManager { id: String },
+    NoPackageManager { id: String, tools: String },
 }
 
 fn still_differs(diff: &Option<String>) -> String {

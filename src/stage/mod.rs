@@ -75,7 +75,7 @@ pub enum Outcome {
         log: PathBuf,
     },
     /// It was installed already (or another strap process installed it meanwhile).
-    AlreadyInstalled { prefix: PathBuf },
+    AlreadyInstalled,
 }
 
 /// Why a step of an install failed.
@@ -143,14 +143,14 @@ impl StageError {
 /// A failed install: nothing was left in place; maybe the work directory was kept.
 #[derive(Debug, thiserror::Error)]
 pub struct StageFailure {
-    pub error: StageError,
+    pub error: Box<StageError>,
     /// The work directory, when `--keep` kept it.
     pub kept: Option<PathBuf>,
 }
 
 impl std::fmt::Display for StageFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.error {
+        match self.error.as_ref() {
             StageError::Interrupted => write!(f, "interrupted: nothing was installed")?,
             StageError::Fetch(FetchError::Interrupted) => write!(
                 f,
@@ -167,7 +167,7 @@ impl std::fmt::Display for StageFailure {
 
 impl Explain for StageFailure {
     fn hint(&self) -> Option<String> {
-        match &self.error {
+        match self.error.as_ref() {
             StageError::Preflight { fix, .. } => Some(match fix {
                 Some(cmd) => format!("install them with: {cmd}  (or build anyway with --skip-preflight)"),
                 None => "install them with your package manager (or build anyway with --skip-preflight)"
@@ -228,8 +228,6 @@ impl Phases<'_> {
 pub struct Build<'a> {
     /// The unpacked source trees, in the order of [`Artifact::sources`].
     pub sources: Vec<PathBuf>,
-    /// The work directory (removed afterwards unless kept).
-    pub work: &'a Path,
     /// `DESTDIR`: the build installs into `<staging>/<prefix>`.
     pub staging: PathBuf,
     /// The final prefix, baked into the build.
@@ -274,15 +272,20 @@ fn run(
     reporter: &dyn Reporter,
     cancel: &Cancel,
 ) -> Result<Outcome, StageFailure> {
-    let fail = |error| StageFailure { error, kept: None };
+    let fail = |error| StageFailure {
+        error: Box::new(error),
+        kept: None,
+    };
     let prefix = artifact.prefix().to_owned();
     if prefix.exists() && !options.force {
-        return Ok(Outcome::AlreadyInstalled { prefix });
+        return Ok(Outcome::AlreadyInstalled);
     }
     let phases = Phases { reporter, cancel };
     if !options.skip_preflight {
         let warnings = phases
-            .run("preflight", "compiler, tools, headers", || artifact.preflight())
+            .run("preflight", "compiler, tools, headers", || {
+                artifact.preflight()
+            })
             .map_err(fail)?;
         for warning in warnings {
             reporter.warning(&warning);
@@ -296,11 +299,12 @@ fn run(
     })
     .map_err(|e| fail(e.into()))?;
     if prefix.exists() && !options.force {
-        return Ok(Outcome::AlreadyInstalled { prefix });
+        return Ok(Outcome::AlreadyInstalled);
     }
     work::remove_leftovers(layout, kind, name);
 
-    let archives = fetch_all(artifact.sources(), options, reporter, cancel, &phases).map_err(fail)?;
+    let archives =
+        fetch_all(artifact.sources(), options, reporter, cancel, &phases).map_err(fail)?;
     let mut work = WorkDir::create(layout, kind, name).map_err(fail)?;
     let log = layout.log_file(&format!("{kind}-{name}"));
     let result = build_and_place(artifact, options, &archives, &work, &log, phases, cancel);
@@ -314,7 +318,7 @@ fn run(
             log: log.clone(),
         })
         .map_err(|error| StageFailure {
-            error,
+            error: Box::new(error),
             kept: work.kept().map(Path::to_owned),
         })
 }
@@ -379,7 +383,6 @@ fn build_and_place(
     })?;
     let build = Build {
         sources,
-        work: work.path(),
         staging: work.path().join("stage"),
         prefix: artifact.prefix(),
         runner,
@@ -387,9 +390,9 @@ fn build_and_place(
         phases,
     };
     artifact.build(&build)?;
-    let notes = build
-        .phases
-        .run("verify", &artifact.verify_detail(), || artifact.verify(&build))?;
+    let notes = build.phases.run("verify", &artifact.verify_detail(), || {
+        artifact.verify(&build)
+    })?;
     let staged_prefix = build.staged_prefix();
     Receipt::new(artifact, archives)
         .write(&staged_prefix)

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::Artifact;
 
@@ -11,14 +11,14 @@ use super::Artifact;
 pub const RECEIPT_FILE: &str = "strap-receipt.json";
 
 /// One source archive the install was built from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SourceArchive {
     pub file: String,
     pub sha256: String,
 }
 
 /// What an install records about itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Receipt {
     pub kind: String,
     pub name: String,
@@ -62,12 +62,6 @@ impl Receipt {
     pub fn write(&self, prefix: &Path) -> std::io::Result<()> {
         let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
         std::fs::write(prefix.join(RECEIPT_FILE), text + "\n")
-    }
-
-    /// Reads the receipt of an installed prefix.
-    pub fn read(prefix: &Path) -> std::io::Result<Receipt> {
-        let text = std::fs::read_to_string(prefix.join(RECEIPT_FILE))?;
-        serde_json::from_str(&text).map_err(std::io::Error::other)
     }
 }
 

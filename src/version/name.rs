@@ -104,11 +104,6 @@ impl<'a> PythonName<'a> {
         self.release.len() == 3 && self.pre.is_none_or(|p| p.number.is_some())
     }
 
-    /// The release numbers (`3.12.7` → `[3, 12, 7]`).
-    pub fn release(&self) -> &[u64] {
-        &self.release
-    }
-
     /// Major and minor (`3.12`), 0 where absent.
     pub fn major_minor(&self) -> (u64, u64) {
         (
@@ -329,7 +324,10 @@ mod tests {
         );
         assert!(!PythonName::parse("3.12").unwrap().is_full());
         assert!(!PythonName::parse("3.13.0rc").unwrap().is_full());
-        assert_eq!(PythonName::parse("3.12.7-debug").unwrap().variant(), Some("debug"));
+        assert_eq!(
+            PythonName::parse("3.12.7-debug").unwrap().variant(),
+            Some("debug")
+        );
     }
 
     #[test]

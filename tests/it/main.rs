@@ -1,5 +1,6 @@
 //! Integration tests: the real `strap` binary against temporary roots and homes.
 
+mod archive;
 mod cli;
 mod fake_source;
 mod install;

@@ -9,7 +9,11 @@ use crate::support::{stderr_of, write_script, TestEnv};
 /// `exit <code>` and the stderr of `cmd`, with the run-specific parts filtered out.
 fn shown(env: &TestEnv, mut cmd: assert_cmd::Command) -> String {
     let out = cmd.output().unwrap();
-    let text = format!("exit {}\n{}", out.status.code().unwrap_or(-1), stderr_of(&out));
+    let text = format!(
+        "exit {}\n{}",
+        out.status.code().unwrap_or(-1),
+        stderr_of(&out)
+    );
     let mut text = text.replace(&env.dir.path().display().to_string(), "[TMP]");
     for (pattern, replacement) in [
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),

@@ -10,7 +10,9 @@ use crate::support::{stderr_of, stdout_of, TestEnv};
 fn fixtures() -> PathBuf {
     match std::env::var_os("STRAP_FIXTURES") {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => panic!("set STRAP_FIXTURES to the fixtures folder (../shared/fixtures) to run the real builds"),
+        _ => panic!(
+            "set STRAP_FIXTURES to the fixtures folder (../shared/fixtures) to run the real builds"
+        ),
     }
 }
 

@@ -288,36 +288,40 @@ fn process_state(pid: u32) -> Option<(char, u32)> {
     Some((state, pgrp))
 }
 
-/// Waits until `path` holds a number (written by a step's command) and returns it.
-fn wait_for_number(path: &Path) -> u32 {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(n) = fs::read_to_string(path)
-            .ok()
-            .and_then(|t| t.trim().parse().ok())
-        {
-            return n;
+/// Polls `done` for up to `seconds`; true once it holds.
+fn wait_until(seconds: u64, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while !done() {
+        if Instant::now() > deadline {
+            return false;
         }
-        assert!(
-            Instant::now() < deadline,
-            "{} never written",
-            path.display()
-        );
         std::thread::sleep(Duration::from_millis(20));
     }
+    true
 }
 
-/// Waits (a little) until no live process is left in `group`.
+/// The number a step's command wrote into `path`, once it is there.
+fn wait_for_number(path: &Path) -> u32 {
+    let read = || fs::read_to_string(path).ok()?.trim().parse().ok();
+    assert!(
+        wait_until(20, || read().is_some()),
+        "{} never written",
+        path.display()
+    );
+    read().unwrap()
+}
+
+/// A step command that writes its process group into `{{ sysroot }}/group`, then leaves a
+/// `sleep 60` in the background and waits for another in the foreground.
+const SLEEPS_IN_ITS_GROUP: &str =
+    "cut -d' ' -f5 /proc/$$/stat > {{ sysroot }}/group; sleep 60 & sleep 60";
+
 fn assert_group_gone(group: u32) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !live_processes_in_group(group).is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "processes of the step's group survived: {:?}",
-            live_processes_in_group(group)
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    assert!(
+        wait_until(5, || live_processes_in_group(group).is_empty()),
+        "processes of the step's group survived: {:?}",
+        live_processes_in_group(group)
+    );
 }
 
 #[test]
@@ -325,33 +329,18 @@ fn a_step_timeout_stops_the_command_and_its_children() {
     let m = Machine::new();
     m.recipe(
         "slow",
-        r#"
-name = "slow"
-[[step]]
-name = "sleeps"
-timeout = 1
-run = "sleep 30 & echo $! > {{ sysroot }}/background; sleep 30"
-[[step]]
-name = "never"
-run = "touch {{ sysroot }}/never"
-"#,
+        &format!(
+            "name = \"slow\"\n[[step]]\nname = \"sleeps\"\ntimeout = 1\nrun = \"{SLEEPS_IN_ITS_GROUP}\"\n\
+             [[step]]\nname = \"never\"\nrun = \"touch {{{{ sysroot }}}}/never\"\n"
+        ),
     );
     let started = Instant::now();
     m.run(&["slow"])
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("timed out after 1s"));
+        .stdout(predicate::str::contains("timed out after 1s: cut -d"));
     assert!(started.elapsed() < Duration::from_secs(15));
-    let background = wait_for_number(&m.sysroot().join("background"));
-    let (_, group) = process_state(background).unwrap_or(('X', 0));
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while process_state(background).is_some_and(|(state, _)| state != 'Z') {
-        assert!(
-            Instant::now() < deadline,
-            "the background sleep {background} (group {group}) outlived the timeout"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    assert_group_gone(wait_for_number(&m.sysroot().join("group")));
     assert!(!m.sysroot().join("never").exists());
 }
 
@@ -360,15 +349,10 @@ fn sigterm_stops_the_run_and_the_steps_process_group_and_exits_130() {
     let m = Machine::new();
     m.recipe(
         "long",
-        r#"
-name = "long"
-[[step]]
-name = "waits"
-run = "echo $$ > {{ sysroot }}/shell; sleep 60 & sleep 60"
-[[step]]
-name = "never"
-run = "touch {{ sysroot }}/never"
-"#,
+        &format!(
+            "name = \"long\"\n[[step]]\nname = \"waits\"\nrun = \"{SLEEPS_IN_ITS_GROUP}\"\n\
+             [[step]]\nname = \"never\"\nrun = \"touch {{{{ sysroot }}}}/never\"\n"
+        ),
     );
     let mut child = m
         .command(&["long"])
@@ -376,21 +360,16 @@ run = "touch {{ sysroot }}/never"
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let shell = wait_for_number(&m.sysroot().join("shell"));
-    let (_, group) = process_state(shell).expect("the step's shell runs");
-    assert!(!live_processes_in_group(group).is_empty());
-    let started = Instant::now();
+    let group = wait_for_number(&m.sysroot().join("group"));
+    assert!(wait_until(5, || live_processes_in_group(group).len() >= 2));
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > Duration::from_secs(15) {
-            let _ = child.kill();
-            panic!("strap did not stop after SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if !wait_until(15, || child.try_wait().unwrap().is_some()) {
+        let _ = child.kill();
+        panic!("strap did not stop after SIGTERM");
     }
     let out = child.wait_with_output().unwrap();
     assert_eq!(
@@ -753,7 +732,7 @@ fn a_packages_step_without_a_package_manager_fails_clearly() {
     assert!(
         stdout_of(&out).contains(
             "no package manager found: the os-release ID 'plan9' is no distribution strap knows, \
-             and none of apt-get, dnf, yum, zypper, pacman or apk is on PATH"
+             and none of apt-get, dnf, yum, zypper, pacman, apk is on PATH"
         ),
         "{}",
         stdout_of(&out)

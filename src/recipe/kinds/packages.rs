@@ -43,6 +43,11 @@ impl Packages {
 fn manager(ctx: &StepCtx<'_>) -> Result<PackageManager, StepError> {
     PackageManager::detect_in(ctx.sysroot).ok_or_else(|| StepError::NoPackageManager {
         id: OsRelease::read(ctx.sysroot).field("ID"),
+        tools: PackageManager::TOOLS
+            .iter()
+            .map(|(tool, _)| *tool)
+            .collect::<Vec<_>>()
+            .join(", "),
     })
 }
 

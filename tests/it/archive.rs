@@ -1,0 +1,140 @@
+//! Unpacking through the real `strap install`: links that climb out of the tree together, and a
+//! destination that fills up (reported as the local disk's fault, not the archive's).
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::fake_source::{fake_python_tgz, raw_tgz};
+use crate::install::Setup;
+use crate::support::stderr_of;
+
+const VERSION: &str = "3.99.1";
+
+#[test]
+fn a_chain_of_links_that_climbs_out_of_the_tree_is_refused() {
+    use tar::EntryType::{Regular, Symlink};
+    // Each link only climbs one level from the last: `up1 -> ..`, `up2 -> up1/..`, ... Read
+    // alone, none leaves the tree; followed, `up12` is `/`.
+    let escape = format!("strap-chain-escape-{}", std::process::id());
+    let mut entries = vec![("Python-3.99.1/up1".to_owned(), Symlink, "..".to_owned())];
+    for i in 2..=12 {
+        entries.push((
+            format!("Python-3.99.1/up{i}"),
+            Symlink,
+            format!("up{}/..", i - 1),
+        ));
+    }
+    entries.push((
+        format!("Python-3.99.1/up12/{escape}"),
+        Regular,
+        String::new(),
+    ));
+    let entries: Vec<_> = entries
+        .iter()
+        .map(|(name, kind, link)| (name.as_str(), *kind, link.as_str()))
+        .collect();
+    let s = Setup::new();
+    let out = s.install_archive(raw_tgz(&entries)).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(err.contains("refusing entry 'Python-3.99.1/up2'"), "{err}");
+    assert!(err.contains("outside the tree"), "{err}");
+    s.assert_nothing_installed();
+    // Nowhere the chain could have led holds the file.
+    for dir in s.env.root().ancestors() {
+        assert!(
+            !dir.join(&escape).exists(),
+            "{} was written",
+            dir.join(&escape).display()
+        );
+    }
+}
+
+/// A tmpfs of `size` mounted on `dir`, unmounted when dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &Path, size: &str) -> Tmpfs {
+        fs::create_dir_all(dir).unwrap();
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "cannot mount a tmpfs on {} (this test needs root and a sandbox that allows mount): {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Tmpfs(dir.to_owned())
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// Bytes that do not compress (a simple LCG), so a file of them stays large once unpacked and
+/// its archive stays large too.
+fn noise(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..len)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (x >> 33) as u8
+        })
+        .collect()
+}
+
+/// The fake source tree of `fake_python_tgz` plus `Python-<version>/big` of `big` bytes.
+fn fake_python_tgz_with(version: &str, big: &[u8]) -> Vec<u8> {
+    let mut tar_bytes = Vec::new();
+    flate2::read::GzDecoder::new(&fake_python_tgz(version)[..])
+        .read_to_end(&mut tar_bytes)
+        .unwrap();
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    let mut original = tar::Archive::new(&tar_bytes[..]);
+    for entry in original.entries().unwrap() {
+        let entry = entry.unwrap();
+        let header = entry.header().clone();
+        builder.append(&header, entry).unwrap();
+    }
+    let mut header = tar::Header::new_gnu();
+    header.set_size(big.len() as u64);
+    header.set_mode(0o644);
+    header.set_cksum();
+    builder
+        .append_data(&mut header, format!("Python-{version}/big"), big)
+        .unwrap();
+    builder.into_inner().unwrap().finish().unwrap()
+}
+
+#[test]
+#[ignore = "needs root to mount a tmpfs; .ci/run runs it with --include-ignored"]
+fn a_full_disk_while_unpacking_is_named_and_not_called_corrupt() {
+    let s = Setup::new();
+    let archive = fake_python_tgz_with(VERSION, &noise(1024 * 1024));
+    // The download goes to an ordinary directory, the unpacked tree to a 256 KiB STRAP_ROOT.
+    let cache = s.env.dir.path().join("cache");
+    let root = Tmpfs::mount(&s.env.root(), "256k");
+    let out = s
+        .install_archive(archive)
+        .env("STRAP_CACHE_DIR", &cache)
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("No space left on device"), "{err}");
+    assert!(err.contains(&root.0.display().to_string()), "{err}");
+    assert!(!err.to_lowercase().contains("corrupt"), "{err}");
+    s.assert_nothing_installed();
+}
