@@ -77,13 +77,22 @@ impl Shell {
         }
     }
 
-    /// `value` as one single-quoted word.
+    /// `value` as one word (POSIX quoting through `shlex` for bash and zsh; fish's own rules).
     pub fn quote(self, value: &str) -> String {
         match self {
-            Shell::Bash | Shell::Zsh => format!("'{}'", value.replace('\'', r"'\''")),
+            Shell::Bash | Shell::Zsh => quote_posix(value),
             Shell::Fish => format!("'{}'", value.replace('\\', r"\\").replace('\'', r"\'")),
         }
     }
+}
+
+/// `text` as one word for a POSIX shell (`sh -c`, bash, zsh), quoted only when it needs it.
+pub fn quote_posix(text: &str) -> String {
+    shlex::try_quote(text).map_or_else(
+        // Only a NUL byte cannot be quoted; it cannot be in a package name either.
+        |_| format!("'{}'", text.replace(['\0', '\''], "")),
+        |q| q.into_owned(),
+    )
 }
 
 #[cfg(test)]
@@ -92,7 +101,8 @@ mod tests {
 
     #[test]
     fn quoting_survives_hostile_values() {
-        assert_eq!(Shell::Bash.quote("a'b; rm -rf /"), r"'a'\''b; rm -rf /'");
+        assert_eq!(Shell::Bash.quote("a'b; rm -rf /"), r#""a'b; rm -rf /""#);
+        assert_eq!(Shell::Zsh.quote("$(x) `y`"), r"'$(x) `y`'");
         assert_eq!(Shell::Fish.quote(r"a'b\c"), r"'a\'b\\c'");
     }
 

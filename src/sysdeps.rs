@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::os_release::OsRelease;
+use crate::shell::quote_posix;
 use crate::which::find_on_path;
 
 /// A package-manager family.
@@ -139,7 +140,7 @@ impl PackageManager {
 
     /// A shell command that exits 0 when `package` is installed.
     pub fn query_script(self, package: &str) -> String {
-        let package = quote(package);
+        let package = quote_posix(package);
         match self {
             PackageManager::Apt => {
                 format!("dpkg-query -W -f='${{Status}}' {package} 2>&1 | grep -q 'install ok installed'")
@@ -158,7 +159,7 @@ impl PackageManager {
     pub fn install_script(self, packages: &[String], update: bool) -> String {
         let list = packages
             .iter()
-            .map(|p| quote(p))
+            .map(|p| quote_posix(p))
             .collect::<Vec<_>>()
             .join(" ");
         let (refresh, install) = match self {
@@ -196,15 +197,6 @@ impl PackageManager {
             PackageManager::Brew => format!("brew install {list}"),
         }
     }
-}
-
-/// `text` as one shell word.
-pub fn quote(text: &str) -> String {
-    shlex::try_quote(text).map_or_else(
-        // Only a NUL byte cannot be quoted; it cannot be in a package name either.
-        |_| format!("'{}'", text.replace(['\0', '\''], "")),
-        |q| q.into_owned(),
-    )
 }
 
 /// The C compiler: `$CC` (its first word must exist), else `cc`, `gcc`, `clang` on PATH.

@@ -58,12 +58,9 @@ pub(super) fn uninstall(ctx: &Ctx, names: &[String], force: bool) -> anyhow::Res
             "invalid version name '{name}': give the exact name `strap versions --bare` lists"
         );
         let dir = ctx.layout.version_dir(name);
-        let _lock = FileLock::acquire(
-            &ctx.layout.locks_dir().join(format!("python-{name}.lock")),
-            |_| {
-                eprintln!("strap: waiting for another strap process working on {name}…");
-            },
-        )?;
+        let _lock = FileLock::acquire(&ctx.layout.install_lock(crate::python::KIND, name), |_| {
+            eprintln!("strap: waiting for another strap process working on {name}…");
+        })?;
         if !dir.is_dir() {
             if force {
                 continue;

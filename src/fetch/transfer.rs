@@ -108,7 +108,16 @@ impl Transfer {
         let mut progress: Option<Box<dyn Progress>> = None;
         let mut last = (0, Instant::now());
         loop {
-            if let Some(result) = shared.result.lock().expect("not poisoned").take() {
+            // The result is taken before the progress is looked at, so a transfer that answered
+            // and finished between two looks is still reported as a download.
+            let result = shared.result.lock().expect("not poisoned").take();
+            if progress.is_none() {
+                if let Some((total, resumed)) = *shared.answered.lock().expect("not poisoned") {
+                    progress = Some(reporter.download(&url, total, resumed));
+                    last = (resumed, Instant::now());
+                }
+            }
+            if let Some(result) = result {
                 if let Some(p) = &progress {
                     p.set_position(shared.position.load(Ordering::SeqCst));
                     p.finish();
@@ -128,12 +137,6 @@ impl Transfer {
                     p.finish();
                 }
                 return Err(failure);
-            }
-            if progress.is_none() {
-                if let Some((total, resumed)) = *shared.answered.lock().expect("not poisoned") {
-                    progress = Some(reporter.download(&url, total, resumed));
-                    last = (resumed, Instant::now());
-                }
             }
             let position = shared.position.load(Ordering::SeqCst);
             if position != last.0 {

@@ -98,7 +98,7 @@ impl<'a> CPython<'a> {
 
 impl Artifact for CPython<'_> {
     fn kind(&self) -> &'static str {
-        "python"
+        super::KIND
     }
 
     fn name(&self) -> &str {

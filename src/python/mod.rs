@@ -7,3 +7,6 @@ pub mod install;
 pub mod plan;
 pub mod preflight;
 pub mod verify;
+
+/// The artifact kind of CPython installs (their locks, work directories, logs and receipts).
+pub(crate) const KIND: &str = "python";

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::error::StepError;
 use super::host::StepCtx;
-use crate::sysdeps::quote;
+use crate::shell::quote_posix;
 
 /// The desired state of a file.
 #[derive(Debug, Clone)]
@@ -40,7 +40,7 @@ pub(crate) fn changes(
         }
     }
     if let Some(owner) = want.owner.as_deref() {
-        let stat = format!("stat -c %U:%G {}", quote(&path.to_string_lossy()));
+        let stat = format!("stat -c %U:%G {}", quote_posix(&path.to_string_lossy()));
         let actual = ctx.sh(&stat)?.output.trim().to_owned();
         if actual != owner && actual.split(':').next() != Some(owner) {
             changes.push(format!("owner {actual} -> {owner}"));
@@ -82,8 +82,8 @@ pub(crate) fn write(path: &Path, want: &Desired, ctx: &StepCtx<'_>) -> Result<()
     if let Some(owner) = &want.owner {
         ctx.must(&format!(
             "chown {} {}",
-            quote(owner),
-            quote(&path.to_string_lossy())
+            quote_posix(owner),
+            quote_posix(&path.to_string_lossy())
         ))?;
     }
     Ok(())

@@ -7,7 +7,7 @@ use std::fmt;
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::sysdeps::quote;
+use crate::shell::quote_posix;
 
 /// A variable's declared type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -64,8 +64,12 @@ impl Value {
     /// The value as words for a shell command, each quoted.
     fn shell_words(&self) -> String {
         match self {
-            Value::List(items) => items.iter().map(|i| quote(i)).collect::<Vec<_>>().join(" "),
-            other => quote(&other.to_string()),
+            Value::List(items) => items
+                .iter()
+                .map(|i| quote_posix(i))
+                .collect::<Vec<_>>()
+                .join(" "),
+            other => quote_posix(&other.to_string()),
         }
     }
 }

@@ -184,7 +184,7 @@ fn sh_shell_emits_quoted_code_and_validates_first() {
     env.fake_version("3.12.7", &["python3"]);
     env.strap(&["sh-shell", "--shell", "bash", "3.12.7"])
         .assert()
-        .stdout("export STRAP_PYTHON_VERSION='3.12.7'\n");
+        .stdout("export STRAP_PYTHON_VERSION=3.12.7\n");
     env.strap(&["sh-shell", "--shell", "fish", "--unset"])
         .assert()
         .stdout("set -e STRAP_PYTHON_VERSION\n");

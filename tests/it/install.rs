@@ -79,6 +79,14 @@ impl Setup {
             .unwrap()
     }
 
+    /// `strap install REQUEST` from mirror dir `a` with a catalog of our own.
+    pub fn install_from_catalog(&self, catalog: &std::path::Path, request: &str) -> Command {
+        let mut cmd = self.env.strap(&["install", "--skip-preflight"]);
+        cmd.args(["--mirror", &self.mirror.template("a"), request])
+            .env("STRAP_PYTHON_CATALOG", catalog);
+        cmd
+    }
+
     pub fn prefix(&self) -> std::path::PathBuf {
         self.env.root().join("versions").join(VERSION)
     }
@@ -653,15 +661,7 @@ fn old_releases_get_a_private_openssl_built_first() {
             sha256_hex(&python)
         ),
     );
-    s.env
-        .strap(&[
-            "install",
-            "--skip-preflight",
-            "--mirror",
-            &s.mirror.template("a"),
-            "3.98.1",
-        ])
-        .env("STRAP_PYTHON_CATALOG", &catalog)
+    s.install_from_catalog(&catalog, "3.98.1")
         .assert()
         .success()
         .stderr(predicate::str::contains("==> openssl:"));

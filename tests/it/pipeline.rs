@@ -3,7 +3,7 @@
 
 use std::fs;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
@@ -11,7 +11,7 @@ use predicates::prelude::*;
 use crate::fake_source::{fake_python_tgz, sha256_hex};
 use crate::install::{signal, start_slow_install, Setup};
 use crate::mirror::Behavior;
-use crate::support::{stderr_of, TestEnv};
+use crate::support::{noise, stderr_of, TestEnv, Tmpfs};
 
 const VERSION: &str = "3.99.1";
 const FILE: &str = "Python-3.99.1.tgz";
@@ -286,15 +286,7 @@ fn a_header_names_what_is_built_and_a_total_closes() {
             sha256_hex(&python)
         ),
     );
-    s.env
-        .strap(&[
-            "install",
-            "--skip-preflight",
-            "--mirror",
-            &s.mirror.template("a"),
-            "3.98",
-        ])
-        .env("STRAP_PYTHON_CATALOG", &catalog)
+    s.install_from_catalog(&catalog, "3.98")
         .assert()
         .success()
         .stderr(predicate::str::contains("==> CPython 3.98.1 (for 3.98)"))
@@ -368,43 +360,6 @@ fn on_a_terminal_one_live_display_shows_each_phase_and_its_end() {
         screen.contains("✓ verify     done in ") && !screen.contains("   \r\n"),
         "{screen:?}"
     );
-}
-
-/// A tmpfs of `size` mounted at a new directory, unmounted when dropped.
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(dir: &Path, size: &str) -> Tmpfs {
-        fs::create_dir_all(dir).unwrap();
-        let status = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir)
-            .status()
-            .unwrap();
-        assert!(
-            status.success(),
-            "cannot mount a tmpfs at {} (needs root)",
-            dir.display()
-        );
-        Tmpfs(dir.to_owned())
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.0).status();
-    }
-}
-
-/// Bytes that do not compress (a simple LCG), so an archive of them stays large.
-fn noise(len: usize) -> Vec<u8> {
-    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-    (0..len)
-        .map(|_| {
-            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-            (x >> 33) as u8
-        })
-        .collect()
 }
 
 #[test]

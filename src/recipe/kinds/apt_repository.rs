@@ -7,7 +7,7 @@ use super::{FieldError, Fields, State, StepKind};
 use crate::recipe::error::StepError;
 use crate::recipe::files::{self, Desired};
 use crate::recipe::host::StepCtx;
-use crate::sysdeps::quote;
+use crate::shell::quote_posix;
 
 #[derive(Debug)]
 struct AptRepository {
@@ -40,7 +40,7 @@ fn normalize_fingerprint(fingerprint: &str) -> String {
 fn key_fingerprints(path: &Path, ctx: &StepCtx<'_>) -> Result<Vec<String>, StepError> {
     let script = format!(
         "gpg --batch --show-keys --with-colons {}",
-        quote(&path.to_string_lossy())
+        quote_posix(&path.to_string_lossy())
     );
     let shown = ctx.sh(&script)?;
     if !shown.success() {
@@ -103,8 +103,8 @@ impl StepKind for AptRepository {
         let url = ctx.raw(&self.key_url);
         ctx.must(&format!(
             "curl -fsSL {} -o {}",
-            quote(&url),
-            quote(&download.to_string_lossy())
+            quote_posix(&url),
+            quote_posix(&download.to_string_lossy())
         ))?;
         let found = key_fingerprints(&download, ctx)?;
         if !found.contains(&wanted) {

@@ -17,7 +17,7 @@ use crate::recipe::error::StepError;
 use crate::recipe::files::{self, Desired};
 use crate::recipe::host::StepCtx;
 use crate::recipe::vars::{parse_bool, referenced};
-use crate::sysdeps::quote;
+use crate::shell::quote_posix;
 
 /// A CAN controller mode: its `ip link set … type can` keyword, its name in the `ctrlmode` list
 /// of `ip -json`, and its systemd-networkd `[CAN]` key.
@@ -341,7 +341,7 @@ fn on_off(on: bool) -> &'static str {
 fn current(interface: &str, ctx: &StepCtx<'_>) -> Result<serde_json::Value, StepError> {
     let shown = ctx.query(&format!(
         "ip -details -json link show dev {}",
-        quote(interface)
+        quote_posix(interface)
     ))?;
     if !shown.success() {
         return Err(StepError::NoSuchInterface {
@@ -400,7 +400,7 @@ fn networkd_file(content: String) -> Desired {
 fn configure_command(interface: &str, want: &Wanted, current: &[&str]) -> String {
     let mut config = format!(
         "ip link set dev {} type can bitrate {}",
-        quote(interface),
+        quote_posix(interface),
         want.bitrate
     );
     if let Some(sp) = want.sample_point {
@@ -457,7 +457,7 @@ impl StepKind for CanInterface {
     /// Reconfigures the interface only when `ip` says it differs; writes the networkd files.
     fn apply(&self, ctx: &StepCtx<'_>) -> Result<String, StepError> {
         let interface = ctx.raw(&self.interface);
-        let quoted = quote(&interface);
+        let quoted = quote_posix(&interface);
         let want = self.wanted(ctx)?;
         let mut output = String::new();
         let link = current(&interface, ctx)?;

@@ -5,7 +5,7 @@ use super::{FieldError, Fields, State, StepKind};
 use crate::recipe::error::StepError;
 use crate::recipe::host::StepCtx;
 use crate::recipe::vars::{whole_placeholder, Value};
-use crate::sysdeps::quote;
+use crate::shell::quote_posix;
 
 #[derive(Debug)]
 struct GroupMember {
@@ -37,7 +37,7 @@ impl GroupMember {
     fn missing(&self, group: &str, ctx: &StepCtx<'_>) -> Result<Vec<String>, StepError> {
         let mut missing = Vec::new();
         for user in self.users(ctx) {
-            let groups = ctx.sh(&format!("id -nG {}", quote(&user)))?;
+            let groups = ctx.sh(&format!("id -nG {}", quote_posix(&user)))?;
             if !groups.success() {
                 return Err(StepError::NoSuchUser(user));
             }
@@ -68,8 +68,8 @@ impl StepKind for GroupMember {
         for user in self.missing(&group, ctx)? {
             output.push_str(&ctx.must(&format!(
                 "usermod -aG {} {}",
-                quote(&group),
-                quote(&user)
+                quote_posix(&group),
+                quote_posix(&user)
             ))?);
         }
         Ok(output)

@@ -3,7 +3,7 @@
 use super::{FieldError, Fields, State, StepKind};
 use crate::recipe::error::StepError;
 use crate::recipe::host::StepCtx;
-use crate::sysdeps::quote;
+use crate::shell::quote_posix;
 
 #[derive(Debug)]
 struct Service {
@@ -27,7 +27,7 @@ impl StepKind for Service {
 
     fn check(&self, ctx: &StepCtx<'_>) -> Result<State, StepError> {
         let service = ctx.raw(&self.service);
-        let quoted = quote(&service);
+        let quoted = quote_posix(&service);
         let mut changes = Vec::new();
         let state = |verb: &str| -> Result<String, StepError> {
             Ok(ctx
@@ -46,7 +46,7 @@ impl StepKind for Service {
     }
 
     fn apply(&self, ctx: &StepCtx<'_>) -> Result<String, StepError> {
-        let service = quote(&ctx.raw(&self.service));
+        let service = quote_posix(&ctx.raw(&self.service));
         match (self.enabled, self.started) {
             (true, true) => ctx.must(&format!("systemctl enable --now {service}")),
             (true, false) => ctx.must(&format!("systemctl enable {service}")),
