@@ -200,12 +200,14 @@ impl Fetcher {
             .settings
             .locks_dir
             .join(format!("download-{}.lock", wanted.file));
-        Ok(FileLock::acquire(&path, |_| {
+        let waiting = |_: &Path| {
             reporter.message(&format!(
                 "waiting for another strap process downloading {}",
                 wanted.file
             ));
-        })?)
+        };
+        FileLock::acquire_unless_cancelled(&path, waiting, &self.cancel)?
+            .ok_or(FetchError::Interrupted)
     }
 
     /// The cached file when its checksum matches; a mismatching one is set aside and reported.

@@ -292,12 +292,19 @@ fn run(
         }
     }
     let (kind, name) = (artifact.kind(), artifact.name());
-    let _lock = FileLock::acquire(&layout.install_lock(kind, name), |_| {
-        reporter.message(&format!(
-            "waiting for another strap process installing {name}"
-        ));
-    })
+    let lock = FileLock::acquire_unless_cancelled(
+        &layout.install_lock(kind, name),
+        |_| {
+            reporter.message(&format!(
+                "waiting for another strap process installing {name}"
+            ))
+        },
+        cancel,
+    )
     .map_err(|e| fail(e.into()))?;
+    let Some(_lock) = lock else {
+        return Err(fail(StageError::Interrupted));
+    };
     if prefix.exists() && !options.force {
         return Ok(Outcome::AlreadyInstalled);
     }

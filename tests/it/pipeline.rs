@@ -65,6 +65,29 @@ fn sigterm_acts_like_ctrl_c_the_build_is_stopped_and_removed() {
 }
 
 #[test]
+fn ctrl_c_while_waiting_for_another_install_stops_at_once() {
+    let s = Setup::new();
+    let mut first = start_slow_install(&s);
+    let second = s.spawn_install("a", &[]);
+    std::thread::sleep(Duration::from_millis(800));
+    let started = Instant::now();
+    signal(second.id(), "INT");
+    let out = second.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the wait was not cut short"
+    );
+    assert_eq!(out.status.code(), Some(130), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("waiting for another strap process installing 3.99.1"),
+        "{}",
+        stderr_of(&out)
+    );
+    signal(first.id(), "INT");
+    first.wait().unwrap();
+}
+
+#[test]
 fn a_build_never_outlives_a_killed_strap() {
     let s = Setup::new();
     let mut child = start_slow_install(&s);
