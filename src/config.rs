@@ -41,10 +41,12 @@ pub struct PythonConfig {
 /// A config file that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {}: {source}", path.display())]
+    #[error("cannot read config file {}{}: {source}", path.display(), if *.named { " (named by STRAP_CONFIG)" } else { "" })]
     Read {
         path: PathBuf,
         source: std::io::Error,
+        /// Named by `STRAP_CONFIG` (a usage error when missing).
+        named: bool,
     },
     #[error("{}:{line}: {message}", path.display())]
     Parse {
@@ -57,8 +59,10 @@ pub enum ConfigError {
 impl crate::error::Explain for ConfigError {
     fn exit_code(&self) -> i32 {
         match self {
-            ConfigError::Read { .. } => crate::error::EXIT_FAILURE,
-            ConfigError::Parse { .. } => crate::error::EXIT_USAGE,
+            ConfigError::Read { named: false, .. } => crate::error::EXIT_FAILURE,
+            ConfigError::Read { named: true, .. } | ConfigError::Parse { .. } => {
+                crate::error::EXIT_USAGE
+            }
         }
     }
 }
@@ -71,17 +75,23 @@ impl Config {
 
     /// Loads the config from `STRAP_CONFIG` or the default path; a missing file is an empty config.
     pub fn load() -> Result<Config, ConfigError> {
-        let path = match std::env::var_os(env_vars::STRAP_CONFIG).filter(|p| !p.is_empty()) {
-            Some(path) => PathBuf::from(path),
+        let (path, named) = match std::env::var_os(env_vars::STRAP_CONFIG).filter(|p| !p.is_empty())
+        {
+            Some(path) => (PathBuf::from(path), true),
             None => match dirs::config_dir() {
-                Some(dir) => dir.join("strap/config.toml"),
+                Some(dir) => (dir.join("strap/config.toml"), false),
                 None => return Ok(Config::default()),
             },
         };
         match std::fs::read_to_string(&path) {
             Ok(text) => Config::parse(&path, &text).map(|config| Config { path, ..config }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
-            Err(source) => Err(ConfigError::Read { path, source }),
+            // The default file is optional; one named by STRAP_CONFIG must exist.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !named => Ok(Config::default()),
+            Err(source) => Err(ConfigError::Read {
+                path,
+                source,
+                named,
+            }),
         }
     }
 

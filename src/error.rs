@@ -96,7 +96,7 @@ impl Explain for Error {
             Error::CommandNotFound { .. } => EXIT_COMMAND_NOT_FOUND,
             Error::Exec { .. } => EXIT_CANNOT_EXECUTE,
             Error::UnsafeVersionName {
-                origin: Origin::Argument,
+                origin: Origin::Argument | Origin::Env,
                 ..
             } => EXIT_USAGE,
             _ => EXIT_FAILURE,

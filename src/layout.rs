@@ -30,9 +30,18 @@ impl Layout {
     /// `<R>/shims/<name>` (the path given to `execve`, relative ones resolved against the current
     /// directory; the link itself is not followed, it points at the strap binary), the root is
     /// `<R>`, whatever `STRAP_ROOT` says, so a shim run by an IDE, cron or a service without it
-    /// still runs its own root's version. Started through any other path: [`Layout::from_env`].
+    /// still runs its own root's version. Started through a link to a shim elsewhere
+    /// (`~/bin/python3 -> <R>/shims/python3`), that one link is followed. Started through any
+    /// other path: [`Layout::from_env`].
     pub fn for_shim() -> Self {
-        match exec_path().and_then(|path| root_of_shim(path, || std::env::current_dir().ok())) {
+        let cwd = || std::env::current_dir().ok();
+        let root = exec_path().and_then(|path| {
+            root_of_shim(path, cwd).or_else(|| {
+                let target = std::fs::read_link(path).ok()?;
+                root_of_shim(&path.parent()?.join(target), cwd)
+            })
+        });
+        match root {
             Some(root) => Layout::new(root),
             None => Layout::from_env(),
         }

@@ -18,11 +18,17 @@ extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
         .filter(|forced| !forced.is_empty())
         .unwrap_or_else(|| Path::new(&argv0).file_name().unwrap_or_default().to_owned());
     if name == "strap" {
-        strap::cli::run(std::iter::once(argv0).chain(args))
+        // A panic cannot unwind out of a C `main` (it would abort); caught here, it unwinds
+        // through strap's cleanup guards (build trees are removed) and exits like Rust's `main`.
+        std::panic::catch_unwind(|| strap::cli::run(std::iter::once(argv0).chain(args)))
+            .unwrap_or(EXIT_PANIC)
     } else {
         strap::cli::run_shim(&name, args)
     }
 }
+
+/// The exit code of a panic, as Rust's own `main` gives it.
+const EXIT_PANIC: c_int = 101;
 
 /// The only function strap needs from the C math library (indicatif's rate and ETA estimates).
 /// Defining it here, from the pure-Rust `libm`, keeps `libm.so` out of the process: one shared

@@ -434,11 +434,11 @@ pub fn kill_recorded_groups(file: &Path, dir: &Path) {
     }
 }
 
-/// A command as the user would type it.
+/// A command as the user would type it (each word quoted for a shell where it needs it).
 pub fn describe(cmd: &Command) -> String {
     std::iter::once(cmd.get_program())
         .chain(cmd.get_args())
-        .map(|a| a.to_string_lossy().into_owned())
+        .map(|a| crate::shell::quote_posix(&a.to_string_lossy()))
         .collect::<Vec<_>>()
         .join(" ")
 }

@@ -13,6 +13,8 @@ use crate::fetch::mirror;
 const MAX_JOBS: usize = 1024;
 /// The longest stall timeout strap accepts (one day).
 const MAX_STALL_SECONDS: f64 = 86_400.0;
+/// The shortest stall timeout strap accepts.
+const MIN_STALL_SECONDS: f64 = 0.1;
 /// The stall timeout without `STRAP_DOWNLOAD_TIMEOUT`.
 const DEFAULT_STALL_SECONDS: f64 = 30.0;
 
@@ -62,11 +64,11 @@ pub fn stall_timeout() -> Result<Duration, UsageError> {
     text.trim()
         .parse::<f64>()
         .ok()
-        .filter(|s| s.is_finite() && *s > 0.0 && *s <= MAX_STALL_SECONDS)
+        .filter(|s| (MIN_STALL_SECONDS..=MAX_STALL_SECONDS).contains(s))
         .map(Duration::from_secs_f64)
         .ok_or_else(|| {
             UsageError::new(format!(
-                "{} must be a number of seconds greater than 0 and at most {MAX_STALL_SECONDS} (e.g. 30 or 2.5), not '{text}'",
+                "{} must be a number of seconds from {MIN_STALL_SECONDS} to {MAX_STALL_SECONDS} (e.g. 30 or 2.5), not '{text}'",
                 env_vars::STRAP_DOWNLOAD_TIMEOUT
             ))
         })
@@ -90,6 +92,9 @@ pub fn mirrors(
     } else {
         (vec![default.to_owned()], "the default".to_owned())
     };
+    if templates.is_empty() {
+        return Err(UsageError::new(format!("{origin} names no mirror")));
+    }
     for template in &templates {
         mirror::check(template, &origin)?;
     }

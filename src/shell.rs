@@ -88,6 +88,11 @@ impl Shell {
 
 /// `text` as one word for a POSIX shell (`sh -c`, bash, zsh), quoted only when it needs it.
 pub fn quote_posix(text: &str) -> String {
+    // The words Python's `shlex.quote` leaves alone (`--prefix=/opt/x`, `a,b`, `user@host`).
+    let plain = |c: char| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        return text.to_owned();
+    }
     shlex::try_quote(text).map_or_else(
         // Only a NUL byte cannot be quoted; it cannot be in a package name either.
         |_| format!("'{}'", text.replace(['\0', '\''], "")),

@@ -106,17 +106,30 @@ impl PackageManager {
         })
     }
 
-    /// The package manager of a distribution (by `ID`, then `ID_LIKE`).
+    /// The package manager of a distribution (by `ID`, then `ID_LIKE`). Red Hat's family has
+    /// dnf from release 8 on (Amazon Linux from 2022), yum before.
     pub fn for_os(os: &OsRelease) -> Option<PackageManager> {
-        let version_id = os.field("VERSION_ID");
+        let major: u32 = os
+            .field("VERSION_ID")
+            .split('.')
+            .next()
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(u32::MAX);
+        let id = os.field("ID");
+        let has_dnf = match id.as_str() {
+            "fedora" => true,
+            "amzn" => major >= 2022,
+            _ => major >= 8,
+        };
         os.ids().iter().find_map(|id| match id.as_str() {
             "debian" | "ubuntu" => Some(PackageManager::Apt),
-            "fedora" => Some(PackageManager::Dnf),
-            "rhel" | "centos" | "rocky" | "almalinux" => Some(if version_id.starts_with('7') {
-                PackageManager::Yum
-            } else {
-                PackageManager::Dnf
-            }),
+            "fedora" | "rhel" | "centos" | "rocky" | "almalinux" | "ol" | "amzn" => {
+                Some(if has_dnf {
+                    PackageManager::Dnf
+                } else {
+                    PackageManager::Yum
+                })
+            }
             "opensuse" | "suse" | "sles" | "opensuse-leap" | "opensuse-tumbleweed" => {
                 Some(PackageManager::Zypper)
             }
@@ -270,6 +283,19 @@ mod tests {
                 PackageManager::Zypper,
             ),
             ("ID=arch\n", PackageManager::Pacman),
+            (
+                "ID=\"amzn\"\nID_LIKE=\"centos rhel fedora\"\nVERSION_ID=\"2\"\n",
+                PackageManager::Yum,
+            ),
+            (
+                "ID=\"amzn\"\nID_LIKE=\"fedora\"\nVERSION_ID=\"2023\"\n",
+                PackageManager::Dnf,
+            ),
+            (
+                "ID=\"ol\"\nID_LIKE=\"fedora\"\nVERSION_ID=\"7.9\"\n",
+                PackageManager::Yum,
+            ),
+            ("ID=fedora\nVERSION_ID=40\n", PackageManager::Dnf),
             ("ID=alpine\n", PackageManager::Apk),
         ];
         for (text, expected) in cases {

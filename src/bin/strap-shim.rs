@@ -6,6 +6,7 @@
 #![no_main]
 
 use std::ffi::OsString;
+use std::io::Write;
 use std::os::raw::{c_char, c_int};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -28,6 +29,10 @@ fn hand_over_to_strap(args: impl Iterator<Item = OsString>) -> c_int {
         .map(|exe| exe.with_file_name("strap"))
         .unwrap_or_else(|_| "strap".into());
     let err = std::process::Command::new(&strap).args(args).exec();
-    eprintln!("strap: error: cannot run {}: {err}", strap.display());
+    let _ = writeln!(
+        std::io::stderr(),
+        "strap: error: cannot run {}: {err}",
+        strap.display()
+    );
     1
 }

@@ -134,9 +134,9 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::
             Ok(Outcome::Installed { prefix, notes, log }) => {
                 crate::shims::rehash(&ctx.layout, &exe)?;
                 for note in &notes {
-                    eprintln!("strap: note: {note}");
+                    say!("strap: note: {note}");
                 }
-                eprintln!(
+                say!(
                     "strap: installed {} in {} (log: {})",
                     plan.name,
                     prefix.display(),
@@ -144,7 +144,7 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::
                 );
             }
             Ok(Outcome::AlreadyInstalled) => {
-                eprintln!("strap: {} is already installed", plan.name);
+                say!("strap: {} is already installed", plan.name);
             }
             Err(failure) => return Err(Reported::from(failure).into()),
         }

@@ -1,6 +1,15 @@
 //! The command-line interface: clap definitions, dispatch, and error reporting.
 //! Each command is a thin function over the library; data goes to stdout, messages to stderr.
 
+/// `eprintln!` that never panics: when the terminal has hung up (SIGHUP, then EIO on every
+/// write) or stderr is closed, strap must still clean up and exit with its own code.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod install;
 mod progress;
 mod recipe;
@@ -293,7 +302,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 /// why not and return the exit code.
 pub fn run_shim(name: &std::ffi::OsStr, args: impl Iterator<Item = OsString>) -> i32 {
     let Some(command) = name.to_str() else {
-        eprintln!("strap: error: shim name {name:?} is not valid UTF-8");
+        say!("strap: error: shim name {name:?} is not valid UTF-8");
         return 1;
     };
     match crate::shim::exec(&Layout::for_shim(), command, args) {
@@ -308,9 +317,9 @@ pub fn report_error(err: &Error) -> i32 {
 }
 
 fn print_reported(reported: &Reported) -> i32 {
-    eprintln!("strap: error: {}", reported.message);
+    say!("strap: error: {}", reported.message);
     if let Some(hint) = &reported.hint {
-        eprintln!("hint: {hint}");
+        say!("hint: {hint}");
     }
     reported.exit_code
 }
@@ -326,9 +335,9 @@ fn report_anyhow(err: &anyhow::Error) -> i32 {
     if let Some(explained) = explained {
         return print_reported(&explained);
     }
-    eprintln!("strap: error: {err}");
+    say!("strap: error: {err}");
     for cause in err.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
+        say!("  caused by: {cause}");
     }
     EXIT_FAILURE
 }

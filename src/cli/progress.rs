@@ -48,8 +48,8 @@ impl TerminalReporter {
     /// the line is plain text, not padded to the terminal's width).
     fn println(&self, line: &str) {
         match &self.live {
-            Some(live) => live.suspend(|| eprintln!("{line}")),
-            None => eprintln!("{line}"),
+            Some(live) => live.suspend(|| say!("{line}")),
+            None => say!("{line}"),
         }
     }
 }
@@ -81,7 +81,7 @@ impl Reporter for TerminalReporter {
             bar
         });
         if spinner.is_none() {
-            eprintln!("==> {name}: {detail}");
+            say!("==> {name}: {detail}");
         }
         if let Ok(mut showing) = self.showing_output.lock() {
             showing.clone_from(&spinner);
@@ -111,7 +111,7 @@ impl Reporter for TerminalReporter {
                 spinner.finish_and_clear();
                 self.println(&format!("{mark} {:<10} {text}", phase.name));
             }
-            None => eprintln!("    {} {text}", phase.name),
+            None => say!("    {} {text}", phase.name),
         }
     }
 
@@ -147,7 +147,7 @@ impl Reporter for TerminalReporter {
             let size = total
                 .map(|t| format!(", {}", indicatif::HumanBytes(t)))
                 .unwrap_or_default();
-            eprintln!("    downloading {url}{size}{resuming}");
+            say!("    downloading {url}{size}{resuming}");
             return Box::new(Plain);
         };
         let bar = live.add(match total {

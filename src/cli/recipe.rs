@@ -68,7 +68,7 @@ pub(super) fn run(ctx: &Ctx, command: RecipeCommand, out: &mut dyn Write) -> any
             for entry in recipe::list() {
                 match entry {
                     Ok(r) => writeln!(out, "{:<10} {}  [{}]", r.name, r.description, r.source)?,
-                    Err(e) => eprintln!("strap: warning: {e}"),
+                    Err(e) => say!("strap: warning: {e}"),
                 }
             }
             Ok(0)

@@ -13,7 +13,7 @@ use crate::shims;
 pub(super) fn rehash(ctx: &Ctx) -> anyhow::Result<()> {
     let report = shims::rehash(&ctx.layout, &shim_executable()?)?;
     if !report.created.is_empty() || !report.removed.is_empty() {
-        eprintln!(
+        say!(
             "strap: {} shims ({} created, {} removed)",
             report.total,
             report.created.len(),
@@ -59,7 +59,7 @@ pub(super) fn uninstall(ctx: &Ctx, names: &[String], force: bool) -> anyhow::Res
         );
         let dir = ctx.layout.version_dir(name);
         let _lock = FileLock::acquire(&ctx.layout.install_lock(crate::python::KIND, name), |_| {
-            eprintln!("strap: waiting for another strap process working on {name}…");
+            say!("strap: waiting for another strap process working on {name}…");
         })?;
         if !dir.is_dir() {
             if force {
@@ -74,11 +74,11 @@ pub(super) fn uninstall(ctx: &Ctx, names: &[String], force: bool) -> anyhow::Res
             && std::io::stdin().is_terminal()
             && !confirm(&format!("remove {} ?", dir.display()))?
         {
-            eprintln!("strap: kept {name}");
+            say!("strap: kept {name}");
             continue;
         }
         remove_version_dir(&dir)?;
-        eprintln!("strap: uninstalled {name}");
+        say!("strap: uninstalled {name}");
         removed_any = true;
     }
     if removed_any {

@@ -71,7 +71,7 @@ pub(super) fn versions(
     for name in &selection.names {
         match version::resolve(&ctx.layout, name, &selection.origin) {
             Ok(resolved) => selected.push(display_name(&resolved).to_owned()),
-            Err(err) => eprintln!("strap: warning: {err}"),
+            Err(err) => say!("strap: warning: {err}"),
         }
     }
     let origin = selection.origin.to_string();

@@ -25,6 +25,12 @@ pub fn serves_any_file(template: &str) -> bool {
 /// `http://`, `https://` or `file://` URL. `origin` names where it came from (a flag, an
 /// environment variable, a config file) for the error.
 pub fn check(template: &str, origin: &str) -> Result<(), UsageError> {
+    if !template.contains("{file}") && !template.contains("{sha256}") {
+        return Err(UsageError::new(format!(
+            "mirror template '{template}' (from {origin}) has neither {{file}} nor {{sha256}}: \
+             every archive would be fetched from the same URL"
+        )));
+    }
     let filled = expand(template, "1.0.0", "archive.tar.gz", &"0".repeat(64));
     let problem = match url::Url::parse(&filled) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => return Ok(()),
@@ -77,7 +83,12 @@ mod tests {
         ] {
             assert!(check(good, "a test").is_ok(), "{good}");
         }
-        for bad in ["{file}", "ftp://host/{file}", "mirror.example/{file}"] {
+        for bad in [
+            "{file}",
+            "ftp://host/{file}",
+            "mirror.example/{file}",
+            "http://host/",
+        ] {
             let err = check(bad, "STRAP_PYTHON_MIRRORS").unwrap_err().to_string();
             assert!(
                 err.contains(&format!("'{bad}' (from STRAP_PYTHON_MIRRORS)")),

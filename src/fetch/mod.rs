@@ -61,8 +61,8 @@ impl Explain for FetchError {
     fn hint(&self) -> Option<String> {
         match self {
             FetchError::AllMirrorsFailed { .. } => Some(
-                "add a reachable mirror with --mirror, the *_MIRRORS variable or the config file, \
-                 or put the archive into the cache by hand"
+                "add a reachable mirror with --mirror, the STRAP_*_MIRRORS variable or the config \
+                 file, or put the archive into the cache by hand"
                     .to_owned(),
             ),
             FetchError::Io { source, .. } if source.kind() == io::ErrorKind::StorageFull => Some(
@@ -187,7 +187,13 @@ impl Fetcher {
                             source,
                         })
                     }
-                    Err(Failure::Interrupted) => return Err(FetchError::Interrupted),
+                    Err(Failure::Interrupted) => {
+                        // Keep what arrived for the next run; an empty file is nothing to keep.
+                        if fs::metadata(&part).is_ok_and(|m| m.len() == 0) {
+                            let _ = fs::remove_file(&part);
+                        }
+                        return Err(FetchError::Interrupted);
+                    }
                 }
             }
         }

@@ -9,9 +9,10 @@ use super::build::{self, BuildDirs};
 use super::catalog::Catalog;
 use super::plan::Plan;
 use super::preflight::{self, Findings};
-use super::verify::{self, ModuleReport, Staged};
+use super::verify::{self, ModuleReport, Staged, VerifyError};
 use crate::fetch::{mirror, Wanted};
 use crate::layout::Layout;
+use crate::process::RunError;
 use crate::stage::{Artifact, Build, Source, StageError};
 use crate::sysdeps::PackageManager;
 
@@ -190,8 +191,9 @@ impl Artifact for CPython<'_> {
                     staged_prefix.display()
                 ))
             })?;
-        let report = verify::probe_modules(&staged, self.plan.major_minor().0 == 2)
-            .map_err(|e| failed(format!("the new interpreter failed verification: {e}")))?;
+        let runner = &build.runner;
+        let report = verify::probe_modules(runner, &staged, self.plan.major_minor().0 == 2)
+            .map_err(|e| verify_error(name, "the new interpreter failed verification", e))?;
         build.runner.log().note(&format!("# verify: {report:?}"));
         let ModuleReport {
             missing_required,
@@ -220,7 +222,8 @@ impl Artifact for CPython<'_> {
             });
         }
         if self.options.with_pip {
-            verify::check_pip(&staged).map_err(|e| failed(format!("pip does not work: {e}")))?;
+            verify::check_pip(runner, &staged)
+                .map_err(|e| verify_error(name, "pip does not work", e))?;
         }
         let manager = PackageManager::detect();
         Ok(missing_optional
@@ -255,6 +258,21 @@ impl Artifact for CPython<'_> {
                 .map(|m| format!("--allow-missing={m}")),
         );
         options
+    }
+}
+
+/// A failed check of the staged interpreter (an interruption is reported as such).
+fn verify_error(name: &str, what: &str, error: VerifyError) -> StageError {
+    match error {
+        VerifyError::Run {
+            source: RunError::Interrupted,
+            ..
+        } => StageError::Interrupted,
+        error => StageError::Verify {
+            what: name.to_owned(),
+            why: format!("{what}: {error}"),
+            hint: None,
+        },
     }
 }
 

@@ -4,18 +4,27 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
+
+use crate::process::{Limits, RunError, Runner};
 
 /// Modules without which an interpreter counts as broken.
 pub const REQUIRED: &[&str] = &["ssl", "zlib", "ctypes", "bz2", "lzma", "sqlite3"];
 /// Modules that may be missing (each listed with the package that provides it).
 pub const OPTIONAL: &[&str] = &["readline", "curses", "dbm", "uuid", "tkinter"];
 
-/// Runs the interpreter, importing each module; prints `{"module": true|false, ...}`.
-/// Written for Python 2.7 and 3.x alike.
+/// Runs the interpreter, importing each module; prints `strap-probe: {"module": true|false, ...}`
+/// (marked, since the module imports may print too). Written for Python 2.7 and 3.x alike.
 const PROBE: &str = "import importlib, json, sys\n\
 r = {}\n\
 for name in sys.argv[1:]:\n    try:\n        importlib.import_module(name)\n        r[name] = True\n    except Exception:\n        r[name] = False\n\
-print(json.dumps(r))\n";
+print('strap-probe: ' + json.dumps(r))\n";
+
+/// The marker of the probe's result line.
+const PROBE_MARK: &str = "strap-probe: ";
+
+/// How long one check of the staged interpreter may take.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// An interpreter inside a staging tree, runnable before it is moved into place.
 pub struct Staged {
@@ -37,6 +46,28 @@ impl Staged {
             })
     }
 
+    /// Runs `cmd` (made by [`Staged::command`]) through the build's runner: logged, supervised,
+    /// cancellable, bounded in time; its output when it succeeds.
+    fn run(&self, runner: &Runner, cmd: &mut Command) -> Result<String, VerifyError> {
+        let limits = Limits {
+            timeout: Some(CHECK_TIMEOUT),
+            capture: true,
+        };
+        let run_error = |source| VerifyError::Run {
+            python: self.python.clone(),
+            source,
+        };
+        let finished = runner.run(cmd, limits).map_err(run_error)?;
+        if finished.success() {
+            Ok(finished.output)
+        } else {
+            Err(VerifyError::Broken {
+                python: self.python.clone(),
+                stderr: finished.output.trim().to_owned(),
+            })
+        }
+    }
+
     /// A command running the staged interpreter, isolated from the user's Python settings.
     pub fn command(&self) -> Command {
         let mut cmd = Command::new(&self.python);
@@ -54,10 +85,7 @@ impl Staged {
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
     #[error("cannot run {}: {source}", python.display())]
-    Run {
-        python: PathBuf,
-        source: std::io::Error,
-    },
+    Run { python: PathBuf, source: RunError },
     #[error("{} does not run: {stderr}", python.display())]
     Broken { python: PathBuf, stderr: String },
     #[error("unexpected output from {}: {reason}", python.display())]
@@ -72,7 +100,11 @@ pub struct ModuleReport {
 }
 
 /// Imports every required and optional module (names adjusted for Python 2).
-pub fn probe_modules(staged: &Staged, python2: bool) -> Result<ModuleReport, VerifyError> {
+pub fn probe_modules(
+    runner: &Runner,
+    staged: &Staged,
+    python2: bool,
+) -> Result<ModuleReport, VerifyError> {
     let names: Vec<&str> = REQUIRED
         .iter()
         .chain(OPTIONAL)
@@ -87,24 +119,16 @@ pub fn probe_modules(staged: &Staged, python2: bool) -> Result<ModuleReport, Ver
             (m, _) => m,
         })
         .collect();
-    let output = staged
-        .command()
-        .arg("-c")
-        .arg(PROBE)
-        .args(&import_names)
-        .output()
-        .map_err(|source| VerifyError::Run {
-            python: staged.python.clone(),
-            source,
-        })?;
-    if !output.status.success() {
-        return Err(VerifyError::Broken {
-            python: staged.python.clone(),
-            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-        });
-    }
+    let output = staged.run(
+        runner,
+        staged.command().arg("-c").arg(PROBE).args(&import_names),
+    )?;
+    let line = output
+        .lines()
+        .find_map(|l| l.strip_prefix(PROBE_MARK))
+        .unwrap_or_default();
     let results: BTreeMap<String, bool> =
-        serde_json::from_slice(&output.stdout).map_err(|e| VerifyError::Output {
+        serde_json::from_str(line).map_err(|e| VerifyError::Output {
             python: staged.python.clone(),
             reason: e.to_string(),
         })?;
@@ -123,21 +147,8 @@ pub fn probe_modules(staged: &Staged, python2: bool) -> Result<ModuleReport, Ver
 }
 
 /// Checks that `python -m pip --version` works in the staged interpreter.
-pub fn check_pip(staged: &Staged) -> Result<(), VerifyError> {
-    let output = staged
-        .command()
-        .args(["-m", "pip", "--version"])
-        .output()
-        .map_err(|source| VerifyError::Run {
-            python: staged.python.clone(),
-            source,
-        })?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(VerifyError::Broken {
-            python: staged.python.clone(),
-            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-        })
-    }
+pub fn check_pip(runner: &Runner, staged: &Staged) -> Result<(), VerifyError> {
+    staged
+        .run(runner, staged.command().args(["-m", "pip", "--version"]))
+        .map(drop)
 }

@@ -175,7 +175,10 @@ impl Explain for StageFailure {
             }),
             StageError::Fetch(e) => e.hint(),
             StageError::Verify { hint, .. } => hint.clone(),
-            StageError::Build { .. } if self.kept.is_none() => Some(
+            StageError::Build {
+                source: RunError::Failed { .. } | RunError::TimedOut { .. },
+                ..
+            } if self.kept.is_none() => Some(
                 "the build tree was removed; rerun with -k (--keep) to keep it and read its config.log"
                     .to_owned(),
             ),
@@ -258,6 +261,9 @@ pub fn install(
     reporter: &dyn Reporter,
     cancel: &Cancel,
 ) -> Result<Outcome, StageFailure> {
+    if artifact.prefix().exists() && !options.force {
+        return Ok(Outcome::AlreadyInstalled);
+    }
     let started = Instant::now();
     reporter.header(&artifact.title());
     let result = run(layout, artifact, options, reporter, cancel);
@@ -277,9 +283,6 @@ fn run(
         kept: None,
     };
     let prefix = artifact.prefix().to_owned();
-    if prefix.exists() && !options.force {
-        return Ok(Outcome::AlreadyInstalled);
-    }
     let phases = Phases { reporter, cancel };
     if !options.skip_preflight {
         let warnings = phases

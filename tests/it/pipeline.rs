@@ -136,7 +136,7 @@ fn odd_settings_are_usage_errors_naming_the_variable() {
             "STRAP_DOWNLOAD_TIMEOUT must be a number of seconds",
         ),
         ("STRAP_DOWNLOAD_TIMEOUT", "1e30", "not '1e30'"),
-        ("STRAP_DOWNLOAD_TIMEOUT", "-5", "greater than 0"),
+        ("STRAP_DOWNLOAD_TIMEOUT", "-5", "from 0.1 to 86400"),
         ("STRAP_DOWNLOAD_TIMEOUT", "NaN", "STRAP_DOWNLOAD_TIMEOUT"),
         ("STRAP_JOBS", "many", "STRAP_JOBS must be a whole number"),
         ("STRAP_JOBS", "0", "STRAP_JOBS must be from 1 to 1024"),

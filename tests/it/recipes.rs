@@ -183,7 +183,7 @@ fn steps_check_run_skip_and_a_second_run_changes_nothing() {
         .map(|e| fs::read_to_string(e.unwrap().path()).unwrap())
         .collect();
     assert!(
-        logs.contains("$ /bin/sh -c touch") && logs.contains("# exit: exit status: 0"),
+        logs.contains("$ /bin/sh -c 'touch ") && logs.contains("# exit: exit status: 0"),
         "{logs}"
     );
 }

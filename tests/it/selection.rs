@@ -210,7 +210,7 @@ fn names_escaping_versions_are_refused_naming_the_file() {
     env.strap(&["version-name"])
         .env("STRAP_PYTHON_VERSION", "../outside")
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("STRAP_PYTHON_VERSION"));
     // On the command line it is a usage error.
     env.strap(&["global", "../outside"]).assert().code(2);

@@ -477,6 +477,25 @@ fn a_shim_link_outside_a_shims_directory_uses_strap_root_then_the_default_root()
 }
 
 #[test]
+fn a_link_to_a_shim_elsewhere_without_strap_root_uses_the_shims_root() {
+    let env = TestEnv::new();
+    root_with_shims(&env);
+    let bin = env.dir.path().join("ubin");
+    fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(env.shims().join("python3"), bin.join("python3")).unwrap();
+    env.command("sh")
+        .args(["-c", "python3 --x"])
+        .env_remove("STRAP_ROOT")
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), path_without_shims(&env)),
+        )
+        .assert()
+        .success()
+        .stdout("3.12.7 python3 --x\n");
+}
+
+#[test]
 fn strap_force_arg0_runs_the_shim_path_with_strap_root() {
     let env = TestEnv::new();
     root_with_shims(&env);
