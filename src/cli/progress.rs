@@ -11,7 +11,9 @@ use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+use indicatif::{
+    MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle, TermLike,
+};
 
 use crate::process::LineSink;
 use crate::report::{PhaseEnd, Progress, Reporter};
@@ -20,6 +22,7 @@ use crate::stage::seconds;
 /// Reports to stderr.
 pub struct TerminalReporter {
     live: Option<MultiProgress>,
+    _quiet_keys: Option<QuietControlKeys>,
     phase: RefCell<Option<Phase>>,
     /// The running phase's spinner, which build output lines are shown on.
     showing_output: Arc<Mutex<Option<ProgressBar>>>,
@@ -35,9 +38,14 @@ struct Phase {
 impl TerminalReporter {
     /// A live display only on a terminal, and never while build output is shown (`verbose`).
     pub fn new(verbose: bool) -> Self {
-        let live = (std::io::stderr().is_terminal() && !verbose)
-            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        let live = (std::io::stderr().is_terminal() && !verbose).then(|| {
+            MultiProgress::with_draw_target(ProgressDrawTarget::term_like_with_hz(
+                Box::new(Stderr::default()),
+                20,
+            ))
+        });
         TerminalReporter {
+            _quiet_keys: live.as_ref().and_then(|_| QuietControlKeys::on_stdin()),
             live,
             phase: RefCell::new(None),
             showing_output: Arc::default(),
@@ -51,6 +59,111 @@ impl TerminalReporter {
             Some(live) => live.suspend(|| say!("{line}")),
             None => say!("{line}"),
         }
+    }
+}
+
+/// The live display's terminal: stderr, buffered until each frame is flushed, and never failing
+/// (indicatif panics on some write errors, and once the terminal has hung up every write fails
+/// with EIO, while strap still has to clean up).
+#[derive(Debug, Default)]
+struct Stderr {
+    frame: Mutex<Vec<u8>>,
+}
+
+impl Stderr {
+    /// A cursor movement by `n` (none for 0: terminals read `CSI 0 A` as one line).
+    fn move_by(&self, n: usize, direction: char) -> std::io::Result<()> {
+        if n == 0 {
+            return Ok(());
+        }
+        self.put(format!("\x1b[{n}{direction}").as_bytes())
+    }
+
+    fn put(&self, bytes: &[u8]) -> std::io::Result<()> {
+        if let Ok(mut frame) = self.frame.lock() {
+            frame.extend_from_slice(bytes);
+        }
+        Ok(())
+    }
+}
+
+impl TermLike for Stderr {
+    fn width(&self) -> u16 {
+        let mut size = libc::winsize {
+            ws_row: 0,
+            ws_col: 0,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCGWINSZ fills the winsize we own; on failure it is left zeroed.
+        unsafe { libc::ioctl(libc::STDERR_FILENO, libc::TIOCGWINSZ, &mut size) };
+        if size.ws_col > 0 {
+            size.ws_col
+        } else {
+            80
+        }
+    }
+    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+        self.move_by(n, 'A')
+    }
+    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+        self.move_by(n, 'B')
+    }
+    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+        self.move_by(n, 'C')
+    }
+    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+        self.move_by(n, 'D')
+    }
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        self.put(s.as_bytes())?;
+        self.put(b"\n")
+    }
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        self.put(s.as_bytes())
+    }
+    fn clear_line(&self) -> std::io::Result<()> {
+        self.put(b"\r\x1b[2K")
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        use std::io::Write;
+        if let Ok(mut frame) = self.frame.lock() {
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(&frame);
+            let _ = err.flush();
+            frame.clear();
+        }
+        Ok(())
+    }
+}
+
+/// While the live display runs, the terminal does not echo control keys: a `^C` typed at the
+/// end of a drawn line would push the display down a line, and the spinner's last frame would
+/// stay on screen. Restored when dropped.
+struct QuietControlKeys {
+    saved: libc::termios,
+}
+
+impl QuietControlKeys {
+    fn on_stdin() -> Option<QuietControlKeys> {
+        // SAFETY: tcgetattr/tcsetattr on fd 0 with a termios we own; failures leave it as is.
+        unsafe {
+            let mut saved: libc::termios = std::mem::zeroed();
+            if libc::tcgetattr(libc::STDIN_FILENO, &mut saved) != 0 {
+                return None;
+            }
+            let mut quiet = saved;
+            quiet.c_lflag &= !libc::ECHOCTL;
+            (libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &quiet) == 0)
+                .then_some(QuietControlKeys { saved })
+        }
+    }
+}
+
+impl Drop for QuietControlKeys {
+    fn drop(&mut self) {
+        // SAFETY: restores the settings read in `on_stdin`.
+        unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &self.saved) };
     }
 }
 
@@ -150,18 +263,39 @@ impl Reporter for TerminalReporter {
             say!("    downloading {url}{size}{resuming}");
             return Box::new(Plain);
         };
+        // The URL goes on the phase's line (cut to the terminal's width); the bar's own line
+        // stays about 45 columns wide plus the bar, which takes what is left.
+        if let Some(spinner) = self
+            .phase
+            .borrow()
+            .as_ref()
+            .and_then(|p| p.spinner.as_ref())
+        {
+            spinner.set_message(format!("{url}{resuming}"));
+        }
+        let template = match total {
+            Some(_) => {
+                "  {bytes:>9}/{total_bytes:<9} {wide_bar:.cyan/blue} {speed:>11} eta {eta:<3}"
+            }
+            None => "  {bytes:>9} {speed:>11}",
+        };
+        let style = ProgressStyle::with_template(template)
+            .expect("valid template")
+            .progress_chars("━╸ ")
+            .with_key(
+                "speed",
+                move |state: &ProgressState, out: &mut dyn std::fmt::Write| {
+                    let text = average_speed(state.pos(), resumed, state.elapsed())
+                        .map(|rate| format!("{}/s", indicatif::HumanBytes(rate as u64)))
+                        .unwrap_or_default();
+                    let _ = out.write_str(&text);
+                },
+            );
         let bar = live.add(match total {
             Some(total) => ProgressBar::new(total),
             None => ProgressBar::new_spinner(),
         });
-        bar.set_style(
-            ProgressStyle::with_template(
-                "  {bytes:>10}/{total_bytes:<10} {bar:24.cyan/blue} {binary_bytes_per_sec:>12} eta {eta:<4} {wide_msg:.dim}",
-            )
-            .expect("valid template")
-            .progress_chars("━╸ "),
-        );
-        bar.set_message(format!("{url}{resuming}"));
+        bar.set_style(style);
         Box::new(Bar::starting_at(bar, resumed))
     }
 
@@ -171,12 +305,20 @@ impl Reporter for TerminalReporter {
     }
 }
 
+/// Bytes per second since the transfer started, counting only the bytes that arrived (not the
+/// part of a resumed download already on disk); nothing in the first half second, when a
+/// burst of buffered bytes would read as an absurd speed.
+fn average_speed(position: u64, resumed: u64, elapsed: Duration) -> Option<f64> {
+    let secs = elapsed.as_secs_f64();
+    (secs >= 0.5).then(|| position.saturating_sub(resumed) as f64 / secs)
+}
+
 /// A live download bar.
 struct Bar(ProgressBar);
 
 impl Bar {
-    /// A bar whose speed and ETA count only the bytes that arrive from now on, not the part of
-    /// a resumed download that was already on disk.
+    /// A bar whose ETA counts only the bytes that arrive from now on, not the part of a resumed
+    /// download that was already on disk.
     fn starting_at(bar: ProgressBar, resumed: u64) -> Bar {
         bar.set_position(resumed);
         bar.reset_eta();
@@ -207,13 +349,24 @@ mod tests {
 
     #[test]
     fn a_resumed_download_counts_only_new_bytes_in_its_speed() {
+        // 100 kB in 2 s after resuming at 50 MB: 50 kB/s, not the 25 MB/s of all bytes on disk.
+        let speed = average_speed(50_100_000, 50_000_000, Duration::from_secs(2));
+        assert_eq!(speed, Some(50_000.0));
+        assert_eq!(
+            average_speed(1_000_000, 0, Duration::from_millis(100)),
+            None
+        );
+    }
+
+    #[test]
+    fn the_eta_starts_from_the_resumed_position() {
         let bar = ProgressBar::with_draw_target(Some(100_000_000), ProgressDrawTarget::hidden());
         let bar = Bar::starting_at(bar, 50_000_000);
         for step in 1..=10 {
             std::thread::sleep(Duration::from_millis(20));
             bar.set_position(50_000_000 + step * 10_000);
         }
-        // 100 kB in about 0.2 s: far below the 250 MB/s the resumed part would suggest.
+        // About 500 kB/s: far below the 250 MB/s the resumed part would suggest.
         assert!(bar.0.per_sec() < 5_000_000.0, "{}", bar.0.per_sec());
     }
 }

@@ -10,6 +10,8 @@ use crate::layout::Layout;
 
 /// The file in a work directory that lists the process groups of its build commands.
 const GROUPS_FILE: &str = "process-groups";
+/// The file that marks a work directory kept with `--keep`: cleanups leave it alone.
+const KEPT_FILE: &str = "kept-by-strap";
 
 /// A work directory, removed on drop unless [`WorkDir::keep`] was called.
 pub struct WorkDir {
@@ -36,9 +38,14 @@ impl WorkDir {
         self.path.join(GROUPS_FILE)
     }
 
-    /// Leaves the directory in place (`--keep` after a failure).
+    /// Leaves the directory in place (`--keep` after a failure), marked so that later installs
+    /// do not clean it up.
     pub fn keep(&mut self) {
         self.keep = true;
+        let _ = fs::write(
+            self.path.join(KEPT_FILE),
+            "kept with --keep; remove it when done\n",
+        );
     }
 
     /// The path, when kept.
@@ -55,18 +62,40 @@ impl Drop for WorkDir {
     }
 }
 
-/// Removes what killed installs of `kind`/`name` left behind, after killing any of their build
-/// processes still running. The caller holds the install lock, so no live strap uses them.
+/// Removes what killed installs left behind under `tmp/`, after stopping any of their build
+/// processes still running: every work directory of `kind`/`name` (the caller holds its install
+/// lock, so no live strap uses them), and those of other installs whose strap process is gone.
+/// Directories kept with `--keep` stay.
 pub fn remove_leftovers(layout: &Layout, kind: &str, name: &str) {
     let Ok(entries) = fs::read_dir(layout.tmp_dir()) else {
         return;
     };
-    let prefix = layout.work_dir_prefix(kind, name);
+    let ours = layout.work_dir_prefix(kind, name);
     for entry in entries.filter_map(Result::ok) {
-        if entry.file_name().to_string_lossy().starts_with(&prefix) {
-            let dir = entry.path();
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let dir = entry.path();
+        let Some(pid) = owner(&file_name) else {
+            continue;
+        };
+        let abandoned = file_name.starts_with(&ours) || !process_exists(pid);
+        if abandoned && !dir.join(KEPT_FILE).exists() {
             crate::process::kill_recorded_groups(&dir.join(GROUPS_FILE), &dir);
             let _ = fs::remove_dir_all(&dir);
         }
     }
+}
+
+/// The pid a work directory name ends with (`python-3.12.7.4242`).
+fn owner(file_name: &str) -> Option<libc::pid_t> {
+    let (_, pid) = file_name.rsplit_once('.')?;
+    pid.parse().ok().filter(|pid| *pid > 0)
+}
+
+fn process_exists(pid: libc::pid_t) -> bool {
+    if pid as u32 == std::process::id() {
+        return true;
+    }
+    // SAFETY: signal 0 only checks that the process exists; nothing is sent.
+    let alive = unsafe { libc::kill(pid, 0) } == 0;
+    alive || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }

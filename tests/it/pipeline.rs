@@ -11,7 +11,7 @@ use predicates::prelude::*;
 use crate::fake_source::{fake_python_tgz, sha256_hex};
 use crate::install::{signal, start_slow_install, Setup};
 use crate::mirror::Behavior;
-use crate::support::{noise, stderr_of, TestEnv, Tmpfs};
+use crate::support::{noise, stderr_of, stdout_of, TestEnv, Tmpfs};
 
 const VERSION: &str = "3.99.1";
 const FILE: &str = "Python-3.99.1.tgz";
@@ -127,6 +127,31 @@ fn the_next_run_stops_a_group_recorded_in_a_leftover_work_dir() {
 }
 
 #[test]
+fn a_kept_tree_stays_and_trees_of_dead_installs_of_other_versions_go() {
+    let s = Setup::new();
+    let out = s
+        .install(&["a"], &["-k"])
+        .env("FAKE_CONFIGURE_FAIL", "1")
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    let kept = err
+        .lines()
+        .find_map(|l| l.strip_prefix("the build tree is kept at "))
+        .unwrap_or_else(|| panic!("no kept path in: {err}"))
+        .to_owned();
+    // Left by a killed install of another version: its process (pid 999999) is gone.
+    let dead = s.env.root().join("tmp/python-3.98.7.999999");
+    fs::create_dir_all(dead.join("src")).unwrap();
+    s.install(&["a"], &[]).assert().success();
+    assert!(
+        Path::new(&kept).join("src").exists(),
+        "the --keep tree was removed"
+    );
+    assert!(!dead.exists(), "a dead install's tree was left");
+}
+
+#[test]
 fn odd_settings_are_usage_errors_naming_the_variable() {
     let env = TestEnv::new();
     for (var, value, expected) in [
@@ -166,6 +191,20 @@ fn odd_settings_are_usage_errors_naming_the_variable() {
             "{} key jobs must be from 1",
             config.display()
         )));
+    env.strap(&["install", "3.11.2"])
+        .env("STRAP_CONFIG", env.dir.path().join("missing.toml"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("(named by STRAP_CONFIG)"));
+    for mirrors in [",", " , "] {
+        env.strap(&["install", "3.11.2"])
+            .env("STRAP_PYTHON_MIRRORS", mirrors)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "STRAP_PYTHON_MIRRORS names no mirror",
+            ));
+    }
     let config = env.write("bad.toml", "[python]\njobs = \"four\"\n");
     env.strap(&["install", "3.11.2"])
         .env("STRAP_CONFIG", &config)
@@ -373,6 +412,8 @@ fn on_a_terminal_one_live_display_shows_each_phase_and_its_end() {
         );
     }
     assert!(screen.contains("==> CPython 3.99.1\r\n"), "{screen}");
+    // No zero-length cursor moves (terminals read `ESC [ 0 A` as one line up).
+    assert!(!screen.contains("\x1b[0A"), "{screen:?}");
     // The compile phase shows the build's latest output line while it runs.
     assert!(
         screen.contains("compiling the fake interpreter"),
@@ -383,6 +424,107 @@ fn on_a_terminal_one_live_display_shows_each_phase_and_its_end() {
         screen.contains("✓ verify     done in ") && !screen.contains("   \r\n"),
         "{screen:?}"
     );
+}
+
+/// `strap install` of the slow fake build in a real pseudo-terminal (`script`), with `input`
+/// typed once the build compiles; returns the exit code and everything the terminal showed.
+fn typed_during_the_build(s: &Setup, input: &[u8]) -> (Option<i32>, String) {
+    use std::io::{Read, Write};
+    let command = format!(
+        "{} install --skip-preflight --sha256 {} --mirror {} {VERSION}",
+        crate::support::strap_bin().display(),
+        s.sha,
+        s.mirror.template("a")
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qefc", &command, "/dev/null"])
+        .env_clear()
+        .envs(s.env.env_pairs())
+        .env("TERM", "xterm")
+        .env("FAKE_BUILD_SECONDS", "30")
+        .current_dir(s.env.work())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !processes_in(&s.env.root()).iter().any(|pid| {
+        fs::read_to_string(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with("sleep"))
+    }) {
+        assert!(
+            Instant::now() < deadline,
+            "the build never started compiling"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input).unwrap();
+    stdin.flush().unwrap();
+    let mut screen = Vec::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut screen)
+        .unwrap();
+    let status = child.wait().unwrap();
+    drop(stdin);
+    (status.code(), String::from_utf8_lossy(&screen).into_owned())
+}
+
+#[test]
+fn ctrl_c_typed_at_the_terminal_leaves_a_clean_screen() {
+    let s = Setup::new();
+    let (code, screen) = typed_during_the_build(&s, b"\x03");
+    assert_eq!(code, Some(130), "{screen}");
+    assert!(
+        screen.contains("! compile    interrupted after"),
+        "{screen:?}"
+    );
+    assert!(
+        !screen.contains("^C"),
+        "the terminal echoed ^C into the display: {screen:?}"
+    );
+    s.assert_nothing_installed();
+    assert!(wait_for_no_processes_in(&s.env.root(), Duration::from_secs(5)).is_empty());
+}
+
+/// Runs ARGS in a new pseudo-terminal, reads what it shows for SECONDS, then closes the terminal
+/// (a hang-up, as when a terminal window is closed); prints the exit code.
+const HANG_UP: &str = r#"
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+end = time.time() + float(sys.argv[1])
+while time.time() < end:
+    if select.select([fd], [], [], 0.1)[0]:
+        try:
+            os.read(fd, 4096)
+        except OSError:
+            break
+os.close(fd)
+print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"#;
+
+#[test]
+fn closing_the_terminal_mid_build_cleans_up_like_ctrl_c() {
+    let s = Setup::new();
+    let out = s
+        .env
+        .command("/usr/bin/python3")
+        .args(["-c", HANG_UP, "3"])
+        .arg(crate::support::strap_bin())
+        .args(["install", "--skip-preflight", "--sha256", &s.sha])
+        .args(["--mirror", &s.mirror.template("a"), VERSION])
+        .env("TERM", "xterm")
+        .env("FAKE_BUILD_SECONDS", "30")
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(stdout_of(&out).trim(), "130", "{}", stderr_of(&out));
+    s.assert_nothing_installed();
+    assert!(wait_for_no_processes_in(&s.env.root(), Duration::from_secs(5)).is_empty());
 }
 
 #[test]
