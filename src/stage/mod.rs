@@ -264,20 +264,11 @@ pub fn install(
     if artifact.prefix().exists() && !options.force {
         return Ok(Outcome::AlreadyInstalled);
     }
-    let started = Instant::now();
     reporter.header(&artifact.title());
-    let result = run(layout, artifact, options, reporter, cancel);
-    reporter.finished(started.elapsed());
-    result
-}
-
-fn run(
-    layout: &Layout,
-    artifact: &dyn Artifact,
-    options: &StageOptions,
-    reporter: &dyn Reporter,
-    cancel: &Cancel,
-) -> Result<Outcome, StageFailure> {
+    let _total = TotalTime {
+        reporter,
+        started: Instant::now(),
+    };
     let fail = |error| StageFailure {
         error: Box::new(error),
         kept: None,
@@ -331,6 +322,18 @@ fn run(
             error: Box::new(error),
             kept: work.kept().map(Path::to_owned),
         })
+}
+
+/// Reports the install's total time when it ends, however it ends.
+struct TotalTime<'a> {
+    reporter: &'a dyn Reporter,
+    started: Instant,
+}
+
+impl Drop for TotalTime<'_> {
+    fn drop(&mut self) {
+        self.reporter.finished(self.started.elapsed());
+    }
 }
 
 fn fetch_all(
