@@ -20,7 +20,20 @@ strap() {
          __strap_code="$(command strap sh-shell --shell bash "$@")" && eval "$__strap_code" ;;
     esac
   else
-    command strap "$@"
+    local __strap_status=0 __strap_arg __strap_skip=
+    command strap "$@" || __strap_status=$?
+    # Commands that change the shims: forget the command locations bash remembers, or it keeps
+    # running the old program (or a removed shim: "No such file or directory").
+    for __strap_arg in "$@"; do
+      if [ -n "$__strap_skip" ]; then __strap_skip=; continue; fi
+      case "$__strap_arg" in
+        --root) __strap_skip=1 ;;
+        -*) ;;
+        rehash|install|uninstall) hash -r; break ;;
+        *) break ;;
+      esac
+    done
+    return "$__strap_status"
   fi
 }
 

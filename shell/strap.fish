@@ -12,6 +12,8 @@ function strap
                 set -l __strap_code (command strap sh-shell --shell fish $argv[2..-1]); and eval (string join \n $__strap_code)
         end
     else
+        # Unlike bash and zsh, fish remembers no command locations: nothing to clear after a
+        # rehash, install or uninstall.
         command strap $argv
     end
 end

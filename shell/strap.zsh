@@ -13,7 +13,20 @@ strap() {
          __strap_code="$(command strap sh-shell --shell zsh "$@")" && eval "$__strap_code" ;;
     esac
   else
-    command strap "$@"
+    local __strap_status=0 __strap_arg __strap_skip=
+    command strap "$@" || __strap_status=$?
+    # Commands that change the shims: forget the command locations zsh remembers, or it keeps
+    # running the old program.
+    for __strap_arg in "$@"; do
+      if [ -n "$__strap_skip" ]; then __strap_skip=; continue; fi
+      case "$__strap_arg" in
+        --root) __strap_skip=1 ;;
+        -*) ;;
+        rehash|install|uninstall) rehash; break ;;
+        *) break ;;
+      esac
+    done
+    return "$__strap_status"
   fi
 }
 

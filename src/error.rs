@@ -113,7 +113,9 @@ impl Explain for Error {
     }
 }
 
-/// The `hint:` text of a version or command error.
+/// The `hint:` text of a version or command error. For a version that is not installed, the CLI
+/// (not the shim fast path, which does not carry the release catalog) replaces it with one that
+/// suggests `strap install` only for names the catalog can install (`cli::not_installed_hint`).
 struct Hint<'a>(&'a Error);
 
 impl fmt::Display for Hint<'_> {

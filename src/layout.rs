@@ -85,13 +85,18 @@ impl Layout {
         }
     }
 
-    /// A new log file under `logs/` for `what` (e.g. `python-3.12.7`), unique per process and second.
+    /// `logs/`: one log per build and per recipe run.
+    pub fn logs_dir(&self) -> PathBuf {
+        self.root.join("logs")
+    }
+
+    /// A new log file under `logs/` for `what` (e.g. `python-3.12.7`), unique per process and
+    /// second: `<what>-<secs>-<pid>.log` (see [`log_owner`]).
     pub fn log_file(&self, what: &str) -> PathBuf {
         let secs = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        self.root
-            .join("logs")
+        self.logs_dir()
             .join(format!("{what}-{secs}-{}.log", std::process::id()))
     }
 
@@ -119,6 +124,22 @@ impl Layout {
     pub fn work_dir_prefix(&self, kind: &str, name: &str) -> String {
         format!("{kind}-{name}.")
     }
+}
+
+/// The pid of the process that writes a log named by [`Layout::log_file`] (`…-<secs>-<pid>.log`).
+pub fn log_owner(file_name: &str) -> Option<u32> {
+    let stem = file_name.strip_suffix(".log")?;
+    let (rest, pid) = stem.rsplit_once('-')?;
+    let (_, secs) = rest.rsplit_once('-')?;
+    secs.parse::<u64>().ok()?;
+    pid.parse().ok().filter(|pid| *pid > 0)
+}
+
+/// The pid of the process a scratch directory belongs to: `python-3.12.7.4242` (see
+/// [`Layout::work_dir`]) and `.3.12.7.removing.4242` (an uninstall's doomed directory) end with it.
+pub fn work_dir_owner(file_name: &str) -> Option<u32> {
+    let (_, pid) = file_name.rsplit_once('.')?;
+    pid.parse().ok().filter(|pid| *pid > 0)
 }
 
 /// The path this process was executed through (`execve`'s first argument, the kernel's
@@ -180,6 +201,17 @@ mod tests {
             root("../r/shims/python3", "/x"),
             Some(PathBuf::from("/x/../r"))
         );
+    }
+
+    #[test]
+    fn owners_from_file_names() {
+        assert_eq!(log_owner("python-3.12.7-1700000000-4242.log"), Some(4242));
+        assert_eq!(log_owner("recipe-can-1700000000-7.log"), Some(7));
+        assert_eq!(log_owner("notes.log"), None);
+        assert_eq!(log_owner("python-3.12.7-4242.txt"), None);
+        assert_eq!(work_dir_owner("python-3.12.7-debug.4242"), Some(4242));
+        assert_eq!(work_dir_owner(".3.12.7.removing.99"), Some(99));
+        assert_eq!(work_dir_owner("python-3.12.7.x"), None);
     }
 
     #[test]

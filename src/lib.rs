@@ -1,8 +1,9 @@
-//! strap: Python versions built from source with fast shims, Boost builds, and idempotent setup
-//! recipes. The binary's `main` only chooses between the shim fast path ([`shim`]) and the CLI
-//! ([`cli`]); everything else lives in these modules.
+//! strap: Python versions built from source with fast shims, and idempotent setup recipes.
+//! The binary's `main` only chooses between the shim fast path ([`shim`]) and the CLI ([`cli`]);
+//! everything else lives in these modules.
 
 pub(crate) mod archive;
+pub(crate) mod clean;
 pub mod cli;
 pub(crate) mod config;
 pub mod env_vars;

@@ -86,6 +86,251 @@ impl Shell {
     }
 }
 
+/// Completion code for `strap completions SHELL` (which `strap init` loads): clap's generated
+/// completion of commands and options, with strap's own completion of names around it: installed
+/// versions after `global`, `local`, `shell` (and `system`), `uninstall` and `prefix`; catalog
+/// versions after `install`; recipe names after `recipe run` and `recipe show`. The names come
+/// from strap itself at completion time (`versions --bare`, `install --list --bare`,
+/// `recipe list --bare`), honouring a `--root DIR` on the command line.
+///
+/// `value_options` are the options whose value is the next word (`--root`, `--mirror`…), so a
+/// word after one of them is not taken for a name. Shells other than bash, zsh and fish get
+/// clap's code unchanged; so does any shell if clap's code no longer has the expected shape (the
+/// unit tests below catch that when clap_complete changes).
+pub fn completion_script(
+    shell: clap_complete::Shell,
+    clap_code: &str,
+    value_options: &[String],
+) -> String {
+    let patched = match shell {
+        clap_complete::Shell::Bash => wrap_clap_function(
+            clap_code,
+            "\nif [[ \"${BASH_VERSINFO[0]}\" -eq 4",
+            &NAMES_BASH.replace("@VALUE_OPTIONS@", &value_options.join("|")),
+        ),
+        clap_complete::Shell::Zsh => wrap_clap_function(
+            clap_code,
+            "\nif [ \"$funcstack[1]\" = \"_strap\" ]; then",
+            &NAMES_ZSH.replace("@VALUE_OPTIONS@", &value_options.join("|")),
+        ),
+        clap_complete::Shell::Fish => Some(format!(
+            "{clap_code}\n{}",
+            NAMES_FISH.replace("@VALUE_OPTIONS@", &value_options.join(" "))
+        )),
+        _ => None,
+    };
+    patched.unwrap_or_else(|| clap_code.to_owned())
+}
+
+/// clap's `_strap` renamed `__strap_clap`, and `names` (which defines a new `_strap` that calls
+/// it) inserted before clap's registration code `trailer`, so the registration (`complete -F
+/// _strap`, `compdef _strap`, or zsh's autoloaded `_strap` file calling itself) picks up ours.
+fn wrap_clap_function(clap_code: &str, trailer: &str, names: &str) -> Option<String> {
+    const CLAP_FUNCTION: &str = "\n_strap() {\n";
+    // A leading newline, so the function is found on the first line too.
+    let code = format!("\n{clap_code}");
+    if code.matches(CLAP_FUNCTION).count() != 1 {
+        return None;
+    }
+    let at = code.rfind(trailer)?;
+    let (body, registration) = code.split_at(at);
+    let body = body.replacen(CLAP_FUNCTION, "\n__strap_clap() {\n", 1);
+    Some(format!("{}\n{names}{registration}", &body[1..]))
+}
+
+/// bash: `_strap` completes names itself or hands over to clap's `__strap_clap`.
+const NAMES_BASH: &str = r#"# strap's completion of names; commands and options come from clap's __strap_clap.
+__strap_names() {
+  local kind="$1"
+  shift
+  case "$kind" in
+    selectable) echo system; command strap "$@" versions --bare ;;
+    installed) command strap "$@" versions --bare ;;
+    catalog) command strap "$@" install --list --bare ;;
+    recipe) command strap "$@" recipe list --bare ;;
+  esac 2>/dev/null
+}
+
+_strap() {
+  local cur="${COMP_WORDS[COMP_CWORD]}" word cmd= sub= kind= i=1 npos=0
+  local -a root=()
+  while [ "$i" -lt "$COMP_CWORD" ]; do
+    word="${COMP_WORDS[i]}"
+    case "$word" in
+      --root=*) root=("$word") ;;
+      @VALUE_OPTIONS@)
+        # The option's value is the next word (bash splits `--opt=value` at the `=`).
+        [ "${COMP_WORDS[i+1]}" = "=" ] && i=$((i + 1))
+        i=$((i + 1))
+        if [ "$i" -ge "$COMP_CWORD" ]; then kind=value; break; fi
+        [ "$word" = --root ] && root=(--root "${COMP_WORDS[i]}")
+        ;;
+      -*) ;;
+      *)
+        if [ -z "$cmd" ]; then cmd="$word"
+        elif [ "$cmd" = recipe ] && [ -z "$sub" ]; then sub="$word"
+        else npos=$((npos + 1))
+        fi ;;
+    esac
+    i=$((i + 1))
+  done
+  if [ -z "$kind" ] && [[ "$cur" != -* ]]; then
+    case "$cmd" in
+      global|local|shell) kind=selectable ;;
+      uninstall|prefix) kind=installed ;;
+      install) kind=catalog ;;
+      recipe)
+        if [ "$npos" = 0 ] && [[ "$cur" != */* ]]; then
+          case "$sub" in run|show) kind=recipe ;; esac
+        fi ;;
+    esac
+  fi
+  case "$kind" in
+    selectable|installed|catalog|recipe)
+      local IFS=$'\n'
+      COMPREPLY=($(compgen -W "$(__strap_names "$kind" "${root[@]}")" -- "$cur"))
+      # Names only: no file names when none matches.
+      compopt +o default +o bashdefault 2>/dev/null
+      return 0 ;;
+  esac
+  __strap_clap "$@"
+}
+"#;
+
+/// zsh: `_strap` completes names itself or hands over to clap's `__strap_clap`.
+const NAMES_ZSH: &str = r#"# strap's completion of names; commands and options come from clap's __strap_clap.
+(( $+functions[__strap_names] )) ||
+__strap_names() {
+  local kind="$1"
+  shift
+  case "$kind" in
+    (selectable) print -r -- system; command strap "$@" versions --bare ;;
+    (installed) command strap "$@" versions --bare ;;
+    (catalog) command strap "$@" install --list --bare ;;
+    (recipe) command strap "$@" recipe list --bare ;;
+  esac 2>/dev/null
+}
+
+_strap() {
+  local cur="$words[CURRENT]" word cmd= sub= kind= descr expl
+  local -a root names
+  integer i=2 npos=0
+  while (( i < CURRENT )); do
+    word="$words[i]"
+    case "$word" in
+      (@VALUE_OPTIONS@)
+        (( i++ ))
+        if (( i >= CURRENT )); then kind=value; break; fi
+        [[ "$word" == --root ]] && root=(--root "${(Q)words[i]}")
+        ;;
+      (--root=*) root=("${(Q)word}") ;;
+      (-*) ;;
+      (*)
+        if [[ -z "$cmd" ]]; then cmd="$word"
+        elif [[ "$cmd" == recipe && -z "$sub" ]]; then sub="$word"
+        else (( npos++ ))
+        fi ;;
+    esac
+    (( i++ ))
+  done
+  if [[ -z "$kind" && "$cur" != -* ]]; then
+    case "$cmd" in
+      (global|local|shell) kind=selectable descr='version' ;;
+      (uninstall|prefix) kind=installed descr='installed version' ;;
+      (install) kind=catalog descr='installable version' ;;
+      (recipe)
+        if (( npos == 0 )) && [[ "$cur" != */* && ( "$sub" == run || "$sub" == show ) ]]; then
+          kind=recipe descr='recipe'
+        fi ;;
+    esac
+  fi
+  if [[ -n "$descr" ]]; then
+    names=(${(f)"$(__strap_names "$kind" "${root[@]}")"})
+    _wanted -V "$kind" expl "$descr" compadd -a names
+    return
+  fi
+  __strap_clap "$@"
+}
+
+"#;
+
+/// fish: one more `complete` rule, for the words where strap completes names.
+const NAMES_FISH: &str = r#"# strap's completion of names: prints the kind of name wanted at the cursor (and any
+# `--root DIR` given), or fails where clap's rules above apply.
+function __strap_name_context
+    set -l words (commandline -opc)
+    set -e words[1]
+    set -l cur (commandline -ct)
+    set -l cmd
+    set -l sub
+    set -l root
+    set -l pending
+    set -l npos 0
+    for word in $words
+        if set -q pending[1]
+            test "$pending" = --root; and set root --root $word
+            set -e pending
+            continue
+        end
+        switch $word
+            case @VALUE_OPTIONS@
+                set pending $word
+            case '--root=*'
+                set root $word
+            case '-*'
+            case '*'
+                if test -z "$cmd"
+                    set cmd $word
+                else if test "$cmd" = recipe; and test -z "$sub"
+                    set sub $word
+                else
+                    set npos (math $npos + 1)
+                end
+        end
+    end
+    set -q pending[1]; and return 1
+    string match -q -- '-*' "$cur"; and return 1
+    switch "$cmd"
+        case global local shell
+            echo selectable
+        case uninstall prefix
+            echo installed
+        case install
+            echo catalog
+        case recipe
+            contains -- "$sub" run show; and test $npos = 0; and not string match -q -- '*/*' "$cur"
+            or return 1
+            echo recipe
+        case '*'
+            return 1
+    end
+    test -n "$root[1]"; and string join \n -- $root
+    return 0
+end
+
+function __strap_names
+    set -l context (__strap_name_context); or return
+    set -l root $context[2..-1]
+    set -l names
+    switch $context[1]
+        case selectable
+            set names system (command strap $root versions --bare 2>/dev/null)
+        case installed
+            set names (command strap $root versions --bare 2>/dev/null)
+        case catalog
+            set names (command strap $root install --list --bare 2>/dev/null)
+        case recipe
+            set names (command strap $root recipe list --bare 2>/dev/null)
+    end
+    set -l descr (string replace selectable version $context[1])
+    for name in $names
+        printf '%s\t%s\n' $name $descr
+    end
+end
+
+complete -c strap -n '__strap_name_context >/dev/null' -f -a '(__strap_names)'
+"#;
+
 /// `text` as one word for a POSIX shell (`sh -c`, bash, zsh), quoted only when it needs it.
 pub fn quote_posix(text: &str) -> String {
     // The words Python's `shlex.quote` leaves alone (`--prefix=/opt/x`, `a,b`, `user@host`).

@@ -1,5 +1,5 @@
 //! `rehash`: keep one link to the strap binary in `shims/` per executable name that any installed
-//! version provides, and nothing else.
+//! version provides, plus the [`ALWAYS`] shims, and nothing else.
 
 use std::collections::BTreeSet;
 use std::ffi::OsString;
@@ -13,6 +13,12 @@ use crate::lock::FileLock;
 use crate::version;
 use crate::which::is_executable;
 
+/// Shims that exist even when no installed version provides them, and that rehash never removes.
+/// Without them, a `.python-version` naming a version that is not installed yet would silently
+/// run the system interpreter; through the shim it gives strap's "not installed" error instead,
+/// while `system` (or no selection) still finds the system program outside the shims.
+pub const ALWAYS: [&str; 4] = ["pip", "pip3", "python", "python3"];
+
 /// What a rehash changed.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct RehashReport {
@@ -24,11 +30,12 @@ pub struct RehashReport {
     pub total: usize,
 }
 
-/// Brings `shims/` in line with the installed versions, linking each shim to `strap_exe`.
-/// Safe to run at any time and from several processes at once (serialized by a lock).
+/// Brings `shims/` in line with the installed versions (and [`ALWAYS`]), linking each shim to
+/// `strap_exe`. Safe to run at any time and from several processes at once (serialized by a lock).
 pub fn rehash(layout: &Layout, strap_exe: &Path) -> Result<RehashReport> {
     let _lock = FileLock::acquire(&layout.locks_dir().join("rehash.lock"), |_| {})?;
-    let wanted = executable_names(layout)?;
+    let mut wanted = executable_names(layout)?;
+    wanted.extend(ALWAYS.iter().map(OsString::from));
     let dir = layout.shims_dir();
     fs::create_dir_all(&dir).map_err(|e| Error::io("create shims directory", &dir, e))?;
 
@@ -52,6 +59,30 @@ pub fn rehash(layout: &Layout, strap_exe: &Path) -> Result<RehashReport> {
         }
     }
     Ok(report)
+}
+
+/// Creates the [`ALWAYS`] shims that are missing (a root that was never rehashed), linked to
+/// `strap_exe`; existing entries are left alone. No lock: each link appears atomically or not at
+/// all, and a concurrent rehash creates the same links.
+pub fn ensure_always(layout: &Layout, strap_exe: &Path) -> Result<()> {
+    let dir = layout.shims_dir();
+    let missing: Vec<PathBuf> = ALWAYS
+        .iter()
+        .map(|name| dir.join(name))
+        .filter(|shim| fs::symlink_metadata(shim).is_err())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    fs::create_dir_all(&dir).map_err(|e| Error::io("create shims directory", &dir, e))?;
+    for shim in missing {
+        match std::os::unix::fs::symlink(strap_exe, &shim) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::io("create shim", &shim, e)),
+        }
+    }
+    Ok(())
 }
 
 /// The shims currently in `shims/`, sorted.

@@ -1,35 +1,48 @@
 //! `strap install`: options from flags, environment and config (validated before anything
 //! runs), then each version through the staged-install pipeline.
 
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
+
+use serde::Serialize;
 
 use super::progress::TerminalReporter;
 use super::Ctx;
 use crate::config::Config;
 use crate::env_vars;
-use crate::error::Reported;
+use crate::error::{Error, Reported};
 use crate::fetch::{mirror, FetchSettings};
 use crate::process::Cancel;
-use crate::python::catalog::Catalog;
+use crate::python::catalog::{listed_under, Catalog};
 use crate::python::install::{CPython, PythonOptions};
 use crate::python::plan;
 use crate::settings;
 use crate::stage::{self, Outcome, StageOptions};
+use crate::version::{self, PythonName, Resolved};
 
 /// The flags of `strap install`.
 #[derive(clap::Args)]
 pub struct InstallArgs {
     /// Versions to install: exact (3.12.7), a prefix (3.12: the newest known), `latest`, or
-    /// free-threaded (3.13t). Default: what the current `.python-version` selects.
+    /// free-threaded (3.13t). Default: each version the version files select that no installed
+    /// version satisfies (the newest known match of a prefix).
+    /// With --list: prefixes of the versions to list (3.12, 3.13t, 3.14.0rc).
     pub versions: Vec<String>,
-    /// List the installable versions (those starting with the given prefix)
+    /// List the installable versions, free-threaded builds (3.13.1t) included; installed ones
+    /// are marked. Exits 1 when a prefix matches none
     #[arg(short, long)]
     pub list: bool,
-    /// Reinstall even if already installed
+    /// With --list: only the version names, one per line
+    #[arg(long, requires = "list", conflicts_with = "json")]
+    pub bare: bool,
+    /// With --list: machine-readable output (version, prerelease, free_threaded, installed)
+    #[arg(long, requires = "list")]
+    pub json: bool,
+    /// Rebuild and reinstall versions that are already installed
     #[arg(short, long, conflicts_with = "skip_existing")]
     pub force: bool,
-    /// Skip versions that are already installed
+    /// Skip versions that are already installed (the default; accepted as in pyenv)
     #[arg(short, long)]
     pub skip_existing: bool,
     /// Show the build output
@@ -53,7 +66,7 @@ pub struct InstallArgs {
     /// The archive's sha256, for a version the catalog lacks
     #[arg(long, value_name = "HEX")]
     pub sha256: Option<String>,
-    /// Use only the download cache
+    /// Download nothing: use the download cache and file:// mirrors only
     #[arg(long)]
     pub offline: bool,
     /// Do not install pip
@@ -77,31 +90,10 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::
         None => Catalog::embedded(),
     };
     if args.list {
-        let prefixes = &args.versions;
-        for release in catalog.releases() {
-            if prefixes.is_empty()
-                || prefixes
-                    .iter()
-                    .any(|p| release.version.starts_with(p.as_str()))
-            {
-                writeln!(out, "{}", release.version)?;
-            }
-        }
-        return Ok(0);
+        return list(ctx, catalog, &args, out);
     }
     let requests = if args.versions.is_empty() {
-        let selection = ctx.selection()?;
-        let names: Vec<String> = selection
-            .names
-            .into_iter()
-            .filter(|n| n != "system")
-            .collect();
-        anyhow::ensure!(
-            !names.is_empty(),
-            "nothing to install: no version given and {} selects only the system Python",
-            selection.origin
-        );
-        names
+        missing_selected(ctx, &args)?
     } else {
         args.versions.clone()
     };
@@ -111,25 +103,14 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::
         .collect::<Result<Vec<_>, _>>()
         .map_err(Reported::from)?;
     let (python_options, stage_options) = options(ctx, &args)?;
+    if plans.is_empty() {
+        return Ok(0);
+    }
     let exe = super::shims::shim_executable()?;
     let reporter = TerminalReporter::new(args.verbose);
     let cancel = Cancel::on_signals();
     for (plan, request) in plans.iter().zip(&requests) {
         let artifact = CPython::new(&ctx.layout, catalog, plan, request, &python_options);
-        if !args.force && !args.skip_existing && ctx.layout.version_dir(&plan.name).exists() {
-            return Err(Reported::failure(
-                format!(
-                    "{} is already installed at {}",
-                    plan.name,
-                    ctx.layout.version_dir(&plan.name).display()
-                ),
-                format!(
-                    "reinstall with `strap install -f {}`, or pass -s to skip installed versions",
-                    plan.name
-                ),
-            )
-            .into());
-        }
         match stage::install(&ctx.layout, &artifact, &stage_options, &reporter, &cancel) {
             Ok(Outcome::Installed { prefix, notes, log }) => {
                 crate::shims::rehash(&ctx.layout, &exe)?;
@@ -144,12 +125,131 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::
                 );
             }
             Ok(Outcome::AlreadyInstalled) => {
-                say!("strap: {} is already installed", plan.name);
+                say!(
+                    "strap: {} is already installed in {} (-f rebuilds it)",
+                    plan.name,
+                    ctx.layout.version_dir(&plan.name).display()
+                );
             }
             Err(failure) => return Err(Reported::from(failure).into()),
         }
     }
     Ok(0)
+}
+
+/// What `strap install` without versions installs: each selected name that no installed version
+/// satisfies, resolved as the shims resolve it (the exact name, else the newest installed match
+/// of a prefix). With `-f`, the installed versions the names resolve to are rebuilt instead.
+fn missing_selected(ctx: &Ctx, args: &InstallArgs) -> anyhow::Result<Vec<String>> {
+    let selection = ctx.selection()?;
+    let names: Vec<&String> = selection.names.iter().filter(|n| *n != "system").collect();
+    anyhow::ensure!(
+        !names.is_empty(),
+        "nothing to install: no version given and {} selects only the system Python",
+        selection.origin
+    );
+    let mut missing = Vec::new();
+    for name in names {
+        // With -g the selection is satisfied by a debug build only.
+        let wanted = match PythonName::parse(name) {
+            Some(parsed) if args.debug && parsed.variant().is_none() => format!("{name}-debug"),
+            _ => name.clone(),
+        };
+        match version::resolve(&ctx.layout, &wanted, &selection.origin) {
+            Ok(Resolved::Installed { name: found, .. }) if args.force => {
+                let release = if args.debug {
+                    found.strip_suffix("-debug").unwrap_or(&found)
+                } else {
+                    &found
+                };
+                missing.push(release.to_owned());
+            }
+            Ok(Resolved::Installed { name: found, .. }) if found == wanted => {
+                say!(
+                    "strap: {found} (set by {}) is already installed",
+                    selection.origin
+                );
+            }
+            Ok(Resolved::Installed { name: found, .. }) => {
+                say!(
+                    "strap: {wanted} (set by {}) is satisfied by installed {found}",
+                    selection.origin
+                );
+            }
+            Ok(Resolved::System) => {}
+            Err(Error::VersionNotInstalled { .. }) => missing.push(name.clone()),
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Ok(missing)
+}
+
+/// One line of `install --list --json`.
+#[derive(Serialize)]
+struct Listed<'a> {
+    version: &'a str,
+    prerelease: bool,
+    free_threaded: bool,
+    installed: bool,
+}
+
+/// `install --list [PREFIX...]`: the installable names under the prefixes (all without one),
+/// oldest first; a prefix that matches nothing is an error once the others are listed.
+fn list(
+    ctx: &Ctx,
+    catalog: &Catalog,
+    args: &InstallArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<i32> {
+    let installed: HashSet<String> = version::installed_versions(&ctx.layout)?
+        .into_iter()
+        .collect();
+    let all = catalog.installable();
+    let prefixes = &args.versions;
+    let shown: Vec<Listed<'_>> = all
+        .iter()
+        .filter(|i| prefixes.is_empty() || prefixes.iter().any(|p| listed_under(p, &i.name)))
+        .map(|i| Listed {
+            version: &i.name,
+            prerelease: i.release.prerelease,
+            free_threaded: i.free_threaded,
+            installed: installed.contains(&i.name),
+        })
+        .collect();
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &shown)?;
+        writeln!(out)?;
+    } else {
+        for entry in &shown {
+            if entry.installed && !args.bare {
+                writeln!(out, "{}  (installed)", entry.version)?;
+            } else {
+                writeln!(out, "{}", entry.version)?;
+            }
+        }
+    }
+    let unmatched: Vec<&String> = prefixes
+        .iter()
+        .filter(|p| !all.iter().any(|i| listed_under(p, &i.name)))
+        .collect();
+    let Some(first) = unmatched.first() else {
+        return Ok(0);
+    };
+    let quoted: Vec<String> = unmatched.iter().map(|p| format!("'{p}'")).collect();
+    let nearest = catalog.suggestions(first);
+    let hint = if nearest.is_empty() {
+        "`strap install --list` lists every known version".to_owned()
+    } else {
+        format!(
+            "nearest known: {}; `strap install --list` lists every known version",
+            nearest.join(", ")
+        )
+    };
+    Err(Reported::failure(
+        format!("no known CPython version matches {}", quoted.join(" or ")),
+        hint,
+    )
+    .into())
 }
 
 fn options(ctx: &Ctx, args: &InstallArgs) -> Result<(PythonOptions, StageOptions), Reported> {

@@ -10,6 +10,7 @@ macro_rules! say {
     }};
 }
 
+mod cache;
 mod install;
 mod progress;
 mod recipe;
@@ -38,7 +39,7 @@ pub struct Ctx {
 #[command(
     name = "strap",
     version,
-    about = "Set up developer machines: Python versions with fast shims, Boost, setup recipes",
+    about = "Set up developer machines: Python versions built from source with fast shims, and idempotent setup recipes",
     after_help = "Examples:\n  strap versions\n  strap global 3.12.7\n  eval \"$(strap init bash)\""
 )]
 struct Cli {
@@ -52,9 +53,24 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Print the strap root directory
-    #[command(after_help = "Example:\n  cd \"$(strap root)/versions\"")]
-    Root,
+    /// Build and install CPython versions from source
+    #[command(
+        after_help = "Examples:\n  strap install 3.12            # the newest known 3.12.x\n  strap install 3.13t           # free-threaded\n  strap install --list 3.11\n  strap install --mirror 'file:///srv/python/{file}' --offline 3.11.2\n  strap install                 # what .python-version selects"
+    )]
+    Install(install::InstallArgs),
+
+    /// Remove installed versions
+    #[command(
+        after_help = "Examples:\n  strap uninstall 3.11.2\n  strap uninstall 3.11      # on a terminal: asks \"3.11 is 3.11.2: remove …?\"\n  strap uninstall -f 3.11.2 # no question; exact names only"
+    )]
+    Uninstall {
+        /// Installed version names; a prefix (3.11) only on a terminal, after confirming the full name
+        #[arg(required = true)]
+        versions: Vec<String>,
+        /// Do not ask; remove exact names only; succeed even when a version is not installed
+        #[arg(short, long)]
+        force: bool,
+    },
 
     /// List installed Python versions; the selected ones are marked with `*`
     #[command(
@@ -67,36 +83,6 @@ enum Command {
         /// Machine-readable output
         #[arg(long)]
         json: bool,
-    },
-
-    /// Show the selected version(s) and where they were set
-    #[command(
-        after_help = "Example:\n  strap version   # 3.12.7 (set by /home/me/project/.python-version)"
-    )]
-    Version,
-
-    /// Print the selected version name(s), `:`-separated
-    #[command(
-        name = "version-name",
-        after_help = "Example:\n  strap version-name   # 3.12.7:2.7.18"
-    )]
-    VersionName,
-
-    /// Print where the selected version was set
-    #[command(
-        name = "version-origin",
-        after_help = "Example:\n  strap version-origin"
-    )]
-    VersionOrigin,
-
-    /// Print the version file that applies to a directory (default: the current one)
-    #[command(
-        name = "version-file",
-        after_help = "Example:\n  strap version-file ~/src/project"
-    )]
-    VersionFile {
-        /// Directory to start looking from
-        dir: Option<PathBuf>,
     },
 
     /// Show or set the global version(s) (the root's `version` file)
@@ -130,36 +116,24 @@ enum Command {
         unset: bool,
     },
 
-    /// Emit the shell code behind `strap shell` (called by the shell function)
-    #[command(name = "sh-shell", hide = true)]
-    ShShell {
-        #[arg(long, value_enum)]
-        shell: Shell,
-        #[arg(conflicts_with = "unset")]
-        versions: Vec<String>,
+    /// Show the selected version(s) and where they were set
+    #[command(
+        after_help = "Examples:\n  strap version          # 3.12.7 (set by /home/me/project/.python-version)\n  strap version --json"
+    )]
+    Version {
+        /// Machine-readable output: name, requested name, prefix and origin of each
         #[arg(long)]
-        unset: bool,
-    },
-
-    /// Print the newest installed version matching a prefix
-    #[command(after_help = "Example:\n  strap latest 3.11   # 3.11.9")]
-    Latest {
-        /// A version prefix such as `3.11`, `3.13t` or `3.14.0rc`
-        prefix: String,
-    },
-
-    /// Print the installation prefix of a version (default: the selected ones)
-    #[command(after_help = "Example:\n  strap prefix 3.12")]
-    Prefix {
-        /// Version names or prefixes
-        versions: Vec<String>,
+        json: bool,
     },
 
     /// Print the full path of the executable a command runs
-    #[command(after_help = "Example:\n  strap which pip")]
+    #[command(after_help = "Examples:\n  strap which pip\n  strap which python3 --json")]
     Which {
         /// A command name such as `python3` or `pip`
         command: String,
+        /// Machine-readable output: the path, the version providing it and the selection's origin
+        #[arg(long)]
+        json: bool,
     },
 
     /// List the installed versions that provide a command
@@ -170,6 +144,20 @@ enum Command {
         path: bool,
         /// A command name
         command: String,
+    },
+
+    /// Print the installation prefix of a version (default: the selected ones)
+    #[command(after_help = "Example:\n  strap prefix 3.12")]
+    Prefix {
+        /// Version names or prefixes
+        versions: Vec<String>,
+    },
+
+    /// Print the newest installed version matching a prefix
+    #[command(after_help = "Example:\n  strap latest 3.11   # 3.11.9")]
+    Latest {
+        /// A version prefix such as `3.11`, `3.13t` or `3.14.0rc`
+        prefix: String,
     },
 
     /// Run a command from the selected version (what a shim does)
@@ -194,30 +182,6 @@ enum Command {
         short: bool,
     },
 
-    /// Build and install CPython versions from source
-    #[command(
-        after_help = "Examples:\n  strap install 3.12            # the newest known 3.12.x\n  strap install 3.13t           # free-threaded\n  strap install --list 3.11\n  strap install --mirror 'file:///srv/python/{file}' --offline 3.11.2\n  strap install                 # what .python-version selects"
-    )]
-    Install(install::InstallArgs),
-
-    /// Idempotent setup recipes (docker, jenkins, can, or your own)
-    #[command(
-        subcommand,
-        after_help = "Examples:\n  strap recipe list\n  strap recipe show docker\n  strap recipe run can --set interfaces=can0 --dry-run"
-    )]
-    Recipe(recipe::RecipeCommand),
-
-    /// Remove installed versions
-    #[command(after_help = "Example:\n  strap uninstall -f 3.11.2")]
-    Uninstall {
-        /// Exact installed version names
-        #[arg(required = true)]
-        versions: Vec<String>,
-        /// Do not ask; succeed even when a version is not installed
-        #[arg(short, long)]
-        force: bool,
-    },
-
     /// Print the shell integration code (shims on PATH, `strap shell`, completions)
     #[command(
         after_help = "Examples:\n  eval \"$(strap init bash)\"      # in ~/.bashrc\n  eval \"$(strap init zsh)\"       # in ~/.zshrc\n  strap init fish | source        # in ~/.config/fish/config.fish\n  strap init                      # instructions for your shell"
@@ -233,16 +197,66 @@ enum Command {
         /// The shell to generate completions for
         shell: clap_complete::Shell,
     },
+
+    /// Idempotent setup recipes (docker, jenkins, can, or your own)
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  strap recipe list\n  strap recipe show docker\n  strap recipe run can --set interfaces=can0 --dry-run"
+    )]
+    Recipe(recipe::RecipeCommand),
+
+    /// Housekeeping: remove lock files, logs, downloads and build trees no running strap holds
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  strap cache clean --dry-run\n  strap cache clean --older-than 30"
+    )]
+    Cache(cache::CacheCommand),
+
+    /// Print the selected version name(s), `:`-separated
+    #[command(
+        name = "version-name",
+        after_help = "Example:\n  strap version-name   # 3.12.7:2.7.18"
+    )]
+    VersionName,
+
+    /// Print where the selected version was set
+    #[command(
+        name = "version-origin",
+        after_help = "Example:\n  strap version-origin"
+    )]
+    VersionOrigin,
+
+    /// Print the version file that applies to a directory (default: the current one)
+    #[command(
+        name = "version-file",
+        after_help = "Example:\n  strap version-file ~/src/project"
+    )]
+    VersionFile {
+        /// Directory to start looking from
+        dir: Option<PathBuf>,
+    },
+
+    /// Emit the shell code behind `strap shell` (called by the shell function)
+    #[command(name = "sh-shell", hide = true)]
+    ShShell {
+        #[arg(long, value_enum)]
+        shell: Shell,
+        #[arg(conflicts_with = "unset")]
+        versions: Vec<String>,
+        #[arg(long)]
+        unset: bool,
+    },
+
+    /// Print the strap root directory
+    #[command(after_help = "Example:\n  cd \"$(strap root)/versions\"")]
+    Root,
 }
 
 /// Parses `args`, runs the command, prints any error; returns the process exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
-        Err(err) => {
-            let _ = err.print();
-            return err.exit_code();
-        }
+        Err(err) => return report_clap(err),
     };
     let ctx = Ctx {
         layout: cli.root.map_or_else(Layout::from_env, Layout::new),
@@ -264,13 +278,13 @@ fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> anyhow::Result<
     match command {
         Command::Root => writeln!(out, "{}", ctx.layout.root().display())?,
         Command::Versions { bare, json } => show::versions(ctx, bare, json, out)?,
-        Command::Version => show::version(ctx, out)?,
+        Command::Version { json } => show::version(ctx, json, out)?,
         Command::VersionName => show::version_name(ctx, out)?,
         Command::VersionOrigin => show::version_origin(ctx, out)?,
         Command::VersionFile { dir } => show::version_file(ctx, dir, out)?,
         Command::Latest { prefix } => show::latest(ctx, &prefix, out)?,
         Command::Prefix { versions } => show::prefix(ctx, &versions, out)?,
-        Command::Which { command } => show::which(ctx, &command, out)?,
+        Command::Which { command, json } => show::which(ctx, &command, json, out)?,
         Command::Whence { path, command } => show::whence(ctx, &command, path, out)?,
         Command::Global { versions } => select::global(ctx, &versions, out)?,
         Command::Local { versions, unset } => select::local(ctx, &versions, unset, out)?,
@@ -286,10 +300,37 @@ fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> anyhow::Result<
         Command::Rehash => shims::rehash(ctx)?,
         Command::Shims { short } => shims::list(ctx, short, out)?,
         Command::Uninstall { versions, force } => shims::uninstall(ctx, &versions, force)?,
+        Command::Cache(command) => return cache::run(ctx, command, out),
         Command::Init { shell } => shell_init::init(ctx, shell.as_deref(), out)?,
         Command::Completions { shell } => shell_init::completions(shell, out),
     }
     Ok(0)
+}
+
+/// Prints a clap error in strap's style, `strap: error: …` (then clap's tip, usage and help
+/// lines, uncoloured like strap's own errors), with the closest suggestion first; help and
+/// `--version` go to stdout as clap prints them. Returns clap's exit code (2 for errors, 0 for
+/// help and version).
+fn report_clap(mut err: clap::Error) -> i32 {
+    use clap::error::{ContextKind, ContextValue};
+    if !err.use_stderr() {
+        let _ = err.print();
+        return err.exit_code();
+    }
+    // clap lists similar subcommands from the least to the most similar.
+    if let Some(ContextValue::Strings(similar)) = err.get(ContextKind::SuggestedSubcommand) {
+        let closest_first = similar.iter().rev().cloned().collect();
+        err.insert(
+            ContextKind::SuggestedSubcommand,
+            ContextValue::Strings(closest_first),
+        );
+    }
+    let text = err.render().to_string();
+    match text.strip_prefix("error: ") {
+        Some(message) => say!("strap: error: {}", message.trim_end()),
+        None => say!("{}", text.trim_end()),
+    }
+    err.exit_code()
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
@@ -330,7 +371,13 @@ fn report_anyhow(err: &anyhow::Error) -> i32 {
     }
     let explained = err
         .downcast_ref::<Error>()
-        .map(Reported::of)
+        .map(|err| match err {
+            Error::VersionNotInstalled { name, .. } => Reported {
+                hint: Some(not_installed_hint(name)),
+                ..Reported::of(err)
+            },
+            err => Reported::of(err),
+        })
         .or_else(|| err.downcast_ref::<UsageError>().map(Reported::of));
     if let Some(explained) = explained {
         return print_reported(&explained);
@@ -340,4 +387,53 @@ fn report_anyhow(err: &anyhow::Error) -> i32 {
         say!("  caused by: {cause}");
     }
     EXIT_FAILURE
+}
+
+/// The hint for a selected version that is not installed: install it when `strap install` could
+/// (resolved as it would, against the same catalog); otherwise the nearest versions it knows.
+/// (The shim path keeps the plain hint of [`Error`]: it does not carry the catalog.)
+fn not_installed_hint(name: &str) -> String {
+    use crate::python::{catalog::Catalog, plan};
+    let custom = std::env::var_os(crate::env_vars::STRAP_PYTHON_CATALOG)
+        .filter(|path| !path.is_empty())
+        .and_then(|path| Catalog::from_file(std::path::Path::new(&path)).ok());
+    let catalog = custom.as_ref().unwrap_or_else(|| Catalog::embedded());
+    let installed = "`strap versions` lists the installed ones";
+    let (request, debug) = match name.strip_suffix("-debug") {
+        Some(base) => (base, true),
+        None => (name, false),
+    };
+    match plan::plan(catalog, request, debug, None) {
+        Ok(_) => format!(
+            "install it with `strap install {}{request}`, or select another version (`strap versions` lists them)",
+            if debug { "-g " } else { "" }
+        ),
+        Err(plan::PlanError::Unknown { suggestions, .. }) => {
+            let nearest = if suggestions.is_empty() {
+                newest_final(catalog).map_or_else(String::new, |v| format!("; the newest is {v}"))
+            } else {
+                format!("; nearest known: {}", suggestions.join(", "))
+            };
+            format!(
+                "{name} is not a CPython version strap knows, so it cannot be installed{nearest} \
+                 (`strap install --list` shows them all); {installed}"
+            )
+        }
+        Err(plan::PlanError::FreeThreadedTooOld(_)) => format!(
+            "{name} cannot be installed: free-threaded builds exist from CPython 3.13 on; {installed}"
+        ),
+        Err(_) => format!(
+            "{name} is not a CPython version strap can install (expected e.g. 3.12.7, 3.12 or 3.13t); {installed}"
+        ),
+    }
+}
+
+/// The newest final release in `catalog`.
+fn newest_final(catalog: &crate::python::catalog::Catalog) -> Option<&str> {
+    catalog
+        .releases()
+        .iter()
+        .rev()
+        .find(|r| !r.prerelease)
+        .map(|r| r.version.as_str())
 }

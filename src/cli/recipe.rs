@@ -1,13 +1,13 @@
 //! `strap recipe list | show | run`.
 
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
 use super::Ctx;
-use crate::error::{Reported, UsageError, EXIT_INTERRUPTED};
-use crate::process::Cancel;
+use crate::error::{Reported, UsageError, EXIT_FAILURE, EXIT_INTERRUPTED};
+use crate::process::{Cancel, Log};
 use crate::recipe::plan::{self, Overrides};
 use crate::recipe::run::{self, Report, RunOptions, Status, StepReport};
 use crate::recipe::{self, Recipe};
@@ -16,8 +16,12 @@ use crate::recipe::{self, Recipe};
 #[derive(clap::Subcommand)]
 pub enum RecipeCommand {
     /// List the available recipes (yours in $XDG_CONFIG_HOME/strap/recipes/, then the built-ins)
-    #[command(after_help = "Example:\n  strap recipe list")]
-    List,
+    #[command(after_help = "Examples:\n  strap recipe list\n  strap recipe list --bare")]
+    List {
+        /// Only the names that `strap recipe run` accepts, one a line (for shell completion)
+        #[arg(long)]
+        bare: bool,
+    },
     /// Show a recipe's variables (with defaults and rules) and steps
     #[command(after_help = "Example:\n  strap recipe show can")]
     Show {
@@ -54,7 +58,7 @@ pub struct RunArgs {
     /// Write files under DIR instead of / (for tests and image builds)
     #[arg(long, value_name = "DIR", default_value = "/")]
     pub sysroot: PathBuf,
-    /// Do not ask for confirmation on a terminal
+    /// Do not ask for confirmation (asked when stdin is a terminal, after the checks)
     #[arg(short, long)]
     pub yes: bool,
 }
@@ -64,10 +68,16 @@ const EXIT_CHANGES_PENDING: i32 = 2;
 
 pub(super) fn run(ctx: &Ctx, command: RecipeCommand, out: &mut dyn Write) -> anyhow::Result<i32> {
     match command {
-        RecipeCommand::List => {
-            for entry in recipe::list() {
+        RecipeCommand::List { bare: true } => {
+            for name in recipe::names() {
+                writeln!(out, "{name}")?;
+            }
+            Ok(0)
+        }
+        RecipeCommand::List { bare: false } => {
+            for (name, entry) in recipe::list() {
                 match entry {
-                    Ok(r) => writeln!(out, "{:<10} {}  [{}]", r.name, r.description, r.source)?,
+                    Ok(r) => writeln!(out, "{name:<10} {}  [{}]", r.description, r.source)?,
                     Err(e) => say!("strap: warning: {e}"),
                 }
             }
@@ -112,7 +122,11 @@ fn show(r: &Recipe, out: &mut dyn Write) -> anyhow::Result<()> {
         if let Some(c) = &decl.choices {
             rule = format!(" one of {}", c.join("|"));
         }
-        writeln!(out, "  {name} ({:?}, default {default}){rule}", decl.kind)?;
+        writeln!(
+            out,
+            "  {name} ({}, default {default}){rule}",
+            decl.kind.name()
+        )?;
         if !decl.description.is_empty() {
             writeln!(out, "      {}", decl.description)?;
         }
@@ -169,31 +183,44 @@ fn run_recipe(ctx: &Ctx, args: RunArgs, out: &mut dyn Write) -> anyhow::Result<i
     }
     let planned =
         plan::plan(recipe, &overrides, &args.sysroot, &recipe::find).map_err(Reported::from)?;
-    if !args.dry_run
-        && !args.yes
-        && std::io::stdin().is_terminal()
-        && std::io::stderr().is_terminal()
-    {
-        let names: Vec<&str> = planned.iter().map(|p| p.recipe.name.as_str()).collect();
-        eprint!(
-            "strap: run {} on {}? [y/N] ",
-            names.join(" + "),
-            args.sysroot.display()
-        );
-        let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer)?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            anyhow::bail!("cancelled; nothing was changed");
+    let names: Vec<&str> = planned.iter().map(|p| p.recipe.name.as_str()).collect();
+    let log_path = ctx.layout.log_file(&format!(
+        "recipe-{}",
+        names.last().copied().unwrap_or_default()
+    ));
+    let log = Log::create(&log_path)?;
+    let cancel = Cancel::on_signals();
+    if !args.dry_run && !args.yes && std::io::stdin().is_terminal() {
+        let checks = RunOptions {
+            dry_run: true,
+            sysroot: args.sysroot.clone(),
+            log: log.clone(),
+            cancel: cancel.clone(),
+        };
+        let preview = run::execute(&planned, &checks, &mut |_| {})?;
+        if preview.interrupted {
+            return Err(nothing_changed("interrupted", EXIT_INTERRUPTED));
+        }
+        if preview.summary.pending() > 0 {
+            let question = Question {
+                names: &names,
+                sysroot: &args.sysroot,
+                preview: &preview,
+            };
+            match question.ask(&cancel)? {
+                Answer::Yes => log.note("# confirmed"),
+                Answer::No => return Err(nothing_changed("cancelled", EXIT_FAILURE)),
+                Answer::Interrupted => {
+                    return Err(nothing_changed("interrupted", EXIT_INTERRUPTED))
+                }
+            }
         }
     }
     let options = RunOptions {
         dry_run: args.dry_run,
         sysroot: args.sysroot.clone(),
-        log_path: ctx.layout.log_file(&format!(
-            "recipe-{}",
-            planned.last().map_or("", |p| p.recipe.name.as_str())
-        )),
-        cancel: Cancel::on_signals(),
+        log,
+        cancel,
     };
     let json = args.json;
     let mut print_error = None;
@@ -217,36 +244,186 @@ fn run_recipe(ctx: &Ctx, args: RunArgs, out: &mut dyn Write) -> anyhow::Result<i
         EXIT_INTERRUPTED
     } else if report.summary.failed > 0 {
         1
-    } else if args.dry_run && args.detailed_exitcode && report.summary.changed > 0 {
+    } else if args.dry_run && args.detailed_exitcode && report.summary.pending() > 0 {
         EXIT_CHANGES_PENDING
     } else {
         0
     })
 }
 
-fn print_step(out: &mut dyn Write, step: &StepReport, dry_run: bool) -> std::io::Result<()> {
+fn nothing_changed(what: &str, exit_code: i32) -> anyhow::Error {
+    Reported {
+        message: format!("{what}; nothing was changed"),
+        hint: None,
+        exit_code,
+    }
+    .into()
+}
+
+/// The answer to the confirmation.
+enum Answer {
+    Yes,
+    No,
+    Interrupted,
+}
+
+/// Asking before a run changes anything: the changes the checks found, then `[y/N]`.
+struct Question<'a> {
+    names: &'a [&'a str],
+    sysroot: &'a Path,
+    preview: &'a Report,
+}
+
+impl Question<'_> {
+    /// Writes the question to the terminal (never to stdout, which may be piped) and reads the
+    /// answer from stdin, which is a terminal.
+    fn ask(&self, cancel: &Cancel) -> anyhow::Result<Answer> {
+        let Some(mut terminal) = terminal() else {
+            anyhow::bail!("cannot ask for confirmation: no terminal to write to; pass --yes");
+        };
+        let mut text = format!(
+            "strap: recipe {} on {} — the checks found:\n",
+            self.names.join(" + "),
+            self.sysroot.display()
+        );
+        for step in &self.preview.steps {
+            let worth_showing = match step.status {
+                Status::Changed | Status::Unknown | Status::Failed => true,
+                Status::Skipped => step.output.is_some(),
+                Status::Ok => false,
+            };
+            if worth_showing {
+                for line in step_lines(step, true, false) {
+                    text.push_str(&format!("  {line}\n"));
+                }
+            }
+        }
+        let s = self.preview.summary;
+        text.push_str(&format!(
+            "strap: {} to change{}{}; {} ok. Make these changes? [y/N] ",
+            count(s.changed, "step"),
+            if s.unknown > 0 {
+                format!(", {} unknown", count(s.unknown, "step"))
+            } else {
+                String::new()
+            },
+            if s.failed > 0 {
+                format!(", {} failed", count(s.failed, "check"))
+            } else {
+                String::new()
+            },
+            s.ok
+        ));
+        terminal.write_all(text.as_bytes())?;
+        terminal.flush()?;
+        let answer = read_answer(cancel)?;
+        if answer.as_ref().is_none_or(String::is_empty) {
+            // Ctrl-C or end of input (Ctrl-D): end the prompt's line.
+            let _ = terminal.write_all(b"\n");
+        }
+        let Some(answer) = answer else {
+            return Ok(Answer::Interrupted);
+        };
+        Ok(match answer.trim() {
+            "y" | "Y" | "yes" | "Yes" => Answer::Yes,
+            _ => Answer::No,
+        })
+    }
+}
+
+/// "1 step", "3 steps".
+fn count(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+/// The terminal to ask on: the controlling terminal, else stderr when it is one, else the
+/// terminal stdin reads from.
+fn terminal() -> Option<Box<dyn Write>> {
+    let open = |path: &str| std::fs::OpenOptions::new().write(true).open(path).ok();
+    if let Some(tty) = open("/dev/tty") {
+        return Some(Box::new(tty));
+    }
+    if std::io::stderr().is_terminal() {
+        return Some(Box::new(std::io::stderr()));
+    }
+    open("/proc/self/fd/0").map(|f| Box::new(f) as Box<dyn Write>)
+}
+
+/// A line from stdin; None when Ctrl-C (or SIGTERM) came first. Waits with `poll`, because the
+/// signal handler does not interrupt a blocking read.
+fn read_answer(cancel: &Cancel) -> std::io::Result<Option<String>> {
+    loop {
+        if cancel.is_cancelled() {
+            return Ok(None);
+        }
+        let mut fds = libc::pollfd {
+            fd: libc::STDIN_FILENO,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: `fds` is one valid pollfd that lives across the call.
+        let ready = unsafe { libc::poll(&mut fds, 1, 100) };
+        if ready < 0 {
+            let err = std::io::Error::last_os_error();
+            if err.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(err);
+        }
+        if ready > 0 {
+            let mut answer = String::new();
+            std::io::stdin().lock().read_line(&mut answer)?;
+            return Ok((!cancel.is_cancelled()).then_some(answer));
+        }
+    }
+}
+
+/// A step's lines as a run prints them: the status, recipe and step (with the time it took when
+/// `timed`), then what changed or would change, its output, and the commands a dry run would run.
+fn step_lines(step: &StepReport, dry_run: bool, timed: bool) -> Vec<String> {
     let word = match (step.status, dry_run) {
         (Status::Changed, true) => "would change".to_owned(),
         (status, _) => status.word().to_owned(),
     };
-    writeln!(
-        out,
-        "{word:<12} {} › {} ({:.1}s)",
-        step.recipe, step.step, step.seconds
-    )?;
+    let mut lines = vec![if timed {
+        format!(
+            "{word:<12} {} › {} ({:.1}s)",
+            step.recipe, step.step, step.seconds
+        )
+    } else {
+        format!("{word:<12} {} › {}", step.recipe, step.step)
+    }];
     for text in step.diff.iter().chain(step.output.iter()) {
         for line in text.lines() {
-            writeln!(out, "             | {line}")?;
+            lines.push(format!("             | {line}"));
         }
+    }
+    for command in &step.commands {
+        for (i, line) in command.lines().enumerate() {
+            let lead = if i == 0 { "would run: " } else { "           " };
+            lines.push(format!("             | {lead}{line}"));
+        }
+    }
+    lines
+}
+
+fn print_step(out: &mut dyn Write, step: &StepReport, dry_run: bool) -> std::io::Result<()> {
+    for line in step_lines(step, dry_run, true) {
+        writeln!(out, "{line}")?;
     }
     out.flush()
 }
 
 fn print_summary(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     let s = report.summary;
+    let unknown = if s.unknown > 0 {
+        format!(" unknown={}", s.unknown)
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "{}ok={} changed={} skipped={} failed={}   (log: {})",
+        "{}ok={} changed={}{unknown} skipped={} failed={}   (log: {})",
         if report.dry_run { "dry run: " } else { "" },
         s.ok,
         s.changed,

@@ -26,6 +26,12 @@ pub(super) fn init(ctx: &Ctx, shell: Option<&str>, out: &mut dyn Write) -> anyho
             ))
         })?,
     };
+    // The shims that always exist (`python`, `pip`…), so a pinned version that is not installed
+    // is reported from the first command, even in a root that was never rehashed. Best effort:
+    // a read-only root must not break the shell's start-up.
+    if let Ok(exe) = super::shims::shim_executable() {
+        let _ = crate::shims::ensure_always(&ctx.layout, &exe);
+    }
     write!(
         out,
         "{}",
@@ -56,6 +62,115 @@ fn instructions(shell: Shell, out: &mut dyn Write) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// clap's completion of commands and options, plus strap's completion of names (installed and
+/// catalog versions, recipes: see [`crate::shell::completion_script`]). `strap init` loads this.
 pub(super) fn completions(shell: clap_complete::Shell, out: &mut dyn Write) {
-    clap_complete::generate(shell, &mut Cli::command(), "strap", out);
+    let mut command = Cli::command();
+    let mut clap_code = Vec::new();
+    clap_complete::generate(shell, &mut command, "strap", &mut clap_code);
+    let code = crate::shell::completion_script(
+        shell,
+        &String::from_utf8_lossy(&clap_code),
+        &value_options(&command),
+    );
+    // As `run` does for every command: a closed pipe (`strap completions bash | head`) is not an
+    // error; any other write failure is (this command's dispatch takes no error back).
+    if let Err(e) = out.write_all(code.as_bytes()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            say!("strap: error: cannot write the completion code: {e}");
+            std::process::exit(crate::error::EXIT_FAILURE);
+        }
+    }
+}
+
+/// The commands whose words strap completes with names (`recipe` for `recipe run|show`).
+const NAMED: [&str; 7] = [
+    "global",
+    "local",
+    "shell",
+    "uninstall",
+    "prefix",
+    "install",
+    "recipe",
+];
+
+/// The options whose value is the next word (`--root`, `--mirror`…), among strap's own and those
+/// of the commands that complete names: the word after one is its value, not a name.
+fn value_options(command: &clap::Command) -> Vec<String> {
+    let mut commands = vec![command];
+    for sub in command.get_subcommands() {
+        if NAMED.contains(&sub.get_name()) {
+            commands.push(sub);
+            commands.extend(sub.get_subcommands());
+        }
+    }
+    let mut options: Vec<String> = commands
+        .into_iter()
+        .flat_map(|c| c.get_arguments())
+        .filter(|arg| !arg.is_positional() && arg.get_action().takes_values())
+        .flat_map(|arg| {
+            let long = arg.get_long().map(|l| format!("--{l}"));
+            let short = arg.get_short().map(|s| format!("-{s}"));
+            long.into_iter().chain(short)
+        })
+        .collect();
+    options.sort();
+    options.dedup();
+    options
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::{completions, value_options, Cli};
+
+    fn code(shell: clap_complete::Shell) -> String {
+        let mut out = Vec::new();
+        completions(shell, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    /// clap's completion code still has the shape the name completion is woven into (this
+    /// fails when an upgrade of clap_complete changes it).
+    #[test]
+    fn name_completion_wraps_clap_function_in_bash_and_zsh() {
+        for shell in [clap_complete::Shell::Bash, clap_complete::Shell::Zsh] {
+            // A leading newline, for a function on the first line.
+            let code = format!("\n{}", code(shell));
+            assert_eq!(code.matches("\n__strap_clap() {\n").count(), 1, "{shell}");
+            assert_eq!(code.matches("\n_strap() {\n").count(), 1, "{shell}");
+            assert!(code.contains("__strap_names"), "{shell}");
+            assert!(!code.contains("@VALUE_OPTIONS@"), "{shell}");
+            // Ours is defined before the registration that uses it.
+            let ours = code.find("\n_strap() {\n").unwrap();
+            let registration = code
+                .rfind("complete -F _strap")
+                .or_else(|| code.rfind("if [ \"$funcstack[1]\" = \"_strap\" ]"))
+                .unwrap();
+            assert!(ours < registration, "{shell}");
+        }
+        assert!(code(clap_complete::Shell::Zsh).starts_with("#compdef strap\n"));
+        let fish = code(clap_complete::Shell::Fish);
+        assert!(fish.contains("complete -c strap -n '__strap_name_context >/dev/null'"));
+        assert!(!fish.contains("@VALUE_OPTIONS@"));
+    }
+
+    #[test]
+    fn value_options_are_those_taking_the_next_word() {
+        let options = value_options(&Cli::command());
+        for option in [
+            "--root",
+            "--mirror",
+            "--jobs",
+            "--set",
+            "--vars",
+            "--sysroot",
+        ] {
+            assert!(options.iter().any(|o| o == option), "{option}: {options:?}");
+        }
+        for flag in ["--list", "--force", "--unset", "--dry-run", "-f"] {
+            assert!(!options.iter().any(|o| o == flag), "{flag}: {options:?}");
+        }
+    }
 }

@@ -108,8 +108,40 @@ pub(super) fn versions(
     Ok(())
 }
 
-pub(super) fn version(ctx: &Ctx, out: &mut dyn Write) -> anyhow::Result<()> {
-    let (resolved, origin) = ctx.resolved_selection()?;
+/// One selected version in `strap version --json`.
+#[derive(Serialize)]
+struct SelectedEntry<'a> {
+    /// The installed version (or `system`).
+    name: &'a str,
+    /// The name as the selection wrote it (`3.12` for 3.12.7).
+    requested: &'a str,
+    /// Its prefix; `null` for `system` when there is no system Python.
+    prefix: Option<PathBuf>,
+    origin: String,
+}
+
+pub(super) fn version(ctx: &Ctx, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+    let selection = ctx.selection()?;
+    let resolved = ctx.resolve_all(&selection.names, &selection.origin)?;
+    let origin = selection.origin.to_string();
+    if json {
+        let entries: Vec<SelectedEntry<'_>> = resolved
+            .iter()
+            .zip(&selection.names)
+            .map(|(r, requested)| SelectedEntry {
+                name: display_name(r),
+                requested,
+                prefix: match r {
+                    Resolved::System => system_python_prefix(ctx),
+                    Resolved::Installed { prefix, .. } => Some(prefix.clone()),
+                },
+                origin: origin.clone(),
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut *out, &entries)?;
+        writeln!(out)?;
+        return Ok(());
+    }
     for r in &resolved {
         writeln!(out, "{} (set by {origin})", display_name(r))?;
     }
@@ -176,9 +208,43 @@ pub(super) fn prefix(ctx: &Ctx, names: &[String], out: &mut dyn Write) -> anyhow
     Ok(())
 }
 
-pub(super) fn which(ctx: &Ctx, command: &str, out: &mut dyn Write) -> anyhow::Result<()> {
-    let target = which::find_command(&ctx.layout, &ctx.selection()?, command)?;
-    writeln!(out, "{}", target.path.display())?;
+/// `strap which --json`.
+#[derive(Serialize)]
+struct WhichEntry<'a> {
+    command: &'a str,
+    path: &'a Path,
+    /// The version providing it, or `system`.
+    version: &'a str,
+    /// Where the selection that chose it was set; `null` when the command came from the system
+    /// because no selected version has it.
+    origin: Option<String>,
+}
+
+pub(super) fn which(
+    ctx: &Ctx,
+    command: &str,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let selection = ctx.selection()?;
+    let target = which::find_command(&ctx.layout, &selection, command)?;
+    if !json {
+        writeln!(out, "{}", target.path.display())?;
+        return Ok(());
+    }
+    let version = target.version.as_deref().unwrap_or("system");
+    let selected = ctx
+        .resolve_all(&selection.names, &selection.origin)?
+        .iter()
+        .any(|r| display_name(r) == version);
+    let entry = WhichEntry {
+        command,
+        path: &target.path,
+        version,
+        origin: selected.then(|| selection.origin.to_string()),
+    };
+    serde_json::to_writer_pretty(&mut *out, &entry)?;
+    writeln!(out)?;
     Ok(())
 }
 

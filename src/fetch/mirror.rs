@@ -21,6 +21,11 @@ pub fn serves_any_file(template: &str) -> bool {
         || (template.contains("{file}") && !template.contains("{version}"))
 }
 
+/// True for a `file://` URL: a directory on this machine, which `--offline` still reads.
+pub fn is_local(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| u.scheme() == "file")
+}
+
 /// Checks a template before anything runs: with its placeholders filled it must be an
 /// `http://`, `https://` or `file://` URL. `origin` names where it came from (a flag, an
 /// environment variable, a config file) for the error.
@@ -72,6 +77,19 @@ mod tests {
         assert!(serves_any_file("file:///srv/{file}"));
         assert!(!serves_any_file(DEFAULT_PYTHON_MIRROR));
         assert_eq!(split_list(" a, ,b ").collect::<Vec<_>>(), ["a", "b"]);
+    }
+
+    #[test]
+    fn only_file_urls_are_local() {
+        assert!(is_local("file:///srv/python/Python-3.11.2.tgz"));
+        assert!(is_local("FILE:///srv/x"));
+        for remote in [
+            "https://www.python.org/ftp/python/3.11.2/Python-3.11.2.tgz",
+            "http://127.0.0.1:8080/x",
+            "/srv/x",
+        ] {
+            assert!(!is_local(remote), "{remote}");
+        }
     }
 
     #[test]

@@ -40,10 +40,12 @@ pub enum FetchError {
         files: Vec<String>,
         attempts: Vec<(String, MirrorError)>,
     },
-    #[error("{} is not in the cache and --offline forbids downloading; place it in the cache first ({})", or_list(.files), cache_paths(cache_dir, .files))]
+    #[error("{} is not in the cache{} and --offline forbids downloading; place it in the cache first ({}){}", or_list(.files), nor_on_file_mirrors(.attempts), cache_paths(cache_dir, .files), attempts_list(.attempts))]
     NotCached {
         files: Vec<String>,
         cache_dir: PathBuf,
+        /// The `file://` mirrors tried (offline, only those are read).
+        attempts: Vec<(String, MirrorError)>,
     },
     #[error("cannot {action} {}: {source}", path.display())]
     Io {
@@ -63,6 +65,10 @@ impl Explain for FetchError {
             FetchError::AllMirrorsFailed { .. } => Some(
                 "add a reachable mirror with --mirror, the STRAP_*_MIRRORS variable or the config \
                  file, or put the archive into the cache by hand"
+                    .to_owned(),
+            ),
+            FetchError::NotCached { attempts, .. } if attempts.is_empty() => Some(
+                "or add a file:// mirror, which --offline reads too, e.g. --mirror 'file:///srv/python/{file}'"
                     .to_owned(),
             ),
             FetchError::Io { source, .. } if source.kind() == io::ErrorKind::StorageFull => Some(
@@ -94,6 +100,14 @@ fn cache_paths(cache_dir: &Path, files: &[String]) -> String {
         .map(|f| cache_dir.join(f).display().to_string())
         .collect();
     or_list(&paths)
+}
+
+fn nor_on_file_mirrors(attempts: &[(String, MirrorError)]) -> &'static str {
+    if attempts.is_empty() {
+        ""
+    } else {
+        " nor on a file:// mirror,"
+    }
 }
 
 fn attempts_list(attempts: &[(String, MirrorError)]) -> String {
@@ -154,15 +168,22 @@ impl Fetcher {
             }
         }
         let files: Vec<String> = candidates.iter().map(|w| w.file.clone()).collect();
-        if self.settings.offline {
-            return Err(FetchError::NotCached { files, cache_dir });
-        }
+        // Offline, only `file://` mirrors are read: they are directories on this machine.
+        let offline = self.settings.offline;
         let mut attempts = Vec::new();
         for (index, wanted) in candidates.iter().enumerate() {
+            let urls: Vec<&String> = wanted
+                .urls
+                .iter()
+                .filter(|url| !offline || mirror::is_local(url))
+                .collect();
+            if urls.is_empty() {
+                continue;
+            }
             let _lock = self.lock(wanted, reporter)?;
             let cached = cache_dir.join(&wanted.file);
             let part = cache_dir.join(format!("{}.part", wanted.file));
-            for url in &wanted.urls {
+            for url in urls {
                 match self.download(url, &part, wanted, reporter) {
                     Ok(()) => {
                         fs::rename(&part, &cached).map_err(io_err("move into the cache", &part))?;
@@ -196,6 +217,13 @@ impl Fetcher {
                     }
                 }
             }
+        }
+        if offline {
+            return Err(FetchError::NotCached {
+                files,
+                cache_dir,
+                attempts,
+            });
         }
         Err(FetchError::AllMirrorsFailed { files, attempts })
     }

@@ -23,6 +23,18 @@ pub struct Release {
     pub needs_openssl11: bool,
 }
 
+/// The first CPython minor release with free-threaded builds (`3.13t`, PEP 703).
+pub const FREE_THREADED_SINCE: (u64, u64) = (3, 13);
+
+/// A name `strap install` takes as an exact version: a release, or its free-threaded build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Installable<'a> {
+    /// `3.13.1` or `3.13.1t`.
+    pub name: String,
+    pub release: &'a Release,
+    pub free_threaded: bool,
+}
+
 /// A library built before CPython for some releases (OpenSSL 1.1.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dependency {
@@ -154,6 +166,30 @@ impl Catalog {
         &self.releases
     }
 
+    /// Every exact name `strap install` accepts, oldest first: each release followed, from
+    /// [`FREE_THREADED_SINCE`] on, by its free-threaded build (`3.13.1`, `3.13.1t`), as pyenv
+    /// lists them.
+    pub fn installable(&self) -> Vec<Installable<'_>> {
+        let mut names = Vec::with_capacity(self.releases.len() * 2);
+        for release in self.releases() {
+            names.push(Installable {
+                name: release.version.clone(),
+                release,
+                free_threaded: false,
+            });
+            let has_free_threaded = version::PythonName::parse(&release.version)
+                .is_some_and(|n| n.major_minor() >= FREE_THREADED_SINCE);
+            if has_free_threaded {
+                names.push(Installable {
+                    name: format!("{}t", release.version),
+                    release,
+                    free_threaded: true,
+                });
+            }
+        }
+        names
+    }
+
     /// The OpenSSL 1.1.1 that old releases are built against.
     pub fn openssl11(&self) -> &Dependency {
         &self.openssl11
@@ -198,6 +234,37 @@ impl Catalog {
             prefix = prefix.rfind('.').map_or("", |i| &prefix[..i]);
         }
     }
+}
+
+/// True when `install --list PREFIX` shows `name`: the prefix's release numbers start the
+/// name's at a component boundary (`3.1` lists 3.1.x, not 3.10.x); a pre-release prefix
+/// (`3.14.0rc`) lists only those pre-releases; a free-threaded prefix (`3.13t`) only
+/// free-threaded builds. Unlike an install request, a plain prefix lists pre-releases and
+/// free-threaded builds too: a listing shows everything under it.
+pub fn listed_under(prefix: &str, name: &str) -> bool {
+    let (Some(want), Some(have)) = (
+        version::PythonName::parse(prefix),
+        version::PythonName::parse(name),
+    ) else {
+        return false;
+    };
+    if want.variant() != have.variant() || (want.free_threaded() && !have.free_threaded()) {
+        return false;
+    }
+    let (want_release, have_release) = (want.release_dir(), have.release_dir());
+    if want.is_prerelease() {
+        let (want_base, have_base) = (want.base(), have.base());
+        return have.is_prerelease()
+            && want_release == have_release
+            && if want.is_full() {
+                want_base == have_base
+            } else {
+                have_base.starts_with(&want_base)
+            };
+    }
+    let want_parts: Vec<&str> = want_release.split('.').collect();
+    let have_parts: Vec<&str> = have_release.split('.').collect();
+    have_parts.starts_with(&want_parts)
 }
 
 /// True for 64 lowercase hex digits.
@@ -258,6 +325,33 @@ mod tests {
             .suggestions("3.99")
             .iter()
             .all(|v| v.starts_with("3.")));
+    }
+
+    #[test]
+    fn free_threaded_builds_are_installable_from_3_13_on() {
+        let catalog = Catalog::embedded();
+        let names: Vec<String> = catalog.installable().into_iter().map(|i| i.name).collect();
+        let at = |n: &str| names.iter().position(|x| x == n);
+        assert_eq!(at("3.13.1t"), at("3.13.1").map(|i| i + 1));
+        assert!(at("3.13.0t").is_some());
+        assert!(at("3.12.7").is_some() && at("3.12.7t").is_none());
+        assert!(names
+            .iter()
+            .all(|n| !n.starts_with("3.12.") || !n.ends_with('t')));
+    }
+
+    #[test]
+    fn listing_prefixes_match_at_component_boundaries() {
+        assert!(listed_under("3.1", "3.1.5") && !listed_under("3.1", "3.10.0"));
+        assert!(listed_under("3.13", "3.13.1") && listed_under("3.13", "3.13.1t"));
+        assert!(listed_under("3.13t", "3.13.1t") && !listed_under("3.13t", "3.13.1"));
+        assert!(listed_under("3.14", "3.14.5rc1"));
+        assert!(listed_under("3.14.5rc", "3.14.5rc1"));
+        assert!(!listed_under("3.14.5rc", "3.14.5") && !listed_under("3.14.5rc1", "3.14.5rc10"));
+        assert!(listed_under("3.14.5rc1", "3.14.5rc1t"));
+        assert!(!listed_under("3.14.5b", "3.14.5rc1"));
+        assert!(!listed_under("3.12-debug", "3.12.7") && !listed_under("latest", "3.12.7"));
+        assert!(!listed_under("3.99", "3.9.1"));
     }
 
     #[test]

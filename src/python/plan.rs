@@ -1,7 +1,7 @@
 //! Turning an install request (`3.12`, `3.13t`, `latest`, `3.12.7` with `--debug`) into a
 //! checked plan: which release, which archives, the install name and the build options.
 
-use super::catalog::{is_sha256, Archive, Catalog, Release};
+use super::catalog::{is_sha256, Archive, Catalog, Release, FREE_THREADED_SINCE};
 use crate::version::PythonName;
 
 /// A resolved install.
@@ -140,7 +140,7 @@ pub fn plan(
         needs_openssl11: release.needs_openssl11,
     };
     if free_threaded {
-        if plan.major_minor() < (3, 13) {
+        if plan.major_minor() < FREE_THREADED_SINCE {
             return Err(PlanError::FreeThreadedTooOld(request.to_owned()));
         }
         plan.name.push('t');

@@ -4,6 +4,7 @@ use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::missing::MissingCommand;
 use crate::process::RunError;
 
 /// A step (or handler) that could not check or change the system.
@@ -19,6 +20,12 @@ pub(crate) enum StepError {
     Interrupted,
     #[error("cannot run `{command}`: {source}")]
     CannotRun { command: String, source: io::Error },
+    /// The shell exited 127: a command the script names is not found.
+    #[error("cannot run `{script}`: {missing}", script = .0.script, missing = .0)]
+    MissingCommand(MissingCommand),
+    /// A check that cannot run because a command it needs is not found.
+    #[error("cannot check: {0}")]
+    CannotCheck(MissingCommand),
     #[error("this step needs root: run strap as root, or install sudo")]
     NeedsRoot,
     #[error("cannot {action} {}: {source}", path.display())]
@@ -50,6 +57,9 @@ pub(crate) enum StepError {
     /// A check-only step whose check fails.
     #[error("check failed: {0}")]
     CheckFailed(String),
+    /// A check-only step with `wait` whose check kept failing.
+    #[error("check still failing after {}s: {check}", waited.as_secs())]
+    StillFailing { check: String, waited: Duration },
     #[error("the step ran, but its check still fails{}", still_differs(.0))]
     StillDiffers(Option<String>),
     #[error("user '{0}' does not exist")]

@@ -7,6 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use super::error::StepError;
+use super::missing::MissingCommand;
 use super::vars::{substitute, Quoting, Value, Values};
 use crate::process::{Finished, Limits, Runner};
 
@@ -40,7 +41,9 @@ impl Host {
     }
 
     /// Runs `script` with `sh -c` within `timeout`, output captured; with `become_root` through
-    /// `sudo -n` when strap is not root.
+    /// `sudo -n` when strap is not root. A script that failed because a command it names is not
+    /// found (it exited 127, or failed after the shell said so) is an error whatever the caller
+    /// expected of its status.
     pub(crate) fn sh(
         &self,
         script: &str,
@@ -63,9 +66,14 @@ impl Host {
             timeout: Some(timeout),
             capture: true,
         };
-        self.runner
+        let finished = self
+            .runner
             .run(&mut cmd, limits)
-            .map_err(|e| StepError::from_run(script, e))
+            .map_err(|e| StepError::from_run(script, e))?;
+        match MissingCommand::detect(script, &finished) {
+            Some(missing) => Err(StepError::MissingCommand(missing)),
+            None => Ok(finished),
+        }
     }
 
     /// Runs a script that must exit 0; returns its output.

@@ -7,6 +7,7 @@ mod error;
 mod files;
 mod host;
 mod kinds;
+mod missing;
 pub(crate) mod model;
 pub(crate) mod plan;
 pub(crate) mod run;
@@ -29,60 +30,82 @@ fn user_dir() -> Option<PathBuf> {
     dirs::config_dir().map(|d| d.join("strap/recipes"))
 }
 
+/// The user's recipe files, by the name that runs them (the file name without `.toml`), sorted.
+fn user_files() -> Vec<(String, PathBuf)> {
+    let Some(Ok(entries)) = user_dir().map(std::fs::read_dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<(String, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml") && p.is_file())
+        .filter_map(|p| Some((p.file_stem()?.to_str()?.to_owned(), p)))
+        .collect();
+    files.sort();
+    files
+}
+
 /// Finds a recipe by name or path: a path (contains `/` or ends in `.toml`), else the user's
 /// recipe directory, else a built-in.
 pub(crate) fn find(name: &str) -> Result<Recipe, RecipeError> {
     if name.contains('/') || name.ends_with(".toml") {
         return Recipe::load(Path::new(name));
     }
-    if let Some(path) = user_dir()
-        .map(|d| d.join(format!("{name}.toml")))
-        .filter(|p| p.is_file())
-    {
+    if let Some((_, path)) = user_files().into_iter().find(|(n, _)| n == name) {
         return Recipe::load(&path);
     }
     match BUILT_IN.iter().find(|(n, _)| *n == name) {
         Some((n, text)) => Recipe::parse(&format!("built-in recipe {n}"), text),
         None => Err(RecipeError {
-            source_name: name.to_owned(),
+            source_name: String::new(),
             line: 0,
-            message: format!(
-                "no such recipe; `strap recipe list` shows the available ones{}",
-                {
-                    let names: Vec<&str> = BUILT_IN.iter().map(|(n, _)| *n).collect();
-                    format!(" (built-in: {})", names.join(", "))
-                }
-            ),
+            message: no_such_recipe(name),
         }),
     }
 }
 
-/// Every available recipe: the user's (overriding built-ins of the same name), then built-ins.
-pub(crate) fn list() -> Vec<Result<Recipe, RecipeError>> {
-    let mut recipes: Vec<Result<Recipe, RecipeError>> = Vec::new();
-    let mut names = Vec::new();
-    if let Some(dir) = user_dir() {
-        if let Ok(entries) = std::fs::read_dir(dir) {
-            let mut paths: Vec<PathBuf> =
-                entries.filter_map(Result::ok).map(|e| e.path()).collect();
-            paths.sort();
-            for path in paths
-                .into_iter()
-                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-            {
-                names.push(
-                    path.file_stem()
-                        .unwrap_or_default()
-                        .to_string_lossy()
-                        .into_owned(),
-                );
-                recipes.push(Recipe::load(&path));
-            }
+/// "no recipe named 'x'; built-in: …; yours (in DIR): …".
+fn no_such_recipe(name: &str) -> String {
+    let built_in: Vec<&str> = BUILT_IN.iter().map(|(n, _)| *n).collect();
+    let yours: Vec<String> = user_files().into_iter().map(|(n, _)| n).collect();
+    let dir = user_dir().map_or_else(
+        || "$XDG_CONFIG_HOME/strap/recipes".to_owned(),
+        |d| d.display().to_string(),
+    );
+    let yours = if yours.is_empty() {
+        format!("none of yours in {dir}")
+    } else {
+        format!("yours (in {dir}): {}", yours.join(", "))
+    };
+    format!(
+        "no recipe named '{name}'; built-in: {}; {yours}",
+        built_in.join(", ")
+    )
+}
+
+/// The names `strap recipe run NAME` accepts: the user's recipes, then the built-ins they do not
+/// override. Nothing is parsed.
+pub(crate) fn names() -> Vec<String> {
+    let mut names: Vec<String> = user_files().into_iter().map(|(n, _)| n).collect();
+    for (name, _) in BUILT_IN {
+        if !names.iter().any(|n| n == name) {
+            names.push((*name).to_owned());
         }
     }
+    names
+}
+
+/// Every available recipe by the name that runs it: the user's (overriding built-ins of the same
+/// name), then built-ins.
+pub(crate) fn list() -> Vec<(String, Result<Recipe, RecipeError>)> {
+    let mut recipes: Vec<(String, Result<Recipe, RecipeError>)> = user_files()
+        .into_iter()
+        .map(|(name, path)| (name, Recipe::load(&path)))
+        .collect();
     for (name, text) in BUILT_IN {
-        if !names.iter().any(|n| n == name) {
-            recipes.push(Recipe::parse(&format!("built-in recipe {name}"), text));
+        if !recipes.iter().any(|(n, _)| n == name) {
+            let recipe = Recipe::parse(&format!("built-in recipe {name}"), text);
+            recipes.push(((*name).to_owned(), recipe));
         }
     }
     recipes
@@ -99,6 +122,25 @@ mod tests {
             assert_eq!(recipe.name, *name);
             assert!(!recipe.steps.is_empty());
         }
+    }
+
+    #[test]
+    fn an_error_without_a_line_or_a_file_does_not_make_one_up() {
+        let err = |source_name: &str, line| RecipeError {
+            source_name: source_name.to_owned(),
+            line,
+            message: "what is wrong".to_owned(),
+        };
+        assert_eq!(err("r.toml", 3).to_string(), "r.toml:3: what is wrong");
+        assert_eq!(err("r.toml", 0).to_string(), "r.toml: what is wrong");
+        assert_eq!(err("", 0).to_string(), "what is wrong");
+        let message = find("nosuch-recipe-for-strap").unwrap_err().to_string();
+        assert!(
+            message.starts_with(
+                "no recipe named 'nosuch-recipe-for-strap'; built-in: can, docker, jenkins; "
+            ),
+            "{message}"
+        );
     }
 
     #[test]

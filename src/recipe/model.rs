@@ -60,13 +60,22 @@ pub(crate) struct Handler {
     pub(crate) become_root: bool,
 }
 
-/// A recipe file that cannot be used.
+/// A recipe file that cannot be used: `file:line: message`, `file: message` without a line (0),
+/// the message alone without a file (empty).
 #[derive(Debug, thiserror::Error)]
-#[error("{source_name}:{line}: {message}")]
+#[error("{}{message}", location(.source_name, .line))]
 pub(crate) struct RecipeError {
     pub(crate) source_name: String,
     pub(crate) line: usize,
     pub(crate) message: String,
+}
+
+fn location(source_name: &str, line: &usize) -> String {
+    match (source_name, line) {
+        ("", _) => String::new(),
+        (name, 0) => format!("{name}: "),
+        (name, line) => format!("{name}:{line}: "),
+    }
 }
 
 #[derive(Deserialize)]

@@ -177,7 +177,15 @@ impl Planner<'_> {
         self.stack.push(recipe.name.clone());
         for requirement in &recipe.requires {
             if requirement.when.as_ref().is_none_or(|c| c.eval(&values)) {
-                self.add((self.find)(&requirement.recipe)?)?;
+                let required = (self.find)(&requirement.recipe).map_err(|mut e| {
+                    // A recipe that is not found: say which recipe requires it.
+                    if e.source_name.is_empty() {
+                        e.source_name.clone_from(&recipe.source);
+                        e.message = format!("requires '{}': {}", requirement.recipe, e.message);
+                    }
+                    e
+                })?;
+                self.add(required)?;
             }
         }
         self.stack.pop();
@@ -280,11 +288,11 @@ run = "true"
             ),
             (
                 plan_with(&[("port", "0")], None),
-                "--set port=0: variable 'port' of recipe 'r': '0' is not a valid port: it must match /[1-9][0-9]{0,4}/",
+                "--set port=0: variable 'port' of recipe 'r': '0' is not a valid value for port: it must match /[1-9][0-9]{0,4}/",
             ),
             (
                 plan_with(&[("mode", "c")], None),
-                "--set mode=c: variable 'mode' of recipe 'r': 'c' is not a valid mode: choose one of a, b",
+                "--set mode=c: variable 'mode' of recipe 'r': 'c' is not a valid value for mode: choose one of a, b",
             ),
             (
                 plan_with(&[("nosuch", "1")], None),

@@ -1,9 +1,14 @@
 //! Running planned recipes: each step — skipped when its `when` is false — is checked, changed
 //! only when it differs, and checked again; the notified handlers run once at the end. Each step
-//! is reported as it finishes. The run stops at the first failure or when it is cancelled.
+//! is reported as it finishes. A run stops at the first failure or when it is cancelled; a dry run
+//! (checks only, nothing changes) goes on to the end, so that every step is reported.
+//!
+//! A check that cannot run because a command it needs is not found makes the step `unknown` in a
+//! dry run (with the command, its package, and the commands the step would run); a run goes ahead
+//! with the step's change and fails it if its check still cannot run afterwards.
 
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -15,12 +20,17 @@ use super::plan::Planned;
 use super::vars::{substitute, Quoting, Value, Values};
 use crate::process::{Cancel, Log, RunError, Runner};
 
+/// What a dry run says of a step it does not check because earlier steps would change the system.
+const NOT_CHECKED: &str = "not checked until the pending changes are made";
+
 /// A step's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Status {
     Ok,
     Changed,
+    /// A dry run could not tell: the check cannot run (a command it needs is not found).
+    Unknown,
     Skipped,
     Failed,
 }
@@ -31,6 +41,7 @@ impl Status {
         match self {
             Status::Ok => "ok",
             Status::Changed => "changed",
+            Status::Unknown => "unknown",
             Status::Skipped => "skipped",
             Status::Failed => "failed",
         }
@@ -50,6 +61,9 @@ pub(crate) struct StepReport {
     /// Output worth showing: a failure's output, a message, a warning.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) output: Option<String>,
+    /// In a dry run, the commands the step would run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) commands: Vec<String>,
 }
 
 /// Counts per status.
@@ -57,8 +71,22 @@ pub(crate) struct StepReport {
 pub(crate) struct Summary {
     pub(crate) ok: usize,
     pub(crate) changed: usize,
+    /// Only dry runs have unknown steps; left out when there are none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub(crate) unknown: usize,
     pub(crate) skipped: usize,
     pub(crate) failed: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl Summary {
+    /// Steps that change, or may change, something.
+    pub(crate) fn pending(&self) -> usize {
+        self.changed + self.unknown
+    }
 }
 
 /// A whole run.
@@ -79,6 +107,7 @@ impl Report {
         let count = match step.status {
             Status::Ok => &mut self.summary.ok,
             Status::Changed => &mut self.summary.changed,
+            Status::Unknown => &mut self.summary.unknown,
             Status::Skipped => &mut self.summary.skipped,
             Status::Failed => &mut self.summary.failed,
         };
@@ -92,7 +121,8 @@ impl Report {
 pub(crate) struct RunOptions {
     pub(crate) dry_run: bool,
     pub(crate) sysroot: PathBuf,
-    pub(crate) log_path: PathBuf,
+    /// Where every command and its output go.
+    pub(crate) log: Log,
     /// Stops the running command (its whole process group) and the run.
     pub(crate) cancel: Cancel,
 }
@@ -102,6 +132,7 @@ struct Outcome {
     status: Status,
     diff: Option<String>,
     output: Option<String>,
+    commands: Vec<String>,
 }
 
 impl Outcome {
@@ -110,6 +141,15 @@ impl Outcome {
             status,
             diff: None,
             output: None,
+            commands: Vec::new(),
+        }
+    }
+
+    /// A step a dry run leaves for later: `reason`, with what was not checked.
+    fn deferred(reason: String) -> Outcome {
+        Outcome {
+            output: Some(reason),
+            ..Outcome::new(Status::Skipped)
         }
     }
 }
@@ -120,8 +160,10 @@ pub(crate) fn execute(
     options: &RunOptions,
     on_step: &mut dyn FnMut(&StepReport),
 ) -> Result<Report, RunError> {
-    let log = Log::create(&options.log_path)?;
-    let host = Host::new(Runner::new(log, options.cancel.clone()));
+    let host = Host::new(Runner::new(options.log.clone(), options.cancel.clone()));
+    if options.dry_run {
+        host.note("# dry run: checks only");
+    }
     let mut report = Report {
         recipe: planned
             .last()
@@ -130,7 +172,7 @@ pub(crate) fn execute(
         dry_run: options.dry_run,
         steps: Vec::new(),
         summary: Summary::default(),
-        log: options.log_path.clone(),
+        log: options.log.path().to_owned(),
         interrupted: false,
     };
     for p in planned {
@@ -143,12 +185,13 @@ pub(crate) fn execute(
         });
         for (step, values, name) in steps {
             let started = Instant::now();
-            let pending = report.summary.changed > 0;
-            let outcome = run_step(step, &values, options, &host, pending);
+            let pending = report.summary.pending() > 0;
+            let outcome = run_step(step, &name, &values, options, &host, pending);
             if matches!(&outcome, Ok(o) if o.status == Status::Changed) {
                 notified.extend(step.notify.iter().map(String::as_str));
             }
-            if !record(&mut report, &p.recipe.name, name, started, outcome, on_step) {
+            let keep_going = record(&mut report, &p.recipe.name, name, started, outcome, on_step);
+            if !keep_going && (!options.dry_run || report.interrupted) {
                 return Ok(report);
             }
         }
@@ -157,7 +200,8 @@ pub(crate) fn execute(
             let started = Instant::now();
             let outcome = run_handler(handler, &p.values, options.dry_run, &host);
             let name = format!("handler: {}", handler.name);
-            if !record(&mut report, &p.recipe.name, name, started, outcome, on_step) {
+            let keep_going = record(&mut report, &p.recipe.name, name, started, outcome, on_step);
+            if !keep_going && (!options.dry_run || report.interrupted) {
                 return Ok(report);
             }
         }
@@ -189,6 +233,7 @@ fn record(
         seconds: started.elapsed().as_secs_f64(),
         diff: outcome.diff,
         output: outcome.output,
+        commands: outcome.commands,
     };
     report.record(step, on_step);
     !failed
@@ -214,10 +259,11 @@ fn instances(step: &Step, values: &Values) -> Vec<(Values, String)> {
     }
 }
 
-/// Runs one step instance; `pending` says whether earlier steps changed (or, in a dry run, would
-/// change) something.
+/// Runs one step instance, `name` as reported; `pending` says whether earlier steps changed (or,
+/// in a dry run, would or might change) something.
 fn run_step(
     step: &Step,
+    name: &str,
     values: &Values,
     options: &RunOptions,
     host: &Host,
@@ -229,7 +275,7 @@ fn run_step(
     if step.when.as_ref().is_some_and(|c| !c.eval(values)) {
         return Ok(Outcome::new(Status::Skipped));
     }
-    host.note(&format!("# step {}", step.name));
+    host.note(&format!("# step {name}"));
     let ctx = StepCtx {
         values,
         sysroot: &options.sysroot,
@@ -237,38 +283,63 @@ fn run_step(
         become_root: step.become_root,
         timeout: step.timeout.unwrap_or(DEFAULT_TIMEOUT),
     };
-    let (diff, verify) = match step.kind.check(&ctx)? {
-        State::Ok => {
+    let dry_run = options.dry_run;
+    // What the step says of the system holds only once the pending changes are made.
+    if dry_run && pending && step.kind.reports_on_result() {
+        let not_shown = "not shown until the pending changes are made";
+        return Ok(Outcome::deferred(not_shown.to_owned()));
+    }
+    let verifies_only = step.kind.verifies_only();
+    let (diff, verify) = match step.kind.check(&ctx) {
+        Ok(State::Ok) => {
             return Ok(Outcome {
                 output: step.kind.message(&ctx),
                 ..Outcome::new(Status::Ok)
             })
         }
-        // A verification cannot pass before the changes it verifies are made.
-        State::Unmet(check) if options.dry_run && pending => {
-            return Ok(Outcome {
-                output: Some(format!(
-                    "not checked until the pending changes are made: {check}"
-                )),
-                ..Outcome::new(Status::Skipped)
-            })
+        // A verification cannot pass before the changes it verifies are made, nor run before
+        // they install its command.
+        Ok(State::Unmet(check)) if dry_run && pending => {
+            return Ok(Outcome::deferred(format!("{NOT_CHECKED}: {check}")))
         }
-        State::Unmet(check) => return Err(StepError::CheckFailed(check)),
-        State::Differs(diff) => (diff, true),
-        State::Unchecked => (None, false),
+        Err(StepError::MissingCommand(missing)) if dry_run && pending && verifies_only => {
+            return Ok(Outcome::deferred(format!(
+                "{NOT_CHECKED}: {}",
+                missing.script
+            )))
+        }
+        Ok(State::Unmet(check)) => return verify_waiting(step, &ctx, dry_run, check),
+        Err(StepError::MissingCommand(missing)) if verifies_only => {
+            return Err(StepError::CannotCheck(missing))
+        }
+        Err(StepError::MissingCommand(missing)) if dry_run => {
+            return Ok(Outcome {
+                output: Some(format!("cannot check: {missing}")),
+                commands: step.kind.commands(&ctx),
+                ..Outcome::new(Status::Unknown)
+            });
+        }
+        // A run makes the change; the check afterwards tells whether it can run now.
+        Err(StepError::MissingCommand(_)) => (None, true),
+        Err(e) => return Err(e),
+        Ok(State::Differs(diff)) => (diff, true),
+        Ok(State::Unchecked) => (None, false),
     };
-    if options.dry_run {
+    if dry_run {
         return Ok(Outcome {
             diff,
+            commands: step.kind.commands(&ctx),
             ..Outcome::new(Status::Changed)
         });
     }
     let output = step.kind.apply(&ctx)?;
     if verify {
-        match step.kind.check(&ctx)? {
-            State::Ok | State::Unchecked => {}
-            State::Differs(still) => return Err(StepError::StillDiffers(still)),
-            State::Unmet(check) => return Err(StepError::CheckFailed(check)),
+        match step.kind.check(&ctx) {
+            Ok(State::Ok | State::Unchecked) => {}
+            Ok(State::Differs(still)) => return Err(StepError::StillDiffers(still)),
+            Ok(State::Unmet(check)) => return Err(StepError::CheckFailed(check)),
+            Err(StepError::MissingCommand(missing)) => return Err(StepError::CannotCheck(missing)),
+            Err(e) => return Err(e),
         }
     }
     let output = step
@@ -280,7 +351,57 @@ fn run_step(
         status: Status::Changed,
         diff,
         output,
+        commands: Vec::new(),
     })
+}
+
+/// A verification whose `check` failed: a run retries it for the step's `wait`, once a second; a
+/// dry run says that a run would wait.
+fn verify_waiting(
+    step: &Step,
+    ctx: &StepCtx<'_>,
+    dry_run: bool,
+    check: String,
+) -> Result<Outcome, StepError> {
+    let Some(wait) = step.kind.wait(ctx)?.filter(|w| !w.is_zero()) else {
+        return Err(StepError::CheckFailed(check));
+    };
+    if dry_run {
+        let reason = format!(
+            "the check fails now; a run waits up to {}s for it: {check}",
+            wait.as_secs()
+        );
+        return Ok(Outcome {
+            output: Some(reason),
+            ..Outcome::new(Status::Unknown)
+        });
+    }
+    let started = Instant::now();
+    loop {
+        let next = Instant::now() + Duration::from_secs(1);
+        while Instant::now() < next {
+            if ctx.host.cancelled() {
+                return Err(StepError::Interrupted);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        match step.kind.check(ctx)? {
+            State::Ok => {
+                let waited = started.elapsed().as_secs();
+                return Ok(Outcome {
+                    output: Some(format!("passed after {waited}s")),
+                    ..Outcome::new(Status::Ok)
+                });
+            }
+            _ if started.elapsed() >= wait => {
+                return Err(StepError::StillFailing {
+                    check,
+                    waited: started.elapsed(),
+                })
+            }
+            _ => {}
+        }
+    }
 }
 
 fn run_handler(
@@ -291,7 +412,11 @@ fn run_handler(
 ) -> Result<Outcome, StepError> {
     if dry_run {
         return Ok(Outcome {
-            output: Some("would run".to_owned()),
+            commands: handler
+                .run
+                .iter()
+                .map(|command| substitute(command, values, Quoting::Shell))
+                .collect(),
             ..Outcome::new(Status::Changed)
         });
     }

@@ -21,7 +21,7 @@ pub(crate) enum VarType {
 
 impl VarType {
     /// The type's name as recipes write it.
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             VarType::String => "string",
             VarType::Int => "int",
@@ -99,13 +99,13 @@ pub(crate) enum VarError {
     },
     #[error("list items must be strings, not {0}")]
     ListItem(&'static str),
-    #[error("'{value}' is not a valid {name}: it must match /{pattern}/")]
+    #[error("'{value}' is not a valid value for {name}: it must match /{pattern}/")]
     NoMatch {
         value: String,
         name: String,
         pattern: String,
     },
-    #[error("'{value}' is not a valid {name}: choose one of {choices}")]
+    #[error("'{value}' is not a valid value for {name}: choose one of {choices}")]
     NotAChoice {
         value: String,
         name: String,
@@ -320,7 +320,7 @@ mod tests {
             .unwrap_err();
         assert!(
             err.to_string()
-                .contains("'can0; rm -rf /' is not a valid interfaces"),
+                .contains("'can0; rm -rf /' is not a valid value for interfaces: it must match"),
             "{err}"
         );
     }

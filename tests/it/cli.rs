@@ -2,7 +2,7 @@
 
 use predicates::prelude::*;
 
-use crate::support::{stdout_of, TestEnv};
+use crate::support::{stderr_of, stdout_of, TestEnv};
 
 const COMMANDS: &[&str] = &[
     "root",
@@ -24,6 +24,7 @@ const COMMANDS: &[&str] = &[
     "rehash",
     "shims",
     "uninstall",
+    "cache",
     "init",
     "completions",
 ];
@@ -45,6 +46,21 @@ fn every_command_has_help_with_an_example() {
             "{cmd} --help: the example does not show `strap {cmd}`:\n{text}"
         );
     }
+}
+
+#[test]
+fn help_lists_commands_in_the_order_a_user_needs_them_and_promises_nothing_missing() {
+    let out = TestEnv::new().strap(&["--help"]).output().unwrap();
+    let text = stdout_of(&out);
+    let position = |cmd: &str| {
+        text.find(&format!("\n  {cmd} "))
+            .unwrap_or_else(|| panic!("{cmd} missing:\n{text}"))
+    };
+    let order = ["install", "uninstall", "versions", "global", "local", "shell", "root"];
+    for pair in order.windows(2) {
+        assert!(position(pair[0]) < position(pair[1]), "{pair:?}:\n{text}");
+    }
+    assert!(!text.contains("Boost"), "help promises Boost, which is not there yet:\n{text}");
 }
 
 #[test]
@@ -278,4 +294,306 @@ fn a_closed_pipe_ends_the_listing_quietly() {
         "{stdout}"
     );
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+#[test]
+fn usage_errors_speak_strap_style_with_the_closest_suggestion_first() {
+    let env = TestEnv::new();
+    let out = env.strap(&["instal"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(
+        err.starts_with("strap: error: unrecognized subcommand 'instal'\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("tip: some similar subcommands exist: 'install', "),
+        "{err}"
+    );
+    assert!(err.contains("\nUsage: strap "), "{err}");
+    assert!(!err.contains("\u{1b}["), "{err:?}");
+    env.strap(&["versions", "--nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with(
+            "strap: error: unexpected argument '--nope' found",
+        ));
+    env.strap(&["completions", "bah"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with(
+            "strap: error: invalid value 'bah'",
+        ));
+    // Help and version are not errors: stdout, exit 0.
+    env.strap(&["--help"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("Usage: strap"))
+        .stderr("");
+    env.strap(&["help", "install"]).assert().code(0);
+    env.strap(&["--version"]).assert().code(0);
+}
+
+#[test]
+fn version_and_which_as_json() {
+    let env = TestEnv::new();
+    env.fake_system("python3");
+    env.fake_system("gcc");
+    env.fake_version("3.12.7", &["python3"]);
+    env.fake_version("2.7.18", &["python2.7"]);
+    env.write("work/.python-version", "3.12\n2.7.18\n");
+    let origin = env.work().join(".python-version").display().to_string();
+    let out = env.strap(&["version", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!([
+            {
+                "name": "3.12.7",
+                "requested": "3.12",
+                "prefix": env.root().join("versions/3.12.7").display().to_string(),
+                "origin": origin,
+            },
+            {
+                "name": "2.7.18",
+                "requested": "2.7.18",
+                "prefix": env.root().join("versions/2.7.18").display().to_string(),
+                "origin": origin,
+            },
+        ])
+    );
+    let which = |command: &str| {
+        let out = env.strap(&["which", command, "--json"]).output().unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    assert_eq!(
+        which("python2.7"),
+        serde_json::json!({
+            "command": "python2.7",
+            "path": env.root().join("versions/2.7.18/bin/python2.7").display().to_string(),
+            "version": "2.7.18",
+            "origin": origin,
+        })
+    );
+    // From the system because no selected version has it: no origin.
+    assert_eq!(
+        which("gcc"),
+        serde_json::json!({
+            "command": "gcc",
+            "path": env.sysbin().join("gcc").display().to_string(),
+            "version": "system",
+            "origin": null,
+        })
+    );
+    // The system selected explicitly.
+    let out = env
+        .strap(&["version", "--json"])
+        .env("STRAP_PYTHON_VERSION", "system")
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json[0]["name"], "system");
+    assert_eq!(json[0]["prefix"], env.dir.path().display().to_string());
+    assert_eq!(
+        json[0]["origin"],
+        "STRAP_PYTHON_VERSION environment variable"
+    );
+    // Errors stay errors: nothing on stdout, the message and exit code of the plain form.
+    env.strap(&["which", "nosuch", "--json"])
+        .assert()
+        .code(127)
+        .stdout("");
+    env.write("work/.python-version", "3.9.1\n");
+    env.strap(&["version", "--json"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::contains("version '3.9.1' is not installed"));
+}
+
+#[test]
+fn uninstall_refuses_system_and_never_suggests_installing() {
+    let env = TestEnv::new();
+    env.fake_system("python3");
+    let out = env.strap(&["uninstall", "system"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(
+        err.starts_with("strap: error: 'system' is the Python found on PATH outside strap, not a version strap manages"),
+        "{err}"
+    );
+    assert!(!err.contains("strap install"), "{err}");
+    env.strap(&["uninstall", "-f", "system"]).assert().code(2);
+    let out = env.strap(&["uninstall", "3.8.1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert_eq!(
+        err,
+        "strap: error: version '3.8.1' is not installed\nhint: `strap versions --bare` lists the installed versions\n"
+    );
+    env.strap(&["uninstall", "-f", "3.8.1"])
+        .assert()
+        .success()
+        .stderr("");
+    env.strap(&["uninstall", "../x"]).assert().code(2);
+}
+
+#[test]
+fn uninstall_without_a_terminal_removes_exact_names_only() {
+    let env = TestEnv::new();
+    let v = env.fake_version("3.11.2", &["python3"]);
+    let out = env.strap(&["uninstall", "3.11"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr_of(&out),
+        "strap: error: version '3.11' is not installed; it is a prefix of the installed 3.11.2\n\
+         hint: without a terminal to confirm on, uninstall removes exact names only: `strap uninstall 3.11.2`\n"
+    );
+    assert!(v.exists());
+    // -f: exact names only, and success; the near miss is reported.
+    env.strap(&["uninstall", "-f", "3.11"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "strap: warning: '3.11' is not installed, nothing removed for it (-f removes exact names only; installed: 3.11.2)",
+        ));
+    assert!(v.exists());
+    // Every argument is checked before anything is removed.
+    env.fake_version("3.11.9", &["python3"]);
+    let out = env
+        .strap(&["uninstall", "3.11.2", "3.11"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr_of(&out).contains("'3.11' matches several installed versions: 3.11.2, 3.11.9"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(v.exists());
+    env.strap(&["uninstall", "3.11.2"])
+        .assert()
+        .success()
+        .stderr("strap: uninstalled 3.11.2\n");
+    assert!(!v.exists());
+}
+
+/// `strap ARGS` in a pseudo-terminal (`script`), `typed` sent as keyboard input; returns the exit
+/// code and what the terminal showed.
+fn on_a_terminal(env: &TestEnv, args: &str, typed: &str) -> (Option<i32>, String) {
+    use std::io::{Read, Write};
+    let command = format!("{} {args}", crate::support::strap_bin().display());
+    let mut child = std::process::Command::new("script")
+        .args(["-qefc", &command, "/dev/null"])
+        .env_clear()
+        .envs(env.env_pairs())
+        .env("TERM", "dumb")
+        .current_dir(env.work())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(typed.as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    let mut screen = Vec::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut screen)
+        .unwrap();
+    let status = child.wait().unwrap();
+    drop(stdin);
+    (
+        status.code(),
+        String::from_utf8_lossy(&screen).replace("\r\n", "\n"),
+    )
+}
+
+#[test]
+fn uninstall_on_a_terminal_confirms_the_full_name_of_a_prefix() {
+    let env = TestEnv::new();
+    let v = env.fake_version("3.11.2", &["python3"]);
+    let (code, screen) = on_a_terminal(&env, "uninstall 3.11", "n\n");
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(
+        screen.contains(&format!(
+            "strap: 3.11 is 3.11.2: remove {}? [y/N] ",
+            v.display()
+        )),
+        "{screen:?}"
+    );
+    assert!(screen.contains("strap: kept 3.11.2"), "{screen:?}");
+    assert!(v.exists());
+    let (code, screen) = on_a_terminal(&env, "uninstall 3.11", "y\n");
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("strap: uninstalled 3.11.2"), "{screen:?}");
+    assert!(!v.exists());
+    // An exact name: the question has no stray space before the `?`.
+    let v = env.fake_version("3.12.7", &["python3"]);
+    let (_, screen) = on_a_terminal(&env, "uninstall 3.12.7", "y\n");
+    assert!(
+        screen.contains(&format!("strap: remove {}? [y/N] ", v.display())),
+        "{screen:?}"
+    );
+    assert!(!v.exists());
+}
+
+#[test]
+fn uninstall_warns_about_selections_that_still_name_the_version() {
+    let env = TestEnv::new();
+    env.fake_version("3.11.1", &["python3"]);
+    env.fake_version("3.11.2", &["python3"]);
+    env.fake_version("3.12.7", &["python3"]);
+    env.fake_version("2.7.18", &["python3"]);
+    env.write("root/version", "3.12.7\n");
+    env.write("work/.python-version", "3.11\n");
+    env.write(".python-version", "2.7.18\n");
+    let local = env.work().join(".python-version");
+    let above = env.dir.path().join(".python-version");
+    let global = env.root().join("version");
+
+    let out = env
+        .strap(&["uninstall", "-f", "3.11.2"])
+        .env("STRAP_PYTHON_VERSION", "3.11.2")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        format!(
+            "strap: uninstalled 3.11.2\n\
+             strap: warning: STRAP_PYTHON_VERSION still names 3.11.2, which is no longer installed; `strap shell <version>` selects another, `strap shell --unset` drops it\n\
+             strap: warning: {} selected 3.11.2 (as '3.11'); it now selects 3.11.1\n",
+            local.display()
+        )
+    );
+    env.strap(&["uninstall", "-f", "3.12.7", "2.7.18"])
+        .assert()
+        .success()
+        .stderr(format!(
+            "strap: uninstalled 3.12.7\n\
+             strap: warning: {} still names 3.12.7, which is no longer installed; `strap global <version>` selects another\n\
+             strap: uninstalled 2.7.18\n\
+             strap: warning: {} still names 2.7.18, which is no longer installed; `strap local <version>` in {} selects another\n",
+            global.display(),
+            above.display(),
+            env.dir.path().display()
+        ));
+    // On a terminal, the question says what selects it.
+    let v = env.fake_version("3.11.9", &["python3"]);
+    let (_, screen) = on_a_terminal(&env, "uninstall 3.11.9", "n\n");
+    assert!(
+        screen.contains(&format!(
+            "strap: remove {} (selected by {})? [y/N] ",
+            v.display(),
+            local.display()
+        )),
+        "{screen:?}"
+    );
+    assert!(v.exists());
 }

@@ -11,7 +11,7 @@ use predicates::prelude::*;
 
 use crate::fake_source::{fake_openssl_tgz, fake_python_tgz, raw_tgz, sha256_hex};
 use crate::mirror::{Behavior, Mirror};
-use crate::support::{stderr_of, write_script, TestEnv};
+use crate::support::{stderr_of, stdout_of, write_script, TestEnv};
 
 const VERSION: &str = "3.99.1";
 const FILE: &str = "Python-3.99.1.tgz";
@@ -182,12 +182,23 @@ fn verbose_shows_the_build_output_and_phases_are_reported() {
 fn already_installed_skip_existing_and_force() {
     let s = Setup::new();
     s.install(&["a"], &[]).assert().success();
+    let downloads = s.mirror.requests().len();
+    fs::write(s.prefix().join("marker"), "old").unwrap();
+    // A second run (a setup script run again) succeeds and changes nothing.
     s.install(&["a"], &[])
         .assert()
-        .code(1)
-        .stderr(predicate::str::contains("already installed").and(predicate::str::contains("-f")));
-    s.install(&["a"], &["-s"]).assert().success();
-    fs::write(s.prefix().join("marker"), "old").unwrap();
+        .success()
+        .stderr(predicate::str::contains(format!(
+            "strap: {VERSION} is already installed in {} (-f rebuilds it)",
+            s.prefix().display()
+        )))
+        .stderr(predicate::str::contains("==>").not());
+    s.install(&["a"], &["-s"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("is already installed"));
+    assert!(s.prefix().join("marker").exists(), "an install was redone");
+    assert_eq!(s.mirror.requests().len(), downloads);
     s.install(&["a"], &["-f"]).assert().success();
     assert!(
         !s.prefix().join("marker").exists(),
@@ -212,10 +223,13 @@ fn not_found_then_a_good_mirror() {
     s.mirror
         .route(&format!("/bad/{FILE}"), Behavior::Status(404));
     // A mirror without this format is normal (it may hold only another one): no warning.
-    s.install(&["bad", "a"], &[])
-        .assert()
-        .success()
-        .stderr(predicate::str::contains("404").not());
+    let out = s.install(&["bad", "a"], &[]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        !stderr_of(&out).lines().any(|l| l.contains("warning") || l.contains("HTTP 404")),
+        "{}",
+        stderr_of(&out)
+    );
 }
 
 #[test]
@@ -454,7 +468,8 @@ fn offline_uses_a_file_placed_in_the_cache_by_hand() {
         .code(1)
         .stderr(
             predicate::str::contains("--offline")
-                .and(predicate::str::contains("cache/Python-3.99.1.tar.xz")),
+                .and(predicate::str::contains("cache/Python-3.99.1.tar.xz"))
+                .and(predicate::str::contains("hint: or add a file:// mirror")),
         );
     let cache = s.env.root().join("cache");
     fs::create_dir_all(&cache).unwrap();
@@ -471,6 +486,58 @@ fn offline_uses_a_file_placed_in_the_cache_by_hand() {
         .assert()
         .success()
         .stderr(predicate::str::contains("from the cache"));
+    assert!(
+        s.mirror.requests().is_empty(),
+        "--offline went to the network"
+    );
+}
+
+#[test]
+fn offline_reads_file_mirrors() {
+    // The `install --help` example: a file:// mirror is on this machine, so --offline uses it
+    // (and still contacts no http mirror).
+    let s = Setup::new();
+    let dir = s.env.dir.path().join("srv/python");
+    fs::create_dir_all(&dir).unwrap();
+    let file_mirror = format!("file://{}/{{file}}", dir.display());
+    let install = || {
+        let mut cmd = s.env.strap(&[
+            "install",
+            "--offline",
+            "--skip-preflight",
+            "--sha256",
+            &s.sha,
+            "--mirror",
+            &s.mirror.template("a"),
+            "--mirror",
+            &file_mirror,
+            VERSION,
+        ]);
+        cmd.timeout(Duration::from_secs(60));
+        cmd
+    };
+    // An empty mirror directory: the error names the cache and the file:// mirror tried.
+    let out = install().output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains(
+            "is not in the cache nor on a file:// mirror, and --offline forbids downloading"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("file://{}/{FILE}: cannot read", dir.display())),
+        "{err}"
+    );
+    s.assert_nothing_installed();
+    fs::write(dir.join(FILE), &s.archive).unwrap();
+    install()
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(format!("installed {VERSION}")));
+    assert!(s.prefix().join("bin/python3").exists());
+    assert!(s.env.root().join("cache").join(FILE).is_file());
     assert!(
         s.mirror.requests().is_empty(),
         "--offline went to the network"
@@ -729,10 +796,15 @@ fn list_unknown_versions_and_bad_flags() {
     let out = env.strap(&["install", "--list", "3.11"]).output().unwrap();
     let listed = String::from_utf8(out.stdout).unwrap();
     assert!(listed.lines().any(|l| l == "3.11.2"));
-    assert!(listed.lines().all(|l| l.starts_with("3.11")));
+    assert!(listed.lines().all(|l| l.starts_with("3.11.")));
     let all = env.strap(&["install", "-l"]).output().unwrap();
     let all = String::from_utf8(all.stdout).unwrap();
     assert!(all.lines().any(|l| l == "2.7.18") && all.lines().any(|l| l.starts_with("3.14")));
+    // A prefix matches whole components: 3.1 is 3.1.x, not 3.10 or 3.11.
+    let out = env.strap(&["install", "--list", "3.1"]).output().unwrap();
+    let listed = String::from_utf8(out.stdout).unwrap();
+    assert!(listed.lines().any(|l| l.starts_with("3.1.")), "{listed}");
+    assert!(listed.lines().all(|l| l.starts_with("3.1.")), "{listed}");
     env.strap(&["install", "3.11.99"])
         .assert()
         .code(1)
@@ -751,6 +823,253 @@ fn list_unknown_versions_and_bad_flags() {
         .assert()
         .code(2);
     assert!(!env.root().join("versions").exists());
+}
+
+/// Lines of `strap install --list ARGS`, asserting it succeeded.
+fn listed(env: &TestEnv, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["install", "--list"];
+    all.extend_from_slice(args);
+    let out = env.strap(&all).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    stdout_of(&out).lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn list_marks_installed_versions() {
+    let env = TestEnv::new();
+    env.fake_version("3.11.2", &["python3"]);
+    env.fake_version("3.13.1t", &["python3"]);
+    let lines = listed(&env, &["3.11"]);
+    assert!(
+        lines.contains(&"3.11.2  (installed)".to_owned()),
+        "{lines:?}"
+    );
+    assert!(lines.contains(&"3.11.1".to_owned()), "{lines:?}");
+    assert_eq!(lines.iter().filter(|l| l.contains("installed")).count(), 1);
+    let all = listed(&env, &[]);
+    assert!(all.contains(&"3.13.1t  (installed)".to_owned()));
+    assert!(all.contains(&"3.13.1".to_owned()));
+    // --bare: the names and nothing else (what shell completion reads).
+    let bare = listed(&env, &["--bare"]);
+    assert!(bare.contains(&"3.11.2".to_owned()) && bare.contains(&"3.13.1t".to_owned()));
+    assert!(
+        bare.iter().all(|l| !l.is_empty() && !l.contains(' ')),
+        "{bare:?}"
+    );
+    assert_eq!(bare.len(), all.len());
+}
+
+#[test]
+fn list_shows_free_threaded_builds_from_3_13_on() {
+    let env = TestEnv::new();
+    let free = listed(&env, &["3.13t"]);
+    assert!(free.contains(&"3.13.0t".to_owned()), "{free:?}");
+    assert!(free.contains(&"3.13.1t".to_owned()), "{free:?}");
+    assert!(
+        free.iter()
+            .all(|l| l.starts_with("3.13.") && l.ends_with('t')),
+        "{free:?}"
+    );
+    // Plain --list shows each free-threaded build right after its release, as pyenv does.
+    let all = listed(&env, &[]);
+    let at = |name: &str| all.iter().position(|l| l == name);
+    assert_eq!(at("3.13.1t"), at("3.13.1").map(|i| i + 1), "{all:?}");
+    assert!(at("3.14.0t").is_some());
+    assert!(
+        !all.iter()
+            .any(|l| l.starts_with("3.12.") && l.ends_with('t')),
+        "3.12 has no free-threaded build"
+    );
+    // A plain prefix lists both kinds.
+    let both = listed(&env, &["3.13"]);
+    assert!(both.contains(&"3.13.1".to_owned()) && both.contains(&"3.13.1t".to_owned()));
+    // What is listed is installable: the name plans (and fails only at the download, offline).
+    env.strap(&["install", "--offline", "--skip-preflight", "3.13.1t"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("==> CPython 3.13.1t"))
+        .stderr(predicate::str::contains(
+            "Python-3.13.1.tar.xz or Python-3.13.1.tgz",
+        ));
+    env.strap(&["install", "--list", "3.12t"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "no known CPython version matches '3.12t'",
+        ));
+}
+
+#[test]
+fn list_without_a_match_fails() {
+    let env = TestEnv::new();
+    env.strap(&["install", "--list", "3.99"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "strap: error: no known CPython version matches '3.99'",
+        ))
+        .stderr(predicate::str::contains("hint: nearest known: 3."));
+    // With several prefixes, the matches are listed and the one without is named.
+    let out = env
+        .strap(&["install", "--list", "--bare", "3.99", "3.11"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout_of(&out).lines().any(|l| l == "3.11.2"));
+    assert!(
+        stderr_of(&out).contains("matches '3.99'") && !stderr_of(&out).contains("'3.11'"),
+        "{}",
+        stderr_of(&out)
+    );
+}
+
+#[test]
+fn list_as_json() {
+    let env = TestEnv::new();
+    env.fake_version("3.11.2", &["python3"]);
+    let out = env
+        .strap(&[
+            "install", "--list", "--json", "3.11.2", "3.13.1t", "3.14.5rc",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let entries: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let find = |name: &str| {
+        entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["version"] == name)
+            .unwrap_or_else(|| panic!("{name} missing from {entries}"))
+            .clone()
+    };
+    assert_eq!(
+        find("3.11.2"),
+        serde_json::json!({"version": "3.11.2", "prerelease": false, "free_threaded": false, "installed": true})
+    );
+    assert_eq!(
+        find("3.13.1t"),
+        serde_json::json!({"version": "3.13.1t", "prerelease": false, "free_threaded": true, "installed": false})
+    );
+    assert_eq!(find("3.14.5rc1")["prerelease"], true);
+    env.strap(&["install", "--list", "--json", "3.99"])
+        .assert()
+        .code(1)
+        .stdout("[]\n");
+    // --json and --bare belong to --list, and exclude each other.
+    env.strap(&["install", "--json", "3.11"]).assert().code(2);
+    env.strap(&["install", "--bare", "3.11"]).assert().code(2);
+    env.strap(&["install", "--list", "--bare", "--json"])
+        .assert()
+        .code(2);
+}
+
+/// A catalog of our own: 3.98.5, and 3.99.0 and 3.99.1 (the one the Setup mirror serves).
+fn prefix_catalog(s: &Setup) -> std::path::PathBuf {
+    let other = "0".repeat(64);
+    s.env.write(
+        "catalog.txt",
+        &format!(
+            "dep openssl11 o.tgz http://127.0.0.1:9/o.tgz {other}\n\
+             3.98.5 Python-3.98.5.tgz:{other}\n\
+             3.99.0 Python-3.99.0.tgz:{other}\n\
+             3.99.1 {FILE}:{}\n",
+            s.sha
+        ),
+    )
+}
+
+#[test]
+fn install_without_arguments_installs_only_what_is_missing() {
+    let s = Setup::new();
+    let catalog = prefix_catalog(&s);
+    let install = |extra: &[&str]| {
+        let mut cmd = s.env.strap(&["install", "--skip-preflight"]);
+        cmd.args(["--mirror", &s.mirror.template("a")])
+            .args(extra)
+            .env("STRAP_PYTHON_CATALOG", &catalog)
+            .timeout(Duration::from_secs(60));
+        cmd
+    };
+    // 3.98 is satisfied by an installed 3.98.x; 3.99 has no installed match: its newest known.
+    s.env.fake_version("3.98.2", &["python3"]);
+    let pin = s.env.write("work/.python-version", "3.98\n3.99\n");
+    install(&[])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(format!(
+            "strap: 3.98 (set by {}) is satisfied by installed 3.98.2",
+            pin.display()
+        )))
+        .stderr(predicate::str::contains("==> CPython 3.99.1 (for 3.99)"))
+        .stderr(predicate::str::contains("3.98.5").not());
+    assert!(s.prefix().join("bin/python3").exists());
+    assert!(!s.env.root().join("versions/3.98.5").exists());
+    // Now both are satisfied: nothing is downloaded or built.
+    let requests = s.mirror.requests().len();
+    fs::write(s.prefix().join("marker"), "kept").unwrap();
+    install(&[])
+        .assert()
+        .success()
+        .stderr(
+            predicate::str::contains("3.99 (set by")
+                .and(predicate::str::contains("is satisfied by installed 3.99.1")),
+        )
+        .stderr(predicate::str::contains("==>").not());
+    assert_eq!(s.mirror.requests().len(), requests);
+    // An exact pin that is installed.
+    s.env.write("work/.python-version", "3.99.1\n");
+    install(&[]).assert().success().stderr(
+        predicate::str::contains("3.99.1 (set by")
+            .and(predicate::str::contains("is already installed")),
+    );
+    assert!(s.prefix().join("marker").exists());
+    // -f rebuilds the installed version the pin resolves to, not the newest known.
+    s.env.write("work/.python-version", "3.99\n");
+    install(&["-f"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("installed 3.99.1 in"));
+    assert!(!s.prefix().join("marker").exists(), "-f did not rebuild");
+}
+
+#[test]
+fn install_without_arguments_follows_the_shims_resolution() {
+    // What `strap version` shows as selected is what counts as installed: a 3.99.0 that is
+    // installed satisfies `3.99` though 3.99.1 is newer; a debug build or a free-threaded one
+    // does not satisfy a plain pin.
+    let s = Setup::new();
+    let catalog = prefix_catalog(&s);
+    s.env.fake_version("3.99.0", &["python3"]);
+    s.env.write("work/.python-version", "3.99\n");
+    s.env
+        .strap(&["version"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("3.99.0 "));
+    let run = || {
+        let mut cmd = s.env.strap(&["install", "--skip-preflight"]);
+        cmd.args(["--mirror", &s.mirror.template("a")])
+            .env("STRAP_PYTHON_CATALOG", &catalog)
+            .timeout(Duration::from_secs(60));
+        cmd
+    };
+    run()
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("satisfied by installed 3.99.0"));
+    assert!(!s.prefix().exists(), "3.99.1 was built for a satisfied pin");
+    assert!(s.mirror.requests().is_empty());
+    fs::remove_dir_all(s.env.root().join("versions/3.99.0")).unwrap();
+    s.env.fake_version("3.99.0-debug", &["python3"]);
+    run()
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("==> CPython 3.99.1 (for 3.99)"));
+    assert!(s.prefix().join("bin/python3").exists());
 }
 
 #[test]

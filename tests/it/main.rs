@@ -1,6 +1,7 @@
 //! Integration tests: the real `strap` binary against temporary roots and homes.
 
 mod archive;
+mod clean;
 mod cli;
 mod fake_source;
 mod install;

@@ -260,6 +260,17 @@ fn requires_runs_the_other_recipe_first_once() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("cycle"));
+    let needs = m.recipe(
+        "needs",
+        "name = \"needs\"\nrequires = [\"nosuch\"]\n[[step]]\nname = \"x\"\nrun = \"true\"\n",
+    );
+    m.run(&["needs"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with(format!(
+            "strap: error: {}: requires 'nosuch': no recipe named 'nosuch'; built-in: can, docker, jenkins; yours (in ",
+            needs.display()
+        )));
 }
 
 /// The processes (not zombies) whose process group is `group`.
@@ -412,7 +423,7 @@ run = "printf '%s' {{ name }} > {{ sysroot }}/out"
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "'can0; rm -rf /' is not a valid iface: it must match /[a-z]+[0-9]+/",
+            "'can0; rm -rf /' is not a valid value for iface: it must match /[a-z]+[0-9]+/",
         ));
     assert!(
         !m.sysroot().join("out").exists(),
@@ -474,11 +485,11 @@ run = "touch {{ sysroot }}/ran; apt-get install -y x"
         ),
         (
             &["--set", "port=0"],
-            "--set port=0: variable 'port' of recipe 'typed': '0' is not a valid port: it must match /[1-9][0-9]{0,4}/".into(),
+            "--set port=0: variable 'port' of recipe 'typed': '0' is not a valid value for port: it must match /[1-9][0-9]{0,4}/".into(),
         ),
         (
             &["--set", "iface=eth0; reboot"],
-            "--set iface=eth0; reboot: variable 'iface' of recipe 'typed': 'eth0; reboot' is not a valid iface: it must match /[a-z]+[0-9]+/".into(),
+            "--set iface=eth0; reboot: variable 'iface' of recipe 'typed': 'eth0; reboot' is not a valid value for iface: it must match /[a-z]+[0-9]+/".into(),
         ),
         (
             &["--set", "persist=maybe"],
@@ -486,7 +497,7 @@ run = "touch {{ sysroot }}/ran; apt-get install -y x"
         ),
         (
             &["--set", "mode=vm"],
-            "--set mode=vm: variable 'mode' of recipe 'typed': 'vm' is not a valid mode: choose one of package, container".into(),
+            "--set mode=vm: variable 'mode' of recipe 'typed': 'vm' is not a valid value for mode: choose one of package, container".into(),
         ),
         (
             &["--vars", bad_vars.to_str().unwrap()],
@@ -545,7 +556,7 @@ fn a_malformed_recipe_is_reported_with_file_and_line_before_anything_runs() {
     m.run(&["no-such-recipe"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("no such recipe"));
+        .stderr(predicate::str::contains("no recipe named 'no-such-recipe'"));
 }
 
 #[test]
@@ -615,7 +626,7 @@ fn list_and_show() {
     let show = m.env.strap(&["recipe", "show", "can"]).output().unwrap();
     let text = stdout_of(&show);
     assert!(
-        text.contains("interfaces (List, default [\"can0\"])"),
+        text.contains("interfaces (list, default [\"can0\"])"),
         "{text}"
     );
     assert!(
@@ -1062,4 +1073,565 @@ fn check_snapshot(name: &str, actual: &str) {
         actual, expected,
         "snapshot {name} differs (UPDATE_SNAPSHOTS=1 rewrites it)"
     );
+}
+
+impl Machine {
+    /// A `PATH` as on a machine that lacks `missing`: the stubs and the system's own tools (from
+    /// `/usr/bin` and `/bin`), each through a link, except those.
+    fn path_without(&self, missing: &[&str]) -> String {
+        let dir = self
+            .env
+            .dir
+            .path()
+            .join(format!("without-{}", missing.join("-")));
+        let (stubs, system) = (dir.join("stubs"), dir.join("system"));
+        fs::create_dir_all(&stubs).unwrap();
+        fs::create_dir_all(&system).unwrap();
+        let script = self.env.dir.path().join("stubs/stub_tools.py");
+        for tool in STUBS.iter().filter(|t| !missing.contains(t)) {
+            std::os::unix::fs::symlink(&script, stubs.join(tool)).unwrap();
+        }
+        for bin in ["/usr/bin", "/bin"] {
+            for entry in fs::read_dir(bin).unwrap().filter_map(Result::ok) {
+                let name = entry.file_name();
+                let link = system.join(&name);
+                if !missing.iter().any(|m| name == **m) && fs::symlink_metadata(&link).is_err() {
+                    std::os::unix::fs::symlink(entry.path(), link).unwrap();
+                }
+            }
+        }
+        format!("{}:{}", stubs.display(), system.display())
+    }
+
+    /// Every recipe log's text.
+    fn logs(&self) -> String {
+        fs::read_dir(self.env.root().join("logs"))
+            .unwrap()
+            .map(|e| fs::read_to_string(e.unwrap().path()).unwrap())
+            .collect()
+    }
+}
+
+/// The lines of the step `step` (its status line and the `|` lines under it).
+fn step_block<'a>(text: &'a str, step: &str) -> Vec<&'a str> {
+    let mut lines = text
+        .lines()
+        .skip_while(|l| !l.contains(&format!("› {step} (")));
+    let Some(first) = lines.next() else {
+        panic!("no step '{step}' in:\n{text}")
+    };
+    std::iter::once(first)
+        .chain(lines.take_while(|l| l.starts_with("             |")))
+        .collect()
+}
+
+#[test]
+fn a_dry_run_without_the_tools_names_what_is_missing_and_reports_every_step() {
+    let m = Machine::new();
+    let path = m.path_without(&["lsmod", "modprobe", "ip"]);
+    let out = m
+        .run(&["can", "--dry-run", "--detailed-exitcode"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    // Unknown is not "in sync": with --detailed-exitcode the dry run exits 2.
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert_eq!(
+        step_block(&text, "CAN kernel modules")[1..],
+        [
+            "             | cannot check: `lsmod` not found (it comes with the kmod package)",
+            "             | would run: modprobe -a can can_raw can_dev",
+        ],
+        "{text}"
+    );
+    assert!(
+        step_block(&text, "CAN kernel modules")[0].starts_with("unknown      can ›"),
+        "{text}"
+    );
+    let interface = step_block(&text, "CAN interface can0");
+    assert!(interface[0].starts_with("unknown      can ›"), "{text}");
+    assert!(
+        interface[1].starts_with("             | cannot check: `ip` not found"),
+        "{text}"
+    );
+    // Every step of the recipe is reported, the independent ones checked as usual.
+    let steps: Vec<&str> = text.lines().filter(|l| l.contains(" can › ")).collect();
+    assert_eq!(steps.len(), 7, "{text}");
+    assert!(
+        step_block(&text, "can-utils")[0].starts_with("would change"),
+        "{text}"
+    );
+    assert_eq!(
+        summary_of(&out),
+        "dry run: ok=0 changed=1 unknown=2 skipped=4 failed=0"
+    );
+    let calls = m.calls();
+    assert!(
+        !calls.contains("apt-get") && !calls.contains("modprobe"),
+        "a dry run changed something:\n{calls}"
+    );
+
+    let out = m
+        .run(&["can", "--dry-run", "--json"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let modules = &json["steps"][1];
+    assert_eq!(
+        (&modules["step"], &modules["status"]),
+        (&"CAN kernel modules".into(), &"unknown".into())
+    );
+    assert_eq!(
+        modules["commands"],
+        serde_json::json!(["modprobe -a can can_raw can_dev"])
+    );
+    assert_eq!(json["summary"]["unknown"], 2);
+}
+
+#[test]
+fn a_dry_run_without_systemctl_or_docker_goes_on_and_defers_the_verification() {
+    let m = Machine::new();
+    let out = m
+        .run(&["docker", "--dry-run"])
+        .env("PATH", m.path_without(&["systemctl", "docker"]))
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert!(out.status.success(), "{text}");
+    assert_eq!(
+        step_block(&text, "docker service enabled and running"),
+        [
+            step_block(&text, "docker service enabled and running")[0],
+            "             | cannot check: `systemctl` not found (it comes with the systemd package)",
+        ]
+    );
+    assert!(step_block(&text, "docker service enabled and running")[0].starts_with("unknown"));
+    assert_eq!(
+        step_block(&text, "docker answers")[1],
+        "             | not checked until the pending changes are made: docker info >/dev/null"
+    );
+    assert_eq!(
+        summary_of(&out),
+        "dry run: ok=0 changed=2 unknown=1 skipped=7 failed=0"
+    );
+}
+
+#[test]
+fn a_run_without_a_tool_fails_naming_it_and_its_package() {
+    let m = Machine::new();
+    let out = m
+        .run(&["docker"])
+        .env("PATH", m.path_without(&["systemctl"]))
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(
+            "cannot run `systemctl enable --now docker`: `systemctl` not found (it comes with the \
+             systemd package)"
+        ),
+        "{text}"
+    );
+    // The steps before it ran; the run stopped there.
+    assert!(m.state().join("pkgs/docker.io").exists());
+    assert!(!text.contains("docker answers"), "{text}");
+}
+
+#[test]
+fn a_check_whose_command_is_missing() {
+    let m = Machine::new();
+    // A verification: it fails, naming the command.
+    m.recipe(
+        "verify",
+        "name = \"verify\"\n[[step]]\nname = \"tool answers\"\ncheck = \"nosuch-tool-for-strap --version >/dev/null 2>&1\"\n",
+    );
+    for args in [&["verify", "--dry-run"][..], &["verify"]] {
+        m.run(args)
+            .assert()
+            .code(1)
+            .stdout(predicate::str::contains(
+                "cannot check: `nosuch-tool-for-strap` not found",
+            ));
+    }
+    // A check that looks for the tool its commands install: a run installs it, then checks.
+    m.recipe(
+        "tool",
+        r#"
+name = "tool"
+[[step]]
+name = "the tool"
+check = "strap-test-tool --version"
+run = "mkdir -p {{ sysroot }}/bin && printf '#!/bin/sh\nexit 0\n' > {{ sysroot }}/bin/strap-test-tool && chmod +x {{ sysroot }}/bin/strap-test-tool"
+"#,
+    );
+    let path = format!(
+        "{}:{}:/usr/bin:/bin",
+        m.sysroot().join("bin").display(),
+        m.env.dir.path().join("stubs").display()
+    );
+    let dry = m
+        .run(&["tool", "--dry-run"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    let text = stdout_of(&dry);
+    assert!(dry.status.success(), "{text}");
+    let block = step_block(&text, "the tool");
+    assert!(block[0].starts_with("unknown"), "{text}");
+    assert_eq!(
+        block[1],
+        "             | cannot check: `strap-test-tool` not found"
+    );
+    assert!(
+        block[2].starts_with("             | would run: mkdir -p "),
+        "{text}"
+    );
+    assert_eq!(
+        run_ok(m.run(&["tool"]).env("PATH", &path)),
+        "ok=0 changed=1 skipped=0 failed=0"
+    );
+    assert_eq!(
+        run_ok(m.run(&["tool"]).env("PATH", &path)),
+        "ok=1 changed=0 skipped=0 failed=0"
+    );
+}
+
+#[test]
+fn a_dry_run_goes_on_after_a_failed_check_and_reports_every_step() {
+    let m = Machine::new();
+    let out = m.run(&["can", "--dry-run"]).output().unwrap();
+    let text = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("CAN interface can0 does not exist"), "{text}");
+    assert_eq!(
+        text.lines().filter(|l| l.contains(" can › ")).count(),
+        7,
+        "{text}"
+    );
+    assert!(
+        step_block(&text, "systemd-networkd enabled")[0].starts_with("skipped"),
+        "{text}"
+    );
+}
+
+#[test]
+fn jenkins_dry_run_claims_nothing_that_the_pending_changes_would_bring() {
+    let m = Machine::new();
+    let out = m.run(&["jenkins", "--dry-run"]).output().unwrap();
+    let text = stdout_of(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(!text.contains("Jenkins is on"), "{text}");
+    assert_eq!(
+        step_block(&text, "Jenkins answers on /login")[1..],
+        ["             | not checked until the pending changes are made: curl -fsS -o /dev/null http://localhost:8080/login"]
+    );
+    assert_eq!(
+        step_block(&text, "initial admin password (package)")[1..],
+        ["             | not shown until the pending changes are made"]
+    );
+    // Checked once, not waited for.
+    let calls = m.calls();
+    assert_eq!(calls.matches("/login").count(), 1, "{calls}");
+}
+
+const WAITS: &str = r#"
+name = "waits"
+[vars.seconds]
+type = "int"
+default = 20
+[[step]]
+name = "ready"
+check = "test -f {{ sysroot }}/ready"
+wait = "{{ seconds }}"
+"#;
+
+#[test]
+fn a_verification_with_wait_retries_its_check() {
+    let m = Machine::new();
+    m.recipe("waits", WAITS);
+    // A dry run checks once.
+    let out = m.run(&["waits", "--dry-run"]).output().unwrap();
+    assert_eq!(
+        step_block(&stdout_of(&out), "ready")[1],
+        format!(
+            "             | the check fails now; a run waits up to 20s for it: test -f {}/ready",
+            m.sysroot().display()
+        )
+    );
+    // A run waits until the check passes.
+    let child = m
+        .command(&["waits"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    fs::write(m.sysroot().join("ready"), "").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stdout_of(&out));
+    assert!(
+        stdout_of(&out).contains("             | passed after "),
+        "{}",
+        stdout_of(&out)
+    );
+    // ... and fails when it does not pass in time.
+    fs::remove_file(m.sysroot().join("ready")).unwrap();
+    m.run(&["waits", "--set", "seconds=1"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            "check still failing after 1s: test -f {}/ready",
+            m.sysroot().display()
+        )));
+    // `wait` belongs to a verification.
+    m.recipe(
+        "bad-wait",
+        "name = \"bad-wait\"\n[[step]]\nname = \"x\"\ncheck = \"true\"\nrun = \"true\"\nwait = 5\n",
+    );
+    m.run(&["bad-wait"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "`wait` is for a verification: a `check` without `run`",
+        ));
+}
+
+#[test]
+fn the_log_names_each_step_with_its_values_filled_in() {
+    let m = Machine::new();
+    can_link(&m, "can0", 250_000, true);
+    run_ok(&mut m.run(&["can"]));
+    let logs = m.logs();
+    assert!(logs.contains("# step CAN interface can0\n"), "{logs}");
+    assert!(!logs.contains("{{"), "{logs}");
+}
+
+#[test]
+fn list_bare_prints_only_the_names_that_run() {
+    let m = Machine::new();
+    m.recipe(
+        "mine",
+        "name = \"mine\"\n[[step]]\nname = \"x\"\nrun = \"true\"\n",
+    );
+    // A broken file is still a name to complete (running it reports what is wrong).
+    m.recipe("broken", "name = ");
+    // Yours override the built-ins: listed once, by the file's name.
+    m.recipe(
+        "can",
+        "name = \"my-can\"\n[[step]]\nname = \"x\"\nrun = \"true\"\n",
+    );
+    let out = m
+        .env
+        .strap(&["recipe", "list", "--bare"])
+        .env("XDG_CONFIG_HOME", m.env.home().join(".config"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(stdout_of(&out), "broken\ncan\nmine\ndocker\njenkins\n");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    let out = m
+        .env
+        .strap(&["recipe", "list"])
+        .env("XDG_CONFIG_HOME", m.env.home().join(".config"))
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("can ") && l.contains(".config/strap/recipes/can.toml")),
+        "{text}"
+    );
+}
+
+#[test]
+fn show_prints_types_as_recipes_write_them_and_an_unknown_name_lists_the_known_ones() {
+    let m = Machine::new();
+    let show = m.env.strap(&["recipe", "show", "can"]).output().unwrap();
+    let text = stdout_of(&show);
+    for line in [
+        "  interfaces (list, default [\"can0\"]) /[A-Za-z][A-Za-z0-9_.-]{0,14}/",
+        "  bitrate (int, default 500000) /[1-9][0-9]{3,6}/",
+        "  persist (bool, default false)",
+        "  sample_point (string, default \"\") /(0\\.[0-9]{1,3})?/",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} not in:\n{text}");
+    }
+    let out = m.env.strap(&["recipe", "show", "nosuch"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "strap: error: no recipe named 'nosuch'; built-in: can, docker, jenkins; none of yours in {}\n",
+            m.env.home().join(".config/strap/recipes").display()
+        )
+    );
+    m.recipe(
+        "mine",
+        "name = \"mine\"\n[[step]]\nname = \"x\"\nrun = \"true\"\n",
+    );
+    let out = m.env.strap(&["recipe", "show", "nosuch"]).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "strap: error: no recipe named 'nosuch'; built-in: can, docker, jenkins; yours (in {}): mine\n",
+            m.env.home().join(".config/strap/recipes").display()
+        )
+    );
+    let missing = m.env.dir.path().join("nowhere.toml");
+    let out = m
+        .env
+        .strap(&["recipe", "show", missing.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "strap: error: {}: cannot read: ",
+            missing.display()
+        )),
+        "{stderr}"
+    );
+    m.run(&["can", "--set", "interfaces=x;y"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "'x;y' is not a valid value for interfaces: it must match /",
+        ));
+}
+
+/// Runs a command with a pseudo-terminal as its stdin and controlling terminal, and its stdout and
+/// stderr piped; answers a `[y/N]` prompt shown on the terminal with argv[1]. Prints what the
+/// terminal, stdout and stderr showed, and the exit code, as JSON.
+const ON_A_TERMINAL: &str = r#"
+import json, os, pty, select, sys, time
+answer, argv = sys.argv[1], sys.argv[2:]
+out_r, out_w = os.pipe()
+err_r, err_w = os.pipe()
+pid, master = pty.fork()
+if pid == 0:
+    os.dup2(out_w, 1)
+    os.dup2(err_w, 2)
+    os.execv(argv[0], argv)
+os.close(out_w)
+os.close(err_w)
+shown = {master: b"", out_r: b"", err_r: b""}
+open_fds = [master, out_r, err_r]
+answered = False
+deadline = time.time() + 60
+while open_fds and time.time() < deadline:
+    ready, _, _ = select.select(open_fds, [], [], 0.2)
+    for fd in ready:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            data = b""
+        if not data:
+            open_fds.remove(fd)
+        shown[fd] += data
+    if not answered and b"[y/N]" in shown[master]:
+        os.write(master, answer.encode() + b"\n")
+        answered = True
+_, status = os.waitpid(pid, 0)
+print(json.dumps({
+    "terminal": shown[master].decode(errors="replace"),
+    "stdout": shown[out_r].decode(errors="replace"),
+    "stderr": shown[err_r].decode(errors="replace"),
+    "code": os.waitstatus_to_exitcode(status),
+}))
+"#;
+
+/// `strap recipe run ARGS` (with the machine's environment) on a terminal, answering `answer`.
+fn on_a_terminal(m: &Machine, args: &[&str], answer: &str) -> serde_json::Value {
+    let helper = m.env.write("on_a_terminal.py", ON_A_TERMINAL);
+    let strap = m.command(args);
+    let mut cmd = std::process::Command::new("/usr/bin/python3");
+    cmd.env_clear()
+        .envs(strap.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .current_dir(strap.get_current_dir().unwrap())
+        .arg(helper)
+        .arg(answer)
+        .arg(strap.get_program())
+        .args(strap.get_args());
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn a_run_from_a_terminal_asks_with_the_pending_changes_even_when_output_is_piped() {
+    let m = Machine::new();
+    m.recipe("engine", ENGINE);
+    let sysroot = m.sysroot().display().to_string();
+    let refused = on_a_terminal(&m, &["engine"], "n");
+    let terminal = refused["terminal"].as_str().unwrap();
+    for shown in [
+        format!("strap: recipe engine on {sysroot} — the checks found:"),
+        "  would change engine › create a".to_owned(),
+        format!("               | would run: touch {sysroot}/a"),
+        "  would change engine › create b".to_owned(),
+        "  would change engine › handler: count".to_owned(),
+        format!("               | would run: echo ran >> {sysroot}/handler"),
+        "strap: 3 steps to change; 0 ok. Make these changes? [y/N] n".to_owned(),
+    ] {
+        assert!(
+            terminal.lines().any(|l| l.trim_end() == shown),
+            "{shown:?} not on the terminal:\n{terminal}"
+        );
+    }
+    // The step skipped by its `when` is not a pending change.
+    assert!(!terminal.contains("only with flag"), "{terminal}");
+    assert_eq!(refused["code"], 1, "{refused}");
+    assert_eq!(refused["stdout"], "", "{refused}");
+    assert_eq!(
+        refused["stderr"],
+        "strap: error: cancelled; nothing was changed\n"
+    );
+    assert!(!m.sysroot().join("a").exists() && !m.sysroot().join("handler").exists());
+
+    let accepted = on_a_terminal(&m, &["engine"], "y");
+    assert!(
+        accepted["terminal"].as_str().unwrap().contains("[y/N] y"),
+        "{accepted}"
+    );
+    assert_eq!(accepted["code"], 0, "{accepted}");
+    let stdout = accepted["stdout"].as_str().unwrap();
+    assert!(
+        stdout.contains("changed      engine › create a") && !stdout.contains("[y/N]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("ok=0 changed=3 skipped=1 failed=0"),
+        "{stdout}"
+    );
+    assert!(m.sysroot().join("a").exists() && m.sysroot().join("b").exists());
+
+    // Nothing left to change: nothing to ask.
+    let again = on_a_terminal(&m, &["engine"], "n");
+    assert_eq!(again["code"], 0, "{again}");
+    assert!(
+        !again["terminal"].as_str().unwrap().contains("[y/N]"),
+        "{again}"
+    );
+    assert!(
+        again["stdout"]
+            .as_str()
+            .unwrap()
+            .contains("ok=2 changed=0 skipped=1 failed=0"),
+        "{again}"
+    );
+    // --yes never asks.
+    fs::remove_file(m.sysroot().join("a")).unwrap();
+    let yes = on_a_terminal(&m, &["engine", "--yes"], "n");
+    assert_eq!(yes["code"], 0, "{yes}");
+    assert!(
+        !yes["terminal"].as_str().unwrap().contains("[y/N]"),
+        "{yes}"
+    );
+    assert!(m.sysroot().join("a").exists());
 }

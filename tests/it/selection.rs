@@ -352,3 +352,57 @@ fn unreadable_directories_on_the_walk_up_are_passed_over() {
     .unwrap();
     as_nobody(&inner).assert().success().stdout("3.12.7\n");
 }
+
+#[test]
+fn hints_suggest_installing_only_what_can_be_installed() {
+    let env = env_with(&["3.12.7"]);
+    let hint = |args: &[&str]| {
+        let out = env.strap(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = stderr_of(&out);
+        let hint = err
+            .lines()
+            .find(|l| l.starts_with("hint: "))
+            .unwrap_or_default();
+        hint.to_owned()
+    };
+    // Known to the catalog: install it.
+    assert_eq!(
+        hint(&["global", "3.11"]),
+        "hint: install it with `strap install 3.11`, or select another version (`strap versions` lists them)"
+    );
+    assert_eq!(
+        hint(&["local", "3.13.1t-debug"]),
+        "hint: install it with `strap install -g 3.13.1t`, or select another version (`strap versions` lists them)"
+    );
+    // Unknown: the nearest known versions instead, never an install that cannot work.
+    let h = hint(&["global", "9.9"]);
+    assert!(
+        h.starts_with("hint: 9.9 is not a CPython version strap knows, so it cannot be installed; the newest is 3."),
+        "{h}"
+    );
+    assert!(!h.contains("strap install 9.9"), "{h}");
+    let h = hint(&["local", "3.99"]);
+    assert!(
+        h.starts_with("hint: 3.99 is not a CPython version strap knows, so it cannot be installed; nearest known: 3."),
+        "{h}"
+    );
+    assert!(h.contains("(`strap install --list` shows them all)"), "{h}");
+    assert_eq!(
+        hint(&["prefix", "pypy3.10"]),
+        "hint: pypy3.10 is not a CPython version strap can install (expected e.g. 3.12.7, 3.12 or 3.13t); `strap versions` lists the installed ones"
+    );
+    assert_eq!(
+        hint(&["sh-shell", "--shell", "bash", "3.12t"]),
+        "hint: 3.12t cannot be installed: free-threaded builds exist from CPython 3.13 on; `strap versions` lists the installed ones"
+    );
+    // The same rule where a version file names it.
+    env.write("work/.python-version", "9.9\n");
+    let h = hint(&["version"]);
+    assert!(
+        h.contains("9.9 is not a CPython version strap knows"),
+        "{h}"
+    );
+    // Nothing was written by the refused commands.
+    env.strap(&["global"]).assert().stdout("system\n");
+}

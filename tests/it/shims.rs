@@ -9,6 +9,9 @@ use predicates::prelude::*;
 
 use crate::support::{stdout_of, strap_bin, write_script, TestEnv};
 
+/// The shims that exist with no version installed, and that rehash never removes.
+const ALWAYS: [&str; 4] = ["pip", "pip3", "python", "python3"];
+
 fn shim_names(env: &TestEnv) -> Vec<String> {
     let out = env.strap(&["shims", "--short"]).output().unwrap();
     stdout_of(&out).lines().map(str::to_owned).collect()
@@ -23,7 +26,11 @@ fn rehash_links_every_executable_name_to_strap() {
     env.write("root/versions/3.12.7/bin/README", "x");
     env.write("root/versions/3.12.7/bin/.hidden", "x");
     env.rehash();
-    assert_eq!(shim_names(&env), ["idle3", "pip3", "python2.7", "python3"]);
+    // `pip` and `python` too: the shims that always exist.
+    assert_eq!(
+        shim_names(&env),
+        ["idle3", "pip", "pip3", "python", "python2.7", "python3"]
+    );
     for name in ["python3", "python2.7"] {
         let target = fs::read_link(env.shims().join(name)).unwrap();
         assert_eq!(target, crate::support::shim_bin().canonicalize().unwrap());
@@ -61,7 +68,7 @@ fn rehash_removes_stale_shims_and_is_idempotent() {
         .assert()
         .success()
         .stderr(predicate::str::contains("1 removed"));
-    assert_eq!(shim_names(&env), ["pip3", "python3"]);
+    assert_eq!(shim_names(&env), ["pip", "pip3", "python", "python3"]);
     // Nothing to do the second time: nothing said, nothing changed.
     let before = fs::symlink_metadata(env.shims().join("python3"))
         .unwrap()
@@ -112,7 +119,7 @@ fn concurrent_rehashes_all_succeed_with_a_consistent_result() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    assert_eq!(shim_names(&env).len(), 40);
+    assert_eq!(shim_names(&env).len(), 40 + ALWAYS.len());
     let leftovers: Vec<_> = fs::read_dir(env.shims())
         .unwrap()
         .filter_map(|e| e.ok())
@@ -163,7 +170,7 @@ fn rehash_into_a_read_only_shims_directory_fails_clearly() {
         .code(1)
         .stderr(predicate::str::contains(format!(
             "cannot create shim {}: Permission denied",
-            env.shims().join("python3").display()
+            env.shims().join("pip").display()
         )));
     assert!(fs::read_dir(env.shims()).unwrap().next().is_none());
 }
@@ -328,14 +335,14 @@ fn uninstall_removes_the_version_and_its_stale_shims() {
     env.rehash();
     env.strap(&["uninstall", "2.7.18"]).assert().success();
     assert!(!env.root().join("versions/2.7.18").exists());
-    assert_eq!(shim_names(&env), ["python3"]);
+    assert_eq!(shim_names(&env), ["pip", "pip3", "python", "python3"]);
     env.strap(&["uninstall", "2.7.18"])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("'2.7.18' is not installed"));
     env.strap(&["uninstall", "-f", "2.7.18"]).assert().success();
-    env.strap(&["uninstall", "../versions"]).assert().code(1);
-    env.strap(&["uninstall", ".."]).assert().code(1);
+    env.strap(&["uninstall", "../versions"]).assert().code(2);
+    env.strap(&["uninstall", ".."]).assert().code(2);
     assert!(env.root().join("versions/3.12.7").exists());
 }
 
@@ -506,4 +513,87 @@ fn strap_force_arg0_runs_the_shim_path_with_strap_root() {
         .assert()
         .success()
         .stdout("3.12.7 python3 --x\n");
+}
+
+#[test]
+fn the_python_and_pip_shims_exist_without_any_version_and_are_never_removed() {
+    let env = TestEnv::new();
+    env.strap(&["rehash"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("4 shims (4 created, 0 removed)"));
+    assert_eq!(shim_names(&env), ALWAYS);
+    for name in ALWAYS {
+        let target = fs::read_link(env.shims().join(name)).unwrap();
+        assert_eq!(target, crate::support::shim_bin().canonicalize().unwrap());
+    }
+    env.fake_version("3.12.7", &["python3", "python3.12", "pip3"]);
+    env.rehash();
+    assert_eq!(
+        shim_names(&env),
+        ["pip", "pip3", "python", "python3", "python3.12"]
+    );
+    // Uninstalling the only version removes its other shims, not these.
+    env.strap(&["uninstall", "3.12.7"]).assert().success();
+    assert_eq!(shim_names(&env), ALWAYS);
+    env.strap(&["rehash"]).assert().success().stderr("");
+    assert_eq!(shim_names(&env), ALWAYS);
+}
+
+#[test]
+fn a_pinned_version_that_is_not_installed_fails_through_the_shims_instead_of_running_the_system() {
+    // A fresh clone: `.python-version` names 3.11, nothing is installed, the system has Python.
+    let env = TestEnv::new();
+    for name in ALWAYS {
+        env.fake_system(name);
+    }
+    env.rehash();
+    env.write("work/.python-version", "3.11\n");
+    // Run by name through a shell, as a user types it (PATH: the shims, then the system).
+    for name in ALWAYS {
+        let out = env
+            .command("/bin/sh")
+            .args(["-c", &format!("{name} --version")])
+            .output()
+            .unwrap();
+        let err = crate::support::stderr_of(&out);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert_eq!(stdout_of(&out), "", "{name} ran something");
+        assert!(
+            err.contains("version '3.11' is not installed (set by")
+                && err.contains(".python-version"),
+            "{name}: {err}"
+        );
+        assert!(err.contains("`strap install 3.11`"), "{name}: {err}");
+    }
+    env.strap(&["which", "python3"]).assert().code(1);
+}
+
+#[test]
+fn with_system_or_no_selection_the_always_shims_run_the_system_programs() {
+    let env = TestEnv::new();
+    env.fake_system("python3");
+    env.rehash();
+    // Only the shims and the fake system directory: this machine's own pip stays out of it.
+    let path = format!("{}:{}", env.shims().display(), env.sysbin().display());
+    let sh = |script: &str| {
+        let mut cmd = env.command("/bin/sh");
+        cmd.env("PATH", &path).args(["-c", script]);
+        cmd
+    };
+    for selection in [None, Some("system")] {
+        if let Some(name) = selection {
+            env.strap(&["global", name]).assert().success();
+        }
+        sh("python3 -V")
+            .assert()
+            .success()
+            .stdout("system python3 -V\n");
+        // No system pip: the shim says so as a shell would, with the shell's exit code.
+        sh("pip install x")
+            .assert()
+            .code(127)
+            .stdout("")
+            .stderr(predicate::str::contains("pip: command not found"));
+    }
 }

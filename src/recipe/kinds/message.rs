@@ -31,4 +31,8 @@ impl StepKind for Message {
     fn message(&self, ctx: &StepCtx<'_>) -> Option<String> {
         Some(ctx.raw(&self.text))
     }
+
+    fn reports_on_result(&self) -> bool {
+        true
+    }
 }

@@ -52,6 +52,28 @@ pub(crate) trait StepKind: fmt::Debug + Send + Sync {
     fn message(&self, _ctx: &StepCtx<'_>) -> Option<String> {
         None
     }
+
+    /// The commands `apply` runs as the recipe wrote them (values filled in), shown by a dry run;
+    /// empty for kinds whose check describes the change itself.
+    fn commands(&self, _ctx: &StepCtx<'_>) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// True for a verification: a check with nothing to run.
+    fn verifies_only(&self) -> bool {
+        false
+    }
+
+    /// True for a step that tells about the system as the other steps leave it (a message): a
+    /// dry run with pending changes does not show it.
+    fn reports_on_result(&self) -> bool {
+        false
+    }
+
+    /// How long a verification waits for its check to pass (a real run; a dry run checks once).
+    fn wait(&self, _ctx: &StepCtx<'_>) -> Result<Option<std::time::Duration>, StepError> {
+        Ok(None)
+    }
 }
 
 /// Reads a kind's fields.
@@ -237,6 +259,29 @@ mod tests {
         );
         let err = parse("service", "s", toml::Table::new()).unwrap_err();
         assert_eq!(err.to_string(), "step 's' (service) needs `service`");
+        for (fields, problem) in [
+            (
+                "check = 'true'\nrun = 'true'\nwait = 5",
+                "`wait` is for a verification: a `check` without `run`",
+            ),
+            (
+                "check = 'true'\nwait = 'soon'",
+                "`wait` must be a whole number of seconds or a \"{{ variable }}\", not \"soon\"",
+            ),
+            (
+                "check = 'true'\nwait = -1",
+                "`wait` must be a whole number of seconds or a \"{{ variable }}\", not -1",
+            ),
+        ] {
+            let err = parse("shell", "s", table(fields)).unwrap_err().to_string();
+            assert_eq!(err, format!("step 's' (shell): {problem}"));
+        }
+        for fields in [
+            "check = 'true'\nwait = 30",
+            "check = 'true'\nwait = '{{ n }}'",
+        ] {
+            parse("shell", "s", table(fields)).unwrap();
+        }
         let err = parse("packages", "p", table("packages = 'curl'")).unwrap_err();
         assert!(
             err.to_string()

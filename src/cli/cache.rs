@@ -1,0 +1,94 @@
+//! `strap cache clean`: what was (or would be) removed goes to stdout, one line each; what was
+//! left and why, and the total, to stderr.
+
+use std::io::Write;
+use std::time::Duration;
+
+use super::Ctx;
+use crate::clean::{self, human_bytes, What};
+
+/// The subcommands of `strap cache`.
+#[derive(clap::Subcommand)]
+pub enum CacheCommand {
+    /// Remove what no running strap holds: lock files, logs, downloaded archives (and partial
+    /// downloads), build trees of dead installs (not those kept with --keep), half-removed versions
+    #[command(
+        after_help = "Examples:\n  strap cache clean --dry-run\n  strap cache clean --older-than 30"
+    )]
+    Clean {
+        /// Only what was last modified more than DAYS days ago
+        #[arg(long, value_name = "DAYS")]
+        older_than: Option<u64>,
+        /// List what would be removed; remove nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+pub(super) fn run(ctx: &Ctx, command: CacheCommand, out: &mut dyn Write) -> anyhow::Result<i32> {
+    let CacheCommand::Clean {
+        older_than,
+        dry_run,
+    } = command;
+    let options = clean::Options {
+        older_than: older_than.map(|days| Duration::from_secs(days.saturating_mul(86_400))),
+        dry_run,
+    };
+    let report = clean::clean(&ctx.layout, options)?;
+    let verb = if dry_run { "would remove" } else { "removed" };
+    for entry in &report.removed {
+        writeln!(
+            out,
+            "{verb} {} ({})",
+            entry.path.display(),
+            human_bytes(entry.bytes)
+        )?;
+    }
+    out.flush()?;
+    for skipped in &report.skipped {
+        say!("strap: left {}: {}", skipped.path.display(), skipped.why);
+    }
+    for (path, why) in &report.failed {
+        say!("strap: warning: cannot remove {}: {why}", path.display());
+    }
+    let mut counts: Vec<(What, usize)> = Vec::new();
+    for entry in &report.removed {
+        match counts.iter_mut().find(|(what, _)| *what == entry.what) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((entry.what, 1)),
+        }
+    }
+    counts.sort();
+    let listed: Vec<String> = counts
+        .iter()
+        .map(|(what, n)| format!("{n} {}", what.noun(*n)))
+        .collect();
+    let recent = match (report.recent, older_than) {
+        (0, _) | (_, None) => String::new(),
+        (n, Some(days)) => format!(
+            "; left {n} {} modified in the last {days} day{}",
+            if n == 1 { "entry" } else { "entries" },
+            if days == 1 { "" } else { "s" }
+        ),
+    };
+    if report.removed.is_empty() {
+        say!("strap: nothing to clean{recent}");
+    } else if dry_run {
+        say!(
+            "strap: would free {} ({}){recent}; nothing was removed (--dry-run)",
+            human_bytes(report.bytes()),
+            listed.join(", ")
+        );
+    } else {
+        say!(
+            "strap: freed {} ({}){recent}",
+            human_bytes(report.bytes()),
+            listed.join(", ")
+        );
+    }
+    Ok(if report.failed.is_empty() {
+        0
+    } else {
+        crate::error::EXIT_FAILURE
+    })
+}

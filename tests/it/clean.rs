@@ -1,0 +1,308 @@
+//! `strap cache clean`: removes what no running strap holds, lists it, reports the space freed;
+//! `--dry-run` removes nothing; `--older-than` keeps what is recent.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+
+use predicates::prelude::*;
+
+use crate::support::{stderr_of, stdout_of, TestEnv};
+
+/// The pid of a process that has exited.
+fn dead_pid() -> u32 {
+    let mut child = Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    pid
+}
+
+/// A process that lives until killed (dropped).
+struct Alive(Child);
+
+impl Alive {
+    fn sleeping() -> Alive {
+        Alive(Command::new("sleep").arg("60").spawn().unwrap())
+    }
+
+    fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A lock held by this test process the way strap holds its locks (flock(2), the holder's pid
+/// written in the file) until dropped.
+struct Held(#[allow(dead_code)] fs::File);
+
+fn hold(lock: &Path) -> Held {
+    use std::io::Write;
+    fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    let mut file = fs::File::create(lock).unwrap();
+    file.lock().unwrap();
+    writeln!(file, "{}", std::process::id()).unwrap();
+    Held(file)
+}
+
+fn put(path: &Path, bytes: usize) -> PathBuf {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, vec![b'x'; bytes]).unwrap();
+    path.to_owned()
+}
+
+fn age(path: &Path, days: u32) {
+    let ok = Command::new("touch")
+        .args(["-h", "-d", &format!("{days} days ago")])
+        .arg(path)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+}
+
+#[test]
+fn removes_what_nobody_holds_and_reports_the_space() {
+    let env = TestEnv::new();
+    let root = env.root();
+    let dead = dead_pid();
+    let running = Alive::sleeping();
+    let live = running.pid();
+
+    let archive = put(&root.join("cache/Python-3.12.7.tar.xz"), 3 * 1024 * 1024);
+    let mismatch = put(
+        &root.join("cache/Python-3.10.0.tar.xz.mismatch-0123456789ab"),
+        1024,
+    );
+    let foreign = put(&root.join("cache/holiday-photos.tar.gz"), 10);
+    let free_lock = put(&root.join("locks/python-3.12.7.lock"), 5);
+    let free_download_lock = put(&root.join("locks/download-Python-3.12.7.tar.xz.lock"), 5);
+    let old_log = put(
+        &root.join(format!("logs/python-3.12.7-1700000000-{dead}.log")),
+        2048,
+    );
+    let live_log = put(
+        &root.join(format!("logs/recipe-can-1700000000-{live}.log")),
+        10,
+    );
+    let dead_tree = root.join(format!("tmp/python-3.12.7.{dead}"));
+    put(&dead_tree.join("Python-3.12.7/configure"), 4096);
+    let kept_tree = root.join(format!("tmp/python-3.11.2.{dead}"));
+    put(&kept_tree.join("kept-by-strap"), 10);
+    let live_tree = root.join(format!("tmp/python-3.10.0.{live}"));
+    put(&live_tree.join("Makefile"), 10);
+    let half_removed = root.join(format!("versions/.3.9.1.removing.{dead}"));
+    put(&half_removed.join("bin/python3"), 100);
+    let installed = env.fake_version("3.12.7", &["python3"]);
+
+    // A dry run lists, removes nothing.
+    let out = env
+        .strap(&["cache", "clean", "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let listed = stdout_of(&out);
+    for path in [
+        &archive,
+        &mismatch,
+        &free_lock,
+        &free_download_lock,
+        &old_log,
+        &dead_tree,
+        &half_removed,
+    ] {
+        assert!(
+            listed.contains(&format!("would remove {} (", path.display())),
+            "{} not listed:\n{listed}",
+            path.display()
+        );
+        assert!(path.exists(), "the dry run removed {}", path.display());
+    }
+    for path in [&foreign, &live_log, &kept_tree, &live_tree, &installed] {
+        assert!(!listed.contains(&path.display().to_string()), "{listed}");
+    }
+    assert!(
+        listed.contains(&format!("would remove {} (3.0 MiB)", archive.display())),
+        "{listed}"
+    );
+    assert!(
+        stderr_of(&out).contains("strap: would free 3.0 MiB (1 archive, 1 mismatching download, 1 build tree, 1 half-removed version, 1 log, 2 lock files); nothing was removed (--dry-run)"),
+        "{}",
+        stderr_of(&out)
+    );
+
+    let out = env.strap(&["cache", "clean"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let listed = stdout_of(&out);
+    let err = stderr_of(&out);
+    for path in [
+        &archive,
+        &mismatch,
+        &free_lock,
+        &free_download_lock,
+        &old_log,
+        &dead_tree,
+        &half_removed,
+    ] {
+        assert!(
+            listed.contains(&format!("removed {} (", path.display())),
+            "{listed}"
+        );
+        assert!(!path.exists(), "{} is still there", path.display());
+    }
+    for path in [&foreign, &live_log, &kept_tree, &live_tree, &installed] {
+        assert!(path.exists(), "{} was removed", path.display());
+    }
+    assert!(err.contains("strap: freed 3.0 MiB ("), "{err}");
+    assert!(
+        err.contains(&format!(
+            "strap: left {}: kept with --keep",
+            kept_tree.display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "strap: left {}: in use by a running strap (pid {live})",
+            live_tree.display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "strap: left {}: written by a running strap (pid {live})",
+            live_log.display()
+        )),
+        "{err}"
+    );
+    // No lock file is left behind by the clean itself.
+    assert_eq!(fs::read_dir(root.join("locks")).unwrap().count(), 0);
+
+    // Nothing left to do; and strap works on after it (locks are created again).
+    env.strap(&["cache", "clean"])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr(predicate::str::contains("strap: nothing to clean"));
+    env.rehash();
+}
+
+#[test]
+fn held_locks_and_what_they_guard_are_left() {
+    let env = TestEnv::new();
+    let root = env.root();
+    let partial = put(&root.join("cache/Python-3.11.2.tgz.part"), 1000);
+    let download_lock = root.join("locks/download-Python-3.11.2.tgz.lock");
+    let downloading = hold(&download_lock);
+    let archive = put(&root.join("cache/Python-3.12.7.tar.xz"), 1000);
+    let install_lock = root.join("locks/python-3.13.0.lock");
+    let installing = hold(&install_lock);
+
+    let out = env.strap(&["cache", "clean"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
+    assert!(
+        partial.exists() && archive.exists() && download_lock.exists() && install_lock.exists()
+    );
+    assert!(
+        err.contains(&format!(
+            "strap: left {}: being downloaded (pid {})",
+            partial.display(),
+            std::process::id()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "strap: left {}: an install is running (pid {})",
+            archive.display(),
+            std::process::id()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "strap: left {}: held by a running strap (pid {})",
+            install_lock.display(),
+            std::process::id()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("strap: nothing to clean"), "{err}");
+
+    // Once they are done, everything goes.
+    drop(downloading);
+    drop(installing);
+    env.strap(&["cache", "clean"]).assert().success();
+    assert!(!partial.exists() && !archive.exists());
+    assert!(!download_lock.exists() && !install_lock.exists());
+}
+
+#[test]
+fn older_than_keeps_what_is_recent() {
+    let env = TestEnv::new();
+    let root = env.root();
+    let dead = dead_pid();
+    let old_archive = put(&root.join("cache/Python-3.8.0.tgz"), 100);
+    age(&old_archive, 40);
+    let new_archive = put(&root.join("cache/Python-3.12.7.tar.xz"), 100);
+    let old_log = put(&root.join(format!("logs/python-3.8.0-1-{dead}.log")), 10);
+    age(&old_log, 40);
+    let new_log = put(&root.join(format!("logs/python-3.12.7-2-{dead}.log")), 10);
+    let old_lock = put(&root.join("locks/python-3.8.0.lock"), 1);
+    age(&old_lock, 40);
+    let new_lock = put(&root.join("locks/python-3.12.7.lock"), 1);
+
+    env.strap(&["cache", "clean", "--older-than", "30"])
+        .assert()
+        .success()
+        .stdout(format!(
+            "removed {} (100 B)\nremoved {} (10 B)\nremoved {} (1 B)\n",
+            old_archive.display(),
+            old_log.display(),
+            old_lock.display()
+        ))
+        .stderr(predicate::str::contains(
+            "strap: freed 111 B (1 archive, 1 log, 1 lock file); left 3 entries modified in the last 30 days",
+        ));
+    assert!(new_archive.exists() && new_log.exists() && new_lock.exists());
+    assert!(!old_archive.exists() && !old_log.exists() && !old_lock.exists());
+    // A dry run changes nothing, not even when the lock files were last used.
+    age(&new_lock, 40);
+    env.strap(&["cache", "clean", "--older-than", "30", "--dry-run"])
+        .assert()
+        .success()
+        .stdout(format!("would remove {} (1 B)\n", new_lock.display()));
+    env.strap(&["cache", "clean", "--older-than", "30"])
+        .assert()
+        .success()
+        .stdout(format!("removed {} (1 B)\n", new_lock.display()));
+    env.strap(&["cache", "clean", "--older-than", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with(
+            "strap: error: invalid value 'x'",
+        ));
+}
+
+#[test]
+fn the_cache_dir_setting_is_cleaned_too() {
+    let env = TestEnv::new();
+    let cache = env.dir.path().join("elsewhere");
+    let archive = put(&cache.join("Python-3.12.7.tar.xz"), 10);
+    let other = put(&cache.join("notes.txt"), 10);
+    env.strap(&["cache", "clean"])
+        .env("STRAP_CACHE_DIR", &cache)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "removed {} (10 B)",
+            archive.display()
+        )));
+    assert!(!archive.exists() && other.exists());
+}
