@@ -56,11 +56,22 @@ fn help_lists_commands_in_the_order_a_user_needs_them_and_promises_nothing_missi
         text.find(&format!("\n  {cmd} "))
             .unwrap_or_else(|| panic!("{cmd} missing:\n{text}"))
     };
-    let order = ["install", "uninstall", "versions", "global", "local", "shell", "root"];
+    let order = [
+        "install",
+        "uninstall",
+        "versions",
+        "global",
+        "local",
+        "shell",
+        "root",
+    ];
     for pair in order.windows(2) {
         assert!(position(pair[0]) < position(pair[1]), "{pair:?}:\n{text}");
     }
-    assert!(!text.contains("Boost"), "help promises Boost, which is not there yet:\n{text}");
+    assert!(
+        !text.contains("Boost"),
+        "help promises Boost, which is not there yet:\n{text}"
+    );
 }
 
 #[test]

@@ -226,7 +226,9 @@ fn not_found_then_a_good_mirror() {
     let out = s.install(&["bad", "a"], &[]).output().unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert!(
-        !stderr_of(&out).lines().any(|l| l.contains("warning") || l.contains("HTTP 404")),
+        !stderr_of(&out)
+            .lines()
+            .any(|l| l.contains("warning") || l.contains("HTTP 404")),
         "{}",
         stderr_of(&out)
     );
