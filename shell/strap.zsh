@@ -30,6 +30,17 @@ strap() {
   fi
 }
 
+# Completions need compinit. When this line comes before it in ~/.zshrc, they are loaded at the
+# first prompt instead, once ~/.zshrc has run compinit.
 if (( $+functions[compdef] )); then
   source <(command strap completions zsh)
+else
+  __strap_load_completions() {
+    add-zsh-hook -d precmd __strap_load_completions
+    unfunction __strap_load_completions
+    if (( $+functions[compdef] )); then
+      source <(command strap completions zsh)
+    fi
+  }
+  autoload -Uz add-zsh-hook && add-zsh-hook precmd __strap_load_completions
 fi

@@ -27,7 +27,7 @@ pub struct InstallArgs {
     /// Versions to install: exact (3.12.7), a prefix (3.12: the newest known), `latest`, or
     /// free-threaded (3.13t). Default: each version the version files select that no installed
     /// version satisfies (the newest known match of a prefix).
-    /// With --list: prefixes of the versions to list (3.12, 3.13t, 3.14.0rc).
+    /// With --list: prefixes of the versions to list (3.12, 3.13t, 3.14.5rc).
     pub versions: Vec<String>,
     /// List the installable versions, free-threaded builds (3.13.1t) included; installed ones
     /// are marked. Exits 1 when a prefix matches none

@@ -156,7 +156,7 @@ enum Command {
     /// Print the newest installed version matching a prefix
     #[command(after_help = "Example:\n  strap latest 3.11   # 3.11.9")]
     Latest {
-        /// A version prefix such as `3.11`, `3.13t` or `3.14.0rc`
+        /// A version prefix such as `3.11`, `3.13t` or `3.14.5rc`
         prefix: String,
     },
 
@@ -404,6 +404,12 @@ fn not_installed_hint(name: &str) -> String {
         None => (name, false),
     };
     match plan::plan(catalog, request, debug, None) {
+        // `latest` is a request for `strap install`, not a name a version file can select.
+        Ok(plan) if request == "latest" => format!(
+            "version files name versions, not `latest`: select one (`strap global {}` after \
+             `strap install latest`); {installed}",
+            plan.name
+        ),
         Ok(_) => format!(
             "install it with `strap install {}{request}`, or select another version (`strap versions` lists them)",
             if debug { "-g " } else { "" }

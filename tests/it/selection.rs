@@ -406,3 +406,19 @@ fn hints_suggest_installing_only_what_can_be_installed() {
     // Nothing was written by the refused commands.
     env.strap(&["global"]).assert().stdout("system\n");
 }
+
+#[test]
+fn latest_is_not_a_name_a_version_file_can_select_and_the_hint_says_so() {
+    let env = env_with(&["3.12.7"]);
+    let out = env.strap(&["global", "latest"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("version files name versions, not `latest`"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("install it with `strap install latest`"),
+        "{err}"
+    );
+}

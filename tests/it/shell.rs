@@ -555,3 +555,32 @@ fn fish_completes_versions_catalog_versions_and_recipe_names() {
     let out = run(&n.env, &fish, shell_args("fish"), &script);
     check_completions(&n, &parse_results(&out));
 }
+
+#[test]
+#[ignore = "needs zsh; .ci/run installs it and runs the ignored tests"]
+fn zsh_completion_loads_when_the_init_line_comes_before_compinit() {
+    let zsh = shell("zsh");
+    let env = setup();
+    env.write(
+        "home/.zshrc",
+        "eval \"$(strap init zsh)\"\nautoload -Uz compinit; compinit -u\n",
+    );
+    // An interactive zsh that reads ~/.zshrc, in a real pseudo-terminal.
+    let out = env
+        .command("script")
+        .args(["-qfc", &format!("{zsh} -i"), "/dev/null"])
+        .env("ZDOTDIR", env.home())
+        .env("TERM", "dumb")
+        .env(
+            "PATH",
+            format!("{}:/usr/bin:/bin", strap_bin().parent().unwrap().display()),
+        )
+        .write_stdin("print -r -- \"COMP=${_comps[strap]}\"\nexit\n")
+        .output()
+        .unwrap();
+    assert!(
+        stdout_of(&out).contains("COMP=_strap"),
+        "{}",
+        stdout_of(&out)
+    );
+}
