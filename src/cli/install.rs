@@ -145,8 +145,14 @@ fn missing_selected(ctx: &Ctx, args: &InstallArgs) -> anyhow::Result<Vec<String>
     let names: Vec<&String> = selection.names.iter().filter(|n| *n != "system").collect();
     anyhow::ensure!(
         !names.is_empty(),
-        "nothing to install: no version given and {} selects only the system Python",
-        selection.origin
+        "nothing to install: no version given and {}",
+        match &selection.origin {
+            crate::version::Origin::GlobalFile(path) if !path.exists() => {
+                "no version is selected (no .python-version here or above, no global version)"
+                    .to_owned()
+            }
+            origin => format!("{origin} selects only the system Python"),
+        }
     );
     let mut missing = Vec::new();
     for name in names {

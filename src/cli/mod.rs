@@ -414,17 +414,11 @@ fn not_installed_hint(name: &str) -> String {
             "install it with `strap install {}{request}`, or select another version (`strap versions` lists them)",
             if debug { "-g " } else { "" }
         ),
-        Err(plan::PlanError::Unknown { suggestions, .. }) => {
-            let nearest = if suggestions.is_empty() {
-                newest_final(catalog).map_or_else(String::new, |v| format!("; the newest is {v}"))
-            } else {
-                format!("; nearest known: {}", suggestions.join(", "))
-            };
-            format!(
-                "{name} is not a CPython version strap knows, so it cannot be installed{nearest} \
-                 (`strap install --list` shows them all); {installed}"
-            )
-        }
+        Err(plan::PlanError::Unknown { suggestions, .. }) => format!(
+            "{name} is not a CPython version strap knows, so it cannot be installed; nearest \
+             known: {} (`strap install --list` shows them all); {installed}",
+            suggestions.join(", ")
+        ),
         Err(plan::PlanError::FreeThreadedTooOld(_)) => format!(
             "{name} cannot be installed: free-threaded builds exist from CPython 3.13 on; {installed}"
         ),
@@ -432,14 +426,4 @@ fn not_installed_hint(name: &str) -> String {
             "{name} is not a CPython version strap can install (expected e.g. 3.12.7, 3.12 or 3.13t); {installed}"
         ),
     }
-}
-
-/// The newest final release in `catalog`.
-fn newest_final(catalog: &crate::python::catalog::Catalog) -> Option<&str> {
-    catalog
-        .releases()
-        .iter()
-        .rev()
-        .find(|r| !r.prerelease)
-        .map(|r| r.version.as_str())
 }

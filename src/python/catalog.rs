@@ -228,8 +228,19 @@ impl Catalog {
                 })
                 .take(3)
                 .collect();
-            if !matches.is_empty() || prefix.is_empty() {
+            if !matches.is_empty() {
                 return matches;
+            }
+            if prefix.is_empty() {
+                // Nothing shares even the major version: the newest final releases.
+                return self
+                    .releases
+                    .iter()
+                    .rev()
+                    .filter(|r| !r.prerelease)
+                    .map(|r| r.version.as_str())
+                    .take(3)
+                    .collect();
             }
             prefix = prefix.rfind('.').map_or("", |i| &prefix[..i]);
         }
@@ -298,6 +309,14 @@ mod tests {
             );
         }
         assert!(catalog.openssl11().name.starts_with("openssl-1.1.1"));
+    }
+
+    #[test]
+    fn a_request_sharing_nothing_gets_the_newest_final_releases() {
+        let catalog = Catalog::embedded();
+        let suggested = catalog.suggestions("9.9");
+        assert_eq!(suggested.len(), 3);
+        assert_eq!(suggested[0], catalog.resolve("latest").unwrap().version);
     }
 
     #[test]

@@ -378,7 +378,7 @@ fn hints_suggest_installing_only_what_can_be_installed() {
     // Unknown: the nearest known versions instead, never an install that cannot work.
     let h = hint(&["global", "9.9"]);
     assert!(
-        h.starts_with("hint: 9.9 is not a CPython version strap knows, so it cannot be installed; the newest is 3."),
+        h.starts_with("hint: 9.9 is not a CPython version strap knows, so it cannot be installed; nearest known: 3."),
         "{h}"
     );
     assert!(!h.contains("strap install 9.9"), "{h}");
