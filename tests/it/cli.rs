@@ -494,9 +494,8 @@ fn uninstall_without_a_terminal_removes_exact_names_only() {
 /// `strap ARGS` in a pseudo-terminal (`script`), `typed` sent as keyboard input; returns the exit
 /// code and what the terminal showed.
 fn on_a_terminal(env: &TestEnv, args: &str, typed: &str) -> (Option<i32>, String) {
-    use std::io::{Read, Write};
     let command = format!("{} {args}", crate::support::strap_bin().display());
-    let mut child = std::process::Command::new("script")
+    let child = std::process::Command::new("script")
         .args(["-qefc", &command, "/dev/null"])
         .env_clear()
         .envs(env.env_pairs())
@@ -507,22 +506,8 @@ fn on_a_terminal(env: &TestEnv, args: &str, typed: &str) -> (Option<i32>, String
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(typed.as_bytes()).unwrap();
-    stdin.flush().unwrap();
-    let mut screen = Vec::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_end(&mut screen)
-        .unwrap();
-    let status = child.wait().unwrap();
-    drop(stdin);
-    (
-        status.code(),
-        String::from_utf8_lossy(&screen).replace("\r\n", "\n"),
-    )
+    let (code, screen) = crate::support::type_into(child, typed.as_bytes());
+    (code, screen.replace("\r\n", "\n"))
 }
 
 #[test]

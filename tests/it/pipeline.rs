@@ -429,14 +429,13 @@ fn on_a_terminal_one_live_display_shows_each_phase_and_its_end() {
 /// `strap install` of the slow fake build in a real pseudo-terminal (`script`), with `input`
 /// typed once the build compiles; returns the exit code and everything the terminal showed.
 fn typed_during_the_build(s: &Setup, input: &[u8]) -> (Option<i32>, String) {
-    use std::io::{Read, Write};
     let command = format!(
         "{} install --skip-preflight --sha256 {} --mirror {} {VERSION}",
         crate::support::strap_bin().display(),
         s.sha,
         s.mirror.template("a")
     );
-    let mut child = std::process::Command::new("script")
+    let child = std::process::Command::new("script")
         .args(["-qefc", &command, "/dev/null"])
         .env_clear()
         .envs(s.env.env_pairs())
@@ -457,19 +456,7 @@ fn typed_during_the_build(s: &Setup, input: &[u8]) -> (Option<i32>, String) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(input).unwrap();
-    stdin.flush().unwrap();
-    let mut screen = Vec::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_end(&mut screen)
-        .unwrap();
-    let status = child.wait().unwrap();
-    drop(stdin);
-    (status.code(), String::from_utf8_lossy(&screen).into_owned())
+    crate::support::type_into(child, input)
 }
 
 #[test]

@@ -199,3 +199,23 @@ pub fn noise(len: usize) -> Vec<u8> {
         })
         .collect()
 }
+
+/// Types `input` into `child` (a program in a pseudo-terminal made by `script`, with stdin and
+/// stdout piped), then reads everything the terminal showed until it ends; returns its exit
+/// code and the screen.
+pub fn type_into(mut child: std::process::Child, input: &[u8]) -> (Option<i32>, String) {
+    use std::io::{Read, Write};
+    let mut stdin = child.stdin.take().expect("stdin piped");
+    stdin.write_all(input).unwrap();
+    stdin.flush().unwrap();
+    let mut screen = Vec::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout piped")
+        .read_to_end(&mut screen)
+        .unwrap();
+    let status = child.wait().unwrap();
+    drop(stdin);
+    (status.code(), String::from_utf8_lossy(&screen).into_owned())
+}
