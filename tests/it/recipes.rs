@@ -1304,8 +1304,15 @@ fn a_dry_run_goes_on_after_a_failed_check_and_reports_every_step() {
     let m = Machine::new();
     let out = m.run(&["can", "--dry-run"]).output().unwrap();
     let text = stdout_of(&out);
-    assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("CAN interface can0 does not exist"), "{text}");
+    // can-utils is still to be installed: the interface check, which fails now, is reported as
+    // one that may pass once the pending changes are made, with what it found.
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(
+            "not checked until the pending changes are made: CAN interface can0 does not exist"
+        ),
+        "{text}"
+    );
     assert_eq!(
         text.lines().filter(|l| l.contains(" can › ")).count(),
         7,
