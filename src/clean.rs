@@ -15,11 +15,9 @@ use std::time::{Duration, SystemTime};
 use crate::error::Result;
 use crate::layout::{self, Layout};
 use crate::lock::{FileLock, TryLock};
+use crate::process::process_exists;
+use crate::stage::{GROUPS_FILE, KEPT_FILE};
 
-/// The file `--keep` leaves in a build tree (written by `stage::work`).
-pub const KEPT_MARKER: &str = "kept-by-strap";
-/// The file in a build tree that lists its build's process groups (written by `stage::work`).
-const GROUPS_FILE: &str = "process-groups";
 /// Downloads are named after the archives the artifacts fetch (CPython and its OpenSSL); other
 /// files in the cache directory (which `STRAP_CACHE_DIR` may point anywhere) are left alone.
 const ARCHIVE_PREFIXES: &[&str] = &["Python-", "openssl-"];
@@ -267,7 +265,7 @@ impl Cleaner<'_> {
                 self.skip(&dir, format!("in use by a running strap (pid {pid})"));
                 continue;
             }
-            if dir.join(KEPT_MARKER).exists() {
+            if dir.join(KEPT_FILE).exists() {
                 self.skip(
                     &dir,
                     "kept with --keep for you to inspect; remove it yourself when done",
@@ -469,19 +467,6 @@ fn disk_usage(path: &Path) -> u64 {
             .map(|e| disk_usage(&e.path()))
             .sum()
     })
-}
-
-/// True when a process with this pid exists (also when it belongs to another user).
-fn process_exists(pid: u32) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return false;
-    };
-    if pid as u32 == std::process::id() {
-        return true;
-    }
-    // SAFETY: signal 0 only checks that the process exists; nothing is sent.
-    let alive = unsafe { libc::kill(pid, 0) } == 0;
-    alive || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
 /// `1.5 MiB`, `320 B`.

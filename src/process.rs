@@ -434,6 +434,19 @@ pub fn kill_recorded_groups(file: &Path, dir: &Path) {
     }
 }
 
+/// True when a process with this pid exists (also when it belongs to another user).
+pub fn process_exists(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    if pid as u32 == std::process::id() {
+        return true;
+    }
+    // SAFETY: signal 0 only checks that the process exists; nothing is sent.
+    let alive = unsafe { libc::kill(pid, 0) } == 0;
+    alive || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
 /// A command as the user would type it (each word quoted for a shell where it needs it).
 pub fn describe(cmd: &Command) -> String {
     std::iter::once(cmd.get_program())

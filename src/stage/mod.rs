@@ -21,6 +21,7 @@ use crate::report::{PhaseEnd, Reporter};
 
 pub use receipt::Receipt;
 use work::WorkDir;
+pub(crate) use work::{GROUPS_FILE, KEPT_FILE};
 
 /// One thing to fetch: alternative archives of the same source, in order of preference.
 #[derive(Debug, Clone)]

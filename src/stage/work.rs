@@ -9,9 +9,9 @@ use super::StageError;
 use crate::layout::Layout;
 
 /// The file in a work directory that lists the process groups of its build commands.
-const GROUPS_FILE: &str = "process-groups";
+pub(crate) const GROUPS_FILE: &str = "process-groups";
 /// The file that marks a work directory kept with `--keep`: cleanups leave it alone.
-const KEPT_FILE: &str = "kept-by-strap";
+pub(crate) const KEPT_FILE: &str = "kept-by-strap";
 
 /// A work directory, removed on drop unless [`WorkDir::keep`] was called.
 pub struct WorkDir {
@@ -74,28 +74,13 @@ pub fn remove_leftovers(layout: &Layout, kind: &str, name: &str) {
     for entry in entries.filter_map(Result::ok) {
         let file_name = entry.file_name().to_string_lossy().into_owned();
         let dir = entry.path();
-        let Some(pid) = owner(&file_name) else {
+        let Some(pid) = crate::layout::work_dir_owner(&file_name) else {
             continue;
         };
-        let abandoned = file_name.starts_with(&ours) || !process_exists(pid);
+        let abandoned = file_name.starts_with(&ours) || !crate::process::process_exists(pid);
         if abandoned && !dir.join(KEPT_FILE).exists() {
             crate::process::kill_recorded_groups(&dir.join(GROUPS_FILE), &dir);
             let _ = fs::remove_dir_all(&dir);
         }
     }
-}
-
-/// The pid a work directory name ends with (`python-3.12.7.4242`).
-fn owner(file_name: &str) -> Option<libc::pid_t> {
-    let (_, pid) = file_name.rsplit_once('.')?;
-    pid.parse().ok().filter(|pid| *pid > 0)
-}
-
-fn process_exists(pid: libc::pid_t) -> bool {
-    if pid as u32 == std::process::id() {
-        return true;
-    }
-    // SAFETY: signal 0 only checks that the process exists; nothing is sent.
-    let alive = unsafe { libc::kill(pid, 0) } == 0;
-    alive || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
