@@ -5,6 +5,10 @@
 //! mirrors = ["https://mirror.example/python/{version}/{file}"]
 //! configure_opts = ["--enable-optimizations"]
 //! jobs = 4
+//!
+//! [boost]
+//! mirrors = ["https://mirror.example/boost/{version}/source/{file}"]
+//! jobs = 2
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -19,6 +23,8 @@ use crate::env_vars;
 pub struct Config {
     #[serde(default)]
     pub python: PythonConfig,
+    #[serde(default)]
+    pub boost: BoostConfig,
     /// The file it was read from (for messages); empty when there was none.
     #[serde(skip)]
     pub path: PathBuf,
@@ -34,6 +40,17 @@ pub struct PythonConfig {
     /// Extra `configure` options.
     #[serde(default)]
     pub configure_opts: Vec<String>,
+    /// Build parallelism.
+    pub jobs: Option<usize>,
+}
+
+/// `[boost]`: settings for Boost builds.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoostConfig {
+    /// Mirror URL templates tried in order (after `STRAP_BOOST_MIRRORS` and `--mirror`).
+    #[serde(default)]
+    pub mirrors: Vec<String>,
     /// Build parallelism.
     pub jobs: Option<usize>,
 }

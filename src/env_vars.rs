@@ -24,3 +24,7 @@ pub const STRAP_CONFIGURE_OPTS: &str = "STRAP_CONFIGURE_OPTS";
 pub const STRAP_DOWNLOAD_TIMEOUT: &str = "STRAP_DOWNLOAD_TIMEOUT";
 /// A CPython catalog file used instead of the embedded one.
 pub const STRAP_PYTHON_CATALOG: &str = "STRAP_PYTHON_CATALOG";
+/// Boost mirror URL templates, comma-separated (before the config's `[boost] mirrors`).
+pub const STRAP_BOOST_MIRRORS: &str = "STRAP_BOOST_MIRRORS";
+/// A Boost catalog file (`VERSION FILE SHA256` lines) used instead of the embedded one.
+pub const STRAP_BOOST_CATALOG: &str = "STRAP_BOOST_CATALOG";

@@ -62,6 +62,16 @@ impl Layout {
         self.versions_dir().join(name)
     }
 
+    /// `boost/`: one directory per installed Boost build.
+    pub fn boost_root(&self) -> PathBuf {
+        self.root.join("boost")
+    }
+
+    /// The directory of one Boost build (`1.86.0` or `1.86.0-py3.12`).
+    pub fn boost_dir(&self, name: &str) -> PathBuf {
+        self.boost_root().join(name)
+    }
+
     /// `shims/`: one link per executable name.
     pub fn shims_dir(&self) -> PathBuf {
         self.root.join("shims")

@@ -214,10 +214,15 @@ impl Runner {
 
     /// Runs `cmd` to completion and fails unless it exits 0.
     pub fn check(&self, cmd: &mut Command) -> Result<(), RunError> {
+        self.check_within(cmd, Limits::default()).map(drop)
+    }
+
+    /// Runs `cmd` within `limits` and fails unless it exits 0.
+    pub fn check_within(&self, cmd: &mut Command, limits: Limits) -> Result<Finished, RunError> {
         let shown = describe(cmd);
-        let finished = self.run(cmd, Limits::default())?;
+        let finished = self.run(cmd, limits)?;
         if finished.success() {
-            return Ok(());
+            return Ok(finished);
         }
         Err(RunError::Failed {
             command: shown,

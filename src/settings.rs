@@ -28,6 +28,7 @@ fn env_value(name: &str) -> Option<String> {
 pub fn jobs(
     flag: Option<usize>,
     config_jobs: Option<usize>,
+    config_key: &str,
     config: &Config,
 ) -> Result<usize, UsageError> {
     let (jobs, origin) = match (flag, env_value(env_vars::STRAP_JOBS), config_jobs) {
@@ -41,7 +42,7 @@ pub fn jobs(
             })?,
             env_vars::STRAP_JOBS.to_owned(),
         ),
-        (None, None, Some(jobs)) => (jobs, config.origin("jobs")),
+        (None, None, Some(jobs)) => (jobs, config.origin(config_key)),
         (None, None, None) => {
             return Ok(std::thread::available_parallelism().map_or(1, usize::from))
         }
@@ -80,6 +81,7 @@ pub fn mirrors(
     flags: &[String],
     env_var: &str,
     config_mirrors: &[String],
+    config_key: &str,
     config: &Config,
     default: &str,
 ) -> Result<Vec<String>, UsageError> {
@@ -88,7 +90,7 @@ pub fn mirrors(
     } else if let Some(list) = env_value(env_var) {
         (mirror::split_list(&list).collect(), env_var.to_owned())
     } else if !config_mirrors.is_empty() {
-        (config_mirrors.to_vec(), config.origin("mirrors"))
+        (config_mirrors.to_vec(), config.origin(config_key))
     } else {
         (vec![default.to_owned()], "the default".to_owned())
     };
@@ -134,10 +136,14 @@ mod tests {
     #[test]
     fn jobs_are_bounded_and_name_their_origin() {
         let config = Config::default();
-        assert_eq!(jobs(Some(3), None, &config).unwrap(), 3);
-        let err = jobs(Some(0), None, &config).unwrap_err().to_string();
+        assert_eq!(jobs(Some(3), None, "python.jobs", &config).unwrap(), 3);
+        let err = jobs(Some(0), None, "python.jobs", &config)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("--jobs must be from 1"), "{err}");
-        let err = jobs(None, Some(5000), &config).unwrap_err().to_string();
-        assert!(err.contains("key jobs must be from 1"), "{err}");
+        let err = jobs(None, Some(5000), "boost.jobs", &config)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("key boost.jobs must be from 1"), "{err}");
     }
 }

@@ -76,6 +76,52 @@ pub const PERL: Packages = Packages {
     brew: "perl",
 };
 
+/// The packages that provide a C++ compiler.
+pub const CXX_COMPILER: Packages = Packages {
+    apt: "g++",
+    rpm: "gcc-c++",
+    zypper: "gcc-c++",
+    pacman: "gcc",
+    apk: "g++",
+    brew: "gcc",
+};
+/// zlib's headers.
+pub const ZLIB: Packages = Packages {
+    apt: "zlib1g-dev",
+    rpm: "zlib-devel",
+    zypper: "zlib-devel",
+    pacman: "zlib",
+    apk: "zlib-dev",
+    brew: "zlib",
+};
+/// bzip2's headers.
+pub const BZIP2: Packages = Packages {
+    apt: "libbz2-dev",
+    rpm: "bzip2-devel",
+    zypper: "libbz2-devel",
+    pacman: "bzip2",
+    apk: "bzip2-dev",
+    brew: "bzip2",
+};
+/// ICU's headers (Boost.Locale, Boost.Regex's Unicode support).
+pub const ICU: Packages = Packages {
+    apt: "libicu-dev",
+    rpm: "libicu-devel",
+    zypper: "libicu-devel",
+    pacman: "icu",
+    apk: "icu-dev",
+    brew: "icu4c",
+};
+/// The distribution Python's headers and shared library.
+pub const PYTHON_DEV: Packages = Packages {
+    apt: "python3-dev",
+    rpm: "python3-devel",
+    zypper: "python3-devel",
+    pacman: "python",
+    apk: "python3-dev",
+    brew: "python",
+};
+
 impl PackageManager {
     /// The package tools looked for on `PATH` when the os-release names no known distribution.
     pub const TOOLS: &[(&str, PackageManager)] = &[
@@ -214,16 +260,30 @@ impl PackageManager {
 
 /// The C compiler: `$CC` (its first word must exist), else `cc`, `gcc`, `clang` on PATH.
 pub fn c_compiler() -> Option<String> {
-    if let Some(cc) = std::env::var("CC").ok().filter(|c| !c.trim().is_empty()) {
+    compiler_from("CC", &["cc", "gcc", "clang"])
+}
+
+/// The compiler `$variable` names (its first word must exist), else the first of `defaults`
+/// on PATH.
+fn compiler_from(variable: &str, defaults: &[&str]) -> Option<String> {
+    if let Some(cc) = std::env::var(variable)
+        .ok()
+        .filter(|c| !c.trim().is_empty())
+    {
         let program = cc.split_whitespace().next().unwrap_or_default().to_owned();
         let found = Path::new(&program).is_absolute() && Path::new(&program).exists()
             || find_on_path(&program).is_some();
         return found.then_some(cc);
     }
-    ["cc", "gcc", "clang"]
-        .into_iter()
+    defaults
+        .iter()
         .find(|c| find_on_path(c).is_some())
-        .map(str::to_owned)
+        .map(|c| (*c).to_owned())
+}
+
+/// The C++ compiler: `$CXX` (its first word must exist), else `c++`, `g++`, `clang++` on PATH.
+pub fn cxx_compiler() -> Option<String> {
+    compiler_from("CXX", &["c++", "g++", "clang++"])
 }
 
 /// True when `make` (or `gmake`) is on PATH.

@@ -264,10 +264,11 @@ fn options(ctx: &Ctx, args: &InstallArgs) -> Result<(PythonOptions, StageOptions
         &args.mirror,
         env_vars::STRAP_PYTHON_MIRRORS,
         &config.python.mirrors,
+        "python.mirrors",
         &config,
         mirror::DEFAULT_PYTHON_MIRROR,
     )?;
-    let jobs = settings::jobs(args.jobs, config.python.jobs, &config)?;
+    let jobs = settings::jobs(args.jobs, config.python.jobs, "python.jobs", &config)?;
     let mut configure_opts = config.python.configure_opts.clone();
     if let Ok(text) = std::env::var(env_vars::STRAP_CONFIGURE_OPTS) {
         configure_opts.extend(settings::split_options(

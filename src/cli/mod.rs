@@ -10,6 +10,7 @@ macro_rules! say {
     }};
 }
 
+mod boost;
 mod cache;
 mod install;
 mod progress;
@@ -198,6 +199,13 @@ enum Command {
         shell: clap_complete::Shell,
     },
 
+    /// Boost from source, with Boost.Python against a strap-managed Python
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  strap boost install 1.86 --python 3.12\n  strap boost list\n  eval \"$(strap boost env 1.86.0-py3.12)\""
+    )]
+    Boost(boost::BoostCommand),
+
     /// Idempotent setup recipes (docker, jenkins, can, or your own)
     #[command(
         subcommand,
@@ -297,6 +305,7 @@ fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> anyhow::Result<
         Command::Exec { command, args } => match crate::shim::exec(&ctx.layout, &command, args)? {},
         Command::Install(args) => return install::run(ctx, args, out),
         Command::Recipe(command) => return recipe::run(ctx, command, out),
+        Command::Boost(command) => return boost::run(ctx, command, out),
         Command::Rehash => shims::rehash(ctx)?,
         Command::Shims { short } => shims::list(ctx, short, out)?,
         Command::Uninstall { versions, force } => shims::uninstall(ctx, &versions, force)?,

@@ -297,7 +297,7 @@ fn warn_still_selected(ctx: &Ctx, name: &str, selecting: &[Selecting]) {
 
 /// Moves the version aside first, so an interrupted removal never leaves a half-deleted version
 /// under its own name (`strap cache clean` removes what such an interruption left).
-fn remove_version_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+pub(super) fn remove_version_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     let name = dir.file_name().unwrap_or_default().to_string_lossy();
     let doomed = dir.with_file_name(format!(".{name}.removing.{}", std::process::id()));
     std::fs::rename(dir, &doomed).map_err(|e| Error::io("remove", dir, e))?;
@@ -306,7 +306,7 @@ fn remove_version_dir(dir: &std::path::Path) -> anyhow::Result<()> {
 }
 
 /// Asks `question` on stderr; true for yes.
-fn confirm(question: &str) -> anyhow::Result<bool> {
+pub(super) fn confirm(question: &str) -> anyhow::Result<bool> {
     {
         let mut err = std::io::stderr().lock();
         let _ = write!(err, "strap: {question} [y/N] ");

@@ -5,6 +5,8 @@ use crate::error::UsageError;
 
 /// Where CPython archives come from when nothing else is configured.
 pub const DEFAULT_PYTHON_MIRROR: &str = "https://www.python.org/ftp/python/{version}/{file}";
+/// Where Boost archives come from when nothing else is configured.
+pub const DEFAULT_BOOST_MIRROR: &str = "https://archives.boost.io/release/{version}/source/{file}";
 
 /// The URL of `file` on the mirror `template`. `version` fills `{version}`.
 pub fn expand(template: &str, version: &str, file: &str, sha256: &str) -> String {

@@ -311,6 +311,16 @@ impl Fetcher {
         unreachable!("the fresh start returns")
     }
 
+    /// A small file such as a checksum sidecar, at most `limit` bytes (`--offline`: only from
+    /// `file://` URLs).
+    pub fn small_file(&mut self, url: &str, limit: u64) -> Result<Vec<u8>, MirrorError> {
+        if self.settings.offline && !mirror::is_local(url) {
+            return Err(MirrorError::Status("not read: --offline".to_owned()));
+        }
+        let client = self.client()?;
+        transfer::small_file(&client, url, limit, self.settings.stall_timeout)
+    }
+
     fn client(&mut self) -> Result<reqwest::blocking::Client, MirrorError> {
         if self.client.is_none() {
             let client = reqwest::blocking::Client::builder()

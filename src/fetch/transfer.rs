@@ -285,6 +285,46 @@ fn local<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> 
     }
 }
 
+/// Reads a small file (a checksum sidecar) from a `file://` or HTTP URL: at most `limit`
+/// bytes, within `timeout`.
+pub(super) fn small_file(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    limit: u64,
+    timeout: Duration,
+) -> Result<Vec<u8>, MirrorError> {
+    let parsed = url::Url::parse(url).map_err(|e| MirrorError::BadUrl(format!("{url}: {e}")))?;
+    let mut body = Vec::new();
+    if parsed.scheme() == "file" {
+        let path = parsed
+            .to_file_path()
+            .map_err(|()| MirrorError::BadUrl(url.to_owned()))?;
+        let read_err = |source| MirrorError::Source {
+            path: path.clone(),
+            source,
+        };
+        File::open(&path)
+            .and_then(|f| f.take(limit).read_to_end(&mut body))
+            .map_err(read_err)?;
+        return Ok(body);
+    }
+    let response = client
+        .get(parsed.as_str())
+        .timeout(timeout)
+        .send()
+        .map_err(|e| describe(&e))?;
+    match response.status() {
+        reqwest::StatusCode::NOT_FOUND => return Err(MirrorError::NotFound),
+        status if !status.is_success() => return Err(MirrorError::Status(status.to_string())),
+        _ => {}
+    }
+    response
+        .take(limit)
+        .read_to_end(&mut body)
+        .map_err(|e| MirrorError::Broken(e.to_string()))?;
+    Ok(body)
+}
+
 fn describe(e: &reqwest::Error) -> MirrorError {
     let text = chain(e);
     if e.is_connect() || e.is_timeout() {

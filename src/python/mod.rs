@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod install;
 pub mod plan;
 pub mod preflight;
+pub mod probe;
 pub mod verify;
 
 /// The artifact kind of CPython installs (their locks, work directories, logs and receipts).

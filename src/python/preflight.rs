@@ -44,14 +44,7 @@ pub const LIBRARIES: &[Library] = &[
         headers: &["zlib.h"],
         modules: "zlib",
         required: true,
-        packages: Packages {
-            apt: "zlib1g-dev",
-            rpm: "zlib-devel",
-            zypper: "zlib-devel",
-            pacman: "zlib",
-            apk: "zlib-dev",
-            brew: "zlib",
-        },
+        packages: sysdeps::ZLIB,
     },
     Library {
         name: "ffi",
@@ -72,14 +65,7 @@ pub const LIBRARIES: &[Library] = &[
         headers: &["bzlib.h"],
         modules: "bz2",
         required: true,
-        packages: Packages {
-            apt: "libbz2-dev",
-            rpm: "bzip2-devel",
-            zypper: "libbz2-devel",
-            pacman: "bzip2",
-            apk: "bzip2-dev",
-            brew: "bzip2",
-        },
+        packages: sysdeps::BZIP2,
     },
     Library {
         name: "lzma",

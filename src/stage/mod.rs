@@ -19,7 +19,7 @@ use crate::lock::FileLock;
 use crate::process::{Cancel, Log, RunError, Runner};
 use crate::report::{PhaseEnd, Reporter};
 
-pub use receipt::Receipt;
+pub use receipt::{Receipt, RECEIPT_FILE};
 use work::WorkDir;
 pub(crate) use work::{GROUPS_FILE, KEPT_FILE};
 
@@ -52,6 +52,11 @@ pub trait Artifact {
     fn verify(&self, build: &Build<'_>) -> Result<Vec<String>, StageError>;
     /// The options that shaped the build, for the receipt.
     fn options(&self) -> Vec<String>;
+    /// What the receipt records about this kind of install beyond its options (Boost: the
+    /// libraries, variants, the Python); `null` for nothing.
+    fn details(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
 }
 
 /// How the pipeline runs, whatever the artifact.
@@ -234,6 +239,8 @@ pub struct Build<'a> {
     pub sources: Vec<PathBuf>,
     /// `DESTDIR`: the build installs into `<staging>/<prefix>`.
     pub staging: PathBuf,
+    /// Scratch space of this install (removed with it), for files the build generates.
+    pub scratch: PathBuf,
     /// The final prefix, baked into the build.
     pub prefix: &'a Path,
     /// Runs the build's commands (logged, supervised, cancellable).
@@ -398,6 +405,7 @@ fn build_and_place(
     let build = Build {
         sources,
         staging: work.path().join("stage"),
+        scratch: work.path().join("scratch"),
         prefix: artifact.prefix(),
         runner,
         jobs: options.jobs,

@@ -24,6 +24,9 @@ pub struct Receipt {
     pub name: String,
     pub sources: Vec<SourceArchive>,
     pub options: Vec<String>,
+    /// Kind-specific facts ([`Artifact::details`]).
+    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
+    pub details: serde_json::Value,
     pub strap_version: String,
     /// When it was built (UTC, RFC 3339).
     pub date: String,
@@ -53,6 +56,7 @@ impl Receipt {
             name: artifact.name().to_owned(),
             sources,
             options: artifact.options(),
+            details: artifact.details(),
             strap_version: env!("CARGO_PKG_VERSION").to_owned(),
             date: utc_now(),
         }

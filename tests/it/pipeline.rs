@@ -188,7 +188,7 @@ fn odd_settings_are_usage_errors_naming_the_variable() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(format!(
-            "{} key jobs must be from 1",
+            "{} key python.jobs must be from 1",
             config.display()
         )));
     env.strap(&["install", "3.11.2"])
@@ -251,7 +251,7 @@ fn mirror_templates_are_checked_before_anything_runs() {
         &[("STRAP_CONFIG", config.to_str().unwrap())],
         &[],
         format!(
-            "mirror template 'mirror.example/{{file}}' (from {} key mirrors)",
+            "mirror template 'mirror.example/{{file}}' (from {} key python.mirrors)",
             config.display()
         ),
     );

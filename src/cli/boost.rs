@@ -1,0 +1,603 @@
+//! `strap boost`: install Boost from source (through the staged pipeline), list, locate, use
+//! and remove the builds.
+
+use std::io::{IsTerminal, Write};
+
+use serde::Serialize;
+
+use super::progress::TerminalReporter;
+use super::Ctx;
+use crate::boost::catalog::{is_under, BoostCatalog};
+use crate::boost::install::BoostInstall;
+use crate::boost::installed::{self, Installed};
+use crate::boost::plan::{self, Libraries, Plan, Shape};
+use crate::clean::human_bytes;
+use crate::config::Config;
+use crate::env_vars;
+use crate::error::{Reported, UsageError};
+use crate::fetch::{mirror, FetchSettings, Fetcher, Wanted};
+use crate::lock::FileLock;
+use crate::process::Cancel;
+use crate::python::catalog::is_sha256;
+use crate::settings;
+use crate::shell::quote_posix;
+use crate::stage::{self, Outcome, StageOptions};
+
+/// The subcommands of `strap boost`.
+#[derive(clap::Subcommand)]
+pub enum BoostCommand {
+    /// Download, build, verify and install a Boost release
+    #[command(
+        after_help = "Examples:\n  strap boost install 1.86                   # headers only\n  strap boost install 1.86 --python 3.12     # + Boost.Python for that Python\n  strap boost install 1.86.0 --with filesystem,program_options --link shared,static\n  strap boost install 1.81.0 --all --complete\n  strap boost install --list 1.8"
+    )]
+    Install(InstallArgs),
+
+    /// List the installed Boost builds
+    #[command(after_help = "Examples:\n  strap boost list\n  strap boost list --json")]
+    List {
+        /// Only the names, one per line
+        #[arg(long, conflicts_with = "json")]
+        bare: bool,
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Print the directory of an installed Boost build
+    #[command(after_help = "Example:\n  strap boost prefix 1.86.0-py3.12")]
+    Prefix {
+        /// An installed name (`1.86.0-py3.12`), or a prefix of exactly one (`1.86`)
+        name: String,
+    },
+
+    /// Print BOOST_ROOT, CMAKE_PREFIX_PATH and LD_LIBRARY_PATH for an installed build
+    #[command(
+        after_help = "Examples:\n  eval \"$(strap boost env 1.86.0-py3.12)\"   # then: cmake -S . -B build\n  strap boost env 1.86 --json"
+    )]
+    Env {
+        /// An installed name, or a prefix of exactly one
+        name: String,
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Remove installed Boost builds
+    #[command(
+        after_help = "Examples:\n  strap boost uninstall 1.86.0-py3.12\n  strap boost uninstall -f 1.86.0"
+    )]
+    Uninstall {
+        /// Installed names; a prefix only on a terminal, after confirming the full name
+        #[arg(required = true)]
+        names: Vec<String>,
+        /// Do not ask; remove exact names only; succeed when one is not installed
+        #[arg(short, long)]
+        force: bool,
+    },
+}
+
+/// A build variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Variant {
+    Release,
+    Debug,
+}
+
+/// A linkage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Link {
+    Shared,
+    Static,
+}
+
+/// The flags of `strap boost install`.
+#[derive(clap::Args)]
+pub struct InstallArgs {
+    /// The release: 1.86.0, 1.86 (the newest 1.86.x) or latest. With --list: a prefix to list
+    #[arg(required_unless_present = "list")]
+    pub version: Option<String>,
+    /// Build Boost.Python against this Python: an installed version (3.12, 3.11.2) or `system`
+    #[arg(long, value_name = "VERSION")]
+    pub python: Option<String>,
+    /// Libraries to build (comma-separated; headers are always installed)
+    #[arg(
+        long,
+        value_name = "LIB,...",
+        value_delimiter = ',',
+        conflicts_with = "all"
+    )]
+    pub with: Vec<String>,
+    /// Build every library the release has (MPI excepted; Boost.Python only with --python)
+    #[arg(long)]
+    pub all: bool,
+    /// Build variants
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "release")]
+    pub variant: Vec<Variant>,
+    /// Linkage
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "shared")]
+    pub link: Vec<Link>,
+    /// Release and debug, shared and static (b2 --build-type=complete)
+    #[arg(long, conflicts_with_all = ["variant", "link"])]
+    pub complete: bool,
+    /// The C++ standard (default: the compiler's)
+    #[arg(long, value_parser = ["11", "14", "17", "20", "23"])]
+    pub cxxstd: Option<String>,
+    /// Parallel build jobs (default: $STRAP_JOBS, config, the number of CPUs)
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Mirror URL template with {version}, {file}, {sha256}; repeatable; replaces the configured ones
+    #[arg(long, value_name = "URL")]
+    pub mirror: Vec<String>,
+    /// The archive's sha256 (pins it; for a release the catalog lacks, or a repacked archive)
+    #[arg(long, value_name = "HEX")]
+    pub sha256: Option<String>,
+    /// Download nothing: use the download cache and file:// mirrors only
+    #[arg(long)]
+    pub offline: bool,
+    /// Build even when prerequisites seem missing
+    #[arg(long)]
+    pub skip_preflight: bool,
+    /// Show the build output
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Keep the build tree after a failure
+    #[arg(short, long)]
+    pub keep: bool,
+    /// Rebuild and reinstall when already installed
+    #[arg(short, long)]
+    pub force: bool,
+    /// List the known releases (installed ones marked)
+    #[arg(short, long)]
+    pub list: bool,
+    /// With --list: machine-readable output
+    #[arg(long, requires = "list")]
+    pub json: bool,
+}
+
+pub(super) fn run(ctx: &Ctx, command: BoostCommand, out: &mut dyn Write) -> anyhow::Result<i32> {
+    match command {
+        BoostCommand::Install(args) => install(ctx, args, out),
+        BoostCommand::List { bare, json } => list(ctx, bare, json, out).map(|()| 0),
+        BoostCommand::Prefix { name } => {
+            let found = installed::find(&ctx.layout, &name).map_err(Reported::from)?;
+            writeln!(out, "{}", found.prefix.display())?;
+            Ok(0)
+        }
+        BoostCommand::Env { name, json } => env(ctx, &name, json, out).map(|()| 0),
+        BoostCommand::Uninstall { names, force } => uninstall(ctx, &names, force).map(|()| 0),
+    }
+}
+
+fn install(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
+    let catalog = BoostCatalog::from_env().map_err(Reported::from)?;
+    if args.list {
+        return list_releases(ctx, &catalog, args.version.as_deref(), args.json, out);
+    }
+    let request = args.version.as_deref().unwrap_or("latest");
+    let sha256 = args.sha256.as_deref().map(str::to_ascii_lowercase);
+    if sha256.as_deref().is_some_and(|s| !is_sha256(s)) {
+        return Err(UsageError::new("--sha256 must be 64 hexadecimal digits").into());
+    }
+    let config = Config::load().map_err(Reported::from)?;
+    let mirrors = settings::mirrors(
+        &args.mirror,
+        env_vars::STRAP_BOOST_MIRRORS,
+        &config.boost.mirrors,
+        "boost.mirrors",
+        &config,
+        mirror::DEFAULT_BOOST_MIRROR,
+    )?;
+    let jobs = settings::jobs(args.jobs, config.boost.jobs, "boost.jobs", &config)?;
+    let stall_timeout = settings::stall_timeout()?;
+    let plan = plan::plan(
+        &ctx.layout,
+        &catalog,
+        plan::Request {
+            version: request,
+            python: args.python.as_deref(),
+            libraries: if args.all {
+                Libraries::All
+            } else {
+                Libraries::Listed(args.with.clone())
+            },
+            shape: shape(&args),
+        },
+    )
+    .map_err(Reported::from)?;
+    let prefix = ctx.layout.boost_dir(&plan.name);
+    if prefix.exists() && !args.force {
+        say!(
+            "strap: Boost {} is already installed in {} (-f rebuilds it)",
+            plan.name,
+            prefix.display()
+        );
+        return Ok(0);
+    }
+    let cancel = Cancel::on_signals();
+    let fetch = FetchSettings {
+        cache_dir: ctx.layout.cache_dir(),
+        locks_dir: ctx.layout.locks_dir(),
+        offline: args.offline,
+        stall_timeout,
+    };
+    let mut fetcher = Fetcher::new(fetch.clone(), cancel.clone());
+    let candidates = archives(&plan, sha256.as_deref(), &mirrors, &mut fetcher)?;
+    let artifact = BoostInstall::new(&ctx.layout, &plan, candidates);
+    let options = StageOptions {
+        fetch,
+        jobs,
+        force: args.force,
+        verbose: args.verbose,
+        keep: args.keep,
+        skip_preflight: args.skip_preflight,
+    };
+    let reporter = TerminalReporter::new(args.verbose);
+    match stage::install(&ctx.layout, &artifact, &options, &reporter, &cancel) {
+        Ok(Outcome::Installed { prefix, notes, log }) => {
+            for note in &notes {
+                say!("strap: note: {note}");
+            }
+            say!(
+                "strap: installed Boost {} in {} (log: {})",
+                plan.name,
+                prefix.display(),
+                log.display()
+            );
+            say!(
+                "strap: use it with: eval \"$(strap boost env {})\"",
+                plan.name
+            );
+        }
+        Ok(Outcome::AlreadyInstalled) => say!(
+            "strap: Boost {} is already installed in {} (-f rebuilds it)",
+            plan.name,
+            prefix.display()
+        ),
+        Err(failure) => return Err(Reported::from(failure).into()),
+    }
+    Ok(0)
+}
+
+fn shape(args: &InstallArgs) -> Shape {
+    let (variants, links) = if args.complete {
+        (
+            vec![Variant::Release, Variant::Debug],
+            vec![Link::Shared, Link::Static],
+        )
+    } else {
+        (args.variant.clone(), args.link.clone())
+    };
+    let mut variants: Vec<String> = variants
+        .iter()
+        .map(|v| format!("{v:?}").to_lowercase())
+        .collect();
+    let mut links: Vec<String> = links
+        .iter()
+        .map(|l| format!("{l:?}").to_lowercase())
+        .collect();
+    variants.dedup();
+    links.dedup();
+    Shape {
+        variants,
+        links,
+        cxxstd: args.cxxstd.clone(),
+    }
+}
+
+/// The archives to fetch, each with the checksum it must have: `--sha256` for either format
+/// (warning when it differs from the catalog's pin); else the catalog's pin of the `.tar.bz2`;
+/// else — a release the catalog lacks — the `<archive>.json` sidecar the mirror publishes.
+fn archives(
+    plan: &Plan,
+    sha256: Option<&str>,
+    mirrors: &[String],
+    fetcher: &mut Fetcher,
+) -> anyhow::Result<Vec<Wanted>> {
+    let version = plan.version.to_string();
+    let files = plan.version.archive_files();
+    let wanted = |file: &str, sha: &str| Wanted {
+        file: file.to_owned(),
+        sha256: sha.to_owned(),
+        urls: mirrors
+            .iter()
+            .map(|m| mirror::expand(m, &version, file, sha))
+            .collect(),
+    };
+    match (sha256, &plan.pinned_sha256) {
+        (Some(pin), catalog) => {
+            if let Some(catalog) = catalog.as_deref().filter(|c| *c != pin) {
+                say!(
+                    "strap: warning: --sha256 {pin} differs from the catalog's pin for {} \
+                     ({catalog}); using yours",
+                    files[0]
+                );
+            }
+            Ok(files.iter().map(|f| wanted(f, pin)).collect())
+        }
+        (None, Some(pin)) => Ok(vec![wanted(&files[0], pin)]),
+        (None, None) => {
+            let mut found = Vec::new();
+            let mut tried = Vec::new();
+            for file in &files {
+                match sidecar(&version, file, mirrors, fetcher, &mut tried) {
+                    Some((sha, url)) => {
+                        say!(
+                            "strap: warning: Boost {version} is not in strap's catalog: {file} is \
+                             checked against the sha256 published next to it ({url}); a checksum \
+                             from the same mirror guards against corruption, not tampering (pin \
+                             it with --sha256 or STRAP_BOOST_CATALOG)"
+                        );
+                        found.push(wanted(file, &sha));
+                    }
+                    None => continue,
+                }
+            }
+            if found.is_empty() {
+                let tried: String = tried.iter().map(|t| format!("\n  {t}")).collect();
+                return Err(Reported::failure(
+                    format!(
+                        "Boost {version} is not in strap's catalog and no mirror publishes a \
+                         checksum for it:{tried}"
+                    ),
+                    "give the archive's sha256 with --sha256 HEX, or add the release to a \
+                     catalog of your own (STRAP_BOOST_CATALOG)",
+                )
+                .into());
+            }
+            Ok(found)
+        }
+    }
+}
+
+/// The sha256 in `<archive URL>.json` on the first mirror that has it, and that URL.
+fn sidecar(
+    version: &str,
+    file: &str,
+    mirrors: &[String],
+    fetcher: &mut Fetcher,
+    tried: &mut Vec<String>,
+) -> Option<(String, String)> {
+    #[derive(serde::Deserialize)]
+    struct Sidecar {
+        sha256: String,
+    }
+    for template in mirrors.iter().filter(|m| !m.contains("{sha256}")) {
+        let url = format!("{}.json", mirror::expand(template, version, file, ""));
+        match fetcher.small_file(&url, 64 * 1024) {
+            Ok(body) => match serde_json::from_slice::<Sidecar>(&body) {
+                Ok(s) if is_sha256(&s.sha256) => return Some((s.sha256.to_ascii_lowercase(), url)),
+                _ => tried.push(format!("{url}: not a {{\"sha256\": …}} checksum file")),
+            },
+            Err(why) => tried.push(format!("{url}: {why}")),
+        }
+    }
+    None
+}
+
+/// One line of `boost install --list --json`.
+#[derive(Serialize)]
+struct Listed<'a> {
+    version: String,
+    file: &'a str,
+    sha256: &'a str,
+    installed: Vec<String>,
+}
+
+fn list_releases(
+    ctx: &Ctx,
+    catalog: &BoostCatalog,
+    prefix: Option<&str>,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<i32> {
+    let installs = installed::installed(&ctx.layout).unwrap_or_default();
+    let shown: Vec<Listed<'_>> = catalog
+        .releases()
+        .iter()
+        .filter(|r| prefix.is_none_or(|p| p == "latest" || is_under(p, r.version)))
+        .map(|r| {
+            let version = r.version.to_string();
+            Listed {
+                installed: installs
+                    .iter()
+                    .filter(|i| is_under(&version, version_of(&i.name)))
+                    .map(|i| i.name.clone())
+                    .collect(),
+                version,
+                file: &r.file,
+                sha256: &r.sha256,
+            }
+        })
+        .collect();
+    if let (Some(prefix), true) = (prefix, shown.is_empty()) {
+        return Err(Reported::failure(
+            format!("no known Boost release matches '{prefix}'"),
+            format!(
+                "nearest known: {}; `strap boost install --list` lists them all",
+                catalog.nearest(prefix).join(", ")
+            ),
+        )
+        .into());
+    }
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &shown)?;
+        writeln!(out)?;
+    } else {
+        for entry in &shown {
+            if entry.installed.is_empty() {
+                writeln!(out, "{}", entry.version)?;
+            } else {
+                writeln!(
+                    out,
+                    "{}  (installed: {})",
+                    entry.version,
+                    entry.installed.join(", ")
+                )?;
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// The release of an install name (`1.86.0-py3.12` → 1.86.0).
+fn version_of(name: &str) -> crate::boost::catalog::BoostVersion {
+    let version = name.split_once('-').map_or(name, |(v, _)| v);
+    crate::boost::catalog::BoostVersion::parse(version)
+        .unwrap_or(crate::boost::catalog::BoostVersion(0, 0, 0))
+}
+
+fn list(ctx: &Ctx, bare: bool, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+    let all = installed::installed(&ctx.layout)
+        .map_err(|e| crate::error::Error::io("list", ctx.layout.boost_root(), e))?;
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &all)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if bare {
+        for install in &all {
+            writeln!(out, "{}", install.name)?;
+        }
+        return Ok(());
+    }
+    let rows: Vec<[String; 6]> = all.iter().map(row).collect();
+    let header = ["NAME", "PYTHON", "LIBRARIES", "VARIANT", "LINK", "SIZE"].map(str::to_owned);
+    let mut widths = [0usize; 6];
+    for r in std::iter::once(&header).chain(&rows) {
+        for (w, cell) in widths.iter_mut().zip(r) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for r in std::iter::once(&header).chain(&rows) {
+        let line: Vec<String> = r
+            .iter()
+            .zip(widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        writeln!(out, "{}", line.join("  ").trim_end())?;
+    }
+    if all.is_empty() {
+        say!("strap: no Boost is installed; `strap boost install 1.86` builds one");
+    }
+    Ok(())
+}
+
+fn row(install: &Installed) -> [String; 6] {
+    let size = human_bytes(install.size);
+    let Some(d) = &install.details else {
+        return [
+            install.name.clone(),
+            "?".into(),
+            "? (no receipt)".into(),
+            "?".into(),
+            "?".into(),
+            size,
+        ];
+    };
+    let mut libraries = if d.all {
+        "all".to_owned()
+    } else if d.libraries.is_empty() {
+        "headers".to_owned()
+    } else {
+        d.libraries.join(",")
+    };
+    if d.numpy {
+        libraries.push_str(",numpy");
+    }
+    let python = d.python.as_ref().map_or_else(
+        || "-".to_owned(),
+        |p| {
+            if p.name == "system" {
+                format!("{} (system)", p.version)
+            } else {
+                p.name.clone()
+            }
+        },
+    );
+    [
+        install.name.clone(),
+        python,
+        libraries,
+        d.variant.join(","),
+        d.link.join(","),
+        size,
+    ]
+}
+
+fn env(ctx: &Ctx, name: &str, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+    let found = installed::find(&ctx.layout, name).map_err(Reported::from)?;
+    let vars = installed::env_vars(&found.prefix);
+    if json {
+        let map: serde_json::Map<String, serde_json::Value> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.display().to_string().into()))
+            .collect();
+        serde_json::to_writer_pretty(&mut *out, &map)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    for (var, value) in vars {
+        let value = quote_posix(&value.display().to_string());
+        if var == "BOOST_ROOT" {
+            writeln!(out, "export {var}={value}")?;
+        } else {
+            writeln!(out, "export {var}={value}\"${{{var}:+:${var}}}\"")?;
+        }
+    }
+    Ok(())
+}
+
+fn uninstall(ctx: &Ctx, names: &[String], force: bool) -> anyhow::Result<()> {
+    let ask = !force && std::io::stdin().is_terminal();
+    let mut doomed: Vec<(String, String)> = Vec::new();
+    for requested in names {
+        let exact = ctx.layout.boost_dir(requested);
+        let name = if !requested.contains('/') && !requested.starts_with('.') && exact.is_dir() {
+            requested.clone()
+        } else {
+            match installed::find(&ctx.layout, requested) {
+                Ok(found) if ask => found.name,
+                Ok(found) => return Err(Reported::failure(
+                    format!(
+                        "Boost '{requested}' is not installed; it is a prefix of the installed {}",
+                        found.name
+                    ),
+                    format!(
+                        "without a terminal to confirm on, uninstall removes exact names \
+                             only: `strap boost uninstall {}`",
+                        found.name
+                    ),
+                )
+                .into()),
+                Err(installed::FindError::NotInstalled(..)) if force => continue,
+                Err(e) => return Err(Reported::from(e).into()),
+            }
+        };
+        if !doomed.iter().any(|(n, _)| *n == name) {
+            doomed.push((name, requested.clone()));
+        }
+    }
+    for (name, requested) in doomed {
+        let dir = ctx.layout.boost_dir(&name);
+        let _lock = FileLock::acquire(&ctx.layout.install_lock(crate::boost::KIND, &name), |_| {
+            say!("strap: waiting for another strap process working on Boost {name}…")
+        })?;
+        if !dir.is_dir() {
+            continue;
+        }
+        if ask {
+            let mut question = String::new();
+            if requested != name {
+                question.push_str(&format!("{requested} is {name}: "));
+            }
+            question.push_str(&format!("remove {}?", dir.display()));
+            if !super::shims::confirm(&question)? {
+                say!("strap: kept Boost {name}");
+                continue;
+            }
+        }
+        super::shims::remove_version_dir(&dir)?;
+        say!("strap: uninstalled Boost {name}");
+    }
+    Ok(())
+}
