@@ -234,7 +234,7 @@ mod tests {
         Plan {
             version: BoostVersion(1, 81, 0),
             name: "1.81.0".into(),
-            pinned_sha256: None,
+            pinned: None,
             libraries,
             shape: Shape {
                 variants: variants.iter().map(|s| s.to_string()).collect(),

@@ -57,8 +57,8 @@ pub struct Plan {
     pub version: BoostVersion,
     /// `1.86.0`, or `1.86.0-py3.11` when built against a Python.
     pub name: String,
-    /// The catalog's sha256 of the `.tar.bz2`, when the catalog has the release.
-    pub pinned_sha256: Option<String>,
+    /// The archive the catalog pins (file, sha256), when it has the release.
+    pub pinned: Option<(String, String)>,
     pub libraries: Libraries,
     pub shape: Shape,
     pub python: Option<ChosenPython>,
@@ -197,8 +197,8 @@ pub fn plan(
     Ok(Plan {
         version,
         name,
-        pinned_sha256: match resolved {
-            Resolved::Known(release) => Some(release.sha256.clone()),
+        pinned: match resolved {
+            Resolved::Known(release) => Some((release.file.clone(), release.sha256.clone())),
             Resolved::Unlisted(_) => None,
         },
         libraries,

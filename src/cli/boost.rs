@@ -28,7 +28,7 @@ use crate::stage::{self, Outcome, StageOptions};
 pub enum BoostCommand {
     /// Download, build, verify and install a Boost release
     #[command(
-        after_help = "Examples:\n  strap boost install 1.86                   # headers only\n  strap boost install 1.86 --python 3.12     # + Boost.Python for that Python\n  strap boost install 1.86.0 --with filesystem,program_options --link shared,static\n  strap boost install 1.81.0 --all --complete\n  strap boost install --list 1.8"
+        after_help = "Examples:\n  strap boost install 1.86                   # headers only\n  strap boost install 1.86 --python 3.12     # + Boost.Python for that Python\n  strap boost install 1.86.0 --with filesystem,program_options --link shared,static\n  strap boost install 1.81.0 --all --complete\n  strap boost install --list 1.86"
     )]
     Install(InstallArgs),
 
@@ -303,18 +303,17 @@ fn archives(
             .map(|m| mirror::expand(m, &version, file, sha))
             .collect(),
     };
-    match (sha256, &plan.pinned_sha256) {
+    match (sha256, &plan.pinned) {
         (Some(pin), catalog) => {
-            if let Some(catalog) = catalog.as_deref().filter(|c| *c != pin) {
+            if let Some((file, catalog)) = catalog.as_ref().filter(|(_, c)| c != pin) {
                 say!(
-                    "strap: warning: --sha256 {pin} differs from the catalog's pin for {} \
-                     ({catalog}); using yours",
-                    files[0]
+                    "strap: warning: --sha256 {pin} differs from the catalog's pin for {file} \
+                     ({catalog}); using yours"
                 );
             }
             Ok(files.iter().map(|f| wanted(f, pin)).collect())
         }
-        (None, Some(pin)) => Ok(vec![wanted(&files[0], pin)]),
+        (None, Some((file, pin))) => Ok(vec![wanted(file, pin)]),
         (None, None) => {
             let mut found = Vec::new();
             let mut tried = Vec::new();
@@ -557,18 +556,20 @@ fn uninstall(ctx: &Ctx, names: &[String], force: bool) -> anyhow::Result<()> {
         } else {
             match installed::find(&ctx.layout, requested) {
                 Ok(found) if ask => found.name,
-                Ok(found) => return Err(Reported::failure(
-                    format!(
+                Ok(found) => {
+                    return Err(Reported::failure(
+                        format!(
                         "Boost '{requested}' is not installed; it is a prefix of the installed {}",
                         found.name
                     ),
-                    format!(
-                        "without a terminal to confirm on, uninstall removes exact names \
+                        format!(
+                            "without a terminal to confirm on, uninstall removes exact names \
                              only: `strap boost uninstall {}`",
-                        found.name
-                    ),
-                )
-                .into()),
+                            found.name
+                        ),
+                    )
+                    .into())
+                }
                 Err(installed::FindError::NotInstalled(..)) if force => continue,
                 Err(e) => return Err(Reported::from(e).into()),
             }

@@ -102,7 +102,7 @@ install_sw:\n\tmkdir -p $(DESTDIR)$(PREFIX)/include/openssl $(DESTDIR)$(PREFIX)/
 }
 
 /// A `.tar.gz` of `top/` holding `(name, content, mode)` files.
-fn tgz(top: &str, files: &[(&str, &str, u32)]) -> Vec<u8> {
+pub fn tgz(top: &str, files: &[(&str, &str, u32)]) -> Vec<u8> {
     let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
         Vec::new(),
         flate2::Compression::fast(),

@@ -1,8 +1,10 @@
 //! Integration tests: the real `strap` binary against temporary roots and homes.
 
 mod archive;
+mod boost;
 mod clean;
 mod cli;
+mod fake_boost;
 mod fake_source;
 mod install;
 mod messages;

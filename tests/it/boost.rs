@@ -1,0 +1,825 @@
+//! `strap boost` end to end with a generated Boost-shaped source tree served from a loopback
+//! mirror: the arguments of bootstrap.sh and b2 for each option, the generated user-config.jam,
+//! staging and the receipt, checksums (catalog, --sha256, sidecar), mirrors, refusals,
+//! preflight, verification failures, and list/prefix/env/uninstall.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+use crate::fake_boost::fake_boost_tgz;
+use crate::fake_source::sha256_hex;
+use crate::mirror::{Behavior, Mirror};
+use crate::support::{stderr_of, stdout_of, write_script, TestEnv};
+
+const VERSION: &str = "1.99.0";
+const GZ: &str = "boost_1_99_0.tar.gz";
+const BZ2: &str = "boost_1_99_0.tar.bz2";
+const TREE_LIBRARIES: &[&str] = &["atomic", "filesystem", "headers", "mpi", "python"];
+
+/// A test machine plus a mirror serving the fake Boost source as `.tar.gz` under `/b/`.
+struct Setup {
+    env: TestEnv,
+    mirror: Mirror,
+    sha: String,
+}
+
+impl Setup {
+    fn new() -> Setup {
+        Setup::serving(fake_boost_tgz(VERSION, VERSION, TREE_LIBRARIES))
+    }
+
+    fn serving(archive: Vec<u8>) -> Setup {
+        let sha = sha256_hex(&archive);
+        let mirror = Mirror::start();
+        mirror.route(&format!("/b/{GZ}"), Behavior::Serve(archive));
+        Setup {
+            env: TestEnv::new(),
+            mirror,
+            sha,
+        }
+    }
+
+    /// `strap boost install` of the fake release with its checksum, from `/b/`.
+    fn install(&self, extra: &[&str]) -> Command {
+        let mut cmd = self.env.strap(&["boost", "install", "--sha256", &self.sha]);
+        cmd.args(["--mirror", &self.mirror.template("b")])
+            .args(extra)
+            .arg(VERSION)
+            .timeout(Duration::from_secs(120));
+        cmd
+    }
+
+    fn prefix(&self, name: &str) -> PathBuf {
+        self.env.root().join("boost").join(name)
+    }
+
+    /// What the fake `b2` (or `bootstrap.sh`) was given, one argument per line.
+    fn recorded(&self, name: &str, file: &str) -> Vec<String> {
+        let path = self.prefix(name).join("fake").join(file);
+        fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// An installed "Python" that is the system's `/usr/bin/python3` (real headers and
+    /// library), installed as `<X.Y>.99`; returns `X.Y`.
+    fn system_backed_python(&self) -> String {
+        let output = std::process::Command::new("/usr/bin/python3")
+            .args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+            .output()
+            .expect("the tests need /usr/bin/python3");
+        let xy = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+        let bin = self.env.root().join(format!("versions/{xy}.99/bin"));
+        write_script(&bin.join("python3"), "exec /usr/bin/python3 \"$@\"");
+        xy
+    }
+
+    /// An installed Python `name` that reports `version` and `include` to strap's probe.
+    fn reporting_python(&self, name: &str, version: &str, include: &Path) -> PathBuf {
+        let json = format!(
+            r#"{{"version": "{version}", "include": "{}", "libdir": "/usr/lib", "ldlibrary": "libpython{version}.so", "shared": true, "ext_suffix": ".so", "abiflags": "", "numpy_include": null}}"#,
+            include.display()
+        );
+        let python = self.env.root().join(format!("versions/{name}/bin/python3"));
+        write_script(&python, &format!("echo 'strap-python: {json}'"));
+        python
+    }
+
+    fn assert_nothing_left(&self) {
+        let boost: Vec<_> = fs::read_dir(self.env.root().join("boost"))
+            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        assert!(boost.is_empty(), "installs left behind: {boost:?}");
+        let tmp: Vec<_> = fs::read_dir(self.env.root().join("tmp"))
+            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        assert!(tmp.is_empty(), "build trees left behind: {tmp:?}");
+    }
+}
+
+fn receipt(prefix: &Path) -> serde_json::Value {
+    serde_json::from_str(&fs::read_to_string(prefix.join("strap-receipt.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn headers_only_by_default_staged_received_and_usable() {
+    let s = Setup::new();
+    let out = s
+        .install(&["--skip-preflight", "--jobs", "3"])
+        .assert()
+        .success();
+    let stderr = stderr_of(&out.get_output().clone());
+    let prefix = s.prefix(VERSION);
+    assert!(stderr.contains("==> bootstrap:"), "{stderr}");
+    assert!(stderr.contains("==> build: b2 -j3"), "{stderr}");
+    assert!(stderr.contains("installed Boost 1.99.0 in"), "{stderr}");
+    assert!(prefix.join("include/boost/version.hpp").is_file());
+
+    let b2 = s.recorded(VERSION, "b2.args");
+    let staged = s.env.root().join("tmp");
+    assert_eq!(b2[0], "-j3");
+    assert!(
+        b2[1].starts_with("--user-config=") && b2[1].ends_with("user-config.jam"),
+        "{b2:?}"
+    );
+    assert!(
+        b2[2].starts_with(&format!("--build-dir={}", staged.display())),
+        "{b2:?}"
+    );
+    assert_eq!(
+        b2[3..],
+        [
+            "--layout=system",
+            "variant=release",
+            "link=shared",
+            "threading=multi",
+            "--with-headers",
+            "install",
+            &format!(
+                "--prefix={}",
+                b2[b2.len() - 1].trim_start_matches("--prefix=")
+            ),
+        ]
+    );
+    let staged_prefix = b2[b2.len() - 1].trim_start_matches("--prefix=").to_owned();
+    assert!(
+        staged_prefix.starts_with(&staged.display().to_string())
+            && staged_prefix.ends_with("boost/1.99.0"),
+        "b2 installs into the staging area: {staged_prefix}"
+    );
+    assert_eq!(
+        s.recorded(VERSION, "bootstrap.args"),
+        ["--with-toolset=gcc", "--without-libraries=python"],
+        "no Python asked for: bootstrap.sh must not look for one"
+    );
+    let cmake =
+        fs::read_to_string(prefix.join("lib/cmake/Boost-1.99.0/BoostConfig.cmake")).unwrap();
+    assert_eq!(
+        cmake.trim(),
+        format!("set(Boost_INCLUDE_DIR \"{}/include\")", prefix.display()),
+        "the staging path is rewritten to the final prefix"
+    );
+
+    let r = receipt(&prefix);
+    assert_eq!(r["kind"], "boost");
+    assert_eq!(r["name"], VERSION);
+    assert_eq!(r["sources"][0]["file"], GZ);
+    assert_eq!(r["sources"][0]["sha256"], s.sha.as_str());
+    assert_eq!(r["details"]["libraries"], serde_json::json!([]));
+    assert_eq!(r["details"]["python"], serde_json::Value::Null);
+    assert_eq!(r["details"]["variant"], serde_json::json!(["release"]));
+    assert!(
+        !s.env.root().join("tmp").exists()
+            || fs::read_dir(s.env.root().join("tmp")).unwrap().count() == 0
+    );
+
+    // The second run is a no-op; -f rebuilds.
+    s.install(&["--skip-preflight"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("already installed"));
+    let requests = s.mirror.requests().len();
+    s.install(&["--skip-preflight", "-f"]).assert().success();
+    assert_eq!(
+        s.mirror.requests().len(),
+        requests,
+        "the archive came from the cache"
+    );
+
+    // list, prefix, env.
+    let out = s.env.strap(&["boost", "list"]).assert().success();
+    let table = stdout_of(out.get_output());
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(
+        lines[0].starts_with("NAME") && lines[0].contains("SIZE"),
+        "{table}"
+    );
+    assert!(
+        lines[1].starts_with("1.99.0") && lines[1].contains("headers"),
+        "{table}"
+    );
+    let out = s.env.strap(&["boost", "list", "--json"]).assert().success();
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(out.get_output())).unwrap();
+    assert_eq!(json[0]["name"], VERSION);
+    assert!(json[0]["size"].as_u64().unwrap() > 0);
+    s.env
+        .strap(&["boost", "prefix", "1.99"])
+        .assert()
+        .success()
+        .stdout(format!("{}\n", prefix.display()));
+    let out = s.env.strap(&["boost", "env", VERSION]).assert().success();
+    let env_lines = stdout_of(out.get_output());
+    let shown = std::process::Command::new("sh")
+        .args(["-c", &format!("CMAKE_PREFIX_PATH=/old; {env_lines}\necho \"$BOOST_ROOT|$CMAKE_PREFIX_PATH|$LD_LIBRARY_PATH\"")])
+        .env_remove("LD_LIBRARY_PATH")
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout_of(&shown).trim(),
+        format!("{p}|{p}:/old|{p}/lib", p = prefix.display())
+    );
+    let out = s
+        .env
+        .strap(&["boost", "env", VERSION, "--json"])
+        .assert()
+        .success();
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(out.get_output())).unwrap();
+    assert_eq!(json["BOOST_ROOT"], prefix.display().to_string());
+}
+
+#[test]
+fn boost_python_against_an_installed_python_is_built_verified_and_named_for_it() {
+    let s = Setup::new();
+    let xy = s.system_backed_python();
+    let name = format!("{VERSION}-py{xy}");
+    let out = s
+        .install(&[
+            "--python",
+            &xy,
+            "--with",
+            "filesystem",
+            "--cxxstd",
+            "17",
+            "--link",
+            "shared,static",
+        ])
+        .assert()
+        .success();
+    let stderr = stderr_of(out.get_output());
+    assert!(
+        stderr.contains("Boost.Python works: strap_boost_check.answer() = 42"),
+        "the extension was compiled against the staged install and imported: {stderr}"
+    );
+    let prefix = s.prefix(&name);
+    let nodot = xy.replace('.', "");
+    assert!(prefix
+        .join(format!("lib/libboost_python{nodot}.so"))
+        .is_file());
+    assert!(prefix.join("lib/libboost_filesystem.so").is_file());
+    let b2 = s.recorded(&name, "b2.args").join(" ");
+    assert!(
+        b2.contains("link=shared,static threading=multi cxxstd=17 cflags=-fPIC cxxflags=-fPIC --with-filesystem --with-python install"),
+        "{b2}"
+    );
+    let python = s.env.root().join(format!("versions/{xy}.99/bin/python3"));
+    let config = s.recorded(&name, "user-config.seen");
+    let include = std::process::Command::new("/usr/bin/python3")
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['include'])",
+        ])
+        .output()
+        .unwrap();
+    let include = stdout_of(&include).trim().to_owned();
+    assert!(
+        config.iter().any(|l| l.starts_with(&format!(
+            "using python : {xy} : \"{}\" : \"{include}\" : ",
+            python.display()
+        ))),
+        "{config:?}"
+    );
+    let bootstrap = s.recorded(&name, "bootstrap.args");
+    assert!(
+        bootstrap.contains(&format!("--with-python={}", python.display())),
+        "{bootstrap:?}"
+    );
+    assert!(
+        bootstrap.contains(&format!("--with-python-version={xy}")),
+        "{bootstrap:?}"
+    );
+    let r = receipt(&prefix);
+    assert_eq!(r["name"], name.as_str());
+    assert_eq!(r["details"]["python"]["version"], xy.as_str());
+    assert_eq!(r["details"]["python"]["name"], format!("{xy}.99").as_str());
+    assert_eq!(
+        r["details"]["libraries"],
+        serde_json::json!(["filesystem", "python"])
+    );
+    assert_eq!(r["details"]["numpy"], false);
+    assert_eq!(r["details"]["cxxstd"], "17");
+    let list = stdout_of(
+        s.env
+            .strap(&["boost", "list"])
+            .assert()
+            .success()
+            .get_output(),
+    );
+    assert!(list.contains(&format!("{name}  {xy}.99")), "{list}");
+    // The same release without a Python is a separate install.
+    s.install(&["--skip-preflight"]).assert().success();
+    let bare = stdout_of(
+        s.env
+            .strap(&["boost", "list", "--bare"])
+            .assert()
+            .success()
+            .get_output(),
+    );
+    assert_eq!(bare, format!("{VERSION}\n{name}\n"));
+    s.env
+        .strap(&["boost", "prefix", "1.99"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "matches several installed Boost builds",
+        ));
+}
+
+#[test]
+fn all_and_complete_build_every_library_in_both_variants_and_linkages() {
+    let s = Setup::new();
+    s.install(&["--skip-preflight", "--all", "--complete"])
+        .assert()
+        .success();
+    let b2 = s.recorded(VERSION, "b2.args").join(" ");
+    assert!(
+        b2.contains("--layout=tagged variant=release,debug link=shared,static threading=multi"),
+        "release and debug need distinct file names: {b2}"
+    );
+    assert!(
+        b2.contains("--without-mpi --without-python install"),
+        "{b2}"
+    );
+    assert!(!b2.contains("--with-"), "{b2}");
+    let r = receipt(&s.prefix(VERSION));
+    assert_eq!(r["details"]["all"], true);
+    assert!(s.prefix(VERSION).join("lib/libboost_atomic.so").is_file());
+}
+
+#[test]
+fn a_failed_verification_or_build_keeps_nothing_and_shows_the_log() {
+    let s = Setup::new();
+    let out = s
+        .install(&["--skip-preflight", "--with", "filesystem,atomic"])
+        .env("FAKE_B2_SKIP", "atomic")
+        .assert()
+        .failure();
+    let stderr = stderr_of(out.get_output());
+    assert!(
+        stderr.contains("has no library for atomic (libboost_atomic.*)"),
+        "{stderr}"
+    );
+    s.assert_nothing_left();
+
+    let out = s
+        .install(&["--skip-preflight"])
+        .env("FAKE_B2_FAIL", "1")
+        .assert()
+        .failure();
+    let stderr = stderr_of(out.get_output());
+    assert!(
+        stderr.contains("error: simulated compile failure"),
+        "the log's tail: {stderr}"
+    );
+    assert!(stderr.contains("./b2"), "{stderr}");
+    s.assert_nothing_left();
+
+    let out = s
+        .install(&["--skip-preflight"])
+        .env("FAKE_BOOTSTRAP_FAIL", "1")
+        .assert()
+        .failure();
+    let stderr = stderr_of(out.get_output());
+    assert!(
+        stderr.contains("fake engine build failed: no compiler works"),
+        "bootstrap.log is part of the log and its tail: {stderr}"
+    );
+    s.assert_nothing_left();
+
+    let lying = Setup::serving(fake_boost_tgz(VERSION, "1.98.0", TREE_LIBRARIES));
+    let out = lying.install(&["--skip-preflight"]).assert().failure();
+    let stderr = stderr_of(out.get_output());
+    assert!(
+        stderr.contains("says BOOST_VERSION 109800, expected 109900 for 1.99.0"),
+        "{stderr}"
+    );
+    lying.assert_nothing_left();
+}
+
+#[test]
+fn a_library_the_source_tree_lacks_is_an_error_not_a_silent_gap() {
+    let s = Setup::serving(fake_boost_tgz(VERSION, VERSION, &["headers"]));
+    let out = s
+        .install(&["--skip-preflight", "--with", "filesystem"])
+        .assert()
+        .failure();
+    assert!(
+        stderr_of(out.get_output()).contains("the source archive has no library 'filesystem'"),
+        "{}",
+        stderr_of(out.get_output())
+    );
+    s.assert_nothing_left();
+}
+
+#[test]
+fn known_broken_pairs_and_bad_requests_are_refused_before_downloading() {
+    let s = Setup::new();
+    let include = s.env.root().join("include-3.12");
+    s.reporting_python("3.12.1", "3.12", &include);
+    let out = s
+        .env
+        .strap(&["boost", "install", "1.80.0", "--python", "3.12"])
+        .args(["--mirror", &s.mirror.template("b")])
+        .assert()
+        .code(1);
+    let stderr = stderr_of(out.get_output());
+    assert!(
+        stderr.contains("Boost 1.80.0 with Python 3.12 is refused: Boost.Python before 1.81"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: the nearest Boost that works with it: 1.81.0"),
+        "{stderr}"
+    );
+    s.reporting_python("3.6.15", "3.6", &include);
+    let out = s
+        .env
+        .strap(&["boost", "install", "1.64", "--python", "3.6"])
+        .assert()
+        .code(1);
+    let stderr = stderr_of(out.get_output());
+    assert!(
+        stderr.contains("1.64.0 is broken with every Python"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("nearest Boost that works with it: 1.65.0"),
+        "{stderr}"
+    );
+
+    let cases: &[(&[&str], i32, &str)] = &[
+        (
+            &["1.86", "--with", "python"],
+            2,
+            "--with python needs --python",
+        ),
+        (
+            &["1.86", "--with", "filesystme"],
+            2,
+            "did you mean filesystem",
+        ),
+        (
+            &["1.70", "--with", "json"],
+            2,
+            "Boost 1.70.0 has no json library (it appeared in 1.75.0)",
+        ),
+        (
+            &["1.86", "--with", "mpi"],
+            2,
+            "strap does not build Boost.mpi",
+        ),
+        (
+            &["1.86", "--python", "3.9"],
+            1,
+            "Python '3.9' (--python) is not installed",
+        ),
+        (&["1.99"], 1, "no known Boost release matches '1.99'"),
+        (&["x.y"], 2, "'x.y' is not a Boost version"),
+        (
+            &["1.86", "--sha256", "abc"],
+            2,
+            "--sha256 must be 64 hexadecimal digits",
+        ),
+        (&["1.86", "--variant", "fast"], 2, "invalid value 'fast'"),
+        (
+            &["1.86", "--complete", "--link", "static"],
+            2,
+            "cannot be used with",
+        ),
+    ];
+    for (args, code, message) in cases {
+        let out = s
+            .env
+            .strap(&["boost", "install"])
+            .args(*args)
+            .args(["--mirror", &s.mirror.template("b")])
+            .assert()
+            .code(*code);
+        let stderr = stderr_of(out.get_output());
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+    assert!(s.mirror.requests().is_empty(), "{:?}", s.mirror.requests());
+    s.assert_nothing_left();
+}
+
+#[test]
+fn the_catalog_pin_refuses_a_different_archive_and_sha256_overrides_it_with_a_warning() {
+    let s = Setup::new();
+    let catalog = s.env.write(
+        "boost-catalog.tsv",
+        &format!("# mine\n{VERSION}\t{GZ}\t{}\n", "0".repeat(64)),
+    );
+    let out = s
+        .env
+        .strap(&["boost", "install", "--skip-preflight", VERSION])
+        .args(["--mirror", &s.mirror.template("b")])
+        .env("STRAP_BOOST_CATALOG", &catalog)
+        .assert()
+        .failure();
+    let stderr = stderr_of(out.get_output());
+    assert!(stderr.contains("checksum mismatch"), "{stderr}");
+    assert!(
+        !stderr.contains("==> unpack"),
+        "refused before unpacking: {stderr}"
+    );
+    s.assert_nothing_left();
+
+    let out = s
+        .install(&["--skip-preflight"])
+        .env("STRAP_BOOST_CATALOG", &catalog)
+        .assert()
+        .success();
+    let stderr = stderr_of(out.get_output());
+    assert!(
+        stderr.contains(&format!(
+            "warning: --sha256 {} differs from the catalog's pin for {GZ}",
+            s.sha
+        )),
+        "{stderr}"
+    );
+
+    let out = s
+        .env
+        .strap(&["boost", "install", "--list"])
+        .env("STRAP_BOOST_CATALOG", &catalog)
+        .assert()
+        .success();
+    assert_eq!(
+        stdout_of(out.get_output()),
+        format!("{VERSION}  (installed: {VERSION})\n")
+    );
+    let bad = s.env.write("bad.tsv", "1.99.0 boost_1_99_0.zip abc\n");
+    s.env
+        .strap(&["boost", "install", "--list"])
+        .env("STRAP_BOOST_CATALOG", &bad)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("bad.tsv: catalog line 1:"));
+}
+
+#[test]
+fn a_release_the_catalog_lacks_is_checked_against_the_mirrors_sidecar_with_a_warning() {
+    let s = Setup::new();
+    let template = s.mirror.template("b");
+    s.env
+        .strap(&[
+            "boost",
+            "install",
+            "--skip-preflight",
+            VERSION,
+            "--mirror",
+            &template,
+        ])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "Boost 1.99.0 is not in strap's catalog and no mirror publishes a checksum for it",
+        ))
+        .stderr(predicate::str::contains("--sha256 HEX"));
+
+    s.mirror.route(
+        &format!("/b/{GZ}.json"),
+        Behavior::Serve(format!("{{\"sha256\": \"{}\", \"file\": \"{GZ}\"}}", s.sha).into_bytes()),
+    );
+    let out = s
+        .env
+        .strap(&[
+            "boost",
+            "install",
+            "--skip-preflight",
+            VERSION,
+            "--mirror",
+            &template,
+        ])
+        .assert()
+        .success();
+    let stderr = stderr_of(out.get_output());
+    assert!(
+        stderr.contains("guards against corruption, not tampering"),
+        "{stderr}"
+    );
+    let paths: Vec<String> = s.mirror.requests().into_iter().map(|r| r.path).collect();
+    assert!(
+        paths
+            .iter()
+            .position(|p| p.ends_with(&format!("{BZ2}.json")))
+            < paths
+                .iter()
+                .position(|p| p.ends_with(&format!("{GZ}.json"))),
+        ".tar.bz2 first: {paths:?}"
+    );
+
+    let lying = Setup::new();
+    lying.mirror.route(
+        &format!("/b/{GZ}.json"),
+        Behavior::Serve(format!("{{\"sha256\": \"{}\"}}", "1".repeat(64)).into_bytes()),
+    );
+    lying
+        .env
+        .strap(&["boost", "install", "--skip-preflight", VERSION])
+        .args(["--mirror", &lying.mirror.template("b")])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("checksum mismatch"));
+    lying.assert_nothing_left();
+}
+
+#[test]
+fn mirrors_come_from_the_flag_the_environment_then_the_config_and_bz2_is_tried_first() {
+    let s = Setup::new();
+    let env_mirror = format!("http://127.0.0.1:{}/b/{{file}}", s.mirror.port);
+    s.env
+        .strap(&[
+            "boost",
+            "install",
+            "--skip-preflight",
+            "--sha256",
+            &s.sha,
+            VERSION,
+        ])
+        .env(
+            "STRAP_BOOST_MIRRORS",
+            format!(
+                "http://127.0.0.1:{}/none/{{file}},{env_mirror}",
+                s.mirror.port
+            ),
+        )
+        .timeout(Duration::from_secs(120))
+        .assert()
+        .success();
+    let paths: Vec<String> = s.mirror.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(
+        paths,
+        [
+            format!("/none/{BZ2}"),
+            format!("/b/{BZ2}"),
+            format!("/none/{GZ}"),
+            format!("/b/{GZ}")
+        ]
+    );
+
+    let config = s.env.write(
+        "config.toml",
+        &format!(
+            "[boost]\nmirrors = [\"http://127.0.0.1:{}/c/{{version}}/{{file}}\"]\n",
+            s.mirror.port
+        ),
+    );
+    s.mirror.route(
+        &format!("/c/{VERSION}/{GZ}"),
+        Behavior::Serve(fake_boost_tgz(VERSION, VERSION, TREE_LIBRARIES)),
+    );
+    s.env
+        .strap(&[
+            "boost",
+            "install",
+            "--skip-preflight",
+            "-f",
+            "--sha256",
+            &s.sha,
+            VERSION,
+        ])
+        .env("STRAP_CONFIG", &config)
+        .env("STRAP_CACHE_DIR", s.env.root().join("other-cache"))
+        .timeout(Duration::from_secs(120))
+        .assert()
+        .success();
+    assert!(s
+        .mirror
+        .requests()
+        .iter()
+        .any(|r| r.path == format!("/c/{VERSION}/{GZ}")));
+    let bad = s
+        .env
+        .write("bad.toml", "[boost]\nmirrors = [\"ftp://x/{file}\"]\n");
+    s.env
+        .strap(&["boost", "install", VERSION])
+        .env("STRAP_CONFIG", &bad)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("key boost.mirrors"));
+}
+
+#[test]
+fn preflight_names_what_is_missing_with_the_install_command() {
+    let s = Setup::new();
+    // A C++ compiler that cannot find ICU or bzip2 headers (everything else it compiles).
+    let cxx = s.env.root().join("bin/c++-without-icu");
+    write_script(
+        &cxx,
+        "input=$(cat)\ncase \"$input\" in *unicode*|*bzlib*) exit 1 ;; esac\nprintf '%s\\n' \"$input\" | exec c++ \"$@\"",
+    );
+    let out = s
+        .install(&["--with", "locale,iostreams"])
+        .env("CXX", &cxx)
+        .assert()
+        .failure();
+    let stderr = stderr_of(out.get_output());
+    assert!(
+        stderr.contains(
+            "missing build prerequisites: bzip2 headers for iostreams, ICU headers for locale"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("sudo apt-get install -y libbz2-dev libicu-dev"),
+        "{stderr}"
+    );
+    assert!(s.mirror.requests().is_empty(), "nothing downloaded");
+
+    // With --all they only make those libraries build without the feature.
+    let out = s.install(&["--all"]).env("CXX", &cxx).assert().success();
+    let stderr = stderr_of(out.get_output());
+    assert!(
+        stderr.contains(
+            "warning: ICU headers missing: locale is built without them (package libicu-dev)"
+        ),
+        "{stderr}"
+    );
+
+    let headerless = s.env.root().join("nowhere/include/python3.12");
+    s.reporting_python("3.12.1", "3.12", &headerless);
+    let out = s.install(&["--python", "3.12.1"]).assert().failure();
+    let stderr = stderr_of(out.get_output());
+    assert!(stderr.contains("Python 3.12 headers"), "{stderr}");
+    assert!(stderr.contains("strap install -f 3.12.1"), "{stderr}");
+}
+
+#[test]
+fn uninstall_removes_exact_names_and_refuses_guesses_without_a_terminal() {
+    let s = Setup::new();
+    s.install(&["--skip-preflight"]).assert().success();
+    s.env
+        .strap(&["boost", "uninstall", "1.99"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "uninstall removes exact names only: `strap boost uninstall 1.99.0`",
+        ));
+    assert!(s.prefix(VERSION).is_dir());
+    s.env
+        .strap(&["boost", "uninstall", VERSION])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("uninstalled Boost 1.99.0"));
+    assert!(!s.prefix(VERSION).exists());
+    s.env
+        .strap(&["boost", "uninstall", VERSION])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("Boost '1.99.0' is not installed"));
+    s.env
+        .strap(&["boost", "uninstall", "-f", VERSION])
+        .assert()
+        .success();
+    s.env
+        .strap(&["boost", "uninstall", "../versions"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn install_list_shows_the_catalog_with_installed_builds_marked() {
+    let env = TestEnv::new();
+    let out = env
+        .strap(&["boost", "install", "--list"])
+        .assert()
+        .success();
+    let listed = stdout_of(out.get_output());
+    assert_eq!(listed.lines().next(), Some("1.55.0"), "oldest first");
+    assert_eq!(listed.lines().last(), Some("1.92.0"));
+    assert_eq!(listed.lines().count(), 39);
+    let out = env
+        .strap(&["boost", "install", "--list", "1.65"])
+        .assert()
+        .success();
+    assert_eq!(stdout_of(out.get_output()), "1.65.0\n1.65.1\n");
+    env.strap(&["boost", "install", "--list", "1.8"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "no known Boost release matches '1.8'",
+        ));
+    let out = env
+        .strap(&["boost", "install", "--list", "1.81", "--json"])
+        .assert()
+        .success();
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(out.get_output())).unwrap();
+    assert_eq!(json[0]["version"], "1.81.0");
+    assert_eq!(json[0]["file"], "boost_1_81_0.tar.bz2");
+    assert_eq!(
+        json[0]["sha256"],
+        "71feeed900fbccca04a3b4f2f84a7c217186f28a940ed8b7ed4725986baf99fa"
+    );
+    env.strap(&["boost", "install", "--list", "1.99"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "nearest known: 1.92.0, 1.91.0, 1.90.0",
+        ));
+}
