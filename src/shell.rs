@@ -89,9 +89,11 @@ impl Shell {
 /// Completion code for `strap completions SHELL` (which `strap init` loads): clap's generated
 /// completion of commands and options, with strap's own completion of names around it: installed
 /// versions after `global`, `local`, `shell` (and `system`), `uninstall` and `prefix`; catalog
-/// versions after `install`; recipe names after `recipe run` and `recipe show`. The names come
+/// versions after `install`; recipe names after `recipe run` and `recipe show`; installed Boost
+/// builds after `boost prefix|env|uninstall` and releases after `boost install`. The names come
 /// from strap itself at completion time (`versions --bare`, `install --list --bare`,
-/// `recipe list --bare`), honouring a `--root DIR` on the command line.
+/// `recipe list --bare`, `boost list --bare`, `boost install --list --bare`), honouring a
+/// `--root DIR` on the command line.
 ///
 /// `value_options` are the options whose value is the next word (`--root`, `--mirror`…), so a
 /// word after one of them is not taken for a name. Shells other than bash, zsh and fish get
@@ -148,6 +150,8 @@ __strap_names() {
     installed) command strap "$@" versions --bare ;;
     catalog) command strap "$@" install --list --bare ;;
     recipe) command strap "$@" recipe list --bare ;;
+    boost) command strap "$@" boost list --bare ;;
+    boost-catalog) command strap "$@" boost install --list --bare ;;
   esac 2>/dev/null
 }
 
@@ -168,7 +172,7 @@ _strap() {
       -*) ;;
       *)
         if [ -z "$cmd" ]; then cmd="$word"
-        elif [ "$cmd" = recipe ] && [ -z "$sub" ]; then sub="$word"
+        elif [[ "$cmd" = recipe || "$cmd" = boost ]] && [ -z "$sub" ]; then sub="$word"
         else npos=$((npos + 1))
         fi ;;
     esac
@@ -183,10 +187,16 @@ _strap() {
         if [ "$npos" = 0 ] && [[ "$cur" != */* ]]; then
           case "$sub" in run|show) kind=recipe ;; esac
         fi ;;
+      boost)
+        case "$sub" in
+          uninstall) kind=boost ;;
+          prefix|env) [ "$npos" = 0 ] && kind=boost ;;
+          install) [ "$npos" = 0 ] && kind=boost-catalog ;;
+        esac ;;
     esac
   fi
   case "$kind" in
-    selectable|installed|catalog|recipe)
+    selectable|installed|catalog|recipe|boost|boost-catalog)
       local IFS=$'\n'
       COMPREPLY=($(compgen -W "$(__strap_names "$kind" "${root[@]}")" -- "$cur"))
       # Names only: no file names when none matches.
@@ -208,6 +218,8 @@ __strap_names() {
     (installed) command strap "$@" versions --bare ;;
     (catalog) command strap "$@" install --list --bare ;;
     (recipe) command strap "$@" recipe list --bare ;;
+    (boost) command strap "$@" boost list --bare ;;
+    (boost-catalog) command strap "$@" boost install --list --bare ;;
   esac 2>/dev/null
 }
 
@@ -227,7 +239,7 @@ _strap() {
       (-*) ;;
       (*)
         if [[ -z "$cmd" ]]; then cmd="$word"
-        elif [[ "$cmd" == recipe && -z "$sub" ]]; then sub="$word"
+        elif [[ ( "$cmd" == recipe || "$cmd" == boost ) && -z "$sub" ]]; then sub="$word"
         else (( npos++ ))
         fi ;;
     esac
@@ -242,6 +254,12 @@ _strap() {
         if (( npos == 0 )) && [[ "$cur" != */* && ( "$sub" == run || "$sub" == show ) ]]; then
           kind=recipe descr='recipe'
         fi ;;
+      (boost)
+        case "$sub" in
+          (uninstall) kind=boost descr='installed Boost' ;;
+          (prefix|env) (( npos == 0 )) && kind=boost descr='installed Boost' ;;
+          (install) (( npos == 0 )) && kind=boost-catalog descr='Boost release' ;;
+        esac ;;
     esac
   fi
   if [[ -n "$descr" ]]; then
@@ -281,7 +299,7 @@ function __strap_name_context
             case '*'
                 if test -z "$cmd"
                     set cmd $word
-                else if test "$cmd" = recipe; and test -z "$sub"
+                else if contains -- "$cmd" recipe boost; and test -z "$sub"
                     set sub $word
                 else
                     set npos (math $npos + 1)
@@ -301,6 +319,19 @@ function __strap_name_context
             contains -- "$sub" run show; and test $npos = 0; and not string match -q -- '*/*' "$cur"
             or return 1
             echo recipe
+        case boost
+            switch "$sub"
+                case uninstall
+                    echo boost
+                case prefix env
+                    test $npos = 0; or return 1
+                    echo boost
+                case install
+                    test $npos = 0; or return 1
+                    echo boost-catalog
+                case '*'
+                    return 1
+            end
         case '*'
             return 1
     end
@@ -321,6 +352,10 @@ function __strap_names
             set names (command strap $root install --list --bare 2>/dev/null)
         case recipe
             set names (command strap $root recipe list --bare 2>/dev/null)
+        case boost
+            set names (command strap $root boost list --bare 2>/dev/null)
+        case boost-catalog
+            set names (command strap $root boost install --list --bare 2>/dev/null)
     end
     set -l descr (string replace selectable version $context[1])
     for name in $names

@@ -149,6 +149,9 @@ pub struct InstallArgs {
     /// List the known releases (installed ones marked)
     #[arg(short, long)]
     pub list: bool,
+    /// With --list: only the release names, one per line
+    #[arg(long, requires = "list", conflicts_with = "json")]
+    pub bare: bool,
     /// With --list: machine-readable output
     #[arg(long, requires = "list")]
     pub json: bool,
@@ -171,7 +174,7 @@ pub(super) fn run(ctx: &Ctx, command: BoostCommand, out: &mut dyn Write) -> anyh
 fn install(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
     let catalog = BoostCatalog::from_env().map_err(Reported::from)?;
     if args.list {
-        return list_releases(ctx, &catalog, args.version.as_deref(), args.json, out);
+        return list_releases(ctx, &catalog, args.version.as_deref(), &args, out);
     }
     let request = args.version.as_deref().unwrap_or("latest");
     let sha256 = args.sha256.as_deref().map(str::to_ascii_lowercase);
@@ -386,7 +389,7 @@ fn list_releases(
     ctx: &Ctx,
     catalog: &BoostCatalog,
     prefix: Option<&str>,
-    json: bool,
+    args: &InstallArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<i32> {
     let installs = installed::installed(&ctx.layout).unwrap_or_default();
@@ -418,12 +421,12 @@ fn list_releases(
         )
         .into());
     }
-    if json {
+    if args.json {
         serde_json::to_writer_pretty(&mut *out, &shown)?;
         writeln!(out)?;
     } else {
         for entry in &shown {
-            if entry.installed.is_empty() {
+            if entry.installed.is_empty() || args.bare {
                 writeln!(out, "{}", entry.version)?;
             } else {
                 writeln!(

@@ -294,6 +294,7 @@ struct Names {
     other_root: String,
     catalog: Vec<String>,
     recipes: Vec<String>,
+    boost_catalog: Vec<String>,
 }
 
 fn names_setup() -> Names {
@@ -307,6 +308,10 @@ fn names_setup() -> Names {
     };
     let catalog = lines(&["install", "--list", "--bare"]);
     let recipes = lines(&["recipe", "list", "--bare"]);
+    for name in ["1.81.0-py3.11", "1.86.0"] {
+        std::fs::create_dir_all(env.root().join("boost").join(name)).unwrap();
+    }
+    let boost_catalog = lines(&["boost", "install", "--list", "--bare"]);
     assert!(
         catalog.len() > 20 && recipes.len() >= 3,
         "{catalog:?} {recipes:?}"
@@ -316,6 +321,7 @@ fn names_setup() -> Names {
         env,
         catalog,
         recipes,
+        boost_catalog,
     }
 }
 
@@ -354,6 +360,27 @@ fn name_cases(n: &Names) -> Vec<(String, Vec<String>)> {
         ("strap install ".into(), n.catalog.clone()),
         ("strap recipe run ".into(), n.recipes.clone()),
         ("strap recipe show d".into(), recipes_d),
+        (
+            "strap boost uninstall ".into(),
+            v(&["1.81.0-py3.11", "1.86.0"]),
+        ),
+        (
+            "strap boost uninstall 1.86.0 ".into(),
+            v(&["1.81.0-py3.11", "1.86.0"]),
+        ),
+        (
+            "strap boost env 1.8".into(),
+            v(&["1.81.0-py3.11", "1.86.0"]),
+        ),
+        ("strap boost prefix 1.86".into(), v(&["1.86.0"])),
+        (
+            "strap boost install 1.8".into(),
+            n.boost_catalog
+                .iter()
+                .filter(|v| v.starts_with("1.8"))
+                .cloned()
+                .collect(),
+        ),
     ]
 }
 
@@ -366,12 +393,19 @@ fn clap_cases() -> Vec<(&'static str, &'static str)> {
         ("strap recipe ", "show"),
         ("strap recipe run can --d", "--dry-run"),
         ("strap install --mir", "--mirror"),
+        ("strap boost ", "install"),
+        ("strap boost install 1.86 --pyt", "--python"),
     ]
 }
 
 /// Where no names may be offered: after the recipe name, at an option's value.
 fn no_names_cases() -> Vec<&'static str> {
-    vec!["strap recipe run can ", "strap install --mirror "]
+    vec![
+        "strap recipe run can ",
+        "strap install --mirror ",
+        "strap boost env 1.86.0 ",
+        "strap boost install --mirror ",
+    ]
 }
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
@@ -414,8 +448,10 @@ fn check_completions(n: &Names, results: &[(String, Vec<String>)]) {
     for line in no_names_cases() {
         let got = get(line);
         assert!(
-            !got.iter()
-                .any(|w| n.recipes.contains(w) || n.catalog.contains(w)),
+            !got.iter().any(|w| n.recipes.contains(w)
+                || n.catalog.contains(w)
+                || n.boost_catalog.contains(w)
+                || w.starts_with("1.8")),
             "completing {line:?} offered names: {got:?}"
         );
     }
