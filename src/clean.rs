@@ -292,9 +292,11 @@ impl Cleaner<'_> {
         Ok(())
     }
 
-    /// `versions/.<name>.removing.<pid>`: what an interrupted uninstall had set aside.
+    /// `versions/.<name>.removing.<pid>` and `boost/.<name>.removing.<pid>`: what an
+    /// interrupted uninstall had set aside.
     fn half_removed_versions(&mut self) {
-        for dir in dirs_in(&self.layout.versions_dir()) {
+        let installs = [self.layout.versions_dir(), self.layout.boost_root()];
+        for dir in installs.iter().flat_map(|d| dirs_in(d)) {
             let Some(file_name) = dir.file_name().and_then(|n| n.to_str()) else {
                 continue;
             };

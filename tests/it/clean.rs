@@ -98,6 +98,10 @@ fn removes_what_nobody_holds_and_reports_the_space() {
     put(&live_tree.join("Makefile"), 10);
     let half_removed = root.join(format!("versions/.3.9.1.removing.{dead}"));
     put(&half_removed.join("bin/python3"), 100);
+    let half_removed_boost = root.join(format!("boost/.1.86.0.removing.{dead}"));
+    put(&half_removed_boost.join("include/boost/version.hpp"), 100);
+    let installed_boost = root.join("boost/1.86.0");
+    put(&installed_boost.join("include/boost/version.hpp"), 100);
     let installed = env.fake_version("3.12.7", &["python3"]);
 
     // A dry run lists, removes nothing.
@@ -115,6 +119,7 @@ fn removes_what_nobody_holds_and_reports_the_space() {
         &old_log,
         &dead_tree,
         &half_removed,
+        &half_removed_boost,
     ] {
         assert!(
             listed.contains(&format!("would remove {} (", path.display())),
@@ -123,7 +128,14 @@ fn removes_what_nobody_holds_and_reports_the_space() {
         );
         assert!(path.exists(), "the dry run removed {}", path.display());
     }
-    for path in [&foreign, &live_log, &kept_tree, &live_tree, &installed] {
+    for path in [
+        &foreign,
+        &live_log,
+        &kept_tree,
+        &live_tree,
+        &installed,
+        &installed_boost,
+    ] {
         assert!(!listed.contains(&path.display().to_string()), "{listed}");
     }
     assert!(
@@ -131,7 +143,7 @@ fn removes_what_nobody_holds_and_reports_the_space() {
         "{listed}"
     );
     assert!(
-        stderr_of(&out).contains("strap: would free 3.0 MiB (1 archive, 1 mismatching download, 1 build tree, 1 half-removed version, 1 log, 2 lock files); nothing was removed (--dry-run)"),
+        stderr_of(&out).contains("strap: would free 3.0 MiB (1 archive, 1 mismatching download, 1 build tree, 2 half-removed versions, 1 log, 2 lock files); nothing was removed (--dry-run)"),
         "{}",
         stderr_of(&out)
     );
@@ -148,6 +160,7 @@ fn removes_what_nobody_holds_and_reports_the_space() {
         &old_log,
         &dead_tree,
         &half_removed,
+        &half_removed_boost,
     ] {
         assert!(
             listed.contains(&format!("removed {} (", path.display())),
@@ -155,7 +168,14 @@ fn removes_what_nobody_holds_and_reports_the_space() {
         );
         assert!(!path.exists(), "{} is still there", path.display());
     }
-    for path in [&foreign, &live_log, &kept_tree, &live_tree, &installed] {
+    for path in [
+        &foreign,
+        &live_log,
+        &kept_tree,
+        &live_tree,
+        &installed,
+        &installed_boost,
+    ] {
         assert!(path.exists(), "{} was removed", path.display());
     }
     assert!(err.contains("strap: freed 3.0 MiB ("), "{err}");
