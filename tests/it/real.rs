@@ -1,5 +1,6 @@
 //! Real builds of the real sources in `../shared/fixtures` (minutes each): `#[ignore]`d, run by
-//! `.ci/run` with `STRAP_FIXTURES` pointing there.
+//! `.ci/run` with `STRAP_FIXTURES` pointing there. CPython 3.11.2 is built once; Boost 1.81.0's
+//! Boost.Python is then built against it in the same root.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -17,8 +18,14 @@ fn fixtures() -> PathBuf {
 }
 
 #[test]
-#[ignore = "builds the real CPython 3.11.2 (minutes); .ci/run runs it with STRAP_FIXTURES set"]
-fn cpython_3_11_2_builds_from_a_loopback_mirror_with_the_catalog_checksum() {
+#[ignore = "builds the real CPython 3.11.2 and Boost 1.81.0 (minutes); .ci/run runs it with STRAP_FIXTURES set"]
+fn cpython_3_11_2_then_boost_python_1_81_0_against_it() {
+    let env = TestEnv::new();
+    cpython_3_11_2_builds_from_a_loopback_mirror_with_the_catalog_checksum(&env);
+    boost_python_1_81_0_builds_against_it_and_extensions_import(&env);
+}
+
+fn cpython_3_11_2_builds_from_a_loopback_mirror_with_the_catalog_checksum(env: &TestEnv) {
     let fixtures = fixtures();
     let archive = std::fs::read(fixtures.join("Python-3.11.2.tgz"))
         .expect("Python-3.11.2.tgz in STRAP_FIXTURES");
@@ -28,7 +35,6 @@ fn cpython_3_11_2_builds_from_a_loopback_mirror_with_the_catalog_checksum() {
         "http://127.0.0.1:{}/python/{{version}}/{{file}}",
         mirror.port
     );
-    let env = TestEnv::new();
     let out = env
         .strap(&["install", "--mirror", &template, "3.11.2"])
         .timeout(Duration::from_secs(1800))
@@ -62,4 +68,149 @@ fn cpython_3_11_2_builds_from_a_loopback_mirror_with_the_catalog_checksum() {
         .arg("--version")
         .assert()
         .success();
+}
+
+/// sha256 of the repacked `boost_1_81_0.tar.bz2` fixture (not the upstream archive's).
+const BOOST_FIXTURE_SHA256: &str =
+    "43341347fb80d3ec8bb215763cfb5f9d7cf2922c48e4cf1d1a0773da0a31109f";
+
+fn boost_python_1_81_0_builds_against_it_and_extensions_import(env: &TestEnv) {
+    let archive = std::fs::read(fixtures().join("boost_1_81_0.tar.bz2"))
+        .expect("boost_1_81_0.tar.bz2 in STRAP_FIXTURES");
+    let mirror = Mirror::start();
+    mirror.route(
+        "/boost/1.81.0/source/boost_1_81_0.tar.bz2",
+        Behavior::Serve(archive),
+    );
+    let template = format!(
+        "http://127.0.0.1:{}/boost/{{version}}/source/{{file}}",
+        mirror.port
+    );
+    let install = |extra: &[&str]| {
+        env.strap(&["boost", "install", "1.81.0", "--python", "3.11"])
+            .args(["--mirror", &template])
+            .args(extra)
+            .timeout(Duration::from_secs(1800))
+            .output()
+            .unwrap()
+    };
+    // The catalog pins the upstream archive: the repack is refused before anything is unpacked.
+    let out = install(&[]);
+    let stderr = stderr_of(&out);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("checksum mismatch"), "{stderr}");
+    assert!(!stderr.contains("==> unpack"), "{stderr}");
+    assert!(!env.root().join("boost/1.81.0-py3.11").exists());
+
+    let out = install(&["--sha256", BOOST_FIXTURE_SHA256]);
+    let stderr = stderr_of(&out);
+    eprintln!("{stderr}");
+    assert!(out.status.success(), "the real Boost build failed");
+    assert!(
+        stderr.contains("Boost.Python works: strap_boost_check.answer() = 42"),
+        "{stderr}"
+    );
+    let prefix = env.root().join("boost/1.81.0-py3.11");
+    let lib = prefix.join("lib");
+    assert!(lib.join("libboost_python311.so").exists());
+    assert!(
+        !String::from_utf8_lossy(&std::fs::read(lib.join("libboost_python311.so")).unwrap())
+            .contains("/tmp/boost-"),
+        "no staging path in the library"
+    );
+
+    // An extension of our own, compiled against the install, imported by that Python.
+    let python = env.root().join("versions/3.11.2/bin/python3.11");
+    let work = env.work();
+    std::fs::write(
+        work.join("hello.cpp"),
+        "#include <boost/python.hpp>\n\
+         #include <string>\n\
+         std::string greet(int n) { return \"hello from boost.python x\" + std::to_string(n); }\n\
+         BOOST_PYTHON_MODULE(hello) { boost::python::def(\"greet\", greet); }\n",
+    )
+    .unwrap();
+    let suffix = env
+        .command(&python)
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))",
+        ])
+        .output()
+        .unwrap();
+    let module = work.join(format!("hello{}", stdout_of(&suffix).trim()));
+    env.command("c++")
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&module)
+        .arg(work.join("hello.cpp"))
+        .arg(format!("-I{}", prefix.join("include").display()))
+        .arg(format!(
+            "-I{}",
+            env.root()
+                .join("versions/3.11.2/include/python3.11")
+                .display()
+        ))
+        .arg(format!("-L{}", lib.display()))
+        .arg("-lboost_python311")
+        .arg(format!("-Wl,-rpath,{}", lib.display()))
+        .timeout(Duration::from_secs(600))
+        .assert()
+        .success();
+    env.command(&python)
+        .args(["-c", "import hello; print(hello.greet(7))"])
+        .env("PYTHONPATH", &work)
+        .assert()
+        .success()
+        .stdout("hello from boost.python x7\n");
+
+    cmake_finds_it_through_boost_env(env, &prefix);
+}
+
+/// A CMake project with `find_package(Boost CONFIG REQUIRED COMPONENTS python311)` configures
+/// and builds in a shell that evaluated `strap boost env`.
+fn cmake_finds_it_through_boost_env(env: &TestEnv, prefix: &std::path::Path) {
+    assert!(
+        crate::support::on_path("cmake"),
+        "cmake is needed for the CMake consumer test (.ci/run installs it)"
+    );
+    let project = env.work().join("consumer");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(
+        project.join("CMakeLists.txt"),
+        "cmake_minimum_required(VERSION 3.16)\n\
+         project(consumer CXX)\n\
+         find_package(Boost 1.81 EXACT CONFIG REQUIRED COMPONENTS python311)\n\
+         message(STATUS \"strap-test: Boost ${Boost_VERSION} from ${Boost_DIR}\")\n\
+         add_executable(consumer main.cpp)\n\
+         target_link_libraries(consumer Boost::headers)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        project.join("main.cpp"),
+        "#include <boost/version.hpp>\n#include <cstdio>\n\
+         int main() { std::printf(\"%s\\n\", BOOST_LIB_VERSION); }\n",
+    )
+    .unwrap();
+    let script = format!(
+        "set -e\neval \"$({strap} boost env 1.81.0-py3.11)\"\n\
+         cmake -S {p} -B {p}/build\ncmake --build {p}/build\n{p}/build/consumer\n",
+        p = project.display(),
+        strap = crate::support::strap_bin().display()
+    );
+    let out = env
+        .command("sh")
+        .args(["-c", &script])
+        .timeout(Duration::from_secs(600))
+        .output()
+        .unwrap();
+    let stdout = stdout_of(&out);
+    assert!(out.status.success(), "{stdout}{}", stderr_of(&out));
+    assert!(
+        stdout.contains(&format!(
+            "strap-test: Boost 1.81.0 from {}/lib/cmake/Boost-1.81.0",
+            prefix.display()
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.trim_end().ends_with("1_81"), "{stdout}");
 }

@@ -219,3 +219,9 @@ pub fn type_into(mut child: std::process::Child, input: &[u8]) -> (Option<i32>, 
     drop(stdin);
     (status.code(), String::from_utf8_lossy(&screen).into_owned())
 }
+
+/// True when `program` is on the test process's PATH.
+pub fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
