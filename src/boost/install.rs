@@ -157,15 +157,21 @@ impl Artifact for BoostInstall<'_> {
         let name = self.name();
         let staged_prefix = build.staged_prefix();
         let failed = |e: verify::VerifyError| match e {
-            verify::VerifyError::Run(run) => {
-                StageError::build(&format!("{name}: the Boost.Python check extension"), run)
+            verify::VerifyError::Run(crate::process::RunError::Interrupted) => {
+                StageError::Interrupted
             }
+            verify::VerifyError::Run(run) => StageError::Verify {
+                what: name.to_owned(),
+                why: format!("the Boost.Python check extension does not work: {run}"),
+                hint: None,
+            },
             verify::VerifyError::Wrong(why) => StageError::Verify {
                 what: name.to_owned(),
                 why,
                 hint: Some(format!(
-                    "the build log says what b2 did: {}",
-                    build.runner.log().path().display()
+                    "what b2 did, the last lines of {}:\n{}",
+                    build.runner.log().path().display(),
+                    build.runner.log().tail(crate::process::TAIL_LINES)
                 )),
             },
         };

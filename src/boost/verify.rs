@@ -94,8 +94,7 @@ pub fn libraries(prefix: &Path, plan: &Plan, built: &[String]) -> Result<Vec<Str
         Ok(stems.into_iter().map(|(name, _)| name).collect())
     } else {
         Err(VerifyError::Wrong(format!(
-            "b2 finished but {} has no library for {}",
-            lib.display(),
+            "b2 finished but lib/ has no library for {}",
             absent.join(", ")
         )))
     }

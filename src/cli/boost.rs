@@ -176,7 +176,10 @@ fn install(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<
     if args.list {
         return list_releases(ctx, &catalog, args.version.as_deref(), &args, out);
     }
-    let request = args.version.as_deref().unwrap_or("latest");
+    let request = args
+        .version
+        .as_deref()
+        .expect("clap requires VERSION unless --list");
     let sha256 = args.sha256.as_deref().map(str::to_ascii_lowercase);
     if sha256.as_deref().is_some_and(|s| !is_sha256(s)) {
         return Err(UsageError::new("--sha256 must be 64 hexadecimal digits").into());

@@ -80,6 +80,27 @@ impl Setup {
         xy
     }
 
+    /// Like [`Setup::system_backed_python`], with a `numpy` module it can import.
+    fn system_backed_python_with_numpy(&self) -> String {
+        let xy = self.system_backed_python();
+        let site = self.env.root().join("fake-site");
+        fs::create_dir_all(site.join("numpy")).unwrap();
+        fs::write(
+            site.join("numpy/__init__.py"),
+            "def get_include():\n    return '/nonexistent/numpy/include'\n",
+        )
+        .unwrap();
+        let bin = self.env.root().join(format!("versions/{xy}.99/bin"));
+        write_script(
+            &bin.join("python3"),
+            &format!(
+                "PYTHONPATH={}${{PYTHONPATH:+:$PYTHONPATH}} exec /usr/bin/python3 \"$@\"",
+                site.display()
+            ),
+        );
+        xy
+    }
+
     /// An installed Python `name` that reports `version` and `include` to strap's probe.
     fn reporting_python(&self, name: &str, version: &str, include: &Path) -> PathBuf {
         let json = format!(
@@ -331,6 +352,43 @@ fn boost_python_against_an_installed_python_is_built_verified_and_named_for_it()
 }
 
 #[test]
+fn boost_numpy_is_built_when_the_python_has_numpy_and_the_receipt_says_so() {
+    let s = Setup::new();
+    let xy = s.system_backed_python_with_numpy();
+    let name = format!("{VERSION}-py{xy}");
+    let out = s
+        .install(&["--skip-preflight", "--python", &xy])
+        .env("FAKE_B2_SKIP", "numpy")
+        .assert()
+        .failure();
+    let stderr = stderr_of(out.get_output());
+    assert!(
+        stderr.contains(&format!(
+            "b2 finished but lib/ has no library for numpy (libboost_numpy{}.*)",
+            xy.replace('.', "")
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("...updated 42 targets..."),
+        "the log's tail: {stderr}"
+    );
+    s.assert_nothing_left();
+    s.install(&["--skip-preflight", "--python", &xy])
+        .assert()
+        .success();
+    assert_eq!(receipt(&s.prefix(&name))["details"]["numpy"], true);
+    let list = stdout_of(
+        s.env
+            .strap(&["boost", "list"])
+            .assert()
+            .success()
+            .get_output(),
+    );
+    assert!(list.contains("python,numpy"), "{list}");
+}
+
+#[test]
 fn all_and_complete_build_every_library_in_both_variants_and_linkages() {
     let s = Setup::new();
     s.install(&["--skip-preflight", "--all", "--complete"])
@@ -388,6 +446,20 @@ fn a_failed_verification_or_build_keeps_nothing_and_shows_the_log() {
     assert!(
         stderr.contains("fake engine build failed: no compiler works"),
         "bootstrap.log is part of the log and its tail: {stderr}"
+    );
+    s.assert_nothing_left();
+
+    let xy = s.system_backed_python();
+    let out = s
+        .install(&["--skip-preflight", "--python", &xy])
+        .env("FAKE_BROKEN_PYTHON", "1")
+        .assert()
+        .failure();
+    let stderr = stderr_of(out.get_output());
+    assert!(
+        stderr.contains("the Boost.Python check extension does not work")
+            && stderr.contains("undefined symbol"),
+        "{stderr}"
     );
     s.assert_nothing_left();
 

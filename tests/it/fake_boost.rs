@@ -4,7 +4,8 @@
 //! is a real shared library and `boost/python.hpp` a tiny real implementation of
 //! `BOOST_PYTHON_MODULE` and `def` over the C API, so strap's check extension compiles, links
 //! and is imported for real in seconds. Knobs (environment of `strap boost install`):
-//! `FAKE_BOOTSTRAP_FAIL`, `FAKE_B2_FAIL`, `FAKE_B2_SKIP=<lib>` (do not produce that library).
+//! `FAKE_BOOTSTRAP_FAIL`, `FAKE_B2_FAIL`, `FAKE_B2_SKIP=<lib>` (do not produce that library;
+//! `numpy` too), `FAKE_BROKEN_PYTHON` (a Boost.Python library that lacks its symbol).
 //! The arguments `bootstrap.sh` and `b2` got, and the `user-config.jam` b2 was given, are left
 //! in `<prefix>/fake/` for the tests to read.
 
@@ -53,13 +54,20 @@ mkdir -p "$prefix/include" "$prefix/lib/cmake/Boost-@VERSION@"
 cp -R boost "$prefix/include/"
 echo "set(Boost_INCLUDE_DIR \"$prefix/include\")" > "$prefix/lib/cmake/Boost-@VERSION@/BoostConfig.cmake"
 pyver=$(sed -n 's/^using python : \([0-9]*\)\.\([0-9]*\) .*/\1\2/p' user-config.seen 2>/dev/null || true)
+pyexe=$(sed -n 's/^using python : [^:]* : "\([^"]*\)".*/\1/p' user-config.seen 2>/dev/null || true)
 for lib in $libs; do
   [ "$lib" = "$FAKE_B2_SKIP" ] && continue
   case "$lib" in
     headers) ;;
     python)
-      ${CXX:-c++} -shared -fPIC -o "$prefix/lib/libboost_python$pyver.so" fakepython.cpp
-      echo "common.copy $prefix/lib/libboost_python$pyver.so" ;;
+      source=fakepython.cpp
+      if [ -n "$FAKE_BROKEN_PYTHON" ]; then echo '// nothing' > empty.cpp; source=empty.cpp; fi
+      ${CXX:-c++} -shared -fPIC -o "$prefix/lib/libboost_python$pyver.so" "$source"
+      echo "common.copy $prefix/lib/libboost_python$pyver.so"
+      # Like Boost.Python's Jamfile: Boost.NumPy too when the configured Python has numpy.
+      if [ "$FAKE_B2_SKIP" != numpy ] && "$pyexe" -c "import numpy" 2>/dev/null; then
+        : > "$prefix/lib/libboost_numpy$pyver.so"
+      fi ;;
     test) : > "$prefix/lib/libboost_unit_test_framework.so" ;;
     *) : > "$prefix/lib/libboost_$lib.so" ;;
   esac
