@@ -44,11 +44,12 @@ impl<'a> BoostInstall<'a> {
         }
     }
 
+    /// What is built, for the header line.
     fn what(&self) -> String {
-        match (&self.plan.libraries, &self.plan.python) {
-            (Libraries::All, _) => "all libraries".to_owned(),
-            (Libraries::Listed(names), _) if names.is_empty() => "headers only".to_owned(),
-            (Libraries::Listed(names), _) => names.join(", "),
+        match &self.plan.libraries {
+            Libraries::All => "all libraries".to_owned(),
+            Libraries::Listed(names) if names.is_empty() => "headers only".to_owned(),
+            Libraries::Listed(names) => names.join(", "),
         }
     }
 }

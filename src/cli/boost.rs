@@ -5,6 +5,7 @@ use std::io::{IsTerminal, Write};
 
 use serde::Serialize;
 
+use super::build_flags::{BuildFlags, Settings};
 use super::progress::TerminalReporter;
 use super::Ctx;
 use crate::boost::catalog::{is_under, BoostCatalog};
@@ -15,13 +16,12 @@ use crate::clean::human_bytes;
 use crate::config::Config;
 use crate::env_vars;
 use crate::error::{Reported, UsageError};
-use crate::fetch::{mirror, FetchSettings, Fetcher, Wanted};
+use crate::fetch::{mirror, Fetcher, Wanted};
 use crate::lock::FileLock;
 use crate::process::Cancel;
 use crate::python::catalog::is_sha256;
-use crate::settings;
 use crate::shell::quote_posix;
-use crate::stage::{self, Outcome, StageOptions};
+use crate::stage::{self, Outcome};
 
 /// The subcommands of `strap boost`.
 #[derive(clap::Subcommand)]
@@ -122,27 +122,9 @@ pub struct InstallArgs {
     /// The C++ standard (default: the compiler's)
     #[arg(long, value_parser = ["11", "14", "17", "20", "23"])]
     pub cxxstd: Option<String>,
-    /// Parallel build jobs (default: $STRAP_JOBS, config, the number of CPUs)
-    #[arg(long, value_name = "N")]
-    pub jobs: Option<usize>,
-    /// Mirror URL template with {version}, {file}, {sha256}; repeatable; replaces the configured ones
-    #[arg(long, value_name = "URL")]
-    pub mirror: Vec<String>,
     /// The archive's sha256 (pins it; for a release the catalog lacks, or a repacked archive)
     #[arg(long, value_name = "HEX")]
     pub sha256: Option<String>,
-    /// Download nothing: use the download cache and file:// mirrors only
-    #[arg(long)]
-    pub offline: bool,
-    /// Build even when prerequisites seem missing
-    #[arg(long)]
-    pub skip_preflight: bool,
-    /// Show the build output
-    #[arg(short, long)]
-    pub verbose: bool,
-    /// Keep the build tree after a failure
-    #[arg(short, long)]
-    pub keep: bool,
     /// Rebuild and reinstall when already installed
     #[arg(short, long)]
     pub force: bool,
@@ -155,6 +137,8 @@ pub struct InstallArgs {
     /// With --list: machine-readable output
     #[arg(long, requires = "list")]
     pub json: bool,
+    #[command(flatten)]
+    pub build: BuildFlags,
 }
 
 pub(super) fn run(ctx: &Ctx, command: BoostCommand, out: &mut dyn Write) -> anyhow::Result<i32> {
@@ -185,16 +169,13 @@ fn install(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<
         return Err(UsageError::new("--sha256 must be 64 hexadecimal digits").into());
     }
     let config = Config::load().map_err(Reported::from)?;
-    let mirrors = settings::mirrors(
-        &args.mirror,
-        env_vars::STRAP_BOOST_MIRRORS,
-        &config.boost.mirrors,
-        "boost.mirrors",
-        &config,
-        mirror::DEFAULT_BOOST_MIRROR,
-    )?;
-    let jobs = settings::jobs(args.jobs, config.boost.jobs, "boost.jobs", &config)?;
-    let stall_timeout = settings::stall_timeout()?;
+    let settings = Settings {
+        mirrors_var: env_vars::STRAP_BOOST_MIRRORS,
+        config_mirrors: (&config.boost.mirrors, "boost.mirrors"),
+        config_jobs: (config.boost.jobs, "boost.jobs"),
+        default_mirror: mirror::DEFAULT_BOOST_MIRROR,
+    };
+    let (mirrors, options) = args.build.resolve(ctx, &config, settings, args.force)?;
     let plan = plan::plan(
         &ctx.layout,
         &catalog,
@@ -220,24 +201,10 @@ fn install(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<
         return Ok(0);
     }
     let cancel = Cancel::on_signals();
-    let fetch = FetchSettings {
-        cache_dir: ctx.layout.cache_dir(),
-        locks_dir: ctx.layout.locks_dir(),
-        offline: args.offline,
-        stall_timeout,
-    };
-    let mut fetcher = Fetcher::new(fetch.clone(), cancel.clone());
+    let mut fetcher = Fetcher::new(options.fetch.clone(), cancel.clone());
     let candidates = archives(&plan, sha256.as_deref(), &mirrors, &mut fetcher)?;
     let artifact = BoostInstall::new(&ctx.layout, &plan, candidates);
-    let options = StageOptions {
-        fetch,
-        jobs,
-        force: args.force,
-        verbose: args.verbose,
-        keep: args.keep,
-        skip_preflight: args.skip_preflight,
-    };
-    let reporter = TerminalReporter::new(args.verbose);
+    let reporter = TerminalReporter::new(args.build.verbose);
     match stage::install(&ctx.layout, &artifact, &options, &reporter, &cancel) {
         Ok(Outcome::Installed { prefix, notes, log }) => {
             for note in &notes {
@@ -273,14 +240,8 @@ fn shape(args: &InstallArgs) -> Shape {
     } else {
         (args.variant.clone(), args.link.clone())
     };
-    let mut variants: Vec<String> = variants
-        .iter()
-        .map(|v| format!("{v:?}").to_lowercase())
-        .collect();
-    let mut links: Vec<String> = links
-        .iter()
-        .map(|l| format!("{l:?}").to_lowercase())
-        .collect();
+    let mut variants: Vec<String> = variants.iter().map(b2_value).collect();
+    let mut links: Vec<String> = links.iter().map(b2_value).collect();
     variants.dedup();
     links.dedup();
     Shape {
@@ -290,9 +251,17 @@ fn shape(args: &InstallArgs) -> Shape {
     }
 }
 
+/// A flag value as b2 spells it (the same word: `release`, `static`).
+fn b2_value(value: &impl clap::ValueEnum) -> String {
+    value
+        .to_possible_value()
+        .map(|v| v.get_name().to_owned())
+        .unwrap_or_default()
+}
+
 /// The archives to fetch, each with the checksum it must have: `--sha256` for either format
-/// (warning when it differs from the catalog's pin); else the catalog's pin of the `.tar.bz2`;
-/// else — a release the catalog lacks — the `<archive>.json` sidecar the mirror publishes.
+/// (warning when it differs from the catalog's pin); else the archive the catalog pins; else —
+/// a release the catalog lacks — the `<archive>.json` sidecar the mirror publishes.
 fn archives(
     plan: &Plan,
     sha256: Option<&str>,

@@ -7,12 +7,13 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::build_flags::{BuildFlags, Settings};
 use super::progress::TerminalReporter;
 use super::Ctx;
 use crate::config::Config;
 use crate::env_vars;
 use crate::error::{Error, Reported};
-use crate::fetch::{mirror, FetchSettings};
+use crate::fetch::mirror;
 use crate::process::Cancel;
 use crate::python::catalog::{listed_under, Catalog};
 use crate::python::install::{CPython, PythonOptions};
@@ -45,39 +46,23 @@ pub struct InstallArgs {
     /// Skip versions that are already installed (the default; accepted as in pyenv)
     #[arg(short, long)]
     pub skip_existing: bool,
-    /// Show the build output
-    #[arg(short, long)]
-    pub verbose: bool,
-    /// Keep the build tree after a failure
-    #[arg(short, long)]
-    pub keep: bool,
     /// Build a debug interpreter (--with-pydebug), installed as <version>-debug
     #[arg(short = 'g', long)]
     pub debug: bool,
-    /// Parallel build jobs (default: $STRAP_JOBS, config, the number of CPUs)
-    #[arg(long, value_name = "N")]
-    pub jobs: Option<usize>,
     /// Extra configure options (added after $STRAP_CONFIGURE_OPTS and the config's)
     #[arg(long, value_name = "OPTS", allow_hyphen_values = true)]
     pub configure_opts: Option<String>,
-    /// Mirror URL template with {version}, {file}, {sha256}; repeatable; replaces the configured ones
-    #[arg(long, value_name = "URL")]
-    pub mirror: Vec<String>,
     /// The archive's sha256, for a version the catalog lacks
     #[arg(long, value_name = "HEX")]
     pub sha256: Option<String>,
-    /// Download nothing: use the download cache and file:// mirrors only
-    #[arg(long)]
-    pub offline: bool,
     /// Do not install pip
     #[arg(long)]
     pub no_pip: bool,
-    /// Build even when prerequisites seem missing
-    #[arg(long)]
-    pub skip_preflight: bool,
     /// Accept a build without this required module (ssl, zlib, ctypes, bz2, lzma, sqlite3); repeatable
     #[arg(long, value_name = "MODULE")]
     pub allow_missing: Vec<String>,
+    #[command(flatten)]
+    pub build: BuildFlags,
 }
 
 pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
@@ -107,7 +92,7 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::
         return Ok(0);
     }
     let exe = super::shims::shim_executable()?;
-    let reporter = TerminalReporter::new(args.verbose);
+    let reporter = TerminalReporter::new(args.build.verbose);
     let cancel = Cancel::on_signals();
     for (plan, request) in plans.iter().zip(&requests) {
         let artifact = CPython::new(&ctx.layout, catalog, plan, request, &python_options);
@@ -260,15 +245,13 @@ fn list(
 
 fn options(ctx: &Ctx, args: &InstallArgs) -> Result<(PythonOptions, StageOptions), Reported> {
     let config = Config::load()?;
-    let mirrors = settings::mirrors(
-        &args.mirror,
-        env_vars::STRAP_PYTHON_MIRRORS,
-        &config.python.mirrors,
-        "python.mirrors",
-        &config,
-        mirror::DEFAULT_PYTHON_MIRROR,
-    )?;
-    let jobs = settings::jobs(args.jobs, config.python.jobs, "python.jobs", &config)?;
+    let settings = Settings {
+        mirrors_var: env_vars::STRAP_PYTHON_MIRRORS,
+        config_mirrors: (&config.python.mirrors, "python.mirrors"),
+        config_jobs: (config.python.jobs, "python.jobs"),
+        default_mirror: mirror::DEFAULT_PYTHON_MIRROR,
+    };
+    let (mirrors, stage) = args.build.resolve(ctx, &config, settings, args.force)?;
     let mut configure_opts = config.python.configure_opts.clone();
     if let Ok(text) = std::env::var(env_vars::STRAP_CONFIGURE_OPTS) {
         configure_opts.extend(settings::split_options(
@@ -279,7 +262,6 @@ fn options(ctx: &Ctx, args: &InstallArgs) -> Result<(PythonOptions, StageOptions
     if let Some(text) = &args.configure_opts {
         configure_opts.extend(settings::split_options(text, "--configure-opts")?);
     }
-    let stall_timeout = settings::stall_timeout()?;
     Ok((
         PythonOptions {
             mirrors,
@@ -287,18 +269,6 @@ fn options(ctx: &Ctx, args: &InstallArgs) -> Result<(PythonOptions, StageOptions
             with_pip: !args.no_pip,
             allow_missing: args.allow_missing.clone(),
         },
-        StageOptions {
-            fetch: FetchSettings {
-                cache_dir: ctx.layout.cache_dir(),
-                locks_dir: ctx.layout.locks_dir(),
-                offline: args.offline,
-                stall_timeout,
-            },
-            jobs,
-            force: args.force,
-            verbose: args.verbose,
-            keep: args.keep,
-            skip_preflight: args.skip_preflight,
-        },
+        stage,
     ))
 }

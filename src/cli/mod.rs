@@ -11,6 +11,7 @@ macro_rules! say {
 }
 
 mod boost;
+mod build_flags;
 mod cache;
 mod install;
 mod progress;
@@ -40,7 +41,7 @@ pub struct Ctx {
 #[command(
     name = "strap",
     version,
-    about = "Set up developer machines: Python versions built from source with fast shims, and idempotent setup recipes",
+    about = "Set up developer machines: Python versions built from source with fast shims, Boost built against them, and idempotent setup recipes",
     after_help = "Examples:\n  strap versions\n  strap global 3.12.7\n  eval \"$(strap init bash)\""
 )]
 struct Cli {

@@ -112,6 +112,16 @@ impl Setup {
         python
     }
 
+    /// Runs `cmd`, which must fail saying each of `expected` and leave nothing behind.
+    fn assert_fails(&self, cmd: &mut Command, expected: &[&str]) {
+        let out = cmd.assert().failure();
+        let stderr = stderr_of(out.get_output());
+        for text in expected {
+            assert!(stderr.contains(text), "expected {text:?} in: {stderr}");
+        }
+        self.assert_nothing_left();
+    }
+
     fn assert_nothing_left(&self) {
         let boost: Vec<_> = fs::read_dir(self.env.root().join("boost"))
             .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
@@ -412,80 +422,57 @@ fn all_and_complete_build_every_library_in_both_variants_and_linkages() {
 #[test]
 fn a_failed_verification_or_build_keeps_nothing_and_shows_the_log() {
     let s = Setup::new();
-    let out = s
-        .install(&["--skip-preflight", "--with", "filesystem,atomic"])
-        .env("FAKE_B2_SKIP", "atomic")
-        .assert()
-        .failure();
-    let stderr = stderr_of(out.get_output());
-    assert!(
-        stderr.contains("has no library for atomic (libboost_atomic.*)"),
-        "{stderr}"
-    );
-    s.assert_nothing_left();
-
-    let out = s
-        .install(&["--skip-preflight"])
-        .env("FAKE_B2_FAIL", "1")
-        .assert()
-        .failure();
-    let stderr = stderr_of(out.get_output());
-    assert!(
-        stderr.contains("error: simulated compile failure"),
-        "the log's tail: {stderr}"
-    );
-    assert!(stderr.contains("./b2"), "{stderr}");
-    s.assert_nothing_left();
-
-    let out = s
-        .install(&["--skip-preflight"])
-        .env("FAKE_BOOTSTRAP_FAIL", "1")
-        .assert()
-        .failure();
-    let stderr = stderr_of(out.get_output());
-    assert!(
-        stderr.contains("fake engine build failed: no compiler works"),
-        "bootstrap.log is part of the log and its tail: {stderr}"
-    );
-    s.assert_nothing_left();
-
     let xy = s.system_backed_python();
-    let out = s
-        .install(&["--skip-preflight", "--python", &xy])
-        .env("FAKE_BROKEN_PYTHON", "1")
-        .assert()
-        .failure();
-    let stderr = stderr_of(out.get_output());
-    assert!(
-        stderr.contains("the Boost.Python check extension does not work")
-            && stderr.contains("undefined symbol"),
-        "{stderr}"
-    );
-    s.assert_nothing_left();
-
+    let cases: &[(&[&str], &str, &[&str])] = &[
+        (
+            &["--with", "filesystem,atomic"],
+            "FAKE_B2_SKIP=atomic",
+            &["has no library for atomic (libboost_atomic.*)"],
+        ),
+        (
+            &[],
+            "FAKE_B2_FAIL=1",
+            // The log's tail, with the command.
+            &["error: simulated compile failure", "./b2"],
+        ),
+        (
+            &[],
+            "FAKE_BOOTSTRAP_FAIL=1",
+            // bootstrap.log is part of the log and its tail.
+            &["fake engine build failed: no compiler works"],
+        ),
+        (
+            &["--python", &xy],
+            "FAKE_BROKEN_PYTHON=1",
+            &[
+                "the Boost.Python check extension does not work",
+                "undefined symbol",
+            ],
+        ),
+    ];
+    for (extra, knob, expected) in cases {
+        let (var, value) = knob.split_once('=').unwrap();
+        s.assert_fails(
+            s.install(&["--skip-preflight"])
+                .args(*extra)
+                .env(var, value),
+            expected,
+        );
+    }
     let lying = Setup::serving(fake_boost_tgz(VERSION, "1.98.0", TREE_LIBRARIES));
-    let out = lying.install(&["--skip-preflight"]).assert().failure();
-    let stderr = stderr_of(out.get_output());
-    assert!(
-        stderr.contains("says BOOST_VERSION 109800, expected 109900 for 1.99.0"),
-        "{stderr}"
+    lying.assert_fails(
+        &mut lying.install(&["--skip-preflight"]),
+        &["says BOOST_VERSION 109800, expected 109900 for 1.99.0"],
     );
-    lying.assert_nothing_left();
 }
 
 #[test]
 fn a_library_the_source_tree_lacks_is_an_error_not_a_silent_gap() {
     let s = Setup::serving(fake_boost_tgz(VERSION, VERSION, &["headers"]));
-    let out = s
-        .install(&["--skip-preflight", "--with", "filesystem"])
-        .assert()
-        .failure();
-    assert!(
-        stderr_of(out.get_output()).contains("the source archive has no library 'filesystem'"),
-        "{}",
-        stderr_of(out.get_output())
+    s.assert_fails(
+        &mut s.install(&["--skip-preflight", "--with", "filesystem"]),
+        &["the source archive has no library 'filesystem'"],
     );
-    s.assert_nothing_left();
 }
 
 #[test]

@@ -123,3 +123,49 @@ fn a_pinned_version_that_is_not_installed() {
     let cmd = env.strap(&["which", "python3"]);
     settings().bind(|| insta::assert_snapshot!("pinned_not_installed", shown(&env, cmd)));
 }
+
+#[test]
+fn boost_refusals() {
+    let env = TestEnv::new();
+    let json = r#"{"version": "3.12", "include": "/nowhere", "libdir": "/usr/lib", "ldlibrary": "libpython3.12.so", "shared": true, "ext_suffix": ".so", "abiflags": "", "numpy_include": null}"#;
+    write_script(
+        &env.root().join("versions/3.12.1/bin/python3"),
+        &format!("echo 'strap-python: {json}'"),
+    );
+    settings().bind(|| {
+        insta::assert_snapshot!(
+            "boost_known_broken_pair",
+            shown(
+                &env,
+                env.strap(&["boost", "install", "1.80", "--python", "3.12"])
+            )
+        );
+        insta::assert_snapshot!(
+            "boost_unknown_library",
+            shown(
+                &env,
+                env.strap(&["boost", "install", "1.86", "--with", "filesytem"])
+            )
+        );
+        insta::assert_snapshot!(
+            "boost_python_not_installed",
+            shown(
+                &env,
+                env.strap(&["boost", "install", "1.86", "--python", "3.9"])
+            )
+        );
+        insta::assert_snapshot!(
+            "boost_unlisted_without_checksum",
+            shown(
+                &env,
+                env.strap(&[
+                    "boost",
+                    "install",
+                    "1.99.0",
+                    "--mirror",
+                    "file:///nowhere/{file}"
+                ])
+            )
+        );
+    });
+}

@@ -179,7 +179,7 @@ fn cmake_finds_it_through_boost_env(env: &TestEnv, prefix: &std::path::Path) {
         project.join("CMakeLists.txt"),
         "cmake_minimum_required(VERSION 3.16)\n\
          project(consumer CXX)\n\
-         find_package(Boost 1.81 EXACT CONFIG REQUIRED COMPONENTS python311)\n\
+         find_package(Boost 1.81.0 EXACT CONFIG REQUIRED COMPONENTS python311)\n\
          message(STATUS \"strap-test: Boost ${Boost_VERSION} from ${Boost_DIR}\")\n\
          add_executable(consumer main.cpp)\n\
          target_link_libraries(consumer Boost::headers)\n",

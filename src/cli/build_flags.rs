@@ -1,0 +1,79 @@
+//! The flags every source build takes (`strap install`, `strap boost install`), and the
+//! pipeline options they make with the config's settings for that kind.
+
+use super::Ctx;
+use crate::config::Config;
+use crate::error::UsageError;
+use crate::fetch::FetchSettings;
+use crate::settings;
+use crate::stage::StageOptions;
+
+/// Flags shared by the build commands.
+#[derive(clap::Args)]
+pub struct BuildFlags {
+    /// Show the build output
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Keep the build tree after a failure
+    #[arg(short, long)]
+    pub keep: bool,
+    /// Parallel build jobs (default: $STRAP_JOBS, config, the number of CPUs)
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Mirror URL template with {version}, {file}, {sha256}; repeatable; replaces the configured ones
+    #[arg(long, value_name = "URL")]
+    pub mirror: Vec<String>,
+    /// Download nothing: use the download cache and file:// mirrors only
+    #[arg(long)]
+    pub offline: bool,
+    /// Build even when prerequisites seem missing
+    #[arg(long)]
+    pub skip_preflight: bool,
+}
+
+/// Where a kind of build reads its settings: its environment variable and config keys.
+pub struct Settings<'a> {
+    /// `STRAP_PYTHON_MIRRORS`.
+    pub mirrors_var: &'static str,
+    /// The config's `mirrors` and its key (`python.mirrors`).
+    pub config_mirrors: (&'a [String], &'static str),
+    /// The config's `jobs` and its key.
+    pub config_jobs: (Option<usize>, &'static str),
+    pub default_mirror: &'static str,
+}
+
+impl BuildFlags {
+    /// The mirror templates (flags, environment, config, default; each checked) and the
+    /// pipeline's options.
+    pub fn resolve(
+        &self,
+        ctx: &Ctx,
+        config: &Config,
+        kind: Settings<'_>,
+        force: bool,
+    ) -> Result<(Vec<String>, StageOptions), UsageError> {
+        let mirrors = settings::mirrors(
+            &self.mirror,
+            kind.mirrors_var,
+            kind.config_mirrors.0,
+            kind.config_mirrors.1,
+            config,
+            kind.default_mirror,
+        )?;
+        let jobs = settings::jobs(self.jobs, kind.config_jobs.0, kind.config_jobs.1, config)?;
+        let options = StageOptions {
+            fetch: FetchSettings {
+                cache_dir: ctx.layout.cache_dir(),
+                locks_dir: ctx.layout.locks_dir(),
+                offline: self.offline,
+                stall_timeout: settings::stall_timeout()?,
+            },
+            jobs,
+            force,
+            verbose: self.verbose,
+            keep: self.keep,
+            skip_preflight: self.skip_preflight,
+        };
+        Ok((mirrors, options))
+    }
+}
