@@ -10,7 +10,7 @@ use super::progress::TerminalReporter;
 use super::Ctx;
 use crate::boost::catalog::{is_under, BoostCatalog};
 use crate::boost::install::BoostInstall;
-use crate::boost::installed::{self, Installed};
+use crate::boost::installed::{self, Details, Installed};
 use crate::boost::plan::{self, Libraries, Plan, Shape};
 use crate::clean::human_bytes;
 use crate::config::Config;
@@ -193,11 +193,7 @@ fn install(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<
     .map_err(Reported::from)?;
     let prefix = ctx.layout.boost_dir(&plan.name);
     if prefix.exists() && !args.force {
-        say!(
-            "strap: Boost {} is already installed in {} (-f rebuilds it)",
-            plan.name,
-            prefix.display()
-        );
+        already_installed(ctx, &plan);
         return Ok(0);
     }
     let cancel = Cancel::on_signals();
@@ -221,14 +217,72 @@ fn install(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<
                 plan.name
             );
         }
-        Ok(Outcome::AlreadyInstalled) => say!(
-            "strap: Boost {} is already installed in {} (-f rebuilds it)",
-            plan.name,
-            prefix.display()
-        ),
+        Ok(Outcome::AlreadyInstalled) => already_installed(ctx, &plan),
         Err(failure) => return Err(Reported::from(failure).into()),
     }
     Ok(0)
+}
+
+/// Says that `plan`'s name is installed; and when that build differs from what was asked for
+/// (another Python of the same X.Y, other libraries), how.
+fn already_installed(ctx: &Ctx, plan: &Plan) {
+    let prefix = ctx.layout.boost_dir(&plan.name);
+    say!(
+        "strap: Boost {} is already installed in {} (-f rebuilds it)",
+        plan.name,
+        prefix.display()
+    );
+    let Ok(Installed {
+        details: Some(installed),
+        ..
+    }) = installed::find(&ctx.layout, &plan.name)
+    else {
+        return;
+    };
+    let wanted = Details::of(plan);
+    let executable = |d: &Details| d.python.as_ref().map(|p| p.executable.clone());
+    if executable(&installed) != executable(&wanted) {
+        say!(
+            "strap: note: it was built against {}, not {}",
+            executable(&installed).map_or("no Python".into(), |p| p.display().to_string()),
+            executable(&wanted).map_or("no Python".into(), |p| p.display().to_string()),
+        );
+    }
+    if (
+        installed.all,
+        &installed.libraries,
+        &installed.variant,
+        &installed.link,
+        &installed.cxxstd,
+    ) != (
+        wanted.all,
+        &wanted.libraries,
+        &wanted.variant,
+        &wanted.link,
+        &wanted.cxxstd,
+    ) {
+        say!(
+            "strap: note: it was built with {}; -f rebuilds it as asked now",
+            describe(&installed)
+        );
+    }
+}
+
+/// The options of a build, as one line (`--with=filesystem,python variant=release link=shared`).
+fn describe(details: &Details) -> String {
+    let mut words = vec![if details.all {
+        "--all".to_owned()
+    } else if details.libraries.is_empty() {
+        "headers only".to_owned()
+    } else {
+        format!("--with={}", details.libraries.join(","))
+    }];
+    words.push(format!("variant={}", details.variant.join(",")));
+    words.push(format!("link={}", details.link.join(",")));
+    if let Some(std) = &details.cxxstd {
+        words.push(format!("cxxstd={std}"));
+    }
+    words.join(" ")
 }
 
 fn shape(args: &InstallArgs) -> Shape {

@@ -210,11 +210,18 @@ fn headers_only_by_default_staged_received_and_usable() {
             || fs::read_dir(s.env.root().join("tmp")).unwrap().count() == 0
     );
 
-    // The second run is a no-op; -f rebuilds.
+    // The second run is a no-op, and says how the build differs from what is asked now; -f rebuilds.
     s.install(&["--skip-preflight"])
         .assert()
         .success()
-        .stderr(predicate::str::contains("already installed"));
+        .stderr(predicate::str::contains("already installed"))
+        .stderr(predicate::str::contains("note:").not());
+    s.install(&["--skip-preflight", "--variant", "debug"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "note: it was built with headers only variant=release link=shared; -f rebuilds it as asked now",
+        ));
     let requests = s.mirror.requests().len();
     s.install(&["--skip-preflight", "-f"]).assert().success();
     assert_eq!(
