@@ -9,6 +9,7 @@ use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
+use std::sync::mpsc;
 
 use tar::EntryType;
 
@@ -80,7 +81,7 @@ pub fn unpack(archive: &Path, dest: &Path) -> Result<PathBuf, ArchiveError> {
     let mut file = BufReader::new(File::open(archive).map_err(corrupt)?);
     // By content, not by name: a checksum-addressed mirror serves files without extensions.
     let magic = file.fill_buf().map_err(corrupt)?;
-    let decoder: Box<dyn Read> = if magic.starts_with(b"\xFD7zXZ\x00") {
+    let decoder: Box<dyn Read + Send> = if magic.starts_with(b"\xFD7zXZ\x00") {
         Box::new(xz2::read::XzDecoder::new(file))
     } else if magic.starts_with(b"\x1F\x8B") {
         Box::new(flate2::read::GzDecoder::new(file))
@@ -92,7 +93,7 @@ pub fn unpack(archive: &Path, dest: &Path) -> Result<PathBuf, ArchiveError> {
     fs::create_dir_all(dest).map_err(|e| write_error(dest, e))?;
     let read_state = Rc::new(Cell::new(ReadState::Fine));
     let mut tar = tar::Archive::new(ReadSide {
-        inner: decoder,
+        inner: ReadAhead::new(decoder),
         state: Rc::clone(&read_state),
     });
     tar.set_preserve_permissions(true);
@@ -234,6 +235,83 @@ enum ReadState {
     Failed,
     /// The data ran out while more was wanted (a truncated archive, or its normal end).
     Ended,
+}
+
+/// Decompresses on a thread of its own, a few chunks ahead of the reader (as `tar` reads from a
+/// separate `bzip2` process): unpacking takes as long as the slower of decompressing and
+/// writing files, not their sum.
+struct ReadAhead {
+    chunks: mpsc::Receiver<io::Result<Vec<u8>>>,
+    current: Vec<u8>,
+    position: usize,
+    finished: bool,
+}
+
+impl ReadAhead {
+    /// Chunks read ahead.
+    const CHUNK: usize = 256 * 1024;
+    const AHEAD: usize = 8;
+
+    fn new(mut inner: Box<dyn Read + Send>) -> ReadAhead {
+        let (sender, chunks) = mpsc::sync_channel(Self::AHEAD);
+        std::thread::spawn(move || loop {
+            let mut chunk = vec![0; Self::CHUNK];
+            let sent = match inner.read(&mut chunk) {
+                Ok(n) => {
+                    chunk.truncate(n);
+                    let end = n == 0;
+                    sender.send(Ok(chunk)).is_ok() && !end
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => true,
+                Err(e) => {
+                    let _ = sender.send(Err(e));
+                    false
+                }
+            };
+            // Stop at the end, after an error, or when the reader is gone.
+            if !sent {
+                break;
+            }
+        });
+        ReadAhead {
+            chunks,
+            current: Vec::new(),
+            position: 0,
+            finished: false,
+        }
+    }
+}
+
+impl Read for ReadAhead {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        while self.position == self.current.len() {
+            if self.finished {
+                return Ok(0);
+            }
+            match self.chunks.recv() {
+                Ok(Ok(chunk)) if chunk.is_empty() => self.finished = true,
+                Ok(Ok(chunk)) => {
+                    self.current = chunk;
+                    self.position = 0;
+                }
+                Ok(Err(e)) => {
+                    self.finished = true;
+                    return Err(e);
+                }
+                Err(mpsc::RecvError) => {
+                    self.finished = true;
+                    return Err(io::Error::other("the decompressing thread stopped"));
+                }
+            }
+        }
+        let n = out.len().min(self.current.len() - self.position);
+        out[..n].copy_from_slice(&self.current[self.position..self.position + n]);
+        self.position += n;
+        Ok(n)
+    }
 }
 
 /// The archive's decompressing reader, noting in `state` when it failed or ran dry: an error

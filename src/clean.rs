@@ -16,7 +16,7 @@ use crate::error::Result;
 use crate::layout::{self, Layout};
 use crate::lock::{FileLock, TryLock};
 use crate::process::process_exists;
-use crate::stage::{GROUPS_FILE, KEPT_FILE};
+use crate::stage::{DISCARDED_PREFIX, GROUPS_FILE, KEPT_FILE};
 
 /// Downloads are named after the archives the artifacts fetch (CPython and its OpenSSL); other
 /// files in the cache directory (which `STRAP_CACHE_DIR` may point anywhere) are left alone.
@@ -273,6 +273,11 @@ impl Cleaner<'_> {
                 continue;
             }
             if self.is_recent(&dir) {
+                continue;
+            }
+            if file_name.starts_with(DISCARDED_PREFIX) {
+                // A finished install's tree whose background removal was stopped.
+                self.remove(&dir, What::BuildTree);
                 continue;
             }
             let stem = &file_name[..file_name.len() - pid.to_string().len() - 1];

@@ -21,7 +21,7 @@ use crate::report::{PhaseEnd, Reporter};
 
 pub use receipt::{Receipt, RECEIPT_FILE};
 use work::WorkDir;
-pub(crate) use work::{GROUPS_FILE, KEPT_FILE};
+pub(crate) use work::{DISCARDED_PREFIX, GROUPS_FILE, KEPT_FILE};
 
 /// One thing to fetch: alternative archives of the same source, in order of preference.
 #[derive(Debug, Clone)]
@@ -316,20 +316,21 @@ pub fn install(
         fetch_all(artifact.sources(), options, reporter, cancel, &phases).map_err(fail)?;
     let mut work = WorkDir::create(layout, kind, name).map_err(fail)?;
     let log = layout.log_file(&format!("{kind}-{name}"));
-    let result = build_and_place(artifact, options, &archives, &work, &log, phases, cancel);
-    if result.is_err() && options.keep {
-        work.keep();
+    match build_and_place(artifact, options, &archives, &work, &log, phases, cancel) {
+        Ok(notes) => {
+            work.discard();
+            Ok(Outcome::Installed { prefix, notes, log })
+        }
+        Err(error) => {
+            if options.keep {
+                work.keep();
+            }
+            Err(StageFailure {
+                error: Box::new(error),
+                kept: work.kept().map(Path::to_owned),
+            })
+        }
     }
-    result
-        .map(|notes| Outcome::Installed {
-            prefix,
-            notes,
-            log: log.clone(),
-        })
-        .map_err(|error| StageFailure {
-            error: Box::new(error),
-            kept: work.kept().map(Path::to_owned),
-        })
 }
 
 /// Reports the install's total time when it ends, however it ends.

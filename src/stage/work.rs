@@ -3,6 +3,7 @@
 //! cleanup of those that killed runs left behind.
 
 use std::fs;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
 use super::StageError;
@@ -12,6 +13,10 @@ use crate::layout::Layout;
 pub(crate) const GROUPS_FILE: &str = "process-groups";
 /// The file that marks a work directory kept with `--keep`: cleanups leave it alone.
 pub(crate) const KEPT_FILE: &str = "kept-by-strap";
+
+/// The name prefix of a work directory being removed in the background after a successful
+/// install (see [`WorkDir::discard`]).
+pub(crate) const DISCARDED_PREFIX: &str = ".discard-";
 
 /// A work directory, removed on drop unless [`WorkDir::keep`] was called.
 pub struct WorkDir {
@@ -48,6 +53,35 @@ impl WorkDir {
         );
     }
 
+    /// Removes the directory without waiting, after a successful install: it is renamed to
+    /// `tmp/.discard-…` and a detached `rm -rf` deletes it, so strap does not wait for tens of
+    /// thousands of files to go (a Boost source tree takes about 10 s). Removed here when that
+    /// cannot start.
+    pub fn discard(mut self) {
+        let Some(file_name) = self.path.file_name() else {
+            return;
+        };
+        let discarded = self
+            .path
+            .with_file_name(format!("{DISCARDED_PREFIX}{}", file_name.to_string_lossy()));
+        if fs::rename(&self.path, &discarded).is_err() {
+            return; // dropped: removed here
+        }
+        self.path = discarded;
+        let started = std::process::Command::new("rm")
+            .arg("-rf")
+            .arg("--")
+            .arg(&self.path)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .process_group(0)
+            .spawn();
+        if started.is_ok() {
+            self.keep = true; // not removed by `drop`: `rm` does it
+        }
+    }
+
     /// The path, when kept.
     pub fn kept(&self) -> Option<&Path> {
         self.keep.then_some(self.path.as_path())
@@ -73,6 +107,9 @@ pub fn remove_leftovers(layout: &Layout, kind: &str, name: &str) {
     let ours = layout.work_dir_prefix(kind, name);
     for entry in entries.filter_map(Result::ok) {
         let file_name = entry.file_name().to_string_lossy().into_owned();
+        if file_name.starts_with(DISCARDED_PREFIX) {
+            continue; // its `rm` is on it (`strap cache clean` removes one that was stopped)
+        }
         let dir = entry.path();
         let Some(pid) = crate::layout::work_dir_owner(&file_name) else {
             continue;

@@ -127,9 +127,7 @@ impl Setup {
             .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
             .unwrap_or_default();
         assert!(boost.is_empty(), "installs left behind: {boost:?}");
-        let tmp: Vec<_> = fs::read_dir(self.env.root().join("tmp"))
-            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-            .unwrap_or_default();
+        let tmp = crate::support::tmp_entries(&self.env.root());
         assert!(tmp.is_empty(), "build trees left behind: {tmp:?}");
     }
 }
@@ -205,9 +203,10 @@ fn headers_only_by_default_staged_received_and_usable() {
     assert_eq!(r["details"]["libraries"], serde_json::json!([]));
     assert_eq!(r["details"]["python"], serde_json::Value::Null);
     assert_eq!(r["details"]["variant"], serde_json::json!(["release"]));
-    assert!(
-        !s.env.root().join("tmp").exists()
-            || fs::read_dir(s.env.root().join("tmp")).unwrap().count() == 0
+    assert_eq!(
+        crate::support::tmp_entries(&s.env.root()),
+        Vec::<PathBuf>::new(),
+        "the build tree is removed (in the background)"
     );
 
     // The second run is a no-op, and says how the build differs from what is asked now; -f rebuilds.

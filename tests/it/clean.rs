@@ -92,6 +92,8 @@ fn removes_what_nobody_holds_and_reports_the_space() {
     );
     let dead_tree = root.join(format!("tmp/python-3.12.7.{dead}"));
     put(&dead_tree.join("Python-3.12.7/configure"), 4096);
+    let stopped_discard = root.join(format!("tmp/.discard-boost-1.86.0.{dead}"));
+    put(&stopped_discard.join("boost_1_86_0/bootstrap.sh"), 10);
     let kept_tree = root.join(format!("tmp/python-3.11.2.{dead}"));
     put(&kept_tree.join("kept-by-strap"), 10);
     let live_tree = root.join(format!("tmp/python-3.10.0.{live}"));
@@ -118,6 +120,7 @@ fn removes_what_nobody_holds_and_reports_the_space() {
         &free_download_lock,
         &old_log,
         &dead_tree,
+        &stopped_discard,
         &half_removed,
         &half_removed_boost,
     ] {
@@ -143,7 +146,7 @@ fn removes_what_nobody_holds_and_reports_the_space() {
         "{listed}"
     );
     assert!(
-        stderr_of(&out).contains("strap: would free 3.0 MiB (1 archive, 1 mismatching download, 1 build tree, 2 half-removed versions, 1 log, 2 lock files); nothing was removed (--dry-run)"),
+        stderr_of(&out).contains("strap: would free 3.0 MiB (1 archive, 1 mismatching download, 2 build trees, 2 half-removed versions, 1 log, 2 lock files); nothing was removed (--dry-run)"),
         "{}",
         stderr_of(&out)
     );
@@ -159,6 +162,7 @@ fn removes_what_nobody_holds_and_reports_the_space() {
         &free_download_lock,
         &old_log,
         &dead_tree,
+        &stopped_discard,
         &half_removed,
         &half_removed_boost,
     ] {

@@ -93,9 +93,7 @@ impl Setup {
 
     pub fn assert_nothing_installed(&self) {
         assert!(!self.prefix().exists(), "a version was left behind");
-        let leftovers: Vec<_> = fs::read_dir(self.env.root().join("tmp"))
-            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-            .unwrap_or_default();
+        let leftovers = crate::support::tmp_entries(&self.env.root());
         assert!(
             leftovers.is_empty(),
             "build trees left behind: {leftovers:?}"
@@ -115,10 +113,11 @@ fn installs_from_a_loopback_mirror_and_runs_through_the_shim() {
         assert!(bin.join(name).exists(), "bin/{name} missing");
     }
     // configure got the prefix, shared libraries, the rpath and pip.
-    let tmp_entries = fs::read_dir(s.env.root().join("tmp"))
-        .map(|d| d.count())
-        .unwrap_or(0);
-    assert_eq!(tmp_entries, 0, "the build tree was not removed");
+    assert_eq!(
+        crate::support::tmp_entries(&s.env.root()),
+        Vec::<std::path::PathBuf>::new(),
+        "the build tree was not removed"
+    );
     assert!(s.env.root().join("cache").join(FILE).is_file());
     let logs: Vec<_> = fs::read_dir(s.env.root().join("logs"))
         .unwrap()
@@ -1101,7 +1100,7 @@ fn two_concurrent_installs_of_the_same_version() {
         "{texts:?}"
     );
     assert!(s.prefix().join("bin/python3").exists());
-    assert_eq!(fs::read_dir(s.env.root().join("tmp")).unwrap().count(), 0);
+    assert_eq!(crate::support::tmp_entries(&s.env.root()).len(), 0);
 }
 
 /// Starts an install whose compile step takes a while, and waits until it is compiling.
@@ -1217,5 +1216,5 @@ fn after_a_kill_the_next_install_cleans_up() {
         "expected the killed build's tree"
     );
     s.install(&["a"], &[]).assert().success();
-    assert_eq!(fs::read_dir(s.env.root().join("tmp")).unwrap().count(), 0);
+    assert_eq!(crate::support::tmp_entries(&s.env.root()).len(), 0);
 }

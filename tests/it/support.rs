@@ -225,3 +225,27 @@ pub fn on_path(program: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
+
+/// The entries of `<root>/tmp` once the background removal of finished installs' build trees
+/// (`tmp/.discard-*`, removed by a detached `rm -rf`) is over; fails when that takes more than
+/// 30 s.
+pub fn tmp_entries(root: &Path) -> Vec<PathBuf> {
+    let started = std::time::Instant::now();
+    loop {
+        let entries: Vec<PathBuf> = fs::read_dir(root.join("tmp"))
+            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        let discarding = entries.iter().any(|e| {
+            e.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(".discard-"))
+        });
+        if !discarding {
+            return entries;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the background removal of {entries:?} did not finish"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
