@@ -139,6 +139,7 @@ impl Explain for PlanError {
     fn exit_code(&self) -> i32 {
         match self {
             PlanError::Request(e) => e.exit_code(),
+            PlanError::Name(e) => e.exit_code(),
             PlanError::Library(_) | PlanError::PythonNotChosen => EXIT_USAGE,
             _ => EXIT_FAILURE,
         }

@@ -543,6 +543,11 @@ fn known_broken_pairs_and_bad_requests_are_refused_before_downloading() {
             1,
             "Python '3.9' (--python) is not installed",
         ),
+        (
+            &["1.86", "--python", "../../etc"],
+            2,
+            "invalid version name '../../etc'",
+        ),
         (&["1.99"], 1, "no known Boost release matches '1.99'"),
         (&["x.y"], 2, "'x.y' is not a Boost version"),
         (
@@ -887,4 +892,57 @@ fn install_list_shows_the_catalog_with_installed_builds_marked() {
         .stderr(predicate::str::contains(
             "nearest known: 1.92.0, 1.91.0, 1.90.0",
         ));
+}
+
+#[test]
+fn ctrl_c_during_b2_and_a_second_install_at_the_same_time() {
+    let s = Setup::new();
+    let spawn = || {
+        std::process::Command::new(crate::support::strap_bin())
+            .env_clear()
+            .envs(s.env.env_pairs())
+            .env("FAKE_B2_SECONDS", "30")
+            .current_dir(s.env.work())
+            .args(["boost", "install", "--skip-preflight", "--sha256", &s.sha])
+            .args(["--mirror", &s.mirror.template("b"), VERSION])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let first = spawn();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !fs::read_dir(s.env.root().join("logs"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| fs::read_to_string(e.path()).is_ok_and(|l| l.contains("compile.c++ slowly")))
+    {
+        assert!(std::time::Instant::now() < deadline, "b2 never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // A second install of the same build waits for the first instead of building beside it.
+    let second = spawn();
+    std::thread::sleep(Duration::from_millis(500));
+    let started = std::time::Instant::now();
+    crate::install::signal(first.id(), "INT");
+    let out = first.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "b2 was not stopped"
+    );
+    assert_eq!(out.status.code(), Some(130), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("interrupted"),
+        "{}",
+        stderr_of(&out)
+    );
+    crate::install::signal(second.id(), "INT");
+    let out = second.wait_with_output().unwrap();
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("waiting for another strap process installing 1.99.0"),
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    s.assert_nothing_left();
 }

@@ -5,7 +5,8 @@
 //! `BOOST_PYTHON_MODULE` and `def` over the C API, so strap's check extension compiles, links
 //! and is imported for real in seconds. Knobs (environment of `strap boost install`):
 //! `FAKE_BOOTSTRAP_FAIL`, `FAKE_B2_FAIL`, `FAKE_B2_SKIP=<lib>` (do not produce that library;
-//! `numpy` too), `FAKE_BROKEN_PYTHON` (a Boost.Python library that lacks its symbol).
+//! `numpy` too), `FAKE_BROKEN_PYTHON` (a Boost.Python library that lacks its symbol),
+//! `FAKE_B2_SECONDS` (how long b2 compiles).
 //! The arguments `bootstrap.sh` and `b2` got, and the `user-config.jam` b2 was given, are left
 //! in `<prefix>/fake/` for the tests to read.
 
@@ -45,6 +46,10 @@ if [ -z "$libs" ]; then
 fi
 [ -n "$config" ] && cp "$config" user-config.seen
 echo "...found 42 targets..."
+if [ -n "$FAKE_B2_SECONDS" ]; then
+  echo "gcc.compile.c++ slowly"
+  sleep "$FAKE_B2_SECONDS"
+fi
 if [ -n "$FAKE_B2_FAIL" ]; then
   echo "gcc.compile.c++ bin.v2/libs/fake/oops.o"
   echo "error: simulated compile failure"
