@@ -16,6 +16,7 @@ pub(crate) mod os_release;
 pub(crate) mod process;
 pub(crate) mod python;
 pub(crate) mod recipe;
+pub(crate) mod relocate;
 pub(crate) mod report;
 pub(crate) mod settings;
 pub(crate) mod shell;

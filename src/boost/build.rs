@@ -197,32 +197,6 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Rewrites `from` to `to` in the CMake package files under `<prefix>/lib/cmake`, so nothing
-/// refers to the staging area once the install is moved into place. Returns how many files
-/// changed.
-pub fn relocate_cmake_files(prefix: &Path, from: &str, to: &str) -> std::io::Result<usize> {
-    let mut changed = 0;
-    let mut dirs = vec![prefix.join("lib").join("cmake")];
-    while let Some(dir) = dirs.pop() {
-        let Ok(entries) = fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry?.path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "cmake") {
-                let text = fs::read_to_string(&path)?;
-                if text.contains(from) {
-                    fs::write(&path, text.replace(from, to))?;
-                    changed += 1;
-                }
-            }
-        }
-    }
-    Ok(changed)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

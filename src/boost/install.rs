@@ -139,8 +139,16 @@ impl Artifact for BoostInstall<'_> {
                     staged_prefix.display().to_string(),
                     self.prefix.display().to_string(),
                 );
-                build::relocate_cmake_files(&staged_prefix, &from, &to)
-                    .map_err(|e| StageError::io("rewrite the CMake files in", &staged_prefix, e))?;
+                // Nothing may name the staging area once the install is moved into place: the
+                // CMake package files are rewritten, and a library that would load others from
+                // it is refused.
+                crate::relocate::relocate(&staged_prefix, &from, &to).map_err(|e| {
+                    StageError::Verify {
+                        what: name.to_owned(),
+                        why: e.to_string(),
+                        hint: None,
+                    }
+                })?;
                 Ok(())
             })
     }

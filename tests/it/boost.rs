@@ -62,6 +62,7 @@ impl Setup {
         let path = self.prefix(name).join("fake").join(file);
         fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .trim_end_matches('\0')
             .lines()
             .map(str::to_owned)
             .collect()
@@ -446,6 +447,14 @@ fn a_failed_verification_or_build_keeps_nothing_and_shows_the_log() {
             "FAKE_BOOTSTRAP_FAIL=1",
             // bootstrap.log is part of the log and its tail.
             &["fake engine build failed: no compiler works"],
+        ),
+        (
+            &["--with", "atomic"],
+            "FAKE_STAGING_RPATH=1",
+            &[
+                "loads its libraries from the absolute path",
+                "not relocatable",
+            ],
         ),
         (
             &["--python", &xy],

@@ -6,7 +6,8 @@
 //! and is imported for real in seconds. Knobs (environment of `strap boost install`):
 //! `FAKE_BOOTSTRAP_FAIL`, `FAKE_B2_FAIL`, `FAKE_B2_SKIP=<lib>` (do not produce that library;
 //! `numpy` too), `FAKE_BROKEN_PYTHON` (a Boost.Python library that lacks its symbol),
-//! `FAKE_B2_SECONDS` (how long b2 compiles).
+//! `FAKE_B2_SECONDS` (how long b2 compiles), `FAKE_STAGING_RPATH` (Boost.Atomic's library gets
+//! an absolute run path into the staging area).
 //! The arguments `bootstrap.sh` and `b2` got, and the `user-config.jam` b2 was given, are left
 //! in `<prefix>/fake/` for the tests to read.
 
@@ -74,10 +75,19 @@ for lib in $libs; do
         : > "$prefix/lib/libboost_numpy$pyver.so"
       fi ;;
     test) : > "$prefix/lib/libboost_unit_test_framework.so" ;;
+    atomic)
+      if [ -n "$FAKE_STAGING_RPATH" ]; then
+        # Linked to load its dependencies from where b2 installed it: the staging area.
+        ${CXX:-c++} -shared -fPIC -o "$prefix/lib/libboost_atomic.so" -Wl,-rpath,"$prefix/lib" fakepython.cpp
+      else
+        : > "$prefix/lib/libboost_atomic.so"
+      fi ;;
     *) : > "$prefix/lib/libboost_$lib.so" ;;
   esac
 done
 mkdir -p "$prefix/fake"
+# A NUL byte marks the records as binary, so strap's relocation leaves the staging path in them.
+printf '\0' >> b2.args
 cp bootstrap.args b2.args "$prefix/fake/"
 if [ -f user-config.seen ]; then cp user-config.seen "$prefix/fake/"; fi
 echo "...updated 42 targets..."

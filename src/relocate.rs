@@ -1,0 +1,216 @@
+//! Moving an install to another prefix: the text files that name the old prefix (script
+//! shebangs, `_sysconfigdata_*.py`, `pythonX.Y-config`, `config-X.Y/Makefile`, `pkgconfig/*.pc`,
+//! CMake package files) are rewritten to the new one, and binaries are checked to find their
+//! libraries relative to themselves: an absolute run path under the old prefix would load the
+//! old install's libraries, or none.
+
+use std::fs;
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+/// Files larger than this are not text files worth rewriting (and are not read whole).
+const MAX_TEXT_FILE: u64 = 64 * 1024 * 1024;
+
+/// Why an install cannot be moved.
+#[derive(Debug, thiserror::Error)]
+pub enum RelocateError {
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} loads its libraries from the absolute path {run_path} under the old prefix {old}; the build is not relocatable", file.display())]
+    AbsoluteRunPath {
+        file: PathBuf,
+        run_path: String,
+        old: String,
+    },
+}
+
+fn io<'a>(
+    action: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> RelocateError + 'a {
+    move |source| RelocateError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// What a relocation changed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Relocated {
+    /// The text files whose old prefix was rewritten, relative to the root.
+    pub rewritten: Vec<PathBuf>,
+}
+
+/// Moves the install under `root` (unpacked there, built for `old`) to the prefix `new`:
+/// checks every ELF file's run paths, then rewrites `old` to `new` in every text file. Links
+/// are not followed.
+pub fn relocate(root: &Path, old: &str, new: &str) -> Result<Relocated, RelocateError> {
+    let mut relocated = Relocated::default();
+    let mut pending = vec![root.to_owned()];
+    while let Some(dir) = pending.pop() {
+        for entry in fs::read_dir(&dir).map_err(io("read", &dir))? {
+            let entry = entry.map_err(io("read", &dir))?;
+            let path = entry.path();
+            let kind = entry.file_type().map_err(io("inspect", &path))?;
+            if kind.is_dir() {
+                pending.push(path);
+            } else if kind.is_file() && rewrite(&path, old, new)? {
+                relocated
+                    .rewritten
+                    .push(path.strip_prefix(root).unwrap_or(&path).to_owned());
+            }
+        }
+    }
+    relocated.rewritten.sort();
+    Ok(relocated)
+}
+
+/// Checks an ELF file's run paths, or rewrites a text file that names `old`; true when it
+/// rewrote it.
+fn rewrite(path: &Path, old: &str, new: &str) -> Result<bool, RelocateError> {
+    let mut file = fs::File::open(path).map_err(io("read", path))?;
+    let size = file.metadata().map_err(io("read", path))?.len();
+    if size > MAX_TEXT_FILE {
+        return Ok(false);
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.read_to_end(&mut bytes).map_err(io("read", path))?;
+    if bytes.starts_with(b"\x7fELF") {
+        check_run_paths(path, &bytes, old)?;
+        return Ok(false);
+    }
+    if bytes.contains(&0) || !contains(&bytes, old.as_bytes()) {
+        return Ok(false);
+    }
+    let Ok(text) = String::from_utf8(bytes) else {
+        return Ok(false);
+    };
+    let mode = fs::metadata(path)
+        .map_err(io("read", path))?
+        .permissions()
+        .mode();
+    let temporary = path.with_file_name(format!(
+        ".{}.relocating",
+        path.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    fs::write(&temporary, text.replace(old, new)).map_err(io("write", &temporary))?;
+    fs::set_permissions(&temporary, fs::Permissions::from_mode(mode))
+        .map_err(io("set the permissions of", &temporary))?;
+    fs::rename(&temporary, path).map_err(io("replace", path))?;
+    Ok(true)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Fails when the ELF file's `DT_RPATH`/`DT_RUNPATH` names a directory under `old` (relative
+/// entries, `$ORIGIN/…`, and system directories are fine).
+fn check_run_paths(path: &Path, bytes: &[u8], old: &str) -> Result<(), RelocateError> {
+    let Ok(elf) = goblin::elf::Elf::parse(bytes) else {
+        return Ok(()); // not an ELF file we can read: nothing that loads libraries
+    };
+    let old_dir = Path::new(old);
+    let absolute_under_old = elf
+        .rpaths
+        .iter()
+        .chain(&elf.runpaths)
+        .flat_map(|list| list.split(':'))
+        .find(|entry| Path::new(entry).starts_with(old_dir));
+    match absolute_under_old {
+        Some(entry) => Err(RelocateError::AbsoluteRunPath {
+            file: path.to_owned(),
+            run_path: entry.to_owned(),
+            old: old.to_owned(),
+        }),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    fn compile(dir: &Path, name: &str, run_path: &str) -> PathBuf {
+        let source = dir.join("main.c");
+        fs::write(&source, "int main(void) { return 0; }\n").unwrap();
+        let out = dir.join(name);
+        let status = Command::new(crate::sysdeps::c_compiler().expect("a C compiler"))
+            .arg("-o")
+            .arg(&out)
+            .arg(&source)
+            .arg(format!("-Wl,-rpath,{run_path}"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        out
+    }
+
+    #[test]
+    fn text_files_naming_the_old_prefix_are_rewritten_and_keep_their_mode() {
+        let root = tempfile::tempdir().unwrap();
+        let bin = root.path().join("bin");
+        fs::create_dir_all(bin.join("sub")).unwrap();
+        fs::write(bin.join("pip3"), "#!/old/root/bin/python3.11\nimport pip\n").unwrap();
+        fs::set_permissions(bin.join("pip3"), fs::Permissions::from_mode(0o755)).unwrap();
+        fs::write(
+            bin.join("sub/config.pc"),
+            "prefix=/old/root\nlibdir=/old/root/lib\n",
+        )
+        .unwrap();
+        fs::write(bin.join("untouched.txt"), "nothing here\n").unwrap();
+        fs::write(bin.join("data.bin"), b"/old/root\0binary").unwrap();
+        std::os::unix::fs::symlink("/old/root/bin/pip3", bin.join("link")).unwrap();
+        let done = relocate(root.path(), "/old/root", "/new/longer/root").unwrap();
+        assert_eq!(
+            done.rewritten,
+            [
+                PathBuf::from("bin/pip3"),
+                PathBuf::from("bin/sub/config.pc")
+            ]
+        );
+        assert_eq!(
+            fs::read_to_string(bin.join("pip3")).unwrap(),
+            "#!/new/longer/root/bin/python3.11\nimport pip\n"
+        );
+        assert_eq!(
+            fs::metadata(bin.join("pip3")).unwrap().permissions().mode() & 0o777,
+            0o755
+        );
+        assert_eq!(
+            fs::read_to_string(bin.join("sub/config.pc")).unwrap(),
+            "prefix=/new/longer/root\nlibdir=/new/longer/root/lib\n"
+        );
+        assert_eq!(
+            fs::read(bin.join("data.bin")).unwrap(),
+            b"/old/root\0binary"
+        );
+        assert_eq!(
+            fs::read_link(bin.join("link")).unwrap(),
+            Path::new("/old/root/bin/pip3"),
+            "links are not followed or changed"
+        );
+    }
+
+    #[test]
+    fn binaries_must_find_their_libraries_relative_to_themselves() {
+        let root = tempfile::tempdir().unwrap();
+        compile(root.path(), "relative", "$ORIGIN/../lib");
+        compile(root.path(), "system", "/usr/lib/extra");
+        assert!(relocate(root.path(), "/old/root", "/new").is_ok());
+        compile(root.path(), "absolute", "/old/root/lib");
+        let err = relocate(root.path(), "/old/root", "/new").unwrap_err();
+        assert!(
+            matches!(&err, RelocateError::AbsoluteRunPath { run_path, .. } if run_path == "/old/root/lib"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("not relocatable"), "{err}");
+    }
+}
