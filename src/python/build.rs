@@ -50,12 +50,13 @@ pub fn build_openssl(
         .arg(format!("--openssldir={}", prefix.join("ssl").display()))
         .arg("--libdir=lib")
         .arg("shared")
-        .arg("zlib")
-        .arg(format!("-Wl,-rpath,{}", prefix.join("lib").display()));
+        .arg("zlib");
     runner.check(&mut config)?;
+    // libssl finds libcrypto next to itself wherever the install is moved.
     runner.check(
         Command::new("make")
             .current_dir(source)
+            .env("LD_RUN_PATH", "$ORIGIN")
             .arg(format!("-j{jobs}")),
     )?;
     runner.check(
@@ -68,7 +69,6 @@ pub fn build_openssl(
 
 /// The arguments of CPython's `configure`.
 pub fn configure_args(plan: &Plan, dirs: &BuildDirs, configure_opts: &[String]) -> Vec<OsString> {
-    let mut ldflags = format!("-Wl,-rpath,{}", dirs.prefix.join("lib").display());
     let mut args: Vec<OsString> = vec![
         format!("--prefix={}", dirs.prefix.display()).into(),
         format!("--libdir={}", dirs.prefix.join("lib").display()).into(),
@@ -78,17 +78,12 @@ pub fn configure_args(plan: &Plan, dirs: &BuildDirs, configure_opts: &[String]) 
     ];
     if plan.needs_openssl11 {
         let staged = dirs.staged(&dirs.openssl_prefix());
-        ldflags.push_str(&format!(
-            " -L{} -Wl,-rpath,{}",
-            staged.join("lib").display(),
-            dirs.openssl_prefix().join("lib").display()
-        ));
+        args.push(format!("LDFLAGS=-L{}", staged.join("lib").display()).into());
         args.push(format!("CPPFLAGS=-I{}", staged.join("include").display()).into());
         if plan.major_minor() >= (3, 7) {
             args.push(format!("--with-openssl={}", staged.display()).into());
         }
     }
-    args.push(format!("LDFLAGS={ldflags}").into());
     if plan.free_threaded {
         args.push("--disable-gil".into());
     }
@@ -108,10 +103,24 @@ pub fn staged_library_path(plan: &Plan, dirs: &BuildDirs) -> Vec<PathBuf> {
     paths
 }
 
+/// The run-time library path linked into every binary, relative to the binary itself, so the
+/// install works wherever its directory is moved: `bin/` and `lib/` find `lib/`, and with a
+/// private OpenSSL, `bin/`, `lib/` and `lib/pythonX.Y/lib-dynload/` find `openssl/lib/`.
+/// Given to the linker as `LD_RUN_PATH` rather than `-Wl,-rpath` in `LDFLAGS`, which would
+/// need `$ORIGIN` escaped for make and the shell and would end up, mangled, in `sysconfig`.
+pub fn run_path(plan: &Plan) -> &'static str {
+    if plan.needs_openssl11 {
+        "$ORIGIN/../lib:$ORIGIN/../openssl/lib:$ORIGIN/../../../openssl/lib"
+    } else {
+        "$ORIGIN/../lib"
+    }
+}
+
 /// A command in the source tree with the environment every build step gets.
 fn step(program: &str, plan: &Plan, dirs: &BuildDirs) -> Command {
     let mut cmd = Command::new(program);
     cmd.current_dir(&dirs.source)
+        .env("LD_RUN_PATH", run_path(plan))
         .env_remove("PYTHONPATH")
         .env_remove("PYTHONHOME")
         .env(
@@ -260,7 +269,10 @@ mod tests {
         assert_eq!(args[0], "--prefix=/r/versions/3.11.2");
         assert!(args.contains(&"--enable-shared".to_owned()));
         assert!(args.contains(&"--with-ensurepip=no".to_owned()));
-        assert!(args.contains(&"LDFLAGS=-Wl,-rpath,/r/versions/3.11.2/lib".to_owned()));
+        assert!(
+            !args.iter().any(|a| a.contains("rpath")),
+            "the run path is relative, through LD_RUN_PATH: {args:?}"
+        );
         assert_eq!(args.last().unwrap(), "--enable-optimizations");
     }
 
@@ -272,8 +284,7 @@ mod tests {
         let staged = "/r/tmp/stage/r/versions/3.11.2/openssl";
         assert!(old.contains(&format!("--with-openssl={staged}")), "{old:?}");
         assert!(old.contains(&format!("CPPFLAGS=-I{staged}/include")));
-        assert!(old.iter().any(|a| a.starts_with("LDFLAGS=")
-            && a.contains("-Wl,-rpath,/r/versions/3.11.2/openssl/lib")));
+        assert!(old.contains(&format!("LDFLAGS=-L{staged}/lib")), "{old:?}");
         assert!(!args_of("2.7.18", false)
             .iter()
             .any(|a| a.starts_with("--with-openssl")));

@@ -19,6 +19,7 @@ for a in "$@"; do
 done
 printf '%s\n' "$@" > configure.args
 echo "checking for a fake compiler... yes"
+echo "checking the run path the linker gets... $LD_RUN_PATH"
 if [ -n "$FAKE_CONFIGURE_FAIL" ]; then
   echo "configure: error: simulated configure failure"
   exit 1
