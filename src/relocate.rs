@@ -158,17 +158,21 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let bin = root.path().join("bin");
         fs::create_dir_all(bin.join("sub")).unwrap();
-        fs::write(bin.join("pip3"), "#!/old/root/bin/python3.11\nimport pip\n").unwrap();
+        fs::write(
+            bin.join("pip3"),
+            "#!/old/prefix/bin/python3.11\nimport pip\n",
+        )
+        .unwrap();
         fs::set_permissions(bin.join("pip3"), fs::Permissions::from_mode(0o755)).unwrap();
         fs::write(
             bin.join("sub/config.pc"),
-            "prefix=/old/root\nlibdir=/old/root/lib\n",
+            "prefix=/old/prefix\nlibdir=/old/prefix/lib\n",
         )
         .unwrap();
         fs::write(bin.join("untouched.txt"), "nothing here\n").unwrap();
-        fs::write(bin.join("data.bin"), b"/old/root\0binary").unwrap();
-        std::os::unix::fs::symlink("/old/root/bin/pip3", bin.join("link")).unwrap();
-        let done = relocate(root.path(), "/old/root", "/new/longer/root").unwrap();
+        fs::write(bin.join("data.bin"), b"/old/prefix\0binary").unwrap();
+        std::os::unix::fs::symlink("/old/prefix/bin/pip3", bin.join("link")).unwrap();
+        let done = relocate(root.path(), "/old/prefix", "/new/longer/prefix").unwrap();
         assert_eq!(
             done.rewritten,
             [
@@ -178,7 +182,7 @@ mod tests {
         );
         assert_eq!(
             fs::read_to_string(bin.join("pip3")).unwrap(),
-            "#!/new/longer/root/bin/python3.11\nimport pip\n"
+            "#!/new/longer/prefix/bin/python3.11\nimport pip\n"
         );
         assert_eq!(
             fs::metadata(bin.join("pip3")).unwrap().permissions().mode() & 0o777,
@@ -186,15 +190,15 @@ mod tests {
         );
         assert_eq!(
             fs::read_to_string(bin.join("sub/config.pc")).unwrap(),
-            "prefix=/new/longer/root\nlibdir=/new/longer/root/lib\n"
+            "prefix=/new/longer/prefix\nlibdir=/new/longer/prefix/lib\n"
         );
         assert_eq!(
             fs::read(bin.join("data.bin")).unwrap(),
-            b"/old/root\0binary"
+            b"/old/prefix\0binary"
         );
         assert_eq!(
             fs::read_link(bin.join("link")).unwrap(),
-            Path::new("/old/root/bin/pip3"),
+            Path::new("/old/prefix/bin/pip3"),
             "links are not followed or changed"
         );
     }
@@ -204,11 +208,11 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         compile(root.path(), "relative", "$ORIGIN/../lib");
         compile(root.path(), "system", "/usr/lib/extra");
-        assert!(relocate(root.path(), "/old/root", "/new").is_ok());
-        compile(root.path(), "absolute", "/old/root/lib");
-        let err = relocate(root.path(), "/old/root", "/new").unwrap_err();
+        assert!(relocate(root.path(), "/old/prefix", "/new").is_ok());
+        compile(root.path(), "absolute", "/old/prefix/lib");
+        let err = relocate(root.path(), "/old/prefix", "/new").unwrap_err();
         assert!(
-            matches!(&err, RelocateError::AbsoluteRunPath { run_path, .. } if run_path == "/old/root/lib"),
+            matches!(&err, RelocateError::AbsoluteRunPath { run_path, .. } if run_path == "/old/prefix/lib"),
             "{err}"
         );
         assert!(err.to_string().contains("not relocatable"), "{err}");
