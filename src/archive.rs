@@ -1,6 +1,7 @@
-//! Safe unpacking of source archives (`.tar.xz`, `.tgz`/`.tar.gz`, `.tar.bz2`): absolute paths,
-//! `..` components, links that lead out of the tree (alone or through other links) and device
-//! files are refused. Errors say whether the archive or the destination is at fault.
+//! Safe unpacking of source archives and packed builds (`.tar.xz`, `.tgz`/`.tar.gz`, `.tar.bz2`,
+//! `.tar.zst`): absolute paths, `..` components, links that lead out of the tree (alone or
+//! through other links) and device files are refused. Errors say whether the archive or the
+//! destination is at fault.
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -16,8 +17,8 @@ use tar::EntryType;
 /// Why an archive could not be unpacked.
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
-    /// The file is not xz, gzip or bzip2 data.
-    #[error("{}: not a compressed tar archive (expected xz, gzip or bzip2 data)", .0.display())]
+    /// The file is not xz, gzip, bzip2 or zstd data.
+    #[error("{}: not a compressed tar archive (expected xz, gzip, bzip2 or zstd data)", .0.display())]
     UnknownFormat(PathBuf),
     /// An entry would escape the destination or is not allowed in a source archive.
     #[error("{}: refusing entry '{entry}': {why}", archive.display())]
@@ -87,6 +88,8 @@ pub fn unpack(archive: &Path, dest: &Path) -> Result<PathBuf, ArchiveError> {
         Box::new(flate2::read::GzDecoder::new(file))
     } else if magic.starts_with(b"BZh") {
         Box::new(bzip2::read::BzDecoder::new(file))
+    } else if magic.starts_with(b"\x28\xB5\x2F\xFD") {
+        Box::new(zstd::stream::read::Decoder::with_buffer(file).map_err(corrupt)?)
     } else {
         return Err(ArchiveError::UnknownFormat(archive.to_owned()));
     };
@@ -686,7 +689,7 @@ mod tests {
     }
 
     #[test]
-    fn xz_gzip_and_bzip2_archives_unpack_to_their_top_directory() {
+    fn xz_gzip_bzip2_and_zstd_archives_unpack_to_their_top_directory() {
         let tar = tar_bytes();
         let mut xz = xz2::write::XzEncoder::new(Vec::new(), 1);
         xz.write_all(&tar).unwrap();
@@ -697,6 +700,7 @@ mod tests {
             ("a.tar.xz", xz.finish().unwrap()),
             ("a.tgz", gzip(&tar)),
             ("a.tar.bz2", bz.finish().unwrap()),
+            ("a.tar.zst", zstd::encode_all(&tar[..], 3).unwrap()),
         ] {
             let archive = dir.path().join(name);
             fs::write(&archive, bytes).unwrap();

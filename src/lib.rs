@@ -13,6 +13,7 @@ pub(crate) mod fetch;
 pub(crate) mod layout;
 pub(crate) mod lock;
 pub(crate) mod os_release;
+pub(crate) mod pack;
 pub(crate) mod process;
 pub(crate) mod python;
 pub(crate) mod recipe;

@@ -14,6 +14,7 @@ mod boost;
 mod build_flags;
 mod cache;
 mod install;
+mod pack;
 mod progress;
 mod recipe;
 mod select;
@@ -200,6 +201,12 @@ enum Command {
         shell: clap_complete::Shell,
     },
 
+    /// Pack an installed version into a .tar.zst with a manifest, to install it elsewhere
+    #[command(
+        after_help = "Examples:\n  strap pack 3.11.2\n  strap pack 3.12 -o /srv/builds/python-3.12.tar.zst"
+    )]
+    Pack(pack::PackArgs),
+
     /// Boost from source, with Boost.Python against a strap-managed Python
     #[command(
         subcommand,
@@ -307,6 +314,7 @@ fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> anyhow::Result<
         Command::Install(args) => return install::run(ctx, args, out),
         Command::Recipe(command) => return recipe::run(ctx, command, out),
         Command::Boost(command) => return boost::run(ctx, command, out),
+        Command::Pack(args) => pack::run(ctx, args, out)?,
         Command::Rehash => shims::rehash(ctx)?,
         Command::Shims { short } => shims::list(ctx, short, out)?,
         Command::Uninstall { versions, force } => shims::uninstall(ctx, &versions, force)?,

@@ -19,7 +19,7 @@ use crate::lock::FileLock;
 use crate::process::{Cancel, Log, RunError, Runner};
 use crate::report::{PhaseEnd, Reporter};
 
-pub use receipt::{Receipt, RECEIPT_FILE};
+pub use receipt::{Receipt, SourceArchive, RECEIPT_FILE};
 use work::WorkDir;
 pub(crate) use work::{DISCARDED_PREFIX, GROUPS_FILE, KEPT_FILE};
 

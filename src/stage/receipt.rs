@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Artifact;
 
@@ -11,21 +11,21 @@ use super::Artifact;
 pub const RECEIPT_FILE: &str = "strap-receipt.json";
 
 /// One source archive the install was built from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceArchive {
     pub file: String,
     pub sha256: String,
 }
 
 /// What an install records about itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receipt {
     pub kind: String,
     pub name: String,
     pub sources: Vec<SourceArchive>,
     pub options: Vec<String>,
     /// Kind-specific facts ([`Artifact::details`]).
-    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub details: serde_json::Value,
     pub strap_version: String,
     /// When it was built (UTC, RFC 3339).
@@ -60,6 +60,12 @@ impl Receipt {
             strap_version: env!("CARGO_PKG_VERSION").to_owned(),
             date: utc_now(),
         }
+    }
+
+    /// The receipt of the install at `prefix`, if it has a readable one.
+    pub fn read(prefix: &Path) -> Option<Receipt> {
+        let text = std::fs::read_to_string(prefix.join(RECEIPT_FILE)).ok()?;
+        serde_json::from_str(&text).ok()
     }
 
     /// Writes it into `prefix`.

@@ -9,6 +9,7 @@ mod fake_source;
 mod install;
 mod messages;
 mod mirror;
+mod pack;
 mod pipeline;
 mod real;
 mod recipes;

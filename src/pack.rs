@@ -1,0 +1,287 @@
+//! Packing an install for other machines: a `.tar.zst` of its prefix and a manifest that says
+//! what it is (kind, name, the verified sources and options it was built from, the platform,
+//! the strap that built it, the prefix it was built for, the archive's sha256) and its cache key,
+//! which hashes everything that decides the build's content.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::stage::Receipt;
+#[cfg(test)]
+use crate::stage::SourceArchive;
+
+/// The manifest format written by this strap.
+pub const MANIFEST_FORMAT: u32 = 1;
+
+/// The machine a build runs on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Platform {
+    /// `x86_64`, `aarch64`.
+    pub arch: String,
+    /// `linux`, `macos`.
+    pub os: String,
+    /// `glibc`, `musl` or `unknown`.
+    pub libc: String,
+    /// The C library's version (`2.36`), when known: a build needs at least this one.
+    pub libc_version: Option<String>,
+}
+
+impl Platform {
+    /// This machine.
+    pub fn current() -> Platform {
+        let (libc, libc_version) = libc_of_this_build();
+        Platform {
+            arch: std::env::consts::ARCH.to_owned(),
+            os: std::env::consts::OS.to_owned(),
+            libc: libc.to_owned(),
+            libc_version,
+        }
+    }
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn libc_of_this_build() -> (&'static str, Option<String>) {
+    // SAFETY: gnu_get_libc_version returns a pointer to a static NUL-terminated string.
+    let version = unsafe { std::ffi::CStr::from_ptr(libc::gnu_get_libc_version()) };
+    ("glibc", Some(version.to_string_lossy().into_owned()))
+}
+
+#[cfg(all(target_os = "linux", target_env = "musl"))]
+fn libc_of_this_build() -> (&'static str, Option<String>) {
+    ("musl", None)
+}
+
+#[cfg(not(all(target_os = "linux", any(target_env = "gnu", target_env = "musl"))))]
+fn libc_of_this_build() -> (&'static str, Option<String>) {
+    ("unknown", None)
+}
+
+/// The packed archive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackedArchive {
+    pub file: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// What a packed build is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: u32,
+    pub kind: String,
+    pub name: String,
+    /// The verified source archives it was built from.
+    pub sources: Vec<crate::stage::SourceArchive>,
+    /// The options that shaped the build.
+    pub options: Vec<String>,
+    /// Kind-specific facts from the receipt (Boost: libraries, the Python…).
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub details: serde_json::Value,
+    pub platform: Platform,
+    pub strap_version: String,
+    /// The prefix it was built for (rewritten when it is installed elsewhere).
+    pub prefix: PathBuf,
+    /// The cache key: equal keys mean interchangeable builds.
+    pub key: String,
+    pub archive: PackedArchive,
+}
+
+/// Why an install could not be packed.
+#[derive(Debug, thiserror::Error)]
+pub enum PackError {
+    #[error("{} has no strap receipt (strap-receipt.json): only installs strap built can be packed, since the manifest names their sources and options", .0.display())]
+    NoReceipt(PathBuf),
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+}
+
+impl crate::error::Explain for PackError {}
+
+fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> PackError + 'a {
+    move |source| PackError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// The cache key of a build: a sha256 over what decides its content — kind, name, sources,
+/// options, details, the platform's architecture, OS and C library family, and the strap
+/// version (which decides how it builds). The C library's version is a requirement checked on
+/// install, not part of the key.
+pub fn cache_key(receipt: &Receipt, platform: &Platform) -> String {
+    let mut sources = receipt.sources.clone();
+    sources.sort_by(|a, b| a.file.cmp(&b.file));
+    let decided_by = serde_json::json!({
+        "kind": receipt.kind,
+        "name": receipt.name,
+        "sources": sources,
+        "options": receipt.options,
+        "details": receipt.details,
+        "arch": platform.arch,
+        "os": platform.os,
+        "libc": platform.libc,
+        "strap_version": receipt.strap_version,
+    });
+    let digest = Sha256::digest(decided_by.to_string().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The file names a pack of `name` with `key` gets: `<name>-<key16>.tar.zst` and `.json`.
+pub fn file_names(name: &str, key: &str) -> (String, String) {
+    let stem = format!("{name}-{}", &key[..16.min(key.len())]);
+    (format!("{stem}.tar.zst"), format!("{stem}.json"))
+}
+
+/// Packs the install at `prefix` into `archive` (a `.tar.zst`), writing the manifest to
+/// `manifest`. Links are kept as links. Both files appear complete or not at all.
+pub fn pack(prefix: &Path, archive: &Path, manifest: &Path) -> Result<Manifest, PackError> {
+    let receipt = Receipt::read(prefix).ok_or_else(|| PackError::NoReceipt(prefix.to_owned()))?;
+    let platform = Platform::current();
+    let key = cache_key(&receipt, &platform);
+    let partial = archive.with_file_name(format!(
+        ".{}.part",
+        archive.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    let written = write_archive(prefix, &partial);
+    let (sha256, size) = match written {
+        Ok(done) => done,
+        Err(e) => {
+            let _ = fs::remove_file(&partial);
+            return Err(e);
+        }
+    };
+    fs::rename(&partial, archive).map_err(io_err("move into place", archive))?;
+    let packed = Manifest {
+        format: MANIFEST_FORMAT,
+        kind: receipt.kind,
+        name: receipt.name,
+        sources: receipt.sources,
+        options: receipt.options,
+        details: receipt.details,
+        platform,
+        strap_version: env!("CARGO_PKG_VERSION").to_owned(),
+        prefix: prefix.to_owned(),
+        key,
+        archive: PackedArchive {
+            file: archive
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned(),
+            sha256,
+            size,
+        },
+    };
+    let text = serde_json::to_string_pretty(&packed).map_err(io::Error::other);
+    text.and_then(|t| fs::write(manifest, t + "\n"))
+        .map_err(io_err("write", manifest))?;
+    Ok(packed)
+}
+
+/// Writes the tar.zst; returns its sha256 and size.
+fn write_archive(prefix: &Path, path: &Path) -> Result<(String, u64), PackError> {
+    let file = File::create(path).map_err(io_err("create", path))?;
+    let hashing = HashingWriter {
+        inner: BufWriter::new(file),
+        hasher: Sha256::new(),
+        written: 0,
+    };
+    let encoder =
+        zstd::stream::write::Encoder::new(hashing, 3).map_err(io_err("compress", path))?;
+    let mut tar = tar::Builder::new(encoder);
+    tar.follow_symlinks(false);
+    tar.append_dir_all(".", prefix)
+        .map_err(io_err("pack", prefix))?;
+    let encoder = tar.into_inner().map_err(io_err("write", path))?;
+    let mut hashing = encoder.finish().map_err(io_err("write", path))?;
+    hashing.inner.flush().map_err(io_err("write", path))?;
+    let digest = hashing.hasher.finalize();
+    Ok((
+        digest.iter().map(|b| format!("{b:02x}")).collect(),
+        hashing.written,
+    ))
+}
+
+/// Hashes and counts what passes through.
+struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+    written: u64,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn receipt(options: &[&str]) -> Receipt {
+        Receipt {
+            kind: "python".into(),
+            name: "3.11.2".into(),
+            sources: vec![SourceArchive {
+                file: "Python-3.11.2.tgz".into(),
+                sha256: "a".repeat(64),
+            }],
+            options: options.iter().map(|o| o.to_string()).collect(),
+            details: serde_json::Value::Null,
+            strap_version: "0.1.0".into(),
+            date: "2026-11-27T00:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn the_key_changes_with_what_decides_the_build_and_not_with_the_date() {
+        let platform = Platform::current();
+        let base = cache_key(&receipt(&["--enable-shared"]), &platform);
+        assert_eq!(base.len(), 64);
+        let mut later = receipt(&["--enable-shared"]);
+        later.date = "2027-01-01T00:00:00Z".into();
+        assert_eq!(cache_key(&later, &platform), base);
+        assert_ne!(cache_key(&receipt(&["--with-pydebug"]), &platform), base);
+        let other_arch = Platform {
+            arch: "riscv64".into(),
+            ..platform.clone()
+        };
+        assert_ne!(cache_key(&receipt(&["--enable-shared"]), &other_arch), base);
+        let newer_libc = Platform {
+            libc_version: Some("9.99".into()),
+            ..platform
+        };
+        assert_eq!(
+            cache_key(&receipt(&["--enable-shared"]), &newer_libc),
+            base,
+            "the libc version is a requirement, not part of the key"
+        );
+    }
+
+    #[test]
+    fn this_machine_is_described() {
+        let platform = Platform::current();
+        assert_eq!(platform.os, std::env::consts::OS);
+        if cfg!(all(target_os = "linux", target_env = "gnu")) {
+            assert_eq!(platform.libc, "glibc");
+            assert!(platform.libc_version.unwrap().starts_with("2."));
+        }
+    }
+}

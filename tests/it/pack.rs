@@ -1,0 +1,103 @@
+//! `strap pack`: an installed build as a `.tar.zst` plus its manifest.
+
+use std::fs;
+
+use predicates::prelude::*;
+
+use crate::install::Setup;
+use crate::support::{stdout_of, TestEnv};
+
+fn unpack_zst(archive: &std::path::Path, dest: &std::path::Path) -> Vec<String> {
+    let decoder = zstd::stream::read::Decoder::new(fs::File::open(archive).unwrap()).unwrap();
+    let mut tar = tar::Archive::new(decoder);
+    fs::create_dir_all(dest).unwrap();
+    let mut names = Vec::new();
+    for entry in tar.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        names.push(entry.path().unwrap().display().to_string());
+        entry.unpack_in(dest).unwrap();
+    }
+    names
+}
+
+#[test]
+fn an_installed_build_is_packed_with_its_manifest_and_key() {
+    let s = Setup::new();
+    s.install(&["a"], &[]).assert().success();
+    let out_dir = s.env.work();
+    let out = s.env.strap(&["pack", "3.99"]).assert().success();
+    let archive = std::path::PathBuf::from(stdout_of(out.get_output()).trim());
+    let file = archive.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        archive.starts_with(&out_dir) && file.starts_with("3.99.1-") && file.ends_with(".tar.zst"),
+        "{archive:?}"
+    );
+    let manifest_path = archive.with_file_name(file.replace(".tar.zst", ".json"));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    assert_eq!(manifest["kind"], "python");
+    assert_eq!(manifest["name"], "3.99.1");
+    assert_eq!(manifest["sources"][0]["sha256"], s.sha.as_str());
+    assert_eq!(manifest["prefix"], s.prefix().display().to_string());
+    assert_eq!(manifest["platform"]["os"], std::env::consts::OS);
+    assert_eq!(manifest["platform"]["arch"], std::env::consts::ARCH);
+    assert!(manifest["options"].as_array().is_some());
+    let key = manifest["key"].as_str().unwrap();
+    assert!(file.contains(&key[..16]), "{file} {key}");
+    let bytes = fs::read(&archive).unwrap();
+    assert_eq!(
+        manifest["archive"]["sha256"],
+        crate::fake_source::sha256_hex(&bytes)
+    );
+    assert_eq!(manifest["archive"]["size"], bytes.len() as u64);
+
+    // The archive holds the prefix, links as links.
+    let unpacked = s.env.work().join("unpacked");
+    let names = unpack_zst(&archive, &unpacked);
+    assert!(
+        names.iter().any(|n| n.ends_with("bin/python3.99")),
+        "{names:?}"
+    );
+    assert!(fs::symlink_metadata(unpacked.join("bin/python3"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(unpacked.join("strap-receipt.json").is_file());
+
+    // The same build packs to the same key; -o names the archive.
+    let named = s.env.work().join("named.tar.zst");
+    s.env
+        .strap(&["pack", "3.99.1", "-o", named.to_str().unwrap()])
+        .assert()
+        .success();
+    let again: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(s.env.work().join("named.json")).unwrap())
+            .unwrap();
+    assert_eq!(again["key"], key);
+    assert_eq!(again["archive"]["file"], "named.tar.zst");
+    // No .part file is left behind.
+    let leftovers: Vec<_> = fs::read_dir(s.env.work())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn only_installs_strap_built_can_be_packed() {
+    let env = TestEnv::new();
+    env.fake_version("3.12.7", &["python3"]);
+    env.strap(&["pack", "3.12.7"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("has no strap receipt"));
+    env.strap(&["pack", "3.13"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("version '3.13' is not installed"));
+    env.strap(&["pack", "system"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("not a build strap can pack"));
+}
