@@ -9,6 +9,9 @@
 //! [boost]
 //! mirrors = ["https://mirror.example/boost/{version}/source/{file}"]
 //! jobs = 2
+//!
+//! [cache]
+//! builds = false   # do not pack builds into <cache>/builds/ nor install from there
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -25,6 +28,8 @@ pub struct Config {
     pub python: PythonConfig,
     #[serde(default)]
     pub boost: BoostConfig,
+    #[serde(default)]
+    pub cache: CacheConfig,
     /// The file it was read from (for messages); empty when there was none.
     #[serde(skip)]
     pub path: PathBuf,
@@ -53,6 +58,26 @@ pub struct BoostConfig {
     pub mirrors: Vec<String>,
     /// Build parallelism.
     pub jobs: Option<usize>,
+}
+
+/// `[cache]`: the build cache.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Pack every source build into `<cache>/builds/` and install from there when the same
+    /// build is asked for again (default: true).
+    #[serde(default = "yes")]
+    pub builds: bool,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig { builds: true }
+    }
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A config file that cannot be used.

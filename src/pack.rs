@@ -118,18 +118,70 @@ fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) ->
 /// version (which decides how it builds). The C library's version is a requirement checked on
 /// install, not part of the key.
 pub fn cache_key(receipt: &Receipt, platform: &Platform) -> String {
-    let mut sources = receipt.sources.clone();
-    sources.sort_by(|a, b| a.file.cmp(&b.file));
+    if let Some(key) = &receipt.key {
+        return key.clone();
+    }
+    let shas = receipt.sources.iter().map(|s| s.sha256.clone()).collect();
+    key_of(
+        &receipt.kind,
+        &receipt.name,
+        shas,
+        &receipt.options,
+        &receipt.details,
+        platform,
+        &receipt.strap_version,
+    )
+}
+
+/// The cache key of what `artifact` builds here, known before anything is fetched: its
+/// sources count by the sha256 of every archive it accepts (a `.tar.xz` and a `.tgz` of the
+/// same release build the same thing), and its own prefix in its options as `{prefix}` (a
+/// build is relocatable: the same build for another root is the same build).
+pub fn artifact_key(artifact: &dyn crate::stage::Artifact, platform: &Platform) -> String {
+    let shas = artifact
+        .sources()
+        .iter()
+        .flat_map(|s| s.candidates.iter().map(|w| w.sha256.clone()))
+        .collect();
+    let prefix = artifact.prefix().display().to_string();
+    let relative = prefix.trim_start_matches('/').to_owned();
+    let options: Vec<String> = artifact
+        .options()
+        .iter()
+        .map(|o| o.replace(&prefix, "{prefix}").replace(&relative, "{prefix}"))
+        .collect();
+    key_of(
+        artifact.kind(),
+        artifact.name(),
+        shas,
+        &options,
+        &artifact.details(),
+        platform,
+        env!("CARGO_PKG_VERSION"),
+    )
+}
+
+fn key_of(
+    kind: &str,
+    name: &str,
+    mut source_shas: Vec<String>,
+    options: &[String],
+    details: &serde_json::Value,
+    platform: &Platform,
+    strap_version: &str,
+) -> String {
+    source_shas.sort();
+    source_shas.dedup();
     let decided_by = serde_json::json!({
-        "kind": receipt.kind,
-        "name": receipt.name,
-        "sources": sources,
-        "options": receipt.options,
-        "details": receipt.details,
+        "kind": kind,
+        "name": name,
+        "sources": source_shas,
+        "options": options,
+        "details": details,
         "arch": platform.arch,
         "os": platform.os,
         "libc": platform.libc,
-        "strap_version": receipt.strap_version,
+        "strap_version": strap_version,
     });
     let digest = Sha256::digest(decided_by.to_string().as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
@@ -247,6 +299,8 @@ mod tests {
             details: serde_json::Value::Null,
             strap_version: "0.1.0".into(),
             date: "2026-11-27T00:00:00Z".into(),
+            key: None,
+            from_pack: None,
         }
     }
 

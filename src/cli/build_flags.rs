@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::error::UsageError;
 use crate::fetch::FetchSettings;
 use crate::settings;
-use crate::stage::StageOptions;
+use crate::stage::{BuildCache, StageOptions};
 
 /// Flags shared by the build commands.
 #[derive(clap::Args)]
@@ -29,6 +29,9 @@ pub struct BuildFlags {
     /// Build even when prerequisites seem missing
     #[arg(long)]
     pub skip_preflight: bool,
+    /// Build from source even when the build cache holds this build
+    #[arg(long)]
+    pub no_binary: bool,
 }
 
 /// Where a kind of build reads its settings: its environment variable and config keys.
@@ -73,6 +76,10 @@ impl BuildFlags {
             verbose: self.verbose,
             keep: self.keep,
             skip_preflight: self.skip_preflight,
+            build_cache: BuildCache {
+                use_it: config.cache.builds && !self.no_binary,
+                fill_it: config.cache.builds,
+            },
         };
         Ok((mirrors, options))
     }

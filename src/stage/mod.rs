@@ -4,6 +4,7 @@
 //! verify steps into a staging area, a receipt, then one rename into place. An install is
 //! complete or absent, never half there; the pipeline reports every phase and how it ended.
 
+mod prebuilt;
 mod receipt;
 mod work;
 
@@ -19,6 +20,7 @@ use crate::lock::FileLock;
 use crate::process::{Cancel, Log, RunError, Runner};
 use crate::report::{PhaseEnd, Reporter};
 
+use prebuilt::Prebuilt;
 pub use receipt::{Receipt, SourceArchive, RECEIPT_FILE};
 use work::WorkDir;
 pub(crate) use work::{DISCARDED_PREFIX, GROUPS_FILE, KEPT_FILE};
@@ -57,6 +59,10 @@ pub trait Artifact {
     fn details(&self) -> serde_json::Value {
         serde_json::Value::Null
     }
+    /// The manifest of the packed build this installs instead of building, if it does.
+    fn packed(&self) -> Option<&crate::pack::Manifest> {
+        None
+    }
 }
 
 /// How the pipeline runs, whatever the artifact.
@@ -69,6 +75,16 @@ pub struct StageOptions {
     /// Keep the work directory after a failure.
     pub keep: bool,
     pub skip_preflight: bool,
+    pub build_cache: BuildCache,
+}
+
+/// How installs use the build cache (`<cache>/builds/`, see [`prebuilt`]).
+#[derive(Debug, Clone, Copy)]
+pub struct BuildCache {
+    /// Install a cached build of the same key instead of building.
+    pub use_it: bool,
+    /// Pack every source build into it.
+    pub fill_it: bool,
 }
 
 /// What an install did.
@@ -272,6 +288,29 @@ pub fn install(
     if artifact.prefix().exists() && !options.force {
         return Ok(Outcome::AlreadyInstalled);
     }
+    if options.build_cache.use_it {
+        let key = crate::pack::artifact_key(artifact, &crate::pack::Platform::current());
+        if let Some(cached) = Prebuilt::cached(artifact, &options.fetch.cache_dir, &key) {
+            match staged_install(layout, &cached, options, reporter, cancel) {
+                Ok(outcome) => return Ok(outcome),
+                Err(failure) if failure.error.is_interruption() => return Err(failure),
+                Err(failure) => reporter.warning(&format!(
+                    "the cached build cannot be used ({failure}); building from source"
+                )),
+            }
+        }
+    }
+    staged_install(layout, artifact, options, reporter, cancel)
+}
+
+/// Installs `artifact` through the stages.
+fn staged_install(
+    layout: &Layout,
+    artifact: &dyn Artifact,
+    options: &StageOptions,
+    reporter: &dyn Reporter,
+    cancel: &Cancel,
+) -> Result<Outcome, StageFailure> {
     reporter.header(&artifact.title());
     let _total = TotalTime {
         reporter,
@@ -421,7 +460,40 @@ fn build_and_place(
         .write(&staged_prefix)
         .map_err(|e| StageError::io("write the receipt in", &staged_prefix, e))?;
     place(&staged_prefix, artifact.prefix(), work.path())?;
+    if options.build_cache.fill_it && artifact.packed().is_none() {
+        let builds = options.fetch.cache_dir.join(prebuilt::BUILDS_DIR);
+        let packed = build.phases.run("pack", "into the build cache", || {
+            pack_into(&builds, artifact.prefix())
+        });
+        if let Err(e) = packed {
+            build
+                .phases
+                .reporter
+                .warning(&format!("the build was not added to the build cache: {e}"));
+        }
+    }
     Ok(notes)
+}
+
+/// Packs the install at `prefix` into the build cache directory `builds`.
+fn pack_into(builds: &Path, prefix: &Path) -> Result<(), StageError> {
+    fs::create_dir_all(builds).map_err(|e| StageError::io("create", builds, e))?;
+    let receipt = Receipt::read(prefix).ok_or_else(|| {
+        StageError::io(
+            "read the receipt in",
+            prefix,
+            std::io::ErrorKind::NotFound.into(),
+        )
+    })?;
+    let key = crate::pack::cache_key(&receipt, &crate::pack::Platform::current());
+    let (archive, manifest) = crate::pack::file_names(&receipt.name, &key);
+    crate::pack::pack(prefix, &builds.join(archive), &builds.join(manifest))
+        .map(drop)
+        .map_err(|e| StageError::Verify {
+            what: receipt.name.clone(),
+            why: e.to_string(),
+            hint: None,
+        })
 }
 
 fn archive_names(archives: &[PathBuf]) -> String {

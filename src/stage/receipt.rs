@@ -30,11 +30,34 @@ pub struct Receipt {
     pub strap_version: String,
     /// When it was built (UTC, RFC 3339).
     pub date: String,
+    /// The build cache key ([`crate::pack::artifact_key`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The packed build it was installed from, when it was not built here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_pack: Option<SourceArchive>,
 }
 
 impl Receipt {
-    /// The receipt for `artifact` built from the fetched `archives`.
+    /// The receipt for `artifact` built from the fetched `archives` (or, for a packed build,
+    /// the receipt of the build it was packed from, naming the pack).
     pub fn new(artifact: &dyn Artifact, archives: &[PathBuf]) -> Receipt {
+        if let Some(packed) = artifact.packed() {
+            return Receipt {
+                kind: packed.kind.clone(),
+                name: packed.name.clone(),
+                sources: packed.sources.clone(),
+                options: packed.options.clone(),
+                details: packed.details.clone(),
+                strap_version: packed.strap_version.clone(),
+                date: utc_now(),
+                key: Some(packed.key.clone()),
+                from_pack: Some(SourceArchive {
+                    file: packed.archive.file.clone(),
+                    sha256: packed.archive.sha256.clone(),
+                }),
+            };
+        }
         let sources = artifact
             .sources()
             .iter()
@@ -58,6 +81,11 @@ impl Receipt {
             options: artifact.options(),
             details: artifact.details(),
             strap_version: env!("CARGO_PKG_VERSION").to_owned(),
+            key: Some(crate::pack::artifact_key(
+                artifact,
+                &crate::pack::Platform::current(),
+            )),
+            from_pack: None,
             date: utc_now(),
         }
     }

@@ -71,7 +71,7 @@ fn help_lists_commands_in_the_order_a_user_needs_them_and_promises_nothing_missi
         assert!(position(pair[0]) < position(pair[1]), "{pair:?}:\n{text}");
     }
     assert!(
-        !text.contains("bootstrap") && !text.contains("manifest"),
+        !text.contains("bootstrap") && !text.contains("strap.toml"),
         "help promises the bootstrap manifest, which is not there yet:\n{text}"
     );
 }

@@ -40,6 +40,7 @@ install: built\n\
 \tmkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/fake\n\
 \tcp fakepython $(DESTDIR)$(PREFIX)/bin/python3.99\n\
 \tln -sf python3.99 $(DESTDIR)$(PREFIX)/bin/python3\n\
+\techo \"$(PREFIX)\" > $(DESTDIR)$(PREFIX)/lib/fake/prefix.txt\n\
 \tfor m in $(MISSING); do echo 'raise ImportError(\"simulated\")' > $(DESTDIR)$(PREFIX)/lib/fake/$$m.py; done\n\
 ";
 

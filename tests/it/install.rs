@@ -159,7 +159,7 @@ fn verbose_shows_the_build_output_and_phases_are_reported() {
         .success()
         .stderr(predicate::str::contains("compiling the fake interpreter"))
         .stderr(predicate::str::contains("checking for a fake compiler"));
-    let out = s.install(&["a"], &["-f"]).output().unwrap();
+    let out = s.install(&["a"], &["-f", "--no-binary"]).output().unwrap();
     let err = stderr_of(&out);
     assert!(!err.contains("compiling the fake interpreter"), "{err}");
     for phase in [

@@ -2,6 +2,7 @@
 
 mod archive;
 mod boost;
+mod build_cache;
 mod clean;
 mod cli;
 mod fake_boost;
