@@ -40,6 +40,7 @@ pub enum What {
     MismatchedDownload,
     BuildTree,
     HalfRemovedVersion,
+    PackedBuild,
     Log,
     Lock,
 }
@@ -59,6 +60,8 @@ impl What {
             What::BuildTree => "build trees",
             What::HalfRemovedVersion if one => "half-removed version",
             What::HalfRemovedVersion => "half-removed versions",
+            What::PackedBuild if one => "packed build file",
+            What::PackedBuild => "packed build files",
             What::Log if one => "log",
             What::Log => "logs",
             What::Lock if one => "lock file",
@@ -131,6 +134,7 @@ pub fn clean(layout: &Layout, options: Options) -> Result<Report> {
     cleaner.build_trees()?;
     cleaner.half_removed_versions();
     cleaner.downloads()?;
+    cleaner.packed_builds();
     cleaner.logs();
     cleaner.lock_files();
     Ok(cleaner.report)
@@ -357,6 +361,22 @@ impl Cleaner<'_> {
             self.remove(&path, what);
         }
         Ok(())
+    }
+
+    /// The build cache, `<cache>/builds/`: packed builds and their manifests (a running install
+    /// may be reading or writing one).
+    fn packed_builds(&mut self) {
+        let install = self.running_install();
+        for path in files_in(&self.layout.cache_dir().join(crate::stage::BUILDS_DIR)) {
+            if self.is_recent(&path) {
+                continue;
+            }
+            if let Some(holder) = install {
+                self.skip(&path, format!("an install is running{}", pid_note(holder)));
+                continue;
+            }
+            self.remove(&path, What::PackedBuild);
+        }
     }
 
     /// `logs/*.log` whose process is gone.

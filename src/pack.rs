@@ -148,7 +148,10 @@ pub fn artifact_key(artifact: &dyn crate::stage::Artifact, platform: &Platform) 
     let options: Vec<String> = artifact
         .options()
         .iter()
-        .map(|o| o.replace(&prefix, "{prefix}").replace(&relative, "{prefix}"))
+        .map(|o| {
+            o.replace(&prefix, "{prefix}")
+                .replace(&relative, "{prefix}")
+        })
         .collect();
     key_of(
         artifact.kind(),

@@ -21,6 +21,7 @@ use crate::process::{Cancel, Log, RunError, Runner};
 use crate::report::{PhaseEnd, Reporter};
 
 use prebuilt::Prebuilt;
+pub(crate) use prebuilt::BUILDS_DIR;
 pub use receipt::{Receipt, SourceArchive, RECEIPT_FILE};
 use work::WorkDir;
 pub(crate) use work::{DISCARDED_PREFIX, GROUPS_FILE, KEPT_FILE};

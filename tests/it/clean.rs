@@ -92,6 +92,10 @@ fn removes_what_nobody_holds_and_reports_the_space() {
     );
     let dead_tree = root.join(format!("tmp/python-3.12.7.{dead}"));
     put(&dead_tree.join("Python-3.12.7/configure"), 4096);
+    let packed = root.join("cache/builds/3.12.7-0123456789abcdef.tar.zst");
+    put(&packed, 1000);
+    let manifest = root.join("cache/builds/3.12.7-0123456789abcdef.json");
+    put(&manifest, 10);
     let stopped_discard = root.join(format!("tmp/.discard-boost-1.86.0.{dead}"));
     put(&stopped_discard.join("boost_1_86_0/bootstrap.sh"), 10);
     let kept_tree = root.join(format!("tmp/python-3.11.2.{dead}"));
@@ -123,6 +127,8 @@ fn removes_what_nobody_holds_and_reports_the_space() {
         &stopped_discard,
         &half_removed,
         &half_removed_boost,
+        &packed,
+        &manifest,
     ] {
         assert!(
             listed.contains(&format!("would remove {} (", path.display())),
@@ -146,7 +152,7 @@ fn removes_what_nobody_holds_and_reports_the_space() {
         "{listed}"
     );
     assert!(
-        stderr_of(&out).contains("strap: would free 3.0 MiB (1 archive, 1 mismatching download, 2 build trees, 2 half-removed versions, 1 log, 2 lock files); nothing was removed (--dry-run)"),
+        stderr_of(&out).contains("strap: would free 3.0 MiB (1 archive, 1 mismatching download, 2 build trees, 2 half-removed versions, 2 packed build files, 1 log, 2 lock files); nothing was removed (--dry-run)"),
         "{}",
         stderr_of(&out)
     );
@@ -165,6 +171,8 @@ fn removes_what_nobody_holds_and_reports_the_space() {
         &stopped_discard,
         &half_removed,
         &half_removed_boost,
+        &packed,
+        &manifest,
     ] {
         assert!(
             listed.contains(&format!("removed {} (", path.display())),
