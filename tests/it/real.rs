@@ -22,7 +22,42 @@ fn fixtures() -> PathBuf {
 fn cpython_3_11_2_then_boost_python_1_81_0_against_it() {
     let env = TestEnv::new();
     cpython_3_11_2_builds_from_a_loopback_mirror_with_the_catalog_checksum(&env);
+    the_packed_build_installs_relocated_into_another_root(&env);
     boost_python_1_81_0_builds_against_it_and_extensions_import(&env);
+}
+
+/// The source build was packed into the build cache; a second root sharing that cache (and no
+/// reachable mirror) installs it relocated to its own prefix.
+fn the_packed_build_installs_relocated_into_another_root(env: &TestEnv) {
+    let other = TestEnv::new();
+    let out = other
+        .strap(&["install", "--mirror", "file:///nowhere/{file}", "3.11.2"])
+        .env("STRAP_CACHE_DIR", env.root().join("cache"))
+        .timeout(Duration::from_secs(600))
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    eprintln!("{stderr}");
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("from the build cache"), "{stderr}");
+    let prefix = other.root().join("versions/3.11.2");
+    let python = prefix.join("bin/python3.11");
+    other
+        .command(&python)
+        .args([
+            "-c",
+            "import ssl, sqlite3, ctypes, lzma, bz2, zlib, sys, sysconfig; \
+             print(sys.prefix); print(sysconfig.get_config_var('LIBDIR'))",
+        ])
+        .assert()
+        .success()
+        .stdout(format!("{p}\n{p}/lib\n", p = prefix.display()));
+    other
+        .command(prefix.join("bin/python3.11-config"))
+        .arg("--prefix")
+        .assert()
+        .success()
+        .stdout(format!("{}\n", prefix.display()));
 }
 
 fn cpython_3_11_2_builds_from_a_loopback_mirror_with_the_catalog_checksum(env: &TestEnv) {
