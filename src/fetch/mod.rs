@@ -233,7 +233,8 @@ impl Fetcher {
         let path = self
             .settings
             .locks_dir
-            .join(format!("download-{}.lock", wanted.file));
+            // One flat directory of locks (a packed build's file is `builds/<file>`).
+            .join(format!("download-{}.lock", wanted.file.replace('/', "-")));
         let waiting = |_: &Path| {
             reporter.message(&format!(
                 "waiting for another strap process downloading {}",
