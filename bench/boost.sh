@@ -58,7 +58,7 @@ rm -rf "$work/hand"
 mkdir -p "$root/cache"
 cp "$archive" "$root/cache/"
 strap_run() {
-  "${clean_env[@]}" "$strap" boost install 1.81.0 --python 3.11.2 -f --sha256 "$sha" \
+  "${clean_env[@]}" "$strap" boost install 1.81.0 --python 3.11.2 -f --no-binary --sha256 "$sha" \
     --mirror "file://$fixtures/{file}"
 }
 strap_time=$(seconds strap_run)

@@ -47,7 +47,7 @@ strap_run() {
 }
 strap_cold=$(seconds strap_run)
 strap_phases=$(grep -E 'done in' "$work/last.log" | tr -s ' ' | tr '\n' ';')
-strap_warm=$(seconds strap_run -f)
+strap_warm=$(seconds strap_run -f --no-binary)
 
 pyenv_run() { # cache dir (empty for cold)
   mkdir -p "$work/pycache"
