@@ -125,7 +125,8 @@ pub struct InstallArgs {
     /// The archive's sha256 (pins it; for a release the catalog lacks, or a repacked archive)
     #[arg(long, value_name = "HEX")]
     pub sha256: Option<String>,
-    /// Rebuild and reinstall when already installed
+    /// Reinstall when already installed (from the build cache when it holds the same build; add
+    /// --no-binary to rebuild)
     #[arg(short, long)]
     pub force: bool,
     /// List the known releases (installed ones marked)
@@ -228,7 +229,7 @@ fn install(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<
 fn already_installed(ctx: &Ctx, plan: &Plan) {
     let prefix = ctx.layout.boost_dir(&plan.name);
     say!(
-        "strap: Boost {} is already installed in {} (-f rebuilds it)",
+        "strap: Boost {} is already installed in {} (-f reinstalls it; with --no-binary, from source)",
         plan.name,
         prefix.display()
     );

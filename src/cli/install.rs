@@ -40,7 +40,8 @@ pub struct InstallArgs {
     /// With --list: machine-readable output (version, prerelease, free_threaded, installed)
     #[arg(long, requires = "list")]
     pub json: bool,
-    /// Rebuild and reinstall versions that are already installed
+    /// Reinstall versions that are already installed (from the build cache when it holds the same
+    /// build; add --no-binary to rebuild)
     #[arg(short, long, conflicts_with = "skip_existing")]
     pub force: bool,
     /// Skip versions that are already installed (the default; accepted as in pyenv)
@@ -111,7 +112,7 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::
             }
             Ok(Outcome::AlreadyInstalled) => {
                 say!(
-                    "strap: {} is already installed in {} (-f rebuilds it)",
+                    "strap: {} is already installed in {} (-f reinstalls it; with --no-binary, from source)",
                     plan.name,
                     ctx.layout.version_dir(&plan.name).display()
                 );

@@ -192,7 +192,7 @@ fn already_installed_skip_existing_and_force() {
         .assert()
         .success()
         .stderr(predicate::str::contains(format!(
-            "strap: {VERSION} is already installed in {} (-f rebuilds it)",
+            "strap: {VERSION} is already installed in {} (-f reinstalls it; with --no-binary, from source)",
             s.prefix().display()
         )))
         .stderr(predicate::str::contains("==>").not());
