@@ -110,14 +110,8 @@ fn removes_what_nobody_holds_and_reports_the_space() {
     put(&installed_boost.join("include/boost/version.hpp"), 100);
     let installed = env.fake_version("3.12.7", &["python3"]);
 
-    // A dry run lists, removes nothing.
-    let out = env
-        .strap(&["cache", "clean", "--dry-run"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    let listed = stdout_of(&out);
-    for path in [
+    // What a clean removes, and what it must leave.
+    let removable = [
         &archive,
         &mismatch,
         &free_lock,
@@ -129,7 +123,24 @@ fn removes_what_nobody_holds_and_reports_the_space() {
         &half_removed_boost,
         &packed,
         &manifest,
-    ] {
+    ];
+    let kept = [
+        &foreign,
+        &live_log,
+        &kept_tree,
+        &live_tree,
+        &installed,
+        &installed_boost,
+    ];
+
+    // A dry run lists, removes nothing.
+    let out = env
+        .strap(&["cache", "clean", "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let listed = stdout_of(&out);
+    for path in removable {
         assert!(
             listed.contains(&format!("would remove {} (", path.display())),
             "{} not listed:\n{listed}",
@@ -137,14 +148,7 @@ fn removes_what_nobody_holds_and_reports_the_space() {
         );
         assert!(path.exists(), "the dry run removed {}", path.display());
     }
-    for path in [
-        &foreign,
-        &live_log,
-        &kept_tree,
-        &live_tree,
-        &installed,
-        &installed_boost,
-    ] {
+    for path in kept {
         assert!(!listed.contains(&path.display().to_string()), "{listed}");
     }
     assert!(
@@ -161,33 +165,14 @@ fn removes_what_nobody_holds_and_reports_the_space() {
     assert!(out.status.success(), "{}", stderr_of(&out));
     let listed = stdout_of(&out);
     let err = stderr_of(&out);
-    for path in [
-        &archive,
-        &mismatch,
-        &free_lock,
-        &free_download_lock,
-        &old_log,
-        &dead_tree,
-        &stopped_discard,
-        &half_removed,
-        &half_removed_boost,
-        &packed,
-        &manifest,
-    ] {
+    for path in removable {
         assert!(
             listed.contains(&format!("removed {} (", path.display())),
             "{listed}"
         );
         assert!(!path.exists(), "{} is still there", path.display());
     }
-    for path in [
-        &foreign,
-        &live_log,
-        &kept_tree,
-        &live_tree,
-        &installed,
-        &installed_boost,
-    ] {
+    for path in kept {
         assert!(path.exists(), "{} was removed", path.display());
     }
     assert!(err.contains("strap: freed 3.0 MiB ("), "{err}");
