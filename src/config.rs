@@ -12,6 +12,7 @@
 //!
 //! [cache]
 //! builds = false   # do not pack builds into <cache>/builds/ nor install from there
+//! binary = ["oci://registry.example/team/strap-builds", "file:///srv/builds"]
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -68,11 +69,18 @@ pub struct CacheConfig {
     /// build is asked for again (default: true).
     #[serde(default = "yes")]
     pub builds: bool,
+    /// Binary mirrors that packed builds are looked up in (after `STRAP_BINARY_MIRRORS` and
+    /// `--binary-mirror`).
+    #[serde(default)]
+    pub binary: Vec<String>,
 }
 
 impl Default for CacheConfig {
     fn default() -> Self {
-        CacheConfig { builds: true }
+        CacheConfig {
+            builds: true,
+            binary: Vec::new(),
+        }
     }
 }
 

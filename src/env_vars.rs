@@ -28,3 +28,10 @@ pub const STRAP_PYTHON_CATALOG: &str = "STRAP_PYTHON_CATALOG";
 pub const STRAP_BOOST_MIRRORS: &str = "STRAP_BOOST_MIRRORS";
 /// A Boost catalog file (`VERSION FILE SHA256` lines) used instead of the embedded one.
 pub const STRAP_BOOST_CATALOG: &str = "STRAP_BOOST_CATALOG";
+/// Binary mirrors (packed builds), comma-separated: `file://DIR`, `https://HOST/DIR`,
+/// `oci://REGISTRY/REPO` (before the config's `[cache] binary`).
+pub const STRAP_BINARY_MIRRORS: &str = "STRAP_BINARY_MIRRORS";
+/// The user for an OCI registry or an HTTP binary mirror (else the Docker config's login).
+pub const STRAP_REGISTRY_USER: &str = "STRAP_REGISTRY_USER";
+/// The password or token that goes with `STRAP_REGISTRY_USER`.
+pub const STRAP_REGISTRY_PASSWORD: &str = "STRAP_REGISTRY_PASSWORD";

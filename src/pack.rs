@@ -94,6 +94,67 @@ pub struct Manifest {
     pub archive: PackedArchive,
 }
 
+impl Manifest {
+    /// Why this packed build cannot be installed here as `kind` `name` with `key`, if it
+    /// cannot: another build, a newer manifest format, another platform, a C library newer
+    /// than this machine's, or an archive name that is not a plain `.tar.zst` file name.
+    pub fn refusal(&self, kind: &str, name: &str, key: &str, here: &Platform) -> Option<String> {
+        let digest_ok = self.archive.sha256.len() == 64
+            && self.archive.sha256.bytes().all(|b| b.is_ascii_hexdigit());
+        let file = &self.archive.file;
+        let file_ok =
+            file.ends_with(".tar.zst") && !file.starts_with('.') && !file.contains(['/', '\\']);
+        if self.format > MANIFEST_FORMAT {
+            Some(format!(
+                "its manifest format {} is newer than this strap's ({MANIFEST_FORMAT})",
+                self.format
+            ))
+        } else if self.key != key || self.kind != kind || self.name != name {
+            Some(format!(
+                "it is {} {} with key {}, not {kind} {name} with key {key}",
+                self.kind, self.name, self.key
+            ))
+        } else if !runs_here(&self.platform, here) {
+            Some(format!(
+                "it was built for {}; this machine is {}",
+                self.platform, here
+            ))
+        } else if !digest_ok || !file_ok {
+            Some(format!(
+                "its archive entry ({file}, sha256 {}) is not a .tar.zst file name with a sha256",
+                self.archive.sha256
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} {}", self.arch, self.os, self.libc)?;
+        match &self.libc_version {
+            Some(version) => write!(f, " {version}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// True when a build made on `built` runs on `here`: same architecture, OS and C library, and
+/// a C library at least as new.
+pub fn runs_here(built: &Platform, here: &Platform) -> bool {
+    let newer_or_same = match (&built.libc_version, &here.libc_version) {
+        (Some(needed), Some(have)) => version_parts(needed) <= version_parts(have),
+        (None, _) => true,
+        (Some(_), None) => false,
+    };
+    built.arch == here.arch && built.os == here.os && built.libc == here.libc && newer_or_same
+}
+
+fn version_parts(version: &str) -> Vec<u64> {
+    version.split('.').map(|p| p.parse().unwrap_or(0)).collect()
+}
+
 /// Why an install could not be packed.
 #[derive(Debug, thiserror::Error)]
 pub enum PackError {
@@ -194,9 +255,15 @@ fn key_of(
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The file names a pack of `name` with `key` gets: `<name>-<key16>.tar.zst` and `.json`.
-pub fn file_names(name: &str, key: &str) -> (String, String) {
-    let stem = format!("{name}-{}", &key[..16.min(key.len())]);
+/// The name a pack of `kind` `name` with `key` goes by: `<kind>-<name>-<key16>` (its file
+/// names' stem, and its tag in an OCI registry).
+pub fn stem(kind: &str, name: &str, key: &str) -> String {
+    format!("{kind}-{name}-{}", &key[..16.min(key.len())])
+}
+
+/// The file names a pack gets: `<stem>.tar.zst` and `<stem>.json` (see [`stem`]).
+pub fn file_names(kind: &str, name: &str, key: &str) -> (String, String) {
+    let stem = stem(kind, name, key);
     (format!("{stem}.tar.zst"), format!("{stem}.json"))
 }
 
@@ -349,5 +416,31 @@ mod tests {
             assert_eq!(platform.libc, "glibc");
             assert!(platform.libc_version.unwrap().starts_with("2."));
         }
+    }
+
+    #[test]
+    fn a_build_runs_where_the_c_library_is_as_new_or_newer() {
+        let platform = |arch: &str, libc: &str, version: Option<&str>| Platform {
+            arch: arch.into(),
+            os: "linux".into(),
+            libc: libc.into(),
+            libc_version: version.map(str::to_owned),
+        };
+        let here = platform("x86_64", "glibc", Some("2.36"));
+        assert!(runs_here(&platform("x86_64", "glibc", Some("2.31")), &here));
+        assert!(runs_here(&platform("x86_64", "glibc", Some("2.36")), &here));
+        assert!(!runs_here(
+            &platform("x86_64", "glibc", Some("2.39")),
+            &here
+        ));
+        assert!(!runs_here(
+            &platform("x86_64", "glibc", Some("2.100")),
+            &here
+        ));
+        assert!(!runs_here(
+            &platform("aarch64", "glibc", Some("2.31")),
+            &here
+        ));
+        assert!(!runs_here(&platform("x86_64", "musl", None), &here));
     }
 }

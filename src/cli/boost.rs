@@ -62,6 +62,18 @@ pub enum BoostCommand {
         json: bool,
     },
 
+    /// Pack an installed Boost build into a .tar.zst with a manifest, to install it elsewhere
+    #[command(
+        after_help = "Example:\n  strap boost pack 1.86.0-py3.12 -o /srv/builds/boost.tar.zst"
+    )]
+    Pack(super::pack::PackArgs),
+
+    /// Upload an installed Boost build's pack to a binary mirror
+    #[command(
+        after_help = "Example:\n  strap boost push 1.86.0-py3.12 --to oci://registry.example/team/strap-builds"
+    )]
+    Push(super::pack::PushArgs),
+
     /// Remove installed Boost builds
     #[command(
         after_help = "Examples:\n  strap boost uninstall 1.86.0-py3.12\n  strap boost uninstall -f 1.86.0"
@@ -153,6 +165,14 @@ pub(super) fn run(ctx: &Ctx, command: BoostCommand, out: &mut dyn Write) -> anyh
         }
         BoostCommand::Env { name, json } => env(ctx, &name, json, out).map(|()| 0),
         BoostCommand::Uninstall { names, force } => uninstall(ctx, &names, force).map(|()| 0),
+        BoostCommand::Pack(args) => {
+            let found = installed::find(&ctx.layout, &args.version).map_err(Reported::from)?;
+            super::pack::pack(ctx, &found.prefix, args.output, out).map(|()| 0)
+        }
+        BoostCommand::Push(args) => {
+            let found = installed::find(&ctx.layout, &args.version).map_err(Reported::from)?;
+            super::pack::push(ctx, &found.prefix, &args.to, out).map(|()| 0)
+        }
     }
 }
 

@@ -29,9 +29,16 @@ pub struct BuildFlags {
     /// Build even when prerequisites seem missing
     #[arg(long)]
     pub skip_preflight: bool,
-    /// Build from source even when the build cache holds this build
-    #[arg(long)]
+    /// Build from source even when the build cache or a binary mirror holds this build
+    #[arg(long, conflicts_with = "binary_only")]
     pub no_binary: bool,
+    /// Install a packed build (build cache or binary mirror) or fail; never build from source
+    #[arg(long)]
+    pub binary_only: bool,
+    /// Binary mirror to look packed builds up in: file:///DIR, https://HOST/DIR or
+    /// oci://REGISTRY/REPO; repeatable; replaces the configured ones
+    #[arg(long, value_name = "URL")]
+    pub binary_mirror: Vec<String>,
 }
 
 /// Where a kind of build reads its settings: its environment variable and config keys.
@@ -77,8 +84,10 @@ impl BuildFlags {
             keep: self.keep,
             skip_preflight: self.skip_preflight,
             build_cache: BuildCache {
-                use_it: config.cache.builds && !self.no_binary,
+                use_it: (config.cache.builds || self.binary_only) && !self.no_binary,
                 fill_it: config.cache.builds,
+                mirrors: crate::binary::mirrors(&self.binary_mirror, config)?,
+                binary_only: self.binary_only,
             },
         };
         Ok((mirrors, options))

@@ -207,6 +207,13 @@ enum Command {
     )]
     Pack(pack::PackArgs),
 
+    /// Upload an installed version's pack to a binary mirror (a directory, an HTTP store or an
+    /// OCI registry), for `strap install` elsewhere
+    #[command(
+        after_help = "Examples:\n  strap push 3.11.2 --to oci://registry.example/team/strap-builds\n  strap push 3.12 --to file:///srv/builds\n  strap push 3.12 --to https://files.example/strap-builds/   # HTTP PUT\n\nCredentials: STRAP_REGISTRY_USER and STRAP_REGISTRY_PASSWORD, else `docker login`."
+    )]
+    Push(pack::PushArgs),
+
     /// Boost from source, with Boost.Python against a strap-managed Python
     #[command(
         subcommand,
@@ -314,7 +321,14 @@ fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> anyhow::Result<
         Command::Install(args) => return install::run(ctx, args, out),
         Command::Recipe(command) => return recipe::run(ctx, command, out),
         Command::Boost(command) => return boost::run(ctx, command, out),
-        Command::Pack(args) => pack::run(ctx, args, out)?,
+        Command::Pack(args) => {
+            let prefix = pack::python_prefix(ctx, &args.version)?;
+            pack::pack(ctx, &prefix, args.output, out)?
+        }
+        Command::Push(args) => {
+            let prefix = pack::python_prefix(ctx, &args.version)?;
+            pack::push(ctx, &prefix, &args.to, out)?
+        }
         Command::Rehash => shims::rehash(ctx)?,
         Command::Shims { short } => shims::list(ctx, short, out)?,
         Command::Uninstall { versions, force } => shims::uninstall(ctx, &versions, force)?,

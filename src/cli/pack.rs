@@ -1,51 +1,73 @@
-//! `strap pack`: an installed version as a `.tar.zst` and its manifest, for other machines.
+//! `strap pack` and `strap push` (and their `strap boost` twins): an installed build as a
+//! `.tar.zst` and its manifest, written to a file or uploaded to a binary mirror.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use super::progress::TerminalReporter;
 use super::Ctx;
+use crate::binary::{BinaryMirror, PackId};
 use crate::error::Reported;
-use crate::pack::{self, Platform};
-use crate::stage::Receipt;
+use crate::pack::{self, Manifest, PackError, Platform};
+use crate::stage::{Receipt, BUILDS_DIR};
 use crate::version::{self, Origin, Resolved};
 
-/// The flags of `strap pack`.
+/// The flags of `strap pack` and `strap boost pack`.
 #[derive(clap::Args)]
 pub struct PackArgs {
-    /// An installed version (exact name or prefix)
+    /// An installed build (exact name or prefix)
     pub version: String,
     /// The archive to write (its manifest goes next to it, `.json` for `.tar.zst`); default:
-    /// `<name>-<key>.tar.zst` in the current directory
+    /// `<kind>-<name>-<key>.tar.zst` in the current directory
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
 
-pub(super) fn run(ctx: &Ctx, args: PackArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    let (name, prefix) = match version::resolve(&ctx.layout, &args.version, &Origin::Argument)? {
-        Resolved::Installed { name, prefix } => (name, prefix),
-        Resolved::System => {
-            return Err(Reported::failure(
-                "the system Python is not a build strap can pack",
-                "`strap versions --bare` lists the installed versions",
-            )
-            .into())
-        }
-    };
-    let archive = match args.output {
+/// The flags of `strap push` and `strap boost push`.
+#[derive(clap::Args)]
+pub struct PushArgs {
+    /// An installed build (exact name or prefix)
+    pub version: String,
+    /// The binary mirror: file:///DIR, https://HOST/DIR (HTTP PUT) or oci://REGISTRY/REPO
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+}
+
+/// The prefix of the installed Python `request` names.
+pub(super) fn python_prefix(ctx: &Ctx, request: &str) -> anyhow::Result<PathBuf> {
+    match version::resolve(&ctx.layout, request, &Origin::Argument)? {
+        Resolved::Installed { prefix, .. } => Ok(prefix),
+        Resolved::System => Err(Reported::failure(
+            "the system Python is not a build strap can pack",
+            "`strap versions --bare` lists the installed versions",
+        )
+        .into()),
+    }
+}
+
+/// Packs the install at `prefix` into `output` (default: its standard name in the current
+/// directory); prints the archive's path.
+pub(super) fn pack(
+    ctx: &Ctx,
+    prefix: &Path,
+    output: Option<PathBuf>,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let archive = match output {
         Some(path) => path,
         None => {
-            let receipt = Receipt::read(&prefix)
-                .ok_or_else(|| Reported::from(pack::PackError::NoReceipt(prefix.clone())))?;
+            let receipt = receipt(prefix)?;
             let key = pack::cache_key(&receipt, &Platform::current());
             let dir = ctx.cwd.clone().unwrap_or_else(|| PathBuf::from("."));
-            dir.join(pack::file_names(&name, &key).0)
+            dir.join(pack::file_names(&receipt.kind, &receipt.name, &key).0)
         }
     };
     let manifest = manifest_path(&archive);
-    let packed = pack::pack(&prefix, &archive, &manifest).map_err(Reported::from)?;
+    let packed = pack::pack(prefix, &archive, &manifest).map_err(Reported::from)?;
     writeln!(out, "{}", archive.display())?;
     say!(
-        "strap: packed {} ({}, key {}) into {} ({}); manifest {}",
+        "strap: packed {} {} ({}, key {}) into {} ({}); manifest {}",
+        packed.kind,
         packed.name,
         packed.platform.arch,
         &packed.key[..16],
@@ -56,8 +78,70 @@ pub(super) fn run(ctx: &Ctx, args: PackArgs, out: &mut dyn Write) -> anyhow::Res
     Ok(())
 }
 
+/// Uploads the pack of the install at `prefix` to the binary mirror `to` (packing it into the
+/// build cache first unless it is there); prints where it went.
+pub(super) fn push(ctx: &Ctx, prefix: &Path, to: &str, out: &mut dyn Write) -> anyhow::Result<()> {
+    let mirror = BinaryMirror::parse(to, "--to").map_err(Reported::from)?;
+    let stall_timeout = crate::settings::stall_timeout().map_err(Reported::from)?;
+    let (archive, manifest) = cached_pack(ctx, prefix)?;
+    let reporter = TerminalReporter::new(false);
+    let location = mirror
+        .push(&archive, &manifest, &reporter, stall_timeout)
+        .map_err(|e| {
+            Reported::failure(
+                format!(
+                    "cannot push {} {} to {mirror}: {e}",
+                    manifest.kind, manifest.name
+                ),
+                "check the URL and the credentials (STRAP_REGISTRY_USER and \
+                 STRAP_REGISTRY_PASSWORD, or `docker login`)",
+            )
+        })?;
+    writeln!(out, "{location}")?;
+    say!(
+        "strap: pushed {} {} (key {}, {}) to {location}",
+        manifest.kind,
+        manifest.name,
+        &manifest.key[..16],
+        crate::clean::human_bytes(manifest.archive.size)
+    );
+    Ok(())
+}
+
+/// The pack of the install at `prefix` in the build cache, made now when it is not there (or
+/// its archive no longer matches its manifest).
+fn cached_pack(ctx: &Ctx, prefix: &Path) -> anyhow::Result<(PathBuf, Manifest)> {
+    let receipt = receipt(prefix)?;
+    let key = pack::cache_key(&receipt, &Platform::current());
+    let id = PackId {
+        kind: &receipt.kind,
+        name: &receipt.name,
+        key: &key,
+    };
+    let builds = ctx.layout.cache_dir().join(BUILDS_DIR);
+    let (archive_file, manifest_file) = pack::file_names(id.kind, id.name, id.key);
+    let (archive, manifest) = (builds.join(archive_file), builds.join(manifest_file));
+    let cached = std::fs::read_to_string(&manifest)
+        .ok()
+        .and_then(|text| serde_json::from_str::<Manifest>(&text).ok())
+        .filter(|m| m.key == key)
+        .filter(|m| {
+            crate::fetch::sha256_file(&archive).is_ok_and(|sha256| sha256 == m.archive.sha256)
+        });
+    if let Some(cached) = cached {
+        return Ok((archive, cached));
+    }
+    std::fs::create_dir_all(&builds)?;
+    let packed = pack::pack(prefix, &archive, &manifest).map_err(Reported::from)?;
+    Ok((archive, packed))
+}
+
+fn receipt(prefix: &Path) -> Result<Receipt, Reported> {
+    Receipt::read(prefix).ok_or_else(|| Reported::from(PackError::NoReceipt(prefix.to_owned())))
+}
+
 /// The manifest next to an archive: `x.tar.zst` → `x.json`, anything else → `<file>.json`.
-fn manifest_path(archive: &std::path::Path) -> PathBuf {
+fn manifest_path(archive: &Path) -> PathBuf {
     let name = archive.file_name().unwrap_or_default().to_string_lossy();
     match name.strip_suffix(".tar.zst") {
         Some(stem) => archive.with_file_name(format!("{stem}.json")),

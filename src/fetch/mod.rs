@@ -152,6 +152,11 @@ impl Fetcher {
         }
     }
 
+    /// Where and how it downloads.
+    pub fn settings(&self) -> &FetchSettings {
+        &self.settings
+    }
+
     /// The first of `candidates` (alternative archives of the same thing, in order of preference)
     /// that is verified in the cache or can be downloaded and verified now; returns its path and
     /// index. The cache is searched for every candidate before any download.

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::archive::{self, ArchiveError};
+use crate::binary::{BinaryError, BinaryMirror, PackId};
 use crate::error::{Explain, EXIT_FAILURE, EXIT_INTERRUPTED};
 use crate::fetch::{FetchError, FetchSettings, Fetcher, Wanted};
 use crate::layout::Layout;
@@ -79,13 +80,18 @@ pub struct StageOptions {
     pub build_cache: BuildCache,
 }
 
-/// How installs use the build cache (`<cache>/builds/`, see [`prebuilt`]).
-#[derive(Debug, Clone, Copy)]
+/// How installs use the build cache (`<cache>/builds/`, see [`prebuilt`]) and binary mirrors.
+#[derive(Debug, Clone)]
 pub struct BuildCache {
-    /// Install a cached build of the same key instead of building.
+    /// Install a packed build of the same key (cached, else from a binary mirror) instead of
+    /// building.
     pub use_it: bool,
     /// Pack every source build into it.
     pub fill_it: bool,
+    /// Where packed builds are looked up after the build cache, in order.
+    pub mirrors: Vec<BinaryMirror>,
+    /// Fail instead of building from source.
+    pub binary_only: bool,
 }
 
 /// What an install did.
@@ -132,6 +138,8 @@ pub enum StageError {
     },
     #[error(transparent)]
     Lock(#[from] crate::error::Error),
+    #[error("no packed build of {what} to install, and --binary-only forbids building it:{}", misses.iter().map(|m| format!("\n  {m}")).collect::<String>())]
+    NoBinary { what: String, misses: Vec<String> },
 }
 
 impl StageError {
@@ -198,6 +206,11 @@ impl Explain for StageFailure {
             }),
             StageError::Fetch(e) => e.hint(),
             StageError::Verify { hint, .. } => hint.clone(),
+            StageError::NoBinary { .. } => Some(
+                "drop --binary-only to build it from source, or add a binary mirror that has it \
+                 (--binary-mirror, STRAP_BINARY_MIRRORS, [cache] binary)"
+                    .to_owned(),
+            ),
             StageError::Build {
                 source: RunError::Failed { .. } | RunError::TimedOut { .. },
                 ..
@@ -290,18 +303,96 @@ pub fn install(
         return Ok(Outcome::AlreadyInstalled);
     }
     if options.build_cache.use_it {
-        let key = crate::pack::artifact_key(artifact, &crate::pack::Platform::current());
-        if let Some(cached) = Prebuilt::cached(artifact, &options.fetch.cache_dir, &key) {
-            match staged_install(layout, &cached, options, reporter, cancel) {
-                Ok(outcome) => return Ok(outcome),
-                Err(failure) if failure.error.is_interruption() => return Err(failure),
-                Err(failure) => reporter.warning(&format!(
-                    "the cached build cannot be used ({failure}); building from source"
-                )),
-            }
+        let misses = match install_packed(layout, artifact, options, reporter, cancel) {
+            Ok(outcome) => return outcome,
+            Err(misses) => misses,
+        };
+        if options.build_cache.binary_only {
+            return Err(StageFailure {
+                error: Box::new(StageError::NoBinary {
+                    what: artifact.title(),
+                    misses,
+                }),
+                kept: None,
+            });
+        }
+        if !misses.is_empty() {
+            reporter.message(&format!(
+                "no packed build to install ({}); building from source",
+                misses.join("; ")
+            ));
         }
     }
     staged_install(layout, artifact, options, reporter, cancel)
+}
+
+/// Installs the packed build of `artifact` from the build cache, else from the first binary
+/// mirror that has a usable one. `Ok` is the install's outcome (or an interruption); `Err`
+/// lists why each place had none, for the source build's note.
+fn install_packed(
+    layout: &Layout,
+    artifact: &dyn Artifact,
+    options: &StageOptions,
+    reporter: &dyn Reporter,
+    cancel: &Cancel,
+) -> Result<Result<Outcome, StageFailure>, Vec<String>> {
+    let key = crate::pack::artifact_key(artifact, &crate::pack::Platform::current());
+    let cache_dir = &options.fetch.cache_dir;
+    let mut misses = Vec::new();
+    let try_cached = |from: &str, misses: &mut Vec<String>| {
+        let outcome = match Prebuilt::cached(artifact, cache_dir, &key, from)? {
+            Ok(cached) => staged_install(layout, &cached, options, reporter, cancel),
+            Err(why) => {
+                misses.push(format!("{from}: {why}"));
+                return None;
+            }
+        };
+        match outcome {
+            Err(failure) if !failure.error.is_interruption() => {
+                reporter.warning(&format!(
+                    "the packed build from {from} cannot be used: {failure}"
+                ));
+                misses.push(format!("{from}: {failure}"));
+                None
+            }
+            outcome => Some(outcome),
+        }
+    };
+    if let Some(outcome) = try_cached("the build cache", &mut misses) {
+        return Ok(outcome);
+    }
+    let id = PackId {
+        kind: artifact.kind(),
+        name: artifact.name(),
+        key: &key,
+    };
+    let builds = cache_dir.join(BUILDS_DIR);
+    let mut fetcher = Fetcher::new(options.fetch.clone(), cancel.clone());
+    for mirror in &options.build_cache.mirrors {
+        if options.fetch.offline && !mirror.is_local() {
+            misses.push(format!("{mirror}: not asked (--offline)"));
+            continue;
+        }
+        match mirror.download(id, &builds, &mut fetcher, reporter, cancel) {
+            Ok(()) => {
+                if let Some(outcome) = try_cached(&mirror.to_string(), &mut misses) {
+                    return Ok(outcome);
+                }
+            }
+            Err(BinaryError::Interrupted) => {
+                return Ok(Err(StageFailure {
+                    error: Box::new(StageError::Interrupted),
+                    kept: None,
+                }))
+            }
+            Err(BinaryError::NotThere) => misses.push(format!("{mirror}: has no such build")),
+            Err(e) => {
+                reporter.warning(&format!("binary mirror {mirror}: {e}"));
+                misses.push(format!("{mirror}: {e}"));
+            }
+        }
+    }
+    Err(misses)
 }
 
 /// Installs `artifact` through the stages.
@@ -487,7 +578,7 @@ fn pack_into(builds: &Path, prefix: &Path) -> Result<(), StageError> {
         )
     })?;
     let key = crate::pack::cache_key(&receipt, &crate::pack::Platform::current());
-    let (archive, manifest) = crate::pack::file_names(&receipt.name, &key);
+    let (archive, manifest) = crate::pack::file_names(&receipt.kind, &receipt.name, &key);
     crate::pack::pack(prefix, &builds.join(archive), &builds.join(manifest))
         .map(drop)
         .map_err(|e| StageError::Verify {

@@ -16,19 +16,37 @@ pub struct Prebuilt<'a> {
     inner: &'a dyn Artifact,
     manifest: Manifest,
     sources: Vec<Source>,
+    /// Where the pack came from, for the header (`the build cache`, a binary mirror).
+    from: String,
 }
 
 impl<'a> Prebuilt<'a> {
-    /// The cached build of `inner` with `key` in `cache_dir`, when there is a usable one.
-    pub fn cached(inner: &'a dyn Artifact, cache_dir: &Path, key: &str) -> Option<Prebuilt<'a>> {
-        let (archive, manifest_file) = crate::pack::file_names(inner.name(), key);
-        let text = std::fs::read_to_string(cache_dir.join(BUILDS_DIR).join(manifest_file)).ok()?;
-        let manifest: Manifest = serde_json::from_str(&text).ok()?;
-        let usable = manifest.key == key
-            && manifest.kind == inner.kind()
-            && manifest.name == inner.name()
-            && runs_here(&manifest.platform, &Platform::current());
-        (usable && manifest.archive.file == archive).then(|| Prebuilt {
+    /// The packed build of `inner` with `key` in the build cache under `cache_dir` (downloaded
+    /// there from `from`): `None` when there is none, an error saying why when its manifest
+    /// does not fit (see [`Manifest::refusal`]).
+    pub fn cached(
+        inner: &'a dyn Artifact,
+        cache_dir: &Path,
+        key: &str,
+        from: &str,
+    ) -> Option<Result<Prebuilt<'a>, String>> {
+        let (archive, manifest_file) = crate::pack::file_names(inner.kind(), inner.name(), key);
+        let path = cache_dir.join(BUILDS_DIR).join(manifest_file);
+        let text = std::fs::read_to_string(&path).ok()?;
+        let manifest: Manifest = match serde_json::from_str(&text) {
+            Ok(manifest) => manifest,
+            Err(e) => return Some(Err(format!("{}: {e}", path.display()))),
+        };
+        let refusal = manifest
+            .refusal(inner.kind(), inner.name(), key, &Platform::current())
+            .or_else(|| {
+                (manifest.archive.file != archive)
+                    .then(|| format!("its archive is {}, not {archive}", manifest.archive.file))
+            });
+        if let Some(why) = refusal {
+            return Some(Err(why));
+        }
+        Some(Ok(Prebuilt {
             inner,
             sources: vec![Source {
                 candidates: vec![Wanted {
@@ -39,23 +57,9 @@ impl<'a> Prebuilt<'a> {
                 }],
             }],
             manifest,
-        })
+            from: from.to_owned(),
+        }))
     }
-}
-
-/// True when a build made on `built` runs on `here`: same architecture, OS and C library, and
-/// a C library at least as new.
-pub fn runs_here(built: &Platform, here: &Platform) -> bool {
-    let newer_or_same = match (&built.libc_version, &here.libc_version) {
-        (Some(needed), Some(have)) => version_parts(needed) <= version_parts(have),
-        (None, _) => true,
-        (Some(_), None) => false,
-    };
-    built.arch == here.arch && built.os == here.os && built.libc == here.libc && newer_or_same
-}
-
-fn version_parts(version: &str) -> Vec<u64> {
-    version.split('.').map(|p| p.parse().unwrap_or(0)).collect()
 }
 
 impl Artifact for Prebuilt<'_> {
@@ -69,8 +73,9 @@ impl Artifact for Prebuilt<'_> {
 
     fn title(&self) -> String {
         format!(
-            "{} from the build cache (key {})",
+            "{} from {} (key {})",
             self.inner.title(),
+            self.from,
             &self.manifest.key[..16]
         )
     }
@@ -134,36 +139,5 @@ impl Artifact for Prebuilt<'_> {
 
     fn packed(&self) -> Option<&Manifest> {
         Some(&self.manifest)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_build_runs_where_the_c_library_is_as_new_or_newer() {
-        let platform = |arch: &str, libc: &str, version: Option<&str>| Platform {
-            arch: arch.into(),
-            os: "linux".into(),
-            libc: libc.into(),
-            libc_version: version.map(str::to_owned),
-        };
-        let here = platform("x86_64", "glibc", Some("2.36"));
-        assert!(runs_here(&platform("x86_64", "glibc", Some("2.31")), &here));
-        assert!(runs_here(&platform("x86_64", "glibc", Some("2.36")), &here));
-        assert!(!runs_here(
-            &platform("x86_64", "glibc", Some("2.39")),
-            &here
-        ));
-        assert!(!runs_here(
-            &platform("x86_64", "glibc", Some("2.100")),
-            &here
-        ));
-        assert!(!runs_here(
-            &platform("aarch64", "glibc", Some("2.31")),
-            &here
-        ));
-        assert!(!runs_here(&platform("x86_64", "musl", None), &here));
     }
 }

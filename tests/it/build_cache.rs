@@ -29,7 +29,7 @@ fn a_source_build_is_packed_and_the_next_install_comes_from_the_cache() {
     assert!(err.contains("==> pack: into the build cache"), "{err}");
     let packed = builds(&s);
     assert_eq!(packed.len(), 2, "{packed:?}");
-    assert!(packed[0].starts_with("3.99.1-") && packed[0].ends_with(".json"));
+    assert!(packed[0].starts_with("python-3.99.1-") && packed[0].ends_with(".json"));
     assert!(packed[1].ends_with(".tar.zst"));
 
     s.env
@@ -130,7 +130,8 @@ fn a_tampered_cached_build_is_refused_and_the_source_build_runs() {
     let err = stderr_of(&out);
     assert!(out.status.success(), "{err}");
     assert!(
-        err.contains("the cached build cannot be used") && err.contains("building from source"),
+        err.contains("the packed build from the build cache cannot be used")
+            && err.contains("building from source"),
         "{err}"
     );
     assert!(err.contains("==> configure"), "{err}");

@@ -92,7 +92,7 @@ fn removes_what_nobody_holds_and_reports_the_space() {
     );
     let dead_tree = root.join(format!("tmp/python-3.12.7.{dead}"));
     put(&dead_tree.join("Python-3.12.7/configure"), 4096);
-    let packed = root.join("cache/builds/3.12.7-0123456789abcdef.tar.zst");
+    let packed = root.join("cache/builds/python-3.12.7-0123456789abcdef.tar.zst");
     put(&packed, 1000);
     let manifest = root.join("cache/builds/3.12.7-0123456789abcdef.json");
     put(&manifest, 10);

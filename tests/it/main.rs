@@ -1,6 +1,7 @@
 //! Integration tests: the real `strap` binary against temporary roots and homes.
 
 mod archive;
+mod binary_mirror;
 mod boost;
 mod build_cache;
 mod clean;
@@ -14,6 +15,7 @@ mod pack;
 mod pipeline;
 mod real;
 mod recipes;
+mod registry;
 mod selection;
 mod shell;
 mod shims;

@@ -1,5 +1,6 @@
 //! A real HTTP mirror on 127.0.0.1 for tests, which can also misbehave: answer 404 or 500,
-//! serve wrong bytes, drop the connection mid-file, or stall. It records every request.
+//! serve wrong bytes, drop the connection mid-file, or stall. It records every request. A `PUT`
+//! stores its body at the path (answered 201), as WebDAV-style stores do.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -25,6 +26,7 @@ pub enum Behavior {
 /// One request the server saw.
 #[derive(Clone, Debug)]
 pub struct Request {
+    pub method: String,
     pub path: String,
     pub range: Option<String>,
 }
@@ -84,8 +86,10 @@ fn handle(
     if reader.read_line(&mut line).is_err() {
         return;
     }
+    let method = line.split_whitespace().next().unwrap_or("GET").to_owned();
     let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
     let mut range = None;
+    let mut length = 0;
     loop {
         let mut header = String::new();
         if reader.read_line(&mut header).is_err() || header.trim().is_empty() {
@@ -94,15 +98,26 @@ fn handle(
         if let Some((name, value)) = header.split_once(':') {
             if name.eq_ignore_ascii_case("range") {
                 range = Some(value.trim().to_owned());
+            } else if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap_or(0);
             }
         }
     }
     requests.lock().unwrap().push(Request {
+        method: method.clone(),
         path: path.clone(),
         range: range.clone(),
     });
-    let behavior = routes.lock().unwrap().get(&path).cloned();
     let mut stream = stream;
+    if method == "PUT" {
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_ok() {
+            routes.lock().unwrap().insert(path, Behavior::Serve(body));
+            respond(&mut stream, 201, &[], None);
+        }
+        return;
+    }
+    let behavior = routes.lock().unwrap().get(&path).cloned();
     match behavior {
         None => respond(&mut stream, 404, &[], None),
         Some(Behavior::Status(code)) => respond(&mut stream, code, &[], None),
@@ -155,6 +170,7 @@ fn serve(stream: &mut TcpStream, body: &[u8], range: Option<&str>) {
 fn respond(stream: &mut TcpStream, code: u16, body: &[u8], content_range: Option<&str>) {
     let reason = match code {
         200 => "OK",
+        201 => "Created",
         206 => "Partial Content",
         404 => "Not Found",
         416 => "Range Not Satisfiable",

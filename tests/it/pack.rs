@@ -29,7 +29,9 @@ fn an_installed_build_is_packed_with_its_manifest_and_key() {
     let archive = std::path::PathBuf::from(stdout_of(out.get_output()).trim());
     let file = archive.file_name().unwrap().to_string_lossy().into_owned();
     assert!(
-        archive.starts_with(&out_dir) && file.starts_with("3.99.1-") && file.ends_with(".tar.zst"),
+        archive.starts_with(&out_dir)
+            && file.starts_with("python-3.99.1-")
+            && file.ends_with(".tar.zst"),
         "{archive:?}"
     );
     let manifest_path = archive.with_file_name(file.replace(".tar.zst", ".json"));

@@ -1,0 +1,255 @@
+//! Binary mirrors: where packed builds ([`crate::pack`]) made on other machines come from and
+//! go to. A mirror is a directory of packs (`file://DIR` or a static `http(s)://` directory:
+//! `<stem>.json` next to its archive) or an OCI registry repository (`oci://REGISTRY/REPO`,
+//! one artifact per pack, tagged with its stem). An install looks its cache key up in each
+//! mirror, checks the manifest (the same build, this platform, a C library no newer than this
+//! machine's) and downloads the archive into the build cache, checking its sha256; from there
+//! it installs like a locally cached build. `strap push` uploads packs.
+
+mod directory;
+mod oci;
+
+use std::fmt;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+use crate::env_vars;
+use crate::error::UsageError;
+use crate::fetch::Fetcher;
+use crate::pack::{Manifest, Platform};
+use crate::process::Cancel;
+use crate::report::Reporter;
+
+/// The most bytes a pack's manifest may have.
+const MANIFEST_LIMIT: u64 = 1 << 20;
+
+/// A place packed builds are shared through.
+#[derive(Debug, Clone)]
+pub enum BinaryMirror {
+    /// A directory of packs, on this machine (`file://`) or served over HTTP(S).
+    Directory(url::Url),
+    /// A repository in an OCI registry.
+    Registry(oci::Repository),
+}
+
+impl fmt::Display for BinaryMirror {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BinaryMirror::Directory(url) => write!(f, "{url}"),
+            BinaryMirror::Registry(repo) => write!(f, "{repo}"),
+        }
+    }
+}
+
+/// One packed build: its kind, name and cache key.
+#[derive(Debug, Clone, Copy)]
+pub struct PackId<'a> {
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub key: &'a str,
+}
+
+impl PackId<'_> {
+    /// `<kind>-<name>-<key16>`: the files' stem and the registry tag.
+    pub fn stem(&self) -> String {
+        crate::pack::stem(self.kind, self.name, self.key)
+    }
+
+    fn file_names(&self) -> (String, String) {
+        crate::pack::file_names(self.kind, self.name, self.key)
+    }
+}
+
+/// Why a binary mirror gave no build.
+#[derive(Debug, thiserror::Error)]
+pub enum BinaryError {
+    #[error("has no such build")]
+    NotThere,
+    #[error("refused: {0}")]
+    Refused(String),
+    #[error("{0}")]
+    Mirror(String),
+    #[error("cannot {action} {}: {source}", path.display())]
+    Local {
+        action: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    #[error("interrupted")]
+    Interrupted,
+}
+
+impl BinaryError {
+    fn local<'a>(
+        action: &'static str,
+        path: &'a Path,
+    ) -> impl FnOnce(io::Error) -> BinaryError + 'a {
+        move |source| BinaryError::Local {
+            action,
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+impl BinaryMirror {
+    /// Parses a mirror URL: `file:///DIR`, `http(s)://HOST/DIR`, `oci://REGISTRY/REPO`
+    /// (HTTPS, except for a registry on a loopback address) or `oci+http://REGISTRY/REPO`.
+    /// `origin` names where it came from for the error.
+    pub fn parse(text: &str, origin: &str) -> Result<BinaryMirror, UsageError> {
+        let bad = |why: &str| {
+            UsageError::new(format!("binary mirror '{text}' (from {origin}) {why}")).with_hint(
+                "a binary mirror is file:///DIR, https://HOST/DIR or oci://REGISTRY/REPOSITORY",
+            )
+        };
+        if let Some(rest) = text.strip_prefix("oci://") {
+            return oci::Repository::parse(rest, false)
+                .map(BinaryMirror::Registry)
+                .map_err(|why| bad(&why));
+        }
+        if let Some(rest) = text.strip_prefix("oci+http://") {
+            return oci::Repository::parse(rest, true)
+                .map(BinaryMirror::Registry)
+                .map_err(|why| bad(&why));
+        }
+        let mut url = url::Url::parse(text).map_err(|e| bad(&format!("is not a URL: {e}")))?;
+        match url.scheme() {
+            "http" | "https" if url.has_host() => {}
+            "file" if url.to_file_path().is_ok() => {}
+            scheme => {
+                return Err(bad(&format!(
+                    "has the scheme '{scheme}', not file, http, https or oci"
+                )))
+            }
+        }
+        if !url.path().ends_with('/') {
+            url.set_path(&format!("{}/", url.path()));
+        }
+        Ok(BinaryMirror::Directory(url))
+    }
+
+    /// True for a directory on this machine (read even with `--offline`).
+    pub fn is_local(&self) -> bool {
+        matches!(self, BinaryMirror::Directory(url) if url.scheme() == "file")
+    }
+
+    /// Downloads the pack `id` into the build cache directory `builds` — its archive checked
+    /// against the manifest's sha256, its manifest written last — so the cache lookup finds it.
+    pub fn download(
+        &self,
+        id: PackId<'_>,
+        builds: &Path,
+        fetcher: &mut Fetcher,
+        reporter: &dyn Reporter,
+        cancel: &Cancel,
+    ) -> Result<(), BinaryError> {
+        fs::create_dir_all(builds).map_err(BinaryError::local("create", builds))?;
+        let check = |manifest: &Manifest| match manifest.refusal(
+            id.kind,
+            id.name,
+            id.key,
+            &Platform::current(),
+        ) {
+            Some(why) => Err(BinaryError::Refused(why)),
+            None => Ok(()),
+        };
+        let manifest = match self {
+            BinaryMirror::Directory(base) => {
+                directory::download(base, id, builds, &check, fetcher, reporter)?
+            }
+            BinaryMirror::Registry(repo) => {
+                repo.download(id, builds, &check, fetcher, reporter, cancel)?
+            }
+        };
+        // The cache names the archive by the key, whatever the mirror called it.
+        let (archive, manifest_file) = id.file_names();
+        let manifest = Manifest {
+            archive: crate::pack::PackedArchive {
+                file: archive,
+                ..manifest.archive
+            },
+            ..manifest
+        };
+        write_manifest(&manifest, &builds.join(manifest_file))
+    }
+
+    /// Uploads the pack (`archive` and its `manifest`) to this mirror; returns where it is.
+    pub fn push(
+        &self,
+        archive: &Path,
+        manifest: &Manifest,
+        reporter: &dyn Reporter,
+        stall_timeout: std::time::Duration,
+    ) -> Result<String, BinaryError> {
+        match self {
+            BinaryMirror::Directory(base) => {
+                directory::push(base, archive, manifest, reporter, stall_timeout)
+            }
+            BinaryMirror::Registry(repo) => repo.push(archive, manifest, reporter, stall_timeout),
+        }
+    }
+}
+
+/// Writes a manifest file whole or not at all.
+pub fn write_manifest(manifest: &Manifest, path: &Path) -> Result<(), BinaryError> {
+    let text = serde_json::to_string_pretty(manifest).expect("a manifest serializes") + "\n";
+    let part = path.with_extension("json.part");
+    fs::write(&part, text)
+        .and_then(|()| fs::rename(&part, path))
+        .map_err(BinaryError::local("write", path))
+}
+
+/// The binary mirrors: `--binary-mirror` flags, else `STRAP_BINARY_MIRRORS` (comma-separated),
+/// else the config's `[cache] binary`; none by default.
+pub fn mirrors(flags: &[String], config: &Config) -> Result<Vec<BinaryMirror>, UsageError> {
+    let env = std::env::var(env_vars::STRAP_BINARY_MIRRORS)
+        .ok()
+        .filter(|v| !v.trim().is_empty());
+    let (texts, origin): (Vec<String>, String) = if !flags.is_empty() {
+        (flags.to_vec(), "--binary-mirror".to_owned())
+    } else if let Some(list) = env {
+        (
+            crate::fetch::mirror::split_list(&list).collect(),
+            env_vars::STRAP_BINARY_MIRRORS.to_owned(),
+        )
+    } else {
+        (config.cache.binary.clone(), config.origin("cache.binary"))
+    };
+    texts
+        .iter()
+        .map(|text| BinaryMirror::parse(text, &origin))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mirror_urls_are_parsed_or_refused_with_their_origin() {
+        let dir = BinaryMirror::parse("file:///srv/builds", "t").unwrap();
+        assert_eq!(dir.to_string(), "file:///srv/builds/");
+        assert!(dir.is_local());
+        let http = BinaryMirror::parse("https://files.example/builds/", "t").unwrap();
+        assert_eq!(http.to_string(), "https://files.example/builds/");
+        assert!(!http.is_local());
+        let oci = BinaryMirror::parse("oci://registry.example:5000/team/builds", "t").unwrap();
+        assert_eq!(oci.to_string(), "oci://registry.example:5000/team/builds");
+        for bad in [
+            "ftp://files.example/builds",
+            "/srv/builds",
+            "oci://registry.example",
+            "oci://registry.example/Team",
+            "oci:///builds",
+        ] {
+            let err = BinaryMirror::parse(bad, "STRAP_BINARY_MIRRORS").unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains(&format!("'{bad}' (from STRAP_BINARY_MIRRORS)")),
+                "{err}"
+            );
+        }
+    }
+}

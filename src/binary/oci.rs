@@ -1,0 +1,425 @@
+//! An OCI registry repository as a binary mirror (GitHub/GitLab container registries, Harbor,
+//! Artifactory, ECR/ACR/GAR, the CNCF distribution registry): each pack is one artifact tagged
+//! with its stem, whose config blob is the pack's manifest and whose one layer is the archive
+//! (titled with its file name, so other OCI clients such as `oras pull` save it under that name).
+//! Credentials come from `STRAP_REGISTRY_USER`/`STRAP_REGISTRY_PASSWORD`, else from the
+//! Docker config (`docker login`, credential helpers); the registry's challenge decides between
+//! basic authentication and a bearer token.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::path::Path;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::errors::{OciDistributionError, OciErrorCode};
+use oci_client::manifest::{OciDescriptor, OciImageManifest, OCI_IMAGE_MEDIA_TYPE};
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, Reference};
+use sha2::{Digest, Sha256};
+
+use super::{BinaryError, PackId, MANIFEST_LIMIT};
+use crate::env_vars;
+use crate::fetch::Fetcher;
+use crate::pack::Manifest;
+use crate::process::Cancel;
+use crate::report::{Progress, Reporter};
+
+/// The media type of a pack's config blob: its manifest.
+pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.strap.pack.manifest.v1+json";
+/// The media type of a pack's one layer: the archive.
+pub const LAYER_MEDIA_TYPE: &str = "application/vnd.strap.pack.layer.v1.tar+zstd";
+/// The annotation OCI clients name a layer's file by.
+const TITLE: &str = "org.opencontainers.image.title";
+
+/// `REGISTRY/REPOSITORY`, reached over HTTPS (plain HTTP for a loopback registry or
+/// `oci+http://`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repository {
+    registry: String,
+    repository: String,
+    plain_http: bool,
+    /// Written as `oci+http://`.
+    explicit_http: bool,
+}
+
+impl fmt::Display for Repository {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = if self.explicit_http {
+            "oci+http"
+        } else {
+            "oci"
+        };
+        write!(f, "{scheme}://{}/{}", self.registry, self.repository)
+    }
+}
+
+impl Repository {
+    /// Parses `REGISTRY/REPOSITORY` (after `oci://`); the repository is lowercase path
+    /// components as the distribution spec allows.
+    pub fn parse(text: &str, plain_http: bool) -> Result<Repository, String> {
+        let (registry, repository) = text
+            .trim_end_matches('/')
+            .split_once('/')
+            .ok_or("names no repository (oci://REGISTRY/REPOSITORY)")?;
+        if registry.is_empty() || registry.contains(['@', '?', '#']) {
+            return Err("names no registry host (oci://REGISTRY/REPOSITORY)".to_owned());
+        }
+        let component_ok = |c: &str| {
+            !c.is_empty()
+                && c.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+                && c.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+        };
+        if !repository.split('/').all(component_ok) {
+            return Err(format!(
+                "has the repository '{repository}': use lowercase letters, digits, '.', '_', '-' and '/'"
+            ));
+        }
+        let host = registry.rsplit_once(':').map_or(registry, |(h, _)| h);
+        let loopback = host == "localhost"
+            || host == "[::1]"
+            || host
+                .parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        Ok(Repository {
+            registry: registry.to_owned(),
+            repository: repository.to_owned(),
+            plain_http: plain_http || loopback,
+            explicit_http: plain_http,
+        })
+    }
+
+    fn reference(&self, tag: String) -> Reference {
+        Reference::with_tag(self.registry.clone(), self.repository.clone(), tag)
+    }
+
+    fn client(&self, stall_timeout: Duration) -> Client {
+        let protocol = if self.plain_http {
+            ClientProtocol::HttpsExcept(vec![self.registry.clone()])
+        } else {
+            ClientProtocol::Https
+        };
+        Client::new(ClientConfig {
+            protocol,
+            use_monolithic_push: true,
+            read_timeout: Some(stall_timeout),
+            connect_timeout: Some(stall_timeout),
+            user_agent: concat!("strap/", env!("CARGO_PKG_VERSION")),
+            ..ClientConfig::default()
+        })
+    }
+
+    /// The credentials for this registry: the environment's, else the Docker config's, else
+    /// none.
+    fn auth(&self) -> RegistryAuth {
+        if let Some((user, password)) = credentials_from_env() {
+            return RegistryAuth::Basic(user, password);
+        }
+        match docker_credential::get_credential(&self.registry) {
+            Ok(docker_credential::DockerCredential::UsernamePassword(user, password)) => {
+                RegistryAuth::Basic(user, password)
+            }
+            _ => RegistryAuth::Anonymous,
+        }
+    }
+
+    /// Pulls the artifact tagged with the stem of `id`, checks its manifest (the config blob)
+    /// with `check`, and downloads its archive layer into `builds` (its digest checked).
+    pub(super) fn download(
+        &self,
+        id: PackId<'_>,
+        builds: &Path,
+        check: &dyn Fn(&Manifest) -> Result<(), BinaryError>,
+        fetcher: &Fetcher,
+        reporter: &dyn Reporter,
+        cancel: &Cancel,
+    ) -> Result<Manifest, BinaryError> {
+        let client = self.client(fetcher.settings().stall_timeout);
+        let reference = self.reference(id.stem());
+        let auth = self.auth();
+        let (archive, _) = id.file_names();
+        let part = builds.join(format!(".{archive}.part"));
+        let result = runtime()?.block_on(async {
+            let (image, _) = client
+                .pull_image_manifest(&reference, &auth)
+                .await
+                .map_err(|e| self.error(e))?;
+            if image.config.media_type != CONFIG_MEDIA_TYPE {
+                return Err(BinaryError::Refused(format!(
+                    "{reference} is not a strap pack (its config is {})",
+                    image.config.media_type
+                )));
+            }
+            if image.config.size < 0 || image.config.size as u64 > MANIFEST_LIMIT {
+                return Err(BinaryError::Refused(format!(
+                    "{reference}: its config blob has {} bytes",
+                    image.config.size
+                )));
+            }
+            let mut config = Vec::new();
+            client
+                .pull_blob(&reference, &image.config, &mut config)
+                .await
+                .map_err(|e| self.error(e))?;
+            let manifest: Manifest = serde_json::from_slice(&config).map_err(|e| {
+                BinaryError::Refused(format!(
+                    "{reference}: its config is not a pack manifest: {e}"
+                ))
+            })?;
+            check(&manifest)?;
+            let digest = format!("sha256:{}", manifest.archive.sha256);
+            let layer = image
+                .layers
+                .iter()
+                .find(|layer| layer.digest == digest)
+                .ok_or_else(|| {
+                    BinaryError::Refused(format!(
+                        "{reference} has no layer with the manifest's archive digest {digest}"
+                    ))
+                })?;
+            let file = std::fs::File::create(&part).map_err(BinaryError::local("write", &part))?;
+            let progress =
+                reporter.download(&format!("{reference}"), u64::try_from(layer.size).ok(), 0);
+            let sink = BlobFile {
+                file,
+                written: 0,
+                progress: progress.as_ref(),
+                cancel,
+            };
+            let pulled = client.pull_blob(&reference, layer, sink).await;
+            progress.finish();
+            if cancel.is_cancelled() {
+                return Err(BinaryError::Interrupted);
+            }
+            pulled.map_err(|e| self.error(e))?;
+            Ok(manifest)
+        });
+        let manifest = match result {
+            Ok(manifest) => manifest,
+            Err(e) => {
+                let _ = std::fs::remove_file(&part);
+                return Err(e);
+            }
+        };
+        let target = builds.join(&archive);
+        std::fs::rename(&part, &target)
+            .map_err(BinaryError::local("move into the cache", &part))?;
+        Ok(manifest)
+    }
+
+    /// Pushes the pack as an artifact tagged with its stem (the archive blob only when the
+    /// registry lacks it); returns its reference.
+    pub(super) fn push(
+        &self,
+        archive: &Path,
+        manifest: &Manifest,
+        reporter: &dyn Reporter,
+        stall_timeout: Duration,
+    ) -> Result<String, BinaryError> {
+        let id = PackId {
+            kind: &manifest.kind,
+            name: &manifest.name,
+            key: &manifest.key,
+        };
+        let (archive_file, _) = id.file_names();
+        let manifest = Manifest {
+            archive: crate::pack::PackedArchive {
+                file: archive_file.clone(),
+                ..manifest.archive.clone()
+            },
+            ..manifest.clone()
+        };
+        let client = self.client(stall_timeout);
+        let reference = self.reference(id.stem());
+        let auth = self.auth();
+        let config = serde_json::to_vec_pretty(&manifest).expect("a manifest serializes");
+        let config_digest = format!(
+            "sha256:{}",
+            Sha256::digest(&config)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
+        let layer_digest = format!("sha256:{}", manifest.archive.sha256);
+        let size = manifest.archive.size;
+        let image = OciImageManifest {
+            schema_version: 2,
+            media_type: Some(OCI_IMAGE_MEDIA_TYPE.to_owned()),
+            config: OciDescriptor {
+                media_type: CONFIG_MEDIA_TYPE.to_owned(),
+                digest: config_digest.clone(),
+                size: config.len() as i64,
+                ..OciDescriptor::default()
+            },
+            layers: vec![OciDescriptor {
+                media_type: LAYER_MEDIA_TYPE.to_owned(),
+                digest: layer_digest.clone(),
+                size: size as i64,
+                annotations: Some(BTreeMap::from([(TITLE.to_owned(), archive_file)])),
+                ..OciDescriptor::default()
+            }],
+            annotations: Some(annotations(&manifest)),
+            ..OciImageManifest::default()
+        };
+        runtime()?.block_on(async {
+            client
+                .store_auth_if_needed(reference.resolve_registry(), &auth)
+                .await;
+            let present = client
+                .blob_exists(&reference, &layer_digest)
+                .await
+                .map_err(|e| self.error(e))?;
+            if present {
+                reporter.message(&format!("{self} already has the archive {layer_digest}"));
+            } else {
+                reporter.message(&format!(
+                    "uploading {} ({}) to {self}",
+                    archive.display(),
+                    crate::clean::human_bytes(size)
+                ));
+                let file =
+                    std::fs::File::open(archive).map_err(BinaryError::local("read", archive))?;
+                client
+                    .push_blob_stream(&reference, chunks(file), &layer_digest, Some(size))
+                    .await
+                    .map_err(|e| self.error(e))?;
+            }
+            client
+                .push_blob(&reference, config, &config_digest)
+                .await
+                .map_err(|e| self.error(e))?;
+            client
+                .push_manifest(&reference, &image.into())
+                .await
+                .map_err(|e| self.error(e))?;
+            Ok(reference.whole())
+        })
+    }
+
+    /// What an error from the registry means here.
+    fn error(&self, e: OciDistributionError) -> BinaryError {
+        let not_found = |code: &OciErrorCode| {
+            matches!(
+                code,
+                OciErrorCode::ManifestUnknown
+                    | OciErrorCode::NameUnknown
+                    | OciErrorCode::NotFound
+                    | OciErrorCode::BlobUnknown
+            )
+        };
+        match e {
+            OciDistributionError::ImageManifestNotFoundError(_) => BinaryError::NotThere,
+            OciDistributionError::RegistryError { ref envelope, .. }
+                if envelope.errors.iter().any(|e| not_found(&e.code)) =>
+            {
+                BinaryError::NotThere
+            }
+            OciDistributionError::ServerError { code: 404, .. } => BinaryError::NotThere,
+            OciDistributionError::UnauthorizedError { .. }
+            | OciDistributionError::AuthenticationFailure(_) => self.unauthorized(),
+            OciDistributionError::RequestError(ref e)
+                if e.status() == Some(reqwest::StatusCode::UNAUTHORIZED) =>
+            {
+                self.unauthorized()
+            }
+            OciDistributionError::DigestError(e) => {
+                BinaryError::Refused(format!("the archive is not what the registry lists: {e}"))
+            }
+            e => BinaryError::Mirror(e.to_string()),
+        }
+    }
+
+    fn unauthorized(&self) -> BinaryError {
+        BinaryError::Mirror(format!(
+            "not authorized; set {} and {} or run `docker login {}`",
+            env_vars::STRAP_REGISTRY_USER,
+            env_vars::STRAP_REGISTRY_PASSWORD,
+            self.registry
+        ))
+    }
+}
+
+/// `STRAP_REGISTRY_USER` and `STRAP_REGISTRY_PASSWORD`, when the user is set.
+pub fn credentials_from_env() -> Option<(String, String)> {
+    let user = std::env::var(env_vars::STRAP_REGISTRY_USER)
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let password = std::env::var(env_vars::STRAP_REGISTRY_PASSWORD).unwrap_or_default();
+    Some((user, password))
+}
+
+/// The artifact's annotations: what the pack is, readable in a registry's web interface.
+fn annotations(manifest: &Manifest) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("dev.strap.kind".to_owned(), manifest.kind.clone()),
+        ("dev.strap.name".to_owned(), manifest.name.clone()),
+        ("dev.strap.key".to_owned(), manifest.key.clone()),
+        (
+            "dev.strap.platform".to_owned(),
+            manifest.platform.to_string(),
+        ),
+        (
+            "dev.strap.strap-version".to_owned(),
+            manifest.strap_version.clone(),
+        ),
+    ])
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, BinaryError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| BinaryError::Mirror(format!("cannot start the network runtime: {e}")))
+}
+
+/// A file read as a stream of chunks for an upload.
+fn chunks(
+    file: std::fs::File,
+) -> impl futures_util::Stream<Item = oci_client::errors::Result<bytes::Bytes>> + Send + 'static {
+    futures_util::stream::try_unfold(file, |mut file| async move {
+        let mut buf = vec![0; 1 << 20];
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.truncate(n);
+        Ok(Some((bytes::Bytes::from(buf), file)))
+    })
+}
+
+/// Where a pulled blob goes: a file, with progress, stopped by Ctrl-C.
+struct BlobFile<'a> {
+    file: std::fs::File,
+    written: u64,
+    progress: &'a dyn Progress,
+    cancel: &'a Cancel,
+}
+
+impl tokio::io::AsyncWrite for BlobFile<'_> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if this.cancel.is_cancelled() {
+            return Poll::Ready(Err(io::Error::other("interrupted")));
+        }
+        Poll::Ready(this.file.write(buf).inspect(|&n| {
+            this.written += n as u64;
+            this.progress.set_position(this.written);
+        }))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.get_mut().file.flush())
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}

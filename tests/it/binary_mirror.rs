@@ -1,0 +1,430 @@
+//! Binary mirrors: a build packed on one machine (root) and pushed to a directory, an HTTP
+//! store or a real OCI registry is installed on another without building — verified, and
+//! relocated to the other root; refused when it is not the same build, not for this machine
+//! or not the bytes its manifest names, and then built from source (or, with `--binary-only`,
+//! not installed at all).
+
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use base64::Engine;
+
+use crate::install::Setup;
+use crate::registry::Registry;
+use crate::support::{stderr_of, stdout_of, TestEnv};
+
+const VERSION: &str = "3.99.1";
+
+/// A change to a pack's manifest.
+type ManifestEdit = dyn Fn(&mut serde_json::Value);
+
+/// Installs the fake version from source in `s` and pushes it to `to`; returns stdout.
+fn build_and_push(s: &Setup, to: &str, env: &[(&str, &str)]) -> String {
+    let out = s.install(&["a"], &[]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let out = s
+        .env
+        .strap(&["push", VERSION, "--to", to])
+        .envs(env.iter().copied())
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    stdout_of(&out)
+}
+
+/// `strap install` of the fake version on another machine, whose only source mirror is empty.
+fn install_elsewhere(other: &TestEnv, s: &Setup, flags: &[&str]) -> Command {
+    let mut cmd = other.strap(&["install", "--skip-preflight", "--sha256", &s.sha]);
+    cmd.args(["--mirror", &s.mirror.template("empty")])
+        .args(flags)
+        .arg(VERSION)
+        .timeout(Duration::from_secs(60));
+    cmd
+}
+
+/// The installed fake version at `root` runs and had its prefix rewritten.
+fn assert_relocated(root: &Path) {
+    let prefix = root.join("versions").join(VERSION);
+    assert_eq!(
+        fs::read_to_string(prefix.join("lib/fake/prefix.txt"))
+            .unwrap()
+            .trim(),
+        prefix.display().to_string()
+    );
+    let out = std::process::Command::new(prefix.join("bin/python3"))
+        .args(["-c", "print('runs')"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout_of(&out), "runs\n");
+}
+
+fn file_url(dir: &Path) -> String {
+    format!("file://{}", dir.display())
+}
+
+#[test]
+fn a_build_pushed_to_a_directory_installs_elsewhere_without_building() {
+    let s = Setup::new();
+    let dir = s.env.work().join("shared-builds");
+    let location = build_and_push(&s, &file_url(&dir), &[]);
+    let mut files: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(files[0].starts_with("python-3.99.1-") && files[0].ends_with(".json"));
+    assert_eq!(files[1], files[0].replace(".json", ".tar.zst"));
+    assert_eq!(location.trim(), file_url(&dir.join(&files[0])));
+
+    let other = TestEnv::new();
+    let out = install_elsewhere(
+        &other,
+        &s,
+        &["--binary-only", "--binary-mirror", &file_url(&dir)],
+    )
+    .output()
+    .unwrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "==> CPython 3.99.1 from {}/ (key ",
+            file_url(&dir)
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("==> relocate:") && !err.contains("==> configure"),
+        "{err}"
+    );
+    assert_relocated(&other.root());
+    assert!(
+        s.mirror
+            .requests()
+            .iter()
+            .all(|r| !r.path.starts_with("/empty/")),
+        "no source was fetched"
+    );
+    // The pack is in the other machine's build cache now.
+    assert!(other.root().join("cache/builds").join(&files[1]).is_file());
+}
+
+#[test]
+fn binary_only_fails_naming_every_place_it_looked() {
+    let s = Setup::new();
+    let empty = s.env.work().join("no-builds");
+    fs::create_dir_all(&empty).unwrap();
+    let out = s
+        .install(
+            &["a"],
+            &["--binary-only", "--binary-mirror", &file_url(&empty)],
+        )
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("no packed build of CPython 3.99.1") && err.contains("--binary-only"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{}/: has no such build", file_url(&empty))),
+        "{err}"
+    );
+    assert!(!err.contains("==> configure"), "{err}");
+    s.assert_nothing_installed();
+
+    // --no-binary and --binary-only contradict each other.
+    s.install(&["a"], &["--binary-only", "--no-binary"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn binary_mirrors_come_from_the_environment_and_the_config_file() {
+    let s = Setup::new();
+    let dir = s.env.work().join("builds");
+    build_and_push(&s, &file_url(&dir), &[]);
+    for (var, config) in [
+        (Some(file_url(&dir)), None),
+        (
+            None,
+            Some(format!("[cache]\nbinary = [\"{}\"]\n", file_url(&dir))),
+        ),
+    ] {
+        let other = TestEnv::new();
+        let mut cmd = install_elsewhere(&other, &s, &["--binary-only"]);
+        if let Some(var) = &var {
+            cmd.env("STRAP_BINARY_MIRRORS", var);
+        }
+        if let Some(config) = &config {
+            cmd.env("STRAP_CONFIG", other.write("config.toml", config));
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        assert_relocated(&other.root());
+    }
+    let other = TestEnv::new();
+    let out = install_elsewhere(&other, &s, &[])
+        .env("STRAP_BINARY_MIRRORS", "ftp://files.example/builds")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("'ftp://files.example/builds' (from STRAP_BINARY_MIRRORS)"),
+        "{}",
+        stderr_of(&out)
+    );
+}
+
+#[test]
+fn a_pack_for_another_machine_or_with_other_bytes_is_refused_and_the_source_is_built() {
+    let s = Setup::new();
+    let dir = s.env.work().join("builds");
+    build_and_push(&s, &file_url(&dir), &[]);
+    let manifest_path = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .unwrap();
+    let original = fs::read_to_string(&manifest_path).unwrap();
+    let edit = |change: &ManifestEdit| {
+        let mut manifest: serde_json::Value = serde_json::from_str(&original).unwrap();
+        change(&mut manifest);
+        fs::write(&manifest_path, manifest.to_string()).unwrap();
+    };
+    let cases: [(&ManifestEdit, &str); 3] = [
+        (
+            &|m| m["platform"]["arch"] = "riscv64".into(),
+            "refused: it was built for riscv64 linux",
+        ),
+        (
+            &|m| m["platform"]["libc_version"] = "9.99".into(),
+            "glibc 9.99; this machine is",
+        ),
+        (
+            &|m| m["archive"]["sha256"] = "0".repeat(64).into(),
+            "checksum mismatch",
+        ),
+    ];
+    for (change, expected) in cases {
+        edit(change);
+        let other = TestEnv::new();
+        let mut cmd = other.strap(&["install", "--skip-preflight", "--sha256", &s.sha]);
+        cmd.args(["--mirror", &s.mirror.template("a")])
+            .args(["--binary-mirror", &file_url(&dir), VERSION])
+            .timeout(Duration::from_secs(60));
+        let out = cmd.output().unwrap();
+        let err = stderr_of(&out);
+        assert!(out.status.success(), "{err}");
+        assert!(err.contains(expected), "{expected}: {err}");
+        assert!(
+            err.contains("building from source") && err.contains("==> configure"),
+            "{err}"
+        );
+        assert!(other
+            .root()
+            .join("versions")
+            .join(VERSION)
+            .join("bin/python3")
+            .exists());
+    }
+}
+
+#[test]
+fn an_http_store_takes_the_pack_by_put_and_serves_it() {
+    let s = Setup::new();
+    let base = format!("http://127.0.0.1:{}/builds/", s.mirror.port);
+    build_and_push(&s, &base, &[]);
+    let puts: Vec<String> = s
+        .mirror
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PUT")
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(puts.len(), 2, "{puts:?}");
+    assert!(
+        puts[0].ends_with(".tar.zst") && puts[1].ends_with(".json"),
+        "the archive first, the manifest last: {puts:?}"
+    );
+
+    let other = TestEnv::new();
+    let out = install_elsewhere(&other, &s, &["--binary-only", "--binary-mirror", &base])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_relocated(&other.root());
+
+    // An unreachable store fails the push.
+    let out = s
+        .env
+        .strap(&["push", VERSION, "--to", "http://127.0.0.1:1/unreachable/"])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr_of(&out).contains("cannot push python 3.99.1 to http://127.0.0.1:1/unreachable/"),
+        "{}",
+        stderr_of(&out)
+    );
+}
+
+#[test]
+fn a_registry_shares_builds_and_a_tampered_blob_is_refused() {
+    let registry = Registry::anonymous();
+    let s = Setup::new();
+    let url = registry.url("team/strap-builds");
+    let location = build_and_push(&s, &url, &[]);
+    assert!(
+        location.trim().starts_with(&format!(
+            "{}/team/strap-builds:python-3.99.1-",
+            registry.host()
+        )),
+        "{location}\n{}",
+        registry.log()
+    );
+
+    let other = TestEnv::new();
+    let out = install_elsewhere(&other, &s, &["--binary-only", "--binary-mirror", &url])
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}\n{}", registry.log());
+    assert!(err.contains(&format!("from {url} (key ")), "{err}");
+    assert_relocated(&other.root());
+
+    // Pushing again uploads no archive: the registry has it.
+    let out = s
+        .env
+        .strap(&["push", VERSION, "--to", &url])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        stderr_of(&out).contains("already has the archive"),
+        "{}",
+        stderr_of(&out)
+    );
+
+    // Bytes changed in the registry's storage: the digest check refuses them.
+    let packed: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(
+            fs::read_dir(s.env.root().join("cache/builds"))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|p| p.extension().is_some_and(|e| e == "json"))
+                .unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let blob = registry.blob_file(packed["archive"]["sha256"].as_str().unwrap());
+    let mut bytes = fs::read(&blob).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    fs::write(&blob, bytes).unwrap();
+    let third = TestEnv::new();
+    let out = install_elsewhere(&third, &s, &["--binary-only", "--binary-mirror", &url])
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("the archive is not what the registry lists"),
+        "{err}"
+    );
+    assert!(!third.root().join("versions").join(VERSION).exists());
+    assert!(
+        fs::read_dir(third.root().join("cache/builds"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+            == 0,
+        "nothing of the refused pack is kept"
+    );
+}
+
+#[test]
+fn a_registry_behind_a_password_takes_credentials_from_the_environment_or_docker_login() {
+    let registry = Registry::with_password("builder", "s3cret");
+    let s = Setup::new();
+    let url = registry.url("strap/builds");
+    s.install(&["a"], &[]).assert().success();
+
+    let out = s
+        .env
+        .strap(&["push", VERSION, "--to", &url])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr_of(&out).contains("not authorized"),
+        "{}",
+        stderr_of(&out)
+    );
+
+    let out = s
+        .env
+        .strap(&["push", VERSION, "--to", &url])
+        .env("STRAP_REGISTRY_USER", "builder")
+        .env("STRAP_REGISTRY_PASSWORD", "wrong")
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "a wrong password is refused");
+
+    let login = [
+        ("STRAP_REGISTRY_USER", "builder"),
+        ("STRAP_REGISTRY_PASSWORD", "s3cret"),
+    ];
+    build_and_push(&s, &url, &login);
+
+    // Another machine logged in with `docker login` (the Docker config in its home).
+    let other = TestEnv::new();
+    let auth = base64::engine::general_purpose::STANDARD.encode("builder:s3cret");
+    other.write(
+        "home/.docker/config.json",
+        &format!(
+            "{{\"auths\": {{\"{}\": {{\"auth\": \"{auth}\"}}}}}}",
+            registry.host()
+        ),
+    );
+    let out = install_elsewhere(&other, &s, &["--binary-only", "--binary-mirror", &url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        stderr_of(&out),
+        registry.log()
+    );
+    assert_relocated(&other.root());
+
+    // Without credentials the registry is skipped with the reason, and the source is built.
+    let third = TestEnv::new();
+    let out = third
+        .strap(&["install", "--skip-preflight", "--sha256", &s.sha])
+        .args([
+            "--mirror",
+            &s.mirror.template("a"),
+            "--binary-mirror",
+            &url,
+            VERSION,
+        ])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("not authorized") && err.contains("==> configure"),
+        "{err}"
+    );
+}
