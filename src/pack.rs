@@ -252,7 +252,7 @@ fn key_of(
         "strap_version": strap_version,
     });
     let digest = Sha256::digest(decided_by.to_string().as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::fetch::hex(&digest)
 }
 
 /// The name a pack of `kind` `name` with `key` goes by: `<kind>-<name>-<key16>` (its file
@@ -336,10 +336,7 @@ fn write_archive(prefix: &Path, path: &Path) -> Result<(String, u64), PackError>
     let mut hashing = encoder.finish().map_err(io_err("write", path))?;
     hashing.inner.flush().map_err(io_err("write", path))?;
     let digest = hashing.hasher.finalize();
-    Ok((
-        digest.iter().map(|b| format!("{b:02x}")).collect(),
-        hashing.written,
-    ))
+    Ok((crate::fetch::hex(&digest), hashing.written))
 }
 
 /// Hashes and counts what passes through.
@@ -442,5 +439,80 @@ mod tests {
             &here
         ));
         assert!(!runs_here(&platform("x86_64", "musl", None), &here));
+    }
+
+    #[test]
+    fn a_manifest_is_refused_for_another_build_platform_or_a_bad_archive_entry() {
+        let here = Platform::current();
+        let manifest = Manifest {
+            format: MANIFEST_FORMAT,
+            kind: "python".into(),
+            name: "3.11.2".into(),
+            sources: Vec::new(),
+            options: Vec::new(),
+            details: serde_json::Value::Null,
+            platform: here.clone(),
+            strap_version: "0.1.0".into(),
+            prefix: "/old/versions/3.11.2".into(),
+            key: "k".repeat(64),
+            archive: PackedArchive {
+                file: "python-3.11.2-kkkk.tar.zst".into(),
+                sha256: "a".repeat(64),
+                size: 1,
+            },
+        };
+        let key = "k".repeat(64);
+        let refusal = |m: &Manifest| m.refusal("python", "3.11.2", &key, &here);
+        assert_eq!(refusal(&manifest), None);
+        let cases: [(Manifest, &str); 5] = [
+            (
+                Manifest {
+                    format: MANIFEST_FORMAT + 1,
+                    ..manifest.clone()
+                },
+                "newer than this strap's",
+            ),
+            (
+                Manifest {
+                    name: "3.11.3".into(),
+                    ..manifest.clone()
+                },
+                "it is python 3.11.3 with key",
+            ),
+            (
+                Manifest {
+                    platform: Platform {
+                        arch: "riscv64".into(),
+                        ..here.clone()
+                    },
+                    ..manifest.clone()
+                },
+                "it was built for riscv64",
+            ),
+            (
+                Manifest {
+                    archive: PackedArchive {
+                        file: "../../etc/x.tar.zst".into(),
+                        ..manifest.archive.clone()
+                    },
+                    ..manifest.clone()
+                },
+                "is not a .tar.zst file name",
+            ),
+            (
+                Manifest {
+                    archive: PackedArchive {
+                        sha256: "not-hex".into(),
+                        ..manifest.archive.clone()
+                    },
+                    ..manifest.clone()
+                },
+                "is not a .tar.zst file name with a sha256",
+            ),
+        ];
+        for (bad, expected) in cases {
+            let why = refusal(&bad).expect("refused");
+            assert!(why.contains(expected), "{why}");
+        }
     }
 }

@@ -237,13 +237,7 @@ impl Repository {
         let reference = self.reference(id.stem());
         let auth = self.auth();
         let config = serde_json::to_vec_pretty(&manifest).expect("a manifest serializes");
-        let config_digest = format!(
-            "sha256:{}",
-            Sha256::digest(&config)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        );
+        let config_digest = format!("sha256:{}", crate::fetch::hex(&Sha256::digest(&config)));
         let layer_digest = format!("sha256:{}", manifest.archive.sha256);
         let size = manifest.archive.size;
         let image = OciImageManifest {

@@ -366,7 +366,8 @@ fn hash_into(source: &mut dyn Read, hasher: &mut Sha256) -> io::Result<u64> {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Bytes (a digest) as lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -428,3 +428,60 @@ fn a_registry_behind_a_password_takes_credentials_from_the_environment_or_docker
         "{err}"
     );
 }
+
+#[test]
+#[ignore = "needs the oras package from PyPI: .ci/run installs it into a venv and names its python in STRAP_TEST_ORAS_PYTHON"]
+fn another_oci_client_pulls_the_pushed_pack_byte_for_byte() {
+    let python = std::env::var("STRAP_TEST_ORAS_PYTHON")
+        .expect("STRAP_TEST_ORAS_PYTHON names a python with the oras package (see .ci/run)");
+    let registry = Registry::anonymous();
+    let s = Setup::new();
+    let location = build_and_push(&s, &registry.url("strap/builds"), &[]);
+    let out_dir = s.env.work().join("pulled");
+    let script = r#"
+import json, sys
+import oras.client
+target, out_dir = sys.argv[1], sys.argv[2]
+client = oras.client.OrasClient(hostname=target.split("/")[0], insecure=True)
+manifest = client.get_manifest(target)
+files = client.pull(target=target, outdir=out_dir)
+print(json.dumps({"annotations": manifest.get("annotations", {}), "config": manifest["config"]["mediaType"], "files": files}))
+"#;
+    let out = std::process::Command::new(&python)
+        .args(["-c", script, location.trim()])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let pulled: serde_json::Value = serde_json::from_str(stdout_of(&out).trim()).unwrap();
+    assert_eq!(
+        pulled["config"],
+        "application/vnd.strap.pack.manifest.v1+json"
+    );
+    assert_eq!(pulled["annotations"]["dev.strap.name"], VERSION);
+    let files = pulled["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{pulled}");
+    let pulled_file = Path::new(files[0].as_str().unwrap());
+    let cached = s
+        .env
+        .root()
+        .join("cache/builds")
+        .join(pulled_file.file_name().unwrap());
+    assert!(
+        cached.is_file(),
+        "oras names the file as strap does: {pulled}"
+    );
+    assert_eq!(fs::read(pulled_file).unwrap(), fs::read(cached).unwrap());
+    assert_eq!(
+        pulled["annotations"]["dev.strap.key"]
+            .as_str()
+            .map(|k| &k[..16]),
+        pulled_file
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .strip_suffix(".tar.zst")
+            .and_then(|stem| stem.rsplit('-').next())
+    );
+}

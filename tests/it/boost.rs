@@ -955,3 +955,62 @@ fn ctrl_c_during_b2_and_a_second_install_at_the_same_time() {
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     s.assert_nothing_left();
 }
+
+#[test]
+fn a_boost_build_is_packed_pushed_and_installed_elsewhere_relocated() {
+    let s = Setup::new();
+    s.install(&["--skip-preflight"]).assert().success();
+    let packed = s.env.work().join("boost.tar.zst");
+    let out = s
+        .env
+        .strap(&["boost", "pack", "1.99", "-o"])
+        .arg(&packed)
+        .assert()
+        .success();
+    assert_eq!(
+        stdout_of(out.get_output()).trim(),
+        packed.display().to_string()
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(s.env.work().join("boost.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        (manifest["kind"].as_str(), manifest["name"].as_str()),
+        (Some("boost"), Some(VERSION))
+    );
+
+    let shared = s.env.work().join("shared");
+    let to = format!("file://{}", shared.display());
+    s.env
+        .strap(&["boost", "push", VERSION, "--to", &to])
+        .assert()
+        .success();
+    let other = TestEnv::new();
+    let out = other
+        .strap(&["boost", "install", "--skip-preflight", "--sha256", &s.sha])
+        .args(["--mirror", &s.mirror.template("nothing-here")])
+        .args(["--binary-only", "--binary-mirror", &to, VERSION])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("==> Boost 1.99.0 (headers only) from {to}/ (key ")),
+        "{err}"
+    );
+    assert!(!err.contains("==> build:"), "{err}");
+    let prefix = other.root().join("boost").join(VERSION);
+    let cmake =
+        fs::read_to_string(prefix.join("lib/cmake/Boost-1.99.0/BoostConfig.cmake")).unwrap();
+    assert_eq!(
+        cmake.trim(),
+        format!("set(Boost_INCLUDE_DIR \"{}/include\")", prefix.display()),
+        "the CMake files name the new prefix"
+    );
+    other
+        .strap(&["boost", "list", "--bare"])
+        .assert()
+        .success()
+        .stdout(format!("{VERSION}\n"));
+}
