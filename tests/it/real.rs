@@ -1,11 +1,13 @@
 //! Real builds of the real sources in `../shared/fixtures` (minutes each): `#[ignore]`d, run by
-//! `.ci/run` with `STRAP_FIXTURES` pointing there. CPython 3.11.2 is built once; Boost 1.81.0's
-//! Boost.Python is then built against it in the same root.
+//! `.ci/run` with `STRAP_FIXTURES` pointing there. CPython 3.11.2 is built once, then installed
+//! from its pack into other roots (the shared build cache, a `file://` binary mirror, a real OCI
+//! registry); Boost 1.81.0's Boost.Python is then built against it in the first root.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::mirror::{Behavior, Mirror};
+use crate::registry::Registry;
 use crate::support::{stderr_of, stdout_of, TestEnv};
 
 fn fixtures() -> PathBuf {
@@ -22,13 +24,14 @@ fn fixtures() -> PathBuf {
 fn cpython_3_11_2_then_boost_python_1_81_0_against_it() {
     let env = TestEnv::new();
     cpython_3_11_2_builds_from_a_loopback_mirror_with_the_catalog_checksum(&env);
-    the_packed_build_installs_relocated_into_another_root(&env);
+    the_packed_build_installs_relocated_into_other_roots(&env);
     boost_python_1_81_0_builds_against_it_and_extensions_import(&env);
 }
 
 /// The source build was packed into the build cache; a second root sharing that cache (and no
-/// reachable mirror) installs it relocated to its own prefix.
-fn the_packed_build_installs_relocated_into_another_root(env: &TestEnv) {
+/// reachable mirror) installs it relocated to its own prefix. Pushed to a `file://` directory and
+/// to a real registry, it installs from each into a fresh root with its own empty cache.
+fn the_packed_build_installs_relocated_into_other_roots(env: &TestEnv) {
     let other = TestEnv::new();
     let out = other
         .strap(&["install", "--mirror", "file:///nowhere/{file}", "3.11.2"])
@@ -40,10 +43,42 @@ fn the_packed_build_installs_relocated_into_another_root(env: &TestEnv) {
     eprintln!("{stderr}");
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("from the build cache"), "{stderr}");
-    let prefix = other.root().join("versions/3.11.2");
+    works_at_its_prefix(&other);
+
+    let registry = Registry::anonymous();
+    let shared = env.work().join("shared-builds");
+    for to in [
+        format!("file://{}", shared.display()),
+        registry.url("strap/builds"),
+    ] {
+        let out = env
+            .strap(&["push", "3.11.2", "--to", &to])
+            .timeout(Duration::from_secs(600))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        let fresh = TestEnv::new();
+        let out = fresh
+            .strap(&["install", "--binary-only", "--binary-mirror", &to])
+            .args(["--mirror", "file:///nowhere/{file}", "3.11.2"])
+            .timeout(Duration::from_secs(600))
+            .output()
+            .unwrap();
+        let stderr = stderr_of(&out);
+        eprintln!("{stderr}");
+        assert!(out.status.success(), "{stderr}\n{}", registry.log());
+        assert!(stderr.contains(&format!(" from {to}")), "{stderr}");
+        works_at_its_prefix(&fresh);
+    }
+}
+
+/// The relocated 3.11.2 in `env`'s root: the required modules import, sysconfig and
+/// python3.11-config name the new prefix, and pip builds and installs a C extension from an
+/// sdist generated here (offline: setuptools from ensurepip, no build isolation).
+fn works_at_its_prefix(env: &TestEnv) {
+    let prefix = env.root().join("versions/3.11.2");
     let python = prefix.join("bin/python3.11");
-    other
-        .command(&python)
+    env.command(&python)
         .args([
             "-c",
             "import ssl, sqlite3, ctypes, lzma, bz2, zlib, sys, sysconfig; \
@@ -52,12 +87,57 @@ fn the_packed_build_installs_relocated_into_another_root(env: &TestEnv) {
         .assert()
         .success()
         .stdout(format!("{p}\n{p}/lib\n", p = prefix.display()));
-    other
-        .command(prefix.join("bin/python3.11-config"))
+    env.command(prefix.join("bin/python3.11-config"))
         .arg("--prefix")
         .assert()
         .success()
         .stdout(format!("{}\n", prefix.display()));
+
+    let project = env.work().join("strapdemo");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(
+        project.join("setup.py"),
+        "from setuptools import setup, Extension\n\
+         setup(name='strapdemo', version='1.0', \
+         ext_modules=[Extension('strapdemo', ['strapdemo.c'])])\n",
+    )
+    .unwrap();
+    std::fs::write(
+        project.join("strapdemo.c"),
+        "#include <Python.h>\n\
+         static PyObject *answer(PyObject *self, PyObject *args) { return PyLong_FromLong(42); }\n\
+         static PyMethodDef methods[] = {{\"answer\", answer, METH_NOARGS, NULL}, {NULL, NULL, 0, NULL}};\n\
+         static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, \"strapdemo\", NULL, -1, methods};\n\
+         PyMODINIT_FUNC PyInit_strapdemo(void) { return PyModule_Create(&module); }\n",
+    )
+    .unwrap();
+    let sdist = env
+        .command(&python)
+        .current_dir(&project)
+        .args(["setup.py", "-q", "sdist"])
+        .timeout(Duration::from_secs(300))
+        .output()
+        .unwrap();
+    assert!(sdist.status.success(), "{}", stderr_of(&sdist));
+    let pip = env
+        .command(&python)
+        .args(["-m", "pip", "install", "--no-index", "--no-build-isolation"])
+        .args(["--disable-pip-version-check", "--no-cache-dir"])
+        .arg(project.join("dist/strapdemo-1.0.tar.gz"))
+        .timeout(Duration::from_secs(300))
+        .output()
+        .unwrap();
+    assert!(
+        pip.status.success(),
+        "{}{}",
+        stdout_of(&pip),
+        stderr_of(&pip)
+    );
+    env.command(&python)
+        .args(["-c", "import strapdemo, sys; print(strapdemo.answer(), strapdemo.__file__.startswith(sys.prefix))"])
+        .assert()
+        .success()
+        .stdout("42 True\n");
 }
 
 fn cpython_3_11_2_builds_from_a_loopback_mirror_with_the_catalog_checksum(env: &TestEnv) {
