@@ -430,6 +430,46 @@ fn a_registry_behind_a_password_takes_credentials_from_the_environment_or_docker
 }
 
 #[test]
+fn a_registry_behind_bearer_tokens_gets_a_token_for_the_credentials() {
+    let registry = Registry::with_tokens("builder", "s3cret");
+    let s = Setup::new();
+    let url = registry.url("strap/builds");
+    s.install(&["a"], &[]).assert().success();
+    let out = s
+        .env
+        .strap(&["push", VERSION, "--to", &url])
+        .env("STRAP_REGISTRY_USER", "builder")
+        .env("STRAP_REGISTRY_PASSWORD", "wrong")
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr_of(&out).contains("not authorized"),
+        "{}",
+        stderr_of(&out)
+    );
+
+    let login = [
+        ("STRAP_REGISTRY_USER", "builder"),
+        ("STRAP_REGISTRY_PASSWORD", "s3cret"),
+    ];
+    build_and_push(&s, &url, &login);
+    let other = TestEnv::new();
+    let out = install_elsewhere(&other, &s, &["--binary-only", "--binary-mirror", &url])
+        .envs(login)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        stderr_of(&out),
+        registry.log()
+    );
+    assert_relocated(&other.root());
+}
+
+#[test]
 #[ignore = "needs the oras package from PyPI: .ci/run installs it into a venv and names its python in STRAP_TEST_ORAS_PYTHON"]
 fn another_oci_client_pulls_the_pushed_pack_byte_for_byte() {
     let python = std::env::var("STRAP_TEST_ORAS_PYTHON")
