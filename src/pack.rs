@@ -200,8 +200,9 @@ pub fn cache_key(receipt: &Receipt, platform: &Platform) -> String {
 
 /// The cache key of what `artifact` builds here, known before anything is fetched: its
 /// sources count by the sha256 of every archive it accepts (a `.tar.xz` and a `.tgz` of the
-/// same release build the same thing), and its own prefix in its options as `{prefix}` (a
-/// build is relocatable: the same build for another root is the same build).
+/// same release build the same thing), and paths in its options and details count relative to
+/// its own prefix (`{prefix}`) and strap root (`{root}`: a Boost.Python build against a strap
+/// Python), since a build is relocatable: the same build for another root is the same build.
 pub fn artifact_key(artifact: &dyn crate::stage::Artifact, platform: &Platform) -> String {
     let shas = artifact
         .sources()
@@ -210,20 +211,30 @@ pub fn artifact_key(artifact: &dyn crate::stage::Artifact, platform: &Platform) 
         .collect();
     let prefix = artifact.prefix().display().to_string();
     let relative = prefix.trim_start_matches('/').to_owned();
-    let options: Vec<String> = artifact
-        .options()
-        .iter()
-        .map(|o| {
-            o.replace(&prefix, "{prefix}")
-                .replace(&relative, "{prefix}")
-        })
-        .collect();
+    let root = artifact
+        .prefix()
+        .parent()
+        .and_then(Path::parent)
+        .map(|root| format!("{}/", root.display()))
+        .filter(|root| root != "//");
+    let abstracted = |text: &str| {
+        let text = text
+            .replace(&prefix, "{prefix}")
+            .replace(&relative, "{prefix}");
+        match &root {
+            Some(root) => text.replace(root, "{root}/"),
+            None => text,
+        }
+    };
+    let options: Vec<String> = artifact.options().iter().map(|o| abstracted(o)).collect();
+    let details = serde_json::from_str(&abstracted(&artifact.details().to_string()))
+        .unwrap_or(serde_json::Value::Null);
     key_of(
         artifact.kind(),
         artifact.name(),
         shas,
         &options,
-        &artifact.details(),
+        &details,
         platform,
         env!("CARGO_PKG_VERSION"),
     )

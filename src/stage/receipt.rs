@@ -40,15 +40,16 @@ pub struct Receipt {
 
 impl Receipt {
     /// The receipt for `artifact` built from the fetched `archives` (or, for a packed build,
-    /// the receipt of the build it was packed from, naming the pack).
+    /// the sources and strap of the build it was packed from, naming the pack, with this
+    /// install's options and details: its prefix, its Python).
     pub fn new(artifact: &dyn Artifact, archives: &[PathBuf]) -> Receipt {
         if let Some(packed) = artifact.packed() {
             return Receipt {
                 kind: packed.kind.clone(),
                 name: packed.name.clone(),
                 sources: packed.sources.clone(),
-                options: packed.options.clone(),
-                details: packed.details.clone(),
+                options: artifact.options(),
+                details: artifact.details(),
                 strap_version: packed.strap_version.clone(),
                 date: utc_now(),
                 key: Some(packed.key.clone()),

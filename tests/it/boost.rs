@@ -1014,3 +1014,55 @@ fn a_boost_build_is_packed_pushed_and_installed_elsewhere_relocated() {
         .success()
         .stdout(format!("{VERSION}\n"));
 }
+
+#[test]
+fn a_boost_python_build_against_a_strap_python_installs_in_another_root_with_that_python() {
+    let s = Setup::new();
+    let xy = s.system_backed_python();
+    s.install(&["--skip-preflight", "--python", &xy])
+        .assert()
+        .success();
+    let shared = s.env.work().join("shared");
+    let to = format!("file://{}", shared.display());
+    let name = format!("{VERSION}-py{xy}");
+    s.env
+        .strap(&["boost", "push", &name, "--to", &to])
+        .assert()
+        .success();
+
+    // Another root with its own Python of the same name: the same build, so the same key.
+    let other = Setup::new();
+    assert_eq!(other.system_backed_python(), xy);
+    let out = other
+        .env
+        .strap(&["boost", "install", "--skip-preflight", "--sha256", &s.sha])
+        .args(["--mirror", &s.mirror.template("nothing-here")])
+        .args([
+            "--binary-only",
+            "--binary-mirror",
+            &to,
+            "--python",
+            &xy,
+            VERSION,
+        ])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains(&format!(" from {to}/ (key ")), "{err}");
+    assert!(
+        err.contains("Boost.Python works: strap_boost_check.answer() = 42"),
+        "verified with this root's Python: {err}"
+    );
+    let receipt = receipt(&other.prefix(&name));
+    assert_eq!(
+        receipt["details"]["python"]["executable"],
+        other
+            .env
+            .root()
+            .join(format!("versions/{xy}.99/bin/python3"))
+            .display()
+            .to_string()
+    );
+}
