@@ -414,7 +414,8 @@ fn staged_install(
     };
     let prefix = artifact.prefix().to_owned();
     let phases = Phases { reporter, cancel };
-    if !options.skip_preflight {
+    // A packed build needs no build prerequisites: its verification checks what it needs.
+    if !options.skip_preflight && artifact.packed().is_none() {
         let warnings = phases
             .run("preflight", "compiler, tools, headers", || {
                 artifact.preflight()

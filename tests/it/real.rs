@@ -68,6 +68,10 @@ fn the_packed_build_installs_relocated_into_other_roots(env: &TestEnv) {
         eprintln!("{stderr}");
         assert!(out.status.success(), "{stderr}\n{}", registry.log());
         assert!(stderr.contains(&format!(" from {to}")), "{stderr}");
+        assert!(
+            !stderr.contains("==> preflight") && !stderr.contains("==> configure"),
+            "a packed build needs no build prerequisites and is not built: {stderr}"
+        );
         works_at_its_prefix(&fresh);
     }
 }
