@@ -7,7 +7,8 @@
 # docker-registry) and a file:// directory. Also times the pushes. Prints one run: seconds, the
 # source/binary ratios, and the pack's size. The target: <= 5 s from either cache and
 # >= 20x faster than the source build.
-# Takes ~3-5 minutes on 2 cores (the source build), plus building strap in release mode.
+# Takes ~4-8 minutes on 2 cores (nearly all of it the source build), plus building strap in
+# release mode; ~15 s with BENCH_ROOT.
 # BENCH_ROOT=DIR reuses a strap root that already holds a strap-built 3.11.2: the source build is
 # then not run (nor timed) unless BENCH_SOURCE_SECONDS gives its figure; the root's 3.11.2 is
 # uninstalled and reinstalled from its build cache (packed first if the cache lacks it).
@@ -131,7 +132,7 @@ if ! compgen -G "$root/cache/builds/python-3.11.2-*.tar.zst" >/dev/null; then
   if [ -n "${BENCH_ROOT:-}" ]; then
     echo "bench: $root/cache/builds holds no pack of 3.11.2: packing it there first" >&2
     mkdir -p "$root/cache/builds"
-    (cd "$root/cache/builds" && in_root pack 3.11.2 >/dev/null)
+    (cd "$root/cache/builds" && in_root pack 3.11.2 >"$work/pack.log" 2>&1) || { cat "$work/pack.log" >&2; exit 1; }
   else
     echo "bench: the source build left no python-3.11.2-*.tar.zst in $root/cache/builds:" >&2
     ls -la "$root/cache" "$root/cache/builds" >&2 || true
@@ -141,7 +142,11 @@ fi
 pack_size=$(du -h "$root"/cache/builds/python-3.11.2-*.tar.zst | sed "s|$root/||" | tr '\t\n' ' ;')
 
 # 2. The local build cache.
-in_root uninstall -f 3.11.2 >/dev/null
+if ! in_root uninstall -f 3.11.2 >"$work/uninstall.log" 2>&1; then
+  echo "bench: strap uninstall -f 3.11.2 failed:" >&2
+  cat "$work/uninstall.log" >&2
+  exit 1
+fi
 cache_time=$(seconds cache in_root install --mirror "$mirror" 3.11.2)
 expect_stderr cache "from the build cache"
 cache_phases=$(phases cache)
