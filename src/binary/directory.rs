@@ -12,17 +12,13 @@ use crate::pack::Manifest;
 use crate::report::Reporter;
 use crate::stage::BUILDS_DIR;
 
-/// Fetches the manifest of `id` from the directory `base`, checks it, and downloads its
-/// archive into the build cache (verified against the manifest's sha256).
-pub(super) fn download(
+/// The manifest of `id` in the directory `base`.
+pub(super) fn lookup(
     base: &url::Url,
     id: PackId<'_>,
-    builds: &Path,
-    check: &dyn Fn(&Manifest) -> Result<(), BinaryError>,
     fetcher: &mut Fetcher,
-    reporter: &dyn Reporter,
 ) -> Result<Manifest, BinaryError> {
-    let (archive, manifest_file) = id.file_names();
+    let (_, manifest_file) = id.file_names();
     let manifest_url = join(base, &manifest_file)?;
     let bytes = fetcher
         .small_file(manifest_url.as_str(), MANIFEST_LIMIT)
@@ -30,18 +26,26 @@ pub(super) fn download(
             e if e.is_not_found() => BinaryError::NotThere,
             e => BinaryError::Mirror(format!("{manifest_url}: {e}")),
         })?;
-    let manifest: Manifest = serde_json::from_slice(&bytes)
-        .map_err(|e| BinaryError::Refused(format!("{manifest_url} is not a pack manifest: {e}")))?;
-    check(&manifest)?;
-    let archive_url = join(base, &manifest.archive.file)?;
-    debug_assert!(builds.ends_with(BUILDS_DIR));
+    serde_json::from_slice(&bytes)
+        .map_err(|e| BinaryError::Refused(format!("{manifest_url} is not a pack manifest: {e}")))
+}
+
+/// Downloads `remote_file` from the directory `base` into the build cache as `manifest`'s
+/// archive, checked against its sha256.
+pub(super) fn download(
+    base: &url::Url,
+    remote_file: &str,
+    manifest: &Manifest,
+    fetcher: &mut Fetcher,
+    reporter: &dyn Reporter,
+) -> Result<(), BinaryError> {
     let wanted = Wanted {
-        file: format!("{BUILDS_DIR}/{archive}"),
+        file: format!("{BUILDS_DIR}/{}", manifest.archive.file),
         sha256: manifest.archive.sha256.clone(),
-        urls: vec![archive_url.to_string()],
+        urls: vec![join(base, remote_file)?.to_string()],
     };
     match fetcher.fetch(&[wanted], reporter) {
-        Ok(_) => Ok(manifest),
+        Ok(_) => Ok(()),
         Err(FetchError::Interrupted) => Err(BinaryError::Interrupted),
         Err(FetchError::Io {
             action,

@@ -19,7 +19,6 @@ use crate::env_vars;
 use crate::error::UsageError;
 use crate::fetch::Fetcher;
 use crate::pack::{Manifest, Platform};
-use crate::process::Cancel;
 use crate::report::Reporter;
 
 /// The most bytes a pack's manifest may have.
@@ -60,6 +59,15 @@ impl PackId<'_> {
     fn file_names(&self) -> (String, String) {
         crate::pack::file_names(self.kind, self.name, self.key)
     }
+}
+
+/// A usable pack a binary mirror has.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// Its manifest, the archive named as the build cache names it.
+    pub manifest: Manifest,
+    /// The archive's file name on the mirror.
+    remote_file: String,
 }
 
 /// Why a binary mirror gave no build.
@@ -135,44 +143,56 @@ impl BinaryMirror {
         matches!(self, BinaryMirror::Directory(url) if url.scheme() == "file")
     }
 
-    /// Downloads the pack `id` into the build cache directory `builds` — its archive checked
-    /// against the manifest's sha256, its manifest written last — so the cache lookup finds it.
+    /// Looks the pack `id` up: its manifest, checked to describe that very build for this
+    /// machine (see [`Manifest::refusal`]).
+    pub fn lookup(&self, id: PackId<'_>, fetcher: &mut Fetcher) -> Result<Found, BinaryError> {
+        let manifest = match self {
+            BinaryMirror::Directory(base) => directory::lookup(base, id, fetcher)?,
+            BinaryMirror::Registry(repo) => repo.lookup(id, fetcher)?,
+        };
+        if let Some(why) = manifest.refusal(id.kind, id.name, id.key, &Platform::current()) {
+            return Err(BinaryError::Refused(why));
+        }
+        // The build cache names the archive by the key, whatever the mirror called it.
+        let (archive, _) = id.file_names();
+        let remote_file = manifest.archive.file.clone();
+        Ok(Found {
+            manifest: Manifest {
+                archive: crate::pack::PackedArchive {
+                    file: archive,
+                    ..manifest.archive
+                },
+                ..manifest
+            },
+            remote_file,
+        })
+    }
+
+    /// Downloads the archive of `found` into the build cache (checked against the manifest's
+    /// sha256), then writes its manifest there, so the cache has the pack from now on; returns
+    /// the archive's path.
     pub fn download(
         &self,
-        id: PackId<'_>,
-        builds: &Path,
+        found: &Found,
         fetcher: &mut Fetcher,
         reporter: &dyn Reporter,
-        cancel: &Cancel,
-    ) -> Result<(), BinaryError> {
-        fs::create_dir_all(builds).map_err(BinaryError::local("create", builds))?;
-        let check = |manifest: &Manifest| match manifest.refusal(
-            id.kind,
-            id.name,
-            id.key,
-            &Platform::current(),
-        ) {
-            Some(why) => Err(BinaryError::Refused(why)),
-            None => Ok(()),
+    ) -> Result<PathBuf, BinaryError> {
+        let manifest = &found.manifest;
+        let id = PackId {
+            kind: &manifest.kind,
+            name: &manifest.name,
+            key: &manifest.key,
         };
-        let manifest = match self {
+        let builds = fetcher.settings().cache_dir.join(crate::stage::BUILDS_DIR);
+        fs::create_dir_all(&builds).map_err(BinaryError::local("create", &builds))?;
+        match self {
             BinaryMirror::Directory(base) => {
-                directory::download(base, id, builds, &check, fetcher, reporter)?
+                directory::download(base, &found.remote_file, manifest, fetcher, reporter)?
             }
-            BinaryMirror::Registry(repo) => {
-                repo.download(id, builds, &check, fetcher, reporter, cancel)?
-            }
-        };
-        // The cache names the archive by the key, whatever the mirror called it.
-        let (archive, manifest_file) = id.file_names();
-        let manifest = Manifest {
-            archive: crate::pack::PackedArchive {
-                file: archive,
-                ..manifest.archive
-            },
-            ..manifest
-        };
-        write_manifest(&manifest, &builds.join(manifest_file))
+            BinaryMirror::Registry(repo) => repo.download(id, manifest, fetcher, reporter)?,
+        }
+        write_manifest(manifest, &builds.join(id.file_names().1))?;
+        Ok(builds.join(&manifest.archive.file))
     }
 
     /// Uploads the pack (`archive` and its `manifest`) to this mirror; returns where it is.

@@ -27,6 +27,7 @@ use crate::fetch::Fetcher;
 use crate::pack::Manifest;
 use crate::process::Cancel;
 use crate::report::{Progress, Reporter};
+use crate::stage::BUILDS_DIR;
 
 /// The media type of a pack's config blob: its manifest.
 pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.strap.pack.manifest.v1+json";
@@ -127,23 +128,17 @@ impl Repository {
         }
     }
 
-    /// Pulls the artifact tagged with the stem of `id`, checks its manifest (the config blob)
-    /// with `check`, and downloads its archive layer into `builds` (its digest checked).
-    pub(super) fn download(
+    /// The manifest of the artifact tagged with the stem of `id` (its config blob), once the
+    /// artifact is seen to be a strap pack with a layer of the manifest's archive digest.
+    pub(super) fn lookup(
         &self,
         id: PackId<'_>,
-        builds: &Path,
-        check: &dyn Fn(&Manifest) -> Result<(), BinaryError>,
         fetcher: &Fetcher,
-        reporter: &dyn Reporter,
-        cancel: &Cancel,
     ) -> Result<Manifest, BinaryError> {
         let client = self.client(fetcher.settings().stall_timeout);
         let reference = self.reference(id.stem());
         let auth = self.auth();
-        let (archive, _) = id.file_names();
-        let part = builds.join(format!(".{archive}.part"));
-        let result = runtime()?.block_on(async {
+        runtime()?.block_on(async {
             let (image, _) = client
                 .pull_image_manifest(&reference, &auth)
                 .await
@@ -170,45 +165,65 @@ impl Repository {
                     "{reference}: its config is not a pack manifest: {e}"
                 ))
             })?;
-            check(&manifest)?;
-            let digest = format!("sha256:{}", manifest.archive.sha256);
-            let layer = image
-                .layers
-                .iter()
-                .find(|layer| layer.digest == digest)
-                .ok_or_else(|| {
-                    BinaryError::Refused(format!(
-                        "{reference} has no layer with the manifest's archive digest {digest}"
-                    ))
-                })?;
+            let digest = layer_digest(&manifest);
+            if !image.layers.iter().any(|layer| layer.digest == digest) {
+                return Err(BinaryError::Refused(format!(
+                    "{reference} has no layer with the manifest's archive digest {digest}"
+                )));
+            }
+            Ok(manifest)
+        })
+    }
+
+    /// Downloads the archive layer of the pack `id` into the build cache as `manifest`'s
+    /// archive; the registry client checks its digest as it streams.
+    pub(super) fn download(
+        &self,
+        id: PackId<'_>,
+        manifest: &Manifest,
+        fetcher: &Fetcher,
+        reporter: &dyn Reporter,
+    ) -> Result<(), BinaryError> {
+        let cancel = fetcher.cancel();
+        let client = self.client(fetcher.settings().stall_timeout);
+        let reference = self.reference(id.stem());
+        let auth = self.auth();
+        let builds = fetcher.settings().cache_dir.join(BUILDS_DIR);
+        let target = builds.join(&manifest.archive.file);
+        let part = builds.join(format!(".{}.part", manifest.archive.file));
+        let layer = OciDescriptor {
+            media_type: LAYER_MEDIA_TYPE.to_owned(),
+            digest: layer_digest(manifest),
+            size: manifest.archive.size as i64,
+            ..OciDescriptor::default()
+        };
+        let result = runtime()?.block_on(async {
+            client
+                .store_auth_if_needed(reference.resolve_registry(), &auth)
+                .await;
             let file = std::fs::File::create(&part).map_err(BinaryError::local("write", &part))?;
-            let progress =
-                reporter.download(&format!("{reference}"), u64::try_from(layer.size).ok(), 0);
+            let progress = reporter.download(&reference.whole(), Some(manifest.archive.size), 0);
             let sink = BlobFile {
                 file,
                 written: 0,
                 progress: progress.as_ref(),
                 cancel,
             };
-            let pulled = client.pull_blob(&reference, layer, sink).await;
+            let pulled = client.pull_blob(&reference, &layer, sink).await;
             progress.finish();
             if cancel.is_cancelled() {
                 return Err(BinaryError::Interrupted);
             }
-            pulled.map_err(|e| self.error(e))?;
-            Ok(manifest)
+            pulled.map_err(|e| self.error(e))
         });
-        let manifest = match result {
-            Ok(manifest) => manifest,
+        match result {
+            Ok(()) => std::fs::rename(&part, &target)
+                .map_err(BinaryError::local("move into the cache", &part)),
             Err(e) => {
                 let _ = std::fs::remove_file(&part);
-                return Err(e);
+                Err(e)
             }
-        };
-        let target = builds.join(&archive);
-        std::fs::rename(&part, &target)
-            .map_err(BinaryError::local("move into the cache", &part))?;
-        Ok(manifest)
+        }
     }
 
     /// Pushes the pack as an artifact tagged with its stem (the archive blob only when the
@@ -238,7 +253,7 @@ impl Repository {
         let auth = self.auth();
         let config = serde_json::to_vec_pretty(&manifest).expect("a manifest serializes");
         let config_digest = format!("sha256:{}", crate::fetch::hex(&Sha256::digest(&config)));
-        let layer_digest = format!("sha256:{}", manifest.archive.sha256);
+        let layer_digest = layer_digest(&manifest);
         let size = manifest.archive.size;
         let image = OciImageManifest {
             schema_version: 2,
@@ -335,6 +350,11 @@ impl Repository {
             self.registry
         ))
     }
+}
+
+/// The digest of a pack's archive layer.
+fn layer_digest(manifest: &Manifest) -> String {
+    format!("sha256:{}", manifest.archive.sha256)
 }
 
 /// `STRAP_REGISTRY_USER` and `STRAP_REGISTRY_PASSWORD`, when the user is set.

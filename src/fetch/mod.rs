@@ -157,6 +157,11 @@ impl Fetcher {
         &self.settings
     }
 
+    /// What stops its downloads.
+    pub fn cancel(&self) -> &Cancel {
+        &self.cancel
+    }
+
     /// The first of `candidates` (alternative archives of the same thing, in order of preference)
     /// that is verified in the cache or can be downloaded and verified now; returns its path and
     /// index. The cache is searched for every candidate before any download.

@@ -48,6 +48,17 @@ pub trait Artifact {
     fn preflight(&self) -> Result<Vec<String>, StageError>;
     /// The sources to fetch and unpack, in the order [`Build::sources`] lists them.
     fn sources(&self) -> &[Source];
+    /// Fetches the sources (verified, into the cache); returns their paths in order.
+    fn fetch(
+        &self,
+        fetcher: &mut Fetcher,
+        reporter: &dyn Reporter,
+    ) -> Result<Vec<PathBuf>, StageError> {
+        self.sources()
+            .iter()
+            .map(|source| Ok(fetcher.fetch(&source.candidates, reporter)?.0))
+            .collect()
+    }
     /// Builds from the unpacked sources into [`Build::staged_prefix`], reporting its phases.
     fn build(&self, build: &Build<'_>) -> Result<(), StageError>;
     /// What the verify phase checks (e.g. `required and optional modules, pip`).
@@ -138,6 +149,8 @@ pub enum StageError {
     },
     #[error(transparent)]
     Lock(#[from] crate::error::Error),
+    #[error(transparent)]
+    Binary(#[from] BinaryError),
     #[error("no packed build of {what} to install, and --binary-only forbids building it:{}", misses.iter().map(|m| format!("\n  {m}")).collect::<String>())]
     NoBinary { what: String, misses: Vec<String> },
 }
@@ -166,7 +179,9 @@ impl StageError {
     fn is_interruption(&self) -> bool {
         matches!(
             self,
-            StageError::Interrupted | StageError::Fetch(FetchError::Interrupted)
+            StageError::Interrupted
+                | StageError::Fetch(FetchError::Interrupted)
+                | StageError::Binary(BinaryError::Interrupted)
         )
     }
 }
@@ -337,62 +352,52 @@ fn install_packed(
     cancel: &Cancel,
 ) -> Result<Result<Outcome, StageFailure>, Vec<String>> {
     let key = crate::pack::artifact_key(artifact, &crate::pack::Platform::current());
-    let cache_dir = &options.fetch.cache_dir;
     let mut misses = Vec::new();
-    let try_cached = |from: &str, misses: &mut Vec<String>| {
-        let outcome = match Prebuilt::cached(artifact, cache_dir, &key, from)? {
-            Ok(cached) => staged_install(layout, &cached, options, reporter, cancel),
-            Err(why) => {
-                misses.push(format!("{from}: {why}"));
-                return None;
-            }
+    // The install from a pack, or why it failed (an interruption ends the install).
+    let attempt =
+        |packed: &Prebuilt<'_>| match staged_install(layout, packed, options, reporter, cancel) {
+            Err(failure) if !failure.error.is_interruption() => Err(failure.to_string()),
+            outcome => Ok(outcome),
         };
-        match outcome {
-            Err(failure) if !failure.error.is_interruption() => {
-                reporter.warning(&format!(
-                    "the packed build from {from} cannot be used: {failure}"
-                ));
-                misses.push(format!("{from}: {failure}"));
-                None
-            }
-            outcome => Some(outcome),
-        }
-    };
-    if let Some(outcome) = try_cached("the build cache", &mut misses) {
-        return Ok(outcome);
+    let from_cache = "the build cache";
+    match Prebuilt::cached(artifact, &options.fetch.cache_dir, &key, from_cache) {
+        Some(Ok(cached)) => match attempt(&cached) {
+            Ok(outcome) => return Ok(outcome),
+            Err(why) => unusable(&mut misses, from_cache, &why, reporter),
+        },
+        Some(Err(why)) => unusable(&mut misses, from_cache, &why, reporter),
+        None => {}
     }
     let id = PackId {
         kind: artifact.kind(),
         name: artifact.name(),
         key: &key,
     };
-    let builds = cache_dir.join(BUILDS_DIR);
     let mut fetcher = Fetcher::new(options.fetch.clone(), cancel.clone());
     for mirror in &options.build_cache.mirrors {
+        let from = mirror.to_string();
         if options.fetch.offline && !mirror.is_local() {
-            misses.push(format!("{mirror}: not asked (--offline)"));
+            misses.push(format!("{from}: not asked (--offline)"));
             continue;
         }
-        match mirror.download(id, &builds, &mut fetcher, reporter, cancel) {
-            Ok(()) => {
-                if let Some(outcome) = try_cached(&mirror.to_string(), &mut misses) {
-                    return Ok(outcome);
-                }
-            }
-            Err(BinaryError::Interrupted) => {
-                return Ok(Err(StageFailure {
-                    error: Box::new(StageError::Interrupted),
-                    kept: None,
-                }))
-            }
-            Err(BinaryError::NotThere) => misses.push(format!("{mirror}: has no such build")),
-            Err(e) => {
-                reporter.warning(&format!("binary mirror {mirror}: {e}"));
-                misses.push(format!("{mirror}: {e}"));
-            }
+        match mirror.lookup(id, &mut fetcher) {
+            Ok(found) => match attempt(&Prebuilt::remote(artifact, mirror, found)) {
+                Ok(outcome) => return Ok(outcome),
+                Err(why) => unusable(&mut misses, &from, &why, reporter),
+            },
+            Err(BinaryError::NotThere) => misses.push(format!("{from}: has no such build")),
+            Err(e) => unusable(&mut misses, &from, &e.to_string(), reporter),
         }
     }
     Err(misses)
+}
+
+/// Notes (and warns about) a place whose pack could not be installed, and why.
+fn unusable(misses: &mut Vec<String>, from: &str, why: &str, reporter: &dyn Reporter) {
+    reporter.warning(&format!(
+        "the packed build from {from} cannot be used: {why}"
+    ));
+    misses.push(format!("{from}: {why}"));
 }
 
 /// Installs `artifact` through the stages.
@@ -444,8 +449,7 @@ fn staged_install(
     }
     work::remove_leftovers(layout, kind, name);
 
-    let archives =
-        fetch_all(artifact.sources(), options, reporter, cancel, &phases).map_err(fail)?;
+    let archives = fetch_all(artifact, options, reporter, cancel, &phases).map_err(fail)?;
     let mut work = WorkDir::create(layout, kind, name).map_err(fail)?;
     let log = layout.log_file(&format!("{kind}-{name}"));
     match build_and_place(artifact, options, &archives, &work, &log, phases, cancel) {
@@ -478,14 +482,15 @@ impl Drop for TotalTime<'_> {
 }
 
 fn fetch_all(
-    sources: &[Source],
+    artifact: &dyn Artifact,
     options: &StageOptions,
     reporter: &dyn Reporter,
     cancel: &Cancel,
     phases: &Phases<'_>,
 ) -> Result<Vec<PathBuf>, StageError> {
     let mut fetcher = Fetcher::new(options.fetch.clone(), cancel.clone());
-    let names: Vec<String> = sources
+    let names: Vec<String> = artifact
+        .sources()
         .iter()
         .map(|s| {
             let files: Vec<&str> = s.candidates.iter().map(|w| w.file.as_str()).collect();
@@ -493,10 +498,7 @@ fn fetch_all(
         })
         .collect();
     phases.run("download", &names.join(", "), || {
-        sources
-            .iter()
-            .map(|source| Ok(fetcher.fetch(&source.candidates, reporter)?.0))
-            .collect()
+        artifact.fetch(&mut fetcher, reporter)
     })
 }
 

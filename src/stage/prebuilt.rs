@@ -5,8 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use super::{Artifact, Build, Source, StageError};
-use crate::fetch::Wanted;
+use crate::binary::{BinaryMirror, Found};
+use crate::fetch::{Fetcher, Wanted};
 use crate::pack::{Manifest, Platform};
+use crate::report::Reporter;
 
 /// The directory of the build cache under the download cache.
 pub const BUILDS_DIR: &str = "builds";
@@ -18,6 +20,8 @@ pub struct Prebuilt<'a> {
     sources: Vec<Source>,
     /// Where the pack came from, for the header (`the build cache`, a binary mirror).
     from: String,
+    /// The binary mirror its archive is downloaded from (else it is in the build cache).
+    remote: Option<(&'a BinaryMirror, Found)>,
 }
 
 impl<'a> Prebuilt<'a> {
@@ -58,7 +62,26 @@ impl<'a> Prebuilt<'a> {
             }],
             manifest,
             from: from.to_owned(),
+            remote: None,
         }))
+    }
+
+    /// The pack of `inner` that `mirror` has (see [`BinaryMirror::lookup`]); its download is
+    /// the pipeline's download phase.
+    pub fn remote(inner: &'a dyn Artifact, mirror: &'a BinaryMirror, found: Found) -> Prebuilt<'a> {
+        Prebuilt {
+            inner,
+            sources: vec![Source {
+                candidates: vec![Wanted {
+                    file: format!("{BUILDS_DIR}/{}", found.manifest.archive.file),
+                    sha256: found.manifest.archive.sha256.clone(),
+                    urls: Vec::new(),
+                }],
+            }],
+            manifest: found.manifest.clone(),
+            from: mirror.to_string(),
+            remote: Some((mirror, found)),
+        }
     }
 }
 
@@ -91,6 +114,19 @@ impl Artifact for Prebuilt<'_> {
 
     fn sources(&self) -> &[Source] {
         &self.sources
+    }
+
+    fn fetch(
+        &self,
+        fetcher: &mut Fetcher,
+        reporter: &dyn Reporter,
+    ) -> Result<Vec<PathBuf>, StageError> {
+        match &self.remote {
+            Some((mirror, found)) => Ok(vec![mirror.download(found, fetcher, reporter)?]),
+            None => Ok(vec![
+                fetcher.fetch(&self.sources[0].candidates, reporter)?.0,
+            ]),
+        }
     }
 
     fn build(&self, build: &Build<'_>) -> Result<(), StageError> {
