@@ -76,19 +76,7 @@ pub(super) fn push(
     reporter: &dyn Reporter,
     stall_timeout: Duration,
 ) -> Result<String, BinaryError> {
-    let id = PackId {
-        kind: &manifest.kind,
-        name: &manifest.name,
-        key: &manifest.key,
-    };
-    let (archive_file, manifest_file) = id.file_names();
-    let manifest = Manifest {
-        archive: crate::pack::PackedArchive {
-            file: archive_file.clone(),
-            ..manifest.archive.clone()
-        },
-        ..manifest.clone()
-    };
+    let (archive_file, manifest_file) = PackId::of(manifest).file_names();
     let manifest_url = join(base, &manifest_file)?;
     if base.scheme() == "file" {
         let dir = base
@@ -107,7 +95,7 @@ pub(super) fn push(
                     source: e,
                 }
             })?;
-        super::write_manifest(&manifest, &dir.join(&manifest_file))?;
+        super::write_manifest(manifest, &dir.join(&manifest_file))?;
         return Ok(manifest_url.to_string());
     }
     let client = reqwest::blocking::Client::builder()
@@ -131,7 +119,7 @@ pub(super) fn push(
         &archive_url,
         reqwest::blocking::Body::sized(file, size),
     )?;
-    let text = serde_json::to_string_pretty(&manifest).expect("a manifest serializes") + "\n";
+    let text = serde_json::to_string_pretty(manifest).expect("a manifest serializes") + "\n";
     put(&client, &manifest_url, text.into())?;
     Ok(manifest_url.to_string())
 }

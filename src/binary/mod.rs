@@ -50,7 +50,16 @@ pub struct PackId<'a> {
     pub key: &'a str,
 }
 
-impl PackId<'_> {
+impl<'a> PackId<'a> {
+    /// The pack a manifest describes.
+    pub fn of(manifest: &'a Manifest) -> PackId<'a> {
+        PackId {
+            kind: &manifest.kind,
+            name: &manifest.name,
+            key: &manifest.key,
+        }
+    }
+
     /// `<kind>-<name>-<key16>`: the files' stem and the registry tag.
     pub fn stem(&self) -> String {
         crate::pack::stem(self.kind, self.name, self.key)
@@ -153,17 +162,9 @@ impl BinaryMirror {
         if let Some(why) = manifest.refusal(id.kind, id.name, id.key, &Platform::current()) {
             return Err(BinaryError::Refused(why));
         }
-        // The build cache names the archive by the key, whatever the mirror called it.
-        let (archive, _) = id.file_names();
         let remote_file = manifest.archive.file.clone();
         Ok(Found {
-            manifest: Manifest {
-                archive: crate::pack::PackedArchive {
-                    file: archive,
-                    ..manifest.archive
-                },
-                ..manifest
-            },
+            manifest: named_by_key(manifest),
             remote_file,
         })
     }
@@ -178,11 +179,7 @@ impl BinaryMirror {
         reporter: &dyn Reporter,
     ) -> Result<PathBuf, BinaryError> {
         let manifest = &found.manifest;
-        let id = PackId {
-            kind: &manifest.kind,
-            name: &manifest.name,
-            key: &manifest.key,
-        };
+        let id = PackId::of(manifest);
         let builds = fetcher.settings().cache_dir.join(crate::stage::BUILDS_DIR);
         fs::create_dir_all(&builds).map_err(BinaryError::local("create", &builds))?;
         match self {
@@ -203,12 +200,26 @@ impl BinaryMirror {
         reporter: &dyn Reporter,
         stall_timeout: std::time::Duration,
     ) -> Result<String, BinaryError> {
+        let manifest = named_by_key(manifest.clone());
         match self {
             BinaryMirror::Directory(base) => {
-                directory::push(base, archive, manifest, reporter, stall_timeout)
+                directory::push(base, archive, &manifest, reporter, stall_timeout)
             }
-            BinaryMirror::Registry(repo) => repo.push(archive, manifest, reporter, stall_timeout),
+            BinaryMirror::Registry(repo) => repo.push(archive, &manifest, reporter, stall_timeout),
         }
+    }
+}
+
+/// `manifest` with its archive named as the pack is named everywhere (`<stem>.tar.zst`),
+/// whatever a file or a mirror called it.
+fn named_by_key(manifest: Manifest) -> Manifest {
+    let (file, _) = PackId::of(&manifest).file_names();
+    Manifest {
+        archive: crate::pack::PackedArchive {
+            file,
+            ..manifest.archive
+        },
+        ..manifest
     }
 }
 

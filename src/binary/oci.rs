@@ -235,25 +235,14 @@ impl Repository {
         reporter: &dyn Reporter,
         stall_timeout: Duration,
     ) -> Result<String, BinaryError> {
-        let id = PackId {
-            kind: &manifest.kind,
-            name: &manifest.name,
-            key: &manifest.key,
-        };
-        let (archive_file, _) = id.file_names();
-        let manifest = Manifest {
-            archive: crate::pack::PackedArchive {
-                file: archive_file.clone(),
-                ..manifest.archive.clone()
-            },
-            ..manifest.clone()
-        };
+        let id = PackId::of(manifest);
+        let archive_file = manifest.archive.file.clone();
         let client = self.client(stall_timeout);
         let reference = self.reference(id.stem());
         let auth = self.auth();
-        let config = serde_json::to_vec_pretty(&manifest).expect("a manifest serializes");
+        let config = serde_json::to_vec_pretty(manifest).expect("a manifest serializes");
         let config_digest = format!("sha256:{}", crate::fetch::hex(&Sha256::digest(&config)));
-        let layer_digest = layer_digest(&manifest);
+        let layer_digest = layer_digest(manifest);
         let size = manifest.archive.size;
         let image = OciImageManifest {
             schema_version: 2,
@@ -271,7 +260,7 @@ impl Repository {
                 annotations: Some(BTreeMap::from([(TITLE.to_owned(), archive_file)])),
                 ..OciDescriptor::default()
             }],
-            annotations: Some(annotations(&manifest)),
+            annotations: Some(annotations(manifest)),
             ..OciImageManifest::default()
         };
         runtime()?.block_on(async {

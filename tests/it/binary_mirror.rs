@@ -17,6 +17,16 @@ use crate::support::{stderr_of, stdout_of, TestEnv};
 
 const VERSION: &str = "3.99.1";
 
+/// The test registries' user and password, as strap reads them.
+const LOGIN: [(&str, &str); 2] = [
+    ("STRAP_REGISTRY_USER", "builder"),
+    ("STRAP_REGISTRY_PASSWORD", "s3cret"),
+];
+const WRONG_PASSWORD: [(&str, &str); 2] = [
+    ("STRAP_REGISTRY_USER", "builder"),
+    ("STRAP_REGISTRY_PASSWORD", "wrong"),
+];
+
 /// A change to a pack's manifest.
 type ManifestEdit = dyn Fn(&mut serde_json::Value);
 
@@ -24,15 +34,30 @@ type ManifestEdit = dyn Fn(&mut serde_json::Value);
 fn build_and_push(s: &Setup, to: &str, env: &[(&str, &str)]) -> String {
     let out = s.install(&["a"], &[]).output().unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
-    let out = s
-        .env
+    let out = push(s, to, env);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    stdout_of(&out)
+}
+
+/// `strap push` of the installed fake version to `to`, with extra environment.
+fn push(s: &Setup, to: &str, env: &[(&str, &str)]) -> std::process::Output {
+    s.env
         .strap(&["push", VERSION, "--to", to])
         .envs(env.iter().copied())
         .timeout(Duration::from_secs(60))
         .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    stdout_of(&out)
+        .unwrap()
+}
+
+/// Pushing with `env`'s credentials (or none) is refused as not authorized.
+fn push_is_unauthorized(s: &Setup, to: &str, env: &[(&str, &str)]) {
+    let out = push(s, to, env);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr_of(&out).contains("not authorized"),
+        "{}",
+        stderr_of(&out)
+    );
 }
 
 /// `strap install` of the fake version on another machine, whose only source mirror is empty.
@@ -261,12 +286,7 @@ fn an_http_store_takes_the_pack_by_put_and_serves_it() {
     assert_relocated(&other.root());
 
     // An unreachable store fails the push.
-    let out = s
-        .env
-        .strap(&["push", VERSION, "--to", "http://127.0.0.1:1/unreachable/"])
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
+    let out = push(&s, "http://127.0.0.1:1/unreachable/", &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr_of(&out).contains("cannot push python 3.99.1 to http://127.0.0.1:1/unreachable/"),
@@ -300,12 +320,7 @@ fn a_registry_shares_builds_and_a_tampered_blob_is_refused() {
     assert_relocated(&other.root());
 
     // Pushing again uploads no archive: the registry has it.
-    let out = s
-        .env
-        .strap(&["push", VERSION, "--to", &url])
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
+    let out = push(&s, &url, &[]);
     assert!(out.status.success());
     assert!(
         stderr_of(&out).contains("already has the archive"),
@@ -357,34 +372,11 @@ fn a_registry_behind_a_password_takes_credentials_from_the_environment_or_docker
     let url = registry.url("strap/builds");
     s.install(&["a"], &[]).assert().success();
 
-    let out = s
-        .env
-        .strap(&["push", VERSION, "--to", &url])
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr_of(&out).contains("not authorized"),
-        "{}",
-        stderr_of(&out)
-    );
+    push_is_unauthorized(&s, &url, &[]);
 
-    let out = s
-        .env
-        .strap(&["push", VERSION, "--to", &url])
-        .env("STRAP_REGISTRY_USER", "builder")
-        .env("STRAP_REGISTRY_PASSWORD", "wrong")
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "a wrong password is refused");
+    push_is_unauthorized(&s, &url, &WRONG_PASSWORD);
 
-    let login = [
-        ("STRAP_REGISTRY_USER", "builder"),
-        ("STRAP_REGISTRY_PASSWORD", "s3cret"),
-    ];
-    build_and_push(&s, &url, &login);
+    build_and_push(&s, &url, &LOGIN);
 
     // Another machine logged in with `docker login` (the Docker config in its home).
     let other = TestEnv::new();
@@ -435,29 +427,12 @@ fn a_registry_behind_bearer_tokens_gets_a_token_for_the_credentials() {
     let s = Setup::new();
     let url = registry.url("strap/builds");
     s.install(&["a"], &[]).assert().success();
-    let out = s
-        .env
-        .strap(&["push", VERSION, "--to", &url])
-        .env("STRAP_REGISTRY_USER", "builder")
-        .env("STRAP_REGISTRY_PASSWORD", "wrong")
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr_of(&out).contains("not authorized"),
-        "{}",
-        stderr_of(&out)
-    );
+    push_is_unauthorized(&s, &url, &WRONG_PASSWORD);
 
-    let login = [
-        ("STRAP_REGISTRY_USER", "builder"),
-        ("STRAP_REGISTRY_PASSWORD", "s3cret"),
-    ];
-    build_and_push(&s, &url, &login);
+    build_and_push(&s, &url, &LOGIN);
     let other = TestEnv::new();
     let out = install_elsewhere(&other, &s, &["--binary-only", "--binary-mirror", &url])
-        .envs(login)
+        .envs(LOGIN)
         .output()
         .unwrap();
     assert!(
