@@ -62,8 +62,17 @@ fn push_is_unauthorized(s: &Setup, to: &str, env: &[(&str, &str)]) {
 
 /// `strap install` of the fake version on another machine, whose only source mirror is empty.
 fn install_elsewhere(other: &TestEnv, s: &Setup, flags: &[&str]) -> Command {
+    install_on(other, s, "empty", flags)
+}
+
+/// `strap install` of the fake version on another machine that can build it from source.
+fn install_or_build_elsewhere(other: &TestEnv, s: &Setup, flags: &[&str]) -> Command {
+    install_on(other, s, "a", flags)
+}
+
+fn install_on(other: &TestEnv, s: &Setup, source_dir: &str, flags: &[&str]) -> Command {
     let mut cmd = other.strap(&["install", "--skip-preflight", "--sha256", &s.sha]);
-    cmd.args(["--mirror", &s.mirror.template("empty")])
+    cmd.args(["--mirror", &s.mirror.template(source_dir)])
         .args(flags)
         .arg(VERSION)
         .timeout(Duration::from_secs(60));
@@ -239,11 +248,9 @@ fn a_pack_for_another_machine_or_with_other_bytes_is_refused_and_the_source_is_b
     for (change, expected) in cases {
         edit(change);
         let other = TestEnv::new();
-        let mut cmd = other.strap(&["install", "--skip-preflight", "--sha256", &s.sha]);
-        cmd.args(["--mirror", &s.mirror.template("a")])
-            .args(["--binary-mirror", &file_url(&dir), VERSION])
-            .timeout(Duration::from_secs(60));
-        let out = cmd.output().unwrap();
+        let out = install_or_build_elsewhere(&other, &s, &["--binary-mirror", &file_url(&dir)])
+            .output()
+            .unwrap();
         let err = stderr_of(&out);
         assert!(out.status.success(), "{err}");
         assert!(err.contains(expected), "{expected}: {err}");
@@ -401,16 +408,7 @@ fn a_registry_behind_a_password_takes_credentials_from_the_environment_or_docker
 
     // Without credentials the registry is skipped with the reason, and the source is built.
     let third = TestEnv::new();
-    let out = third
-        .strap(&["install", "--skip-preflight", "--sha256", &s.sha])
-        .args([
-            "--mirror",
-            &s.mirror.template("a"),
-            "--binary-mirror",
-            &url,
-            VERSION,
-        ])
-        .timeout(Duration::from_secs(60))
+    let out = install_or_build_elsewhere(&third, &s, &["--binary-mirror", &url])
         .output()
         .unwrap();
     let err = stderr_of(&out);
