@@ -5,6 +5,7 @@
 pub(crate) mod archive;
 pub(crate) mod binary;
 pub(crate) mod boost;
+pub(crate) mod bootstrap;
 pub(crate) mod clean;
 pub mod cli;
 pub(crate) mod config;
@@ -27,4 +28,5 @@ pub(crate) mod shims;
 pub(crate) mod stage;
 pub(crate) mod sysdeps;
 pub(crate) mod version;
+pub(crate) mod virtualenv;
 pub(crate) mod which;

@@ -11,6 +11,7 @@ macro_rules! say {
 }
 
 mod boost;
+mod bootstrap;
 mod build_flags;
 mod cache;
 mod install;
@@ -21,6 +22,7 @@ mod select;
 mod shell_init;
 mod shims;
 mod show;
+mod virtualenv;
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -86,6 +88,9 @@ enum Command {
         /// Machine-readable output
         #[arg(long)]
         json: bool,
+        /// Leave out virtualenvs (`3.11.2/envs/NAME`)
+        #[arg(long)]
+        skip_envs: bool,
     },
 
     /// Show or set the global version(s) (the root's `version` file)
@@ -201,6 +206,40 @@ enum Command {
         shell: clap_complete::Shell,
     },
 
+    /// Converge this machine to a manifest (strap.toml): Pythons, the global version,
+    /// virtualenvs, Boost builds and recipes; plan first, nothing redone
+    #[command(
+        after_help = "Examples:\n  strap bootstrap --dry-run\n  strap bootstrap -f ci/strap.toml --json\n  strap bootstrap --only python,virtualenv\n  strap bootstrap --schema > strap.schema.json"
+    )]
+    Bootstrap(bootstrap::BootstrapArgs),
+
+    /// Create a virtualenv from an installed version (as pyenv-virtualenv does): versions/<python>/envs/NAME, selectable as NAME
+    #[command(
+        after_help = "Examples:\n  strap virtualenv 3.11.2 proj\n  strap virtualenv proj -r requirements.txt   # from the selected version\n  strap local proj"
+    )]
+    Virtualenv(virtualenv::VirtualenvArgs),
+
+    /// List the virtualenvs
+    #[command(after_help = "Examples:\n  strap virtualenvs\n  strap virtualenvs --json")]
+    Virtualenvs {
+        /// Only the names, one per line
+        #[arg(long, conflicts_with = "json")]
+        bare: bool,
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Remove a virtualenv and its link
+    #[command(after_help = "Example:\n  strap virtualenv-delete -f proj")]
+    VirtualenvDelete {
+        /// NAME or PYTHON/envs/NAME
+        name: String,
+        /// Do not ask; succeed when it does not exist
+        #[arg(short, long)]
+        force: bool,
+    },
+
     /// Pack an installed version into a .tar.zst with a manifest, to install it elsewhere
     #[command(
         after_help = "Examples:\n  strap pack 3.11.2\n  strap pack 3.12 -o /srv/builds/python-3.12.tar.zst"
@@ -300,7 +339,15 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
 fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> anyhow::Result<i32> {
     match command {
         Command::Root => writeln!(out, "{}", ctx.layout.root().display())?,
-        Command::Versions { bare, json } => show::versions(ctx, bare, json, out)?,
+        Command::Versions {
+            bare,
+            json,
+            skip_envs,
+        } => show::versions(ctx, bare, json, skip_envs, out)?,
+        Command::Bootstrap(args) => return bootstrap::run(ctx, args, out),
+        Command::Virtualenv(args) => virtualenv::create(ctx, args)?,
+        Command::Virtualenvs { bare, json } => virtualenv::list(ctx, bare, json, out)?,
+        Command::VirtualenvDelete { name, force } => virtualenv::delete(ctx, &name, force)?,
         Command::Version { json } => show::version(ctx, json, out)?,
         Command::VersionName => show::version_name(ctx, out)?,
         Command::VersionOrigin => show::version_origin(ctx, out)?,

@@ -64,7 +64,7 @@ pub struct RunArgs {
 }
 
 /// Exit code of `--dry-run --detailed-exitcode` when changes are pending.
-const EXIT_CHANGES_PENDING: i32 = 2;
+pub(super) const EXIT_CHANGES_PENDING: i32 = 2;
 
 pub(super) fn run(ctx: &Ctx, command: RecipeCommand, out: &mut dyn Write) -> anyhow::Result<i32> {
     match command {

@@ -51,17 +51,42 @@ struct VersionEntry {
     prefix: Option<PathBuf>,
     selected: bool,
     origin: Option<String>,
+    /// For a link under `versions/` (a virtualenv's name): what it points to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link: Option<PathBuf>,
+}
+
+/// The names `strap versions` lists, as pyenv does: each installed version (a link shown with
+/// its target), followed by its virtualenvs as `<version>/envs/<name>` unless `skip_envs`.
+fn listed_versions(ctx: &Ctx, skip_envs: bool) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    let mut listed = Vec::new();
+    for name in version::installed_versions(&ctx.layout)? {
+        let prefix = ctx.layout.version_dir(&name);
+        let is_link = prefix.is_symlink();
+        listed.push((name.clone(), prefix.clone()));
+        if skip_envs || is_link {
+            continue;
+        }
+        for env in crate::virtualenv::list(&ctx.layout) {
+            if env.python == name {
+                listed.push((format!("{name}/envs/{}", env.name), env.path));
+            }
+        }
+    }
+    Ok(listed)
 }
 
 pub(super) fn versions(
     ctx: &Ctx,
     bare: bool,
     json: bool,
+    skip_envs: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let installed = version::installed_versions(&ctx.layout)?;
+    let installed = listed_versions(ctx, skip_envs)?;
+    super::virtualenv::warn_dangling(&crate::virtualenv::dangling(&ctx.layout));
     if bare {
-        for name in &installed {
+        for (name, _) in &installed {
             writeln!(out, "{name}")?;
         }
         return Ok(());
@@ -77,20 +102,17 @@ pub(super) fn versions(
     let origin = selection.origin.to_string();
     let system_prefix = system_python_prefix(ctx);
     let entries: Vec<VersionEntry> = system_prefix
-        .map(|prefix| ("system".to_owned(), Some(prefix)))
+        .map(|prefix| ("system".to_owned(), prefix))
         .into_iter()
-        .chain(
-            installed
-                .iter()
-                .map(|n| (n.clone(), Some(ctx.layout.version_dir(n)))),
-        )
+        .chain(installed)
         .map(|(name, prefix)| {
             let is_selected = selected.contains(&name);
             VersionEntry {
                 selected: is_selected,
                 origin: is_selected.then(|| origin.clone()),
+                link: super::virtualenv::link_target(&prefix),
                 name,
-                prefix,
+                prefix: Some(prefix),
             }
         })
         .collect();
@@ -100,9 +122,13 @@ pub(super) fn versions(
         return Ok(());
     }
     for entry in &entries {
+        let shown = match &entry.link {
+            Some(target) => format!("{} --> {}", entry.name, target.display()),
+            None => entry.name.clone(),
+        };
         match &entry.origin {
-            Some(origin) => writeln!(out, "* {} (set by {origin})", entry.name)?,
-            None => writeln!(out, "  {}", entry.name)?,
+            Some(origin) => writeln!(out, "* {shown} (set by {origin})")?,
+            None => writeln!(out, "  {shown}")?,
         }
     }
     Ok(())

@@ -20,3 +20,4 @@ mod selection;
 mod shell;
 mod shims;
 mod support;
+mod virtualenv;

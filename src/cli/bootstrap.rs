@@ -1,0 +1,278 @@
+//! `strap bootstrap`: the plan of a manifest (`strap.toml`), then convergence — each pending
+//! item by the same strap command a user would run (shown in the plan), in dependency order
+//! (Pythons, the global version, virtualenvs, Boost, recipes), going on past independent
+//! failures and reporting them all at the end.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use super::{dispatch, Cli, Ctx};
+use crate::bootstrap::manifest::{self, Loaded, RecipeItem};
+use crate::bootstrap::plan::{self, Item, Kind, State};
+use crate::error::Reported;
+
+/// The flags of `strap bootstrap`.
+#[derive(clap::Args)]
+pub struct BootstrapArgs {
+    /// The manifest (default: strap.toml in the current directory or above)
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Show the plan and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// With --dry-run: exit 2 when changes are pending
+    #[arg(long, requires = "dry_run")]
+    pub detailed_exitcode: bool,
+    /// Machine-readable plan and results on stdout
+    #[arg(long)]
+    pub json: bool,
+    /// Only these kinds of items (comma-separated)
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub only: Vec<Kind>,
+    /// Parallel build jobs (over the manifest's [settings] jobs)
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Do not ask (strap bootstrap never prompts; accepted for CI scripts)
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Recipes write files under DIR instead of / (for tests and image builds)
+    #[arg(long, value_name = "DIR")]
+    pub sysroot: Option<PathBuf>,
+    /// Print the manifest's JSON Schema (for editors) and exit
+    #[arg(long, exclusive = true)]
+    pub schema: bool,
+}
+
+/// How a pending item ended.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "lowercase", tag = "result", content = "detail")]
+enum Outcome {
+    Ok,
+    Changed,
+    Failed(String),
+    Skipped(String),
+}
+
+pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
+    if args.schema {
+        writeln!(out, "{}", manifest::schema())?;
+        return Ok(0);
+    }
+    let path = match &args.file {
+        Some(file) => file.clone(),
+        None => {
+            let cwd = ctx.cwd.clone().unwrap_or_else(|| PathBuf::from("."));
+            manifest::find(&cwd).map_err(Reported::from)?
+        }
+    };
+    let mut loaded = manifest::load(&path).map_err(Reported::from)?;
+    if args.jobs.is_some() {
+        loaded.manifest.settings.jobs = args.jobs;
+    }
+    let mut items = plan::plan(&ctx.layout, &loaded, &args.only);
+    if args.only.is_empty() || args.only.contains(&Kind::Recipe) {
+        for recipe in &loaded.manifest.recipe {
+            items.push(recipe_item(ctx, &loaded, recipe, args.sysroot.as_ref()));
+        }
+    }
+    if !args.json {
+        say!("strap: plan for {}:", loaded.path.display());
+        for item in &items {
+            say!("{}", plan_line(item));
+        }
+    }
+    let pending = items
+        .iter()
+        .filter(|i| matches!(i.state, State::Pending(_)))
+        .count();
+    let invalid = items
+        .iter()
+        .any(|i| matches!(i.state, State::Invalid(_)));
+    if args.dry_run {
+        if args.json {
+            let value = serde_json::json!({ "manifest": loaded.path, "items": items });
+            serde_json::to_writer_pretty(&mut *out, &value)?;
+            writeln!(out)?;
+        }
+        return Ok(if invalid {
+            crate::error::EXIT_FAILURE
+        } else if pending > 0 && args.detailed_exitcode {
+            super::recipe::EXIT_CHANGES_PENDING
+        } else {
+            0
+        });
+    }
+    let outcomes = converge(ctx, &items);
+    let failed: Vec<String> = items
+        .iter()
+        .zip(&outcomes)
+        .filter_map(|(item, outcome)| match outcome {
+            Outcome::Failed(why) | Outcome::Skipped(why) => {
+                Some(format!("{} {}: {why}", kind_name(item.kind), item.name))
+            }
+            _ => None,
+        })
+        .collect();
+    let count = |wanted: fn(&Outcome) -> bool| outcomes.iter().filter(|o| wanted(o)).count();
+    if args.json {
+        let results: Vec<serde_json::Value> = items
+            .iter()
+            .zip(&outcomes)
+            .map(|(item, outcome)| {
+                let mut value = serde_json::to_value(item).unwrap_or_default();
+                value["outcome"] = serde_json::to_value(outcome).unwrap_or_default();
+                value
+            })
+            .collect();
+        let value = serde_json::json!({ "manifest": loaded.path, "items": results });
+        serde_json::to_writer_pretty(&mut *out, &value)?;
+        writeln!(out)?;
+    }
+    let (ok, changed) = (
+        count(|o| matches!(o, Outcome::Ok)),
+        count(|o| matches!(o, Outcome::Changed)),
+    );
+    if pending == 0 && failed.is_empty() {
+        say!("strap: bootstrap: all {ok} items ok; nothing to do, nothing downloaded");
+    } else {
+        say!(
+            "strap: bootstrap: {ok} ok, {changed} changed, {} failed",
+            failed.len()
+        );
+    }
+    for failure in &failed {
+        say!("  failed: {failure}");
+    }
+    Ok(if failed.is_empty() {
+        0
+    } else {
+        crate::error::EXIT_FAILURE
+    })
+}
+
+/// Runs each pending item's command in order; an item whose Python failed is skipped.
+fn converge(ctx: &Ctx, items: &[Item]) -> Vec<Outcome> {
+    let mut failed_pythons: Vec<&str> = Vec::new();
+    let mut outcomes = Vec::new();
+    for item in items {
+        let outcome = match &item.state {
+            State::Ok => Outcome::Ok,
+            State::Invalid(why) => Outcome::Failed(why.clone()),
+            State::Pending(_) => match item
+                .needs_python
+                .as_deref()
+                .filter(|p| failed_pythons.iter().any(|f| manifest::satisfies(f, p)))
+            {
+                Some(python) => Outcome::Skipped(format!("Python {python} was not installed")),
+                None => {
+                    say!("strap: bootstrap: {}", plan_line(item).trim_start());
+                    match run_command(ctx, &item.command) {
+                        Ok(0) => Outcome::Changed,
+                        Ok(code) => Outcome::Failed(format!("exit {code}")),
+                        Err(e) => {
+                            let shown = format!("{e:#}");
+                            super::report_anyhow(&e);
+                            Outcome::Failed(shown)
+                        }
+                    }
+                }
+            },
+        };
+        if item.kind == Kind::Python && matches!(outcome, Outcome::Failed(_)) {
+            failed_pythons.push(&item.command[1]);
+        }
+        outcomes.push(outcome);
+    }
+    outcomes
+}
+
+/// Runs `strap ARGS` in this process (its stdout discarded; its progress and errors on stderr).
+fn run_command(ctx: &Ctx, args: &[String]) -> anyhow::Result<i32> {
+    let argv = std::iter::once(OsString::from("strap")).chain(args.iter().map(OsString::from));
+    let cli = Cli::try_parse_from(argv).map_err(|e| anyhow::anyhow!("{e}"))?;
+    dispatch(ctx, cli.command, &mut std::io::sink())
+}
+
+/// A recipe's item: its dry run decides whether it is ok or has changes pending.
+fn recipe_item(
+    ctx: &Ctx,
+    loaded: &Loaded,
+    recipe: &RecipeItem,
+    sysroot: Option<&PathBuf>,
+) -> Item {
+    let target = match (&recipe.name, &recipe.path) {
+        (Some(name), _) => name.clone(),
+        (None, Some(path)) => loaded.dir().join(path).display().to_string(),
+        (None, None) => String::new(),
+    };
+    let mut command = vec!["recipe".to_owned(), "run".to_owned(), target.clone()];
+    for (name, value) in &recipe.vars {
+        command.extend(["--set".to_owned(), format!("{name}={}", set_value(value))]);
+    }
+    if let Some(dir) = sysroot {
+        command.extend(["--sysroot".to_owned(), dir.display().to_string()]);
+    }
+    let mut check = command.clone();
+    check.extend(["--dry-run", "--detailed-exitcode", "--json"].map(String::from));
+    let state = match run_command(ctx, &check) {
+        Ok(0) => State::Ok,
+        Ok(code) if code == super::recipe::EXIT_CHANGES_PENDING => State::Pending("apply".to_owned()),
+        Ok(code) => State::Invalid(format!("its checks failed (exit {code})")),
+        Err(e) => State::Invalid(format!("{e:#}")),
+    };
+    command.push("--yes".to_owned());
+    Item {
+        kind: Kind::Recipe,
+        name: recipe.name.clone().unwrap_or(target),
+        state,
+        command,
+        needs_python: None,
+    }
+}
+
+/// A variable as `--set` takes it: lists comma-separated, the rest as written.
+fn set_value(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(text) => text.clone(),
+        toml::Value::Array(items) => items.iter().map(set_value).collect::<Vec<_>>().join(","),
+        other => other.to_string(),
+    }
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Python => "python",
+        Kind::Global => "global",
+        Kind::Virtualenv => "virtualenv",
+        Kind::Boost => "boost",
+        Kind::Recipe => "recipe",
+    }
+}
+
+/// `  ok        python      3.12.7` / `  install   python      3.11 (strap install 3.11)`.
+fn plan_line(item: &Item) -> String {
+    let (state, detail) = match &item.state {
+        State::Ok => ("ok".to_owned(), String::new()),
+        State::Pending(what) => (
+            what.split(' ').next().unwrap_or(what).to_owned(),
+            format!("  (strap {})", shown_command(&item.command)),
+        ),
+        State::Invalid(why) => ("invalid".to_owned(), format!("  ({why})")),
+    };
+    format!(
+        "  {state:<9} {:<10} {}{detail}",
+        kind_name(item.kind),
+        item.name
+    )
+}
+
+/// A command as a shell would take it.
+fn shown_command(args: &[String]) -> String {
+    args.iter()
+        .map(|a| crate::shell::quote_posix(a))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
