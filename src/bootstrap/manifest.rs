@@ -17,7 +17,10 @@ pub const MANIFEST_FILE: &str = "strap.toml";
 /// `strap.toml`.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "strap.toml", description = "What `strap bootstrap` installs and sets up")]
+#[schemars(
+    title = "strap.toml",
+    description = "What `strap bootstrap` installs and sets up"
+)]
 pub struct Manifest {
     /// Settings for this manifest's installs, over the user's config.
     #[serde(default)]
@@ -142,7 +145,8 @@ impl crate::error::Explain for ManifestError {
     fn hint(&self) -> Option<String> {
         match self {
             ManifestError::Invalid { .. } => Some(
-                "`strap bootstrap --schema` prints the manifest's JSON Schema for editors".to_owned(),
+                "`strap bootstrap --schema` prints the manifest's JSON Schema for editors"
+                    .to_owned(),
             ),
             _ => None,
         }
@@ -269,14 +273,19 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
 /// `3.12` and `3.12.7` serves `3.12`; `3.12` serves `3.12.7` too: it installs the newest 3.12).
 pub fn satisfies(version: &str, request: &str) -> bool {
     let under = |long: &str, short: &str| {
-        long == short || long.strip_prefix(short).is_some_and(|rest| rest.starts_with('.'))
+        long == short
+            || long
+                .strip_prefix(short)
+                .is_some_and(|rest| rest.starts_with('.'))
     };
     under(version, request) || under(request, version)
 }
 
 /// The byte offset of the `index`-th `header` line (for errors about a table without a span).
 fn nth_table_offset(text: &str, header: &str, index: usize) -> usize {
-    text.match_indices(header).nth(index).map_or(0, |(at, _)| at)
+    text.match_indices(header)
+        .nth(index)
+        .map_or(0, |(at, _)| at)
 }
 
 /// The manifest's JSON Schema, for editors.
@@ -290,7 +299,9 @@ mod tests {
     use super::*;
 
     fn error(text: &str) -> String {
-        parse(Path::new("strap.toml"), text).unwrap_err().to_string()
+        parse(Path::new("strap.toml"), text)
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
@@ -322,7 +333,10 @@ vars = { interfaces = ["vcan0"], bitrate = 500000 }
         assert_eq!(manifest.python.versions.len(), 2);
         assert_eq!(manifest.virtualenv[0].python.get_ref(), "3.12");
         assert_eq!(manifest.boost[0].with, ["python", "filesystem"]);
-        assert_eq!(manifest.recipe[0].vars["bitrate"].as_integer(), Some(500000));
+        assert_eq!(
+            manifest.recipe[0].vars["bitrate"].as_integer(),
+            Some(500000)
+        );
         assert_eq!(manifest.settings.jobs, Some(2));
     }
 
@@ -349,8 +363,10 @@ vars = { interfaces = ["vcan0"], bitrate = 500000 }
             error("[[recipe]]\nvars = {}\n\n[[recipe]]\nname = \"a\"\npath = \"b.toml\"\n"),
             "strap.toml:1: a [[recipe]] needs exactly one of name (a built-in recipe) or path (a recipe file)"
         );
-        assert!(error("[python]\nversions = [\"3.12\"]\n[[virtualenv]]\nname = \"../x\"\npython = \"3.12\"\n")
-            .starts_with("strap.toml:4: '../x' is not a virtualenv name"));
+        assert!(error(
+            "[python]\nversions = [\"3.12\"]\n[[virtualenv]]\nname = \"../x\"\npython = \"3.12\"\n"
+        )
+        .starts_with("strap.toml:4: '../x' is not a virtualenv name"));
     }
 
     #[test]

@@ -97,10 +97,14 @@ fn python_item(layout: &Layout, request: &str, settings: &ManifestSettings) -> I
     build_settings(&mut command, settings);
     let state = match installed(layout, request) {
         Some(_) => State::Ok,
-        None => match crate::python::plan::plan(Catalog::embedded(), request, false, None) {
+        None => match Catalog::from_env()
+            .map_err(|e| e.to_string())
+            .and_then(|catalog| {
+                crate::python::plan::plan(&catalog, request, false, None).map_err(|e| e.to_string())
+            }) {
             Ok(plan) if plan.name == request => State::Pending("install".to_owned()),
             Ok(plan) => State::Pending(format!("install {}", plan.name)),
-            Err(e) => State::Invalid(e.to_string()),
+            Err(why) => State::Invalid(why),
         },
     };
     Item {

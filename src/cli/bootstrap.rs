@@ -88,9 +88,7 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow
         .iter()
         .filter(|i| matches!(i.state, State::Pending(_)))
         .count();
-    let invalid = items
-        .iter()
-        .any(|i| matches!(i.state, State::Invalid(_)));
+    let invalid = items.iter().any(|i| matches!(i.state, State::Invalid(_)));
     if args.dry_run {
         if args.json {
             let value = serde_json::json!({ "manifest": loaded.path, "items": items });
@@ -197,12 +195,7 @@ fn run_command(ctx: &Ctx, args: &[String]) -> anyhow::Result<i32> {
 }
 
 /// A recipe's item: its dry run decides whether it is ok or has changes pending.
-fn recipe_item(
-    ctx: &Ctx,
-    loaded: &Loaded,
-    recipe: &RecipeItem,
-    sysroot: Option<&PathBuf>,
-) -> Item {
+fn recipe_item(ctx: &Ctx, loaded: &Loaded, recipe: &RecipeItem, sysroot: Option<&PathBuf>) -> Item {
     let target = match (&recipe.name, &recipe.path) {
         (Some(name), _) => name.clone(),
         (None, Some(path)) => loaded.dir().join(path).display().to_string(),
@@ -219,7 +212,9 @@ fn recipe_item(
     check.extend(["--dry-run", "--detailed-exitcode", "--json"].map(String::from));
     let state = match run_command(ctx, &check) {
         Ok(0) => State::Ok,
-        Ok(code) if code == super::recipe::EXIT_CHANGES_PENDING => State::Pending("apply".to_owned()),
+        Ok(code) if code == super::recipe::EXIT_CHANGES_PENDING => {
+            State::Pending("apply".to_owned())
+        }
         Ok(code) => State::Invalid(format!("its checks failed (exit {code})")),
         Err(e) => State::Invalid(format!("{e:#}")),
     };

@@ -3,7 +3,6 @@
 
 use std::collections::HashSet;
 use std::io::Write;
-use std::path::Path;
 
 use serde::Serialize;
 
@@ -67,14 +66,7 @@ pub struct InstallArgs {
 }
 
 pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
-    let custom;
-    let catalog = match std::env::var_os(env_vars::STRAP_PYTHON_CATALOG).filter(|p| !p.is_empty()) {
-        Some(path) => {
-            custom = Catalog::from_file(Path::new(&path)).map_err(Reported::from)?;
-            &custom
-        }
-        None => Catalog::embedded(),
-    };
+    let catalog = &*Catalog::from_env().map_err(Reported::from)?;
     if args.list {
         return list(ctx, catalog, &args, out);
     }

@@ -206,13 +206,6 @@ enum Command {
         shell: clap_complete::Shell,
     },
 
-    /// Converge this machine to a manifest (strap.toml): Pythons, the global version,
-    /// virtualenvs, Boost builds and recipes; plan first, nothing redone
-    #[command(
-        after_help = "Examples:\n  strap bootstrap --dry-run\n  strap bootstrap -f ci/strap.toml --json\n  strap bootstrap --only python,virtualenv\n  strap bootstrap --schema > strap.schema.json"
-    )]
-    Bootstrap(bootstrap::BootstrapArgs),
-
     /// Create a virtualenv from an installed version (as pyenv-virtualenv does): versions/<python>/envs/NAME, selectable as NAME
     #[command(
         after_help = "Examples:\n  strap virtualenv 3.11.2 proj\n  strap virtualenv proj -r requirements.txt   # from the selected version\n  strap local proj"
@@ -252,6 +245,13 @@ enum Command {
         after_help = "Examples:\n  strap push 3.11.2 --to oci://registry.example/team/strap-builds\n  strap push 3.12 --to file:///srv/builds\n  strap push 3.12 --to https://files.example/strap-builds/   # HTTP PUT\n\nCredentials: STRAP_REGISTRY_USER and STRAP_REGISTRY_PASSWORD, else `docker login`."
     )]
     Push(pack::PushArgs),
+
+    /// Converge this machine to a manifest (strap.toml): Pythons, the global version,
+    /// virtualenvs, Boost builds and recipes; plan first, nothing redone
+    #[command(
+        after_help = "Examples:\n  strap bootstrap --dry-run\n  strap bootstrap -f ci/strap.toml --json\n  strap bootstrap --only python,virtualenv\n  strap bootstrap --schema > strap.schema.json"
+    )]
+    Bootstrap(bootstrap::BootstrapArgs),
 
     /// Boost from source, with Boost.Python against a strap-managed Python
     #[command(

@@ -59,18 +59,17 @@ struct VersionEntry {
 /// The names `strap versions` lists, as pyenv does: each installed version (a link shown with
 /// its target), followed by its virtualenvs as `<version>/envs/<name>` unless `skip_envs`.
 fn listed_versions(ctx: &Ctx, skip_envs: bool) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    let envs = if skip_envs {
+        Vec::new()
+    } else {
+        crate::virtualenv::list(&ctx.layout)
+    };
     let mut listed = Vec::new();
     for name in version::installed_versions(&ctx.layout)? {
         let prefix = ctx.layout.version_dir(&name);
-        let is_link = prefix.is_symlink();
-        listed.push((name.clone(), prefix.clone()));
-        if skip_envs || is_link {
-            continue;
-        }
-        for env in crate::virtualenv::list(&ctx.layout) {
-            if env.python == name {
-                listed.push((format!("{name}/envs/{}", env.name), env.path));
-            }
+        listed.push((name.clone(), prefix));
+        for env in envs.iter().filter(|env| env.python == name) {
+            listed.push((format!("{name}/envs/{}", env.name), env.path.clone()));
         }
     }
     Ok(listed)

@@ -64,7 +64,7 @@ pub enum CatalogError {
 impl crate::error::Explain for CatalogError {}
 
 /// All known releases.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Catalog {
     releases: Vec<Release>,
     openssl11: Dependency,
@@ -82,6 +82,17 @@ impl Catalog {
 
     /// A catalog file in the same format (`STRAP_PYTHON_CATALOG`: your own releases and pins,
     /// like python-build's custom definitions).
+    /// The catalog `STRAP_PYTHON_CATALOG` names, else the embedded one.
+    pub fn from_env() -> Result<std::borrow::Cow<'static, Catalog>, CatalogError> {
+        match std::env::var_os(crate::env_vars::STRAP_PYTHON_CATALOG).filter(|p| !p.is_empty()) {
+            Some(path) => Ok(std::borrow::Cow::Owned(Catalog::from_file(
+                std::path::Path::new(&path),
+            )?)),
+            None => Ok(std::borrow::Cow::Borrowed(Catalog::embedded())),
+        }
+    }
+
+    /// Reads a catalog file.
     pub fn from_file(path: &std::path::Path) -> Result<Catalog, CatalogError> {
         let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Read {
             path: path.to_owned(),

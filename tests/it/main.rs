@@ -3,6 +3,7 @@
 mod archive;
 mod binary_mirror;
 mod boost;
+mod bootstrap;
 mod build_cache;
 mod clean;
 mod cli;

@@ -1,0 +1,288 @@
+//! `strap bootstrap`: a manifest converges in one run (a Python from a loopback mirror, the
+//! global version, a virtualenv, a recipe), then a second run finds everything `ok` without a
+//! network request; plans, `--json`, detailed exit codes, failures and malformed manifests.
+
+use std::fs;
+use std::time::Duration;
+
+use crate::install::Setup;
+use crate::support::{stderr_of, stdout_of};
+
+const RECIPE: &str = r#"
+name = "marker"
+description = "writes a marker file"
+
+[vars.text]
+type = "string"
+default = "unset"
+
+[[step]]
+name = "marker"
+check = "grep -qx '{{ text }}' {{ sysroot }}/marker"
+run = "echo '{{ text }}' > {{ sysroot }}/marker"
+"#;
+
+/// The dependency line every catalog has.
+const OPENSSL: &str = "dep openssl11 o.tgz http://127.0.0.1:9/o.tgz 0000000000000000000000000000000000000000000000000000000000000000\n";
+
+/// A project directory with `strap.toml` (the fake 3.99.1 from the Setup's mirror through a
+/// catalog of our own, the global version, a virtualenv, a recipe file).
+fn project(s: &Setup, extra: &str) -> std::path::PathBuf {
+    s.env.write(
+        "catalog.txt",
+        &format!("{OPENSSL}3.99.1 Python-3.99.1.tgz:{}\n", s.sha),
+    );
+    s.env.write("work/proj/marker.toml", RECIPE);
+    s.env.write("work/proj/requirements.txt", "# nothing yet\n");
+    s.env.write(
+        "work/proj/strap.toml",
+        &format!(
+            r#"[settings]
+python_mirrors = ["{}"]
+
+[python]
+versions = ["3.99.1"]
+global = "3.99.1"
+
+[[virtualenv]]
+name = "proj"
+python = "3.99"
+requirements = "requirements.txt"
+
+[[recipe]]
+path = "marker.toml"
+vars = {{ text = "hello" }}
+{extra}"#,
+            s.mirror.template("a")
+        ),
+    );
+    s.env.work().join("proj")
+}
+
+#[test]
+fn a_manifest_converges_then_a_second_run_is_all_ok_without_the_network() {
+    let s = Setup::new();
+    let dir = project(&s, "");
+    let sysroot = s.env.work().join("sysroot");
+    fs::create_dir_all(&sysroot).unwrap();
+    let run = || {
+        s.env
+            .strap(&["bootstrap", "--sysroot"])
+            .arg(&sysroot)
+            .current_dir(&dir)
+            .env("STRAP_PYTHON_CATALOG", s.env.dir.path().join("catalog.txt"))
+            .timeout(Duration::from_secs(300))
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    for line in [
+        "  install   python     3.99.1  (strap install 3.99.1 --mirror ",
+        "  set       global     3.99.1  (strap global 3.99.1)",
+        "  create    virtualenv proj (from 3.99)  (strap virtualenv 3.99 proj --requirements ",
+        "  apply     recipe     ",
+        "strap: bootstrap: 0 ok, 4 changed, 0 failed",
+    ] {
+        assert!(err.contains(line), "{line:?} in:\n{err}");
+    }
+    assert!(s.env.root().join("versions/3.99.1/bin/python3").exists());
+    assert_eq!(
+        fs::read_to_string(s.env.root().join("version"))
+            .unwrap()
+            .trim(),
+        "3.99.1"
+    );
+    assert!(s.env.root().join("versions/proj/bin/python").exists());
+    assert_eq!(
+        fs::read_to_string(sysroot.join("marker")).unwrap(),
+        "hello\n"
+    );
+
+    let requests_before = s.mirror.requests().len();
+    let out = run();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("strap: bootstrap: all 4 items ok; nothing to do, nothing downloaded"),
+        "{err}"
+    );
+    assert_eq!(
+        s.mirror.requests().len(),
+        requests_before,
+        "no request on the second run"
+    );
+}
+
+#[test]
+fn dry_run_shows_the_plan_as_json_with_detailed_exit_codes() {
+    let s = Setup::new();
+    let dir = project(&s, "");
+    let out = s
+        .env
+        .strap(&[
+            "bootstrap",
+            "--dry-run",
+            "--detailed-exitcode",
+            "--json",
+            "--only",
+            "python,global",
+        ])
+        .current_dir(&dir)
+        .env("STRAP_PYTHON_CATALOG", s.env.dir.path().join("catalog.txt"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    let plan: serde_json::Value = serde_json::from_str(&stdout_of(&out)).unwrap();
+    let items = plan["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{plan}");
+    assert_eq!(items[0]["kind"], "python");
+    assert_eq!(items[0]["state"], "pending");
+    assert_eq!(items[0]["command"][0], "install");
+    assert_eq!(items[1]["kind"], "global");
+    assert!(
+        !s.env.root().join("versions/3.99.1").exists(),
+        "a dry run changes nothing"
+    );
+}
+
+#[test]
+fn a_failed_python_skips_what_needs_it_and_the_rest_still_converges() {
+    let s = Setup::new();
+    let dir = project(
+        &s,
+        "\n[[recipe]]\npath = \"marker.toml\"\nvars = { text = \"second\" }\n",
+    );
+    let sysroot = s.env.work().join("sysroot");
+    fs::create_dir_all(&sysroot).unwrap();
+    // The catalog pins another checksum: the download is refused.
+    s.env.write(
+        "bad-catalog.txt",
+        &format!("3.99.1 Python-3.99.1.tgz:{}\n", "0".repeat(64)),
+    );
+    let out = s
+        .env
+        .strap(&["bootstrap", "--sysroot"])
+        .arg(&sysroot)
+        .current_dir(&dir)
+        .env(
+            "STRAP_PYTHON_CATALOG",
+            s.env.dir.path().join("bad-catalog.txt"),
+        )
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("failed: python 3.99.1: "), "{err}");
+    assert!(
+        err.contains("failed: virtualenv proj (from 3.99): Python 3.99 was not installed"),
+        "{err}"
+    );
+    assert!(
+        err.contains("failed: global 3.99.1: Python 3.99.1 was not installed"),
+        "{err}"
+    );
+    assert_eq!(
+        fs::read_to_string(sysroot.join("marker")).unwrap(),
+        "second\n",
+        "the independent recipes ran"
+    );
+}
+
+#[test]
+fn a_malformed_manifest_is_reported_with_file_and_line_before_anything_runs() {
+    let s = Setup::new();
+    let dir = s.env.work().join("bad");
+    let manifest = s.env.write(
+        "work/bad/strap.toml",
+        "[python]\nversions = [\"3.12\"]\n\n[[virtualenv]]\nname = \"tools\"\npython = \"3.11\"\n",
+    );
+    let out = s
+        .env
+        .strap(&["bootstrap"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains(&format!(
+            "{}:6: virtualenv 'tools' uses Python '3.11', which [python] versions does not list (3.12)",
+            manifest.display()
+        )),
+        "{}",
+        stderr_of(&out)
+    );
+    let out = s.env.strap(&["bootstrap"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("no strap.toml in"),
+        "{}",
+        stderr_of(&out)
+    );
+
+    let schema = s.env.strap(&["bootstrap", "--schema"]).output().unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&stdout_of(&schema)).unwrap();
+    assert_eq!(schema["title"], "strap.toml");
+}
+
+#[test]
+fn the_example_manifest_plans_every_kind_of_item() {
+    let s = Setup::new();
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/strap.toml");
+    let out = s
+        .env
+        .strap(&["bootstrap", "--dry-run", "--json", "--only"])
+        .arg("python,global,virtualenv,boost")
+        .arg("-f")
+        .arg(&example)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let plan: serde_json::Value = serde_json::from_str(&stdout_of(&out)).unwrap();
+    let items: Vec<(String, String, String)> = plan["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["kind"].as_str().unwrap().to_owned(),
+                i["name"].as_str().unwrap().to_owned(),
+                i["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("python", "3.11.2"),
+        ("global", "3.11.2"),
+        ("virtualenv", "canproj (from 3.11)"),
+        ("boost", "1.81.0-py3.11"),
+    ];
+    assert_eq!(items.len(), expected.len(), "{plan}");
+    for ((kind, name, state), (want_kind, want_name)) in items.iter().zip(expected) {
+        assert_eq!(
+            (kind.as_str(), name.as_str(), state.as_str()),
+            (want_kind, want_name, "pending")
+        );
+    }
+    let boost = &plan["items"][3]["command"];
+    assert_eq!(
+        boost,
+        &serde_json::json!([
+            "boost",
+            "install",
+            "1.81.0",
+            "--python",
+            "3.11",
+            "--with",
+            "python,filesystem",
+            "--variant",
+            "release",
+            "--link",
+            "shared",
+            "--jobs",
+            "4"
+        ])
+    );
+}
