@@ -85,6 +85,20 @@ pub fn ensure_always(layout: &Layout, strap_exe: &Path) -> Result<()> {
     Ok(())
 }
 
+/// How `shims/` differs from what a rehash would make: (missing, stale) shim names.
+pub fn out_of_date(layout: &Layout) -> Result<(Vec<String>, Vec<String>)> {
+    let mut wanted = executable_names(layout)?;
+    wanted.extend(ALWAYS.iter().map(OsString::from));
+    let existing: BTreeSet<OsString> = list_dir(&layout.shims_dir())?.into_iter().collect();
+    let names = |set: &mut dyn Iterator<Item = &OsString>| {
+        set.map(|n| n.to_string_lossy().into_owned()).collect()
+    };
+    Ok((
+        names(&mut wanted.difference(&existing)),
+        names(&mut existing.difference(&wanted)),
+    ))
+}
+
 /// The shims currently in `shims/`, sorted.
 pub fn list_shims(layout: &Layout) -> Result<Vec<PathBuf>> {
     let dir = layout.shims_dir();

@@ -14,6 +14,7 @@ mod boost;
 mod bootstrap;
 mod build_flags;
 mod cache;
+mod doctor;
 mod install;
 mod pack;
 mod progress;
@@ -206,6 +207,11 @@ enum Command {
         shell: clap_complete::Shell,
     },
 
+    /// Check the setup (PATH, shell integration, root, config, mirrors, build prerequisites,
+    /// installed versions, shims, leftovers) and name the fix for each problem
+    #[command(after_help = "Examples:\n  strap doctor\n  strap doctor --json")]
+    Doctor(doctor::DoctorArgs),
+
     /// Create a virtualenv from an installed version (as pyenv-virtualenv does): versions/<python>/envs/NAME, selectable as NAME
     #[command(
         after_help = "Examples:\n  strap virtualenv 3.11.2 proj\n  strap virtualenv proj -r requirements.txt   # from the selected version\n  strap local proj"
@@ -345,6 +351,7 @@ fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> anyhow::Result<
             skip_envs,
         } => show::versions(ctx, bare, json, skip_envs, out)?,
         Command::Bootstrap(args) => return bootstrap::run(ctx, args, out),
+        Command::Doctor(args) => return doctor::run(ctx, args, out),
         Command::Virtualenv(args) => virtualenv::create(ctx, args)?,
         Command::Virtualenvs { bare, json } => virtualenv::list(ctx, bare, json, out)?,
         Command::VirtualenvDelete { name, force } => virtualenv::delete(ctx, &name, force)?,

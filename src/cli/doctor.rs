@@ -1,0 +1,376 @@
+//! `strap doctor`: checks the setup and names the fix for each problem — the shims on `PATH`
+//! (and ahead of other version managers'), the shell integration, the root, the config and
+//! manifest, the mirrors, build prerequisites, installed versions and virtualenvs that no longer
+//! run, stale shims and leftover work directories. Exit 1 when something is wrong.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::Ctx;
+use crate::config::Config;
+use crate::env_vars;
+
+/// The flags of `strap doctor`.
+#[derive(clap::Args)]
+pub struct DoctorArgs {
+    /// Machine-readable findings on stdout
+    #[arg(long)]
+    pub json: bool,
+    /// Seconds to wait for each mirror's answer
+    #[arg(long, value_name = "SECONDS", default_value = "3")]
+    pub timeout: f64,
+}
+
+/// One check's result.
+#[derive(Debug, Serialize)]
+struct Finding {
+    check: &'static str,
+    ok: bool,
+    /// What was found.
+    detail: String,
+    /// What to do about it (when not ok).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<String>,
+}
+
+impl Finding {
+    fn ok(check: &'static str, detail: impl Into<String>) -> Finding {
+        Finding {
+            check,
+            ok: true,
+            detail: detail.into(),
+            fix: None,
+        }
+    }
+
+    fn problem(check: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Finding {
+        Finding {
+            check,
+            ok: false,
+            detail: detail.into(),
+            fix: Some(fix.into()),
+        }
+    }
+}
+
+pub(super) fn run(ctx: &Ctx, args: DoctorArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
+    let timeout = Duration::from_secs_f64(args.timeout.clamp(0.1, 60.0));
+    let mut findings = vec![path_check(ctx), shell_check(), root_check(ctx)];
+    let config = match Config::load() {
+        Ok(config) => {
+            findings.push(Finding::ok("config", config_name(&config)));
+            Some(config)
+        }
+        Err(e) => {
+            findings.push(Finding::problem(
+                "config",
+                e.to_string(),
+                "fix the file at that line",
+            ));
+            None
+        }
+    };
+    findings.extend(manifest_check(ctx));
+    if let Some(config) = &config {
+        findings.extend(mirror_checks(config, timeout));
+    }
+    findings.extend(prerequisite_checks());
+    findings.extend(version_checks(ctx));
+    findings.push(shims_check(ctx));
+    findings.push(leftovers_check(ctx));
+    let problems = findings.iter().filter(|f| !f.ok).count();
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &findings)?;
+        writeln!(out)?;
+    } else {
+        for finding in &findings {
+            let mark = if finding.ok { "ok     " } else { "PROBLEM" };
+            writeln!(out, "{mark} {:<14} {}", finding.check, finding.detail)?;
+            if let Some(fix) = &finding.fix {
+                writeln!(out, "        {:<14} fix: {fix}", "")?;
+            }
+        }
+        writeln!(
+            out,
+            "{}",
+            match problems {
+                0 => "strap doctor: no problem found".to_owned(),
+                1 => "strap doctor: 1 problem".to_owned(),
+                n => format!("strap doctor: {n} problems"),
+            }
+        )?;
+    }
+    Ok(if problems == 0 {
+        0
+    } else {
+        crate::error::EXIT_FAILURE
+    })
+}
+
+fn config_name(config: &Config) -> String {
+    if config.path.as_os_str().is_empty() {
+        "no config file (defaults)".to_owned()
+    } else {
+        format!("{} parses", config.path.display())
+    }
+}
+
+/// The shims directory on `PATH`, before any other version manager's shims and any other
+/// Python.
+fn path_check(ctx: &Ctx) -> Finding {
+    let shims = ctx.layout.shims_dir();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let dirs: Vec<_> = std::env::split_paths(&path).collect();
+    let fix = "add `eval \"$(strap init bash)\"` (or zsh/fish) to your shell's rc file — the one \
+               a login shell reads too (~/.bash_profile or ~/.profile for bash) — and open a new shell";
+    let Some(ours) = dirs.iter().position(|d| d == &shims) else {
+        return Finding::problem("PATH", format!("{} is not on PATH", shims.display()), fix);
+    };
+    let ahead = dirs[..ours].iter().find(|dir| {
+        let text = dir.to_string_lossy();
+        text.ends_with("/shims") || dir.join("python3").exists() || dir.join("python").exists()
+    });
+    match ahead {
+        Some(dir) => Finding::problem(
+            "PATH",
+            format!(
+                "{} comes before strap's shims ({}): its python runs instead",
+                dir.display(),
+                shims.display()
+            ),
+            "load strap's init code after the other version manager's (or remove that one's)",
+        ),
+        None => Finding::ok("PATH", format!("{} comes first", shims.display())),
+    }
+}
+
+fn shell_check() -> Finding {
+    match std::env::var(env_vars::STRAP_SHELL) {
+        Ok(shell) if !shell.is_empty() => {
+            Finding::ok("shell", format!("strap's {shell} integration is loaded"))
+        }
+        _ => Finding::problem(
+            "shell",
+            "strap's shell integration is not loaded (`strap shell` and completions need it)",
+            "add `eval \"$(strap init bash)\"` (or zsh/fish) to your shell's rc file",
+        ),
+    }
+}
+
+fn root_check(ctx: &Ctx) -> Finding {
+    let root = ctx.layout.root();
+    let probe = root.join(format!(".doctor-{}", std::process::id()));
+    let writable = std::fs::create_dir_all(root)
+        .and_then(|()| std::fs::write(&probe, b""))
+        .and_then(|()| std::fs::remove_file(&probe));
+    match writable {
+        Ok(()) => Finding::ok("root", format!("{} is writable", root.display())),
+        Err(e) => Finding::problem(
+            "root",
+            format!("{} is not writable: {e}", root.display()),
+            "fix its owner or permissions, or set STRAP_ROOT to a directory you own",
+        ),
+    }
+}
+
+fn manifest_check(ctx: &Ctx) -> Option<Finding> {
+    let cwd = ctx.cwd.as_deref()?;
+    let path = crate::bootstrap::manifest::find(cwd).ok()?;
+    Some(match crate::bootstrap::manifest::load(&path) {
+        Ok(_) => Finding::ok("manifest", format!("{} parses", path.display())),
+        Err(e) => Finding::problem("manifest", e.to_string(), "fix the file at that line"),
+    })
+}
+
+/// Each configured mirror answers (any HTTP answer to a HEAD of its host counts).
+fn mirror_checks(config: &Config, timeout: Duration) -> Vec<Finding> {
+    let env_list = |var: &str| {
+        std::env::var(var)
+            .ok()
+            .map(|v| crate::fetch::mirror::split_list(&v).collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    let mut mirrors: Vec<String> = Vec::new();
+    mirrors.extend(env_list(env_vars::STRAP_PYTHON_MIRRORS));
+    mirrors.extend(config.python.mirrors.iter().cloned());
+    mirrors.extend(env_list(env_vars::STRAP_BOOST_MIRRORS));
+    mirrors.extend(config.boost.mirrors.iter().cloned());
+    mirrors.extend(env_list(env_vars::STRAP_BINARY_MIRRORS));
+    mirrors.extend(config.cache.binary.iter().cloned());
+    mirrors.dedup();
+    let client = reqwest::blocking::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .build();
+    mirrors
+        .iter()
+        .map(|mirror| match reachable(mirror, client.as_ref().ok()) {
+            Ok(()) => Finding::ok("mirror", format!("{mirror} answers")),
+            Err(why) => Finding::problem(
+                "mirror",
+                format!("{mirror}: {why}"),
+                "check the URL and the network (a proxy: HTTPS_PROXY), or remove the mirror",
+            ),
+        })
+        .collect()
+}
+
+fn reachable(template: &str, client: Option<&reqwest::blocking::Client>) -> Result<(), String> {
+    let text = template
+        .replace("oci+http://", "http://")
+        .replace("oci://", "https://");
+    let filled = crate::fetch::mirror::expand(&text, "0", "x", "0");
+    let url = url::Url::parse(&filled).map_err(|e| e.to_string())?;
+    if url.scheme() == "file" {
+        let path = url
+            .to_file_path()
+            .map_err(|()| "not a local path".to_owned())?;
+        let dir = path.ancestors().find(|p| p.exists());
+        return match dir {
+            Some(dir) if dir.is_dir() && dir != Path::new("/") => Ok(()),
+            _ => Err("the directory does not exist".to_owned()),
+        };
+    }
+    let mut host = url.clone();
+    host.set_path("/");
+    host.set_query(None);
+    host.set_fragment(None);
+    let client = client.ok_or("no HTTP client")?;
+    client
+        .head(host.as_str())
+        .send()
+        .map(drop)
+        .map_err(|e| format!("no answer from {host}: {e}"))
+}
+
+fn prerequisite_checks() -> Vec<Finding> {
+    let python = crate::python::preflight::check(true);
+    let mut findings = vec![if python.ok() {
+        Finding::ok(
+            "build:python",
+            "compiler, make and the required headers are there",
+        )
+    } else {
+        let missing: Vec<String> = python
+            .missing_tools
+            .iter()
+            .map(|t| t.to_string())
+            .chain(python.missing_required.iter().map(|l| l.name.to_owned()))
+            .collect();
+        Finding::problem(
+            "build:python",
+            format!("missing for CPython builds: {}", missing.join(", ")),
+            python
+                .fix_command()
+                .unwrap_or_else(|| "install them with your package manager".to_owned()),
+        )
+    }];
+    findings.push(match crate::sysdeps::cxx_compiler() {
+        Some(cxx) => Finding::ok("build:boost", format!("C++ compiler {cxx}")),
+        None => Finding::problem(
+            "build:boost",
+            "no C++ compiler for Boost builds",
+            crate::sysdeps::PackageManager::detect().map_or_else(
+                || "install g++ with your package manager".to_owned(),
+                |m| m.install_hint(&["g++"]),
+            ),
+        ),
+    });
+    findings
+}
+
+/// Every installed version's and virtualenv's interpreter runs; no virtualenv link dangles.
+fn version_checks(ctx: &Ctx) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for name in crate::version::installed_versions(&ctx.layout).unwrap_or_default() {
+        let prefix = ctx.layout.version_dir(&name);
+        let python = crate::virtualenv::interpreter(&prefix);
+        if !python.exists() {
+            continue;
+        }
+        let ran = std::process::Command::new(&python)
+            .args(["-c", "pass"])
+            .stdin(std::process::Stdio::null())
+            .output();
+        findings.push(match ran {
+            Ok(out) if out.status.success() => Finding::ok("version", format!("{name} runs")),
+            Ok(out) => Finding::problem(
+                "version",
+                format!(
+                    "{name}: {} fails: {}",
+                    python.display(),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ),
+                format!(
+                    "reinstall it: strap install -f {name} (a system library it needs may be gone)"
+                ),
+            ),
+            Err(e) => Finding::problem(
+                "version",
+                format!("{name}: {} does not start: {e}", python.display()),
+                format!("reinstall it: strap install -f {name}"),
+            ),
+        });
+    }
+    for link in crate::virtualenv::dangling(&ctx.layout) {
+        findings.push(Finding::problem(
+            "virtualenv",
+            format!(
+                "{} points to {}, which is gone (its Python was uninstalled)",
+                link.name,
+                link.target.display()
+            ),
+            format!("strap virtualenv-delete {}", link.name),
+        ));
+    }
+    findings
+}
+
+fn shims_check(ctx: &Ctx) -> Finding {
+    match crate::shims::out_of_date(&ctx.layout) {
+        Ok((missing, stale)) if missing.is_empty() && stale.is_empty() => {
+            Finding::ok("shims", "match the installed executables")
+        }
+        Ok((missing, stale)) => Finding::problem(
+            "shims",
+            format!(
+                "{} missing ({}), {} stale ({})",
+                missing.len(),
+                missing.join(" "),
+                stale.len(),
+                stale.join(" ")
+            ),
+            "strap rehash",
+        ),
+        Err(e) => Finding::problem("shims", e.to_string(), "strap rehash"),
+    }
+}
+
+fn leftovers_check(ctx: &Ctx) -> Finding {
+    let tmp = ctx.layout.tmp_dir();
+    let left: Vec<String> = std::fs::read_dir(&tmp)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    if left.is_empty() {
+        Finding::ok("work dirs", "no leftover build trees")
+    } else {
+        Finding::problem(
+            "work dirs",
+            format!(
+                "{} leftover in {}: {}",
+                left.len(),
+                tmp.display(),
+                left.join(" ")
+            ),
+            "strap cache clean (keeps what a running strap holds)",
+        )
+    }
+}

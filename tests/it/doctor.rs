@@ -1,0 +1,86 @@
+//! `strap doctor` against a healthy setup and a deliberately broken one: each problem is named
+//! with its fix, and the exit code says whether any was found.
+
+use std::fs;
+
+use crate::support::{stdout_of, write_script, TestEnv};
+
+#[test]
+fn a_healthy_setup_has_no_problem() {
+    let env = TestEnv::new();
+    write_script(&env.root().join("versions/3.12.7/bin/python3"), "exit 0");
+    env.rehash();
+    let out = env
+        .strap(&["doctor"])
+        .env("STRAP_SHELL", "bash")
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("ok      PATH") && text.contains("comes first"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ok      version        3.12.7 runs"),
+        "{text}"
+    );
+    assert!(text.ends_with("strap doctor: no problem found\n"), "{text}");
+}
+
+#[test]
+fn a_broken_setup_names_each_problem_and_its_fix() {
+    let env = TestEnv::new();
+    write_script(
+        &env.root().join("versions/3.12.7/bin/python3"),
+        "echo 'libssl.so.3: cannot open' >&2; exit 127",
+    );
+    env.rehash();
+    fs::write(env.shims().join("gone-tool"), "").unwrap();
+    fs::create_dir_all(env.root().join("versions/3.11.2/envs")).unwrap();
+    std::os::unix::fs::symlink(
+        env.root().join("versions/3.11.2/envs/proj"),
+        env.root().join("versions/proj"),
+    )
+    .unwrap();
+    fs::create_dir_all(env.root().join("tmp/python-3.12.7.999999")).unwrap();
+    let out = env
+        .strap(&["doctor", "--timeout", "1"])
+        .env("PATH", "/usr/bin:/bin")
+        .env(
+            "STRAP_PYTHON_MIRRORS",
+            "http://127.0.0.1:1/{version}/{file}",
+        )
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    for expected in [
+        "PROBLEM PATH",
+        "shims is not on PATH",
+        "PROBLEM shell",
+        "PROBLEM mirror         http://127.0.0.1:1/{version}/{file}: no answer",
+        "PROBLEM version        3.12.7: ",
+        "libssl.so.3: cannot open",
+        "fix: reinstall it: strap install -f 3.12.7",
+        "PROBLEM virtualenv     proj points to",
+        "fix: strap virtualenv-delete proj",
+        "stale (gone-tool)",
+        "fix: strap rehash",
+        "PROBLEM work dirs",
+        "fix: strap cache clean",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in:\n{text}");
+    }
+    let json = env
+        .strap(&["doctor", "--json", "--timeout", "1"])
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    let findings: serde_json::Value = serde_json::from_str(&stdout_of(&json)).unwrap();
+    assert!(findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["check"] == "virtualenv" && f["ok"] == false && f["fix"].is_string()));
+}
