@@ -25,6 +25,7 @@ fn cpython_3_11_2_then_boost_python_1_81_0_against_it() {
     let env = TestEnv::new();
     cpython_3_11_2_builds_from_a_loopback_mirror_with_the_catalog_checksum(&env);
     the_packed_build_installs_relocated_into_other_roots(&env);
+    a_virtualenv_made_by_bootstrap_runs_through_the_shims(&env);
     boost_python_1_81_0_builds_against_it_and_extensions_import(&env);
 }
 
@@ -74,6 +75,42 @@ fn the_packed_build_installs_relocated_into_other_roots(env: &TestEnv) {
         );
         works_at_its_prefix(&fresh);
     }
+}
+
+/// `strap bootstrap` of a manifest with the installed 3.11.2 and a virtualenv made from it:
+/// the Python is `ok`, the virtualenv is created; `strap local` selects it and the shim runs it.
+fn a_virtualenv_made_by_bootstrap_runs_through_the_shims(env: &TestEnv) {
+    let project = env.work().join("venv-project");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(
+        project.join("strap.toml"),
+        "[python]\nversions = [\"3.11.2\"]\n\n[[virtualenv]]\nname = \"realenv\"\npython = \"3.11\"\n",
+    )
+    .unwrap();
+    let out = env
+        .strap(&["bootstrap"])
+        .current_dir(&project)
+        .timeout(Duration::from_secs(600))
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    eprintln!("{stderr}");
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("  ok        python     3.11.2"), "{stderr}");
+    assert!(stderr.contains("1 ok, 1 changed, 0 failed"), "{stderr}");
+    env.strap(&["local", "realenv"])
+        .current_dir(&project)
+        .assert()
+        .success();
+    env.command(env.shims().join("python"))
+        .current_dir(&project)
+        .args(["-c", "import sys; print(sys.prefix, sys.version_info[:2])"])
+        .assert()
+        .success()
+        .stdout(format!(
+            "{} (3, 11)\n",
+            env.root().join("versions/realenv").display()
+        ));
 }
 
 /// The relocated 3.11.2 in `env`'s root: the required modules import, sysconfig and
