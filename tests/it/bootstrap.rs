@@ -286,3 +286,101 @@ fn the_example_manifest_plans_every_kind_of_item() {
         ])
     );
 }
+
+#[test]
+fn two_pythons_a_boost_and_a_recipe_converge_and_a_python_missing_upstream_is_named() {
+    use crate::fake_source::{fake_python_tgz, sha256_hex};
+    use crate::mirror::Behavior;
+    let s = Setup::new();
+    let second = fake_python_tgz("3.98.1");
+    let second_sha = sha256_hex(&second);
+    s.mirror
+        .route("/a/Python-3.98.1.tgz", Behavior::Serve(second));
+    let boost = crate::fake_boost::fake_boost_tgz("1.99.0", "1.99.0", &["headers"]);
+    let boost_sha = sha256_hex(&boost);
+    s.mirror
+        .route("/b/boost_1_99_0.tar.gz", Behavior::Serve(boost));
+    s.env.write(
+        "catalog.txt",
+        &format!(
+            "{OPENSSL}3.97.1 Python-3.97.1.tgz:{}\n3.98.1 Python-3.98.1.tgz:{second_sha}\n3.99.1 Python-3.99.1.tgz:{}\n",
+            "0".repeat(64),
+            s.sha
+        ),
+    );
+    s.env.write(
+        "boost-catalog.txt",
+        &format!("1.99.0 boost_1_99_0.tar.gz {boost_sha}\n"),
+    );
+    s.env.write("work/proj/marker.toml", RECIPE);
+    s.env.write(
+        "work/proj/strap.toml",
+        &format!(
+            r#"[settings]
+python_mirrors = ["{}"]
+boost_mirrors = ["{}"]
+
+[python]
+versions = ["3.99.1", "3.98.1", "3.97.1"]
+global = "3.99.1"
+
+[[virtualenv]]
+name = "old"
+python = "3.97"
+
+[[boost]]
+version = "1.99.0"
+
+[[recipe]]
+path = "marker.toml"
+vars = {{ text = "converged" }}
+"#,
+            s.mirror.template("a"),
+            s.mirror.template("b")
+        ),
+    );
+    let sysroot = s.env.work().join("sysroot");
+    fs::create_dir_all(&sysroot).unwrap();
+    let run = || {
+        s.env
+            .strap(&["bootstrap", "--sysroot"])
+            .arg(&sysroot)
+            .current_dir(s.env.work().join("proj"))
+            .env("STRAP_PYTHON_CATALOG", s.env.dir.path().join("catalog.txt"))
+            .env(
+                "STRAP_BOOST_CATALOG",
+                s.env.dir.path().join("boost-catalog.txt"),
+            )
+            .timeout(Duration::from_secs(300))
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("strap: bootstrap: 0 ok, 5 changed, 2 failed"),
+        "{err}"
+    );
+    assert!(err.contains("  failed: python 3.97.1: "), "{err}");
+    assert!(
+        err.contains("  failed: virtualenv old (from 3.97): Python 3.97 was not installed"),
+        "{err}"
+    );
+    for installed in ["versions/3.99.1", "versions/3.98.1", "boost/1.99.0"] {
+        assert!(s.env.root().join(installed).is_dir(), "{installed}: {err}");
+    }
+    assert_eq!(
+        fs::read_to_string(sysroot.join("marker")).unwrap(),
+        "converged\n"
+    );
+
+    // The second run: what converged is ok, only the missing Python is tried again.
+    let out = run();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("strap: bootstrap: 5 ok, 0 changed, 2 failed"),
+        "{err}"
+    );
+}

@@ -169,3 +169,37 @@ fn boost_refusals() {
         );
     });
 }
+
+#[test]
+fn bootstrap_plan_and_manifest_errors() {
+    let s = Setup::new();
+    s.env.write(
+        "catalog.txt",
+        &format!(
+            "dep openssl11 o.tgz http://127.0.0.1:9/o.tgz {}\n3.99.1 Python-3.99.1.tgz:{}\n",
+            "0".repeat(64),
+            s.sha
+        ),
+    );
+    s.env.write(
+        "work/strap.toml",
+        &format!(
+            "[settings]\npython_mirrors = [\"{}\"]\n\n[python]\nversions = [\"3.99.1\"]\nglobal = \"3.99.1\"\n\n[[virtualenv]]\nname = \"proj\"\npython = \"3.99\"\n",
+            s.mirror.template("a")
+        ),
+    );
+    let mut plan = s
+        .env
+        .strap(&["bootstrap", "--dry-run", "--detailed-exitcode"]);
+    plan.env("STRAP_PYTHON_CATALOG", s.env.dir.path().join("catalog.txt"));
+    s.env.write(
+        "work/bad/strap.toml",
+        "[python]\nversions = [\"3.12\"]\n\n[[boost]]\nversion = \"1.86\"\npython = \"3.11\"\n",
+    );
+    let mut bad = s.env.strap(&["bootstrap"]);
+    bad.current_dir(s.env.work().join("bad"));
+    settings().bind(|| {
+        insta::assert_snapshot!("bootstrap_plan", shown(&s.env, plan));
+        insta::assert_snapshot!("bootstrap_bad_reference", shown(&s.env, bad));
+    });
+}
