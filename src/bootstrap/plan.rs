@@ -82,7 +82,7 @@ pub fn plan(layout: &Layout, loaded: &Loaded, only: &[Kind]) -> Vec<Item> {
 }
 
 /// The installed version `request` resolves to, if any.
-fn installed(layout: &Layout, request: &str) -> Option<String> {
+pub fn installed(layout: &Layout, request: &str) -> Option<String> {
     match version::resolve(layout, request, &Origin::Argument) {
         Ok(Resolved::Installed { name, .. }) => Some(name),
         _ => None,

@@ -222,6 +222,11 @@ fn install(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<
     let candidates = archives(&plan, sha256.as_deref(), &mirrors, &mut fetcher)?;
     let artifact = BoostInstall::new(&ctx.layout, &plan, candidates);
     let reporter = TerminalReporter::new(args.build.verbose);
+    if args.build.fetch_only {
+        stage::prefetch(&artifact, &options, &reporter, &cancel).map_err(Reported::from)?;
+        say!("strap: Boost {} is in the cache, ready to build", plan.name);
+        return Ok(0);
+    }
     match stage::install(&ctx.layout, &artifact, &options, &reporter, &cancel) {
         Ok(Outcome::Installed { prefix, notes, log }) => {
             for note in &notes {

@@ -103,6 +103,7 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow
             0
         });
     }
+    prefetch(ctx, &items);
     let outcomes = converge(ctx, &items);
     let failed: Vec<String> = items
         .iter()
@@ -149,6 +150,42 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow
     } else {
         crate::error::EXIT_FAILURE
     })
+}
+
+/// Downloads what the pending installs need all at once (one display), so the builds that
+/// follow, one after another, find it in the cache. A Boost build whose Python is not installed
+/// yet fetches its own sources later (its plan asks that Python). Failures here are left to the
+/// installs to report.
+fn prefetch(ctx: &Ctx, items: &[Item]) {
+    let commands: Vec<Vec<String>> = items
+        .iter()
+        .filter(|item| matches!(item.state, State::Pending(_)))
+        .filter(|item| match item.kind {
+            Kind::Python => true,
+            Kind::Boost => item
+                .needs_python
+                .as_deref()
+                .is_none_or(|python| plan::installed(&ctx.layout, python).is_some()),
+            _ => false,
+        })
+        .map(|item| {
+            let mut command = item.command.clone();
+            command.push("--fetch-only".to_owned());
+            command
+        })
+        .collect();
+    if commands.len() < 2 {
+        return;
+    }
+    say!(
+        "strap: bootstrap: downloading for {} installs at once",
+        commands.len()
+    );
+    std::thread::scope(|scope| {
+        for command in &commands {
+            scope.spawn(move || run_command(ctx, command));
+        }
+    });
 }
 
 /// Runs each pending item's command in order; an item whose Python failed is skipped.

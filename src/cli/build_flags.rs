@@ -39,6 +39,10 @@ pub struct BuildFlags {
     /// oci://REGISTRY/REPO; repeatable; replaces the configured ones
     #[arg(long, value_name = "URL")]
     pub binary_mirror: Vec<String>,
+    /// Only download what the install needs (its pack or its sources) into the cache; build
+    /// nothing
+    #[arg(long)]
+    pub fetch_only: bool,
 }
 
 /// Where a kind of build reads its settings: its environment variable and config keys.

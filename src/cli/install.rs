@@ -89,6 +89,12 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::
     let cancel = Cancel::on_signals();
     for (plan, request) in plans.iter().zip(&requests) {
         let artifact = CPython::new(&ctx.layout, catalog, plan, request, &python_options);
+        if args.build.fetch_only {
+            stage::prefetch(&artifact, &stage_options, &reporter, &cancel)
+                .map_err(Reported::from)?;
+            say!("strap: {} is in the cache, ready to install", plan.name);
+            continue;
+        }
         match stage::install(&ctx.layout, &artifact, &stage_options, &reporter, &cancel) {
             Ok(Outcome::Installed { prefix, notes, log }) => {
                 crate::shims::rehash(&ctx.layout, &exe)?;

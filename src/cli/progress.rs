@@ -37,12 +37,18 @@ struct Phase {
 
 impl TerminalReporter {
     /// A live display only on a terminal, and never while build output is shown (`verbose`).
+    /// Every reporter of the process draws into the same display, so installs that download at
+    /// the same time (`strap bootstrap`) show their bars together.
     pub fn new(verbose: bool) -> Self {
+        static LIVE: std::sync::OnceLock<MultiProgress> = std::sync::OnceLock::new();
         let live = (std::io::stderr().is_terminal() && !verbose).then(|| {
-            MultiProgress::with_draw_target(ProgressDrawTarget::term_like_with_hz(
-                Box::new(Stderr::default()),
-                20,
-            ))
+            LIVE.get_or_init(|| {
+                MultiProgress::with_draw_target(ProgressDrawTarget::term_like_with_hz(
+                    Box::new(Stderr::default()),
+                    20,
+                ))
+            })
+            .clone()
         });
         TerminalReporter {
             _quiet_keys: live.as_ref().and_then(|_| QuietControlKeys::on_stdin()),
@@ -139,31 +145,45 @@ impl TermLike for Stderr {
 
 /// While the live display runs, the terminal does not echo control keys: a `^C` typed at the
 /// end of a drawn line would push the display down a line, and the spinner's last frame would
-/// stay on screen. Restored when dropped.
-struct QuietControlKeys {
-    saved: libc::termios,
-}
+/// stay on screen. Restored when the last one of the process is dropped.
+struct QuietControlKeys;
+
+/// How many [`QuietControlKeys`] are alive, and the terminal settings to restore after the last.
+static QUIET: Mutex<(usize, Option<libc::termios>)> = Mutex::new((0, None));
 
 impl QuietControlKeys {
     fn on_stdin() -> Option<QuietControlKeys> {
-        // SAFETY: tcgetattr/tcsetattr on fd 0 with a termios we own; failures leave it as is.
-        unsafe {
-            let mut saved: libc::termios = std::mem::zeroed();
-            if libc::tcgetattr(libc::STDIN_FILENO, &mut saved) != 0 {
-                return None;
+        let mut quiet = QUIET.lock().ok()?;
+        if quiet.0 == 0 {
+            // SAFETY: tcgetattr/tcsetattr on fd 0 with a termios we own; failures leave it as is.
+            unsafe {
+                let mut saved: libc::termios = std::mem::zeroed();
+                if libc::tcgetattr(libc::STDIN_FILENO, &mut saved) != 0 {
+                    return None;
+                }
+                let mut silent = saved;
+                silent.c_lflag &= !libc::ECHOCTL;
+                if libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &silent) != 0 {
+                    return None;
+                }
+                quiet.1 = Some(saved);
             }
-            let mut quiet = saved;
-            quiet.c_lflag &= !libc::ECHOCTL;
-            (libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &quiet) == 0)
-                .then_some(QuietControlKeys { saved })
         }
+        quiet.0 += 1;
+        Some(QuietControlKeys)
     }
 }
 
 impl Drop for QuietControlKeys {
     fn drop(&mut self) {
-        // SAFETY: restores the settings read in `on_stdin`.
-        unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &self.saved) };
+        let Ok(mut quiet) = QUIET.lock() else { return };
+        quiet.0 -= 1;
+        if quiet.0 == 0 {
+            if let Some(saved) = quiet.1.take() {
+                // SAFETY: restores the settings read by the first `on_stdin`.
+                unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &saved) };
+            }
+        }
     }
 }
 

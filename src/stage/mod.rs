@@ -351,18 +351,36 @@ fn install_packed(
     reporter: &dyn Reporter,
     cancel: &Cancel,
 ) -> Result<Result<Outcome, StageFailure>, Vec<String>> {
-    let key = crate::pack::artifact_key(artifact, &crate::pack::Platform::current());
-    let mut misses = Vec::new();
     // The install from a pack, or why it failed (an interruption ends the install).
-    let attempt =
-        |packed: &Prebuilt<'_>| match staged_install(layout, packed, options, reporter, cancel) {
+    with_pack(
+        artifact,
+        options,
+        reporter,
+        cancel,
+        |packed, _| match staged_install(layout, packed, options, reporter, cancel) {
             Err(failure) if !failure.error.is_interruption() => Err(failure.to_string()),
             outcome => Ok(outcome),
-        };
+        },
+    )
+}
+
+/// Offers `attempt` the packed build of `artifact` from the build cache, then from each binary
+/// mirror that has a usable one, until an attempt succeeds; `Err` lists why each place had none
+/// (each failed attempt is warned about).
+fn with_pack<T>(
+    artifact: &dyn Artifact,
+    options: &StageOptions,
+    reporter: &dyn Reporter,
+    cancel: &Cancel,
+    mut attempt: impl FnMut(&Prebuilt<'_>, &mut Fetcher) -> Result<T, String>,
+) -> Result<T, Vec<String>> {
+    let key = crate::pack::artifact_key(artifact, &crate::pack::Platform::current());
+    let mut misses = Vec::new();
+    let mut fetcher = Fetcher::new(options.fetch.clone(), cancel.clone());
     let from_cache = "the build cache";
     match Prebuilt::cached(artifact, &options.fetch.cache_dir, &key, from_cache) {
-        Some(Ok(cached)) => match attempt(&cached) {
-            Ok(outcome) => return Ok(outcome),
+        Some(Ok(cached)) => match attempt(&cached, &mut fetcher) {
+            Ok(done) => return Ok(done),
             Err(why) => unusable(&mut misses, from_cache, &why, reporter),
         },
         Some(Err(why)) => unusable(&mut misses, from_cache, &why, reporter),
@@ -373,7 +391,6 @@ fn install_packed(
         name: artifact.name(),
         key: &key,
     };
-    let mut fetcher = Fetcher::new(options.fetch.clone(), cancel.clone());
     for mirror in &options.build_cache.mirrors {
         let from = mirror.to_string();
         if options.fetch.offline && !mirror.is_local() {
@@ -381,8 +398,8 @@ fn install_packed(
             continue;
         }
         match mirror.lookup(id, &mut fetcher) {
-            Ok(found) => match attempt(&Prebuilt::remote(artifact, mirror, found)) {
-                Ok(outcome) => return Ok(outcome),
+            Ok(found) => match attempt(&Prebuilt::remote(artifact, mirror, found), &mut fetcher) {
+                Ok(done) => return Ok(done),
                 Err(why) => unusable(&mut misses, &from, &why, reporter),
             },
             Err(BinaryError::NotThere) => misses.push(format!("{from}: has no such build")),
@@ -390,6 +407,39 @@ fn install_packed(
         }
     }
     Err(misses)
+}
+
+/// Downloads what installing `artifact` would (its pack when the build cache or a binary
+/// mirror has a usable one, else its sources) into the cache, and builds nothing: several of
+/// these run at once before installs that then find everything cached.
+pub fn prefetch(
+    artifact: &dyn Artifact,
+    options: &StageOptions,
+    reporter: &dyn Reporter,
+    cancel: &Cancel,
+) -> Result<(), StageFailure> {
+    if artifact.prefix().exists() && !options.force {
+        return Ok(());
+    }
+    if options.build_cache.use_it {
+        let fetched = with_pack(artifact, options, reporter, cancel, |packed, fetcher| {
+            packed
+                .fetch(fetcher, reporter)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        });
+        if fetched.is_ok() || cancel.is_cancelled() {
+            return Ok(());
+        }
+    }
+    let mut fetcher = Fetcher::new(options.fetch.clone(), cancel.clone());
+    artifact
+        .fetch(&mut fetcher, reporter)
+        .map(drop)
+        .map_err(|error| StageFailure {
+            error: Box::new(error),
+            kept: None,
+        })
 }
 
 /// Notes (and warns about) a place whose pack could not be installed, and why.

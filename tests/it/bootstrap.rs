@@ -296,8 +296,14 @@ fn two_pythons_a_boost_and_a_recipe_converge_and_a_python_missing_upstream_is_na
     let s = Setup::new();
     let second = fake_python_tgz("3.98.1");
     let second_sha = sha256_hex(&second);
+    // Both archives take a while: downloaded one after the other, they would not overlap.
+    let slow = Duration::from_millis(700);
     s.mirror
-        .route("/a/Python-3.98.1.tgz", Behavior::Serve(second));
+        .route("/a/Python-3.98.1.tgz", Behavior::Delayed(second, slow));
+    s.mirror.route(
+        "/a/Python-3.99.1.tgz",
+        Behavior::Delayed(s.archive.clone(), slow),
+    );
     let boost = crate::fake_boost::fake_boost_tgz("1.99.0", "1.99.0", &["headers"]);
     let boost_sha = sha256_hex(&boost);
     s.mirror
@@ -357,6 +363,15 @@ vars = {{ text = "converged" }}
     assert!(
         err.contains("strap: bootstrap: 0 ok, 5 changed, 2 failed"),
         "{err}"
+    );
+    assert!(
+        err.contains("strap: bootstrap: downloading for 4 installs at once"),
+        "{err}"
+    );
+    assert!(
+        s.mirror.most_at_once() >= 2,
+        "the downloads overlapped: {:?}",
+        s.mirror.requests()
     );
     assert!(err.contains("  failed: python 3.97.1: "), "{err}");
     assert!(

@@ -1225,3 +1225,22 @@ fn after_a_kill_the_next_install_cleans_up() {
     s.install(&["a"], &[]).assert().success();
     assert_eq!(crate::support::tmp_entries(&s.env.root()).len(), 0);
 }
+
+#[test]
+fn fetch_only_downloads_into_the_cache_and_builds_nothing() {
+    let s = Setup::new();
+    let out = s.install(&["a"], &["--fetch-only"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("3.99.1 is in the cache, ready to install"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(!stderr_of(&out).contains("==> configure"));
+    s.assert_nothing_installed();
+    assert!(s.env.root().join("cache").join(FILE).is_file());
+    // The install then needs no mirror.
+    let out = s.install(&["nowhere"], &[]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("from the cache (sha256 verified)"));
+}

@@ -21,6 +21,8 @@ pub enum Behavior {
     Stall,
     /// Send the headers and this many bytes, then go silent.
     StallAfter(Vec<u8>, usize),
+    /// Wait this long, then serve the bytes (so that concurrent downloads overlap).
+    Delayed(Vec<u8>, Duration),
 }
 
 /// One request the server saw.
@@ -36,6 +38,8 @@ pub struct Mirror {
     pub port: u16,
     routes: Arc<Mutex<HashMap<String, Behavior>>>,
     requests: Arc<Mutex<Vec<Request>>>,
+    /// Requests being answered now, and the most there ever were at once.
+    in_flight: Arc<Mutex<(usize, usize)>>,
 }
 
 impl Mirror {
@@ -44,17 +48,31 @@ impl Mirror {
         let port = listener.local_addr().unwrap().port();
         let routes: Arc<Mutex<HashMap<String, Behavior>>> = Arc::default();
         let requests: Arc<Mutex<Vec<Request>>> = Arc::default();
-        let (r, q) = (Arc::clone(&routes), Arc::clone(&requests));
+        let in_flight: Arc<Mutex<(usize, usize)>> = Arc::default();
+        let (r, q, f) = (
+            Arc::clone(&routes),
+            Arc::clone(&requests),
+            Arc::clone(&in_flight),
+        );
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (r, q) = (Arc::clone(&r), Arc::clone(&q));
-                std::thread::spawn(move || handle(stream, &r, &q));
+                let (r, q, f) = (Arc::clone(&r), Arc::clone(&q), Arc::clone(&f));
+                std::thread::spawn(move || {
+                    {
+                        let mut count = f.lock().unwrap();
+                        count.0 += 1;
+                        count.1 = count.1.max(count.0);
+                    }
+                    handle(stream, &r, &q);
+                    f.lock().unwrap().0 -= 1;
+                });
             }
         });
         Mirror {
             port,
             routes,
             requests,
+            in_flight,
         }
     }
 
@@ -73,6 +91,11 @@ impl Mirror {
 
     pub fn requests(&self) -> Vec<Request> {
         self.requests.lock().unwrap().clone()
+    }
+
+    /// The most connections it was answering at the same time.
+    pub fn most_at_once(&self) -> usize {
+        self.in_flight.lock().unwrap().1
     }
 }
 
@@ -134,6 +157,10 @@ fn handle(
             std::thread::sleep(Duration::from_secs(120));
         }
         Some(Behavior::Serve(body)) => serve(&mut stream, &body, range.as_deref()),
+        Some(Behavior::Delayed(body, delay)) => {
+            std::thread::sleep(delay);
+            serve(&mut stream, &body, range.as_deref())
+        }
         Some(Behavior::DropAfter(body, n)) => {
             // Later requests are served properly.
             routes
