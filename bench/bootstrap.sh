@@ -51,7 +51,7 @@ run() { (cd "$work/proj" && env -i HOME="$work/home" PATH=/usr/bin:/bin LANG=C.U
 run "$strap" bootstrap --sysroot "$work/sysroot" >/dev/null 2>"$work/first.log" \
   || { cat "$work/first.log" >&2; exit 1; }
 run "$strap" bootstrap --sysroot "$work/sysroot" >/dev/null 2>"$work/second.log"
-grep -q "all 5 items ok" "$work/second.log" || { cat "$work/second.log" >&2; exit 1; }
+grep -q "all 5 items are ok" "$work/second.log" || { cat "$work/second.log" >&2; exit 1; }
 
 cd "$work/proj"
 hyperfine --warmup 3 --runs 30 --export-json "$work/result.json" -N \

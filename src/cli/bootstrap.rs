@@ -135,7 +135,11 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow
         count(|o| matches!(o, Outcome::Changed)),
     );
     if pending == 0 && failed.is_empty() {
-        say!("strap: bootstrap: all {ok} items ok; nothing to do, nothing downloaded");
+        let all = match ok {
+            1 => "the one item is".to_owned(),
+            n => format!("all {n} items are"),
+        };
+        say!("strap: bootstrap: {all} ok; nothing to do, nothing downloaded");
     } else {
         say!(
             "strap: bootstrap: {ok} ok, {changed} changed, {} failed",

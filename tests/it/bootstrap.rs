@@ -110,7 +110,7 @@ fn a_manifest_converges_then_a_second_run_is_all_ok_without_the_network() {
     let err = stderr_of(&out);
     assert!(out.status.success(), "{err}");
     assert!(
-        err.contains("strap: bootstrap: all 4 items ok; nothing to do, nothing downloaded"),
+        err.contains("strap: bootstrap: all 4 items are ok; nothing to do, nothing downloaded"),
         "{err}"
     );
     assert_eq!(

@@ -69,14 +69,18 @@ impl Machine {
 
     /// [`Machine::run`] as a plain command, for tests that signal it while it runs.
     fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = self.strap(&["recipe", "run"]);
+        cmd.args(args).arg("--sysroot").arg(self.sysroot());
+        cmd
+    }
+
+    /// `strap ARGS` with the stubs first on PATH.
+    fn strap(&self, args: &[&str]) -> std::process::Command {
         let mut cmd = std::process::Command::new(strap_bin());
         cmd.env_clear()
             .envs(self.env.env_pairs())
             .current_dir(self.env.work())
-            .args(["recipe", "run"])
             .args(args)
-            .arg("--sysroot")
-            .arg(self.sysroot())
             .env(
                 "PATH",
                 format!(
@@ -1641,4 +1645,38 @@ fn a_run_from_a_terminal_asks_with_the_pending_changes_even_when_output_is_piped
         "{yes}"
     );
     assert!(m.sysroot().join("a").exists());
+}
+
+#[test]
+fn the_example_manifest_sets_up_its_virtual_can_bus_through_bootstrap() {
+    let m = Machine::new();
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/strap.toml");
+    let bootstrap = || {
+        let out = m
+            .strap(&["bootstrap", "--only", "recipe", "--sysroot"])
+            .arg(m.sysroot())
+            .arg("-f")
+            .arg(&example)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let first = bootstrap();
+    assert!(first.contains("  apply     recipe     can"), "{first}");
+    assert!(first.contains("0 ok, 1 changed, 0 failed"), "{first}");
+    assert!(
+        m.calls().contains("ip link add dev vcan0 type vcan"),
+        "{}",
+        m.calls()
+    );
+    let second = bootstrap();
+    assert!(
+        second.contains("the one item is ok; nothing to do"),
+        "{second}"
+    );
 }
