@@ -95,7 +95,8 @@ fn python_item(layout: &Layout, request: &str, settings: &ManifestSettings) -> I
         command.extend(["--mirror".to_owned(), mirror.clone()]);
     }
     build_settings(&mut command, settings);
-    let state = match installed(layout, request) {
+    let found = installed(layout, request);
+    let state = match &found {
         Some(_) => State::Ok,
         None => match Catalog::from_env()
             .map_err(|e| e.to_string())
@@ -109,7 +110,7 @@ fn python_item(layout: &Layout, request: &str, settings: &ManifestSettings) -> I
     };
     Item {
         kind: Kind::Python,
-        name: installed(layout, request).unwrap_or_else(|| request.to_owned()),
+        name: found.unwrap_or_else(|| request.to_owned()),
         state,
         command,
         needs_python: None,

@@ -127,7 +127,19 @@ fn path_check(ctx: &Ctx) -> Finding {
     let fix = "add `eval \"$(strap init bash)\"` (or zsh/fish) to your shell's rc file — the one \
                a login shell reads too (~/.bash_profile or ~/.profile for bash) — and open a new shell";
     let Some(ours) = dirs.iter().position(|d| d == &shims) else {
-        return Finding::problem("PATH", format!("{} is not on PATH", shims.display()), fix);
+        let detail = format!("{} is not on PATH", shims.display());
+        return match rc_file_with_init() {
+            Some(rc) => Finding::problem(
+                "PATH",
+                format!(
+                    "{detail}, though {} loads strap's init code: this shell did not read it",
+                    rc.display()
+                ),
+                "a login shell reads ~/.bash_profile (or ~/.profile), not ~/.bashrc: add \
+                 `[ -f ~/.bashrc ] && . ~/.bashrc` to it, or open a new shell",
+            ),
+            None => Finding::problem("PATH", detail, fix),
+        };
     };
     let ahead = dirs[..ours].iter().find(|dir| {
         let text = dir.to_string_lossy();
@@ -145,6 +157,15 @@ fn path_check(ctx: &Ctx) -> Finding {
         ),
         None => Finding::ok("PATH", format!("{} comes first", shims.display())),
     }
+}
+
+/// The shell rc file that runs `strap init`, if one does.
+fn rc_file_with_init() -> Option<std::path::PathBuf> {
+    let home = dirs::home_dir()?;
+    [".bashrc", ".zshrc", ".config/fish/config.fish"]
+        .iter()
+        .map(|rc| home.join(rc))
+        .find(|rc| std::fs::read_to_string(rc).is_ok_and(|text| text.contains("strap init")))
 }
 
 fn shell_check() -> Finding {

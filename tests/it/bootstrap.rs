@@ -289,11 +289,17 @@ fn the_example_manifest_plans_every_kind_of_item() {
     );
 }
 
-#[test]
-fn two_pythons_a_boost_and_a_recipe_converge_and_a_python_missing_upstream_is_named() {
+/// A project with the fake 3.99.1 and 3.98.1 (both slow to download), plus `extra_python`
+/// (listed in the catalog, missing from the mirror) when given; the global version, a
+/// virtualenv on `venv_python`, a headers-only fake Boost 1.99.0 and a recipe. Returns the
+/// command that bootstraps it.
+fn two_python_project(
+    s: &Setup,
+    extra_python: Option<&str>,
+    venv_python: &str,
+) -> assert_cmd::Command {
     use crate::fake_source::{fake_python_tgz, sha256_hex};
     use crate::mirror::Behavior;
-    let s = Setup::new();
     let second = fake_python_tgz("3.98.1");
     let second_sha = sha256_hex(&second);
     // Both archives take a while: downloaded one after the other, they would not overlap.
@@ -321,6 +327,11 @@ fn two_pythons_a_boost_and_a_recipe_converge_and_a_python_missing_upstream_is_na
         &format!("1.99.0 boost_1_99_0.tar.gz {boost_sha}\n"),
     );
     s.env.write("work/proj/marker.toml", RECIPE);
+    let versions: Vec<String> = ["3.99.1", "3.98.1"]
+        .into_iter()
+        .chain(extra_python)
+        .map(|v| format!("\"{v}\""))
+        .collect();
     s.env.write(
         "work/proj/strap.toml",
         &format!(
@@ -329,12 +340,12 @@ python_mirrors = ["{}"]
 boost_mirrors = ["{}"]
 
 [python]
-versions = ["3.99.1", "3.98.1", "3.97.1"]
+versions = [{}]
 global = "3.99.1"
 
 [[virtualenv]]
-name = "old"
-python = "3.97"
+name = "tools"
+python = "{venv_python}"
 
 [[boost]]
 version = "1.99.0"
@@ -344,28 +355,30 @@ path = "marker.toml"
 vars = {{ text = "converged" }}
 "#,
             s.mirror.template("a"),
-            s.mirror.template("b")
+            s.mirror.template("b"),
+            versions.join(", ")
         ),
     );
-    let sysroot = s.env.work().join("sysroot");
-    let run = || {
-        bootstrap_in(&s, &s.env.work().join("proj"), &sysroot)
-            .env(
-                "STRAP_BOOST_CATALOG",
-                s.env.dir.path().join("boost-catalog.txt"),
-            )
-            .output()
-            .unwrap()
-    };
-    let out = run();
+    let mut cmd = bootstrap_in(s, &s.env.work().join("proj"), &s.env.work().join("sysroot"));
+    cmd.env(
+        "STRAP_BOOST_CATALOG",
+        s.env.dir.path().join("boost-catalog.txt"),
+    );
+    cmd
+}
+
+#[test]
+fn two_pythons_a_virtualenv_a_boost_and_a_recipe_converge_downloading_at_once() {
+    let s = Setup::new();
+    let out = two_python_project(&s, None, "3.98").output().unwrap();
     let err = stderr_of(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(out.status.success(), "{err}");
     assert!(
-        err.contains("strap: bootstrap: 0 ok, 5 changed, 2 failed"),
+        err.contains("strap: bootstrap: 0 ok, 6 changed, 0 failed"),
         "{err}"
     );
     assert!(
-        err.contains("strap: bootstrap: downloading for 4 installs at once"),
+        err.contains("strap: bootstrap: downloading for 3 installs at once"),
         "{err}"
     );
     assert!(
@@ -373,21 +386,61 @@ vars = {{ text = "converged" }}
         "the downloads overlapped: {:?}",
         s.mirror.requests()
     );
-    assert!(err.contains("  failed: python 3.97.1: "), "{err}");
+    for installed in [
+        "versions/3.99.1",
+        "versions/3.98.1",
+        "versions/tools",
+        "boost/1.99.0",
+    ] {
+        assert!(s.env.root().join(installed).is_dir(), "{installed}: {err}");
+    }
+    assert_eq!(
+        fs::read_to_string(s.env.work().join("sysroot/marker")).unwrap(),
+        "converged\n"
+    );
+
+    let requests = s.mirror.requests().len();
+    let out = two_python_project(&s, None, "3.98").output().unwrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
     assert!(
-        err.contains("  failed: virtualenv old (from 3.97): Python 3.97 was not installed"),
+        err.contains("strap: bootstrap: all 6 items are ok; nothing to do, nothing downloaded"),
+        "{err}"
+    );
+    assert_eq!(
+        s.mirror.requests().len(),
+        requests,
+        "no request on the second run"
+    );
+}
+
+#[test]
+fn a_python_missing_from_the_mirror_is_named_and_the_rest_converges() {
+    let s = Setup::new();
+    let out = two_python_project(&s, Some("3.97.1"), "3.97")
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("strap: bootstrap: 0 ok, 5 changed, 2 failed"),
+        "{err}"
+    );
+    assert!(
+        err.contains("  failed: python 3.97.1: ") && err.contains("not found (HTTP 404)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("  failed: virtualenv tools (from 3.97): Python 3.97 was not installed"),
         "{err}"
     );
     for installed in ["versions/3.99.1", "versions/3.98.1", "boost/1.99.0"] {
         assert!(s.env.root().join(installed).is_dir(), "{installed}: {err}");
     }
-    assert_eq!(
-        fs::read_to_string(sysroot.join("marker")).unwrap(),
-        "converged\n"
-    );
-
-    // The second run: what converged is ok, only the missing Python is tried again.
-    let out = run();
+    // The second run finds what converged ok and tries only what failed.
+    let out = two_python_project(&s, Some("3.97.1"), "3.97")
+        .output()
+        .unwrap();
     let err = stderr_of(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(

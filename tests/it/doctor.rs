@@ -84,3 +84,21 @@ fn a_broken_setup_names_each_problem_and_its_fix() {
         .iter()
         .any(|f| f["check"] == "virtualenv" && f["ok"] == false && f["fix"].is_string()));
 }
+
+#[test]
+fn an_rc_file_the_shell_did_not_read_is_named() {
+    let env = TestEnv::new();
+    env.write("home/.bashrc", "eval \"$(strap init bash)\"\n");
+    let out = env
+        .strap(&["doctor", "--timeout", "1"])
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(".bashrc loads strap's init code: this shell did not read it")
+            && text.contains("a login shell reads ~/.bash_profile"),
+        "{text}"
+    );
+}
