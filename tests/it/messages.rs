@@ -198,8 +198,23 @@ fn bootstrap_plan_and_manifest_errors() {
     );
     let mut bad = s.env.strap(&["bootstrap"]);
     bad.current_dir(s.env.work().join("bad"));
+    let mut json = s.env.strap(&[
+        "bootstrap",
+        "--dry-run",
+        "--json",
+        "--only",
+        "python,global,virtualenv",
+    ]);
+    json.env("STRAP_PYTHON_CATALOG", s.env.dir.path().join("catalog.txt"));
+    let json_text = crate::support::stdout_of(&json.output().unwrap())
+        .replace(&s.env.dir.path().display().to_string(), "[TMP]");
+    let json_text = regex::Regex::new(r"127\.0\.0\.1:\d+")
+        .unwrap()
+        .replace_all(&json_text, "127.0.0.1:[PORT]")
+        .into_owned();
     settings().bind(|| {
         insta::assert_snapshot!("bootstrap_plan", shown(&s.env, plan));
+        insta::assert_snapshot!("bootstrap_plan_json", json_text);
         insta::assert_snapshot!("bootstrap_bad_reference", shown(&s.env, bad));
     });
 }
