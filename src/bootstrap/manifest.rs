@@ -46,17 +46,20 @@ pub struct Manifest {
 pub struct ManifestSettings {
     /// CPython mirror URL templates (`{version}`, `{file}`, `{sha256}`).
     #[serde(default)]
-    pub python_mirrors: Vec<String>,
+    #[schemars(with = "Vec<String>")]
+    pub python_mirrors: Vec<Spanned<String>>,
     /// Boost mirror URL templates.
     #[serde(default)]
-    pub boost_mirrors: Vec<String>,
+    #[schemars(with = "Vec<String>")]
+    pub boost_mirrors: Vec<Spanned<String>>,
     /// Binary mirrors looked up for packed builds first: `file:///DIR`, `https://HOST/DIR`,
     /// `oci://REGISTRY/REPO`.
     #[serde(default)]
-    pub binary: Vec<String>,
-    /// Build parallelism.
-    #[schemars(range(min = 1, max = 1024))]
-    pub jobs: Option<usize>,
+    #[schemars(with = "Vec<String>")]
+    pub binary: Vec<Spanned<String>>,
+    /// Build parallelism (1 to 1024).
+    #[schemars(with = "Option<usize>")]
+    pub jobs: Option<Spanned<usize>>,
 }
 
 /// `[python]`.
@@ -225,6 +228,27 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
             ),
         )
     };
+    let settings = &manifest.settings;
+    for template in settings
+        .python_mirrors
+        .iter()
+        .chain(&settings.boost_mirrors)
+    {
+        crate::fetch::mirror::check(template.get_ref(), "[settings]")
+            .map_err(|e| invalid(template.span().start, e.message))?;
+    }
+    for mirror in &settings.binary {
+        crate::binary::BinaryMirror::parse(mirror.get_ref(), "[settings] binary")
+            .map_err(|e| invalid(mirror.span().start, e.message))?;
+    }
+    if let Some(jobs) = &settings.jobs {
+        if !(1..=1024).contains(jobs.get_ref()) {
+            return Err(invalid(
+                jobs.span().start,
+                format!("jobs must be from 1 to 1024, not {}", jobs.get_ref()),
+            ));
+        }
+    }
     if let Some(global) = &manifest.python.global {
         if global.get_ref() != "system" && !listed(global) {
             return Err(not_listed("[python] global", global));
@@ -337,7 +361,7 @@ vars = { interfaces = ["vcan0"], bitrate = 500000 }
             manifest.recipe[0].vars["bitrate"].as_integer(),
             Some(500000)
         );
-        assert_eq!(manifest.settings.jobs, Some(2));
+        assert_eq!(manifest.settings.jobs.map(|j| *j.get_ref()), Some(2));
     }
 
     #[test]

@@ -92,7 +92,7 @@ pub fn installed(layout: &Layout, request: &str) -> Option<String> {
 fn python_item(layout: &Layout, request: &str, settings: &ManifestSettings) -> Item {
     let mut command = vec!["install".to_owned(), request.to_owned()];
     for mirror in &settings.python_mirrors {
-        command.extend(["--mirror".to_owned(), mirror.clone()]);
+        command.extend(["--mirror".to_owned(), mirror.get_ref().clone()]);
     }
     build_settings(&mut command, settings);
     let found = installed(layout, request);
@@ -183,7 +183,7 @@ fn boost_item(layout: &Layout, boost: &BoostItem, settings: &ManifestSettings) -
         }
     }
     for mirror in &settings.boost_mirrors {
-        command.extend(["--mirror".to_owned(), mirror.clone()]);
+        command.extend(["--mirror".to_owned(), mirror.get_ref().clone()]);
     }
     build_settings(&mut command, settings);
     let python = boost.python.as_ref().map(|p| p.get_ref().clone());
@@ -225,9 +225,9 @@ fn boost_item(layout: &Layout, boost: &BoostItem, settings: &ManifestSettings) -
 /// `--binary-mirror` and `--jobs` from `[settings]`.
 fn build_settings(command: &mut Vec<String>, settings: &ManifestSettings) {
     for mirror in &settings.binary {
-        command.extend(["--binary-mirror".to_owned(), mirror.clone()]);
+        command.extend(["--binary-mirror".to_owned(), mirror.get_ref().clone()]);
     }
-    if let Some(jobs) = settings.jobs {
-        command.extend(["--jobs".to_owned(), jobs.to_string()]);
+    if let Some(jobs) = &settings.jobs {
+        command.extend(["--jobs".to_owned(), jobs.get_ref().to_string()]);
     }
 }

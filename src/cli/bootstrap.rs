@@ -69,8 +69,8 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow
         }
     };
     let mut loaded = manifest::load(&path).map_err(Reported::from)?;
-    if args.jobs.is_some() {
-        loaded.manifest.settings.jobs = args.jobs;
+    if let Some(jobs) = args.jobs {
+        loaded.manifest.settings.jobs = Some(toml::Spanned::new(0..0, jobs));
     }
     let mut items = plan::plan(&ctx.layout, &loaded, &args.only);
     if args.only.is_empty() || args.only.contains(&Kind::Recipe) {
