@@ -59,6 +59,29 @@ vars = {{ text = "hello" }}
     s.env.work().join("proj")
 }
 
+/// Runs `bootstrap` again: all `items` are ok and the mirror saw no request.
+fn assert_second_run_is_all_ok(
+    s: &Setup,
+    bootstrap: impl Fn() -> std::process::Output,
+    items: usize,
+) {
+    let requests = s.mirror.requests().len();
+    let out = bootstrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "strap: bootstrap: all {items} items are ok; nothing to do, nothing downloaded"
+        )),
+        "{err}"
+    );
+    assert_eq!(
+        s.mirror.requests().len(),
+        requests,
+        "no request on the second run"
+    );
+}
+
 /// `strap bootstrap` in `dir` with recipes writing under `sysroot` and the test's catalog.
 fn bootstrap_in(
     s: &Setup,
@@ -105,19 +128,7 @@ fn a_manifest_converges_then_a_second_run_is_all_ok_without_the_network() {
         "hello\n"
     );
 
-    let requests_before = s.mirror.requests().len();
-    let out = run();
-    let err = stderr_of(&out);
-    assert!(out.status.success(), "{err}");
-    assert!(
-        err.contains("strap: bootstrap: all 4 items are ok; nothing to do, nothing downloaded"),
-        "{err}"
-    );
-    assert_eq!(
-        s.mirror.requests().len(),
-        requests_before,
-        "no request on the second run"
-    );
+    assert_second_run_is_all_ok(&s, run, 4);
 }
 
 #[test]
@@ -399,18 +410,10 @@ fn two_pythons_a_virtualenv_a_boost_and_a_recipe_converge_downloading_at_once() 
         "converged\n"
     );
 
-    let requests = s.mirror.requests().len();
-    let out = two_python_project(&s, None, "3.98").output().unwrap();
-    let err = stderr_of(&out);
-    assert!(out.status.success(), "{err}");
-    assert!(
-        err.contains("strap: bootstrap: all 6 items are ok; nothing to do, nothing downloaded"),
-        "{err}"
-    );
-    assert_eq!(
-        s.mirror.requests().len(),
-        requests,
-        "no request on the second run"
+    assert_second_run_is_all_ok(
+        &s,
+        || two_python_project(&s, None, "3.98").output().unwrap(),
+        6,
     );
 }
 
