@@ -35,3 +35,12 @@ pub const STRAP_BINARY_MIRRORS: &str = "STRAP_BINARY_MIRRORS";
 pub const STRAP_REGISTRY_USER: &str = "STRAP_REGISTRY_USER";
 /// The password or token that goes with `STRAP_REGISTRY_USER`.
 pub const STRAP_REGISTRY_PASSWORD: &str = "STRAP_REGISTRY_PASSWORD";
+
+/// pyenv mode: the root (default `~/.pyenv`).
+pub const PYENV_ROOT: &str = "PYENV_ROOT";
+/// pyenv mode (and shims in pyenv's root): the versions selected for this process or shell.
+pub const PYENV_VERSION: &str = "PYENV_VERSION";
+/// pyenv mode: the directory the version-file lookup starts from (default: the current one).
+pub const PYENV_DIR: &str = "PYENV_DIR";
+/// pyenv mode: the shell `pyenv init` set up (`pyenv shell` and `pyenv rehash` emit code for it).
+pub const PYENV_SHELL: &str = "PYENV_SHELL";

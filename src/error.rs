@@ -29,11 +29,16 @@ pub enum Error {
     #[error("cannot read version file {path}: {reason}")]
     BadVersionFile { path: PathBuf, reason: String },
 
-    /// The command exists in none of the selected versions nor on the system PATH.
+    /// The command exists in none of the selected versions nor on the system PATH (or, in
+    /// pyenv's flavor, only after selected versions that are `missing`).
     #[error("{command}: command not found{}", available_versions(.available))]
     CommandNotFound {
         command: String,
+        /// Installed versions that have it.
         available: Vec<String>,
+        /// Selected names that are not installed (pyenv's flavor), set by `origin`.
+        missing: Vec<String>,
+        origin: Origin,
     },
 
     /// No installed version matches a prefix.
@@ -96,7 +101,7 @@ impl Explain for Error {
             Error::CommandNotFound { .. } => EXIT_COMMAND_NOT_FOUND,
             Error::Exec { .. } => EXIT_CANNOT_EXECUTE,
             Error::UnsafeVersionName {
-                origin: Origin::Argument | Origin::Env,
+                origin: Origin::Argument | Origin::Env(_),
                 ..
             } => EXIT_USAGE,
             _ => EXIT_FAILURE,

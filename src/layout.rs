@@ -10,12 +10,47 @@ use crate::env_vars;
 #[derive(Debug, Clone)]
 pub struct Layout {
     root: PathBuf,
+    flavor: Flavor,
+}
+
+/// Whose rules a root follows for the environment: strap's own (`STRAP_PYTHON_VERSION`), or
+/// pyenv's (the root is `$PYENV_ROOT`: `PYENV_VERSION` and `PYENV_DIR` apply, and messages are in
+/// pyenv's words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    Strap,
+    Pyenv,
 }
 
 impl Layout {
     /// A layout rooted at `root` (which need not exist yet).
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Layout { root: root.into() }
+        Layout {
+            root: root.into(),
+            flavor: Flavor::Strap,
+        }
+    }
+
+    /// The root of strap started as `pyenv`: `PYENV_ROOT` (a trailing `/` dropped), else
+    /// `~/.pyenv`.
+    pub fn pyenv_from_env() -> Self {
+        Layout {
+            root: pyenv_root(),
+            flavor: Flavor::Pyenv,
+        }
+    }
+
+    /// Whose environment rules apply to this root.
+    pub fn flavor(&self) -> Flavor {
+        self.flavor
+    }
+
+    /// The variable that selects versions for one process or shell (`strap shell`, `pyenv shell`).
+    pub fn version_var(&self) -> &'static str {
+        match self.flavor {
+            Flavor::Strap => env_vars::STRAP_PYTHON_VERSION,
+            Flavor::Pyenv => env_vars::PYENV_VERSION,
+        }
     }
 
     /// The root from `STRAP_ROOT`, else `$XDG_DATA_HOME/strap` (`~/.local/share/strap`).
@@ -42,6 +77,8 @@ impl Layout {
             })
         });
         match root {
+            // A shim in pyenv's root follows pyenv's rules (`PYENV_VERSION`, pyenv's words).
+            Some(root) if root == pyenv_root() => Layout::pyenv_from_env(),
             Some(root) => Layout::new(root),
             None => Layout::from_env(),
         }
@@ -182,6 +219,18 @@ fn root_of_shim(path: &Path, cwd: impl FnOnce() -> Option<PathBuf>) -> Option<Pa
         shims_parent(path).map(Path::to_path_buf)
     } else {
         shims_parent(&cwd()?.join(path)).map(Path::to_path_buf)
+    }
+}
+
+/// `PYENV_ROOT` without a trailing `/`, else `~/.pyenv` (as pyenv computes it).
+fn pyenv_root() -> PathBuf {
+    match std::env::var_os(env_vars::PYENV_ROOT) {
+        Some(root) if !root.is_empty() => {
+            let bytes = root.as_bytes();
+            let trimmed = bytes.strip_suffix(b"/").filter(|t| !t.is_empty()).unwrap_or(bytes);
+            PathBuf::from(OsStr::from_bytes(trimmed))
+        }
+        _ => PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".pyenv"),
     }
 }
 

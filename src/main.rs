@@ -1,5 +1,5 @@
-//! Entry point: started as `strap`, run the CLI; started under any other name (a shim), run the
-//! fast path that executes the selected version's program.
+//! Entry point: started as `strap`, run the CLI; as `pyenv`, answer as pyenv; under any other
+//! name (a shim), run the fast path that executes the selected version's program.
 
 #![no_main]
 
@@ -22,6 +22,8 @@ extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
         // through strap's cleanup guards (build trees are removed) and exits like Rust's `main`.
         std::panic::catch_unwind(|| strap::cli::run(std::iter::once(argv0).chain(args)))
             .unwrap_or(EXIT_PANIC)
+    } else if name == "pyenv" {
+        std::panic::catch_unwind(|| strap::cli::run_pyenv(&argv0, args)).unwrap_or(EXIT_PANIC)
     } else {
         strap::cli::run_shim(&name, args)
     }

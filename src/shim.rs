@@ -2,27 +2,37 @@
 //!
 //! No argument parsing, no config file, no network: read the version selection, find the file,
 //! replace this process with it, so arguments, stdio, exit status and signals pass through untouched.
+//! The one exception is a package install (`pip install`, `python -m pip uninstall`, …): strap
+//! waits for it and rehashes afterwards, so the commands it added get shims (pyenv's pip-rehash).
 
-use std::convert::Infallible;
 use std::ffi::OsString;
-use std::os::unix::process::CommandExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::Command;
 
 use crate::env_vars;
 use crate::error::{Error, Result};
 use crate::layout::Layout;
-use crate::version;
+use crate::version::{self, Selection};
 use crate::which::{self, Target};
 
 /// Shims started through shims more often than this in a row are a loop.
 const MAX_SHIM_DEPTH: u32 = 16;
 
-/// Runs `command` from the selected version with `args`; returns only on failure.
-pub fn exec(
+/// Runs `command` from the selected version with `args`. Returns only on failure, or with the
+/// exit code of a package install it waited for.
+pub fn exec(layout: &Layout, command: &str, args: impl IntoIterator<Item = OsString>) -> Result<i32> {
+    let cwd = std::env::current_dir().ok();
+    let selection = version::select(layout, cwd.as_deref())?;
+    exec_selected(layout, &selection, command, args)
+}
+
+/// [`exec`] for a selection already made.
+pub fn exec_selected(
     layout: &Layout,
+    selection: &Selection,
     command: &str,
     args: impl IntoIterator<Item = OsString>,
-) -> Result<Infallible> {
+) -> Result<i32> {
     let depth = std::env::var(env_vars::STRAP_SHIM_DEPTH)
         .ok()
         .and_then(|d| d.parse::<u32>().ok())
@@ -30,15 +40,27 @@ pub fn exec(
     if depth >= MAX_SHIM_DEPTH {
         return Err(Error::ShimLoop(command.to_owned()));
     }
-    let cwd = std::env::current_dir().ok();
-    let selection = version::select(layout, cwd.as_deref())?;
-    let target = which::find_command(layout, &selection, command)?;
-    Err(exec_target(&target, args, depth + 1))
+    let target = which::find_command(layout, selection, command)?;
+    let args: Vec<OsString> = args.into_iter().collect();
+    let mut cmd = target_command(&target, &args, depth + 1);
+    if !changes_packages(command, &args) {
+        return Err(exec_error(&target, cmd.exec()));
+    }
+    let status = run_ignoring_interrupts(&mut cmd).map_err(|e| exec_error(&target, e))?;
+    if status.success() {
+        if let Ok(exe) = crate::shims::shim_executable() {
+            // The install succeeded; a failed rehash must not turn it into a failure.
+            let _ = crate::shims::rehash(layout, &exe);
+        }
+    }
+    Ok(status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
 }
 
-/// Replaces the process with `target`, its version's `bin/` first on `PATH` (as pyenv does, so
-/// the programs it starts come from the same version).
-fn exec_target(target: &Target, args: impl IntoIterator<Item = OsString>, depth: u32) -> Error {
+/// The command that runs `target`, its version's `bin/` first on `PATH` (as pyenv does, so the
+/// programs it starts come from the same version).
+fn target_command(target: &Target, args: &[OsString], depth: u32) -> Command {
     let mut cmd = Command::new(&target.path);
     cmd.args(args)
         .env(env_vars::STRAP_SHIM_DEPTH, depth.to_string());
@@ -52,8 +74,88 @@ fn exec_target(target: &Target, args: impl IntoIterator<Item = OsString>, depth:
             cmd.env("PATH", path);
         }
     }
+    cmd
+}
+
+fn exec_error(target: &Target, source: std::io::Error) -> Error {
     Error::Exec {
         path: target.path.clone(),
-        source: cmd.exec(),
+        source,
+    }
+}
+
+/// Runs `cmd` to completion. Ctrl-C and Ctrl-\ reach the child through the terminal; this
+/// process only waits for it (as a shell does), then rehashes.
+fn run_ignoring_interrupts(cmd: &mut Command) -> std::io::Result<std::process::ExitStatus> {
+    let mut child = cmd.spawn()?;
+    // SAFETY: setting a signal disposition to SIG_IGN has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
+        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
+    }
+    child.wait()
+}
+
+/// True for a command line that installs or removes packages: `pip`/`pip3`/`pip3.12` (and
+/// `easy_install`) with `install`, `uninstall` or `remove`, or `python… -m pip` with one of those.
+pub fn changes_packages(command: &str, args: &[OsString]) -> bool {
+    let subcommand_changes = |rest: &[OsString]| {
+        rest.iter()
+            .find(|a| !a.as_encoded_bytes().starts_with(b"-"))
+            .is_some_and(|a| a == "install" || a == "uninstall" || a == "remove")
+    };
+    if is_versioned("pip", command) {
+        return subcommand_changes(args);
+    }
+    if is_versioned("easy_install", command) {
+        return true;
+    }
+    if !command.starts_with("python") {
+        return false;
+    }
+    let after_pip = args
+        .windows(2)
+        .position(|w| w[0] == "-m" && w[1] == "pip")
+        .map(|i| i + 2)
+        .or_else(|| args.iter().position(|a| a == "-mpip").map(|i| i + 1));
+    after_pip.is_some_and(|start| subcommand_changes(&args[start..]))
+}
+
+/// `base`, `base2`, `base3` or `base3.N`.
+fn is_versioned(base: &str, command: &str) -> bool {
+    let Some(rest) = command.strip_prefix(base) else {
+        return false;
+    };
+    let rest = rest.strip_prefix(['2', '3']).map_or(rest, |r| r);
+    rest.is_empty()
+        || rest
+            .strip_prefix('.')
+            .is_some_and(|minor| !minor.is_empty() && minor.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::changes_packages;
+    use std::ffi::OsString;
+
+    fn args(text: &str) -> Vec<OsString> {
+        text.split_whitespace().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn package_changes_are_recognized() {
+        assert!(changes_packages("pip", &args("install requests")));
+        assert!(changes_packages("pip3", &args("-q uninstall -y requests")));
+        assert!(changes_packages("pip3.12", &args("install .")));
+        assert!(changes_packages("python", &args("-m pip install x")));
+        assert!(changes_packages("python3.11", &args("-I -m pip remove x")));
+        assert!(changes_packages("easy_install", &args("x")));
+        assert!(!changes_packages("pip", &args("list")));
+        assert!(!changes_packages("pip", &args("")));
+        assert!(!changes_packages("pipx", &args("install x")));
+        assert!(!changes_packages("pip3.x", &args("install x")));
+        assert!(!changes_packages("python", &args("-c pass install")));
+        assert!(!changes_packages("python", &args("-m pip list")));
+        assert!(!changes_packages("pytest", &args("-m pip install")));
     }
 }

@@ -19,6 +19,14 @@ use crate::which::is_executable;
 /// while `system` (or no selection) still finds the system program outside the shims.
 pub const ALWAYS: [&str; 4] = ["pip", "pip3", "python", "python3"];
 
+/// What shims link to: the lean `strap-shim` installed next to the running executable, else
+/// that executable itself (`strap` takes the shim path too when started under another name).
+pub fn shim_executable() -> std::io::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let lean = exe.with_file_name("strap-shim");
+    Ok(if is_executable(&lean) { lean } else { exe })
+}
+
 /// What a rehash changed.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct RehashReport {

@@ -5,7 +5,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::layout::Layout;
+use crate::layout::{Flavor, Layout};
 use crate::version::{self, Resolved, Selection};
 
 /// The executable a command resolves to.
@@ -17,23 +17,49 @@ pub struct Target {
     pub version: Option<String>,
 }
 
-/// Finds `command` for `selection`. Every selected name must resolve (a pinned version that is
-/// missing is an error, never a silent fallback); then the versions are tried in order, then
-/// `system`. Not found anywhere → [`Error::CommandNotFound`] listing the versions that have it.
+/// Finds `command` for `selection`: in the selected versions in order, then `system`. A pinned
+/// version that is missing is an error, never a silent fallback: in strap's flavor every selected
+/// name must resolve; in pyenv's, the versions missing before the command is found are collected
+/// and reported with it ([`Error::CommandNotFound`], as pyenv words it). Not found anywhere →
+/// [`Error::CommandNotFound`] listing the versions that have it.
 pub fn find_command(layout: &Layout, selection: &Selection, command: &str) -> Result<Target> {
-    let resolved = selection
-        .names
-        .iter()
-        .map(|name| version::resolve(layout, name, &selection.origin))
-        .collect::<Result<Vec<_>>>()?;
-    let system_last = std::iter::once(Resolved::System);
+    find_command_in(layout, selection, command, true)
+}
+
+/// [`find_command`]; without `system`, the system `PATH` is not searched (`pyenv which --nosystem`).
+pub fn find_command_in(
+    layout: &Layout,
+    selection: &Selection,
+    command: &str,
+    system: bool,
+) -> Result<Target> {
+    let origin = &selection.origin;
+    let resolved: Vec<Result<Resolved>> = match layout.flavor() {
+        Flavor::Strap => selection
+            .names
+            .iter()
+            .map(|name| version::resolve(layout, name, origin).map(Ok))
+            .collect::<Result<_>>()?,
+        Flavor::Pyenv => selection
+            .names
+            .iter()
+            .map(|name| version::resolve(layout, name, origin))
+            .collect(),
+    };
+    let mut missing = Vec::new();
+    let system_last = system.then_some(Ok(Resolved::System));
     for candidate in resolved.into_iter().chain(system_last) {
         let found = match candidate {
-            Resolved::System => find_on_system_path(layout, command).map(|path| Target {
+            Err(Error::VersionNotInstalled { name, .. } | Error::UnsafeVersionName { name, .. }) => {
+                missing.push(name);
+                continue;
+            }
+            Err(err) => return Err(err),
+            Ok(Resolved::System) => find_on_system_path(layout, command).map(|path| Target {
                 path,
                 version: None,
             }),
-            Resolved::Installed { name, prefix } => {
+            Ok(Resolved::Installed { name, prefix }) => {
                 let path = prefix.join("bin").join(command);
                 is_executable(&path).then_some(Target {
                     path,
@@ -42,12 +68,17 @@ pub fn find_command(layout: &Layout, selection: &Selection, command: &str) -> Re
             }
         };
         if let Some(target) = found {
-            return Ok(target);
+            if missing.is_empty() {
+                return Ok(target);
+            }
+            break;
         }
     }
     Err(Error::CommandNotFound {
         command: command.to_owned(),
         available: versions_with_command(layout, command)?,
+        missing,
+        origin: origin.clone(),
     })
 }
 
@@ -59,29 +90,43 @@ pub fn versions_with_command(layout: &Layout, command: &str) -> Result<Vec<Strin
         .collect())
 }
 
-/// The first executable `command` on `PATH`, skipping the shims directory (however it is spelled).
+/// The first executable `command` on `PATH`, skipping the shims directory (however it is spelled)
+/// and links to this root's shim for `command` elsewhere (`~/bin/python3 -> <root>/shims/python3`),
+/// which would only start the shim again.
 pub fn find_on_system_path(layout: &Layout, command: &str) -> Option<PathBuf> {
     let shims = layout.shims_dir();
     let shims_id = dir_identity(&shims);
-    search_path(command, |dir| {
-        dir == shims || (shims_id.is_some() && dir_identity(dir) == shims_id)
-    })
+    let shim = shims.join(command);
+    search_path(
+        command,
+        |dir| dir == shims || (shims_id.is_some() && dir_identity(dir) == shims_id),
+        |candidate| {
+            candidate.is_symlink()
+                && candidate
+                    .canonicalize()
+                    .is_ok_and(|real| shim.canonicalize().is_ok_and(|s| s == real))
+        },
+    )
 }
 
 /// The first executable `command` on `PATH` (shims included).
 pub fn find_on_path(command: &str) -> Option<PathBuf> {
-    search_path(command, |_| false)
+    search_path(command, |_| false, |_| false)
 }
 
-fn search_path(command: &str, skip: impl Fn(&Path) -> bool) -> Option<PathBuf> {
+fn search_path(
+    command: &str,
+    skip_dir: impl Fn(&Path) -> bool,
+    skip_file: impl Fn(&Path) -> bool,
+) -> Option<PathBuf> {
     if command.contains('/') {
         return None;
     }
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
-        .filter(|dir| !dir.as_os_str().is_empty() && !skip(dir))
+        .filter(|dir| !dir.as_os_str().is_empty() && !skip_dir(dir))
         .map(|dir| dir.join(command))
-        .find(|candidate| is_executable(candidate))
+        .find(|candidate| is_executable(candidate) && !skip_file(candidate))
 }
 
 fn dir_identity(dir: &Path) -> Option<(u64, u64)> {

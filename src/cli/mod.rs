@@ -18,6 +18,7 @@ mod doctor;
 mod install;
 mod pack;
 mod progress;
+mod pyenv;
 mod recipe;
 mod select;
 mod shell_init;
@@ -371,7 +372,7 @@ fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> anyhow::Result<
             versions,
             unset,
         } => select::sh_shell(ctx, shell, &versions, unset, out)?,
-        Command::Exec { command, args } => match crate::shim::exec(&ctx.layout, &command, args)? {},
+        Command::Exec { command, args } => return Ok(crate::shim::exec(&ctx.layout, &command, args)?),
         Command::Install(args) => return install::run(ctx, args, out),
         Command::Recipe(command) => return recipe::run(ctx, command, out),
         Command::Boost(command) => return boost::run(ctx, command, out),
@@ -425,6 +426,11 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
         .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
 }
 
+/// pyenv mode: strap started as `pyenv` (`argv0` is the path it was started through).
+pub fn run_pyenv(argv0: &std::ffi::OsStr, args: impl Iterator<Item = OsString>) -> i32 {
+    pyenv::run(argv0, args)
+}
+
 /// The shim path for a process started as `name`: exec the selected version's program, or print
 /// why not and return the exit code.
 pub fn run_shim(name: &std::ffi::OsStr, args: impl Iterator<Item = OsString>) -> i32 {
@@ -432,8 +438,10 @@ pub fn run_shim(name: &std::ffi::OsStr, args: impl Iterator<Item = OsString>) ->
         say!("strap: error: shim name {name:?} is not valid UTF-8");
         return 1;
     };
-    match crate::shim::exec(&Layout::for_shim(), command, args) {
-        Ok(never) => match never {},
+    let layout = Layout::for_shim();
+    match crate::shim::exec(&layout, command, args) {
+        Ok(code) => code,
+        Err(err) if layout.flavor() == crate::layout::Flavor::Pyenv => pyenv::report_error(&err),
         Err(err) => report_error(&err),
     }
 }

@@ -23,16 +23,9 @@ pub(super) fn rehash(ctx: &Ctx) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What shims link to: the lean `strap-shim` installed next to this executable, else `strap`
-/// itself (which takes the shim path too when started under another name).
+/// [`shims::shim_executable`], its failure explained.
 pub(super) fn shim_executable() -> anyhow::Result<PathBuf> {
-    let exe = std::env::current_exe().context("cannot find the path of the strap executable")?;
-    let lean = exe.with_file_name("strap-shim");
-    Ok(if crate::which::is_executable(&lean) {
-        lean
-    } else {
-        exe
-    })
+    shims::shim_executable().context("cannot find the path of the strap executable")
 }
 
 pub(super) fn list(ctx: &Ctx, short: bool, out: &mut dyn Write) -> anyhow::Result<()> {

@@ -34,19 +34,19 @@ pub fn installed_versions(layout: &Layout) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// Resolves a selected name: `system`; the exact directory `versions/<name>`; else the newest
-/// installed version it selects as a prefix. Names that would leave `versions/` are refused.
+/// Resolves a selected name: `system`; the exact directory `versions/<name>`; else the same
+/// without a `python-` prefix (`python-3.12.7`); else the newest installed version it (or its
+/// stripped form) selects as a prefix. Names that would leave `versions/` are refused.
 pub fn resolve(layout: &Layout, requested: &str, origin: &Origin) -> Result<Resolved> {
     if requested == "system" {
         return Ok(Resolved::System);
     }
     let versions_dir = layout.versions_dir();
-    let exact = versions_dir.join(requested);
     if needs_containment_check(requested) {
-        return match contained_dir(&versions_dir, &exact) {
+        return match contained_dir(&versions_dir, &versions_dir.join(requested)) {
             Some(()) => Ok(Resolved::Installed {
                 name: requested.to_owned(),
-                prefix: exact,
+                prefix: versions_dir.join(requested),
             }),
             None => Err(Error::UnsafeVersionName {
                 name: requested.to_owned(),
@@ -55,14 +55,20 @@ pub fn resolve(layout: &Layout, requested: &str, origin: &Origin) -> Result<Reso
             }),
         };
     }
-    if exact.is_dir() {
-        return Ok(Resolved::Installed {
-            name: requested.to_owned(),
-            prefix: exact,
-        });
+    // pyenv's order: the exact name, the name without a `python-` prefix, then each as a prefix.
+    let stripped = requested.strip_prefix("python-").filter(|s| !s.is_empty());
+    let installed_as = |name: &str| {
+        versions_dir.join(name).is_dir().then(|| Resolved::Installed {
+            name: name.to_owned(),
+            prefix: versions_dir.join(name),
+        })
+    };
+    if let Some(found) = installed_as(requested).or_else(|| stripped.and_then(installed_as)) {
+        return Ok(found);
     }
     let installed = installed_versions(layout)?;
-    match name::newest_match(requested, installed.iter().map(String::as_str)) {
+    let newest = |name: &str| name::newest_match(name, installed.iter().map(String::as_str));
+    match newest(requested).or_else(|| stripped.and_then(newest)) {
         Some(found) => Ok(Resolved::Installed {
             name: found.to_owned(),
             prefix: versions_dir.join(found),
@@ -72,6 +78,13 @@ pub fn resolve(layout: &Layout, requested: &str, origin: &Origin) -> Result<Reso
             origin: origin.clone(),
         }),
     }
+}
+
+/// False for a name with path syntax that leaves `versions/` (or names nothing there): such a
+/// name in a version file is ignored, as pyenv ignores it (`../*`, `..`).
+pub fn stays_inside_versions(layout: &Layout, name: &str) -> bool {
+    !needs_containment_check(name)
+        || contained_dir(&layout.versions_dir(), &layout.versions_dir().join(name)).is_some()
 }
 
 /// Names with path syntax (`a/b`, `..`, `/abs`) must be checked to stay inside `versions/`;

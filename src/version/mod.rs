@@ -11,15 +11,15 @@ use std::fmt;
 use std::path::PathBuf;
 
 pub use file::{read_version_file, write_version_file};
-pub use installed::{installed_versions, resolve, Resolved};
+pub use installed::{installed_versions, resolve, stays_inside_versions, Resolved};
 pub use name::{compare_names, newest_match, PythonName};
-pub use select::{find_local_version_file, select, Selection, LOCAL_VERSION_FILE};
+pub use select::{find_local_version_file, select, split_names, Selection, LOCAL_VERSION_FILE};
 
 /// Where a selection of versions came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
-    /// The `STRAP_PYTHON_VERSION` environment variable (`strap shell`).
-    Env,
+    /// An environment variable: `STRAP_PYTHON_VERSION` (`strap shell`) or `PYENV_VERSION`.
+    Env(&'static str),
     /// A `.python-version` file found walking up from the current directory.
     LocalFile(PathBuf),
     /// The global version file `<root>/version` (it may not exist: then the selection is `system`).
@@ -31,11 +31,7 @@ pub enum Origin {
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Origin::Env => write!(
-                f,
-                "{} environment variable",
-                crate::env_vars::STRAP_PYTHON_VERSION
-            ),
+            Origin::Env(var) => write!(f, "{var} environment variable"),
             Origin::LocalFile(path) | Origin::GlobalFile(path) => write!(f, "{}", path.display()),
             Origin::Argument => write!(f, "the command line"),
         }

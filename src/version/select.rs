@@ -1,4 +1,5 @@
-//! Which versions are selected, and by what: `STRAP_PYTHON_VERSION`, the nearest
+//! Which versions are selected, and by what: `STRAP_PYTHON_VERSION` (`PYENV_VERSION` in pyenv's
+//! flavor), the nearest
 //! `.python-version` walking up from a directory, the global version file, else `system`.
 
 use std::path::{Path, PathBuf};
@@ -6,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::{read_version_file, Origin};
 use crate::env_vars;
 use crate::error::Result;
-use crate::layout::Layout;
+use crate::layout::{Flavor, Layout};
 
 /// The name of the per-directory version file (the same as pyenv's).
 pub const LOCAL_VERSION_FILE: &str = ".python-version";
@@ -19,38 +20,37 @@ pub struct Selection {
 }
 
 /// Selects versions for a process whose current directory is `cwd` (`None` when it is unknown).
+/// The nearest version file wins even when it names nothing (then the selection is `system`), as
+/// in pyenv. In pyenv's flavor the lookup starts at `PYENV_DIR` (when set), then at `cwd`.
 pub fn select(layout: &Layout, cwd: Option<&Path>) -> Result<Selection> {
-    if let Some(value) = std::env::var_os(env_vars::STRAP_PYTHON_VERSION) {
-        let names: Vec<String> = value
-            .to_string_lossy()
-            .split(|c: char| c == ':' || c.is_whitespace())
-            .filter(|n| !n.is_empty())
-            .map(str::to_owned)
-            .collect();
+    let var = layout.version_var();
+    if let Some(value) = std::env::var_os(var) {
+        let names = split_names(&value.to_string_lossy());
         if !names.is_empty() {
             return Ok(Selection {
                 names,
-                origin: Origin::Env,
+                origin: Origin::Env(var),
             });
         }
     }
-    let mut start = cwd.map(Path::to_path_buf);
-    while let Some(file) = start.as_deref().and_then(find_local_version_file) {
-        let names = read_version_file(&file)?;
-        if !names.is_empty() {
-            return Ok(Selection {
-                names,
-                origin: Origin::LocalFile(file),
-            });
+    let file = match layout.flavor() {
+        Flavor::Strap => cwd.and_then(find_local_version_file),
+        Flavor::Pyenv => std::env::var_os(env_vars::PYENV_DIR)
+            .filter(|dir| !dir.is_empty())
+            .and_then(|dir| find_local_version_file(Path::new(&dir)))
+            .or_else(|| cwd.and_then(find_local_version_file)),
+    };
+    let (names, origin) = match file {
+        Some(file) => (read_version_file(&file)?, Origin::LocalFile(file)),
+        None => {
+            let global = layout.global_version_file();
+            let names = if global.is_file() {
+                read_version_file(&global)?
+            } else {
+                Vec::new()
+            };
+            (names, Origin::GlobalFile(global))
         }
-        // An empty file selects nothing: keep looking above it.
-        start = file.parent().and_then(Path::parent).map(Path::to_path_buf);
-    }
-    let global = layout.global_version_file();
-    let names = if global.is_file() {
-        read_version_file(&global)?
-    } else {
-        Vec::new()
     };
     Ok(Selection {
         names: if names.is_empty() {
@@ -58,8 +58,17 @@ pub fn select(layout: &Layout, cwd: Option<&Path>) -> Result<Selection> {
         } else {
             names
         },
-        origin: Origin::GlobalFile(global),
+        origin,
     })
+}
+
+/// The names in a `:`- or whitespace-separated list (`PYENV_VERSION`, `STRAP_PYTHON_VERSION`).
+pub fn split_names(value: &str) -> Vec<String> {
+    value
+        .split(|c: char| c == ':' || c.is_whitespace())
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The first `.python-version` file in `dir` or one of its ancestors. Directories that cannot be

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs pyenv's own bats test suite against strap started as `pyenv`.
+#
+# The harness copies the suite (default: $PYENV_ROOT/test, or ~/.pyenv/test) next to a `libexec/`
+# holding `pyenv` (a link to the strap binary) and one `pyenv-<command>` wrapper per command strap
+# answers as pyenv (`pyenv commands`), each exec'ing `pyenv <command>`: the layout pyenv's
+# test_helper expects. Without bats or the suite it says why and exits 0.
+#
+# Usage: scripts/pyenv-bats.sh [BATS OPTIONS...]   (e.g. --tap, --filter 'version-name')
+# Env:   PYENV_BATS_FILES (test files to run, e.g. "which.bats exec.bats"; default all),
+#        STRAP_BIN (default: builds target/debug/strap), PYENV_TEST_SUITE (the suite directory),
+#        PYENV_BATS_DIR (where to build the harness; default target/pyenv-bats).
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+suite=${PYENV_TEST_SUITE:-${PYENV_ROOT:-$HOME/.pyenv}/test}
+if ! command -v bats >/dev/null; then
+  echo "pyenv-bats: skipped: bats is not installed (Debian: apt-get install bats)"
+  exit 0
+fi
+if [ ! -f "$suite/test_helper.bash" ]; then
+  echo "pyenv-bats: skipped: pyenv's test suite is not at $suite (set PYENV_TEST_SUITE)"
+  exit 0
+fi
+
+target=${CARGO_TARGET_DIR:-$repo/target}
+case $target in /*) ;; *) target=$repo/$target ;; esac
+if [ -z "${STRAP_BIN:-}" ]; then
+  cargo build --quiet --manifest-path "$repo/Cargo.toml" --bins
+  STRAP_BIN=$target/debug/strap
+fi
+harness=${PYENV_BATS_DIR:-$target/pyenv-bats}
+
+rm -rf "$harness"
+mkdir -p "$harness/libexec"
+cp -R "$suite" "$harness/test"
+ln -s "$STRAP_BIN" "$harness/libexec/pyenv"
+# Only strap's own commands: no plugins, no other pyenv-* on PATH.
+own_commands() { env PATH=/nonexistent PYENV_ROOT=/nonexistent "$harness/libexec/pyenv" commands "$@"; }
+wrap() { # FILE COMMAND: a pyenv-<command> script that runs `pyenv COMMAND`
+  printf '#!/bin/sh\nexec "${0%%/*}/pyenv" %s "$@"\n' "$2" >"$harness/libexec/$1"
+  chmod +x "$harness/libexec/$1"
+}
+for command in $(own_commands --no-sh); do wrap "pyenv-$command" "$command"; done
+for command in $(own_commands --sh); do wrap "pyenv-sh-$command" "sh-$command"; done
+# pyenv's hook directory: strap has no hooks (its pip rehash is built in), so it is empty.
+mkdir -p "$harness/pyenv.d"
+
+cd "$harness"
+# pyenv's own settings must not leak into the suite (its test_helper clears only some).
+unset PYENV_VERSION PYENV_DIR PYENV_SHELL PYENV_HOOK_PATH PYENV_DEBUG
+files=()
+for file in ${PYENV_BATS_FILES:-}; do files+=("test/$file"); done
+[ ${#files[@]} -gt 0 ] || files=(test)
+exec bats "$@" "${files[@]}"

@@ -1,0 +1,310 @@
+//! The shell side of pyenv mode: `init` (the code dotfiles `eval`), `sh-shell` and `sh-rehash`
+//! (what the `pyenv` shell function evaluates), in the form pyenv emits them, so dotfiles and
+//! tools that read or `eval` them keep working.
+
+use std::io::Write;
+
+use super::{Outcome, PyenvEnv};
+use crate::env_vars;
+
+/// What `pyenv init` was asked for.
+#[derive(PartialEq, Eq)]
+enum Mode {
+    Help,
+    Print,
+    Path,
+    DetectShell,
+}
+
+/// `pyenv init [-|--path|--detect-shell] [--no-push-path] [--no-rehash] [SHELL]`.
+pub(super) fn init(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
+    let mut mode = Mode::Help;
+    let (mut no_push_path, mut no_rehash, mut shell) = (false, false, None);
+    for arg in args {
+        match arg.as_str() {
+            "--complete" => {
+                writeln!(out, "-\n--path\n--no-push-path\n--no-rehash\n--detect-shell\nbash\nfish\nksh\npwsh\nzsh")?;
+                return Ok(0);
+            }
+            "-" => mode = Mode::Print,
+            "--path" => mode = Mode::Path,
+            "--detect-shell" => mode = Mode::DetectShell,
+            "--no-push-path" => no_push_path = true,
+            "--no-rehash" => no_rehash = true,
+            other => shell = Some(other.to_owned()),
+        }
+    }
+    let shell = shell.unwrap_or_else(detect_shell);
+    let shims = env.layout().shims_dir().display().to_string();
+    let mut code = String::new();
+    match mode {
+        Mode::Help => {
+            say!("{}", instructions(&shell));
+            return Ok(1);
+        }
+        Mode::DetectShell => {
+            let (profile, rc) = profile_files(&shell).unwrap_or(("", ""));
+            writeln!(out, "PYENV_SHELL_DETECT={shell}\nPYENV_PROFILE_DETECT={profile}\nPYENV_RC_DETECT={rc}")?;
+            return Ok(0);
+        }
+        Mode::Path => {
+            push_path(&mut code, &shell, &shims, no_push_path);
+            push_rehash(&mut code, &shell, no_rehash);
+        }
+        Mode::Print => {
+            for dir in [env.layout().shims_dir(), env.layout().versions_dir()] {
+                std::fs::create_dir_all(&dir).map_err(|e| crate::error::Error::io("create", dir, e))?;
+            }
+            push_path(&mut code, &shell, &shims, no_push_path);
+            code.push_str(&match shell.as_str() {
+                "fish" => format!("set -gx PYENV_SHELL {shell}\n"),
+                "pwsh" => format!("$Env:PYENV_SHELL=\"{shell}\"\n"),
+                _ => format!("export PYENV_SHELL={shell}\n"),
+            });
+            push_rehash(&mut code, &shell, no_rehash);
+            push_shell_function(&mut code, &shell, &super::docs::sh_commands(env));
+        }
+    }
+    out.write_all(code.as_bytes())?;
+    Ok(0)
+}
+
+/// The shell that started `pyenv init`: the parent process's program (a `/bin/sh` script gets
+/// `sh`), else `$SHELL`; its base name without a leading `-` (login shells) or a `-suffix`.
+fn detect_shell() -> String {
+    let parent = std::os::unix::process::parent_id();
+    let from_parent = std::fs::read(format!("/proc/{parent}/cmdline"))
+        .ok()
+        .and_then(|cmdline| {
+            let first = cmdline.split(|b| *b == 0 || *b == b' ').next()?.to_vec();
+            String::from_utf8(first).ok()
+        })
+        .filter(|s| !s.is_empty());
+    let program = from_parent
+        .map(|p| p.trim_start_matches('-').to_owned())
+        .filter(|p| !p.is_empty())
+        .or_else(|| std::env::var("SHELL").ok())
+        .unwrap_or_default();
+    let base = program.rsplit('/').next().unwrap_or_default();
+    base.split('-').next().unwrap_or_default().to_owned()
+}
+
+/// The login and interactive startup files of a shell, as pyenv names them.
+fn profile_files(shell: &str) -> Option<(&'static str, &'static str)> {
+    Some(match shell {
+        "bash" => (
+            if dirs::home_dir().is_some_and(|h| h.join(".bash_profile").exists()) {
+                "~/.bash_profile"
+            } else {
+                "~/.profile"
+            },
+            "~/.bashrc",
+        ),
+        "zsh" => ("~/.zprofile", "~/.zshrc"),
+        "pwsh" => ("~/.config/powershell/profile.ps1", "~/.config/powershell/profile.ps1"),
+        "ksh" | "ksh93" | "mksh" => ("~/.profile", "~/.profile"),
+        _ => return None,
+    })
+}
+
+/// What `pyenv init` without `-` prints (to stderr; it exits 1).
+fn instructions(shell: &str) -> String {
+    let mut text = String::new();
+    match shell {
+        "fish" => text.push_str(
+            "# Add pyenv executable to PATH by running\n# the following interactively:\n\n\
+             set -Ux PYENV_ROOT $HOME/.pyenv\nset -U fish_user_paths $PYENV_ROOT/bin $fish_user_paths\n\n\
+             # Load pyenv automatically by appending\n# the following to ~/.config/fish/config.fish:\n\n\
+             pyenv init - fish | source\n\n",
+        ),
+        "pwsh" => text.push_str(
+            "# Load pyenv automatically by appending\n# the following to ~/.config/powershell/profile.ps1 :\n\n\
+             $Env:PYENV_ROOT=\"$Env:HOME/.pyenv\"\nif (Test-Path -LP \"$Env:PYENV_ROOT/bin\" -PathType Container) {\n  \
+             $Env:PATH=\"$Env:PYENV_ROOT/bin:$Env:PATH\" }\niex ((pyenv init -) -join \"`n\")\n",
+        ),
+        _ => {
+            text.push_str("# Load pyenv automatically by appending\n# the following to ");
+            match profile_files(shell) {
+                Some((profile, rc)) if profile == rc => text.push_str(&format!("{profile} :\n")),
+                Some((profile, rc)) => {
+                    let explained = if shell == "bash" {
+                        "~/.bash_profile if it exists, otherwise ~/.profile"
+                    } else {
+                        profile
+                    };
+                    text.push_str(&format!(
+                        "\n# {explained} (for login shells)\n# and {rc} (for interactive shells) :\n"
+                    ));
+                }
+                None => text.push_str(
+                    "\n# your shell's login startup file (for login shells)\n\
+                     # and your shell's interactive startup file (for interactive shells) :\n",
+                ),
+            }
+            text.push_str(&format!(
+                "\nexport PYENV_ROOT=\"$HOME/.pyenv\"\n[[ -d $PYENV_ROOT/bin ]] && export PATH=\"$PYENV_ROOT/bin:$PATH\"\n\
+                 eval \"$(pyenv init - {shell})\"\n"
+            ));
+        }
+    }
+    text.push_str("\n# Restart your shell for the changes to take effect.\n");
+    text
+}
+
+/// The lines that put the shims first on `PATH` (removing other copies first, unless
+/// `--no-push-path`, which only adds them when they are missing).
+fn push_path(code: &mut String, shell: &str, shims: &str, no_push_path: bool) {
+    let prepend = match shell {
+        "fish" => format!("set -gx PATH '{shims}' $PATH\n"),
+        "pwsh" => format!("$Env:PATH=\"{shims}:$Env:PATH\"\n"),
+        _ => format!("export PATH=\"{shims}:${{PATH}}\"\n"),
+    };
+    let text = match (shell, no_push_path) {
+        ("fish", true) => format!("if not contains -- \"{shims}\" $PATH\n{prepend}end\n"),
+        ("pwsh", true) => format!("if ( $Env:PATH -notmatch \"{shims}\" ) {{\n{prepend}}}\n"),
+        (_, true) => format!("if [[ \":$PATH:\" != *':{shims}:'* ]]; then\n{prepend}fi\n"),
+        ("fish", false) => format!(
+            "while set pyenv_index (contains -i -- \"{shims}\" $PATH)\nset -eg PATH[$pyenv_index]; end; set -e pyenv_index\n{prepend}"
+        ),
+        ("pwsh", false) => format!(
+            "$Env:PATH=\"$(($Env:PATH -split ':' | where {{ -not ($_ -match '{shims}') }}) -join ':')\"\n{prepend}"
+        ),
+        (_, false) => format!(
+            "PATH=\"$(bash --norc -ec 'IFS=:; paths=($PATH); \nfor i in ${{!paths[@]}}; do \n\
+             if [[ ${{paths[i]}} == \"''{shims}''\" ]]; then unset '\\''paths[i]'\\''; \nfi; done; \n\
+             echo \"${{paths[*]}}\"')\"\n{prepend}"
+        ),
+    };
+    code.push_str(&text);
+}
+
+fn push_rehash(code: &mut String, shell: &str, no_rehash: bool) {
+    if !no_rehash {
+        code.push_str(if shell == "pwsh" {
+            "& pyenv rehash\n"
+        } else {
+            "command pyenv rehash\n"
+        });
+    }
+}
+
+/// The `pyenv` shell function: `pyenv shell` and `pyenv rehash` evaluate what `pyenv sh-…` prints;
+/// every other command runs the program.
+fn push_shell_function(code: &mut String, shell: &str, sh_commands: &[String]) {
+    let text = match shell {
+        "fish" => format!(
+            "function pyenv\n  set command $argv[1]\n  set -e argv[1]\n\n  switch \"$command\"\n  case {}\n    \
+             source (pyenv \"sh-$command\" $argv|psub)\n  case \"*\"\n    command pyenv \"$command\" $argv\n  end\nend\n",
+            sh_commands.join(" ")
+        ),
+        "pwsh" => format!(
+            "function pyenv {{\n  $command=\"\"\n  if ( $args.Count -gt 0 ) {{\n    $command, $args = $args\n  }}\n\n  \
+             if ( (\"{}\" -split ' ') -contains $command ) {{\n    \
+             $shell_cmds = (& (get-command -commandtype application pyenv) sh-$command $args)\n    \
+             if ( $shell_cmds.Count -gt 0 ) {{\n      iex ($shell_cmds -join \"`n\")\n    }}\n  }} else {{\n    \
+             & (get-command -commandtype application pyenv) $command $args\n  }}\n}}\n",
+            sh_commands.join(" ")
+        ),
+        _ => {
+            let head = if matches!(shell, "ksh" | "ksh93" | "mksh") {
+                "function pyenv {\n  typeset command=${1:-}\n"
+            } else {
+                "pyenv() {\n  local command=${1:-}\n"
+            };
+            let cases = if sh_commands.is_empty() { "/".to_owned() } else { sh_commands.join("|") };
+            format!(
+                "{head}  [ \"$#\" -gt 0 ] && shift\n  case \"$command\" in\n  {cases})\n    \
+                 eval \"$(pyenv \"sh-$command\" \"$@\")\"\n    ;;\n  *)\n    command pyenv \"$command\" \"$@\"\n    ;;\n  esac\n}}\n"
+            )
+        }
+    };
+    code.push_str(&text);
+}
+
+/// The shell `pyenv sh-…` emits code for: `PYENV_SHELL`, else `$SHELL`'s base name.
+fn current_shell() -> String {
+    let shell = std::env::var(env_vars::PYENV_SHELL)
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("SHELL").ok())
+        .unwrap_or_default();
+    shell.rsplit('/').next().unwrap_or_default().to_owned()
+}
+
+/// `pyenv sh-rehash`: rehash, then make the shell forget the paths it remembered.
+pub(super) fn sh_rehash(out: &mut dyn Write) -> Outcome {
+    let shell = current_shell();
+    match shell.as_str() {
+        "pwsh" => writeln!(out, "& (get-command pyenv -commandtype application) rehash")?,
+        "fish" => writeln!(out, "command pyenv rehash")?,
+        _ => writeln!(out, "command pyenv rehash\nhash -r 2>/dev/null || true")?,
+    }
+    Ok(0)
+}
+
+/// `pyenv sh-shell [VERSION...|-|--unset]`: the code that sets, restores or unsets
+/// `PYENV_VERSION` in the calling shell.
+pub(super) fn sh_shell(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
+    let shell = current_shell();
+    let current = std::env::var(env_vars::PYENV_VERSION).unwrap_or_default();
+    match args.first().map(String::as_str) {
+        Some("--complete") => return super::docs::completions(env, &["sh-shell".to_owned()], out),
+        None | Some("") => {
+            if current.is_empty() {
+                say!("pyenv: no shell-specific version configured");
+                return Ok(1);
+            }
+            writeln!(out, "echo \"$PYENV_VERSION\"")?;
+        }
+        Some("--unset") => writeln!(
+            out,
+            "{}",
+            match shell.as_str() {
+                "fish" => "set -gu PYENV_VERSION_OLD \"$PYENV_VERSION\"\nset -e PYENV_VERSION",
+                "pwsh" => "$Env:PYENV_VERSION, $Env:PYENV_VERSION_OLD = $null, $Env:PYENV_VERSION",
+                _ => "PYENV_VERSION_OLD=\"${PYENV_VERSION-}\"\nunset PYENV_VERSION",
+            }
+        )?,
+        Some("-") => out.write_all(revert_code(&shell).as_bytes())?,
+        Some(_) => {
+            if super::query::prefixes(env, args).is_err() {
+                writeln!(out, "false")?;
+                return Ok(1);
+            }
+            let version = args.join(":");
+            if version != current {
+                writeln!(
+                    out,
+                    "{}",
+                    match shell.as_str() {
+                        "fish" => format!("set -gu PYENV_VERSION_OLD \"$PYENV_VERSION\"\nset -gx PYENV_VERSION \"{version}\""),
+                        "pwsh" => format!("$Env:PYENV_VERSION, $Env:PYENV_VERSION_OLD = \"{version}\", $Env:PYENV_VERSION"),
+                        _ => format!("PYENV_VERSION_OLD=\"${{PYENV_VERSION-}}\"\nexport PYENV_VERSION=\"{version}\""),
+                    }
+                )?;
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// `pyenv shell -`: swap `PYENV_VERSION` and `PYENV_VERSION_OLD`.
+fn revert_code(shell: &str) -> String {
+    match shell {
+        "fish" => "if set -q PYENV_VERSION_OLD\n  if [ -n \"$PYENV_VERSION_OLD\" ]\n    set PYENV_VERSION_OLD_ \"$PYENV_VERSION\"\n    \
+                   set -gx PYENV_VERSION \"$PYENV_VERSION_OLD\"\n    set -gu PYENV_VERSION_OLD \"$PYENV_VERSION_OLD_\"\n    \
+                   set -e PYENV_VERSION_OLD_\n  else\n    set -gu PYENV_VERSION_OLD \"$PYENV_VERSION\"\n    set -e PYENV_VERSION\n  end\n\
+                   else\n  echo \"pyenv: PYENV_VERSION_OLD is not set\" >&2\n  false\nend\n"
+            .to_owned(),
+        "pwsh" => "if ( Get-Item -Path Env:\\PYENV_VERSION* ) {\n  \
+                   $Env:PYENV_VERSION, $Env:PYENV_VERSION_OLD = $Env:PYENV_VERSION_OLD, $Env:PYENV_VERSION\n} else {\n  \
+                   Write-Error \"pyenv: Env:PYENV_VERSION_OLD is not set\"\n  return $false\n}\n"
+            .to_owned(),
+        _ => "if [ -n \"${PYENV_VERSION_OLD+x}\" ]; then\n  if [ -n \"$PYENV_VERSION_OLD\" ]; then\n    \
+              PYENV_VERSION_OLD_=\"$PYENV_VERSION\"\n    export PYENV_VERSION=\"$PYENV_VERSION_OLD\"\n    \
+              PYENV_VERSION_OLD=\"$PYENV_VERSION_OLD_\"\n    unset PYENV_VERSION_OLD_\n  else\n    \
+              PYENV_VERSION_OLD=\"$PYENV_VERSION\"\n    unset PYENV_VERSION\n  fi\nelse\n  \
+              echo \"pyenv: PYENV_VERSION_OLD is not set\" >&2\n  false\nfi\n"
+            .to_owned(),
+    }
+}

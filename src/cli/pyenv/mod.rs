@@ -1,0 +1,304 @@
+//! pyenv mode: strap started as `pyenv` (a link `pyenv -> strap`) answers pyenv's commands with
+//! pyenv's arguments, output, wording and exit codes, on pyenv's root (`PYENV_ROOT`, `~/.pyenv`).
+//!
+//! Arguments are parsed here as pyenv's own scripts parse them (loosely, positionally), not by
+//! clap: scripts depend on those quirks. Commands strap does not have as builtins are looked up as
+//! `pyenv-<command>` executables on `PATH` (pyenv's plugin protocol) and run with pyenv's
+//! environment; building commands (`install`, `uninstall`, `virtualenv`, …) run strap's own.
+
+mod docs;
+mod init;
+mod query;
+mod words;
+
+use std::ffi::{OsStr, OsString};
+use std::io::{self, Write};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+
+pub use words::report_error;
+
+use super::Ctx;
+use crate::env_vars;
+use crate::layout::Layout;
+
+/// The pyenv release whose commands and behaviour this mode follows.
+const PYENV_COMPAT_VERSION: &str = "2.6.30";
+
+/// A command's outcome: its exit code (messages are already printed).
+type Outcome = anyhow::Result<i32>;
+
+/// Runs `pyenv ARGS` (`argv0` is the path strap was started through); returns the exit code.
+pub fn run(argv0: &OsStr, args: impl Iterator<Item = OsString>) -> i32 {
+    let mut args: Vec<String> = args.map(|a| a.to_string_lossy().into_owned()).collect();
+    if args.first().is_some_and(|a| a == "--debug") {
+        args.remove(0);
+    }
+    let env = match PyenvEnv::from_env(argv0) {
+        Ok(env) => env,
+        Err(message) => return fail(&message),
+    };
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let code = match dispatch(&env, &args, &mut out) {
+        Ok(code) => code,
+        Err(err) if super::is_broken_pipe(&err) => 0,
+        Err(err) => words::report_anyhow(&err),
+    };
+    match out.flush() {
+        Ok(()) => code,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => code,
+        Err(e) => fail(&format!("cannot write output: {e}")),
+    }
+}
+
+/// Prints `pyenv: MESSAGE` to stderr; returns 1.
+fn fail(message: &str) -> i32 {
+    say!("pyenv: {message}");
+    1
+}
+
+/// What pyenv computes before running any command: the root, the directory version files are
+/// looked up from, and where its own commands live.
+pub(super) struct PyenvEnv {
+    ctx: Ctx,
+    /// `PYENV_DIR`, made absolute (default: the current directory).
+    dir: PathBuf,
+    /// The directory `pyenv` was started from (its `libexec/`): first on `PATH` for plugins.
+    libexec: Option<PathBuf>,
+}
+
+impl PyenvEnv {
+    fn from_env(argv0: &OsStr) -> Result<PyenvEnv, String> {
+        let cwd = std::env::current_dir().ok();
+        let dir = match std::env::var_os(env_vars::PYENV_DIR).filter(|d| !d.is_empty()) {
+            Some(dir) => {
+                let dir = PathBuf::from(dir);
+                if !dir.is_dir() {
+                    return Err(format!(
+                        "cannot change working directory to `{}'",
+                        dir.display()
+                    ));
+                }
+                match &cwd {
+                    Some(cwd) if dir.is_relative() => cwd.join(dir),
+                    _ => dir,
+                }
+            }
+            None => cwd.clone().unwrap_or_default(),
+        };
+        // A bare name was found on `PATH` by whoever started it.
+        let started_as = Path::new(argv0);
+        let started_as = if started_as.components().count() > 1 {
+            Some(started_as.to_owned())
+        } else {
+            crate::which::find_on_path(&argv0.to_string_lossy())
+        };
+        let libexec = started_as
+            .as_deref()
+            .and_then(Path::parent)
+            .and_then(|p| std::path::absolute(p).ok());
+        Ok(PyenvEnv {
+            ctx: Ctx {
+                layout: Layout::pyenv_from_env(),
+                cwd,
+            },
+            dir,
+            libexec,
+        })
+    }
+
+    fn layout(&self) -> &Layout {
+        &self.ctx.layout
+    }
+
+    /// `PATH` as pyenv's commands see it: pyenv's own directory, then each plugin's `bin/`.
+    fn command_path(&self) -> OsString {
+        let mut dirs: Vec<PathBuf> = self.libexec.iter().cloned().collect();
+        let plugins = self.layout().root().join("plugins");
+        if let Ok(entries) = std::fs::read_dir(&plugins) {
+            let mut bins: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.path().join("bin"))
+                .filter(|bin| bin.is_dir())
+                .collect();
+            bins.sort();
+            // pyenv prepends each in turn, so the last one ends up first.
+            dirs.extend(bins.into_iter().rev());
+        }
+        let old = std::env::var_os("PATH").unwrap_or_default();
+        let mut path = std::env::join_paths(&dirs).unwrap_or_default();
+        if !old.is_empty() {
+            if !path.is_empty() {
+                path.push(":");
+            }
+            path.push(old);
+        }
+        path
+    }
+
+    /// `PYENV_HOOK_PATH` as pyenv exports it to plugins: the inherited value, the root's
+    /// `pyenv.d`, the one next to pyenv's `libexec/`, the system-wide directories, and each
+    /// plugin's `etc/pyenv.d`. (strap itself runs no hooks: its pip rehash is built in.)
+    fn hook_path(&self) -> OsString {
+        let root = self.layout().root();
+        let mut dirs: Vec<PathBuf> = std::env::var_os("PYENV_HOOK_PATH")
+            .map(|p| std::env::split_paths(&p).collect())
+            .unwrap_or_default();
+        dirs.push(root.join("pyenv.d"));
+        if let Some(prefix) = self.libexec.as_deref().and_then(Path::parent) {
+            if prefix != root {
+                dirs.push(prefix.join("pyenv.d"));
+            }
+        }
+        for system in ["/usr/etc/pyenv.d", "/usr/local/etc/pyenv.d", "/etc/pyenv.d", "/usr/lib/pyenv/hooks"] {
+            dirs.push(PathBuf::from(system));
+        }
+        let mut plugins: Vec<PathBuf> = std::fs::read_dir(root.join("plugins"))
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("etc/pyenv.d"))
+            .filter(|dir| dir.is_dir())
+            .collect();
+        plugins.sort();
+        dirs.extend(plugins);
+        let dirs: Vec<PathBuf> = dirs.into_iter().filter(|d| !d.as_os_str().is_empty()).collect();
+        std::env::join_paths(dirs).unwrap_or_default()
+    }
+
+    /// An external `pyenv-<name>` command on pyenv's `PATH`.
+    fn external_command(&self, name: &str) -> Option<PathBuf> {
+        self.find_in_command_path(name, crate::which::is_executable)
+    }
+
+    /// The file of `pyenv-<name>`: an executable one, else (as bash's `command -v` finds it) a
+    /// plain file; for reading its documentation.
+    fn command_file(&self, name: &str) -> Option<PathBuf> {
+        self.external_command(name)
+            .or_else(|| self.find_in_command_path(name, Path::is_file))
+    }
+
+    fn find_in_command_path(&self, name: &str, accept: impl Fn(&Path) -> bool) -> Option<PathBuf> {
+        let file = format!("pyenv-{name}");
+        std::env::split_paths(&self.command_path())
+            .filter(|dir| !dir.as_os_str().is_empty())
+            .map(|dir| dir.join(&file))
+            .find(|candidate| accept(candidate))
+    }
+
+    /// Replaces this process with an external command, in pyenv's environment.
+    fn exec_external(&self, path: &Path, args: &[String]) -> Outcome {
+        let err = std::process::Command::new(path)
+            .args(args)
+            .env(env_vars::PYENV_ROOT, self.layout().root())
+            .env(env_vars::PYENV_DIR, &self.dir)
+            .env("PATH", self.command_path())
+            .env("PYENV_HOOK_PATH", self.hook_path())
+            .exec();
+        Err(anyhow::anyhow!("cannot run {}: {err}", path.display()))
+    }
+}
+
+/// Runs one pyenv command line.
+fn dispatch(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
+    let Some((command, rest)) = args.split_first() else {
+        let mut text = Vec::new();
+        writeln!(text, "{}", version_line())?;
+        docs::help(env, &[], &mut text)?;
+        io::stderr().write_all(&text)?;
+        return Ok(1);
+    };
+    match command.as_str() {
+        "-v" | "--version" => return version(out),
+        "-h" | "--help" => return docs::help(env, &[], out),
+        _ => {}
+    }
+    if rest.first().is_some_and(|a| a == "--help") {
+        if let Some(name) = command.strip_prefix("sh-") {
+            if docs::find(name).is_some() {
+                writeln!(out, "pyenv help \"{command}\"")?;
+                return Ok(0);
+            }
+        }
+        return docs::help(env, std::slice::from_ref(command), out);
+    }
+    if let Some(code) = builtin(env, command, rest, out)? {
+        return Ok(code);
+    }
+    match env.external_command(command) {
+        Some(path) => env.exec_external(&path, rest),
+        None if command == "shell" => Ok(fail(
+            "shell integration not enabled. Run `pyenv init' for instructions.",
+        )),
+        None => Ok(fail(&format!("no such command `{command}'"))),
+    }
+}
+
+/// Runs a builtin command; `None` when `command` is not one.
+fn builtin(env: &PyenvEnv, command: &str, args: &[String], out: &mut dyn Write) -> anyhow::Result<Option<i32>> {
+    let code = match command {
+        "--version" => version(out)?,
+        "commands" => docs::commands(env, args, out)?,
+        "completions" => docs::completions(env, args, out)?,
+        "help" => docs::help(env, args, out)?,
+        "init" => init::init(env, args, out)?,
+        "sh-shell" => init::sh_shell(env, args, out)?,
+        "sh-rehash" => init::sh_rehash(out)?,
+        "rehash" => query::rehash(env)?,
+        "root" => {
+            writeln!(out, "{}", env.layout().root().display())?;
+            0
+        }
+        "shims" => query::shims(env, args, out)?,
+        "exec" => query::exec(env, args)?,
+        "global" => query::global(env, args, out)?,
+        "local" => query::local(env, args, out)?,
+        "latest" => query::latest(env, args, out)?,
+        "prefix" => query::prefix(env, args, out)?,
+        "version" => query::version(env, args, out)?,
+        "version-name" => query::version_name(env, args, out)?,
+        "version-origin" => query::version_origin(env, out)?,
+        "version-file" => query::version_file(env, args, out)?,
+        "version-file-read" => query::version_file_read(env, args, out)?,
+        "version-file-write" => query::version_file_write(env, args)?,
+        "versions" => query::versions(env, args, out)?,
+        "which" => query::which(env, args, out)?,
+        "whence" => query::whence(env, args, out)?,
+        "install" if args.iter().any(|a| a == "-l" || a == "--list") => {
+            query::install_list(out)?
+        }
+        "install" | "uninstall" | "virtualenv" | "virtualenvs" | "virtualenv-delete" => {
+            strap_command(env, command, args, out)?
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(code))
+}
+
+/// Runs one of strap's own commands on pyenv's root (`pyenv install 3.12` is `strap install 3.12`).
+fn strap_command(env: &PyenvEnv, command: &str, args: &[String], out: &mut dyn Write) -> Outcome {
+    let argv = ["strap", command]
+        .into_iter()
+        .map(OsString::from)
+        .chain(args.iter().map(OsString::from));
+    let cli = match <super::Cli as clap::Parser>::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(err) => return Ok(super::report_clap(err)),
+    };
+    super::dispatch(&env.ctx, cli.command, out)
+}
+
+/// `pyenv --version`.
+fn version(out: &mut dyn Write) -> Outcome {
+    writeln!(out, "{}", version_line())?;
+    Ok(0)
+}
+
+/// `pyenv 2.6.30 (strap 0.1.0)`: the pyenv release this mode follows, and strap's own version.
+fn version_line() -> String {
+    format!(
+        "pyenv {PYENV_COMPAT_VERSION} (strap {})",
+        env!("CARGO_PKG_VERSION")
+    )
+}

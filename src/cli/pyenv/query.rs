@@ -1,0 +1,595 @@
+//! pyenv's version commands in pyenv mode: `version*`, `versions`, `global`, `local`, `prefix`,
+//! `latest`, `which`, `whence`, `exec`, `rehash`, `shims`, `install --list`, with pyenv's
+//! arguments, output and exit codes, over strap's selection and resolution rules.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::words::{self, not_installed};
+use super::{Outcome, PyenvEnv};
+use crate::error::Error;
+use crate::layout::Layout;
+use crate::version::{self, Origin, Resolved, Selection, LOCAL_VERSION_FILE};
+use crate::which;
+
+/// Prints a command's usage line to stderr; returns 1 (as pyenv does for bad arguments).
+fn usage(command: &str) -> i32 {
+    say!("{}", super::docs::find(command).map_or("", |d| d.usage));
+    1
+}
+
+/// The selection as pyenv sees it (`PYENV_VERSION`, `PYENV_DIR`, the nearest version file, the
+/// global file).
+fn selection(env: &PyenvEnv) -> anyhow::Result<Selection> {
+    Ok(version::select(env.layout(), env.ctx.cwd.as_deref())?)
+}
+
+/// pyenv's `version-name`: each selected name resolved (exact, without `python-`, newest match);
+/// a missing one is reported (or, with `force`, kept as written without `python-`).
+fn resolved_names(env: &PyenvEnv, selection: &Selection, force: bool) -> (Vec<String>, bool) {
+    let mut names = Vec::new();
+    let mut all_found = true;
+    for requested in &selection.names {
+        match version::resolve(env.layout(), requested, &selection.origin) {
+            Ok(Resolved::System) => names.push("system".to_owned()),
+            Ok(Resolved::Installed { name, .. }) => names.push(name),
+            Err(_) if force => {
+                names.push(requested.strip_prefix("python-").unwrap_or(requested).to_owned())
+            }
+            Err(_) => {
+                say!("{}", not_installed(requested, &selection.origin));
+                all_found = false;
+            }
+        }
+    }
+    (names, all_found)
+}
+
+pub(super) fn version_name(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
+    let force = args.iter().any(|a| a == "-f" || a == "--force");
+    let selection = selection(env)?;
+    let (names, all_found) = resolved_names(env, &selection, force);
+    writeln!(out, "{}", names.join(":"))?;
+    Ok(if all_found { 0 } else { 1 })
+}
+
+pub(super) fn version(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
+    let mut bare = false;
+    for arg in args {
+        match arg.as_str() {
+            "--complete" => {
+                writeln!(out, "--bare")?;
+                return Ok(0);
+            }
+            "--bare" => bare = true,
+            _ => return Ok(usage("version")),
+        }
+    }
+    let selection = selection(env)?;
+    let (names, all_found) = resolved_names(env, &selection, false);
+    for name in names {
+        if bare {
+            writeln!(out, "{name}")?;
+        } else {
+            writeln!(out, "{name} (set by {})", selection.origin)?;
+        }
+    }
+    Ok(if all_found { 0 } else { 1 })
+}
+
+pub(super) fn version_origin(env: &PyenvEnv, out: &mut dyn Write) -> Outcome {
+    writeln!(out, "{}", selection(env)?.origin)?;
+    Ok(0)
+}
+
+/// `pyenv version-file [DIR]`: the nearest `.python-version` from DIR (none: exit 1, silently);
+/// without DIR from `PYENV_DIR`, then the current directory, else the global file.
+pub(super) fn version_file(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
+    if let Some(dir) = args.first().filter(|d| !d.is_empty()) {
+        return Ok(match version::find_local_version_file(Path::new(dir)) {
+            Some(file) => {
+                writeln!(out, "{}", file.display())?;
+                0
+            }
+            None => 1,
+        });
+    }
+    let origin = selection_file(env);
+    writeln!(out, "{}", origin.display())?;
+    Ok(0)
+}
+
+/// The version file that applies: the nearest local one, else the global one.
+fn selection_file(env: &PyenvEnv) -> PathBuf {
+    version::find_local_version_file(&env.dir)
+        .or_else(|| env.ctx.cwd.as_deref().and_then(version::find_local_version_file))
+        .unwrap_or_else(|| env.layout().global_version_file())
+}
+
+/// `pyenv version-file-read FILE`: its names, `:`-separated; a name that would leave `versions/`
+/// is skipped with a warning; exit 1 when it names nothing.
+pub(super) fn version_file_read(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
+    let Some(file) = args.first().filter(|f| !f.is_empty()) else {
+        return Ok(1);
+    };
+    let names = read_names(env.layout(), Path::new(file), file);
+    if names.is_empty() {
+        return Ok(1);
+    }
+    writeln!(out, "{}", names.join(":"))?;
+    Ok(0)
+}
+
+/// The safe names in a version file (nothing when it cannot be read); `shown` is how warnings
+/// name the file.
+fn read_names(layout: &Layout, file: &Path, shown: &str) -> Vec<String> {
+    let names = version::read_version_file(file).unwrap_or_default();
+    names
+        .into_iter()
+        .filter(|name| {
+            let safe = version::stays_inside_versions(layout, name);
+            if !safe {
+                say!("pyenv: invalid version `{name}' ignored in `{shown}'");
+            }
+            safe
+        })
+        .collect()
+}
+
+/// `pyenv version-file-write [-f] FILE VERSION...`.
+pub(super) fn version_file_write(env: &PyenvEnv, args: &[String]) -> Outcome {
+    let (force, args) = strip_force(args);
+    match args.split_first() {
+        Some((file, versions)) if !file.is_empty() && versions.first().is_some_and(|v| !v.is_empty()) => {
+            write_version_file(env, Path::new(file), versions, force)
+        }
+        _ => Ok(usage("version-file-write")),
+    }
+}
+
+/// Leading `-f`/`--force` flags.
+fn strip_force(args: &[String]) -> (bool, &[String]) {
+    let count = args.iter().take_while(|a| *a == "-f" || *a == "--force").count();
+    (count > 0, &args[count..])
+}
+
+/// Writes `versions` to `file` after checking that each is installed (unless `force`).
+fn write_version_file(env: &PyenvEnv, file: &Path, versions: &[String], force: bool) -> Outcome {
+    if !force && prefixes(env, versions).is_err() {
+        return Ok(1);
+    }
+    version::write_version_file(file, versions)?;
+    Ok(0)
+}
+
+pub(super) fn global(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
+    let root = env.layout().root();
+    if args.first().is_some_and(|a| a == "--complete") {
+        return completion(env, "global", out);
+    }
+    if !args.is_empty() {
+        return write_version_file(env, &env.layout().global_version_file(), args, false);
+    }
+    let names = ["version", "global", "default"]
+        .iter()
+        .map(|file| read_names(env.layout(), &root.join(file), &root.join(file).display().to_string()))
+        .find(|names| !names.is_empty())
+        .unwrap_or_else(|| vec!["system".to_owned()]);
+    for name in names {
+        writeln!(out, "{name}")?;
+    }
+    Ok(0)
+}
+
+/// `pyenv local [-f] [VERSION...|--unset]`: the current directory's file (`PYENV_DIR` is ignored).
+pub(super) fn local(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
+    let (force, args) = strip_force(args);
+    let cwd = env.ctx.cwd.clone().unwrap_or_default();
+    match args.first().map(String::as_str) {
+        Some("--complete") => completion(env, "local", out),
+        Some("--unset") => {
+            match std::fs::remove_file(cwd.join(LOCAL_VERSION_FILE)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(Error::io("remove", cwd.join(LOCAL_VERSION_FILE), e).into())
+                }
+                _ => {}
+            }
+            Ok(0)
+        }
+        Some(first) if !first.is_empty() => {
+            write_version_file(env, &cwd.join(LOCAL_VERSION_FILE), args, force)
+        }
+        _ => {
+            let Some(file) = version::find_local_version_file(&cwd) else {
+                say!("pyenv: no local version configured for this directory");
+                return Ok(1);
+            };
+            for name in read_names(env.layout(), &file, &file.display().to_string()) {
+                writeln!(out, "{name}")?;
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn completion(env: &PyenvEnv, command: &str, out: &mut dyn Write) -> Outcome {
+    let mut words = Vec::new();
+    super::docs::completions(env, &[command.to_owned()], &mut words)?;
+    // `completions` starts with `--help`; a command's own `--complete` does not.
+    let text = String::from_utf8_lossy(&words);
+    out.write_all(text.strip_prefix("--help\n").unwrap_or(&text).as_bytes())?;
+    Ok(0)
+}
+
+/// The prefix of each of `versions` (as `pyenv prefix` finds them); the first failure is
+/// printed in pyenv's words and returned as `Err(exit code)`.
+pub(super) fn prefixes(env: &PyenvEnv, versions: &[String]) -> Result<Vec<PathBuf>, i32> {
+    let layout = env.layout();
+    let names: Vec<String> = versions.iter().flat_map(|v| version::split_names(v)).collect();
+    let mut found = Vec::new();
+    for name in names {
+        if name == "system" {
+            let Some(python) = ["python", "python3", "python2"]
+                .iter()
+                .find_map(|cmd| which::find_on_system_path(layout, cmd))
+            else {
+                say!("pyenv: system version not found in PATH");
+                return Err(1);
+            };
+            found.push(system_prefix(&python));
+            continue;
+        }
+        match version::resolve(layout, &name, &Origin::Argument) {
+            Ok(Resolved::Installed { prefix, .. }) => found.push(prefix),
+            _ => {
+                say!("pyenv: version `{name}' not installed");
+                return Err(1);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The prefix of a system executable: its directory without `/bin` or `/sbin` (`/` at the top).
+fn system_prefix(executable: &Path) -> PathBuf {
+    let dir = executable.parent().unwrap_or(Path::new("/"));
+    let prefix = match dir.file_name().and_then(|n| n.to_str()) {
+        Some("bin" | "sbin") => dir.parent().unwrap_or(Path::new("/")),
+        _ => dir,
+    };
+    if prefix.as_os_str().is_empty() {
+        PathBuf::from("/")
+    } else {
+        prefix.to_owned()
+    }
+}
+
+pub(super) fn prefix(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
+    if args.first().is_some_and(|a| a == "--complete") {
+        return completion(env, "prefix", out);
+    }
+    let from_env = std::env::var(crate::env_vars::PYENV_VERSION).unwrap_or_default();
+    let versions = if !args.is_empty() {
+        args.to_vec()
+    } else if !from_env.is_empty() {
+        vec![from_env]
+    } else {
+        let selection = selection(env)?;
+        let (names, all_found) = resolved_names(env, &selection, false);
+        if !all_found {
+            return Ok(1);
+        }
+        names
+    };
+    match prefixes(env, &versions) {
+        Ok(found) => {
+            let shown: Vec<String> = found.iter().map(|p| p.display().to_string()).collect();
+            writeln!(out, "{}", shown.join(":"))?;
+            Ok(0)
+        }
+        Err(code) => Ok(code),
+    }
+}
+
+/// `pyenv latest [-k] [-b] [-f] PREFIX`: the newest installed (or, with `-k`, known) version the
+/// prefix selects; a name that exists as it is is itself.
+pub(super) fn latest(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
+    let (mut known, mut bypass, mut force) = (false, false, false);
+    let mut rest = args;
+    while let Some((flag, tail)) = rest.split_first() {
+        match flag.as_str() {
+            "-k" | "--known" => known = true,
+            "-b" | "--bypass" => bypass = true,
+            "-f" | "--force" => (bypass, force) = (true, true),
+            _ => break,
+        }
+        rest = tail;
+    }
+    let prefix = rest.first().cloned().unwrap_or_default();
+    let candidates = if known {
+        known_versions()
+    } else {
+        if !prefix.is_empty() && env.layout().version_dir(&prefix).is_dir() {
+            writeln!(out, "{prefix}")?;
+            return Ok(0);
+        }
+        version_names(env.layout(), true, false)?
+    };
+    let found = if candidates.contains(&prefix) {
+        Some(prefix.as_str())
+    } else {
+        version::newest_match(&prefix, candidates.iter().map(String::as_str))
+    };
+    match found {
+        Some(found) => {
+            writeln!(out, "{found}")?;
+            Ok(0)
+        }
+        None => {
+            if bypass {
+                writeln!(out, "{prefix}")?;
+            } else {
+                let which = if known { "known" } else { "installed" };
+                say!("pyenv: no {which} versions match the prefix `{prefix}'");
+            }
+            Ok(if force { 0 } else { 1 })
+        }
+    }
+}
+
+/// Every CPython version strap can install (its catalog), oldest first.
+pub(super) fn known_versions() -> Vec<String> {
+    let catalog = crate::python::catalog::Catalog::from_env();
+    match catalog {
+        Ok(catalog) => catalog.installable().iter().map(|i| i.name.clone()).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// `pyenv install --list`, in pyenv's format.
+pub(super) fn install_list(out: &mut dyn Write) -> Outcome {
+    writeln!(out, "Available versions:")?;
+    for name in known_versions() {
+        writeln!(out, "  {name}")?;
+    }
+    Ok(0)
+}
+
+/// The names under `versions/` as `pyenv versions --bare` lists them: every directory (links
+/// included, dot names too, strap's own removal leftovers excluded), version-sorted; then each
+/// one's virtualenvs (`3.12.7/envs/NAME`) unless `skip_envs`.
+pub(super) fn version_names(layout: &Layout, skip_envs: bool, skip_aliases: bool) -> anyhow::Result<Vec<String>> {
+    Ok(version_entries(layout, skip_envs, skip_aliases)?
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect())
+}
+
+fn version_entries(layout: &Layout, skip_envs: bool, skip_aliases: bool) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    let versions_dir = layout.versions_dir();
+    let real_versions_dir = versions_dir.canonicalize().unwrap_or_else(|_| versions_dir.clone());
+    let mut entries = Vec::new();
+    for name in sorted_dirs(&versions_dir) {
+        let path = versions_dir.join(&name);
+        if crate::layout::work_dir_owner(&name).is_some() && name.starts_with('.') {
+            continue;
+        }
+        if skip_aliases && path.is_symlink() {
+            let target = path.canonicalize().unwrap_or_default();
+            let inside = target.parent() == Some(&real_versions_dir)
+                || target
+                    .parent()
+                    .and_then(Path::parent)
+                    .filter(|envs| envs.file_name().is_some_and(|n| n == "envs"))
+                    .and_then(Path::parent)
+                    .and_then(Path::parent)
+                    == Some(&real_versions_dir);
+            if inside {
+                continue;
+            }
+        }
+        entries.push((name.clone(), path.clone()));
+        if !skip_envs {
+            let mut envs: Vec<String> = sorted_dirs(&path.join("envs"));
+            envs.sort();
+            for env_name in envs {
+                entries.push((format!("{name}/envs/{env_name}"), path.join("envs").join(env_name)));
+            }
+        }
+    }
+    Ok(entries)
+}
+
+/// The names of the directories (or links to directories) in `dir`, version-sorted.
+fn sorted_dirs(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    names.sort_by(|a, b| version::compare_names(a, b));
+    names
+}
+
+/// `pyenv versions [--bare] [--skip-aliases] [--skip-envs] [--executables]`.
+pub(super) fn versions(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
+    let (mut bare, mut skip_aliases, mut skip_envs) = (false, false, false);
+    for arg in args {
+        match arg.as_str() {
+            "--complete" => return completion(env, "versions", out),
+            "--executables" => return executables(env.layout(), out),
+            "--bare" => bare = true,
+            "--skip-aliases" => skip_aliases = true,
+            "--skip-envs" => skip_envs = true,
+            _ => return Ok(usage("versions")),
+        }
+    }
+    let entries = version_entries(env.layout(), skip_envs, skip_aliases)?;
+    if bare {
+        for (name, _) in entries {
+            writeln!(out, "{name}")?;
+        }
+        return Ok(0);
+    }
+    let selection = selection(env)?;
+    let current: Vec<String> = selection
+        .names
+        .iter()
+        .filter_map(|n| match version::resolve(env.layout(), n, &selection.origin) {
+            Ok(Resolved::System) => Some("system".to_owned()),
+            Ok(Resolved::Installed { name, .. }) => Some(name),
+            Err(_) => None,
+        })
+        .collect();
+    let has_system = ["python", "python3", "python2"]
+        .iter()
+        .any(|cmd| which::find_on_system_path(env.layout(), cmd).is_some());
+    let system = has_system.then(|| ("system".to_owned(), PathBuf::from("/")));
+    let mut listed = 0;
+    for (name, path) in system.into_iter().chain(entries) {
+        let shown = match std::fs::read_link(&path) {
+            Ok(target) if name != "system" => format!("{name} --> {}", target.display()),
+            _ => name.clone(),
+        };
+        if current.contains(&name) {
+            writeln!(out, "* {shown} (set by {})", selection.origin)?;
+        } else {
+            writeln!(out, "  {shown}")?;
+        }
+        listed += 1;
+    }
+    if listed == 0 {
+        say!("Warning: no Python detected on the system");
+        return Ok(1);
+    }
+    Ok(0)
+}
+
+/// `pyenv versions --executables`: the names in every version's and virtualenv's `bin/`.
+fn executables(layout: &Layout, out: &mut dyn Write) -> Outcome {
+    let mut names = std::collections::BTreeSet::new();
+    let versions_dir = layout.versions_dir();
+    for version in sorted_dirs(&versions_dir) {
+        let dir = versions_dir.join(&version);
+        let envs = sorted_dirs(&dir.join("envs"));
+        let bins = std::iter::once(dir.join("bin")).chain(envs.iter().map(|e| dir.join("envs").join(e).join("bin")));
+        for bin in bins {
+            for entry in std::fs::read_dir(&bin).into_iter().flatten().filter_map(|e| e.ok()) {
+                names.insert(entry.file_name().to_string_lossy().into_owned());
+            }
+        }
+    }
+    for name in names {
+        writeln!(out, "{name}")?;
+    }
+    Ok(0)
+}
+
+/// Finds `command` for pyenv's `which` and `exec`; a failure is printed in pyenv's words and
+/// returned as `Err(exit code)`.
+fn locate(env: &PyenvEnv, command: &str, system: bool, skip_advice: bool) -> anyhow::Result<Result<which::Target, i32>> {
+    let selection = selection(env)?;
+    match which::find_command_in(env.layout(), &selection, command, system) {
+        Ok(target) => Ok(Ok(target)),
+        Err(err) => {
+            let (text, code) = words::render(&err, skip_advice);
+            say!("{}", text.trim_end_matches('\n'));
+            Ok(Err(code))
+        }
+    }
+}
+
+/// `pyenv which COMMAND [--nosystem] [--skip-advice]`.
+pub(super) fn which(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
+    if args.first().is_some_and(|a| a == "--complete") {
+        return completion(env, "which", out);
+    }
+    let Some(command) = args.first().filter(|c| !c.is_empty()) else {
+        return Ok(usage("which"));
+    };
+    let system = !args.iter().any(|a| a == "--nosystem");
+    let skip_advice = args.iter().any(|a| a == "--skip-advice");
+    match locate(env, command, system, skip_advice)? {
+        Ok(target) => {
+            writeln!(out, "{}", target.path.display())?;
+            Ok(0)
+        }
+        Err(code) => Ok(code),
+    }
+}
+
+/// `pyenv whence [--path] COMMAND`: the versions (or paths) that have it; exit 1 when none.
+pub(super) fn whence(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
+    let (paths, args) = match args.split_first() {
+        Some((flag, rest)) if flag == "--path" => (true, rest),
+        _ => (false, args),
+    };
+    let Some(command) = args.first().filter(|c| !c.is_empty()) else {
+        return Ok(usage("whence"));
+    };
+    if command == "--complete" {
+        return completion(env, "whence", out);
+    }
+    let mut found = false;
+    for (name, prefix) in version_entries(env.layout(), false, false)? {
+        let path = prefix.join("bin").join(command);
+        if which::is_executable(&path) {
+            found = true;
+            if paths {
+                writeln!(out, "{}", path.display())?;
+            } else {
+                writeln!(out, "{name}")?;
+            }
+        }
+    }
+    Ok(if found { 0 } else { 1 })
+}
+
+/// `pyenv exec COMMAND ARGS...`: runs it from the selected version (pip installs rehash after).
+pub(super) fn exec(env: &PyenvEnv, args: &[String]) -> Outcome {
+    let Some((command, rest)) = args.split_first() else {
+        return Ok(usage("exec"));
+    };
+    if command == "--complete" {
+        return completion(env, "exec", &mut std::io::stdout());
+    }
+    let selection = selection(env)?;
+    match crate::shim::exec_selected(env.layout(), &selection, command, rest.iter().map(Into::into)) {
+        Ok(code) => Ok(code),
+        Err(err) => Ok(super::report_error(&err)),
+    }
+}
+
+/// `pyenv rehash`: prints nothing on success.
+pub(super) fn rehash(env: &PyenvEnv) -> Outcome {
+    let shims = env.layout().shims_dir();
+    if shims.is_dir()
+        && std::fs::metadata(&shims).is_ok_and(|m| m.permissions().readonly())
+    {
+        say!("pyenv: cannot rehash: {} isn't writable", shims.display());
+        return Ok(1);
+    }
+    crate::shims::rehash(env.layout(), &crate::cli::shims::shim_executable()?)?;
+    Ok(0)
+}
+
+/// `pyenv shims [--short]`.
+pub(super) fn shims(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
+    let short = args.iter().any(|a| a == "--short");
+    if args.first().is_some_and(|a| a == "--complete") {
+        writeln!(out, "--short")?;
+        return Ok(0);
+    }
+    let mut shims = crate::shims::list_shims(env.layout())?;
+    shims.sort();
+    for shim in shims {
+        if short {
+            writeln!(out, "{}", shim.file_name().unwrap_or_default().to_string_lossy())?;
+        } else {
+            writeln!(out, "{}", shim.display())?;
+        }
+    }
+    Ok(0)
+}

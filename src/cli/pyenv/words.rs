@@ -1,0 +1,76 @@
+//! strap's errors in pyenv's words and exit codes (pyenv mode, and shims in pyenv's root).
+
+use std::fmt::Write as _;
+
+use crate::error::{Error, Explain, Reported, EXIT_COMMAND_NOT_FOUND, EXIT_FAILURE};
+use crate::version::Origin;
+
+/// Prints a library error as pyenv would; returns its exit code.
+pub fn report_error(err: &Error) -> i32 {
+    let (text, code) = render(err, false);
+    say!("{}", text.trim_end_matches('\n'));
+    code
+}
+
+/// Prints a command's error as pyenv would; returns its exit code.
+pub(super) fn report_anyhow(err: &anyhow::Error) -> i32 {
+    if let Some(err) = err.downcast_ref::<Error>() {
+        return report_error(err);
+    }
+    if let Some(reported) = err.downcast_ref::<Reported>() {
+        say!("pyenv: {}", reported.message);
+        return reported.exit_code;
+    }
+    say!("pyenv: {err}");
+    for cause in err.chain().skip(1) {
+        say!("  caused by: {cause}");
+    }
+    EXIT_FAILURE
+}
+
+/// The text and exit code of an error; `skip_advice` leaves out the list of versions that have a
+/// command that was not found (`pyenv which --skip-advice`).
+pub(super) fn render(err: &Error, skip_advice: bool) -> (String, i32) {
+    let mut text = String::new();
+    match err {
+        Error::VersionNotInstalled { name, origin } => {
+            let _ = writeln!(text, "{}", not_installed(name, origin));
+            (text, EXIT_FAILURE)
+        }
+        Error::CommandNotFound {
+            command,
+            available,
+            missing,
+            origin,
+        } => {
+            for name in missing {
+                let _ = writeln!(text, "{}", not_installed(name, origin));
+            }
+            let _ = writeln!(text, "pyenv: {command}: command not found");
+            if !skip_advice && !available.is_empty() {
+                let _ = writeln!(
+                    text,
+                    "\nThe `{command}' command exists in these Python versions:"
+                );
+                for version in available {
+                    let _ = writeln!(text, "  {version}");
+                }
+                let _ = writeln!(
+                    text,
+                    "\nNote: See 'pyenv help global' for tips on allowing multiple\n      \
+                     Python versions to be found at the same time."
+                );
+            }
+            (text, EXIT_COMMAND_NOT_FOUND)
+        }
+        err => {
+            let _ = writeln!(text, "pyenv: {err}");
+            (text, err.exit_code())
+        }
+    }
+}
+
+/// pyenv's line for a selected version that is not installed.
+pub(super) fn not_installed(name: &str, origin: &Origin) -> String {
+    format!("pyenv: version `{name}' is not installed (set by {origin})")
+}
