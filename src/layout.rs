@@ -227,7 +227,10 @@ fn pyenv_root() -> PathBuf {
     match std::env::var_os(env_vars::PYENV_ROOT) {
         Some(root) if !root.is_empty() => {
             let bytes = root.as_bytes();
-            let trimmed = bytes.strip_suffix(b"/").filter(|t| !t.is_empty()).unwrap_or(bytes);
+            let trimmed = bytes
+                .strip_suffix(b"/")
+                .filter(|t| !t.is_empty())
+                .unwrap_or(bytes);
             PathBuf::from(OsStr::from_bytes(trimmed))
         }
         _ => PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".pyenv"),

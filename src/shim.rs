@@ -20,7 +20,11 @@ const MAX_SHIM_DEPTH: u32 = 16;
 
 /// Runs `command` from the selected version with `args`. Returns only on failure, or with the
 /// exit code of a package install it waited for.
-pub fn exec(layout: &Layout, command: &str, args: impl IntoIterator<Item = OsString>) -> Result<i32> {
+pub fn exec(
+    layout: &Layout,
+    command: &str,
+    args: impl IntoIterator<Item = OsString>,
+) -> Result<i32> {
     let cwd = std::env::current_dir().ok();
     let selection = version::select(layout, cwd.as_deref())?;
     exec_selected(layout, &selection, command, args)

@@ -50,7 +50,9 @@ pub fn find_command_in(
     let system_last = system.then_some(Ok(Resolved::System));
     for candidate in resolved.into_iter().chain(system_last) {
         let found = match candidate {
-            Err(Error::VersionNotInstalled { name, .. } | Error::UnsafeVersionName { name, .. }) => {
+            Err(
+                Error::VersionNotInstalled { name, .. } | Error::UnsafeVersionName { name, .. },
+            ) => {
                 missing.push(name);
                 continue;
             }

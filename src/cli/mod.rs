@@ -194,11 +194,15 @@ enum Command {
 
     /// Print the shell integration code (shims on PATH, `strap shell`, completions)
     #[command(
-        after_help = "Examples:\n  eval \"$(strap init bash)\"      # in ~/.bashrc\n  eval \"$(strap init zsh)\"       # in ~/.zshrc\n  strap init fish | source        # in ~/.config/fish/config.fish\n  strap init                      # instructions for your shell"
+        after_help = "Examples:\n  eval \"$(strap init bash)\"      # in ~/.bashrc\n  eval \"$(strap init zsh)\"       # in ~/.zshrc\n  strap init fish | source        # in ~/.config/fish/config.fish\n  strap init                      # instructions for your shell\n  strap init --pyenv bash         # answer as `pyenv` too (links ~/.pyenv/bin/pyenv)"
     )]
     Init {
         /// bash, zsh or fish; `-` detects it from $SHELL; without it, print instructions
         shell: Option<String>,
+        /// Let strap answer as `pyenv`: link `$PYENV_ROOT/bin/pyenv` (default ~/.pyenv) to strap
+        /// and print the lines for your shell's startup file
+        #[arg(long)]
+        pyenv: bool,
     },
 
     /// Print shell completions
@@ -372,7 +376,9 @@ fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> anyhow::Result<
             versions,
             unset,
         } => select::sh_shell(ctx, shell, &versions, unset, out)?,
-        Command::Exec { command, args } => return Ok(crate::shim::exec(&ctx.layout, &command, args)?),
+        Command::Exec { command, args } => {
+            return Ok(crate::shim::exec(&ctx.layout, &command, args)?)
+        }
         Command::Install(args) => return install::run(ctx, args, out),
         Command::Recipe(command) => return recipe::run(ctx, command, out),
         Command::Boost(command) => return boost::run(ctx, command, out),
@@ -388,7 +394,11 @@ fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> anyhow::Result<
         Command::Shims { short } => shims::list(ctx, short, out)?,
         Command::Uninstall { versions, force } => shims::uninstall(ctx, &versions, force)?,
         Command::Cache(command) => return cache::run(ctx, command, out),
-        Command::Init { shell } => shell_init::init(ctx, shell.as_deref(), out)?,
+        Command::Init { shell, pyenv: true } => shell_init::init_pyenv(shell.as_deref(), out)?,
+        Command::Init {
+            shell,
+            pyenv: false,
+        } => shell_init::init(ctx, shell.as_deref(), out)?,
         Command::Completions { shell } => shell_init::completions(shell, out),
     }
     Ok(0)

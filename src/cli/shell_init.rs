@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use anyhow::Context;
 use clap::CommandFactory;
 
 use super::{Cli, Ctx};
@@ -37,6 +38,76 @@ pub(super) fn init(ctx: &Ctx, shell: Option<&str>, out: &mut dyn Write) -> anyho
         "{}",
         shell.init_script(ctx.layout.root(), &ctx.layout.shims_dir())
     )?;
+    Ok(())
+}
+
+/// `strap init --pyenv [SHELL]`: links `$PYENV_ROOT/bin/pyenv` to this strap (never replacing a
+/// real pyenv there) and prints, as comments, the startup-file lines that put it on `PATH` and run
+/// `pyenv init`.
+pub(super) fn init_pyenv(shell: Option<&str>, out: &mut dyn Write) -> anyhow::Result<()> {
+    let shell = match shell {
+        None | Some("-") => std::env::var("SHELL")
+            .ok()
+            .and_then(|s| Shell::from_path(&s)),
+        Some(name) => Some(Shell::from_path(name).ok_or_else(|| {
+            UsageError::new(format!(
+                "unsupported shell '{name}': strap integrates with bash, zsh and fish"
+            ))
+        })?),
+    }
+    .unwrap_or(Shell::Bash);
+    let root = crate::layout::Layout::pyenv_from_env().root().to_owned();
+    let bin = root.join("bin");
+    let link = bin.join("pyenv");
+    let strap = std::env::current_exe().context("cannot find the path of the strap executable")?;
+    let points_here =
+        |path: &std::path::Path| path.canonicalize().ok() == strap.canonicalize().ok();
+    if link.symlink_metadata().is_ok() && !points_here(&link) {
+        return Err(UsageError::new(format!(
+            "{} exists and is not strap (a pyenv installation?); strap does not replace it",
+            link.display()
+        ))
+        .with_hint(
+            "to let strap answer as pyenv anyway, link it from a directory earlier on PATH: \
+             ln -s \"$(command -v strap)\" ~/.local/bin/pyenv",
+        )
+        .into());
+    }
+    if !points_here(&link) {
+        std::fs::create_dir_all(&bin).map_err(|e| crate::error::Error::io("create", &bin, e))?;
+        std::os::unix::fs::symlink(&strap, &link)
+            .map_err(|e| crate::error::Error::io("create the link", &link, e))?;
+    }
+    let (rc, path_line, init_line) = match shell {
+        Shell::Fish => (
+            "~/.config/fish/config.fish",
+            format!(
+                "set -gx PYENV_ROOT {}\n#   fish_add_path $PYENV_ROOT/bin",
+                crate::shell::quote_posix(&root.to_string_lossy())
+            ),
+            "pyenv init - fish | source",
+        ),
+        other => (
+            other.rc_file(),
+            format!(
+                "export PYENV_ROOT={}\n#   export PATH=\"$PYENV_ROOT/bin:$PATH\"",
+                crate::shell::quote_posix(&root.to_string_lossy())
+            ),
+            if other == Shell::Zsh {
+                "eval \"$(pyenv init - zsh)\""
+            } else {
+                "eval \"$(pyenv init - bash)\""
+            },
+        ),
+    };
+    writeln!(
+        out,
+        "# strap answers as pyenv through {} -> {}",
+        link.display(),
+        strap.display()
+    )?;
+    writeln!(out, "# Add these lines to {rc}, then restart the shell:\n#")?;
+    writeln!(out, "#   {path_line}\n#   {init_line}")?;
     Ok(())
 }
 
@@ -121,6 +192,7 @@ fn value_options(command: &clap::Command) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use anyhow::Context;
     use clap::CommandFactory;
 
     use super::{completions, value_options, Cli};

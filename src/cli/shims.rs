@@ -10,16 +10,9 @@ use crate::error::Error;
 use crate::lock::FileLock;
 use crate::shims;
 
+/// `strap rehash`: prints nothing on success (as pyenv's).
 pub(super) fn rehash(ctx: &Ctx) -> anyhow::Result<()> {
-    let report = shims::rehash(&ctx.layout, &shim_executable()?)?;
-    if !report.created.is_empty() || !report.removed.is_empty() {
-        say!(
-            "strap: {} shims ({} created, {} removed)",
-            report.total,
-            report.created.len(),
-            report.removed.len()
-        );
-    }
+    shims::rehash(&ctx.layout, &shim_executable()?)?;
     Ok(())
 }
 

@@ -205,7 +205,16 @@ pub(super) fn version_file(
     Ok(())
 }
 
+/// `strap latest PREFIX`: the newest installed version PREFIX selects; a name installed as it
+/// is (`versions/PREFIX`) is itself, as in pyenv.
 pub(super) fn latest(ctx: &Ctx, prefix: &str, out: &mut dyn Write) -> anyhow::Result<()> {
+    if !prefix.is_empty()
+        && version::stays_inside_versions(&ctx.layout, prefix)
+        && ctx.layout.version_dir(prefix).is_dir()
+    {
+        writeln!(out, "{prefix}")?;
+        return Ok(());
+    }
     let installed = version::installed_versions(&ctx.layout)?;
     let newest = version::newest_match(prefix, installed.iter().map(String::as_str))
         .ok_or_else(|| Error::NoMatch(prefix.to_owned()))?;

@@ -58,10 +58,13 @@ pub fn resolve(layout: &Layout, requested: &str, origin: &Origin) -> Result<Reso
     // pyenv's order: the exact name, the name without a `python-` prefix, then each as a prefix.
     let stripped = requested.strip_prefix("python-").filter(|s| !s.is_empty());
     let installed_as = |name: &str| {
-        versions_dir.join(name).is_dir().then(|| Resolved::Installed {
-            name: name.to_owned(),
-            prefix: versions_dir.join(name),
-        })
+        versions_dir
+            .join(name)
+            .is_dir()
+            .then(|| Resolved::Installed {
+                name: name.to_owned(),
+                prefix: versions_dir.join(name),
+            })
     };
     if let Some(found) = installed_as(requested).or_else(|| stripped.and_then(installed_as)) {
         return Ok(found);

@@ -15,6 +15,7 @@ mod messages;
 mod mirror;
 mod pack;
 mod pipeline;
+mod pyenv;
 mod real;
 mod recipes;
 mod registry;

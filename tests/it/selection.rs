@@ -178,11 +178,20 @@ fn version_file_first_word_comments_blank_lines_and_crlf() {
 }
 
 #[test]
-fn empty_local_file_is_passed_over() {
+fn empty_local_file_wins_and_selects_system() {
+    // pyenv's rule: the nearest version file wins even when it names nothing.
     let env = env_with(&["3.12.7", "3.11.9"]);
     env.write("root/version", "3.11.9\n");
+    env.write(".python-version", "3.12.7\n");
     env.write("work/.python-version", "\n# nothing here\n");
-    assert_eq!(version_name(&env), "3.11.9");
+    assert_eq!(version_name(&env), "system");
+    env.strap(&["version-origin"])
+        .assert()
+        .success()
+        .stdout(format!(
+            "{}\n",
+            env.work().join(".python-version").display()
+        ));
 }
 
 #[test]

@@ -21,7 +21,12 @@ pub(super) struct Doc {
     pub help: &'static str,
 }
 
-const fn doc(name: &'static str, summary: &'static str, usage: &'static str, help: &'static str) -> Doc {
+const fn doc(
+    name: &'static str,
+    summary: &'static str,
+    usage: &'static str,
+    help: &'static str,
+) -> Doc {
     Doc {
         name,
         sh: false,
@@ -203,7 +208,11 @@ pub(super) fn help(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outc
             } else {
                 writeln!(out, "{}", text.usage)?;
             }
-            let help = if text.help.is_empty() { &text.summary } else { &text.help };
+            let help = if text.help.is_empty() {
+                &text.summary
+            } else {
+                &text.help
+            };
             if !help.is_empty() {
                 writeln!(out, "\n{help}\n")?;
             }
@@ -293,9 +302,11 @@ fn supports_completion(path: &Path) -> bool {
     std::fs::read(path).is_ok_and(|bytes| {
         String::from_utf8_lossy(&bytes).lines().any(|line| {
             let lower = line.to_ascii_lowercase();
-            ["#", "%", "--", "//"]
-                .iter()
-                .any(|mark| lower.strip_prefix(mark).is_some_and(|rest| rest.trim_start() == "provide pyenv completions"))
+            ["#", "%", "--", "//"].iter().any(|mark| {
+                lower
+                    .strip_prefix(mark)
+                    .is_some_and(|rest| rest.trim_start() == "provide pyenv completions")
+            })
         })
     })
 }
@@ -303,11 +314,17 @@ fn supports_completion(path: &Path) -> bool {
 /// The words a builtin completes; `None` for a command that is not a builtin.
 fn builtin_completions(env: &PyenvEnv, command: &str) -> anyhow::Result<Option<Vec<String>>> {
     let layout = env.layout();
-    let versions = || -> anyhow::Result<Vec<String>> { super::query::version_names(layout, false, false) };
+    let versions =
+        || -> anyhow::Result<Vec<String>> { super::query::version_names(layout, false, false) };
     let shims = || -> anyhow::Result<Vec<String>> {
         Ok(crate::shims::list_shims(layout)?
             .iter()
-            .map(|s| s.file_name().unwrap_or_default().to_string_lossy().into_owned())
+            .map(|s| {
+                s.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .collect())
     };
     let words = |list: &[&str]| list.iter().map(|w| (*w).to_owned()).collect::<Vec<_>>();
@@ -318,7 +335,11 @@ fn builtin_completions(env: &PyenvEnv, command: &str) -> anyhow::Result<Option<V
     Ok(Some(match command {
         "commands" => words(&["--sh", "--no-sh"]),
         "completions" | "help" => with(
-            if command == "help" { words(&["--usage"]) } else { Vec::new() },
+            if command == "help" {
+                words(&["--usage"])
+            } else {
+                Vec::new()
+            },
             command_names(env, false, false).into_iter().collect(),
         ),
         "exec" | "which" => shims()?,
@@ -326,10 +347,24 @@ fn builtin_completions(env: &PyenvEnv, command: &str) -> anyhow::Result<Option<V
         "global" | "prefix" => with(words(&["system"]), versions()?),
         "local" | "shell" | "sh-shell" => with(words(&["--unset", "system"]), versions()?),
         "uninstall" | "virtualenv-delete" => versions()?,
-        "init" => words(&["-", "--path", "--no-push-path", "--no-rehash", "--detect-shell", "bash", "fish", "ksh", "pwsh", "zsh"]),
+        "init" => words(&[
+            "-",
+            "--path",
+            "--no-push-path",
+            "--no-rehash",
+            "--detect-shell",
+            "bash",
+            "fish",
+            "ksh",
+            "pwsh",
+            "zsh",
+        ]),
         "version" => words(&["--bare"]),
         "versions" => words(&["--bare", "--skip-aliases", "--skip-envs"]),
-        "install" => with(words(&["--list", "--force", "--skip-existing"]), super::query::known_versions()),
+        "install" => with(
+            words(&["--list", "--force", "--skip-existing"]),
+            super::query::known_versions(),
+        ),
         "latest" => words(&["--known"]),
         "shims" => words(&["--short"]),
         "virtualenvs" => words(&["--bare"]),

@@ -44,7 +44,10 @@ pub(super) fn init(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outc
         }
         Mode::DetectShell => {
             let (profile, rc) = profile_files(&shell).unwrap_or(("", ""));
-            writeln!(out, "PYENV_SHELL_DETECT={shell}\nPYENV_PROFILE_DETECT={profile}\nPYENV_RC_DETECT={rc}")?;
+            writeln!(
+                out,
+                "PYENV_SHELL_DETECT={shell}\nPYENV_PROFILE_DETECT={profile}\nPYENV_RC_DETECT={rc}"
+            )?;
             return Ok(0);
         }
         Mode::Path => {
@@ -53,7 +56,8 @@ pub(super) fn init(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outc
         }
         Mode::Print => {
             for dir in [env.layout().shims_dir(), env.layout().versions_dir()] {
-                std::fs::create_dir_all(&dir).map_err(|e| crate::error::Error::io("create", dir, e))?;
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| crate::error::Error::io("create", dir, e))?;
             }
             push_path(&mut code, &shell, &shims, no_push_path);
             code.push_str(&match shell.as_str() {
@@ -101,7 +105,10 @@ fn profile_files(shell: &str) -> Option<(&'static str, &'static str)> {
             "~/.bashrc",
         ),
         "zsh" => ("~/.zprofile", "~/.zshrc"),
-        "pwsh" => ("~/.config/powershell/profile.ps1", "~/.config/powershell/profile.ps1"),
+        "pwsh" => (
+            "~/.config/powershell/profile.ps1",
+            "~/.config/powershell/profile.ps1",
+        ),
         "ksh" | "ksh93" | "mksh" => ("~/.profile", "~/.profile"),
         _ => return None,
     })

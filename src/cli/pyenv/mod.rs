@@ -151,7 +151,12 @@ impl PyenvEnv {
                 dirs.push(prefix.join("pyenv.d"));
             }
         }
-        for system in ["/usr/etc/pyenv.d", "/usr/local/etc/pyenv.d", "/etc/pyenv.d", "/usr/lib/pyenv/hooks"] {
+        for system in [
+            "/usr/etc/pyenv.d",
+            "/usr/local/etc/pyenv.d",
+            "/etc/pyenv.d",
+            "/usr/lib/pyenv/hooks",
+        ] {
             dirs.push(PathBuf::from(system));
         }
         let mut plugins: Vec<PathBuf> = std::fs::read_dir(root.join("plugins"))
@@ -163,7 +168,10 @@ impl PyenvEnv {
             .collect();
         plugins.sort();
         dirs.extend(plugins);
-        let dirs: Vec<PathBuf> = dirs.into_iter().filter(|d| !d.as_os_str().is_empty()).collect();
+        let dirs: Vec<PathBuf> = dirs
+            .into_iter()
+            .filter(|d| !d.as_os_str().is_empty())
+            .collect();
         std::env::join_paths(dirs).unwrap_or_default()
     }
 
@@ -236,7 +244,12 @@ fn dispatch(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
 }
 
 /// Runs a builtin command; `None` when `command` is not one.
-fn builtin(env: &PyenvEnv, command: &str, args: &[String], out: &mut dyn Write) -> anyhow::Result<Option<i32>> {
+fn builtin(
+    env: &PyenvEnv,
+    command: &str,
+    args: &[String],
+    out: &mut dyn Write,
+) -> anyhow::Result<Option<i32>> {
     let code = match command {
         "--version" => version(out)?,
         "commands" => docs::commands(env, args, out)?,
@@ -265,9 +278,7 @@ fn builtin(env: &PyenvEnv, command: &str, args: &[String], out: &mut dyn Write) 
         "versions" => query::versions(env, args, out)?,
         "which" => query::which(env, args, out)?,
         "whence" => query::whence(env, args, out)?,
-        "install" if args.iter().any(|a| a == "-l" || a == "--list") => {
-            query::install_list(out)?
-        }
+        "install" if args.iter().any(|a| a == "-l" || a == "--list") => query::install_list(out)?,
         "install" | "uninstall" | "virtualenv" | "virtualenvs" | "virtualenv-delete" => {
             strap_command(env, command, args, out)?
         }

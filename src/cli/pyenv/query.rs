@@ -33,9 +33,12 @@ fn resolved_names(env: &PyenvEnv, selection: &Selection, force: bool) -> (Vec<St
         match version::resolve(env.layout(), requested, &selection.origin) {
             Ok(Resolved::System) => names.push("system".to_owned()),
             Ok(Resolved::Installed { name, .. }) => names.push(name),
-            Err(_) if force => {
-                names.push(requested.strip_prefix("python-").unwrap_or(requested).to_owned())
-            }
+            Err(_) if force => names.push(
+                requested
+                    .strip_prefix("python-")
+                    .unwrap_or(requested)
+                    .to_owned(),
+            ),
             Err(_) => {
                 say!("{}", not_installed(requested, &selection.origin));
                 all_found = false;
@@ -102,7 +105,12 @@ pub(super) fn version_file(env: &PyenvEnv, args: &[String], out: &mut dyn Write)
 /// The version file that applies: the nearest local one, else the global one.
 fn selection_file(env: &PyenvEnv) -> PathBuf {
     version::find_local_version_file(&env.dir)
-        .or_else(|| env.ctx.cwd.as_deref().and_then(version::find_local_version_file))
+        .or_else(|| {
+            env.ctx
+                .cwd
+                .as_deref()
+                .and_then(version::find_local_version_file)
+        })
         .unwrap_or_else(|| env.layout().global_version_file())
 }
 
@@ -140,7 +148,9 @@ fn read_names(layout: &Layout, file: &Path, shown: &str) -> Vec<String> {
 pub(super) fn version_file_write(env: &PyenvEnv, args: &[String]) -> Outcome {
     let (force, args) = strip_force(args);
     match args.split_first() {
-        Some((file, versions)) if !file.is_empty() && versions.first().is_some_and(|v| !v.is_empty()) => {
+        Some((file, versions))
+            if !file.is_empty() && versions.first().is_some_and(|v| !v.is_empty()) =>
+        {
             write_version_file(env, Path::new(file), versions, force)
         }
         _ => Ok(usage("version-file-write")),
@@ -149,7 +159,10 @@ pub(super) fn version_file_write(env: &PyenvEnv, args: &[String]) -> Outcome {
 
 /// Leading `-f`/`--force` flags.
 fn strip_force(args: &[String]) -> (bool, &[String]) {
-    let count = args.iter().take_while(|a| *a == "-f" || *a == "--force").count();
+    let count = args
+        .iter()
+        .take_while(|a| *a == "-f" || *a == "--force")
+        .count();
     (count > 0, &args[count..])
 }
 
@@ -172,7 +185,13 @@ pub(super) fn global(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Ou
     }
     let names = ["version", "global", "default"]
         .iter()
-        .map(|file| read_names(env.layout(), &root.join(file), &root.join(file).display().to_string()))
+        .map(|file| {
+            read_names(
+                env.layout(),
+                &root.join(file),
+                &root.join(file).display().to_string(),
+            )
+        })
         .find(|names| !names.is_empty())
         .unwrap_or_else(|| vec!["system".to_owned()]);
     for name in names {
@@ -225,7 +244,10 @@ fn completion(env: &PyenvEnv, command: &str, out: &mut dyn Write) -> Outcome {
 /// printed in pyenv's words and returned as `Err(exit code)`.
 pub(super) fn prefixes(env: &PyenvEnv, versions: &[String]) -> Result<Vec<PathBuf>, i32> {
     let layout = env.layout();
-    let names: Vec<String> = versions.iter().flat_map(|v| version::split_names(v)).collect();
+    let names: Vec<String> = versions
+        .iter()
+        .flat_map(|v| version::split_names(v))
+        .collect();
     let mut found = Vec::new();
     for name in names {
         if name == "system" {
@@ -341,7 +363,11 @@ pub(super) fn latest(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Ou
 pub(super) fn known_versions() -> Vec<String> {
     let catalog = crate::python::catalog::Catalog::from_env();
     match catalog {
-        Ok(catalog) => catalog.installable().iter().map(|i| i.name.clone()).collect(),
+        Ok(catalog) => catalog
+            .installable()
+            .iter()
+            .map(|i| i.name.clone())
+            .collect(),
         Err(_) => Vec::new(),
     }
 }
@@ -358,16 +384,26 @@ pub(super) fn install_list(out: &mut dyn Write) -> Outcome {
 /// The names under `versions/` as `pyenv versions --bare` lists them: every directory (links
 /// included, dot names too, strap's own removal leftovers excluded), version-sorted; then each
 /// one's virtualenvs (`3.12.7/envs/NAME`) unless `skip_envs`.
-pub(super) fn version_names(layout: &Layout, skip_envs: bool, skip_aliases: bool) -> anyhow::Result<Vec<String>> {
+pub(super) fn version_names(
+    layout: &Layout,
+    skip_envs: bool,
+    skip_aliases: bool,
+) -> anyhow::Result<Vec<String>> {
     Ok(version_entries(layout, skip_envs, skip_aliases)?
         .into_iter()
         .map(|(name, _)| name)
         .collect())
 }
 
-fn version_entries(layout: &Layout, skip_envs: bool, skip_aliases: bool) -> anyhow::Result<Vec<(String, PathBuf)>> {
+fn version_entries(
+    layout: &Layout,
+    skip_envs: bool,
+    skip_aliases: bool,
+) -> anyhow::Result<Vec<(String, PathBuf)>> {
     let versions_dir = layout.versions_dir();
-    let real_versions_dir = versions_dir.canonicalize().unwrap_or_else(|_| versions_dir.clone());
+    let real_versions_dir = versions_dir
+        .canonicalize()
+        .unwrap_or_else(|_| versions_dir.clone());
     let mut entries = Vec::new();
     for name in sorted_dirs(&versions_dir) {
         let path = versions_dir.join(&name);
@@ -379,7 +415,6 @@ fn version_entries(layout: &Layout, skip_envs: bool, skip_aliases: bool) -> anyh
             let inside = target.parent() == Some(&real_versions_dir)
                 || target
                     .parent()
-                    .and_then(Path::parent)
                     .filter(|envs| envs.file_name().is_some_and(|n| n == "envs"))
                     .and_then(Path::parent)
                     .and_then(Path::parent)
@@ -393,7 +428,10 @@ fn version_entries(layout: &Layout, skip_envs: bool, skip_aliases: bool) -> anyh
             let mut envs: Vec<String> = sorted_dirs(&path.join("envs"));
             envs.sort();
             for env_name in envs {
-                entries.push((format!("{name}/envs/{env_name}"), path.join("envs").join(env_name)));
+                entries.push((
+                    format!("{name}/envs/{env_name}"),
+                    path.join("envs").join(env_name),
+                ));
             }
         }
     }
@@ -437,11 +475,13 @@ pub(super) fn versions(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> 
     let current: Vec<String> = selection
         .names
         .iter()
-        .filter_map(|n| match version::resolve(env.layout(), n, &selection.origin) {
-            Ok(Resolved::System) => Some("system".to_owned()),
-            Ok(Resolved::Installed { name, .. }) => Some(name),
-            Err(_) => None,
-        })
+        .filter_map(
+            |n| match version::resolve(env.layout(), n, &selection.origin) {
+                Ok(Resolved::System) => Some("system".to_owned()),
+                Ok(Resolved::Installed { name, .. }) => Some(name),
+                Err(_) => None,
+            },
+        )
         .collect();
     let has_system = ["python", "python3", "python2"]
         .iter()
@@ -474,9 +514,14 @@ fn executables(layout: &Layout, out: &mut dyn Write) -> Outcome {
     for version in sorted_dirs(&versions_dir) {
         let dir = versions_dir.join(&version);
         let envs = sorted_dirs(&dir.join("envs"));
-        let bins = std::iter::once(dir.join("bin")).chain(envs.iter().map(|e| dir.join("envs").join(e).join("bin")));
+        let bins = std::iter::once(dir.join("bin"))
+            .chain(envs.iter().map(|e| dir.join("envs").join(e).join("bin")));
         for bin in bins {
-            for entry in std::fs::read_dir(&bin).into_iter().flatten().filter_map(|e| e.ok()) {
+            for entry in std::fs::read_dir(&bin)
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.ok())
+            {
                 names.insert(entry.file_name().to_string_lossy().into_owned());
             }
         }
@@ -489,7 +534,12 @@ fn executables(layout: &Layout, out: &mut dyn Write) -> Outcome {
 
 /// Finds `command` for pyenv's `which` and `exec`; a failure is printed in pyenv's words and
 /// returned as `Err(exit code)`.
-fn locate(env: &PyenvEnv, command: &str, system: bool, skip_advice: bool) -> anyhow::Result<Result<which::Target, i32>> {
+fn locate(
+    env: &PyenvEnv,
+    command: &str,
+    system: bool,
+    skip_advice: bool,
+) -> anyhow::Result<Result<which::Target, i32>> {
     let selection = selection(env)?;
     match which::find_command_in(env.layout(), &selection, command, system) {
         Ok(target) => Ok(Ok(target)),
@@ -556,7 +606,12 @@ pub(super) fn exec(env: &PyenvEnv, args: &[String]) -> Outcome {
         return completion(env, "exec", &mut std::io::stdout());
     }
     let selection = selection(env)?;
-    match crate::shim::exec_selected(env.layout(), &selection, command, rest.iter().map(Into::into)) {
+    match crate::shim::exec_selected(
+        env.layout(),
+        &selection,
+        command,
+        rest.iter().map(Into::into),
+    ) {
         Ok(code) => Ok(code),
         Err(err) => Ok(super::report_error(&err)),
     }
@@ -565,9 +620,7 @@ pub(super) fn exec(env: &PyenvEnv, args: &[String]) -> Outcome {
 /// `pyenv rehash`: prints nothing on success.
 pub(super) fn rehash(env: &PyenvEnv) -> Outcome {
     let shims = env.layout().shims_dir();
-    if shims.is_dir()
-        && std::fs::metadata(&shims).is_ok_and(|m| m.permissions().readonly())
-    {
+    if shims.is_dir() && std::fs::metadata(&shims).is_ok_and(|m| m.permissions().readonly()) {
         say!("pyenv: cannot rehash: {} isn't writable", shims.display());
         return Ok(1);
     }
@@ -586,7 +639,11 @@ pub(super) fn shims(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Out
     shims.sort();
     for shim in shims {
         if short {
-            writeln!(out, "{}", shim.file_name().unwrap_or_default().to_string_lossy())?;
+            writeln!(
+                out,
+                "{}",
+                shim.file_name().unwrap_or_default().to_string_lossy()
+            )?;
         } else {
             writeln!(out, "{}", shim.display())?;
         }

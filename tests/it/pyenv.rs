@@ -1,0 +1,617 @@
+//! pyenv mode: strap started through a link named `pyenv`, on `PYENV_ROOT`, answering as pyenv.
+
+use std::fs;
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+use crate::support::{stdout_of, strap_bin, write_script, TestEnv};
+
+/// A machine where `pyenv` is a link to strap and `PYENV_ROOT` is the test root.
+struct Pyenv {
+    env: TestEnv,
+}
+
+impl Pyenv {
+    fn new() -> Self {
+        let env = TestEnv::new();
+        let bin = env.dir.path().join("pyenvbin");
+        fs::create_dir_all(&bin).unwrap();
+        std::os::unix::fs::symlink(strap_bin(), bin.join("pyenv")).unwrap();
+        Pyenv { env }
+    }
+
+    fn bin(&self) -> PathBuf {
+        self.env.dir.path().join("pyenvbin")
+    }
+
+    fn path_var(&self) -> String {
+        format!(
+            "{}:{}:{}:/usr/bin:/bin",
+            self.env.shims().display(),
+            self.bin().display(),
+            self.env.sysbin().display()
+        )
+    }
+
+    /// A program run in `work/` with pyenv's environment (no `STRAP_ROOT`).
+    fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env_clear()
+            .env("HOME", self.env.home())
+            .env("PYENV_ROOT", self.env.root())
+            .env("PATH", self.path_var())
+            .env("LANG", "C.UTF-8")
+            .current_dir(self.env.work());
+        cmd
+    }
+
+    /// `pyenv ARGS` through the link.
+    fn pyenv(&self, args: &[&str]) -> Command {
+        let mut cmd = self.command(self.bin().join("pyenv"));
+        cmd.args(args);
+        cmd
+    }
+
+    /// `bash -c SCRIPT` with pyenv's environment.
+    fn bash(&self, script: &str) -> Command {
+        let mut cmd = self.command("bash");
+        cmd.args(["--norc", "-c", script]);
+        cmd
+    }
+
+    fn root(&self) -> String {
+        self.env.root().display().to_string()
+    }
+}
+
+fn lines(text: &str) -> String {
+    format!("{}\n", text.trim_start_matches('\n'))
+}
+
+#[test]
+fn root_version_and_usage() {
+    let p = Pyenv::new();
+    p.pyenv(&["root"])
+        .assert()
+        .success()
+        .stdout(lines(&p.root()));
+    p.pyenv(&["root"])
+        .env("PYENV_ROOT", format!("{}/", p.root()))
+        .assert()
+        .stdout(lines(&p.root()));
+    p.pyenv(&["root"])
+        .env_remove("PYENV_ROOT")
+        .assert()
+        .stdout(lines(&format!("{}/.pyenv", p.env.home().display())));
+    p.pyenv(&["--version"]).assert().success().stdout(
+        predicate::str::is_match(r"^pyenv \d+\.\d+\.\d+ \(strap \d+\.\d+\.\d+\)\n$").unwrap(),
+    );
+    p.pyenv(&[]).assert().code(1).stderr(
+        predicate::str::starts_with("pyenv 2.")
+            .and(predicate::str::contains("Usage: pyenv <command> [<args>]")),
+    );
+    p.pyenv(&["frobnicate"])
+        .assert()
+        .code(1)
+        .stderr("pyenv: no such command `frobnicate'\n");
+    p.pyenv(&["shell", "3.11"])
+        .assert()
+        .code(1)
+        .stderr("pyenv: shell integration not enabled. Run `pyenv init' for instructions.\n");
+    p.pyenv(&["help", "version-name"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "Usage: pyenv version-name [-f|--force]\n\n",
+        ));
+    p.pyenv(&["help", "--usage", "which"])
+        .assert()
+        .success()
+        .stdout("Usage: pyenv which <command> [--nosystem] [--skip-advice]\n");
+}
+
+#[test]
+fn environment_selects_as_pyenv() {
+    let p = Pyenv::new();
+    p.env.fake_version("3.11.2", &["python"]);
+    p.env.fake_version("3.12.7", &["python"]);
+    p.env.write("root/version", "3.11.2\n");
+    p.pyenv(&["version"])
+        .assert()
+        .success()
+        .stdout(lines(&format!("3.11.2 (set by {}/version)", p.root())));
+    p.pyenv(&["version"])
+        .env("PYENV_VERSION", "3.12")
+        .assert()
+        .success()
+        .stdout("3.12.7 (set by PYENV_VERSION environment variable)\n");
+    p.pyenv(&["version-origin"])
+        .env("PYENV_VERSION", "3.12")
+        .assert()
+        .stdout("PYENV_VERSION environment variable\n");
+    // PYENV_DIR: where the lookup starts; `local` ignores it.
+    p.env.write("project/.python-version", "3.12.7\n");
+    let project = p.env.dir.path().join("project");
+    p.pyenv(&["version-name"])
+        .env("PYENV_DIR", &project)
+        .assert()
+        .stdout("3.12.7\n");
+    p.pyenv(&["local"])
+        .env("PYENV_DIR", &project)
+        .assert()
+        .code(1)
+        .stderr("pyenv: no local version configured for this directory\n");
+    p.pyenv(&["version-name"])
+        .env("PYENV_DIR", p.env.dir.path().join("missing"))
+        .assert()
+        .code(1)
+        .stderr(format!(
+            "pyenv: cannot change working directory to `{}'\n",
+            p.env.dir.path().join("missing").display()
+        ));
+    // A shim in pyenv's root reads PYENV_VERSION.
+    p.pyenv(&["rehash"])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("");
+    p.command("python")
+        .env("PYENV_VERSION", "3.12.7")
+        .assert()
+        .success()
+        .stdout("3.12.7 python \n");
+    p.command("python")
+        .assert()
+        .success()
+        .stdout("3.11.2 python \n");
+}
+
+#[test]
+fn errors_in_pyenvs_words_and_exit_codes() {
+    let p = Pyenv::new();
+    p.env.fake_version("3.4.1", &["py.test"]);
+    p.env.fake_version("2.7.18", &["python"]);
+    p.pyenv(&["global", "1.2.3"])
+        .assert()
+        .code(1)
+        .stderr("pyenv: version `1.2.3' not installed\n");
+    assert!(!p.env.root().join("version").exists());
+    p.pyenv(&["which", "py.test"])
+        .env("PYENV_VERSION", "2.7")
+        .assert()
+        .code(127)
+        .stderr(
+            "pyenv: py.test: command not found\n\nThe `py.test' command exists in these Python versions:\n  3.4.1\n\n\
+             Note: See 'pyenv help global' for tips on allowing multiple\n      Python versions to be found at the same time.\n",
+        );
+    p.pyenv(&["which", "py.test", "--skip-advice"])
+        .env("PYENV_VERSION", "2.7")
+        .assert()
+        .code(127)
+        .stderr("pyenv: py.test: command not found\n");
+    p.pyenv(&["version-name"])
+        .env("PYENV_VERSION", "1.2:2.7.18")
+        .assert()
+        .code(1)
+        .stdout("2.7.18\n")
+        .stderr(
+            "pyenv: version `1.2' is not installed (set by PYENV_VERSION environment variable)\n",
+        );
+    p.pyenv(&["version-name", "-f"])
+        .env("PYENV_VERSION", "python-1.2")
+        .assert()
+        .success()
+        .stdout("1.2\n");
+}
+
+#[test]
+fn a_missing_pinned_version_is_never_replaced_by_the_system() {
+    let p = Pyenv::new();
+    p.env.fake_system("python");
+    p.env.fake_version("3.12.7", &["python"]);
+    p.env.write("work/.python-version", "3.9.1\n3.12.7\n");
+    p.pyenv(&["rehash"]).assert().success();
+    let expected = format!(
+        "pyenv: version `3.9.1' is not installed (set by {}/.python-version)\npyenv: python: command not found\n",
+        p.env.work().display()
+    );
+    let advice = "\nThe `python' command exists in these Python versions:\n  3.12.7\n\n\
+                  Note: See 'pyenv help global' for tips on allowing multiple\n      Python versions to be found at the same time.\n";
+    p.pyenv(&["which", "python", "--skip-advice"])
+        .assert()
+        .code(127)
+        .stdout("")
+        .stderr(expected.clone());
+    for mut cmd in [p.pyenv(&["exec", "python"]), p.command("python")] {
+        cmd.assert()
+            .code(127)
+            .stdout("")
+            .stderr(format!("{expected}{advice}"));
+    }
+    // strap's own mode keeps its wording.
+    p.env
+        .strap(&["which", "python"])
+        .env("STRAP_ROOT", p.env.root())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("version '3.9.1' is not installed"));
+}
+
+#[test]
+fn commands_completions_and_version_files() {
+    let p = Pyenv::new();
+    p.env.fake_version("3.11.2", &["python", "fab"]);
+    p.pyenv(&["commands", "--sh"])
+        .assert()
+        .stdout("rehash\nshell\n");
+    let all = stdout_of(&p.pyenv(&["commands"]).output().unwrap());
+    for name in [
+        "exec",
+        "init",
+        "latest",
+        "shell",
+        "version-file-write",
+        "which",
+        "--version",
+    ] {
+        assert!(all.lines().any(|l| l == name), "{name} missing from: {all}");
+    }
+    assert!(
+        !stdout_of(&p.pyenv(&["commands", "--no-sh"]).output().unwrap())
+            .lines()
+            .any(|l| l == "shell")
+    );
+    p.pyenv(&["completions", "global"])
+        .assert()
+        .success()
+        .stdout("--help\nsystem\n3.11.2\n");
+    // A plugin on PATH: run with pyenv's environment, documented by its comment block.
+    write_script(
+        &p.bin().join("pyenv-hello"),
+        "# Summary: Says hello\n# Usage: pyenv hello <who>\n\n# Provide pyenv completions\n\
+         [ \"$1\" = --complete ] && { echo world; exit; }\necho \"hello $1 from $PYENV_ROOT\"",
+    );
+    p.pyenv(&["hello", "you"])
+        .assert()
+        .success()
+        .stdout(lines(&format!("hello you from {}", p.root())));
+    p.pyenv(&["help", "hello"])
+        .assert()
+        .stdout("Usage: pyenv hello <who>\n\nSays hello\n\n");
+    p.pyenv(&["completions", "hello"])
+        .assert()
+        .stdout("--help\nworld\n");
+    p.pyenv(&["sh-rehash"])
+        .env("PYENV_SHELL", "bash")
+        .assert()
+        .stdout("command pyenv rehash\nhash -r 2>/dev/null || true\n");
+    p.pyenv(&["sh-rehash"])
+        .env("PYENV_SHELL", "fish")
+        .assert()
+        .stdout("command pyenv rehash\n");
+
+    let file = p
+        .env
+        .write("work/my-version", "\n  3.11.2 extra\r\n# 2.7\n../*\n3.12\n");
+    p.pyenv(&["version-file-read", file.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout("3.11.2:3.12\n")
+        .stderr(format!(
+            "pyenv: invalid version `../*' ignored in `{}'\n",
+            file.display()
+        ));
+    p.env.write("work/blank", "\n");
+    p.pyenv(&["version-file-read", "blank"])
+        .assert()
+        .code(1)
+        .stdout("");
+    p.pyenv(&["version-file-write", "out", "2.7.6"])
+        .assert()
+        .code(1)
+        .stderr("pyenv: version `2.7.6' not installed\n");
+    p.pyenv(&["version-file-write", "-f", "out", "2.7.6", "3.11.2"])
+        .assert()
+        .success();
+    assert_eq!(
+        fs::read_to_string(p.env.work().join("out")).unwrap(),
+        "2.7.6\n3.11.2\n"
+    );
+    p.pyenv(&["version-file-write"])
+        .assert()
+        .code(1)
+        .stderr("Usage: pyenv version-file-write [-f|--force] <file> <version> [...]\n");
+    // `local -f` writes a version that is not installed; `local` reads it back.
+    p.pyenv(&["local", "-f", "3.13.0"])
+        .assert()
+        .success()
+        .stdout("");
+    p.pyenv(&["local"]).assert().success().stdout("3.13.0\n");
+    p.pyenv(&["local", "--unset"]).assert().success();
+    assert!(!p.env.work().join(".python-version").exists());
+    // version-file DIR with no file: exit 1, no output; without DIR: the global file.
+    p.pyenv(&["version-file", p.env.work().to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr("");
+    p.pyenv(&["version-file"])
+        .assert()
+        .success()
+        .stdout(lines(&format!("{}/version", p.root())));
+    p.pyenv(&["version", "--bare"])
+        .env("PYENV_VERSION", "3.11")
+        .assert()
+        .stdout("3.11.2\n");
+    p.pyenv(&["version", "--frob"])
+        .assert()
+        .code(1)
+        .stderr("Usage: pyenv version [--bare]\n");
+}
+
+#[test]
+fn latest_prefix_and_versions() {
+    let p = Pyenv::new();
+    p.env.fake_version("3.12.6", &["python3.12"]);
+    p.env.fake_version("3.12.10", &["python3.12"]);
+    p.env.fake_version("3.13.0rc1", &["python"]);
+    p.env.fake_version("foo", &["foo"]);
+    p.env.fake_version("foo.bar", &["foo"]);
+    p.env.fake_version("3.12.10/envs/proj", &["projtool"]);
+    std::os::unix::fs::symlink(
+        p.env.root().join("versions/3.12.10/envs/proj"),
+        p.env.root().join("versions/proj"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("3.12.6", p.env.root().join("versions/3.12")).unwrap();
+    p.pyenv(&["latest", "3.12"]).assert().stdout("3.12\n");
+    p.pyenv(&["latest", "3"]).assert().stdout("3.12.10\n");
+    p.pyenv(&["latest", "foo"]).assert().stdout("foo\n");
+    p.pyenv(&["latest", "3.8"])
+        .assert()
+        .code(1)
+        .stderr("pyenv: no installed versions match the prefix `3.8'\n");
+    p.pyenv(&["latest", "-b", "3.8"])
+        .assert()
+        .code(1)
+        .stdout("3.8\n")
+        .stderr("");
+    p.pyenv(&["latest", "-f", "3.8"])
+        .assert()
+        .success()
+        .stdout("3.8\n");
+    let known = stdout_of(
+        &p.env
+            .strap(&["install", "--list", "--bare", "3.11"])
+            .output()
+            .unwrap(),
+    );
+    let newest_311 = known
+        .lines()
+        .filter(|v| !v.contains(['a', 'b', 'r', 't']))
+        .last()
+        .unwrap()
+        .to_owned();
+    p.pyenv(&["latest", "-k", "3.11"])
+        .assert()
+        .success()
+        .stdout(lines(&newest_311));
+    p.pyenv(&["latest", "--known", "9.9"])
+        .assert()
+        .code(1)
+        .stderr("pyenv: no known versions match the prefix `9.9'\n");
+    let list = stdout_of(&p.pyenv(&["install", "--list"]).output().unwrap());
+    assert!(list.starts_with("Available versions:\n  "), "{list}");
+    assert!(list.lines().any(|l| l == "  3.11.2"), "{list}");
+
+    // python- prefix and prefix resolution.
+    p.pyenv(&["prefix", "python-3.12.6"])
+        .assert()
+        .stdout(lines(&format!("{}/versions/3.12.6", p.root())));
+    p.env.write("work/.python-version", "python-3.12\n");
+    p.pyenv(&["version-name"]).assert().stdout("3.12\n");
+    // `prefix system`: python, else python3, else python2.
+    let sys = p.env.dir.path().join("sys");
+    write_script(&sys.join("bin/python2"), "");
+    write_script(&sys.join("sbin/python3"), "");
+    let path = |dirs: &[&str]| {
+        let mut path = p.bin().display().to_string();
+        for dir in dirs {
+            path.push_str(&format!(":{}/{dir}", sys.display()));
+        }
+        path
+    };
+    p.pyenv(&["prefix", "system"])
+        .env("PATH", path(&["bin", "sbin"]))
+        .assert()
+        .stdout(lines(&sys.display().to_string()));
+    write_script(&sys.join("other/python"), "");
+    p.pyenv(&["prefix", "system"])
+        .env("PATH", path(&["bin", "sbin", "other"]))
+        .assert()
+        .stdout(lines(&format!("{}/other", sys.display())));
+    p.pyenv(&["prefix", "system"])
+        .env("PATH", format!("{}:{}", p.bin().display(), "/nonexistent"))
+        .assert()
+        .code(1)
+        .stderr("pyenv: system version not found in PATH\n");
+
+    let root = p.root();
+    p.pyenv(&["versions"]).assert().success().stdout(format!(
+        "  system\n* 3.12 --> 3.12.6 (set by {work}/.python-version)\n  3.12.6\n  3.12.10\n  3.12.10/envs/proj\n  3.13.0rc1\n  foo\n  foo.bar\n  proj --> {root}/versions/3.12.10/envs/proj\n",
+        work = p.env.work().display()
+    ));
+    p.pyenv(&["versions", "--bare", "--skip-aliases", "--skip-envs"])
+        .assert()
+        .stdout("3.12.6\n3.12.10\n3.13.0rc1\nfoo\nfoo.bar\n");
+    p.pyenv(&["versions", "--executables"])
+        .assert()
+        .stdout("foo\nprojtool\npython\npython3.12\n");
+    p.pyenv(&["versions", "--bogus"]).assert().code(1);
+}
+
+#[test]
+fn init_code_for_dotfiles() {
+    let p = Pyenv::new();
+    p.env.fake_version("3.11.2", &["python"]);
+    p.env.fake_version("3.12.7", &["python"]);
+    let code = stdout_of(&p.pyenv(&["init", "-", "bash"]).output().unwrap());
+    assert!(code.contains("export PYENV_SHELL=bash\n"), "{code}");
+    assert!(code.contains("pyenv() {\n"), "{code}");
+    assert!(code.contains("command pyenv rehash\n"), "{code}");
+    assert!(p.env.shims().is_dir() && p.env.root().join("versions").is_dir());
+    p.pyenv(&["init", "-", "--no-rehash", "zsh"])
+        .assert()
+        .stdout(predicate::str::contains("pyenv rehash").not());
+    p.pyenv(&["init", "--path"]).assert().stdout(
+        predicate::str::contains("shell")
+            .not()
+            .and(predicate::str::contains("command pyenv rehash")),
+    );
+    p.pyenv(&["init", "--detect-shell", "zsh"]).assert().stdout(
+        "PYENV_SHELL_DETECT=zsh\nPYENV_PROFILE_DETECT=~/.zprofile\nPYENV_RC_DETECT=~/.zshrc\n",
+    );
+    p.pyenv(&["init", "fish"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::contains("pyenv init - fish | source"));
+    // In bash: the function runs `pyenv shell`, and `pyenv shell -` goes back.
+    p.bash(
+        "set -e; eval \"$(pyenv init -)\"; [ \"$PYENV_SHELL\" = bash ]; pyenv shell 3.11.2; python; \
+         pyenv shell 3.12.7; python; pyenv shell -; python; pyenv shell --unset; echo \"[$PYENV_VERSION]\"; \
+         case \":$PATH:\" in \"*:$PYENV_ROOT/shims:*\") ;; esac; echo \"${PATH%%:*}\"",
+    )
+    .assert()
+    .success()
+    .stdout(format!(
+        "3.11.2 python \n3.12.7 python \n3.11.2 python \n[]\n{}\n",
+        p.env.shims().display()
+    ));
+    // A /bin/sh script gets sh code, which its shell runs.
+    let script = p.env.write(
+        "work/script.sh",
+        "#!/bin/sh\neval \"$(pyenv init -)\"\necho \"$PYENV_SHELL\"\npyenv shell 3.12.7\npython\n",
+    );
+    fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    p.command(&script)
+        .assert()
+        .success()
+        .stdout("sh\n3.12.7 python \n");
+}
+
+#[test]
+fn pip_installs_through_shims_and_exec_rehash() {
+    let p = Pyenv::new();
+    let version = p.env.fake_version("3.12.7", &["python"]);
+    // A `pip` that installs a console script for `install`, and only lists otherwise.
+    write_script(
+        &version.join("bin/pip"),
+        &format!(
+            "if [ \"$1\" = install ]; then printf '#!/bin/sh\\necho tool\\n' > {bin}/$2; chmod +x {bin}/$2; fi\n\
+             if [ \"$1\" = uninstall ]; then rm {bin}/$2; fi",
+            bin = version.join("bin").display()
+        ),
+    );
+    write_script(
+        &version.join("bin/python"),
+        &format!("shift 2; exec {}/bin/pip \"$@\"", version.display()),
+    );
+    p.env.write("root/version", "3.12.7\n");
+    p.pyenv(&["rehash"]).assert().success();
+    p.command("pip")
+        .args(["install", "cowsay"])
+        .assert()
+        .success();
+    assert!(
+        p.env.shims().join("cowsay").exists(),
+        "no shim after pip install through the shim"
+    );
+    p.pyenv(&["exec", "python", "-m", "pip", "install", "httpie"])
+        .assert()
+        .success();
+    assert!(
+        p.env.shims().join("httpie").exists(),
+        "no shim after `pyenv exec python -m pip install`"
+    );
+    p.command("pip")
+        .args(["uninstall", "cowsay"])
+        .assert()
+        .success();
+    assert!(
+        !p.env.shims().join("cowsay").exists(),
+        "stale shim after pip uninstall"
+    );
+    // strap's own mode does the same; `pip list` does not rehash.
+    fs::write(version.join("bin/untracked"), "#!/bin/sh\n").unwrap();
+    fs::set_permissions(
+        version.join("bin/untracked"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let strap_mode = |args: &[&str]| {
+        let mut cmd = p.env.command(p.env.shims().join("pip"));
+        cmd.args(args);
+        cmd
+    };
+    strap_mode(&["list"]).assert().success();
+    assert!(!p.env.shims().join("untracked").exists());
+    strap_mode(&["install", "black"]).assert().success();
+    assert!(p.env.shims().join("black").exists() && p.env.shims().join("untracked").exists());
+}
+
+#[test]
+fn strap_mode_follows_the_same_rules() {
+    let env = TestEnv::new();
+    env.fake_version("3.12.7", &["python"]);
+    env.fake_version("foo", &["python"]);
+    env.fake_version("foo.bar", &["python"]);
+    env.strap(&["rehash"])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("");
+    env.strap(&["latest", "foo"])
+        .assert()
+        .success()
+        .stdout("foo\n");
+    env.write("root/version", "3.12.7\n");
+    env.write("work/.python-version", "");
+    env.strap(&["version-name"])
+        .assert()
+        .success()
+        .stdout("system\n");
+    env.write("work/.python-version", "python-3.12.7\n");
+    env.strap(&["version-name"])
+        .assert()
+        .success()
+        .stdout("3.12.7\n");
+}
+
+#[test]
+fn strap_init_pyenv_links_pyenv_to_strap() {
+    let env = TestEnv::new();
+    let pyenv_root = env.home().join(".pyenv");
+    env.strap(&["init", "--pyenv", "bash"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("eval \"$(pyenv init - bash)\""));
+    let link = pyenv_root.join("bin/pyenv");
+    assert_eq!(fs::read_link(&link).unwrap(), strap_bin());
+    env.strap(&["init", "--pyenv"]).assert().success();
+    let mut cmd = env.command(&link);
+    cmd.env_remove("STRAP_ROOT").arg("root");
+    cmd.assert()
+        .success()
+        .stdout(lines(&pyenv_root.display().to_string()));
+    // A real pyenv there is left alone.
+    fs::remove_file(&link).unwrap();
+    fs::write(&link, "#!/bin/sh\n").unwrap();
+    env.strap(&["init", "--pyenv"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not strap"));
+    assert_eq!(fs::read_to_string(&link).unwrap(), "#!/bin/sh\n");
+}
