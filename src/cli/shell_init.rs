@@ -192,7 +192,6 @@ fn value_options(command: &clap::Command) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use anyhow::Context;
     use clap::CommandFactory;
 
     use super::{completions, value_options, Cli};

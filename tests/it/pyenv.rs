@@ -390,8 +390,7 @@ fn latest_prefix_and_versions() {
     );
     let newest_311 = known
         .lines()
-        .filter(|v| !v.contains(['a', 'b', 'r', 't']))
-        .last()
+        .rfind(|v| !v.contains(['a', 'b', 'r', 't']))
         .unwrap()
         .to_owned();
     p.pyenv(&["latest", "-k", "3.11"])
