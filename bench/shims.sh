@@ -7,7 +7,8 @@
 # (a) `python3 -c pass` through a strap shim vs the interpreter run directly;
 # (b) `strap version-name`;  (c) `strap rehash` of 12 versions, from an empty shims directory and
 # in the steady state (one shim missing, as after an install; pyenv always rebuilds them all);
-# the same three with pyenv, as strap/pyenv ratios. Nothing touches the real ~/.pyenv: both tools
+# (d) strap answering as `pyenv` on a pyenv root (its shim's overhead, `pyenv version-name`);
+# the same with pyenv, as strap/pyenv ratios. Nothing touches the real ~/.pyenv: both tools
 # run against temporary roots holding the same versions.
 set -euo pipefail
 
@@ -64,6 +65,17 @@ hf strap_version_name 300 "$strap version-name"
 hf strap_rehash 100 --prepare "rm -rf $work/strap/shims" "$strap rehash"
 hf strap_rehash_steady 100 --prepare "rm -f $work/strap/shims/noop" "$strap rehash"
 
+# strap answering as pyenv (a `pyenv` link to it) on a pyenv root of the same versions: its shims
+# read PYENV_VERSION there, and `pyenv version-name` is strap's.
+mkdir -p "$work/as-pyenv/bin" "$work/as-pyenv/root"
+ln -s "$strap" "$work/as-pyenv/bin/pyenv"
+ln -s "$work/strap/versions" "$work/as-pyenv/root/versions"
+echo "3.11.1" > "$work/as-pyenv/root/version"
+tool_env=(PYENV_ROOT="$work/as-pyenv/root" PATH="$work/as-pyenv/root/shims:/usr/bin:/bin")
+"${clean_env[@]}" "${tool_env[@]}" "$work/as-pyenv/bin/pyenv" rehash
+hf as_pyenv_noop 1000 "$work/as-pyenv/root/shims/noop"
+hf as_pyenv_version_name 300 "$work/as-pyenv/bin/pyenv version-name"
+
 have_pyenv=0
 if [ -n "$pyenv_home" ] && [ -x "$pyenv_home/libexec/pyenv" ]; then
   have_pyenv=1
@@ -95,6 +107,8 @@ vn, rh = median_ms("strap_version_name"), median_ms("strap_rehash")
 print(f"(b) strap version-name: {vn:.2f} ms")
 rs = median_ms("strap_rehash_steady")
 print(f"(c) strap rehash (12 versions, {shim_count} shims): from scratch {rh:.2f} ms, steady state {rs:.2f} ms")
+an, av = median_ms("as_pyenv_noop"), median_ms("as_pyenv_version_name")
+print(f"(d) strap as pyenv, on a pyenv root: shim overhead {an-dn:.3f} ms, `pyenv version-name` {av:.2f} ms")
 if have_pyenv:
     ps, pv, pr = median_ms("pyenv_shim"), median_ms("pyenv_version_name"), median_ms("pyenv_rehash")
     pn = median_ms("pyenv_noop")
@@ -102,7 +116,8 @@ if have_pyenv:
           f"shim overhead {pn-dn:.2f} ms, version-name {pv:.2f} ms, rehash {pr:.2f} ms")
     print(f"strap/pyenv: (a) whole run {s/ps:.3f}, shim overhead {(sn-dn)/(pn-dn):.4f} "
           f"({(pn-dn)/(sn-dn):.0f}x less); (b) {vn/pv:.3f} ({pv/vn:.0f}x faster); "
-          f"(c) from scratch {rh/pr:.3f} ({pr/rh:.0f}x faster), steady state {rs/pr:.3f} ({pr/rs:.0f}x faster)")
+          f"(c) from scratch {rh/pr:.3f} ({pr/rh:.0f}x faster), steady state {rs/pr:.3f} ({pr/rs:.0f}x faster); "
+          f"(d) `pyenv version-name` answered by strap {av/pv:.3f} ({pv/av:.0f}x faster)")
 else:
     print("pyenv: not found at $PYENV_ROOT, no comparison")
 PY
