@@ -42,13 +42,13 @@ pub(super) const DOCS: &[Doc] = &[
     doc("--version", "Display the version of pyenv", "Usage: pyenv --version", "Displays the version number of pyenv and of strap, which answers as pyenv."),
     doc("commands", "List all available pyenv commands", "Usage: pyenv commands [--sh|--no-sh]", ""),
     doc("completions", "", "Usage: pyenv completions <command> [arg1 arg2...]", ""),
-    doc("exec", "Run an executable with the selected Python version", "Usage: pyenv exec <command> [arg1 arg2...]", "Runs an executable by first preparing PATH so that the selected Python\nversion's `bin' directory is at the front.\n\nFor example, if the currently selected Python version is 3.12.7:\n  pyenv exec pip install -r requirements.txt\n\nis equivalent to:\n  PATH=\"$PYENV_ROOT/versions/3.12.7/bin:$PATH\" pip install -r requirements.txt\n\nA selected version that is not installed is an error (exit 127), never\nreplaced by the system's Python."),
+    doc("exec", "Run an executable with the selected Python version", "Usage: pyenv exec <command> [arg1 arg2...]", "Runs an executable by first preparing PATH so that the selected Python\nversion's `bin' directory is at the front.\n\nFor example, if the currently selected Python version is 2.7.6:\n  pyenv exec pip install -r requirements.txt\n\nis equivalent to:\n  PATH=\"$PYENV_ROOT/versions/2.7.6/bin:$PATH\" pip install -r requirements.txt\n\nA selected version that is not installed is an error (exit 127), never\nreplaced by the system's Python."),
     doc("global", "Set or show the global Python version(s)", "Usage: pyenv global <version> <version2> <..>", "Sets the global Python version(s). You can override the global version at\nany time by setting a directory-specific version with `pyenv local'\nor by setting the `PYENV_VERSION' environment variable.\n\n<version> can be specified multiple times and should be a version\ntag known to pyenv.  The special version string `system' will use\nyour default system Python.  Run `pyenv versions' for a list of\navailable Python versions.\n\nExample: To enable the python2.7 and python3.7 shims to find their\n         respective executables you could set both versions with:\n\n'pyenv global 3.7.0 2.7.15'"),
     doc("help", "Display help for a command", "Usage: pyenv help [--usage] COMMAND", "Parses and displays help contents from a command's source file."),
     doc("init", "Configure the shell environment for pyenv", "Usage: eval \"$(pyenv init [-|--path] [--no-push-path] [--detect-shell] [--no-rehash] [<shell>])\"", "  -                    Initialize shims directory, print PYENV_SHELL variable, completions path\n                       and shell function\n  --path               Print shims path\n  --no-push-path       Do not push shim to the start of PATH if they're already there\n  --detect-shell       Detect the shell and print its profile files\n  --no-rehash          Add no rehash command to output"),
     doc("install", "Install a Python version using python-build", "Usage: pyenv install [-f] [-kvp] <version>...\n       pyenv install [-f] [-kvp] <definition-file>\n       pyenv install -l|--list", "  -l/--list          List all available versions\n  -f/--force         Install even if the version appears to be installed already\n  -s/--skip-existing Skip if the version appears to be installed already\n\nstrap builds CPython from verified sources (see `strap install --help')."),
     doc("latest", "Print the latest installed or known version with the given prefix", "Usage: pyenv latest [-k|--known] <prefix>", "  -k/--known      Select from all known versions instead of installed\n  -b/--bypass     (internal) On a resolution failure, do not print an error message\n                  but rather print the argument unchanged\n  -f/--force      (internal) Same as -b but also do not return a failure exit code"),
-    doc("local", "Set or show the local application-specific Python version(s)", "Usage: pyenv local <version> <version2> <..>\n       pyenv local --unset", "Sets the local application-specific Python version(s) by writing the\nversion name to a file named `.python-version'.\n\nWhen you run a Python command, pyenv will look for a `.python-version'\nfile in the current directory and each parent directory. If no such\nfile is found in the tree, pyenv will use the global Python version\nspecified with `pyenv global'. A version specified with the\n`PYENV_VERSION' environment variable takes precedence over local\nand global versions.\n\n<version> can be specified multiple times and should be a version\ntag known to pyenv.  The special version string `system' will use\nyour default system Python.  Run `pyenv versions' for a list of\navailable Python versions."),
+    doc("local", "Set or show the local application-specific Python version(s)", "Usage: pyenv local [-f|--force] [<version> [...]]\n       pyenv local --unset", "  -f/--force    Do not verify that the versions being set exist\n\nSets the local application-specific Python version(s) by writing the\nversion name to a file named `.python-version'.\n\nWhen you run a Python command, pyenv will look for a `.python-version'\nfile in the current directory and each parent directory. If no such\nfile is found in the tree, pyenv will use the global Python version\nspecified with `pyenv global'. A version specified with the\n`PYENV_VERSION' environment variable takes precedence over local\nand global versions.\n\n<version> can be specified multiple times and should be a version\ntag known to pyenv.  The special version string `system' will use\nyour default system Python.  Run `pyenv versions' for a list of\navailable Python versions.\n\nExample: To enable the python2.7 and python3.7 shims to find their\n         respective executables you could set both versions with:\n\n'pyenv local 3.7.0 2.7.15'"),
     doc("prefix", "Display prefixes for Python versions", "Usage: pyenv prefix [<version>...]", "Displays the directories where the given Python versions are installed,\nseparated by colons. If no version is given, `pyenv prefix' displays the\nlocations of the currently selected versions."),
     Doc {
         sh: true,
@@ -274,17 +274,21 @@ pub(super) fn completions(env: &PyenvEnv, args: &[String], out: &mut dyn Write) 
     if command == "--complete" {
         return commands(env, &[], out);
     }
+    let words = builtin_completions(env, command)?;
+    let path = env
+        .external_command(command)
+        .or_else(|| env.external_command(&format!("sh-{command}")));
+    if words.is_none() && path.is_none() {
+        return Ok(1);
+    }
     writeln!(out, "--help")?;
-    if let Some(words) = builtin_completions(env, command)? {
+    if let Some(words) = words {
         for word in words {
             writeln!(out, "{word}")?;
         }
         out.flush()?;
         return Ok(0);
     }
-    let path = env
-        .external_command(command)
-        .or_else(|| env.external_command(&format!("sh-{command}")));
     if let Some(path) = path.filter(|p| supports_completion(p)) {
         out.flush()?;
         let err = std::process::Command::new(&path)

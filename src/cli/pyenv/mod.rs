@@ -80,10 +80,7 @@ impl PyenvEnv {
                         dir.display()
                     ));
                 }
-                match &cwd {
-                    Some(cwd) if dir.is_relative() => cwd.join(dir),
-                    _ => dir,
-                }
+                logical_absolute(&dir)
             }
             None => cwd.clone().unwrap_or_default(),
         };
@@ -208,6 +205,22 @@ impl PyenvEnv {
     }
 }
 
+/// `dir` as `cd DIR && echo $PWD` prints it: absolute, with `.` and `..` folded lexically.
+fn logical_absolute(dir: &Path) -> PathBuf {
+    let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
+    let mut folded = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                folded.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => folded.push(other),
+        }
+    }
+    folded
+}
+
 /// Runs one pyenv command line.
 fn dispatch(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
     let Some((command, rest)) = args.split_first() else {
@@ -223,13 +236,19 @@ fn dispatch(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
         _ => {}
     }
     if rest.first().is_some_and(|a| a == "--help") {
-        if let Some(name) = command.strip_prefix("sh-") {
-            if docs::find(name).is_some() {
-                writeln!(out, "pyenv help \"{command}\"")?;
-                return Ok(0);
-            }
+        let plain =
+            docs::find(command).is_some_and(|d| d.plain) || env.external_command(command).is_some();
+        let sh = command
+            .strip_prefix("sh-")
+            .is_some_and(|name| docs::find(name).is_some_and(|d| d.sh))
+            || (command.starts_with("sh-") && env.external_command(command).is_some());
+        if sh {
+            writeln!(out, "pyenv help \"{command}\"")?;
+            return Ok(0);
         }
-        return docs::help(env, std::slice::from_ref(command), out);
+        if plain {
+            return docs::help(env, std::slice::from_ref(command), out);
+        }
     }
     if let Some(code) = builtin(env, command, rest, out)? {
         return Ok(code);

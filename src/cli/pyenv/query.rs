@@ -89,13 +89,17 @@ pub(super) fn version_origin(env: &PyenvEnv, out: &mut dyn Write) -> Outcome {
 /// without DIR from `PYENV_DIR`, then the current directory, else the global file.
 pub(super) fn version_file(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
     if let Some(dir) = args.first().filter(|d| !d.is_empty()) {
-        return Ok(match version::find_local_version_file(Path::new(dir)) {
-            Some(file) => {
-                writeln!(out, "{}", file.display())?;
-                0
-            }
-            None => 1,
-        });
+        let start = super::logical_absolute(Path::new(dir));
+        let Some(file) = version::find_local_version_file(&start) else {
+            return Ok(1);
+        };
+        // Found in DIR itself: named as DIR was given (pyenv prints `../.python-version`).
+        if file.parent() == Some(&start) {
+            writeln!(out, "{}/{LOCAL_VERSION_FILE}", dir.trim_end_matches('/'))?;
+        } else {
+            writeln!(out, "{}", file.display())?;
+        }
+        return Ok(0);
     }
     let origin = selection_file(env);
     writeln!(out, "{}", origin.display())?;
@@ -328,10 +332,17 @@ pub(super) fn latest(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Ou
         rest = tail;
     }
     let prefix = rest.first().cloned().unwrap_or_default();
+    if prefix.is_empty() && !known && env.layout().versions_dir().is_dir() {
+        // pyenv's quirk: `versions/` itself "exists", so an empty prefix is printed as it is.
+        writeln!(out)?;
+        return Ok(0);
+    }
     let candidates = if known {
         known_versions()
     } else {
-        if !prefix.is_empty() && env.layout().version_dir(&prefix).is_dir() {
+        if version::stays_inside_versions(env.layout(), &prefix)
+            && env.layout().version_dir(&prefix).is_dir()
+        {
             writeln!(out, "{prefix}")?;
             return Ok(0);
         }
