@@ -297,7 +297,13 @@ fn builtin(
         "versions" => query::versions(env, args, out)?,
         "which" => query::which(env, args, out)?,
         "whence" => query::whence(env, args, out)?,
-        "install" if args.iter().any(|a| a == "-l" || a == "--list") => query::install_list(out)?,
+        "install"
+            if args
+                .iter()
+                .any(|a| ["-l", "--list", "-L", "--list-all"].contains(&a.as_str())) =>
+        {
+            query::install_list(out)?
+        }
         "install" | "uninstall" | "virtualenv" | "virtualenvs" | "virtualenv-delete" => {
             strap_command(env, command, args, out)?
         }
