@@ -11,7 +11,7 @@ use std::process::Command;
 
 use crate::env_vars;
 use crate::error::{Error, Result};
-use crate::layout::Layout;
+use crate::layout::{Flavor, Layout};
 use crate::version::{self, Selection};
 use crate::which::{self, Target};
 
@@ -47,6 +47,10 @@ pub fn exec_selected(
     let target = which::find_command(layout, selection, command)?;
     let args: Vec<OsString> = args.into_iter().collect();
     let mut cmd = target_command(&target, &args, depth + 1);
+    if layout.flavor() == Flavor::Pyenv {
+        // As `pyenv exec`: what the program starts in turn keeps this selection.
+        cmd.env(env_vars::PYENV_VERSION, resolved_names(layout, selection));
+    }
     if !changes_packages(command, &args) {
         return Err(exec_error(&target, cmd.exec()));
     }
@@ -60,6 +64,22 @@ pub fn exec_selected(
     Ok(status
         .code()
         .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
+}
+
+/// The selected names resolved as `pyenv version-name -f` prints them, `:`-separated.
+fn resolved_names(layout: &Layout, selection: &Selection) -> String {
+    let names: Vec<String> = selection
+        .names
+        .iter()
+        .map(
+            |name| match version::resolve(layout, name, &selection.origin) {
+                Ok(version::Resolved::Installed { name, .. }) => name,
+                Ok(version::Resolved::System) => "system".to_owned(),
+                Err(_) => name.strip_prefix("python-").unwrap_or(name).to_owned(),
+            },
+        )
+        .collect();
+    names.join(":")
 }
 
 /// The command that runs `target`, its version's `bin/` first on `PATH` (as pyenv does, so the

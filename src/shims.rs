@@ -27,46 +27,29 @@ pub fn shim_executable() -> std::io::Result<PathBuf> {
     Ok(if is_executable(&lean) { lean } else { exe })
 }
 
-/// What a rehash changed.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct RehashReport {
-    /// Shims created or re-pointed.
-    pub created: Vec<String>,
-    /// Stale shims removed.
-    pub removed: Vec<String>,
-    /// Shims present afterwards.
-    pub total: usize,
-}
-
 /// Brings `shims/` in line with the installed versions (and [`ALWAYS`]), linking each shim to
 /// `strap_exe`. Safe to run at any time and from several processes at once (serialized by a lock).
-pub fn rehash(layout: &Layout, strap_exe: &Path) -> Result<RehashReport> {
+pub fn rehash(layout: &Layout, strap_exe: &Path) -> Result<()> {
     let _lock = FileLock::acquire(&layout.locks_dir().join("rehash.lock"), |_| {})?;
     let mut wanted = executable_names(layout)?;
     wanted.extend(ALWAYS.iter().map(OsString::from));
     let dir = layout.shims_dir();
     fs::create_dir_all(&dir).map_err(|e| Error::io("create shims directory", &dir, e))?;
 
-    let mut report = RehashReport {
-        total: wanted.len(),
-        ..RehashReport::default()
-    };
     for name in &wanted {
         let shim = dir.join(name);
         if fs::read_link(&shim).is_ok_and(|target| target == strap_exe) {
             continue;
         }
         replace_with_link(&shim, strap_exe)?;
-        report.created.push(name.to_string_lossy().into_owned());
     }
     for existing in list_dir(&dir)? {
         if !wanted.contains(&existing) {
             let path = dir.join(&existing);
             fs::remove_file(&path).map_err(|e| Error::io("remove stale shim", &path, e))?;
-            report.removed.push(existing.to_string_lossy().into_owned());
         }
     }
-    Ok(report)
+    Ok(())
 }
 
 /// Creates the [`ALWAYS`] shims that are missing (a root that was never rehashed), linked to

@@ -207,6 +207,21 @@ fn errors_in_pyenvs_words_and_exit_codes() {
 }
 
 #[test]
+fn programs_run_through_pyenv_keep_the_selection() {
+    // As `pyenv exec` does, the resolved selection is exported as PYENV_VERSION.
+    let p = Pyenv::new();
+    let version = p.env.fake_version("3.12.7", &["python"]);
+    write_script(&version.join("bin/showver"), "echo \"[$PYENV_VERSION]\"");
+    p.env.write("work/.python-version", "python-3.12\n");
+    p.pyenv(&["exec", "showver"])
+        .assert()
+        .success()
+        .stdout("[3.12.7]\n");
+    p.pyenv(&["rehash"]).assert().success();
+    p.command("showver").assert().success().stdout("[3.12.7]\n");
+}
+
+#[test]
 fn a_missing_pinned_version_is_never_replaced_by_the_system() {
     let p = Pyenv::new();
     p.env.fake_system("python");
@@ -489,6 +504,14 @@ fn init_code_for_dotfiles() {
         "3.11.2 python \n3.12.7 python \n3.11.2 python \n[]\n{}\n",
         p.env.shims().display()
     ));
+    // Completion of the `pyenv` function, from `pyenv commands` and `pyenv completions`.
+    p.bash(
+        "eval \"$(pyenv init - bash)\"; COMP_WORDS=(pyenv glo); COMP_CWORD=1; _pyenv; echo \"${COMPREPLY[*]}\"; \
+         COMP_WORDS=(pyenv global ''); COMP_CWORD=2; _pyenv; echo \"${COMPREPLY[*]}\"; complete -p pyenv",
+    )
+    .assert()
+    .success()
+    .stdout("global\n--help system 3.11.2 3.12.7\ncomplete -F _pyenv pyenv\n");
     // A /bin/sh script gets sh code, which its shell runs.
     let script = p.env.write(
         "work/script.sh",

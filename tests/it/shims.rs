@@ -64,10 +64,12 @@ fn rehash_removes_stale_shims_and_is_idempotent() {
     env.fake_version("2.7.18", &["python2.7"]);
     env.rehash();
     fs::remove_dir_all(env.root().join("versions/2.7.18")).unwrap();
+    // As pyenv's, rehash says nothing when it succeeds.
     env.strap(&["rehash"])
         .assert()
         .success()
-        .stderr(predicate::str::contains("1 removed"));
+        .stdout("")
+        .stderr("");
     assert_eq!(shim_names(&env), ["pip", "pip3", "python", "python3"]);
     // Nothing to do the second time: nothing said, nothing changed.
     let before = fs::symlink_metadata(env.shims().join("python3"))
@@ -518,10 +520,7 @@ fn strap_force_arg0_runs_the_shim_path_with_strap_root() {
 #[test]
 fn the_python_and_pip_shims_exist_without_any_version_and_are_never_removed() {
     let env = TestEnv::new();
-    env.strap(&["rehash"])
-        .assert()
-        .success()
-        .stderr(predicate::str::contains("4 shims (4 created, 0 removed)"));
+    env.strap(&["rehash"]).assert().success().stderr("");
     assert_eq!(shim_names(&env), ALWAYS);
     for name in ALWAYS {
         let target = fs::read_link(env.shims().join(name)).unwrap();

@@ -65,6 +65,12 @@ pub(super) fn init(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outc
                 "pwsh" => format!("$Env:PYENV_SHELL=\"{shell}\"\n"),
                 _ => format!("export PYENV_SHELL={shell}\n"),
             });
+            code.push_str(match shell.as_str() {
+                "bash" => include_str!("../../../shell/pyenv-completion.bash"),
+                "zsh" => include_str!("../../../shell/pyenv-completion.zsh"),
+                "fish" => include_str!("../../../shell/pyenv-completion.fish"),
+                _ => "",
+            });
             push_rehash(&mut code, &shell, no_rehash);
             push_shell_function(&mut code, &shell, &super::docs::sh_commands(env));
         }
