@@ -637,3 +637,39 @@ fn strap_init_pyenv_links_pyenv_to_strap() {
         .stderr(predicate::str::contains("is not strap"));
     assert_eq!(fs::read_to_string(&link).unwrap(), "#!/bin/sh\n");
 }
+
+#[test]
+#[ignore = "needs zsh; .ci/run installs it and runs the ignored tests"]
+fn init_code_in_zsh() {
+    let p = Pyenv::new();
+    p.env.fake_version("3.11.2", &["python"]);
+    p.env.fake_version("3.12.7", &["python"]);
+    p.env.write("root/version", "3.11.2\n");
+    let mut zsh = p.command("zsh");
+    zsh.args([
+        "-fc",
+        "eval \"$(pyenv init -)\"; echo $PYENV_SHELL; python; pyenv shell 3.12.7; python; pyenv shell -; python",
+    ]);
+    zsh.assert()
+        .success()
+        .stdout("zsh\n3.11.2 python \n3.12.7 python \n3.11.2 python \n");
+}
+
+#[test]
+#[ignore = "needs fish; .ci/run installs it and runs the ignored tests"]
+fn init_code_in_fish() {
+    let p = Pyenv::new();
+    p.env.fake_version("3.11.2", &["python"]);
+    p.env.fake_version("3.12.7", &["python"]);
+    p.env.write("root/version", "3.11.2\n");
+    let mut fish = p.command("fish");
+    fish.args([
+        "--no-config",
+        "-c",
+        "pyenv init - | source; echo $PYENV_SHELL; pyenv shell 3.12.7; python; pyenv shell -; python; \
+         complete -C 'pyenv glo'",
+    ]);
+    fish.assert()
+        .success()
+        .stdout("fish\n3.12.7 python \n3.11.2 python \nglobal\n");
+}
