@@ -68,16 +68,11 @@ pub fn exec_selected(
 
 /// The selected names resolved as `pyenv version-name -f` prints them, `:`-separated.
 fn resolved_names(layout: &Layout, selection: &Selection) -> String {
-    let names: Vec<String> = selection
-        .names
-        .iter()
-        .map(
-            |name| match version::resolve(layout, name, &selection.origin) {
-                Ok(version::Resolved::Installed { name, .. }) => name,
-                Ok(version::Resolved::System) => "system".to_owned(),
-                Err(_) => name.strip_prefix("python-").unwrap_or(name).to_owned(),
-            },
-        )
+    let names: Vec<String> = version::resolve_names(layout, selection)
+        .into_iter()
+        .map(|(requested, resolved)| {
+            resolved.unwrap_or_else(|| version::without_python_prefix(requested).to_owned())
+        })
         .collect();
     names.join(":")
 }

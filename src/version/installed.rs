@@ -56,7 +56,7 @@ pub fn resolve(layout: &Layout, requested: &str, origin: &Origin) -> Result<Reso
         };
     }
     // pyenv's order: the exact name, the name without a `python-` prefix, then each as a prefix.
-    let stripped = requested.strip_prefix("python-").filter(|s| !s.is_empty());
+    let stripped = Some(without_python_prefix(requested)).filter(|s| *s != requested);
     let installed_as = |name: &str| {
         versions_dir
             .join(name)
@@ -81,6 +81,33 @@ pub fn resolve(layout: &Layout, requested: &str, origin: &Origin) -> Result<Reso
             origin: origin.clone(),
         }),
     }
+}
+
+/// Each selected name with what it resolves to: the installed directory name, or `system`;
+/// `None` for a name that is not installed (or not safe), as pyenv's `version-name` resolves them.
+pub fn resolve_names<'s>(
+    layout: &Layout,
+    selection: &'s super::Selection,
+) -> Vec<(&'s str, Option<String>)> {
+    selection
+        .names
+        .iter()
+        .map(|requested| {
+            let resolved = match resolve(layout, requested, &selection.origin) {
+                Ok(Resolved::System) => Some("system".to_owned()),
+                Ok(Resolved::Installed { name, .. }) => Some(name),
+                Err(_) => None,
+            };
+            (requested.as_str(), resolved)
+        })
+        .collect()
+}
+
+/// A name without pyenv's optional `python-` prefix (`python-3.12` → `3.12`).
+pub fn without_python_prefix(name: &str) -> &str {
+    name.strip_prefix("python-")
+        .filter(|rest| !rest.is_empty())
+        .unwrap_or(name)
 }
 
 /// False for a name with path syntax that leaves `versions/` (or names nothing there): such a

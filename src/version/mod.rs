@@ -11,7 +11,10 @@ use std::fmt;
 use std::path::PathBuf;
 
 pub use file::{read_version_file, write_version_file};
-pub use installed::{installed_versions, resolve, stays_inside_versions, Resolved};
+pub use installed::{
+    installed_versions, resolve, resolve_names, stays_inside_versions, without_python_prefix,
+    Resolved,
+};
 pub use name::{compare_names, newest_match, PythonName};
 pub use select::{find_local_version_file, select, split_names, Selection, LOCAL_VERSION_FILE};
 

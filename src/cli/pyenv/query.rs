@@ -29,17 +29,11 @@ fn selection(env: &PyenvEnv) -> anyhow::Result<Selection> {
 fn resolved_names(env: &PyenvEnv, selection: &Selection, force: bool) -> (Vec<String>, bool) {
     let mut names = Vec::new();
     let mut all_found = true;
-    for requested in &selection.names {
-        match version::resolve(env.layout(), requested, &selection.origin) {
-            Ok(Resolved::System) => names.push("system".to_owned()),
-            Ok(Resolved::Installed { name, .. }) => names.push(name),
-            Err(_) if force => names.push(
-                requested
-                    .strip_prefix("python-")
-                    .unwrap_or(requested)
-                    .to_owned(),
-            ),
-            Err(_) => {
+    for (requested, resolved) in version::resolve_names(env.layout(), selection) {
+        match resolved {
+            Some(name) => names.push(name),
+            None if force => names.push(version::without_python_prefix(requested).to_owned()),
+            None => {
                 say!("{}", not_installed(requested, &selection.origin));
                 all_found = false;
             }
@@ -255,10 +249,7 @@ pub(super) fn prefixes(env: &PyenvEnv, versions: &[String]) -> Result<Vec<PathBu
     let mut found = Vec::new();
     for name in names {
         if name == "system" {
-            let Some(python) = ["python", "python3", "python2"]
-                .iter()
-                .find_map(|cmd| which::find_on_system_path(layout, cmd))
-            else {
+            let Some(python) = system_python(layout) else {
                 say!("pyenv: system version not found in PATH");
                 return Err(1);
             };
@@ -274,6 +265,14 @@ pub(super) fn prefixes(env: &PyenvEnv, versions: &[String]) -> Result<Vec<PathBu
         }
     }
     Ok(found)
+}
+
+/// The system's Python as pyenv looks for it: `python`, else `python3`, else `python2` on `PATH`
+/// outside the shims.
+fn system_python(layout: &Layout) -> Option<PathBuf> {
+    ["python", "python3", "python2"]
+        .iter()
+        .find_map(|cmd| which::find_on_system_path(layout, cmd))
 }
 
 /// The prefix of a system executable: its directory without `/bin` or `/sbin` (`/` at the top).
@@ -483,20 +482,11 @@ pub(super) fn versions(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> 
         return Ok(0);
     }
     let selection = selection(env)?;
-    let current: Vec<String> = selection
-        .names
-        .iter()
-        .filter_map(
-            |n| match version::resolve(env.layout(), n, &selection.origin) {
-                Ok(Resolved::System) => Some("system".to_owned()),
-                Ok(Resolved::Installed { name, .. }) => Some(name),
-                Err(_) => None,
-            },
-        )
+    let current: Vec<String> = version::resolve_names(env.layout(), &selection)
+        .into_iter()
+        .filter_map(|(_, resolved)| resolved)
         .collect();
-    let has_system = ["python", "python3", "python2"]
-        .iter()
-        .any(|cmd| which::find_on_system_path(env.layout(), cmd).is_some());
+    let has_system = system_python(env.layout()).is_some();
     let system = has_system.then(|| ("system".to_owned(), PathBuf::from("/")));
     let mut listed = 0;
     for (name, path) in system.into_iter().chain(entries) {
