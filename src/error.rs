@@ -31,7 +31,7 @@ pub enum Error {
 
     /// The command exists in none of the selected versions nor on the system PATH (or, in
     /// pyenv's flavor, only after selected versions that are `missing`).
-    #[error("{command}: command not found{}", available_versions(.available))]
+    #[error("{}{command}: command not found{}", missing_versions(.missing, .origin), available_versions(.available))]
     CommandNotFound {
         command: String,
         /// Installed versions that have it.
@@ -70,6 +70,13 @@ fn set_by(origin: &Origin) -> String {
         Origin::Argument => String::new(),
         origin => format!(" (set by {origin})"),
     }
+}
+
+fn missing_versions(missing: &[String], origin: &Origin) -> String {
+    missing
+        .iter()
+        .map(|name| format!("version '{name}' is not installed{}; ", set_by(origin)))
+        .collect()
 }
 
 fn available_versions(versions: &[String]) -> String {

@@ -14,8 +14,9 @@ pub struct Layout {
 }
 
 /// Whose rules a root follows for the environment: strap's own (`STRAP_PYTHON_VERSION`), or
-/// pyenv's (the root is `$PYENV_ROOT`: `PYENV_VERSION` and `PYENV_DIR` apply, and messages are in
-/// pyenv's words).
+/// pyenv's when the root is pyenv's (`$PYENV_ROOT`, default `~/.pyenv`): `PYENV_VERSION` (then
+/// `STRAP_PYTHON_VERSION`) selects, `PYENV_DIR` starts the version-file lookup, and shims speak
+/// pyenv's words — whether strap runs as `strap`, as `pyenv` or as a shim, so all three agree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavor {
     Strap,
@@ -23,12 +24,16 @@ pub enum Flavor {
 }
 
 impl Layout {
-    /// A layout rooted at `root` (which need not exist yet).
+    /// A layout rooted at `root` (which need not exist yet); pyenv's flavor when it is pyenv's
+    /// root.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Layout {
-            root: root.into(),
-            flavor: Flavor::Strap,
-        }
+        let root = root.into();
+        let flavor = if root == pyenv_root() {
+            Flavor::Pyenv
+        } else {
+            Flavor::Strap
+        };
+        Layout { root, flavor }
     }
 
     /// The root of strap started as `pyenv`: `PYENV_ROOT` (a trailing `/` dropped), else
@@ -45,11 +50,12 @@ impl Layout {
         self.flavor
     }
 
-    /// The variable that selects versions for one process or shell (`strap shell`, `pyenv shell`).
-    pub fn version_var(&self) -> &'static str {
+    /// The variables that select versions for one process or shell (`strap shell`, `pyenv
+    /// shell`), the first set one wins.
+    pub fn version_vars(&self) -> &'static [&'static str] {
         match self.flavor {
-            Flavor::Strap => env_vars::STRAP_PYTHON_VERSION,
-            Flavor::Pyenv => env_vars::PYENV_VERSION,
+            Flavor::Strap => &[env_vars::STRAP_PYTHON_VERSION],
+            Flavor::Pyenv => &[env_vars::PYENV_VERSION, env_vars::STRAP_PYTHON_VERSION],
         }
     }
 
@@ -77,8 +83,6 @@ impl Layout {
             })
         });
         match root {
-            // A shim in pyenv's root follows pyenv's rules (`PYENV_VERSION`, pyenv's words).
-            Some(root) if root == pyenv_root() => Layout::pyenv_from_env(),
             Some(root) => Layout::new(root),
             None => Layout::from_env(),
         }

@@ -6,6 +6,7 @@
 //! waits for it and rehashes afterwards, so the commands it added get shims (pyenv's pip-rehash).
 
 use std::ffi::OsString;
+use std::io::Write as _;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::Command;
 
@@ -18,16 +19,22 @@ use crate::which::{self, Target};
 /// Shims started through shims more often than this in a row are a loop.
 const MAX_SHIM_DEPTH: u32 = 16;
 
+/// How a package install (see [`changes_packages`]) runs: [`run_and_rehash`] in `strap`,
+/// [`hand_over_to_strap`] in the lean shim binary (which keeps the process-spawning and rehash
+/// code out of it).
+pub type InstallRunner = fn(&Layout, &Target, Command) -> Result<i32>;
+
 /// Runs `command` from the selected version with `args`. Returns only on failure, or with the
 /// exit code of a package install it waited for.
 pub fn exec(
     layout: &Layout,
     command: &str,
     args: impl IntoIterator<Item = OsString>,
+    install: InstallRunner,
 ) -> Result<i32> {
     let cwd = std::env::current_dir().ok();
     let selection = version::select(layout, cwd.as_deref())?;
-    exec_selected(layout, &selection, command, args)
+    exec_selected(layout, &selection, command, args, install)
 }
 
 /// [`exec`] for a selection already made.
@@ -36,6 +43,7 @@ pub fn exec_selected(
     selection: &Selection,
     command: &str,
     args: impl IntoIterator<Item = OsString>,
+    install: InstallRunner,
 ) -> Result<i32> {
     let depth = std::env::var(env_vars::STRAP_SHIM_DEPTH)
         .ok()
@@ -51,19 +59,58 @@ pub fn exec_selected(
         // As `pyenv exec`: what the program starts in turn keeps this selection.
         cmd.env(env_vars::PYENV_VERSION, resolved_names(layout, selection));
     }
-    if !changes_packages(command, &args) {
-        return Err(exec_error(&target, cmd.exec()));
+    if changes_packages(command, &args) {
+        return install(layout, &target, cmd);
     }
-    let status = run_ignoring_interrupts(&mut cmd).map_err(|e| exec_error(&target, e))?;
+    Err(exec_error(&target, cmd.exec()))
+}
+
+/// Runs a package install to completion, then rehashes, so the commands it added have shims.
+/// Ctrl-C and Ctrl-\ reach the child through the terminal; this process only waits for it (as a
+/// shell does). The install succeeded or not, its exit code is returned; a failed rehash is only
+/// a warning.
+pub fn run_and_rehash(layout: &Layout, target: &Target, mut cmd: Command) -> Result<i32> {
+    let mut child = cmd.spawn().map_err(|e| exec_error(target, e))?;
+    // SAFETY: setting a signal disposition to SIG_IGN has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
+        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
+    }
+    let status = child.wait().map_err(|e| exec_error(target, e))?;
     if status.success() {
-        if let Ok(exe) = crate::shims::shim_executable() {
-            // The install succeeded; a failed rehash must not turn it into a failure.
-            let _ = crate::shims::rehash(layout, &exe);
+        if let Err(err) = crate::shims::shim_executable()
+            .map_err(|e| Error::io("find", "the strap executable", e))
+            .and_then(|exe| crate::shims::rehash(layout, &exe))
+        {
+            let _ = writeln!(
+                std::io::stderr(),
+                "strap: warning: rehash after the install failed: {err}"
+            );
         }
     }
     Ok(status
         .code()
         .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
+}
+
+/// For the lean shim: replaces this process with `strap --root ROOT exec COMMAND ARGS` (the
+/// `strap` next to this executable), which runs the install and rehashes.
+pub fn hand_over_to_strap(layout: &Layout, target: &Target, cmd: Command) -> Result<i32> {
+    let exe = std::env::current_exe().map_err(|e| exec_error(target, e))?;
+    let strap = exe.with_file_name("strap");
+    let command = target.path.file_name().unwrap_or_default();
+    let err = Command::new(&strap)
+        .arg("--root")
+        .arg(layout.root())
+        .arg("exec")
+        .arg(command)
+        .args(cmd.get_args())
+        .env_remove(env_vars::STRAP_FORCE_ARG0)
+        .exec();
+    Err(Error::Exec {
+        path: strap,
+        source: err,
+    })
 }
 
 /// The selected names resolved as `pyenv version-name -f` prints them, `:`-separated.
@@ -101,18 +148,6 @@ fn exec_error(target: &Target, source: std::io::Error) -> Error {
         path: target.path.clone(),
         source,
     }
-}
-
-/// Runs `cmd` to completion. Ctrl-C and Ctrl-\ reach the child through the terminal; this
-/// process only waits for it (as a shell does), then rehashes.
-fn run_ignoring_interrupts(cmd: &mut Command) -> std::io::Result<std::process::ExitStatus> {
-    let mut child = cmd.spawn()?;
-    // SAFETY: setting a signal disposition to SIG_IGN has no preconditions.
-    unsafe {
-        libc::signal(libc::SIGINT, libc::SIG_IGN);
-        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
-    }
-    child.wait()
 }
 
 /// True for a command line that installs or removes packages: `pip`/`pip3`/`pip3.12` (and

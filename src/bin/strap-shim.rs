@@ -20,7 +20,7 @@ extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
     if name == "strap-shim" {
         return hand_over_to_strap(args);
     }
-    strap::cli::run_shim(&name, args)
+    strap::cli::run_lean_shim(&name, args)
 }
 
 /// `strap-shim ARGS` is `strap ARGS` (the CLI lives in the `strap` binary next to this one).

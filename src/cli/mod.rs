@@ -370,14 +370,19 @@ fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> anyhow::Result<
         Command::Whence { path, command } => show::whence(ctx, &command, path, out)?,
         Command::Global { versions } => select::global(ctx, &versions, out)?,
         Command::Local { versions, unset } => select::local(ctx, &versions, unset, out)?,
-        Command::Shell { versions, unset } => select::shell(&versions, unset, out)?,
+        Command::Shell { versions, unset } => select::shell(ctx, &versions, unset, out)?,
         Command::ShShell {
             shell,
             versions,
             unset,
         } => select::sh_shell(ctx, shell, &versions, unset, out)?,
         Command::Exec { command, args } => {
-            return Ok(crate::shim::exec(&ctx.layout, &command, args)?)
+            return Ok(crate::shim::exec(
+                &ctx.layout,
+                &command,
+                args,
+                crate::shim::run_and_rehash,
+            )?)
         }
         Command::Install(args) => return install::run(ctx, args, out),
         Command::Recipe(command) => return recipe::run(ctx, command, out),
@@ -441,15 +446,29 @@ pub fn run_pyenv(argv0: &std::ffi::OsStr, args: impl Iterator<Item = OsString>) 
     pyenv::run(argv0, args)
 }
 
-/// The shim path for a process started as `name`: exec the selected version's program, or print
-/// why not and return the exit code.
+/// The shim path for a process started as `name` (in `strap`): exec the selected version's
+/// program, or print why not and return the exit code. A package install is run here and
+/// rehashed after.
 pub fn run_shim(name: &std::ffi::OsStr, args: impl Iterator<Item = OsString>) -> i32 {
+    shim_main(name, args, crate::shim::run_and_rehash)
+}
+
+/// [`run_shim`] for the lean `strap-shim`: a package install is handed over to `strap`.
+pub fn run_lean_shim(name: &std::ffi::OsStr, args: impl Iterator<Item = OsString>) -> i32 {
+    shim_main(name, args, crate::shim::hand_over_to_strap)
+}
+
+fn shim_main(
+    name: &std::ffi::OsStr,
+    args: impl Iterator<Item = OsString>,
+    install: crate::shim::InstallRunner,
+) -> i32 {
     let Some(command) = name.to_str() else {
         say!("strap: error: shim name {name:?} is not valid UTF-8");
         return 1;
     };
     let layout = Layout::for_shim();
-    match crate::shim::exec(&layout, command, args) {
+    match crate::shim::exec(&layout, command, args, install) {
         Ok(code) => code,
         Err(err) if layout.flavor() == crate::layout::Flavor::Pyenv => pyenv::report_error(&err),
         Err(err) => report_error(&err),

@@ -5,7 +5,7 @@ use std::io::Write;
 use anyhow::Context;
 
 use super::Ctx;
-use crate::env_vars::{STRAP_PYTHON_VERSION, STRAP_SHELL};
+use crate::env_vars::STRAP_SHELL;
 use crate::shell::Shell;
 use crate::version::{self, Origin, LOCAL_VERSION_FILE};
 
@@ -70,9 +70,14 @@ pub(super) fn local(
 }
 
 /// `strap shell` reached without the shell function: show the shell's selection, or explain.
-pub(super) fn shell(names: &[String], unset: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+pub(super) fn shell(
+    ctx: &Ctx,
+    names: &[String],
+    unset: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     if names.is_empty() && !unset {
-        return print_shell_version(out);
+        return print_shell_version(ctx, out);
     }
     anyhow::bail!(
         "`strap shell` changes the current shell, so it needs the shell integration; \
@@ -87,10 +92,14 @@ pub(super) fn shell(names: &[String], unset: bool, out: &mut dyn Write) -> anyho
     )
 }
 
-fn print_shell_version(out: &mut dyn Write) -> anyhow::Result<()> {
-    let current = std::env::var(STRAP_PYTHON_VERSION)
-        .ok()
-        .filter(|v| !v.is_empty())
+/// The shell's selection: the first of the root's version variables that is set
+/// (`STRAP_PYTHON_VERSION`; `PYENV_VERSION` first in pyenv's root).
+fn print_shell_version(ctx: &Ctx, out: &mut dyn Write) -> anyhow::Result<()> {
+    let current = ctx
+        .layout
+        .version_vars()
+        .iter()
+        .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
         .context("no shell-specific version is configured; set one with `strap shell <version>`")?;
     writeln!(out, "{current}")?;
     Ok(())
@@ -104,22 +113,21 @@ pub(super) fn sh_shell(
     unset: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
+    let vars = ctx.layout.version_vars();
     if unset {
-        writeln!(out, "{}", shell.unset_var(STRAP_PYTHON_VERSION))?;
+        for var in vars {
+            writeln!(out, "{}", shell.unset_var(var))?;
+        }
         return Ok(());
     }
     if names.is_empty() {
         let mut current = Vec::new();
-        print_shell_version(&mut current)?;
+        print_shell_version(ctx, &mut current)?;
         let text = String::from_utf8_lossy(&current);
         writeln!(out, "echo {}", shell.quote(text.trim_end()))?;
         return Ok(());
     }
     ctx.check_installed(names)?;
-    writeln!(
-        out,
-        "{}",
-        shell.set_var(STRAP_PYTHON_VERSION, &names.join(":"))
-    )?;
+    writeln!(out, "{}", shell.set_var(vars[0], &names.join(":")))?;
     Ok(())
 }

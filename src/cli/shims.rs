@@ -184,7 +184,7 @@ fn not_installed(name: &str) -> crate::error::Reported {
 
 /// A place that selects a version.
 enum SelectionSource {
-    Env,
+    Env(&'static str),
     LocalFile(PathBuf),
     GlobalFile(PathBuf),
 }
@@ -192,7 +192,7 @@ enum SelectionSource {
 impl std::fmt::Display for SelectionSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            SelectionSource::Env => f.write_str(crate::env_vars::STRAP_PYTHON_VERSION),
+            SelectionSource::Env(var) => f.write_str(var),
             SelectionSource::LocalFile(path) | SelectionSource::GlobalFile(path) => {
                 write!(f, "{}", path.display())
             }
@@ -206,7 +206,8 @@ struct Selecting {
     written: String,
 }
 
-/// Where `name` is selected from here: `STRAP_PYTHON_VERSION`, every `.python-version` from the
+/// Where `name` is selected from here: `STRAP_PYTHON_VERSION` (and `PYENV_VERSION` in pyenv's
+/// root), every `.python-version` from the
 /// current directory up, and the global file (each name resolved as the shims would).
 fn selected_by(ctx: &Ctx, name: &str) -> Vec<Selecting> {
     use crate::version::{self, Origin, Resolved, LOCAL_VERSION_FILE};
@@ -217,14 +218,11 @@ fn selected_by(ctx: &Ctx, name: &str) -> Vec<Selecting> {
         )
     };
     let mut sources: Vec<(SelectionSource, Vec<String>)> = Vec::new();
-    if let Some(value) = std::env::var_os(crate::env_vars::STRAP_PYTHON_VERSION) {
-        let names = value
-            .to_string_lossy()
-            .split(|c: char| c == ':' || c.is_whitespace())
-            .filter(|n| !n.is_empty())
-            .map(str::to_owned)
-            .collect();
-        sources.push((SelectionSource::Env, names));
+    for var in ctx.layout.version_vars() {
+        if let Some(value) = std::env::var_os(var) {
+            let names = version::split_names(&value.to_string_lossy());
+            sources.push((SelectionSource::Env(var), names));
+        }
     }
     for dir in ctx.cwd.iter().flat_map(|cwd| cwd.ancestors()) {
         let file = dir.join(LOCAL_VERSION_FILE);
@@ -263,7 +261,7 @@ fn warn_still_selected(ctx: &Ctx, name: &str, selecting: &[Selecting]) {
             continue;
         }
         let fix = match source {
-            SelectionSource::Env => {
+            SelectionSource::Env(_) => {
                 "`strap shell <version>` selects another, `strap shell --unset` drops it".to_owned()
             }
             SelectionSource::LocalFile(path) if ctx.cwd.as_deref() == path.parent() => {

@@ -23,14 +23,15 @@ pub struct Selection {
 /// The nearest version file wins even when it names nothing (then the selection is `system`), as
 /// in pyenv. In pyenv's flavor the lookup starts at `PYENV_DIR` (when set), then at `cwd`.
 pub fn select(layout: &Layout, cwd: Option<&Path>) -> Result<Selection> {
-    let var = layout.version_var();
-    if let Some(value) = std::env::var_os(var) {
-        let names = split_names(&value.to_string_lossy());
-        if !names.is_empty() {
-            return Ok(Selection {
-                names,
-                origin: Origin::Env(var),
-            });
+    for var in layout.version_vars() {
+        if let Some(value) = std::env::var_os(var) {
+            let names = split_names(&value.to_string_lossy());
+            if !names.is_empty() {
+                return Ok(Selection {
+                    names,
+                    origin: Origin::Env(var),
+                });
+            }
         }
     }
     let file = match layout.flavor() {

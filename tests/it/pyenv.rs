@@ -673,3 +673,40 @@ fn init_code_in_fish() {
         .success()
         .stdout("fish\n3.12.7 python \n3.11.2 python \nglobal\n");
 }
+
+#[test]
+fn strap_on_pyenvs_root_follows_pyenvs_variables() {
+    // STRAP_ROOT naming pyenv's root: strap, pyenv and the shims agree on the selection.
+    let env = TestEnv::new();
+    env.fake_version("3.11.2", &["python"]);
+    env.fake_version("3.12.7", &["python"]);
+    env.write("root/version", "3.11.2\n");
+    let on_pyenv_root = |mut cmd: Command| {
+        cmd.env("PYENV_ROOT", env.root());
+        cmd
+    };
+    on_pyenv_root(env.strap(&["rehash"])).assert().success();
+    on_pyenv_root(env.strap(&["version"]))
+        .env("PYENV_VERSION", "3.12.7")
+        .assert()
+        .success()
+        .stdout("3.12.7 (set by PYENV_VERSION environment variable)\n");
+    on_pyenv_root(env.command(env.shims().join("python")))
+        .env("PYENV_VERSION", "3.12.7")
+        .assert()
+        .stdout("3.12.7 python \n");
+    // `strap shell` still works there: STRAP_PYTHON_VERSION when PYENV_VERSION is not set.
+    on_pyenv_root(env.command(env.shims().join("python")))
+        .env("STRAP_PYTHON_VERSION", "3.12.7")
+        .assert()
+        .stdout("3.12.7 python \n");
+    on_pyenv_root(env.strap(&["sh-shell", "--shell", "bash", "3.12.7"]))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("PYENV_VERSION"));
+    // Elsewhere PYENV_VERSION means nothing to strap.
+    env.strap(&["version-name"])
+        .env("PYENV_VERSION", "3.12.7")
+        .assert()
+        .stdout("3.11.2\n");
+}

@@ -30,17 +30,22 @@ type Outcome = anyhow::Result<i32>;
 
 /// Runs `pyenv ARGS` (`argv0` is the path strap was started through); returns the exit code.
 pub fn run(argv0: &OsStr, args: impl Iterator<Item = OsString>) -> i32 {
-    let mut args: Vec<String> = args.map(|a| a.to_string_lossy().into_owned()).collect();
-    if args.first().is_some_and(|a| a == "--debug") {
-        args.remove(0);
+    let mut raw: Vec<OsString> = args.collect();
+    if raw.first().is_some_and(|a| a == "--debug") {
+        raw.remove(0);
     }
+    // Parsed as text; what is passed on to other programs (`exec`, plugins) stays as given.
+    let args: Vec<String> = raw
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let env = match PyenvEnv::from_env(argv0) {
         Ok(env) => env,
         Err(message) => return fail(&message),
     };
     let stdout = io::stdout();
     let mut out = stdout.lock();
-    let code = match dispatch(&env, &args, &mut out) {
+    let code = match dispatch(&env, &args, &raw, &mut out) {
         Ok(code) => code,
         Err(err) if super::is_broken_pipe(&err) => 0,
         Err(err) => words::report_anyhow(&err),
@@ -193,7 +198,7 @@ impl PyenvEnv {
     }
 
     /// Replaces this process with an external command, in pyenv's environment.
-    fn exec_external(&self, path: &Path, args: &[String]) -> Outcome {
+    fn exec_external(&self, path: &Path, args: &[OsString]) -> Outcome {
         let err = std::process::Command::new(path)
             .args(args)
             .env(env_vars::PYENV_ROOT, self.layout().root())
@@ -221,8 +226,8 @@ fn logical_absolute(dir: &Path) -> PathBuf {
     folded
 }
 
-/// Runs one pyenv command line.
-fn dispatch(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
+/// Runs one pyenv command line (`raw`: the same arguments, as given).
+fn dispatch(env: &PyenvEnv, args: &[String], raw: &[OsString], out: &mut dyn Write) -> Outcome {
     let Some((command, rest)) = args.split_first() else {
         let mut text = Vec::new();
         writeln!(text, "{}", version_line())?;
@@ -250,11 +255,12 @@ fn dispatch(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
             return docs::help(env, std::slice::from_ref(command), out);
         }
     }
-    if let Some(code) = builtin(env, command, rest, out)? {
+    let raw_rest = &raw[1..];
+    if let Some(code) = builtin(env, command, rest, raw_rest, out)? {
         return Ok(code);
     }
     match env.external_command(command) {
-        Some(path) => env.exec_external(&path, rest),
+        Some(path) => env.exec_external(&path, raw_rest),
         None if command == "shell" => Ok(fail(
             "shell integration not enabled. Run `pyenv init' for instructions.",
         )),
@@ -267,6 +273,7 @@ fn builtin(
     env: &PyenvEnv,
     command: &str,
     args: &[String],
+    raw: &[OsString],
     out: &mut dyn Write,
 ) -> anyhow::Result<Option<i32>> {
     let code = match command {
@@ -283,7 +290,7 @@ fn builtin(
             0
         }
         "shims" => query::shims(env, args, out)?,
-        "exec" => query::exec(env, args)?,
+        "exec" => query::exec(env, args, raw)?,
         "global" => query::global(env, args, out)?,
         "local" => query::local(env, args, out)?,
         "latest" => query::latest(env, args, out)?,

@@ -598,9 +598,10 @@ pub(super) fn whence(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Ou
     Ok(if found { 0 } else { 1 })
 }
 
-/// `pyenv exec COMMAND ARGS...`: runs it from the selected version (pip installs rehash after).
-pub(super) fn exec(env: &PyenvEnv, args: &[String]) -> Outcome {
-    let Some((command, rest)) = args.split_first() else {
+/// `pyenv exec COMMAND ARGS...`: runs it from the selected version (pip installs rehash after);
+/// `raw` holds the arguments as given (not necessarily UTF-8), passed on untouched.
+pub(super) fn exec(env: &PyenvEnv, args: &[String], raw: &[std::ffi::OsString]) -> Outcome {
+    let Some(command) = args.first() else {
         return Ok(usage("exec"));
     };
     if command == "--complete" {
@@ -611,7 +612,8 @@ pub(super) fn exec(env: &PyenvEnv, args: &[String]) -> Outcome {
         env.layout(),
         &selection,
         command,
-        rest.iter().map(Into::into),
+        raw.iter().skip(1).cloned(),
+        crate::shim::run_and_rehash,
     ) {
         Ok(code) => Ok(code),
         Err(err) => Ok(super::report_error(&err)),
