@@ -70,12 +70,24 @@ pub fn exec_selected(
 /// shell does). The install succeeded or not, its exit code is returned; a failed rehash is only
 /// a warning.
 pub fn run_and_rehash(layout: &Layout, target: &Target, mut cmd: Command) -> Result<i32> {
-    let mut child = cmd.spawn().map_err(|e| exec_error(target, e))?;
-    // SAFETY: setting a signal disposition to SIG_IGN has no preconditions.
+    // Ignored from before the child starts (no window where Ctrl-C kills only this process); the
+    // child gets back the dispositions this process had.
+    // SAFETY: `signal` has no preconditions; in the child, between fork and exec, it is
+    // async-signal-safe (a `sigaction` call) and touches no memory of the parent.
+    let (int, quit) = unsafe {
+        (
+            libc::signal(libc::SIGINT, libc::SIG_IGN),
+            libc::signal(libc::SIGQUIT, libc::SIG_IGN),
+        )
+    };
     unsafe {
-        libc::signal(libc::SIGINT, libc::SIG_IGN);
-        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
+        cmd.pre_exec(move || {
+            libc::signal(libc::SIGINT, int);
+            libc::signal(libc::SIGQUIT, quit);
+            Ok(())
+        });
     }
+    let mut child = cmd.spawn().map_err(|e| exec_error(target, e))?;
     let status = child.wait().map_err(|e| exec_error(target, e))?;
     if status.success() {
         if let Err(err) = crate::shims::shim_executable()

@@ -710,3 +710,35 @@ fn strap_on_pyenvs_root_follows_pyenvs_variables() {
         .assert()
         .stdout("3.11.2\n");
 }
+
+#[test]
+fn an_interrupted_pip_install_ends_like_the_install() {
+    // While strap waits for a package install, Ctrl-C is the install's to handle: strap
+    // survives a SIGINT, the install does not ignore it.
+    let env = TestEnv::new();
+    let version = env.fake_version("3.12.7", &["python"]);
+    write_script(
+        &version.join("bin/pip"),
+        &format!(
+            "kill -INT $PPID; sleep 0.2; printf '#!/bin/sh\\n' > {bin}/added; chmod +x {bin}/added\n\
+             [ \"$2\" = self ] && kill -INT $$; echo finished",
+            bin = version.join("bin").display()
+        ),
+    );
+    env.write("root/version", "3.12.7\n");
+    env.rehash();
+    env.command(env.shims().join("pip"))
+        .args(["install", "x"])
+        .assert()
+        .success()
+        .stdout("finished\n");
+    assert!(
+        env.shims().join("added").exists(),
+        "no rehash after the install"
+    );
+    env.command(env.shims().join("pip"))
+        .args(["install", "self"])
+        .assert()
+        .code(130)
+        .stdout("");
+}
