@@ -72,14 +72,15 @@ pub fn exec_selected(
 pub fn run_and_rehash(layout: &Layout, target: &Target, mut cmd: Command) -> Result<i32> {
     // Ignored from before the child starts (no window where Ctrl-C kills only this process); the
     // child gets back the dispositions this process had.
-    // SAFETY: `signal` has no preconditions; in the child, between fork and exec, it is
-    // async-signal-safe (a `sigaction` call) and touches no memory of the parent.
+    // SAFETY: `signal` has no preconditions.
     let (int, quit) = unsafe {
         (
             libc::signal(libc::SIGINT, libc::SIG_IGN),
             libc::signal(libc::SIGQUIT, libc::SIG_IGN),
         )
     };
+    // SAFETY: in the child, between fork and exec, `signal` is async-signal-safe (a `sigaction`
+    // call) and the closure touches only the two copied values.
     unsafe {
         cmd.pre_exec(move || {
             libc::signal(libc::SIGINT, int);
