@@ -88,8 +88,14 @@ pub fn run_and_rehash(layout: &Layout, target: &Target, mut cmd: Command) -> Res
             Ok(())
         });
     }
-    let mut child = cmd.spawn().map_err(|e| exec_error(target, e))?;
-    let status = child.wait().map_err(|e| exec_error(target, e))?;
+    let status = cmd.spawn().and_then(|mut child| child.wait());
+    // Interruptible again while rehashing (it may wait for another rehash's lock).
+    // SAFETY: as above.
+    unsafe {
+        libc::signal(libc::SIGINT, int);
+        libc::signal(libc::SIGQUIT, quit);
+    }
+    let status = status.map_err(|e| exec_error(target, e))?;
     if status.success() {
         if let Err(err) = crate::shims::shim_executable()
             .map_err(|e| Error::io("find", "the strap executable", e))
@@ -164,12 +170,14 @@ fn exec_error(target: &Target, source: std::io::Error) -> Error {
 }
 
 /// True for a command line that installs or removes packages: `pip`/`pip3`/`pip3.12` (and
-/// `easy_install`) with `install`, `uninstall` or `remove`, or `python… -m pip` with one of those.
+/// `easy_install`) with an `install`, `uninstall` or `remove` argument, or `python… -m pip` with
+/// one of those after it.
 pub fn changes_packages(command: &str, args: &[OsString]) -> bool {
+    // Any later argument (options may come first: `pip --log f install x`); a false positive
+    // only costs a rehash.
     let subcommand_changes = |rest: &[OsString]| {
         rest.iter()
-            .find(|a| !a.as_encoded_bytes().starts_with(b"-"))
-            .is_some_and(|a| a == "install" || a == "uninstall" || a == "remove")
+            .any(|a| a == "install" || a == "uninstall" || a == "remove")
     };
     if is_versioned("pip", command) {
         return subcommand_changes(args);
@@ -221,6 +229,7 @@ mod tests {
         assert!(!changes_packages("pip", &args("")));
         assert!(!changes_packages("pipx", &args("install x")));
         assert!(!changes_packages("pip3.x", &args("install x")));
+        assert!(changes_packages("pip", &args("--log f install x")));
         assert!(!changes_packages("python", &args("-c pass install")));
         assert!(!changes_packages("python", &args("-m pip list")));
         assert!(!changes_packages("pytest", &args("-m pip install")));

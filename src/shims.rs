@@ -97,10 +97,12 @@ pub fn list_shims(layout: &Layout) -> Result<Vec<PathBuf>> {
 }
 
 /// Every executable name in any `versions/*/bin/` (except `strap` itself, which must stay the CLI).
-fn executable_names(layout: &Layout) -> Result<BTreeSet<OsString>> {
+/// The executable names in every listed version's and virtualenv's `bin/` (what pyenv's
+/// `versions --executables` lists and its rehash makes shims for).
+pub fn executable_names(layout: &Layout) -> Result<BTreeSet<OsString>> {
     let mut names = BTreeSet::new();
-    for version in version::installed_versions(layout)? {
-        let bin = layout.version_dir(&version).join("bin");
+    for (_, prefix) in version::listed_versions(layout, false, false)? {
+        let bin = prefix.join("bin");
         let entries = match fs::read_dir(&bin) {
             Ok(entries) => entries,
             Err(e) if e.kind() == ErrorKind::NotFound => continue,

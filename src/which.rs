@@ -84,11 +84,13 @@ pub fn find_command_in(
     })
 }
 
-/// Installed versions whose `bin/` has an executable `command`, oldest first.
+/// The listed versions and virtualenvs whose `bin/` has an executable `command`, oldest first
+/// (what pyenv's `whence` prints).
 pub fn versions_with_command(layout: &Layout, command: &str) -> Result<Vec<String>> {
-    Ok(version::installed_versions(layout)?
+    Ok(version::listed_versions(layout, false, false)?
         .into_iter()
-        .filter(|v| is_executable(&layout.version_dir(v).join("bin").join(command)))
+        .filter(|(_, prefix)| is_executable(&prefix.join("bin").join(command)))
+        .map(|(name, _)| name)
         .collect())
 }
 

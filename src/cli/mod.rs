@@ -477,7 +477,24 @@ fn shim_main(
 
 /// Prints a library error (and its hint) to stderr; returns its exit code.
 pub fn report_error(err: &Error) -> i32 {
-    print_reported(&Reported::of(err))
+    match missing_pin(err) {
+        Some(missing) => print_reported(&Reported::of(&missing)),
+        None => print_reported(&Reported::of(err)),
+    }
+}
+
+/// In strap's words, a command not found after a selected version that is missing (pyenv's
+/// flavor looks further and reports both) is that version's error: the version is the problem.
+fn missing_pin(err: &Error) -> Option<Error> {
+    match err {
+        Error::CommandNotFound {
+            missing, origin, ..
+        } => missing.first().map(|name| Error::VersionNotInstalled {
+            name: name.clone(),
+            origin: origin.clone(),
+        }),
+        _ => None,
+    }
 }
 
 fn print_reported(reported: &Reported) -> i32 {
@@ -492,8 +509,10 @@ fn report_anyhow(err: &anyhow::Error) -> i32 {
     if let Some(reported) = err.downcast_ref::<Reported>() {
         return print_reported(reported);
     }
-    let explained = err
-        .downcast_ref::<Error>()
+    let missing = err.downcast_ref::<Error>().and_then(missing_pin);
+    let explained = missing
+        .as_ref()
+        .or_else(|| err.downcast_ref::<Error>())
         .map(|err| match err {
             Error::VersionNotInstalled { name, .. } => Reported {
                 hint: Some(not_installed_hint(name)),

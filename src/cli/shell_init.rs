@@ -62,7 +62,11 @@ pub(super) fn init_pyenv(shell: Option<&str>, out: &mut dyn Write) -> anyhow::Re
     let strap = std::env::current_exe().context("cannot find the path of the strap executable")?;
     let points_here =
         |path: &std::path::Path| path.canonicalize().ok() == strap.canonicalize().ok();
-    if link.symlink_metadata().is_ok() && !points_here(&link) {
+    // A link strap made earlier (to a strap since moved, or gone) is replaced; anything else
+    // there (a pyenv checkout's `bin/pyenv`) is left alone.
+    let earlier_strap = std::fs::read_link(&link)
+        .is_ok_and(|target| !link.exists() || target.file_name().is_some_and(|n| n == "strap"));
+    if link.symlink_metadata().is_ok() && !points_here(&link) && !earlier_strap {
         return Err(UsageError::new(format!(
             "{} exists and is not strap (a pyenv installation?); strap does not replace it",
             link.display()
@@ -75,6 +79,10 @@ pub(super) fn init_pyenv(shell: Option<&str>, out: &mut dyn Write) -> anyhow::Re
     }
     if !points_here(&link) {
         std::fs::create_dir_all(&bin).map_err(|e| crate::error::Error::io("create", &bin, e))?;
+        if earlier_strap {
+            std::fs::remove_file(&link)
+                .map_err(|e| crate::error::Error::io("replace the link", &link, e))?;
+        }
         std::os::unix::fs::symlink(&strap, &link)
             .map_err(|e| crate::error::Error::io("create the link", &link, e))?;
     }

@@ -37,6 +37,9 @@ fn parse_version_names(text: &str) -> Vec<String> {
     text.lines()
         .filter_map(|line| line.split_whitespace().next())
         .filter(|word| !word.starts_with('#'))
+        // `3.12:2.7` on one line is two names, as pyenv reads it.
+        .flat_map(|word| word.split(':'))
+        .filter(|name| !name.is_empty())
         .map(str::to_owned)
         .collect()
 }
@@ -70,6 +73,14 @@ mod tests {
     fn first_word_per_line_comments_and_blank_lines_skipped() {
         let text = "3.12.7 extra words\n\n# a comment\n  2.7.18\n#3.9\n";
         assert_eq!(parse_version_names(text), ["3.12.7", "2.7.18"]);
+    }
+
+    #[test]
+    fn colons_separate_names_as_in_pyenv() {
+        assert_eq!(
+            parse_version_names("3.12:2.7\n3.11\n"),
+            ["3.12", "2.7", "3.11"]
+        );
     }
 
     #[test]

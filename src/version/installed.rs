@@ -34,6 +34,73 @@ pub fn installed_versions(layout: &Layout) -> Result<Vec<String>> {
     Ok(names)
 }
 
+/// The versions as pyenv lists them (`pyenv versions --bare`): every directory under
+/// `versions/` (links to directories and dot names included; strap's own scratch and removal
+/// directories excluded), version-sorted, each followed by its virtualenvs
+/// (`3.12.7/envs/NAME`, sorted) unless `skip_envs`; `skip_aliases` leaves out links to another
+/// version or virtualenv of this root. Each with its directory.
+pub fn listed_versions(
+    layout: &Layout,
+    skip_envs: bool,
+    skip_aliases: bool,
+) -> Result<Vec<(String, PathBuf)>> {
+    let versions_dir = layout.versions_dir();
+    let real_versions_dir = versions_dir
+        .canonicalize()
+        .unwrap_or_else(|_| versions_dir.clone());
+    let mut entries = Vec::new();
+    for name in sorted_dirs(&versions_dir)? {
+        let path = versions_dir.join(&name);
+        if name.starts_with('.') && crate::layout::work_dir_owner(&name).is_some() {
+            continue;
+        }
+        if skip_aliases && path.is_symlink() {
+            let target = path.canonicalize().unwrap_or_default();
+            let env_home = target
+                .parent()
+                .filter(|envs| envs.file_name().is_some_and(|n| n == "envs"))
+                .and_then(Path::parent)
+                .and_then(Path::parent);
+            if target.parent() == Some(&real_versions_dir) || env_home == Some(&real_versions_dir) {
+                continue;
+            }
+        }
+        entries.push((name.clone(), path.clone()));
+        if !skip_envs {
+            let envs_dir = path.join("envs");
+            let mut envs = sorted_dirs(&envs_dir)?;
+            envs.sort();
+            entries.extend(
+                envs.into_iter()
+                    .map(|env| (format!("{name}/envs/{env}"), envs_dir.join(env))),
+            );
+        }
+    }
+    Ok(entries)
+}
+
+/// The names of the directories (or links to directories) in `dir`, version-sorted; a missing
+/// `dir` has none.
+fn sorted_dirs(dir: &Path) -> Result<Vec<String>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e)
+            if e.kind() == std::io::ErrorKind::NotFound
+                || e.kind() == std::io::ErrorKind::NotADirectory =>
+        {
+            return Ok(Vec::new())
+        }
+        Err(e) => return Err(Error::io("list", dir, e)),
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    names.sort_by(|a, b| name::compare_names(a, b));
+    Ok(names)
+}
+
 /// Resolves a selected name: `system`; the exact directory `versions/<name>`; else the same
 /// without a `python-` prefix (`python-3.12.7`); else the newest installed version it (or its
 /// stripped form) selects as a prefix. Names that would leave `versions/` are refused.

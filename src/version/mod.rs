@@ -12,11 +12,14 @@ use std::path::PathBuf;
 
 pub use file::{read_version_file, write_version_file};
 pub use installed::{
-    installed_versions, resolve, resolve_names, stays_inside_versions, without_python_prefix,
-    Resolved,
+    installed_versions, listed_versions, resolve, resolve_names, stays_inside_versions,
+    without_python_prefix, Resolved,
 };
 pub use name::{compare_names, newest_match, PythonName};
-pub use select::{find_local_version_file, select, split_names, Selection, LOCAL_VERSION_FILE};
+pub use select::{
+    find_local_version_file, logical_absolute, select, split_names, version_file, Selection,
+    LOCAL_VERSION_FILE,
+};
 
 /// Where a selection of versions came from.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! flavor), the nearest
 //! `.python-version` walking up from a directory, the global version file, else `system`.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::{read_version_file, Origin};
@@ -25,7 +26,17 @@ pub struct Selection {
 pub fn select(layout: &Layout, cwd: Option<&Path>) -> Result<Selection> {
     for var in layout.version_vars() {
         if let Some(value) = std::env::var_os(var) {
-            let names = split_names(&value.to_string_lossy());
+            let names = if *var == env_vars::PYENV_VERSION {
+                // pyenv splits its variable at `:` only.
+                value
+                    .to_string_lossy()
+                    .split(':')
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            } else {
+                split_names(&value.to_string_lossy())
+            };
             if !names.is_empty() {
                 return Ok(Selection {
                     names,
@@ -34,33 +45,71 @@ pub fn select(layout: &Layout, cwd: Option<&Path>) -> Result<Selection> {
             }
         }
     }
-    let file = match layout.flavor() {
-        Flavor::Strap => cwd.and_then(find_local_version_file),
-        Flavor::Pyenv => std::env::var_os(env_vars::PYENV_DIR)
+    let (file, is_local) = version_file(layout, cwd);
+    let mut names = if is_local || file.is_file() {
+        read_version_file(&file)?
+    } else {
+        Vec::new()
+    };
+    if layout.flavor() == Flavor::Pyenv {
+        // pyenv ignores, with a warning, names that would leave `versions/`; strap refuses them.
+        names.retain(|name| {
+            let safe = super::stays_inside_versions(layout, name);
+            if !safe {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "pyenv: invalid version `{name}' ignored in `{}'",
+                    file.display()
+                );
+            }
+            safe
+        });
+    }
+    if names.is_empty() {
+        names.push("system".to_owned());
+    }
+    let origin = if is_local {
+        Origin::LocalFile(file)
+    } else {
+        Origin::GlobalFile(file)
+    };
+    Ok(Selection { names, origin })
+}
+
+/// The version file that applies (whether or not a variable selects first): the nearest
+/// `.python-version` from `cwd` (in pyenv's flavor from `PYENV_DIR` first), with `true`; else
+/// the global file (which may not exist), with `false`.
+pub fn version_file(layout: &Layout, cwd: Option<&Path>) -> (PathBuf, bool) {
+    let from_pyenv_dir = || {
+        std::env::var_os(env_vars::PYENV_DIR)
             .filter(|dir| !dir.is_empty())
-            .and_then(|dir| find_local_version_file(Path::new(&dir)))
-            .or_else(|| cwd.and_then(find_local_version_file)),
+            .and_then(|dir| find_local_version_file(&logical_absolute(Path::new(&dir))))
     };
-    let (names, origin) = match file {
-        Some(file) => (read_version_file(&file)?, Origin::LocalFile(file)),
-        None => {
-            let global = layout.global_version_file();
-            let names = if global.is_file() {
-                read_version_file(&global)?
-            } else {
-                Vec::new()
-            };
-            (names, Origin::GlobalFile(global))
+    let local = match layout.flavor() {
+        Flavor::Strap => None,
+        Flavor::Pyenv => from_pyenv_dir(),
+    }
+    .or_else(|| cwd.and_then(find_local_version_file));
+    match local {
+        Some(file) => (file, true),
+        None => (layout.global_version_file(), false),
+    }
+}
+
+/// `dir` as `cd DIR && echo $PWD` prints it: absolute, with `.` and `..` folded lexically.
+pub fn logical_absolute(dir: &Path) -> PathBuf {
+    let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
+    let mut folded = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                folded.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => folded.push(other),
         }
-    };
-    Ok(Selection {
-        names: if names.is_empty() {
-            vec!["system".to_owned()]
-        } else {
-            names
-        },
-        origin,
-    })
+    }
+    folded
 }
 
 /// The names in a `:`- or whitespace-separated list (`PYENV_VERSION`, `STRAP_PYTHON_VERSION`).

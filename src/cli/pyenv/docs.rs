@@ -39,7 +39,7 @@ const fn doc(
 
 /// The builtin commands, as `pyenv commands` lists them.
 pub(super) const DOCS: &[Doc] = &[
-    doc("--version", "Display the version of pyenv", "Usage: pyenv --version", "Displays the version number of pyenv and of strap, which answers as pyenv."),
+    doc("--version", "Display the version of pyenv", "", "Displays the version number of pyenv and of strap, which answers as pyenv."),
     doc("commands", "List all available pyenv commands", "Usage: pyenv commands [--sh|--no-sh]", ""),
     doc("completions", "", "Usage: pyenv completions <command> [arg1 arg2...]", ""),
     doc("exec", "Run an executable with the selected Python version", "Usage: pyenv exec <command> [arg1 arg2...]", "Runs an executable by first preparing PATH so that the selected Python\nversion's `bin' directory is at the front.\n\nFor example, if the currently selected Python version is 2.7.6:\n  pyenv exec pip install -r requirements.txt\n\nis equivalent to:\n  PATH=\"$PYENV_ROOT/versions/2.7.6/bin:$PATH\" pip install -r requirements.txt\n\nA selected version that is not installed is an error (exit 127), never\nreplaced by the system's Python."),
@@ -52,9 +52,9 @@ pub(super) const DOCS: &[Doc] = &[
     doc("prefix", "Display prefixes for Python versions", "Usage: pyenv prefix [<version>...]", "Displays the directories where the given Python versions are installed,\nseparated by colons. If no version is given, `pyenv prefix' displays the\nlocations of the currently selected versions."),
     Doc {
         sh: true,
-        ..doc("rehash", "Rehash pyenv shims (run this after installing executables)", "Usage: pyenv rehash", "")
+        ..doc("rehash", "Rehash pyenv shims (run this after installing executables)", "", "")
     },
-    doc("root", "Display the root directory where versions and shims are kept", "Usage: pyenv root", ""),
+    doc("root", "Display the root directory where versions and shims are kept", "", ""),
     Doc {
         sh: true,
         plain: false,
@@ -67,7 +67,7 @@ pub(super) const DOCS: &[Doc] = &[
     doc("version-file-read", "", "Usage: pyenv version-file-read <file>", ""),
     doc("version-file-write", "", "Usage: pyenv version-file-write [-f|--force] <file> <version> [...]", "  -f/--force    Don't verify that the versions exist"),
     doc("version-name", "Show the current Python version", "Usage: pyenv version-name [-f|--force]", "  -f/--force    (Internal) If a version doesn't exist, print it as is rather than produce an error"),
-    doc("version-origin", "Explain how the current Python version is set", "Usage: pyenv version-origin", ""),
+    doc("version-origin", "Explain how the current Python version is set", "", ""),
     doc("versions", "List all Python versions available to pyenv", "Usage: pyenv versions [--bare] [--skip-aliases] [--skip-envs] [--executables]", "Lists all Python versions found in `$PYENV_ROOT/versions/*'.\n\n  --bare          List just the names, one per line\n  --skip-aliases  Leave out links to other versions\n  --skip-envs     Leave out virtualenvs (`<version>/envs/<name>')\n  --executables   List the executables of every version instead"),
     doc("virtualenv", "Create a Python virtualenv using strap", "Usage: pyenv virtualenv [-r FILE] [<version>] <virtualenv-name>", "Creates versions/<version>/envs/<name>, selectable as <name>\n(see `strap virtualenv --help')."),
     doc("virtualenv-delete", "Uninstall a specific Python virtualenv", "Usage: pyenv virtualenv-delete [-f|--force] <virtualenv-name>", ""),
@@ -76,7 +76,7 @@ pub(super) const DOCS: &[Doc] = &[
     doc("which", "Display the full path to an executable", "Usage: pyenv which <command> [--nosystem] [--skip-advice]", "Displays the full path to the executable that pyenv will invoke when\nyou run the given command.\nUse --nosystem argument in case when you don't need to search command in the\nsystem environment.\nInternal switch --skip-advice used to skip printing an error message on a\nfailed search."),
 ];
 
-/// The builtin named `name` (`shell` for `sh-shell`).
+/// The builtin named `name` (`shell`, not `sh-shell`).
 pub(super) fn find(name: &str) -> Option<&'static Doc> {
     DOCS.iter().find(|doc| doc.name == name)
 }
@@ -84,10 +84,6 @@ pub(super) fn find(name: &str) -> Option<&'static Doc> {
 /// `pyenv commands [--sh|--no-sh]`: the builtins and every `pyenv-<name>` on `PATH`.
 pub(super) fn commands(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
     let (sh, no_sh) = match args.first().map(String::as_str) {
-        Some("--complete") => {
-            writeln!(out, "--sh\n--no-sh")?;
-            return Ok(0);
-        }
         Some("--sh") => (true, false),
         Some("--no-sh") => (false, true),
         _ => (false, false),
@@ -163,17 +159,10 @@ pub(super) fn help(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outc
         _ => (false, args),
     };
     match args.first().map(String::as_str) {
-        Some("--complete") => {
-            writeln!(out, "--usage")?;
-            for name in command_names(env, false, false) {
-                writeln!(out, "{name}")?;
-            }
-            Ok(0)
-        }
         None | Some("pyenv") => {
             writeln!(out, "Usage: pyenv <command> [<args>]")?;
             if usage_only {
-                return Ok(0);
+                return Ok(1);
             }
             writeln!(out, "\nSome useful pyenv commands are:")?;
             for name in command_names(env, false, false) {
@@ -271,9 +260,6 @@ pub(super) fn completions(env: &PyenvEnv, args: &[String], out: &mut dyn Write) 
         say!("{}", find("completions").map_or("", |d| d.usage));
         return Ok(1);
     };
-    if command == "--complete" {
-        return commands(env, &[], out);
-    }
     let words = builtin_completions(env, command)?;
     let path = env
         .external_command(command)
@@ -315,8 +301,12 @@ fn supports_completion(path: &Path) -> bool {
     })
 }
 
-/// The words a builtin completes; `None` for a command that is not a builtin.
-fn builtin_completions(env: &PyenvEnv, command: &str) -> anyhow::Result<Option<Vec<String>>> {
+/// The words a builtin completes (what `pyenv <command> --complete` prints); `None` for a
+/// command that is not a builtin.
+pub(super) fn builtin_completions(
+    env: &PyenvEnv,
+    command: &str,
+) -> anyhow::Result<Option<Vec<String>>> {
     let layout = env.layout();
     let versions =
         || -> anyhow::Result<Vec<String>> { super::query::version_names(layout, false, false) };
@@ -367,12 +357,12 @@ fn builtin_completions(env: &PyenvEnv, command: &str) -> anyhow::Result<Option<V
         "versions" => words(&["--bare", "--skip-aliases", "--skip-envs"]),
         "install" => with(
             words(&["--list", "--force", "--skip-existing"]),
-            super::query::known_versions(),
+            super::query::known_versions()?,
         ),
         "latest" => words(&["--known"]),
         "shims" => words(&["--short"]),
         "virtualenvs" => words(&["--bare"]),
-        _ if find(command).is_some() => Vec::new(),
+        _ if find(command.strip_prefix("sh-").unwrap_or(command)).is_some() => Vec::new(),
         _ => return Ok(None),
     }))
 }

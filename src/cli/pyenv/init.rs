@@ -22,10 +22,6 @@ pub(super) fn init(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outc
     let (mut no_push_path, mut no_rehash, mut shell) = (false, false, None);
     for arg in args {
         match arg.as_str() {
-            "--complete" => {
-                writeln!(out, "-\n--path\n--no-push-path\n--no-rehash\n--detect-shell\nbash\nfish\nksh\npwsh\nzsh")?;
-                return Ok(0);
-            }
             "-" => mode = Mode::Print,
             "--path" => mode = Mode::Path,
             "--detect-shell" => mode = Mode::DetectShell,
@@ -224,7 +220,7 @@ fn push_shell_function(code: &mut String, shell: &str, sh_commands: &[String]) {
             } else {
                 "pyenv() {\n  local command=${1:-}\n"
             };
-            let cases = if sh_commands.is_empty() { "/".to_owned() } else { sh_commands.join("|") };
+            let cases = sh_commands.join("|");
             format!(
                 "{head}  [ \"$#\" -gt 0 ] && shift\n  case \"$command\" in\n  {cases})\n    \
                  eval \"$(pyenv \"sh-$command\" \"$@\")\"\n    ;;\n  *)\n    command pyenv \"$command\" \"$@\"\n    ;;\n  esac\n}}\n"
@@ -261,7 +257,6 @@ pub(super) fn sh_shell(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> 
     let shell = current_shell();
     let current = std::env::var(env_vars::PYENV_VERSION).unwrap_or_default();
     match args.first().map(String::as_str) {
-        Some("--complete") => return super::docs::completions(env, &["sh-shell".to_owned()], out),
         None | Some("") => {
             if current.is_empty() {
                 say!("pyenv: no shell-specific version configured");

@@ -85,7 +85,7 @@ impl PyenvEnv {
                         dir.display()
                     ));
                 }
-                logical_absolute(&dir)
+                crate::version::logical_absolute(&dir)
             }
             None => cwd.clone().unwrap_or_default(),
         };
@@ -210,22 +210,6 @@ impl PyenvEnv {
     }
 }
 
-/// `dir` as `cd DIR && echo $PWD` prints it: absolute, with `.` and `..` folded lexically.
-fn logical_absolute(dir: &Path) -> PathBuf {
-    let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
-    let mut folded = PathBuf::new();
-    for part in absolute.components() {
-        match part {
-            std::path::Component::ParentDir => {
-                folded.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => folded.push(other),
-        }
-    }
-    folded
-}
-
 /// Runs one pyenv command line (`raw`: the same arguments, as given).
 fn dispatch(env: &PyenvEnv, args: &[String], raw: &[OsString], out: &mut dyn Write) -> Outcome {
     let Some((command, rest)) = args.split_first() else {
@@ -255,6 +239,14 @@ fn dispatch(env: &PyenvEnv, args: &[String], raw: &[OsString], out: &mut dyn Wri
             return docs::help(env, std::slice::from_ref(command), out);
         }
     }
+    if rest.first().is_some_and(|a| a == "--complete") {
+        if let Some(words) = docs::builtin_completions(env, command)? {
+            for word in words {
+                writeln!(out, "{word}")?;
+            }
+            return Ok(0);
+        }
+    }
     let raw_rest = &raw[1..];
     if let Some(code) = builtin(env, command, rest, raw_rest, out)? {
         return Ok(code);
@@ -277,7 +269,6 @@ fn builtin(
     out: &mut dyn Write,
 ) -> anyhow::Result<Option<i32>> {
     let code = match command {
-        "--version" => version(out)?,
         "commands" => docs::commands(env, args, out)?,
         "completions" => docs::completions(env, args, out)?,
         "help" => docs::help(env, args, out)?,

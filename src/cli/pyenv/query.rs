@@ -54,10 +54,6 @@ pub(super) fn version(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> O
     let mut bare = false;
     for arg in args {
         match arg.as_str() {
-            "--complete" => {
-                writeln!(out, "--bare")?;
-                return Ok(0);
-            }
             "--bare" => bare = true,
             _ => return Ok(usage("version")),
         }
@@ -83,7 +79,7 @@ pub(super) fn version_origin(env: &PyenvEnv, out: &mut dyn Write) -> Outcome {
 /// without DIR from `PYENV_DIR`, then the current directory, else the global file.
 pub(super) fn version_file(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
     if let Some(dir) = args.first().filter(|d| !d.is_empty()) {
-        let start = super::logical_absolute(Path::new(dir));
+        let start = version::logical_absolute(Path::new(dir));
         let Some(file) = version::find_local_version_file(&start) else {
             return Ok(1);
         };
@@ -95,21 +91,9 @@ pub(super) fn version_file(env: &PyenvEnv, args: &[String], out: &mut dyn Write)
         }
         return Ok(0);
     }
-    let origin = selection_file(env);
-    writeln!(out, "{}", origin.display())?;
+    let (file, _) = version::version_file(env.layout(), env.ctx.cwd.as_deref());
+    writeln!(out, "{}", file.display())?;
     Ok(0)
-}
-
-/// The version file that applies: the nearest local one, else the global one.
-fn selection_file(env: &PyenvEnv) -> PathBuf {
-    version::find_local_version_file(&env.dir)
-        .or_else(|| {
-            env.ctx
-                .cwd
-                .as_deref()
-                .and_then(version::find_local_version_file)
-        })
-        .unwrap_or_else(|| env.layout().global_version_file())
 }
 
 /// `pyenv version-file-read FILE`: its names, `:`-separated; a name that would leave `versions/`
@@ -175,10 +159,7 @@ fn write_version_file(env: &PyenvEnv, file: &Path, versions: &[String], force: b
 
 pub(super) fn global(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
     let root = env.layout().root();
-    if args.first().is_some_and(|a| a == "--complete") {
-        return completion(env, "global", out);
-    }
-    if !args.is_empty() {
+    if args.first().is_some_and(|a| !a.is_empty()) {
         return write_version_file(env, &env.layout().global_version_file(), args, false);
     }
     let names = ["version", "global", "default"]
@@ -203,7 +184,6 @@ pub(super) fn local(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Out
     let (force, args) = strip_force(args);
     let cwd = env.ctx.cwd.clone().unwrap_or_default();
     match args.first().map(String::as_str) {
-        Some("--complete") => completion(env, "local", out),
         Some("--unset") => {
             match std::fs::remove_file(cwd.join(LOCAL_VERSION_FILE)) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -221,21 +201,14 @@ pub(super) fn local(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Out
                 say!("pyenv: no local version configured for this directory");
                 return Ok(1);
             };
-            for name in read_names(env.layout(), &file, &file.display().to_string()) {
+            let names = read_names(env.layout(), &file, &file.display().to_string());
+            for name in &names {
                 writeln!(out, "{name}")?;
             }
-            Ok(0)
+            // An empty file: pyenv's `version-file-read` fails, and so does `local`.
+            Ok(if names.is_empty() { 1 } else { 0 })
         }
     }
-}
-
-fn completion(env: &PyenvEnv, command: &str, out: &mut dyn Write) -> Outcome {
-    let mut words = Vec::new();
-    super::docs::completions(env, &[command.to_owned()], &mut words)?;
-    // `completions` starts with `--help`; a command's own `--complete` does not.
-    let text = String::from_utf8_lossy(&words);
-    out.write_all(text.strip_prefix("--help\n").unwrap_or(&text).as_bytes())?;
-    Ok(0)
 }
 
 /// The prefix of each of `versions` (as `pyenv prefix` finds them); the first failure is
@@ -290,11 +263,8 @@ fn system_prefix(executable: &Path) -> PathBuf {
 }
 
 pub(super) fn prefix(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
-    if args.first().is_some_and(|a| a == "--complete") {
-        return completion(env, "prefix", out);
-    }
     let from_env = std::env::var(crate::env_vars::PYENV_VERSION).unwrap_or_default();
-    let versions = if !args.is_empty() {
+    let versions = if args.first().is_some_and(|a| !a.is_empty()) {
         args.to_vec()
     } else if !from_env.is_empty() {
         vec![from_env]
@@ -337,7 +307,7 @@ pub(super) fn latest(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Ou
         return Ok(0);
     }
     let candidates = if known {
-        known_versions()
+        known_versions()?
     } else {
         if version::stays_inside_versions(env.layout(), &prefix)
             && env.layout().version_dir(&prefix).is_dir()
@@ -370,22 +340,19 @@ pub(super) fn latest(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Ou
 }
 
 /// Every CPython version strap can install (its catalog), oldest first.
-pub(super) fn known_versions() -> Vec<String> {
-    let catalog = crate::python::catalog::Catalog::from_env();
-    match catalog {
-        Ok(catalog) => catalog
-            .installable()
-            .iter()
-            .map(|i| i.name.clone())
-            .collect(),
-        Err(_) => Vec::new(),
-    }
+pub(super) fn known_versions() -> anyhow::Result<Vec<String>> {
+    let catalog = crate::python::catalog::Catalog::from_env()?;
+    Ok(catalog
+        .installable()
+        .iter()
+        .map(|i| i.name.clone())
+        .collect())
 }
 
 /// `pyenv install --list`, in pyenv's format.
 pub(super) fn install_list(out: &mut dyn Write) -> Outcome {
     writeln!(out, "Available versions:")?;
-    for name in known_versions() {
+    for name in known_versions()? {
         writeln!(out, "  {name}")?;
     }
     Ok(0)
@@ -399,66 +366,10 @@ pub(super) fn version_names(
     skip_envs: bool,
     skip_aliases: bool,
 ) -> anyhow::Result<Vec<String>> {
-    Ok(version_entries(layout, skip_envs, skip_aliases)?
+    Ok(version::listed_versions(layout, skip_envs, skip_aliases)?
         .into_iter()
         .map(|(name, _)| name)
         .collect())
-}
-
-fn version_entries(
-    layout: &Layout,
-    skip_envs: bool,
-    skip_aliases: bool,
-) -> anyhow::Result<Vec<(String, PathBuf)>> {
-    let versions_dir = layout.versions_dir();
-    let real_versions_dir = versions_dir
-        .canonicalize()
-        .unwrap_or_else(|_| versions_dir.clone());
-    let mut entries = Vec::new();
-    for name in sorted_dirs(&versions_dir) {
-        let path = versions_dir.join(&name);
-        if crate::layout::work_dir_owner(&name).is_some() && name.starts_with('.') {
-            continue;
-        }
-        if skip_aliases && path.is_symlink() {
-            let target = path.canonicalize().unwrap_or_default();
-            let inside = target.parent() == Some(&real_versions_dir)
-                || target
-                    .parent()
-                    .filter(|envs| envs.file_name().is_some_and(|n| n == "envs"))
-                    .and_then(Path::parent)
-                    .and_then(Path::parent)
-                    == Some(&real_versions_dir);
-            if inside {
-                continue;
-            }
-        }
-        entries.push((name.clone(), path.clone()));
-        if !skip_envs {
-            let mut envs: Vec<String> = sorted_dirs(&path.join("envs"));
-            envs.sort();
-            for env_name in envs {
-                entries.push((
-                    format!("{name}/envs/{env_name}"),
-                    path.join("envs").join(env_name),
-                ));
-            }
-        }
-    }
-    Ok(entries)
-}
-
-/// The names of the directories (or links to directories) in `dir`, version-sorted.
-fn sorted_dirs(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().is_dir())
-        .filter_map(|e| e.file_name().into_string().ok())
-        .collect();
-    names.sort_by(|a, b| version::compare_names(a, b));
-    names
 }
 
 /// `pyenv versions [--bare] [--skip-aliases] [--skip-envs] [--executables]`.
@@ -466,7 +377,6 @@ pub(super) fn versions(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> 
     let (mut bare, mut skip_aliases, mut skip_envs) = (false, false, false);
     for arg in args {
         match arg.as_str() {
-            "--complete" => return completion(env, "versions", out),
             "--executables" => return executables(env.layout(), out),
             "--bare" => bare = true,
             "--skip-aliases" => skip_aliases = true,
@@ -474,7 +384,7 @@ pub(super) fn versions(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> 
             _ => return Ok(usage("versions")),
         }
     }
-    let entries = version_entries(env.layout(), skip_envs, skip_aliases)?;
+    let entries = version::listed_versions(env.layout(), skip_envs, skip_aliases)?;
     if bare {
         for (name, _) in entries {
             writeln!(out, "{name}")?;
@@ -510,25 +420,8 @@ pub(super) fn versions(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> 
 
 /// `pyenv versions --executables`: the names in every version's and virtualenv's `bin/`.
 fn executables(layout: &Layout, out: &mut dyn Write) -> Outcome {
-    let mut names = std::collections::BTreeSet::new();
-    let versions_dir = layout.versions_dir();
-    for version in sorted_dirs(&versions_dir) {
-        let dir = versions_dir.join(&version);
-        let envs = sorted_dirs(&dir.join("envs"));
-        let bins = std::iter::once(dir.join("bin"))
-            .chain(envs.iter().map(|e| dir.join("envs").join(e).join("bin")));
-        for bin in bins {
-            for entry in std::fs::read_dir(&bin)
-                .into_iter()
-                .flatten()
-                .filter_map(|e| e.ok())
-            {
-                names.insert(entry.file_name().to_string_lossy().into_owned());
-            }
-        }
-    }
-    for name in names {
-        writeln!(out, "{name}")?;
+    for name in crate::shims::executable_names(layout)? {
+        writeln!(out, "{}", name.to_string_lossy())?;
     }
     Ok(0)
 }
@@ -554,9 +447,6 @@ fn locate(
 
 /// `pyenv which COMMAND [--nosystem] [--skip-advice]`.
 pub(super) fn which(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
-    if args.first().is_some_and(|a| a == "--complete") {
-        return completion(env, "which", out);
-    }
     let Some(command) = args.first().filter(|c| !c.is_empty()) else {
         return Ok(usage("which"));
     };
@@ -580,11 +470,8 @@ pub(super) fn whence(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Ou
     let Some(command) = args.first().filter(|c| !c.is_empty()) else {
         return Ok(usage("whence"));
     };
-    if command == "--complete" {
-        return completion(env, "whence", out);
-    }
     let mut found = false;
-    for (name, prefix) in version_entries(env.layout(), false, false)? {
+    for (name, prefix) in version::listed_versions(env.layout(), false, false)? {
         let path = prefix.join("bin").join(command);
         if which::is_executable(&path) {
             found = true;
@@ -604,9 +491,6 @@ pub(super) fn exec(env: &PyenvEnv, args: &[String], raw: &[std::ffi::OsString]) 
     let Some(command) = args.first() else {
         return Ok(usage("exec"));
     };
-    if command == "--complete" {
-        return completion(env, "exec", &mut std::io::stdout());
-    }
     let selection = selection(env)?;
     match crate::shim::exec_selected(
         env.layout(),
@@ -623,7 +507,7 @@ pub(super) fn exec(env: &PyenvEnv, args: &[String], raw: &[std::ffi::OsString]) 
 /// `pyenv rehash`: prints nothing on success.
 pub(super) fn rehash(env: &PyenvEnv) -> Outcome {
     let shims = env.layout().shims_dir();
-    if shims.is_dir() && std::fs::metadata(&shims).is_ok_and(|m| m.permissions().readonly()) {
+    if shims.is_dir() && !writable(&shims) {
         say!("pyenv: cannot rehash: {} isn't writable", shims.display());
         return Ok(1);
     }
@@ -631,13 +515,19 @@ pub(super) fn rehash(env: &PyenvEnv) -> Outcome {
     Ok(0)
 }
 
+/// True when this process may create files in `dir` (as `[ -w DIR ]` tests it).
+fn writable(dir: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(path) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: `path` is a valid NUL-terminated string for the duration of the call.
+    unsafe { libc::access(path.as_ptr(), libc::W_OK) == 0 }
+}
+
 /// `pyenv shims [--short]`.
 pub(super) fn shims(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
     let short = args.iter().any(|a| a == "--short");
-    if args.first().is_some_and(|a| a == "--complete") {
-        writeln!(out, "--short")?;
-        return Ok(0);
-    }
     let mut shims = crate::shims::list_shims(env.layout())?;
     shims.sort();
     for shim in shims {
