@@ -24,9 +24,20 @@ extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
             .unwrap_or(EXIT_PANIC)
     } else if name == "pyenv" {
         std::panic::catch_unwind(|| strap::cli::run_pyenv(&argv0, args)).unwrap_or(EXIT_PANIC)
+    } else if let Some(command) = pyenv_command(&name) {
+        // `pyenv-<command>` (the links pyenv plugins call): `pyenv <command> ARGS`.
+        let args = std::iter::once(command).chain(args);
+        std::panic::catch_unwind(|| strap::cli::run_pyenv(&argv0, args)).unwrap_or(EXIT_PANIC)
     } else {
         strap::cli::run_shim(&name, args)
     }
+}
+
+/// `version-name` for `pyenv-version-name`, `sh-shell` for `pyenv-sh-shell`.
+/// Only pyenv's own commands: a shim named `pyenv-tool` stays a shim.
+fn pyenv_command(name: &std::ffi::OsStr) -> Option<std::ffi::OsString> {
+    let name = name.to_str()?.strip_prefix("pyenv-")?;
+    strap::cli::is_pyenv_command(name).then(|| name.into())
 }
 
 /// The exit code of a panic, as Rust's own `main` gives it.

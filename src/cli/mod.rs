@@ -446,6 +446,12 @@ pub fn run_pyenv(argv0: &std::ffi::OsStr, args: impl Iterator<Item = OsString>) 
     pyenv::run(argv0, args)
 }
 
+/// True for one of pyenv's own commands (`version-name`, `sh-shell`, …): strap started as
+/// `pyenv-<command>` runs it.
+pub fn is_pyenv_command(name: &str) -> bool {
+    pyenv::is_own_command(name)
+}
+
 /// The shim path for a process started as `name` (in `strap`): exec the selected version's
 /// program, or print why not and return the exit code. A package install is run here and
 /// rehashed after.

@@ -742,3 +742,53 @@ fn an_interrupted_pip_install_ends_like_the_install() {
         .code(130)
         .stdout("");
 }
+
+#[test]
+fn plugins_run_with_pyenvs_commands_and_hooks() {
+    // A plugin as pyenv-virtualenv is built: it calls pyenv's commands as `pyenv-<command>`
+    // executables and lists its hooks with `pyenv-hooks`.
+    let p = Pyenv::new();
+    p.env.fake_version("3.12.7", &["python"]);
+    p.env.write("work/.python-version", "3.12\n");
+    let plugin = p.env.root().join("plugins/pyenv-greet");
+    write_script(
+        &plugin.join("bin/pyenv-greet"),
+        "# Summary: Greets the selected version\n\
+         echo \"$(pyenv-version-name) at $(pyenv-prefix) from $PYENV_DIR\"\n\
+         for hook in $(pyenv-hooks greet); do . \"$hook\"; done",
+    );
+    write_script(&plugin.join("etc/pyenv.d/greet/wave.bash"), "echo wave");
+    p.pyenv(&["greet"]).assert().success().stdout(format!(
+        "3.12.7 at {}/versions/3.12.7 from {}\nwave\n",
+        p.root(),
+        p.env.work().display()
+    ));
+    p.pyenv(&["hooks", "greet"])
+        .assert()
+        .success()
+        .stdout(lines(
+            &plugin
+                .join("etc/pyenv.d/greet/wave.bash")
+                .display()
+                .to_string(),
+        ));
+    p.pyenv(&["hooks"])
+        .assert()
+        .code(1)
+        .stderr("Usage: pyenv hooks <command>\n");
+    assert!(stdout_of(&p.pyenv(&["commands"]).output().unwrap())
+        .lines()
+        .any(|l| l == "greet"));
+    p.pyenv(&["help"]).assert().stdout(predicate::str::contains(
+        "   greet       Greets the selected version\n",
+    ));
+    // A plugin that provides `virtualenvs` (pyenv-virtualenv) keeps it.
+    write_script(
+        &plugin.join("bin/pyenv-virtualenvs"),
+        "echo from the plugin",
+    );
+    p.pyenv(&["virtualenvs"])
+        .assert()
+        .success()
+        .stdout("from the plugin\n");
+}

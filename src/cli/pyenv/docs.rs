@@ -44,6 +44,7 @@ pub(super) const DOCS: &[Doc] = &[
     doc("completions", "", "Usage: pyenv completions <command> [arg1 arg2...]", ""),
     doc("exec", "Run an executable with the selected Python version", "Usage: pyenv exec <command> [arg1 arg2...]", "Runs an executable by first preparing PATH so that the selected Python\nversion's `bin' directory is at the front.\n\nFor example, if the currently selected Python version is 2.7.6:\n  pyenv exec pip install -r requirements.txt\n\nis equivalent to:\n  PATH=\"$PYENV_ROOT/versions/2.7.6/bin:$PATH\" pip install -r requirements.txt\n\nA selected version that is not installed is an error (exit 127), never\nreplaced by the system's Python."),
     doc("global", "Set or show the global Python version(s)", "Usage: pyenv global <version> <version2> <..>", "Sets the global Python version(s). You can override the global version at\nany time by setting a directory-specific version with `pyenv local'\nor by setting the `PYENV_VERSION' environment variable.\n\n<version> can be specified multiple times and should be a version\ntag known to pyenv.  The special version string `system' will use\nyour default system Python.  Run `pyenv versions' for a list of\navailable Python versions.\n\nExample: To enable the python2.7 and python3.7 shims to find their\n         respective executables you could set both versions with:\n\n'pyenv global 3.7.0 2.7.15'"),
+    doc("hooks", "List hook scripts for a given pyenv command", "Usage: pyenv hooks <command>", "Plugins' hook scripts (`pyenv.d/<command>/*.bash` in each directory of\nPYENV_HOOK_PATH); strap itself runs none: its rehash after `pip install'\nis built in."),
     doc("help", "Display help for a command", "Usage: pyenv help [--usage] COMMAND", "Parses and displays help contents from a command's source file."),
     doc("init", "Configure the shell environment for pyenv", "Usage: eval \"$(pyenv init [-|--path] [--no-push-path] [--detect-shell] [--no-rehash] [<shell>])\"", "  -                    Initialize shims directory, print PYENV_SHELL variable, completions path\n                       and shell function\n  --path               Print shims path\n  --no-push-path       Do not push shim to the start of PATH if they're already there\n  --detect-shell       Detect the shell and print its profile files\n  --no-rehash          Add no rehash command to output"),
     doc("install", "Install a Python version using python-build", "Usage: pyenv install [-f] [-kvp] <version>...\n       pyenv install [-f] [-kvp] <definition-file>\n       pyenv install -l|--list", "  -l/--list          List all available versions\n  -f/--force         Install even if the version appears to be installed already\n  -s/--skip-existing Skip if the version appears to be installed already\n\nstrap builds CPython from verified sources (see `strap install --help')."),
@@ -74,6 +75,35 @@ pub(super) const DOCS: &[Doc] = &[
     doc("virtualenvs", "List all Python virtualenvs found in `$PYENV_ROOT/versions/*'", "Usage: pyenv virtualenvs [--bare]", ""),
     doc("whence", "List all Python versions that contain the given executable", "Usage: pyenv whence [--path] <command>", ""),
     doc("which", "Display the full path to an executable", "Usage: pyenv which <command> [--nosystem] [--skip-advice]", "Displays the full path to the executable that pyenv will invoke when\nyou run the given command.\nUse --nosystem argument in case when you don't need to search command in the\nsystem environment.\nInternal switch --skip-advice used to skip printing an error message on a\nfailed search."),
+];
+
+/// pyenv's own commands (its `libexec/pyenv-<command>` files), which plugins run directly.
+pub(super) const PYENV_OWN_COMMANDS: &[&str] = &[
+    "--version",
+    "commands",
+    "completions",
+    "exec",
+    "global",
+    "help",
+    "hooks",
+    "init",
+    "latest",
+    "local",
+    "prefix",
+    "rehash",
+    "root",
+    "sh-rehash",
+    "sh-shell",
+    "shims",
+    "version",
+    "version-file",
+    "version-file-read",
+    "version-file-write",
+    "version-name",
+    "version-origin",
+    "versions",
+    "whence",
+    "which",
 ];
 
 /// The builtin named `name` (`shell`, not `sh-shell`).
@@ -277,10 +307,10 @@ pub(super) fn completions(env: &PyenvEnv, args: &[String], out: &mut dyn Write) 
     }
     if let Some(path) = path.filter(|p| supports_completion(p)) {
         out.flush()?;
-        let err = std::process::Command::new(&path)
+        let err = env
+            .plugin_command(&path)
             .arg("--complete")
             .args(rest)
-            .env("PATH", env.command_path())
             .exec();
         anyhow::bail!("cannot run {}: {err}", path.display());
     }

@@ -22,6 +22,11 @@ use super::Ctx;
 use crate::env_vars;
 use crate::layout::Layout;
 
+/// True for one of pyenv's own commands (see [`docs::PYENV_OWN_COMMANDS`]).
+pub fn is_own_command(name: &str) -> bool {
+    docs::PYENV_OWN_COMMANDS.contains(&name)
+}
+
 /// The pyenv release whose commands and behaviour this mode follows.
 const PYENV_COMPAT_VERSION: &str = "2.6.30";
 
@@ -116,7 +121,13 @@ impl PyenvEnv {
 
     /// `PATH` as pyenv's commands see it: pyenv's own directory, then each plugin's `bin/`.
     fn command_path(&self) -> OsString {
-        let mut dirs: Vec<PathBuf> = self.libexec.iter().cloned().collect();
+        self.command_path_with(None)
+    }
+
+    /// [`PyenvEnv::command_path`] with `links` (see [`PyenvEnv::command_links`]) right after
+    /// pyenv's own directory.
+    fn command_path_with(&self, links: Option<PathBuf>) -> OsString {
+        let mut dirs: Vec<PathBuf> = self.libexec.iter().cloned().chain(links).collect();
         let plugins = self.layout().root().join("plugins");
         if let Ok(entries) = std::fs::read_dir(&plugins) {
             let mut bins: Vec<PathBuf> = entries
@@ -170,11 +181,24 @@ impl PyenvEnv {
             .collect();
         plugins.sort();
         dirs.extend(plugins);
+        // Once each: pyenv's commands run by a plugin inherit the extended value.
+        let mut seen = std::collections::HashSet::new();
         let dirs: Vec<PathBuf> = dirs
             .into_iter()
-            .filter(|d| !d.as_os_str().is_empty())
+            .filter(|d| !d.as_os_str().is_empty() && seen.insert(d.clone()))
             .collect();
         std::env::join_paths(dirs).unwrap_or_default()
+    }
+
+    /// True when a plugin under `$PYENV_ROOT/plugins/` has `bin/pyenv-<name>`.
+    fn plugin_provides(&self, name: &str) -> bool {
+        std::fs::read_dir(self.layout().root().join("plugins"))
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .any(|e| {
+                crate::which::is_executable(&e.path().join("bin").join(format!("pyenv-{name}")))
+            })
     }
 
     /// An external `pyenv-<name>` command on pyenv's `PATH`.
@@ -199,14 +223,40 @@ impl PyenvEnv {
 
     /// Replaces this process with an external command, in pyenv's environment.
     fn exec_external(&self, path: &Path, args: &[OsString]) -> Outcome {
-        let err = std::process::Command::new(path)
-            .args(args)
-            .env(env_vars::PYENV_ROOT, self.layout().root())
-            .env(env_vars::PYENV_DIR, &self.dir)
-            .env("PATH", self.command_path())
-            .env("PYENV_HOOK_PATH", self.hook_path())
-            .exec();
+        let err = self.plugin_command(path).args(args).exec();
         Err(anyhow::anyhow!("cannot run {}: {err}", path.display()))
+    }
+
+    /// A plugin's command in pyenv's environment: `PYENV_ROOT`, `PYENV_DIR`, `PYENV_HOOK_PATH`,
+    /// and a `PATH` where pyenv's own commands exist as `pyenv-<command>` executables (plugins
+    /// call them directly: `pyenv-version-name`, `pyenv-prefix`, `pyenv-hooks`, …).
+    fn plugin_command(&self, path: &Path) -> std::process::Command {
+        let path_var = self.command_path_with(self.command_links());
+        let mut cmd = std::process::Command::new(path);
+        cmd.env(env_vars::PYENV_ROOT, self.layout().root())
+            .env(env_vars::PYENV_DIR, &self.dir)
+            .env("PATH", path_var)
+            .env("PYENV_HOOK_PATH", self.hook_path());
+        cmd
+    }
+
+    /// `<root>/.strap-libexec/`: a link `pyenv-<command>` to strap for each of pyenv's own
+    /// commands (strap started as `pyenv-<command>` runs `pyenv <command>`), made on first use
+    /// and kept current; `None` when it cannot be made (a read-only root).
+    fn command_links(&self) -> Option<PathBuf> {
+        let dir = self.layout().root().join(".strap-libexec");
+        let strap = std::env::current_exe().ok()?;
+        std::fs::create_dir_all(&dir).ok()?;
+        for name in docs::PYENV_OWN_COMMANDS {
+            let link = dir.join(format!("pyenv-{name}"));
+            if std::fs::read_link(&link).is_ok_and(|target| target == strap) {
+                continue;
+            }
+            let fresh = dir.join(format!(".pyenv-{name}.{}", std::process::id()));
+            std::os::unix::fs::symlink(&strap, &fresh).ok()?;
+            std::fs::rename(&fresh, &link).ok()?;
+        }
+        Some(dir)
     }
 }
 
@@ -272,6 +322,7 @@ fn builtin(
         "commands" => docs::commands(env, args, out)?,
         "completions" => docs::completions(env, args, out)?,
         "help" => docs::help(env, args, out)?,
+        "hooks" => query::hooks(env, args, out)?,
         "init" => init::init(env, args, out)?,
         "sh-shell" => init::sh_shell(env, args, out)?,
         "sh-rehash" => init::sh_rehash(out)?,
@@ -301,6 +352,10 @@ fn builtin(
                 .any(|a| ["-l", "--list", "-L", "--list-all"].contains(&a.as_str())) =>
         {
             query::install_list(out)?
+        }
+        // An installed pyenv-virtualenv plugin keeps its commands (they work with its others).
+        "virtualenv" | "virtualenvs" | "virtualenv-delete" if env.plugin_provides(command) => {
+            return Ok(None)
         }
         "install" | "uninstall" | "virtualenv" | "virtualenvs" | "virtualenv-delete" => {
             strap_command(env, command, args, out)?

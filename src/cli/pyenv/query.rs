@@ -515,6 +515,30 @@ pub(super) fn rehash(env: &PyenvEnv) -> Outcome {
     Ok(0)
 }
 
+/// `pyenv hooks COMMAND`: the hook scripts plugins provide for COMMAND, `*.bash` in
+/// `<dir>/COMMAND/` for each directory of `PYENV_HOOK_PATH` (links resolved), in order.
+pub(super) fn hooks(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
+    let Some(command) = args.first().filter(|c| !c.is_empty()) else {
+        return Ok(usage("hooks"));
+    };
+    for dir in std::env::split_paths(&env.hook_path()) {
+        let Ok(entries) = std::fs::read_dir(dir.join(command)) else {
+            continue;
+        };
+        let mut scripts: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "bash"))
+            .collect();
+        scripts.sort();
+        for script in scripts {
+            let real = script.canonicalize().unwrap_or(script);
+            writeln!(out, "{}", real.display())?;
+        }
+    }
+    Ok(0)
+}
+
 /// True when this process may create files in `dir` (as `[ -w DIR ]` tests it).
 fn writable(dir: &Path) -> bool {
     use std::os::unix::ffi::OsStrExt;
