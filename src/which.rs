@@ -113,6 +113,15 @@ pub fn find_on_system_path(layout: &Layout, command: &str) -> Option<PathBuf> {
     )
 }
 
+/// The first of `names` found on the system `PATH` (see [`find_on_system_path`]), in that order
+/// of preference: the system's Python is `["python3", "python"]` to strap, `["python",
+/// "python3", "python2"]` to pyenv.
+pub fn find_first_on_system_path(layout: &Layout, names: &[&str]) -> Option<PathBuf> {
+    names
+        .iter()
+        .find_map(|name| find_on_system_path(layout, name))
+}
+
 /// The first executable `command` on `PATH` (shims included).
 pub fn find_on_path(command: &str) -> Option<PathBuf> {
     search_path(command, |_| false, |_| false)

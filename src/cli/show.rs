@@ -313,8 +313,6 @@ pub(super) fn whence(
 
 /// The prefix of the system Python (`/usr` for `/usr/bin/python3`), if there is one.
 fn system_python_prefix(ctx: &Ctx) -> Option<PathBuf> {
-    ["python3", "python"]
-        .iter()
-        .find_map(|cmd| which::find_on_system_path(&ctx.layout, cmd))
+    which::find_first_on_system_path(&ctx.layout, &["python3", "python"])
         .and_then(|exe| exe.parent().and_then(Path::parent).map(Path::to_path_buf))
 }

@@ -496,7 +496,7 @@ fn init_code_for_dotfiles() {
     p.bash(
         "set -e; eval \"$(pyenv init -)\"; [ \"$PYENV_SHELL\" = bash ]; pyenv shell 3.11.2; python; \
          pyenv shell 3.12.7; python; pyenv shell -; python; pyenv shell --unset; echo \"[$PYENV_VERSION]\"; \
-         case \":$PATH:\" in \"*:$PYENV_ROOT/shims:*\") ;; esac; echo \"${PATH%%:*}\"",
+         echo \"${PATH%%:*}\"",
     )
     .assert()
     .success()
@@ -791,4 +791,127 @@ fn plugins_run_with_pyenvs_commands_and_hooks() {
         .assert()
         .success()
         .stdout("from the plugin\n");
+}
+
+#[test]
+fn edge_cases_answered_as_pyenv_answers_them() {
+    let p = Pyenv::new();
+    p.env.fake_version("3.11.2", &["python", "fab"]);
+    p.env.fake_version("3.12.7", &["python"]);
+    p.env.fake_version("3.12.7/envs/venv1", &["envtool"]);
+    p.env.write("root/version", "3.11.2\n");
+    // An empty argument shows instead of writing.
+    p.pyenv(&["global", ""])
+        .assert()
+        .success()
+        .stdout("3.11.2\n");
+    assert_eq!(
+        fs::read_to_string(p.env.root().join("version")).unwrap(),
+        "3.11.2\n"
+    );
+    // Names that would leave versions/ are ignored with pyenv's warning; `a:b` is two names.
+    let file = p
+        .env
+        .write("work/.python-version", "../../etc\n3.12.7:3.11.2\n");
+    p.pyenv(&["version-name"])
+        .assert()
+        .success()
+        .stdout("3.12.7:3.11.2\n")
+        .stderr(format!(
+            "pyenv: invalid version `../../etc' ignored in `{}'\n",
+            file.display()
+        ));
+    // The nearest file wins even when empty (`system`); `local` then fails.
+    p.env.write("work/.python-version", "");
+    p.pyenv(&["version"])
+        .assert()
+        .success()
+        .stdout(lines(&format!(
+            "system (set by {}/.python-version)",
+            p.env.work().display()
+        )));
+    p.pyenv(&["local"]).assert().code(1).stdout("");
+    // A relative PYENV_DIR names files absolutely.
+    p.env.write("work/sub/.python-version", "3.12.7\n");
+    p.pyenv(&["version"])
+        .env("PYENV_DIR", "sub")
+        .assert()
+        .stdout(lines(&format!(
+            "3.12.7 (set by {}/sub/.python-version)",
+            p.env.work().display()
+        )));
+    // which --nosystem, whence (virtualenvs included), shims --short, install -L.
+    p.env.write("work/.python-version", "3.11.2\n");
+    p.env.fake_system("fab2");
+    p.pyenv(&["which", "fab2", "--nosystem"])
+        .assert()
+        .code(127)
+        .stderr("pyenv: fab2: command not found\n");
+    p.pyenv(&["which", "fab2"]).assert().success();
+    p.pyenv(&["whence", "envtool"])
+        .assert()
+        .success()
+        .stdout("3.12.7/envs/venv1\n");
+    p.pyenv(&["whence", "--path", "fab"])
+        .assert()
+        .stdout(lines(&format!("{}/versions/3.11.2/bin/fab", p.root())));
+    p.pyenv(&["whence", "nothing"]).assert().code(1).stdout("");
+    p.pyenv(&["rehash"]).assert().success();
+    let short = stdout_of(&p.pyenv(&["shims", "--short"]).output().unwrap());
+    assert!(
+        short.lines().any(|l| l == "envtool") && short.lines().any(|l| l == "fab"),
+        "{short}"
+    );
+    assert!(stdout_of(&p.pyenv(&["install", "-L"]).output().unwrap())
+        .starts_with("Available versions:\n"));
+    // sh-shell for fish, directly; `shell -` and --unset in bash's words.
+    p.pyenv(&["sh-shell", "3.12.7"])
+        .env("PYENV_SHELL", "fish")
+        .assert()
+        .stdout("set -gu PYENV_VERSION_OLD \"$PYENV_VERSION\"\nset -gx PYENV_VERSION \"3.12.7\"\n");
+    p.pyenv(&["sh-shell", "9.9"])
+        .assert()
+        .code(1)
+        .stdout("false\n")
+        .stderr("pyenv: version `9.9' not installed\n");
+    p.pyenv(&["sh-shell", "--unset"])
+        .env("PYENV_SHELL", "bash")
+        .assert()
+        .stdout("PYENV_VERSION_OLD=\"${PYENV_VERSION-}\"\nunset PYENV_VERSION\n");
+    // --no-push-path adds the shims only when they are missing.
+    let path = format!("{}:/usr/bin:/bin", p.bin().display());
+    p.bash("eval \"$(pyenv init - --no-push-path)\"; echo \"$PATH\"")
+        .env("PATH", &path)
+        .assert()
+        .stdout(lines(&format!("{}:{path}", p.env.shims().display())));
+    let with_shims = format!("{}:{}", path, p.env.shims().display());
+    p.bash("eval \"$(pyenv init - --no-push-path)\"; echo \"$PATH\"")
+        .env("PATH", &with_shims)
+        .assert()
+        .stdout(lines(&with_shims));
+    // Without --no-push-path the shims move to the front.
+    p.bash("eval \"$(pyenv init -)\"; echo \"$PATH\"")
+        .env("PATH", &with_shims)
+        .assert()
+        .stdout(lines(&format!("{}:{path}", p.env.shims().display())));
+}
+
+#[test]
+fn strap_names_a_missing_pin_on_pyenvs_root_and_repairs_its_pyenv_link() {
+    let env = TestEnv::new();
+    env.fake_version("3.12.7", &["python"]);
+    env.write("work/.python-version", "3.9.1\n3.12.7\n");
+    env.strap(&["which", "python"])
+        .env("PYENV_ROOT", env.root())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with(
+            "strap: error: version '3.9.1' is not installed (set by ",
+        ));
+    // A link `strap init --pyenv` made to a strap that has moved is replaced.
+    let link = env.home().join(".pyenv/bin/pyenv");
+    fs::create_dir_all(link.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink("/nonexistent/strap", &link).unwrap();
+    env.strap(&["init", "--pyenv"]).assert().success();
+    assert_eq!(fs::read_link(&link).unwrap(), strap_bin());
 }

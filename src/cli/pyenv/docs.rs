@@ -169,7 +169,8 @@ struct Text {
 }
 
 fn text_of(env: &PyenvEnv, name: &str) -> Option<Text> {
-    if let Some(doc) = find(name) {
+    let builtin = find(name).or_else(|| name.strip_prefix("sh-").and_then(find).filter(|d| d.sh));
+    if let Some(doc) = builtin {
         return Some(Text {
             summary: doc.summary.to_owned(),
             usage: doc.usage.to_owned(),

@@ -85,7 +85,7 @@ pub(super) fn version_file(env: &PyenvEnv, args: &[String], out: &mut dyn Write)
         };
         // Found in DIR itself: named as DIR was given (pyenv prints `../.python-version`).
         if file.parent() == Some(&start) {
-            writeln!(out, "{}/{LOCAL_VERSION_FILE}", dir.trim_end_matches('/'))?;
+            writeln!(out, "{dir}/{LOCAL_VERSION_FILE}")?;
         } else {
             writeln!(out, "{}", file.display())?;
         }
@@ -243,9 +243,7 @@ pub(super) fn prefixes(env: &PyenvEnv, versions: &[String]) -> Result<Vec<PathBu
 /// The system's Python as pyenv looks for it: `python`, else `python3`, else `python2` on `PATH`
 /// outside the shims.
 fn system_python(layout: &Layout) -> Option<PathBuf> {
-    ["python", "python3", "python2"]
-        .iter()
-        .find_map(|cmd| which::find_on_system_path(layout, cmd))
+    which::find_first_on_system_path(layout, &["python", "python3", "python2"])
 }
 
 /// The prefix of a system executable: its directory without `/bin` or `/sbin` (`/` at the top).
@@ -392,10 +390,8 @@ pub(super) fn versions(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> 
         return Ok(0);
     }
     let selection = selection(env)?;
-    let current: Vec<String> = version::resolve_names(env.layout(), &selection)
-        .into_iter()
-        .filter_map(|(_, resolved)| resolved)
-        .collect();
+    // Selected versions that are not installed are named on stderr, as pyenv does.
+    let (current, _) = resolved_names(env, &selection, false);
     let has_system = system_python(env.layout()).is_some();
     let system = has_system.then(|| ("system".to_owned(), PathBuf::from("/")));
     let mut listed = 0;
