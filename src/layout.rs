@@ -28,7 +28,7 @@ impl Layout {
     /// root.
     pub fn new(root: impl Into<PathBuf>) -> Self {
         let root = root.into();
-        let flavor = if root == pyenv_root() {
+        let flavor = if is_pyenv_root(&root) {
             Flavor::Pyenv
         } else {
             Flavor::Strap
@@ -224,6 +224,19 @@ fn root_of_shim(path: &Path, cwd: impl FnOnce() -> Option<PathBuf>) -> Option<Pa
     } else {
         shims_parent(&cwd()?.join(path)).map(Path::to_path_buf)
     }
+}
+
+/// True when `root` is pyenv's root: spelled as `PYENV_ROOT` (or `~/.pyenv`) is, or — when
+/// `PYENV_ROOT` is set — the same directory reached another way (a link).
+fn is_pyenv_root(root: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let pyenv = pyenv_root();
+    if root == pyenv {
+        return true;
+    }
+    let identity = |path: &Path| std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()));
+    std::env::var_os(env_vars::PYENV_ROOT).is_some_and(|v| !v.is_empty())
+        && identity(root).is_some_and(|id| identity(&pyenv) == Some(id))
 }
 
 /// `PYENV_ROOT` without a trailing `/`, else `~/.pyenv` (as pyenv computes it).

@@ -704,6 +704,14 @@ fn strap_on_pyenvs_root_follows_pyenvs_variables() {
         .assert()
         .success()
         .stdout(predicate::str::contains("PYENV_VERSION"));
+    // PYENV_ROOT spelled through a link is the same root.
+    let link = env.dir.path().join("rootlink");
+    std::os::unix::fs::symlink(env.root(), &link).unwrap();
+    env.command(env.shims().join("python"))
+        .env("PYENV_ROOT", &link)
+        .env("PYENV_VERSION", "3.12.7")
+        .assert()
+        .stdout("3.12.7 python \n");
     // Elsewhere PYENV_VERSION means nothing to strap.
     env.strap(&["version-name"])
         .env("PYENV_VERSION", "3.12.7")
