@@ -93,12 +93,14 @@ pub fn out_of_date(layout: &Layout) -> Result<(Vec<String>, Vec<String>)> {
 /// The shims currently in `shims/`, sorted.
 pub fn list_shims(layout: &Layout) -> Result<Vec<PathBuf>> {
     let dir = layout.shims_dir();
-    Ok(list_dir(&dir)?.into_iter().map(|n| dir.join(n)).collect())
+    let mut shims: Vec<PathBuf> = list_dir(&dir)?.into_iter().map(|n| dir.join(n)).collect();
+    shims.sort();
+    Ok(shims)
 }
 
-/// Every executable name in any `versions/*/bin/` (except `strap` itself, which must stay the CLI).
 /// The executable names in every listed version's and virtualenv's `bin/` (what pyenv's
-/// `versions --executables` lists and its rehash makes shims for).
+/// `versions --executables` lists and its rehash makes shims for), except `strap` itself, which
+/// must stay the CLI.
 pub fn executable_names(layout: &Layout) -> Result<BTreeSet<OsString>> {
     let mut names = BTreeSet::new();
     for (_, prefix) in version::listed_versions(layout, false, false)? {

@@ -22,6 +22,15 @@ impl Pyenv {
         Pyenv { env }
     }
 
+    /// Versions 3.11.2 (global) and 3.12.7, each with a `python` that names itself.
+    fn with_two_versions() -> Self {
+        let p = Pyenv::new();
+        p.env.fake_version("3.11.2", &["python"]);
+        p.env.fake_version("3.12.7", &["python"]);
+        p.env.write("root/version", "3.11.2\n");
+        p
+    }
+
     fn bin(&self) -> PathBuf {
         self.env.dir.path().join("pyenvbin")
     }
@@ -114,10 +123,7 @@ fn root_version_and_usage() {
 
 #[test]
 fn environment_selects_as_pyenv() {
-    let p = Pyenv::new();
-    p.env.fake_version("3.11.2", &["python"]);
-    p.env.fake_version("3.12.7", &["python"]);
-    p.env.write("root/version", "3.11.2\n");
+    let p = Pyenv::with_two_versions();
     p.pyenv(&["version"])
         .assert()
         .success()
@@ -641,10 +647,7 @@ fn strap_init_pyenv_links_pyenv_to_strap() {
 #[test]
 #[ignore = "needs zsh; .ci/run installs it and runs the ignored tests"]
 fn init_code_in_zsh() {
-    let p = Pyenv::new();
-    p.env.fake_version("3.11.2", &["python"]);
-    p.env.fake_version("3.12.7", &["python"]);
-    p.env.write("root/version", "3.11.2\n");
+    let p = Pyenv::with_two_versions();
     let mut zsh = p.command("zsh");
     zsh.args([
         "-fc",
@@ -658,10 +661,7 @@ fn init_code_in_zsh() {
 #[test]
 #[ignore = "needs fish; .ci/run installs it and runs the ignored tests"]
 fn init_code_in_fish() {
-    let p = Pyenv::new();
-    p.env.fake_version("3.11.2", &["python"]);
-    p.env.fake_version("3.12.7", &["python"]);
-    p.env.write("root/version", "3.11.2\n");
+    let p = Pyenv::with_two_versions();
     let mut fish = p.command("fish");
     fish.args([
         "--no-config",

@@ -545,21 +545,9 @@ fn writable(dir: &Path) -> bool {
     unsafe { libc::access(path.as_ptr(), libc::W_OK) == 0 }
 }
 
-/// `pyenv shims [--short]`.
+/// `pyenv shims [--short]`: strap's own listing.
 pub(super) fn shims(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
     let short = args.iter().any(|a| a == "--short");
-    let mut shims = crate::shims::list_shims(env.layout())?;
-    shims.sort();
-    for shim in shims {
-        if short {
-            writeln!(
-                out,
-                "{}",
-                shim.file_name().unwrap_or_default().to_string_lossy()
-            )?;
-        } else {
-            writeln!(out, "{}", shim.display())?;
-        }
-    }
+    crate::cli::shims::list(&env.ctx, short, out)?;
     Ok(0)
 }
