@@ -57,7 +57,10 @@ pub fn exec_selected(
     let mut cmd = target_command(&target, &args, depth + 1);
     if layout.flavor() == Flavor::Pyenv {
         // As `pyenv exec`: what the program starts in turn keeps this selection.
-        cmd.env(env_vars::PYENV_VERSION, resolved_names(layout, selection));
+        cmd.env(
+            env_vars::PYENV_VERSION,
+            version::forced_names(layout, selection).join(":"),
+        );
     }
     if changes_packages(command, &args) {
         return install(layout, &target, cmd);
@@ -130,17 +133,6 @@ pub fn hand_over_to_strap(layout: &Layout, target: &Target, cmd: Command) -> Res
         path: strap,
         source: err,
     })
-}
-
-/// The selected names resolved as `pyenv version-name -f` prints them, `:`-separated.
-fn resolved_names(layout: &Layout, selection: &Selection) -> String {
-    let names: Vec<String> = version::resolve_names(layout, selection)
-        .into_iter()
-        .map(|(requested, resolved)| {
-            resolved.unwrap_or_else(|| version::without_python_prefix(requested).to_owned())
-        })
-        .collect();
-    names.join(":")
 }
 
 /// The command that runs `target`, its version's `bin/` first on `PATH` (as pyenv does, so the

@@ -170,8 +170,19 @@ pub fn resolve_names<'s>(
         .collect()
 }
 
+/// The selected names as `pyenv version-name -f` prints them: each resolved, or as written
+/// (without a `python-` prefix) when it is not installed.
+pub fn forced_names(layout: &Layout, selection: &super::Selection) -> Vec<String> {
+    resolve_names(layout, selection)
+        .into_iter()
+        .map(|(requested, resolved)| {
+            resolved.unwrap_or_else(|| without_python_prefix(requested).to_owned())
+        })
+        .collect()
+}
+
 /// A name without pyenv's optional `python-` prefix (`python-3.12` → `3.12`).
-pub fn without_python_prefix(name: &str) -> &str {
+fn without_python_prefix(name: &str) -> &str {
     name.strip_prefix("python-")
         .filter(|rest| !rest.is_empty())
         .unwrap_or(name)

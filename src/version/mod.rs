@@ -12,8 +12,8 @@ use std::path::PathBuf;
 
 pub use file::{read_version_file, write_version_file};
 pub use installed::{
-    installed_versions, listed_versions, resolve, resolve_names, stays_inside_versions,
-    without_python_prefix, Resolved,
+    forced_names, installed_versions, listed_versions, resolve, resolve_names,
+    stays_inside_versions, Resolved,
 };
 pub use name::{compare_names, newest_match, PythonName};
 pub use select::{

@@ -27,12 +27,14 @@ fn selection(env: &PyenvEnv) -> anyhow::Result<Selection> {
 /// pyenv's `version-name`: each selected name resolved (exact, without `python-`, newest match);
 /// a missing one is reported (or, with `force`, kept as written without `python-`).
 fn resolved_names(env: &PyenvEnv, selection: &Selection, force: bool) -> (Vec<String>, bool) {
+    if force {
+        return (version::forced_names(env.layout(), selection), true);
+    }
     let mut names = Vec::new();
     let mut all_found = true;
     for (requested, resolved) in version::resolve_names(env.layout(), selection) {
         match resolved {
             Some(name) => names.push(name),
-            None if force => names.push(version::without_python_prefix(requested).to_owned()),
             None => {
                 say!("{}", not_installed(requested, &selection.origin));
                 all_found = false;
