@@ -1,27 +1,40 @@
 //! `strap cache clean`: removes what strap leaves behind and no running strap holds — lock files,
-//! logs, downloaded archives (and partial or mismatching downloads), build trees of dead
-//! processes, and half-removed versions of interrupted uninstalls.
+//! logs, downloaded source archives and packed builds (and partial or mismatching downloads),
+//! build trees of dead processes, and half-removed versions of interrupted uninstalls.
 //!
-//! Nothing in use is touched: a lock file is removed only while this process holds its lock
-//! (see [`crate::lock`]); a build tree or log only when the process named in it is gone; an archive
-//! only while its download lock is held here and no install is running. Build trees kept with
-//! `--keep` stay until their owner removes them.
+//! Only names strap makes are removed (see [`crate::layout`]: the archives of the known source
+//! kinds, packs of the known artifact kinds, work directories, logs), so a cache directory
+//! shared with other files (`STRAP_CACHE_DIR=$HOME`) loses nothing else; a directory strap
+//! made under its root (`logs`, `locks`, `tmp`, `cache`, `cache/builds`, …) that is a link is
+//! not followed. Nothing in use is touched: a lock file is removed only while this process holds
+//! its lock (see [`crate::lock`]); a build tree or log only when the process named in it is
+//! gone; a download only while its lock is held here (and a source archive only while no install
+//! runs, a packed build only while no install of its build runs). Build trees kept with `--keep`
+//! stay until their owner removes them.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use crate::error::Result;
-use crate::layout::{self, Layout};
+use crate::layout::{self, CacheFile, Layout, SourceKind};
 use crate::lock::{FileLock, TryLock};
 use crate::process::process_exists;
-use crate::stage::{DISCARDED_PREFIX, GROUPS_FILE, KEPT_FILE};
+use crate::stage::{leftovers, BUILDS_DIR};
 
-/// Downloads are named after the archives the artifacts fetch (CPython and its OpenSSL); other
-/// files in the cache directory (which `STRAP_CACHE_DIR` may point anywhere) are left alone.
-const ARCHIVE_PREFIXES: &[&str] = &["Python-", "openssl-"];
-const ARCHIVE_SUFFIXES: &[&str] = &[".tar.xz", ".tgz", ".tar.gz", ".tar.bz2", ".zip"];
+/// Why a clean could not run at all.
+#[derive(Debug, thiserror::Error)]
+#[error("{} is a link, not the directory of lock files strap made: through it strap cannot tell what a running strap holds, so nothing was cleaned", .0.display())]
+pub struct LinkedLocks(PathBuf);
+
+impl crate::error::Explain for LinkedLocks {
+    fn hint(&self) -> Option<String> {
+        Some(format!(
+            "remove the link {} (strap makes the directory again)",
+            self.0.display()
+        ))
+    }
+}
 
 /// What to clean.
 #[derive(Debug, Clone, Copy, Default)]
@@ -109,114 +122,175 @@ enum LockState {
     Ours { lock: FileLock, created: bool },
     /// Held by another process.
     Busy(Option<u32>),
+    /// Cannot be locked (a link in its place, no permission), and why.
+    Unusable(String),
+}
+
+/// Whether the lock guarding something is free.
+enum Guard {
+    /// Held here (or, in a dry run, nobody holds it).
+    Free,
+    /// Held by another process.
+    Held(Option<u32>),
+    /// Cannot be locked, and why.
+    Unusable(String),
+}
+
+/// What is at the path of a directory strap makes, not following a link.
+enum Dir {
+    Real,
+    Link,
+    Missing,
 }
 
 struct Cleaner<'a> {
     layout: &'a Layout,
     options: Options,
-    cutoff: Option<SystemTime>,
+    now: SystemTime,
     locks: BTreeMap<PathBuf, LockState>,
     report: Report,
 }
 
 /// Cleans `layout`'s root (and download cache) as `options` say.
-pub fn clean(layout: &Layout, options: Options) -> Result<Report> {
+pub fn clean(layout: &Layout, options: Options) -> Result<Report, LinkedLocks> {
     let mut cleaner = Cleaner {
         layout,
         options,
-        cutoff: options
-            .older_than
-            .and_then(|age| SystemTime::now().checked_sub(age)),
+        now: SystemTime::now(),
         locks: BTreeMap::new(),
         report: Report::default(),
     };
     cleaner.survey_locks()?;
-    cleaner.build_trees()?;
+    cleaner.build_trees();
     cleaner.half_removed_versions();
-    cleaner.downloads()?;
-    cleaner.packed_builds();
+    if let Some(cache) = cleaner.cache_dir() {
+        cleaner.downloads(&cache);
+        cleaner.packed_builds(&cache.join(BUILDS_DIR));
+    }
     cleaner.logs();
     cleaner.lock_files();
     Ok(cleaner.report)
 }
 
+/// What is at `path`, not following a link.
+fn dir_at(path: &Path) -> Dir {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => Dir::Real,
+        Ok(meta) if meta.file_type().is_symlink() => Dir::Link,
+        _ => Dir::Missing,
+    }
+}
+
 impl Cleaner<'_> {
     /// Takes every free lock under `locks/` for the rest of the run (so no strap starts the work
     /// they guard meanwhile) and notes the held ones.
-    fn survey_locks(&mut self) -> Result<()> {
-        for path in files_in(&self.layout.locks_dir()) {
+    fn survey_locks(&mut self) -> Result<(), LinkedLocks> {
+        let dir = self.layout.locks_dir();
+        if let Dir::Link = dir_at(&dir) {
+            return Err(LinkedLocks(dir));
+        }
+        for path in files_in(&dir) {
             if path.extension().is_none_or(|ext| ext != "lock") {
                 continue;
             }
-            match FileLock::try_acquire(&path, false)? {
-                TryLock::Acquired(lock) => {
-                    self.locks.insert(
-                        path,
-                        LockState::Ours {
-                            lock,
-                            created: false,
-                        },
-                    );
-                }
-                TryLock::Busy { holder } => {
-                    self.locks.insert(path, LockState::Busy(holder));
-                }
-                TryLock::Missing => {}
-            }
+            let state = match FileLock::try_acquire(&path, false) {
+                Ok(TryLock::Acquired(lock)) => LockState::Ours {
+                    lock,
+                    created: false,
+                },
+                Ok(TryLock::Busy { holder }) => LockState::Busy(holder),
+                Ok(TryLock::Missing) => continue,
+                Err(e) => LockState::Unusable(e.to_string()),
+            };
+            self.locks.insert(path, state);
         }
         Ok(())
     }
 
-    /// The holder of the lock at `path`, or `None` once this run holds it (taking it, creating
-    /// the file, when nobody does; in a dry run only looking).
-    fn hold(&mut self, path: &Path) -> Result<Option<Option<u32>>> {
-        if let Some(state) = self.locks.get(path) {
-            return Ok(match state {
-                LockState::Ours { .. } => None,
-                LockState::Busy(holder) => Some(*holder),
-            });
-        }
-        if self.options.dry_run {
-            return Ok(None);
-        }
-        Ok(match FileLock::try_acquire(path, true)? {
-            TryLock::Acquired(lock) => {
-                self.locks.insert(
-                    path.to_owned(),
-                    LockState::Ours {
-                        lock,
-                        created: true,
-                    },
-                );
-                None
+    /// Whether the lock at `path` is free: then this run holds it to the end (taking it, and
+    /// making the file, when it was not surveyed; a dry run only looks).
+    fn hold(&mut self, path: &Path) -> Guard {
+        if !self.locks.contains_key(path) {
+            if self.options.dry_run {
+                return Guard::Free;
             }
-            TryLock::Busy { holder } => {
-                self.locks.insert(path.to_owned(), LockState::Busy(holder));
-                Some(holder)
-            }
-            TryLock::Missing => None,
-        })
+            let state = match FileLock::try_acquire(path, true) {
+                Ok(TryLock::Acquired(lock)) => LockState::Ours {
+                    lock,
+                    created: true,
+                },
+                Ok(TryLock::Busy { holder }) => LockState::Busy(holder),
+                Ok(TryLock::Missing) => return Guard::Free,
+                Err(e) => LockState::Unusable(e.to_string()),
+            };
+            self.locks.insert(path.to_owned(), state);
+        }
+        match &self.locks[path] {
+            LockState::Ours { .. } => Guard::Free,
+            LockState::Busy(holder) => Guard::Held(*holder),
+            LockState::Unusable(why) => Guard::Unusable(why.clone()),
+        }
     }
 
-    /// The pid of a running install (any held lock other than a download or rehash lock).
+    /// True, noting why, when `path` must be left because `lock`, which guards it, is not free;
+    /// `doing` says what its holder is doing (`being downloaded`).
+    fn guarded(&mut self, path: &Path, lock: &Path, doing: &str) -> bool {
+        let why = match self.hold(lock) {
+            Guard::Free => return false,
+            Guard::Held(holder) => format!("{doing}{}", pid_note(holder)),
+            Guard::Unusable(why) => format!("its lock cannot be taken: {why}"),
+        };
+        self.skip(path, why);
+        true
+    }
+
+    /// The pid of a running install: a held install lock.
     fn running_install(&self) -> Option<Option<u32>> {
         self.locks.iter().find_map(|(path, state)| {
-            let name = path.file_name()?.to_str()?;
-            let install = !name.starts_with("download-") && name != "rehash.lock";
+            let id = path.file_name()?.to_str()?.strip_suffix(".lock")?;
+            layout::artifact_of(id)?;
             match state {
-                LockState::Busy(holder) if install => Some(*holder),
+                LockState::Busy(holder) => Some(*holder),
                 _ => None,
             }
         })
     }
 
+    /// True for a directory strap made under its root that it can clean; a link in its place is
+    /// noted and not followed.
+    fn own_dir(&mut self, dir: &Path) -> bool {
+        match dir_at(dir) {
+            Dir::Real => true,
+            Dir::Link => {
+                self.skip(dir, "a link, not the directory strap made: not followed");
+                false
+            }
+            Dir::Missing => false,
+        }
+    }
+
+    /// The download cache to clean: the directory `STRAP_CACHE_DIR` names (the user's choice,
+    /// followed), else `<root>/cache` when it is strap's own directory.
+    fn cache_dir(&mut self) -> Option<PathBuf> {
+        if let Some(named) = self.layout.named_cache_dir() {
+            return Some(named);
+        }
+        let cache = self.layout.cache_dir();
+        self.own_dir(&cache).then_some(cache)
+    }
+
+    /// True when `path` was modified more recently than `--older-than` (counted as left).
     fn is_recent(&mut self, path: &Path) -> bool {
-        let Some(cutoff) = self.cutoff else {
+        let Some(age) = self.options.older_than else {
             return false;
         };
         let recent = fs::symlink_metadata(path)
             .and_then(|m| m.modified())
-            .is_ok_and(|modified| modified > cutoff);
+            .is_ok_and(|modified| {
+                self.now
+                    .duration_since(modified)
+                    .map_or(true, |since| since < age)
+            });
         if recent {
             self.report.recent += 1;
         }
@@ -256,143 +330,140 @@ impl Cleaner<'_> {
     }
 
     /// `tmp/<kind>-<name>.<pid>`: build trees and staging areas of installs whose process is gone.
-    fn build_trees(&mut self) -> Result<()> {
-        for dir in dirs_in(&self.layout.tmp_dir()) {
-            let Some(file_name) = dir.file_name().and_then(|n| n.to_str()).map(str::to_owned)
-            else {
-                continue;
-            };
-            let Some(pid) = layout::work_dir_owner(&file_name) else {
-                continue;
-            };
-            if process_exists(pid) {
-                self.skip(&dir, format!("in use by a running strap (pid {pid})"));
+    fn build_trees(&mut self) {
+        if !self.own_dir(&self.layout.tmp_dir()) {
+            return;
+        }
+        for leftover in leftovers(self.layout) {
+            if let Some(pid) = leftover.running {
+                self.skip(
+                    &leftover.path,
+                    format!("in use by a running strap (pid {pid})"),
+                );
                 continue;
             }
-            if dir.join(KEPT_FILE).exists() {
+            if leftover.kept {
                 self.skip(
-                    &dir,
+                    &leftover.path,
                     "kept with --keep for you to inspect; remove it yourself when done",
                 );
                 continue;
             }
-            if self.is_recent(&dir) {
+            if self.is_recent(&leftover.path) {
                 continue;
             }
-            if file_name.starts_with(DISCARDED_PREFIX) {
-                // A finished install's tree whose background removal was stopped.
-                self.remove(&dir, What::BuildTree);
-                continue;
-            }
-            let stem = &file_name[..file_name.len() - pid.to_string().len() - 1];
-            let lock = self.layout.locks_dir().join(format!("{stem}.lock"));
-            if let Some(holder) = self.hold(&lock)? {
-                self.skip(
-                    &dir,
-                    format!("an install of it is running{}", pid_note(holder)),
-                );
-                continue;
+            if let Some(artifact) = &leftover.artifact {
+                let lock = self.layout.install_lock_of(artifact);
+                if self.guarded(&leftover.path, &lock, "an install of it is running") {
+                    continue;
+                }
             }
             if !self.options.dry_run {
-                crate::process::kill_recorded_groups(&dir.join(GROUPS_FILE), &dir);
+                leftover.stop_builds();
             }
-            self.remove(&dir, What::BuildTree);
+            self.remove(&leftover.path, What::BuildTree);
         }
-        Ok(())
     }
 
     /// `versions/.<name>.removing.<pid>` and `boost/.<name>.removing.<pid>`: what an
     /// interrupted uninstall had set aside.
     fn half_removed_versions(&mut self) {
-        let installs = [self.layout.versions_dir(), self.layout.boost_root()];
-        for dir in installs.iter().flat_map(|d| dirs_in(d)) {
-            let Some(file_name) = dir.file_name().and_then(|n| n.to_str()) else {
-                continue;
-            };
-            if !file_name.starts_with('.') || !file_name.contains(".removing.") {
+        for installs in [self.layout.versions_dir(), self.layout.boost_root()] {
+            if !self.own_dir(&installs) {
                 continue;
             }
-            match layout::work_dir_owner(file_name) {
-                Some(pid) if process_exists(pid) => {
-                    self.skip(
-                        &dir,
-                        format!("being removed by a running strap (pid {pid})"),
-                    );
+            for dir in dirs_in(&installs) {
+                let Some(pid) = file_name(&dir).and_then(layout::removing_owner) else {
+                    continue;
+                };
+                if process_exists(pid) {
+                    self.skip(&dir, format!("being removed by a running strap (pid {pid})"));
+                } else if !self.is_recent(&dir) {
+                    self.remove(&dir, What::HalfRemovedVersion);
                 }
-                Some(_) if !self.is_recent(&dir) => self.remove(&dir, What::HalfRemovedVersion),
-                _ => {}
             }
         }
     }
 
-    /// The download cache: archives, `.part` files and set-aside `.mismatch-*` files.
-    fn downloads(&mut self) -> Result<()> {
+    /// The source archives in the download cache, their `.part` files and set-aside
+    /// `.mismatch-*` files.
+    fn downloads(&mut self, cache: &Path) {
         let install = self.running_install();
-        for path in files_in(&self.layout.cache_dir()) {
-            let Some(file_name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned)
-            else {
+        for path in files_in(cache) {
+            let Some(file) = file_name(&path).map(CacheFile::of) else {
                 continue;
             };
-            let Some((archive, what)) = download_kind(&file_name) else {
-                continue;
-            };
-            if self.is_recent(&path) {
+            if SourceKind::of(file.file()).is_none() || self.is_recent(&path) {
                 continue;
             }
-            if what == What::MismatchedDownload {
+            let what = match file {
                 // Set aside for good: no strap reads it again.
-                self.remove(&path, what);
-                continue;
-            }
-            if what == What::Archive {
-                if let Some(holder) = install {
-                    self.skip(&path, format!("an install is running{}", pid_note(holder)));
+                CacheFile::Mismatched(_) => {
+                    self.remove(&path, What::MismatchedDownload);
                     continue;
                 }
-            }
-            let lock = self
-                .layout
-                .locks_dir()
-                .join(format!("download-{archive}.lock"));
-            if let Some(holder) = self.hold(&lock)? {
-                self.skip(&path, format!("being downloaded{}", pid_note(holder)));
-                continue;
-            }
-            self.remove(&path, what);
-        }
-        Ok(())
-    }
-
-    /// The build cache, `<cache>/builds/`: packed builds and their manifests (a running install
-    /// may be reading or writing one).
-    fn packed_builds(&mut self) {
-        let install = self.running_install();
-        for path in files_in(&self.layout.cache_dir().join(crate::stage::BUILDS_DIR)) {
-            if self.is_recent(&path) {
-                continue;
-            }
-            if let Some(holder) = install {
+                CacheFile::Partial(_) => What::PartialDownload,
+                CacheFile::Complete(_) => What::Archive,
+            };
+            if let (What::Archive, Some(holder)) = (what, install) {
                 self.skip(&path, format!("an install is running{}", pid_note(holder)));
                 continue;
             }
-            self.remove(&path, What::PackedBuild);
+            let lock = self.layout.download_lock(file.file());
+            if !self.guarded(&path, &lock, "being downloaded") {
+                self.remove(&path, what);
+            }
         }
     }
 
-    /// `logs/*.log` whose process is gone.
-    fn logs(&mut self) {
-        for path in files_in(&self.layout.logs_dir()) {
-            let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
+    /// The build cache, `<cache>/builds/`: packed builds (archives and manifests), their partial
+    /// and set-aside files. One being downloaded, made or installed is left.
+    fn packed_builds(&mut self, builds: &Path) {
+        if !self.own_dir(builds) {
+            return;
+        }
+        for path in files_in(builds) {
+            let Some(file) = file_name(&path).map(CacheFile::of) else {
                 continue;
             };
-            if !file_name.ends_with(".log") {
+            let Some(pack) = layout::pack_of(file.file()) else {
+                continue;
+            };
+            if self.is_recent(&path) {
                 continue;
             }
-            if let Some(pid) = layout::log_owner(file_name).filter(|pid| process_exists(*pid)) {
+            let what = match file {
+                CacheFile::Mismatched(_) => {
+                    self.remove(&path, What::MismatchedDownload);
+                    continue;
+                }
+                CacheFile::Partial(_) => What::PartialDownload,
+                CacheFile::Complete(_) => What::PackedBuild,
+            };
+            let download = (self.layout).download_lock(&layout::build_cache_file(&pack.archive()));
+            let install = self.layout.install_lock_of(&pack.artifact_id());
+            let doing = format!("an install of {} {} is running", pack.kind, pack.name);
+            if !self.guarded(&path, &download, "being downloaded")
+                && !self.guarded(&path, &install, &doing)
+            {
+                self.remove(&path, what);
+            }
+        }
+    }
+
+    /// `logs/<what>-<secs>-<pid>.log` whose process is gone.
+    fn logs(&mut self) {
+        let logs = self.layout.logs_dir();
+        if !self.own_dir(&logs) {
+            return;
+        }
+        for path in files_in(&logs) {
+            let Some(pid) = file_name(&path).and_then(layout::log_owner) else {
+                continue;
+            };
+            if process_exists(pid) {
                 self.skip(&path, format!("written by a running strap (pid {pid})"));
-                continue;
-            }
-            if !self.is_recent(&path) {
+            } else if !self.is_recent(&path) {
                 self.remove(&path, What::Log);
             }
         }
@@ -410,6 +481,11 @@ impl Cleaner<'_> {
                             &path,
                             format!("held by a running strap{}", pid_note(holder)),
                         );
+                    }
+                }
+                LockState::Unusable(why) => {
+                    if fs::symlink_metadata(&path).is_ok() {
+                        self.skip(&path, format!("cannot be locked: {why}"));
                     }
                 }
                 LockState::Ours { lock, created } => {
@@ -436,29 +512,16 @@ impl Cleaner<'_> {
     }
 }
 
-/// The archive a cache file belongs to and what the file is; `None` for files strap did not put
-/// there.
-fn download_kind(file_name: &str) -> Option<(&str, What)> {
-    let (archive, what) = if let Some(archive) = file_name.strip_suffix(".part") {
-        (archive, What::PartialDownload)
-    } else if let Some((archive, hash)) = file_name.rsplit_once(".mismatch-") {
-        if hash.is_empty() || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        (archive, What::MismatchedDownload)
-    } else {
-        (file_name, What::Archive)
-    };
-    let ours = ARCHIVE_PREFIXES.iter().any(|p| archive.starts_with(p))
-        && ARCHIVE_SUFFIXES.iter().any(|s| archive.ends_with(s));
-    ours.then_some((archive, what))
-}
-
 fn pid_note(holder: Option<u32>) -> String {
     holder.map_or_else(String::new, |pid| format!(" (pid {pid})"))
 }
 
-/// Regular files directly in `dir` (none when it cannot be read).
+/// The file name of `path`, when it is UTF-8 (every name strap makes is).
+fn file_name(path: &Path) -> Option<&str> {
+    path.file_name()?.to_str()
+}
+
+/// Regular files directly in `dir` (none when it cannot be read); links are not files here.
 fn files_in(dir: &Path) -> Vec<PathBuf> {
     entries(dir, |m| m.is_file())
 }
@@ -514,25 +577,6 @@ pub fn human_bytes(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_strap_downloads_are_cache_files() {
-        assert_eq!(
-            download_kind("Python-3.12.7.tar.xz"),
-            Some(("Python-3.12.7.tar.xz", What::Archive))
-        );
-        assert_eq!(
-            download_kind("Python-3.12.7.tgz.part"),
-            Some(("Python-3.12.7.tgz", What::PartialDownload))
-        );
-        assert_eq!(
-            download_kind("openssl-1.1.1u.tar.gz.mismatch-0123456789ab"),
-            Some(("openssl-1.1.1u.tar.gz", What::MismatchedDownload))
-        );
-        assert_eq!(download_kind("holiday.tar.gz"), None);
-        assert_eq!(download_kind("Python-3.12.7.tar.xz.mismatch-zz"), None);
-        assert_eq!(download_kind("Python-notes.txt"), None);
-    }
 
     #[test]
     fn sizes_read_like_du() {

@@ -128,12 +128,17 @@ impl Layout {
         self.root.join("tmp")
     }
 
-    /// `cache/`: verified downloads, unless `STRAP_CACHE_DIR` says otherwise.
+    /// `cache/`: verified downloads, unless `STRAP_CACHE_DIR` names another directory.
     pub fn cache_dir(&self) -> PathBuf {
-        match std::env::var_os(env_vars::STRAP_CACHE_DIR) {
-            Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-            _ => self.root.join("cache"),
-        }
+        self.named_cache_dir()
+            .unwrap_or_else(|| self.root.join("cache"))
+    }
+
+    /// The directory `STRAP_CACHE_DIR` names for the download cache, when it names one.
+    pub fn named_cache_dir(&self) -> Option<PathBuf> {
+        std::env::var_os(env_vars::STRAP_CACHE_DIR)
+            .filter(|dir| !dir.is_empty())
+            .map(PathBuf::from)
     }
 
     /// `logs/`: one log per build and per recipe run.
@@ -151,30 +156,66 @@ impl Layout {
             .join(format!("{what}-{secs}-{}.log", std::process::id()))
     }
 
-    /// `locks/`: lock files that serialize rehashes and installs.
+    /// `locks/`: lock files that serialize rehashes, installs and downloads.
     pub fn locks_dir(&self) -> PathBuf {
         self.root.join("locks")
     }
 
-    /// The lock that serializes installs and removals of one artifact (`python`, `3.12.7`).
-    pub fn install_lock(&self, kind: &str, name: &str) -> PathBuf {
-        self.locks_dir().join(format!("{kind}-{name}.lock"))
+    /// The lock that serializes rehashes.
+    pub fn rehash_lock(&self) -> PathBuf {
+        self.locks_dir().join(REHASH_LOCK)
     }
 
-    /// The scratch directory of one install by this process, `tmp/<kind>-<name>.<pid>`; see
-    /// [`Layout::work_dir_prefix`] for finding those of earlier processes.
+    /// The lock that serializes installs and removals of one artifact (`python`, `3.12.7`).
+    pub fn install_lock(&self, kind: &str, name: &str) -> PathBuf {
+        self.install_lock_of(&artifact_id(kind, name))
+    }
+
+    /// The install lock of the artifact with this [`artifact_id`].
+    pub fn install_lock_of(&self, id: &str) -> PathBuf {
+        self.locks_dir().join(format!("{id}.lock"))
+    }
+
+    /// The lock that serializes work on one file of the download cache (`builds/…` for a pack).
+    pub fn download_lock(&self, file: &str) -> PathBuf {
+        self.locks_dir().join(download_lock_name(file))
+    }
+
+    /// The scratch directory of one install by this process, `tmp/<kind>-<name>.<pid>` (see
+    /// [`work_dir_of`]).
     pub fn work_dir(&self, kind: &str, name: &str) -> PathBuf {
         self.tmp_dir().join(format!(
-            "{}{}",
-            self.work_dir_prefix(kind, name),
+            "{}.{}",
+            artifact_id(kind, name),
             std::process::id()
         ))
     }
+}
 
-    /// The file-name prefix of every scratch directory of one artifact under `tmp/`.
-    pub fn work_dir_prefix(&self, kind: &str, name: &str) -> String {
-        format!("{kind}-{name}.")
-    }
+/// The lock file of rehashes, in `locks/`.
+const REHASH_LOCK: &str = "rehash.lock";
+
+/// The artifact kinds strap installs: CPython and Boost. Each kind names its installs' locks,
+/// work directories, logs, receipts and packed builds.
+pub const PYTHON: &str = "python";
+/// See [`PYTHON`].
+pub const BOOST: &str = "boost";
+const ARTIFACT_KINDS: [&str; 2] = [PYTHON, BOOST];
+
+/// `<kind>-<name>` (`python-3.12.7`): how one artifact is named in its lock, work directories,
+/// logs and packs.
+pub fn artifact_id(kind: &str, name: &str) -> String {
+    debug_assert!(ARTIFACT_KINDS.contains(&kind), "unknown artifact kind {kind}");
+    format!("{kind}-{name}")
+}
+
+/// The kind and name an [`artifact_id`] was made of; `None` for any other text.
+pub fn artifact_of(id: &str) -> Option<(&'static str, &str)> {
+    ARTIFACT_KINDS.iter().find_map(|kind| {
+        let name = id.strip_prefix(kind)?.strip_prefix('-')?;
+        let plain = !name.is_empty() && !name.starts_with('.') && !name.contains('/');
+        plain.then_some((*kind, name))
+    })
 }
 
 /// The pid of the process that writes a log named by [`Layout::log_file`] (`…-<secs>-<pid>.log`).
@@ -186,11 +227,222 @@ pub fn log_owner(file_name: &str) -> Option<u32> {
     pid.parse().ok().filter(|pid| *pid > 0)
 }
 
-/// The pid of the process a scratch directory belongs to: `python-3.12.7.4242` (see
-/// [`Layout::work_dir`]) and `.3.12.7.removing.4242` (an uninstall's doomed directory) end with it.
-pub fn work_dir_owner(file_name: &str) -> Option<u32> {
-    let (_, pid) = file_name.rsplit_once('.')?;
-    pid.parse().ok().filter(|pid| *pid > 0)
+/// The [`artifact_id`] and the pid of a work directory named by [`Layout::work_dir`]
+/// (`python-3.12.7.4242`).
+pub fn work_dir_of(file_name: &str) -> Option<(&str, u32)> {
+    let (id, pid) = file_name.rsplit_once('.')?;
+    artifact_of(id)?;
+    Some((id, pid_of(pid)?))
+}
+
+/// The name prefix of a work directory being removed in the background after a successful
+/// install (see [`discarded_work_dir`]).
+const DISCARDED_PREFIX: &str = ".discard-";
+
+/// Where a finished install's work directory goes to be removed in the background:
+/// `tmp/.discard-<its name>`.
+pub fn discarded_work_dir(work_dir: &Path) -> Option<PathBuf> {
+    let name = work_dir.file_name()?.to_str()?;
+    Some(work_dir.with_file_name(format!("{DISCARDED_PREFIX}{name}")))
+}
+
+/// The pid in the name of a work directory set aside by [`discarded_work_dir`].
+pub fn discarded_owner(file_name: &str) -> Option<u32> {
+    work_dir_of(file_name.strip_prefix(DISCARDED_PREFIX)?).map(|(_, pid)| pid)
+}
+
+/// Where an uninstall sets a version (or Boost build) directory aside before removing it, so an
+/// interruption never leaves a half-deleted install under its own name: `.<name>.removing.<pid>`.
+pub fn removing_dir(dir: &Path) -> PathBuf {
+    let name = dir.file_name().unwrap_or_default().to_string_lossy();
+    dir.with_file_name(format!(".{name}.removing.{}", std::process::id()))
+}
+
+/// The pid in a name made by [`removing_dir`].
+pub fn removing_owner(file_name: &str) -> Option<u32> {
+    let (name, pid) = file_name.strip_prefix('.')?.rsplit_once(".removing.")?;
+    if name.is_empty() {
+        return None;
+    }
+    pid_of(pid)
+}
+
+fn pid_of(text: &str) -> Option<u32> {
+    text.parse().ok().filter(|pid| *pid > 0)
+}
+
+/// The name of the lock of one file of the download cache: one flat directory of locks (a
+/// packed build's file is `builds/<file>`).
+pub fn download_lock_name(file: &str) -> String {
+    format!("download-{}.lock", file.replace('/', "-"))
+}
+
+/// The directory of the build cache (packed builds) in the download cache.
+pub const BUILDS_DIR: &str = "builds";
+
+/// The path of a packed build's file relative to the download cache: `builds/<file>`.
+pub fn build_cache_file(file: &str) -> String {
+    format!("{BUILDS_DIR}/{file}")
+}
+
+/// Where a download of `file` into the cache collects its bytes until verified (kept to resume).
+pub fn download_part(file: &str) -> String {
+    format!("{file}.part")
+}
+
+/// Where a cached `file` whose sha256 is `actual` (not the expected one) is set aside.
+pub fn mismatch_name(file: &str, actual: &str) -> String {
+    format!("{file}.mismatch-{}", &actual[..12.min(actual.len())])
+}
+
+/// What a file in the download cache (or the build cache) is, by its name: the file it is (or
+/// will be) and in which state. Any name is one of these; whether the file is strap's is for
+/// [`SourceKind::of`] and [`pack_of`] to say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheFile<'a> {
+    /// The file itself.
+    Complete(&'a str),
+    /// Being written: [`download_part`], or `.<file>.part` (a pack being made or pulled).
+    Partial(&'a str),
+    /// Set aside: [`mismatch_name`].
+    Mismatched(&'a str),
+}
+
+impl<'a> CacheFile<'a> {
+    /// Reads a file name.
+    pub fn of(file_name: &'a str) -> CacheFile<'a> {
+        if let Some(file) = file_name.strip_suffix(".part") {
+            return CacheFile::Partial(file.strip_prefix('.').unwrap_or(file));
+        }
+        match file_name.rsplit_once(".mismatch-") {
+            Some((file, hash)) if !hash.is_empty() && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                CacheFile::Mismatched(file)
+            }
+            _ => CacheFile::Complete(file_name),
+        }
+    }
+
+    /// The file it is (or will be).
+    pub fn file(self) -> &'a str {
+        match self {
+            CacheFile::Complete(file) | CacheFile::Partial(file) | CacheFile::Mismatched(file) => {
+                file
+            }
+        }
+    }
+}
+
+/// The kinds of source archive strap downloads into the cache. Each makes its archives' file
+/// names and is the one judge of whether a file name is one of them, so `strap cache clean`
+/// removes exactly the archives strap fetches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// CPython's `Python-3.12.7.tar.xz` (or `.tgz`).
+    Python,
+    /// The OpenSSL old CPython releases are built against, `openssl-1.1.1u.tar.gz`.
+    OpenSsl,
+    /// Boost's `boost_1_86_0.tar.bz2` (or `.tar.gz`).
+    Boost,
+}
+
+impl SourceKind {
+    const ALL: [SourceKind; 3] = [SourceKind::Python, SourceKind::OpenSsl, SourceKind::Boost];
+
+    /// The name's prefix, the formats in order of preference, and the version's separator.
+    fn parts(self) -> (&'static str, &'static [&'static str], char) {
+        match self {
+            SourceKind::Python => ("Python-", &["tar.xz", "tgz"], '.'),
+            SourceKind::OpenSsl => ("openssl-", &["tar.gz"], '.'),
+            SourceKind::Boost => ("boost_", &["tar.bz2", "tar.gz"], '_'),
+        }
+    }
+
+    /// The archives of `version` (`3.12.7`, `1.86.0`), in order of preference.
+    pub fn archives(self, version: &str) -> Vec<String> {
+        let (prefix, formats, separator) = self.parts();
+        let version = version.replace('.', &separator.to_string());
+        formats
+            .iter()
+            .map(|format| format!("{prefix}{version}.{format}"))
+            .collect()
+    }
+
+    /// True when `file` is an archive of this kind (of any version).
+    pub fn owns(self, file: &str) -> bool {
+        let (prefix, formats, separator) = self.parts();
+        let Some(rest) = file.strip_prefix(prefix) else {
+            return false;
+        };
+        formats.iter().any(|format| {
+            rest.strip_suffix(format)
+                .and_then(|v| v.strip_suffix('.'))
+                .is_some_and(|version| is_version(version, separator))
+        })
+    }
+
+    /// The kind `file` is an archive of, if any.
+    pub fn of(file: &str) -> Option<SourceKind> {
+        SourceKind::ALL.into_iter().find(|kind| kind.owns(file))
+    }
+}
+
+/// `3.12.7`, `3.13.0rc1`, `1.1.1u`, `1_86_0`: parts of digits and lowercase letters, the first
+/// starting with a digit.
+fn is_version(text: &str, separator: char) -> bool {
+    text.starts_with(|c: char| c.is_ascii_digit())
+        && text.split(separator).all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+        })
+}
+
+/// The name a packed build of `kind` `name` with `key` goes by: `<kind>-<name>-<key16>` (its
+/// file names' stem, and its tag in an OCI registry).
+pub fn pack_stem(kind: &str, name: &str, key: &str) -> String {
+    format!("{}-{}", artifact_id(kind, name), &key[..16.min(key.len())])
+}
+
+/// The file names a pack gets: `<stem>.tar.zst` and `<stem>.json` (see [`pack_stem`]).
+pub fn pack_files(kind: &str, name: &str, key: &str) -> (String, String) {
+    let stem = pack_stem(kind, name, key);
+    (format!("{stem}.tar.zst"), format!("{stem}.json"))
+}
+
+/// A packed build, as its file names say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PackName<'a> {
+    pub kind: &'a str,
+    pub name: &'a str,
+    /// The first 16 hex digits of its key.
+    pub key16: &'a str,
+}
+
+impl PackName<'_> {
+    /// Its [`artifact_id`] (the stem of its install lock).
+    pub fn artifact_id(&self) -> String {
+        artifact_id(self.kind, self.name)
+    }
+
+    /// Its archive's file name.
+    pub fn archive(&self) -> String {
+        pack_files(self.kind, self.name, self.key16).0
+    }
+}
+
+/// The pack a file name made by [`pack_files`] belongs to; `None` for any other name.
+pub fn pack_of(file: &str) -> Option<PackName<'_>> {
+    let stem = file
+        .strip_suffix(".tar.zst")
+        .or_else(|| file.strip_suffix(".json"))?;
+    let (id, key16) = stem.rsplit_once('-')?;
+    let hex = key16.len() == 16
+        && key16
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let (kind, name) = artifact_of(id).filter(|_| hex)?;
+    Some(PackName { kind, name, key16 })
 }
 
 /// The path this process was executed through (`execve`'s first argument, the kernel's
@@ -288,9 +540,103 @@ mod tests {
         assert_eq!(log_owner("recipe-can-1700000000-7.log"), Some(7));
         assert_eq!(log_owner("notes.log"), None);
         assert_eq!(log_owner("python-3.12.7-4242.txt"), None);
-        assert_eq!(work_dir_owner("python-3.12.7-debug.4242"), Some(4242));
-        assert_eq!(work_dir_owner(".3.12.7.removing.99"), Some(99));
-        assert_eq!(work_dir_owner("python-3.12.7.x"), None);
+        assert_eq!(
+            work_dir_of("python-3.12.7-debug.4242"),
+            Some(("python-3.12.7-debug", 4242))
+        );
+        assert_eq!(
+            work_dir_of("boost-1.86.0-py3.12.4242"),
+            Some(("boost-1.86.0-py3.12", 4242))
+        );
+        assert_eq!(work_dir_of("python-3.12.7.x"), None);
+        assert_eq!(work_dir_of("thesis.4242"), None);
+        assert_eq!(work_dir_of(".discard-python-3.12.7.4242"), None);
+        assert_eq!(discarded_owner(".discard-python-3.12.7.4242"), Some(4242));
+        assert_eq!(discarded_owner(".discard-notes.4242"), None);
+        assert_eq!(removing_owner(".3.12.7.removing.99"), Some(99));
+        assert_eq!(removing_owner("3.12.7.removing.99"), None);
+        assert_eq!(removing_owner(".3.12.7.removing.0"), None);
+    }
+
+    #[test]
+    fn source_archives_are_named_and_recognized_by_their_kind() {
+        assert_eq!(
+            SourceKind::Python.archives("3.12.7"),
+            ["Python-3.12.7.tar.xz", "Python-3.12.7.tgz"]
+        );
+        assert_eq!(
+            SourceKind::Boost.archives("1.86.0"),
+            ["boost_1_86_0.tar.bz2", "boost_1_86_0.tar.gz"]
+        );
+        assert_eq!(SourceKind::OpenSsl.archives("1.1.1u"), ["openssl-1.1.1u.tar.gz"]);
+        for kind in SourceKind::ALL {
+            for file in kind.archives("3.13.0rc1") {
+                assert_eq!(SourceKind::of(&file), Some(kind), "{file}");
+            }
+        }
+        assert_eq!(SourceKind::of("Python-2.4.tgz"), Some(SourceKind::Python));
+        for foreign in [
+            "Python-notes.tar.gz",
+            "Python-3.12.7.zip",
+            "Python-.tgz",
+            "Python-3..7.tgz",
+            "Python-3.12/x.tgz",
+            "python-3.12.7.tar.xz",
+            "boost_1.86.0.tar.bz2",
+            "openssl-notes.tar.gz",
+            "holiday.tar.gz",
+        ] {
+            assert_eq!(SourceKind::of(foreign), None, "{foreign}");
+        }
+    }
+
+    #[test]
+    fn pack_names_are_made_and_read_back() {
+        let key = "0123456789abcdef0123";
+        let (archive, manifest) = pack_files("boost", "1.86.0-py3.12", key);
+        assert_eq!(archive, "boost-1.86.0-py3.12-0123456789abcdef.tar.zst");
+        let pack = PackName {
+            kind: "boost",
+            name: "1.86.0-py3.12",
+            key16: "0123456789abcdef",
+        };
+        assert_eq!(pack_of(&archive), Some(pack));
+        assert_eq!(pack_of(&manifest), Some(pack));
+        assert_eq!(pack.archive(), archive);
+        assert_eq!(pack.artifact_id(), "boost-1.86.0-py3.12");
+        for foreign in [
+            "thesis.tex",
+            "3.12.7-0123456789abcdef.json",
+            "notes-3.12.7-0123456789abcdef.json",
+            "python-3.12.7-0123456789abcdeg.json",
+            "python-3.12.7-0123456789abcde.tar.zst",
+            "python--0123456789abcdef.json",
+            "python-3.12.7-0123456789abcdef.tar.gz",
+        ] {
+            assert_eq!(pack_of(foreign), None, "{foreign}");
+        }
+    }
+
+    #[test]
+    fn cache_files_name_the_file_they_become() {
+        let file = "Python-3.12.7.tgz";
+        assert_eq!(CacheFile::of(file), CacheFile::Complete(file));
+        assert_eq!(CacheFile::of(&download_part(file)), CacheFile::Partial(file));
+        assert_eq!(
+            CacheFile::of(&format!(".{file}.part")),
+            CacheFile::Partial(file)
+        );
+        let aside = mismatch_name(file, &"ab".repeat(32));
+        assert_eq!(aside, "Python-3.12.7.tgz.mismatch-abababababab");
+        assert_eq!(CacheFile::of(&aside), CacheFile::Mismatched(file));
+        assert_eq!(
+            CacheFile::of("Python-3.12.7.tgz.mismatch-zz"),
+            CacheFile::Complete("Python-3.12.7.tgz.mismatch-zz")
+        );
+        assert_eq!(
+            download_lock_name(&build_cache_file("python-3.12.7-0123456789abcdef.tar.zst")),
+            "download-builds-python-3.12.7-0123456789abcdef.tar.zst.lock"
+        );
     }
 
     #[test]

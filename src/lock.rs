@@ -9,7 +9,7 @@
 
 use std::fs::{self, File};
 use std::io::Write;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -82,12 +82,17 @@ impl FileLock {
             let file = if create {
                 open(path)?
             } else {
-                match File::options().read(true).write(true).open(path) {
+                match File::options()
+                    .read(true)
+                    .write(true)
+                    .custom_flags(libc::O_NOFOLLOW)
+                    .open(path)
+                {
                     Ok(file) => file,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                         return Ok(TryLock::Missing)
                     }
-                    Err(e) => return Err(Error::io("open lock file", path, e)),
+                    Err(e) => return Err(open_error(path, e)),
                 }
             };
             match file.try_lock() {
@@ -156,7 +161,7 @@ fn still_at(file: &File, path: &Path) -> bool {
     }
 }
 
-/// Opens (creating) the lock file and its directory.
+/// Opens (creating) the lock file and its directory; never through a link.
 fn open(path: &Path) -> Result<File> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
@@ -166,8 +171,19 @@ fn open(path: &Path) -> Result<File> {
         .truncate(false)
         .read(true)
         .write(true)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(path)
-        .map_err(|e| Error::io("open lock file", path, e))
+        .map_err(|e| open_error(path, e))
+}
+
+/// A lock file that cannot be opened; a link in its place is named as such.
+fn open_error(path: &Path, e: std::io::Error) -> Error {
+    let action = if e.raw_os_error() == Some(libc::ELOOP) {
+        "lock through the link"
+    } else {
+        "open lock file"
+    };
+    Error::io(action, path, e)
 }
 
 #[cfg(test)]

@@ -266,18 +266,6 @@ fn key_of(
     crate::fetch::hex(&digest)
 }
 
-/// The name a pack of `kind` `name` with `key` goes by: `<kind>-<name>-<key16>` (its file
-/// names' stem, and its tag in an OCI registry).
-pub fn stem(kind: &str, name: &str, key: &str) -> String {
-    format!("{kind}-{name}-{}", &key[..16.min(key.len())])
-}
-
-/// The file names a pack gets: `<stem>.tar.zst` and `<stem>.json` (see [`stem`]).
-pub fn file_names(kind: &str, name: &str, key: &str) -> (String, String) {
-    let stem = stem(kind, name, key);
-    (format!("{stem}.tar.zst"), format!("{stem}.json"))
-}
-
 /// Packs the install at `prefix` into `archive` (a `.tar.zst`), writing the manifest to
 /// `manifest`. Links are kept as links. Both files appear complete or not at all.
 pub fn pack(prefix: &Path, archive: &Path, manifest: &Path) -> Result<Manifest, PackError> {

@@ -30,7 +30,7 @@ pub fn shim_executable() -> std::io::Result<PathBuf> {
 /// Brings `shims/` in line with the installed versions (and [`ALWAYS`]), linking each shim to
 /// `strap_exe`. Safe to run at any time and from several processes at once (serialized by a lock).
 pub fn rehash(layout: &Layout, strap_exe: &Path) -> Result<()> {
-    let _lock = FileLock::acquire(&layout.locks_dir().join("rehash.lock"), |_| {})?;
+    let _lock = FileLock::acquire(&layout.rehash_lock(), |_| {})?;
     let mut wanted = executable_names(layout)?;
     wanted.extend(ALWAYS.iter().map(OsString::from));
     let dir = layout.shims_dir();

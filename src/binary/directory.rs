@@ -10,7 +10,6 @@ use super::{BinaryError, PackId, MANIFEST_LIMIT};
 use crate::fetch::{FetchError, Fetcher, Wanted};
 use crate::pack::Manifest;
 use crate::report::Reporter;
-use crate::stage::BUILDS_DIR;
 
 /// The manifest of `id` in the directory `base`.
 pub(super) fn lookup(
@@ -40,7 +39,7 @@ pub(super) fn download(
     reporter: &dyn Reporter,
 ) -> Result<(), BinaryError> {
     let wanted = Wanted {
-        file: format!("{BUILDS_DIR}/{}", manifest.archive.file),
+        file: crate::layout::build_cache_file(&manifest.archive.file),
         sha256: manifest.archive.sha256.clone(),
         urls: vec![join(base, remote_file)?.to_string()],
     };

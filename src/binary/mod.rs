@@ -62,11 +62,11 @@ impl<'a> PackId<'a> {
 
     /// `<kind>-<name>-<key16>`: the files' stem and the registry tag.
     pub fn stem(&self) -> String {
-        crate::pack::stem(self.kind, self.name, self.key)
+        crate::layout::pack_stem(self.kind, self.name, self.key)
     }
 
     fn file_names(&self) -> (String, String) {
-        crate::pack::file_names(self.kind, self.name, self.key)
+        crate::layout::pack_files(self.kind, self.name, self.key)
     }
 }
 

@@ -23,15 +23,10 @@ impl BoostVersion {
         }
     }
 
-    /// The archive's base name, `boost_1_86_0`.
-    pub fn file_stem(self) -> String {
-        format!("boost_{}_{}_{}", self.0, self.1, self.2)
-    }
-
-    /// The archives of this release, in order of preference (`.tar.bz2`, then `.tar.gz`).
-    pub fn archive_files(self) -> [String; 2] {
-        let stem = self.file_stem();
-        [format!("{stem}.tar.bz2"), format!("{stem}.tar.gz")]
+    /// The archives of this release, in order of preference (`boost_1_86_0.tar.bz2`, then
+    /// `.tar.gz`).
+    pub fn archive_files(self) -> Vec<String> {
+        crate::layout::SourceKind::Boost.archives(&self.to_string())
     }
 
     /// `BOOST_VERSION` as `boost/version.hpp` defines it (`108600`).

@@ -10,8 +10,9 @@ use crate::clean::{self, human_bytes, What};
 /// The subcommands of `strap cache`.
 #[derive(clap::Subcommand)]
 pub enum CacheCommand {
-    /// Remove what no running strap holds: lock files, logs, downloaded archives (and partial
-    /// downloads), build trees of dead installs (not those kept with --keep), half-removed versions
+    /// Remove what no running strap holds: lock files, logs, downloaded source archives and
+    /// packed builds (and partial downloads), build trees of dead installs (not those kept with
+    /// --keep), half-removed versions. Only names strap makes are removed; links are not followed
     #[command(
         after_help = "Examples:\n  strap cache clean --dry-run\n  strap cache clean --older-than 30"
     )]
@@ -34,7 +35,7 @@ pub(super) fn run(ctx: &Ctx, command: CacheCommand, out: &mut dyn Write) -> anyh
         older_than: older_than.map(|days| Duration::from_secs(days.saturating_mul(86_400))),
         dry_run,
     };
-    let report = clean::clean(&ctx.layout, options)?;
+    let report = clean::clean(&ctx.layout, options).map_err(crate::error::Reported::from)?;
     let verb = if dry_run { "would remove" } else { "removed" };
     for entry in &report.removed {
         writeln!(

@@ -59,7 +59,7 @@ pub(super) fn pack(
             let receipt = receipt(prefix)?;
             let key = pack::cache_key(&receipt, &Platform::current());
             let dir = ctx.cwd.clone().unwrap_or_else(|| PathBuf::from("."));
-            dir.join(pack::file_names(&receipt.kind, &receipt.name, &key).0)
+            dir.join(crate::layout::pack_files(&receipt.kind, &receipt.name, &key).0)
         }
     };
     let manifest = manifest_path(&archive);
@@ -119,7 +119,7 @@ fn cached_pack(ctx: &Ctx, prefix: &Path) -> anyhow::Result<(PathBuf, Manifest)> 
         key: &key,
     };
     let builds = ctx.layout.cache_dir().join(BUILDS_DIR);
-    let (archive_file, manifest_file) = pack::file_names(id.kind, id.name, id.key);
+    let (archive_file, manifest_file) = crate::layout::pack_files(id.kind, id.name, id.key);
     let (archive, manifest) = (builds.join(archive_file), builds.join(manifest_file));
     let cached = std::fs::read_to_string(&manifest)
         .ok()

@@ -282,8 +282,7 @@ fn warn_still_selected(ctx: &Ctx, name: &str, selecting: &[Selecting]) {
 /// Moves the version aside first, so an interrupted removal never leaves a half-deleted version
 /// under its own name (`strap cache clean` removes what such an interruption left).
 pub(super) fn remove_version_dir(dir: &std::path::Path) -> anyhow::Result<()> {
-    let name = dir.file_name().unwrap_or_default().to_string_lossy();
-    let doomed = dir.with_file_name(format!(".{name}.removing.{}", std::process::id()));
+    let doomed = crate::layout::removing_dir(dir);
     std::fs::rename(dir, &doomed).map_err(|e| Error::io("remove", dir, e))?;
     std::fs::remove_dir_all(&doomed).map_err(|e| Error::io("remove", &doomed, e))?;
     Ok(())

@@ -192,7 +192,7 @@ impl Fetcher {
             }
             let _lock = self.lock(wanted, reporter)?;
             let cached = cache_dir.join(&wanted.file);
-            let part = cache_dir.join(format!("{}.part", wanted.file));
+            let part = cache_dir.join(crate::layout::download_part(&wanted.file));
             for url in urls {
                 match self.download(url, &part, wanted, reporter) {
                     Ok(()) => {
@@ -243,8 +243,7 @@ impl Fetcher {
         let path = self
             .settings
             .locks_dir
-            // One flat directory of locks (a packed build's file is `builds/<file>`).
-            .join(format!("download-{}.lock", wanted.file.replace('/', "-")));
+            .join(crate::layout::download_lock_name(&wanted.file));
         let waiting = |_: &Path| {
             reporter.message(&format!(
                 "waiting for another strap process downloading {}",
@@ -274,10 +273,8 @@ impl Fetcher {
             ));
             return Ok(Some(cached));
         }
-        let aside =
-            self.settings
-                .cache_dir
-                .join(format!("{}.mismatch-{}", wanted.file, &actual[..12]));
+        let aside = (self.settings.cache_dir)
+            .join(crate::layout::mismatch_name(&wanted.file, &actual));
         fs::rename(&cached, &aside).map_err(io_err("set aside", &cached))?;
         reporter.warning(&format!(
             "{} in the cache has sha256 {actual}, expected {}; moved it to {} and will not use it",

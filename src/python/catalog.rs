@@ -3,6 +3,7 @@
 
 use std::sync::OnceLock;
 
+use crate::layout::SourceKind;
 use crate::version;
 
 /// A source archive and its checksum.
@@ -120,6 +121,9 @@ impl Catalog {
                     if !is_sha256(sha) {
                         return Err(bad("bad sha256"));
                     }
+                    if !SourceKind::OpenSsl.owns(file) {
+                        return Err(bad("the OpenSSL archive is not named openssl-<version>.tar.gz"));
+                    }
                     openssl11 = Some(Dependency {
                         name: file.trim_end_matches(".tar.gz").to_owned(),
                         archive: Archive {
@@ -146,6 +150,11 @@ impl Catalog {
                                     .ok_or_else(|| bad("bad archive field"))?;
                                 if !is_sha256(sha) {
                                     return Err(bad("bad sha256"));
+                                }
+                                if !SourceKind::Python.owns(file) {
+                                    return Err(bad(
+                                        "an archive is not named Python-<version>.tar.xz or .tgz",
+                                    ));
                                 }
                                 release.archives.push(Archive {
                                     file: file.to_owned(),

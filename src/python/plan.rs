@@ -3,6 +3,7 @@
 
 use super::catalog::{is_sha256, Archive, Catalog, Release, FREE_THREADED_SINCE};
 use crate::version::PythonName;
+use crate::layout::SourceKind;
 
 /// A resolved install.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,10 +111,11 @@ pub fn plan(
         }
         (_, Some(sha)) if full => Release {
             version: base.to_owned(),
-            archives: ["tar.xz", "tgz"]
-                .iter()
-                .map(|ext| Archive {
-                    file: format!("Python-{base}.{ext}"),
+            archives: SourceKind::Python
+                .archives(base)
+                .into_iter()
+                .map(|file| Archive {
+                    file,
                     sha256: sha.clone(),
                 })
                 .collect(),

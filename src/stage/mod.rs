@@ -22,10 +22,10 @@ use crate::process::{Cancel, Log, RunError, Runner};
 use crate::report::{PhaseEnd, Reporter};
 
 use prebuilt::Prebuilt;
-pub(crate) use prebuilt::BUILDS_DIR;
+pub(crate) use crate::layout::BUILDS_DIR;
 pub use receipt::{Receipt, SourceArchive, RECEIPT_FILE};
 use work::WorkDir;
-pub(crate) use work::{DISCARDED_PREFIX, GROUPS_FILE, KEPT_FILE};
+pub(crate) use work::leftovers;
 
 /// One thing to fetch: alternative archives of the same source, in order of preference.
 #[derive(Debug, Clone)]
@@ -606,7 +606,7 @@ fn build_and_place(
         .map_err(|e| StageError::io("write the receipt in", &staged_prefix, e))?;
     place(&staged_prefix, artifact.prefix(), work.path())?;
     if options.build_cache.fill_it && artifact.packed().is_none() {
-        let builds = options.fetch.cache_dir.join(prebuilt::BUILDS_DIR);
+        let builds = options.fetch.cache_dir.join(BUILDS_DIR);
         let packed = build.phases.run("pack", "into the build cache", || {
             pack_into(&builds, artifact.prefix())
         });
@@ -631,7 +631,7 @@ fn pack_into(builds: &Path, prefix: &Path) -> Result<(), StageError> {
         )
     })?;
     let key = crate::pack::cache_key(&receipt, &crate::pack::Platform::current());
-    let (archive, manifest) = crate::pack::file_names(&receipt.kind, &receipt.name, &key);
+    let (archive, manifest) = crate::layout::pack_files(&receipt.kind, &receipt.name, &key);
     crate::pack::pack(prefix, &builds.join(archive), &builds.join(manifest))
         .map(drop)
         .map_err(|e| StageError::Verify {

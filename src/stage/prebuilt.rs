@@ -7,11 +7,9 @@ use std::path::{Path, PathBuf};
 use super::{Artifact, Build, Source, StageError};
 use crate::binary::{BinaryMirror, Found};
 use crate::fetch::{Fetcher, Wanted};
+use crate::layout::{build_cache_file, BUILDS_DIR};
 use crate::pack::{Manifest, Platform};
 use crate::report::Reporter;
-
-/// The directory of the build cache under the download cache.
-pub const BUILDS_DIR: &str = "builds";
 
 /// A packed build of `inner`.
 pub struct Prebuilt<'a> {
@@ -34,7 +32,7 @@ impl<'a> Prebuilt<'a> {
         key: &str,
         from: &str,
     ) -> Option<Result<Prebuilt<'a>, String>> {
-        let (archive, manifest_file) = crate::pack::file_names(inner.kind(), inner.name(), key);
+        let (archive, manifest_file) = crate::layout::pack_files(inner.kind(), inner.name(), key);
         let path = cache_dir.join(BUILDS_DIR).join(manifest_file);
         let text = std::fs::read_to_string(&path).ok()?;
         let manifest: Manifest = match serde_json::from_str(&text) {
@@ -55,7 +53,7 @@ impl<'a> Prebuilt<'a> {
             sources: vec![Source {
                 candidates: vec![Wanted {
                     // Found by the fetcher's cache lookup, and checked against its sha256.
-                    file: format!("{BUILDS_DIR}/{archive}"),
+                    file: build_cache_file(&archive),
                     sha256: manifest.archive.sha256.clone(),
                     urls: Vec::new(),
                 }],
@@ -73,7 +71,7 @@ impl<'a> Prebuilt<'a> {
             inner,
             sources: vec![Source {
                 candidates: vec![Wanted {
-                    file: format!("{BUILDS_DIR}/{}", found.manifest.archive.file),
+                    file: build_cache_file(&found.manifest.archive.file),
                     sha256: found.manifest.archive.sha256.clone(),
                     urls: Vec::new(),
                 }],

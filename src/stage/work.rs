@@ -10,13 +10,9 @@ use super::StageError;
 use crate::layout::Layout;
 
 /// The file in a work directory that lists the process groups of its build commands.
-pub(crate) const GROUPS_FILE: &str = "process-groups";
+const GROUPS_FILE: &str = "process-groups";
 /// The file that marks a work directory kept with `--keep`: cleanups leave it alone.
-pub(crate) const KEPT_FILE: &str = "kept-by-strap";
-
-/// The name prefix of a work directory being removed in the background after a successful
-/// install (see [`WorkDir::discard`]).
-pub(crate) const DISCARDED_PREFIX: &str = ".discard-";
+const KEPT_FILE: &str = "kept-by-strap";
 
 /// A work directory, removed on drop unless [`WorkDir::keep`] was called.
 pub struct WorkDir {
@@ -58,12 +54,9 @@ impl WorkDir {
     /// thousands of files to go (a Boost source tree takes about 10 s). Removed here when that
     /// cannot start.
     pub fn discard(mut self) {
-        let Some(file_name) = self.path.file_name() else {
+        let Some(discarded) = crate::layout::discarded_work_dir(&self.path) else {
             return;
         };
-        let discarded = self
-            .path
-            .with_file_name(format!("{DISCARDED_PREFIX}{}", file_name.to_string_lossy()));
         if fs::rename(&self.path, &discarded).is_err() {
             return; // dropped: removed here
         }
@@ -96,28 +89,73 @@ impl Drop for WorkDir {
     }
 }
 
+/// A directory strap made under `tmp/`, as the pipeline's cleanup and `strap cache clean` both
+/// see it.
+pub(crate) struct Leftover {
+    pub path: PathBuf,
+    /// The [`crate::layout::artifact_id`] of the install it belongs to (the stem of the lock
+    /// that guards it); `None` for a finished install's tree whose background removal was
+    /// stopped (`tmp/.discard-…`).
+    pub artifact: Option<String>,
+    /// The strap process it belongs to, while that runs.
+    pub running: Option<u32>,
+    /// Kept with `--keep` for the user to inspect: only the user removes it.
+    pub kept: bool,
+}
+
+impl Leftover {
+    /// Stops the build processes still running in it (a killed install's `make`).
+    pub fn stop_builds(&self) {
+        crate::process::kill_recorded_groups(&self.path.join(GROUPS_FILE), &self.path);
+    }
+}
+
+/// The directories under `tmp/` whose names strap makes (work directories and discarded ones);
+/// links and other names are not strap's and are left out.
+pub(crate) fn leftovers(layout: &Layout) -> Vec<Leftover> {
+    let tmp = layout.tmp_dir();
+    let real = fs::symlink_metadata(&tmp).is_ok_and(|m| m.is_dir());
+    let Some(entries) = real.then(|| fs::read_dir(&tmp).ok()).flatten() else {
+        return Vec::new();
+    };
+    let mut found: Vec<Leftover> = entries
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|entry| leftover(entry.path()))
+        .collect();
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    found
+}
+
+/// What the directory `path` under `tmp/` is, when its name is one strap makes.
+fn leftover(path: PathBuf) -> Option<Leftover> {
+    let file_name = path.file_name()?.to_str()?;
+    let (artifact, pid) = match crate::layout::work_dir_of(file_name) {
+        Some((artifact, pid)) => (Some(artifact.to_owned()), pid),
+        None => (None, crate::layout::discarded_owner(file_name)?),
+    };
+    Some(Leftover {
+        running: crate::process::process_exists(pid).then_some(pid),
+        kept: fs::symlink_metadata(path.join(KEPT_FILE)).is_ok(),
+        artifact,
+        path,
+    })
+}
+
 /// Removes what killed installs left behind under `tmp/`, after stopping any of their build
 /// processes still running: every work directory of `kind`/`name` (the caller holds its install
 /// lock, so no live strap uses them), and those of other installs whose strap process is gone.
-/// Directories kept with `--keep` stay.
+/// Directories kept with `--keep` stay, and so do discarded ones (their `rm` is on it; `strap
+/// cache clean` removes one that was stopped).
 pub fn remove_leftovers(layout: &Layout, kind: &str, name: &str) {
-    let Ok(entries) = fs::read_dir(layout.tmp_dir()) else {
-        return;
-    };
-    let ours = layout.work_dir_prefix(kind, name);
-    for entry in entries.filter_map(Result::ok) {
-        let file_name = entry.file_name().to_string_lossy().into_owned();
-        if file_name.starts_with(DISCARDED_PREFIX) {
-            continue; // its `rm` is on it (`strap cache clean` removes one that was stopped)
-        }
-        let dir = entry.path();
-        let Some(pid) = crate::layout::work_dir_owner(&file_name) else {
+    let ours = crate::layout::artifact_id(kind, name);
+    for leftover in leftovers(layout) {
+        let Some(artifact) = &leftover.artifact else {
             continue;
         };
-        let abandoned = file_name.starts_with(&ours) || !crate::process::process_exists(pid);
-        if abandoned && !dir.join(KEPT_FILE).exists() {
-            crate::process::kill_recorded_groups(&dir.join(GROUPS_FILE), &dir);
-            let _ = fs::remove_dir_all(&dir);
+        if !leftover.kept && (*artifact == ours || leftover.running.is_none()) {
+            leftover.stop_builds();
+            let _ = fs::remove_dir_all(&leftover.path);
         }
     }
 }

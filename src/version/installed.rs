@@ -51,7 +51,7 @@ pub fn listed_versions(
     let mut entries = Vec::new();
     for name in sorted_dirs(&versions_dir)? {
         let path = versions_dir.join(&name);
-        if name.starts_with('.') && crate::layout::work_dir_owner(&name).is_some() {
+        if crate::layout::removing_owner(&name).is_some() {
             continue;
         }
         if skip_aliases && path.is_symlink() {
