@@ -377,7 +377,10 @@ impl Cleaner<'_> {
                     continue;
                 };
                 if process_exists(pid) {
-                    self.skip(&dir, format!("being removed by a running strap (pid {pid})"));
+                    self.skip(
+                        &dir,
+                        format!("being removed by a running strap (pid {pid})"),
+                    );
                 } else if !self.is_recent(&dir) {
                     self.remove(&dir, What::HalfRemovedVersion);
                 }

@@ -205,7 +205,10 @@ const ARTIFACT_KINDS: [&str; 2] = [PYTHON, BOOST];
 /// `<kind>-<name>` (`python-3.12.7`): how one artifact is named in its lock, work directories,
 /// logs and packs.
 pub fn artifact_id(kind: &str, name: &str) -> String {
-    debug_assert!(ARTIFACT_KINDS.contains(&kind), "unknown artifact kind {kind}");
+    debug_assert!(
+        ARTIFACT_KINDS.contains(&kind),
+        "unknown artifact kind {kind}"
+    );
     format!("{kind}-{name}")
 }
 
@@ -315,7 +318,9 @@ impl<'a> CacheFile<'a> {
             return CacheFile::Partial(file.strip_prefix('.').unwrap_or(file));
         }
         match file_name.rsplit_once(".mismatch-") {
-            Some((file, hash)) if !hash.is_empty() && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Some((file, hash))
+                if !hash.is_empty() && hash.bytes().all(|b| b.is_ascii_hexdigit()) =>
+            {
                 CacheFile::Mismatched(file)
             }
             _ => CacheFile::Complete(file_name),
@@ -568,7 +573,10 @@ mod tests {
             SourceKind::Boost.archives("1.86.0"),
             ["boost_1_86_0.tar.bz2", "boost_1_86_0.tar.gz"]
         );
-        assert_eq!(SourceKind::OpenSsl.archives("1.1.1u"), ["openssl-1.1.1u.tar.gz"]);
+        assert_eq!(
+            SourceKind::OpenSsl.archives("1.1.1u"),
+            ["openssl-1.1.1u.tar.gz"]
+        );
         for kind in SourceKind::ALL {
             for file in kind.archives("3.13.0rc1") {
                 assert_eq!(SourceKind::of(&file), Some(kind), "{file}");
@@ -621,7 +629,10 @@ mod tests {
     fn cache_files_name_the_file_they_become() {
         let file = "Python-3.12.7.tgz";
         assert_eq!(CacheFile::of(file), CacheFile::Complete(file));
-        assert_eq!(CacheFile::of(&download_part(file)), CacheFile::Partial(file));
+        assert_eq!(
+            CacheFile::of(&download_part(file)),
+            CacheFile::Partial(file)
+        );
         assert_eq!(
             CacheFile::of(&format!(".{file}.part")),
             CacheFile::Partial(file)

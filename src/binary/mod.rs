@@ -186,7 +186,17 @@ impl BinaryMirror {
             BinaryMirror::Directory(base) => {
                 directory::download(base, &found.remote_file, manifest, fetcher, reporter)?
             }
-            BinaryMirror::Registry(repo) => repo.download(id, manifest, fetcher, reporter)?,
+            BinaryMirror::Registry(repo) => {
+                // The registry's client writes the file itself: the lock a download from a
+                // directory takes is taken here, so other strap processes and `strap cache
+                // clean` leave it alone.
+                let file = crate::layout::build_cache_file(&manifest.archive.file);
+                let _lock = fetcher.lock(&file, reporter).map_err(|e| match e {
+                    crate::fetch::FetchError::Interrupted => BinaryError::Interrupted,
+                    e => BinaryError::Mirror(e.to_string()),
+                })?;
+                repo.download(id, manifest, fetcher, reporter)?
+            }
         }
         write_manifest(manifest, &builds.join(id.file_names().1))?;
         Ok(builds.join(&manifest.archive.file))

@@ -83,6 +83,18 @@ pub(super) fn pack(
 pub(super) fn push(ctx: &Ctx, prefix: &Path, to: &str, out: &mut dyn Write) -> anyhow::Result<()> {
     let mirror = BinaryMirror::parse(to, "--to").map_err(Reported::from)?;
     let stall_timeout = crate::settings::stall_timeout().map_err(Reported::from)?;
+    // Held to the end, so no install, uninstall or `strap cache clean` touches the install or
+    // its pack while it is packed and uploaded.
+    let receipt = receipt(prefix)?;
+    let _lock = crate::lock::FileLock::acquire(
+        &ctx.layout.install_lock(&receipt.kind, &receipt.name),
+        |_| {
+            say!(
+                "strap: waiting for another strap process using {}",
+                receipt.name
+            )
+        },
+    )?;
     let (archive, manifest) = cached_pack(ctx, prefix)?;
     let reporter = TerminalReporter::new(false);
     let location = mirror
@@ -109,7 +121,7 @@ pub(super) fn push(ctx: &Ctx, prefix: &Path, to: &str, out: &mut dyn Write) -> a
 }
 
 /// The pack of the install at `prefix` in the build cache, made now when it is not there (or
-/// its archive no longer matches its manifest).
+/// its archive no longer matches its manifest); the caller holds the install's lock.
 fn cached_pack(ctx: &Ctx, prefix: &Path) -> anyhow::Result<(PathBuf, Manifest)> {
     let receipt = receipt(prefix)?;
     let key = pack::cache_key(&receipt, &Platform::current());

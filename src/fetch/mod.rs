@@ -190,7 +190,7 @@ impl Fetcher {
             if urls.is_empty() {
                 continue;
             }
-            let _lock = self.lock(wanted, reporter)?;
+            let _lock = self.lock(&wanted.file, reporter)?;
             let cached = cache_dir.join(&wanted.file);
             let part = cache_dir.join(crate::layout::download_part(&wanted.file));
             for url in urls {
@@ -238,16 +238,12 @@ impl Fetcher {
         Err(FetchError::AllMirrorsFailed { files, attempts })
     }
 
-    /// Serializes work on one cached file across strap processes.
-    fn lock(&self, wanted: &Wanted, reporter: &dyn Reporter) -> Result<FileLock, FetchError> {
-        let path = self
-            .settings
-            .locks_dir
-            .join(crate::layout::download_lock_name(&wanted.file));
+    /// Serializes work on one file of the cache (`builds/…` for a pack) across strap processes.
+    pub fn lock(&self, file: &str, reporter: &dyn Reporter) -> Result<FileLock, FetchError> {
+        let path = (self.settings.locks_dir).join(crate::layout::download_lock_name(file));
         let waiting = |_: &Path| {
             reporter.message(&format!(
-                "waiting for another strap process downloading {}",
-                wanted.file
+                "waiting for another strap process downloading {file}"
             ));
         };
         FileLock::acquire_unless_cancelled(&path, waiting, &self.cancel)?
@@ -264,7 +260,7 @@ impl Fetcher {
         if !cached.is_file() {
             return Ok(None);
         }
-        let _lock = self.lock(wanted, reporter)?;
+        let _lock = self.lock(&wanted.file, reporter)?;
         let actual = sha256_file(&cached).map_err(io_err("read", &cached))?;
         if actual == wanted.sha256 {
             reporter.message(&format!(
@@ -273,8 +269,8 @@ impl Fetcher {
             ));
             return Ok(Some(cached));
         }
-        let aside = (self.settings.cache_dir)
-            .join(crate::layout::mismatch_name(&wanted.file, &actual));
+        let aside =
+            (self.settings.cache_dir).join(crate::layout::mismatch_name(&wanted.file, &actual));
         fs::rename(&cached, &aside).map_err(io_err("set aside", &cached))?;
         reporter.warning(&format!(
             "{} in the cache has sha256 {actual}, expected {}; moved it to {} and will not use it",

@@ -122,7 +122,9 @@ impl Catalog {
                         return Err(bad("bad sha256"));
                     }
                     if !SourceKind::OpenSsl.owns(file) {
-                        return Err(bad("the OpenSSL archive is not named openssl-<version>.tar.gz"));
+                        return Err(bad(
+                            "the OpenSSL archive is not named openssl-<version>.tar.gz",
+                        ));
                     }
                     openssl11 = Some(Dependency {
                         name: file.trim_end_matches(".tar.gz").to_owned(),

@@ -2,8 +2,8 @@
 //! checked plan: which release, which archives, the install name and the build options.
 
 use super::catalog::{is_sha256, Archive, Catalog, Release, FREE_THREADED_SINCE};
-use crate::version::PythonName;
 use crate::layout::SourceKind;
+use crate::version::PythonName;
 
 /// A resolved install.
 #[derive(Debug, Clone, PartialEq, Eq)]

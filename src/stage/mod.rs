@@ -21,11 +21,11 @@ use crate::lock::FileLock;
 use crate::process::{Cancel, Log, RunError, Runner};
 use crate::report::{PhaseEnd, Reporter};
 
-use prebuilt::Prebuilt;
 pub(crate) use crate::layout::BUILDS_DIR;
+use prebuilt::Prebuilt;
 pub use receipt::{Receipt, SourceArchive, RECEIPT_FILE};
-use work::WorkDir;
 pub(crate) use work::leftovers;
+use work::WorkDir;
 
 /// One thing to fetch: alternative archives of the same source, in order of preference.
 #[derive(Debug, Clone)]
@@ -151,8 +151,14 @@ pub enum StageError {
     Lock(#[from] crate::error::Error),
     #[error(transparent)]
     Binary(#[from] BinaryError),
-    #[error("no packed build of {what} to install, and --binary-only forbids building it:{}", misses.iter().map(|m| format!("\n  {m}")).collect::<String>())]
-    NoBinary { what: String, misses: Vec<String> },
+    #[error("no packed build of {what} to install, and --binary-only forbids building it:{}", looked.iter().map(|m| format!("\n  {m}")).collect::<String>())]
+    NoBinary {
+        what: String,
+        /// Every place looked in (the build cache first), and what it had.
+        looked: Vec<String>,
+        /// True when no binary mirror is configured (the hint says how to add one).
+        no_mirror: bool,
+    },
 }
 
 impl StageError {
@@ -173,6 +179,19 @@ impl StageError {
             action,
             path: path.to_owned(),
             source,
+        }
+    }
+
+    /// True when this failure of an install from a pack is the pack's own (its files, bytes,
+    /// or contents that do not relocate or verify), not this machine's nor an interruption.
+    fn blames_pack(&self) -> bool {
+        match self {
+            StageError::Fetch(
+                FetchError::Io { .. } | FetchError::Interrupted | FetchError::Lock(_),
+            ) => false,
+            StageError::Fetch(_) | StageError::Verify { .. } => true,
+            StageError::Archive(e) => !e.is_local_io(),
+            _ => false,
         }
     }
 
@@ -221,6 +240,12 @@ impl Explain for StageFailure {
             }),
             StageError::Fetch(e) => e.hint(),
             StageError::Verify { hint, .. } => hint.clone(),
+            StageError::NoBinary { no_mirror: true, .. } => Some(
+                "configure a binary mirror that has it (--binary-mirror URL, \
+                 STRAP_BINARY_MIRRORS=URL, or binary = [\"URL\"] under [cache] in the config \
+                 file), or drop --binary-only to build it from source"
+                    .to_owned(),
+            ),
             StageError::NoBinary { .. } => Some(
                 "drop --binary-only to build it from source, or add a binary mirror that has it \
                  (--binary-mirror, STRAP_BINARY_MIRRORS, [cache] binary)"
@@ -324,10 +349,7 @@ pub fn install(
         };
         if options.build_cache.binary_only {
             return Err(StageFailure {
-                error: Box::new(StageError::NoBinary {
-                    what: artifact.title(),
-                    misses,
-                }),
+                error: Box::new(no_binary(artifact, options, misses)),
                 kept: None,
             });
         }
@@ -340,6 +362,31 @@ pub fn install(
     }
     staged_install(layout, artifact, options, reporter, cancel)
 }
+
+/// The error of a `--binary-only` install that found no usable pack: every place looked in,
+/// the build cache first (even when it had none), and whether any binary mirror is configured.
+fn no_binary(artifact: &dyn Artifact, options: &StageOptions, misses: Vec<String>) -> StageError {
+    let mut looked = misses;
+    if !looked.iter().any(|miss| miss.starts_with(FROM_CACHE)) {
+        let builds = options.fetch.cache_dir.join(BUILDS_DIR);
+        looked.insert(
+            0,
+            format!("{FROM_CACHE} ({}): has no such build", builds.display()),
+        );
+    }
+    let no_mirror = options.build_cache.mirrors.is_empty();
+    if no_mirror {
+        looked.push("no binary mirror is configured".to_owned());
+    }
+    StageError::NoBinary {
+        what: artifact.title(),
+        looked,
+        no_mirror,
+    }
+}
+
+/// How the build cache is named where a pack comes from.
+const FROM_CACHE: &str = "the build cache";
 
 /// Installs the packed build of `artifact` from the build cache, else from the first binary
 /// mirror that has a usable one. `Ok` is the install's outcome (or an interruption); `Err`
@@ -358,10 +405,44 @@ fn install_packed(
         reporter,
         cancel,
         |packed, _| match staged_install(layout, packed, options, reporter, cancel) {
-            Err(failure) if !failure.error.is_interruption() => Err(failure.to_string()),
+            Err(failure) if !failure.error.is_interruption() => {
+                Err(Unusable::because(&failure, &failure.error))
+            }
             outcome => Ok(outcome),
         },
     )
+}
+
+/// Why a pack was not installed.
+struct Unusable {
+    why: String,
+    fault: Fault,
+}
+
+/// Whose fault it is that a pack was not installed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    /// The pack's own (its files, bytes, or contents that do not relocate or verify): it is
+    /// removed from the build cache, so no install tries it again.
+    Pack,
+    /// A mirror's or this machine's (a download, the disk): warned about.
+    Elsewhere,
+    /// Nobody's: a pack for another machine (in a cache several machines share) is left for it.
+    NotForHere,
+}
+
+impl Unusable {
+    /// `why` (an error about it), blaming the pack as `error` does.
+    fn because(why: &dyn std::fmt::Display, error: &StageError) -> Unusable {
+        Unusable {
+            why: why.to_string(),
+            fault: if error.blames_pack() {
+                Fault::Pack
+            } else {
+                Fault::Elsewhere
+            },
+        }
+    }
 }
 
 /// Offers `attempt` the packed build of `artifact` from the build cache, then from each binary
@@ -372,25 +453,27 @@ fn with_pack<T>(
     options: &StageOptions,
     reporter: &dyn Reporter,
     cancel: &Cancel,
-    mut attempt: impl FnMut(&Prebuilt<'_>, &mut Fetcher) -> Result<T, String>,
+    mut attempt: impl FnMut(&Prebuilt<'_>, &mut Fetcher) -> Result<T, Unusable>,
 ) -> Result<T, Vec<String>> {
     let key = crate::pack::artifact_key(artifact, &crate::pack::Platform::current());
-    let mut misses = Vec::new();
-    let mut fetcher = Fetcher::new(options.fetch.clone(), cancel.clone());
-    let from_cache = "the build cache";
-    match Prebuilt::cached(artifact, &options.fetch.cache_dir, &key, from_cache) {
-        Some(Ok(cached)) => match attempt(&cached, &mut fetcher) {
-            Ok(done) => return Ok(done),
-            Err(why) => unusable(&mut misses, from_cache, &why, reporter),
-        },
-        Some(Err(why)) => unusable(&mut misses, from_cache, &why, reporter),
-        None => {}
-    }
     let id = PackId {
         kind: artifact.kind(),
         name: artifact.name(),
         key: &key,
     };
+    let refused = |misses: &mut Vec<String>, from: &str, refusal: Unusable| {
+        refuse(misses, from, refusal, id, &options.fetch, reporter)
+    };
+    let mut misses = Vec::new();
+    let mut fetcher = Fetcher::new(options.fetch.clone(), cancel.clone());
+    match Prebuilt::cached(artifact, &options.fetch.cache_dir, &key, FROM_CACHE) {
+        Some(Ok(cached)) => match attempt(&cached, &mut fetcher) {
+            Ok(done) => return Ok(done),
+            Err(refusal) => refused(&mut misses, FROM_CACHE, refusal),
+        },
+        Some(Err(refusal)) => refused(&mut misses, FROM_CACHE, refusal),
+        None => {}
+    }
     for mirror in &options.build_cache.mirrors {
         let from = mirror.to_string();
         if options.fetch.offline && !mirror.is_local() {
@@ -400,7 +483,7 @@ fn with_pack<T>(
         match mirror.lookup(id, &mut fetcher) {
             Ok(found) => match attempt(&Prebuilt::remote(artifact, mirror, found), &mut fetcher) {
                 Ok(done) => return Ok(done),
-                Err(why) => unusable(&mut misses, &from, &why, reporter),
+                Err(refusal) => refused(&mut misses, &from, refusal),
             },
             Err(BinaryError::NotThere) => misses.push(format!("{from}: has no such build")),
             Err(e) => unusable(&mut misses, &from, &e.to_string(), reporter),
@@ -426,7 +509,7 @@ pub fn prefetch(
             packed
                 .fetch(fetcher, reporter)
                 .map(drop)
-                .map_err(|e| e.to_string())
+                .map_err(|e| Unusable::because(&e, &e))
         });
         if fetched.is_ok() || cancel.is_cancelled() {
             return Ok(());
@@ -440,6 +523,30 @@ pub fn prefetch(
             error: Box::new(error),
             kept: None,
         })
+}
+
+/// Notes a place whose pack could not be installed, and why: a bad pack is removed from the
+/// build cache (and the warning says so); one that is merely not for this machine is a quiet
+/// miss.
+fn refuse(
+    misses: &mut Vec<String>,
+    from: &str,
+    refusal: Unusable,
+    id: PackId<'_>,
+    settings: &FetchSettings,
+    reporter: &dyn Reporter,
+) {
+    let Unusable { why, fault } = refusal;
+    match fault {
+        Fault::NotForHere => misses.push(format!("{from}: {why}")),
+        Fault::Pack if prebuilt::discard(id, settings) => unusable(
+            misses,
+            from,
+            &format!("{why}; removed it from the build cache"),
+            reporter,
+        ),
+        Fault::Pack | Fault::Elsewhere => unusable(misses, from, &why, reporter),
+    }
 }
 
 /// Notes (and warns about) a place whose pack could not be installed, and why.

@@ -4,10 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Artifact, Build, Source, StageError};
-use crate::binary::{BinaryMirror, Found};
-use crate::fetch::{Fetcher, Wanted};
+use super::{Artifact, Build, Fault, Source, StageError, Unusable};
+use crate::binary::{BinaryMirror, Found, PackId};
+use crate::fetch::{FetchError, FetchSettings, Fetcher, Wanted};
 use crate::layout::{build_cache_file, BUILDS_DIR};
+use crate::lock::{FileLock, TryLock};
 use crate::pack::{Manifest, Platform};
 use crate::report::Reporter;
 
@@ -24,29 +25,44 @@ pub struct Prebuilt<'a> {
 
 impl<'a> Prebuilt<'a> {
     /// The packed build of `inner` with `key` in the build cache under `cache_dir` (downloaded
-    /// there from `from`): `None` when there is none, an error saying why when its manifest
-    /// does not fit (see [`Manifest::refusal`]).
-    pub fn cached(
+    /// there from `from`): `None` when there is none; why not when it cannot be used (its
+    /// manifest does not fit, see [`Manifest::refusal`], or its archive is missing).
+    pub(super) fn cached(
         inner: &'a dyn Artifact,
         cache_dir: &Path,
         key: &str,
         from: &str,
-    ) -> Option<Result<Prebuilt<'a>, String>> {
+    ) -> Option<Result<Prebuilt<'a>, Unusable>> {
         let (archive, manifest_file) = crate::layout::pack_files(inner.kind(), inner.name(), key);
-        let path = cache_dir.join(BUILDS_DIR).join(manifest_file);
+        let builds = cache_dir.join(BUILDS_DIR);
+        let path = builds.join(manifest_file);
         let text = std::fs::read_to_string(&path).ok()?;
+        let bad = |why: String| {
+            Some(Err(Unusable {
+                why,
+                fault: Fault::Pack,
+            }))
+        };
         let manifest: Manifest = match serde_json::from_str(&text) {
             Ok(manifest) => manifest,
-            Err(e) => return Some(Err(format!("{}: {e}", path.display()))),
+            Err(e) => return bad(format!("{}: {e}", path.display())),
         };
+        let here = Platform::current();
         let refusal = manifest
-            .refusal(inner.kind(), inner.name(), key, &Platform::current())
+            .refusal(inner.kind(), inner.name(), key, &here)
             .or_else(|| {
                 (manifest.archive.file != archive)
                     .then(|| format!("its archive is {}, not {archive}", manifest.archive.file))
             });
         if let Some(why) = refusal {
-            return Some(Err(why));
+            if !crate::pack::runs_here(&manifest.platform, &here) {
+                let fault = Fault::NotForHere;
+                return Some(Err(Unusable { why, fault }));
+            }
+            return bad(why);
+        }
+        if !std::fs::symlink_metadata(builds.join(&archive)).is_ok_and(|m| m.is_file()) {
+            return bad(format!("its archive {archive} is missing"));
         }
         Some(Ok(Prebuilt {
             inner,
@@ -81,6 +97,25 @@ impl<'a> Prebuilt<'a> {
             remote: Some((mirror, found)),
         }
     }
+}
+
+/// Removes the pack `id` (archive and manifest) from the build cache, after it was refused;
+/// true when it is gone. Left when another strap process is downloading it anew meanwhile.
+pub(super) fn discard(id: PackId<'_>, settings: &FetchSettings) -> bool {
+    let (archive, manifest) = crate::layout::pack_files(id.kind, id.name, id.key);
+    let lock = (settings.locks_dir).join(crate::layout::download_lock_name(&build_cache_file(
+        &archive,
+    )));
+    let Ok(TryLock::Acquired(_lock)) = FileLock::try_acquire(&lock, true) else {
+        return false;
+    };
+    let builds = settings.cache_dir.join(BUILDS_DIR);
+    [archive, manifest]
+        .iter()
+        .all(|file| match std::fs::remove_file(builds.join(file)) {
+            Ok(()) => true,
+            Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+        })
 }
 
 impl Artifact for Prebuilt<'_> {
@@ -121,9 +156,21 @@ impl Artifact for Prebuilt<'_> {
     ) -> Result<Vec<PathBuf>, StageError> {
         match &self.remote {
             Some((mirror, found)) => Ok(vec![mirror.download(found, fetcher, reporter)?]),
-            None => Ok(vec![
-                fetcher.fetch(&self.sources[0].candidates, reporter)?.0,
-            ]),
+            None => match fetcher.fetch(&self.sources[0].candidates, reporter) {
+                Ok((archive, _)) => Ok(vec![archive]),
+                // Nowhere to download it from: the cached archive did not match (and was set
+                // aside), or went away.
+                Err(FetchError::AllMirrorsFailed { attempts, .. }) if attempts.is_empty() => {
+                    Err(StageError::Verify {
+                        what: self.name().to_owned(),
+                        why: "its archive in the build cache is not the one its manifest \
+                              names (sha256 mismatch)"
+                            .to_owned(),
+                        hint: None,
+                    })
+                }
+                Err(e) => Err(e.into()),
+            },
         }
     }
 

@@ -151,3 +151,104 @@ fn the_build_cache_can_be_turned_off() {
     assert!(!stderr_of(&out).contains("==> pack"));
     assert!(builds(&s).is_empty());
 }
+
+/// The build cache's file ending in `suffix`.
+fn cached(s: &Setup, suffix: &str) -> std::path::PathBuf {
+    let name = builds(s).into_iter().find(|f| f.ends_with(suffix)).unwrap();
+    s.env.root().join("cache/builds").join(name)
+}
+
+#[test]
+fn a_refused_cached_build_is_removed_and_not_tried_again() {
+    let s = Setup::new();
+    s.install(&["a"], &[]).assert().success();
+    s.env
+        .strap(&["uninstall", "-f", "3.99.1"])
+        .assert()
+        .success();
+    let archive = cached(&s, ".tar.zst");
+    let mut bytes = fs::read(&archive).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    fs::write(&archive, bytes).unwrap();
+
+    let out = s.install(&["a"], &["--binary-only"]).output().unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("warning: the packed build from the build cache cannot be used: ")
+            && err.contains("; removed it from the build cache"),
+        "{err}"
+    );
+    // Only the set-aside mismatching archive is left, for `strap cache clean`.
+    let left = builds(&s);
+    assert!(
+        left.len() == 1 && left[0].contains(".tar.zst.mismatch-"),
+        "{left:?}"
+    );
+
+    // The next install does not try it again.
+    let out = s.install(&["a"], &["--binary-only"]).output().unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains("cannot be used"), "{err}");
+    assert!(err.contains("has no such build"), "{err}");
+}
+
+#[test]
+fn a_cached_build_with_a_lying_manifest_is_removed_one_for_another_machine_is_kept() {
+    let s = Setup::new();
+    s.install(&["a"], &[]).assert().success();
+    s.env
+        .strap(&["uninstall", "-f", "3.99.1"])
+        .assert()
+        .success();
+    let manifest_path = cached(&s, ".json");
+    let original = fs::read_to_string(&manifest_path).unwrap();
+    let edited = |field: &str, value: &str| {
+        let mut manifest: serde_json::Value = serde_json::from_str(&original).unwrap();
+        manifest["platform"][field] = value.into();
+        manifest.to_string()
+    };
+
+    // Built for another architecture: left for the machines it is for, not warned about.
+    fs::write(&manifest_path, edited("arch", "riscv64")).unwrap();
+    for _ in 0..2 {
+        let out = s.install(&["a"], &["--binary-only"]).output().unwrap();
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(!err.contains("warning:"), "{err}");
+        assert!(
+            err.contains("the build cache: it was built for riscv64 linux"),
+            "{err}"
+        );
+        assert_eq!(builds(&s).len(), 2);
+    }
+
+    // A manifest that is not one: removed, with its archive, once.
+    fs::write(&manifest_path, "{ not json").unwrap();
+    let err = stderr_of(&s.install(&["a"], &["--binary-only"]).output().unwrap());
+    assert!(err.contains("; removed it from the build cache"), "{err}");
+    assert_eq!(builds(&s), Vec::<String>::new());
+}
+
+#[test]
+fn binary_only_without_a_binary_mirror_says_where_it_looked_and_how_to_add_one() {
+    let s = Setup::new();
+    let out = s.install(&["a"], &["--binary-only"]).output().unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let builds = s.env.root().join("cache/builds");
+    assert!(
+        err.contains(&format!(
+            "strap: error: no packed build of CPython 3.99.1 to install, and --binary-only forbids building it:\n  the build cache ({}): has no such build\n  no binary mirror is configured\n",
+            builds.display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: configure a binary mirror that has it (--binary-mirror URL, STRAP_BINARY_MIRRORS=URL, or binary = [\"URL\"] under [cache] in the config file), or drop --binary-only to build it from source"),
+        "{err}"
+    );
+    assert!(!s.prefix().exists());
+}

@@ -94,8 +94,9 @@ fn removes_what_nobody_holds_and_reports_the_space() {
     put(&dead_tree.join("Python-3.12.7/configure"), 4096);
     let packed = root.join("cache/builds/python-3.12.7-0123456789abcdef.tar.zst");
     put(&packed, 1000);
-    let manifest = root.join("cache/builds/3.12.7-0123456789abcdef.json");
+    let manifest = root.join("cache/builds/python-3.12.7-0123456789abcdef.json");
     put(&manifest, 10);
+    let not_a_pack = put(&root.join("cache/builds/3.12.7-0123456789abcdef.json"), 10);
     let stopped_discard = root.join(format!("tmp/.discard-boost-1.86.0.{dead}"));
     put(&stopped_discard.join("boost_1_86_0/bootstrap.sh"), 10);
     let kept_tree = root.join(format!("tmp/python-3.11.2.{dead}"));
@@ -126,6 +127,7 @@ fn removes_what_nobody_holds_and_reports_the_space() {
     ];
     let kept = [
         &foreign,
+        &not_a_pack,
         &live_log,
         &kept_tree,
         &live_tree,
@@ -322,4 +324,323 @@ fn the_cache_dir_setting_is_cleaned_too() {
             archive.display()
         )));
     assert!(!archive.exists() && other.exists());
+}
+
+/// Every entry directly in `dir`, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_cache_dir_shared_with_other_files_loses_only_what_strap_put_there() {
+    let env = TestEnv::new();
+    let home = env.home();
+    let key16 = "0123456789abcdef";
+    let theirs = [
+        put(&home.join("builds/thesis.tex"), 10),
+        put(&home.join("builds/notes.json"), 10),
+        put(
+            &home.join("builds/python-3.12.7-0123456789abcdeX.tar.zst"),
+            10,
+        ),
+        put(&home.join("builds/3.12.7-0123456789abcdef.tar.zst"), 10),
+        put(&home.join("builds/ruby-3.3.0-0123456789abcdef.json"), 10),
+        put(&home.join("Python-notes.tar.gz"), 10),
+        put(&home.join("Python-3.12.7.zip"), 10),
+        put(&home.join("openssl-notes.tar.gz"), 10),
+        put(&home.join("boost_notes.tar.bz2"), 10),
+        put(&home.join("holiday.tar.gz.part"), 10),
+        put(&home.join(".bashrc"), 10),
+    ];
+    let ours = [
+        put(&home.join("Python-3.12.7.tar.xz"), 10),
+        put(&home.join("Python-3.13.0rc1.tgz.part"), 10),
+        put(&home.join("openssl-1.1.1u.tar.gz"), 10),
+        put(&home.join("boost_1_86_0.tar.bz2"), 10),
+        put(&home.join("boost_1_85_0.tar.gz.part"), 10),
+        put(&home.join("boost_1_86_0.tar.bz2.mismatch-0123456789ab"), 10),
+        put(
+            &home.join(format!("builds/python-3.12.7-{key16}.tar.zst")),
+            10,
+        ),
+        put(&home.join(format!("builds/python-3.12.7-{key16}.json")), 10),
+        put(
+            &home.join(format!("builds/boost-1.86.0-py3.12-{key16}.json.part")),
+            10,
+        ),
+        put(
+            &home.join(format!("builds/.boost-1.86.0-{key16}.tar.zst.part")),
+            10,
+        ),
+        put(
+            &home.join(format!(
+                "builds/python-3.11.2-{key16}.tar.zst.mismatch-0123456789ab"
+            )),
+            10,
+        ),
+    ];
+    let out = env
+        .strap(&["cache", "clean"])
+        .env("STRAP_CACHE_DIR", &home)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let listed = stdout_of(&out);
+    for path in &ours {
+        assert!(!path.exists(), "{} is still there", path.display());
+        assert!(listed.contains(&path.display().to_string()), "{listed}");
+    }
+    for path in &theirs {
+        assert!(path.exists(), "{} was removed", path.display());
+    }
+    assert!(
+        stderr_of(&out).contains("strap: freed 110 B (3 archives, 4 partial downloads, 2 mismatching downloads, 2 packed build files)"),
+        "{}",
+        stderr_of(&out)
+    );
+}
+
+#[test]
+fn directories_that_are_links_are_not_followed() {
+    let env = TestEnv::new();
+    let root = env.root();
+    let dead = dead_pid();
+    let outside = env.dir.path().join("outside");
+    let log = put(
+        &outside.join(format!("logs/python-3.12.7-1700000000-{dead}.log")),
+        10,
+    );
+    let pack = put(
+        &outside.join("builds/python-3.12.7-0123456789abcdef.tar.zst"),
+        10,
+    );
+    let archive = put(&outside.join("cache/Python-3.12.7.tar.xz"), 10);
+    let tree = outside.join(format!("tmp/python-3.12.7.{dead}"));
+    put(&tree.join("Makefile"), 10);
+    let half_removed = outside.join(format!("versions/.3.9.1.removing.{dead}"));
+    put(&half_removed.join("bin/python3"), 10);
+    fs::create_dir_all(root.join("cache")).unwrap();
+    let links = [
+        ("logs", "logs"),
+        ("cache/builds", "builds"),
+        ("tmp", "tmp"),
+        ("versions", "versions"),
+    ];
+    for (link, target) in links {
+        std::os::unix::fs::symlink(outside.join(target), root.join(link)).unwrap();
+    }
+
+    let out = env.strap(&["cache", "clean"]).output().unwrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(log.exists() && pack.exists() && tree.exists() && half_removed.exists());
+    for (link, _) in links {
+        assert!(
+            err.contains(&format!(
+                "strap: left {}: a link, not the directory strap made: not followed",
+                root.join(link).display()
+            )),
+            "{err}"
+        );
+    }
+    assert!(err.contains("strap: nothing to clean"), "{err}");
+
+    // The default cache directory too (STRAP_CACHE_DIR, which the user names, is followed).
+    fs::remove_file(root.join("cache/builds")).unwrap();
+    fs::remove_dir(root.join("cache")).unwrap();
+    std::os::unix::fs::symlink(outside.join("cache"), root.join("cache")).unwrap();
+    let err = stderr_of(&env.strap(&["cache", "clean"]).output().unwrap());
+    assert!(archive.exists(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "strap: left {}: a link",
+            root.join("cache").display()
+        )),
+        "{err}"
+    );
+    env.strap(&["cache", "clean"])
+        .env("STRAP_CACHE_DIR", root.join("cache"))
+        .assert()
+        .success();
+    assert!(!archive.exists());
+}
+
+#[test]
+fn a_locks_directory_that_is_a_link_stops_the_clean() {
+    let env = TestEnv::new();
+    let root = env.root();
+    let outside = env.dir.path().join("outside");
+    let lock = put(&outside.join("python-3.12.7.lock"), 5);
+    let archive = put(&root.join("cache/Python-3.12.7.tar.xz"), 10);
+    std::os::unix::fs::symlink(&outside, root.join("locks")).unwrap();
+    env.strap(&["cache", "clean"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::contains(format!(
+            "strap: error: {} is a link, not the directory of lock files strap made",
+            root.join("locks").display()
+        )))
+        .stderr(predicate::str::contains("hint: remove the link"));
+    assert!(lock.exists() && archive.exists());
+}
+
+#[test]
+fn a_lock_file_that_is_a_link_is_not_followed() {
+    let env = TestEnv::new();
+    let root = env.root();
+    let outside = env.dir.path().join("outside");
+    fs::create_dir_all(&outside).unwrap();
+    let partial = put(&root.join("cache/Python-3.12.7.tar.xz.part"), 10);
+    let lock = root.join("locks/download-Python-3.12.7.tar.xz.lock");
+    fs::create_dir_all(root.join("locks")).unwrap();
+    std::os::unix::fs::symlink(outside.join("made-through-the-link"), &lock).unwrap();
+    let out = env.strap(&["cache", "clean"]).output().unwrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(partial.exists(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "strap: left {}: its lock cannot be taken: cannot lock through the link {}",
+            partial.display(),
+            lock.display()
+        )),
+        "{err}"
+    );
+    assert_eq!(names_in(&outside), Vec::<String>::new());
+}
+
+#[test]
+fn a_huge_older_than_keeps_everything() {
+    let env = TestEnv::new();
+    let root = env.root();
+    let archive = put(&root.join("cache/Python-3.8.0.tgz"), 100);
+    age(&archive, 4000);
+    for days in ["18446744073709551615", "213503982334601"] {
+        env.strap(&["cache", "clean", "--older-than", days])
+            .assert()
+            .success()
+            .stdout("")
+            .stderr(predicate::str::contains(format!(
+                "strap: nothing to clean; left 1 entry modified in the last {days} days"
+            )));
+        assert!(archive.exists());
+    }
+}
+
+#[test]
+fn packs_a_held_lock_covers_are_left() {
+    let env = TestEnv::new();
+    let builds = env.root().join("cache/builds");
+    let key16 = "0123456789abcdef";
+    let downloading = put(
+        &builds.join(format!("python-3.12.7-{key16}.tar.zst.part")),
+        10,
+    );
+    let pulling = put(
+        &builds.join(format!(".python-3.12.7-{key16}.tar.zst.part")),
+        10,
+    );
+    let installing = put(&builds.join(format!("python-3.11.2-{key16}.tar.zst")), 10);
+    let other = put(&builds.join(format!("python-3.10.0-{key16}.json")), 10);
+    let _download = hold(&env.root().join(format!(
+        "locks/download-builds-python-3.12.7-{key16}.tar.zst.lock"
+    )));
+    let _install = hold(&env.root().join("locks/python-3.11.2.lock"));
+    let out = env.strap(&["cache", "clean"]).output().unwrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    let pid = std::process::id();
+    for path in [&downloading, &pulling] {
+        assert!(path.exists(), "{err}");
+        assert!(
+            err.contains(&format!(
+                "strap: left {}: being downloaded (pid {pid})",
+                path.display()
+            )),
+            "{err}"
+        );
+    }
+    assert!(installing.exists(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "strap: left {}: an install of python 3.11.2 is running (pid {pid})",
+            installing.display()
+        )),
+        "{err}"
+    );
+    assert!(!other.exists(), "{err}");
+}
+
+#[test]
+fn the_pack_a_running_fetch_only_downloads_is_left() {
+    use crate::mirror::Behavior;
+    let s = crate::install::Setup::new();
+    s.install(&["a"], &[]).assert().success();
+    let builds = s.env.root().join("cache/builds");
+    let files = names_in(&builds);
+    assert_eq!(files.len(), 2, "{files:?}");
+    let (manifest, archive) = (&files[0], &files[1]);
+    let bytes = fs::read(builds.join(archive)).unwrap();
+    let half = bytes.len() / 2;
+    s.mirror.route(
+        &format!("/builds/{manifest}"),
+        Behavior::Serve(fs::read(builds.join(manifest)).unwrap()),
+    );
+    s.mirror.route(
+        &format!("/builds/{archive}"),
+        Behavior::StallAfter(bytes, half),
+    );
+
+    let other = TestEnv::new();
+    let mut fetching = Alive(
+        Command::new(crate::support::strap_bin())
+            .env_clear()
+            .envs(other.env_pairs())
+            .env("STRAP_DOWNLOAD_TIMEOUT", "300")
+            .current_dir(other.work())
+            .args([
+                "install",
+                "--skip-preflight",
+                "--sha256",
+                &s.sha,
+                "--fetch-only",
+            ])
+            .args([
+                "--binary-mirror",
+                &format!("http://127.0.0.1:{}/builds/", s.mirror.port),
+            ])
+            .args(["--mirror", &s.mirror.template("empty"), "3.99.1"])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let part = other.root().join(format!("cache/builds/{archive}.part"));
+    let started = std::time::Instant::now();
+    while fs::metadata(&part).map_or(0, |m| m.len()) < half as u64 {
+        assert!(fetching.0.try_wait().unwrap().is_none(), "the fetch ended");
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "no partial download appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = other.strap(&["cache", "clean"]).output().unwrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(part.exists(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "strap: left {}: being downloaded (pid {})",
+            part.display(),
+            fetching.pid()
+        )),
+        "{err}"
+    );
+    drop(fetching);
 }
