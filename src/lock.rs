@@ -88,7 +88,7 @@ impl FileLock {
                     .custom_flags(libc::O_NOFOLLOW)
                     .open(path)
                 {
-                    Ok(file) => file,
+                    Ok(file) => regular(file, path)?,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                         return Ok(TryLock::Missing)
                     }
@@ -148,9 +148,18 @@ pub enum TryLock {
     Missing,
 }
 
-/// The pid the last holder wrote into the lock file.
+/// The pid the last holder wrote into the lock file (its first line; a pid is short).
 fn recorded_holder(path: &Path) -> Option<u32> {
-    fs::read_to_string(path).ok()?.trim().parse().ok()
+    use std::io::Read;
+    let file = File::options()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .ok()
+        .filter(|file| file.metadata().is_ok_and(|m| m.is_file()))?;
+    let mut text = String::new();
+    file.take(32).read_to_string(&mut text).ok()?;
+    text.trim().parse().ok()
 }
 
 /// True when `path` still names the open `file` (it was not removed or replaced meanwhile).
@@ -174,6 +183,20 @@ fn open(path: &Path) -> Result<File> {
         .custom_flags(libc::O_NOFOLLOW)
         .open(path)
         .map_err(|e| open_error(path, e))
+        .and_then(|file| regular(file, path))
+}
+
+/// `file` when it is a regular file (not a FIFO or a device someone put in its place).
+fn regular(file: File, path: &Path) -> Result<File> {
+    match file.metadata() {
+        Ok(meta) if meta.is_file() => Ok(file),
+        Ok(_) => Err(Error::io(
+            "lock",
+            path,
+            std::io::Error::other("not a regular file; remove it"),
+        )),
+        Err(e) => Err(Error::io("open lock file", path, e)),
+    }
 }
 
 /// A lock file that cannot be opened; a link in its place is named as such.

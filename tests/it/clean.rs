@@ -490,8 +490,14 @@ fn a_locks_directory_that_is_a_link_stops_the_clean() {
     assert!(lock.exists() && archive.exists());
 }
 
+fn mkfifo(path: &Path) -> PathBuf {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    assert!(Command::new("mkfifo").arg(path).status().unwrap().success());
+    path.to_owned()
+}
+
 #[test]
-fn a_lock_file_that_is_a_link_is_not_followed() {
+fn a_lock_file_that_is_a_link_or_a_fifo_is_not_used() {
     let env = TestEnv::new();
     let root = env.root();
     let outside = env.dir.path().join("outside");
@@ -500,7 +506,18 @@ fn a_lock_file_that_is_a_link_is_not_followed() {
     let lock = root.join("locks/download-Python-3.12.7.tar.xz.lock");
     fs::create_dir_all(root.join("locks")).unwrap();
     std::os::unix::fs::symlink(outside.join("made-through-the-link"), &lock).unwrap();
-    let out = env.strap(&["cache", "clean"]).output().unwrap();
+    let fifo_guarded = put(&root.join("cache/Python-3.11.2.tgz.part"), 10);
+    let fifo_lock = mkfifo(&root.join("locks/download-Python-3.11.2.tgz.lock"));
+    let fifos = [
+        mkfifo(&root.join("cache/Python-3.10.0.tgz")),
+        mkfifo(&root.join(format!("logs/python-3.10.0-1-{}.log", dead_pid()))),
+        mkfifo(&root.join("cache/builds/python-3.10.0-0123456789abcdef.json")),
+    ];
+    let out = env
+        .strap(&["cache", "clean"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
     let err = stderr_of(&out);
     assert!(out.status.success(), "{err}");
     assert!(partial.exists(), "{err}");
@@ -513,6 +530,18 @@ fn a_lock_file_that_is_a_link_is_not_followed() {
         "{err}"
     );
     assert_eq!(names_in(&outside), Vec::<String>::new());
+    assert!(fifo_guarded.exists() && fifo_lock.exists(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "strap: left {}: its lock cannot be taken: cannot lock {}: not a regular file; remove it",
+            fifo_guarded.display(),
+            fifo_lock.display()
+        )),
+        "{err}"
+    );
+    for fifo in fifos {
+        assert!(fifo.exists(), "{err}");
+    }
 }
 
 #[test]

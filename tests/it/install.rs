@@ -1244,3 +1244,51 @@ fn fetch_only_downloads_into_the_cache_and_builds_nothing() {
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert!(stderr_of(&out).contains("from the cache (sha256 verified)"));
 }
+
+#[test]
+fn a_catalog_names_archives_as_strap_names_them() {
+    // The cache file an archive is downloaded to is named by the catalog: a name strap does
+    // not make (and `strap cache clean` would not know) is refused, one reaching outside the
+    // cache above all.
+    let s = Setup::new();
+    s.mirror
+        .route("/escape.tgz", Behavior::Serve(s.archive.clone()));
+    let dep = format!(
+        "dep openssl11 openssl-1.1.1u.tar.gz http://127.0.0.1:{}/o.tar.gz {}",
+        s.mirror.port, s.sha
+    );
+    for (catalog, line, why) in [
+        (
+            format!("{dep}\n3.99.1 ../escape.tgz:{}\n", s.sha),
+            2,
+            "an archive is not named Python-<version>.tar.xz or .tgz",
+        ),
+        (
+            format!("{dep}\n3.99.1 notes.tgz:{}\n", s.sha),
+            2,
+            "an archive is not named Python-<version>.tar.xz or .tgz",
+        ),
+        (
+            format!(
+                "dep openssl11 ../o.tar.gz http://127.0.0.1:1/o.tar.gz {}\n3.99.1 Python-3.99.1.tgz:{}\n",
+                s.sha, s.sha
+            ),
+            1,
+            "the OpenSSL archive is not named openssl-<version>.tar.gz",
+        ),
+    ] {
+        let catalog = s.env.write("catalog.txt", &catalog);
+        let out = s.install_from_catalog(&catalog, VERSION).output().unwrap();
+        let err = stderr_of(&out);
+        assert!(!out.status.success(), "{err}");
+        assert!(
+            err.contains(&format!(
+                "{}: catalog line {line}: {why}",
+                catalog.display()
+            )),
+            "{err}"
+        );
+        assert!(!s.env.root().join("escape.tgz").exists());
+        assert!(!s.prefix().exists());
+    }
+}
