@@ -17,10 +17,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use crate::layout::{self, CacheFile, Layout, SourceKind};
+use crate::layout::{self, CacheFile, Layout, SourceKind, BUILDS_DIR};
 use crate::lock::{FileLock, TryLock};
 use crate::process::process_exists;
-use crate::stage::{leftovers, BUILDS_DIR};
+use crate::stage::leftovers;
 
 /// Why a clean could not run at all.
 #[derive(Debug, thiserror::Error)]

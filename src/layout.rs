@@ -196,7 +196,8 @@ impl Layout {
 const REHASH_LOCK: &str = "rehash.lock";
 
 /// The artifact kinds strap installs: CPython and Boost. Each kind names its installs' locks,
-/// work directories, logs, receipts and packed builds.
+/// work directories, logs, receipts and packed builds; only these kinds' work directories and
+/// packs are recognized (and cleaned) as strap's, so a new kind is added here.
 pub const PYTHON: &str = "python";
 /// See [`PYTHON`].
 pub const BOOST: &str = "boost";
@@ -205,10 +206,6 @@ const ARTIFACT_KINDS: [&str; 2] = [PYTHON, BOOST];
 /// `<kind>-<name>` (`python-3.12.7`): how one artifact is named in its lock, work directories,
 /// logs and packs.
 pub fn artifact_id(kind: &str, name: &str) -> String {
-    debug_assert!(
-        ARTIFACT_KINDS.contains(&kind),
-        "unknown artifact kind {kind}"
-    );
     format!("{kind}-{name}")
 }
 
@@ -227,7 +224,7 @@ pub fn log_owner(file_name: &str) -> Option<u32> {
     let (rest, pid) = stem.rsplit_once('-')?;
     let (_, secs) = rest.rsplit_once('-')?;
     secs.parse::<u64>().ok()?;
-    pid.parse().ok().filter(|pid| *pid > 0)
+    pid_of(pid)
 }
 
 /// The [`artifact_id`] and the pid of a work directory named by [`Layout::work_dir`]
@@ -418,7 +415,9 @@ pub fn pack_files(kind: &str, name: &str, key: &str) -> (String, String) {
 /// A packed build, as its file names say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PackName<'a> {
+    /// One of the artifact kinds ([`PYTHON`], [`BOOST`]).
     pub kind: &'a str,
+    /// The install's name (`3.12.7`, `1.86.0-py3.12`).
     pub name: &'a str,
     /// The first 16 hex digits of its key.
     pub key16: &'a str,
