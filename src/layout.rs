@@ -400,6 +400,18 @@ fn is_version(text: &str, separator: char) -> bool {
         })
 }
 
+/// True for a name strap gives a file in the download cache: a source archive of a known kind,
+/// or `builds/<pack file>` (see [`build_cache_file`]).
+pub fn is_cache_file(file: &str) -> bool {
+    match file
+        .strip_prefix(BUILDS_DIR)
+        .and_then(|f| f.strip_prefix('/'))
+    {
+        Some(pack_file) => pack_of(pack_file).is_some(),
+        None => SourceKind::of(file).is_some(),
+    }
+}
+
 /// The name a packed build of `kind` `name` with `key` goes by: `<kind>-<name>-<key16>` (its
 /// file names' stem, and its tag in an OCI registry).
 pub fn pack_stem(kind: &str, name: &str, key: &str) -> String {
@@ -643,6 +655,18 @@ mod tests {
             CacheFile::of("Python-3.12.7.tgz.mismatch-zz"),
             CacheFile::Complete("Python-3.12.7.tgz.mismatch-zz")
         );
+        assert!(is_cache_file("openssl-1.1.1u.tar.gz"));
+        assert!(is_cache_file(&build_cache_file(
+            "python-3.12.7-0123456789abcdef.tar.zst"
+        )));
+        for foreign in [
+            "../o.tar.gz",
+            "o.tgz",
+            "builds/Python-3.12.7.tgz",
+            "builds/../x",
+        ] {
+            assert!(!is_cache_file(foreign), "{foreign}");
+        }
         assert_eq!(
             download_lock_name(&build_cache_file("python-3.12.7-0123456789abcdef.tar.zst")),
             "download-builds-python-3.12.7-0123456789abcdef.tar.zst.lock"

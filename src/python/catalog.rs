@@ -121,11 +121,6 @@ impl Catalog {
                     if !is_sha256(sha) {
                         return Err(bad("bad sha256"));
                     }
-                    if !SourceKind::OpenSsl.owns(file) {
-                        return Err(bad(
-                            "the OpenSSL archive is not named openssl-<version>.tar.gz",
-                        ));
-                    }
                     openssl11 = Some(Dependency {
                         name: file.trim_end_matches(".tar.gz").to_owned(),
                         archive: Archive {

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::archive::{self, ArchiveError};
 use crate::binary::{BinaryError, BinaryMirror, PackId};
-use crate::error::{Explain, EXIT_FAILURE, EXIT_INTERRUPTED};
+use crate::error::{Explain, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE};
 use crate::fetch::{FetchError, FetchSettings, Fetcher, Wanted};
 use crate::layout::Layout;
 use crate::lock::FileLock;
@@ -151,6 +151,8 @@ pub enum StageError {
     Lock(#[from] crate::error::Error),
     #[error(transparent)]
     Binary(#[from] BinaryError),
+    #[error("'{0}' is not a name strap gives an archive in its download cache (such as Python-3.12.7.tar.xz, openssl-1.1.1u.tar.gz or boost_1_86_0.tar.bz2), so it is not downloaded")]
+    UnknownArchive(String),
     #[error("no packed build of {what} to install, and --binary-only forbids building it:{}", looked.iter().map(|m| format!("\n  {m}")).collect::<String>())]
     NoBinary {
         what: String,
@@ -261,15 +263,20 @@ impl Explain for StageFailure {
             StageError::Archive(e) if e.is_local_io() => {
                 Some("free some space or fix the permissions, then retry".to_owned())
             }
+            StageError::UnknownArchive(_) => Some(
+                "name it as upstream does in the catalog that lists it (STRAP_PYTHON_CATALOG, \
+                 STRAP_BOOST_CATALOG)"
+                    .to_owned(),
+            ),
             _ => None,
         }
     }
 
     fn exit_code(&self) -> i32 {
-        if self.error.is_interruption() {
-            EXIT_INTERRUPTED
-        } else {
-            EXIT_FAILURE
+        match self.error.as_ref() {
+            error if error.is_interruption() => EXIT_INTERRUPTED,
+            StageError::UnknownArchive(_) => EXIT_USAGE,
+            _ => EXIT_FAILURE,
         }
     }
 }
@@ -516,13 +523,26 @@ pub fn prefetch(
         }
     }
     let mut fetcher = Fetcher::new(options.fetch.clone(), cancel.clone());
-    artifact
-        .fetch(&mut fetcher, reporter)
+    known_sources(artifact)
+        .and_then(|()| artifact.fetch(&mut fetcher, reporter))
         .map(drop)
         .map_err(|error| StageFailure {
             error: Box::new(error),
             kept: None,
         })
+}
+
+/// Refuses sources whose cache file name strap does not make (a catalog's typo, or a path
+/// reaching outside the cache): every file in the cache is one `strap cache clean` knows.
+fn known_sources(artifact: &dyn Artifact) -> Result<(), StageError> {
+    let files = artifact.sources().iter().flat_map(|s| &s.candidates);
+    match files
+        .map(|wanted| &wanted.file)
+        .find(|file| !crate::layout::is_cache_file(file))
+    {
+        Some(file) => Err(StageError::UnknownArchive(file.clone())),
+        None => Ok(()),
+    }
 }
 
 /// Notes a place whose pack could not be installed, and why: a bad pack is removed from the
@@ -574,6 +594,7 @@ fn staged_install(
         error: Box::new(error),
         kept: None,
     };
+    known_sources(artifact).map_err(fail)?;
     let prefix = artifact.prefix().to_owned();
     let phases = Phases { reporter, cancel };
     // A packed build needs no build prerequisites: its verification checks what it needs.
