@@ -190,11 +190,15 @@ fn a_failed_python_skips_what_needs_it_and_the_rest_still_converges() {
         "{err}"
     );
     assert!(
-        err.contains("failed: virtualenv proj (from 3.99): Python 3.99 was not installed"),
+        err.contains(
+            "skipped: virtualenv proj (from 3.99): Python 3.99 is not installed: python 3.99.1 failed"
+        ),
         "{err}"
     );
     assert!(
-        err.contains("failed: global 3.99.1: Python 3.99.1 was not installed"),
+        err.contains(
+            "skipped: global 3.99.1: Python 3.99.1 is not installed: python 3.99.1 failed"
+        ),
         "{err}"
     );
     assert_eq!(
@@ -426,7 +430,7 @@ fn a_python_missing_from_the_mirror_is_named_and_the_rest_converges() {
     let err = stderr_of(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains("strap: bootstrap: 0 ok, 5 changed, 2 failed"),
+        err.contains("strap: bootstrap: 0 ok, 5 changed, 1 failed, 1 skipped"),
         "{err}"
     );
     assert!(
@@ -434,7 +438,9 @@ fn a_python_missing_from_the_mirror_is_named_and_the_rest_converges() {
         "{err}"
     );
     assert!(
-        err.contains("  failed: virtualenv tools (from 3.97): Python 3.97 was not installed"),
+        err.contains(
+            "  skipped: virtualenv tools (from 3.97): Python 3.97 is not installed: python 3.97.1 failed"
+        ),
         "{err}"
     );
     for installed in ["versions/3.99.1", "versions/3.98.1", "boost/1.99.0"] {
@@ -447,7 +453,98 @@ fn a_python_missing_from_the_mirror_is_named_and_the_rest_converges() {
     let err = stderr_of(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains("strap: bootstrap: 5 ok, 0 changed, 2 failed"),
+        err.contains("strap: bootstrap: 5 ok, 0 changed, 1 failed, 1 skipped"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_interrupted_bootstrap_stops_cleans_up_and_exits_130() {
+    for sig in ["INT", "TERM", "HUP"] {
+        let s = Setup::new();
+        let dir = project(&s, "");
+        let sysroot = s.env.work().join("sysroot");
+        fs::create_dir_all(&sysroot).unwrap();
+        let child = std::process::Command::new(crate::support::strap_bin())
+            .env_clear()
+            .envs(s.env.env_pairs())
+            .env("STRAP_PYTHON_CATALOG", s.env.dir.path().join("catalog.txt"))
+            .env("FAKE_BUILD_SECONDS", "30")
+            .current_dir(&dir)
+            .arg("bootstrap")
+            .arg("--sysroot")
+            .arg(&sysroot)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let child = crate::install::wait_until_compiling(&s, child);
+        crate::install::signal(child.id(), sig);
+        let out = child.wait_with_output().unwrap();
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(130), "SIG{sig}: {err}");
+        assert!(
+            err.contains(
+                "strap: bootstrap: interrupted; 0 ok, 0 changed, 0 failed, 4 left undone (run it again to finish)"
+            ),
+            "SIG{sig}: {err}"
+        );
+        s.assert_nothing_installed();
+        assert_eq!(
+            crate::pipeline::wait_for_no_processes_in(&s.env.root(), Duration::from_secs(5)),
+            Vec::<u32>::new(),
+            "SIG{sig}: build processes outlived strap"
+        );
+        // Nothing after the interrupted install ran.
+        assert!(!s.env.root().join("version").exists(), "SIG{sig}: {err}");
+        assert!(!s.env.root().join("versions/proj").exists(), "SIG{sig}");
+        assert!(!sysroot.join("marker").exists(), "SIG{sig}: {err}");
+    }
+}
+
+#[test]
+fn an_invalid_python_entry_is_named_and_blocks_only_what_nothing_else_serves() {
+    let s = Setup::new();
+    project(&s, "");
+    let dir = s.env.work().join("proj");
+    let sysroot = s.env.work().join("sysroot");
+    // 3.99.7 is not in the catalog (invalid); 3.99.1 is, and serves the virtualenv's "3.99".
+    let manifest = |versions: &str, venv: &str, venv_python: &str| {
+        s.env.write(
+            "work/proj/strap.toml",
+            &format!(
+                "[settings]\npython_mirrors = [\"{}\"]\n\n[python]\nversions = [{versions}]\n\n\
+                 [[virtualenv]]\nname = \"{venv}\"\npython = \"{venv_python}\"\n",
+                s.mirror.template("a")
+            ),
+        );
+    };
+    manifest("\"3.99.1\", \"3.99.7\"", "proj", "3.99");
+    let out = bootstrap_in(&s, &dir, &sysroot).output().unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("strap: bootstrap: 0 ok, 2 changed, 1 failed\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("  failed: python 3.99.7: unknown CPython version '3.99.7'"),
+        "{err}"
+    );
+    assert!(
+        s.env.root().join("versions/proj/bin/python").exists(),
+        "{err}"
+    );
+
+    // Only the invalid entry serves the virtualenv's Python: the skip names it.
+    manifest("\"3.99.7\"", "other", "3.99.7");
+    let out = bootstrap_in(&s, &dir, &sysroot).output().unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(
+            "  skipped: virtualenv other (from 3.99.7): Python 3.99.7 is not installed: \
+             python 3.99.7 is invalid"
+        ),
         "{err}"
     );
 }

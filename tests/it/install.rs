@@ -1111,27 +1111,35 @@ fn two_concurrent_installs_of_the_same_version() {
 }
 
 /// Starts an install whose compile step takes a while, and waits until it is compiling.
+pub(crate) fn start_slow_install(s: &Setup) -> std::process::Child {
+    let child = s.spawn_install("a", &[("FAKE_BUILD_SECONDS", "30")]);
+    wait_until_compiling(s, child)
+}
+
+/// Waits until `child` (an install or bootstrap of the fake build) is compiling, and returns it.
 #[expect(
     clippy::zombie_processes,
     reason = "the caller waits for the child it gets back"
 )]
-pub(crate) fn start_slow_install(s: &Setup) -> std::process::Child {
-    let mut child = s.spawn_install("a", &[("FAKE_BUILD_SECONDS", "30")]);
+pub(crate) fn wait_until_compiling(
+    s: &Setup,
+    mut child: std::process::Child,
+) -> std::process::Child {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let compiling = fs::read_dir(s.env.root().join("logs"))
-            .ok()
-            .and_then(|mut d| d.next())
-            .and_then(|e| e.ok())
-            .and_then(|e| fs::read_to_string(e.path()).ok())
-            .is_some_and(|log| log.contains("compiling the fake interpreter"));
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .filter_map(|e| fs::read_to_string(e.path()).ok())
+            .any(|log| log.contains("compiling the fake interpreter"));
         if compiling {
             return child;
         }
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("the install never started compiling");
+            panic!("the build never started compiling");
         }
         std::thread::sleep(Duration::from_millis(50));
     }
