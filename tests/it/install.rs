@@ -776,8 +776,45 @@ fn old_releases_get_a_private_openssl_built_first() {
         .strap(&["install", "3.98.1"])
         .env("STRAP_PYTHON_CATALOG", s.env.dir.path().join("bad.txt"))
         .assert()
-        .code(1)
-        .stderr(predicate::str::contains("bad.txt: catalog line 2"));
+        .code(2)
+        .stderr(predicate::str::contains("bad.txt:2: "));
+}
+
+#[test]
+fn a_one_line_catalog_adds_its_release_to_the_embedded_ones() {
+    let s = Setup::new();
+    let catalog = s
+        .env
+        .write("catalog.txt", &format!("3.99.1 {FILE}:{}\n", s.sha));
+    s.install_from_catalog(&catalog, "3.99").assert().success();
+    assert!(s.prefix().join("bin/python3").exists());
+    // The embedded releases are still known, the file's listed with them.
+    let list = |prefix: &str| {
+        let out = s
+            .env
+            .strap(&["install", "--list", "--bare", prefix])
+            .env("STRAP_PYTHON_CATALOG", &catalog)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        stdout_of(&out)
+    };
+    assert!(list("3.12").lines().any(|l| l == "3.12.7"));
+    assert_eq!(list("3.99"), "3.99.1\n3.99.1t\n");
+    // A malformed file is a usage error naming the file and line, with the format.
+    let bad = s.env.write("bad.txt", "# mine\n3.99.1 Python-3.99.1.tgz\n");
+    s.env
+        .strap(&["install", "3.99.1"])
+        .env("STRAP_PYTHON_CATALOG", &bad)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "strap: error: {}:2: 'Python-3.99.1.tgz' is neither FILE:SHA256 nor a flag (openssl11)",
+            bad.display()
+        )))
+        .stderr(predicate::str::contains(
+            "hint: a catalog line is `VERSION FILE:SHA256 [FILE:SHA256...] [openssl11]`",
+        ));
 }
 
 #[test]
