@@ -19,7 +19,7 @@ use crate::error::{Reported, UsageError};
 use crate::fetch::{mirror, Fetcher, Wanted};
 use crate::lock::FileLock;
 use crate::process::Cancel;
-use crate::python::catalog::is_sha256;
+use crate::python::catalog::{is_sha256, pin_override_warning};
 use crate::shell::quote_posix;
 use crate::stage::{self, Outcome};
 
@@ -360,11 +360,12 @@ fn archives(
     };
     match (sha256, &plan.pinned) {
         (Some(pin), catalog) => {
-            if let Some((file, catalog)) = catalog.as_ref().filter(|(_, c)| c != pin) {
-                say!(
-                    "strap: warning: --sha256 {pin} differs from the catalog's pin for {file} \
-                     ({catalog}); using yours"
-                );
+            let pins: Vec<(&str, &str)> = catalog
+                .iter()
+                .map(|(file, sha)| (file.as_str(), sha.as_str()))
+                .collect();
+            if let Some(warning) = pin_override_warning(pin, &pins) {
+                say!("strap: warning: {warning}");
             }
             Ok(files.iter().map(|f| wanted(f, pin)).collect())
         }

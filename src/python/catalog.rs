@@ -373,6 +373,24 @@ pub fn listed_under(prefix: &str, name: &str) -> bool {
     have_parts.starts_with(&want_parts)
 }
 
+/// The warning for a `--sha256` that is none of the checksums the catalog pins for the
+/// release's archives (`(file, sha256)`); `None` when it is one of them or nothing is pinned.
+/// `strap install` and `strap boost install` both warn with it.
+pub fn pin_override_warning(given: &str, pins: &[(&str, &str)]) -> Option<String> {
+    if pins.is_empty() || pins.iter().any(|(_, pin)| *pin == given) {
+        return None;
+    }
+    let listed: Vec<String> = pins
+        .iter()
+        .map(|(file, pin)| format!("{file} ({pin})"))
+        .collect();
+    Some(format!(
+        "--sha256 {given} differs from the catalog's {} for {}; using yours",
+        if pins.len() == 1 { "pin" } else { "pins" },
+        listed.join(" and ")
+    ))
+}
+
 /// True for 64 lowercase hex digits.
 pub fn is_sha256(text: &str) -> bool {
     text.len() == 64

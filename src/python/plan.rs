@@ -48,6 +48,12 @@ pub enum PlanError {
     FreeThreadedTooOld(String),
     #[error("--sha256 must be 64 hexadecimal digits")]
     BadSha256,
+    #[error("--sha256 needs an exact version: '{request}' is a prefix, not one release")]
+    Sha256NeedsExactVersion {
+        request: String,
+        /// The release the prefix selects in the catalog, for the hint.
+        newest: Option<String>,
+    },
 }
 
 impl crate::error::Explain for PlanError {
@@ -57,6 +63,13 @@ impl crate::error::Explain for PlanError {
                 "`strap install --list` shows the known versions; --sha256 HEX installs one the catalog lacks"
                     .to_owned(),
             ),
+            PlanError::Sha256NeedsExactVersion { request, newest } => Some(match newest {
+                Some(newest) => format!(
+                    "name the release the checksum is of, e.g. `strap install {newest} --sha256 \
+                     HEX` ({newest} is the newest '{request}' the catalog knows)"
+                ),
+                None => "name the release the checksum is of in full (e.g. 3.12.7)".to_owned(),
+            }),
             _ => None,
         }
     }
@@ -103,12 +116,18 @@ pub fn plan(
     if sha256.as_deref().is_some_and(|s| !is_sha256(s)) {
         return Err(PlanError::BadSha256);
     }
+    if sha256.is_some() && !full {
+        return Err(PlanError::Sha256NeedsExactVersion {
+            request: request.to_owned(),
+            newest: catalog.resolve(base).map(|r| r.version.clone()),
+        });
+    }
     let release = match (catalog.resolve(base), &sha256) {
         (Some(release), None) => release.clone(),
         (Some(release), Some(sha)) if release.version == base => {
             with_checksum(release.clone(), sha)
         }
-        (_, Some(sha)) if full => Release {
+        (_, Some(sha)) => Release {
             version: base.to_owned(),
             archives: ["tar.xz", "tgz"]
                 .iter()
@@ -219,7 +238,18 @@ mod tests {
         let p = plan(catalog(), "3.99.1", false, Some(&sha)).unwrap();
         assert_eq!(p.archives[0].file, "Python-3.99.1.tar.xz");
         assert_eq!(p.archives[1].sha256, sha);
-        assert!(plan(catalog(), "3.99", false, Some(&sha)).is_err());
+        assert!(matches!(
+            plan(catalog(), "3.99", false, Some(&sha)),
+            Err(PlanError::Sha256NeedsExactVersion { newest: None, .. })
+        ));
+        assert!(matches!(
+            plan(catalog(), "3.12", false, Some(&sha)),
+            Err(PlanError::Sha256NeedsExactVersion { newest: Some(v), .. }) if v.starts_with("3.12.")
+        ));
+        assert!(matches!(
+            plan(catalog(), "latest", false, Some(&sha)),
+            Err(PlanError::Sha256NeedsExactVersion { .. })
+        ));
         assert!(plan(catalog(), "3.12.7-debug", false, None).is_err());
         assert!(
             !plan(catalog(), "latest", false, None)

@@ -781,6 +781,60 @@ fn old_releases_get_a_private_openssl_built_first() {
 }
 
 #[test]
+fn sha256_is_for_one_exact_release_and_one_differing_from_the_pin_is_warned_about() {
+    let s = Setup::new();
+    // Several versions: refused before anything is fetched.
+    s.env
+        .strap(&["install", "--sha256", &s.sha, "3.99.1", "3.98.1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "strap: error: --sha256 is the checksum of one archive, but this installs 2 versions \
+             (3.99.1, 3.98.1)",
+        ))
+        .stderr(predicate::str::contains(
+            "hint: install them one at a time, each with its own --sha256",
+        ));
+    // A prefix: the hint names an exact version, not --sha256 again.
+    s.env
+        .strap(&["install", "--sha256", &s.sha, "3.12"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "strap: error: --sha256 needs an exact version: '3.12' is a prefix, not one release",
+        ))
+        .stderr(predicate::str::contains(
+            "hint: name the release the checksum is of, e.g. `strap install 3.12.",
+        ))
+        .stderr(predicate::str::contains("installs one the catalog lacks").not());
+    assert!(s.mirror.requests().is_empty());
+    // A release the catalog pins, given another checksum: warned about, then used.
+    let pin = "0".repeat(64);
+    let catalog = s
+        .env
+        .write("catalog.txt", &format!("3.99.1 {FILE}:{pin}\n"));
+    s.install(&["a"], &[])
+        .env("STRAP_PYTHON_CATALOG", &catalog)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(format!(
+            "strap: warning: --sha256 {} differs from the catalog's pin for {FILE} ({pin}); \
+             using yours",
+            s.sha
+        )));
+    assert!(s.prefix().join("bin/python3").exists());
+    // The pinned checksum itself: no warning.
+    let catalog = s
+        .env
+        .write("catalog.txt", &format!("3.99.1 {FILE}:{}\n", s.sha));
+    s.install(&["a"], &["-f"])
+        .env("STRAP_PYTHON_CATALOG", &catalog)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("warning: --sha256").not());
+}
+
+#[test]
 fn a_one_line_catalog_adds_its_release_to_the_embedded_ones() {
     let s = Setup::new();
     let catalog = s
