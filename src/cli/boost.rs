@@ -11,7 +11,7 @@ use super::Ctx;
 use crate::boost::catalog::{is_under, BoostCatalog};
 use crate::boost::install::BoostInstall;
 use crate::boost::installed::{self, Details, Installed};
-use crate::boost::plan::{self, Libraries, Plan, Shape};
+use crate::boost::plan::{self, b2_value, Libraries, Link, Plan, Shape, Variant};
 use crate::clean::human_bytes;
 use crate::config::Config;
 use crate::env_vars;
@@ -86,20 +86,6 @@ pub enum BoostCommand {
         #[arg(short, long)]
         force: bool,
     },
-}
-
-/// A build variant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Variant {
-    Release,
-    Debug,
-}
-
-/// A linkage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Link {
-    Shared,
-    Static,
 }
 
 /// The flags of `strap boost install`.
@@ -329,14 +315,6 @@ fn shape(args: &InstallArgs) -> Shape {
         links,
         cxxstd: args.cxxstd.clone(),
     }
-}
-
-/// A flag value as b2 spells it (the same word: `release`, `static`).
-fn b2_value(value: &impl clap::ValueEnum) -> String {
-    value
-        .to_possible_value()
-        .map(|v| v.get_name().to_owned())
-        .unwrap_or_default()
 }
 
 /// The archives to fetch, each with the checksum it must have: `--sha256` for either format

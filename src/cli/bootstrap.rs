@@ -77,7 +77,7 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow
         loaded.manifest.settings.jobs = Some(toml::Spanned::new(0..0, jobs));
     }
     let cancel = Cancel::on_signals();
-    let mut items = plan::plan(&ctx.layout, &loaded, &args.only);
+    let mut items = plan::plan(&ctx.layout, &loaded, &args.only).map_err(Reported::from)?;
     if args.only.is_empty() || args.only.contains(&Kind::Recipe) {
         for recipe in &loaded.manifest.recipe {
             items.push(recipe_item(ctx, &loaded, recipe, args.sysroot.as_ref()));

@@ -548,3 +548,136 @@ fn an_invalid_python_entry_is_named_and_blocks_only_what_nothing_else_serves() {
         "{err}"
     );
 }
+
+#[test]
+fn python_and_boost_entries_are_checked_as_their_commands_check_them_before_anything_runs() {
+    let s = Setup::new();
+    let cases = [
+        (
+            "[[boost]]\nversion = \"1.86\"\nwith = [\"filesystem\",\n  \"filesytem\"]\n",
+            4,
+            "boost 1.86: 'filesytem' is not a Boost library that needs building (did you mean \
+             filesystem",
+        ),
+        (
+            "[[boost]]\nversion = \"1.86\"\nvariant = [\"fast\"]\n",
+            3,
+            "unknown variant `fast`, expected `release` or `debug`",
+        ),
+        (
+            "[[boost]]\nversion = \"1.86\"\nlink = [\"dynamic\"]\n",
+            3,
+            "unknown variant `dynamic`, expected `shared` or `static`",
+        ),
+        (
+            "[[boost]]\nversion = \"1.86\"\nwith = [\"python\"]\n",
+            3,
+            "boost 1.86: with = [\"python\"] needs python = \"X.Y\", the Python (of [python] \
+             versions) to build Boost.Python against",
+        ),
+        (
+            "[[boost]]\nversion = \"1.70\"\nwith = [\"json\"]\n",
+            3,
+            "boost 1.70: Boost 1.70.0 has no json library (it appeared in 1.75.0)",
+        ),
+        (
+            "[[boost]]\nversion = \"1.x\"\n",
+            2,
+            "boost: '1.x' is not a Boost version",
+        ),
+        (
+            "[python]\nversions = [\"3.12\", \"3.x\"]\n",
+            2,
+            "[python] versions: '3.x' is not a CPython version",
+        ),
+    ];
+    for (text, line, message) in cases {
+        let manifest = s.env.write("work/m/strap.toml", text);
+        // Checked whatever --only selects, as a whole file is.
+        let out = s
+            .env
+            .strap(&["bootstrap", "--only", "recipe"])
+            .current_dir(s.env.work().join("m"))
+            .output()
+            .unwrap();
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{text}: {err}");
+        assert!(
+            err.contains(&format!(
+                "strap: error: {}:{line}: {message}",
+                manifest.display()
+            )),
+            "{text}: {err}"
+        );
+        assert!(!err.contains("plan for"), "{text}: {err}");
+    }
+    // The commands the entries stand for refuse the same.
+    s.env
+        .strap(&["boost", "install", "1.86", "--with", "python"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--with python needs --python"));
+    s.env
+        .strap(&["boost", "install", "1.86", "--variant", "fast"])
+        .assert()
+        .code(2);
+
+    // A Boost.Python its Python is known not to work with is planned as invalid, with the
+    // nearest release that works.
+    s.env.write(
+        "work/m/strap.toml",
+        "[python]\nversions = [\"3.12\"]\n\n[[boost]]\nversion = \"1.80\"\npython = \"3.12\"\n",
+    );
+    let out = s
+        .env
+        .strap(&["bootstrap", "--dry-run", "--only", "boost"])
+        .current_dir(s.env.work().join("m"))
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(
+            "  invalid   boost      1.80.0-py3.12  (Boost 1.80.0 with Python 3.12 is refused: \
+             Boost.Python before 1.81"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("; the nearest Boost that works with it: 1.81.0)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_manifest_that_declares_nothing_is_a_usage_error() {
+    let s = Setup::new();
+    for text in [
+        "",
+        "# nothing yet\n",
+        "[settings]\njobs = 2\n",
+        "[python]\n",
+    ] {
+        let manifest = s.env.write("work/e/strap.toml", text);
+        let out = s
+            .env
+            .strap(&["bootstrap"])
+            .current_dir(s.env.work().join("e"))
+            .output()
+            .unwrap();
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{text:?}: {err}");
+        assert!(
+            err.contains(&format!(
+                "strap: error: {} declares nothing to set up: no [python] versions or global, \
+                 [[virtualenv]], [[boost]] or [[recipe]]",
+                manifest.display()
+            )),
+            "{text:?}: {err}"
+        );
+        assert!(
+            err.contains("hint: add what this machine needs, e.g. [python] versions = [\"3.12\"]"),
+            "{err}"
+        );
+    }
+}

@@ -1208,10 +1208,6 @@ pub(crate) fn start_slow_install(s: &Setup) -> std::process::Child {
 }
 
 /// Waits until `child` (an install or bootstrap of the fake build) is compiling, and returns it.
-#[expect(
-    clippy::zombie_processes,
-    reason = "the caller waits for the child it gets back"
-)]
 pub(crate) fn wait_until_compiling(
     s: &Setup,
     mut child: std::process::Child,
