@@ -681,3 +681,127 @@ fn a_manifest_that_declares_nothing_is_a_usage_error() {
         );
     }
 }
+
+#[test]
+fn an_interrupt_while_downloading_at_once_keeps_the_partial_downloads_and_exits_130() {
+    use crate::fake_source::{fake_python_tgz, sha256_hex};
+    use crate::mirror::Behavior;
+    let s = Setup::new();
+    let second = fake_python_tgz("3.98.1");
+    let mut parts = Vec::new();
+    for (file, body) in [
+        ("Python-3.99.1.tgz", s.archive.clone()),
+        ("Python-3.98.1.tgz", second.clone()),
+    ] {
+        let cut = body.len() / 2;
+        s.mirror
+            .route(&format!("/s/{file}"), Behavior::StallAfter(body, cut));
+        parts.push((s.env.root().join(format!("cache/{file}.part")), cut as u64));
+    }
+    s.env.write(
+        "catalog.txt",
+        &format!(
+            "3.98.1 Python-3.98.1.tgz:{}\n3.99.1 Python-3.99.1.tgz:{}\n",
+            sha256_hex(&second),
+            s.sha
+        ),
+    );
+    s.env.write(
+        "work/proj/strap.toml",
+        &format!(
+            "[settings]\npython_mirrors = [\"{}\"]\n\n[python]\nversions = [\"3.99.1\", \"3.98.1\"]\nglobal = \"3.99.1\"\n",
+            s.mirror.template("s")
+        ),
+    );
+    let mut child = std::process::Command::new(crate::support::strap_bin())
+        .env_clear()
+        .envs(s.env.env_pairs())
+        .env("STRAP_PYTHON_CATALOG", s.env.dir.path().join("catalog.txt"))
+        .current_dir(s.env.work().join("proj"))
+        .arg("bootstrap")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !parts
+        .iter()
+        .all(|(part, cut)| fs::metadata(part).is_ok_and(|m| m.len() == *cut))
+    {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the downloads never got going");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    crate::install::signal(child.id(), "INT");
+    let out = child.wait_with_output().unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        err.contains("strap: bootstrap: downloading for 2 installs at once"),
+        "{err}"
+    );
+    assert!(
+        err.contains("strap: bootstrap: interrupted; 0 ok, 0 changed, 0 failed, 3 left undone"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("strap: bootstrap: install"),
+        "no install started: {err}"
+    );
+    for (part, cut) in &parts {
+        assert_eq!(
+            fs::metadata(part).unwrap().len(),
+            *cut,
+            "{}",
+            part.display()
+        );
+    }
+    assert!(!s.env.root().join("versions/3.99.1").exists());
+    assert!(!s.env.root().join("version").exists());
+}
+
+#[test]
+fn an_interrupt_while_planning_changes_nothing_and_exits_130() {
+    let s = Setup::new();
+    let marker = s.env.work().join("checking");
+    s.env.write(
+        "work/proj/slow.toml",
+        &format!(
+            "name = \"slow\"\ndescription = \"a check that takes long\"\n\n[[step]]\nname = \"s\"\n\
+             check = \"touch {} && sleep 30\"\nrun = \"true\"\n",
+            marker.display()
+        ),
+    );
+    s.env.write(
+        "work/proj/strap.toml",
+        "[python]\nglobal = \"system\"\n\n[[recipe]]\npath = \"slow.toml\"\n",
+    );
+    let mut child = std::process::Command::new(crate::support::strap_bin())
+        .env_clear()
+        .envs(s.env.env_pairs())
+        .current_dir(s.env.work().join("proj"))
+        .arg("bootstrap")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !marker.exists() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the recipe's check never ran");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    crate::install::signal(child.id(), "TERM");
+    let out = child.wait_with_output().unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        err.contains("strap: bootstrap: interrupted while planning; nothing was changed"),
+        "{err}"
+    );
+    assert!(!s.env.root().join("version").exists(), "{err}");
+}
