@@ -267,12 +267,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
             .map_err(|e| invalid(mirror.span().start, e.message))?;
     }
     if let Some(jobs) = &settings.jobs {
-        if !(1..=1024).contains(jobs.get_ref()) {
-            return Err(invalid(
-                jobs.span().start,
-                format!("jobs must be from 1 to 1024, not {}", jobs.get_ref()),
-            ));
-        }
+        crate::settings::check_jobs(*jobs.get_ref(), "[settings] jobs")
+            .map_err(|e| invalid(jobs.span().start, e.message))?;
     }
     if let Some(global) = &manifest.python.global {
         if global.get_ref() != "system" && !listed(global) {

@@ -74,6 +74,7 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow
     };
     let mut loaded = manifest::load(&path).map_err(Reported::from)?;
     if let Some(jobs) = args.jobs {
+        let jobs = crate::settings::check_jobs(jobs, "--jobs").map_err(Reported::from)?;
         loaded.manifest.settings.jobs = Some(toml::Spanned::new(0..0, jobs));
     }
     let cancel = Cancel::on_signals();
@@ -86,6 +87,21 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow
     if cancel.is_cancelled() {
         say!("strap: bootstrap: interrupted while planning; nothing was changed");
         return Ok(EXIT_INTERRUPTED);
+    }
+    if items.is_empty() {
+        // The manifest declares something (checked when loaded): --only left none of it.
+        if args.json {
+            let value = serde_json::json!({ "manifest": loaded.path, "items": items });
+            serde_json::to_writer_pretty(&mut *out, &value)?;
+            writeln!(out)?;
+        }
+        let kinds: Vec<&str> = args.only.iter().map(|k| kind_name(*k)).collect();
+        say!(
+            "strap: bootstrap: {} has no {} items (--only); nothing to do",
+            loaded.path.display(),
+            kinds.join(" or ")
+        );
+        return Ok(0);
     }
     if !args.json {
         say!("strap: plan for {}:", loaded.path.display());

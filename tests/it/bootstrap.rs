@@ -590,6 +590,11 @@ fn python_and_boost_entries_are_checked_as_their_commands_check_them_before_anyt
             2,
             "[python] versions: '3.x' is not a CPython version",
         ),
+        (
+            "[settings]\njobs = 0\n[python]\nglobal = \"system\"\n",
+            2,
+            "[settings] jobs must be from 1 to 1024 build jobs, not 0",
+        ),
     ];
     for (text, line, message) in cases {
         let manifest = s.env.write("work/m/strap.toml", text);
@@ -611,6 +616,17 @@ fn python_and_boost_entries_are_checked_as_their_commands_check_them_before_anyt
         );
         assert!(!err.contains("plan for"), "{text}: {err}");
     }
+    // --jobs is checked as the manifest's jobs are.
+    s.env
+        .write("work/m/strap.toml", "[python]\nglobal = \"system\"\n");
+    s.env
+        .strap(&["bootstrap", "--jobs", "0"])
+        .current_dir(s.env.work().join("m"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "strap: error: --jobs must be from 1 to 1024 build jobs, not 0",
+        ));
     // The commands the entries stand for refuse the same.
     s.env
         .strap(&["boost", "install", "1.86", "--with", "python"])
@@ -680,6 +696,25 @@ fn a_manifest_that_declares_nothing_is_a_usage_error() {
             "{err}"
         );
     }
+    // A manifest whose items --only leaves out says so.
+    let manifest = s
+        .env
+        .write("work/e/strap.toml", "[python]\nglobal = \"system\"\n");
+    let out = s
+        .env
+        .strap(&["bootstrap", "--only", "boost,recipe"])
+        .current_dir(s.env.work().join("e"))
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "strap: bootstrap: {} has no boost or recipe items (--only); nothing to do\n",
+            manifest.display()
+        )
+    );
 }
 
 #[test]
