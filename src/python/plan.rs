@@ -48,7 +48,7 @@ pub enum PlanError {
     FreeThreadedTooOld(String),
     #[error("--sha256 must be 64 hexadecimal digits")]
     BadSha256,
-    #[error("--sha256 needs an exact version: '{request}' is a prefix, not one release")]
+    #[error("--sha256 needs an exact version such as 3.12.7, not '{request}'")]
     Sha256NeedsExactVersion {
         request: String,
         /// The release the prefix selects in the catalog, for the hint.
@@ -65,10 +65,11 @@ impl crate::error::Explain for PlanError {
             ),
             PlanError::Sha256NeedsExactVersion { request, newest } => Some(match newest {
                 Some(newest) => format!(
-                    "name the release the checksum is of, e.g. `strap install {newest} --sha256 \
-                     HEX` ({newest} is the newest '{request}' the catalog knows)"
+                    "'{request}' selects {newest} now: `strap install {newest} --sha256 HEX` if \
+                     the checksum is of that release's archive"
                 ),
-                None => "name the release the checksum is of in full (e.g. 3.12.7)".to_owned(),
+                None => "name the release the checksum is of in full (MAJOR.MINOR.MICRO)"
+                    .to_owned(),
             }),
             _ => None,
         }

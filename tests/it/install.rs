@@ -801,11 +801,10 @@ fn sha256_is_for_one_exact_release_and_one_differing_from_the_pin_is_warned_abou
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "strap: error: --sha256 needs an exact version: '3.12' is a prefix, not one release",
+            "strap: error: --sha256 needs an exact version such as 3.12.7, not '3.12'",
         ))
-        .stderr(predicate::str::contains(
-            "hint: name the release the checksum is of, e.g. `strap install 3.12.",
-        ))
+        .stderr(predicate::str::contains("hint: '3.12' selects 3.12."))
+        .stderr(predicate::str::contains(" now: `strap install 3.12."))
         .stderr(predicate::str::contains("installs one the catalog lacks").not());
     assert!(s.mirror.requests().is_empty());
     // A release the catalog pins, given another checksum: warned about, then used.
