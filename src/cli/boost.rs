@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::build_flags::{BuildFlags, Settings};
 use super::progress::TerminalReporter;
 use super::Ctx;
-use crate::boost::catalog::{is_under, BoostCatalog};
+use crate::boost::catalog::{is_under, BoostCatalog, BoostVersion};
 use crate::boost::install::BoostInstall;
 use crate::boost::installed::{self, Details, Installed};
 use crate::boost::plan::{self, b2_value, Libraries, Link, Plan, Shape, Variant};
@@ -175,6 +175,9 @@ fn install(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<
     if sha256.as_deref().is_some_and(|s| !is_sha256(s)) {
         return Err(UsageError::new("--sha256 must be 64 hexadecimal digits").into());
     }
+    if sha256.is_some() && BoostVersion::parse(request).is_none() {
+        return Err(sha256_needs_exact_version(&catalog, request).into());
+    }
     let config = Config::load().map_err(Reported::from)?;
     let settings = Settings {
         mirrors_var: env_vars::STRAP_BOOST_MIRRORS,
@@ -233,6 +236,23 @@ fn install(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<
         Err(failure) => return Err(Reported::from(failure).into()),
     }
     Ok(0)
+}
+
+/// The refusal of `--sha256` with a prefix or `latest`: a checksum is of one release's archive.
+fn sha256_needs_exact_version(catalog: &BoostCatalog, request: &str) -> UsageError {
+    let error = UsageError::new(format!(
+        "--sha256 needs an exact version such as 1.86.0, not '{request}'"
+    ));
+    match catalog.resolve(request) {
+        Ok(resolved) => {
+            let newest = resolved.version();
+            error.with_hint(format!(
+                "'{request}' selects {newest} now: `strap boost install {newest} --sha256 HEX` \
+                 if the checksum is of that release's archive"
+            ))
+        }
+        Err(_) => error,
+    }
 }
 
 /// Says that `plan`'s name is installed; and when that build differs from what was asked for
