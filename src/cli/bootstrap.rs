@@ -65,25 +65,9 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow
         writeln!(out, "{}", manifest::schema())?;
         return Ok(0);
     }
-    let path = match &args.file {
-        Some(file) => file.clone(),
-        None => {
-            let cwd = ctx.cwd.clone().unwrap_or_else(|| PathBuf::from("."));
-            manifest::find(&cwd).map_err(Reported::from)?
-        }
-    };
-    let mut loaded = manifest::load(&path).map_err(Reported::from)?;
-    if let Some(jobs) = args.jobs {
-        let jobs = crate::settings::check_jobs(jobs, "--jobs").map_err(Reported::from)?;
-        loaded.manifest.settings.jobs = Some(toml::Spanned::new(0..0, jobs));
-    }
+    let loaded = load(ctx, &args)?;
     let cancel = Cancel::on_signals();
-    let mut items = plan::plan(&ctx.layout, &loaded, &args.only).map_err(Reported::from)?;
-    if args.only.is_empty() || args.only.contains(&Kind::Recipe) {
-        for recipe in &loaded.manifest.recipe {
-            items.push(recipe_item(ctx, &loaded, recipe, args.sysroot.as_ref()));
-        }
-    }
+    let items = plan_items(ctx, &loaded, &args)?;
     if cancel.is_cancelled() {
         say!("strap: bootstrap: interrupted while planning; nothing was changed");
         return Ok(EXIT_INTERRUPTED);
@@ -91,9 +75,7 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow
     if items.is_empty() {
         // The manifest declares something (checked when loaded): --only left none of it.
         if args.json {
-            let value = serde_json::json!({ "manifest": loaded.path, "items": items });
-            serde_json::to_writer_pretty(&mut *out, &value)?;
-            writeln!(out)?;
+            write_json(out, &loaded, &items)?;
         }
         let kinds: Vec<&str> = args.only.iter().map(|k| kind_name(*k)).collect();
         say!(
@@ -116,9 +98,7 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow
     let invalid = items.iter().any(|i| matches!(i.state, State::Invalid(_)));
     if args.dry_run {
         if args.json {
-            let value = serde_json::json!({ "manifest": loaded.path, "items": items });
-            serde_json::to_writer_pretty(&mut *out, &value)?;
-            writeln!(out)?;
+            write_json(out, &loaded, &items)?;
         }
         return Ok(if invalid {
             crate::error::EXIT_FAILURE
@@ -130,7 +110,6 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow
     }
     prefetch(ctx, &items);
     let outcomes = converge(ctx, &items, &cancel);
-    let count = |wanted: fn(&Outcome) -> bool| outcomes.iter().filter(|o| wanted(o)).count();
     if args.json {
         let results: Vec<serde_json::Value> = items
             .iter()
@@ -141,10 +120,55 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow
                 value
             })
             .collect();
-        let value = serde_json::json!({ "manifest": loaded.path, "items": results });
-        serde_json::to_writer_pretty(&mut *out, &value)?;
-        writeln!(out)?;
+        write_json(out, &loaded, &results)?;
     }
+    Ok(summarize(&items, &outcomes, pending))
+}
+
+/// The manifest `-f` names, or the nearest `strap.toml`, with `--jobs` over its jobs.
+fn load(ctx: &Ctx, args: &BootstrapArgs) -> Result<Loaded, Reported> {
+    let path = match &args.file {
+        Some(file) => file.clone(),
+        None => {
+            let cwd = ctx.cwd.clone().unwrap_or_else(|| PathBuf::from("."));
+            manifest::find(&cwd)?
+        }
+    };
+    let mut loaded = manifest::load(&path)?;
+    if let Some(jobs) = args.jobs {
+        let jobs = crate::settings::check_jobs(jobs, "--jobs")?;
+        loaded.manifest.settings.jobs = Some(toml::Spanned::new(0..0, jobs));
+    }
+    Ok(loaded)
+}
+
+/// The plan's items of the kinds `--only` selects, recipes (checked by their dry run) last.
+fn plan_items(ctx: &Ctx, loaded: &Loaded, args: &BootstrapArgs) -> Result<Vec<Item>, Reported> {
+    let mut items = plan::plan(&ctx.layout, loaded, &args.only)?;
+    if args.only.is_empty() || args.only.contains(&Kind::Recipe) {
+        for recipe in &loaded.manifest.recipe {
+            items.push(recipe_item(ctx, loaded, recipe, args.sysroot.as_ref()));
+        }
+    }
+    Ok(items)
+}
+
+/// `{"manifest": PATH, "items": [...]}` on stdout.
+fn write_json(
+    out: &mut dyn Write,
+    loaded: &Loaded,
+    items: &impl serde::Serialize,
+) -> anyhow::Result<()> {
+    let value = serde_json::json!({ "manifest": loaded.path, "items": items });
+    serde_json::to_writer_pretty(&mut *out, &value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Says how the run ended (counts, then each item that failed or was skipped); returns the exit
+/// code: 130 when a signal stopped it, 1 when an item did not converge, else 0.
+fn summarize(items: &[Item], outcomes: &[Outcome], pending: usize) -> i32 {
+    let count = |wanted: fn(&Outcome) -> bool| outcomes.iter().filter(|o| wanted(o)).count();
     let ok = count(|o| matches!(o, Outcome::Ok));
     let undone = count(|o| matches!(o, Outcome::Interrupted));
     let unconverged = count(|o| matches!(o, Outcome::Failed(_) | Outcome::Skipped(_)));
@@ -154,7 +178,7 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow
             n => format!("all {n} items are"),
         };
         say!("strap: bootstrap: {all} ok; nothing to do, nothing downloaded");
-        return Ok(0);
+        return 0;
     }
     say!(
         "strap: bootstrap: {}{ok} ok, {} changed, {} failed{}{}",
@@ -170,23 +194,21 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow
             n => format!(", {n} left undone (run it again to finish)"),
         },
     );
-    for (item, outcome) in items.iter().zip(&outcomes) {
-        if let Outcome::Failed(why) | Outcome::Skipped(why) = outcome {
-            let label = if matches!(outcome, Outcome::Failed(_)) {
-                "failed"
-            } else {
-                "skipped"
-            };
-            say!("  {label}: {} {}: {why}", kind_name(item.kind), item.name);
-        }
+    for (item, outcome) in items.iter().zip(outcomes) {
+        let (label, why) = match outcome {
+            Outcome::Failed(why) => ("failed", why),
+            Outcome::Skipped(why) => ("skipped", why),
+            _ => continue,
+        };
+        say!("  {label}: {} {}: {why}", kind_name(item.kind), item.name);
     }
-    Ok(if undone > 0 {
+    if undone > 0 {
         EXIT_INTERRUPTED
     } else if unconverged > 0 {
         EXIT_FAILURE
     } else {
         0
-    })
+    }
 }
 
 /// Downloads what the pending installs need all at once (one display), so the builds that
