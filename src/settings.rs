@@ -47,6 +47,11 @@ pub fn jobs(
             return Ok(std::thread::available_parallelism().map_or(1, usize::from))
         }
     };
+    check_jobs(jobs, &origin)
+}
+
+/// `jobs` when it is from 1 to 1024; else a usage error naming where it came from (`origin`).
+pub fn check_jobs(jobs: usize, origin: &str) -> Result<usize, UsageError> {
     if (1..=MAX_JOBS).contains(&jobs) {
         Ok(jobs)
     } else {

@@ -7,7 +7,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use crate::python::catalog::CatalogError;
+use crate::python::catalog::{overlay, CatalogError};
 
 /// A Boost version `major.minor.patch`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -118,6 +118,11 @@ impl crate::error::Explain for RequestError {
     }
 }
 
+/// The format of a catalog line, as the hint of a malformed one shows it.
+const LINE_FORMAT: &str = "a Boost catalog line is `VERSION FILE SHA256` (e.g. `1.86.0 \
+    boost_1_86_0.tar.bz2 <64 hex digits>`, tab- or space-separated); blank lines and lines \
+    starting with # are skipped";
+
 /// All known releases, oldest first.
 #[derive(Debug, Clone)]
 pub struct BoostCatalog {
@@ -134,7 +139,8 @@ impl BoostCatalog {
         })
     }
 
-    /// `STRAP_BOOST_CATALOG` when set (a file in the same format), else the embedded one.
+    /// The embedded catalog with the releases of the file `STRAP_BOOST_CATALOG` names laid over
+    /// it (see [`BoostCatalog::from_file`]); the embedded one alone without the variable.
     pub fn from_env() -> Result<std::borrow::Cow<'static, BoostCatalog>, CatalogError> {
         match std::env::var_os(crate::env_vars::STRAP_BOOST_CATALOG).filter(|p| !p.is_empty()) {
             Some(path) => Ok(std::borrow::Cow::Owned(BoostCatalog::from_file(
@@ -144,13 +150,19 @@ impl BoostCatalog {
         }
     }
 
-    /// Reads a catalog file.
+    /// The embedded catalog with a catalog file's releases over it: a release of the file
+    /// replaces the embedded one of the same version, the others are added.
     pub fn from_file(path: &Path) -> Result<BoostCatalog, CatalogError> {
         let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Read {
             path: path.to_owned(),
             source,
         })?;
-        BoostCatalog::parse(&path.display().to_string(), &text)
+        let file = BoostCatalog::parse(&path.display().to_string(), &text)?;
+        let mut releases = overlay(&BoostCatalog::embedded().releases, file.releases, |r| {
+            r.version
+        });
+        releases.sort_by_key(|r| r.version);
+        Ok(BoostCatalog { releases })
     }
 
     /// Parses catalog text: `#` comments, blank lines, and `VERSION FILE SHA256` lines
@@ -162,6 +174,7 @@ impl BoostCatalog {
                 source_name: source_name.to_owned(),
                 line: index + 1,
                 message,
+                format: LINE_FORMAT,
             };
             let fields: Vec<&str> = line.split_whitespace().collect();
             match fields.as_slice() {
@@ -331,7 +344,7 @@ mod tests {
         let err = BoostCatalog::parse("c.tsv", "# x\n1.81.0 boost_1_81_0.tar.bz2 abc\n")
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("c.tsv: catalog line 2:"), "{err}");
+        assert!(err.starts_with("c.tsv:2: "), "{err}");
         let err = BoostCatalog::parse(
             "c.tsv",
             &format!("1.81.0 boost_1_80_0.tar.bz2 {}\n", "a".repeat(64)),

@@ -140,6 +140,8 @@ impl Library {
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct UnknownLibrary {
+    /// The name as given.
+    pub name: String,
     pub message: String,
 }
 
@@ -148,13 +150,17 @@ pub fn check(names: &[String], version: BoostVersion) -> Result<(), UnknownLibra
     for name in names {
         if let Some((_, why)) = NOT_BUILT.iter().find(|(n, _)| n == name) {
             return Err(UnknownLibrary {
+                name: name.clone(),
                 message: format!("strap does not build Boost.{name}: {why}"),
             });
         }
         match Library::named(name) {
             Some(library) => {
                 if let Some(why) = library.unavailable_in(version) {
-                    return Err(UnknownLibrary { message: why });
+                    return Err(UnknownLibrary {
+                        name: name.clone(),
+                        message: why,
+                    });
                 }
             }
             None => {
@@ -165,6 +171,7 @@ pub fn check(names: &[String], version: BoostVersion) -> Result<(), UnknownLibra
                     .collect();
                 known.sort_by_key(|k| strsim_distance(name, k));
                 return Err(UnknownLibrary {
+                    name: name.clone(),
                     message: format!(
                         "'{name}' is not a Boost library that needs building (did you mean {}?); \
                          header-only libraries need no --with",

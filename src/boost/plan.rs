@@ -29,6 +29,34 @@ pub struct ChosenPython {
     pub info: PythonInfo,
 }
 
+/// A build variant (`--variant`; `variant` in strap.toml).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Variant {
+    Release,
+    Debug,
+}
+
+/// A linkage (`--link`; `link` in strap.toml).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Link {
+    Shared,
+    Static,
+}
+
+/// A variant or linkage as b2 (and strap's flags) spell it: `release`, `static`.
+pub fn b2_value(value: &impl clap::ValueEnum) -> String {
+    value
+        .to_possible_value()
+        .map(|v| v.get_name().to_owned())
+        .unwrap_or_default()
+}
+
 /// Build variants and linkage, as b2 spells them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shape {
@@ -152,16 +180,17 @@ pub fn plan(
     catalog: &BoostCatalog,
     request: Request<'_>,
 ) -> Result<Plan, PlanError> {
-    let resolved = catalog.resolve(request.version)?;
+    let resolved = check(
+        catalog,
+        request.version,
+        &request.libraries,
+        request.python.is_some(),
+    )?;
     let version = resolved.version();
     let mut libraries = request.libraries;
     if let Libraries::Listed(names) = &mut libraries {
-        libraries::check(names, version)?;
         if request.python.is_some() && !names.iter().any(|n| n == "python") {
             names.push("python".to_owned());
-        }
-        if names.iter().any(|n| n == "python") && request.python.is_none() {
-            return Err(PlanError::PythonNotChosen);
         }
         names.sort();
         names.dedup();
@@ -177,16 +206,12 @@ pub fn plan(
                 version: python.info.version.clone(),
             });
         }
-        if let Some((reason, nearest)) =
-            compat::refusal(catalog, version, python.info.major_minor())
-        {
-            return Err(PlanError::Broken {
-                boost: version,
-                python: python.info.version.clone(),
-                reason,
-                nearest,
-            });
-        }
+        check_pair(
+            catalog,
+            version,
+            &python.info.version,
+            python.info.major_minor(),
+        )?;
     }
     let name = match &python {
         Some(p) => format!("{version}-py{}", p.info.version),
@@ -207,6 +232,44 @@ pub fn plan(
         python,
         numpy,
     })
+}
+
+/// The checks of a request that need nothing of this machine: the release (resolved against
+/// `catalog`), each library (known, built by strap, in that release), a Python for
+/// Boost.Python. `strap boost install` and the bootstrap plan both call it.
+pub fn check<'c>(
+    catalog: &'c BoostCatalog,
+    version: &str,
+    libraries: &Libraries,
+    python_chosen: bool,
+) -> Result<Resolved<'c>, PlanError> {
+    let resolved = catalog.resolve(version)?;
+    if let Libraries::Listed(names) = libraries {
+        libraries::check(names, resolved.version())?;
+        if !python_chosen && names.iter().any(|n| n == "python") {
+            return Err(PlanError::PythonNotChosen);
+        }
+    }
+    Ok(resolved)
+}
+
+/// Refuses Boost.Python `version` with a Python `(major, minor)` (named `python`) that it is
+/// known not to work with (see [`compat`]).
+pub fn check_pair(
+    catalog: &BoostCatalog,
+    version: BoostVersion,
+    python: &str,
+    major_minor: (u32, u32),
+) -> Result<(), PlanError> {
+    match compat::refusal(catalog, version, major_minor) {
+        Some((reason, nearest)) => Err(PlanError::Broken {
+            boost: version,
+            python: python.to_owned(),
+            reason,
+            nearest,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Resolves `--python SPEC` (an installed version name or prefix, or `system`) and asks the

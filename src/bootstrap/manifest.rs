@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::boost::plan::{Link, Variant};
 use crate::config::line_of;
 
 /// The manifest's file name, looked for in the current directory and above.
@@ -89,24 +90,26 @@ pub struct VirtualenvItem {
     pub requirements: Option<PathBuf>,
 }
 
-/// `[[boost]]`.
+/// `[[boost]]`: what `strap boost install` takes, checked the same way before anything runs.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BoostItem {
     /// A release (`1.86.0`, `1.86`, `latest`).
-    pub version: String,
+    #[schemars(with = "String")]
+    pub version: Spanned<String>,
     /// The Python Boost.Python is built against (one of `[python] versions`).
     #[schemars(with = "Option<String>")]
     pub python: Option<Spanned<String>>,
     /// Libraries to build (none: headers only; `python` needs `python`).
     #[serde(default)]
-    pub with: Vec<String>,
-    /// `release`, `debug`.
+    #[schemars(with = "Vec<String>")]
+    pub with: Vec<Spanned<String>>,
+    /// Build variants (default: release).
     #[serde(default)]
-    pub variant: Vec<String>,
-    /// `shared`, `static`.
+    pub variant: Vec<Variant>,
+    /// Linkage (default: shared).
     #[serde(default)]
-    pub link: Vec<String>,
+    pub link: Vec<Link>,
 }
 
 /// `[[recipe]]`: a built-in recipe by `name`, or a recipe file by `path` (relative to the
@@ -138,6 +141,8 @@ pub enum ManifestError {
         line: usize,
         message: String,
     },
+    #[error("{} declares nothing to set up: no [python] versions or global, [[virtualenv]], [[boost]] or [[recipe]]", .0.display())]
+    Empty(PathBuf),
 }
 
 impl crate::error::Explain for ManifestError {
@@ -151,22 +156,42 @@ impl crate::error::Explain for ManifestError {
                 "`strap bootstrap --schema` prints the manifest's JSON Schema for editors"
                     .to_owned(),
             ),
+            ManifestError::Empty(_) => Some(
+                "add what this machine needs, e.g. [python] versions = [\"3.12\"] \
+                 (`strap bootstrap --schema` describes every section)"
+                    .to_owned(),
+            ),
             _ => None,
         }
     }
 }
 
-/// A parsed and checked manifest and where it is.
+/// A parsed and checked manifest, where it is and its text.
 #[derive(Debug)]
 pub struct Loaded {
     pub manifest: Manifest,
     pub path: PathBuf,
+    text: String,
 }
 
 impl Loaded {
     /// The manifest's directory (relative paths in it start there).
     pub fn dir(&self) -> &Path {
         self.path.parent().unwrap_or(Path::new("."))
+    }
+
+    /// An error about what is at byte `offset` (a span of the manifest), naming file and line.
+    pub fn invalid_at(&self, offset: usize, message: String) -> ManifestError {
+        invalid(&self.path, &self.text, offset, message)
+    }
+}
+
+/// An error about what is at byte `offset` of the manifest `text` at `path`.
+fn invalid(path: &Path, text: &str, offset: usize, message: String) -> ManifestError {
+    ManifestError::Invalid {
+        path: path.to_owned(),
+        line: line_of(text, offset),
+        message,
     }
 }
 
@@ -189,18 +214,18 @@ pub fn load(path: &Path) -> Result<Loaded, ManifestError> {
     Ok(Loaded {
         manifest,
         path: path.to_owned(),
+        text,
     })
 }
 
 /// Parses and checks manifest text; errors name `path` and the line.
 pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
-    let invalid = |offset: usize, message: String| ManifestError::Invalid {
-        path: path.to_owned(),
-        line: line_of(text, offset),
-        message,
-    };
+    let invalid = |offset: usize, message: String| invalid(path, text, offset, message);
     let manifest: Manifest = toml::from_str(text)
         .map_err(|e| invalid(e.span().map_or(0, |s| s.start), e.message().to_owned()))?;
+    if manifest.declares_nothing() {
+        return Err(ManifestError::Empty(path.to_owned()));
+    }
     let listed = |request: &Spanned<String>| {
         manifest
             .python
@@ -242,12 +267,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
             .map_err(|e| invalid(mirror.span().start, e.message))?;
     }
     if let Some(jobs) = &settings.jobs {
-        if !(1..=1024).contains(jobs.get_ref()) {
-            return Err(invalid(
-                jobs.span().start,
-                format!("jobs must be from 1 to 1024, not {}", jobs.get_ref()),
-            ));
-        }
+        crate::settings::check_jobs(*jobs.get_ref(), "[settings] jobs")
+            .map_err(|e| invalid(jobs.span().start, e.message))?;
     }
     if let Some(global) = &manifest.python.global {
         if global.get_ref() != "system" && !listed(global) {
@@ -276,7 +297,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
     for boost in &manifest.boost {
         if let Some(python) = &boost.python {
             if !listed(python) {
-                return Err(not_listed(&format!("boost {}", boost.version), python));
+                return Err(not_listed(
+                    &format!("boost {}", boost.version.get_ref()),
+                    python,
+                ));
             }
         }
     }
@@ -291,6 +315,18 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
         }
     }
     Ok(manifest)
+}
+
+impl Manifest {
+    /// True when it asks for nothing: no Python, global version, virtualenv, Boost or recipe
+    /// (`[settings]` alone sets nothing up).
+    fn declares_nothing(&self) -> bool {
+        self.python.versions.is_empty()
+            && self.python.global.is_none()
+            && self.virtualenv.is_empty()
+            && self.boost.is_empty()
+            && self.recipe.is_empty()
+    }
 }
 
 /// True when the manifest's `version` entry serves a reference to `request` (`3.12` serves
@@ -356,7 +392,12 @@ vars = { interfaces = ["vcan0"], bitrate = 500000 }
         let manifest = parse(Path::new("strap.toml"), text).unwrap();
         assert_eq!(manifest.python.versions.len(), 2);
         assert_eq!(manifest.virtualenv[0].python.get_ref(), "3.12");
-        assert_eq!(manifest.boost[0].with, ["python", "filesystem"]);
+        let with: Vec<&str> = manifest.boost[0]
+            .with
+            .iter()
+            .map(|w| w.get_ref().as_str())
+            .collect();
+        assert_eq!(with, ["python", "filesystem"]);
         assert_eq!(
             manifest.recipe[0].vars["bitrate"].as_integer(),
             Some(500000)

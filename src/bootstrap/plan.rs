@@ -7,10 +7,14 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::manifest::{BoostItem, Loaded, ManifestSettings, VirtualenvItem};
-use crate::boost::catalog::BoostCatalog;
+use toml::Spanned;
+
+use super::manifest::{BoostItem, Loaded, ManifestError, ManifestSettings, VirtualenvItem};
+use crate::boost::catalog::{BoostCatalog, BoostVersion};
+use crate::boost::plan::{self as boost_plan, b2_value, Libraries, PlanError as BoostPlanError};
+use crate::error::{Explain, EXIT_USAGE};
 use crate::layout::Layout;
-use crate::python::catalog::Catalog;
+use crate::python::catalog::{Catalog, CatalogError};
 use crate::version::{self, Origin, Resolved};
 
 /// What an item is.
@@ -51,17 +55,62 @@ pub struct Item {
     pub needs_python: Option<String>,
 }
 
+/// Why a manifest cannot be planned: an entry that the strap command it stands for would
+/// refuse as a usage error, or a catalog (`STRAP_PYTHON_CATALOG`, `STRAP_BOOST_CATALOG`) that
+/// cannot be used. Exit code 2, as for those commands.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+}
+
+impl Explain for PlanError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            PlanError::Manifest(e) => e.hint(),
+            PlanError::Catalog(e) => e.hint(),
+        }
+    }
+
+    fn exit_code(&self) -> i32 {
+        match self {
+            PlanError::Manifest(e) => e.exit_code(),
+            PlanError::Catalog(e) => e.exit_code(),
+        }
+    }
+}
+
 /// The items of `loaded` for the kinds in `only` (all when empty), recipes excluded (the caller
-/// checks them with their own dry run and adds them).
-pub fn plan(layout: &Layout, loaded: &Loaded, only: &[Kind]) -> Vec<Item> {
+/// checks them with their own dry run and adds them). Every `[python]` and `[[boost]]` entry is
+/// checked first, whatever `only` says, as `strap install` and `strap boost install` check
+/// their arguments: what they refuse as a usage error is an error here, naming the line; what
+/// they would fail (an unknown release) is an invalid item.
+pub fn plan(layout: &Layout, loaded: &Loaded, only: &[Kind]) -> Result<Vec<Item>, PlanError> {
     let wanted = |kind: Kind| only.is_empty() || only.contains(&kind);
     let manifest = &loaded.manifest;
     let settings = &manifest.settings;
+    let catalog = (!manifest.python.versions.is_empty())
+        .then(Catalog::from_env)
+        .transpose()?;
+    let boost_catalog = (!manifest.boost.is_empty())
+        .then(BoostCatalog::from_env)
+        .transpose()?;
+    let mut pythons = Vec::new();
+    if let Some(catalog) = &catalog {
+        for request in &manifest.python.versions {
+            pythons.push(python_item(layout, loaded, catalog, request)?);
+        }
+    }
+    if let Some(catalog) = &boost_catalog {
+        for boost in &manifest.boost {
+            check_boost(loaded, catalog, boost)?;
+        }
+    }
     let mut items = Vec::new();
     if wanted(Kind::Python) {
-        for request in &manifest.python.versions {
-            items.push(python_item(layout, request.get_ref(), settings));
-        }
+        items.extend(pythons);
     }
     if wanted(Kind::Global) {
         if let Some(global) = &manifest.python.global {
@@ -73,12 +122,56 @@ pub fn plan(layout: &Layout, loaded: &Loaded, only: &[Kind]) -> Vec<Item> {
             items.push(virtualenv_item(layout, env, loaded.dir()));
         }
     }
-    if wanted(Kind::Boost) {
+    if let (true, Some(catalog)) = (wanted(Kind::Boost), &boost_catalog) {
         for boost in &manifest.boost {
-            items.push(boost_item(layout, boost, settings));
+            items.push(boost_item(layout, catalog, boost, settings));
         }
     }
-    items
+    Ok(items)
+}
+
+/// Checks a `[[boost]]` entry with the checks of `strap boost install` that need nothing of
+/// this machine; what it refuses as a usage error is an error naming the line of the entry's
+/// field (an unknown release is left to the item, which shows it as invalid).
+fn check_boost(
+    loaded: &Loaded,
+    catalog: &BoostCatalog,
+    boost: &BoostItem,
+) -> Result<(), ManifestError> {
+    let names: Vec<String> = boost.with.iter().map(|w| w.get_ref().clone()).collect();
+    let checked = boost_plan::check(
+        catalog,
+        boost.version.get_ref(),
+        &Libraries::Listed(names),
+        boost.python.is_some(),
+    );
+    let error = match checked {
+        Err(e) if e.exit_code() == EXIT_USAGE => e,
+        _ => return Ok(()),
+    };
+    let line_of_with = |name: &str| {
+        boost
+            .with
+            .iter()
+            .find(|w| w.get_ref() == name)
+            .map_or(boost.version.span().start, |w| w.span().start)
+    };
+    let version = boost.version.get_ref();
+    let (at, message) = match &error {
+        BoostPlanError::Library(unknown) => (
+            line_of_with(&unknown.name),
+            format!("boost {version}: {unknown}"),
+        ),
+        BoostPlanError::PythonNotChosen => (
+            line_of_with("python"),
+            format!(
+                "boost {version}: with = [\"python\"] needs python = \"X.Y\", the Python \
+                 (of [python] versions) to build Boost.Python against"
+            ),
+        ),
+        other => (boost.version.span().start, format!("boost: {other}")),
+    };
+    Err(loaded.invalid_at(at, message))
 }
 
 /// The installed version `request` resolves to, if any.
@@ -89,32 +182,42 @@ pub fn installed(layout: &Layout, request: &str) -> Option<String> {
     }
 }
 
-fn python_item(layout: &Layout, request: &str, settings: &ManifestSettings) -> Item {
+/// A `[python] versions` entry, planned as `strap install` plans it unless a version it
+/// serves is installed: what `strap install` refuses as a usage error (a malformed version) is
+/// an error naming the line, what it would fail (an unknown release) an invalid item.
+fn python_item(
+    layout: &Layout,
+    loaded: &Loaded,
+    catalog: &Catalog,
+    request: &Spanned<String>,
+) -> Result<Item, ManifestError> {
+    let settings = &loaded.manifest.settings;
+    let (at, request) = (request.span().start, request.get_ref());
     let mut command = vec!["install".to_owned(), request.to_owned()];
     for mirror in &settings.python_mirrors {
         command.extend(["--mirror".to_owned(), mirror.get_ref().clone()]);
     }
     build_settings(&mut command, settings);
     let found = installed(layout, request);
-    let state = match &found {
-        Some(_) => State::Ok,
-        None => match Catalog::from_env()
-            .map_err(|e| e.to_string())
-            .and_then(|catalog| {
-                crate::python::plan::plan(&catalog, request, false, None).map_err(|e| e.to_string())
-            }) {
-            Ok(plan) if plan.name == request => State::Pending("install".to_owned()),
-            Ok(plan) => State::Pending(format!("install {}", plan.name)),
-            Err(why) => State::Invalid(why),
-        },
+    let state = match (
+        &found,
+        crate::python::plan::plan(catalog, request, false, None),
+    ) {
+        (Some(_), _) => State::Ok,
+        (None, Ok(plan)) if plan.name == *request => State::Pending("install".to_owned()),
+        (None, Ok(plan)) => State::Pending(format!("install {}", plan.name)),
+        (None, Err(e)) if e.exit_code() == EXIT_USAGE => {
+            return Err(loaded.invalid_at(at, format!("[python] versions: {e}")))
+        }
+        (None, Err(e)) => State::Invalid(e.to_string()),
     };
-    Item {
+    Ok(Item {
         kind: Kind::Python,
         name: found.unwrap_or_else(|| request.to_owned()),
         state,
         command,
         needs_python: None,
-    }
+    })
 }
 
 fn global_item(layout: &Layout, global: &str) -> Item {
@@ -164,20 +267,21 @@ fn virtualenv_item(layout: &Layout, env: &VirtualenvItem, manifest_dir: &Path) -
     }
 }
 
-fn boost_item(layout: &Layout, boost: &BoostItem, settings: &ManifestSettings) -> Item {
-    let mut command = vec![
-        "boost".to_owned(),
-        "install".to_owned(),
-        boost.version.clone(),
-    ];
+fn boost_item(
+    layout: &Layout,
+    catalog: &BoostCatalog,
+    boost: &BoostItem,
+    settings: &ManifestSettings,
+) -> Item {
+    let request = boost.version.get_ref();
+    let mut command = vec!["boost".to_owned(), "install".to_owned(), request.clone()];
     if let Some(python) = &boost.python {
         command.extend(["--python".to_owned(), python.get_ref().clone()]);
     }
-    for (flag, values) in [
-        ("--with", &boost.with),
-        ("--variant", &boost.variant),
-        ("--link", &boost.link),
-    ] {
+    let with: Vec<String> = boost.with.iter().map(|w| w.get_ref().clone()).collect();
+    let variants: Vec<String> = boost.variant.iter().map(b2_value).collect();
+    let links: Vec<String> = boost.link.iter().map(b2_value).collect();
+    for (flag, values) in [("--with", with), ("--variant", variants), ("--link", links)] {
         if !values.is_empty() {
             command.extend([flag.to_owned(), values.join(",")]);
         }
@@ -187,31 +291,9 @@ fn boost_item(layout: &Layout, boost: &BoostItem, settings: &ManifestSettings) -
     }
     build_settings(&mut command, settings);
     let python = boost.python.as_ref().map(|p| p.get_ref().clone());
-    let (name, state) = match BoostCatalog::from_env()
-        .map_err(|e| e.to_string())
-        .and_then(|catalog| {
-            catalog
-                .resolve(&boost.version)
-                .map(|r| r.version().to_string())
-                .map_err(|e| e.to_string())
-        }) {
-        Ok(version) => {
-            let python_xy = python.as_ref().map(|request| {
-                let name = installed(layout, request).unwrap_or_else(|| request.clone());
-                name.split('.').take(2).collect::<Vec<_>>().join(".")
-            });
-            let name = match python_xy {
-                Some(xy) => format!("{version}-py{xy}"),
-                None => version,
-            };
-            let state = if layout.boost_dir(&name).is_dir() {
-                State::Ok
-            } else {
-                State::Pending("build".to_owned())
-            };
-            (name, state)
-        }
-        Err(why) => (boost.version.clone(), State::Invalid(why)),
+    let (name, state) = match catalog.resolve(request) {
+        Ok(resolved) => boost_state(layout, catalog, resolved.version(), python.as_deref()),
+        Err(why) => (request.clone(), State::Invalid(why.to_string())),
     };
     Item {
         kind: Kind::Boost,
@@ -220,6 +302,40 @@ fn boost_item(layout: &Layout, boost: &BoostItem, settings: &ManifestSettings) -
         command,
         needs_python: python,
     }
+}
+
+/// A Boost build's install name (`1.86.0-py3.12`) and state: there, to build, or refused for
+/// a Python `X.Y` it is known not to work with.
+fn boost_state(
+    layout: &Layout,
+    catalog: &BoostCatalog,
+    version: BoostVersion,
+    python: Option<&str>,
+) -> (String, State) {
+    let python_xy = python.map(|request| {
+        let name = installed(layout, request).unwrap_or_else(|| request.to_owned());
+        name.split('.').take(2).collect::<Vec<_>>().join(".")
+    });
+    let name = match &python_xy {
+        Some(xy) => format!("{version}-py{xy}"),
+        None => version.to_string(),
+    };
+    let refused = python_xy.as_deref().and_then(|xy| {
+        let (major, minor) = xy.split_once('.')?;
+        let pair = (major.parse().ok()?, minor.parse().ok()?);
+        boost_plan::check_pair(catalog, version, xy, pair).err()
+    });
+    let state = if let Some(refused) = refused {
+        State::Invalid(match refused.hint() {
+            Some(hint) => format!("{refused}; {hint}"),
+            None => refused.to_string(),
+        })
+    } else if layout.boost_dir(&name).is_dir() {
+        State::Ok
+    } else {
+        State::Pending("build".to_owned())
+    };
+    (name, state)
 }
 
 /// `--binary-mirror` and `--jobs` from `[settings]`.

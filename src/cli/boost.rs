@@ -8,10 +8,10 @@ use serde::Serialize;
 use super::build_flags::{BuildFlags, Settings};
 use super::progress::TerminalReporter;
 use super::Ctx;
-use crate::boost::catalog::{is_under, BoostCatalog};
+use crate::boost::catalog::{is_under, BoostCatalog, BoostVersion};
 use crate::boost::install::BoostInstall;
 use crate::boost::installed::{self, Details, Installed};
-use crate::boost::plan::{self, Libraries, Plan, Shape};
+use crate::boost::plan::{self, b2_value, Libraries, Link, Plan, Shape, Variant};
 use crate::clean::human_bytes;
 use crate::config::Config;
 use crate::env_vars;
@@ -19,7 +19,7 @@ use crate::error::{Reported, UsageError};
 use crate::fetch::{mirror, Fetcher, Wanted};
 use crate::lock::FileLock;
 use crate::process::Cancel;
-use crate::python::catalog::is_sha256;
+use crate::python::catalog::{is_sha256, pin_override_warning};
 use crate::shell::quote_posix;
 use crate::stage::{self, Outcome};
 
@@ -86,20 +86,6 @@ pub enum BoostCommand {
         #[arg(short, long)]
         force: bool,
     },
-}
-
-/// A build variant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Variant {
-    Release,
-    Debug,
-}
-
-/// A linkage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Link {
-    Shared,
-    Static,
 }
 
 /// The flags of `strap boost install`.
@@ -189,6 +175,9 @@ fn install(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<
     if sha256.as_deref().is_some_and(|s| !is_sha256(s)) {
         return Err(UsageError::new("--sha256 must be 64 hexadecimal digits").into());
     }
+    if sha256.is_some() && BoostVersion::parse(request).is_none() {
+        return Err(sha256_needs_exact_version(&catalog, request).into());
+    }
     let config = Config::load().map_err(Reported::from)?;
     let settings = Settings {
         mirrors_var: env_vars::STRAP_BOOST_MIRRORS,
@@ -247,6 +236,23 @@ fn install(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<
         Err(failure) => return Err(Reported::from(failure).into()),
     }
     Ok(0)
+}
+
+/// The refusal of `--sha256` with a prefix or `latest`: a checksum is of one release's archive.
+fn sha256_needs_exact_version(catalog: &BoostCatalog, request: &str) -> UsageError {
+    let error = UsageError::new(format!(
+        "--sha256 needs an exact version such as 1.86.0, not '{request}'"
+    ));
+    match catalog.resolve(request) {
+        Ok(resolved) => {
+            let newest = resolved.version();
+            error.with_hint(format!(
+                "'{request}' selects {newest} now: `strap boost install {newest} --sha256 HEX` \
+                 if the checksum is of that release's archive"
+            ))
+        }
+        Err(_) => error,
+    }
 }
 
 /// Says that `plan`'s name is installed; and when that build differs from what was asked for
@@ -331,14 +337,6 @@ fn shape(args: &InstallArgs) -> Shape {
     }
 }
 
-/// A flag value as b2 spells it (the same word: `release`, `static`).
-fn b2_value(value: &impl clap::ValueEnum) -> String {
-    value
-        .to_possible_value()
-        .map(|v| v.get_name().to_owned())
-        .unwrap_or_default()
-}
-
 /// The archives to fetch, each with the checksum it must have: `--sha256` for either format
 /// (warning when it differs from the catalog's pin); else the archive the catalog pins; else —
 /// a release the catalog lacks — the `<archive>.json` sidecar the mirror publishes.
@@ -360,11 +358,12 @@ fn archives(
     };
     match (sha256, &plan.pinned) {
         (Some(pin), catalog) => {
-            if let Some((file, catalog)) = catalog.as_ref().filter(|(_, c)| c != pin) {
-                say!(
-                    "strap: warning: --sha256 {pin} differs from the catalog's pin for {file} \
-                     ({catalog}); using yours"
-                );
+            let pins: Vec<(&str, &str)> = catalog
+                .iter()
+                .map(|(file, sha)| (file.as_str(), sha.as_str()))
+                .collect();
+            if let Some(warning) = pin_override_warning(pin, &pins) {
+                say!("strap: warning: {warning}");
             }
             Ok(files.iter().map(|f| wanted(f, pin)).collect())
         }

@@ -12,7 +12,8 @@ use clap::Parser;
 use super::{dispatch, Cli, Ctx};
 use crate::bootstrap::manifest::{self, Loaded, RecipeItem};
 use crate::bootstrap::plan::{self, Item, Kind, State};
-use crate::error::Reported;
+use crate::error::{Reported, EXIT_FAILURE, EXIT_INTERRUPTED};
+use crate::process::Cancel;
 
 /// The flags of `strap bootstrap`.
 #[derive(clap::Args)]
@@ -53,7 +54,10 @@ enum Outcome {
     Ok,
     Changed,
     Failed(String),
+    /// Not run: the Python it needs is not there (why).
     Skipped(String),
+    /// Stopped, or never started, by a signal.
+    Interrupted,
 }
 
 pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
@@ -61,22 +65,25 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow
         writeln!(out, "{}", manifest::schema())?;
         return Ok(0);
     }
-    let path = match &args.file {
-        Some(file) => file.clone(),
-        None => {
-            let cwd = ctx.cwd.clone().unwrap_or_else(|| PathBuf::from("."));
-            manifest::find(&cwd).map_err(Reported::from)?
-        }
-    };
-    let mut loaded = manifest::load(&path).map_err(Reported::from)?;
-    if let Some(jobs) = args.jobs {
-        loaded.manifest.settings.jobs = Some(toml::Spanned::new(0..0, jobs));
+    let loaded = load(ctx, &args)?;
+    let cancel = Cancel::on_signals();
+    let items = plan_items(ctx, &loaded, &args)?;
+    if cancel.is_cancelled() {
+        say!("strap: bootstrap: interrupted while planning; nothing was changed");
+        return Ok(EXIT_INTERRUPTED);
     }
-    let mut items = plan::plan(&ctx.layout, &loaded, &args.only);
-    if args.only.is_empty() || args.only.contains(&Kind::Recipe) {
-        for recipe in &loaded.manifest.recipe {
-            items.push(recipe_item(ctx, &loaded, recipe, args.sysroot.as_ref()));
+    if items.is_empty() {
+        // The manifest declares something (checked when loaded): --only left none of it.
+        if args.json {
+            write_json(out, &loaded, &items)?;
         }
+        let kinds: Vec<&str> = args.only.iter().map(|k| kind_name(*k)).collect();
+        say!(
+            "strap: bootstrap: {} has no {} items (--only); nothing to do",
+            loaded.path.display(),
+            kinds.join(" or ")
+        );
+        return Ok(0);
     }
     if !args.json {
         say!("strap: plan for {}:", loaded.path.display());
@@ -91,9 +98,7 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow
     let invalid = items.iter().any(|i| matches!(i.state, State::Invalid(_)));
     if args.dry_run {
         if args.json {
-            let value = serde_json::json!({ "manifest": loaded.path, "items": items });
-            serde_json::to_writer_pretty(&mut *out, &value)?;
-            writeln!(out)?;
+            write_json(out, &loaded, &items)?;
         }
         return Ok(if invalid {
             crate::error::EXIT_FAILURE
@@ -104,18 +109,7 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow
         });
     }
     prefetch(ctx, &items);
-    let outcomes = converge(ctx, &items);
-    let failed: Vec<String> = items
-        .iter()
-        .zip(&outcomes)
-        .filter_map(|(item, outcome)| match outcome {
-            Outcome::Failed(why) | Outcome::Skipped(why) => {
-                Some(format!("{} {}: {why}", kind_name(item.kind), item.name))
-            }
-            _ => None,
-        })
-        .collect();
-    let count = |wanted: fn(&Outcome) -> bool| outcomes.iter().filter(|o| wanted(o)).count();
+    let outcomes = converge(ctx, &items, &cancel);
     if args.json {
         let results: Vec<serde_json::Value> = items
             .iter()
@@ -126,34 +120,95 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow
                 value
             })
             .collect();
-        let value = serde_json::json!({ "manifest": loaded.path, "items": results });
-        serde_json::to_writer_pretty(&mut *out, &value)?;
-        writeln!(out)?;
+        write_json(out, &loaded, &results)?;
     }
-    let (ok, changed) = (
-        count(|o| matches!(o, Outcome::Ok)),
-        count(|o| matches!(o, Outcome::Changed)),
-    );
-    if pending == 0 && failed.is_empty() {
+    Ok(summarize(&items, &outcomes, pending))
+}
+
+/// The manifest `-f` names, or the nearest `strap.toml`, with `--jobs` over its jobs.
+fn load(ctx: &Ctx, args: &BootstrapArgs) -> Result<Loaded, Reported> {
+    let path = match &args.file {
+        Some(file) => file.clone(),
+        None => {
+            let cwd = ctx.cwd.clone().unwrap_or_else(|| PathBuf::from("."));
+            manifest::find(&cwd)?
+        }
+    };
+    let mut loaded = manifest::load(&path)?;
+    if let Some(jobs) = args.jobs {
+        let jobs = crate::settings::check_jobs(jobs, "--jobs")?;
+        loaded.manifest.settings.jobs = Some(toml::Spanned::new(0..0, jobs));
+    }
+    Ok(loaded)
+}
+
+/// The plan's items of the kinds `--only` selects, recipes (checked by their dry run) last.
+fn plan_items(ctx: &Ctx, loaded: &Loaded, args: &BootstrapArgs) -> Result<Vec<Item>, Reported> {
+    let mut items = plan::plan(&ctx.layout, loaded, &args.only)?;
+    if args.only.is_empty() || args.only.contains(&Kind::Recipe) {
+        for recipe in &loaded.manifest.recipe {
+            items.push(recipe_item(ctx, loaded, recipe, args.sysroot.as_ref()));
+        }
+    }
+    Ok(items)
+}
+
+/// `{"manifest": PATH, "items": [...]}` on stdout.
+fn write_json(
+    out: &mut dyn Write,
+    loaded: &Loaded,
+    items: &impl serde::Serialize,
+) -> anyhow::Result<()> {
+    let value = serde_json::json!({ "manifest": loaded.path, "items": items });
+    serde_json::to_writer_pretty(&mut *out, &value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Says how the run ended (counts, then each item that failed or was skipped); returns the exit
+/// code: 130 when a signal stopped it, 1 when an item did not converge, else 0.
+fn summarize(items: &[Item], outcomes: &[Outcome], pending: usize) -> i32 {
+    let count = |wanted: fn(&Outcome) -> bool| outcomes.iter().filter(|o| wanted(o)).count();
+    let ok = count(|o| matches!(o, Outcome::Ok));
+    let undone = count(|o| matches!(o, Outcome::Interrupted));
+    let unconverged = count(|o| matches!(o, Outcome::Failed(_) | Outcome::Skipped(_)));
+    if pending == 0 && unconverged == 0 {
         let all = match ok {
             1 => "the one item is".to_owned(),
             n => format!("all {n} items are"),
         };
         say!("strap: bootstrap: {all} ok; nothing to do, nothing downloaded");
+        return 0;
+    }
+    say!(
+        "strap: bootstrap: {}{ok} ok, {} changed, {} failed{}{}",
+        if undone > 0 { "interrupted; " } else { "" },
+        count(|o| matches!(o, Outcome::Changed)),
+        count(|o| matches!(o, Outcome::Failed(_))),
+        match count(|o| matches!(o, Outcome::Skipped(_))) {
+            0 => String::new(),
+            n => format!(", {n} skipped"),
+        },
+        match undone {
+            0 => String::new(),
+            n => format!(", {n} left undone (run it again to finish)"),
+        },
+    );
+    for (item, outcome) in items.iter().zip(outcomes) {
+        let (label, why) = match outcome {
+            Outcome::Failed(why) => ("failed", why),
+            Outcome::Skipped(why) => ("skipped", why),
+            _ => continue,
+        };
+        say!("  {label}: {} {}: {why}", kind_name(item.kind), item.name);
+    }
+    if undone > 0 {
+        EXIT_INTERRUPTED
+    } else if unconverged > 0 {
+        EXIT_FAILURE
     } else {
-        say!(
-            "strap: bootstrap: {ok} ok, {changed} changed, {} failed",
-            failed.len()
-        );
-    }
-    for failure in &failed {
-        say!("  failed: {failure}");
-    }
-    Ok(if failed.is_empty() {
         0
-    } else {
-        crate::error::EXIT_FAILURE
-    })
+    }
 }
 
 /// Downloads what the pending installs need all at once (one display), so the builds that
@@ -192,40 +247,75 @@ fn prefetch(ctx: &Ctx, items: &[Item]) {
     });
 }
 
-/// Runs each pending item's command in order; an item whose Python failed is skipped.
-fn converge(ctx: &Ctx, items: &[Item]) -> Vec<Outcome> {
-    let mut failed_pythons: Vec<&str> = Vec::new();
-    let mut outcomes = Vec::new();
+/// Runs each pending item's command in order until a signal stops the run. An item whose
+/// Python is not installed because every Python item serving it failed is skipped, naming them.
+fn converge(ctx: &Ctx, items: &[Item], cancel: &Cancel) -> Vec<Outcome> {
+    let mut outcomes: Vec<Outcome> = Vec::new();
     for item in items {
-        let outcome = match &item.state {
-            State::Ok => Outcome::Ok,
-            State::Invalid(why) => Outcome::Failed(why.clone()),
-            State::Pending(_) => match item
-                .needs_python
-                .as_deref()
-                .filter(|p| failed_pythons.iter().any(|f| manifest::satisfies(f, p)))
-            {
-                Some(python) => Outcome::Skipped(format!("Python {python} was not installed")),
-                None => {
-                    say!("strap: bootstrap: {}", plan_line(item).trim_start());
-                    match run_command(ctx, &item.command) {
-                        Ok(0) => Outcome::Changed,
-                        Ok(code) => Outcome::Failed(format!("exit {code}")),
-                        Err(e) => {
-                            let shown = format!("{e:#}");
-                            super::report_anyhow(&e);
-                            Outcome::Failed(shown)
-                        }
+        let outcome = if cancel.is_cancelled() {
+            Outcome::Interrupted
+        } else {
+            match &item.state {
+                State::Ok => Outcome::Ok,
+                State::Invalid(why) => Outcome::Failed(why.clone()),
+                State::Pending(_) => {
+                    match missing_python(ctx, item, &items[..outcomes.len()], &outcomes) {
+                        Some(why) => Outcome::Skipped(why),
+                        None => run_item(ctx, item, cancel),
                     }
                 }
-            },
+            }
         };
-        if item.kind == Kind::Python && matches!(outcome, Outcome::Failed(_)) {
-            failed_pythons.push(&item.command[1]);
-        }
         outcomes.push(outcome);
     }
     outcomes
+}
+
+/// Runs a pending item's command; how it ended.
+fn run_item(ctx: &Ctx, item: &Item, cancel: &Cancel) -> Outcome {
+    say!("strap: bootstrap: {}", plan_line(item).trim_start());
+    let result = run_command(ctx, &item.command);
+    if cancel.is_cancelled() {
+        if let Err(e) = &result {
+            super::report_anyhow(e);
+        }
+        return Outcome::Interrupted;
+    }
+    match result {
+        Ok(0) => Outcome::Changed,
+        Ok(code) => Outcome::Failed(format!("exit {code}")),
+        Err(e) => {
+            super::report_anyhow(&e);
+            Outcome::Failed(format!("{e:#}"))
+        }
+    }
+}
+
+/// Why `item` cannot run: the Python it needs is not installed and every Python item of the
+/// manifest that would have installed it failed (`done` are the items before it, with their
+/// `outcomes`). `None` when it can run (or should, to report its own error).
+fn missing_python(ctx: &Ctx, item: &Item, done: &[Item], outcomes: &[Outcome]) -> Option<String> {
+    let python = item.needs_python.as_deref()?;
+    if plan::installed(&ctx.layout, python).is_some() {
+        return None;
+    }
+    let serving: Vec<(&Item, &Outcome)> = done
+        .iter()
+        .zip(outcomes)
+        .filter(|(i, _)| i.kind == Kind::Python && manifest::satisfies(&i.command[1], python))
+        .collect();
+    let failed: Vec<String> = serving
+        .iter()
+        .filter_map(|(i, outcome)| match (&i.state, outcome) {
+            (State::Invalid(_), _) => Some(format!("python {} is invalid", i.name)),
+            (_, Outcome::Failed(_) | Outcome::Skipped(_)) => {
+                Some(format!("python {} failed", i.name))
+            }
+            _ => None,
+        })
+        .collect();
+    (!failed.is_empty() && failed.len() == serving.len())
+        .then(|| format!("Python {python} is not installed: {}", failed.join(", ")))
 }
 
 /// Runs `strap ARGS` in this process (its stdout discarded; its progress and errors on stderr).

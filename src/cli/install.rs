@@ -11,10 +11,10 @@ use super::progress::TerminalReporter;
 use super::Ctx;
 use crate::config::Config;
 use crate::env_vars;
-use crate::error::{Error, Reported};
+use crate::error::{Error, Reported, UsageError};
 use crate::fetch::mirror;
 use crate::process::Cancel;
-use crate::python::catalog::{listed_under, Catalog};
+use crate::python::catalog::{listed_under, pin_override_warning, Catalog};
 use crate::python::install::{CPython, PythonOptions};
 use crate::python::plan;
 use crate::settings;
@@ -75,11 +75,23 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::
     } else {
         args.versions.clone()
     };
+    if args.sha256.is_some() && requests.len() > 1 {
+        return Err(UsageError::new(format!(
+            "--sha256 is the checksum of one archive, but this installs {} versions ({})",
+            requests.len(),
+            requests.join(", ")
+        ))
+        .with_hint("install them one at a time, each with its own --sha256")
+        .into());
+    }
     let plans = requests
         .iter()
         .map(|r| plan::plan(catalog, r, args.debug, args.sha256.as_deref()))
         .collect::<Result<Vec<_>, _>>()
         .map_err(Reported::from)?;
+    if let Some(given) = &args.sha256 {
+        warn_if_pin_differs(catalog, &plans, given);
+    }
     let (python_options, stage_options) = options(ctx, &args)?;
     if plans.is_empty() {
         return Ok(0);
@@ -119,6 +131,20 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::
         }
     }
     Ok(0)
+}
+
+/// Warns when `--sha256` is none of the checksums the catalog pins for the planned release.
+fn warn_if_pin_differs(catalog: &Catalog, plans: &[plan::Plan], given: &str) {
+    for release in plans.iter().filter_map(|p| catalog.find(&p.version)) {
+        let pins: Vec<(&str, &str)> = release
+            .archives
+            .iter()
+            .map(|a| (a.file.as_str(), a.sha256.as_str()))
+            .collect();
+        if let Some(warning) = pin_override_warning(&given.to_ascii_lowercase(), &pins) {
+            say!("strap: warning: {warning}");
+        }
+    }
 }
 
 /// What `strap install` without versions installs: each selected name that no installed version

@@ -542,10 +542,7 @@ fn report_anyhow(err: &anyhow::Error) -> i32 {
 /// (The shim path keeps the plain hint of [`Error`]: it does not carry the catalog.)
 fn not_installed_hint(name: &str) -> String {
     use crate::python::{catalog::Catalog, plan};
-    let custom = std::env::var_os(crate::env_vars::STRAP_PYTHON_CATALOG)
-        .filter(|path| !path.is_empty())
-        .and_then(|path| Catalog::from_file(std::path::Path::new(&path)).ok());
-    let catalog = custom.as_ref().unwrap_or_else(|| Catalog::embedded());
+    let catalog = &*Catalog::from_env().unwrap_or(std::borrow::Cow::Borrowed(Catalog::embedded()));
     let installed = "`strap versions` lists the installed ones";
     let (request, debug) = match name.strip_suffix("-debug") {
         Some(base) => (base, true),

@@ -46,7 +46,8 @@ pub struct Dependency {
     pub url: String,
 }
 
-/// A catalog file that cannot be used.
+/// A catalog file that cannot be used (`STRAP_PYTHON_CATALOG`, `STRAP_BOOST_CATALOG`): a usage
+/// error, as a bad value of the variable that names it.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
     #[error("cannot read the catalog {}: {source}", path.display())]
@@ -54,15 +55,55 @@ pub enum CatalogError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
-    #[error("{source_name}: catalog line {line}: {message}")]
+    #[error("{source_name}:{line}: {message}")]
     Malformed {
         source_name: String,
         line: usize,
         message: String,
+        /// The format of a line, for the hint.
+        format: &'static str,
     },
 }
 
-impl crate::error::Explain for CatalogError {}
+impl crate::error::Explain for CatalogError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            CatalogError::Malformed { format, .. } => Some((*format).to_owned()),
+            CatalogError::Read { .. } => None,
+        }
+    }
+
+    fn exit_code(&self) -> i32 {
+        crate::error::EXIT_USAGE
+    }
+}
+
+/// The format of a CPython catalog line, as the hint of a malformed one shows it.
+const LINE_FORMAT: &str = "a catalog line is `VERSION FILE:SHA256 [FILE:SHA256...] [openssl11]` \
+    (e.g. `3.12.7 Python-3.12.7.tar.xz:<64 hex digits>`) or `dep openssl11 FILE URL SHA256`; \
+    blank lines and lines starting with # are skipped";
+
+/// `base` with the entries of `over` laid on it: an entry replaces the one of `base` with the
+/// same key, the others are added. (A catalog file of the user's over the embedded one.)
+pub(crate) fn overlay<T: Clone, K: PartialEq>(
+    base: &[T],
+    over: Vec<T>,
+    key: impl Fn(&T) -> K,
+) -> Vec<T> {
+    let mut merged: Vec<T> = base
+        .iter()
+        .filter(|entry| !over.iter().any(|o| key(o) == key(entry)))
+        .cloned()
+        .collect();
+    merged.extend(over);
+    merged
+}
+
+/// What one catalog text lists.
+struct Entries {
+    releases: Vec<Release>,
+    openssl11: Option<Dependency>,
+}
 
 /// All known releases.
 #[derive(Debug, Clone)]
@@ -76,14 +117,19 @@ impl Catalog {
     pub fn embedded() -> &'static Catalog {
         static CATALOG: OnceLock<Catalog> = OnceLock::new();
         CATALOG.get_or_init(|| {
-            Catalog::parse("the embedded catalog", include_str!("catalog.txt"))
-                .expect("the embedded catalog is well-formed (tested)")
+            let entries = parse_entries("the embedded catalog", include_str!("catalog.txt"))
+                .expect("the embedded catalog is well-formed (tested)");
+            Catalog {
+                releases: entries.releases,
+                openssl11: entries
+                    .openssl11
+                    .expect("the embedded catalog pins OpenSSL 1.1.1 (tested)"),
+            }
         })
     }
 
-    /// A catalog file in the same format (`STRAP_PYTHON_CATALOG`: your own releases and pins,
-    /// like python-build's custom definitions).
-    /// The catalog `STRAP_PYTHON_CATALOG` names, else the embedded one.
+    /// The embedded catalog with the entries of the file `STRAP_PYTHON_CATALOG` names laid
+    /// over it (see [`Catalog::from_file`]); the embedded one alone without the variable.
     pub fn from_env() -> Result<std::borrow::Cow<'static, Catalog>, CatalogError> {
         match std::env::var_os(crate::env_vars::STRAP_PYTHON_CATALOG).filter(|p| !p.is_empty()) {
             Some(path) => Ok(std::borrow::Cow::Owned(Catalog::from_file(
@@ -93,89 +139,25 @@ impl Catalog {
         }
     }
 
-    /// Reads a catalog file.
+    /// The embedded catalog with a catalog file's entries over it: your own releases and pins,
+    /// like python-build's custom definitions. A release of the file replaces the embedded one
+    /// of the same version, its `dep openssl11` line the embedded OpenSSL.
     pub fn from_file(path: &std::path::Path) -> Result<Catalog, CatalogError> {
         let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Read {
             path: path.to_owned(),
             source,
         })?;
-        Catalog::parse(&path.display().to_string(), &text)
+        Ok(Catalog::embedded().overlaid(parse_entries(&path.display().to_string(), &text)?))
     }
 
-    /// Parses catalog text (see the generator script for the format); `source_name` names it
-    /// in errors.
-    pub fn parse(source_name: &str, text: &str) -> Result<Catalog, CatalogError> {
-        let mut releases = Vec::new();
-        let mut openssl11 = None;
-        for (index, line) in text.lines().enumerate() {
-            let bad = |what: &str| CatalogError::Malformed {
-                source_name: source_name.to_owned(),
-                line: index + 1,
-                message: what.to_owned(),
-            };
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            match fields.as_slice() {
-                [] => {}
-                [first, ..] if first.starts_with('#') => {}
-                ["dep", "openssl11", file, url, sha] => {
-                    if !is_sha256(sha) {
-                        return Err(bad("bad sha256"));
-                    }
-                    openssl11 = Some(Dependency {
-                        name: file.trim_end_matches(".tar.gz").to_owned(),
-                        archive: Archive {
-                            file: (*file).to_owned(),
-                            sha256: (*sha).to_owned(),
-                        },
-                        url: (*url).to_owned(),
-                    });
-                }
-                [version, rest @ ..] => {
-                    let mut release = Release {
-                        version: (*version).to_owned(),
-                        archives: Vec::new(),
-                        prerelease: false,
-                        needs_openssl11: false,
-                    };
-                    for field in rest {
-                        match *field {
-                            "pre" => release.prerelease = true,
-                            "openssl11" => release.needs_openssl11 = true,
-                            archive => {
-                                let (file, sha) = archive
-                                    .split_once(':')
-                                    .ok_or_else(|| bad("bad archive field"))?;
-                                if !is_sha256(sha) {
-                                    return Err(bad("bad sha256"));
-                                }
-                                if !SourceKind::Python.owns(file) {
-                                    return Err(bad(
-                                        "an archive is not named Python-<version>.tar.xz or .tgz",
-                                    ));
-                                }
-                                release.archives.push(Archive {
-                                    file: file.to_owned(),
-                                    sha256: sha.to_owned(),
-                                });
-                            }
-                        }
-                    }
-                    if release.archives.is_empty() {
-                        return Err(bad("no archive"));
-                    }
-                    releases.push(release);
-                }
-            }
-        }
+    /// This catalog with `entries` over it.
+    fn overlaid(&self, entries: Entries) -> Catalog {
+        let mut releases = overlay(&self.releases, entries.releases, |r| r.version.clone());
         releases.sort_by(|a, b| version::compare_names(&a.version, &b.version));
-        Ok(Catalog {
+        Catalog {
             releases,
-            openssl11: openssl11.ok_or_else(|| CatalogError::Malformed {
-                source_name: source_name.to_owned(),
-                line: text.lines().count(),
-                message: "no `dep openssl11` line".to_owned(),
-            })?,
-        })
+            openssl11: entries.openssl11.unwrap_or_else(|| self.openssl11.clone()),
+        }
     }
 
     /// All releases, oldest first.
@@ -264,6 +246,109 @@ impl Catalog {
     }
 }
 
+/// Parses catalog text (the format of [`LINE_FORMAT`]; the generator script writes it):
+/// releases oldest first, each version at most once. `source_name` names it in errors.
+fn parse_entries(source_name: &str, text: &str) -> Result<Entries, CatalogError> {
+    let mut entries = Entries {
+        releases: Vec::new(),
+        openssl11: None,
+    };
+    for (index, line) in text.lines().enumerate() {
+        let bad = |message: String| CatalogError::Malformed {
+            source_name: source_name.to_owned(),
+            line: index + 1,
+            message,
+            format: LINE_FORMAT,
+        };
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        match fields.as_slice() {
+            [] => {}
+            [first, ..] if first.starts_with('#') => {}
+            ["dep", "openssl11", file, url, sha] => {
+                entries.openssl11 = Some(Dependency {
+                    name: file.trim_end_matches(".tar.gz").to_owned(),
+                    archive: archive(file, sha).map_err(bad)?,
+                    url: (*url).to_owned(),
+                });
+            }
+            ["dep", ..] => {
+                return Err(bad(
+                    "expected `dep openssl11 FILE URL SHA256` (the one dependency strap knows)"
+                        .to_owned(),
+                ))
+            }
+            [version, rest @ ..] => {
+                let release = release(version, rest).map_err(bad)?;
+                if entries
+                    .releases
+                    .iter()
+                    .any(|r| r.version == release.version)
+                {
+                    return Err(bad(format!("{version} is listed twice")));
+                }
+                entries.releases.push(release);
+            }
+        }
+    }
+    entries
+        .releases
+        .sort_by(|a, b| version::compare_names(&a.version, &b.version));
+    Ok(entries)
+}
+
+/// A release line: the version, then its archives (`FILE:SHA256`) and flags.
+fn release(version: &str, fields: &[&str]) -> Result<Release, String> {
+    let name = version::PythonName::parse(version)
+        .filter(|n| n.is_full() && n.variant().is_none() && !n.free_threaded())
+        .ok_or_else(|| format!("'{version}' is not a CPython release like 3.12.7 or 3.14.0rc1"))?;
+    let mut release = Release {
+        version: version.to_owned(),
+        archives: Vec::new(),
+        prerelease: name.is_prerelease(),
+        needs_openssl11: false,
+    };
+    for field in fields {
+        match *field {
+            // Written by the generator; the version says it.
+            "pre" if release.prerelease => {}
+            "pre" => return Err(format!("'pre' on {version}, which is not a pre-release")),
+            "openssl11" => release.needs_openssl11 = true,
+            field => {
+                let (file, sha) = field.split_once(':').ok_or_else(|| {
+                    format!("'{field}' is neither FILE:SHA256 nor a flag (openssl11)")
+                })?;
+                let archive = archive(file, sha)?;
+                if !SourceKind::Python.owns(file) {
+                    return Err(format!(
+                        "'{file}' is not named Python-<version>.tar.xz or .tgz"
+                    ));
+                }
+                release.archives.push(archive);
+            }
+        }
+    }
+    if release.archives.is_empty() {
+        return Err(format!("{version} has no archive (FILE:SHA256)"));
+    }
+    Ok(release)
+}
+
+/// An archive of a catalog line: a plain file name (it names the file in the cache and on the
+/// mirror) and its sha256.
+fn archive(file: &str, sha: &str) -> Result<Archive, String> {
+    if file.is_empty() || file.starts_with('.') || file.contains(['/', '\\']) {
+        return Err(format!("'{file}' is not a plain file name"));
+    }
+    let sha = sha.to_ascii_lowercase();
+    if !is_sha256(&sha) {
+        return Err(format!("'{sha}' is not a sha256 (64 hex digits)"));
+    }
+    Ok(Archive {
+        file: file.to_owned(),
+        sha256: sha,
+    })
+}
+
 /// True when `install --list PREFIX` shows `name`: the prefix's release numbers start the
 /// name's at a component boundary (`3.1` lists 3.1.x, not 3.10.x); a pre-release prefix
 /// (`3.14.0rc`) lists only those pre-releases; a free-threaded prefix (`3.13t`) only
@@ -293,6 +378,24 @@ pub fn listed_under(prefix: &str, name: &str) -> bool {
     let want_parts: Vec<&str> = want_release.split('.').collect();
     let have_parts: Vec<&str> = have_release.split('.').collect();
     have_parts.starts_with(&want_parts)
+}
+
+/// The warning for a `--sha256` that is none of the checksums the catalog pins for the
+/// release's archives (`(file, sha256)`); `None` when it is one of them or nothing is pinned.
+/// `strap install` and `strap boost install` both warn with it.
+pub fn pin_override_warning(given: &str, pins: &[(&str, &str)]) -> Option<String> {
+    if pins.is_empty() || pins.iter().any(|(_, pin)| *pin == given) {
+        return None;
+    }
+    let listed: Vec<String> = pins
+        .iter()
+        .map(|(file, pin)| format!("{file} ({pin})"))
+        .collect();
+    Some(format!(
+        "--sha256 {given} differs from the catalog's {} for {}; using yours",
+        if pins.len() == 1 { "pin" } else { "pins" },
+        listed.join(" and ")
+    ))
 }
 
 /// True for 64 lowercase hex digits.
@@ -390,9 +493,70 @@ mod tests {
         assert!(!listed_under("3.99", "3.9.1"));
     }
 
+    fn malformed(text: &str) -> String {
+        match parse_entries("t", text) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("accepted: {text}"),
+        }
+    }
+
     #[test]
     fn malformed_catalog_lines_are_reported() {
-        assert!(Catalog::parse("t", "3.1.1 Python-3.1.1.tgz:nothex\n").is_err());
-        assert!(Catalog::parse("t", "3.1.1 pre\n").is_err());
+        let sha = "a".repeat(64);
+        assert_eq!(
+            malformed("\n3.1.1 Python-3.1.1.tgz:nothex\n"),
+            "t:2: 'nothex' is not a sha256 (64 hex digits)"
+        );
+        assert_eq!(
+            malformed("3.1.1 openssl11\n"),
+            "t:1: 3.1.1 has no archive (FILE:SHA256)"
+        );
+        assert_eq!(
+            malformed("3.1.1 Python-3.1.1.tgz\n"),
+            "t:1: 'Python-3.1.1.tgz' is neither FILE:SHA256 nor a flag (openssl11)"
+        );
+        assert!(malformed(&format!("3.12 Python-3.12.tgz:{sha}\n"))
+            .contains("'3.12' is not a CPython release"));
+        assert!(malformed(&format!("3.13.1t Python-3.13.1t.tgz:{sha}\n"))
+            .contains("is not a CPython release"));
+        assert!(malformed(&format!("3.1.1 ../x.tgz:{sha}\n")).contains("not a plain file name"));
+        assert!(
+            malformed(&format!("3.1.1 Python-3.1.1.tgz:{sha} pre\n")).contains("not a pre-release")
+        );
+        assert!(malformed(&format!(
+            "3.1.1 Python-3.1.1.tgz:{sha}\n3.1.1 Python-3.1.1.tar.xz:{sha}\n"
+        ))
+        .starts_with("t:2: 3.1.1 is listed twice"));
+        assert!(malformed("dep openssl3 a b c\n").contains("dep openssl11 FILE URL SHA256"));
+    }
+
+    #[test]
+    fn a_file_is_laid_over_the_embedded_catalog() {
+        let embedded = Catalog::embedded();
+        let sha = "b".repeat(64);
+        let entries = parse_entries(
+            "t",
+            &format!(
+                "3.12.7 Python-3.12.7.tgz:{}\n3.99.1 Python-3.99.1.tgz:{sha}\n",
+                sha.to_uppercase()
+            ),
+        )
+        .unwrap();
+        let merged = embedded.overlaid(entries);
+        assert_eq!(merged.releases().len(), embedded.releases().len() + 1);
+        assert_eq!(
+            merged.find("3.12.7").unwrap().archives.len(),
+            1,
+            "the file's entry replaces the embedded one"
+        );
+        assert_eq!(merged.find("3.12.7").unwrap().archives[0].sha256, sha);
+        assert_eq!(merged.resolve("3.99").unwrap().version, "3.99.1");
+        assert_eq!(merged.find("3.11.2"), embedded.find("3.11.2"));
+        assert_eq!(merged.openssl11(), embedded.openssl11());
+        assert!(merged.releases().windows(2).all(|w| version::compare_names(
+            &w[0].version,
+            &w[1].version
+        )
+        .is_lt()));
     }
 }

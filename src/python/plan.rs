@@ -49,6 +49,12 @@ pub enum PlanError {
     FreeThreadedTooOld(String),
     #[error("--sha256 must be 64 hexadecimal digits")]
     BadSha256,
+    #[error("--sha256 needs an exact version such as 3.12.7, not '{request}'")]
+    Sha256NeedsExactVersion {
+        request: String,
+        /// The release the prefix selects in the catalog, for the hint.
+        newest: Option<String>,
+    },
 }
 
 impl crate::error::Explain for PlanError {
@@ -58,6 +64,14 @@ impl crate::error::Explain for PlanError {
                 "`strap install --list` shows the known versions; --sha256 HEX installs one the catalog lacks"
                     .to_owned(),
             ),
+            PlanError::Sha256NeedsExactVersion { request, newest } => Some(match newest {
+                Some(newest) => format!(
+                    "'{request}' selects {newest} now: `strap install {newest} --sha256 HEX` if \
+                     the checksum is of that release's archive"
+                ),
+                None => "name the release the checksum is of in full (MAJOR.MINOR.MICRO)"
+                    .to_owned(),
+            }),
             _ => None,
         }
     }
@@ -104,12 +118,18 @@ pub fn plan(
     if sha256.as_deref().is_some_and(|s| !is_sha256(s)) {
         return Err(PlanError::BadSha256);
     }
+    if sha256.is_some() && !full {
+        return Err(PlanError::Sha256NeedsExactVersion {
+            request: request.to_owned(),
+            newest: catalog.resolve(base).map(|r| r.version.clone()),
+        });
+    }
     let release = match (catalog.resolve(base), &sha256) {
         (Some(release), None) => release.clone(),
         (Some(release), Some(sha)) if release.version == base => {
             with_checksum(release.clone(), sha)
         }
-        (_, Some(sha)) if full => Release {
+        (_, Some(sha)) => Release {
             version: base.to_owned(),
             archives: SourceKind::Python
                 .archives(base)
@@ -221,7 +241,18 @@ mod tests {
         let p = plan(catalog(), "3.99.1", false, Some(&sha)).unwrap();
         assert_eq!(p.archives[0].file, "Python-3.99.1.tar.xz");
         assert_eq!(p.archives[1].sha256, sha);
-        assert!(plan(catalog(), "3.99", false, Some(&sha)).is_err());
+        assert!(matches!(
+            plan(catalog(), "3.99", false, Some(&sha)),
+            Err(PlanError::Sha256NeedsExactVersion { newest: None, .. })
+        ));
+        assert!(matches!(
+            plan(catalog(), "3.12", false, Some(&sha)),
+            Err(PlanError::Sha256NeedsExactVersion { newest: Some(v), .. }) if v.starts_with("3.12.")
+        ));
+        assert!(matches!(
+            plan(catalog(), "latest", false, Some(&sha)),
+            Err(PlanError::Sha256NeedsExactVersion { .. })
+        ));
         assert!(plan(catalog(), "3.12.7-debug", false, None).is_err());
         assert!(
             !plan(catalog(), "latest", false, None)

@@ -628,17 +628,35 @@ fn the_catalog_pin_refuses_a_different_archive_and_sha256_overrides_it_with_a_wa
         .env("STRAP_BOOST_CATALOG", &catalog)
         .assert()
         .success();
-    assert_eq!(
-        stdout_of(out.get_output()),
-        format!("{VERSION}  (installed: {VERSION})\n")
+    // The file's releases are laid over the embedded ones.
+    let listed = stdout_of(out.get_output());
+    assert!(
+        listed.ends_with(&format!("{VERSION}  (installed: {VERSION})\n")),
+        "{listed}"
     );
+    assert!(listed.lines().any(|l| l == "1.86.0"), "{listed}");
+    // A checksum is of one release's archive: a prefix is refused with it.
+    s.env
+        .strap(&["boost", "install", "1.99", "--sha256", &s.sha])
+        .env("STRAP_BOOST_CATALOG", &catalog)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "strap: error: --sha256 needs an exact version such as 1.86.0, not '1.99'",
+        ))
+        .stderr(predicate::str::contains(format!(
+            "hint: '1.99' selects {VERSION} now: `strap boost install {VERSION} --sha256 HEX`"
+        )));
     let bad = s.env.write("bad.tsv", "1.99.0 boost_1_99_0.zip abc\n");
     s.env
         .strap(&["boost", "install", "--list"])
         .env("STRAP_BOOST_CATALOG", &bad)
         .assert()
-        .failure()
-        .stderr(predicate::str::contains("bad.tsv: catalog line 1:"));
+        .code(2)
+        .stderr(predicate::str::contains("bad.tsv:1: "))
+        .stderr(predicate::str::contains(
+            "hint: a Boost catalog line is `VERSION FILE SHA256`",
+        ));
 }
 
 #[test]

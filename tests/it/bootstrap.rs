@@ -190,11 +190,15 @@ fn a_failed_python_skips_what_needs_it_and_the_rest_still_converges() {
         "{err}"
     );
     assert!(
-        err.contains("failed: virtualenv proj (from 3.99): Python 3.99 was not installed"),
+        err.contains(
+            "skipped: virtualenv proj (from 3.99): Python 3.99 is not installed: python 3.99.1 failed"
+        ),
         "{err}"
     );
     assert!(
-        err.contains("failed: global 3.99.1: Python 3.99.1 was not installed"),
+        err.contains(
+            "skipped: global 3.99.1: Python 3.99.1 is not installed: python 3.99.1 failed"
+        ),
         "{err}"
     );
     assert_eq!(
@@ -426,7 +430,7 @@ fn a_python_missing_from_the_mirror_is_named_and_the_rest_converges() {
     let err = stderr_of(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains("strap: bootstrap: 0 ok, 5 changed, 2 failed"),
+        err.contains("strap: bootstrap: 0 ok, 5 changed, 1 failed, 1 skipped"),
         "{err}"
     );
     assert!(
@@ -434,7 +438,9 @@ fn a_python_missing_from_the_mirror_is_named_and_the_rest_converges() {
         "{err}"
     );
     assert!(
-        err.contains("  failed: virtualenv tools (from 3.97): Python 3.97 was not installed"),
+        err.contains(
+            "  skipped: virtualenv tools (from 3.97): Python 3.97 is not installed: python 3.97.1 failed"
+        ),
         "{err}"
     );
     for installed in ["versions/3.99.1", "versions/3.98.1", "boost/1.99.0"] {
@@ -447,7 +453,390 @@ fn a_python_missing_from_the_mirror_is_named_and_the_rest_converges() {
     let err = stderr_of(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains("strap: bootstrap: 5 ok, 0 changed, 2 failed"),
+        err.contains("strap: bootstrap: 5 ok, 0 changed, 1 failed, 1 skipped"),
         "{err}"
     );
+}
+
+#[test]
+fn an_interrupted_bootstrap_stops_cleans_up_and_exits_130() {
+    for sig in ["INT", "TERM", "HUP"] {
+        let s = Setup::new();
+        let dir = project(&s, "");
+        let sysroot = s.env.work().join("sysroot");
+        fs::create_dir_all(&sysroot).unwrap();
+        let child = std::process::Command::new(crate::support::strap_bin())
+            .env_clear()
+            .envs(s.env.env_pairs())
+            .env("STRAP_PYTHON_CATALOG", s.env.dir.path().join("catalog.txt"))
+            .env("FAKE_BUILD_SECONDS", "30")
+            .current_dir(&dir)
+            .arg("bootstrap")
+            .arg("--sysroot")
+            .arg(&sysroot)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let child = crate::install::wait_until_compiling(&s, child);
+        crate::install::signal(child.id(), sig);
+        let out = child.wait_with_output().unwrap();
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(130), "SIG{sig}: {err}");
+        assert!(
+            err.contains(
+                "strap: bootstrap: interrupted; 0 ok, 0 changed, 0 failed, 4 left undone (run it again to finish)"
+            ),
+            "SIG{sig}: {err}"
+        );
+        s.assert_nothing_installed();
+        assert_eq!(
+            crate::pipeline::wait_for_no_processes_in(&s.env.root(), Duration::from_secs(5)),
+            Vec::<u32>::new(),
+            "SIG{sig}: build processes outlived strap"
+        );
+        // Nothing after the interrupted install ran.
+        assert!(!s.env.root().join("version").exists(), "SIG{sig}: {err}");
+        assert!(!s.env.root().join("versions/proj").exists(), "SIG{sig}");
+        assert!(!sysroot.join("marker").exists(), "SIG{sig}: {err}");
+    }
+}
+
+#[test]
+fn an_invalid_python_entry_is_named_and_blocks_only_what_nothing_else_serves() {
+    let s = Setup::new();
+    project(&s, "");
+    let dir = s.env.work().join("proj");
+    let sysroot = s.env.work().join("sysroot");
+    // 3.99.7 is not in the catalog (invalid); 3.99.1 is, and serves the virtualenv's "3.99".
+    let manifest = |versions: &str, venv: &str, venv_python: &str| {
+        s.env.write(
+            "work/proj/strap.toml",
+            &format!(
+                "[settings]\npython_mirrors = [\"{}\"]\n\n[python]\nversions = [{versions}]\n\n\
+                 [[virtualenv]]\nname = \"{venv}\"\npython = \"{venv_python}\"\n",
+                s.mirror.template("a")
+            ),
+        );
+    };
+    manifest("\"3.99.1\", \"3.99.7\"", "proj", "3.99");
+    let out = bootstrap_in(&s, &dir, &sysroot).output().unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("strap: bootstrap: 0 ok, 2 changed, 1 failed\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("  failed: python 3.99.7: unknown CPython version '3.99.7'"),
+        "{err}"
+    );
+    assert!(
+        s.env.root().join("versions/proj/bin/python").exists(),
+        "{err}"
+    );
+
+    // Only the invalid entry serves the virtualenv's Python: the skip names it.
+    manifest("\"3.99.7\"", "other", "3.99.7");
+    let out = bootstrap_in(&s, &dir, &sysroot).output().unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(
+            "  skipped: virtualenv other (from 3.99.7): Python 3.99.7 is not installed: \
+             python 3.99.7 is invalid"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn python_and_boost_entries_are_checked_as_their_commands_check_them_before_anything_runs() {
+    let s = Setup::new();
+    let cases = [
+        (
+            "[[boost]]\nversion = \"1.86\"\nwith = [\"filesystem\",\n  \"filesytem\"]\n",
+            4,
+            "boost 1.86: 'filesytem' is not a Boost library that needs building (did you mean \
+             filesystem",
+        ),
+        (
+            "[[boost]]\nversion = \"1.86\"\nvariant = [\"fast\"]\n",
+            3,
+            "unknown variant `fast`, expected `release` or `debug`",
+        ),
+        (
+            "[[boost]]\nversion = \"1.86\"\nlink = [\"dynamic\"]\n",
+            3,
+            "unknown variant `dynamic`, expected `shared` or `static`",
+        ),
+        (
+            "[[boost]]\nversion = \"1.86\"\nwith = [\"python\"]\n",
+            3,
+            "boost 1.86: with = [\"python\"] needs python = \"X.Y\", the Python (of [python] \
+             versions) to build Boost.Python against",
+        ),
+        (
+            "[[boost]]\nversion = \"1.70\"\nwith = [\"json\"]\n",
+            3,
+            "boost 1.70: Boost 1.70.0 has no json library (it appeared in 1.75.0)",
+        ),
+        (
+            "[[boost]]\nversion = \"1.x\"\n",
+            2,
+            "boost: '1.x' is not a Boost version",
+        ),
+        (
+            "[python]\nversions = [\"3.12\", \"3.x\"]\n",
+            2,
+            "[python] versions: '3.x' is not a CPython version",
+        ),
+        (
+            "[settings]\njobs = 0\n[python]\nglobal = \"system\"\n",
+            2,
+            "[settings] jobs must be from 1 to 1024 build jobs, not 0",
+        ),
+    ];
+    for (text, line, message) in cases {
+        let manifest = s.env.write("work/m/strap.toml", text);
+        // Checked whatever --only selects, as a whole file is.
+        let out = s
+            .env
+            .strap(&["bootstrap", "--only", "recipe"])
+            .current_dir(s.env.work().join("m"))
+            .output()
+            .unwrap();
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{text}: {err}");
+        assert!(
+            err.contains(&format!(
+                "strap: error: {}:{line}: {message}",
+                manifest.display()
+            )),
+            "{text}: {err}"
+        );
+        assert!(!err.contains("plan for"), "{text}: {err}");
+    }
+    // --jobs is checked as the manifest's jobs are.
+    s.env
+        .write("work/m/strap.toml", "[python]\nglobal = \"system\"\n");
+    s.env
+        .strap(&["bootstrap", "--jobs", "0"])
+        .current_dir(s.env.work().join("m"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "strap: error: --jobs must be from 1 to 1024 build jobs, not 0",
+        ));
+    // The commands the entries stand for refuse the same.
+    s.env
+        .strap(&["boost", "install", "1.86", "--with", "python"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--with python needs --python"));
+    s.env
+        .strap(&["boost", "install", "1.86", "--variant", "fast"])
+        .assert()
+        .code(2);
+
+    // A Boost.Python its Python is known not to work with is planned as invalid, with the
+    // nearest release that works.
+    s.env.write(
+        "work/m/strap.toml",
+        "[python]\nversions = [\"3.12\"]\n\n[[boost]]\nversion = \"1.80\"\npython = \"3.12\"\n",
+    );
+    let out = s
+        .env
+        .strap(&["bootstrap", "--dry-run", "--only", "boost"])
+        .current_dir(s.env.work().join("m"))
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(
+            "  invalid   boost      1.80.0-py3.12  (Boost 1.80.0 with Python 3.12 is refused: \
+             Boost.Python before 1.81"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("; the nearest Boost that works with it: 1.81.0)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_manifest_that_declares_nothing_is_a_usage_error() {
+    let s = Setup::new();
+    for text in [
+        "",
+        "# nothing yet\n",
+        "[settings]\njobs = 2\n",
+        "[python]\n",
+    ] {
+        let manifest = s.env.write("work/e/strap.toml", text);
+        let out = s
+            .env
+            .strap(&["bootstrap"])
+            .current_dir(s.env.work().join("e"))
+            .output()
+            .unwrap();
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{text:?}: {err}");
+        assert!(
+            err.contains(&format!(
+                "strap: error: {} declares nothing to set up: no [python] versions or global, \
+                 [[virtualenv]], [[boost]] or [[recipe]]",
+                manifest.display()
+            )),
+            "{text:?}: {err}"
+        );
+        assert!(
+            err.contains("hint: add what this machine needs, e.g. [python] versions = [\"3.12\"]"),
+            "{err}"
+        );
+    }
+    // A manifest whose items --only leaves out says so.
+    let manifest = s
+        .env
+        .write("work/e/strap.toml", "[python]\nglobal = \"system\"\n");
+    let out = s
+        .env
+        .strap(&["bootstrap", "--only", "boost,recipe"])
+        .current_dir(s.env.work().join("e"))
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "strap: bootstrap: {} has no boost or recipe items (--only); nothing to do\n",
+            manifest.display()
+        )
+    );
+}
+
+#[test]
+fn an_interrupt_while_downloading_at_once_keeps_the_partial_downloads_and_exits_130() {
+    use crate::fake_source::{fake_python_tgz, sha256_hex};
+    use crate::mirror::Behavior;
+    let s = Setup::new();
+    let second = fake_python_tgz("3.98.1");
+    let mut parts = Vec::new();
+    for (file, body) in [
+        ("Python-3.99.1.tgz", s.archive.clone()),
+        ("Python-3.98.1.tgz", second.clone()),
+    ] {
+        let cut = body.len() / 2;
+        s.mirror
+            .route(&format!("/s/{file}"), Behavior::StallAfter(body, cut));
+        parts.push((s.env.root().join(format!("cache/{file}.part")), cut as u64));
+    }
+    s.env.write(
+        "catalog.txt",
+        &format!(
+            "3.98.1 Python-3.98.1.tgz:{}\n3.99.1 Python-3.99.1.tgz:{}\n",
+            sha256_hex(&second),
+            s.sha
+        ),
+    );
+    s.env.write(
+        "work/proj/strap.toml",
+        &format!(
+            "[settings]\npython_mirrors = [\"{}\"]\n\n[python]\nversions = [\"3.99.1\", \"3.98.1\"]\nglobal = \"3.99.1\"\n",
+            s.mirror.template("s")
+        ),
+    );
+    let mut child = std::process::Command::new(crate::support::strap_bin())
+        .env_clear()
+        .envs(s.env.env_pairs())
+        .env("STRAP_PYTHON_CATALOG", s.env.dir.path().join("catalog.txt"))
+        .current_dir(s.env.work().join("proj"))
+        .arg("bootstrap")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !parts
+        .iter()
+        .all(|(part, cut)| fs::metadata(part).is_ok_and(|m| m.len() == *cut))
+    {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the downloads never got going");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    crate::install::signal(child.id(), "INT");
+    let out = child.wait_with_output().unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        err.contains("strap: bootstrap: downloading for 2 installs at once"),
+        "{err}"
+    );
+    assert!(
+        err.contains("strap: bootstrap: interrupted; 0 ok, 0 changed, 0 failed, 3 left undone"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("strap: bootstrap: install"),
+        "no install started: {err}"
+    );
+    for (part, cut) in &parts {
+        assert_eq!(
+            fs::metadata(part).unwrap().len(),
+            *cut,
+            "{}",
+            part.display()
+        );
+    }
+    assert!(!s.env.root().join("versions/3.99.1").exists());
+    assert!(!s.env.root().join("version").exists());
+}
+
+#[test]
+fn an_interrupt_while_planning_changes_nothing_and_exits_130() {
+    let s = Setup::new();
+    let marker = s.env.work().join("checking");
+    s.env.write(
+        "work/proj/slow.toml",
+        &format!(
+            "name = \"slow\"\ndescription = \"a check that takes long\"\n\n[[step]]\nname = \"s\"\n\
+             check = \"touch {} && sleep 30\"\nrun = \"true\"\n",
+            marker.display()
+        ),
+    );
+    s.env.write(
+        "work/proj/strap.toml",
+        "[python]\nglobal = \"system\"\n\n[[recipe]]\npath = \"slow.toml\"\n",
+    );
+    let mut child = std::process::Command::new(crate::support::strap_bin())
+        .env_clear()
+        .envs(s.env.env_pairs())
+        .current_dir(s.env.work().join("proj"))
+        .arg("bootstrap")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !marker.exists() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the recipe's check never ran");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    crate::install::signal(child.id(), "TERM");
+    let out = child.wait_with_output().unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        err.contains("strap: bootstrap: interrupted while planning; nothing was changed"),
+        "{err}"
+    );
+    assert!(!s.env.root().join("version").exists(), "{err}");
 }

@@ -776,8 +776,98 @@ fn old_releases_get_a_private_openssl_built_first() {
         .strap(&["install", "3.98.1"])
         .env("STRAP_PYTHON_CATALOG", s.env.dir.path().join("bad.txt"))
         .assert()
-        .code(1)
-        .stderr(predicate::str::contains("bad.txt: catalog line 2"));
+        .code(2)
+        .stderr(predicate::str::contains("bad.txt:2: "));
+}
+
+#[test]
+fn sha256_is_for_one_exact_release_and_one_differing_from_the_pin_is_warned_about() {
+    let s = Setup::new();
+    // Several versions: refused before anything is fetched.
+    s.env
+        .strap(&["install", "--sha256", &s.sha, "3.99.1", "3.98.1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "strap: error: --sha256 is the checksum of one archive, but this installs 2 versions \
+             (3.99.1, 3.98.1)",
+        ))
+        .stderr(predicate::str::contains(
+            "hint: install them one at a time, each with its own --sha256",
+        ));
+    // A prefix: the hint names an exact version, not --sha256 again.
+    s.env
+        .strap(&["install", "--sha256", &s.sha, "3.12"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "strap: error: --sha256 needs an exact version such as 3.12.7, not '3.12'",
+        ))
+        .stderr(predicate::str::contains("hint: '3.12' selects 3.12."))
+        .stderr(predicate::str::contains(" now: `strap install 3.12."))
+        .stderr(predicate::str::contains("installs one the catalog lacks").not());
+    assert!(s.mirror.requests().is_empty());
+    // A release the catalog pins, given another checksum: warned about, then used.
+    let pin = "0".repeat(64);
+    let catalog = s
+        .env
+        .write("catalog.txt", &format!("3.99.1 {FILE}:{pin}\n"));
+    s.install(&["a"], &[])
+        .env("STRAP_PYTHON_CATALOG", &catalog)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(format!(
+            "strap: warning: --sha256 {} differs from the catalog's pin for {FILE} ({pin}); \
+             using yours",
+            s.sha
+        )));
+    assert!(s.prefix().join("bin/python3").exists());
+    // The pinned checksum itself: no warning.
+    let catalog = s
+        .env
+        .write("catalog.txt", &format!("3.99.1 {FILE}:{}\n", s.sha));
+    s.install(&["a"], &["-f"])
+        .env("STRAP_PYTHON_CATALOG", &catalog)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("warning: --sha256").not());
+}
+
+#[test]
+fn a_one_line_catalog_adds_its_release_to_the_embedded_ones() {
+    let s = Setup::new();
+    let catalog = s
+        .env
+        .write("catalog.txt", &format!("3.99.1 {FILE}:{}\n", s.sha));
+    s.install_from_catalog(&catalog, "3.99").assert().success();
+    assert!(s.prefix().join("bin/python3").exists());
+    // The embedded releases are still known, the file's listed with them.
+    let list = |prefix: &str| {
+        let out = s
+            .env
+            .strap(&["install", "--list", "--bare", prefix])
+            .env("STRAP_PYTHON_CATALOG", &catalog)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        stdout_of(&out)
+    };
+    assert!(list("3.12").lines().any(|l| l == "3.12.7"));
+    assert_eq!(list("3.99"), "3.99.1\n3.99.1t\n");
+    // A malformed file is a usage error naming the file and line, with the format.
+    let bad = s.env.write("bad.txt", "# mine\n3.99.1 Python-3.99.1.tgz\n");
+    s.env
+        .strap(&["install", "3.99.1"])
+        .env("STRAP_PYTHON_CATALOG", &bad)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "strap: error: {}:2: 'Python-3.99.1.tgz' is neither FILE:SHA256 nor a flag (openssl11)",
+            bad.display()
+        )))
+        .stderr(predicate::str::contains(
+            "hint: a catalog line is `VERSION FILE:SHA256 [FILE:SHA256...] [openssl11]`",
+        ));
 }
 
 #[test]
@@ -1111,27 +1201,31 @@ fn two_concurrent_installs_of_the_same_version() {
 }
 
 /// Starts an install whose compile step takes a while, and waits until it is compiling.
-#[expect(
-    clippy::zombie_processes,
-    reason = "the caller waits for the child it gets back"
-)]
 pub(crate) fn start_slow_install(s: &Setup) -> std::process::Child {
-    let mut child = s.spawn_install("a", &[("FAKE_BUILD_SECONDS", "30")]);
+    let child = s.spawn_install("a", &[("FAKE_BUILD_SECONDS", "30")]);
+    wait_until_compiling(s, child)
+}
+
+/// Waits until `child` (an install or bootstrap of the fake build) is compiling, and returns it.
+pub(crate) fn wait_until_compiling(
+    s: &Setup,
+    mut child: std::process::Child,
+) -> std::process::Child {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let compiling = fs::read_dir(s.env.root().join("logs"))
-            .ok()
-            .and_then(|mut d| d.next())
-            .and_then(|e| e.ok())
-            .and_then(|e| fs::read_to_string(e.path()).ok())
-            .is_some_and(|log| log.contains("compiling the fake interpreter"));
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .filter_map(|e| fs::read_to_string(e.path()).ok())
+            .any(|log| log.contains("compiling the fake interpreter"));
         if compiling {
             return child;
         }
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("the install never started compiling");
+            panic!("the build never started compiling");
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -1261,12 +1355,12 @@ fn a_catalog_names_archives_as_strap_names_them() {
         (
             format!("{dep}\n3.99.1 ../escape.tgz:{}\n", s.sha),
             2,
-            "an archive is not named Python-<version>.tar.xz or .tgz",
+            "'../escape.tgz' is not a plain file name",
         ),
         (
             format!("{dep}\n3.99.1 notes.tgz:{}\n", s.sha),
             2,
-            "an archive is not named Python-<version>.tar.xz or .tgz",
+            "'notes.tgz' is not named Python-<version>.tar.xz or .tgz",
         ),
     ] {
         let catalog = s.env.write("catalog.txt", &catalog);
@@ -1274,10 +1368,7 @@ fn a_catalog_names_archives_as_strap_names_them() {
         let err = stderr_of(&out);
         assert!(!out.status.success(), "{err}");
         assert!(
-            err.contains(&format!(
-                "{}: catalog line {line}: {why}",
-                catalog.display()
-            )),
+            err.contains(&format!("{}:{line}: {why}", catalog.display())),
             "{err}"
         );
         assert!(!s.env.root().join("escape.tgz").exists());
@@ -1291,7 +1382,7 @@ fn a_catalog_names_archives_as_strap_names_them() {
     let catalog = s.env.write(
         "catalog.txt",
         &format!(
-            "dep openssl11 ../escape.tar.gz http://127.0.0.1:{}/escape.tar.gz {}\n\
+            "dep openssl11 escape.tar.gz http://127.0.0.1:{}/escape.tar.gz {}\n\
              3.99.1 Python-3.99.1.tgz:{} openssl11\n",
             s.mirror.port, s.sha, s.sha
         ),
@@ -1300,9 +1391,9 @@ fn a_catalog_names_archives_as_strap_names_them() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "strap: error: '../escape.tar.gz' is not a name strap gives an archive in its download cache",
+            "strap: error: 'escape.tar.gz' is not a name strap gives an archive in its download cache",
         ))
         .stderr(predicate::str::contains("hint: name it as upstream does"));
-    assert!(!s.env.root().join("escape.tar.gz").exists());
+    assert!(!s.env.root().join("cache/escape.tar.gz").exists());
     assert!(!s.prefix().exists());
 }

@@ -17,7 +17,7 @@ const VERSION: &str = "3.99.1";
 const FILE: &str = "Python-3.99.1.tgz";
 
 /// Processes whose working directory is under `dir` (a build's `make`, `sleep`, …).
-fn processes_in(dir: &Path) -> Vec<u32> {
+pub(crate) fn processes_in(dir: &Path) -> Vec<u32> {
     let Ok(entries) = fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -31,7 +31,7 @@ fn processes_in(dir: &Path) -> Vec<u32> {
 }
 
 /// Waits up to `limit` for every process under `dir` to be gone; returns those left.
-fn wait_for_no_processes_in(dir: &Path, limit: Duration) -> Vec<u32> {
+pub(crate) fn wait_for_no_processes_in(dir: &Path, limit: Duration) -> Vec<u32> {
     let deadline = Instant::now() + limit;
     loop {
         let left = processes_in(dir);
