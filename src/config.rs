@@ -133,7 +133,7 @@ impl Config {
                 None => return Ok(Config::default()),
             },
         };
-        match std::fs::read_to_string(&path) {
+        match crate::bounded::read_text(&path) {
             Ok(text) => Config::parse(&path, &text).map(|config| Config { path, ..config }),
             // The default file is optional; one named by STRAP_CONFIG must exist.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !named => Ok(Config::default()),

@@ -145,7 +145,7 @@ pub enum TryLock {
 
 /// The pid the last holder wrote into the lock file.
 fn recorded_holder(path: &Path) -> Option<u32> {
-    fs::read_to_string(path).ok()?.trim().parse().ok()
+    crate::bounded::read_text(path).ok()?.trim().parse().ok()
 }
 
 /// True when `path` still names the open `file` (it was not removed or replaced meanwhile).

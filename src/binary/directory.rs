@@ -6,7 +6,7 @@ use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
-use super::{BinaryError, PackId, MANIFEST_LIMIT};
+use super::{BinaryError, PackId};
 use crate::fetch::{FetchError, Fetcher, Wanted};
 use crate::pack::Manifest;
 use crate::report::Reporter;
@@ -21,7 +21,7 @@ pub(super) fn lookup(
     let (_, manifest_file) = id.file_names();
     let manifest_url = join(base, &manifest_file)?;
     let bytes = fetcher
-        .small_file(manifest_url.as_str(), MANIFEST_LIMIT)
+        .small_file(manifest_url.as_str())
         .map_err(|e| match e {
             e if e.is_not_found() => BinaryError::NotThere,
             e => BinaryError::Mirror(format!("{manifest_url}: {e}")),
@@ -42,6 +42,7 @@ pub(super) fn download(
     let wanted = Wanted {
         file: format!("{BUILDS_DIR}/{}", manifest.archive.file),
         sha256: manifest.archive.sha256.clone(),
+        size: Some(manifest.archive.size),
         urls: vec![join(base, remote_file)?.to_string()],
     };
     match fetcher.fetch(&[wanted], reporter) {

@@ -151,7 +151,7 @@ impl BoostCatalog {
 
     /// Reads a catalog file.
     pub fn from_file(path: &Path) -> Result<BoostCatalog, CatalogError> {
-        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Read {
+        let text = crate::bounded::read_text(path).map_err(|source| CatalogError::Read {
             path: path.to_owned(),
             source,
         })?;

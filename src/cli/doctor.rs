@@ -165,7 +165,7 @@ fn rc_file_with_init() -> Option<std::path::PathBuf> {
     [".bashrc", ".zshrc", ".config/fish/config.fish"]
         .iter()
         .map(|rc| home.join(rc))
-        .find(|rc| std::fs::read_to_string(rc).is_ok_and(|text| text.contains("strap init")))
+        .find(|rc| crate::bounded::read_text(rc).is_ok_and(|text| text.contains("strap init")))
 }
 
 fn shell_check() -> Finding {

@@ -94,7 +94,7 @@ impl Catalog {
 
     /// Reads a catalog file.
     pub fn from_file(path: &std::path::Path) -> Result<Catalog, CatalogError> {
-        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Read {
+        let text = crate::bounded::read_text(path).map_err(|source| CatalogError::Read {
             path: path.to_owned(),
             source,
         })?;

@@ -36,7 +36,7 @@ impl<'a> Prebuilt<'a> {
     ) -> Option<Result<Prebuilt<'a>, String>> {
         let (archive, manifest_file) = crate::pack::file_names(inner.kind(), inner.name(), key);
         let path = cache_dir.join(BUILDS_DIR).join(manifest_file);
-        let text = std::fs::read_to_string(&path).ok()?;
+        let text = crate::bounded::read_text(&path).ok()?;
         let manifest: Manifest = match serde_json::from_str(&text) {
             Ok(manifest) => manifest,
             Err(e) => return Some(Err(format!("{}: {e}", path.display()))),
@@ -57,6 +57,7 @@ impl<'a> Prebuilt<'a> {
                     // Found by the fetcher's cache lookup, and checked against its sha256.
                     file: format!("{BUILDS_DIR}/{archive}"),
                     sha256: manifest.archive.sha256.clone(),
+                    size: Some(manifest.archive.size),
                     urls: Vec::new(),
                 }],
             }],
@@ -75,6 +76,7 @@ impl<'a> Prebuilt<'a> {
                 candidates: vec![Wanted {
                     file: format!("{BUILDS_DIR}/{}", found.manifest.archive.file),
                     sha256: found.manifest.archive.sha256.clone(),
+                    size: Some(found.manifest.archive.size),
                     urls: Vec::new(),
                 }],
             }],
