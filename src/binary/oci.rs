@@ -287,7 +287,7 @@ impl Repository {
         while let Some(chunk) = response.chunk().await.map_err(|e| self.error(e.into()))? {
             if (body.len() + chunk.len()) as u64 > SMALL_FILE_LIMIT {
                 return Err(BinaryError::Refused(format!(
-                    "{reference}: its manifest {}",
+                    "the manifest of {reference} is not read: {}",
                     crate::bounded::Refusal::TooLarge(SMALL_FILE_LIMIT)
                 )));
             }
