@@ -17,7 +17,7 @@ pub enum Behavior {
     DropAfter(Vec<u8>, usize),
     /// Answer with this HTTP status and no body.
     Status(u16),
-    /// Accept the request and never answer.
+    /// Accept the request and never answer (until the client hangs up).
     Stall,
     /// Send the headers and this many bytes, then go silent.
     StallAfter(Vec<u8>, usize),
@@ -147,7 +147,11 @@ fn handle(
     match behavior {
         None => respond(&mut stream, 404, &[], None),
         Some(Behavior::Status(code)) => respond(&mut stream, code, &[], None),
-        Some(Behavior::Stall) => std::thread::sleep(Duration::from_secs(120)),
+        Some(Behavior::Stall) => {
+            // Until the client gives up: then this request no longer counts as in flight.
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(120)));
+            let _ = stream.read(&mut [0; 1]);
+        }
         Some(Behavior::StallAfter(body, n)) => {
             routes
                 .lock()
