@@ -106,7 +106,7 @@ fn a_pack_file_larger_than_declared_is_refused_before_copying() {
 /// bytes; returns the store's URL and the archive's path on it.
 fn store_declaring(s: &Setup, size: u64) -> (String, String) {
     let base = format!("http://127.0.0.1:{}/builds/", s.mirror.port);
-    build_and_push(&s, &base, &[]);
+    build_and_push(s, &base, &[]);
     let (manifest, archive) = pack_files(&s.env.root().join("cache/builds"));
     let mut edited: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(&manifest).unwrap()).unwrap();
