@@ -53,10 +53,16 @@ fn open_with_len(path: &Path) -> io::Result<(File, u64)> {
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(path)?;
+    let len = regular_len(&file)?;
+    Ok((file, len))
+}
+
+/// The length of an open file, refused unless it is a regular file.
+pub fn regular_len(file: &File) -> io::Result<u64> {
     let meta = file.metadata()?;
     let kind = meta.file_type();
     if kind.is_file() {
-        return Ok((file, meta.len()));
+        return Ok(meta.len());
     }
     let what = if kind.is_fifo() {
         "a FIFO"

@@ -11,7 +11,7 @@ mod oci;
 
 use std::fmt;
 use std::fs;
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
@@ -266,7 +266,8 @@ fn named_by_key(manifest: Manifest) -> Manifest {
 pub fn write_manifest(manifest: &Manifest, path: &Path) -> Result<(), BinaryError> {
     let text = serde_json::to_string_pretty(manifest).expect("a manifest serializes") + "\n";
     let part = path.with_extension("json.part");
-    fs::write(&part, text)
+    crate::fetch::create_fresh(&part)
+        .and_then(|mut file| file.write_all(text.as_bytes()))
         .and_then(|()| fs::rename(&part, path))
         .map_err(BinaryError::local("write", path))
 }

@@ -213,7 +213,8 @@ impl Repository {
             client
                 .store_auth_if_needed(reference.resolve_registry(), &auth)
                 .await;
-            let file = std::fs::File::create(&part).map_err(BinaryError::local("write", &part))?;
+            let file =
+                crate::fetch::create_fresh(&part).map_err(BinaryError::local("write", &part))?;
             reporter.waiting(&self.registry);
             let progress = reporter.download(&reference.whole(), Some(manifest.archive.size), 0);
             let sink = BlobSink {

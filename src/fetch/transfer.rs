@@ -4,6 +4,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -197,12 +198,12 @@ impl Transfer {
     fn work(&self, client: &reqwest::blocking::Client, shared: &Shared) -> Result<Done, Failure> {
         let parsed = url::Url::parse(&self.url)
             .map_err(|e| Failure::Mirror(MirrorError::BadUrl(format!("{}: {e}", self.url))))?;
-        let mut existing = fs::metadata(&self.part).map_or(0, |m| m.len());
-        if existing > self.limit {
-            // More than the file can have: start again.
-            fs::remove_file(&self.part).map_err(local("remove", &self.part))?;
-            existing = 0;
-        }
+        // A partial download to resume is a regular file no larger than the file can be; a
+        // link or a FIFO planted under its name is replaced, never written through.
+        let existing = match fs::symlink_metadata(&self.part) {
+            Ok(meta) if meta.is_file() && meta.len() <= self.limit => meta.len(),
+            _ => 0,
+        };
         let (source, total, resumed_from): (Box<dyn Read>, Option<u64>, u64) = match parsed.scheme()
         {
             "file" => {
@@ -261,17 +262,11 @@ impl Transfer {
         let mut hasher = Sha256::new();
         let mut out = if resumed_from > 0 {
             // Hash what is kept, then append to it.
-            super::hash_into(
-                &mut File::open(&self.part).map_err(local("read", &self.part))?,
-                &mut hasher,
-            )
-            .map_err(local("read", &self.part))?;
-            OpenOptions::new()
-                .append(true)
-                .open(&self.part)
-                .map_err(local("write", &self.part))?
+            let mut kept = open_to_append(&self.part).map_err(local("write", &self.part))?;
+            super::hash_into(&mut kept, &mut hasher).map_err(local("read", &self.part))?;
+            kept
         } else {
-            File::create(&self.part).map_err(local("write", &self.part))?
+            super::create_fresh(&self.part).map_err(local("write", &self.part))?
         };
         shared.position.store(resumed_from, Ordering::SeqCst);
         *shared.answered.lock().expect("not poisoned") = Some((total, resumed_from));
@@ -291,6 +286,18 @@ impl Transfer {
             resumed_from,
         })
     }
+}
+
+/// The partial download `part` opened to read what it holds and append to it: a regular file,
+/// never opened through a link.
+fn open_to_append(part: &Path) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .append(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(part)?;
+    crate::bounded::regular_len(&file)?;
+    Ok(file)
 }
 
 /// Where a transfer writes: the `.part` file, which may grow up to `limit` bytes.

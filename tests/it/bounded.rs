@@ -430,3 +430,28 @@ fn a_binary_mirror_host_that_never_answers_is_asked_once() {
     assert_eq!(dead.requests().len(), 1, "{err}");
     assert!(err.contains("did not answer earlier in this run"), "{err}");
 }
+
+#[test]
+fn a_link_or_fifo_planted_as_the_partial_download_is_replaced_not_written_through() {
+    let s = Setup::new();
+    let cache = s.env.root().join("cache");
+    fs::create_dir_all(&cache).unwrap();
+    let victim = s.env.write("outside/victim.txt", "keep me\n");
+    let part = cache.join("Python-3.99.1.tgz.part");
+    std::os::unix::fs::symlink(&victim, &part).unwrap();
+    s.install(&["a"], &[]).assert().success();
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "keep me\n");
+    assert!(fs::symlink_metadata(&part).is_err());
+
+    let other = TestEnv::new();
+    let cache = other.root().join("cache");
+    fs::create_dir_all(&cache).unwrap();
+    mkfifo(&cache.join("Python-3.99.1.tgz.part"));
+    let out = other
+        .strap(&["install", "--skip-preflight", "--sha256", &s.sha])
+        .args(["--mirror", &s.mirror.template("a"), VERSION])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+}
