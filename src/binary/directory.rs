@@ -108,7 +108,8 @@ pub(super) fn push(
     let size = fs::metadata(archive)
         .map_err(BinaryError::local("read", archive))?
         .len();
-    let file = fs::File::open(archive).map_err(BinaryError::local("read", archive))?;
+    let file =
+        crate::bounded::open_regular(archive).map_err(BinaryError::local("read", archive))?;
     let archive_url = join(base, &archive_file)?;
     reporter.message(&format!(
         "uploading {} ({}) to {archive_url}",

@@ -215,7 +215,6 @@ impl Repository {
                 .await;
             let file =
                 crate::fetch::create_fresh(&part).map_err(BinaryError::local("write", &part))?;
-            reporter.waiting(&self.registry);
             let progress = reporter.download(&reference.whole(), Some(manifest.archive.size), 0);
             let sink = BlobSink {
                 progress: Some(progress.as_ref()),
@@ -352,8 +351,8 @@ impl Repository {
                     archive.display(),
                     crate::clean::human_bytes(size)
                 ));
-                let file =
-                    std::fs::File::open(archive).map_err(BinaryError::local("read", archive))?;
+                let file = crate::bounded::open_regular(archive)
+                    .map_err(BinaryError::local("read", archive))?;
                 client
                     .push_blob_stream(&reference, chunks(file), &layer_digest, Some(size))
                     .await
