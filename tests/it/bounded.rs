@@ -412,23 +412,31 @@ fn a_binary_mirror_host_that_never_answers_is_asked_once() {
     let s = Setup::new();
     s.install(&["a"], &[]).assert().success();
     let dead = Mirror::start();
-    // Any path stalls: the manifest lookup of the pack.
+    // The manifest lookup of the pack stalls.
     let (manifest, _) = pack_files(&s.env.root().join("cache/builds"));
     let name = manifest.file_name().unwrap().to_string_lossy().into_owned();
     dead.route(&format!("/builds/{name}"), Behavior::Stall);
     let base = format!("http://127.0.0.1:{}/builds/", dead.port);
+    // A registry that never answers (its API root stalls), listed as two repositories.
+    let dead_registry = Mirror::start();
+    dead_registry.route("/v2/", Behavior::Stall);
+    let repo = |name: &str| format!("oci://127.0.0.1:{}/{name}", dead_registry.port);
     let other = TestEnv::new();
-    let out = install_elsewhere(
-        &other,
-        &s,
-        &["--binary-mirror", &base, "--binary-mirror", &base],
-    )
-    .env("STRAP_DOWNLOAD_TIMEOUT", "1")
-    .output()
-    .unwrap();
+    let out = install_elsewhere(&other, &s, &["--binary-mirror", &base])
+        .args(["--binary-mirror", &base])
+        .args(["--binary-mirror", &repo("team/one")])
+        .args(["--binary-mirror", &repo("team/two")])
+        .env("STRAP_DOWNLOAD_TIMEOUT", "1")
+        .output()
+        .unwrap();
     let err = stderr_of(&out);
     assert_eq!(dead.requests().len(), 1, "{err}");
-    assert!(err.contains("did not answer earlier in this run"), "{err}");
+    assert_eq!(dead_registry.requests().len(), 1, "{err}");
+    let not_asked = err
+        .lines()
+        .filter(|l| l.contains("warning") && l.contains("did not answer earlier in this run"))
+        .count();
+    assert_eq!(not_asked, 2, "{err}");
 }
 
 #[test]
