@@ -138,7 +138,7 @@ impl Repository {
         id: PackId<'_>,
         fetcher: &Fetcher,
     ) -> Result<Manifest, BinaryError> {
-        hosts::not_given_up(&self.registry).map_err(|e| BinaryError::Mirror(e.to_string()))?;
+        self.not_given_up()?;
         let stall_timeout = fetcher.settings().stall_timeout;
         let client = self.client(stall_timeout);
         let reference = self.reference(id.stem());
@@ -195,7 +195,7 @@ impl Repository {
         fetcher: &Fetcher,
         reporter: &dyn Reporter,
     ) -> Result<(), BinaryError> {
-        hosts::not_given_up(&self.registry).map_err(|e| BinaryError::Mirror(e.to_string()))?;
+        self.not_given_up()?;
         let cancel = fetcher.cancel();
         let client = self.client(fetcher.settings().stall_timeout);
         let reference = self.reference(id.stem());
@@ -235,6 +235,11 @@ impl Repository {
                 Err(e)
             }
         }
+    }
+
+    /// `Err` when the registry did not answer in time earlier in this run.
+    fn not_given_up(&self) -> Result<(), BinaryError> {
+        hosts::not_given_up(&self.registry).map_err(|e| BinaryError::Mirror(e.to_string()))
     }
 
     /// The image manifest `reference` names, read up to [`SMALL_FILE_LIMIT`] bytes (the
@@ -403,9 +408,7 @@ impl Repository {
                 hosts::give_up(&self.registry);
                 BinaryError::Mirror(MirrorError::TimedOut(e.to_string()).to_string())
             }
-            OciDistributionError::IoError(ref e) if oversized(e).is_some() => {
-                BinaryError::Mirror(oversized(e).map(ToString::to_string).unwrap_or_default())
-            }
+            // A size overrun from a `BlobSink` reads as itself (the I/O error is transparent).
             e => BinaryError::Mirror(e.to_string()),
         }
     }
@@ -494,13 +497,6 @@ impl<'a, W: Write> BlobSink<'a, W> {
             cancel,
         }
     }
-}
-
-/// The size overrun inside an error from a [`BlobSink`], when it is one.
-fn oversized(e: &io::Error) -> Option<&MirrorError> {
-    e.get_ref()?
-        .downcast_ref::<MirrorError>()
-        .filter(|why| matches!(why, MirrorError::Oversized(_)))
 }
 
 impl<W: Write + Unpin> tokio::io::AsyncWrite for BlobSink<'_, W> {

@@ -37,7 +37,7 @@ pub enum MirrorError {
     #[error("sent more than the declared size of {0} bytes")]
     Oversized(u64),
     #[error("{0}")]
-    Refused(#[from] crate::bounded::Refusal),
+    Refused(crate::bounded::Refusal),
     #[error("checksum mismatch: got sha256 {actual}, expected {expected}")]
     Checksum { actual: String, expected: String },
     #[error("cannot read {}: {source}", path.display())]
