@@ -167,7 +167,7 @@ fn path_check(ctx: &Ctx) -> Finding {
                     other_root.display()
                 ),
                 format!(
-                    "use one root for both (export STRAP_ROOT={}: strap works on pyenv's root), \
+                    "use one root for both: export STRAP_ROOT={} (a pyenv root works as strap's), \
                      or remove {} from PATH",
                     other_root.display(),
                     dir.display()
