@@ -133,7 +133,7 @@ impl Config {
                 None => return Ok(Config::default()),
             },
         };
-        match std::fs::read_to_string(&path) {
+        match crate::bounded::read_text(&path) {
             Ok(text) => Config::parse(&path, &text).map(|config| Config { path, ..config }),
             // The default file is optional; one named by STRAP_CONFIG must exist.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !named => Ok(Config::default()),
@@ -150,9 +150,52 @@ impl Config {
         toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_owned(),
             line: e.span().map_or(1, |span| line_of(text, span.start)),
-            message: e.message().to_owned(),
+            message: explain(text, &e),
         })
     }
+}
+
+/// A TOML error in words. A value of the wrong type names its key, the value given and what is
+/// expected (`python.jobs = "four": expected a whole number`); other errors keep toml's message.
+fn explain(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message();
+    let expected = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))
+        .and_then(|rest| rest.split_once(", expected "))
+        .map(|(_, expected)| expected);
+    let setting = e.span().and_then(|span| setting_at(text, span.start));
+    match (expected, setting) {
+        (Some(expected), Some(setting)) => {
+            let expected = match expected {
+                "usize" | "u8" | "u16" | "u32" | "u64" | "i64" | "an integer" => "a whole number",
+                "a boolean" => "true or false",
+                "a sequence" => "a list in brackets",
+                "a string" => "a string in quotes",
+                other => other,
+            };
+            format!("{setting}: expected {expected}")
+        }
+        _ => message.to_owned(),
+    }
+}
+
+/// The `key = value` line around byte `offset`, its key prefixed with the `[table]` it is in.
+fn setting_at(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    let (key, value) = text[start..end].split_once('=')?;
+    let table = text[..start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find_map(|line| line.strip_prefix('[')?.strip_suffix(']'));
+    let key = match table {
+        Some(table) => format!("{}.{}", table.trim(), key.trim()),
+        None => key.trim().to_owned(),
+    };
+    Some(format!("{key} = {}", value.trim()))
 }
 
 /// The 1-based line number of a byte offset.
@@ -170,6 +213,24 @@ mod tests {
         let config = Config::parse(Path::new("c.toml"), text).unwrap();
         assert_eq!(config.python.mirrors, ["file:///m/{file}"]);
         assert_eq!(config.python.jobs, Some(3));
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_names_its_key_and_what_is_expected() {
+        let err = Config::parse(Path::new("c.toml"), "[python]\njobs = \"four\"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "c.toml:2: python.jobs = \"four\": expected a whole number"
+        );
+        let err = Config::parse(Path::new("c.toml"), "[cache]\nbuilds = \"no\"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "c.toml:2: cache.builds = \"no\": expected true or false"
+        );
     }
 
     #[test]

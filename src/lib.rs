@@ -6,6 +6,7 @@ pub(crate) mod archive;
 pub(crate) mod binary;
 pub(crate) mod boost;
 pub(crate) mod bootstrap;
+pub(crate) mod bounded;
 pub(crate) mod clean;
 pub mod cli;
 pub(crate) mod config;

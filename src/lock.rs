@@ -150,16 +150,7 @@ pub enum TryLock {
 
 /// The pid the last holder wrote into the lock file (its first line; a pid is short).
 fn recorded_holder(path: &Path) -> Option<u32> {
-    use std::io::Read;
-    let file = File::options()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-        .ok()
-        .filter(|file| file.metadata().is_ok_and(|m| m.is_file()))?;
-    let mut text = String::new();
-    file.take(32).read_to_string(&mut text).ok()?;
-    text.trim().parse().ok()
+    crate::bounded::read_text(path).ok()?.trim().parse().ok()
 }
 
 /// True when `path` still names the open `file` (it was not removed or replaced meanwhile).

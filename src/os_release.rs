@@ -19,8 +19,8 @@ impl OsRelease {
 
     /// `<root>/etc/os-release`, else `/etc/os-release`, else empty.
     pub fn read(root: &Path) -> OsRelease {
-        let text = std::fs::read_to_string(root.join("etc/os-release"))
-            .or_else(|_| std::fs::read_to_string("/etc/os-release"))
+        let text = crate::bounded::read_text(&root.join("etc/os-release"))
+            .or_else(|_| crate::bounded::read_text(Path::new("/etc/os-release")))
             .unwrap_or_default();
         OsRelease { text }
     }

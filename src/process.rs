@@ -424,7 +424,7 @@ fn record_group(file: &Path, group: u32) {
 /// Kills the process groups recorded in `file` whose leader still runs inside `dir` (its
 /// working directory is there), so a leftover build tree is never removed under a live build.
 pub fn kill_recorded_groups(file: &Path, dir: &Path) {
-    let Ok(text) = std::fs::read_to_string(file) else {
+    let Ok(text) = crate::bounded::read_text(file) else {
         return;
     };
     for group in text

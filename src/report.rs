@@ -29,6 +29,8 @@ pub trait Reporter {
     fn message(&self, text: &str);
     /// Something went wrong but work goes on (e.g. a mirror failed, the next is tried).
     fn warning(&self, text: &str);
+    /// A request to `host` was sent and its answer is awaited (a download starts once it comes).
+    fn waiting(&self, host: &str);
     /// A download starts: `total` bytes when known, `resumed` already on disk.
     fn download(&self, url: &str, total: Option<u64>, resumed: u64) -> Box<dyn Progress>;
     /// The whole install finished (successfully or not) after `elapsed`.

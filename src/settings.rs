@@ -13,8 +13,8 @@ use crate::fetch::mirror;
 const MAX_JOBS: usize = 1024;
 /// The longest stall timeout strap accepts (one day).
 const MAX_STALL_SECONDS: f64 = 86_400.0;
-/// The shortest stall timeout strap accepts.
-const MIN_STALL_SECONDS: f64 = 0.1;
+/// The shortest timeout strap accepts.
+const MIN_SECONDS: f64 = 0.1;
 /// The stall timeout without `STRAP_DOWNLOAD_TIMEOUT`.
 const DEFAULT_STALL_SECONDS: f64 = 30.0;
 
@@ -67,16 +67,27 @@ pub fn stall_timeout() -> Result<Duration, UsageError> {
     let Some(text) = env_value(env_vars::STRAP_DOWNLOAD_TIMEOUT) else {
         return Ok(Duration::from_secs_f64(DEFAULT_STALL_SECONDS));
     };
+    seconds(&text, MAX_STALL_SECONDS).map_err(|accepted| {
+        UsageError::new(format!(
+            "{} must be {accepted}",
+            env_vars::STRAP_DOWNLOAD_TIMEOUT
+        ))
+    })
+}
+
+/// The one parser of a duration given in seconds (a flag's or an environment variable's
+/// value): a number from 0.1 to `max`, fractions allowed; `NaN`, infinities, negative and
+/// larger numbers are refused with what is accepted.
+pub fn seconds(text: &str, max: f64) -> Result<Duration, String> {
     text.trim()
         .parse::<f64>()
         .ok()
-        .filter(|s| (MIN_STALL_SECONDS..=MAX_STALL_SECONDS).contains(s))
+        .filter(|s| (MIN_SECONDS..=max).contains(s))
         .map(Duration::from_secs_f64)
         .ok_or_else(|| {
-            UsageError::new(format!(
-                "{} must be a number of seconds from {MIN_STALL_SECONDS} to {MAX_STALL_SECONDS} (e.g. 30 or 2.5), not '{text}'",
-                env_vars::STRAP_DOWNLOAD_TIMEOUT
-            ))
+            format!(
+                "a number of seconds from {MIN_SECONDS} to {max} (e.g. 30 or 2.5), not '{text}'"
+            )
         })
 }
 
@@ -136,6 +147,20 @@ mod tests {
         assert!(err
             .to_string()
             .starts_with("--configure-opts: cannot split"));
+    }
+
+    #[test]
+    fn seconds_are_finite_numbers_in_range() {
+        assert_eq!(seconds(" 2.5 ", 60.0), Ok(Duration::from_millis(2500)));
+        for bad in [
+            "NaN", "nan", "inf", "-inf", "-1", "0", "61", "1e400", "", "3s",
+        ] {
+            let err = seconds(bad, 60.0).unwrap_err();
+            assert!(
+                err.starts_with("a number of seconds from 0.1 to 60 "),
+                "{err}"
+            );
+        }
     }
 
     #[test]

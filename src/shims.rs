@@ -27,6 +27,15 @@ pub fn shim_executable() -> std::io::Result<PathBuf> {
     Ok(if is_executable(&lean) { lean } else { exe })
 }
 
+/// True when `dir` holds strap's shims (of any root): its `python3`, a shim every root has
+/// (see [`ALWAYS`]), links to a strap binary (`strap` or `strap-shim`).
+pub fn holds_strap_shims(dir: &Path) -> bool {
+    fs::canonicalize(dir.join("python3"))
+        .ok()
+        .and_then(|target| target.file_name().map(|name| name.to_owned()))
+        .is_some_and(|name| name == "strap" || name == "strap-shim")
+}
+
 /// Brings `shims/` in line with the installed versions (and [`ALWAYS`]), linking each shim to
 /// `strap_exe`. Safe to run at any time and from several processes at once (serialized by a lock).
 pub fn rehash(layout: &Layout, strap_exe: &Path) -> Result<()> {

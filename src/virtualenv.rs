@@ -113,7 +113,7 @@ pub fn create(
         return Err(VirtualenvError::Exists(name.to_owned()));
     }
     if let Some(file) = requirements {
-        fs::metadata(file).map_err(|source| VirtualenvError::Requirements {
+        crate::bounded::open_regular(file).map_err(|source| VirtualenvError::Requirements {
             path: file.to_owned(),
             source,
         })?;

@@ -6,7 +6,7 @@ use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
-use super::{BinaryError, PackId, MANIFEST_LIMIT};
+use super::{BinaryError, PackId};
 use crate::fetch::{FetchError, Fetcher, Wanted};
 use crate::pack::Manifest;
 use crate::report::Reporter;
@@ -20,7 +20,7 @@ pub(super) fn lookup(
     let (_, manifest_file) = id.file_names();
     let manifest_url = join(base, &manifest_file)?;
     let bytes = fetcher
-        .small_file(manifest_url.as_str(), MANIFEST_LIMIT)
+        .small_file(manifest_url.as_str())
         .map_err(|e| match e {
             e if e.is_not_found() => BinaryError::NotThere,
             e => BinaryError::Mirror(format!("{manifest_url}: {e}")),
@@ -41,6 +41,7 @@ pub(super) fn download(
     let wanted = Wanted {
         file: crate::layout::build_cache_file(&manifest.archive.file),
         sha256: manifest.archive.sha256.clone(),
+        size: Some(manifest.archive.size),
         urls: vec![join(base, remote_file)?.to_string()],
     };
     match fetcher.fetch(&[wanted], reporter) {
@@ -106,7 +107,8 @@ pub(super) fn push(
     let size = fs::metadata(archive)
         .map_err(BinaryError::local("read", archive))?
         .len();
-    let file = fs::File::open(archive).map_err(BinaryError::local("read", archive))?;
+    let file =
+        crate::bounded::open_regular(archive).map_err(BinaryError::local("read", archive))?;
     let archive_url = join(base, &archive_file)?;
     reporter.message(&format!(
         "uploading {} ({}) to {archive_url}",

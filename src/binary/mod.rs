@@ -11,7 +11,7 @@ mod oci;
 
 use std::fmt;
 use std::fs;
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
@@ -21,8 +21,8 @@ use crate::fetch::Fetcher;
 use crate::pack::{Manifest, Platform};
 use crate::report::Reporter;
 
-/// The most bytes a pack's manifest may have.
-const MANIFEST_LIMIT: u64 = 1 << 20;
+/// The largest pack archive strap downloads.
+const MAX_PACK_SIZE: u64 = 16 << 30;
 
 /// A place packed builds are shared through.
 #[derive(Debug, Clone)]
@@ -182,6 +182,7 @@ impl BinaryMirror {
         let id = PackId::of(manifest);
         let builds = fetcher.settings().cache_dir.join(crate::stage::BUILDS_DIR);
         fs::create_dir_all(&builds).map_err(BinaryError::local("create", &builds))?;
+        check_room(manifest.archive.size, &builds)?;
         match self {
             BinaryMirror::Directory(base) => {
                 directory::download(base, &found.remote_file, manifest, fetcher, reporter)?
@@ -220,6 +221,44 @@ impl BinaryMirror {
     }
 }
 
+/// Refuses, before it is downloaded into `dir`, an archive of `size` bytes: more than
+/// [`MAX_PACK_SIZE`], or than the free space of `dir`'s file system.
+fn check_room(size: u64, dir: &Path) -> Result<(), BinaryError> {
+    let human = crate::clean::human_bytes;
+    if size > MAX_PACK_SIZE {
+        return Err(BinaryError::Refused(format!(
+            "its manifest declares an archive of {}, more than the {} strap downloads",
+            human(size),
+            human(MAX_PACK_SIZE)
+        )));
+    }
+    let free = free_space(dir).map_err(BinaryError::local("find the free space of", dir))?;
+    if size > free {
+        return Err(BinaryError::Refused(format!(
+            "its archive has {}, but the file system of {} has only {} free",
+            human(size),
+            dir.display(),
+            human(free)
+        )));
+    }
+    Ok(())
+}
+
+/// The bytes an unprivileged user may still write on `dir`'s file system.
+// The statvfs fields are 32 bits wide on some systems.
+#[allow(clippy::unnecessary_cast)]
+fn free_space(dir: &Path) -> io::Result<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes())?;
+    // SAFETY: an all-zero statvfs is a valid value of the plain C struct.
+    let mut stats: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: statvfs reads the NUL-terminated path and fills the struct we own.
+    if unsafe { libc::statvfs(path.as_ptr(), &mut stats) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((stats.f_bavail as u64).saturating_mul(stats.f_frsize as u64))
+}
+
 /// `manifest` with its archive named as the pack is named everywhere (`<stem>.tar.zst`),
 /// whatever a file or a mirror called it.
 fn named_by_key(manifest: Manifest) -> Manifest {
@@ -237,7 +276,8 @@ fn named_by_key(manifest: Manifest) -> Manifest {
 pub fn write_manifest(manifest: &Manifest, path: &Path) -> Result<(), BinaryError> {
     let text = serde_json::to_string_pretty(manifest).expect("a manifest serializes") + "\n";
     let part = path.with_extension("json.part");
-    fs::write(&part, text)
+    crate::fetch::create_fresh(&part)
+        .and_then(|mut file| file.write_all(text.as_bytes()))
         .and_then(|()| fs::rename(&part, path))
         .map_err(BinaryError::local("write", path))
 }

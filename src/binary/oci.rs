@@ -16,14 +16,17 @@ use std::time::Duration;
 
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::errors::{OciDistributionError, OciErrorCode};
-use oci_client::manifest::{OciDescriptor, OciImageManifest, OCI_IMAGE_MEDIA_TYPE};
+use oci_client::manifest::{
+    OciDescriptor, OciImageManifest, IMAGE_MANIFEST_MEDIA_TYPE, OCI_IMAGE_MEDIA_TYPE,
+};
 use oci_client::secrets::RegistryAuth;
-use oci_client::{Client, Reference};
+use oci_client::{Client, Reference, RegistryOperation};
 use sha2::{Digest, Sha256};
 
-use super::{BinaryError, PackId, MANIFEST_LIMIT};
+use super::{BinaryError, PackId};
+use crate::bounded::SMALL_FILE_LIMIT;
 use crate::env_vars;
-use crate::fetch::Fetcher;
+use crate::fetch::{hosts, Fetcher, MirrorError};
 use crate::pack::Manifest;
 use crate::process::Cancel;
 use crate::report::{Progress, Reporter};
@@ -135,29 +138,37 @@ impl Repository {
         id: PackId<'_>,
         fetcher: &Fetcher,
     ) -> Result<Manifest, BinaryError> {
-        let client = self.client(fetcher.settings().stall_timeout);
+        self.not_given_up()?;
+        let stall_timeout = fetcher.settings().stall_timeout;
+        let client = self.client(stall_timeout);
         let reference = self.reference(id.stem());
         let auth = self.auth();
         runtime()?.block_on(async {
-            let (image, _) = client
-                .pull_image_manifest(&reference, &auth)
-                .await
-                .map_err(|e| self.error(e))?;
+            let image = self
+                .image_manifest(&client, &reference, &auth, stall_timeout)
+                .await?;
             if image.config.media_type != CONFIG_MEDIA_TYPE {
                 return Err(BinaryError::Refused(format!(
                     "{reference} is not a strap pack (its config is {})",
                     image.config.media_type
                 )));
             }
-            if image.config.size < 0 || image.config.size as u64 > MANIFEST_LIMIT {
-                return Err(BinaryError::Refused(format!(
-                    "{reference}: its config blob has {} bytes",
-                    image.config.size
-                )));
-            }
+            let config_size = u64::try_from(image.config.size)
+                .ok()
+                .filter(|&size| size <= SMALL_FILE_LIMIT)
+                .ok_or_else(|| {
+                    BinaryError::Refused(format!(
+                        "{reference}: its config blob has {} bytes",
+                        image.config.size
+                    ))
+                })?;
             let mut config = Vec::new();
             client
-                .pull_blob(&reference, &image.config, &mut config)
+                .pull_blob(
+                    &reference,
+                    &image.config,
+                    BlobSink::new(&mut config, config_size, fetcher.cancel()),
+                )
                 .await
                 .map_err(|e| self.error(e))?;
             let manifest: Manifest = serde_json::from_slice(&config).map_err(|e| {
@@ -184,6 +195,7 @@ impl Repository {
         fetcher: &Fetcher,
         reporter: &dyn Reporter,
     ) -> Result<(), BinaryError> {
+        self.not_given_up()?;
         let cancel = fetcher.cancel();
         let client = self.client(fetcher.settings().stall_timeout);
         let reference = self.reference(id.stem());
@@ -201,13 +213,12 @@ impl Repository {
             client
                 .store_auth_if_needed(reference.resolve_registry(), &auth)
                 .await;
-            let file = std::fs::File::create(&part).map_err(BinaryError::local("write", &part))?;
+            let file =
+                crate::fetch::create_fresh(&part).map_err(BinaryError::local("write", &part))?;
             let progress = reporter.download(&reference.whole(), Some(manifest.archive.size), 0);
-            let sink = BlobFile {
-                file,
-                written: 0,
-                progress: progress.as_ref(),
-                cancel,
+            let sink = BlobSink {
+                progress: Some(progress.as_ref()),
+                ..BlobSink::new(file, manifest.archive.size, cancel)
             };
             let pulled = client.pull_blob(&reference, &layer, sink).await;
             progress.finish();
@@ -224,6 +235,72 @@ impl Repository {
                 Err(e)
             }
         }
+    }
+
+    /// `Err` when the registry did not answer in time earlier in this run.
+    fn not_given_up(&self) -> Result<(), BinaryError> {
+        hosts::not_given_up(&self.registry).map_err(|e| BinaryError::Mirror(e.to_string()))
+    }
+
+    /// The image manifest `reference` names, read up to [`SMALL_FILE_LIMIT`] bytes (the
+    /// registry client would read any size whole).
+    async fn image_manifest(
+        &self,
+        client: &Client,
+        reference: &Reference,
+        auth: &RegistryAuth,
+        stall_timeout: Duration,
+    ) -> Result<OciImageManifest, BinaryError> {
+        let token = client
+            .auth(reference, auth, RegistryOperation::Pull)
+            .await
+            .map_err(|e| self.error(e))?;
+        let scheme = if self.plain_http { "http" } else { "https" };
+        let url = format!(
+            "{scheme}://{}/v2/{}/manifests/{}",
+            reference.resolve_registry(),
+            reference.repository(),
+            reference.tag().unwrap_or_default()
+        );
+        let http = reqwest::Client::builder()
+            .connect_timeout(stall_timeout)
+            .read_timeout(stall_timeout)
+            .user_agent(concat!("strap/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| BinaryError::Mirror(e.to_string()))?;
+        let mut request = http.get(&url).header(
+            reqwest::header::ACCEPT,
+            format!("{OCI_IMAGE_MEDIA_TYPE}, {IMAGE_MANIFEST_MEDIA_TYPE}"),
+        );
+        request = match (token, auth) {
+            (Some(token), _) => request.bearer_auth(token),
+            (None, RegistryAuth::Basic(user, password)) => request.basic_auth(user, Some(password)),
+            (None, _) => request,
+        };
+        let mut response = request.send().await.map_err(|e| self.error(e.into()))?;
+        match response.status() {
+            reqwest::StatusCode::NOT_FOUND => return Err(BinaryError::NotThere),
+            reqwest::StatusCode::UNAUTHORIZED | reqwest::StatusCode::FORBIDDEN => {
+                return Err(self.unauthorized())
+            }
+            status if !status.is_success() => {
+                return Err(BinaryError::Mirror(format!("{url}: HTTP {status}")))
+            }
+            _ => {}
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.error(e.into()))? {
+            if (body.len() + chunk.len()) as u64 > SMALL_FILE_LIMIT {
+                return Err(BinaryError::Refused(format!(
+                    "the manifest of {reference} is not read: {}",
+                    crate::bounded::Refusal::TooLarge(SMALL_FILE_LIMIT)
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        serde_json::from_slice(&body).map_err(|e| {
+            BinaryError::Refused(format!("{reference}: not an OCI image manifest: {e}"))
+        })
     }
 
     /// Pushes the pack as an artifact tagged with its stem (the archive blob only when the
@@ -279,8 +356,8 @@ impl Repository {
                     archive.display(),
                     crate::clean::human_bytes(size)
                 ));
-                let file =
-                    std::fs::File::open(archive).map_err(BinaryError::local("read", archive))?;
+                let file = crate::bounded::open_regular(archive)
+                    .map_err(BinaryError::local("read", archive))?;
                 client
                     .push_blob_stream(&reference, chunks(file), &layer_digest, Some(size))
                     .await
@@ -327,6 +404,11 @@ impl Repository {
             OciDistributionError::DigestError(e) => {
                 BinaryError::Refused(format!("the archive is not what the registry lists: {e}"))
             }
+            OciDistributionError::RequestError(ref e) if e.is_timeout() => {
+                hosts::give_up(&self.registry);
+                BinaryError::Mirror(MirrorError::TimedOut(e.to_string()).to_string())
+            }
+            // A size overrun from a `BlobSink` reads as itself (the I/O error is transparent).
             e => BinaryError::Mirror(e.to_string()),
         }
     }
@@ -394,15 +476,30 @@ fn chunks(
     })
 }
 
-/// Where a pulled blob goes: a file, with progress, stopped by Ctrl-C.
-struct BlobFile<'a> {
-    file: std::fs::File,
+/// Where a pulled blob goes: a file or memory, with progress, stopped by Ctrl-C and by a byte
+/// past its declared size.
+struct BlobSink<'a, W> {
+    out: W,
     written: u64,
-    progress: &'a dyn Progress,
+    limit: u64,
+    progress: Option<&'a dyn Progress>,
     cancel: &'a Cancel,
 }
 
-impl tokio::io::AsyncWrite for BlobFile<'_> {
+impl<'a, W: Write> BlobSink<'a, W> {
+    /// A sink into `out` for a blob of `limit` bytes, without progress.
+    fn new(out: W, limit: u64, cancel: &'a Cancel) -> Self {
+        BlobSink {
+            out,
+            written: 0,
+            limit,
+            progress: None,
+            cancel,
+        }
+    }
+}
+
+impl<W: Write + Unpin> tokio::io::AsyncWrite for BlobSink<'_, W> {
     fn poll_write(
         self: Pin<&mut Self>,
         _: &mut Context<'_>,
@@ -412,14 +509,19 @@ impl tokio::io::AsyncWrite for BlobFile<'_> {
         if this.cancel.is_cancelled() {
             return Poll::Ready(Err(io::Error::other("interrupted")));
         }
-        Poll::Ready(this.file.write(buf).inspect(|&n| {
+        if this.written + buf.len() as u64 > this.limit {
+            return Poll::Ready(Err(io::Error::other(MirrorError::Oversized(this.limit))));
+        }
+        Poll::Ready(this.out.write(buf).inspect(|&n| {
             this.written += n as u64;
-            this.progress.set_position(this.written);
+            if let Some(progress) = this.progress {
+                progress.set_position(this.written);
+            }
         }))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.get_mut().file.flush())
+        Poll::Ready(self.get_mut().out.flush())
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {

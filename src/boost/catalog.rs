@@ -153,7 +153,7 @@ impl BoostCatalog {
     /// The embedded catalog with a catalog file's releases over it: a release of the file
     /// replaces the embedded one of the same version, the others are added.
     pub fn from_file(path: &Path) -> Result<BoostCatalog, CatalogError> {
-        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Read {
+        let text = crate::bounded::read_text(path).map_err(|source| CatalogError::Read {
             path: path.to_owned(),
             source,
         })?;

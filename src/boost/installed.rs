@@ -88,7 +88,7 @@ pub fn installed(layout: &Layout) -> std::io::Result<Vec<Installed>> {
         .filter(|name| !name.starts_with('.'))
         .map(|name| {
             let prefix = dir.join(&name);
-            let details = fs::read_to_string(prefix.join(RECEIPT_FILE))
+            let details = crate::bounded::read_text(&prefix.join(RECEIPT_FILE))
                 .ok()
                 .and_then(|text| serde_json::from_str::<ReceiptDetails>(&text).ok())
                 .map(|r| r.details);

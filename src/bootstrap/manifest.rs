@@ -206,7 +206,7 @@ pub fn find(start: &Path) -> Result<PathBuf, ManifestError> {
 
 /// Reads, parses and checks the manifest at `path`.
 pub fn load(path: &Path) -> Result<Loaded, ManifestError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+    let text = crate::bounded::read_text(path).map_err(|source| ManifestError::Read {
         path: path.to_owned(),
         source,
     })?;

@@ -351,6 +351,7 @@ fn archives(
     let wanted = |file: &str, sha: &str| Wanted {
         file: file.to_owned(),
         sha256: sha.to_owned(),
+        size: None,
         urls: mirrors
             .iter()
             .map(|m| mirror::expand(m, &version, file, sha))
@@ -416,7 +417,7 @@ fn sidecar(
     }
     for template in mirrors.iter().filter(|m| !m.contains("{sha256}")) {
         let url = format!("{}.json", mirror::expand(template, version, file, ""));
-        match fetcher.small_file(&url, 64 * 1024) {
+        match fetcher.small_file(&url) {
             Ok(body) => match serde_json::from_slice::<Sidecar>(&body) {
                 Ok(s) if is_sha256(&s.sha256) => return Some((s.sha256.to_ascii_lowercase(), url)),
                 _ => tried.push(format!("{url}: not a {{\"sha256\": …}} checksum file")),

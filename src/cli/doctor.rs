@@ -19,9 +19,18 @@ pub struct DoctorArgs {
     /// Machine-readable findings on stdout
     #[arg(long)]
     pub json: bool,
-    /// Seconds to wait for each mirror's answer
-    #[arg(long, value_name = "SECONDS", default_value = "3")]
-    pub timeout: f64,
+    /// Seconds to wait for each mirror's answer (0.1 to 60; the mirrors are asked at once)
+    #[arg(long, value_name = "SECONDS", default_value = "3", value_parser = mirror_timeout)]
+    pub timeout: Duration,
+}
+
+/// The longest `--timeout` doctor accepts.
+const MAX_TIMEOUT_SECONDS: f64 = 60.0;
+
+/// `--timeout`: see [`crate::settings::seconds`].
+fn mirror_timeout(text: &str) -> Result<Duration, String> {
+    crate::settings::seconds(text, MAX_TIMEOUT_SECONDS)
+        .map_err(|accepted| format!("expected {accepted}"))
 }
 
 /// One check's result.
@@ -57,7 +66,7 @@ impl Finding {
 }
 
 pub(super) fn run(ctx: &Ctx, args: DoctorArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
-    let timeout = Duration::from_secs_f64(args.timeout.clamp(0.1, 60.0));
+    let timeout = args.timeout;
     let mut findings = vec![path_check(ctx), shell_check(), root_check(ctx)];
     let config = match Config::load() {
         Ok(config) => {
@@ -126,7 +135,7 @@ fn path_check(ctx: &Ctx) -> Finding {
     let dirs: Vec<_> = std::env::split_paths(&path).collect();
     let fix = "add `eval \"$(strap init bash)\"` (or zsh/fish) to your shell's rc file — the one \
                a login shell reads too (~/.bash_profile or ~/.profile for bash) — and open a new shell";
-    let Some(ours) = dirs.iter().position(|d| d == &shims) else {
+    let Some(ours) = dirs.iter().position(|d| same_dir(d, &shims)) else {
         let detail = format!("{} is not on PATH", shims.display());
         return match rc_file_with_init() {
             Some(rc) => Finding::problem(
@@ -146,6 +155,25 @@ fn path_check(ctx: &Ctx) -> Finding {
         text.ends_with("/shims") || dir.join("python3").exists() || dir.join("python").exists()
     });
     match ahead {
+        Some(dir) if crate::shims::holds_strap_shims(dir) => {
+            let other_root = dir.parent().unwrap_or(dir);
+            Finding::problem(
+                "PATH",
+                format!(
+                    "{} comes before this root's shims ({}): they are strap's shims too, for the \
+                     root {}, so python is selected from there",
+                    dir.display(),
+                    shims.display(),
+                    other_root.display()
+                ),
+                format!(
+                    "use one root for both: export STRAP_ROOT={} (a pyenv root works as strap's), \
+                     or remove {} from PATH",
+                    other_root.display(),
+                    dir.display()
+                ),
+            )
+        }
         Some(dir) => Finding::problem(
             "PATH",
             format!(
@@ -159,13 +187,20 @@ fn path_check(ctx: &Ctx) -> Finding {
     }
 }
 
+/// True when `a` and `b` name the same directory (also through a link).
+fn same_dir(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let identity = |path: &Path| std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()));
+    a == b || identity(a).is_some_and(|id| identity(b) == Some(id))
+}
+
 /// The shell rc file that runs `strap init`, if one does.
 fn rc_file_with_init() -> Option<std::path::PathBuf> {
     let home = dirs::home_dir()?;
     [".bashrc", ".zshrc", ".config/fish/config.fish"]
         .iter()
         .map(|rc| home.join(rc))
-        .find(|rc| std::fs::read_to_string(rc).is_ok_and(|text| text.contains("strap init")))
+        .find(|rc| crate::bounded::read_text(rc).is_ok_and(|text| text.contains("strap init")))
 }
 
 fn shell_check() -> Finding {
@@ -226,17 +261,30 @@ fn mirror_checks(config: &Config, timeout: Duration) -> Vec<Finding> {
         .timeout(timeout)
         .connect_timeout(timeout)
         .build();
-    mirrors
-        .iter()
-        .map(|mirror| match reachable(mirror, client.as_ref().ok()) {
-            Ok(()) => Finding::ok("mirror", format!("{mirror} answers")),
-            Err(why) => Finding::problem(
-                "mirror",
-                format!("{mirror}: {why}"),
-                "check the URL and the network (a proxy: HTTPS_PROXY), or remove the mirror",
-            ),
-        })
-        .collect()
+    let client = client.as_ref().ok();
+    // All at once: N mirrors that do not answer cost one timeout, not N.
+    std::thread::scope(|scope| {
+        let checks: Vec<_> = mirrors
+            .iter()
+            .map(|mirror| (mirror, scope.spawn(move || reachable(mirror, client))))
+            .collect();
+        checks
+            .into_iter()
+            .map(|(mirror, check)| {
+                let answer = check
+                    .join()
+                    .unwrap_or_else(|_| Err("the check failed".to_owned()));
+                match answer {
+                    Ok(()) => Finding::ok("mirror", format!("{mirror} answers")),
+                    Err(why) => Finding::problem(
+                        "mirror",
+                        format!("{mirror}: {why}"),
+                        "check the URL and the network (a proxy: HTTPS_PROXY), or remove the mirror",
+                    ),
+                }
+            })
+            .collect()
+    })
 }
 
 fn reachable(template: &str, client: Option<&reqwest::blocking::Client>) -> Result<(), String> {
@@ -355,17 +403,14 @@ fn shims_check(ctx: &Ctx) -> Finding {
         Ok((missing, stale)) if missing.is_empty() && stale.is_empty() => {
             Finding::ok("shims", "match the installed executables")
         }
-        Ok((missing, stale)) => Finding::problem(
-            "shims",
-            format!(
-                "{} missing ({}), {} stale ({})",
-                missing.len(),
-                missing.join(" "),
-                stale.len(),
-                stale.join(" ")
-            ),
-            "strap rehash",
-        ),
+        Ok((missing, stale)) => {
+            let counted: Vec<String> = [("missing", &missing), ("stale", &stale)]
+                .into_iter()
+                .filter(|(_, names)| !names.is_empty())
+                .map(|(what, names)| format!("{} {what} ({})", names.len(), names.join(" ")))
+                .collect();
+            Finding::problem("shims", counted.join(", "), "strap rehash")
+        }
         Err(e) => Finding::problem("shims", e.to_string(), "strap rehash"),
     }
 }

@@ -133,7 +133,7 @@ fn cached_pack(ctx: &Ctx, prefix: &Path) -> anyhow::Result<(PathBuf, Manifest)> 
     let builds = ctx.layout.cache_dir().join(BUILDS_DIR);
     let (archive_file, manifest_file) = crate::layout::pack_files(id.kind, id.name, id.key);
     let (archive, manifest) = (builds.join(archive_file), builds.join(manifest_file));
-    let cached = std::fs::read_to_string(&manifest)
+    let cached = crate::bounded::read_text(&manifest)
         .ok()
         .and_then(|text| serde_json::from_str::<Manifest>(&text).ok())
         .filter(|m| m.key == key)

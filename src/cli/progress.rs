@@ -58,6 +58,18 @@ impl TerminalReporter {
         }
     }
 
+    /// Shows `text` on the running phase's spinner, when there is one.
+    fn show_on_phase(&self, text: &str) {
+        if let Some(spinner) = self
+            .phase
+            .borrow()
+            .as_ref()
+            .and_then(|p| p.spinner.as_ref())
+        {
+            spinner.set_message(text.to_owned());
+        }
+    }
+
     /// Prints a finished line above the live display (which is cleared while it is written, so
     /// the line is plain text, not padded to the terminal's width).
     fn println(&self, line: &str) {
@@ -270,6 +282,12 @@ impl Reporter for TerminalReporter {
         self.println(&format!("strap: warning: {text}"));
     }
 
+    /// Names the host on the running phase's spinner (a plain log says nothing until the
+    /// download starts or the host is given up).
+    fn waiting(&self, host: &str) {
+        self.show_on_phase(&format!("waiting for {host}"));
+    }
+
     fn download(&self, url: &str, total: Option<u64>, resumed: u64) -> Box<dyn Progress> {
         let resuming = if resumed > 0 {
             format!(" (resuming at {})", indicatif::HumanBytes(resumed))
@@ -285,14 +303,7 @@ impl Reporter for TerminalReporter {
         };
         // The URL goes on the phase's line (cut to the terminal's width); the bar's own line
         // stays about 45 columns wide plus the bar, which takes what is left.
-        if let Some(spinner) = self
-            .phase
-            .borrow()
-            .as_ref()
-            .and_then(|p| p.spinner.as_ref())
-        {
-            spinner.set_message(format!("{url}{resuming}"));
-        }
+        self.show_on_phase(&format!("{url}{resuming}"));
         let template = match total {
             Some(_) => {
                 "  {bytes:>9}/{total_bytes:<9} {wide_bar:.cyan/blue} {speed:>11} eta {eta:<3}"

@@ -167,7 +167,7 @@ fn run_recipe(ctx: &Ctx, args: RunArgs, out: &mut dyn Write) -> anyhow::Result<i
             .push((name.trim().to_owned(), value.to_owned()));
     }
     if let Some(path) = &args.vars {
-        let text = std::fs::read_to_string(path)
+        let text = crate::bounded::read_text(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
         let table = text.parse::<toml::Table>().map_err(|e| {
             let line = e

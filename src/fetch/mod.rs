@@ -1,9 +1,11 @@
 //! Verified downloads: the cache first, then each mirror in order, resuming partial downloads,
 //! hashing every byte as it arrives and checking the sha256 before a file enters the cache.
 //!
-//! A failure of one mirror (HTTP error, connection, stall, HTML page, checksum) moves on to the
-//! next; a failure on this machine (disk full, permission denied) stops at once.
+//! A failure of one mirror (HTTP error, connection, stall, HTML page, more bytes than declared,
+//! checksum) moves on to the next; a failure on this machine (disk full, permission denied)
+//! stops at once. A host that did not answer in time is not asked again in the same run.
 
+pub mod hosts;
 pub mod mirror;
 mod transfer;
 
@@ -27,6 +29,9 @@ pub use transfer::MirrorError;
 pub struct Wanted {
     pub file: String,
     pub sha256: String,
+    /// Its size when known beforehand (a pack's manifest declares it): a mirror that sends
+    /// more fails, and what it sent is deleted.
+    pub size: Option<u64>,
     /// Candidate URLs, tried in order.
     pub urls: Vec<String>,
 }
@@ -201,8 +206,9 @@ impl Fetcher {
                     }
                     Err(Failure::Mirror(why)) => {
                         // A missing format is normal (a mirror may hold only `.tgz`): it is
-                        // reported only when no format could be found at all.
-                        if !why.is_not_found() {
+                        // reported only when no format could be found at all. A host given up
+                        // on was warned about when it timed out.
+                        if !why.is_not_found() && !matches!(why, MirrorError::NotAsked(_)) {
                             reporter.warning(&format!("{url}: {why}"));
                         }
                         attempts.push((url.clone(), why));
@@ -282,7 +288,8 @@ impl Fetcher {
     }
 
     /// Downloads `url` into `part` (resuming what is there) and verifies it. On a checksum
-    /// mismatch after resuming, retries once from the start.
+    /// mismatch after resuming, retries once from the start. More bytes than `wanted` may have
+    /// are a mirror failure, and the partial file is deleted.
     fn download(
         &mut self,
         url: &str,
@@ -298,9 +305,16 @@ impl Fetcher {
                 url: url.to_owned(),
                 part: part.to_owned(),
                 stall_timeout: self.settings.stall_timeout,
+                limit: wanted.size.unwrap_or(u64::MAX),
             };
             let client = self.client().map_err(Failure::Mirror)?;
-            let done = transfer.run(client, &self.cancel, reporter)?;
+            let done = match asking(url, || transfer.run(client, &self.cancel, reporter)) {
+                Err(Failure::Mirror(why @ MirrorError::Oversized(_))) => {
+                    let _ = fs::remove_file(part);
+                    return Err(Failure::Mirror(why));
+                }
+                result => result?,
+            };
             if done.sha256 == wanted.sha256 {
                 return Ok(());
             }
@@ -315,14 +329,15 @@ impl Fetcher {
         unreachable!("the fresh start returns")
     }
 
-    /// A small file such as a checksum sidecar, at most `limit` bytes (`--offline`: only from
-    /// `file://` URLs).
-    pub fn small_file(&mut self, url: &str, limit: u64) -> Result<Vec<u8>, MirrorError> {
+    /// A small file such as a checksum sidecar or a pack manifest, at most
+    /// [`crate::bounded::SMALL_FILE_LIMIT`] bytes (`--offline`: only from `file://` URLs).
+    pub fn small_file(&mut self, url: &str) -> Result<Vec<u8>, MirrorError> {
         if self.settings.offline && !mirror::is_local(url) {
             return Err(MirrorError::Status("not read: --offline".to_owned()));
         }
         let client = self.client()?;
-        transfer::small_file(&client, url, limit, self.settings.stall_timeout)
+        let timeout = self.settings.stall_timeout;
+        asking(url, || transfer::small_file(&client, url, timeout))
     }
 
     fn client(&mut self) -> Result<reqwest::blocking::Client, MirrorError> {
@@ -341,10 +356,44 @@ impl Fetcher {
     }
 }
 
-/// The sha256 of a file as lowercase hex.
+/// Creates `path` afresh for writing: whatever had the name (an older partial file, or a link
+/// or a FIFO planted there) is removed first, and the new file is never opened through a link.
+pub fn create_fresh(path: &Path) -> io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+}
+
+/// Asks `url`'s host with `ask`, unless it did not answer in time earlier in this run; when it
+/// does not answer in time now, it is given up on.
+fn asking<T, E>(url: &str, ask: impl FnOnce() -> Result<T, E>) -> Result<T, E>
+where
+    E: From<MirrorError> + transfer::AsMirrorError,
+{
+    let Some(host) = hosts::host_of(url) else {
+        return ask();
+    };
+    hosts::not_given_up(&host)?;
+    let result = ask();
+    if let Err(e) = &result {
+        if e.as_mirror_error().is_some_and(MirrorError::is_timeout) {
+            hosts::give_up(&host);
+        }
+    }
+    result
+}
+
+/// The sha256 of a regular file as lowercase hex.
 pub fn sha256_file(path: &Path) -> io::Result<String> {
     let mut hasher = Sha256::new();
-    hash_into(&mut fs::File::open(path)?, &mut hasher)?;
+    hash_into(&mut crate::bounded::open_regular(path)?, &mut hasher)?;
     Ok(hex(&hasher.finalize()))
 }
 

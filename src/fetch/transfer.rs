@@ -4,6 +4,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,12 +24,20 @@ pub enum MirrorError {
     Status(String),
     #[error("cannot connect: {0}")]
     Connect(String),
+    #[error("no answer in time: {0}")]
+    TimedOut(String),
+    #[error("not asked: {0} did not answer earlier in this run")]
+    NotAsked(String),
     #[error("no data for {}s (STRAP_DOWNLOAD_TIMEOUT sets how long to wait)", .0.as_secs_f64())]
     Stalled(Duration),
     #[error("the connection broke off: {0}")]
     Broken(String),
     #[error("the mirror returned an HTML page (a login or captive portal?), not the archive")]
     HtmlPage,
+    #[error("sent more than the declared size of {0} bytes")]
+    Oversized(u64),
+    #[error("{0}")]
+    Refused(crate::bounded::Refusal),
     #[error("checksum mismatch: got sha256 {actual}, expected {expected}")]
     Checksum { actual: String, expected: String },
     #[error("cannot read {}: {source}", path.display())]
@@ -46,6 +55,11 @@ impl MirrorError {
             _ => false,
         }
     }
+
+    /// The mirror's host did not answer in time (it is not asked again in this run).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, MirrorError::Stalled(_) | MirrorError::TimedOut(_))
+    }
 }
 
 /// How a transfer failed.
@@ -62,6 +76,32 @@ pub(super) enum Failure {
     Interrupted,
 }
 
+impl From<MirrorError> for Failure {
+    fn from(why: MirrorError) -> Failure {
+        Failure::Mirror(why)
+    }
+}
+
+/// The mirror's failure inside an error, when it is one.
+pub(super) trait AsMirrorError {
+    fn as_mirror_error(&self) -> Option<&MirrorError>;
+}
+
+impl AsMirrorError for MirrorError {
+    fn as_mirror_error(&self) -> Option<&MirrorError> {
+        Some(self)
+    }
+}
+
+impl AsMirrorError for Failure {
+    fn as_mirror_error(&self) -> Option<&MirrorError> {
+        match self {
+            Failure::Mirror(why) => Some(why),
+            _ => None,
+        }
+    }
+}
+
 /// A finished transfer.
 pub(super) struct Done {
     pub sha256: String,
@@ -74,6 +114,8 @@ pub(super) struct Transfer {
     pub url: String,
     pub part: PathBuf,
     pub stall_timeout: Duration,
+    /// The most bytes the file may have (its declared size).
+    pub limit: u64,
 }
 
 /// What the worker thread and the watching thread share.
@@ -101,6 +143,9 @@ impl Transfer {
         let worker_shared = Arc::clone(&shared);
         let stall_timeout = self.stall_timeout;
         let url = self.url.clone();
+        if let Some(host) = super::hosts::host_of(&url) {
+            reporter.waiting(&host);
+        }
         std::thread::spawn(move || {
             let result = self.work(&client, &worker_shared);
             *worker_shared.result.lock().expect("not poisoned") = Some(result);
@@ -153,14 +198,19 @@ impl Transfer {
     fn work(&self, client: &reqwest::blocking::Client, shared: &Shared) -> Result<Done, Failure> {
         let parsed = url::Url::parse(&self.url)
             .map_err(|e| Failure::Mirror(MirrorError::BadUrl(format!("{}: {e}", self.url))))?;
-        let existing = fs::metadata(&self.part).map_or(0, |m| m.len());
+        // A partial download to resume is a regular file no larger than the file can be; a
+        // link or a FIFO planted under its name is replaced, never written through.
+        let existing = match fs::symlink_metadata(&self.part) {
+            Ok(meta) if meta.is_file() && meta.len() <= self.limit => meta.len(),
+            _ => 0,
+        };
         let (source, total, resumed_from): (Box<dyn Read>, Option<u64>, u64) = match parsed.scheme()
         {
             "file" => {
                 let path = parsed
                     .to_file_path()
                     .map_err(|()| Failure::Mirror(MirrorError::BadUrl(self.url.clone())))?;
-                let file = File::open(&path).map_err(|source| {
+                let file = crate::bounded::open_regular(&path).map_err(|source| {
                     Failure::Mirror(MirrorError::Source {
                         path: path.clone(),
                         source,
@@ -206,28 +256,28 @@ impl Transfer {
                 (Box::new(response), total, resumed_from)
             }
         };
+        if total.is_some_and(|total| total > self.limit) {
+            return Err(Failure::Mirror(MirrorError::Oversized(self.limit)));
+        }
         let mut hasher = Sha256::new();
         let mut out = if resumed_from > 0 {
             // Hash what is kept, then append to it.
-            super::hash_into(
-                &mut File::open(&self.part).map_err(local("read", &self.part))?,
-                &mut hasher,
-            )
-            .map_err(local("read", &self.part))?;
-            OpenOptions::new()
-                .append(true)
-                .open(&self.part)
-                .map_err(local("write", &self.part))?
+            let mut kept = open_to_append(&self.part).map_err(local("write", &self.part))?;
+            super::hash_into(&mut kept, &mut hasher).map_err(local("read", &self.part))?;
+            kept
         } else {
-            File::create(&self.part).map_err(local("write", &self.part))?
+            super::create_fresh(&self.part).map_err(local("write", &self.part))?
         };
         shared.position.store(resumed_from, Ordering::SeqCst);
         *shared.answered.lock().expect("not poisoned") = Some((total, resumed_from));
         copy_hashing(
             source,
-            &mut out,
+            Sink {
+                out: &mut out,
+                part: &self.part,
+                limit: self.limit,
+            },
             &mut hasher,
-            &self.part,
             shared,
             resumed_from == 0,
         )?;
@@ -238,16 +288,36 @@ impl Transfer {
     }
 }
 
-/// Copies `source` to `out`, hashing it; a fresh download that starts like an HTML page is
-/// refused (a captive portal answering 200 with its login page).
+/// The partial download `part` opened to read what it holds and append to it: a regular file,
+/// never opened through a link.
+fn open_to_append(part: &Path) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .append(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(part)?;
+    crate::bounded::regular_len(&file)?;
+    Ok(file)
+}
+
+/// Where a transfer writes: the `.part` file, which may grow up to `limit` bytes.
+struct Sink<'a> {
+    out: &'a mut File,
+    part: &'a Path,
+    limit: u64,
+}
+
+/// Copies `source` to the sink, hashing it; a fresh download that starts like an HTML page is
+/// refused (a captive portal answering 200 with its login page), and so is a byte past the
+/// sink's limit.
 fn copy_hashing(
     mut source: Box<dyn Read>,
-    out: &mut File,
+    sink: Sink<'_>,
     hasher: &mut Sha256,
-    part: &Path,
     shared: &Shared,
     fresh: bool,
 ) -> Result<(), Failure> {
+    let Sink { out, part, limit } = sink;
     let mut buf = vec![0; 64 * 1024];
     let mut first = fresh;
     loop {
@@ -262,6 +332,9 @@ fn copy_hashing(
         }
         if shared.abandoned.load(Ordering::SeqCst) {
             return Err(Failure::Interrupted);
+        }
+        if shared.position.load(Ordering::SeqCst) + n as u64 > limit {
+            return Err(Failure::Mirror(MirrorError::Oversized(limit)));
         }
         out.write_all(&buf[..n]).map_err(local("write", part))?;
         hasher.update(&buf[..n]);
@@ -285,28 +358,21 @@ fn local<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> 
     }
 }
 
-/// Reads a small file (a checksum sidecar) from a `file://` or HTTP URL: at most `limit`
-/// bytes, within `timeout`.
+/// Reads a small file (a checksum sidecar, a pack manifest) from a `file://` or HTTP URL: at
+/// most [`crate::bounded::SMALL_FILE_LIMIT`] bytes, within `timeout`.
 pub(super) fn small_file(
     client: &reqwest::blocking::Client,
     url: &str,
-    limit: u64,
     timeout: Duration,
 ) -> Result<Vec<u8>, MirrorError> {
+    let limit = crate::bounded::SMALL_FILE_LIMIT;
     let parsed = url::Url::parse(url).map_err(|e| MirrorError::BadUrl(format!("{url}: {e}")))?;
-    let mut body = Vec::new();
     if parsed.scheme() == "file" {
         let path = parsed
             .to_file_path()
             .map_err(|()| MirrorError::BadUrl(url.to_owned()))?;
-        let read_err = |source| MirrorError::Source {
-            path: path.clone(),
-            source,
-        };
-        File::open(&path)
-            .and_then(|f| f.take(limit).read_to_end(&mut body))
-            .map_err(read_err)?;
-        return Ok(body);
+        return crate::bounded::read(&path, limit)
+            .map_err(|source| MirrorError::Source { path, source });
     }
     let response = client
         .get(parsed.as_str())
@@ -318,16 +384,21 @@ pub(super) fn small_file(
         status if !status.is_success() => return Err(MirrorError::Status(status.to_string())),
         _ => {}
     }
-    response
-        .take(limit)
-        .read_to_end(&mut body)
-        .map_err(|e| MirrorError::Broken(e.to_string()))?;
+    let mut body = Vec::new();
+    crate::bounded::read_at_most(response, limit, &mut body).map_err(|e| {
+        match crate::bounded::refusal(&e) {
+            Some(refusal) => MirrorError::Refused(*refusal),
+            None => MirrorError::Broken(chain(&e)),
+        }
+    })?;
     Ok(body)
 }
 
 fn describe(e: &reqwest::Error) -> MirrorError {
     let text = chain(e);
-    if e.is_connect() || e.is_timeout() {
+    if e.is_timeout() {
+        MirrorError::TimedOut(text)
+    } else if e.is_connect() {
         MirrorError::Connect(text)
     } else {
         MirrorError::Broken(text)

@@ -143,7 +143,7 @@ impl Catalog {
     /// like python-build's custom definitions. A release of the file replaces the embedded one
     /// of the same version, its `dep openssl11` line the embedded OpenSSL.
     pub fn from_file(path: &std::path::Path) -> Result<Catalog, CatalogError> {
-        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Read {
+        let text = crate::bounded::read_text(path).map_err(|source| CatalogError::Read {
             path: path.to_owned(),
             source,
         })?;

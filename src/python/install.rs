@@ -54,6 +54,7 @@ impl<'a> CPython<'a> {
                 .map(|a| Wanted {
                     file: a.file.clone(),
                     sha256: a.sha256.clone(),
+                    size: None,
                     urls: options
                         .mirrors
                         .iter()
@@ -75,6 +76,7 @@ impl<'a> CPython<'a> {
                 candidates: vec![Wanted {
                     file: dep.archive.file.clone(),
                     sha256: dep.archive.sha256.clone(),
+                    size: None,
                     urls,
                 }],
             });

@@ -266,7 +266,7 @@ impl Recipe {
 
     /// Loads a recipe file.
     pub(crate) fn load(path: &Path) -> Result<Recipe, RecipeError> {
-        let text = std::fs::read_to_string(path).map_err(|e| RecipeError {
+        let text = crate::bounded::read_text(path).map_err(|e| RecipeError {
             source_name: path.display().to_string(),
             line: 0,
             message: format!("cannot read: {e}"),

@@ -36,7 +36,7 @@ impl<'a> Prebuilt<'a> {
         let (archive, manifest_file) = crate::layout::pack_files(inner.kind(), inner.name(), key);
         let builds = cache_dir.join(BUILDS_DIR);
         let path = builds.join(manifest_file);
-        let text = std::fs::read_to_string(&path).ok()?;
+        let text = crate::bounded::read_text(&path).ok()?;
         let bad = |why: String| {
             Some(Err(Unusable {
                 why,
@@ -71,6 +71,7 @@ impl<'a> Prebuilt<'a> {
                     // Found by the fetcher's cache lookup, and checked against its sha256.
                     file: build_cache_file(&archive),
                     sha256: manifest.archive.sha256.clone(),
+                    size: Some(manifest.archive.size),
                     urls: Vec::new(),
                 }],
             }],
@@ -89,6 +90,7 @@ impl<'a> Prebuilt<'a> {
                 candidates: vec![Wanted {
                     file: build_cache_file(&found.manifest.archive.file),
                     sha256: found.manifest.archive.sha256.clone(),
+                    size: Some(found.manifest.archive.size),
                     urls: Vec::new(),
                 }],
             }],

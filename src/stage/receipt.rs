@@ -93,7 +93,7 @@ impl Receipt {
 
     /// The receipt of the install at `prefix`, if it has a readable one.
     pub fn read(prefix: &Path) -> Option<Receipt> {
-        let text = std::fs::read_to_string(prefix.join(RECEIPT_FILE)).ok()?;
+        let text = crate::bounded::read_text(&prefix.join(RECEIPT_FILE)).ok()?;
         serde_json::from_str(&text).ok()
     }
 

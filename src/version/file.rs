@@ -4,28 +4,22 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
+use crate::bounded;
 use crate::error::{Error, Result};
 
-/// Version files larger than this are refused: a real one holds a few names.
-const MAX_VERSION_FILE_BYTES: u64 = 64 * 1024;
-
 /// Reads the version names in a version file: the first word of each line; blank lines and words
-/// starting with `#` are skipped; `\r` counts as whitespace. Binary or oversized files are refused.
+/// starting with `#` are skipped; `\r` counts as whitespace. Files that are not regular, binary
+/// or larger than [`crate::bounded::SMALL_FILE_LIMIT`] are refused.
 pub fn read_version_file(path: &Path) -> Result<Vec<String>> {
     let bad = |reason: &str| Error::BadVersionFile {
         path: path.to_owned(),
         reason: reason.to_owned(),
     };
-    let meta = fs::metadata(path).map_err(|e| Error::io("read version file", path, e))?;
-    if !meta.is_file() {
-        return Err(bad("it is not a regular file"));
-    }
-    if meta.len() > MAX_VERSION_FILE_BYTES {
-        return Err(bad(
-            "it is too large to be a version file (more than 64 KiB)",
-        ));
-    }
-    let bytes = fs::read(path).map_err(|e| Error::io("read version file", path, e))?;
+    let bytes =
+        bounded::read(path, bounded::SMALL_FILE_LIMIT).map_err(|e| match bounded::refusal(&e) {
+            Some(refusal) => bad(&refusal.to_string()),
+            None => Error::io("read version file", path, e),
+        })?;
     if bytes.contains(&0) {
         return Err(bad("it contains binary data, not version names"));
     }

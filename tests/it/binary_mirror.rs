@@ -31,7 +31,7 @@ const WRONG_PASSWORD: [(&str, &str); 2] = [
 type ManifestEdit = dyn Fn(&mut serde_json::Value);
 
 /// Installs the fake version from source in `s` and pushes it to `to`; returns stdout.
-fn build_and_push(s: &Setup, to: &str, env: &[(&str, &str)]) -> String {
+pub(crate) fn build_and_push(s: &Setup, to: &str, env: &[(&str, &str)]) -> String {
     let out = s.install(&["a"], &[]).output().unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     let out = push(s, to, env);
@@ -61,12 +61,12 @@ fn push_is_unauthorized(s: &Setup, to: &str, env: &[(&str, &str)]) {
 }
 
 /// `strap install` of the fake version on another machine, whose only source mirror is empty.
-fn install_elsewhere(other: &TestEnv, s: &Setup, flags: &[&str]) -> Command {
+pub(crate) fn install_elsewhere(other: &TestEnv, s: &Setup, flags: &[&str]) -> Command {
     install_on(other, s, "empty", flags)
 }
 
 /// `strap install` of the fake version on another machine that can build it from source.
-fn install_or_build_elsewhere(other: &TestEnv, s: &Setup, flags: &[&str]) -> Command {
+pub(crate) fn install_or_build_elsewhere(other: &TestEnv, s: &Setup, flags: &[&str]) -> Command {
     install_on(other, s, "a", flags)
 }
 
@@ -95,7 +95,7 @@ fn assert_relocated(root: &Path) {
     assert_eq!(stdout_of(&out), "runs\n");
 }
 
-fn file_url(dir: &Path) -> String {
+pub(crate) fn file_url(dir: &Path) -> String {
     format!("file://{}", dir.display())
 }
 

@@ -102,3 +102,122 @@ fn an_rc_file_the_shell_did_not_read_is_named() {
         "{text}"
     );
 }
+
+#[test]
+fn a_timeout_that_is_not_a_number_of_seconds_is_a_usage_error() {
+    let env = TestEnv::new();
+    for bad in ["NaN", "inf", "-1", "0", "61", "soon"] {
+        let out = env
+            .strap(&["doctor", &format!("--timeout={bad}")])
+            .output()
+            .unwrap();
+        let err = crate::support::stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {err}");
+        assert!(
+            err.contains(&format!(
+                "expected a number of seconds from 0.1 to 60 (e.g. 30 or 2.5), not '{bad}'"
+            )),
+            "{bad}: {err}"
+        );
+    }
+}
+
+#[test]
+fn mirrors_that_never_answer_are_checked_at_once() {
+    let env = TestEnv::new();
+    let dead = crate::mirror::Mirror::start();
+    dead.route("/", crate::mirror::Behavior::Stall);
+    let mirrors: Vec<String> = ["a", "b", "c"].iter().map(|d| dead.template(d)).collect();
+    let out = env
+        .strap(&["doctor", "--timeout", "2"])
+        .env("STRAP_PYTHON_MIRRORS", mirrors.join(","))
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    for mirror in &mirrors {
+        assert!(
+            text.contains(&format!("PROBLEM mirror         {mirror}: no answer")),
+            "{mirror} in:\n{text}"
+        );
+    }
+    assert_eq!(dead.most_at_once(), 3, "asked one after another");
+}
+
+#[test]
+fn strap_shims_of_another_root_are_not_another_version_manager() {
+    let env = TestEnv::new();
+    env.rehash();
+    let pyenv_root = env.dir.path().join("pyenv-root");
+    fs::create_dir_all(pyenv_root.join("shims")).unwrap();
+    std::os::unix::fs::symlink(crate::support::shim_bin(), pyenv_root.join("shims/python3"))
+        .unwrap();
+    let path = format!(
+        "{}:{}:/usr/bin:/bin",
+        pyenv_root.join("shims").display(),
+        env.shims().display()
+    );
+    let out = env
+        .strap(&["doctor", "--timeout", "1"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert!(
+        text.contains(&format!(
+            "they are strap's shims too, for the root {}",
+            pyenv_root.display()
+        )) && text.contains(&format!("export STRAP_ROOT={}", pyenv_root.display())),
+        "{text}"
+    );
+    assert!(!text.contains("other version manager"), "{text}");
+
+    // The root's own shims reached through a link are this root's.
+    let link = env.dir.path().join("root-link");
+    std::os::unix::fs::symlink(env.root(), &link).unwrap();
+    let out = env
+        .strap(&["doctor", "--timeout", "1"])
+        .env(
+            "PATH",
+            format!("{}:/usr/bin:/bin", link.join("shims").display()),
+        )
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert!(text.contains("ok      PATH"), "{text}");
+}
+
+#[test]
+fn a_bad_config_value_names_the_key_and_what_is_expected() {
+    let env = TestEnv::new();
+    let config = env.write("home/config.toml", "[python]\njobs = \"four\"\n");
+    let out = env
+        .strap(&["doctor", "--timeout", "1"])
+        .env("STRAP_CONFIG", &config)
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert!(
+        text.contains(&format!(
+            "PROBLEM config         {}:2: python.jobs = \"four\": expected a whole number",
+            config.display()
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("invalid type"), "{text}");
+}
+
+#[test]
+fn only_the_shims_that_differ_are_counted() {
+    let env = TestEnv::new();
+    write_script(&env.root().join("versions/3.12.7/bin/python3"), "exit 0");
+    env.rehash();
+    write_script(&env.root().join("versions/3.12.7/bin/newtool"), "exit 0");
+    let out = env.strap(&["doctor", "--timeout", "1"]).output().unwrap();
+    let text = stdout_of(&out);
+    assert!(
+        text.contains("PROBLEM shims          1 missing (newtool)\n"),
+        "{text}"
+    );
+    assert!(!text.contains("stale"), "{text}");
+}

@@ -4,6 +4,7 @@ mod archive;
 mod binary_mirror;
 mod boost;
 mod bootstrap;
+mod bounded;
 mod build_cache;
 mod clean;
 mod cli;

@@ -1,5 +1,5 @@
 //! A real HTTP mirror on 127.0.0.1 for tests, which can also misbehave: answer 404 or 500,
-//! serve wrong bytes, drop the connection mid-file, or stall. It records every request. A `PUT`
+//! serve wrong bytes, drop the connection mid-file, stall, or send far too many bytes. It records every request. A `PUT`
 //! stores its body at the path (answered 201), as WebDAV-style stores do.
 
 use std::collections::HashMap;
@@ -17,12 +17,15 @@ pub enum Behavior {
     DropAfter(Vec<u8>, usize),
     /// Answer with this HTTP status and no body.
     Status(u16),
-    /// Accept the request and never answer.
+    /// Accept the request and never answer (until the client hangs up).
     Stall,
     /// Send the headers and this many bytes, then go silent.
     StallAfter(Vec<u8>, usize),
     /// Wait this long, then serve the bytes (so that concurrent downloads overlap).
     Delayed(Vec<u8>, Duration),
+    /// Answer 200 with this many zero bytes and no `Content-Length` (the body ends when the
+    /// connection closes), as a hostile or broken server sending far more than it should.
+    Flood(u64),
 }
 
 /// One request the server saw.
@@ -144,7 +147,11 @@ fn handle(
     match behavior {
         None => respond(&mut stream, 404, &[], None),
         Some(Behavior::Status(code)) => respond(&mut stream, code, &[], None),
-        Some(Behavior::Stall) => std::thread::sleep(Duration::from_secs(120)),
+        Some(Behavior::Stall) => {
+            // Until the client gives up: then this request no longer counts as in flight.
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(120)));
+            let _ = stream.read(&mut [0; 1]);
+        }
         Some(Behavior::StallAfter(body, n)) => {
             routes
                 .lock()
@@ -157,6 +164,7 @@ fn handle(
             std::thread::sleep(Duration::from_secs(120));
         }
         Some(Behavior::Serve(body)) => serve(&mut stream, &body, range.as_deref()),
+        Some(Behavior::Flood(len)) => flood(&mut stream, len),
         Some(Behavior::Delayed(body, delay)) => {
             std::thread::sleep(delay);
             serve(&mut stream, &body, range.as_deref())
@@ -192,6 +200,25 @@ fn serve(stream: &mut TcpStream, body: &[u8], range: Option<&str>) {
         }
         None => respond(stream, 200, body, None),
     }
+}
+
+/// Sends `len` zero bytes after headers without a length; stops when the client hangs up.
+fn flood(stream: &mut TcpStream, len: u64) {
+    let head =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n";
+    if stream.write_all(head.as_bytes()).is_err() {
+        return;
+    }
+    let chunk = vec![0; 64 * 1024];
+    let mut sent = 0;
+    while sent < len {
+        let n = chunk.len().min((len - sent) as usize);
+        if stream.write_all(&chunk[..n]).is_err() {
+            return;
+        }
+        sent += n as u64;
+    }
+    let _ = stream.shutdown(std::net::Shutdown::Write);
 }
 
 fn respond(stream: &mut TcpStream, code: u16, body: &[u8], content_range: Option<&str>) {

@@ -10,7 +10,7 @@ use predicates::prelude::*;
 
 use crate::fake_source::{fake_python_tgz, sha256_hex};
 use crate::install::{signal, start_slow_install, Setup};
-use crate::mirror::Behavior;
+use crate::mirror::{Behavior, Mirror};
 use crate::support::{noise, stderr_of, stdout_of, TestEnv, Tmpfs};
 
 const VERSION: &str = "3.99.1";
@@ -265,7 +265,9 @@ fn mirror_templates_are_checked_before_anything_runs() {
 #[test]
 fn a_stall_an_html_page_and_the_formats_tried_are_named() {
     let s = Setup::new();
-    s.mirror.route(
+    // On a host of its own: a host that stalled is not asked again in the same run.
+    let stalling = Mirror::start();
+    stalling.route(
         &format!("/stall/{FILE}"),
         Behavior::StallAfter(s.archive.clone(), 100),
     );
@@ -274,7 +276,7 @@ fn a_stall_an_html_page_and_the_formats_tried_are_named() {
     s.mirror
         .route(&format!("/portal/{FILE}"), Behavior::Serve(portal));
     let out = s
-        .install(&["stall", "portal"], &[])
+        .install(&["portal"], &["--mirror", &stalling.template("stall")])
         .env("STRAP_DOWNLOAD_TIMEOUT", "1")
         .output()
         .unwrap();

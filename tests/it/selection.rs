@@ -281,13 +281,13 @@ fn binary_and_oversized_version_files_are_refused() {
         .stderr(predicate::str::contains("UTF-8"));
     std::fs::write(
         env.work().join(".python-version"),
-        "3.12.7\n".repeat(20_000),
+        "3.12.7\n".repeat(160_000),
     )
     .unwrap();
     env.strap(&["version-name"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("too large"));
+        .stderr(predicate::str::contains("it is larger than 1 MiB"));
 }
 
 #[test]

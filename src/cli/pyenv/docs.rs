@@ -180,7 +180,9 @@ fn text_of(env: &PyenvEnv, name: &str) -> Option<Text> {
     let path = env
         .command_file(name)
         .or_else(|| env.command_file(&format!("sh-{name}")))?;
-    Some(parse_comment_block(&std::fs::read(path).ok()?))
+    Some(parse_comment_block(
+        &crate::bounded::read(&path, crate::bounded::SMALL_FILE_LIMIT).ok()?,
+    ))
 }
 
 /// `pyenv help [--usage] [COMMAND]`.
@@ -320,7 +322,7 @@ pub(super) fn completions(env: &PyenvEnv, args: &[String], out: &mut dyn Write) 
 
 /// True when a plugin says it completes (`# Provide pyenv completions`).
 fn supports_completion(path: &Path) -> bool {
-    std::fs::read(path).is_ok_and(|bytes| {
+    crate::bounded::read(path, crate::bounded::SMALL_FILE_LIMIT).is_ok_and(|bytes| {
         String::from_utf8_lossy(&bytes).lines().any(|line| {
             let lower = line.to_ascii_lowercase();
             ["#", "%", "--", "//"].iter().any(|mark| {
