@@ -79,7 +79,7 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow
         }
     }
     if !args.json {
-        say!("strap: plan for {}:", loaded.path.display());
+        tell!("plan for {}:", loaded.path.display());
         for item in &items {
             say!("{}", plan_line(item));
         }
@@ -139,10 +139,10 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow
             1 => "the one item is".to_owned(),
             n => format!("all {n} items are"),
         };
-        say!("strap: bootstrap: {all} ok; nothing to do, nothing downloaded");
+        tell!("bootstrap: {all} ok; nothing to do, nothing downloaded");
     } else {
-        say!(
-            "strap: bootstrap: {ok} ok, {changed} changed, {} failed",
+        tell!(
+            "bootstrap: {ok} ok, {changed} changed, {} failed",
             failed.len()
         );
     }
@@ -181,8 +181,8 @@ fn prefetch(ctx: &Ctx, items: &[Item]) {
     if commands.len() < 2 {
         return;
     }
-    say!(
-        "strap: bootstrap: downloading for {} installs at once",
+    tell!(
+        "bootstrap: downloading for {} installs at once",
         commands.len()
     );
     std::thread::scope(|scope| {
@@ -207,7 +207,7 @@ fn converge(ctx: &Ctx, items: &[Item]) -> Vec<Outcome> {
             {
                 Some(python) => Outcome::Skipped(format!("Python {python} was not installed")),
                 None => {
-                    say!("strap: bootstrap: {}", plan_line(item).trim_start());
+                    tell!("bootstrap: {}", plan_line(item).trim_start());
                     match run_command(ctx, &item.command) {
                         Ok(0) => Outcome::Changed,
                         Ok(code) => Outcome::Failed(format!("exit {code}")),

@@ -10,6 +10,14 @@ macro_rules! say {
     }};
 }
 
+/// A message on stderr after the name strap answers as ([`Program`]): `strap: …`, or `pyenv: …`
+/// in pyenv mode.
+macro_rules! tell {
+    ($($arg:tt)*) => {
+        say!("{}: {}", $crate::cli::Program::current().name(), format_args!($($arg)*))
+    };
+}
+
 mod boost;
 mod bootstrap;
 mod build_flags;
@@ -35,6 +43,38 @@ use clap::{Parser, Subcommand};
 use crate::error::{Error, Reported, UsageError, EXIT_FAILURE};
 use crate::layout::Layout;
 use crate::shell::Shell;
+
+/// Who strap answers as: itself, or pyenv (strap started as `pyenv`). Decided once, when strap
+/// starts; every message begins with its name, and the commands messages suggest are in its
+/// words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Program {
+    Strap,
+    Pyenv,
+}
+
+static PROGRAM: std::sync::OnceLock<Program> = std::sync::OnceLock::new();
+
+impl Program {
+    /// The program this process answers as (strap unless it started as `pyenv`).
+    pub fn current() -> Program {
+        PROGRAM.get().copied().unwrap_or(Program::Strap)
+    }
+
+    /// Its name: `strap`, `pyenv`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Program::Strap => "strap",
+            Program::Pyenv => "pyenv",
+        }
+    }
+
+    /// `words` as a command to type, for a command both have: `strap local proj`, `pyenv local
+    /// proj`.
+    pub fn command(self, words: &str) -> String {
+        format!("{} {words}", self.name())
+    }
+}
 
 /// Context shared by every command: the root and the current directory.
 pub struct Ctx {
@@ -429,7 +469,7 @@ fn report_clap(mut err: clap::Error) -> i32 {
     }
     let text = err.render().to_string();
     match text.strip_prefix("error: ") {
-        Some(message) => say!("strap: error: {}", message.trim_end()),
+        Some(message) => tell!("error: {}", message.trim_end()),
         None => say!("{}", text.trim_end()),
     }
     err.exit_code()
@@ -443,6 +483,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 
 /// pyenv mode: strap started as `pyenv` (`argv0` is the path it was started through).
 pub fn run_pyenv(argv0: &std::ffi::OsStr, args: impl Iterator<Item = OsString>) -> i32 {
+    let _ = PROGRAM.set(Program::Pyenv);
     pyenv::run(argv0, args)
 }
 
@@ -470,7 +511,7 @@ fn shim_main(
     install: crate::shim::InstallRunner,
 ) -> i32 {
     let Some(command) = name.to_str() else {
-        say!("strap: error: shim name {name:?} is not valid UTF-8");
+        tell!("error: shim name {name:?} is not valid UTF-8");
         return 1;
     };
     let layout = Layout::for_shim();
@@ -504,7 +545,7 @@ fn missing_pin(err: &Error) -> Option<Error> {
 }
 
 fn print_reported(reported: &Reported) -> i32 {
-    say!("strap: error: {}", reported.message);
+    tell!("error: {}", reported.message);
     if let Some(hint) = &reported.hint {
         say!("hint: {hint}");
     }
@@ -530,7 +571,7 @@ fn report_anyhow(err: &anyhow::Error) -> i32 {
     if let Some(explained) = explained {
         return print_reported(&explained);
     }
-    say!("strap: error: {err}");
+    tell!("error: {err}");
     for cause in err.chain().skip(1) {
         say!("  caused by: {cause}");
     }

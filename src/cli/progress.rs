@@ -263,11 +263,14 @@ impl Reporter for TerminalReporter {
     }
 
     fn message(&self, text: &str) {
-        self.println(&format!("strap: {text}"));
+        self.println(&format!("{}: {text}", super::Program::current().name()));
     }
 
     fn warning(&self, text: &str) {
-        self.println(&format!("strap: warning: {text}"));
+        self.println(&format!(
+            "{}: warning: {text}",
+            super::Program::current().name()
+        ));
     }
 
     fn download(&self, url: &str, total: Option<u64>, resumed: u64) -> Box<dyn Progress> {

@@ -64,7 +64,7 @@ pub(super) fn uninstall(ctx: &Ctx, names: &[String], force: bool) -> anyhow::Res
         let dir = ctx.layout.version_dir(&name);
         let _lock =
             FileLock::acquire(&ctx.layout.install_lock(crate::python::KIND, &name), |_| {
-                say!("strap: waiting for another strap process working on {name}…");
+                tell!("waiting for another strap process working on {name}…");
             })?;
         if !dir.is_dir() {
             // Removed by another strap while this one waited.
@@ -86,12 +86,12 @@ pub(super) fn uninstall(ctx: &Ctx, names: &[String], force: bool) -> anyhow::Res
             }
             question.push('?');
             if !confirm(&question)? {
-                say!("strap: kept {name}");
+                tell!("kept {name}");
                 continue;
             }
         }
         remove_version_dir(&dir)?;
-        say!("strap: uninstalled {name}");
+        tell!("uninstalled {name}");
         removed_any = true;
         warn_still_selected(ctx, &name, &selecting);
     }
@@ -140,8 +140,8 @@ fn uninstall_target(
         .collect();
     if force {
         if !matches.is_empty() {
-            say!(
-                "strap: warning: '{requested}' is not installed, nothing removed for it (-f removes \
+            tell!(
+                "warning: '{requested}' is not installed, nothing removed for it (-f removes \
                  exact names only; installed: {})",
                 matches.join(", ")
             );
@@ -257,7 +257,7 @@ fn warn_still_selected(ctx: &Ctx, name: &str, selecting: &[Selecting]) {
         if let Ok(Resolved::Installed { name: now, .. }) =
             version::resolve(&ctx.layout, written, &Origin::Argument)
         {
-            say!("strap: warning: {source} selected {name}{as_written}; it now selects {now}");
+            tell!("warning: {source} selected {name}{as_written}; it now selects {now}");
             continue;
         }
         let fix = match source {
@@ -273,8 +273,8 @@ fn warn_still_selected(ctx: &Ctx, name: &str, selecting: &[Selecting]) {
             ),
             SelectionSource::GlobalFile(_) => "`strap global <version>` selects another".to_owned(),
         };
-        say!(
-            "strap: warning: {source} still names {name}{as_written}, which is no longer installed; {fix}"
+        tell!(
+            "warning: {source} still names {name}{as_written}, which is no longer installed; {fix}"
         );
     }
 }

@@ -36,8 +36,8 @@ pub(super) fn create(ctx: &Ctx, args: VirtualenvArgs) -> anyhow::Result<()> {
     )
     .map_err(Reported::from)?;
     super::shims::rehash(ctx)?;
-    say!(
-        "strap: created virtualenv {} from {} in {} (select it with: strap local {})",
+    tell!(
+        "created virtualenv {} from {} in {} (select it with: strap local {})",
         env.name,
         env.python,
         env.path.display(),
@@ -108,8 +108,8 @@ pub(super) fn list(ctx: &Ctx, bare: bool, json: bool, out: &mut dyn Write) -> an
 /// Warns about virtualenv links whose Python was uninstalled.
 pub(super) fn warn_dangling(dangling: &[virtualenv::Dangling]) {
     for link in dangling {
-        say!(
-            "strap: warning: {} points to {}, which is gone (its Python was uninstalled); \
+        tell!(
+            "warning: {} points to {}, which is gone (its Python was uninstalled); \
              `strap virtualenv-delete {}` removes the link",
             link.name,
             link.target.display(),
@@ -128,11 +128,7 @@ pub(super) fn delete(ctx: &Ctx, name: &str, force: bool) -> anyhow::Result<()> {
     match virtualenv::delete(&ctx.layout, name) {
         Ok(env) => {
             super::shims::rehash(ctx)?;
-            say!(
-                "strap: removed virtualenv {} ({})",
-                env.name,
-                env.path.display()
-            );
+            tell!("removed virtualenv {} ({})", env.name, env.path.display());
             Ok(())
         }
         Err(virtualenv::VirtualenvError::NotFound(_)) if force => Ok(()),
