@@ -399,7 +399,7 @@ fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> anyhow::Result<
         Command::Doctor(args) => return doctor::run(ctx, args, out),
         Command::Virtualenv(args) => virtualenv::create(ctx, args)?,
         Command::Virtualenvs { bare, json } => virtualenv::list(ctx, bare, json, out)?,
-        Command::VirtualenvDelete { name, force } => virtualenv::delete(ctx, &name, force)?,
+        Command::VirtualenvDelete { name, force } => return virtualenv::delete(ctx, &name, force),
         Command::Version { json } => show::version(ctx, json, out)?,
         Command::VersionName => show::version_name(ctx, out)?,
         Command::VersionOrigin => show::version_origin(ctx, out)?,
@@ -437,7 +437,7 @@ fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> anyhow::Result<
         }
         Command::Rehash => shims::rehash(ctx)?,
         Command::Shims { short } => shims::list(ctx, short, out)?,
-        Command::Uninstall { versions, force } => shims::uninstall(ctx, &versions, force)?,
+        Command::Uninstall { versions, force } => return shims::uninstall(ctx, &versions, force),
         Command::Cache(command) => return cache::run(ctx, command, out),
         Command::Init { shell, pyenv: true } => shell_init::init_pyenv(shell.as_deref(), out)?,
         Command::Init {

@@ -1,12 +1,13 @@
 //! `strap virtualenv`, `virtualenvs`, `virtualenv-delete`: pyenv-virtualenv's commands.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::Ctx;
+use super::{Ctx, Program};
 use crate::error::Reported;
+use crate::process::Cancel;
 use crate::version::{self, Origin, Resolved};
-use crate::virtualenv;
+use crate::virtualenv::{self, Created, Taken, VirtualenvError};
 
 /// The flags of `strap virtualenv`.
 #[derive(clap::Args)]
@@ -19,31 +20,72 @@ pub struct VirtualenvArgs {
     pub requirements: Option<PathBuf>,
 }
 
+/// Makes a virtualenv; one that is already there (from the same Python) is left as it is, its
+/// requirements installed, and that is a success, so two runs at once both succeed.
 pub(super) fn create(ctx: &Ctx, args: VirtualenvArgs) -> anyhow::Result<()> {
     let (python_request, name) = match args.args.as_slice() {
-        [name] => (selected_python(ctx)?, name.clone()),
+        [name] => {
+            refuse_a_version_as_the_only_argument(ctx, name)?;
+            (selected_python(ctx)?, name.clone())
+        }
         [python, name] => (python.clone(), name.clone()),
         _ => unreachable!("clap takes one or two"),
     };
-    let (python, prefix) = installed_python(ctx, &python_request)?;
+    let (python, _) = installed_python(ctx, &python_request)?;
     let requirements = args.requirements.map(|file| absolute(ctx, file));
-    let env = virtualenv::create(
+    let created = virtualenv::create(
         &ctx.layout,
         &python,
-        &prefix,
         &name,
         requirements.as_deref(),
+        &Cancel::on_signals(),
+        super::shims::waiting(&name),
     )
     .map_err(Reported::from)?;
     super::shims::rehash(ctx)?;
-    tell!(
-        "created virtualenv {} from {} in {} (select it with: strap local {})",
-        env.name,
-        env.python,
-        env.path.display(),
-        env.name
-    );
+    let select = Program::current().command(&format!("local {name}"));
+    match created {
+        Created::Made(env) => tell!(
+            "created virtualenv {} from {} in {} (select it with: {select})",
+            env.name,
+            env.python,
+            env.path.display(),
+        ),
+        Created::Existing(env) => tell!(
+            "virtualenv {} (from {}) is already in {}{} (select it with: {select})",
+            env.name,
+            env.python,
+            env.path.display(),
+            if requirements.is_some() {
+                "; its requirements are installed"
+            } else {
+                ""
+            },
+        ),
+    }
     Ok(())
+}
+
+/// `strap virtualenv 3.12.7`: as in pyenv-virtualenv, one argument is the new virtualenv's
+/// name (made from the selected version); when it names an installed version, the user most
+/// likely meant to make a virtualenv from it.
+fn refuse_a_version_as_the_only_argument(ctx: &Ctx, name: &str) -> Result<(), Reported> {
+    if virtualenv::taken(&ctx.layout, name) != Some(Taken::Version) {
+        return Ok(());
+    }
+    let error = VirtualenvError::Exists {
+        name: name.to_owned(),
+        taken: Taken::Version,
+    };
+    Err(Reported {
+        hint: Some(format!(
+            "with one argument, `{}` makes a virtualenv named NAME from the selected version; \
+             to make one from {name}, name it too: `{}`",
+            Program::current().command("virtualenv NAME"),
+            Program::current().command(&format!("virtualenv {name} NAME")),
+        )),
+        ..Reported::of(&error)
+    })
 }
 
 /// The installed version `request` names, as (name, prefix).
@@ -52,7 +94,10 @@ pub(super) fn installed_python(ctx: &Ctx, request: &str) -> anyhow::Result<(Stri
         Resolved::Installed { name, prefix } => Ok((name, prefix)),
         Resolved::System => Err(Reported::failure(
             "virtualenvs are made from an installed version, not the system Python",
-            "install one first (strap install 3.12), or use python3 -m venv",
+            format!(
+                "install one first ({}), or use python3 -m venv",
+                Program::current().command("install 3.12")
+            ),
         )
         .into()),
     }
@@ -110,30 +155,44 @@ pub(super) fn warn_dangling(dangling: &[virtualenv::Dangling]) {
     for link in dangling {
         tell!(
             "warning: {} points to {}, which is gone (its Python was uninstalled); \
-             `strap virtualenv-delete {}` removes the link",
+             `{}` removes the link",
             link.name,
             link.target.display(),
-            link.name
+            Program::current().command(&format!("virtualenv-delete {}", link.name))
         );
     }
 }
 
-pub(super) fn delete(ctx: &Ctx, name: &str, force: bool) -> anyhow::Result<()> {
-    if !force
-        && std::io::stdin().is_terminal()
-        && !super::shims::confirm(&format!("remove the virtualenv {name}?"))?
-    {
-        return Ok(());
-    }
-    match virtualenv::delete(&ctx.layout, name) {
-        Ok(env) => {
-            super::shims::rehash(ctx)?;
-            tell!("removed virtualenv {} ({})", env.name, env.path.display());
-            Ok(())
+/// Removes a virtualenv (`NAME` or `PYTHON/envs/NAME`) and its link, after a question
+/// ([`super::shims::asks`]); declined: exit 1.
+pub(super) fn delete(ctx: &Ctx, name: &str, force: bool) -> anyhow::Result<i32> {
+    let found = match virtualenv::find(&ctx.layout, name) {
+        Err(VirtualenvError::NotFound(_)) if force => return Ok(0),
+        found => found.map_err(Reported::from)?,
+    };
+    if super::shims::asks(force) {
+        let shown = found.dir.as_ref().or(found.link.as_ref());
+        let question = match shown {
+            Some(path) => format!("remove the virtualenv {name} ({})?", path.display()),
+            None => format!("remove the virtualenv {name}?"),
+        };
+        if !super::shims::confirm(&question)? {
+            return super::shims::declined(&format!("the virtualenv {name}"));
         }
-        Err(virtualenv::VirtualenvError::NotFound(_)) if force => Ok(()),
-        Err(e) => Err(Reported::from(e).into()),
     }
+    let removed = virtualenv::delete(&ctx.layout, name, super::shims::waiting(&found.name));
+    let removed = match removed {
+        Err(VirtualenvError::NotFound(_)) if force => return Ok(0),
+        removed => removed.map_err(Reported::from)?,
+    };
+    super::shims::rehash(ctx)?;
+    let shown = removed.dir.as_ref().or(removed.link.as_ref());
+    tell!(
+        "removed virtualenv {}{}",
+        removed.name,
+        shown.map_or(String::new(), |p| format!(" ({})", p.display()))
+    );
+    Ok(0)
 }
 
 /// How `strap versions` shows a link under `versions/` (`proj --> /…/3.11.2/envs/proj`).

@@ -514,7 +514,7 @@ fn uninstall_on_a_terminal_confirms_the_full_name_of_a_prefix() {
     let env = TestEnv::new();
     let v = env.fake_version("3.11.2", &["python3"]);
     let (code, screen) = on_a_terminal(&env, "uninstall 3.11", "n\n");
-    assert_eq!(code, Some(0), "{screen}");
+    assert_eq!(code, Some(1), "declined, like a declined recipe: {screen}");
     assert!(
         screen.contains(&format!(
             "strap: 3.11 is 3.11.2: remove {}? [y/N] ",
@@ -522,7 +522,10 @@ fn uninstall_on_a_terminal_confirms_the_full_name_of_a_prefix() {
         )),
         "{screen:?}"
     );
-    assert!(screen.contains("strap: kept 3.11.2"), "{screen:?}");
+    assert!(
+        screen.contains("strap: error: cancelled; kept 3.11.2"),
+        "{screen:?}"
+    );
     assert!(v.exists());
     let (code, screen) = on_a_terminal(&env, "uninstall 3.11", "y\n");
     assert_eq!(code, Some(0), "{screen}");
