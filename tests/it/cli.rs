@@ -542,6 +542,35 @@ fn uninstall_on_a_terminal_confirms_the_full_name_of_a_prefix() {
 }
 
 #[test]
+fn uninstall_on_a_terminal_names_the_virtualenvs_that_go_with_a_version() {
+    let env = TestEnv::new();
+    let v = env.fake_version("3.11.2", &["python3"]);
+    for name in ["u1", "u2"] {
+        crate::virtualenv::fake_virtualenv(&env, "3.11.2", name);
+    }
+    let (code, screen) = on_a_terminal(&env, "uninstall 3.11.2", "n\n");
+    assert_eq!(code, Some(1), "{screen}");
+    assert!(
+        screen.contains(&format!(
+            "strap: remove {} and its virtualenvs u1, u2? [y/N] ",
+            v.display()
+        )) && screen.contains("strap: error: cancelled; kept 3.11.2\n"),
+        "{screen:?}"
+    );
+    assert!(v.join("envs/u1").exists());
+    let (code, screen) = on_a_terminal(&env, "uninstall u1", "y\n");
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(
+        screen.contains(&format!(
+            "strap: remove the virtualenv u1 ({})? [y/N] ",
+            v.join("envs/u1").display()
+        )) && screen.contains("strap: uninstalled u1\n"),
+        "{screen:?}"
+    );
+    assert!(!v.join("envs/u1").exists());
+}
+
+#[test]
 fn uninstall_warns_about_selections_that_still_name_the_version() {
     let env = TestEnv::new();
     env.fake_version("3.11.1", &["python3"]);
