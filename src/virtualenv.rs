@@ -117,7 +117,7 @@ pub enum VirtualenvError {
     },
     #[error("'{0}' is a link, not a version installed under versions/: virtualenvs are made from an installed version")]
     NotAVersion(String),
-    #[error("{} is a link or not a directory: strap makes virtualenvs only in a directory of its own", .0.display())]
+    #[error("{} is a link or not a directory: virtualenvs are made only in a real directory under versions/", .0.display())]
     NotOwned(PathBuf),
     #[error("no virtualenv named '{0}'")]
     NotFound(String),
