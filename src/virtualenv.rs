@@ -215,7 +215,12 @@ pub fn lock_entry(
     name: &str,
     on_wait: impl FnOnce(&Path),
 ) -> Result<FileLock, crate::error::Error> {
-    FileLock::acquire(&layout.install_lock(crate::python::KIND, name), on_wait)
+    FileLock::acquire(&entry_lock(layout, name), on_wait)
+}
+
+/// The lock file of `versions/<name>`: the one installs of a version of that name take.
+fn entry_lock(layout: &Layout, name: &str) -> PathBuf {
+    layout.install_lock(crate::python::KIND, name)
 }
 
 /// Makes the virtualenv `name` from the installed version `python` (a virtualenv stands for
@@ -233,12 +238,13 @@ pub fn create(
     check_name(name)?;
     let python = base_python(layout, python)?;
     if let Some(file) = requirements {
-        fs::metadata(file).map_err(|source| VirtualenvError::Requirements {
-            path: file.to_owned(),
-            source,
-        })?;
+        check_requirements(file)?;
     }
-    let _lock = lock_entry(layout, name, on_wait)?;
+    let Some(_lock) =
+        FileLock::acquire_unless_cancelled(&entry_lock(layout, name), on_wait, cancel)?
+    else {
+        return Err(VirtualenvError::Run(RunError::Interrupted));
+    };
     let env = Virtualenv {
         name: name.to_owned(),
         python_found: true,
@@ -253,6 +259,20 @@ pub fn create(
     }
     make_new(layout, &env, requirements, cancel)?;
     Ok(Created::Made(env))
+}
+
+/// A requirements file must be a regular file that exists (pip reads it; never a FIFO or a
+/// device such as `/dev/zero`).
+fn check_requirements(file: &Path) -> Result<(), VirtualenvError> {
+    let error = |source| VirtualenvError::Requirements {
+        path: file.to_owned(),
+        source,
+    };
+    let metadata = fs::metadata(file).map_err(error)?;
+    if !metadata.is_file() {
+        return Err(error(std::io::Error::other("it is not a regular file")));
+    }
+    Ok(())
 }
 
 /// The version a virtualenv made from `python` is made from: `python` when it is a version

@@ -963,6 +963,12 @@ fn uninstall_reads_pyenvs_answer_from_stdin() {
             .stderr("");
         assert!(v.exists(), "{answer:?}");
     }
+    // An endless answer is read only so far.
+    p.bash("pyenv uninstall 3.12.7 < /dev/zero")
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(1);
+    assert!(v.exists());
     p.pyenv(&["uninstall", "3.12.7"])
         .write_stdin("y\n")
         .assert()

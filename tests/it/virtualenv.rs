@@ -534,3 +534,91 @@ fn uninstall_removes_a_virtualenv_with_its_link_and_a_version_with_its_virtualen
     assert_eq!(stdout_of(&out), "3.12.7\n3.12.7/envs/other\nother\n");
     assert_eq!(stderr_of(&out), "");
 }
+
+#[test]
+fn hostile_locks_and_requirements_are_refused() {
+    let env = TestEnv::new();
+    linked_system_python(&env, "3.99.1");
+    // A lock file planted as a link to a file outside: never truncated or written.
+    let precious = env.write("precious.txt", "precious\n");
+    let locks = env.root().join("locks");
+    fs::create_dir_all(&locks).unwrap();
+    std::os::unix::fs::symlink(&precious, locks.join("python-proj.lock")).unwrap();
+    let out = env
+        .strap(&["virtualenv", "3.99.1", "proj"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("cannot open lock file"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(fs::read_to_string(&precious).unwrap(), "precious\n");
+    // Requirements that are no regular file are not handed to pip (which would read for ever).
+    let fifo = env.work().join("requirements.fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    for file in [fifo.as_path(), std::path::Path::new("/dev/zero")] {
+        let out = env
+            .strap(&["virtualenv", "3.99.1", "other", "-r"])
+            .arg(file)
+            .timeout(Duration::from_secs(120))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+        assert!(
+            stderr_of(&out).contains("cannot be read: it is not a regular file"),
+            "{}",
+            stderr_of(&out)
+        );
+    }
+    assert!(!env.root().join("versions/3.99.1/envs/other").exists());
+}
+
+#[test]
+fn a_run_waiting_for_the_lock_stops_on_a_signal() {
+    let env = TestEnv::new();
+    linked_system_python(&env, "3.99.1");
+    let lock = env.root().join("locks/python-proj.lock");
+    fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    // Another process holds the lock of versions/proj for a while.
+    let mut holder = std::process::Command::new("flock")
+        .arg(&lock)
+        .args(["sleep", "60"])
+        .spawn()
+        .unwrap();
+    let free = || {
+        std::process::Command::new("flock")
+            .arg("-n")
+            .arg(&lock)
+            .arg("true")
+            .status()
+            .unwrap()
+            .success()
+    };
+    while free() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut run = spawn_strap(&env, &["virtualenv", "3.99.1", "proj"]);
+    let mut err = std::io::BufReader::new(run.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
+    assert!(
+        line.starts_with("strap: waiting for another strap process working on proj"),
+        "{line}"
+    );
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &run.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = run.wait().unwrap();
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(status.code(), Some(130));
+    assert!(!env.root().join("versions/3.99.1/envs/proj").exists());
+}
