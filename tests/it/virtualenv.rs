@@ -471,7 +471,13 @@ fn an_interrupted_virtualenv_leaves_nothing_and_exits_130() {
     crate::support::write_script(&env.root().join("versions/3.99.1/bin/python3"), "sleep 600");
     let run = spawn_strap(&env, &["virtualenv", "3.99.1", "proj"]);
     let dir = env.root().join("versions/3.99.1/envs/proj");
+    let started = std::time::Instant::now();
     while !dir.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "strap never made {}",
+            dir.display()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let killed = std::process::Command::new("kill")
