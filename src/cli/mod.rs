@@ -106,12 +106,13 @@ enum Command {
     )]
     Install(install::InstallArgs),
 
-    /// Remove installed versions
+    /// Remove installed versions (each with its virtualenvs) and virtualenvs
     #[command(
-        after_help = "Examples:\n  strap uninstall 3.11.2\n  strap uninstall 3.11      # on a terminal: asks \"3.11 is 3.11.2: remove …?\"\n  strap uninstall -f 3.11.2 # no question; exact names only"
+        after_help = "Examples:\n  strap uninstall 3.11.2\n  strap uninstall 3.11      # on a terminal: asks \"3.11 is 3.11.2: remove …?\"\n  strap uninstall -f 3.11.2 # no question; exact names only\n  strap uninstall proj      # a virtualenv: its directory and its link"
     )]
     Uninstall {
-        /// Installed version names; a prefix (3.11) only on a terminal, after confirming the full name
+        /// Installed version names, or virtualenvs (NAME or PYTHON/envs/NAME); a prefix (3.11)
+        /// only on a terminal, after confirming the full name. Declining exits 1
         #[arg(required = true)]
         versions: Vec<String>,
         /// Do not ask; remove exact names only; succeed even when a version is not installed
@@ -257,7 +258,7 @@ enum Command {
     #[command(after_help = "Examples:\n  strap doctor\n  strap doctor --json")]
     Doctor(doctor::DoctorArgs),
 
-    /// Create a virtualenv from an installed version (as pyenv-virtualenv does): versions/<python>/envs/NAME, selectable as NAME
+    /// Create a virtualenv from an installed version (as pyenv-virtualenv does): versions/<python>/envs/NAME, selectable as NAME; one that exists already is kept
     #[command(
         after_help = "Examples:\n  strap virtualenv 3.11.2 proj\n  strap virtualenv proj -r requirements.txt   # from the selected version\n  strap local proj"
     )]
@@ -274,7 +275,7 @@ enum Command {
         json: bool,
     },
 
-    /// Remove a virtualenv and its link
+    /// Remove a virtualenv and its link (asks on a terminal; declining exits 1)
     #[command(after_help = "Example:\n  strap virtualenv-delete -f proj")]
     VirtualenvDelete {
         /// NAME or PYTHON/envs/NAME
