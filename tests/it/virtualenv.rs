@@ -339,6 +339,18 @@ fn two_runs_at_once_make_one_virtualenv_and_both_succeed() {
         .success()
         .stderr(predicates::str::contains("is already in"));
     assert_working_proj(&env);
+    // Made from a virtualenv: from the version it was made from, as pyenv-virtualenv does.
+    env.strap(&["virtualenv", "proj", "p2"])
+        .timeout(Duration::from_secs(180))
+        .assert()
+        .success()
+        .stderr(predicates::str::contains(
+            "strap: created virtualenv p2 from 3.99.1 in ",
+        ));
+    assert_eq!(
+        fs::read_link(env.root().join("versions/p2")).unwrap(),
+        env.root().join("versions/3.99.1/envs/p2")
+    );
 }
 
 #[test]
