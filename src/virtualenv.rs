@@ -101,6 +101,13 @@ pub struct Doomed {
     pub link: Option<PathBuf>,
 }
 
+impl Doomed {
+    /// Where it is: its directory, else (when the directory is gone) its link.
+    pub fn path(&self) -> Option<&Path> {
+        self.dir.as_deref().or(self.link.as_deref())
+    }
+}
+
 /// Why a virtualenv could not be made or removed.
 #[derive(Debug, thiserror::Error)]
 pub enum VirtualenvError {

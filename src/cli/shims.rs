@@ -47,8 +47,8 @@ struct Doomed {
     virtualenv: bool,
 }
 
-/// What became of one [`Doomed`].
-enum Removal {
+/// What became of one thing to remove.
+pub(super) enum Removal {
     Removed,
     /// Gone already (`-f`).
     Skipped,
@@ -81,7 +81,7 @@ pub(super) fn uninstall(ctx: &Ctx, names: &[String], force: bool) -> anyhow::Res
     let mut declined = Vec::new();
     for d in &doomed {
         let removal = if d.virtualenv {
-            uninstall_virtualenv(ctx, d, force, ask)?
+            super::virtualenv::remove(ctx, &d.name, force, ask)?
         } else {
             uninstall_version(ctx, d, force, ask)?
         };
@@ -155,39 +155,8 @@ fn uninstall_version(ctx: &Ctx, d: &Doomed, force: bool, ask: bool) -> anyhow::R
     Ok(Removal::Removed)
 }
 
-/// Removes the virtualenv `d` and its link.
-fn uninstall_virtualenv(ctx: &Ctx, d: &Doomed, force: bool, ask: bool) -> anyhow::Result<Removal> {
-    let gone = |_| match force {
-        true => Ok(Removal::Skipped),
-        false => Err(not_installed(&d.name).into()),
-    };
-    let found = match virtualenv::find(&ctx.layout, &d.name) {
-        Err(virtualenv::VirtualenvError::NotFound(e)) => return gone(e),
-        found => found.map_err(Reported::from)?,
-    };
-    let selecting = selected_by(ctx, &found.name);
-    if ask {
-        let shown = found.dir.as_ref().or(found.link.as_ref());
-        let mut question = format!("remove the virtualenv {}", d.name);
-        if let Some(path) = shown {
-            question.push_str(&format!(" ({})", path.display()));
-        }
-        push_selecting(&mut question, &selecting);
-        if !confirm(&question)? {
-            return Ok(Removal::Declined);
-        }
-    }
-    match virtualenv::delete(&ctx.layout, &d.name, waiting(&found.name)) {
-        Err(virtualenv::VirtualenvError::NotFound(e)) => return gone(e),
-        removed => removed.map_err(Reported::from)?,
-    };
-    say_uninstalled(&d.name);
-    warn_still_selected(ctx, &found.name, &selecting);
-    Ok(Removal::Removed)
-}
-
 /// Ends a question with what selects the thing it asks about, and `?`.
-fn push_selecting(question: &mut String, selecting: &[Selecting]) {
+pub(super) fn push_selecting(question: &mut String, selecting: &[Selecting]) {
     if !selecting.is_empty() {
         let sources: Vec<String> = selecting.iter().map(|s| s.source.to_string()).collect();
         question.push_str(&format!(" (selected by {})", sources.join(", ")));
@@ -335,7 +304,7 @@ impl std::fmt::Display for SelectionSource {
 }
 
 /// A selection source whose `written` name resolves to the version being removed.
-struct Selecting {
+pub(super) struct Selecting {
     source: SelectionSource,
     written: String,
 }
@@ -343,7 +312,7 @@ struct Selecting {
 /// Where `name` is selected from here: `STRAP_PYTHON_VERSION` (and `PYENV_VERSION` in pyenv's
 /// root), every `.python-version` from the
 /// current directory up, and the global file (each name resolved as the shims would).
-fn selected_by(ctx: &Ctx, name: &str) -> Vec<Selecting> {
+pub(super) fn selected_by(ctx: &Ctx, name: &str) -> Vec<Selecting> {
     use crate::version::{self, Origin, Resolved, LOCAL_VERSION_FILE};
     let selects = |written: &str| {
         matches!(
@@ -380,7 +349,7 @@ fn selected_by(ctx: &Ctx, name: &str) -> Vec<Selecting> {
 }
 
 /// After removing `name`: says which selections named it and what they select now.
-fn warn_still_selected(ctx: &Ctx, name: &str, selecting: &[Selecting]) {
+pub(super) fn warn_still_selected(ctx: &Ctx, name: &str, selecting: &[Selecting]) {
     use crate::version::{self, Origin, Resolved};
     for Selecting { source, written } in selecting {
         let as_written = if written == name {

@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use super::shims::Removal;
 use super::{Ctx, Program};
 use crate::error::Reported;
 use crate::process::Cancel;
@@ -163,36 +164,44 @@ pub(super) fn warn_dangling(dangling: &[virtualenv::Dangling]) {
     }
 }
 
-/// Removes a virtualenv (`NAME` or `PYTHON/envs/NAME`) and its link, after a question
-/// ([`super::shims::asks`]); declined: exit 1.
+/// `virtualenv-delete`: removes a virtualenv (`NAME` or `PYTHON/envs/NAME`) and its link, after
+/// a question ([`super::shims::asks`]); declined: exit 1.
 pub(super) fn delete(ctx: &Ctx, name: &str, force: bool) -> anyhow::Result<i32> {
+    match remove(ctx, name, force, super::shims::asks(force))? {
+        Removal::Removed => {
+            super::shims::rehash(ctx)?;
+            Ok(0)
+        }
+        Removal::Skipped => Ok(0),
+        Removal::Declined => super::shims::declined(&format!("the virtualenv {name}")),
+    }
+}
+
+/// Removes the virtualenv `name` and its link, after a question when `ask`, and says what
+/// selected it; with `force`, one that does not exist is skipped.
+pub(super) fn remove(ctx: &Ctx, name: &str, force: bool, ask: bool) -> anyhow::Result<Removal> {
     let found = match virtualenv::find(&ctx.layout, name) {
-        Err(VirtualenvError::NotFound(_)) if force => return Ok(0),
+        Err(VirtualenvError::NotFound(_)) if force => return Ok(Removal::Skipped),
         found => found.map_err(Reported::from)?,
     };
-    if super::shims::asks(force) {
-        let shown = found.dir.as_ref().or(found.link.as_ref());
-        let question = match shown {
-            Some(path) => format!("remove the virtualenv {name} ({})?", path.display()),
-            None => format!("remove the virtualenv {name}?"),
-        };
+    let shown = found
+        .path()
+        .map_or(String::new(), |path| format!(" ({})", path.display()));
+    let selecting = super::shims::selected_by(ctx, &found.name);
+    if ask {
+        let mut question = format!("remove the virtualenv {name}{shown}");
+        super::shims::push_selecting(&mut question, &selecting);
         if !super::shims::confirm(&question)? {
-            return super::shims::declined(&format!("the virtualenv {name}"));
+            return Ok(Removal::Declined);
         }
     }
-    let removed = virtualenv::delete(&ctx.layout, name, super::shims::waiting(&found.name));
-    let removed = match removed {
-        Err(VirtualenvError::NotFound(_)) if force => return Ok(0),
+    match virtualenv::delete(&ctx.layout, name, super::shims::waiting(&found.name)) {
+        Err(VirtualenvError::NotFound(_)) if force => return Ok(Removal::Skipped),
         removed => removed.map_err(Reported::from)?,
     };
-    super::shims::rehash(ctx)?;
-    let shown = removed.dir.as_ref().or(removed.link.as_ref());
-    tell!(
-        "removed virtualenv {}{}",
-        removed.name,
-        shown.map_or(String::new(), |p| format!(" ({})", p.display()))
-    );
-    Ok(0)
+    tell!("removed virtualenv {name}{shown}");
+    super::shims::warn_still_selected(ctx, &found.name, &selecting);
+    Ok(Removal::Removed)
 }
 
 /// How `strap versions` shows a link under `versions/` (`proj --> /…/3.11.2/envs/proj`).

@@ -1056,7 +1056,10 @@ fn virtualenvs_in_pyenvs_words() {
         .write_stdin("y\n")
         .assert()
         .success()
-        .stderr("pyenv: proj uninstalled\n");
+        .stderr(format!(
+            "pyenv: removed virtualenv proj ({})\n",
+            dir.display()
+        ));
     assert!(!dir.exists() && !p.env.root().join("versions/proj").is_symlink());
     // virtualenv-delete asks on stdin too, and reaches nothing outside versions/.
     let other = crate::virtualenv::fake_virtualenv(&p.env, "3.12.7", "other");

@@ -514,7 +514,7 @@ fn uninstall_removes_a_virtualenv_with_its_link_and_a_version_with_its_virtualen
     env.strap(&["uninstall", "p1"])
         .assert()
         .success()
-        .stderr("strap: uninstalled p1\n");
+        .stderr(format!("strap: removed virtualenv p1 ({})\n", p1.display()));
     assert!(!p1.exists() && !versions.join("p1").is_symlink());
     // By the name `versions --bare` lists.
     let bare = stdout_of(&env.strap(&["versions", "--bare"]).output().unwrap());
@@ -522,7 +522,10 @@ fn uninstall_removes_a_virtualenv_with_its_link_and_a_version_with_its_virtualen
     env.strap(&["uninstall", "3.11.2/envs/u2"])
         .assert()
         .success()
-        .stderr("strap: uninstalled 3.11.2/envs/u2\n");
+        .stderr(format!(
+            "strap: removed virtualenv 3.11.2/envs/u2 ({})\n",
+            u2.display()
+        ));
     assert!(!u2.exists() && !versions.join("u2").is_symlink());
     env.strap(&["uninstall", "-f", "3.11.2/envs/u2"])
         .assert()
