@@ -1,13 +1,23 @@
 //! Virtualenvs where pyenv-virtualenv puts them: `versions/<python>/envs/<name>`, made by that
 //! Python's `venv`, with `versions/<name>` a link to it, so `<name>` is selected and run through
 //! the shims like any version.
+//!
+//! strap touches only those two names, each checked by [`check_name`] to be one safe path
+//! component, and never through a link it did not make: the virtualenv directory is created
+//! fresh by this process (an existing one is refused, never replaced) and removed only when this
+//! process made it, and a `versions/<name>` link is removed only when it is a virtualenv's link.
+//! Every change to `versions/<name>` holds [`lock_entry`], so two processes never work on one
+//! name at once.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::error::Explain;
 use crate::layout::Layout;
+use crate::lock::FileLock;
+use crate::process::{Cancel, Log, RunError, Runner};
 
 /// One virtualenv.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -30,13 +40,92 @@ pub struct Dangling {
     pub target: PathBuf,
 }
 
+/// What `strap virtualenv` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Created {
+    /// It made the virtualenv.
+    Made(Virtualenv),
+    /// The virtualenv was there already, made from the same Python (by an earlier or a
+    /// concurrent run); only the requirements, if any, were installed into it.
+    Existing(Virtualenv),
+}
+
+/// What already holds `versions/<name>` when a virtualenv of that name is asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Taken {
+    /// An installed version (a directory).
+    Version,
+    /// The link of a virtualenv made from `python` (whose directory may be gone).
+    Virtualenv { python: String },
+    /// Anything else (a link strap did not make, a file).
+    Other,
+}
+
+/// A virtualenv as `virtualenv-delete` and `uninstall` name it: `NAME`, or pyenv-virtualenv's
+/// long form `PYTHON/envs/NAME` (as `versions --bare` lists it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvName {
+    /// The Python of the long form.
+    pub python: Option<String>,
+    /// The virtualenv's own name.
+    pub name: String,
+}
+
+impl EnvName {
+    /// Parses `NAME` or `PYTHON/envs/NAME`; each part must pass [`check_name`], so the result
+    /// never names anything outside `versions/`.
+    pub fn parse(text: &str) -> Result<EnvName, VirtualenvError> {
+        let (python, name) = match text.split_once("/envs/") {
+            Some((python, name)) => (Some(python), name),
+            None => (None, text),
+        };
+        let safe = |part: &str| check_name(part).is_ok();
+        if !safe(name) || !python.is_none_or(safe) {
+            return Err(VirtualenvError::BadName(text.to_owned()));
+        }
+        Ok(EnvName {
+            python: python.map(str::to_owned),
+            name: name.to_owned(),
+        })
+    }
+}
+
+/// A virtualenv that is about to be (or was) removed: its directory, when there is one, and its
+/// `versions/<name>` link, when that link is this virtualenv's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Doomed {
+    pub name: String,
+    /// `versions/<python>/envs/<name>`, when that directory exists.
+    pub dir: Option<PathBuf>,
+    /// `versions/<name>`, when it links to this virtualenv (possibly dangling).
+    pub link: Option<PathBuf>,
+}
+
+impl Doomed {
+    /// Where it is: its directory, else (when the directory is gone) its link.
+    pub fn path(&self) -> Option<&Path> {
+        self.dir.as_deref().or(self.link.as_deref())
+    }
+}
+
 /// Why a virtualenv could not be made or removed.
 #[derive(Debug, thiserror::Error)]
 pub enum VirtualenvError {
     #[error("'{0}' is not a virtualenv name: use letters, digits, '.', '_' and '-', not starting with '.' or '-'")]
     BadName(String),
-    #[error("'{0}' is already an installed version or virtualenv")]
-    Exists(String),
+    #[error("{}", exists_message(.name, .taken))]
+    Exists { name: String, taken: Taken },
+    #[error("{} already exists, but {} does not link to it", .path.display(), .link.display())]
+    DirExists {
+        python: String,
+        name: String,
+        path: PathBuf,
+        link: PathBuf,
+    },
+    #[error("'{0}' is a link, not a version installed under versions/: virtualenvs are made from an installed version")]
+    NotAVersion(String),
+    #[error("{} is a link or not a directory: virtualenvs are made only in a real directory under versions/", .0.display())]
+    NotOwned(PathBuf),
     #[error("no virtualenv named '{0}'")]
     NotFound(String),
     #[error("the requirements file {} cannot be read: {source}", path.display())]
@@ -44,12 +133,10 @@ pub enum VirtualenvError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{what} failed ({status}):\n{output}")]
-    Command {
-        what: String,
-        status: String,
-        output: String,
-    },
+    #[error(transparent)]
+    Run(#[from] RunError),
+    #[error(transparent)]
+    Lock(#[from] crate::error::Error),
     #[error("cannot {action} {}: {source}", path.display())]
     Io {
         action: &'static str,
@@ -58,16 +145,45 @@ pub enum VirtualenvError {
     },
 }
 
-impl crate::error::Explain for VirtualenvError {
+fn exists_message(name: &str, taken: &Taken) -> String {
+    match taken {
+        Taken::Version => format!("'{name}' is already an installed version"),
+        Taken::Virtualenv { python } => {
+            format!("'{name}' is already a virtualenv (made from {python})")
+        }
+        Taken::Other => format!("'{name}' already exists in versions/ and is not a virtualenv"),
+    }
+}
+
+impl Explain for VirtualenvError {
     fn hint(&self) -> Option<String> {
         match self {
             VirtualenvError::NotFound(_) => {
                 Some("`strap virtualenvs` lists the virtualenvs".to_owned())
             }
-            VirtualenvError::Exists(name) => Some(format!(
+            VirtualenvError::Exists {
+                name,
+                taken: Taken::Virtualenv { .. },
+            } => Some(format!(
                 "pick another name, or remove it first (strap virtualenv-delete {name})"
             )),
+            VirtualenvError::Exists { .. } => Some("pick another name".to_owned()),
+            VirtualenvError::DirExists { python, name, .. } => Some(format!(
+                "strap does not reuse a directory it did not just make: pick another name, or \
+                 remove it (strap virtualenv-delete {python}/envs/{name})"
+            )),
+            VirtualenvError::NotAVersion(_) => {
+                Some("`strap versions --skip-envs` lists the installed versions".to_owned())
+            }
             _ => None,
+        }
+    }
+
+    fn exit_code(&self) -> i32 {
+        match self {
+            VirtualenvError::BadName(_) => crate::error::EXIT_USAGE,
+            VirtualenvError::Run(RunError::Interrupted) => crate::error::EXIT_INTERRUPTED,
+            _ => crate::error::EXIT_FAILURE,
         }
     }
 }
@@ -98,91 +214,209 @@ pub fn check_name(name: &str) -> Result<(), VirtualenvError> {
     }
 }
 
-/// Creates the virtualenv `name` from the installed version `python` (at `python_prefix`) and
-/// installs `requirements` into it; nothing is left when a step fails.
+/// Takes the lock that serializes every change to `versions/<name>` — installing or
+/// uninstalling a version, making or removing a virtualenv — whatever it is; `on_wait` is
+/// called when another process holds it.
+pub fn lock_entry(
+    layout: &Layout,
+    name: &str,
+    on_wait: impl FnOnce(&Path),
+) -> Result<FileLock, crate::error::Error> {
+    FileLock::acquire(&entry_lock(layout, name), on_wait)
+}
+
+/// The lock file of `versions/<name>`: the one installs of a version of that name take.
+fn entry_lock(layout: &Layout, name: &str) -> PathBuf {
+    layout.install_lock(crate::python::KIND, name)
+}
+
+/// Makes the virtualenv `name` from the installed version `python` (a virtualenv stands for
+/// the version it was made from, as in pyenv-virtualenv) and installs `requirements` into it.
+/// When the same virtualenv is already there, only the requirements are installed. A step that
+/// fails or is cancelled leaves nothing of what this call made.
 pub fn create(
     layout: &Layout,
     python: &str,
-    python_prefix: &Path,
     name: &str,
     requirements: Option<&Path>,
-) -> Result<Virtualenv, VirtualenvError> {
+    cancel: &Cancel,
+    on_wait: impl FnOnce(&Path),
+) -> Result<Created, VirtualenvError> {
     check_name(name)?;
-    let link = layout.version_dir(name);
-    if link.exists() || link.is_symlink() {
-        return Err(VirtualenvError::Exists(name.to_owned()));
-    }
+    let python = base_python(layout, python)?;
     if let Some(file) = requirements {
-        crate::bounded::open_regular(file).map_err(|source| VirtualenvError::Requirements {
+        check_requirements(file)?;
+    }
+    let Some(_lock) =
+        FileLock::acquire_unless_cancelled(&entry_lock(layout, name), on_wait, cancel)?
+    else {
+        return Err(VirtualenvError::Run(RunError::Interrupted));
+    };
+    let env = Virtualenv {
+        name: name.to_owned(),
+        python_found: true,
+        path: env_path(layout, &python, name),
+        python,
+    };
+    if let Some(existing) = existing(layout, &env)? {
+        if let Some(file) = requirements {
+            install_requirements(layout, &existing, file, cancel)?;
+        }
+        return Ok(Created::Existing(existing));
+    }
+    make_new(layout, &env, requirements, cancel)?;
+    Ok(Created::Made(env))
+}
+
+/// A requirements file must be a regular file that exists (pip reads it; never a FIFO or a
+/// device such as `/dev/zero`).
+fn check_requirements(file: &Path) -> Result<(), VirtualenvError> {
+    crate::bounded::open_regular(file)
+        .map(drop)
+        .map_err(|source| VirtualenvError::Requirements {
             path: file.to_owned(),
             source,
-        })?;
+        })
+}
+
+/// The version a virtualenv made from `python` is made from: `python` when it is a version
+/// installed under `versions/`, the Python of a virtualenv; an error for any other link.
+fn base_python(layout: &Layout, python: &str) -> Result<String, VirtualenvError> {
+    if is_real_dir(&layout.version_dir(python)) {
+        return Ok(python.to_owned());
     }
-    let path = layout.version_dir(python).join("envs").join(name);
-    let envs = path.parent().expect("envs/<name> has a parent");
-    fs::create_dir_all(envs).map_err(io_err("create", envs))?;
-    let made = make(python_prefix, &path, requirements)
-        .and_then(|()| std::os::unix::fs::symlink(&path, &link).map_err(io_err("link", &link)));
-    if let Err(e) = made {
-        let _ = fs::remove_dir_all(&path);
-        return Err(e);
-    }
-    Ok(Virtualenv {
-        name: name.to_owned(),
-        python: python.to_owned(),
-        python_found: true,
-        path,
+    linked_python(layout, python)
+        .filter(|base| is_real_dir(&layout.version_dir(base)))
+        .ok_or_else(|| VirtualenvError::NotAVersion(python.to_owned()))
+}
+
+/// `versions/<python>/envs/<name>`, absolute (the link to it is absolute, as pyenv-virtualenv
+/// makes it, so it works from anywhere).
+fn env_path(layout: &Layout, python: &str, name: &str) -> PathBuf {
+    crate::version::logical_absolute(&layout.version_dir(python))
+        .join("envs")
+        .join(name)
+}
+
+/// What holds `versions/<name>`, if anything.
+pub fn taken(layout: &Layout, name: &str) -> Option<Taken> {
+    let link = layout.version_dir(name);
+    fs::symlink_metadata(&link).ok()?;
+    Some(match linked_python(layout, name) {
+        Some(python) => Taken::Virtualenv { python },
+        None if is_real_dir(&link) => Taken::Version,
+        None => Taken::Other,
     })
 }
 
-/// `python -m venv PATH`, then `pip install -r requirements`.
-fn make(
-    python_prefix: &Path,
-    path: &Path,
-    requirements: Option<&Path>,
-) -> Result<(), VirtualenvError> {
-    let python = interpreter(python_prefix);
-    run(
-        std::process::Command::new(&python)
-            .args(["-m", "venv"])
-            .arg(path),
-        &format!("{} -m venv", python.display()),
-    )?;
-    if let Some(file) = requirements {
-        run(
-            std::process::Command::new(path.join("bin/python"))
-                .args(["-m", "pip", "install", "--disable-pip-version-check", "-r"])
-                .arg(file),
-            &format!("pip install -r {}", file.display()),
-        )?;
+/// `env` as it already is, when `versions/<name>` is its link and it works; an error when the
+/// name or the directory is taken by anything else.
+fn existing(layout: &Layout, env: &Virtualenv) -> Result<Option<Virtualenv>, VirtualenvError> {
+    let taken = match taken(layout, &env.name) {
+        None if fs::symlink_metadata(&env.path).is_ok() => {
+            return Err(dir_exists(env, layout.version_dir(&env.name)))
+        }
+        None => return Ok(None),
+        Some(Taken::Virtualenv { python }) if python == env.python => {
+            match find_env(layout, &python, &env.name) {
+                Some(found) if found.python_found => return Ok(Some(found)),
+                _ => Taken::Virtualenv { python },
+            }
+        }
+        Some(taken) => taken,
+    };
+    Err(VirtualenvError::Exists {
+        name: env.name.clone(),
+        taken,
+    })
+}
+
+fn dir_exists(env: &Virtualenv, link: PathBuf) -> VirtualenvError {
+    VirtualenvError::DirExists {
+        python: env.python.clone(),
+        name: env.name.clone(),
+        path: env.path.clone(),
+        link,
     }
+}
+
+/// Creates `env`'s directory (it must not exist), fills it, then links `versions/<name>` to
+/// it; on any failure the directory this call created is removed again.
+fn make_new(
+    layout: &Layout,
+    env: &Virtualenv,
+    requirements: Option<&Path>,
+    cancel: &Cancel,
+) -> Result<(), VirtualenvError> {
+    let envs = env.path.parent().expect("envs/<name> has a parent");
+    fs::create_dir_all(envs).map_err(io_err("create", envs))?;
+    if !is_real_dir(envs) {
+        return Err(VirtualenvError::NotOwned(envs.to_owned()));
+    }
+    let link = layout.version_dir(&env.name);
+    fs::create_dir(&env.path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => dir_exists(env, link.clone()),
+        _ => io_err("create", &env.path)(e),
+    })?;
+    let made = fill(layout, env, requirements, cancel)
+        .and_then(|()| std::os::unix::fs::symlink(&env.path, &link).map_err(io_err("link", &link)));
+    if made.is_err() {
+        let _ = fs::remove_dir_all(&env.path);
+    }
+    made
+}
+
+/// `python -m venv PATH` (into the empty directory), then `pip install -r requirements`; logged
+/// under `logs/`, stopped when `cancel` turns true.
+fn fill(
+    layout: &Layout,
+    env: &Virtualenv,
+    requirements: Option<&Path>,
+    cancel: &Cancel,
+) -> Result<(), VirtualenvError> {
+    let runner = runner(layout, &env.name, cancel)?;
+    let python = interpreter(&layout.version_dir(&env.python));
+    runner.check(python_command(&python).args(["-m", "venv"]).arg(&env.path))?;
+    match requirements {
+        Some(file) => pip_install(&runner, env, file),
+        None => Ok(()),
+    }
+}
+
+/// `pip install -r requirements` into an existing virtualenv.
+fn install_requirements(
+    layout: &Layout,
+    env: &Virtualenv,
+    requirements: &Path,
+    cancel: &Cancel,
+) -> Result<(), VirtualenvError> {
+    pip_install(&runner(layout, &env.name, cancel)?, env, requirements)
+}
+
+fn pip_install(
+    runner: &Runner,
+    env: &Virtualenv,
+    requirements: &Path,
+) -> Result<(), VirtualenvError> {
+    runner.check(
+        python_command(&env.path.join("bin/python"))
+            .args(["-m", "pip", "install", "--disable-pip-version-check", "-r"])
+            .arg(requirements),
+    )?;
     Ok(())
 }
 
-fn run(command: &mut std::process::Command, what: &str) -> Result<(), VirtualenvError> {
-    let output = command
-        .env_remove("PYTHONHOME")
-        .env_remove("VIRTUAL_ENV")
-        .output()
-        .map_err(|source| VirtualenvError::Command {
-            what: what.to_owned(),
-            status: "did not start".to_owned(),
-            output: source.to_string(),
-        })?;
-    if output.status.success() {
-        return Ok(());
-    }
-    let text = String::from_utf8_lossy(&output.stderr) + String::from_utf8_lossy(&output.stdout);
-    let tail: Vec<&str> = text
-        .lines()
-        .rev()
-        .take(crate::process::TAIL_LINES)
-        .collect();
-    Err(VirtualenvError::Command {
-        what: what.to_owned(),
-        status: output.status.to_string(),
-        output: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
-    })
+/// A runner logging to a new `logs/virtualenv-<name>-…` file.
+fn runner(layout: &Layout, name: &str, cancel: &Cancel) -> Result<Runner, VirtualenvError> {
+    let log = Log::create(&layout.log_file(&format!("virtualenv-{name}")))?;
+    Ok(Runner::new(log, cancel.clone()))
+}
+
+/// A Python command that ignores the environment of the one strap was started from.
+fn python_command(program: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new(program);
+    command.env_remove("PYTHONHOME").env_remove("VIRTUAL_ENV");
+    command
 }
 
 /// The interpreter of an installed version: `bin/python3`, else `bin/python`.
@@ -195,39 +429,75 @@ pub fn interpreter(prefix: &Path) -> PathBuf {
     }
 }
 
-/// Every virtualenv (`versions/*/envs/*`), by Python then name.
+/// Every virtualenv (`versions/*/envs/*`, real directories only), by Python then name.
 pub fn list(layout: &Layout) -> Vec<Virtualenv> {
     let mut found = Vec::new();
-    for python in dir_names(&layout.versions_dir()) {
-        let base = layout.version_dir(&python);
-        if base.is_symlink() {
-            continue;
-        }
-        for name in dir_names(&base.join("envs")) {
-            let path = base.join("envs").join(&name);
-            found.push(Virtualenv {
-                python_found: path.join("bin/python").exists(),
-                python: python.clone(),
-                name,
-                path,
-            });
-        }
+    for python in real_subdirs(&layout.versions_dir()) {
+        found.extend(of_python(layout, &python));
     }
     found
 }
 
-/// `versions/<name>` links whose target is gone.
+/// The virtualenvs made from the installed version `python`, by name.
+pub fn of_python(layout: &Layout, python: &str) -> Vec<Virtualenv> {
+    let base = layout.version_dir(python);
+    if !is_real_dir(&base) {
+        return Vec::new();
+    }
+    real_subdirs(&base.join("envs"))
+        .into_iter()
+        .filter_map(|name| find_env(layout, python, &name))
+        .collect()
+}
+
+/// The virtualenv `versions/<python>/envs/<name>`, when each of those is a real directory.
+fn find_env(layout: &Layout, python: &str, name: &str) -> Option<Virtualenv> {
+    let base = layout.version_dir(python);
+    let path = base.join("envs").join(name);
+    let real = is_real_dir(&base) && is_real_dir(&base.join("envs")) && is_real_dir(&path);
+    real.then(|| Virtualenv {
+        python_found: path.join("bin/python").exists(),
+        python: python.to_owned(),
+        name: name.to_owned(),
+        path,
+    })
+}
+
+/// The Python of the virtualenv `versions/<name>` links to: the link's target is
+/// `versions/<python>/envs/<name>` of this root, as strap and pyenv-virtualenv make it (whether
+/// or not that directory still exists). `None` for anything else.
+pub fn linked_python(layout: &Layout, name: &str) -> Option<String> {
+    let versions = layout.versions_dir();
+    let target = versions.join(fs::read_link(versions.join(name)).ok()?);
+    let envs = target.parent()?;
+    let python_dir = envs.parent()?;
+    let python = python_dir.file_name()?.to_str()?;
+    let shaped = target.file_name()? == name
+        && envs.file_name()? == "envs"
+        && check_name(python).is_ok()
+        && same_dir(python_dir.parent()?, &versions);
+    shaped.then(|| python.to_owned())
+}
+
+/// True when two paths name the same directory (as written, or once resolved).
+fn same_dir(a: &Path, b: &Path) -> bool {
+    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+}
+
+/// Virtualenv links (see [`linked_python`]) whose virtualenv is gone.
 pub fn dangling(layout: &Layout) -> Vec<Dangling> {
     let Ok(entries) = fs::read_dir(layout.versions_dir()) else {
         return Vec::new();
     };
     let mut found: Vec<Dangling> = entries
         .filter_map(Result::ok)
-        .filter(|e| e.path().is_symlink() && !e.path().exists())
+        .filter(|e| !e.path().exists())
         .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            linked_python(layout, &name)?;
             Some(Dangling {
-                name: e.file_name().into_string().ok()?,
                 target: fs::read_link(e.path()).ok()?,
+                name,
             })
         })
         .collect();
@@ -235,50 +505,82 @@ pub fn dangling(layout: &Layout) -> Vec<Dangling> {
     found
 }
 
-/// Removes the virtualenv `name` (or `<python>/envs/<name>`) and its link; a link left by an
-/// uninstalled Python is removed too.
-pub fn delete(layout: &Layout, name: &str) -> Result<Virtualenv, VirtualenvError> {
-    let short = name.rsplit("/envs/").next().unwrap_or(name);
-    let all = list(layout);
-    let env = all.iter().find(|e| {
-        e.name == short && (name == short || name == format!("{}/envs/{}", e.python, e.name))
-    });
-    let link = layout.version_dir(short);
-    let link_is_ours = |env_path: Option<&Path>| {
-        link.is_symlink()
-            && match env_path {
-                Some(path) => fs::read_link(&link).is_ok_and(|t| t == path),
-                None => !link.exists(),
-            }
-    };
-    match env {
-        Some(env) => {
-            if link_is_ours(Some(&env.path)) {
-                fs::remove_file(&link).map_err(io_err("remove", &link))?;
-            }
-            fs::remove_dir_all(&env.path).map_err(io_err("remove", &env.path))?;
-            Ok(env.clone())
-        }
-        None if name == short && link_is_ours(None) => {
-            let target = fs::read_link(&link).unwrap_or_default();
-            fs::remove_file(&link).map_err(io_err("remove", &link))?;
-            Ok(Virtualenv {
-                name: short.to_owned(),
-                python: String::new(),
-                path: target,
-                python_found: false,
-            })
-        }
-        None => Err(VirtualenvError::NotFound(name.to_owned())),
-    }
+/// True when `text` names a virtualenv: `PYTHON/envs/NAME`, or a virtualenv's link.
+pub fn is_virtualenv_name(layout: &Layout, text: &str) -> bool {
+    text.contains("/envs/") || linked_python(layout, text).is_some()
 }
 
-fn dir_names(dir: &Path) -> Vec<String> {
+/// What removing the virtualenv `text` (`NAME` or `PYTHON/envs/NAME`) would remove: its
+/// directory and, when it is this virtualenv's, the `versions/<NAME>` link (also when the
+/// directory is gone: the link of a virtualenv whose Python was uninstalled).
+pub fn find(layout: &Layout, text: &str) -> Result<Doomed, VirtualenvError> {
+    let wanted = EnvName::parse(text)?;
+    let linked = linked_python(layout, &wanted.name);
+    let python = wanted.python.as_ref().or(linked.as_ref());
+    let dir = python
+        .and_then(|python| find_env(layout, python, &wanted.name))
+        .map(|env| env.path);
+    let link = (linked.is_some() && (wanted.python.is_none() || linked == wanted.python))
+        .then(|| layout.version_dir(&wanted.name));
+    if dir.is_none() && link.is_none() {
+        return Err(VirtualenvError::NotFound(text.to_owned()));
+    }
+    Ok(Doomed {
+        name: wanted.name,
+        dir,
+        link,
+    })
+}
+
+/// Removes the virtualenv `text` (see [`find`]) under its name's lock.
+pub fn delete(
+    layout: &Layout,
+    text: &str,
+    on_wait: impl FnOnce(&Path),
+) -> Result<Doomed, VirtualenvError> {
+    let name = EnvName::parse(text)?.name;
+    let _lock = lock_entry(layout, &name, on_wait)?;
+    let doomed = find(layout, text)?;
+    if let Some(link) = &doomed.link {
+        fs::remove_file(link).map_err(io_err("remove", link))?;
+    }
+    if let Some(dir) = &doomed.dir {
+        fs::remove_dir_all(dir).map_err(io_err("remove", dir))?;
+    }
+    Ok(doomed)
+}
+
+/// After its Python was uninstalled: removes `env`'s `versions/<name>` link, under the name's
+/// lock, if it is still that virtualenv's link.
+pub fn unlink(
+    layout: &Layout,
+    env: &Virtualenv,
+    on_wait: impl FnOnce(&Path),
+) -> Result<(), VirtualenvError> {
+    let _lock = lock_entry(layout, &env.name, on_wait)?;
+    if linked_python(layout, &env.name).as_ref() != Some(&env.python) {
+        return Ok(());
+    }
+    let link = layout.version_dir(&env.name);
+    fs::remove_file(&link).map_err(io_err("remove", &link))
+}
+
+/// True for a directory that is not a link.
+fn is_real_dir(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
+}
+
+/// The real directories (not links) in `dir`, without dot names, version-sorted; none when
+/// `dir` is not a real directory itself.
+fn real_subdirs(dir: &Path) -> Vec<String> {
+    if !is_real_dir(dir) {
+        return Vec::new();
+    }
     let mut names: Vec<String> = fs::read_dir(dir)
         .map(|entries| {
             entries
                 .filter_map(Result::ok)
-                .filter(|e| e.path().is_dir())
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
                 .filter_map(|e| e.file_name().into_string().ok())
                 .filter(|n| !n.starts_with('.'))
                 .collect()
@@ -299,6 +601,28 @@ mod tests {
         }
         for bad in ["", ".hidden", "-x", "a/b", "../x", "system", "a b"] {
             assert!(check_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_long_name_has_two_safe_parts() {
+        assert_eq!(
+            EnvName::parse("3.11.2/envs/u2").unwrap(),
+            EnvName {
+                python: Some("3.11.2".to_owned()),
+                name: "u2".to_owned()
+            }
+        );
+        for bad in [
+            "/tmp/x/dl",
+            "../../x/dl",
+            "../envs/x",
+            "3.11.2/envs/../x",
+            "3.11.2/envs/a/b",
+            "/envs/x",
+            "a/b",
+        ] {
+            assert!(EnvName::parse(bad).is_err(), "{bad}");
         }
     }
 }

@@ -213,24 +213,21 @@ fn install(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<
     let reporter = TerminalReporter::new(args.build.verbose);
     if args.build.fetch_only {
         stage::prefetch(&artifact, &options, &reporter, &cancel).map_err(Reported::from)?;
-        say!("strap: Boost {} is in the cache, ready to build", plan.name);
+        tell!("Boost {} is in the cache, ready to build", plan.name);
         return Ok(0);
     }
     match stage::install(&ctx.layout, &artifact, &options, &reporter, &cancel) {
         Ok(Outcome::Installed { prefix, notes, log }) => {
             for note in &notes {
-                say!("strap: note: {note}");
+                tell!("note: {note}");
             }
-            say!(
-                "strap: installed Boost {} in {} (log: {})",
+            tell!(
+                "installed Boost {} in {} (log: {})",
                 plan.name,
                 prefix.display(),
                 log.display()
             );
-            say!(
-                "strap: use it with: eval \"$(strap boost env {})\"",
-                plan.name
-            );
+            tell!("use it with: eval \"$(strap boost env {})\"", plan.name);
         }
         Ok(Outcome::AlreadyInstalled) => already_installed(ctx, &plan),
         Err(failure) => return Err(Reported::from(failure).into()),
@@ -259,8 +256,8 @@ fn sha256_needs_exact_version(catalog: &BoostCatalog, request: &str) -> UsageErr
 /// (another Python of the same X.Y, other libraries), how.
 fn already_installed(ctx: &Ctx, plan: &Plan) {
     let prefix = ctx.layout.boost_dir(&plan.name);
-    say!(
-        "strap: Boost {} is already installed in {} (-f reinstalls it; with --no-binary, from source)",
+    tell!(
+        "Boost {} is already installed in {} (-f reinstalls it; with --no-binary, from source)",
         plan.name,
         prefix.display()
     );
@@ -274,8 +271,8 @@ fn already_installed(ctx: &Ctx, plan: &Plan) {
     let wanted = Details::of(plan);
     let executable = |d: &Details| d.python.as_ref().map(|p| p.executable.clone());
     if executable(&installed) != executable(&wanted) {
-        say!(
-            "strap: note: it was built against {}, not {}",
+        tell!(
+            "note: it was built against {}, not {}",
             executable(&installed).map_or("no Python".into(), |p| p.display().to_string()),
             executable(&wanted).map_or("no Python".into(), |p| p.display().to_string()),
         );
@@ -293,8 +290,8 @@ fn already_installed(ctx: &Ctx, plan: &Plan) {
         &wanted.link,
         &wanted.cxxstd,
     ) {
-        say!(
-            "strap: note: it was built with {}; -f rebuilds it as asked now",
+        tell!(
+            "note: it was built with {}; -f rebuilds it as asked now",
             describe(&installed)
         );
     }
@@ -364,7 +361,7 @@ fn archives(
                 .map(|(file, sha)| (file.as_str(), sha.as_str()))
                 .collect();
             if let Some(warning) = pin_override_warning(pin, &pins) {
-                say!("strap: warning: {warning}");
+                tell!("warning: {warning}");
             }
             Ok(files.iter().map(|f| wanted(f, pin)).collect())
         }
@@ -375,8 +372,8 @@ fn archives(
             for file in &files {
                 match sidecar(&version, file, mirrors, fetcher, &mut tried) {
                     Some((sha, url)) => {
-                        say!(
-                            "strap: warning: Boost {version} is not in strap's catalog: {file} is \
+                        tell!(
+                            "warning: Boost {version} is not in strap's catalog: {file} is \
                              checked against the sha256 published next to it ({url}); a checksum \
                              from the same mirror guards against corruption, not tampering (pin \
                              it with --sha256 or STRAP_BOOST_CATALOG)"
@@ -531,7 +528,7 @@ fn list(ctx: &Ctx, bare: bool, json: bool, out: &mut dyn Write) -> anyhow::Resul
         writeln!(out, "{}", line.join("  ").trim_end())?;
     }
     if all.is_empty() {
-        say!("strap: no Boost is installed; `strap boost install 1.86` builds one");
+        tell!("no Boost is installed; `strap boost install 1.86` builds one");
     }
     Ok(())
 }
@@ -636,7 +633,7 @@ fn uninstall(ctx: &Ctx, names: &[String], force: bool) -> anyhow::Result<()> {
     for (name, requested) in doomed {
         let dir = ctx.layout.boost_dir(&name);
         let _lock = FileLock::acquire(&ctx.layout.install_lock(crate::boost::KIND, &name), |_| {
-            say!("strap: waiting for another strap process working on Boost {name}…")
+            tell!("waiting for another strap process working on Boost {name}…")
         })?;
         if !dir.is_dir() {
             continue;
@@ -648,12 +645,12 @@ fn uninstall(ctx: &Ctx, names: &[String], force: bool) -> anyhow::Result<()> {
             }
             question.push_str(&format!("remove {}?", dir.display()));
             if !super::shims::confirm(&question)? {
-                say!("strap: kept Boost {name}");
+                tell!("kept Boost {name}");
                 continue;
             }
         }
         super::shims::remove_version_dir(&dir)?;
-        say!("strap: uninstalled Boost {name}");
+        tell!("uninstalled Boost {name}");
     }
     Ok(())
 }

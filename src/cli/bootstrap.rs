@@ -69,7 +69,7 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow
     let cancel = Cancel::on_signals();
     let items = plan_items(ctx, &loaded, &args)?;
     if cancel.is_cancelled() {
-        say!("strap: bootstrap: interrupted while planning; nothing was changed");
+        tell!("bootstrap: interrupted while planning; nothing was changed");
         return Ok(EXIT_INTERRUPTED);
     }
     if items.is_empty() {
@@ -78,15 +78,15 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow
             write_json(out, &loaded, &items)?;
         }
         let kinds: Vec<&str> = args.only.iter().map(|k| kind_name(*k)).collect();
-        say!(
-            "strap: bootstrap: {} has no {} items (--only); nothing to do",
+        tell!(
+            "bootstrap: {} has no {} items (--only); nothing to do",
             loaded.path.display(),
             kinds.join(" or ")
         );
         return Ok(0);
     }
     if !args.json {
-        say!("strap: plan for {}:", loaded.path.display());
+        tell!("plan for {}:", loaded.path.display());
         for item in &items {
             say!("{}", plan_line(item));
         }
@@ -177,11 +177,11 @@ fn summarize(items: &[Item], outcomes: &[Outcome], pending: usize) -> i32 {
             1 => "the one item is".to_owned(),
             n => format!("all {n} items are"),
         };
-        say!("strap: bootstrap: {all} ok; nothing to do, nothing downloaded");
+        tell!("bootstrap: {all} ok; nothing to do, nothing downloaded");
         return 0;
     }
-    say!(
-        "strap: bootstrap: {}{ok} ok, {} changed, {} failed{}{}",
+    tell!(
+        "bootstrap: {}{ok} ok, {} changed, {} failed{}{}",
         if undone > 0 { "interrupted; " } else { "" },
         count(|o| matches!(o, Outcome::Changed)),
         count(|o| matches!(o, Outcome::Failed(_))),
@@ -236,8 +236,8 @@ fn prefetch(ctx: &Ctx, items: &[Item]) {
     if commands.len() < 2 {
         return;
     }
-    say!(
-        "strap: bootstrap: downloading for {} installs at once",
+    tell!(
+        "bootstrap: downloading for {} installs at once",
         commands.len()
     );
     std::thread::scope(|scope| {
@@ -273,7 +273,7 @@ fn converge(ctx: &Ctx, items: &[Item], cancel: &Cancel) -> Vec<Outcome> {
 
 /// Runs a pending item's command; how it ended.
 fn run_item(ctx: &Ctx, item: &Item, cancel: &Cancel) -> Outcome {
-    say!("strap: bootstrap: {}", plan_line(item).trim_start());
+    tell!("bootstrap: {}", plan_line(item).trim_start());
     let result = run_command(ctx, &item.command);
     if cancel.is_cancelled() {
         if let Err(e) = &result {

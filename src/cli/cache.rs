@@ -47,10 +47,10 @@ pub(super) fn run(ctx: &Ctx, command: CacheCommand, out: &mut dyn Write) -> anyh
     }
     out.flush()?;
     for skipped in &report.skipped {
-        say!("strap: left {}: {}", skipped.path.display(), skipped.why);
+        tell!("left {}: {}", skipped.path.display(), skipped.why);
     }
     for (path, why) in &report.failed {
-        say!("strap: warning: cannot remove {}: {why}", path.display());
+        tell!("warning: cannot remove {}: {why}", path.display());
     }
     let mut counts: Vec<(What, usize)> = Vec::new();
     for entry in &report.removed {
@@ -73,16 +73,16 @@ pub(super) fn run(ctx: &Ctx, command: CacheCommand, out: &mut dyn Write) -> anyh
         ),
     };
     if report.removed.is_empty() {
-        say!("strap: nothing to clean{recent}");
+        tell!("nothing to clean{recent}");
     } else if dry_run {
-        say!(
-            "strap: would free {} ({}){recent}; nothing was removed (--dry-run)",
+        tell!(
+            "would free {} ({}){recent}; nothing was removed (--dry-run)",
             human_bytes(report.bytes()),
             listed.join(", ")
         );
     } else {
-        say!(
-            "strap: freed {} ({}){recent}",
+        tell!(
+            "freed {} ({}){recent}",
             human_bytes(report.bytes()),
             listed.join(", ")
         );

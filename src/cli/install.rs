@@ -104,25 +104,25 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::
         if args.build.fetch_only {
             stage::prefetch(&artifact, &stage_options, &reporter, &cancel)
                 .map_err(Reported::from)?;
-            say!("strap: {} is in the cache, ready to install", plan.name);
+            tell!("{} is in the cache, ready to install", plan.name);
             continue;
         }
         match stage::install(&ctx.layout, &artifact, &stage_options, &reporter, &cancel) {
             Ok(Outcome::Installed { prefix, notes, log }) => {
                 crate::shims::rehash(&ctx.layout, &exe)?;
                 for note in &notes {
-                    say!("strap: note: {note}");
+                    tell!("note: {note}");
                 }
-                say!(
-                    "strap: installed {} in {} (log: {})",
+                tell!(
+                    "installed {} in {} (log: {})",
                     plan.name,
                     prefix.display(),
                     log.display()
                 );
             }
             Ok(Outcome::AlreadyInstalled) => {
-                say!(
-                    "strap: {} is already installed in {} (-f reinstalls it; with --no-binary, from source)",
+                tell!(
+                    "{} is already installed in {} (-f reinstalls it; with --no-binary, from source)",
                     plan.name,
                     ctx.layout.version_dir(&plan.name).display()
                 );
@@ -142,7 +142,7 @@ fn warn_if_pin_differs(catalog: &Catalog, plans: &[plan::Plan], given: &str) {
             .map(|a| (a.file.as_str(), a.sha256.as_str()))
             .collect();
         if let Some(warning) = pin_override_warning(&given.to_ascii_lowercase(), &pins) {
-            say!("strap: warning: {warning}");
+            tell!("warning: {warning}");
         }
     }
 }
@@ -181,14 +181,11 @@ fn missing_selected(ctx: &Ctx, args: &InstallArgs) -> anyhow::Result<Vec<String>
                 missing.push(release.to_owned());
             }
             Ok(Resolved::Installed { name: found, .. }) if found == wanted => {
-                say!(
-                    "strap: {found} (set by {}) is already installed",
-                    selection.origin
-                );
+                tell!("{found} (set by {}) is already installed", selection.origin);
             }
             Ok(Resolved::Installed { name: found, .. }) => {
-                say!(
-                    "strap: {wanted} (set by {}) is satisfied by installed {found}",
+                tell!(
+                    "{wanted} (set by {}) is satisfied by installed {found}",
                     selection.origin
                 );
             }

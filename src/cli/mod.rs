@@ -10,6 +10,14 @@ macro_rules! say {
     }};
 }
 
+/// A message on stderr after the name strap answers as ([`Program`]): `strap: …`, or `pyenv: …`
+/// in pyenv mode.
+macro_rules! tell {
+    ($($arg:tt)*) => {
+        say!("{}: {}", $crate::cli::Program::current().name(), format_args!($($arg)*))
+    };
+}
+
 mod boost;
 mod bootstrap;
 mod build_flags;
@@ -35,6 +43,38 @@ use clap::{Parser, Subcommand};
 use crate::error::{Error, Reported, UsageError, EXIT_FAILURE};
 use crate::layout::Layout;
 use crate::shell::Shell;
+
+/// Who strap answers as: itself, or pyenv (strap started as `pyenv`). Decided once, when strap
+/// starts; every message begins with its name, and the commands messages suggest are in its
+/// words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Program {
+    Strap,
+    Pyenv,
+}
+
+static PROGRAM: std::sync::OnceLock<Program> = std::sync::OnceLock::new();
+
+impl Program {
+    /// The program this process answers as (strap unless it started as `pyenv`).
+    pub fn current() -> Program {
+        PROGRAM.get().copied().unwrap_or(Program::Strap)
+    }
+
+    /// Its name: `strap`, `pyenv`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Program::Strap => "strap",
+            Program::Pyenv => "pyenv",
+        }
+    }
+
+    /// `words` as a command to type, for a command both have: `strap local proj`, `pyenv local
+    /// proj`.
+    pub fn command(self, words: &str) -> String {
+        format!("{} {words}", self.name())
+    }
+}
 
 /// Context shared by every command: the root and the current directory.
 pub struct Ctx {
@@ -66,12 +106,13 @@ enum Command {
     )]
     Install(install::InstallArgs),
 
-    /// Remove installed versions
+    /// Remove installed versions (each with its virtualenvs) and virtualenvs
     #[command(
-        after_help = "Examples:\n  strap uninstall 3.11.2\n  strap uninstall 3.11      # on a terminal: asks \"3.11 is 3.11.2: remove …?\"\n  strap uninstall -f 3.11.2 # no question; exact names only"
+        after_help = "Examples:\n  strap uninstall 3.11.2\n  strap uninstall 3.11      # on a terminal: asks \"3.11 is 3.11.2: remove …?\"\n  strap uninstall -f 3.11.2 # no question; exact names only\n  strap uninstall proj      # a virtualenv: its directory and its link"
     )]
     Uninstall {
-        /// Installed version names; a prefix (3.11) only on a terminal, after confirming the full name
+        /// Installed version names, or virtualenvs (NAME or PYTHON/envs/NAME); a prefix (3.11)
+        /// only on a terminal, after confirming the full name. Declining exits 1
         #[arg(required = true)]
         versions: Vec<String>,
         /// Do not ask; remove exact names only; succeed even when a version is not installed
@@ -217,7 +258,7 @@ enum Command {
     #[command(after_help = "Examples:\n  strap doctor\n  strap doctor --json")]
     Doctor(doctor::DoctorArgs),
 
-    /// Create a virtualenv from an installed version (as pyenv-virtualenv does): versions/<python>/envs/NAME, selectable as NAME
+    /// Create a virtualenv from an installed version (as pyenv-virtualenv does): versions/<python>/envs/NAME, selectable as NAME; one that exists already is kept
     #[command(
         after_help = "Examples:\n  strap virtualenv 3.11.2 proj\n  strap virtualenv proj -r requirements.txt   # from the selected version\n  strap local proj"
     )]
@@ -234,7 +275,7 @@ enum Command {
         json: bool,
     },
 
-    /// Remove a virtualenv and its link
+    /// Remove a virtualenv and its link (asks on a terminal; declining exits 1)
     #[command(after_help = "Example:\n  strap virtualenv-delete -f proj")]
     VirtualenvDelete {
         /// NAME or PYTHON/envs/NAME
@@ -359,7 +400,7 @@ fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> anyhow::Result<
         Command::Doctor(args) => return doctor::run(ctx, args, out),
         Command::Virtualenv(args) => virtualenv::create(ctx, args)?,
         Command::Virtualenvs { bare, json } => virtualenv::list(ctx, bare, json, out)?,
-        Command::VirtualenvDelete { name, force } => virtualenv::delete(ctx, &name, force)?,
+        Command::VirtualenvDelete { name, force } => return virtualenv::delete(ctx, &name, force),
         Command::Version { json } => show::version(ctx, json, out)?,
         Command::VersionName => show::version_name(ctx, out)?,
         Command::VersionOrigin => show::version_origin(ctx, out)?,
@@ -397,7 +438,7 @@ fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> anyhow::Result<
         }
         Command::Rehash => shims::rehash(ctx)?,
         Command::Shims { short } => shims::list(ctx, short, out)?,
-        Command::Uninstall { versions, force } => shims::uninstall(ctx, &versions, force)?,
+        Command::Uninstall { versions, force } => return shims::uninstall(ctx, &versions, force),
         Command::Cache(command) => return cache::run(ctx, command, out),
         Command::Init { shell, pyenv: true } => shell_init::init_pyenv(shell.as_deref(), out)?,
         Command::Init {
@@ -429,7 +470,7 @@ fn report_clap(mut err: clap::Error) -> i32 {
     }
     let text = err.render().to_string();
     match text.strip_prefix("error: ") {
-        Some(message) => say!("strap: error: {}", message.trim_end()),
+        Some(message) => tell!("error: {}", message.trim_end()),
         None => say!("{}", text.trim_end()),
     }
     err.exit_code()
@@ -443,6 +484,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 
 /// pyenv mode: strap started as `pyenv` (`argv0` is the path it was started through).
 pub fn run_pyenv(argv0: &std::ffi::OsStr, args: impl Iterator<Item = OsString>) -> i32 {
+    let _ = PROGRAM.set(Program::Pyenv);
     pyenv::run(argv0, args)
 }
 
@@ -470,7 +512,7 @@ fn shim_main(
     install: crate::shim::InstallRunner,
 ) -> i32 {
     let Some(command) = name.to_str() else {
-        say!("strap: error: shim name {name:?} is not valid UTF-8");
+        tell!("error: shim name {name:?} is not valid UTF-8");
         return 1;
     };
     let layout = Layout::for_shim();
@@ -504,7 +546,7 @@ fn missing_pin(err: &Error) -> Option<Error> {
 }
 
 fn print_reported(reported: &Reported) -> i32 {
-    say!("strap: error: {}", reported.message);
+    tell!("error: {}", reported.message);
     if let Some(hint) = &reported.hint {
         say!("hint: {hint}");
     }
@@ -530,7 +572,7 @@ fn report_anyhow(err: &anyhow::Error) -> i32 {
     if let Some(explained) = explained {
         return print_reported(&explained);
     }
-    say!("strap: error: {err}");
+    tell!("error: {err}");
     for cause in err.chain().skip(1) {
         say!("  caused by: {cause}");
     }

@@ -65,8 +65,8 @@ pub(super) fn pack(
     let manifest = manifest_path(&archive);
     let packed = pack::pack(prefix, &archive, &manifest).map_err(Reported::from)?;
     writeln!(out, "{}", archive.display())?;
-    say!(
-        "strap: packed {} {} ({}, key {}) into {} ({}); manifest {}",
+    tell!(
+        "packed {} {} ({}, key {}) into {} ({}); manifest {}",
         packed.kind,
         packed.name,
         packed.platform.arch,
@@ -88,12 +88,7 @@ pub(super) fn push(ctx: &Ctx, prefix: &Path, to: &str, out: &mut dyn Write) -> a
     let receipt = receipt(prefix)?;
     let _lock = crate::lock::FileLock::acquire(
         &ctx.layout.install_lock(&receipt.kind, &receipt.name),
-        |_| {
-            say!(
-                "strap: waiting for another strap process using {}",
-                receipt.name
-            )
-        },
+        |_| tell!("waiting for another strap process using {}", receipt.name),
     )?;
     let (archive, manifest) = cached_pack(ctx, prefix)?;
     let reporter = TerminalReporter::new(false);
@@ -110,8 +105,8 @@ pub(super) fn push(ctx: &Ctx, prefix: &Path, to: &str, out: &mut dyn Write) -> a
             )
         })?;
     writeln!(out, "{location}")?;
-    say!(
-        "strap: pushed {} {} (key {}, {}) to {location}",
+    tell!(
+        "pushed {} {} (key {}, {}) to {location}",
         manifest.kind,
         manifest.name,
         &manifest.key[..16],

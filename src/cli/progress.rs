@@ -275,11 +275,14 @@ impl Reporter for TerminalReporter {
     }
 
     fn message(&self, text: &str) {
-        self.println(&format!("strap: {text}"));
+        self.println(&format!("{}: {text}", super::Program::current().name()));
     }
 
     fn warning(&self, text: &str) {
-        self.println(&format!("strap: warning: {text}"));
+        self.println(&format!(
+            "{}: warning: {text}",
+            super::Program::current().name()
+        ));
     }
 
     /// Names the host on the running phase's spinner (a plain log says nothing until the

@@ -78,7 +78,7 @@ pub(super) fn run(ctx: &Ctx, command: RecipeCommand, out: &mut dyn Write) -> any
             for (name, entry) in recipe::list() {
                 match entry {
                     Ok(r) => writeln!(out, "{name:<10} {}  [{}]", r.description, r.source)?,
-                    Err(e) => say!("strap: warning: {e}"),
+                    Err(e) => tell!("warning: {e}"),
                 }
             }
             Ok(0)
@@ -282,7 +282,8 @@ impl Question<'_> {
             anyhow::bail!("cannot ask for confirmation: no terminal to write to; pass --yes");
         };
         let mut text = format!(
-            "strap: recipe {} on {} — the checks found:\n",
+            "{}: recipe {} on {} — the checks found:\n",
+            super::Program::current().name(),
             self.names.join(" + "),
             self.sysroot.display()
         );
@@ -300,7 +301,8 @@ impl Question<'_> {
         }
         let s = self.preview.summary;
         text.push_str(&format!(
-            "strap: {} to change{}{}; {} ok. Make these changes? [y/N] ",
+            "{}: {} to change{}{}; {} ok. Make these changes? [y/N] ",
+            super::Program::current().name(),
             count(s.changed, "step"),
             if s.unknown > 0 {
                 format!(", {} unknown", count(s.unknown, "step"))

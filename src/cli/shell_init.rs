@@ -156,7 +156,7 @@ pub(super) fn completions(shell: clap_complete::Shell, out: &mut dyn Write) {
     // error; any other write failure is (this command's dispatch takes no error back).
     if let Err(e) = out.write_all(code.as_bytes()) {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
-            say!("strap: error: cannot write the completion code: {e}");
+            tell!("error: cannot write the completion code: {e}");
             std::process::exit(crate::error::EXIT_FAILURE);
         }
     }

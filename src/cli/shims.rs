@@ -1,14 +1,15 @@
 //! Commands that change what is installed or linked: rehash, shims, uninstall.
 
-use std::io::{IsTerminal, Write};
+use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
 
 use super::Ctx;
-use crate::error::Error;
-use crate::lock::FileLock;
+use super::Program;
+use crate::error::{Error, Reported};
 use crate::shims;
+use crate::virtualenv;
 
 /// `strap rehash`: prints nothing on success (as pyenv's).
 pub(super) fn rehash(ctx: &Ctx) -> anyhow::Result<()> {
@@ -36,69 +37,144 @@ pub(super) fn list(ctx: &Ctx, short: bool, out: &mut dyn Write) -> anyhow::Resul
     Ok(())
 }
 
-/// One version `uninstall` is about to remove: its directory name, and the argument that named it.
+/// One thing `uninstall` is about to remove: a version (with its virtualenvs) or a virtualenv
+/// (with its link).
 struct Doomed {
+    /// The version's directory name, or the virtualenv as named (`proj`, `3.11.2/envs/proj`).
     name: String,
+    /// The argument that named it.
     requested: String,
+    virtualenv: bool,
 }
 
-/// Removes installed versions. Every argument is checked before anything is removed. An exact
-/// name is removed (after a question on a terminal). A prefix (`3.11`) is resolved only when it
-/// can be confirmed: on a terminal without `-f`, when it matches exactly one installed version, the
-/// question names that version; without a terminal, or with `-f`, only exact names are removed
-/// (as pyenv, which resolves prefixes everywhere except in `uninstall`): a script never removes a
+/// What became of one thing to remove.
+pub(super) enum Removal {
+    Removed,
+    /// Gone already (`-f`).
+    Skipped,
+    /// The user said no.
+    Declined,
+}
+
+/// Removes installed versions and virtualenvs. Every argument is checked before anything is
+/// removed. A version goes with its virtualenvs (`<version>/envs/*`) and their links; a
+/// virtualenv (`NAME` or `<version>/envs/NAME`) with its link, as pyenv-virtualenv's uninstall
+/// hook does. An exact name is removed after a question ([`asks`]); declined, strap goes on with
+/// the others and exits 1, pyenv mode stops there and exits 1, as pyenv does. A prefix (`3.11`)
+/// is resolved only when it can be confirmed: by strap on a terminal without `-f`, when it
+/// matches exactly one installed version, the question names that version; otherwise (and
+/// always in pyenv mode, as pyenv) only exact names are removed: a script never removes a
 /// version it did not name. `-f` also succeeds for names that are not installed.
-pub(super) fn uninstall(ctx: &Ctx, names: &[String], force: bool) -> anyhow::Result<()> {
-    let ask = !force && std::io::stdin().is_terminal();
+pub(super) fn uninstall(ctx: &Ctx, names: &[String], force: bool) -> anyhow::Result<i32> {
+    let ask = asks(force);
+    let resolve_prefixes = ask && Program::current() == Program::Strap;
     let installed = crate::version::installed_versions(&ctx.layout)?;
     let mut doomed: Vec<Doomed> = Vec::new();
     for requested in names {
-        if let Some(d) = uninstall_target(ctx, requested, &installed, force, ask)? {
+        if let Some(d) = uninstall_target(ctx, requested, &installed, force, resolve_prefixes)? {
             if !doomed.iter().any(|other| other.name == d.name) {
                 doomed.push(d);
             }
         }
     }
     let mut removed_any = false;
-    for Doomed { name, requested } in doomed {
-        let dir = ctx.layout.version_dir(&name);
-        let _lock =
-            FileLock::acquire(&ctx.layout.install_lock(crate::python::KIND, &name), |_| {
-                say!("strap: waiting for another strap process working on {name}…");
-            })?;
-        if !dir.is_dir() {
-            // Removed by another strap while this one waited.
-            if force {
-                continue;
-            }
-            return Err(not_installed(&name).into());
+    let mut declined = Vec::new();
+    for d in &doomed {
+        let removal = if d.virtualenv {
+            super::virtualenv::remove(ctx, &d.name, force, ask)?
+        } else {
+            uninstall_version(ctx, d, force, ask)?
+        };
+        match removal {
+            Removal::Removed => removed_any = true,
+            Removal::Skipped => {}
+            Removal::Declined => declined.push(d.name.as_str()),
         }
-        let selecting = selected_by(ctx, &name);
-        if ask {
-            let mut question = String::new();
-            if requested != name {
-                question.push_str(&format!("{requested} is {name}: "));
-            }
-            question.push_str(&format!("remove {}", dir.display()));
-            if !selecting.is_empty() {
-                let sources: Vec<String> = selecting.iter().map(|s| s.source.to_string()).collect();
-                question.push_str(&format!(" (selected by {})", sources.join(", ")));
-            }
-            question.push('?');
-            if !confirm(&question)? {
-                say!("strap: kept {name}");
-                continue;
-            }
+        if !declined.is_empty() && Program::current() == Program::Pyenv {
+            break;
         }
-        remove_version_dir(&dir)?;
-        say!("strap: uninstalled {name}");
-        removed_any = true;
-        warn_still_selected(ctx, &name, &selecting);
     }
     if removed_any {
         shims::rehash(&ctx.layout, &shim_executable()?)?;
     }
-    Ok(())
+    match declined.as_slice() {
+        [] => Ok(0),
+        kept => self::declined(&kept.join(", ")),
+    }
+}
+
+/// The end of a command after a "no" to its question: exit 1; strap says what it `kept`
+/// (`cancelled; kept 3.11.2`), pyenv mode says nothing, as pyenv.
+pub(super) fn declined(kept: &str) -> anyhow::Result<i32> {
+    match Program::current() {
+        Program::Strap => Err(Reported {
+            message: format!("cancelled; kept {kept}"),
+            hint: None,
+            exit_code: crate::error::EXIT_FAILURE,
+        }
+        .into()),
+        Program::Pyenv => Ok(crate::error::EXIT_FAILURE),
+    }
+}
+
+/// Removes the version `d` and its virtualenvs' links.
+fn uninstall_version(ctx: &Ctx, d: &Doomed, force: bool, ask: bool) -> anyhow::Result<Removal> {
+    let name = &d.name;
+    let dir = ctx.layout.version_dir(name);
+    let _lock = virtualenv::lock_entry(&ctx.layout, name, waiting(name))?;
+    if !dir.is_dir() {
+        // Removed by another strap while this one waited.
+        if force {
+            return Ok(Removal::Skipped);
+        }
+        return Err(not_installed(name).into());
+    }
+    let envs = virtualenv::of_python(&ctx.layout, name);
+    let selecting = selected_by(ctx, name);
+    if ask {
+        let mut question = String::new();
+        if d.requested != *name {
+            question.push_str(&format!("{} is {name}: ", d.requested));
+        }
+        question.push_str(&format!("remove {}", dir.display()));
+        if !envs.is_empty() {
+            let names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
+            question.push_str(&format!(" and its virtualenvs {}", names.join(", ")));
+        }
+        push_selecting(&mut question, &selecting);
+        if !confirm(&question)? {
+            return Ok(Removal::Declined);
+        }
+    }
+    remove_version_dir(&dir)?;
+    for env in &envs {
+        virtualenv::unlink(&ctx.layout, env, waiting(&env.name)).map_err(Reported::from)?;
+    }
+    say_uninstalled(name);
+    warn_still_selected(ctx, name, &selecting);
+    Ok(Removal::Removed)
+}
+
+/// Ends a question with what selects the thing it asks about, and `?`.
+pub(super) fn push_selecting(question: &mut String, selecting: &[Selecting]) {
+    if !selecting.is_empty() {
+        let sources: Vec<String> = selecting.iter().map(|s| s.source.to_string()).collect();
+        question.push_str(&format!(" (selected by {})", sources.join(", ")));
+    }
+    question.push('?');
+}
+
+/// What to say while another process holds `name`'s lock.
+pub(super) fn waiting(name: &str) -> impl FnOnce(&std::path::Path) + '_ {
+    move |_| tell!("waiting for another strap process working on {name}…")
+}
+
+/// `strap: uninstalled 3.11.2`; `pyenv: 3.11.2 uninstalled` in pyenv's words.
+fn say_uninstalled(name: &str) {
+    match Program::current() {
+        Program::Strap => tell!("uninstalled {name}"),
+        Program::Pyenv => tell!("{name} uninstalled"),
+    }
 }
 
 /// What `requested` asks `uninstall` to remove: `None` to skip it (`-f` and not installed).
@@ -107,30 +183,44 @@ fn uninstall_target(
     requested: &str,
     installed: &[String],
     force: bool,
-    ask: bool,
+    resolve_prefixes: bool,
 ) -> anyhow::Result<Option<Doomed>> {
+    let program = Program::current();
     if requested == "system" {
         return Err(crate::error::UsageError::new(
             "'system' is the Python found on PATH outside strap, not a version strap manages; \
              strap cannot uninstall it",
         )
-        .with_hint("`strap versions --bare` lists the versions strap can uninstall")
-        .into());
-    }
-    if requested.is_empty() || requested.contains('/') || requested == "." || requested == ".." {
-        return Err(crate::error::UsageError::new(format!(
-            "invalid version name '{requested}': give a name `strap versions --bare` lists"
+        .with_hint(format!(
+            "`{}` lists the versions strap can uninstall",
+            program.command("versions --bare")
         ))
         .into());
     }
-    let exact = |name: &str| {
+    let doomed = |name: &str, virtualenv: bool| {
         Some(Doomed {
             name: name.to_owned(),
             requested: requested.to_owned(),
+            virtualenv,
         })
     };
+    if virtualenv::is_virtualenv_name(&ctx.layout, requested) {
+        return match virtualenv::find(&ctx.layout, requested) {
+            Ok(_) => Ok(doomed(requested, true)),
+            Err(virtualenv::VirtualenvError::NotFound(_)) if force => Ok(None),
+            Err(virtualenv::VirtualenvError::NotFound(_)) => Err(not_installed(requested).into()),
+            Err(e) => Err(Reported::from(e).into()),
+        };
+    }
+    if requested.is_empty() || requested.contains('/') || requested == "." || requested == ".." {
+        return Err(crate::error::UsageError::new(format!(
+            "invalid version name '{requested}': give a name `{}` lists",
+            program.command("versions --bare")
+        ))
+        .into());
+    }
     if ctx.layout.version_dir(requested).is_dir() {
-        return Ok(exact(requested));
+        return Ok(doomed(requested, false));
     }
     // The versions `strap local <requested>` could select (the newest would be chosen there).
     let matches: Vec<&str> = installed
@@ -140,8 +230,8 @@ fn uninstall_target(
         .collect();
     if force {
         if !matches.is_empty() {
-            say!(
-                "strap: warning: '{requested}' is not installed, nothing removed for it (-f removes \
+            tell!(
+                "warning: '{requested}' is not installed, nothing removed for it (-f removes \
                  exact names only; installed: {})",
                 matches.join(", ")
             );
@@ -149,9 +239,8 @@ fn uninstall_target(
         return Ok(None);
     }
     match matches.as_slice() {
-        [] => Err(not_installed(requested).into()),
-        [one] if ask => Ok(exact(one)),
-        [one] => Err(crate::error::Reported::failure(
+        [one] if resolve_prefixes => Ok(doomed(one, false)),
+        [one] if program == Program::Strap => Err(Reported::failure(
             format!(
                 "version '{requested}' is not installed; it is a prefix of the installed {one}"
             ),
@@ -161,7 +250,7 @@ fn uninstall_target(
             ),
         )
         .into()),
-        several => Err(crate::error::Reported::failure(
+        several @ [_, _, ..] if program == Program::Strap => Err(Reported::failure(
             format!(
                 "'{requested}' matches several installed versions: {}",
                 several.join(", ")
@@ -172,14 +261,28 @@ fn uninstall_target(
             ),
         )
         .into()),
+        _ => Err(not_installed(requested).into()),
     }
 }
 
-fn not_installed(name: &str) -> crate::error::Reported {
-    crate::error::Reported::failure(
-        format!("version '{name}' is not installed"),
-        "`strap versions --bare` lists the installed versions",
-    )
+/// A version (or virtualenv) that is not installed, in the words of the program strap answers
+/// as (pyenv's: ``version `3.9' not installed``).
+fn not_installed(name: &str) -> Reported {
+    let program = Program::current();
+    match program {
+        Program::Strap => Reported::failure(
+            format!("version '{name}' is not installed"),
+            format!(
+                "`{}` lists the installed versions",
+                program.command("versions --bare")
+            ),
+        ),
+        Program::Pyenv => Reported {
+            message: format!("version `{name}' not installed"),
+            hint: None,
+            exit_code: crate::error::EXIT_FAILURE,
+        },
+    }
 }
 
 /// A place that selects a version.
@@ -201,7 +304,7 @@ impl std::fmt::Display for SelectionSource {
 }
 
 /// A selection source whose `written` name resolves to the version being removed.
-struct Selecting {
+pub(super) struct Selecting {
     source: SelectionSource,
     written: String,
 }
@@ -209,7 +312,7 @@ struct Selecting {
 /// Where `name` is selected from here: `STRAP_PYTHON_VERSION` (and `PYENV_VERSION` in pyenv's
 /// root), every `.python-version` from the
 /// current directory up, and the global file (each name resolved as the shims would).
-fn selected_by(ctx: &Ctx, name: &str) -> Vec<Selecting> {
+pub(super) fn selected_by(ctx: &Ctx, name: &str) -> Vec<Selecting> {
     use crate::version::{self, Origin, Resolved, LOCAL_VERSION_FILE};
     let selects = |written: &str| {
         matches!(
@@ -246,7 +349,7 @@ fn selected_by(ctx: &Ctx, name: &str) -> Vec<Selecting> {
 }
 
 /// After removing `name`: says which selections named it and what they select now.
-fn warn_still_selected(ctx: &Ctx, name: &str, selecting: &[Selecting]) {
+pub(super) fn warn_still_selected(ctx: &Ctx, name: &str, selecting: &[Selecting]) {
     use crate::version::{self, Origin, Resolved};
     for Selecting { source, written } in selecting {
         let as_written = if written == name {
@@ -257,24 +360,30 @@ fn warn_still_selected(ctx: &Ctx, name: &str, selecting: &[Selecting]) {
         if let Ok(Resolved::Installed { name: now, .. }) =
             version::resolve(&ctx.layout, written, &Origin::Argument)
         {
-            say!("strap: warning: {source} selected {name}{as_written}; it now selects {now}");
+            tell!("warning: {source} selected {name}{as_written}; it now selects {now}");
             continue;
         }
+        let command = |words: &str| Program::current().command(words);
         let fix = match source {
-            SelectionSource::Env(_) => {
-                "`strap shell <version>` selects another, `strap shell --unset` drops it".to_owned()
-            }
+            SelectionSource::Env(_) => format!(
+                "`{}` selects another, `{}` drops it",
+                command("shell <version>"),
+                command("shell --unset")
+            ),
             SelectionSource::LocalFile(path) if ctx.cwd.as_deref() == path.parent() => {
-                "`strap local <version>` selects another".to_owned()
+                format!("`{}` selects another", command("local <version>"))
             }
             SelectionSource::LocalFile(path) => format!(
-                "`strap local <version>` in {} selects another",
+                "`{}` in {} selects another",
+                command("local <version>"),
                 path.parent().unwrap_or(path).display()
             ),
-            SelectionSource::GlobalFile(_) => "`strap global <version>` selects another".to_owned(),
+            SelectionSource::GlobalFile(_) => {
+                format!("`{}` selects another", command("global <version>"))
+            }
         };
-        say!(
-            "strap: warning: {source} still names {name}{as_written}, which is no longer installed; {fix}"
+        tell!(
+            "warning: {source} still names {name}{as_written}, which is no longer installed; {fix}"
         );
     }
 }
@@ -288,14 +397,36 @@ pub(super) fn remove_version_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Asks `question` on stderr; true for yes.
+/// True when a removal is confirmed first: never with `-f`; strap asks only on a terminal (a
+/// script is never blocked by a question), pyenv mode always, as pyenv reads the answer from
+/// stdin whatever it is (`echo y | pyenv uninstall 3.12.7`).
+pub(super) fn asks(force: bool) -> bool {
+    !force && (Program::current() == Program::Pyenv || std::io::stdin().is_terminal())
+}
+
+/// Asks `question` and reads the answer from stdin: true for yes; no answer (end of input) is
+/// no. The question goes to stderr when stdin is a terminal (as bash's `read -p` shows pyenv's):
+/// `strap: QUESTION [y/N] `, `pyenv: QUESTION (y/N) `.
 pub(super) fn confirm(question: &str) -> anyhow::Result<bool> {
-    {
+    let program = Program::current();
+    if std::io::stdin().is_terminal() {
+        let choices = match program {
+            Program::Strap => "[y/N]",
+            Program::Pyenv => "(y/N)",
+        };
         let mut err = std::io::stderr().lock();
-        let _ = write!(err, "strap: {question} [y/N] ");
+        let _ = write!(err, "{}: {question} {choices} ", program.name());
         let _ = err.flush();
     }
-    let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer)?;
+    // One line, bounded: stdin may be anything (`< /dev/zero`).
+    let mut answer = Vec::new();
+    let _ = std::io::stdin()
+        .lock()
+        .take(MAX_ANSWER)
+        .read_until(b'\n', &mut answer);
+    let answer = String::from_utf8_lossy(&answer);
     Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))
 }
+
+/// The longest answer to a question that is read.
+const MAX_ANSWER: u64 = 256;

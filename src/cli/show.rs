@@ -95,7 +95,7 @@ pub(super) fn versions(
     for name in &selection.names {
         match version::resolve(&ctx.layout, name, &selection.origin) {
             Ok(resolved) => selected.push(display_name(&resolved).to_owned()),
-            Err(err) => say!("strap: warning: {err}"),
+            Err(err) => tell!("warning: {err}"),
         }
     }
     let origin = selection.origin.to_string();

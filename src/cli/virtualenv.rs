@@ -1,12 +1,14 @@
 //! `strap virtualenv`, `virtualenvs`, `virtualenv-delete`: pyenv-virtualenv's commands.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::Ctx;
+use super::shims::Removal;
+use super::{Ctx, Program};
 use crate::error::Reported;
+use crate::process::Cancel;
 use crate::version::{self, Origin, Resolved};
-use crate::virtualenv;
+use crate::virtualenv::{self, Created, Taken, VirtualenvError};
 
 /// The flags of `strap virtualenv`.
 #[derive(clap::Args)]
@@ -19,31 +21,72 @@ pub struct VirtualenvArgs {
     pub requirements: Option<PathBuf>,
 }
 
+/// Makes a virtualenv; one that is already there (from the same Python) is left as it is, its
+/// requirements installed, and that is a success, so two runs at once both succeed.
 pub(super) fn create(ctx: &Ctx, args: VirtualenvArgs) -> anyhow::Result<()> {
     let (python_request, name) = match args.args.as_slice() {
-        [name] => (selected_python(ctx)?, name.clone()),
+        [name] => {
+            refuse_a_version_as_the_only_argument(ctx, name)?;
+            (selected_python(ctx)?, name.clone())
+        }
         [python, name] => (python.clone(), name.clone()),
         _ => unreachable!("clap takes one or two"),
     };
-    let (python, prefix) = installed_python(ctx, &python_request)?;
+    let (python, _) = installed_python(ctx, &python_request)?;
     let requirements = args.requirements.map(|file| absolute(ctx, file));
-    let env = virtualenv::create(
+    let created = virtualenv::create(
         &ctx.layout,
         &python,
-        &prefix,
         &name,
         requirements.as_deref(),
+        &Cancel::on_signals(),
+        super::shims::waiting(&name),
     )
     .map_err(Reported::from)?;
     super::shims::rehash(ctx)?;
-    say!(
-        "strap: created virtualenv {} from {} in {} (select it with: strap local {})",
-        env.name,
-        env.python,
-        env.path.display(),
-        env.name
-    );
+    let select = Program::current().command(&format!("local {name}"));
+    match created {
+        Created::Made(env) => tell!(
+            "created virtualenv {} from {} in {} (select it with: {select})",
+            env.name,
+            env.python,
+            env.path.display(),
+        ),
+        Created::Existing(env) => tell!(
+            "virtualenv {} (from {}) is already in {}{} (select it with: {select})",
+            env.name,
+            env.python,
+            env.path.display(),
+            if requirements.is_some() {
+                "; its requirements are installed"
+            } else {
+                ""
+            },
+        ),
+    }
     Ok(())
+}
+
+/// `strap virtualenv 3.12.7`: as in pyenv-virtualenv, one argument is the new virtualenv's
+/// name (made from the selected version); when it names an installed version, the user most
+/// likely meant to make a virtualenv from it.
+fn refuse_a_version_as_the_only_argument(ctx: &Ctx, name: &str) -> Result<(), Reported> {
+    if virtualenv::taken(&ctx.layout, name) != Some(Taken::Version) {
+        return Ok(());
+    }
+    let error = VirtualenvError::Exists {
+        name: name.to_owned(),
+        taken: Taken::Version,
+    };
+    Err(Reported {
+        hint: Some(format!(
+            "with one argument, `{}` makes a virtualenv named NAME from the selected version; \
+             to make one from {name}, name it too: `{}`",
+            Program::current().command("virtualenv NAME"),
+            Program::current().command(&format!("virtualenv {name} NAME")),
+        )),
+        ..Reported::of(&error)
+    })
 }
 
 /// The installed version `request` names, as (name, prefix).
@@ -52,7 +95,10 @@ pub(super) fn installed_python(ctx: &Ctx, request: &str) -> anyhow::Result<(Stri
         Resolved::Installed { name, prefix } => Ok((name, prefix)),
         Resolved::System => Err(Reported::failure(
             "virtualenvs are made from an installed version, not the system Python",
-            "install one first (strap install 3.12), or use python3 -m venv",
+            format!(
+                "install one first ({}), or use python3 -m venv",
+                Program::current().command("install 3.12")
+            ),
         )
         .into()),
     }
@@ -108,36 +154,54 @@ pub(super) fn list(ctx: &Ctx, bare: bool, json: bool, out: &mut dyn Write) -> an
 /// Warns about virtualenv links whose Python was uninstalled.
 pub(super) fn warn_dangling(dangling: &[virtualenv::Dangling]) {
     for link in dangling {
-        say!(
-            "strap: warning: {} points to {}, which is gone (its Python was uninstalled); \
-             `strap virtualenv-delete {}` removes the link",
+        tell!(
+            "warning: {} points to {}, which is gone (its Python was uninstalled); \
+             `{}` removes the link",
             link.name,
             link.target.display(),
-            link.name
+            Program::current().command(&format!("virtualenv-delete {}", link.name))
         );
     }
 }
 
-pub(super) fn delete(ctx: &Ctx, name: &str, force: bool) -> anyhow::Result<()> {
-    if !force
-        && std::io::stdin().is_terminal()
-        && !super::shims::confirm(&format!("remove the virtualenv {name}?"))?
-    {
-        return Ok(());
-    }
-    match virtualenv::delete(&ctx.layout, name) {
-        Ok(env) => {
+/// `virtualenv-delete`: removes a virtualenv (`NAME` or `PYTHON/envs/NAME`) and its link, after
+/// a question ([`super::shims::asks`]); declined: exit 1.
+pub(super) fn delete(ctx: &Ctx, name: &str, force: bool) -> anyhow::Result<i32> {
+    match remove(ctx, name, force, super::shims::asks(force))? {
+        Removal::Removed => {
             super::shims::rehash(ctx)?;
-            say!(
-                "strap: removed virtualenv {} ({})",
-                env.name,
-                env.path.display()
-            );
-            Ok(())
+            Ok(0)
         }
-        Err(virtualenv::VirtualenvError::NotFound(_)) if force => Ok(()),
-        Err(e) => Err(Reported::from(e).into()),
+        Removal::Skipped => Ok(0),
+        Removal::Declined => super::shims::declined(&format!("the virtualenv {name}")),
     }
+}
+
+/// Removes the virtualenv `name` and its link, after a question when `ask`, and says what
+/// selected it; with `force`, one that does not exist is skipped.
+pub(super) fn remove(ctx: &Ctx, name: &str, force: bool, ask: bool) -> anyhow::Result<Removal> {
+    let found = match virtualenv::find(&ctx.layout, name) {
+        Err(VirtualenvError::NotFound(_)) if force => return Ok(Removal::Skipped),
+        found => found.map_err(Reported::from)?,
+    };
+    let shown = found
+        .path()
+        .map_or(String::new(), |path| format!(" ({})", path.display()));
+    let selecting = super::shims::selected_by(ctx, &found.name);
+    if ask {
+        let mut question = format!("remove the virtualenv {name}{shown}");
+        super::shims::push_selecting(&mut question, &selecting);
+        if !super::shims::confirm(&question)? {
+            return Ok(Removal::Declined);
+        }
+    }
+    match virtualenv::delete(&ctx.layout, name, super::shims::waiting(&found.name)) {
+        Err(VirtualenvError::NotFound(_)) if force => return Ok(Removal::Skipped),
+        removed => removed.map_err(Reported::from)?,
+    };
+    tell!("removed virtualenv {name}{shown}");
+    super::shims::warn_still_selected(ctx, &found.name, &selecting);
+    Ok(Removal::Removed)
 }
 
 /// How `strap versions` shows a link under `versions/` (`proj --> /…/3.11.2/envs/proj`).

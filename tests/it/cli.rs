@@ -514,7 +514,7 @@ fn uninstall_on_a_terminal_confirms_the_full_name_of_a_prefix() {
     let env = TestEnv::new();
     let v = env.fake_version("3.11.2", &["python3"]);
     let (code, screen) = on_a_terminal(&env, "uninstall 3.11", "n\n");
-    assert_eq!(code, Some(0), "{screen}");
+    assert_eq!(code, Some(1), "declined, like a declined recipe: {screen}");
     assert!(
         screen.contains(&format!(
             "strap: 3.11 is 3.11.2: remove {}? [y/N] ",
@@ -522,7 +522,10 @@ fn uninstall_on_a_terminal_confirms_the_full_name_of_a_prefix() {
         )),
         "{screen:?}"
     );
-    assert!(screen.contains("strap: kept 3.11.2"), "{screen:?}");
+    assert!(
+        screen.contains("strap: error: cancelled; kept 3.11.2"),
+        "{screen:?}"
+    );
     assert!(v.exists());
     let (code, screen) = on_a_terminal(&env, "uninstall 3.11", "y\n");
     assert_eq!(code, Some(0), "{screen}");
@@ -536,6 +539,35 @@ fn uninstall_on_a_terminal_confirms_the_full_name_of_a_prefix() {
         "{screen:?}"
     );
     assert!(!v.exists());
+}
+
+#[test]
+fn uninstall_on_a_terminal_names_the_virtualenvs_that_go_with_a_version() {
+    let env = TestEnv::new();
+    let v = env.fake_version("3.11.2", &["python3"]);
+    for name in ["u1", "u2"] {
+        crate::virtualenv::fake_virtualenv(&env, "3.11.2", name);
+    }
+    let (code, screen) = on_a_terminal(&env, "uninstall 3.11.2", "n\n");
+    assert_eq!(code, Some(1), "{screen}");
+    assert!(
+        screen.contains(&format!(
+            "strap: remove {} and its virtualenvs u1, u2? [y/N] ",
+            v.display()
+        )) && screen.contains("strap: error: cancelled; kept 3.11.2\n"),
+        "{screen:?}"
+    );
+    assert!(v.join("envs/u1").exists());
+    let (code, screen) = on_a_terminal(&env, "uninstall u1", "y\n");
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(
+        screen.contains(&format!(
+            "strap: remove the virtualenv u1 ({})? [y/N] ",
+            v.join("envs/u1").display()
+        )) && screen.contains("strap: removed virtualenv u1 ("),
+        "{screen:?}"
+    );
+    assert!(!v.join("envs/u1").exists());
 }
 
 #[test]

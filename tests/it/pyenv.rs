@@ -923,3 +923,167 @@ fn strap_names_a_missing_pin_on_pyenvs_root_and_repairs_its_pyenv_link() {
     env.strap(&["init", "--pyenv"]).assert().success();
     assert_eq!(fs::read_link(&link).unwrap(), strap_bin());
 }
+
+impl Pyenv {
+    /// `pyenv ARGS` in a pseudo-terminal (`script`), `typed` sent as keyboard input; returns the
+    /// exit code and what the terminal showed.
+    fn on_a_terminal(&self, args: &str, typed: &str) -> (Option<i32>, String) {
+        let command = format!("{} {args}", self.bin().join("pyenv").display());
+        let child = std::process::Command::new("script")
+            .args(["-qefc", &command, "/dev/null"])
+            .env_clear()
+            .env("HOME", self.env.home())
+            .env("PYENV_ROOT", self.env.root())
+            .env("PATH", self.path_var())
+            .env("LANG", "C.UTF-8")
+            .env("TERM", "dumb")
+            .current_dir(self.env.work())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (code, screen) = crate::support::type_into(child, typed.as_bytes());
+        (code, screen.replace("\r\n", "\n"))
+    }
+}
+
+#[test]
+fn uninstall_reads_pyenvs_answer_from_stdin() {
+    let p = Pyenv::with_two_versions();
+    let v = p.env.root().join("versions/3.12.7");
+    // No, no answer at all, or garbage: exit 1, nothing said (no terminal, no question shown),
+    // nothing removed.
+    for answer in ["n\n", "", "\0\0\0\0"] {
+        p.pyenv(&["uninstall", "3.12.7"])
+            .write_stdin(answer)
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr("");
+        assert!(v.exists(), "{answer:?}");
+    }
+    // An endless answer is read only so far.
+    p.bash("pyenv uninstall 3.12.7 < /dev/zero")
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(1);
+    assert!(v.exists());
+    p.pyenv(&["uninstall", "3.12.7"])
+        .write_stdin("y\n")
+        .assert()
+        .success()
+        .stderr("pyenv: 3.12.7 uninstalled\n");
+    assert!(!v.exists());
+    // pyenv's message for a name that is not installed; no prefix is resolved; -f asks nothing.
+    p.pyenv(&["uninstall", "3.9"])
+        .assert()
+        .code(1)
+        .stderr("pyenv: version `3.9' not installed\n");
+    p.pyenv(&["uninstall", "3.11"])
+        .write_stdin("y\n")
+        .assert()
+        .code(1)
+        .stderr("pyenv: version `3.11' not installed\n");
+    p.pyenv(&["uninstall", "-f", "3.9"])
+        .assert()
+        .success()
+        .stderr("");
+    // The first "no" ends the command, as in pyenv.
+    let old = p.env.fake_version("3.10.1", &["python"]);
+    p.pyenv(&["uninstall", "3.10.1", "3.11.2"])
+        .write_stdin("n\ny\n")
+        .assert()
+        .code(1);
+    assert!(old.exists() && p.env.root().join("versions/3.11.2").exists());
+    // What selected it is named in pyenv's words.
+    p.pyenv(&["uninstall", "-f", "3.11.2"])
+        .assert()
+        .success()
+        .stderr(format!(
+            "pyenv: 3.11.2 uninstalled\n\
+             pyenv: warning: {}/version still names 3.11.2, which is no longer installed; \
+             `pyenv global <version>` selects another\n",
+            p.root()
+        ));
+    // Arguments it does not take: its usage, on stderr, exit 1.
+    p.pyenv(&["uninstall"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::starts_with(
+            "Usage: pyenv uninstall [-f|--force] <version> ...\n",
+        ));
+    // On a terminal, pyenv's question.
+    let (code, screen) = p.on_a_terminal("uninstall 3.10.1", "n\n");
+    assert_eq!(code, Some(1), "{screen}");
+    assert!(
+        screen.contains(&format!("pyenv: remove {}? (y/N) ", old.display())),
+        "{screen:?}"
+    );
+    assert!(old.exists());
+}
+
+#[test]
+fn virtualenvs_in_pyenvs_words() {
+    let p = Pyenv::new();
+    crate::virtualenv::linked_system_python(&p.env, "3.12.7");
+    p.pyenv(&["virtualenv", "3.12.7", "proj"])
+        .timeout(std::time::Duration::from_secs(180))
+        .assert()
+        .success()
+        .stderr(format!(
+            "pyenv: created virtualenv proj from 3.12.7 in {}/versions/3.12.7/envs/proj \
+             (select it with: pyenv local proj)\n",
+            p.root()
+        ));
+    p.pyenv(&["virtualenv", "3.12.7"])
+        .assert()
+        .code(1)
+        .stderr("pyenv: '3.12.7' is already an installed version\n");
+    p.pyenv(&["virtualenv"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with("Usage: pyenv virtualenv "));
+    // uninstall takes the virtualenv's directory along with its link, after pyenv's question.
+    let dir = p.env.root().join("versions/3.12.7/envs/proj");
+    p.pyenv(&["uninstall", "proj"])
+        .write_stdin("n\n")
+        .assert()
+        .code(1);
+    assert!(dir.exists());
+    p.pyenv(&["uninstall", "proj"])
+        .write_stdin("y\n")
+        .assert()
+        .success()
+        .stderr(format!(
+            "pyenv: removed virtualenv proj ({})\n",
+            dir.display()
+        ));
+    assert!(!dir.exists() && !p.env.root().join("versions/proj").is_symlink());
+    // virtualenv-delete asks on stdin too, and reaches nothing outside versions/.
+    let other = crate::virtualenv::fake_virtualenv(&p.env, "3.12.7", "other");
+    p.pyenv(&["virtualenv-delete", "other"])
+        .write_stdin("")
+        .assert()
+        .code(1)
+        .stderr("");
+    assert!(other.exists());
+    p.pyenv(&["virtualenv-delete", "3.12.7/envs/other"])
+        .write_stdin("y\n")
+        .assert()
+        .success();
+    assert!(!other.exists() && !p.env.root().join("versions/other").is_symlink());
+    let dangling = p.env.dir.path().join("dl");
+    std::os::unix::fs::symlink("/nonexistent", &dangling).unwrap();
+    for name in [dangling.display().to_string(), "../../dl".to_owned()] {
+        p.pyenv(&["virtualenv-delete", "-f", &name])
+            .assert()
+            .code(2)
+            .stderr(format!(
+                "pyenv: '{name}' is not a virtualenv name: use letters, digits, '.', '_' and \
+                 '-', not starting with '.' or '-'\n"
+            ));
+        assert!(dangling.is_symlink());
+    }
+}

@@ -3,10 +3,11 @@
 //! reported when their Python is uninstalled.
 
 use std::fs;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::install::Setup;
-use crate::support::{stderr_of, stdout_of};
+use crate::support::{stderr_of, stdout_of, TestEnv};
 
 /// A wheel of the pure-Python package `strapdemo` (module `strapdemo`, `answer() == 42`),
 /// written into `dir` by the system Python's zipfile; returns its path.
@@ -108,22 +109,29 @@ fn bad_requests_are_refused_and_leave_nothing() {
     let s = Setup::new();
     s.install(&["a"], &[]).assert().success();
     let envs = s.env.root().join("versions/3.99.1/envs");
-    let cases: [(&[&str], &str); 5] = [
-        (&["3.99.1", "../x"], "is not a virtualenv name"),
+    let cases: [(&[&str], i32, &str); 5] = [
+        (&["3.99.1", "../x"], 2, "is not a virtualenv name"),
         (
             &["3.99.1", "3.99.1"],
-            "is already an installed version or virtualenv",
+            1,
+            "'3.99.1' is already an installed version",
         ),
-        (&["system", "proj"], "not the system Python"),
-        (&["3.42", "proj"], "not installed"),
+        (&["system", "proj"], 1, "not the system Python"),
+        (&["3.42", "proj"], 1, "not installed"),
         (
             &["3.99.1", "proj", "-r", "missing.txt"],
+            1,
             "missing.txt cannot be read",
         ),
     ];
-    for (args, expected) in cases {
+    for (args, code, expected) in cases {
         let out = s.env.strap(&["virtualenv"]).args(args).output().unwrap();
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr_of(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{args:?}: {}",
+            stderr_of(&out)
+        );
         assert!(
             stderr_of(&out).contains(expected),
             "{args:?}: {}",
@@ -137,20 +145,23 @@ fn bad_requests_are_refused_and_leave_nothing() {
     }
 }
 
+/// A virtualenv as pyenv-virtualenv lays it out, without running `venv`:
+/// `versions/<python>/envs/<name>/bin/python` and the absolute link `versions/<name>` to it.
+/// Returns the virtualenv's directory.
+pub(crate) fn fake_virtualenv(env: &TestEnv, python: &str, name: &str) -> PathBuf {
+    let dir = env.fake_version(&format!("{python}/envs/{name}"), &["python"]);
+    std::os::unix::fs::symlink(&dir, env.root().join("versions").join(name)).unwrap();
+    dir
+}
+
 #[test]
-fn a_virtualenv_whose_python_is_uninstalled_is_reported_and_deleted() {
-    let s = Setup::new();
-    s.install(&["a"], &[]).assert().success();
-    s.env
-        .strap(&["virtualenv", "3.99.1", "proj"])
-        .timeout(Duration::from_secs(180))
-        .assert()
-        .success();
-    s.env
-        .strap(&["uninstall", "-f", "3.99.1"])
-        .assert()
-        .success();
-    let out = s.env.strap(&["versions", "--bare"]).output().unwrap();
+fn a_virtualenv_whose_python_is_gone_is_reported_and_deleted() {
+    let env = TestEnv::new();
+    env.fake_version("3.99.1", &["python3"]);
+    fake_virtualenv(&env, "3.99.1", "proj");
+    // Removed behind strap's back (pyenv without pyenv-virtualenv, `rm -rf`).
+    fs::remove_dir_all(env.root().join("versions/3.99.1")).unwrap();
+    let out = env.strap(&["versions", "--bare"]).output().unwrap();
     assert_eq!(stdout_of(&out), "");
     assert!(
         stderr_of(&out).contains("warning: proj points to")
@@ -158,26 +169,18 @@ fn a_virtualenv_whose_python_is_uninstalled_is_reported_and_deleted() {
         "{}",
         stderr_of(&out)
     );
-    let out = s.env.strap(&["virtualenvs"]).output().unwrap();
+    let out = env.strap(&["virtualenvs"]).output().unwrap();
     assert!(
-        stderr_of(&out).contains("virtualenv-delete proj"),
+        stderr_of(&out).contains("`strap virtualenv-delete proj` removes the link"),
         "{}",
         stderr_of(&out)
     );
-    s.env
-        .strap(&["virtualenv-delete", "proj"])
-        .assert()
-        .success();
-    assert!(!s.env.root().join("versions/proj").is_symlink());
-    let out = s
-        .env
-        .strap(&["virtualenv-delete", "proj"])
-        .output()
-        .unwrap();
+    env.strap(&["virtualenv-delete", "proj"]).assert().success();
+    assert!(!env.root().join("versions/proj").is_symlink());
+    let out = env.strap(&["virtualenv-delete", "proj"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr_of(&out).contains("no virtualenv named 'proj'"));
-    s.env
-        .strap(&["virtualenv-delete", "-f", "proj"])
+    env.strap(&["virtualenv-delete", "-f", "proj"])
         .assert()
         .success();
 }
@@ -217,4 +220,426 @@ fn virtualenv_delete_removes_the_env_and_its_link() {
     let json = s.env.strap(&["virtualenvs", "--json"]).output().unwrap();
     let value: serde_json::Value = serde_json::from_str(&stdout_of(&json)).unwrap();
     assert_eq!(value["virtualenvs"], serde_json::json!([]));
+}
+
+/// `versions/<name>` whose `bin/python3` is a link to the system's Python: a version `venv`
+/// works with, without building one.
+pub(crate) fn linked_system_python(env: &TestEnv, name: &str) {
+    let bin = env.root().join("versions").join(name).join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink("/usr/bin/python3", bin.join("python3")).unwrap();
+}
+
+/// `strap ARGS` started in the background, stderr piped.
+fn spawn_strap(env: &TestEnv, args: &[&str]) -> std::process::Child {
+    std::process::Command::new(crate::support::strap_bin())
+        .env_clear()
+        .envs(env.env_pairs())
+        .current_dir(env.work())
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Asserts `versions/proj` links to `3.99.1/envs/proj`, whose Python runs as that virtualenv.
+fn assert_working_proj(env: &TestEnv) {
+    let dir = env.root().join("versions/3.99.1/envs/proj");
+    assert_eq!(
+        fs::read_link(env.root().join("versions/proj")).unwrap(),
+        dir
+    );
+    let out = std::process::Command::new(dir.join("bin/python"))
+        .args(["-c", "import sys; print(sys.prefix)"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout_of(&out), format!("{}\n", dir.display()));
+}
+
+#[test]
+fn virtualenv_delete_removes_nothing_outside_versions() {
+    let env = TestEnv::new();
+    env.fake_version("3.99.1", &["python3"]);
+    let outside = env.dir.path().join("x");
+    fs::create_dir_all(&outside).unwrap();
+    let dangling = outside.join("dl");
+    std::os::unix::fs::symlink("/nonexistent/target", &dangling).unwrap();
+    // A dangling link in versions/ that is no virtualenv's link is not strap's either.
+    let foreign = env.root().join("versions/foreign");
+    std::os::unix::fs::symlink("/nonexistent/target", &foreign).unwrap();
+    let absolute = dangling.display().to_string();
+    for name in [
+        absolute.as_str(),
+        "../../x/dl",
+        "3.99.1/envs/../../../x/dl",
+        "../envs/../../x/dl",
+    ] {
+        for force in [true, false] {
+            let mut args = vec!["virtualenv-delete"];
+            if force {
+                args.push("-f");
+            }
+            args.push(name);
+            let out = env.strap(&args).output().unwrap();
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr_of(&out));
+            assert!(
+                stderr_of(&out).contains("is not a virtualenv name"),
+                "{args:?}: {}",
+                stderr_of(&out)
+            );
+            assert!(
+                dangling.is_symlink(),
+                "{args:?} removed {}",
+                dangling.display()
+            );
+        }
+    }
+    env.strap(&["virtualenv-delete", "-f", "foreign"])
+        .assert()
+        .success();
+    env.strap(&["virtualenv-delete", "foreign"])
+        .assert()
+        .code(1);
+    assert!(
+        foreign.is_symlink(),
+        "a link strap did not make was removed"
+    );
+    assert!(stderr_of(&env.strap(&["virtualenvs"]).output().unwrap()).is_empty());
+}
+
+#[test]
+fn two_runs_at_once_make_one_virtualenv_and_both_succeed() {
+    let env = TestEnv::new();
+    linked_system_python(&env, "3.99.1");
+    let runs: Vec<_> = (0..2)
+        .map(|_| spawn_strap(&env, &["virtualenv", "3.99.1", "proj"]))
+        .collect();
+    let outputs: Vec<_> = runs
+        .into_iter()
+        .map(|run| run.wait_with_output().unwrap())
+        .collect();
+    for out in &outputs {
+        assert!(out.status.success(), "{}", stderr_of(out));
+    }
+    let said: String = outputs.iter().map(stderr_of).collect();
+    assert_eq!(
+        said.matches("strap: created virtualenv proj").count(),
+        1,
+        "{said}"
+    );
+    assert!(
+        said.contains("strap: virtualenv proj (from 3.99.1) is already in "),
+        "{said}"
+    );
+    assert_working_proj(&env);
+    // A third run changes nothing and says so.
+    env.strap(&["virtualenv", "3.99.1", "proj"])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("is already in"));
+    assert_working_proj(&env);
+    // Made from a virtualenv: from the version it was made from, as pyenv-virtualenv does.
+    env.strap(&["virtualenv", "proj", "p2"])
+        .timeout(Duration::from_secs(180))
+        .assert()
+        .success()
+        .stderr(predicates::str::contains(
+            "strap: created virtualenv p2 from 3.99.1 in ",
+        ));
+    assert_eq!(
+        fs::read_link(env.root().join("versions/p2")).unwrap(),
+        env.root().join("versions/3.99.1/envs/p2")
+    );
+}
+
+#[test]
+fn two_bootstraps_at_once_converge_on_one_virtualenv() {
+    let env = TestEnv::new();
+    linked_system_python(&env, "3.99.1");
+    env.write(
+        "work/strap.toml",
+        "[python]\nversions = [\"3.99.1\"]\n\n[[virtualenv]]\nname = \"proj\"\npython = \"3.99.1\"\n",
+    );
+    let runs: Vec<_> = (0..2).map(|_| spawn_strap(&env, &["bootstrap"])).collect();
+    for run in runs {
+        let out = run.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+    }
+    assert_working_proj(&env);
+}
+
+#[test]
+fn an_existing_virtualenv_directory_without_its_link_is_refused_and_kept() {
+    let env = TestEnv::new();
+    linked_system_python(&env, "3.99.1");
+    let dir = env.root().join("versions/3.99.1/envs/proj");
+    let notes = env.write("root/versions/3.99.1/envs/proj/notes.txt", "mine\n");
+    let failing = env.write("work/requirements.txt", "--no-index\nno-such-package\n");
+    for extra in [&[][..], &["-r", failing.to_str().unwrap()][..]] {
+        let out = env
+            .strap(&["virtualenv", "3.99.1", "proj"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{extra:?}: {}", stderr_of(&out));
+        assert_eq!(
+            stderr_of(&out),
+            format!(
+                "strap: error: {} already exists, but {} does not link to it\n\
+                 hint: strap does not reuse a directory it did not just make: pick another \
+                 name, or remove it (strap virtualenv-delete 3.99.1/envs/proj)\n",
+                dir.display(),
+                env.root().join("versions/proj").display()
+            )
+        );
+        assert_eq!(fs::read_to_string(&notes).unwrap(), "mine\n");
+        assert!(!env.root().join("versions/proj").is_symlink());
+    }
+}
+
+#[test]
+fn a_failed_virtualenv_removes_only_what_it_made() {
+    let env = TestEnv::new();
+    linked_system_python(&env, "3.99.1");
+    let failing = env.write("work/requirements.txt", "--no-index\nno-such-package\n");
+    let out = env
+        .strap(&["virtualenv", "3.99.1", "proj", "-r"])
+        .arg(&failing)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("pip install --disable-pip-version-check -r"),
+        "{}",
+        stderr_of(&out)
+    );
+    let envs = env.root().join("versions/3.99.1/envs");
+    assert_eq!(fs::read_dir(&envs).unwrap().count(), 0);
+    assert!(!env.root().join("versions/proj").is_symlink());
+}
+
+#[test]
+fn virtualenvs_are_made_only_in_directories_strap_owns() {
+    let env = TestEnv::new();
+    linked_system_python(&env, "3.99.1");
+    // `envs` planted as a link to a directory outside the root.
+    let outside = env.dir.path().join("outside");
+    fs::create_dir_all(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, env.root().join("versions/3.99.1/envs")).unwrap();
+    let out = env
+        .strap(&["virtualenv", "3.99.1", "proj"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("is a link or not a directory"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(fs::read_dir(&outside).unwrap().count(), 0);
+    // A version that is a link (a Python installed elsewhere) is not written into.
+    std::os::unix::fs::symlink(&outside, env.root().join("versions/elsewhere")).unwrap();
+    let out = env
+        .strap(&["virtualenv", "elsewhere", "proj"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("'elsewhere' is a link, not a version installed under versions/"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(fs::read_dir(&outside).unwrap().count(), 0);
+}
+
+#[test]
+fn one_argument_naming_an_installed_version_hints_at_naming_the_virtualenv_too() {
+    let env = TestEnv::new();
+    env.fake_version("3.12.7", &["python3"]);
+    let out = env.strap(&["virtualenv", "3.12.7"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr_of(&out),
+        "strap: error: '3.12.7' is already an installed version\n\
+         hint: with one argument, `strap virtualenv NAME` makes a virtualenv named NAME from the \
+         selected version; to make one from 3.12.7, name it too: `strap virtualenv 3.12.7 NAME`\n"
+    );
+    // With two, the name is taken by a version: no virtualenv-delete for a version either.
+    let out = env
+        .strap(&["virtualenv", "3.12.7", "3.12.7"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stderr_of(&out),
+        "strap: error: '3.12.7' is already an installed version\nhint: pick another name\n"
+    );
+}
+
+#[test]
+fn an_interrupted_virtualenv_leaves_nothing_and_exits_130() {
+    let env = TestEnv::new();
+    // A Python whose `venv` never ends.
+    crate::support::write_script(&env.root().join("versions/3.99.1/bin/python3"), "sleep 600");
+    let run = spawn_strap(&env, &["virtualenv", "3.99.1", "proj"]);
+    let dir = env.root().join("versions/3.99.1/envs/proj");
+    let started = std::time::Instant::now();
+    while !dir.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "strap never made {}",
+            dir.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &run.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = run.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr_of(&out));
+    assert!(!dir.exists(), "the half-made virtualenv was left behind");
+    assert!(!env.root().join("versions/proj").is_symlink());
+}
+
+#[test]
+fn uninstall_removes_a_virtualenv_with_its_link_and_a_version_with_its_virtualenvs() {
+    let env = TestEnv::new();
+    env.fake_version("3.11.2", &["python3"]);
+    let versions = env.root().join("versions");
+    let p1 = fake_virtualenv(&env, "3.11.2", "p1");
+    let u2 = fake_virtualenv(&env, "3.11.2", "u2");
+    // By its link's name: the directory goes too.
+    env.strap(&["uninstall", "p1"])
+        .assert()
+        .success()
+        .stderr(format!("strap: removed virtualenv p1 ({})\n", p1.display()));
+    assert!(!p1.exists() && !versions.join("p1").is_symlink());
+    // By the name `versions --bare` lists.
+    let bare = stdout_of(&env.strap(&["versions", "--bare"]).output().unwrap());
+    assert!(bare.lines().any(|l| l == "3.11.2/envs/u2"), "{bare}");
+    env.strap(&["uninstall", "3.11.2/envs/u2"])
+        .assert()
+        .success()
+        .stderr(format!(
+            "strap: removed virtualenv 3.11.2/envs/u2 ({})\n",
+            u2.display()
+        ));
+    assert!(!u2.exists() && !versions.join("u2").is_symlink());
+    env.strap(&["uninstall", "-f", "3.11.2/envs/u2"])
+        .assert()
+        .success()
+        .stderr("");
+    env.strap(&["uninstall", "3.11.2/envs/u2"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "version '3.11.2/envs/u2' is not installed",
+        ));
+    env.strap(&["uninstall", "3.11.2/envs/../../x"])
+        .assert()
+        .code(2);
+    // A version takes its virtualenvs' links along; another version's are kept.
+    fake_virtualenv(&env, "3.11.2", "v3");
+    env.fake_version("3.12.7", &["python3"]);
+    let other = fake_virtualenv(&env, "3.12.7", "other");
+    env.strap(&["uninstall", "3.11.2"]).assert().success();
+    assert!(!versions.join("3.11.2").exists());
+    assert!(
+        !versions.join("v3").is_symlink(),
+        "a dangling link was left"
+    );
+    assert_eq!(fs::read_link(versions.join("other")).unwrap(), other);
+    let out = env.strap(&["versions", "--bare"]).output().unwrap();
+    assert_eq!(stdout_of(&out), "3.12.7\n3.12.7/envs/other\nother\n");
+    assert_eq!(stderr_of(&out), "");
+}
+
+#[test]
+fn hostile_locks_and_requirements_are_refused() {
+    let env = TestEnv::new();
+    linked_system_python(&env, "3.99.1");
+    // A lock file planted as a link to a file outside: never truncated or written.
+    let precious = env.write("precious.txt", "precious\n");
+    let locks = env.root().join("locks");
+    fs::create_dir_all(&locks).unwrap();
+    std::os::unix::fs::symlink(&precious, locks.join("python-proj.lock")).unwrap();
+    let out = env
+        .strap(&["virtualenv", "3.99.1", "proj"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("cannot lock through the link"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(fs::read_to_string(&precious).unwrap(), "precious\n");
+    // Requirements that are no regular file are not handed to pip (which would read for ever).
+    let fifo = env.work().join("requirements.fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    for file in [fifo.as_path(), std::path::Path::new("/dev/zero")] {
+        let out = env
+            .strap(&["virtualenv", "3.99.1", "other", "-r"])
+            .arg(file)
+            .timeout(Duration::from_secs(120))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+        assert!(
+            stderr_of(&out).contains("not a regular file"),
+            "{}",
+            stderr_of(&out)
+        );
+    }
+    assert!(!env.root().join("versions/3.99.1/envs/other").exists());
+}
+
+#[test]
+fn a_run_waiting_for_the_lock_stops_on_a_signal() {
+    let env = TestEnv::new();
+    linked_system_python(&env, "3.99.1");
+    let lock = env.root().join("locks/python-proj.lock");
+    fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    // Another process holds the lock of versions/proj for a while.
+    let mut holder = std::process::Command::new("flock")
+        .arg(&lock)
+        .args(["sleep", "60"])
+        .spawn()
+        .unwrap();
+    let free = || {
+        std::process::Command::new("flock")
+            .arg("-n")
+            .arg(&lock)
+            .arg("true")
+            .status()
+            .unwrap()
+            .success()
+    };
+    while free() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut run = spawn_strap(&env, &["virtualenv", "3.99.1", "proj"]);
+    let mut err = std::io::BufReader::new(run.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
+    assert!(
+        line.starts_with("strap: waiting for another strap process working on proj"),
+        "{line}"
+    );
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &run.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = run.wait().unwrap();
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(status.code(), Some(130));
+    assert!(!env.root().join("versions/3.99.1/envs/proj").exists());
 }

@@ -371,11 +371,23 @@ fn strap_command(env: &PyenvEnv, command: &str, args: &[String], out: &mut dyn W
         .into_iter()
         .map(OsString::from)
         .chain(args.iter().map(OsString::from));
-    let cli = match <super::Cli as clap::Parser>::try_parse_from(argv) {
-        Ok(cli) => cli,
-        Err(err) => return Ok(super::report_clap(err)),
-    };
-    super::dispatch(&env.ctx, cli.command, out)
+    match <super::Cli as clap::Parser>::try_parse_from(argv) {
+        Ok(cli) => super::dispatch(&env.ctx, cli.command, out),
+        // As pyenv's commands answer arguments they do not take: their help, on stderr, exit 1
+        // (after what was wrong, unless an argument is simply missing).
+        Err(err) if err.use_stderr() => {
+            if err.kind() != clap::error::ErrorKind::MissingRequiredArgument {
+                if let Some(what) = err.render().to_string().lines().next() {
+                    say!("pyenv: {}", what.strip_prefix("error: ").unwrap_or(what));
+                }
+            }
+            let mut usage = Vec::new();
+            docs::help(env, &[command.to_owned()], &mut usage)?;
+            io::stderr().write_all(&usage)?;
+            Ok(1)
+        }
+        Err(_) => docs::help(env, &[command.to_owned()], out),
+    }
 }
 
 /// `pyenv --version`.
