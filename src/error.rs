@@ -176,7 +176,7 @@ impl Explain for Error {
 
     /// A next step for a command that was not found. (A version that is not installed or
     /// broken gets its hint from the CLI, which knows what `strap install` can build:
-    /// `cli::explain`.)
+    /// `cli::hints::explain`.)
     fn hint(&self) -> Option<String> {
         match self {
             Error::CommandNotFound { available, .. } => Some(match available.first() {

@@ -2,7 +2,7 @@
 //! depends on what `strap install` can build (the release catalog), so it is worked out here,
 //! once, for the CLI (`strap version`, `strap which`…) and the shims alike.
 
-use crate::error::{Error, Reported};
+use crate::error::{Broken, Error, Reported};
 use crate::python::{catalog::Catalog, plan};
 
 /// What strap prints for a library error. A command not found after a selected version that is
@@ -14,6 +14,10 @@ pub(super) fn explain(err: &Error) -> Reported {
     let err = missing.as_ref().unwrap_or(err);
     let hint = match err {
         Error::VersionNotInstalled { name, .. } => Some(not_installed(name)),
+        Error::BrokenVersion {
+            problem: Broken::Unreadable { .. },
+            ..
+        } => Some("check the permissions of the version's bin/ directory".to_owned()),
         Error::BrokenVersion { version, .. } => Some(broken(version)),
         _ => None,
     };

@@ -132,9 +132,8 @@ pub(super) fn sh_shell(
         return Ok(());
     }
     if names == ["-"] {
-        let not_set = format!(
-            "strap: error: no previous shell version to go back to ({var}_OLD is not set)"
-        );
+        let not_set =
+            format!("strap: error: no previous shell version to go back to ({var}_OLD is not set)");
         out.write_all(shell::swap_with_old(shell.name(), var, &not_set).as_bytes())?;
         return Ok(());
     }

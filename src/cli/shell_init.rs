@@ -110,8 +110,9 @@ fn choose_shell(name: Option<&str>) -> Result<Shell, UsageError> {
         None | Some("-") => match login_shell() {
             Some(path) => (path, " ($SHELL)"),
             None => {
-                return Err(UsageError::new("cannot tell your shell: $SHELL is not set")
-                    .with_hint(name_it))
+                return Err(
+                    UsageError::new("cannot tell your shell: $SHELL is not set").with_hint(name_it)
+                )
             }
         },
         Some(name) => (name.to_owned(), ""),

@@ -654,7 +654,12 @@ const SHELL_DASH_OUTPUT: &str = "strap: error: no previous shell version to go b
 #[test]
 fn bash_shell_dash_goes_back_to_the_previous_selection() {
     let env = setup();
-    let out = run(&env, &shell("bash"), shell_args("bash"), &shell_dash_script("bash"));
+    let out = run(
+        &env,
+        &shell("bash"),
+        shell_args("bash"),
+        &shell_dash_script("bash"),
+    );
     assert_eq!(out, SHELL_DASH_OUTPUT);
 }
 
@@ -662,7 +667,12 @@ fn bash_shell_dash_goes_back_to_the_previous_selection() {
 #[ignore = "needs zsh; .ci/run installs it and runs the ignored tests"]
 fn zsh_shell_dash_goes_back_to_the_previous_selection() {
     let env = setup();
-    let out = run(&env, &shell("zsh"), shell_args("zsh"), &shell_dash_script("zsh"));
+    let out = run(
+        &env,
+        &shell("zsh"),
+        shell_args("zsh"),
+        &shell_dash_script("zsh"),
+    );
     assert_eq!(out, SHELL_DASH_OUTPUT);
 }
 

@@ -628,7 +628,9 @@ fn assert_broken(env: &TestEnv, version: &str, code: i32, problem: &str) {
         "{err}"
     );
     assert!(
-        err.contains(&format!("hint: reinstall it with `strap install -f {version}`")),
+        err.contains(&format!(
+            "hint: reinstall it with `strap install -f {version}`"
+        )),
         "{err}"
     );
     for args in [&["which", "python3"][..], &["exec", "python3", "-c", "x"]] {
@@ -667,7 +669,11 @@ fn a_broken_python3_in_the_selected_version_fails_instead_of_running_the_system_
     // A file without an execute bit, a directory, a FIFO: a program that cannot run, 126.
     fs::remove_file(&python3).unwrap();
     fs::write(&python3, "#!/bin/sh\necho never\n").unwrap();
-    fs::set_permissions(&python3, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    fs::set_permissions(
+        &python3,
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .unwrap();
     assert_broken(&env, "3.12.7", 126, "python3 is not executable (mode 644)");
     fs::remove_file(&python3).unwrap();
     fs::create_dir(&python3).unwrap();
@@ -830,7 +836,11 @@ fn a_version_whose_python_links_back_to_the_shim_is_a_shim_loop() {
     // `pip` too, whose installs run as a child of strap (the rehash after them).
     std::os::unix::fs::symlink(env.shims().join("pip"), bin.join("pip")).unwrap();
     for args in [&["-c", "x"][..], &["install", "x"]] {
-        let name = if args[0] == "install" { "pip" } else { "python3" };
+        let name = if args[0] == "install" {
+            "pip"
+        } else {
+            "python3"
+        };
         env.command(env.shims().join(name))
             .args(args)
             .timeout(std::time::Duration::from_secs(60))

@@ -73,7 +73,10 @@ pub(super) fn render(err: &Error, skip_advice: bool) -> (String, i32) {
                 "pyenv: version `{version}' is broken (set by {origin}): {problem}"
             );
             if let Some(args) = super::super::hints::install_args(version) {
-                let _ = writeln!(text, "pyenv: reinstall it with `pyenv install --force {args}'");
+                let _ = writeln!(
+                    text,
+                    "pyenv: reinstall it with `pyenv install --force {args}'"
+                );
             }
             (text, problem.exit_code())
         }
