@@ -835,12 +835,7 @@ fn a_version_whose_python_links_back_to_the_shim_is_a_shim_loop() {
     std::os::unix::fs::symlink(env.shims().join("python3"), bin.join("python3")).unwrap();
     // `pip` too, whose installs run as a child of strap (the rehash after them).
     std::os::unix::fs::symlink(env.shims().join("pip"), bin.join("pip")).unwrap();
-    for args in [&["-c", "x"][..], &["install", "x"]] {
-        let name = if args[0] == "install" {
-            "pip"
-        } else {
-            "python3"
-        };
+    for (name, args) in [("python3", ["-c", "x"]), ("pip", ["install", "x"])] {
         env.command(env.shims().join(name))
             .args(args)
             .timeout(std::time::Duration::from_secs(60))
