@@ -9,7 +9,9 @@ function strap
             case -h --help
                 command strap shell --help
             case '*'
-                set -l __strap_code (command strap sh-shell --shell fish $argv[2..-1]); and eval (string join \n $__strap_code)
+                # Through `source`, not `eval`: `eval` would run the lines as one.
+                set -l __strap_code (command strap sh-shell --shell fish $argv[2..-1])
+                and string join \n -- $__strap_code | source
         end
     else
         # Unlike bash and zsh, fish remembers no command locations: nothing to clear after a

@@ -41,6 +41,15 @@ pub enum Error {
         origin: Origin,
     },
 
+    /// A selected version has an entry for the command that cannot run (see [`Broken`]): an
+    /// error, never a fall through to the next version or the system.
+    #[error("version '{version}' is broken{}: {problem}", set_by(.origin))]
+    BrokenVersion {
+        version: String,
+        problem: Broken,
+        origin: Origin,
+    },
+
     /// No installed version matches a prefix.
     #[error("no installed version matches '{0}'")]
     NoMatch(String),
@@ -63,6 +72,55 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+/// What is wrong with a selected version's `bin/<command>` (or its `bin/`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Broken {
+    /// A link whose target does not exist (or a loop of links).
+    Dangling { path: PathBuf, target: PathBuf },
+    /// The version has no `bin/` directory: nothing in it can run.
+    NoBin { bin: PathBuf },
+    /// Something other than a regular file (`kind`: "a directory", "a FIFO"…).
+    NotAFile { path: PathBuf, kind: &'static str },
+    /// A regular file without an execute bit.
+    NotExecutable { path: PathBuf, mode: u32 },
+    /// It cannot be examined (a `bin/` that cannot be searched).
+    Unreadable { path: PathBuf, reason: String },
+}
+
+impl fmt::Display for Broken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Broken::Dangling { path, target } => write!(
+                f,
+                "{} is a link to {}, which does not exist",
+                path.display(),
+                target.display()
+            ),
+            Broken::NoBin { bin } => write!(f, "there is no directory {}", bin.display()),
+            Broken::NotAFile { path, kind } => {
+                write!(f, "{} is {kind}, not a program", path.display())
+            }
+            Broken::NotExecutable { path, mode } => {
+                write!(f, "{} is not executable (mode {mode:o})", path.display())
+            }
+            Broken::Unreadable { path, reason } => {
+                write!(f, "{} cannot be examined: {reason}", path.display())
+            }
+        }
+    }
+}
+
+impl Broken {
+    /// 127 when there is no program (a dangling link, no `bin/`), 126 when there is one that
+    /// cannot be executed, as POSIX shells tell the two apart.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Broken::Dangling { .. } | Broken::NoBin { .. } => EXIT_COMMAND_NOT_FOUND,
+            _ => EXIT_CANNOT_EXECUTE,
+        }
+    }
 }
 
 fn set_by(origin: &Origin) -> String {
@@ -107,6 +165,7 @@ impl Explain for Error {
         match self {
             Error::CommandNotFound { .. } => EXIT_COMMAND_NOT_FOUND,
             Error::Exec { .. } => EXIT_CANNOT_EXECUTE,
+            Error::BrokenVersion { problem, .. } => problem.exit_code(),
             Error::UnsafeVersionName {
                 origin: Origin::Argument | Origin::Env(_),
                 ..
@@ -115,37 +174,21 @@ impl Explain for Error {
         }
     }
 
+    /// A next step for a command that was not found. (A version that is not installed or
+    /// broken gets its hint from the CLI, which knows what `strap install` can build:
+    /// `cli::hints::explain`.)
     fn hint(&self) -> Option<String> {
         match self {
-            Error::VersionNotInstalled { .. } | Error::CommandNotFound { .. } => {
-                Some(Hint(self).to_string())
-            }
+            Error::CommandNotFound { available, .. } => Some(match available.first() {
+                Some(first) => format!(
+                    "select it for this shell with `strap shell {first}`, or list it after your \
+                     main version: `strap global <main> {first}`"
+                ),
+                None => "no installed version provides it; `strap versions` lists what is \
+                         installed"
+                    .to_owned(),
+            }),
             _ => None,
-        }
-    }
-}
-
-/// The `hint:` text of a version or command error. For a version that is not installed, the CLI
-/// (not the shim fast path, which does not carry the release catalog) replaces it with one that
-/// suggests `strap install` only for names the catalog can install (`cli::not_installed_hint`).
-struct Hint<'a>(&'a Error);
-
-impl fmt::Display for Hint<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Error::VersionNotInstalled { name, .. } => write!(
-                f,
-                "install it with `strap install {name}`, or select another version (`strap versions` lists them)"
-            ),
-            Error::CommandNotFound { available, .. } if !available.is_empty() => write!(
-                f,
-                "select it for this shell with `strap shell {}`, or list it after your main version: `strap global <main> {}`",
-                available[0], available[0]
-            ),
-            Error::CommandNotFound { .. } => {
-                write!(f, "no installed version provides it; `strap versions` lists what is installed")
-            }
-            _ => Ok(()),
         }
     }
 }

@@ -61,14 +61,6 @@ impl Shell {
             .replace("@SHIMS@", &self.quote(&shims.to_string_lossy()))
     }
 
-    /// Code that sets a variable in the current shell.
-    pub fn set_var(self, name: &str, value: &str) -> String {
-        match self {
-            Shell::Bash | Shell::Zsh => format!("export {name}={}", self.quote(value)),
-            Shell::Fish => format!("set -gx {name} {}", self.quote(value)),
-        }
-    }
-
     /// Code that removes a variable from the current shell.
     pub fn unset_var(self, name: &str) -> String {
         match self {
@@ -83,6 +75,55 @@ impl Shell {
             Shell::Bash | Shell::Zsh => quote_posix(value),
             Shell::Fish => format!("'{}'", value.replace('\\', r"\\").replace('\'', r"\'")),
         }
+    }
+}
+
+/// Code that sets the shell's selection `var` (`STRAP_PYTHON_VERSION`, `PYENV_VERSION`) to
+/// `quoted` (one shell word), keeping the previous value in the shell (not exported) variable
+/// `<var>_OLD`, for `shell -` (pyenv's `PYENV_VERSION_OLD`). `shell` is a shell's name: `fish`,
+/// `pwsh`, any other is POSIX.
+pub fn set_keeping_old(shell: &str, var: &str, quoted: &str) -> String {
+    match shell {
+        "fish" => format!("set -gu {var}_OLD \"${var}\"\nset -gx {var} {quoted}"),
+        "pwsh" => format!("$Env:{var}, $Env:{var}_OLD = {quoted}, $Env:{var}"),
+        _ => format!("{var}_OLD=\"${{{var}-}}\"\nexport {var}={quoted}"),
+    }
+}
+
+/// Code that unsets the shell's selection `var`, keeping its value in `<var>_OLD` (see
+/// [`set_keeping_old`]).
+pub fn unset_keeping_old(shell: &str, var: &str) -> String {
+    match shell {
+        "fish" => format!("set -gu {var}_OLD \"${var}\"\nset -e {var}"),
+        "pwsh" => format!("$Env:{var}, $Env:{var}_OLD = $null, $Env:{var}"),
+        _ => format!("{var}_OLD=\"${{{var}-}}\"\nunset {var}"),
+    }
+}
+
+/// Code for `shell -`: swaps the shell's selection `var` with `<var>_OLD` (an empty `<var>_OLD`
+/// unsets `var`); prints `not_set` (a message without quotes or `$`) and fails when there is no
+/// `<var>_OLD`. Lines end with `\n`.
+pub fn swap_with_old(shell: &str, var: &str, not_set: &str) -> String {
+    let old = format!("{var}_OLD");
+    match shell {
+        "fish" => format!(
+            "if set -q {old}\n  if [ -n \"${old}\" ]\n    set {old}_ \"${var}\"\n    \
+             set -gx {var} \"${old}\"\n    set -gu {old} \"${old}_\"\n    \
+             set -e {old}_\n  else\n    set -gu {old} \"${var}\"\n    set -e {var}\n  end\n\
+             else\n  echo \"{not_set}\" >&2\n  false\nend\n"
+        ),
+        "pwsh" => format!(
+            "if ( Get-Item -Path Env:\\{var}* ) {{\n  \
+             $Env:{var}, $Env:{old} = $Env:{old}, $Env:{var}\n}} else {{\n  \
+             Write-Error \"{not_set}\"\n  return $false\n}}\n"
+        ),
+        _ => format!(
+            "if [ -n \"${{{old}+x}}\" ]; then\n  if [ -n \"${old}\" ]; then\n    \
+             {old}_=\"${var}\"\n    export {var}=\"${old}\"\n    \
+             {old}=\"${old}_\"\n    unset {old}_\n  else\n    \
+             {old}=\"${var}\"\n    unset {var}\n  fi\nelse\n  \
+             echo \"{not_set}\" >&2\n  false\nfi\n"
+        ),
     }
 }
 

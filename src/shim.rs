@@ -19,6 +19,31 @@ use crate::which::{self, Target};
 /// Shims started through shims more often than this in a row are a loop.
 const MAX_SHIM_DEPTH: u32 = 16;
 
+/// How many shims in a row started this one, from `STRAP_SHIM_DEPTH`. A shim sets it to
+/// `N:PID` for the program it executes ([`depth_value`]): `N` shims in a row, the last one in
+/// process `PID`. Only a shim started in that same process (the program was itself a shim, or a
+/// script that `exec`s one) or, after a package install's `N:^PID`, as a child of `PID` (the
+/// install's program, run as a child) continues the count; any other process starting a shim (a
+/// Python program running another one) starts again from 0, so only shim-to-shim starts count.
+fn inherited_depth() -> u32 {
+    let Some(value) = std::env::var_os(env_vars::STRAP_SHIM_DEPTH) else {
+        return 0;
+    };
+    let Some((depth, pid)) = value.to_str().and_then(|v| v.split_once(':')) else {
+        return 0;
+    };
+    let continues = match pid.strip_prefix('^') {
+        // SAFETY: `getppid` has no preconditions.
+        Some(parent) => parent.parse() == Ok(unsafe { libc::getppid() }),
+        None => pid.parse() == Ok(std::process::id()),
+    };
+    if continues {
+        depth.parse().unwrap_or(0)
+    } else {
+        0
+    }
+}
+
 /// How a package install (see [`changes_packages`]) runs: [`run_and_rehash`] in `strap`,
 /// [`hand_over_to_strap`] in the lean shim binary (which keeps the process-spawning and rehash
 /// code out of it).
@@ -45,16 +70,13 @@ pub fn exec_selected(
     args: impl IntoIterator<Item = OsString>,
     install: InstallRunner,
 ) -> Result<i32> {
-    let depth = std::env::var(env_vars::STRAP_SHIM_DEPTH)
-        .ok()
-        .and_then(|d| d.parse::<u32>().ok())
-        .unwrap_or(0);
+    let depth = inherited_depth();
     if depth >= MAX_SHIM_DEPTH {
         return Err(Error::ShimLoop(command.to_owned()));
     }
     let target = which::find_command(layout, selection, command)?;
     let args: Vec<OsString> = args.into_iter().collect();
-    let mut cmd = target_command(&target, &args, depth + 1);
+    let mut cmd = target_command(&target, &args);
     if layout.flavor() == Flavor::Pyenv {
         // As `pyenv exec`: what the program starts in turn keeps this selection.
         cmd.env(
@@ -62,10 +84,23 @@ pub fn exec_selected(
             version::forced_names(layout, selection).join(":"),
         );
     }
-    if changes_packages(command, &args) {
+    let install_runs = changes_packages(command, &args);
+    cmd.env(
+        env_vars::STRAP_SHIM_DEPTH,
+        depth_value(depth + 1, install_runs),
+    );
+    if install_runs {
         return install(layout, &target, cmd);
     }
     Err(exec_error(&target, cmd.exec()))
+}
+
+/// `STRAP_SHIM_DEPTH` for a program started by the `depth`-th shim in a row, this process (see
+/// [`inherited_depth`]): `depth:PID` for a program this process becomes (`exec`), `depth:^PID`
+/// for one it runs as a child (a package install, see [`run_and_rehash`]).
+fn depth_value(depth: u32, as_child: bool) -> String {
+    let child = if as_child { "^" } else { "" };
+    format!("{depth}:{child}{}", std::process::id())
 }
 
 /// Runs a package install to completion, then rehashes, so the commands it added have shims.
@@ -137,10 +172,9 @@ pub fn hand_over_to_strap(layout: &Layout, target: &Target, cmd: Command) -> Res
 
 /// The command that runs `target`, its version's `bin/` first on `PATH` (as pyenv does, so the
 /// programs it starts come from the same version).
-fn target_command(target: &Target, args: &[OsString], depth: u32) -> Command {
+fn target_command(target: &Target, args: &[OsString]) -> Command {
     let mut cmd = Command::new(&target.path);
-    cmd.args(args)
-        .env(env_vars::STRAP_SHIM_DEPTH, depth.to_string());
+    cmd.args(args);
     if target.version.is_some() {
         if let Some(bin) = target.path.parent() {
             let mut path = OsString::from(bin);

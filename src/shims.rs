@@ -108,8 +108,8 @@ pub fn list_shims(layout: &Layout) -> Result<Vec<PathBuf>> {
 }
 
 /// The executable names in every listed version's and virtualenv's `bin/` (what pyenv's
-/// `versions --executables` lists and its rehash makes shims for), except `strap` itself, which
-/// must stay the CLI.
+/// `versions --executables` lists and its rehash makes shims for; dangling links included, see
+/// [`has_shim`]), except `strap` itself, which must stay the CLI.
 pub fn executable_names(layout: &Layout) -> Result<BTreeSet<OsString>> {
     let mut names = BTreeSet::new();
     for (_, prefix) in version::listed_versions(layout, false, false)? {
@@ -122,12 +122,22 @@ pub fn executable_names(layout: &Layout) -> Result<BTreeSet<OsString>> {
         names.extend(
             entries
                 .filter_map(|entry| entry.ok())
-                .filter(|entry| is_executable(&entry.path()))
+                .filter(|entry| has_shim(&prefix, &entry.path()))
                 .map(|entry| entry.file_name())
                 .filter(|name| name != "strap" && !name.to_string_lossy().starts_with('.')),
         );
     }
     Ok(names)
+}
+
+/// True for a version's `bin/` entry that gets a shim: a program, or a link that has lost its
+/// target (its shim then reports the version as broken instead of letting the name fall through
+/// to another program on `PATH`).
+fn has_shim(prefix: &Path, entry: &Path) -> bool {
+    matches!(
+        crate::which::examine(prefix, entry),
+        Ok(true) | Err(crate::error::Broken::Dangling { .. })
+    )
 }
 
 /// Names in `dir` that are not hidden; a missing directory is empty.

@@ -1,10 +1,10 @@
 //! Finding the executable a command name runs: in the selected versions in order, then on the
 //! system `PATH` outside the shims directory.
 
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Broken, Error, Result};
 use crate::layout::{Flavor, Layout};
 use crate::version::{self, Resolved, Selection};
 
@@ -20,8 +20,11 @@ pub struct Target {
 /// Finds `command` for `selection`: in the selected versions in order, then `system`. A pinned
 /// version that is missing is an error, never a silent fallback: in strap's flavor every selected
 /// name must resolve; in pyenv's, the versions missing before the command is found are collected
-/// and reported with it ([`Error::CommandNotFound`], as pyenv words it). Not found anywhere →
-/// [`Error::CommandNotFound`] listing the versions that have it.
+/// and reported with it ([`Error::CommandNotFound`], as pyenv words it). A selected version that
+/// has no `bin/<command>` entry is passed over (the next one, or the system, may have it); one
+/// whose entry cannot run, or that has no `bin/` at all, stops the search
+/// ([`Error::BrokenVersion`], see [`examine`]). Not found anywhere → [`Error::CommandNotFound`]
+/// listing the versions that have it.
 pub fn find_command(layout: &Layout, selection: &Selection, command: &str) -> Result<Target> {
     find_command_in(layout, selection, command, true)
 }
@@ -63,10 +66,20 @@ pub fn find_command_in(
             }),
             Ok(Resolved::Installed { name, prefix }) => {
                 let path = prefix.join("bin").join(command);
-                is_executable(&path).then_some(Target {
-                    path,
-                    version: Some(name),
-                })
+                match examine(&prefix, &path) {
+                    Ok(true) => Some(Target {
+                        path,
+                        version: Some(name),
+                    }),
+                    Ok(false) => None,
+                    Err(problem) => {
+                        return Err(Error::BrokenVersion {
+                            version: name,
+                            problem,
+                            origin: origin.clone(),
+                        })
+                    }
+                }
             }
         };
         if let Some(target) = found {
@@ -82,6 +95,72 @@ pub fn find_command_in(
         missing,
         origin: origin.clone(),
     })
+}
+
+/// Whether `path`, a version's `bin/<command>` (the version at `prefix`), runs: `Ok(true)` for a
+/// regular file with an execute bit (through any links: one `stat`, the shim's fast path);
+/// `Ok(false)` when there is no such entry in a `bin/` that exists; else what is broken: a
+/// dangling link, something that is not a regular file, a file without an execute bit, an entry
+/// that cannot be examined, or a version without `bin/`.
+pub fn examine(prefix: &Path, path: &Path) -> std::result::Result<bool, Broken> {
+    let error = match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() && meta.permissions().mode() & 0o111 != 0 => return Ok(true),
+        Ok(meta) if meta.is_file() => {
+            return Err(Broken::NotExecutable {
+                path: path.to_owned(),
+                mode: meta.permissions().mode() & 0o7777,
+            })
+        }
+        Ok(meta) => {
+            return Err(Broken::NotAFile {
+                path: path.to_owned(),
+                kind: kind_of(&meta.file_type()),
+            })
+        }
+        Err(e) => e,
+    };
+    let unreadable = |e: std::io::Error| Broken::Unreadable {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    };
+    match std::fs::symlink_metadata(path) {
+        // A link that leads nowhere: to nothing, through a non-directory, or round in a loop.
+        Ok(meta) if meta.is_symlink() && is_missing(&error) => Err(Broken::Dangling {
+            path: path.to_owned(),
+            target: std::fs::read_link(path).unwrap_or_default(),
+        }),
+        Ok(_) => Err(unreadable(error)),
+        Err(e) if is_missing(&e) => {
+            let bin = prefix.join("bin");
+            if bin.is_dir() {
+                Ok(false)
+            } else {
+                Err(Broken::NoBin { bin })
+            }
+        }
+        Err(e) => Err(unreadable(e)),
+    }
+}
+
+/// No such file, a path through a non-directory, or a loop of links.
+fn is_missing(error: &std::io::Error) -> bool {
+    error.kind() == std::io::ErrorKind::NotFound
+        || matches!(error.raw_os_error(), Some(libc::ENOTDIR | libc::ELOOP))
+}
+
+/// "a directory", "a FIFO"…: what a non-regular file is, for a message.
+fn kind_of(file_type: &std::fs::FileType) -> &'static str {
+    if file_type.is_dir() {
+        "a directory"
+    } else if file_type.is_fifo() {
+        "a FIFO"
+    } else if file_type.is_socket() {
+        "a socket"
+    } else if file_type.is_block_device() || file_type.is_char_device() {
+        "a device"
+    } else {
+        "a special file"
+    }
 }
 
 /// The listed versions and virtualenvs whose `bin/` has an executable `command`, oldest first

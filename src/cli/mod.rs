@@ -23,6 +23,7 @@ mod bootstrap;
 mod build_flags;
 mod cache;
 mod doctor;
+mod hints;
 mod install;
 mod pack;
 mod progress;
@@ -90,7 +91,12 @@ pub struct Ctx {
     after_help = "Examples:\n  strap versions\n  strap global 3.12.7\n  eval \"$(strap init bash)\""
 )]
 struct Cli {
-    /// The strap root (default: $XDG_DATA_HOME/strap, or $STRAP_ROOT)
+    /// The strap root; it wins over $STRAP_ROOT, which wins over the default,
+    /// $XDG_DATA_HOME/strap (~/.local/share/strap)
+    ///
+    /// pyenv's root ($PYENV_ROOT, else ~/.pyenv) given here or in $STRAP_ROOT is used with
+    /// pyenv's rules (PYENV_VERSION selects first). A shim in <root>/shims uses that root,
+    /// whatever $STRAP_ROOT says.
     #[arg(long, global = true, value_name = "DIR")]
     root: Option<PathBuf>,
 
@@ -157,9 +163,11 @@ enum Command {
     },
 
     /// Show or set the version(s) for the current shell (needs `strap init`)
-    #[command(after_help = "Examples:\n  strap shell 3.11\n  strap shell --unset")]
+    #[command(
+        after_help = "Examples:\n  strap shell 3.11\n  strap shell -        # back to the previous selection\n  strap shell --unset"
+    )]
     Shell {
-        /// Version names or prefixes
+        /// Version names or prefixes; `-` goes back to the previous selection
         #[arg(conflicts_with = "unset")]
         versions: Vec<String>,
         /// Go back to the directory or global selection
@@ -525,24 +533,7 @@ fn shim_main(
 
 /// Prints a library error (and its hint) to stderr; returns its exit code.
 pub fn report_error(err: &Error) -> i32 {
-    match missing_pin(err) {
-        Some(missing) => print_reported(&Reported::of(&missing)),
-        None => print_reported(&Reported::of(err)),
-    }
-}
-
-/// In strap's words, a command not found after a selected version that is missing (pyenv's
-/// flavor looks further and reports both) is that version's error: the version is the problem.
-fn missing_pin(err: &Error) -> Option<Error> {
-    match err {
-        Error::CommandNotFound {
-            missing, origin, ..
-        } => missing.first().map(|name| Error::VersionNotInstalled {
-            name: name.clone(),
-            origin: origin.clone(),
-        }),
-        _ => None,
-    }
+    print_reported(&hints::explain(err))
 }
 
 fn print_reported(reported: &Reported) -> i32 {
@@ -557,60 +548,15 @@ fn report_anyhow(err: &anyhow::Error) -> i32 {
     if let Some(reported) = err.downcast_ref::<Reported>() {
         return print_reported(reported);
     }
-    let missing = err.downcast_ref::<Error>().and_then(missing_pin);
-    let explained = missing
-        .as_ref()
-        .or_else(|| err.downcast_ref::<Error>())
-        .map(|err| match err {
-            Error::VersionNotInstalled { name, .. } => Reported {
-                hint: Some(not_installed_hint(name)),
-                ..Reported::of(err)
-            },
-            err => Reported::of(err),
-        })
-        .or_else(|| err.downcast_ref::<UsageError>().map(Reported::of));
-    if let Some(explained) = explained {
-        return print_reported(&explained);
+    if let Some(err) = err.downcast_ref::<Error>() {
+        return report_error(err);
+    }
+    if let Some(usage) = err.downcast_ref::<UsageError>() {
+        return print_reported(&Reported::of(usage));
     }
     tell!("error: {err}");
     for cause in err.chain().skip(1) {
         say!("  caused by: {cause}");
     }
     EXIT_FAILURE
-}
-
-/// The hint for a selected version that is not installed: install it when `strap install` could
-/// (resolved as it would, against the same catalog); otherwise the nearest versions it knows.
-/// (The shim path keeps the plain hint of [`Error`]: it does not carry the catalog.)
-fn not_installed_hint(name: &str) -> String {
-    use crate::python::{catalog::Catalog, plan};
-    let catalog = &*Catalog::from_env().unwrap_or(std::borrow::Cow::Borrowed(Catalog::embedded()));
-    let installed = "`strap versions` lists the installed ones";
-    let (request, debug) = match name.strip_suffix("-debug") {
-        Some(base) => (base, true),
-        None => (name, false),
-    };
-    match plan::plan(catalog, request, debug, None) {
-        // `latest` is a request for `strap install`, not a name a version file can select.
-        Ok(plan) if request == "latest" => format!(
-            "version files name versions, not `latest`: select one (`strap global {}` after \
-             `strap install latest`); {installed}",
-            plan.name
-        ),
-        Ok(_) => format!(
-            "install it with `strap install {}{request}`, or select another version (`strap versions` lists them)",
-            if debug { "-g " } else { "" }
-        ),
-        Err(plan::PlanError::Unknown { suggestions, .. }) => format!(
-            "{name} is not a CPython version strap knows, so it cannot be installed; nearest \
-             known: {} (`strap install --list` shows them all); {installed}",
-            suggestions.join(", ")
-        ),
-        Err(plan::PlanError::FreeThreadedTooOld(_)) => format!(
-            "{name} cannot be installed: free-threaded builds exist from CPython 3.13 on; {installed}"
-        ),
-        Err(_) => format!(
-            "{name} is not a CPython version strap can install (expected e.g. 3.12.7, 3.12 or 3.13t); {installed}"
-        ),
-    }
 }

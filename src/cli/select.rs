@@ -6,7 +6,7 @@ use anyhow::Context;
 
 use super::Ctx;
 use crate::env_vars::STRAP_SHELL;
-use crate::shell::Shell;
+use crate::shell::{self, Shell};
 use crate::version::{self, Origin, LOCAL_VERSION_FILE};
 
 impl Ctx {
@@ -105,7 +105,9 @@ fn print_shell_version(ctx: &Ctx, out: &mut dyn Write) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Prints the code the shell function evaluates.
+/// Prints the code the shell function evaluates: set the shell's selection, unset it (`--unset`)
+/// or go back to the previous one (`-`), as `pyenv shell` does: the previous value is kept in the
+/// shell variable `STRAP_PYTHON_VERSION_OLD` (`PYENV_VERSION_OLD` in pyenv's root).
 pub(super) fn sh_shell(
     ctx: &Ctx,
     shell: Shell,
@@ -114,9 +116,11 @@ pub(super) fn sh_shell(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let vars = ctx.layout.version_vars();
+    let var = vars[0];
     if unset {
-        for var in vars {
-            writeln!(out, "{}", shell.unset_var(var))?;
+        writeln!(out, "{}", shell::unset_keeping_old(shell.name(), var))?;
+        for other in &vars[1..] {
+            writeln!(out, "{}", shell.unset_var(other))?;
         }
         return Ok(());
     }
@@ -127,7 +131,21 @@ pub(super) fn sh_shell(
         writeln!(out, "echo {}", shell.quote(text.trim_end()))?;
         return Ok(());
     }
+    if names == ["-"] {
+        let not_set =
+            format!("strap: error: no previous shell version to go back to ({var}_OLD is not set)");
+        out.write_all(shell::swap_with_old(shell.name(), var, &not_set).as_bytes())?;
+        return Ok(());
+    }
     ctx.check_installed(names)?;
-    writeln!(out, "{}", shell.set_var(vars[0], &names.join(":")))?;
+    let value = names.join(":");
+    // As pyenv: selecting what is selected keeps the previous selection for `shell -`.
+    if std::env::var(var).ok().as_deref() != Some(value.as_str()) {
+        writeln!(
+            out,
+            "{}",
+            shell::set_keeping_old(shell.name(), var, &shell.quote(&value))
+        )?;
+    }
     Ok(())
 }

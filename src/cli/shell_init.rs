@@ -10,23 +10,10 @@ use crate::error::UsageError;
 use crate::shell::Shell;
 
 pub(super) fn init(ctx: &Ctx, shell: Option<&str>, out: &mut dyn Write) -> anyhow::Result<()> {
-    let detected = || {
-        std::env::var("SHELL")
-            .ok()
-            .and_then(|s| Shell::from_path(&s))
-    };
-    let shell = match shell {
-        None => return instructions(detected().unwrap_or(Shell::Bash), out),
-        Some("-") => detected().ok_or_else(|| {
-            UsageError::new("cannot tell your shell from $SHELL")
-                .with_hint("name it: `strap init bash`, `strap init zsh` or `strap init fish`")
-        })?,
-        Some(name) => Shell::from_path(name).ok_or_else(|| {
-            UsageError::new(format!(
-                "unsupported shell '{name}': strap integrates with bash, zsh and fish"
-            ))
-        })?,
-    };
+    let chosen = choose_shell(shell)?;
+    if shell.is_none() {
+        return instructions(chosen, out);
+    }
     // The shims that always exist (`python`, `pip`…), so a pinned version that is not installed
     // is reported from the first command, even in a root that was never rehashed. Best effort:
     // a read-only root must not break the shell's start-up.
@@ -36,7 +23,7 @@ pub(super) fn init(ctx: &Ctx, shell: Option<&str>, out: &mut dyn Write) -> anyho
     write!(
         out,
         "{}",
-        shell.init_script(ctx.layout.root(), &ctx.layout.shims_dir())
+        chosen.init_script(ctx.layout.root(), &ctx.layout.shims_dir())
     )?;
     Ok(())
 }
@@ -45,17 +32,12 @@ pub(super) fn init(ctx: &Ctx, shell: Option<&str>, out: &mut dyn Write) -> anyho
 /// real pyenv there) and prints, as comments, the startup-file lines that put it on `PATH` and run
 /// `pyenv init`.
 pub(super) fn init_pyenv(shell: Option<&str>, out: &mut dyn Write) -> anyhow::Result<()> {
-    let shell = match shell {
-        None | Some("-") => std::env::var("SHELL")
-            .ok()
-            .and_then(|s| Shell::from_path(&s)),
-        Some(name) => Some(Shell::from_path(name).ok_or_else(|| {
-            UsageError::new(format!(
-                "unsupported shell '{name}': strap integrates with bash, zsh and fish"
-            ))
-        })?),
-    }
-    .unwrap_or(Shell::Bash);
+    // Without `$SHELL` (a container, a service) the lines are bash's, and say so.
+    let shell = if shell.is_none_or(|s| s == "-") && login_shell().is_none() {
+        Shell::Bash
+    } else {
+        choose_shell(shell)?
+    };
     let root = crate::layout::Layout::pyenv_from_env().root().to_owned();
     let bin = root.join("bin");
     let link = bin.join("pyenv");
@@ -117,6 +99,39 @@ pub(super) fn init_pyenv(shell: Option<&str>, out: &mut dyn Write) -> anyhow::Re
     writeln!(out, "# Add these lines to {rc}, then restart the shell:\n#")?;
     writeln!(out, "#   {path_line}\n#   {init_line}")?;
     Ok(())
+}
+
+/// The shell `strap init [SHELL]` is for: the one named (`-` or none: the one `$SHELL` names).
+/// A shell strap does not integrate with, or an unset `$SHELL`, is a usage error: instructions
+/// for another shell would not work in it.
+fn choose_shell(name: Option<&str>) -> Result<Shell, UsageError> {
+    let name_it = "name it: `strap init bash`, `strap init zsh` or `strap init fish`";
+    let (name, from_env) = match name {
+        None | Some("-") => match login_shell() {
+            Some(path) => (path, " ($SHELL)"),
+            None => {
+                return Err(
+                    UsageError::new("cannot tell your shell: $SHELL is not set").with_hint(name_it)
+                )
+            }
+        },
+        Some(name) => (name.to_owned(), ""),
+    };
+    Shell::from_path(&name).ok_or_else(|| {
+        let error = UsageError::new(format!(
+            "unsupported shell '{name}'{from_env}: strap integrates with bash, zsh and fish"
+        ));
+        if from_env.is_empty() {
+            error
+        } else {
+            error.with_hint(name_it)
+        }
+    })
+}
+
+/// `$SHELL`, when set.
+fn login_shell() -> Option<String> {
+    std::env::var("SHELL").ok().filter(|s| !s.is_empty())
 }
 
 /// What to add where; every line is a comment, so evaluating it by mistake does nothing.

@@ -208,12 +208,25 @@ fn shell_without_the_integration_explains_what_to_do() {
 fn sh_shell_emits_quoted_code_and_validates_first() {
     let env = TestEnv::new();
     env.fake_version("3.12.7", &["python3"]);
+    // The previous selection is kept in a shell variable, for `strap shell -`.
     env.strap(&["sh-shell", "--shell", "bash", "3.12.7"])
         .assert()
-        .stdout("export STRAP_PYTHON_VERSION=3.12.7\n");
+        .stdout(
+            "STRAP_PYTHON_VERSION_OLD=\"${STRAP_PYTHON_VERSION-}\"\n\
+             export STRAP_PYTHON_VERSION=3.12.7\n",
+        );
     env.strap(&["sh-shell", "--shell", "fish", "--unset"])
         .assert()
-        .stdout("set -e STRAP_PYTHON_VERSION\n");
+        .stdout(
+            "set -gu STRAP_PYTHON_VERSION_OLD \"$STRAP_PYTHON_VERSION\"\n\
+             set -e STRAP_PYTHON_VERSION\n",
+        );
+    // Selecting what is selected keeps the previous selection (as pyenv does).
+    env.strap(&["sh-shell", "--shell", "bash", "3.12.7"])
+        .env("STRAP_PYTHON_VERSION", "3.12.7")
+        .assert()
+        .success()
+        .stdout("");
     env.strap(&["sh-shell", "--shell", "bash", "3.1'; rm -rf /"])
         .assert()
         .code(2)
@@ -263,6 +276,65 @@ fn init_prints_code_or_instructions() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("unsupported shell"));
+}
+
+#[test]
+fn init_refuses_a_shell_it_cannot_integrate_with_instead_of_printing_bash_code() {
+    let env = TestEnv::new();
+    for args in [&["init"][..], &["init", "-"], &["init", "--pyenv"]] {
+        env.strap(args)
+            .env("SHELL", "/bin/tcsh")
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(
+                "strap: error: unsupported shell '/bin/tcsh' ($SHELL): strap integrates with \
+                 bash, zsh and fish\nhint: name it: `strap init bash`, `strap init zsh` or \
+                 `strap init fish`\n",
+            );
+    }
+    // Refused before anything is linked.
+    assert!(!env.home().join(".pyenv/bin/pyenv").exists());
+    for args in [&["init"][..], &["init", "-"]] {
+        env.strap(args)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains(
+                "cannot tell your shell: $SHELL is not set",
+            ));
+    }
+    // `init --pyenv` without $SHELL (a container) links, and prints bash's lines, saying so.
+    env.strap(&["init", "--pyenv"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("~/.bashrc"));
+}
+
+#[test]
+fn root_help_states_the_precedence_the_code_applies() {
+    let env = TestEnv::new();
+    env.strap(&["--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "The strap root; it wins over $STRAP_ROOT, which wins over the default,",
+        ));
+    // --root wins over STRAP_ROOT, which wins over $XDG_DATA_HOME/strap.
+    let xdg = env.dir.path().join("xdg");
+    env.strap(&["--root", "/r", "root"])
+        .env("XDG_DATA_HOME", &xdg)
+        .assert()
+        .stdout("/r\n");
+    env.strap(&["root"])
+        .env("XDG_DATA_HOME", &xdg)
+        .assert()
+        .stdout(format!("{}\n", env.root().display()));
+    env.strap(&["root"])
+        .env_remove("STRAP_ROOT")
+        .env("XDG_DATA_HOME", &xdg)
+        .assert()
+        .stdout(format!("{}/strap\n", xdg.display()));
 }
 
 #[test]

@@ -59,6 +59,37 @@ fn unknown_and_malformed_versions() {
             "unsupported_shell",
             shown(&env, env.strap(&["init", "tcsh"]))
         );
+        insta::assert_snapshot!(
+            "unsupported_login_shell",
+            shown(&env, {
+                let mut cmd = env.strap(&["init"]);
+                cmd.env("SHELL", "/bin/tcsh");
+                cmd
+            })
+        );
+    });
+}
+
+#[test]
+fn broken_and_unbuildable_versions_through_a_shim() {
+    let env = TestEnv::new();
+    env.fake_version("3.12.7", &["python3"]);
+    let python3 = env.root().join("versions/3.12.7/bin/python3");
+    std::fs::remove_file(&python3).unwrap();
+    std::os::unix::fs::symlink("/nonexistent/python3.12", &python3).unwrap();
+    env.write("root/version", "3.12.7\n");
+    env.rehash();
+    settings().bind(|| {
+        insta::assert_snapshot!(
+            "broken_version",
+            shown(&env, env.command(env.shims().join("python3")))
+        );
+        // A release line the catalog will not grow (its nearest releases stay the same).
+        env.write("work/.python-version", "2.7.99\n");
+        insta::assert_snapshot!(
+            "unknown_pinned_version_through_a_shim",
+            shown(&env, env.command(env.shims().join("python3")))
+        );
     });
 }
 

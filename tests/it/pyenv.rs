@@ -261,6 +261,50 @@ fn a_missing_pinned_version_is_never_replaced_by_the_system() {
 }
 
 #[test]
+fn a_broken_selected_version_is_never_replaced_by_the_system() {
+    let p = Pyenv::new();
+    p.env.fake_system("python");
+    p.env.fake_version("3.12.7", &["python"]);
+    p.env.write("work/.python-version", "3.12.7\n");
+    p.pyenv(&["rehash"]).assert().success();
+    let python = p.env.root().join("versions/3.12.7/bin/python");
+    let origin = format!("{}/.python-version", p.env.work().display());
+    // A dangling link: 127; a file without an execute bit: 126. In pyenv's words, from `which`,
+    // `exec` and the shim alike.
+    fs::remove_file(&python).unwrap();
+    std::os::unix::fs::symlink("/nonexistent/python3.12", &python).unwrap();
+    let dangling = format!(
+        "pyenv: version `3.12.7' is broken (set by {origin}): {} is a link to \
+         /nonexistent/python3.12, which does not exist\n\
+         pyenv: reinstall it with `pyenv install --force 3.12.7'\n",
+        python.display()
+    );
+    for mut cmd in [
+        p.pyenv(&["which", "python"]),
+        p.pyenv(&["exec", "python"]),
+        p.command("python"),
+    ] {
+        cmd.assert().code(127).stdout("").stderr(dangling.clone());
+    }
+    fs::remove_file(&python).unwrap();
+    fs::write(&python, "#!/bin/sh\necho never\n").unwrap();
+    fs::set_permissions(&python, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    for mut cmd in [
+        p.pyenv(&["which", "python"]),
+        p.pyenv(&["exec", "python"]),
+        p.command("python"),
+    ] {
+        cmd.assert()
+            .code(126)
+            .stdout("")
+            .stderr(predicate::str::contains(format!(
+                "{} is not executable (mode 644)",
+                python.display()
+            )));
+    }
+}
+
+#[test]
 fn commands_completions_and_version_files() {
     let p = Pyenv::new();
     p.env.fake_version("3.11.2", &["python", "fab"]);

@@ -620,3 +620,70 @@ fn zsh_completion_loads_when_the_init_line_comes_before_compinit() {
         stdout_of(&out)
     );
 }
+
+// ---- `strap shell -` goes back to the previous selection, as `pyenv shell -` ----
+
+/// The script (bash and zsh; fish's is derived from it) and what it prints: the error without a
+/// previous selection, then the selection after each step; the previous one is kept in a shell
+/// variable that is not exported.
+fn shell_dash_script(shell: &str) -> String {
+    format!(
+        r#"eval "$(strap init {shell})"
+strap shell - 2>&1 || echo "exit $?"
+strap shell 3.11
+python3
+strap shell -
+python3
+strap shell -
+python3
+strap shell 3.12.7
+strap shell -
+strap version-name
+strap shell --unset
+strap shell -
+strap version-name
+env | grep -c '^STRAP_PYTHON_VERSION_OLD=' || true
+"#
+    )
+}
+
+const SHELL_DASH_OUTPUT: &str = "strap: error: no previous shell version to go back to \
+    (STRAP_PYTHON_VERSION_OLD is not set)\nexit 1\n3.11.9 python3 \n3.12.7 python3 \n\
+    3.11.9 python3 \n3.11.9\n3.11.9\n0\n";
+
+#[test]
+fn bash_shell_dash_goes_back_to_the_previous_selection() {
+    let env = setup();
+    let out = run(
+        &env,
+        &shell("bash"),
+        shell_args("bash"),
+        &shell_dash_script("bash"),
+    );
+    assert_eq!(out, SHELL_DASH_OUTPUT);
+}
+
+#[test]
+#[ignore = "needs zsh; .ci/run installs it and runs the ignored tests"]
+fn zsh_shell_dash_goes_back_to_the_previous_selection() {
+    let env = setup();
+    let out = run(
+        &env,
+        &shell("zsh"),
+        shell_args("zsh"),
+        &shell_dash_script("zsh"),
+    );
+    assert_eq!(out, SHELL_DASH_OUTPUT);
+}
+
+#[test]
+#[ignore = "needs fish; .ci/run installs it and runs the ignored tests"]
+fn fish_shell_dash_goes_back_to_the_previous_selection() {
+    let env = setup();
+    let script = shell_dash_script("fish")
+        .replace("eval \"$(strap init fish)\"", "strap init fish | source")
+        .replace("2>&1 || echo \"exit $?\"", "2>&1; or echo \"exit $status\"")
+        .replace("|| true", "; or true");
+    let out = run(&env, &shell("fish"), shell_args("fish"), &script);
+    assert_eq!(out, SHELL_DASH_OUTPUT);
+}

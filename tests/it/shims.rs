@@ -596,3 +596,253 @@ fn with_system_or_no_selection_the_always_shims_run_the_system_programs() {
             .stderr(predicate::str::contains("pip: command not found"));
     }
 }
+
+// ---- A selected version whose command is present but broken (issue 18, C14) ----
+
+/// Makes `path` a FIFO.
+fn mkfifo(path: &std::path::Path) {
+    let ok = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "mkfifo {}", path.display());
+}
+
+/// `python3` run by name through a shell (as a user types it), then `strap which` and `strap
+/// exec`: each must fail with `code` and name the version, never run the system's `python3`.
+fn assert_broken(env: &TestEnv, version: &str, code: i32, problem: &str) {
+    let out = env
+        .command("/bin/sh")
+        .args(["-c", "python3 -c x"])
+        .output()
+        .unwrap();
+    let err = crate::support::stderr_of(&out);
+    assert_eq!(out.status.code(), Some(code), "{err}");
+    assert_eq!(stdout_of(&out), "", "the system python3 ran: {err}");
+    assert!(
+        err.starts_with(&format!(
+            "strap: error: version '{version}' is broken (set by {}): ",
+            env.root().join("version").display()
+        )) && err.contains(problem),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "hint: reinstall it with `strap install -f {version}`"
+        )),
+        "{err}"
+    );
+    for args in [&["which", "python3"][..], &["exec", "python3", "-c", "x"]] {
+        env.strap(args)
+            .assert()
+            .code(code)
+            .stdout("")
+            .stderr(predicate::str::contains(format!(
+                "version '{version}' is broken"
+            )));
+    }
+}
+
+#[test]
+fn a_broken_python3_in_the_selected_version_fails_instead_of_running_the_system_one() {
+    let env = TestEnv::new();
+    env.fake_system("python3");
+    let bin = env.root().join("versions/3.12.7/bin");
+    fs::create_dir_all(&bin).unwrap();
+    env.write("root/version", "3.12.7\n");
+    env.rehash();
+    let python3 = bin.join("python3");
+
+    // A link whose target is gone, and a loop of links: no program, 127.
+    std::os::unix::fs::symlink("/nonexistent/python3.12", &python3).unwrap();
+    assert_broken(
+        &env,
+        "3.12.7",
+        127,
+        "python3 is a link to /nonexistent/python3.12, which does not exist",
+    );
+    fs::remove_file(&python3).unwrap();
+    std::os::unix::fs::symlink("python3", &python3).unwrap();
+    assert_broken(&env, "3.12.7", 127, "which does not exist");
+
+    // A file without an execute bit, a directory, a FIFO: a program that cannot run, 126.
+    fs::remove_file(&python3).unwrap();
+    fs::write(&python3, "#!/bin/sh\necho never\n").unwrap();
+    fs::set_permissions(
+        &python3,
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .unwrap();
+    assert_broken(&env, "3.12.7", 126, "python3 is not executable (mode 644)");
+    fs::remove_file(&python3).unwrap();
+    fs::create_dir(&python3).unwrap();
+    assert_broken(&env, "3.12.7", 126, "python3 is a directory, not a program");
+    fs::remove_dir(&python3).unwrap();
+    mkfifo(&python3);
+    assert_broken(&env, "3.12.7", 126, "python3 is a FIFO, not a program");
+
+    // A version without `bin/`: nothing in it can run, 127.
+    fs::remove_dir_all(&bin).unwrap();
+    assert_broken(&env, "3.12.7", 127, "there is no directory");
+}
+
+#[test]
+fn a_command_the_selected_version_lacks_still_comes_from_the_next_version_or_the_system() {
+    let env = TestEnv::new();
+    env.fake_system("pip");
+    env.fake_version("3.12.7", &["python3"]);
+    env.fake_version("2.7.18", &["python2.7"]);
+    env.write("root/version", "3.12.7\n2.7.18\n");
+    env.rehash();
+    // No `pip` in 3.12.7 nor 2.7.18: the system's, as pyenv does.
+    env.command("/bin/sh")
+        .args(["-c", "pip list"])
+        .assert()
+        .success()
+        .stdout("system pip list\n");
+    env.command("/bin/sh")
+        .args(["-c", "python2.7 -V"])
+        .assert()
+        .success()
+        .stdout("2.7.18 python2.7 -V\n");
+    // The second version's entry is broken: an error naming it, not the system's python2.7.
+    env.fake_system("python2.7");
+    let python27 = env.root().join("versions/2.7.18/bin/python2.7");
+    fs::remove_file(&python27).unwrap();
+    std::os::unix::fs::symlink("/nonexistent/python2.7", &python27).unwrap();
+    env.command("/bin/sh")
+        .args(["-c", "python2.7 -V"])
+        .assert()
+        .code(127)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "version '2.7.18' is broken (set by",
+        ))
+        .stderr(predicate::str::contains("strap install -f 2.7.18"));
+}
+
+#[test]
+fn rehash_keeps_the_shim_of_a_dangling_entry_so_it_cannot_fall_through_to_the_system() {
+    let env = TestEnv::new();
+    env.fake_system("python3.12");
+    env.fake_version("3.12.7", &["python3"]);
+    let link = env.root().join("versions/3.12.7/bin/python3.12");
+    std::os::unix::fs::symlink("/nonexistent/python3.12", &link).unwrap();
+    env.write("root/version", "3.12.7\n");
+    env.rehash();
+    assert!(shim_names(&env).contains(&"python3.12".to_owned()));
+    env.command("/bin/sh")
+        .args(["-c", "python3.12 -V"])
+        .assert()
+        .code(127)
+        .stdout("")
+        .stderr(predicate::str::contains("version '3.12.7' is broken"));
+}
+
+#[test]
+fn a_broken_virtualenv_is_named_with_how_to_make_it_again() {
+    let env = TestEnv::new();
+    env.fake_system("python3");
+    // A virtualenv whose interpreter links to a Python that is gone.
+    let venv = env.root().join("versions/3.12.7/envs/proj");
+    fs::create_dir_all(venv.join("bin")).unwrap();
+    std::os::unix::fs::symlink("/nonexistent/bin/python3", venv.join("bin/python3")).unwrap();
+    std::os::unix::fs::symlink(&venv, env.root().join("versions/proj")).unwrap();
+    env.write("work/.python-version", "proj\n");
+    env.rehash();
+    env.command("/bin/sh")
+        .args(["-c", "python3 -V"])
+        .assert()
+        .code(127)
+        .stdout("")
+        .stderr(predicate::str::contains("version 'proj' is broken (set by"))
+        .stderr(predicate::str::contains(
+            "`strap virtualenv-delete -f proj`, then `strap virtualenv PYTHON proj`",
+        ));
+}
+
+// ---- The shims' hint for a version that is not installed (issue 18, C15) ----
+
+/// The `hint:` line of a failed command's stderr.
+fn hint_of(out: &std::process::Output) -> String {
+    let err = crate::support::stderr_of(out);
+    err.lines()
+        .find(|line| line.starts_with("hint: "))
+        .unwrap_or_else(|| panic!("no hint: {err}"))
+        .to_owned()
+}
+
+#[test]
+fn a_shim_suggests_strap_install_only_for_versions_strap_can_build() {
+    let env = TestEnv::new();
+    env.fake_system("python3");
+    env.rehash();
+    for (pinned, expected) in [
+        ("3.99", "3.99 is not a CPython version strap knows"),
+        ("proj", "proj is not a CPython version strap can install"),
+        ("3.12.7", "install it with `strap install 3.12.7`"),
+    ] {
+        env.write("work/.python-version", &format!("{pinned}\n"));
+        let through_shim = env
+            .command("/bin/sh")
+            .args(["-c", "python3 -c x"])
+            .output()
+            .unwrap();
+        assert_eq!(through_shim.status.code(), Some(1));
+        assert_eq!(stdout_of(&through_shim), "", "the system python3 ran");
+        let hint = hint_of(&through_shim);
+        assert!(hint.contains(expected), "{pinned}: {hint}");
+        if pinned != "3.12.7" {
+            assert!(!hint.contains(&format!("strap install {pinned}")), "{hint}");
+        }
+        // The same hint as `strap version`'s.
+        let cli = env.strap(&["version"]).output().unwrap();
+        assert_eq!(hint, hint_of(&cli), "{pinned}");
+    }
+}
+
+// ---- Nesting: only shim-to-shim starts count (issue 18, C17) ----
+
+#[test]
+fn pythons_nested_twenty_deep_through_shims_are_not_a_shim_loop() {
+    let env = TestEnv::new();
+    let bin = env.root().join("versions/3.12.7/bin");
+    // Each level runs the next through the shim, as a child (a Python program starting Python).
+    write_script(
+        &bin.join("python3"),
+        &format!(
+            "n=${{1:-0}}\nif [ \"$n\" -lt 20 ]; then {} $((n + 1)) || exit $?; else echo \"depth $n\"; fi",
+            env.shims().join("python3").display()
+        ),
+    );
+    env.write("root/version", "3.12.7\n");
+    env.rehash();
+    env.command(env.shims().join("python3"))
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .success()
+        .stdout("depth 20\n");
+}
+
+#[test]
+fn a_version_whose_python_links_back_to_the_shim_is_a_shim_loop() {
+    let env = TestEnv::new();
+    let bin = env.root().join("versions/3.12.7/bin");
+    fs::create_dir_all(&bin).unwrap();
+    env.write("root/version", "3.12.7\n");
+    env.rehash();
+    std::os::unix::fs::symlink(env.shims().join("python3"), bin.join("python3")).unwrap();
+    // `pip` too, whose installs run as a child of strap (the rehash after them).
+    std::os::unix::fs::symlink(env.shims().join("pip"), bin.join("pip")).unwrap();
+    for (name, args) in [("python3", ["-c", "x"]), ("pip", ["install", "x"])] {
+        env.command(env.shims().join(name))
+            .args(args)
+            .timeout(std::time::Duration::from_secs(60))
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(format!(
+                "shim loop: '{name}' was started through shims too many times in a row"
+            )));
+    }
+}

@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use super::{Outcome, PyenvEnv};
-use crate::env_vars;
+use crate::{env_vars, shell};
 
 /// What `pyenv init` was asked for.
 #[derive(PartialEq, Eq)]
@@ -267,13 +267,14 @@ pub(super) fn sh_shell(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> 
         Some("--unset") => writeln!(
             out,
             "{}",
-            match shell.as_str() {
-                "fish" => "set -gu PYENV_VERSION_OLD \"$PYENV_VERSION\"\nset -e PYENV_VERSION",
-                "pwsh" => "$Env:PYENV_VERSION, $Env:PYENV_VERSION_OLD = $null, $Env:PYENV_VERSION",
-                _ => "PYENV_VERSION_OLD=\"${PYENV_VERSION-}\"\nunset PYENV_VERSION",
-            }
+            shell::unset_keeping_old(&shell, env_vars::PYENV_VERSION)
         )?,
-        Some("-") => out.write_all(revert_code(&shell).as_bytes())?,
+        Some("-") => {
+            let drive = if shell == "pwsh" { "Env:" } else { "" };
+            let not_set = format!("pyenv: {drive}PYENV_VERSION_OLD is not set");
+            let code = shell::swap_with_old(&shell, env_vars::PYENV_VERSION, &not_set);
+            out.write_all(code.as_bytes())?
+        }
         Some(_) => {
             if super::query::prefixes(env, args).is_err() {
                 writeln!(out, "false")?;
@@ -281,38 +282,15 @@ pub(super) fn sh_shell(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> 
             }
             let version = args.join(":");
             if version != current {
+                // pyenv's quoting, as scripts that read this code expect it.
+                let quoted = format!("\"{version}\"");
                 writeln!(
                     out,
                     "{}",
-                    match shell.as_str() {
-                        "fish" => format!("set -gu PYENV_VERSION_OLD \"$PYENV_VERSION\"\nset -gx PYENV_VERSION \"{version}\""),
-                        "pwsh" => format!("$Env:PYENV_VERSION, $Env:PYENV_VERSION_OLD = \"{version}\", $Env:PYENV_VERSION"),
-                        _ => format!("PYENV_VERSION_OLD=\"${{PYENV_VERSION-}}\"\nexport PYENV_VERSION=\"{version}\""),
-                    }
+                    shell::set_keeping_old(&shell, env_vars::PYENV_VERSION, &quoted)
                 )?;
             }
         }
     }
     Ok(0)
-}
-
-/// `pyenv shell -`: swap `PYENV_VERSION` and `PYENV_VERSION_OLD`.
-fn revert_code(shell: &str) -> String {
-    match shell {
-        "fish" => "if set -q PYENV_VERSION_OLD\n  if [ -n \"$PYENV_VERSION_OLD\" ]\n    set PYENV_VERSION_OLD_ \"$PYENV_VERSION\"\n    \
-                   set -gx PYENV_VERSION \"$PYENV_VERSION_OLD\"\n    set -gu PYENV_VERSION_OLD \"$PYENV_VERSION_OLD_\"\n    \
-                   set -e PYENV_VERSION_OLD_\n  else\n    set -gu PYENV_VERSION_OLD \"$PYENV_VERSION\"\n    set -e PYENV_VERSION\n  end\n\
-                   else\n  echo \"pyenv: PYENV_VERSION_OLD is not set\" >&2\n  false\nend\n"
-            .to_owned(),
-        "pwsh" => "if ( Get-Item -Path Env:\\PYENV_VERSION* ) {\n  \
-                   $Env:PYENV_VERSION, $Env:PYENV_VERSION_OLD = $Env:PYENV_VERSION_OLD, $Env:PYENV_VERSION\n} else {\n  \
-                   Write-Error \"pyenv: Env:PYENV_VERSION_OLD is not set\"\n  return $false\n}\n"
-            .to_owned(),
-        _ => "if [ -n \"${PYENV_VERSION_OLD+x}\" ]; then\n  if [ -n \"$PYENV_VERSION_OLD\" ]; then\n    \
-              PYENV_VERSION_OLD_=\"$PYENV_VERSION\"\n    export PYENV_VERSION=\"$PYENV_VERSION_OLD\"\n    \
-              PYENV_VERSION_OLD=\"$PYENV_VERSION_OLD_\"\n    unset PYENV_VERSION_OLD_\n  else\n    \
-              PYENV_VERSION_OLD=\"$PYENV_VERSION\"\n    unset PYENV_VERSION\n  fi\nelse\n  \
-              echo \"pyenv: PYENV_VERSION_OLD is not set\" >&2\n  false\nfi\n"
-            .to_owned(),
-    }
 }

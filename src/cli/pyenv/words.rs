@@ -63,6 +63,23 @@ pub(super) fn render(err: &Error, skip_advice: bool) -> (String, i32) {
             }
             (text, EXIT_COMMAND_NOT_FOUND)
         }
+        Error::BrokenVersion {
+            version,
+            problem,
+            origin,
+        } => {
+            let _ = writeln!(
+                text,
+                "pyenv: version `{version}' is broken (set by {origin}): {problem}"
+            );
+            if let Some(args) = super::super::hints::install_args(version) {
+                let _ = writeln!(
+                    text,
+                    "pyenv: reinstall it with `pyenv install --force {args}'"
+                );
+            }
+            (text, problem.exit_code())
+        }
         err => {
             let _ = writeln!(text, "pyenv: {err}");
             (text, err.exit_code())
