@@ -3,13 +3,14 @@
 //! the strap that built it, the prefix it was built for, the archive's sha256) and its cache key,
 //! which hashes everything that decides the build's content.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::atomic_file::{self, AtomicFile};
 use crate::stage::Receipt;
 #[cfg(test)]
 use crate::stage::SourceArchive;
@@ -279,24 +280,18 @@ pub fn file_names(kind: &str, name: &str, key: &str) -> (String, String) {
 }
 
 /// Packs the install at `prefix` into `archive` (a `.tar.zst`), writing the manifest to
-/// `manifest`. Links are kept as links. Both files appear complete or not at all.
+/// `manifest`. Links are kept as links. Both files appear complete or not at all, and neither
+/// replaces anything but a regular file (see [`crate::atomic_file`]).
 pub fn pack(prefix: &Path, archive: &Path, manifest: &Path) -> Result<Manifest, PackError> {
     let receipt = Receipt::read(prefix).ok_or_else(|| PackError::NoReceipt(prefix.to_owned()))?;
+    for path in [archive, manifest] {
+        atomic_file::check_replaceable(path).map_err(io_err("write", path))?;
+    }
     let platform = Platform::current();
     let key = cache_key(&receipt, &platform);
-    let partial = archive.with_file_name(format!(
-        ".{}.part",
-        archive.file_name().unwrap_or_default().to_string_lossy()
-    ));
-    let written = write_archive(prefix, &partial);
-    let (sha256, size) = match written {
-        Ok(done) => done,
-        Err(e) => {
-            let _ = fs::remove_file(&partial);
-            return Err(e);
-        }
-    };
-    fs::rename(&partial, archive).map_err(io_err("move into place", archive))?;
+    let mut partial = AtomicFile::create(archive).map_err(io_err("write", archive))?;
+    let (sha256, size) = write_archive(prefix, partial.file(), archive)?;
+    partial.commit().map_err(io_err("write", archive))?;
     let packed = Manifest {
         format: MANIFEST_FORMAT,
         kind: receipt.kind,
@@ -319,14 +314,13 @@ pub fn pack(prefix: &Path, archive: &Path, manifest: &Path) -> Result<Manifest, 
         },
     };
     let text = serde_json::to_string_pretty(&packed).map_err(io::Error::other);
-    text.and_then(|t| fs::write(manifest, t + "\n"))
+    text.and_then(|t| atomic_file::write(manifest, (t + "\n").as_bytes()))
         .map_err(io_err("write", manifest))?;
     Ok(packed)
 }
 
-/// Writes the tar.zst; returns its sha256 and size.
-fn write_archive(prefix: &Path, path: &Path) -> Result<(String, u64), PackError> {
-    let file = File::create(path).map_err(io_err("create", path))?;
+/// Writes the tar.zst of `prefix` into `file` (the one for `path`); returns its sha256 and size.
+fn write_archive(prefix: &Path, file: &File, path: &Path) -> Result<(String, u64), PackError> {
     let hashing = HashingWriter {
         inner: BufWriter::new(file),
         hasher: Sha256::new(),

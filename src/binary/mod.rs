@@ -223,13 +223,10 @@ fn named_by_key(manifest: Manifest) -> Manifest {
     }
 }
 
-/// Writes a manifest file whole or not at all.
+/// Writes a manifest file whole or not at all (see [`crate::atomic_file`]).
 pub fn write_manifest(manifest: &Manifest, path: &Path) -> Result<(), BinaryError> {
     let text = serde_json::to_string_pretty(manifest).expect("a manifest serializes") + "\n";
-    let part = path.with_extension("json.part");
-    fs::write(&part, text)
-        .and_then(|()| fs::rename(&part, path))
-        .map_err(BinaryError::local("write", path))
+    crate::atomic_file::write(path, text.as_bytes()).map_err(BinaryError::local("write", path))
 }
 
 /// The binary mirrors: `--binary-mirror` flags, else `STRAP_BINARY_MIRRORS` (comma-separated),

@@ -22,6 +22,7 @@ use oci_client::{Client, Reference};
 use sha2::{Digest, Sha256};
 
 use super::{BinaryError, PackId, MANIFEST_LIMIT};
+use crate::atomic_file::AtomicFile;
 use crate::env_vars;
 use crate::fetch::Fetcher;
 use crate::pack::Manifest;
@@ -190,7 +191,7 @@ impl Repository {
         let auth = self.auth();
         let builds = fetcher.settings().cache_dir.join(BUILDS_DIR);
         let target = builds.join(&manifest.archive.file);
-        let part = builds.join(format!(".{}.part", manifest.archive.file));
+        let mut part = AtomicFile::create(&target).map_err(BinaryError::local("write", &target))?;
         let layer = OciDescriptor {
             media_type: LAYER_MEDIA_TYPE.to_owned(),
             digest: layer_digest(manifest),
@@ -201,7 +202,7 @@ impl Repository {
             client
                 .store_auth_if_needed(reference.resolve_registry(), &auth)
                 .await;
-            let file = std::fs::File::create(&part).map_err(BinaryError::local("write", &part))?;
+            let file = part.file();
             let progress = reporter.download(&reference.whole(), Some(manifest.archive.size), 0);
             let sink = BlobFile {
                 file,
@@ -216,14 +217,11 @@ impl Repository {
             }
             pulled.map_err(|e| self.error(e))
         });
-        match result {
-            Ok(()) => std::fs::rename(&part, &target)
-                .map_err(BinaryError::local("move into the cache", &part)),
-            Err(e) => {
-                let _ = std::fs::remove_file(&part);
-                Err(e)
-            }
-        }
+        // Dropped without a commit, the partial file is removed.
+        result.and_then(|()| {
+            part.commit()
+                .map_err(BinaryError::local("move into the cache", &target))
+        })
     }
 
     /// Pushes the pack as an artifact tagged with its stem (the archive blob only when the
@@ -396,7 +394,7 @@ fn chunks(
 
 /// Where a pulled blob goes: a file, with progress, stopped by Ctrl-C.
 struct BlobFile<'a> {
-    file: std::fs::File,
+    file: &'a mut std::fs::File,
     written: u64,
     progress: &'a dyn Progress,
     cancel: &'a Cancel,

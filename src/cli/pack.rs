@@ -17,9 +17,9 @@ use crate::version::{self, Origin, Resolved};
 pub struct PackArgs {
     /// An installed build (exact name or prefix)
     pub version: String,
-    /// The archive to write (its manifest goes next to it, `.json` for `.tar.zst`); default:
-    /// `<kind>-<name>-<key>.tar.zst` in the current directory
-    #[arg(short, long, value_name = "FILE")]
+    /// The archive to write (its manifest goes next to it, `.json` for `.tar.zst`), or a
+    /// directory to write `<kind>-<name>-<key>.tar.zst` into; default: the current directory
+    #[arg(short, long, value_name = "FILE|DIR")]
     pub output: Option<PathBuf>,
 }
 
@@ -45,8 +45,9 @@ pub(super) fn python_prefix(ctx: &Ctx, request: &str) -> anyhow::Result<PathBuf>
     }
 }
 
-/// Packs the install at `prefix` into `output` (default: its standard name in the current
-/// directory); prints the archive's path.
+/// Packs the install at `prefix` into `output` (a file, or a directory that gets the pack's
+/// standard name, like `cp`'s target; default: the current directory); prints the archive's
+/// path.
 pub(super) fn pack(
     ctx: &Ctx,
     prefix: &Path,
@@ -54,12 +55,11 @@ pub(super) fn pack(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let archive = match output {
-        Some(path) => path,
+        Some(dir) if names_a_directory(&dir) => dir.join(standard_file_name(prefix)?),
+        Some(file) => file,
         None => {
-            let receipt = receipt(prefix)?;
-            let key = pack::cache_key(&receipt, &Platform::current());
             let dir = ctx.cwd.clone().unwrap_or_else(|| PathBuf::from("."));
-            dir.join(pack::file_names(&receipt.kind, &receipt.name, &key).0)
+            dir.join(standard_file_name(prefix)?)
         }
     };
     let manifest = manifest_path(&archive);
@@ -134,6 +134,18 @@ fn cached_pack(ctx: &Ctx, prefix: &Path) -> anyhow::Result<(PathBuf, Manifest)> 
     std::fs::create_dir_all(&builds)?;
     let packed = pack::pack(prefix, &archive, &manifest).map_err(Reported::from)?;
     Ok((archive, packed))
+}
+
+/// The archive name of the install at `prefix`'s pack: `<kind>-<name>-<key16>.tar.zst`.
+fn standard_file_name(prefix: &Path) -> Result<String, Reported> {
+    let receipt = receipt(prefix)?;
+    let key = pack::cache_key(&receipt, &Platform::current());
+    Ok(pack::file_names(&receipt.kind, &receipt.name, &key).0)
+}
+
+/// True for an existing directory, or a path written as one (`out/`).
+fn names_a_directory(path: &Path) -> bool {
+    path.is_dir() || path.as_os_str().as_encoded_bytes().ends_with(b"/")
 }
 
 fn receipt(prefix: &Path) -> Result<Receipt, Reported> {

@@ -2,7 +2,7 @@
 //! thread watches it, so that a stalled mirror is given up after the stall timeout and Ctrl-C
 //! stops at once, keeping what arrived. Every byte is hashed as it is written.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -153,7 +153,11 @@ impl Transfer {
     fn work(&self, client: &reqwest::blocking::Client, shared: &Shared) -> Result<Done, Failure> {
         let parsed = url::Url::parse(&self.url)
             .map_err(|e| Failure::Mirror(MirrorError::BadUrl(format!("{}: {e}", self.url))))?;
-        let existing = fs::metadata(&self.part).map_or(0, |m| m.len());
+        // A link or anything but a regular file there is not resumed (and refused below).
+        let existing = fs::symlink_metadata(&self.part)
+            .ok()
+            .filter(fs::Metadata::is_file)
+            .map_or(0, |m| m.len());
         let (source, total, resumed_from): (Box<dyn Read>, Option<u64>, u64) = match parsed.scheme()
         {
             "file" => {
@@ -207,20 +211,14 @@ impl Transfer {
             }
         };
         let mut hasher = Sha256::new();
-        let mut out = if resumed_from > 0 {
+        if resumed_from > 0 {
             // Hash what is kept, then append to it.
-            super::hash_into(
-                &mut File::open(&self.part).map_err(local("read", &self.part))?,
-                &mut hasher,
-            )
-            .map_err(local("read", &self.part))?;
-            OpenOptions::new()
-                .append(true)
-                .open(&self.part)
-                .map_err(local("write", &self.part))?
-        } else {
-            File::create(&self.part).map_err(local("write", &self.part))?
-        };
+            let mut kept =
+                crate::atomic_file::open_regular(&self.part).map_err(local("read", &self.part))?;
+            super::hash_into(&mut kept, &mut hasher).map_err(local("read", &self.part))?;
+        }
+        let mut out = crate::atomic_file::open_for_writing(&self.part, resumed_from > 0)
+            .map_err(local("write", &self.part))?;
         shared.position.store(resumed_from, Ordering::SeqCst);
         *shared.answered.lock().expect("not poisoned") = Some((total, resumed_from));
         copy_hashing(

@@ -103,3 +103,73 @@ fn only_installs_strap_built_can_be_packed() {
         .failure()
         .stderr(predicate::str::contains("not a build strap can pack"));
 }
+
+#[test]
+fn pack_into_a_directory_writes_the_packs_own_name_there() {
+    let s = Setup::new();
+    s.install(&["a"], &[]).assert().success();
+    let out_dir = s.env.dir.path().join("packs");
+    fs::create_dir_all(&out_dir).unwrap();
+    let out = s
+        .env
+        .strap(&["pack", "3.99", "-o", out_dir.to_str().unwrap()])
+        .assert()
+        .success();
+    let archive = std::path::PathBuf::from(stdout_of(out.get_output()).trim());
+    assert_eq!(archive.parent(), Some(out_dir.as_path()));
+    let file = archive.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        file.starts_with("python-3.99.1-") && file.ends_with(".tar.zst"),
+        "{file}"
+    );
+    assert!(archive.is_file());
+    assert!(archive
+        .with_file_name(file.replace(".tar.zst", ".json"))
+        .is_file());
+    // A directory named with a trailing slash that does not exist is not a file name.
+    let missing = format!("{}/", s.env.dir.path().join("nowhere").display());
+    let out = s
+        .env
+        .strap(&["pack", "3.99", "-o", &missing])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!s.env.dir.path().join("nowhere").exists());
+}
+
+#[test]
+fn pack_never_writes_through_a_planted_link() {
+    let s = Setup::new();
+    s.install(&["a"], &[]).assert().success();
+    let victim = s.env.write("victim.txt", "precious\n");
+    let work = s.env.work();
+    // Where strap used to write the archive before moving it into place.
+    let planted = work.join(".named.tar.zst.part");
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+    s.env
+        .strap(&["pack", "3.99", "-o", "named.tar.zst"])
+        .assert()
+        .success();
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert!(fs::symlink_metadata(work.join("named.tar.zst"))
+        .unwrap()
+        .is_file());
+    assert!(fs::symlink_metadata(&planted)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+
+    // A link where the manifest goes is not replaced, and nothing is written.
+    let taken = work.join("other.json");
+    std::os::unix::fs::symlink(&victim, &taken).unwrap();
+    let out = s
+        .env
+        .strap(&["pack", "3.99", "-o", "other.tar.zst"])
+        .output()
+        .unwrap();
+    let err = crate::support::stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("other.json: it is a symbolic link"), "{err}");
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert!(!work.join("other.tar.zst").exists());
+}

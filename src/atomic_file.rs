@@ -1,0 +1,211 @@
+//! Files strap writes next to where they go: written whole under an unpredictable name (created
+//! with `O_CREAT|O_EXCL|O_NOFOLLOW`, so nothing planted there is ever opened), then renamed onto
+//! the destination only when that is absent or a regular file. A link, a directory or a device in
+//! the destination's place is never replaced, and nothing is ever written through a link.
+
+use std::ffi::OsString;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+/// A file being written for `dest`; removed when dropped before [`AtomicFile::commit`].
+pub struct AtomicFile {
+    temp: tempfile::NamedTempFile,
+    dest: PathBuf,
+}
+
+impl AtomicFile {
+    /// A new empty file next to `dest`, named `.<name>.<random>.part` after `dest`'s name, with
+    /// mode 0666 less the umask.
+    pub fn create(dest: &Path) -> io::Result<AtomicFile> {
+        let name = dest.file_name().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "it does not end in a file name",
+            )
+        })?;
+        let dir = match dest.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let mut prefix = OsString::from(".");
+        prefix.push(name);
+        prefix.push(".");
+        let temp = tempfile::Builder::new()
+            .prefix(&prefix)
+            .suffix(".part")
+            .make_in(dir, |path| {
+                OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o666)
+                    .custom_flags(libc::O_NOFOLLOW)
+                    .open(path)
+            })?;
+        Ok(AtomicFile {
+            temp,
+            dest: dest.to_owned(),
+        })
+    }
+
+    /// The file to write into.
+    pub fn file(&mut self) -> &mut File {
+        self.temp.as_file_mut()
+    }
+
+    /// Renames the file onto its destination, unless something other than a regular file is
+    /// there (see [`check_replaceable`]); the file is removed when that fails.
+    pub fn commit(self) -> io::Result<()> {
+        check_replaceable(&self.dest)?;
+        self.temp
+            .persist(&self.dest)
+            .map(drop)
+            .map_err(|failed| failed.error)
+    }
+}
+
+/// Writes `bytes` to `dest` whole or not at all (see [`AtomicFile`]).
+pub fn write(dest: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = AtomicFile::create(dest)?;
+    file.file().write_all(bytes)?;
+    file.commit()
+}
+
+/// Fails, saying what is there, unless `path` is absent or a regular file (a link at `path`
+/// is looked at, not followed).
+pub fn check_replaceable(path: &Path) -> io::Result<()> {
+    let kind = match fs::symlink_metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+        Ok(metadata) => metadata.file_type(),
+    };
+    let what = if kind.is_file() {
+        return Ok(());
+    } else if kind.is_symlink() {
+        "a symbolic link"
+    } else if kind.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    };
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        format!("it is {what}, which strap neither replaces nor writes through; remove it first"),
+    ))
+}
+
+/// Opens `path` for writing, created when absent and emptied unless `append`: never through a
+/// link, never blocking on a FIFO, and only a regular file (else the error of
+/// [`check_replaceable`]). For files whose fixed name matters (a download resumed later).
+pub fn open_for_writing(path: &Path, append: bool) -> io::Result<File> {
+    check_replaceable(path)?;
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .append(append)
+        .truncate(!append)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)?;
+    regular(file, path)
+}
+
+/// Opens the regular file `path` for reading, never through a link and never blocking on a
+/// FIFO (anything else is refused with the error of [`check_replaceable`]).
+pub fn open_regular(path: &Path) -> io::Result<File> {
+    check_replaceable(path)?;
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)?;
+    regular(file, path)
+}
+
+/// `file` when it is a regular file; else the refusal of [`check_replaceable`] for `path`
+/// (something else took its place between the look and the open).
+fn regular(file: File, path: &Path) -> io::Result<File> {
+    if file.metadata()?.is_file() {
+        return Ok(file);
+    }
+    Err(check_replaceable(path)
+        .err()
+        .unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "it is not a regular file")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{symlink, PermissionsExt};
+
+    #[test]
+    fn a_file_appears_whole_and_its_temporary_name_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("out.json");
+        write(&dest, b"{}\n").unwrap();
+        assert_eq!(fs::read(&dest).unwrap(), b"{}\n");
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1);
+        let mode = fs::metadata(&dest).unwrap().permissions().mode();
+        assert_eq!(mode & 0o600, 0o600, "{mode:o}");
+    }
+
+    #[test]
+    fn an_uncommitted_file_is_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = AtomicFile::create(&dir.path().join("x")).unwrap();
+        file.file().write_all(b"half").unwrap();
+        drop(file);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn links_directories_and_fifos_are_neither_replaced_nor_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, "precious").unwrap();
+        let link = dir.path().join("link");
+        symlink(&victim, &link).unwrap();
+        let sub = dir.path().join("sub");
+        fs::create_dir(&sub).unwrap();
+        let fifo = dir.path().join("fifo");
+        let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: c_path is a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o644) }, 0);
+        for (path, what) in [
+            (&link, "a symbolic link"),
+            (&sub, "a directory"),
+            (&fifo, "not a regular file"),
+        ] {
+            let err = write(path, b"x").unwrap_err();
+            assert!(
+                err.to_string().starts_with(&format!("it is {what}")),
+                "{err}"
+            );
+            assert!(open_for_writing(path, true).is_err());
+            assert!(open_regular(path).is_err());
+        }
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(fs::read_dir(&sub).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_fixed_name_is_created_appended_to_or_emptied() {
+        let dir = tempfile::tempdir().unwrap();
+        let part = dir.path().join("a.part");
+        open_for_writing(&part, false)
+            .unwrap()
+            .write_all(b"ab")
+            .unwrap();
+        open_for_writing(&part, true)
+            .unwrap()
+            .write_all(b"cd")
+            .unwrap();
+        assert_eq!(fs::read(&part).unwrap(), b"abcd");
+        open_for_writing(&part, false).unwrap();
+        assert_eq!(fs::read(&part).unwrap(), b"");
+    }
+}
