@@ -4,7 +4,7 @@
 
 use std::fs;
 use std::io::{self, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
@@ -13,6 +13,7 @@ use super::{BinaryError, PackId, MANIFEST_LIMIT};
 use crate::atomic_file::{self, AtomicFile};
 use crate::fetch::{FetchError, Fetcher, MirrorError, Wanted};
 use crate::pack::Manifest;
+use crate::process::{Cancel, Interruptible};
 use crate::report::Reporter;
 use crate::stage::BUILDS_DIR;
 
@@ -80,6 +81,7 @@ pub(super) fn push(
     manifest: &Manifest,
     reporter: &dyn Reporter,
     stall_timeout: Duration,
+    cancel: &Cancel,
 ) -> Result<String, BinaryError> {
     let (archive_file, manifest_file) = PackId::of(manifest).file_names();
     let manifest_url = join(base, &manifest_file)?;
@@ -87,12 +89,8 @@ pub(super) fn push(
         let dir = base
             .to_file_path()
             .map_err(|()| BinaryError::Mirror(format!("{base} is not a local path")))?;
-        copy_into(
-            archive,
-            manifest,
-            &dir.join(&archive_file),
-            &dir.join(&manifest_file),
-        )?;
+        let targets = (dir.join(&archive_file), dir.join(&manifest_file));
+        copy_into(archive, manifest, &targets, cancel)?;
         return Ok(manifest_url.to_string());
     }
     let client = reqwest::blocking::Client::builder()
@@ -112,21 +110,30 @@ pub(super) fn push(
         archive.display(),
         crate::clean::human_bytes(size)
     ));
-    put(&client, &archive_url, Box::new(file), size, stall_timeout)?;
+    let upload = Upload {
+        client: &client,
+        stall_timeout,
+        cancel,
+    };
+    upload.put(&archive_url, Box::new(file), size)?;
     let text = serde_json::to_string_pretty(manifest).expect("a manifest serializes") + "\n";
     let size = text.len() as u64;
-    let body = Box::new(io::Cursor::new(text.into_bytes()));
-    put(&client, &manifest_url, body, size, stall_timeout)?;
+    upload.put(
+        &manifest_url,
+        Box::new(io::Cursor::new(text.into_bytes())),
+        size,
+    )?;
     Ok(manifest_url.to_string())
 }
 
-/// Copies the pack into a directory on this machine, as `target` and `target_manifest`: each
-/// whole or not at all, and only in the place of regular files (see [`crate::atomic_file`]).
+/// Copies the pack into a directory on this machine, as `targets` (the archive's path and the
+/// manifest's): each whole or not at all, and only in the place of regular files (see
+/// [`crate::atomic_file`]); nothing is left when `cancel` turns true.
 fn copy_into(
     archive: &Path,
     manifest: &Manifest,
-    target: &Path,
-    target_manifest: &Path,
+    (target, target_manifest): &(PathBuf, PathBuf),
+    cancel: &Cancel,
 ) -> Result<(), BinaryError> {
     if let Some(dir) = target.parent() {
         fs::create_dir_all(dir).map_err(BinaryError::local("create", dir))?;
@@ -134,7 +141,10 @@ fn copy_into(
     for path in [target, target_manifest] {
         atomic_file::check_replaceable(path).map_err(BinaryError::local("write", path))?;
     }
-    let mut from = fs::File::open(archive).map_err(BinaryError::local("read", archive))?;
+    let mut from = Interruptible {
+        inner: fs::File::open(archive).map_err(BinaryError::local("read", archive))?,
+        cancel: cancel.clone(),
+    };
     let mut to = AtomicFile::create(target).map_err(BinaryError::local("write", target))?;
     io::copy(&mut from, to.file())
         .and_then(|_| to.commit())
@@ -142,70 +152,86 @@ fn copy_into(
     super::write_manifest(manifest, target_manifest)
 }
 
-/// One `PUT` of `body` (`size` bytes), with the URL's user and password (else
-/// `STRAP_REGISTRY_USER` and `STRAP_REGISTRY_PASSWORD`) as basic authentication; given up when
-/// the store takes no byte and gives no answer for `stall_timeout`.
-fn put(
-    client: &reqwest::blocking::Client,
-    url: &url::Url,
-    body: Box<dyn Read + Send>,
-    size: u64,
+/// Uploads by HTTP `PUT`, each given up when the store takes no byte and gives no answer for
+/// `stall_timeout`, or when `cancel` turns true.
+struct Upload<'a> {
+    client: &'a reqwest::blocking::Client,
     stall_timeout: Duration,
-) -> Result<(), BinaryError> {
-    let mut bare = url.clone();
-    let _ = bare.set_username("");
-    let _ = bare.set_password(None);
-    let sent = Arc::new(AtomicU64::new(0));
-    let counted = Counted {
-        inner: body,
-        sent: Arc::clone(&sent),
-    };
-    let mut request = client
-        .put(bare.as_str())
-        .body(reqwest::blocking::Body::sized(counted, size));
-    if !url.username().is_empty() {
-        request = request.basic_auth(url.username(), url.password());
-    } else if let Some((user, password)) = super::oci::credentials_from_env() {
-        request = request.basic_auth(user, Some(password));
-    }
-    let (answer, answered) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = answer.send(request.send());
-    });
-    let response = await_answer(&answered, &sent, stall_timeout)
-        .map_err(|e| BinaryError::Mirror(format!("{bare}: {e}")))?
-        .map_err(|e| BinaryError::Mirror(format!("{bare}: {e}")))?;
-    if response.status().is_success() {
-        Ok(())
-    } else {
-        Err(BinaryError::Mirror(format!(
-            "{bare}: HTTP {} to the upload",
-            response.status()
-        )))
-    }
+    cancel: &'a Cancel,
 }
 
-/// What `answered` receives, unless `sent` (the bytes taken so far) stays the same for
-/// `stall_timeout` first.
-fn await_answer<T>(
-    answered: &mpsc::Receiver<T>,
-    sent: &AtomicU64,
-    stall_timeout: Duration,
-) -> Result<T, MirrorError> {
-    let mut last = (sent.load(Ordering::SeqCst), Instant::now());
-    loop {
-        match answered.recv_timeout(Duration::from_millis(50)) {
-            Ok(answer) => return Ok(answer),
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                return Err(MirrorError::Broken("the upload stopped".to_owned()))
-            }
+impl Upload<'_> {
+    /// One `PUT` of `body` (`size` bytes), with the URL's user and password (else
+    /// `STRAP_REGISTRY_USER` and `STRAP_REGISTRY_PASSWORD`) as basic authentication.
+    fn put(
+        &self,
+        url: &url::Url,
+        body: Box<dyn Read + Send>,
+        size: u64,
+    ) -> Result<(), BinaryError> {
+        let mut bare = url.clone();
+        let _ = bare.set_username("");
+        let _ = bare.set_password(None);
+        let sent = Arc::new(AtomicU64::new(0));
+        let counted = Counted {
+            inner: body,
+            sent: Arc::clone(&sent),
+        };
+        let mut request = self
+            .client
+            .put(bare.as_str())
+            .body(reqwest::blocking::Body::sized(counted, size));
+        if !url.username().is_empty() {
+            request = request.basic_auth(url.username(), url.password());
+        } else if let Some((user, password)) = super::oci::credentials_from_env() {
+            request = request.basic_auth(user, Some(password));
         }
-        let now = sent.load(Ordering::SeqCst);
-        if now != last.0 {
-            last = (now, Instant::now());
-        } else if last.1.elapsed() > stall_timeout {
-            return Err(MirrorError::Stalled(stall_timeout));
+        let (answer, answered) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = answer.send(request.send());
+        });
+        let response = self
+            .await_answer(&answered, &sent)
+            .map_err(|e| match e {
+                BinaryError::Mirror(why) => BinaryError::Mirror(format!("{bare}: {why}")),
+                e => e,
+            })?
+            .map_err(|e| BinaryError::Mirror(format!("{bare}: {e}")))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(BinaryError::Mirror(format!(
+                "{bare}: HTTP {} to the upload",
+                response.status()
+            )))
+        }
+    }
+
+    /// What `answered` receives, unless `sent` (the bytes taken so far) stays the same for the
+    /// stall timeout, or the upload is cancelled, first.
+    fn await_answer<T>(
+        &self,
+        answered: &mpsc::Receiver<T>,
+        sent: &AtomicU64,
+    ) -> Result<T, BinaryError> {
+        let mut last = (sent.load(Ordering::SeqCst), Instant::now());
+        loop {
+            match answered.recv_timeout(Duration::from_millis(50)) {
+                Ok(answer) => return Ok(answer),
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(BinaryError::Mirror("the upload stopped".to_owned()))
+                }
+            }
+            let now = sent.load(Ordering::SeqCst);
+            if self.cancel.is_cancelled() {
+                return Err(BinaryError::Interrupted);
+            } else if now != last.0 {
+                last = (now, Instant::now());
+            } else if last.1.elapsed() > self.stall_timeout {
+                let stalled = MirrorError::Stalled(self.stall_timeout);
+                return Err(BinaryError::Mirror(stalled.to_string()));
+            }
         }
     }
 }

@@ -19,6 +19,7 @@ use crate::env_vars;
 use crate::error::UsageError;
 use crate::fetch::Fetcher;
 use crate::pack::{Manifest, Platform};
+use crate::process::Cancel;
 use crate::report::Reporter;
 
 /// The most bytes a pack's manifest may have.
@@ -193,20 +194,30 @@ impl BinaryMirror {
     }
 
     /// Uploads the pack (`archive` and its `manifest`) to this mirror; returns where it is.
+    /// Stops with [`BinaryError::Interrupted`] soon after `cancel` turns true (a registry's
+    /// requests other than the upload itself within the stall timeout), leaving no partial
+    /// file in a directory.
     pub fn push(
         &self,
         archive: &Path,
         manifest: &Manifest,
         reporter: &dyn Reporter,
         stall_timeout: std::time::Duration,
+        cancel: &Cancel,
     ) -> Result<String, BinaryError> {
         let manifest = named_by_key(manifest.clone());
-        match self {
+        let pushed = match self {
             BinaryMirror::Directory(base) => {
-                directory::push(base, archive, &manifest, reporter, stall_timeout)
+                directory::push(base, archive, &manifest, reporter, stall_timeout, cancel)
             }
-            BinaryMirror::Registry(repo) => repo.push(archive, &manifest, reporter, stall_timeout),
-        }
+            BinaryMirror::Registry(repo) => {
+                repo.push(archive, &manifest, reporter, stall_timeout, cancel)
+            }
+        };
+        pushed.map_err(|e| match cancel.is_cancelled() {
+            true => BinaryError::Interrupted,
+            false => e,
+        })
     }
 }
 

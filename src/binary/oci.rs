@@ -26,7 +26,7 @@ use crate::atomic_file::AtomicFile;
 use crate::env_vars;
 use crate::fetch::Fetcher;
 use crate::pack::Manifest;
-use crate::process::Cancel;
+use crate::process::{Cancel, Interruptible};
 use crate::report::{Progress, Reporter};
 use crate::stage::BUILDS_DIR;
 
@@ -232,6 +232,7 @@ impl Repository {
         manifest: &Manifest,
         reporter: &dyn Reporter,
         stall_timeout: Duration,
+        cancel: &Cancel,
     ) -> Result<String, BinaryError> {
         let id = PackId::of(manifest);
         let archive_file = manifest.archive.file.clone();
@@ -277,8 +278,11 @@ impl Repository {
                     archive.display(),
                     crate::clean::human_bytes(size)
                 ));
-                let file =
-                    std::fs::File::open(archive).map_err(BinaryError::local("read", archive))?;
+                let file = Interruptible {
+                    inner: std::fs::File::open(archive)
+                        .map_err(BinaryError::local("read", archive))?,
+                    cancel: cancel.clone(),
+                };
                 client
                     .push_blob_stream(&reference, chunks(file), &layer_digest, Some(size))
                     .await
@@ -379,7 +383,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, BinaryError> {
 
 /// A file read as a stream of chunks for an upload.
 fn chunks(
-    file: std::fs::File,
+    file: impl Read + Send + 'static,
 ) -> impl futures_util::Stream<Item = oci_client::errors::Result<bytes::Bytes>> + Send + 'static {
     futures_util::stream::try_unfold(file, |mut file| async move {
         let mut buf = vec![0; 1 << 20];

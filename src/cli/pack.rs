@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 
 use super::progress::TerminalReporter;
 use super::Ctx;
-use crate::binary::{BinaryMirror, PackId};
-use crate::error::Reported;
+use crate::binary::{BinaryError, BinaryMirror, PackId};
+use crate::error::{Reported, EXIT_INTERRUPTED};
 use crate::pack::{self, Manifest, PackError, Platform};
+use crate::process::Cancel;
 use crate::stage::{Receipt, BUILDS_DIR};
 use crate::version::{self, Origin, Resolved};
 
@@ -63,7 +64,8 @@ pub(super) fn pack(
         }
     };
     let manifest = manifest_path(&archive);
-    let packed = pack::pack(prefix, &archive, &manifest).map_err(Reported::from)?;
+    let packed =
+        pack::pack(prefix, &archive, &manifest, &Cancel::on_signals()).map_err(Reported::from)?;
     writeln!(out, "{}", archive.display())?;
     say!(
         "strap: packed {} {} ({}, key {}) into {} ({}); manifest {}",
@@ -83,19 +85,28 @@ pub(super) fn pack(
 pub(super) fn push(ctx: &Ctx, prefix: &Path, to: &str, out: &mut dyn Write) -> anyhow::Result<()> {
     let mirror = BinaryMirror::parse(to, "--to").map_err(Reported::from)?;
     let stall_timeout = crate::settings::stall_timeout().map_err(Reported::from)?;
-    let (archive, manifest) = cached_pack(ctx, prefix)?;
+    let cancel = Cancel::on_signals();
+    let (archive, manifest) = cached_pack(ctx, prefix, &cancel)?;
     let reporter = TerminalReporter::new(false);
     let location = mirror
-        .push(&archive, &manifest, &reporter, stall_timeout)
+        .push(&archive, &manifest, &reporter, stall_timeout, &cancel)
         .map_err(|e| {
-            Reported::failure(
-                format!(
-                    "cannot push {} {} to {mirror}: {e}",
-                    manifest.kind, manifest.name
+            let message = format!(
+                "cannot push {} {} to {mirror}: {e}",
+                manifest.kind, manifest.name
+            );
+            match e {
+                BinaryError::Interrupted => Reported {
+                    message,
+                    hint: None,
+                    exit_code: EXIT_INTERRUPTED,
+                },
+                _ => Reported::failure(
+                    message,
+                    "check the URL and the credentials (STRAP_REGISTRY_USER and \
+                     STRAP_REGISTRY_PASSWORD, or `docker login`)",
                 ),
-                "check the URL and the credentials (STRAP_REGISTRY_USER and \
-                 STRAP_REGISTRY_PASSWORD, or `docker login`)",
-            )
+            }
         })?;
     writeln!(out, "{location}")?;
     say!(
@@ -110,7 +121,7 @@ pub(super) fn push(ctx: &Ctx, prefix: &Path, to: &str, out: &mut dyn Write) -> a
 
 /// The pack of the install at `prefix` in the build cache, made now when it is not there (or
 /// its archive no longer matches its manifest).
-fn cached_pack(ctx: &Ctx, prefix: &Path) -> anyhow::Result<(PathBuf, Manifest)> {
+fn cached_pack(ctx: &Ctx, prefix: &Path, cancel: &Cancel) -> anyhow::Result<(PathBuf, Manifest)> {
     let receipt = receipt(prefix)?;
     let key = pack::cache_key(&receipt, &Platform::current());
     let id = PackId {
@@ -132,7 +143,7 @@ fn cached_pack(ctx: &Ctx, prefix: &Path) -> anyhow::Result<(PathBuf, Manifest)> 
         return Ok((archive, cached));
     }
     std::fs::create_dir_all(&builds)?;
-    let packed = pack::pack(prefix, &archive, &manifest).map_err(Reported::from)?;
+    let packed = pack::pack(prefix, &archive, &manifest, cancel).map_err(Reported::from)?;
     Ok((archive, packed))
 }
 

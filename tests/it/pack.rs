@@ -173,3 +173,76 @@ fn pack_never_writes_through_a_planted_link() {
     assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
     assert!(!work.join("other.tar.zst").exists());
 }
+
+/// Starts `strap ARGS` for the installed fake version after giving it 2 GiB to pack (32 hard
+/// links to 64 MiB of one repeated block: little disk, a tiny archive, and long enough that a
+/// signal comes while the archive is written), waits until a temporary file appears in `dir`,
+/// interrupts it, and returns its exit code.
+fn interrupt_while_packing(s: &Setup, args: &[&str], dir: &std::path::Path) -> Option<i32> {
+    let big = s.prefix().join("lib/fake/big");
+    fs::write(&big, crate::support::noise(64 << 10).repeat(1024)).unwrap();
+    for i in 0..31 {
+        fs::hard_link(&big, s.prefix().join(format!("lib/fake/big{i}"))).unwrap();
+    }
+    let mut child = std::process::Command::new(crate::support::strap_bin())
+        .env_clear()
+        .envs(s.env.env_pairs())
+        .current_dir(s.env.work())
+        .args(args)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !temporary_files(dir)
+        .iter()
+        .any(|name| name.ends_with(".part"))
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no temporary file appeared in {}",
+            dir.display()
+        );
+        assert!(child.try_wait().unwrap().is_none(), "strap ended first");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    child.wait().unwrap().code()
+}
+
+/// The names in `dir` (none when it does not exist).
+fn temporary_files(dir: &std::path::Path) -> Vec<String> {
+    fs::read_dir(dir)
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn an_interrupted_pack_leaves_nothing_behind() {
+    let s = Setup::new();
+    s.install(&["a"], &[]).assert().success();
+    let out = s.env.dir.path().join("out");
+    fs::create_dir_all(&out).unwrap();
+    let code = interrupt_while_packing(&s, &["pack", "3.99", "-o", out.to_str().unwrap()], &out);
+    assert_eq!(code, Some(130));
+    assert_eq!(temporary_files(&out), Vec::<String>::new());
+}
+
+#[test]
+fn a_push_interrupted_while_packing_into_the_build_cache_leaves_nothing_behind() {
+    let s = Setup::new();
+    s.install(&["a"], &[]).assert().success();
+    let builds = s.env.root().join("cache/builds");
+    fs::remove_dir_all(&builds).unwrap();
+    let store = format!("file://{}", s.env.dir.path().join("store").display());
+    let code = interrupt_while_packing(&s, &["push", "3.99", "--to", &store], &builds);
+    assert_eq!(code, Some(130));
+    assert_eq!(temporary_files(&builds), Vec::<String>::new());
+    assert!(!s.env.dir.path().join("store").exists());
+}
