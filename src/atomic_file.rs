@@ -58,6 +58,14 @@ impl AtomicFile {
     /// there (see [`check_replaceable`]); the file is removed when that fails.
     pub fn commit(self) -> io::Result<()> {
         check_replaceable(&self.dest)?;
+        self.replace()
+    }
+
+    /// Renames the file onto its destination whatever is there: a link there is replaced, not
+    /// followed (as `install` and Ansible's `copy` do), a directory is an error. For files a
+    /// user asked strap to manage (recipe files, version files); the file is removed when it
+    /// fails.
+    pub fn replace(self) -> io::Result<()> {
         self.temp
             .persist(&self.dest)
             .map(drop)

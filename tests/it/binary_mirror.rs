@@ -842,3 +842,34 @@ fn an_upload_to_a_store_that_never_answers_ends_after_the_download_timeout() {
         "{err}"
     );
 }
+
+#[test]
+fn a_receipt_link_in_a_pack_is_not_written_through() {
+    use tar::EntryType::{Regular, Symlink};
+    let s = Setup::new();
+    let dir = s.env.work().join("builds");
+    build_and_push(&s, &file_url(&dir), &[]);
+    remake_pack(
+        &dir,
+        ".",
+        &[
+            ("lib/fake/victim.txt", Regular, "precious\n", 0o644),
+            ("strap-receipt.json", Symlink, "lib/fake/victim.txt", 0o777),
+        ],
+    );
+    let other = TestEnv::new();
+    let out = install_elsewhere(
+        &other,
+        &s,
+        &["--binary-only", "--binary-mirror", &file_url(&dir)],
+    )
+    .output()
+    .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("cannot write the receipt in") && err.contains("it is a symbolic link"),
+        "{err}"
+    );
+    assert!(!other.root().join("versions").join(VERSION).exists());
+}
