@@ -99,7 +99,10 @@ pub fn check_replaceable(path: &Path) -> io::Result<()> {
     };
     Err(io::Error::new(
         io::ErrorKind::AlreadyExists,
-        format!("it is {what}, which strap neither replaces nor writes through; remove it first"),
+        format!(
+            "it is {what}, which strap neither replaces nor writes through; move it away or \
+             use another path"
+        ),
     ))
 }
 
