@@ -3,11 +3,16 @@
 //! the destination only when that is absent or a regular file. A link, a directory or a device in
 //! the destination's place is never replaced, and nothing is ever written through a link.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+
+/// The most bytes of the destination's name a temporary name keeps, so that it stays within
+/// the 255 bytes a file name may have.
+const NAME_KEPT: usize = 200;
 
 /// A file being written for `dest`; removed when dropped before [`AtomicFile::commit`].
 pub struct AtomicFile {
@@ -16,8 +21,8 @@ pub struct AtomicFile {
 }
 
 impl AtomicFile {
-    /// A new empty file next to `dest`, named `.<name>.<random>.part` after `dest`'s name, with
-    /// mode 0666 less the umask.
+    /// A new empty file next to `dest`, named `.<name>.<random>.part` after `dest`'s name (its
+    /// first [`NAME_KEPT`] bytes), with mode 0666 less the umask.
     pub fn create(dest: &Path) -> io::Result<AtomicFile> {
         let name = dest.file_name().ok_or_else(|| {
             io::Error::new(
@@ -29,8 +34,9 @@ impl AtomicFile {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => Path::new("."),
         };
+        let kept = &name.as_bytes()[..name.len().min(NAME_KEPT)];
         let mut prefix = OsString::from(".");
-        prefix.push(name);
+        prefix.push(OsStr::from_bytes(kept));
         prefix.push(".");
         let temp = tempfile::Builder::new()
             .prefix(&prefix)
@@ -158,6 +164,14 @@ mod tests {
         assert_eq!(names.len(), 1);
         let mode = fs::metadata(&dest).unwrap().permissions().mode();
         assert_eq!(mode & 0o600, 0o600, "{mode:o}");
+    }
+
+    #[test]
+    fn a_file_with_the_longest_name_is_written_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("x".repeat(255));
+        write(&dest, b"long").unwrap();
+        assert_eq!(fs::read(&dest).unwrap(), b"long");
     }
 
     #[test]
