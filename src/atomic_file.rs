@@ -55,6 +55,11 @@ impl AtomicFile {
         })
     }
 
+    /// The temporary file's path (for a program that writes into it).
+    pub fn path(&self) -> &Path {
+        self.temp.path()
+    }
+
     /// The file to write into.
     pub fn file(&mut self) -> &mut File {
         self.temp.as_file_mut()
