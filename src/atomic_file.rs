@@ -1,7 +1,9 @@
 //! Files strap writes next to where they go: written whole under an unpredictable name (created
 //! with `O_CREAT|O_EXCL|O_NOFOLLOW`, so nothing planted there is ever opened), then renamed onto
-//! the destination only when that is absent or a regular file. A link, a directory or a device in
-//! the destination's place is never replaced, and nothing is ever written through a link.
+//! the destination. Files strap makes ([`AtomicFile::commit`]: packs, manifests, receipts) go
+//! only where nothing or a regular file is; files a user asks strap to manage
+//! ([`AtomicFile::replace`]: recipe files, version files) replace a link in their place. Nothing
+//! is ever written through a link.
 
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
