@@ -1,7 +1,8 @@
 //! Safe unpacking of source archives and packed builds (`.tar.xz`, `.tgz`/`.tar.gz`, `.tar.bz2`,
 //! `.tar.zst`): absolute paths, `..` components, links that lead out of the tree (alone or
-//! through other links) and device files are refused. Errors say whether the archive or the
-//! destination is at fault.
+//! through other links; the tree is the archive's single top directory when it has one) and
+//! device files are refused; setuid, setgid, sticky and world-writable bits are dropped. Errors
+//! say whether the archive or the destination is at fault.
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -65,6 +66,10 @@ const LINK_LOOP: &str = "it is a link in a loop or in a chain of more than 40 li
 const EMPTY_LINK: &str = "it is a link with an empty target";
 const THROUGH_LOOP: &str = "its path goes through a loop of links or a chain of more than 40 links";
 
+/// Mode bits never unpacked: setuid, setgid, sticky and world-writable. Nothing strap installs
+/// needs them, and an archive must not hand them out.
+const STRIPPED_MODE_BITS: u32 = 0o7002;
+
 /// The most links one path resolution may follow (the kernel's limit too).
 const MAX_LINK_HOPS: usize = 40;
 
@@ -73,7 +78,8 @@ const MAX_LINK_HOPS: usize = 40;
 ///
 /// Symbolic and hard links are resolved against the links unpacked before them, so a chain of
 /// links that each look harmless but together climb out of `dest` is refused, as is any entry
-/// whose path passes through a link that leads outside.
+/// whose path passes through a link that leads outside. Once all is unpacked, every link is
+/// checked again from the returned tree: a link out of the single top directory is refused too.
 pub fn unpack(archive: &Path, dest: &Path) -> Result<PathBuf, ArchiveError> {
     let corrupt = |source| ArchiveError::Corrupt {
         archive: archive.to_owned(),
@@ -100,6 +106,7 @@ pub fn unpack(archive: &Path, dest: &Path) -> Result<PathBuf, ArchiveError> {
         state: Rc::clone(&read_state),
     });
     tar.set_preserve_permissions(true);
+    tar.set_mask(STRIPPED_MODE_BITS);
     tar.set_preserve_mtime(true);
     tar.set_overwrite(true);
     let mut links = Links::default();
@@ -209,21 +216,20 @@ pub fn unpack(archive: &Path, dest: &Path) -> Result<PathBuf, ArchiveError> {
         }
     }
     // A link checked when it was unpacked may lead elsewhere once later links exist: check all
-    // of them again against the finished tree.
-    let mut locations: Vec<&PathBuf> = links.0.keys().collect();
-    locations.sort();
-    for location in locations {
-        let parent = location.parent().unwrap_or(Path::new(""));
-        let name = Path::new(location.file_name().unwrap_or_default());
-        links
-            .resolve(parent, name, true)
-            .map_err(|why| ArchiveError::Unsafe {
-                archive: archive.to_owned(),
-                entry: location.display().to_string(),
-                why,
-            })?;
-    }
-    Ok(single_top_dir(dest).unwrap_or_else(|| dest.to_owned()))
+    // of them again against the finished tree, from the directory that becomes its root.
+    let root = single_top_dir(dest);
+    let base = root
+        .as_deref()
+        .and_then(|root| root.strip_prefix(dest).ok())
+        .unwrap_or(Path::new(""));
+    links
+        .check_within(base)
+        .map_err(|(location, why)| ArchiveError::Unsafe {
+            archive: archive.to_owned(),
+            entry: location.display().to_string(),
+            why,
+        })?;
+    Ok(root.unwrap_or_else(|| dest.to_owned()))
 }
 
 fn link_name<R: Read>(entry: &mut tar::Entry<'_, R>) -> io::Result<PathBuf> {
@@ -529,6 +535,31 @@ impl Links {
     }
 }
 
+impl Links {
+    /// Checks every link as seen from `base` (relative to the destination: the directory that
+    /// becomes the unpacked tree's root): a link that leads above `base` is refused even when it
+    /// stays inside the destination. Returns the first refused link's location and why.
+    fn check_within(&self, base: &Path) -> Result<(), (PathBuf, &'static str)> {
+        let rebased = Links(
+            self.0
+                .iter()
+                .filter_map(|(at, to)| Some((at.strip_prefix(base).ok()?.to_owned(), to.clone())))
+                .collect(),
+        );
+        let mut locations: Vec<&PathBuf> = rebased.0.keys().collect();
+        locations.sort();
+        for location in locations {
+            let parent = location.parent().unwrap_or(Path::new(""));
+            let name = Path::new(location.file_name().unwrap_or_default());
+            rebased
+                .resolve(parent, name, true)
+                .map_err(|why| (base.join(location), why))?;
+        }
+        Ok(())
+    }
+}
+
+/// The destination's only entry, when that is a directory (not a link to one).
 fn single_top_dir(dest: &Path) -> Option<PathBuf> {
     let mut entries = fs::read_dir(dest).ok()?.filter_map(Result::ok);
     let first = entries.next()?;
@@ -830,7 +861,7 @@ mod tests {
             ("top/y", Symlink, "lib/../x"),
             ("top/alias", Symlink, "lib"),
             ("top/alias/hard", Link, "top/lib/file"),
-            ("top/up", Symlink, ".."),
+            ("top/sub/up", Symlink, ".."),
         ]);
         let top = result.unwrap();
         assert_eq!(top, dir.path().join("dest/top"));
@@ -838,6 +869,48 @@ mod tests {
         assert_eq!(fs::read(top.join("y")).unwrap(), b"data\n");
         assert_eq!(fs::read(top.join("sub/dir/hard")).unwrap(), b"data\n");
         assert_eq!(fs::read_link(top.join("alias")).unwrap(), Path::new("lib"));
+    }
+
+    #[test]
+    fn links_are_checked_from_the_directory_that_becomes_the_tree() {
+        use EntryType::{Directory, Symlink};
+        // One top directory is the tree: a link to its parent leads out of it.
+        let (_dir, result) =
+            unpack_entries(&[("top/bin", Directory, ""), ("top/bin/up", Symlink, "../..")]);
+        assert_eq!(refusal(result), ("top/bin/up".to_owned(), OUTSIDE));
+        let (_dir, result) = unpack_entries(&[("top/a", Symlink, "../top/b")]);
+        assert_eq!(refusal(result), ("top/a".to_owned(), OUTSIDE));
+        // With two top entries the destination is the tree.
+        let (dir, result) =
+            unpack_entries(&[("top/bin/up", Symlink, "../.."), ("other", Directory, "")]);
+        assert_eq!(result.unwrap(), dir.path().join("dest"));
+    }
+
+    #[test]
+    fn setuid_setgid_sticky_and_world_writable_bits_are_dropped() {
+        use std::os::unix::fs::PermissionsExt;
+        let mut builder = tar::Builder::new(Vec::new());
+        for (path, kind, mode) in [
+            ("top/suid", EntryType::Regular, 0o4755),
+            ("top/sgid", EntryType::Regular, 0o2775),
+            ("top/open", EntryType::Regular, 0o666),
+            ("top/tmp", EntryType::Directory, 0o1777),
+        ] {
+            let mut header = tar::Header::new_gnu();
+            header.set_entry_type(kind);
+            header.set_mode(mode);
+            header.set_size(0);
+            builder.append_data(&mut header, path, &b""[..]).unwrap();
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let archive = dir.path().join("a.tgz");
+        fs::write(&archive, gzip(&builder.into_inner().unwrap())).unwrap();
+        let top = unpack(&archive, &dir.path().join("dest")).unwrap();
+        let mode = |name: &str| fs::metadata(top.join(name)).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(
+            [mode("suid"), mode("sgid"), mode("open"), mode("tmp")],
+            [0o755, 0o775, 0o664, 0o775]
+        );
     }
 
     #[test]

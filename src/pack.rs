@@ -3,13 +3,15 @@
 //! the strap that built it, the prefix it was built for, the archive's sha256) and its cache key,
 //! which hashes everything that decides the build's content.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::atomic_file::{self, AtomicFile};
+use crate::process::{Cancel, Interruptible};
 use crate::stage::Receipt;
 #[cfg(test)]
 use crate::stage::SourceArchive;
@@ -166,9 +168,18 @@ pub enum PackError {
         path: PathBuf,
         source: io::Error,
     },
+    #[error("packing {} was interrupted; nothing was written", .0.display())]
+    Interrupted(PathBuf),
 }
 
-impl crate::error::Explain for PackError {}
+impl crate::error::Explain for PackError {
+    fn exit_code(&self) -> i32 {
+        match self {
+            PackError::Interrupted(_) => crate::error::EXIT_INTERRUPTED,
+            _ => crate::error::EXIT_FAILURE,
+        }
+    }
+}
 
 fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> PackError + 'a {
     move |source| PackError::Io {
@@ -267,24 +278,29 @@ fn key_of(
 }
 
 /// Packs the install at `prefix` into `archive` (a `.tar.zst`), writing the manifest to
-/// `manifest`. Links are kept as links. Both files appear complete or not at all.
-pub fn pack(prefix: &Path, archive: &Path, manifest: &Path) -> Result<Manifest, PackError> {
+/// `manifest`. Links are kept as links. Both files appear complete or not at all, and neither
+/// replaces anything but a regular file (see [`crate::atomic_file`]). When `cancel` turns true,
+/// it stops and leaves nothing behind.
+pub fn pack(
+    prefix: &Path,
+    archive: &Path,
+    manifest: &Path,
+    cancel: &Cancel,
+) -> Result<Manifest, PackError> {
     let receipt = Receipt::read(prefix).ok_or_else(|| PackError::NoReceipt(prefix.to_owned()))?;
+    for path in [archive, manifest] {
+        atomic_file::check_replaceable(path).map_err(io_err("write", path))?;
+    }
     let platform = Platform::current();
     let key = cache_key(&receipt, &platform);
-    let partial = archive.with_file_name(format!(
-        ".{}.part",
-        archive.file_name().unwrap_or_default().to_string_lossy()
-    ));
-    let written = write_archive(prefix, &partial);
-    let (sha256, size) = match written {
-        Ok(done) => done,
-        Err(e) => {
-            let _ = fs::remove_file(&partial);
-            return Err(e);
+    let mut partial = AtomicFile::create(archive).map_err(io_err("write", archive))?;
+    let (sha256, size) = write_archive(prefix, partial.file(), archive, cancel).map_err(|e| {
+        match cancel.is_cancelled() {
+            true => PackError::Interrupted(archive.to_owned()),
+            false => e,
         }
-    };
-    fs::rename(&partial, archive).map_err(io_err("move into place", archive))?;
+    })?;
+    partial.commit().map_err(io_err("write", archive))?;
     let packed = Manifest {
         format: MANIFEST_FORMAT,
         kind: receipt.kind,
@@ -307,14 +323,19 @@ pub fn pack(prefix: &Path, archive: &Path, manifest: &Path) -> Result<Manifest, 
         },
     };
     let text = serde_json::to_string_pretty(&packed).map_err(io::Error::other);
-    text.and_then(|t| fs::write(manifest, t + "\n"))
+    text.and_then(|t| atomic_file::write(manifest, (t + "\n").as_bytes()))
         .map_err(io_err("write", manifest))?;
     Ok(packed)
 }
 
-/// Writes the tar.zst; returns its sha256 and size.
-fn write_archive(prefix: &Path, path: &Path) -> Result<(String, u64), PackError> {
-    let file = File::create(path).map_err(io_err("create", path))?;
+/// Writes the tar.zst of `prefix` into `file` (the one for `path`); returns its sha256 and size.
+/// Fails at the next file write once `cancel` turns true.
+fn write_archive(
+    prefix: &Path,
+    file: &File,
+    path: &Path,
+    cancel: &Cancel,
+) -> Result<(String, u64), PackError> {
     let hashing = HashingWriter {
         inner: BufWriter::new(file),
         hasher: Sha256::new(),
@@ -327,11 +348,14 @@ fn write_archive(prefix: &Path, path: &Path) -> Result<(String, u64), PackError>
     encoder
         .multithread(workers)
         .map_err(io_err("compress", path))?;
-    let mut tar = tar::Builder::new(encoder);
+    let mut tar = tar::Builder::new(Interruptible {
+        inner: encoder,
+        cancel: cancel.clone(),
+    });
     tar.follow_symlinks(false);
     tar.append_dir_all(".", prefix)
         .map_err(io_err("pack", prefix))?;
-    let encoder = tar.into_inner().map_err(io_err("write", path))?;
+    let encoder = tar.into_inner().map_err(io_err("write", path))?.inner;
     let mut hashing = encoder.finish().map_err(io_err("write", path))?;
     hashing.inner.flush().map_err(io_err("write", path))?;
     let digest = hashing.hasher.finalize();

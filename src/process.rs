@@ -51,6 +51,41 @@ impl Cancel {
     }
 }
 
+/// A reader or writer that fails with an "interrupted" error once `cancel` turns true, so that a
+/// long copy stops at its next read or write.
+pub struct Interruptible<T> {
+    pub inner: T,
+    pub cancel: Cancel,
+}
+
+impl<T> Interruptible<T> {
+    fn check(&self) -> io::Result<()> {
+        if self.cancel.is_cancelled() {
+            Err(io::Error::other("interrupted"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl<T: io::Read> io::Read for Interruptible<T> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.check()?;
+        self.inner.read(buf)
+    }
+}
+
+impl<T: Write> Write for Interruptible<T> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.check()?;
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// Why a command did not succeed.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {

@@ -5,9 +5,11 @@
 //! old install's libraries, or none.
 
 use std::fs;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+
+use crate::atomic_file::{self, AtomicFile};
 
 /// Files larger than this are not text files worth rewriting (and are not read whole).
 const MAX_TEXT_FILE: u64 = 64 * 1024 * 1024;
@@ -49,7 +51,7 @@ pub struct Relocated {
 
 /// Moves the install under `root` (unpacked there, built for `old`) to the prefix `new`:
 /// checks every ELF file's run paths, then rewrites `old` to `new` in every text file. Links
-/// are not followed.
+/// are neither followed nor written through.
 pub fn relocate(root: &Path, old: &str, new: &str) -> Result<Relocated, RelocateError> {
     let mut relocated = Relocated::default();
     let mut pending = vec![root.to_owned()];
@@ -72,14 +74,15 @@ pub fn relocate(root: &Path, old: &str, new: &str) -> Result<Relocated, Relocate
 }
 
 /// Checks an ELF file's run paths, or rewrites a text file that names `old`; true when it
-/// rewrote it.
+/// rewrote it. The file is read and replaced without following links (see
+/// [`crate::atomic_file`]).
 fn rewrite(path: &Path, old: &str, new: &str) -> Result<bool, RelocateError> {
-    let mut file = fs::File::open(path).map_err(io("read", path))?;
-    let size = file.metadata().map_err(io("read", path))?.len();
-    if size > MAX_TEXT_FILE {
+    let mut file = atomic_file::open_regular(path).map_err(io("read", path))?;
+    let metadata = file.metadata().map_err(io("read", path))?;
+    if metadata.len() > MAX_TEXT_FILE {
         return Ok(false);
     }
-    let mut bytes = Vec::with_capacity(size as usize);
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
     file.read_to_end(&mut bytes).map_err(io("read", path))?;
     if bytes.starts_with(b"\x7fELF") {
         check_run_paths(path, &bytes, old)?;
@@ -91,18 +94,17 @@ fn rewrite(path: &Path, old: &str, new: &str) -> Result<bool, RelocateError> {
     let Ok(text) = String::from_utf8(bytes) else {
         return Ok(false);
     };
-    let mode = fs::metadata(path)
-        .map_err(io("read", path))?
-        .permissions()
-        .mode();
-    let temporary = path.with_file_name(format!(
-        ".{}.relocating",
-        path.file_name().unwrap_or_default().to_string_lossy()
-    ));
-    fs::write(&temporary, text.replace(old, new)).map_err(io("write", &temporary))?;
-    fs::set_permissions(&temporary, fs::Permissions::from_mode(mode))
-        .map_err(io("set the permissions of", &temporary))?;
-    fs::rename(&temporary, path).map_err(io("replace", path))?;
+    let mut replacement = AtomicFile::create(path).map_err(io("write next to", path))?;
+    let mode = fs::Permissions::from_mode(metadata.permissions().mode());
+    replacement
+        .file()
+        .set_permissions(mode)
+        .map_err(io("set the permissions of", path))?;
+    replacement
+        .file()
+        .write_all(text.replace(old, new).as_bytes())
+        .map_err(io("write", path))?;
+    replacement.commit().map_err(io("replace", path))?;
     Ok(true)
 }
 

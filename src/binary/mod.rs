@@ -11,7 +11,7 @@ mod oci;
 
 use std::fmt;
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
@@ -19,6 +19,7 @@ use crate::env_vars;
 use crate::error::UsageError;
 use crate::fetch::Fetcher;
 use crate::pack::{Manifest, Platform};
+use crate::process::Cancel;
 use crate::report::Reporter;
 
 /// The largest pack archive strap downloads.
@@ -204,20 +205,30 @@ impl BinaryMirror {
     }
 
     /// Uploads the pack (`archive` and its `manifest`) to this mirror; returns where it is.
+    /// Stops with [`BinaryError::Interrupted`] soon after `cancel` turns true (a registry's
+    /// requests other than the upload itself within the stall timeout), leaving no partial
+    /// file in a directory.
     pub fn push(
         &self,
         archive: &Path,
         manifest: &Manifest,
         reporter: &dyn Reporter,
         stall_timeout: std::time::Duration,
+        cancel: &Cancel,
     ) -> Result<String, BinaryError> {
         let manifest = named_by_key(manifest.clone());
-        match self {
+        let pushed = match self {
             BinaryMirror::Directory(base) => {
-                directory::push(base, archive, &manifest, reporter, stall_timeout)
+                directory::push(base, archive, &manifest, reporter, stall_timeout, cancel)
             }
-            BinaryMirror::Registry(repo) => repo.push(archive, &manifest, reporter, stall_timeout),
-        }
+            BinaryMirror::Registry(repo) => {
+                repo.push(archive, &manifest, reporter, stall_timeout, cancel)
+            }
+        };
+        pushed.map_err(|e| match cancel.is_cancelled() {
+            true => BinaryError::Interrupted,
+            false => e,
+        })
     }
 }
 
@@ -272,14 +283,10 @@ fn named_by_key(manifest: Manifest) -> Manifest {
     }
 }
 
-/// Writes a manifest file whole or not at all.
+/// Writes a manifest file whole or not at all (see [`crate::atomic_file`]).
 pub fn write_manifest(manifest: &Manifest, path: &Path) -> Result<(), BinaryError> {
     let text = serde_json::to_string_pretty(manifest).expect("a manifest serializes") + "\n";
-    let part = path.with_extension("json.part");
-    crate::fetch::create_fresh(&part)
-        .and_then(|mut file| file.write_all(text.as_bytes()))
-        .and_then(|()| fs::rename(&part, path))
-        .map_err(BinaryError::local("write", path))
+    crate::atomic_file::write(path, text.as_bytes()).map_err(BinaryError::local("write", path))
 }
 
 /// The binary mirrors: `--binary-mirror` flags, else `STRAP_BINARY_MIRRORS` (comma-separated),

@@ -24,11 +24,12 @@ use oci_client::{Client, Reference, RegistryOperation};
 use sha2::{Digest, Sha256};
 
 use super::{BinaryError, PackId};
+use crate::atomic_file::AtomicFile;
 use crate::bounded::SMALL_FILE_LIMIT;
 use crate::env_vars;
 use crate::fetch::{hosts, Fetcher, MirrorError};
 use crate::pack::Manifest;
-use crate::process::Cancel;
+use crate::process::{Cancel, Interruptible};
 use crate::report::{Progress, Reporter};
 use crate::stage::BUILDS_DIR;
 
@@ -202,7 +203,7 @@ impl Repository {
         let auth = self.auth();
         let builds = fetcher.settings().cache_dir.join(BUILDS_DIR);
         let target = builds.join(&manifest.archive.file);
-        let part = builds.join(format!(".{}.part", manifest.archive.file));
+        let mut part = AtomicFile::create(&target).map_err(BinaryError::local("write", &target))?;
         let layer = OciDescriptor {
             media_type: LAYER_MEDIA_TYPE.to_owned(),
             digest: layer_digest(manifest),
@@ -213,8 +214,7 @@ impl Repository {
             client
                 .store_auth_if_needed(reference.resolve_registry(), &auth)
                 .await;
-            let file =
-                crate::fetch::create_fresh(&part).map_err(BinaryError::local("write", &part))?;
+            let file = part.file();
             let progress = reporter.download(&reference.whole(), Some(manifest.archive.size), 0);
             let sink = BlobSink {
                 progress: Some(progress.as_ref()),
@@ -227,14 +227,11 @@ impl Repository {
             }
             pulled.map_err(|e| self.error(e))
         });
-        match result {
-            Ok(()) => std::fs::rename(&part, &target)
-                .map_err(BinaryError::local("move into the cache", &part)),
-            Err(e) => {
-                let _ = std::fs::remove_file(&part);
-                Err(e)
-            }
-        }
+        // Dropped without a commit, the partial file is removed.
+        result.and_then(|()| {
+            part.commit()
+                .map_err(BinaryError::local("move into the cache", &target))
+        })
     }
 
     /// `Err` when the registry did not answer in time earlier in this run.
@@ -311,6 +308,7 @@ impl Repository {
         manifest: &Manifest,
         reporter: &dyn Reporter,
         stall_timeout: Duration,
+        cancel: &Cancel,
     ) -> Result<String, BinaryError> {
         let id = PackId::of(manifest);
         let archive_file = manifest.archive.file.clone();
@@ -356,8 +354,11 @@ impl Repository {
                     archive.display(),
                     crate::clean::human_bytes(size)
                 ));
-                let file = crate::bounded::open_regular(archive)
-                    .map_err(BinaryError::local("read", archive))?;
+                let file = Interruptible {
+                    inner: crate::bounded::open_regular(archive)
+                        .map_err(BinaryError::local("read", archive))?,
+                    cancel: cancel.clone(),
+                };
                 client
                     .push_blob_stream(&reference, chunks(file), &layer_digest, Some(size))
                     .await
@@ -463,7 +464,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, BinaryError> {
 
 /// A file read as a stream of chunks for an upload.
 fn chunks(
-    file: std::fs::File,
+    file: impl Read + Send + 'static,
 ) -> impl futures_util::Stream<Item = oci_client::errors::Result<bytes::Bytes>> + Send + 'static {
     futures_util::stream::try_unfold(file, |mut file| async move {
         let mut buf = vec![0; 1 << 20];

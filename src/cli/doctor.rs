@@ -218,10 +218,10 @@ fn shell_check() -> Finding {
 
 fn root_check(ctx: &Ctx) -> Finding {
     let root = ctx.layout.root();
-    let probe = root.join(format!(".doctor-{}", std::process::id()));
-    let writable = std::fs::create_dir_all(root)
-        .and_then(|()| std::fs::write(&probe, b""))
-        .and_then(|()| std::fs::remove_file(&probe));
+    // A new file under a name nobody can plant a link at, removed again.
+    let writable = std::fs::create_dir_all(root).and_then(|()| {
+        crate::atomic_file::AtomicFile::create(&root.join("doctor-probe")).map(drop)
+    });
     match writable {
         Ok(()) => Finding::ok("root", format!("{} is writable", root.display())),
         Err(e) => Finding::problem(

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 
 use super::progress::TerminalReporter;
 use super::Ctx;
-use crate::binary::{BinaryMirror, PackId};
-use crate::error::Reported;
+use crate::binary::{BinaryError, BinaryMirror, PackId};
+use crate::error::{Reported, EXIT_INTERRUPTED};
 use crate::pack::{self, Manifest, PackError, Platform};
+use crate::process::Cancel;
 use crate::stage::{Receipt, BUILDS_DIR};
 use crate::version::{self, Origin, Resolved};
 
@@ -17,9 +18,9 @@ use crate::version::{self, Origin, Resolved};
 pub struct PackArgs {
     /// An installed build (exact name or prefix)
     pub version: String,
-    /// The archive to write (its manifest goes next to it, `.json` for `.tar.zst`); default:
-    /// `<kind>-<name>-<key>.tar.zst` in the current directory
-    #[arg(short, long, value_name = "FILE")]
+    /// The archive to write (its manifest goes next to it, `.json` for `.tar.zst`), or a
+    /// directory to write `<kind>-<name>-<key>.tar.zst` into; default: the current directory
+    #[arg(short, long, value_name = "FILE|DIR")]
     pub output: Option<PathBuf>,
 }
 
@@ -45,8 +46,9 @@ pub(super) fn python_prefix(ctx: &Ctx, request: &str) -> anyhow::Result<PathBuf>
     }
 }
 
-/// Packs the install at `prefix` into `output` (default: its standard name in the current
-/// directory); prints the archive's path.
+/// Packs the install at `prefix` into `output` (a file, or a directory that gets the pack's
+/// standard name, like `cp`'s target; default: the current directory); prints the archive's
+/// path.
 pub(super) fn pack(
     ctx: &Ctx,
     prefix: &Path,
@@ -54,16 +56,16 @@ pub(super) fn pack(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let archive = match output {
-        Some(path) => path,
+        Some(dir) if names_a_directory(&dir) => dir.join(standard_file_name(prefix)?),
+        Some(file) => file,
         None => {
-            let receipt = receipt(prefix)?;
-            let key = pack::cache_key(&receipt, &Platform::current());
             let dir = ctx.cwd.clone().unwrap_or_else(|| PathBuf::from("."));
-            dir.join(crate::layout::pack_files(&receipt.kind, &receipt.name, &key).0)
+            dir.join(standard_file_name(prefix)?)
         }
     };
     let manifest = manifest_path(&archive);
-    let packed = pack::pack(prefix, &archive, &manifest).map_err(Reported::from)?;
+    let packed =
+        pack::pack(prefix, &archive, &manifest, &Cancel::on_signals()).map_err(Reported::from)?;
     writeln!(out, "{}", archive.display())?;
     tell!(
         "packed {} {} ({}, key {}) into {} ({}); manifest {}",
@@ -90,19 +92,28 @@ pub(super) fn push(ctx: &Ctx, prefix: &Path, to: &str, out: &mut dyn Write) -> a
         &ctx.layout.install_lock(&receipt.kind, &receipt.name),
         |_| tell!("waiting for another strap process using {}", receipt.name),
     )?;
-    let (archive, manifest) = cached_pack(ctx, prefix)?;
+    let cancel = Cancel::on_signals();
+    let (archive, manifest) = cached_pack(ctx, prefix, &cancel)?;
     let reporter = TerminalReporter::new(false);
     let location = mirror
-        .push(&archive, &manifest, &reporter, stall_timeout)
+        .push(&archive, &manifest, &reporter, stall_timeout, &cancel)
         .map_err(|e| {
-            Reported::failure(
-                format!(
-                    "cannot push {} {} to {mirror}: {e}",
-                    manifest.kind, manifest.name
+            let message = format!(
+                "cannot push {} {} to {mirror}: {e}",
+                manifest.kind, manifest.name
+            );
+            match e {
+                BinaryError::Interrupted => Reported {
+                    message,
+                    hint: None,
+                    exit_code: EXIT_INTERRUPTED,
+                },
+                _ => Reported::failure(
+                    message,
+                    "check the URL and the credentials (STRAP_REGISTRY_USER and \
+                     STRAP_REGISTRY_PASSWORD, or `docker login`)",
                 ),
-                "check the URL and the credentials (STRAP_REGISTRY_USER and \
-                 STRAP_REGISTRY_PASSWORD, or `docker login`)",
-            )
+            }
         })?;
     writeln!(out, "{location}")?;
     tell!(
@@ -117,7 +128,7 @@ pub(super) fn push(ctx: &Ctx, prefix: &Path, to: &str, out: &mut dyn Write) -> a
 
 /// The pack of the install at `prefix` in the build cache, made now when it is not there (or
 /// its archive no longer matches its manifest); the caller holds the install's lock.
-fn cached_pack(ctx: &Ctx, prefix: &Path) -> anyhow::Result<(PathBuf, Manifest)> {
+fn cached_pack(ctx: &Ctx, prefix: &Path, cancel: &Cancel) -> anyhow::Result<(PathBuf, Manifest)> {
     let receipt = receipt(prefix)?;
     let key = pack::cache_key(&receipt, &Platform::current());
     let id = PackId {
@@ -139,8 +150,20 @@ fn cached_pack(ctx: &Ctx, prefix: &Path) -> anyhow::Result<(PathBuf, Manifest)> 
         return Ok((archive, cached));
     }
     std::fs::create_dir_all(&builds)?;
-    let packed = pack::pack(prefix, &archive, &manifest).map_err(Reported::from)?;
+    let packed = pack::pack(prefix, &archive, &manifest, cancel).map_err(Reported::from)?;
     Ok((archive, packed))
+}
+
+/// The archive name of the install at `prefix`'s pack: `<kind>-<name>-<key16>.tar.zst`.
+fn standard_file_name(prefix: &Path) -> Result<String, Reported> {
+    let receipt = receipt(prefix)?;
+    let key = pack::cache_key(&receipt, &Platform::current());
+    Ok(crate::layout::pack_files(&receipt.kind, &receipt.name, &key).0)
+}
+
+/// True for an existing directory, or a path written as one (`out/`).
+fn names_a_directory(path: &Path) -> bool {
+    path.is_dir() || path.as_os_str().as_encoded_bytes().ends_with(b"/")
 }
 
 fn receipt(prefix: &Path) -> Result<Receipt, Reported> {

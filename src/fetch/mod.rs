@@ -356,21 +356,6 @@ impl Fetcher {
     }
 }
 
-/// Creates `path` afresh for writing: whatever had the name (an older partial file, or a link
-/// or a FIFO planted there) is removed first, and the new file is never opened through a link.
-pub fn create_fresh(path: &Path) -> io::Result<fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    match fs::remove_file(path) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-        _ => {}
-    }
-    fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-}
-
 /// Asks `url`'s host with `ask`, unless it did not answer in time earlier in this run; when it
 /// does not answer in time now, it is given up on.
 fn asking<T, E>(url: &str, ask: impl FnOnce() -> Result<T, E>) -> Result<T, E>

@@ -2,9 +2,8 @@
 //! thread watches it, so that a stalled mirror is given up after the stall timeout and Ctrl-C
 //! stops at once, keeping what arrived. Every byte is hashed as it is written.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -262,11 +261,12 @@ impl Transfer {
         let mut hasher = Sha256::new();
         let mut out = if resumed_from > 0 {
             // Hash what is kept, then append to it.
-            let mut kept = open_to_append(&self.part).map_err(local("write", &self.part))?;
+            let mut kept = crate::atomic_file::open_to_append(&self.part)
+                .map_err(local("write", &self.part))?;
             super::hash_into(&mut kept, &mut hasher).map_err(local("read", &self.part))?;
             kept
         } else {
-            super::create_fresh(&self.part).map_err(local("write", &self.part))?
+            crate::atomic_file::create_fresh(&self.part).map_err(local("write", &self.part))?
         };
         shared.position.store(resumed_from, Ordering::SeqCst);
         *shared.answered.lock().expect("not poisoned") = Some((total, resumed_from));
@@ -286,18 +286,6 @@ impl Transfer {
             resumed_from,
         })
     }
-}
-
-/// The partial download `part` opened to read what it holds and append to it: a regular file,
-/// never opened through a link.
-fn open_to_append(part: &Path) -> io::Result<File> {
-    let file = OpenOptions::new()
-        .read(true)
-        .append(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(part)?;
-    crate::bounded::regular_len(&file)?;
-    Ok(file)
 }
 
 /// Where a transfer writes: the `.part` file, which may grow up to `limit` bytes.

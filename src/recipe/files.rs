@@ -1,11 +1,13 @@
 //! Files that steps own: how one differs from its desired content, mode and owner (as a unified
 //! diff), and writing it atomically with that mode and owner.
 
+use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use super::error::StepError;
 use super::host::StepCtx;
+use crate::atomic_file::AtomicFile;
 use crate::shell::quote_posix;
 
 /// The desired state of a file.
@@ -58,17 +60,13 @@ pub(crate) fn read_if_exists(path: &Path) -> Result<Option<String>, StepError> {
     }
 }
 
-/// Writes a file atomically (temporary file, then rename) with its mode and owner.
+/// Writes a file atomically (a new temporary file, then a rename that replaces a link at
+/// `path` rather than writing through it) with its mode and owner.
 pub(crate) fn write(path: &Path, want: &Desired, ctx: &StepCtx<'_>) -> Result<(), StepError> {
     let fail = |e| StepError::file("write", path, e);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| StepError::file("create", dir, e))?;
     }
-    let tmp = path.with_file_name(format!(
-        ".{}.strap-tmp",
-        path.file_name().unwrap_or_default().to_string_lossy()
-    ));
-    std::fs::write(&tmp, &want.content).map_err(fail)?;
     let mode = want
         .mode
         .or_else(|| {
@@ -77,8 +75,12 @@ pub(crate) fn write(path: &Path, want: &Desired, ctx: &StepCtx<'_>) -> Result<()
                 .map(|m| m.permissions().mode() & 0o7777)
         })
         .unwrap_or(0o644);
-    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode)).map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(fail)?;
+    let mut file = AtomicFile::create(path).map_err(fail)?;
+    file.file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))
+        .and_then(|()| file.file().write_all(want.content.as_bytes()))
+        .and_then(|()| file.replace())
+        .map_err(fail)?;
     if let Some(owner) = &want.owner {
         ctx.must(&format!(
             "chown {} {}",

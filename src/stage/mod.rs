@@ -736,7 +736,7 @@ fn build_and_place(
     if options.build_cache.fill_it && artifact.packed().is_none() {
         let builds = options.fetch.cache_dir.join(BUILDS_DIR);
         let packed = build.phases.run("pack", "into the build cache", || {
-            pack_into(&builds, artifact.prefix())
+            pack_into(&builds, artifact.prefix(), cancel)
         });
         if let Err(e) = packed {
             build
@@ -749,7 +749,7 @@ fn build_and_place(
 }
 
 /// Packs the install at `prefix` into the build cache directory `builds`.
-fn pack_into(builds: &Path, prefix: &Path) -> Result<(), StageError> {
+fn pack_into(builds: &Path, prefix: &Path, cancel: &Cancel) -> Result<(), StageError> {
     fs::create_dir_all(builds).map_err(|e| StageError::io("create", builds, e))?;
     let receipt = Receipt::read(prefix).ok_or_else(|| {
         StageError::io(
@@ -760,13 +760,18 @@ fn pack_into(builds: &Path, prefix: &Path) -> Result<(), StageError> {
     })?;
     let key = crate::pack::cache_key(&receipt, &crate::pack::Platform::current());
     let (archive, manifest) = crate::layout::pack_files(&receipt.kind, &receipt.name, &key);
-    crate::pack::pack(prefix, &builds.join(archive), &builds.join(manifest))
-        .map(drop)
-        .map_err(|e| StageError::Verify {
-            what: receipt.name.clone(),
-            why: e.to_string(),
-            hint: None,
-        })
+    crate::pack::pack(
+        prefix,
+        &builds.join(archive),
+        &builds.join(manifest),
+        cancel,
+    )
+    .map(drop)
+    .map_err(|e| StageError::Verify {
+        what: receipt.name.clone(),
+        why: e.to_string(),
+        hint: None,
+    })
 }
 
 fn archive_names(archives: &[PathBuf]) -> String {

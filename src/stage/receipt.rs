@@ -97,10 +97,11 @@ impl Receipt {
         serde_json::from_str(&text).ok()
     }
 
-    /// Writes it into `prefix`.
+    /// Writes it into `prefix`, whole, and never through a link (an unpacked build may bring
+    /// one; see [`crate::atomic_file`]).
     pub fn write(&self, prefix: &Path) -> std::io::Result<()> {
         let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
-        std::fs::write(prefix.join(RECEIPT_FILE), text + "\n")
+        crate::atomic_file::write(&prefix.join(RECEIPT_FILE), (text + "\n").as_bytes())
     }
 }
 

@@ -4,6 +4,7 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
+use crate::atomic_file::AtomicFile;
 use crate::bounded;
 use crate::error::{Error, Result};
 
@@ -38,25 +39,19 @@ fn parse_version_names(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Writes `names` one per line, replacing the file atomically (temp file + rename).
+/// Writes `names` one per line, replacing the file atomically (a new temporary file, synced,
+/// then a rename that replaces a link at `path` rather than writing through it).
 pub fn write_version_file(path: &Path, names: &[String]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".tmp{}", std::process::id()));
-    let tmp = std::path::PathBuf::from(tmp);
+    let text: String = names.iter().map(|name| format!("{name}\n")).collect();
     let write = || -> std::io::Result<()> {
-        let mut file = fs::File::create(&tmp)?;
-        for name in names {
-            writeln!(file, "{name}")?;
-        }
-        file.sync_all()?;
-        fs::rename(&tmp, path)
+        let mut file = AtomicFile::create(path)?;
+        file.file().write_all(text.as_bytes())?;
+        file.file().sync_all()?;
+        file.replace()
     };
-    write().map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        Error::io("write version file", path, e)
-    })
+    write().map_err(|e| Error::io("write version file", path, e))
 }
 
 #[cfg(test)]

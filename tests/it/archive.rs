@@ -51,6 +51,12 @@ fn a_chain_of_links_that_climbs_out_of_the_tree_is_refused() {
 
 /// The fake source tree of `fake_python_tgz` plus `Python-<version>/big` of `big` bytes.
 fn fake_python_tgz_with(version: &str, big: &[u8]) -> Vec<u8> {
+    fake_python_tgz_plus(version, &[("big", tar::EntryType::Regular, big, 0o644)])
+}
+
+/// The fake source tree of `fake_python_tgz` plus `(path, type, content, mode)` entries under
+/// `Python-<version>/`.
+fn fake_python_tgz_plus(version: &str, extra: &[(&str, tar::EntryType, &[u8], u32)]) -> Vec<u8> {
     let mut tar_bytes = Vec::new();
     flate2::read::GzDecoder::new(&fake_python_tgz(version)[..])
         .read_to_end(&mut tar_bytes)
@@ -65,14 +71,56 @@ fn fake_python_tgz_with(version: &str, big: &[u8]) -> Vec<u8> {
         let header = entry.header().clone();
         builder.append(&header, entry).unwrap();
     }
-    let mut header = tar::Header::new_gnu();
-    header.set_size(big.len() as u64);
-    header.set_mode(0o644);
-    header.set_cksum();
-    builder
-        .append_data(&mut header, format!("Python-{version}/big"), big)
-        .unwrap();
+    for (path, kind, body, mode) in extra.iter().copied() {
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(kind);
+        header.set_size(body.len() as u64);
+        header.set_mode(mode);
+        builder
+            .append_data(&mut header, format!("Python-{version}/{path}"), body)
+            .unwrap();
+    }
     builder.into_inner().unwrap().finish().unwrap()
+}
+
+#[test]
+fn setuid_setgid_sticky_and_world_writable_bits_of_a_source_archive_are_not_unpacked() {
+    use std::os::unix::fs::PermissionsExt;
+    use tar::EntryType::{Directory, Regular};
+    let s = Setup::new();
+    let archive = fake_python_tgz_plus(
+        VERSION,
+        &[
+            ("suid-helper", Regular, b"#!/bin/sh\n", 0o4777),
+            ("sgid.txt", Regular, b"x\n", 0o2666),
+            ("Tools/tmp", Directory, b"", 0o1777),
+        ],
+    );
+    // A failed build kept with --keep shows the unpacked tree.
+    let out = s
+        .install_archive(archive)
+        .arg("--keep")
+        .env("FAKE_CONFIGURE_FAIL", "1")
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let kept = err
+        .lines()
+        .find_map(|l| l.strip_prefix("the build tree is kept at "))
+        .unwrap_or_else(|| panic!("no kept path in: {err}"));
+    let tree = std::path::Path::new(kept).join("src/Python-3.99.1");
+    let mode = |path: &str| {
+        std::fs::metadata(tree.join(path))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777
+    };
+    assert_eq!(
+        [mode("suid-helper"), mode("sgid.txt"), mode("Tools/tmp")],
+        [0o775, 0o664, 0o775]
+    );
 }
 
 #[test]

@@ -498,3 +498,374 @@ print(json.dumps({"annotations": manifest.get("annotations", {}), "config": mani
             .and_then(|stem| stem.rsplit('-').next())
     );
 }
+
+/// The archive and the manifest of the one pack in `dir`.
+fn pack_files(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let files: Vec<std::path::PathBuf> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+        .collect();
+    let with = |suffix: &str| {
+        files
+            .iter()
+            .find(|p| p.to_string_lossy().ends_with(suffix))
+            .unwrap_or_else(|| panic!("no {suffix} in {files:?}"))
+            .clone()
+    };
+    (with(".tar.zst"), with(".json"))
+}
+
+/// An entry added to a pack: its path below the pack's top, its type, its link target (or
+/// its content), its mode.
+type Extra<'a> = (&'a str, tar::EntryType, &'a str, u32);
+
+/// Re-makes the pack pushed to `dir`: every entry of it under `top` ("." keeps the prefix's
+/// own layout, a name makes it the archive's one top directory), then the `extra` entries;
+/// its manifest gets the new archive's sha256 and size.
+fn remake_pack(dir: &Path, top: &str, extra: &[Extra<'_>]) {
+    use tar::EntryType;
+    let (archive, manifest) = pack_files(dir);
+    let decoder = zstd::stream::read::Decoder::new(fs::File::open(&archive).unwrap()).unwrap();
+    let mut original = tar::Archive::new(decoder);
+    let mut builder = tar::Builder::new(Vec::new());
+    for entry in original.entries().unwrap() {
+        let entry = entry.unwrap();
+        let mut header = entry.header().clone();
+        let path = entry.path().unwrap().into_owned();
+        let relative = path.strip_prefix(".").unwrap_or(&path).to_owned();
+        if relative.as_os_str().is_empty() {
+            continue;
+        }
+        builder
+            .append_data(&mut header, Path::new(top).join(relative), entry)
+            .unwrap();
+    }
+    for (path, kind, text, mode) in extra.iter().copied() {
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(kind);
+        header.set_mode(mode);
+        let path = Path::new(top).join(path);
+        match kind {
+            EntryType::Symlink => {
+                header.set_size(0);
+                builder.append_link(&mut header, path, text).unwrap()
+            }
+            _ => {
+                header.set_size(text.len() as u64);
+                builder
+                    .append_data(&mut header, path, text.as_bytes())
+                    .unwrap()
+            }
+        }
+    }
+    let bytes = zstd::encode_all(&builder.into_inner().unwrap()[..], 1).unwrap();
+    fs::write(&archive, &bytes).unwrap();
+    let mut packed: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&manifest).unwrap()).unwrap();
+    packed["archive"]["sha256"] = crate::fake_source::sha256_hex(&bytes).into();
+    packed["archive"]["size"] = bytes.len().into();
+    fs::write(&manifest, packed.to_string()).unwrap();
+}
+
+/// A file outside every directory strap writes, and what it holds.
+fn victim(env: &TestEnv) -> (std::path::PathBuf, &'static str) {
+    (env.write("victim.txt", "precious\n"), "precious\n")
+}
+
+fn is_link(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+#[test]
+fn pushing_to_a_directory_never_writes_through_a_planted_link() {
+    let s = Setup::new();
+    let first = s.env.work().join("first");
+    build_and_push(&s, &file_url(&first), &[]);
+    let (archive, manifest) = pack_files(&first);
+    let (archive_file, manifest_file) =
+        (archive.file_name().unwrap(), manifest.file_name().unwrap());
+    let (victim, precious) = victim(&s.env);
+
+    // Links where strap used to put its temporary files: ignored, left alone.
+    let shared = s.env.work().join("shared");
+    fs::create_dir_all(&shared).unwrap();
+    let planted = [
+        shared.join(format!(".{}.part", archive_file.to_string_lossy())),
+        shared.join(format!("{}.part", manifest_file.to_string_lossy())),
+    ];
+    for link in &planted {
+        std::os::unix::fs::symlink(&victim, link).unwrap();
+    }
+    let out = push(&s, &file_url(&shared), &[]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(fs::read_to_string(&victim).unwrap(), precious);
+    assert!(planted.iter().all(|link| is_link(link)));
+    assert_eq!(
+        fs::read(shared.join(archive_file)).unwrap(),
+        fs::read(&archive).unwrap()
+    );
+    assert!(fs::symlink_metadata(shared.join(manifest_file))
+        .unwrap()
+        .is_file());
+    let leftovers: Vec<_> = fs::read_dir(&shared)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| !is_link(p) && p.to_string_lossy().ends_with(".part"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // A link (or a directory) in the place of the pack's own files is not replaced.
+    let cases = [
+        (archive_file, false),
+        (manifest_file, false),
+        (archive_file, true),
+    ];
+    for (i, (name, is_dir)) in cases.into_iter().enumerate() {
+        let store = s.env.dir.path().join(format!("store-{i}"));
+        fs::create_dir_all(&store).unwrap();
+        let taken = store.join(name);
+        if is_dir {
+            fs::create_dir(&taken).unwrap();
+        } else {
+            std::os::unix::fs::symlink(&victim, &taken).unwrap();
+        }
+        let out = push(&s, &file_url(&store), &[]);
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains(&taken.display().to_string()), "{err}");
+        let what = if is_dir {
+            "a directory"
+        } else {
+            "a symbolic link"
+        };
+        assert!(err.contains(&format!("it is {what}")), "{err}");
+        assert_eq!(is_dir, taken.is_dir() && !is_link(&taken));
+        assert_eq!(!is_dir, is_link(&taken));
+        assert_eq!(fs::read_to_string(&victim).unwrap(), precious);
+    }
+}
+
+#[test]
+fn a_pack_with_one_top_directory_has_its_links_checked_against_that_directory() {
+    use tar::EntryType::Symlink;
+    let s = Setup::new();
+    let dir = s.env.work().join("builds");
+    build_and_push(&s, &file_url(&dir), &[]);
+    // Inside the archive's tree, but `versions/` once `p/` is the prefix.
+    remake_pack(&dir, "p", &[("bin/up", Symlink, "../..", 0o777)]);
+    let other = TestEnv::new();
+    let out = install_elsewhere(
+        &other,
+        &s,
+        &["--binary-only", "--binary-mirror", &file_url(&dir)],
+    )
+    .output()
+    .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("refusing entry 'p/bin/up'"), "{err}");
+    assert!(err.contains("outside the tree"), "{err}");
+    assert!(!other.root().join("versions").join(VERSION).exists());
+}
+
+#[test]
+fn relocation_never_writes_through_a_link_in_the_pack() {
+    use tar::EntryType::{Regular, Symlink};
+    let s = Setup::new();
+    let dir = s.env.work().join("builds");
+    build_and_push(&s, &file_url(&dir), &[]);
+    let script = format!("#!{}/bin/python3\n", s.prefix().display());
+    remake_pack(
+        &dir,
+        ".",
+        &[
+            ("lib/fake/victim.txt", Regular, "precious\n", 0o644),
+            // Where strap used to write the relocated script before moving it into place.
+            (
+                "bin/.pip3x.relocating",
+                Symlink,
+                "../lib/fake/victim.txt",
+                0o777,
+            ),
+            ("bin/pip3x", Regular, &script, 0o755),
+        ],
+    );
+    let other = TestEnv::new();
+    let out = install_elsewhere(
+        &other,
+        &s,
+        &["--binary-only", "--binary-mirror", &file_url(&dir)],
+    )
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_relocated(&other.root());
+    let prefix = other.root().join("versions").join(VERSION);
+    assert_eq!(
+        fs::read_to_string(prefix.join("lib/fake/victim.txt")).unwrap(),
+        "precious\n"
+    );
+    let pip = prefix.join("bin/pip3x");
+    assert!(fs::symlink_metadata(&pip).unwrap().is_file());
+    assert_eq!(
+        fs::read_to_string(&pip).unwrap(),
+        format!("#!{}/bin/python3\n", prefix.display())
+    );
+}
+
+#[test]
+fn setuid_setgid_sticky_and_world_writable_bits_of_a_pack_are_not_installed() {
+    use std::os::unix::fs::PermissionsExt;
+    use tar::EntryType::{Directory, Regular};
+    let s = Setup::new();
+    let dir = s.env.work().join("builds");
+    build_and_push(&s, &file_url(&dir), &[]);
+    remake_pack(
+        &dir,
+        ".",
+        &[
+            ("bin/suid-helper", Regular, "#!/bin/sh\n", 0o4777),
+            ("lib/fake/sgid.txt", Regular, "x\n", 0o2666),
+            ("share/tmp", Directory, "", 0o1777),
+        ],
+    );
+    let other = TestEnv::new();
+    let out = install_elsewhere(
+        &other,
+        &s,
+        &["--binary-only", "--binary-mirror", &file_url(&dir)],
+    )
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let prefix = other.root().join("versions").join(VERSION);
+    let mode = |path: &str| {
+        fs::metadata(prefix.join(path))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777
+    };
+    assert_eq!(
+        [
+            mode("bin/suid-helper"),
+            mode("lib/fake/sgid.txt"),
+            mode("share/tmp")
+        ],
+        [0o775, 0o664, 0o775]
+    );
+}
+
+#[test]
+fn a_link_planted_at_the_download_part_file_is_not_written_through() {
+    let s = Setup::new();
+    let dir = s.env.work().join("builds");
+    build_and_push(&s, &file_url(&dir), &[]);
+    let (archive, _) = pack_files(&dir);
+    let other = TestEnv::new();
+    let (victim, precious) = victim(&other);
+    let builds = other.root().join("cache/builds");
+    fs::create_dir_all(&builds).unwrap();
+    let part = builds.join(format!(
+        "{}.part",
+        archive.file_name().unwrap().to_string_lossy()
+    ));
+    std::os::unix::fs::symlink(&victim, &part).unwrap();
+    let out = install_elsewhere(
+        &other,
+        &s,
+        &["--binary-only", "--binary-mirror", &file_url(&dir)],
+    )
+    .output()
+    .unwrap();
+    // The link in strap's own cache is replaced by the download, never written through.
+    assert_eq!(fs::read_to_string(&victim).unwrap(), precious);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(!is_link(&part));
+}
+
+#[test]
+fn a_link_planted_where_a_registry_download_used_to_go_is_not_written_through() {
+    let registry = Registry::anonymous();
+    let s = Setup::new();
+    let url = registry.url("team/strap-builds");
+    build_and_push(&s, &url, &[]);
+    let (archive, _) = pack_files(&s.env.root().join("cache/builds"));
+    let other = TestEnv::new();
+    let (victim, precious) = victim(&other);
+    let builds = other.root().join("cache/builds");
+    fs::create_dir_all(&builds).unwrap();
+    let part = builds.join(format!(
+        ".{}.part",
+        archive.file_name().unwrap().to_string_lossy()
+    ));
+    std::os::unix::fs::symlink(&victim, &part).unwrap();
+    let out = install_elsewhere(&other, &s, &["--binary-only", "--binary-mirror", &url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_relocated(&other.root());
+    assert_eq!(fs::read_to_string(&victim).unwrap(), precious);
+    assert!(is_link(&part));
+}
+
+/// A store on 127.0.0.1 that takes connections and never answers; its base URL.
+fn silent_store() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().flatten().collect();
+        drop(held);
+    });
+    format!("http://127.0.0.1:{port}/builds/")
+}
+
+#[test]
+fn an_upload_to_a_store_that_never_answers_ends_after_the_download_timeout() {
+    let s = Setup::new();
+    s.install(&["a"], &[]).assert().success();
+    let store = silent_store();
+    let out = push(&s, &store, &[("STRAP_DOWNLOAD_TIMEOUT", "1")]);
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("cannot push python 3.99.1 to {store}")),
+        "{err}"
+    );
+    assert!(
+        err.contains("no data for 1s (STRAP_DOWNLOAD_TIMEOUT sets how long to wait)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_receipt_link_in_a_pack_is_not_written_through() {
+    use tar::EntryType::{Regular, Symlink};
+    let s = Setup::new();
+    let dir = s.env.work().join("builds");
+    build_and_push(&s, &file_url(&dir), &[]);
+    remake_pack(
+        &dir,
+        ".",
+        &[
+            ("lib/fake/victim.txt", Regular, "precious\n", 0o644),
+            ("strap-receipt.json", Symlink, "lib/fake/victim.txt", 0o777),
+        ],
+    );
+    let other = TestEnv::new();
+    let out = install_elsewhere(
+        &other,
+        &s,
+        &["--binary-only", "--binary-mirror", &file_url(&dir)],
+    )
+    .output()
+    .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("cannot write the receipt in") && err.contains("it is a symbolic link"),
+        "{err}"
+    );
+    assert!(!other.root().join("versions").join(VERSION).exists());
+}

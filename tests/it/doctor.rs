@@ -221,3 +221,25 @@ fn only_the_shims_that_differ_are_counted() {
     );
     assert!(!text.contains("stale"), "{text}");
 }
+
+#[test]
+fn the_root_check_never_writes_through_a_link_planted_where_its_probe_went() {
+    let env = TestEnv::new();
+    write_script(&env.root().join("versions/3.12.7/bin/python3"), "exit 0");
+    env.rehash();
+    let victim = env.write("victim.txt", "precious\n");
+    // doctor used to write and remove `<root>/.doctor-<pid>`: plant a link for every process
+    // id the next few thousand processes may get.
+    let next = std::process::Command::new("true").spawn().unwrap().id();
+    for pid in next..next + 3000 {
+        std::os::unix::fs::symlink(&victim, env.root().join(format!(".doctor-{pid}"))).unwrap();
+    }
+    let out = env
+        .strap(&["doctor"])
+        .env("STRAP_SHELL", "bash")
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert!(text.contains("ok      root"), "{text}");
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+}

@@ -103,3 +103,146 @@ fn only_installs_strap_built_can_be_packed() {
         .failure()
         .stderr(predicate::str::contains("not a build strap can pack"));
 }
+
+#[test]
+fn pack_into_a_directory_writes_the_packs_own_name_there() {
+    let s = Setup::new();
+    s.install(&["a"], &[]).assert().success();
+    let out_dir = s.env.dir.path().join("packs");
+    fs::create_dir_all(&out_dir).unwrap();
+    let out = s
+        .env
+        .strap(&["pack", "3.99", "-o", out_dir.to_str().unwrap()])
+        .assert()
+        .success();
+    let archive = std::path::PathBuf::from(stdout_of(out.get_output()).trim());
+    assert_eq!(archive.parent(), Some(out_dir.as_path()));
+    let file = archive.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        file.starts_with("python-3.99.1-") && file.ends_with(".tar.zst"),
+        "{file}"
+    );
+    assert!(archive.is_file());
+    assert!(archive
+        .with_file_name(file.replace(".tar.zst", ".json"))
+        .is_file());
+    // A directory named with a trailing slash that does not exist is not a file name.
+    let missing = format!("{}/", s.env.dir.path().join("nowhere").display());
+    let out = s
+        .env
+        .strap(&["pack", "3.99", "-o", &missing])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!s.env.dir.path().join("nowhere").exists());
+}
+
+#[test]
+fn pack_never_writes_through_a_planted_link() {
+    let s = Setup::new();
+    s.install(&["a"], &[]).assert().success();
+    let victim = s.env.write("victim.txt", "precious\n");
+    let work = s.env.work();
+    // Where strap used to write the archive before moving it into place.
+    let planted = work.join(".named.tar.zst.part");
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+    s.env
+        .strap(&["pack", "3.99", "-o", "named.tar.zst"])
+        .assert()
+        .success();
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert!(fs::symlink_metadata(work.join("named.tar.zst"))
+        .unwrap()
+        .is_file());
+    assert!(fs::symlink_metadata(&planted)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+
+    // A link where the manifest goes is not replaced, and nothing is written.
+    let taken = work.join("other.json");
+    std::os::unix::fs::symlink(&victim, &taken).unwrap();
+    let out = s
+        .env
+        .strap(&["pack", "3.99", "-o", "other.tar.zst"])
+        .output()
+        .unwrap();
+    let err = crate::support::stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("other.json: it is a symbolic link"), "{err}");
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert!(!work.join("other.tar.zst").exists());
+}
+
+/// Starts `strap ARGS` for the installed fake version after giving it 2 GiB to pack (32 hard
+/// links to 64 MiB of one repeated block: little disk, a tiny archive, and long enough that a
+/// signal comes while the archive is written), waits until a temporary file appears in `dir`,
+/// interrupts it, and returns its exit code.
+fn interrupt_while_packing(s: &Setup, args: &[&str], dir: &std::path::Path) -> Option<i32> {
+    let big = s.prefix().join("lib/fake/big");
+    fs::write(&big, crate::support::noise(64 << 10).repeat(1024)).unwrap();
+    for i in 0..31 {
+        fs::hard_link(&big, s.prefix().join(format!("lib/fake/big{i}"))).unwrap();
+    }
+    let mut child = std::process::Command::new(crate::support::strap_bin())
+        .env_clear()
+        .envs(s.env.env_pairs())
+        .current_dir(s.env.work())
+        .args(args)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !temporary_files(dir)
+        .iter()
+        .any(|name| name.ends_with(".part"))
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no temporary file appeared in {}",
+            dir.display()
+        );
+        assert!(child.try_wait().unwrap().is_none(), "strap ended first");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    child.wait().unwrap().code()
+}
+
+/// The names in `dir` (none when it does not exist).
+fn temporary_files(dir: &std::path::Path) -> Vec<String> {
+    fs::read_dir(dir)
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn an_interrupted_pack_leaves_nothing_behind() {
+    let s = Setup::new();
+    s.install(&["a"], &[]).assert().success();
+    let out = s.env.dir.path().join("out");
+    fs::create_dir_all(&out).unwrap();
+    let code = interrupt_while_packing(&s, &["pack", "3.99", "-o", out.to_str().unwrap()], &out);
+    assert_eq!(code, Some(130));
+    assert_eq!(temporary_files(&out), Vec::<String>::new());
+}
+
+#[test]
+fn a_push_interrupted_while_packing_into_the_build_cache_leaves_nothing_behind() {
+    let s = Setup::new();
+    s.install(&["a"], &[]).assert().success();
+    let builds = s.env.root().join("cache/builds");
+    fs::remove_dir_all(&builds).unwrap();
+    let store = format!("file://{}", s.env.dir.path().join("store").display());
+    let code = interrupt_while_packing(&s, &["push", "3.99", "--to", &store], &builds);
+    assert_eq!(code, Some(130));
+    assert_eq!(temporary_files(&builds), Vec::<String>::new());
+    assert!(!s.env.dir.path().join("store").exists());
+}

@@ -1680,3 +1680,45 @@ fn the_example_manifest_sets_up_its_virtual_can_bus_through_bootstrap() {
         "{second}"
     );
 }
+
+#[test]
+fn a_file_step_never_writes_through_a_link_planted_where_its_temporary_file_went() {
+    let m = Machine::new();
+    m.recipe(
+        "conf",
+        "name = \"conf\"\ndescription = \"a file\"\n\n[[step]]\nname = \"write the file\"\nkind = \"file\"\npath = \"/etc/app.conf\"\ncontent = \"key = 1\\n\"\n",
+    );
+    let victim = m.env.write("victim.txt", "precious\n");
+    let etc = m.sysroot().join("etc");
+    std::os::unix::fs::symlink(&victim, etc.join(".app.conf.strap-tmp")).unwrap();
+    run_ok(&mut m.run(&["conf"]));
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+    let conf = etc.join("app.conf");
+    assert!(fs::symlink_metadata(&conf).unwrap().is_file());
+    assert_eq!(fs::read_to_string(&conf).unwrap(), "key = 1\n");
+}
+
+#[test]
+fn a_key_download_never_writes_through_a_link_planted_where_it_used_to_go() {
+    let m = Machine::new();
+    fs::write(m.state_file("keys/gpg"), DOCKER_KEY).unwrap();
+    let victim = m.env.write("victim.txt", "precious\n");
+    let keyrings = m.sysroot().join("etc/apt/keyrings");
+    fs::create_dir_all(&keyrings).unwrap();
+    let planted = keyrings.join("docker.download");
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+    run_ok(&mut m.run(&["docker", "--set", "source=docker"]));
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert!(fs::symlink_metadata(keyrings.join("docker.asc"))
+        .unwrap()
+        .is_file());
+    let names: Vec<String> = fs::read_dir(&keyrings)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names.len(),
+        2,
+        "only the key and the planted link: {names:?}"
+    );
+}

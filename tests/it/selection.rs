@@ -431,3 +431,28 @@ fn latest_is_not_a_name_a_version_file_can_select_and_the_hint_says_so() {
         "{err}"
     );
 }
+
+#[test]
+fn strap_local_never_writes_through_a_link_planted_where_its_temporary_file_went() {
+    let env = env_with(&["3.12.7"]);
+    let victim = env.write("victim.txt", "precious\n");
+    // strap used to write `.python-version.tmp<pid>` first: plant a link for every process id
+    // the next few thousand processes may get.
+    let next = std::process::Command::new("true").spawn().unwrap().id();
+    for pid in next..next + 3000 {
+        let link = env.work().join(format!(".python-version.tmp{pid}"));
+        std::os::unix::fs::symlink(&victim, link).unwrap();
+    }
+    env.strap(&["local", "3.12.7"]).assert().success();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert_eq!(
+        std::fs::read_to_string(env.work().join(".python-version")).unwrap(),
+        "3.12.7\n"
+    );
+    // A link in the version file's place is replaced by the file, not written through.
+    let global = env.root().join("version");
+    std::os::unix::fs::symlink(&victim, &global).unwrap();
+    env.strap(&["global", "3.12.7"]).assert().success();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert!(std::fs::symlink_metadata(&global).unwrap().is_file());
+}

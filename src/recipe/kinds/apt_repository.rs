@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::{FieldError, Fields, State, StepKind};
+use crate::atomic_file::AtomicFile;
 use crate::recipe::error::StepError;
 use crate::recipe::files::{self, Desired};
 use crate::recipe::host::StepCtx;
@@ -96,19 +97,20 @@ impl StepKind for AptRepository {
     fn apply(&self, ctx: &StepCtx<'_>) -> Result<String, StepError> {
         let keyring = ctx.path(&self.keyring);
         let wanted = normalize_fingerprint(&ctx.raw(&self.fingerprint));
-        let download = keyring.with_extension("download");
         if let Some(dir) = keyring.parent() {
             std::fs::create_dir_all(dir).map_err(|e| StepError::file("create", dir, e))?;
         }
+        // Downloaded into a new file of strap's (removed unless it becomes the keyring).
+        let download =
+            AtomicFile::create(&keyring).map_err(|e| StepError::file("write", &keyring, e))?;
         let url = ctx.raw(&self.key_url);
         ctx.must(&format!(
             "curl -fsSL {} -o {}",
             quote_posix(&url),
-            quote_posix(&download.to_string_lossy())
+            quote_posix(&download.path().to_string_lossy())
         ))?;
-        let found = key_fingerprints(&download, ctx)?;
+        let found = key_fingerprints(download.path(), ctx)?;
         if !found.contains(&wanted) {
-            let _ = std::fs::remove_file(&download);
             return Err(StepError::FingerprintMismatch {
                 url,
                 found: if found.is_empty() {
@@ -119,7 +121,9 @@ impl StepKind for AptRepository {
                 expected: wanted,
             });
         }
-        std::fs::rename(&download, &keyring).map_err(|e| StepError::file("write", &keyring, e))?;
+        download
+            .replace()
+            .map_err(|e| StepError::file("write", &keyring, e))?;
         let list = Desired {
             content: self.list_line(ctx),
             mode: Some(0o644),
