@@ -43,6 +43,7 @@ impl AtomicFile {
         let temp = tempfile::Builder::new()
             .prefix(&prefix)
             .suffix(".part")
+            .rand_bytes(crate::layout::TEMP_RANDOM_LEN)
             .make_in(dir, |path| {
                 OpenOptions::new()
                     .write(true)

@@ -290,6 +290,10 @@ pub fn download_part(file: &str) -> String {
     format!("{file}.part")
 }
 
+/// How many random characters (letters and digits) the temporary name of a file being written
+/// carries: `.<file>.<random>.part` (see `atomic_file`).
+pub const TEMP_RANDOM_LEN: usize = 6;
+
 /// Where a cached `file` whose sha256 is `actual` (not the expected one) is set aside.
 pub fn mismatch_name(file: &str, actual: &str) -> String {
     format!("{file}.mismatch-{}", &actual[..12.min(actual.len())])
@@ -302,7 +306,9 @@ pub fn mismatch_name(file: &str, actual: &str) -> String {
 pub enum CacheFile<'a> {
     /// The file itself.
     Complete(&'a str),
-    /// Being written: [`download_part`], or `.<file>.part` (a pack being made or pulled).
+    /// Being written: [`download_part`], `.<file>.part` (a pack pulled from a registry by an
+    /// older strap), or `.<file>.<random>.part` (a pack or manifest being made, see
+    /// [`TEMP_RANDOM_LEN`]).
     Partial(&'a str),
     /// Set aside: [`mismatch_name`].
     Mismatched(&'a str),
@@ -312,7 +318,10 @@ impl<'a> CacheFile<'a> {
     /// Reads a file name.
     pub fn of(file_name: &'a str) -> CacheFile<'a> {
         if let Some(file) = file_name.strip_suffix(".part") {
-            return CacheFile::Partial(file.strip_prefix('.').unwrap_or(file));
+            return CacheFile::Partial(match file.strip_prefix('.') {
+                Some(hidden) => without_random_part(hidden),
+                None => file,
+            });
         }
         match file_name.rsplit_once(".mismatch-") {
             Some((file, hash))
@@ -331,6 +340,19 @@ impl<'a> CacheFile<'a> {
                 file
             }
         }
+    }
+}
+
+/// `name` without a trailing `.<random>` of a temporary name, when it has one.
+fn without_random_part(name: &str) -> &str {
+    match name.rsplit_once('.') {
+        Some((file, random))
+            if random.len() == TEMP_RANDOM_LEN
+                && random.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+        {
+            file
+        }
+        _ => name,
     }
 }
 
@@ -646,6 +668,10 @@ mod tests {
         );
         assert_eq!(
             CacheFile::of(&format!(".{file}.part")),
+            CacheFile::Partial(file)
+        );
+        assert_eq!(
+            CacheFile::of(&format!(".{file}.aB3x9Z.part")),
             CacheFile::Partial(file)
         );
         let aside = mismatch_name(file, &"ab".repeat(32));

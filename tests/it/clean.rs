@@ -377,6 +377,11 @@ fn a_cache_dir_shared_with_other_files_loses_only_what_strap_put_there() {
             &home.join(format!("builds/.boost-1.86.0-{key16}.tar.zst.part")),
             10,
         ),
+        // A pack being made (`strap pack`, the build cache): `.<file>.<random>.part`.
+        put(
+            &home.join(format!("builds/.python-3.12.7-{key16}.tar.zst.Xy12Ab.part")),
+            10,
+        ),
         put(
             &home.join(format!(
                 "builds/python-3.11.2-{key16}.tar.zst.mismatch-0123456789ab"
@@ -399,7 +404,7 @@ fn a_cache_dir_shared_with_other_files_loses_only_what_strap_put_there() {
         assert!(path.exists(), "{} was removed", path.display());
     }
     assert!(
-        stderr_of(&out).contains("strap: freed 110 B (3 archives, 4 partial downloads, 2 mismatching downloads, 2 packed build files)"),
+        stderr_of(&out).contains("strap: freed 120 B (3 archives, 5 partial downloads, 2 mismatching downloads, 2 packed build files)"),
         "{}",
         stderr_of(&out)
     );
