@@ -1,8 +1,9 @@
 //! A generated CPython-shaped source tree (a `configure` script and a `Makefile`) whose build
-//! installs a tiny `bin/python3` that runs the system's Python, so the whole install pipeline
-//! runs in seconds. Build-time knobs come from the environment of `strap install`:
-//! `FAKE_BUILD_SECONDS` (compile duration), `FAKE_CONFIGURE_FAIL`; and from configure options:
-//! `--simulate-missing=MOD,...` (modules that will fail to import).
+//! installs a tiny `bin/python3` that runs the system's Python (answering `--version` with its
+//! own version), so the whole install pipeline runs in seconds. Build-time knobs come from the
+//! environment of `strap install`: `FAKE_BUILD_SECONDS` (compile duration),
+//! `FAKE_CONFIGURE_FAIL`; and from configure options: `--simulate-missing=MOD,...` (modules that
+//! will fail to import).
 
 use std::io::Write;
 
@@ -46,6 +47,7 @@ install: built\n\
 
 const FAKE_PYTHON: &str = r#"#!/bin/sh
 here=$(cd "$(dirname "$0")/.." && pwd)
+case "$1" in --version|-V) echo "Python @VERSION@"; exit 0 ;; esac
 if [ "$1" = -m ] && [ "$2" = pip ]; then echo "pip 99.0 from $here"; exit 0; fi
 PYTHONPATH="$here/lib/fake" exec /usr/bin/python3 "$@"
 "#;
@@ -75,7 +77,7 @@ pub fn fake_python_tgz(version: &str) -> Vec<u8> {
         &[
             ("configure", CONFIGURE, 0o755),
             ("Makefile", MAKEFILE, 0o644),
-            ("fakepython", FAKE_PYTHON, 0o755),
+            ("fakepython", &FAKE_PYTHON.replace("@VERSION@", version), 0o755),
             ("fakepip", FAKE_PIP, 0o755),
             ("buildpython", BUILD_PYTHON, 0o755),
             (

@@ -7,6 +7,7 @@ mod bootstrap;
 mod build_cache;
 mod clean;
 mod cli;
+mod docs;
 mod doctor;
 mod fake_boost;
 mod fake_source;

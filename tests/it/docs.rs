@@ -1,0 +1,226 @@
+//! The command examples of README.md and docs/*.md run as tests, with `trycmd`: every
+//! ```` ```console ```` block is a list of `$ command` lines, each followed by its expected output
+//! (stdout and stderr together, `...` and `[..]` as wildcards), so a changed flag or message
+//! fails here. Other fences (`sh`, `toml`, `text`, …) are not run.
+//!
+//! Each file runs on a machine of its own ([`DocMachine`]): a temporary `HOME` (`[HOME]` in the
+//! docs) whose default strap root starts empty, `~/project` as the current directory, a loopback
+//! mirror (`[MIRROR]`) serving generated CPython-shaped sources for a small catalog, the recipe
+//! stub tools first on `PATH`, and nothing from the machine's environment: the programs the
+//! examples name are wrappers that `exec` the real ones under `env -i`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::fake_source::{fake_python_tgz, sha256_hex};
+use crate::mirror::{Behavior, Mirror};
+use crate::support::{install_stub_tools, strap_bin, write_script, TestEnv};
+
+/// The CPython releases the docs' catalog knows; the mirror serves a generated source of each.
+const RELEASES: &[&str] = &["3.11.2", "3.11.9", "3.12.7"];
+
+/// A machine for one documentation file.
+struct DocMachine {
+    env: TestEnv,
+    mirror: Mirror,
+}
+
+impl DocMachine {
+    fn new() -> DocMachine {
+        let machine = DocMachine {
+            env: TestEnv::new(),
+            mirror: Mirror::start(),
+        };
+        machine.serve_releases();
+        machine.make_project();
+        install_stub_tools(&machine.stubs());
+        fs::create_dir_all(machine.env.dir.path().join("stub-state")).unwrap();
+        // A compiler that finds every header: the preflight passes the same way on any machine
+        // (the generated sources compile nothing).
+        for compiler in ["cc", "c++"] {
+            write_script(&machine.env.sysbin().join(compiler), "cat >/dev/null");
+        }
+        machine
+    }
+
+    fn home(&self) -> PathBuf {
+        self.env.home()
+    }
+
+    /// `~/project`, the current directory of every example.
+    fn project(&self) -> PathBuf {
+        self.home().join("project")
+    }
+
+    /// The project holds a copy of `examples/` and a `sysroot/` (a Debian 12 `os-release`) for
+    /// the recipes.
+    fn make_project(&self) {
+        let project = self.project();
+        let sysroot = project.join("sysroot/etc");
+        fs::create_dir_all(&sysroot).unwrap();
+        fs::write(
+            sysroot.join("os-release"),
+            "ID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n",
+        )
+        .unwrap();
+        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+        fs::create_dir_all(project.join("examples")).unwrap();
+        for entry in fs::read_dir(examples).unwrap().filter_map(Result::ok) {
+            fs::copy(entry.path(), project.join("examples").join(entry.file_name())).unwrap();
+        }
+    }
+
+    fn stubs(&self) -> PathBuf {
+        self.env.dir.path().join("stubs")
+    }
+
+    /// The mirror serves each release under `/python/`; the catalog pins their checksums.
+    fn serve_releases(&self) {
+        let mut catalog = String::from(
+            "dep openssl11 openssl-1.1.1w.tar.gz http://127.0.0.1:9/openssl-1.1.1w.tar.gz \
+             0000000000000000000000000000000000000000000000000000000000000000\n",
+        );
+        for version in RELEASES {
+            let archive = fake_python_tgz(version);
+            let file = format!("Python-{version}.tgz");
+            catalog.push_str(&format!("{version} {file}:{}\n", sha256_hex(&archive)));
+            self.mirror
+                .route(&format!("/python/{file}"), Behavior::Serve(archive));
+        }
+        self.env.write("catalog.txt", &catalog);
+    }
+
+    fn mirror_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.mirror.port)
+    }
+
+    /// The whole environment of every command: nothing else reaches it.
+    fn env_pairs(&self) -> Vec<(&'static str, String)> {
+        let home = self.home();
+        let shims = home.join(".local/share/strap/shims");
+        let dir = self.env.dir.path();
+        vec![
+            ("HOME", home.display().to_string()),
+            (
+                "PATH",
+                format!(
+                    "{}:{}:{}:/usr/bin:/bin",
+                    shims.display(),
+                    self.stubs().display(),
+                    self.env.sysbin().display()
+                ),
+            ),
+            ("LANG", "C.UTF-8".into()),
+            ("SHELL", "/bin/bash".into()),
+            ("STRAP_SHELL", "bash".into()),
+            ("STUB_STATE", dir.join("stub-state").display().to_string()),
+            ("CC", self.env.sysbin().join("cc").display().to_string()),
+            ("CXX", self.env.sysbin().join("c++").display().to_string()),
+            (
+                "STRAP_PYTHON_CATALOG",
+                dir.join("catalog.txt").display().to_string(),
+            ),
+            ("STRAP_PYTHON_MIRRORS", self.mirror.template("python")),
+            (
+                "STRAP_BOOST_MIRRORS",
+                format!("{}/boost/{{version}}/{{file}}", self.mirror_url()),
+            ),
+        ]
+    }
+
+    /// `dir/NAME`: runs `target` in `~/project` with exactly [`DocMachine::env_pairs`].
+    fn wrapper(&self, name: &str, target: &Path) -> PathBuf {
+        let env: Vec<String> = self
+            .env_pairs()
+            .into_iter()
+            .map(|(k, v)| format!("'{k}={v}'"))
+            .collect();
+        let path = self.env.dir.path().join("docbin").join(name);
+        write_script(
+            &path,
+            &format!(
+                "cd '{}' || exit 1\nexec env -i {} '{}' \"$@\"",
+                self.project().display(),
+                env.join(" "),
+                target.display()
+            ),
+        );
+        path
+    }
+
+    /// The programs the examples may name, each as a wrapper.
+    fn programs(&self) -> Vec<(&'static str, PathBuf)> {
+        let shims = self.home().join(".local/share/strap/shims");
+        let mut programs = vec![
+            ("strap", self.wrapper("strap", &strap_bin())),
+            ("cat", self.wrapper("cat", Path::new("/bin/cat"))),
+        ];
+        for shim in ["python", "python3", "pip"] {
+            programs.push((shim, self.wrapper(shim, &shims.join(shim))));
+        }
+        programs
+    }
+
+    /// Runs the examples of `file` (relative to the repository).
+    fn run(&self, file: &str) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let path = if path.exists() { path } else { PathBuf::from(file) };
+        let programs = self.programs();
+        let known: Vec<&str> = programs.iter().map(|(name, _)| *name).collect();
+        check_commands(&path, &known);
+        let cases = trycmd::TestCases::new();
+        cases
+            .case(&path)
+            .timeout(Duration::from_secs(120))
+            .register_bins(programs);
+        cases
+            .insert_var("[HOME]", self.home().display().to_string())
+            .unwrap()
+            .insert_var("[MIRROR]", self.mirror_url())
+            .unwrap();
+        cases.run();
+    }
+}
+
+/// Every `$ ` line of a console block names a program the machine provides (trycmd skips
+/// unknown ones silently) and sets no variable (the wrappers pass none through).
+fn check_commands(path: &Path, known: &[&str]) {
+    let text = fs::read_to_string(path).unwrap();
+    let mut in_console = false;
+    let mut in_other = false;
+    for (number, line) in text.lines().enumerate() {
+        let fence = line.trim_start();
+        if fence.starts_with("```") {
+            if in_console || in_other {
+                (in_console, in_other) = (false, false);
+            } else {
+                let info = fence.trim_start_matches('`').trim();
+                assert!(
+                    !info.is_empty(),
+                    "{}:{}: a fence needs a language (`console` runs, `sh`, `text`, … do not)",
+                    path.display(),
+                    number + 1
+                );
+                in_console = info == "console";
+                in_other = !in_console;
+            }
+            continue;
+        }
+        let Some(command) = line.strip_prefix("$ ").filter(|_| in_console) else {
+            continue;
+        };
+        let program = command.split_whitespace().next().unwrap_or_default();
+        assert!(
+            known.contains(&program),
+            "{}:{}: `{program}` is not one of the programs the examples can run: {known:?}",
+            path.display(),
+            number + 1
+        );
+    }
+}
+
+#[test]
+fn scratch() {
+    DocMachine::new().run("/tmp/scratch.md");
+}
