@@ -159,6 +159,8 @@ impl DocMachine {
         for shim in ["python", "python3", "pip"] {
             programs.push((shim, self.wrapper(shim, &shims.join(shim))));
         }
+        let pyenv = self.home().join(".pyenv/bin/pyenv");
+        programs.push(("pyenv", self.wrapper("pyenv", &pyenv)));
         programs
     }
 
@@ -217,6 +219,38 @@ fn check_commands(path: &Path, known: &[&str]) {
             path.display(),
             number + 1
         );
+    }
+}
+
+/// One test per documentation file, each on its own machine.
+macro_rules! doc_tests {
+    ($($name:ident => $file:literal,)*) => {
+        $(
+            #[test]
+            fn $name() {
+                DocMachine::new().run($file);
+            }
+        )*
+        /// Every file the tests above run.
+        const DOC_FILES: &[&str] = &[$($file),*];
+    };
+}
+
+doc_tests! {
+    readme => "README.md",
+}
+
+#[test]
+fn every_documentation_file_runs_as_a_test() {
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+    for entry in fs::read_dir(docs).unwrap().filter_map(Result::ok) {
+        let name = format!("docs/{}", entry.file_name().to_string_lossy());
+        if name.ends_with(".md") {
+            assert!(
+                DOC_FILES.contains(&name.as_str()),
+                "{name} is not in doc_tests! (tests/it/docs.rs)"
+            );
+        }
     }
 }
 
