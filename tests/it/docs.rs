@@ -254,6 +254,106 @@ fn every_documentation_file_runs_as_a_test() {
     }
 }
 
+/// The commands `strap ARGS --help` lists under `Commands:` (`help` aside).
+fn subcommands(args: &[&str]) -> Vec<String> {
+    let help = strap_help(args);
+    help.lines()
+        .skip_while(|line| *line != "Commands:")
+        .skip(1)
+        .take_while(|line| !line.is_empty())
+        .filter(|line| line.starts_with("  ") && !line.starts_with("   "))
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `strap ARGS --help`.
+fn strap_help(args: &[&str]) -> String {
+    let out = std::process::Command::new(strap_bin())
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .args(args)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "strap {args:?} --help failed");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Every command the binary has (`boost install`, not `boost`), as its words.
+fn leaf_commands() -> Vec<Vec<String>> {
+    let mut leaves = Vec::new();
+    let mut pending: Vec<Vec<String>> = subcommands(&[]).into_iter().map(|c| vec![c]).collect();
+    while let Some(command) = pending.pop() {
+        let words: Vec<&str> = command.iter().map(String::as_str).collect();
+        let children = subcommands(&words);
+        if children.is_empty() {
+            leaves.push(command);
+        } else {
+            pending.extend(children.into_iter().map(|child| {
+                let mut path = command.clone();
+                path.push(child);
+                path
+            }));
+        }
+    }
+    leaves
+}
+
+/// The options of a command's `--help` but `--help` and `--root` (every command has them), as
+/// the forms that may name them: `--long`, and `-s` when there is a short one.
+fn options_of(command: &[String]) -> Vec<Vec<String>> {
+    let words: Vec<&str> = command.iter().map(String::as_str).collect();
+    let option = regex::Regex::new(r"^\s+(?:(-[a-zA-Z]), )?(--[a-z0-9-]+)").unwrap();
+    strap_help(&words)
+        .lines()
+        .filter_map(|line| option.captures(line))
+        .map(|c| {
+            let mut forms = vec![c[2].to_owned()];
+            forms.extend(c.get(1).map(|s| s.as_str().to_owned()));
+            forms
+        })
+        .filter(|forms| forms[0] != "--help" && forms[0] != "--root")
+        .collect()
+}
+
+/// True when `text` holds `word` not followed by more of an option's characters.
+fn names_option(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(at, _)| {
+        !text[at + word.len()..]
+            .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-')
+    })
+}
+
+#[test]
+fn the_command_table_names_every_command_and_option() {
+    let table = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/README.md"))
+        .unwrap();
+    let leaves = leaf_commands();
+    assert!(leaves.len() > 30, "too few commands found: {leaves:?}");
+    for command in leaves {
+        let name = format!("`strap {}", command.join(" "));
+        let rows: Vec<&str> = table
+            .lines()
+            .filter(|line| {
+                line.strip_prefix("| ")
+                    .and_then(|rest| rest.strip_prefix(name.as_str()))
+                    .is_some_and(|rest| rest.starts_with([' ', '`']))
+            })
+            .collect();
+        assert!(!rows.is_empty(), "docs/README.md has no row for {name}`");
+        let rows = rows.join("\n");
+        for forms in options_of(&command) {
+            assert!(
+                forms.iter().any(|form| names_option(&rows, form)),
+                "the row of {name}` in docs/README.md does not name {}",
+                forms[0]
+            );
+        }
+    }
+}
+
 #[test]
 fn scratch() {
     DocMachine::new().run("/tmp/scratch.md");
