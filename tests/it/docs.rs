@@ -238,6 +238,8 @@ macro_rules! doc_tests {
 
 doc_tests! {
     readme => "README.md",
+    installing_python => "docs/installing-python.md",
+    selecting_versions => "docs/selecting-versions.md",
 }
 
 #[test]

@@ -39,8 +39,8 @@ all:\n\
 \ttouch built\n\
 install: built\n\
 \tmkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/fake\n\
-\tcp fakepython $(DESTDIR)$(PREFIX)/bin/python3.99\n\
-\tln -sf python3.99 $(DESTDIR)$(PREFIX)/bin/python3\n\
+\tcp fakepython $(DESTDIR)$(PREFIX)/bin/python@MINOR@\n\
+\tln -sf python@MINOR@ $(DESTDIR)$(PREFIX)/bin/python3\n\
 \techo \"$(PREFIX)\" > $(DESTDIR)$(PREFIX)/lib/fake/prefix.txt\n\
 \tfor m in $(MISSING); do echo 'raise ImportError(\"simulated\")' > $(DESTDIR)$(PREFIX)/lib/fake/$$m.py; done\n\
 ";
@@ -70,13 +70,15 @@ esac
 
 const FAKE_PIP: &str = "#!/bin/sh\necho \"pip 99.0 (fake)\"\n";
 
-/// A `.tgz` of `Python-<version>/` with the fake build.
+/// A `.tgz` of `Python-<version>/` with the fake build, which installs `bin/python<X.Y>` and
+/// `bin/python3` linking to it.
 pub fn fake_python_tgz(version: &str) -> Vec<u8> {
+    let minor: Vec<&str> = version.splitn(3, '.').take(2).collect();
     tgz(
         &format!("Python-{version}"),
         &[
             ("configure", CONFIGURE, 0o755),
-            ("Makefile", MAKEFILE, 0o644),
+            ("Makefile", &MAKEFILE.replace("@MINOR@", &minor.join(".")), 0o644),
             ("fakepython", &FAKE_PYTHON.replace("@VERSION@", version), 0o755),
             ("fakepip", FAKE_PIP, 0o755),
             ("buildpython", BUILD_PYTHON, 0o755),
