@@ -240,6 +240,7 @@ doc_tests! {
     readme => "README.md",
     installing_python => "docs/installing-python.md",
     selecting_versions => "docs/selecting-versions.md",
+    virtualenvs => "docs/virtualenvs.md",
 }
 
 #[test]
