@@ -241,6 +241,7 @@ doc_tests! {
     installing_python => "docs/installing-python.md",
     selecting_versions => "docs/selecting-versions.md",
     virtualenvs => "docs/virtualenvs.md",
+    boost => "docs/boost.md",
 }
 
 #[test]
