@@ -242,6 +242,7 @@ doc_tests! {
     selecting_versions => "docs/selecting-versions.md",
     virtualenvs => "docs/virtualenvs.md",
     boost => "docs/boost.md",
+    bootstrap => "docs/bootstrap.md",
 }
 
 #[test]
