@@ -243,6 +243,7 @@ doc_tests! {
     virtualenvs => "docs/virtualenvs.md",
     boost => "docs/boost.md",
     bootstrap => "docs/bootstrap.md",
+    binary_cache => "docs/binary-cache.md",
 }
 
 #[test]
