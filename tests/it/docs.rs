@@ -244,6 +244,7 @@ doc_tests! {
     boost => "docs/boost.md",
     bootstrap => "docs/bootstrap.md",
     binary_cache => "docs/binary-cache.md",
+    recipes => "docs/recipes.md",
 }
 
 #[test]
