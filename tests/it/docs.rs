@@ -245,6 +245,7 @@ doc_tests! {
     bootstrap => "docs/bootstrap.md",
     binary_cache => "docs/binary-cache.md",
     recipes => "docs/recipes.md",
+    pyenv => "docs/pyenv.md",
 }
 
 #[test]
