@@ -246,6 +246,7 @@ doc_tests! {
     binary_cache => "docs/binary-cache.md",
     recipes => "docs/recipes.md",
     pyenv => "docs/pyenv.md",
+    configuration => "docs/configuration.md",
 }
 
 #[test]
