@@ -247,6 +247,7 @@ doc_tests! {
     recipes => "docs/recipes.md",
     pyenv => "docs/pyenv.md",
     configuration => "docs/configuration.md",
+    troubleshooting => "docs/troubleshooting.md",
 }
 
 #[test]
