@@ -167,7 +167,6 @@ impl DocMachine {
     /// Runs the examples of `file` (relative to the repository).
     fn run(&self, file: &str) {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
-        let path = if path.exists() { path } else { PathBuf::from(file) };
         let programs = self.programs();
         let known: Vec<&str> = programs.iter().map(|(name, _)| *name).collect();
         check_commands(&path, &known);
@@ -248,6 +247,10 @@ doc_tests! {
     pyenv => "docs/pyenv.md",
     configuration => "docs/configuration.md",
     troubleshooting => "docs/troubleshooting.md",
+    architecture => "docs/architecture.md",
+    benchmarks => "docs/benchmarks.md",
+    contributing => "docs/contributing.md",
+    docs_index => "docs/README.md",
 }
 
 #[test]
@@ -364,7 +367,56 @@ fn the_command_table_names_every_command_and_option() {
     }
 }
 
+/// GitHub's anchor for a heading: lowercase, punctuation dropped, spaces as hyphens.
+fn anchor_of(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+/// The anchors of a Markdown file's headings (outside code blocks).
+fn anchors_in(text: &str) -> Vec<String> {
+    let mut in_code = false;
+    let mut anchors = Vec::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+        } else if !in_code && line.starts_with('#') {
+            anchors.push(anchor_of(line.trim_start_matches('#')));
+        }
+    }
+    anchors
+}
+
 #[test]
-fn scratch() {
-    DocMachine::new().run("/tmp/scratch.md");
+fn every_link_between_the_docs_resolves() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let link = regex::Regex::new(r"\]\(([^)\s]+)\)").unwrap();
+    for file in DOC_FILES {
+        let path = repo.join(file);
+        let text = fs::read_to_string(&path).unwrap();
+        for target in link.captures_iter(&text).map(|c| c[1].to_owned()) {
+            if target.starts_with("http://") || target.starts_with("https://") {
+                continue;
+            }
+            let (target_file, anchor) = target.split_once('#').unwrap_or((&target, ""));
+            let linked = if target_file.is_empty() {
+                path.clone()
+            } else {
+                path.parent().unwrap().join(target_file)
+            };
+            assert!(linked.exists(), "{file}: the link ({target}) names no file");
+            if !anchor.is_empty() {
+                let anchors = anchors_in(&fs::read_to_string(&linked).unwrap());
+                assert!(
+                    anchors.iter().any(|a| a == anchor),
+                    "{file}: the link ({target}) names no heading; there are {anchors:?}"
+                );
+            }
+        }
+    }
 }
