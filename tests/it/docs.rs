@@ -67,7 +67,11 @@ impl DocMachine {
         let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
         fs::create_dir_all(project.join("examples")).unwrap();
         for entry in fs::read_dir(examples).unwrap().filter_map(Result::ok) {
-            fs::copy(entry.path(), project.join("examples").join(entry.file_name())).unwrap();
+            fs::copy(
+                entry.path(),
+                project.join("examples").join(entry.file_name()),
+            )
+            .unwrap();
         }
     }
 
@@ -167,7 +171,11 @@ impl DocMachine {
     /// Runs the examples of `file` (relative to the repository).
     fn run(&self, file: &str) {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
-        let path = if path.exists() { path } else { PathBuf::from(file) };
+        let path = if path.exists() {
+            path
+        } else {
+            PathBuf::from(file)
+        };
         let programs = self.programs();
         let known: Vec<&str> = programs.iter().map(|(name, _)| *name).collect();
         check_commands(&path, &known);
@@ -185,40 +193,51 @@ impl DocMachine {
     }
 }
 
-/// Every `$ ` line of a console block names a program the machine provides (trycmd skips
-/// unknown ones silently) and sets no variable (the wrappers pass none through).
+/// A code fence as trycmd sees it: a line starting with three or more backticks; the backticks
+/// and the info string.
+fn fence(line: &str) -> Option<(&str, &str)> {
+    let ticks = line.len() - line.trim_start_matches('`').len();
+    (ticks >= 3).then(|| (&line[..ticks], line[ticks..].trim()))
+}
+
+/// True when trycmd runs a block with this info string: `console` or `trycmd`, unless `ignore`
+/// follows.
+fn runs(info: &str) -> bool {
+    let mut words = info.split(',');
+    matches!(words.next(), Some("console" | "trycmd")) && !words.any(|w| w == "ignore")
+}
+
+/// Every fence names a language (trycmd runs a bare one), and every `$ ` line of a block trycmd
+/// runs names a program the machine provides (trycmd skips unknown ones silently) and sets no
+/// variable (the wrappers pass none through).
 fn check_commands(path: &Path, known: &[&str]) {
     let text = fs::read_to_string(path).unwrap();
-    let mut in_console = false;
-    let mut in_other = false;
+    let mut open: Option<(String, bool)> = None;
     for (number, line) in text.lines().enumerate() {
-        let fence = line.trim_start();
-        if fence.starts_with("```") {
-            if in_console || in_other {
-                (in_console, in_other) = (false, false);
-            } else {
-                let info = fence.trim_start_matches('`').trim();
+        let at = || format!("{}:{}", path.display(), number + 1);
+        match (&open, fence(line)) {
+            (Some((ticks, _)), _) if line.starts_with(ticks.as_str()) => open = None,
+            (None, Some((ticks, info))) => {
                 assert!(
                     !info.is_empty(),
-                    "{}:{}: a fence needs a language (`console` runs, `sh`, `text`, … do not)",
-                    path.display(),
-                    number + 1
+                    "{}: a fence needs a language (`console` runs, `sh`, `text`, … do not)",
+                    at()
                 );
-                in_console = info == "console";
-                in_other = !in_console;
+                open = Some((ticks.to_owned(), runs(info)));
             }
-            continue;
+            (Some((_, true)), _) => {
+                let Some(command) = line.strip_prefix("$ ") else {
+                    continue;
+                };
+                let program = command.split_whitespace().next().unwrap_or_default();
+                assert!(
+                    known.contains(&program),
+                    "{}: `{program}` is not one of the programs the examples can run: {known:?}",
+                    at()
+                );
+            }
+            _ => {}
         }
-        let Some(command) = line.strip_prefix("$ ").filter(|_| in_console) else {
-            continue;
-        };
-        let program = command.split_whitespace().next().unwrap_or_default();
-        assert!(
-            known.contains(&program),
-            "{}:{}: `{program}` is not one of the programs the examples can run: {known:?}",
-            path.display(),
-            number + 1
-        );
     }
 }
 
@@ -335,15 +354,14 @@ fn options_of(command: &[String]) -> Vec<Vec<String>> {
 /// True when `text` holds `word` not followed by more of an option's characters.
 fn names_option(text: &str, word: &str) -> bool {
     text.match_indices(word).any(|(at, _)| {
-        !text[at + word.len()..]
-            .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-')
+        !text[at + word.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-')
     })
 }
 
 #[test]
 fn the_command_table_names_every_command_and_option() {
-    let table = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/README.md"))
-        .unwrap();
+    let table =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/README.md")).unwrap();
     let leaves = leaf_commands();
     assert!(leaves.len() > 30, "too few commands found: {leaves:?}");
     for command in leaves {

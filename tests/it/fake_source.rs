@@ -78,8 +78,16 @@ pub fn fake_python_tgz(version: &str) -> Vec<u8> {
         &format!("Python-{version}"),
         &[
             ("configure", CONFIGURE, 0o755),
-            ("Makefile", &MAKEFILE.replace("@MINOR@", &minor.join(".")), 0o644),
-            ("fakepython", &FAKE_PYTHON.replace("@VERSION@", version), 0o755),
+            (
+                "Makefile",
+                &MAKEFILE.replace("@MINOR@", &minor.join(".")),
+                0o644,
+            ),
+            (
+                "fakepython",
+                &FAKE_PYTHON.replace("@VERSION@", version),
+                0o755,
+            ),
             ("fakepip", FAKE_PIP, 0o755),
             ("buildpython", BUILD_PYTHON, 0o755),
             (

@@ -1066,7 +1066,10 @@ impl Machine {
         fs::create_dir_all(&stubs).unwrap();
         fs::create_dir_all(&system).unwrap();
         let script = self.env.dir.path().join("stubs/stub_tools.py");
-        for tool in crate::support::STUB_TOOLS.iter().filter(|t| !missing.contains(t)) {
+        for tool in crate::support::STUB_TOOLS
+            .iter()
+            .filter(|t| !missing.contains(t))
+        {
             std::os::unix::fs::symlink(&script, stubs.join(tool)).unwrap();
         }
         for bin in ["/usr/bin", "/bin"] {
