@@ -13,7 +13,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::fake_source::{fake_python_tgz, sha256_hex};
+use crate::fake_source::{fake_python_tgz, sha256_hex, OPENSSL_DEP_LINE};
 use crate::mirror::{Behavior, Mirror};
 use crate::support::{install_stub_tools, strap_bin, write_script, TestEnv};
 
@@ -81,10 +81,7 @@ impl DocMachine {
 
     /// The mirror serves each release under `/python/`; the catalog pins their checksums.
     fn serve_releases(&self) {
-        let mut catalog = String::from(
-            "dep openssl11 openssl-1.1.1w.tar.gz http://127.0.0.1:9/openssl-1.1.1w.tar.gz \
-             0000000000000000000000000000000000000000000000000000000000000000\n",
-        );
+        let mut catalog = String::from(OPENSSL_DEP_LINE);
         for version in RELEASES {
             let archive = fake_python_tgz(version);
             let file = format!("Python-{version}.tgz");
@@ -99,10 +96,14 @@ impl DocMachine {
         format!("http://127.0.0.1:{}", self.mirror.port)
     }
 
+    /// The shims of the default root, `~/.local/share/strap/shims`.
+    fn shims(&self) -> PathBuf {
+        self.home().join(".local/share/strap/shims")
+    }
+
     /// The whole environment of every command: nothing else reaches it.
     fn env_pairs(&self) -> Vec<(&'static str, String)> {
         let home = self.home();
-        let shims = home.join(".local/share/strap/shims");
         let dir = self.env.dir.path();
         vec![
             ("HOME", home.display().to_string()),
@@ -110,7 +111,7 @@ impl DocMachine {
                 "PATH",
                 format!(
                     "{}:{}:{}:/usr/bin:/bin",
-                    shims.display(),
+                    self.shims().display(),
                     self.stubs().display(),
                     self.env.sysbin().display()
                 ),
@@ -155,13 +156,12 @@ impl DocMachine {
 
     /// The programs the examples may name, each as a wrapper.
     fn programs(&self) -> Vec<(&'static str, PathBuf)> {
-        let shims = self.home().join(".local/share/strap/shims");
         let mut programs = vec![
             ("strap", self.wrapper("strap", &strap_bin())),
             ("cat", self.wrapper("cat", Path::new("/bin/cat"))),
         ];
         for shim in ["python", "python3", "pip"] {
-            programs.push((shim, self.wrapper(shim, &shims.join(shim))));
+            programs.push((shim, self.wrapper(shim, &self.shims().join(shim))));
         }
         let pyenv = self.home().join(".pyenv/bin/pyenv");
         programs.push(("pyenv", self.wrapper("pyenv", &pyenv)));

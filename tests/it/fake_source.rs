@@ -70,6 +70,11 @@ esac
 
 const FAKE_PIP: &str = "#!/bin/sh\necho \"pip 99.0 (fake)\"\n";
 
+/// The line a catalog of our own (`STRAP_PYTHON_CATALOG`) needs for the private OpenSSL 1.1.1
+/// that no fake release asks for.
+pub const OPENSSL_DEP_LINE: &str = "dep openssl11 o.tgz http://127.0.0.1:9/o.tgz \
+    0000000000000000000000000000000000000000000000000000000000000000\n";
+
 /// A `.tgz` of `Python-<version>/` with the fake build, which installs `bin/python<X.Y>` and
 /// `bin/python3` linking to it.
 pub fn fake_python_tgz(version: &str) -> Vec<u8> {
