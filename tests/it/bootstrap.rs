@@ -5,6 +5,7 @@
 use std::fs;
 use std::time::Duration;
 
+use crate::fake_source::OPENSSL_DEP_LINE as OPENSSL;
 use crate::install::Setup;
 use crate::support::{stderr_of, stdout_of};
 
@@ -21,9 +22,6 @@ name = "marker"
 check = "grep -qx '{{ text }}' {{ sysroot }}/marker"
 run = "echo '{{ text }}' > {{ sysroot }}/marker"
 "#;
-
-/// The dependency line every catalog has.
-const OPENSSL: &str = "dep openssl11 o.tgz http://127.0.0.1:9/o.tgz 0000000000000000000000000000000000000000000000000000000000000000\n";
 
 /// A project directory with `strap.toml` (the fake 3.99.1 from the Setup's mirror through a
 /// catalog of our own, the global version, a virtualenv, a recipe file).

@@ -1,8 +1,9 @@
 //! A generated CPython-shaped source tree (a `configure` script and a `Makefile`) whose build
-//! installs a tiny `bin/python3` that runs the system's Python, so the whole install pipeline
-//! runs in seconds. Build-time knobs come from the environment of `strap install`:
-//! `FAKE_BUILD_SECONDS` (compile duration), `FAKE_CONFIGURE_FAIL`; and from configure options:
-//! `--simulate-missing=MOD,...` (modules that will fail to import).
+//! installs a tiny `bin/python3` that runs the system's Python (answering `--version` with its
+//! own version), so the whole install pipeline runs in seconds. Build-time knobs come from the
+//! environment of `strap install`: `FAKE_BUILD_SECONDS` (compile duration),
+//! `FAKE_CONFIGURE_FAIL`; and from configure options: `--simulate-missing=MOD,...` (modules that
+//! will fail to import).
 
 use std::io::Write;
 
@@ -38,14 +39,15 @@ all:\n\
 \ttouch built\n\
 install: built\n\
 \tmkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/fake\n\
-\tcp fakepython $(DESTDIR)$(PREFIX)/bin/python3.99\n\
-\tln -sf python3.99 $(DESTDIR)$(PREFIX)/bin/python3\n\
+\tcp fakepython $(DESTDIR)$(PREFIX)/bin/python@MINOR@\n\
+\tln -sf python@MINOR@ $(DESTDIR)$(PREFIX)/bin/python3\n\
 \techo \"$(PREFIX)\" > $(DESTDIR)$(PREFIX)/lib/fake/prefix.txt\n\
 \tfor m in $(MISSING); do echo 'raise ImportError(\"simulated\")' > $(DESTDIR)$(PREFIX)/lib/fake/$$m.py; done\n\
 ";
 
 const FAKE_PYTHON: &str = r#"#!/bin/sh
 here=$(cd "$(dirname "$0")/.." && pwd)
+case "$1" in --version|-V) echo "Python @VERSION@"; exit 0 ;; esac
 if [ "$1" = -m ] && [ "$2" = pip ]; then echo "pip 99.0 from $here"; exit 0; fi
 PYTHONPATH="$here/lib/fake" exec /usr/bin/python3 "$@"
 "#;
@@ -68,14 +70,29 @@ esac
 
 const FAKE_PIP: &str = "#!/bin/sh\necho \"pip 99.0 (fake)\"\n";
 
-/// A `.tgz` of `Python-<version>/` with the fake build.
+/// The line a catalog of our own (`STRAP_PYTHON_CATALOG`) needs for the private OpenSSL 1.1.1
+/// that no fake release asks for.
+pub const OPENSSL_DEP_LINE: &str = "dep openssl11 o.tgz http://127.0.0.1:9/o.tgz \
+    0000000000000000000000000000000000000000000000000000000000000000\n";
+
+/// A `.tgz` of `Python-<version>/` with the fake build, which installs `bin/python<X.Y>` and
+/// `bin/python3` linking to it.
 pub fn fake_python_tgz(version: &str) -> Vec<u8> {
+    let minor: Vec<&str> = version.splitn(3, '.').take(2).collect();
     tgz(
         &format!("Python-{version}"),
         &[
             ("configure", CONFIGURE, 0o755),
-            ("Makefile", MAKEFILE, 0o644),
-            ("fakepython", FAKE_PYTHON, 0o755),
+            (
+                "Makefile",
+                &MAKEFILE.replace("@MINOR@", &minor.join(".")),
+                0o644,
+            ),
+            (
+                "fakepython",
+                &FAKE_PYTHON.replace("@VERSION@", version),
+                0o755,
+            ),
             ("fakepip", FAKE_PIP, 0o755),
             ("buildpython", BUILD_PYTHON, 0o755),
             (

@@ -8,6 +8,7 @@ mod bounded;
 mod build_cache;
 mod clean;
 mod cli;
+mod docs;
 mod doctor;
 mod fake_boost;
 mod fake_source;

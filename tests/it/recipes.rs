@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-use crate::support::{stdout_of, strap_bin, TestEnv};
+use crate::support::{install_stub_tools, stdout_of, strap_bin, TestEnv};
 
 /// A test machine for recipes: stub tools first on PATH, their state, a sysroot with a Debian
 /// os-release, and the user's recipe directory.
@@ -16,36 +16,10 @@ struct Machine {
     env: TestEnv,
 }
 
-const STUBS: &[&str] = &[
-    "apt-get",
-    "dpkg-query",
-    "rpm",
-    "zypper",
-    "pacman",
-    "apk",
-    "systemctl",
-    "ip",
-    "modprobe",
-    "lsmod",
-    "docker",
-    "id",
-    "usermod",
-    "curl",
-    "gpg",
-];
-
 impl Machine {
     fn new() -> Machine {
         let env = TestEnv::new();
-        let stubs = env.dir.path().join("stubs");
-        fs::create_dir_all(&stubs).unwrap();
-        let script = stubs.join("stub_tools.py");
-        fs::write(&script, include_str!("stub_tools.py")).unwrap();
-        for tool in STUBS {
-            std::os::unix::fs::symlink(&script, stubs.join(tool)).unwrap();
-        }
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+        install_stub_tools(&env.dir.path().join("stubs"));
         env.write(
             "sysroot/etc/os-release",
             "ID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n",
@@ -1092,7 +1066,10 @@ impl Machine {
         fs::create_dir_all(&stubs).unwrap();
         fs::create_dir_all(&system).unwrap();
         let script = self.env.dir.path().join("stubs/stub_tools.py");
-        for tool in STUBS.iter().filter(|t| !missing.contains(t)) {
+        for tool in crate::support::STUB_TOOLS
+            .iter()
+            .filter(|t| !missing.contains(t))
+        {
             std::os::unix::fs::symlink(&script, stubs.join(tool)).unwrap();
         }
         for bin in ["/usr/bin", "/bin"] {

@@ -249,3 +249,34 @@ pub fn tmp_entries(root: &Path) -> Vec<PathBuf> {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// The system tools `stub_tools.py` stands in for (see there).
+pub const STUB_TOOLS: &[&str] = &[
+    "apt-get",
+    "dpkg-query",
+    "rpm",
+    "zypper",
+    "pacman",
+    "apk",
+    "systemctl",
+    "ip",
+    "modprobe",
+    "lsmod",
+    "docker",
+    "id",
+    "usermod",
+    "curl",
+    "gpg",
+];
+
+/// Creates `dir` holding `stub_tools.py` and one link to it per name in [`STUB_TOOLS`], to put
+/// first on PATH; the stubs keep their state under `$STUB_STATE`.
+pub fn install_stub_tools(dir: &Path) {
+    fs::create_dir_all(dir).unwrap();
+    let script = dir.join("stub_tools.py");
+    fs::write(&script, include_str!("stub_tools.py")).unwrap();
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    for tool in STUB_TOOLS {
+        std::os::unix::fs::symlink(&script, dir.join(tool)).unwrap();
+    }
+}
