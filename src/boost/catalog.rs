@@ -7,7 +7,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use crate::python::catalog::{overlay, CatalogError};
+use crate::python::catalog::{catalog_lines, overlay, CatalogError};
 
 /// A Boost version `major.minor.patch`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -169,17 +169,9 @@ impl BoostCatalog {
     /// (tab- or space-separated).
     pub fn parse(source_name: &str, text: &str) -> Result<BoostCatalog, CatalogError> {
         let mut releases = Vec::new();
-        for (index, line) in text.lines().enumerate() {
-            let bad = |message: String| CatalogError::Malformed {
-                source_name: source_name.to_owned(),
-                line: index + 1,
-                message,
-                format: LINE_FORMAT,
-            };
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            match fields.as_slice() {
-                [] => {}
-                [first, ..] if first.starts_with('#') => {}
+        for line in catalog_lines(source_name, text, LINE_FORMAT) {
+            let bad = |message: String| line.malformed(message);
+            match line.fields.as_slice() {
                 [version, file, sha256] => {
                     let version = BoostVersion::parse(version)
                         .ok_or_else(|| bad(format!("'{version}' is not a version like 1.86.0")))?;

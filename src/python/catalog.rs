@@ -253,17 +253,10 @@ fn parse_entries(source_name: &str, text: &str) -> Result<Entries, CatalogError>
         releases: Vec::new(),
         openssl11: None,
     };
-    for (index, line) in text.lines().enumerate() {
-        let bad = |message: String| CatalogError::Malformed {
-            source_name: source_name.to_owned(),
-            line: index + 1,
-            message,
-            format: LINE_FORMAT,
-        };
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        match fields.as_slice() {
+    for line in catalog_lines(source_name, text, LINE_FORMAT) {
+        let bad = |message: String| line.malformed(message);
+        match line.fields.as_slice() {
             [] => {}
-            [first, ..] if first.starts_with('#') => {}
             ["dep", "openssl11", file, url, sha] => {
                 entries.openssl11 = Some(Dependency {
                     name: file.trim_end_matches(".tar.gz").to_owned(),
@@ -294,6 +287,45 @@ fn parse_entries(source_name: &str, text: &str) -> Result<Entries, CatalogError>
         .releases
         .sort_by(|a, b| version::compare_names(&a.version, &b.version));
     Ok(entries)
+}
+
+/// A line of catalog text that says something, with its fields.
+pub struct CatalogLine<'t> {
+    /// The line's whitespace-separated fields.
+    pub fields: Vec<&'t str>,
+    source_name: &'t str,
+    number: usize,
+    format: &'static str,
+}
+
+impl CatalogLine<'_> {
+    /// The error for this line, naming the file and the line.
+    pub fn malformed(&self, message: String) -> CatalogError {
+        CatalogError::Malformed {
+            source_name: self.source_name.to_owned(),
+            line: self.number,
+            message,
+            format: self.format,
+        }
+    }
+}
+
+/// The lines of a catalog file (`source_name`, lines in `format`) that say something: blank
+/// lines and lines starting with `#` are skipped.
+pub fn catalog_lines<'t>(
+    source_name: &'t str,
+    text: &'t str,
+    format: &'static str,
+) -> impl Iterator<Item = CatalogLine<'t>> {
+    text.lines().enumerate().filter_map(move |(index, line)| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        (!fields.first().is_none_or(|first| first.starts_with('#'))).then_some(CatalogLine {
+            fields,
+            source_name,
+            number: index + 1,
+            format,
+        })
+    })
 }
 
 /// A release line: the version, then its archives (`FILE:SHA256`) and flags.
