@@ -13,7 +13,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::fake_source::{fake_python_tgz, sha256_hex, OPENSSL_DEP_LINE};
+use crate::fake_source::{fake_python_tgz, sha256_hex};
 use crate::mirror::{Behavior, Mirror};
 use crate::support::{install_stub_tools, strap_bin, write_script, TestEnv};
 
@@ -81,7 +81,7 @@ impl DocMachine {
 
     /// The mirror serves each release under `/python/`; the catalog pins their checksums.
     fn serve_releases(&self) {
-        let mut catalog = String::from(OPENSSL_DEP_LINE);
+        let mut catalog = String::new();
         for version in RELEASES {
             let archive = fake_python_tgz(version);
             let file = format!("Python-{version}.tgz");

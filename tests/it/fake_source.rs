@@ -70,8 +70,9 @@ esac
 
 const FAKE_PIP: &str = "#!/bin/sh\necho \"pip 99.0 (fake)\"\n";
 
-/// The line a catalog of our own (`STRAP_PYTHON_CATALOG`) needs for the private OpenSSL 1.1.1
-/// that no fake release asks for.
+/// A `dep openssl11` line for a catalog of our own (`STRAP_PYTHON_CATALOG`), pinning a private
+/// OpenSSL 1.1.1 that no fake release asks for (optional: a catalog file is laid over the
+/// embedded one, whose OpenSSL pin stays without it).
 pub const OPENSSL_DEP_LINE: &str = "dep openssl11 o.tgz http://127.0.0.1:9/o.tgz \
     0000000000000000000000000000000000000000000000000000000000000000\n";
 
