@@ -523,6 +523,27 @@ type Extra<'a> = (&'a str, tar::EntryType, &'a str, u32);
 /// Re-makes the pack pushed to `dir`: every entry of it under `top` ("." keeps the prefix's
 /// own layout, a name makes it the archive's one top directory), then the `extra` entries;
 /// its manifest gets the new archive's sha256 and size.
+/// Builds and pushes the fake version to a `file://` store, remakes its pack (see
+/// [`remake_pack`]) and installs it with `--binary-only` on another machine.
+fn install_remade_pack(
+    s: &Setup,
+    top: &str,
+    extra: &[Extra<'_>],
+) -> (TestEnv, std::process::Output) {
+    let dir = s.env.work().join("builds");
+    build_and_push(s, &file_url(&dir), &[]);
+    remake_pack(&dir, top, extra);
+    let other = TestEnv::new();
+    let out = install_elsewhere(
+        &other,
+        s,
+        &["--binary-only", "--binary-mirror", &file_url(&dir)],
+    )
+    .output()
+    .unwrap();
+    (other, out)
+}
+
 fn remake_pack(dir: &Path, top: &str, extra: &[Extra<'_>]) {
     use tar::EntryType;
     let (archive, manifest) = pack_files(dir);
@@ -650,18 +671,8 @@ fn pushing_to_a_directory_never_writes_through_a_planted_link() {
 fn a_pack_with_one_top_directory_has_its_links_checked_against_that_directory() {
     use tar::EntryType::Symlink;
     let s = Setup::new();
-    let dir = s.env.work().join("builds");
-    build_and_push(&s, &file_url(&dir), &[]);
     // Inside the archive's tree, but `versions/` once `p/` is the prefix.
-    remake_pack(&dir, "p", &[("bin/up", Symlink, "../..", 0o777)]);
-    let other = TestEnv::new();
-    let out = install_elsewhere(
-        &other,
-        &s,
-        &["--binary-only", "--binary-mirror", &file_url(&dir)],
-    )
-    .output()
-    .unwrap();
+    let (other, out) = install_remade_pack(&s, "p", &[("bin/up", Symlink, "../..", 0o777)]);
     let err = stderr_of(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("refusing entry 'p/bin/up'"), "{err}");
@@ -673,11 +684,9 @@ fn a_pack_with_one_top_directory_has_its_links_checked_against_that_directory() 
 fn relocation_never_writes_through_a_link_in_the_pack() {
     use tar::EntryType::{Regular, Symlink};
     let s = Setup::new();
-    let dir = s.env.work().join("builds");
-    build_and_push(&s, &file_url(&dir), &[]);
     let script = format!("#!{}/bin/python3\n", s.prefix().display());
-    remake_pack(
-        &dir,
+    let (other, out) = install_remade_pack(
+        &s,
         ".",
         &[
             ("lib/fake/victim.txt", Regular, "precious\n", 0o644),
@@ -691,14 +700,6 @@ fn relocation_never_writes_through_a_link_in_the_pack() {
             ("bin/pip3x", Regular, &script, 0o755),
         ],
     );
-    let other = TestEnv::new();
-    let out = install_elsewhere(
-        &other,
-        &s,
-        &["--binary-only", "--binary-mirror", &file_url(&dir)],
-    )
-    .output()
-    .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert_relocated(&other.root());
     let prefix = other.root().join("versions").join(VERSION);
@@ -719,10 +720,8 @@ fn setuid_setgid_sticky_and_world_writable_bits_of_a_pack_are_not_installed() {
     use std::os::unix::fs::PermissionsExt;
     use tar::EntryType::{Directory, Regular};
     let s = Setup::new();
-    let dir = s.env.work().join("builds");
-    build_and_push(&s, &file_url(&dir), &[]);
-    remake_pack(
-        &dir,
+    let (other, out) = install_remade_pack(
+        &s,
         ".",
         &[
             ("bin/suid-helper", Regular, "#!/bin/sh\n", 0o4777),
@@ -730,14 +729,6 @@ fn setuid_setgid_sticky_and_world_writable_bits_of_a_pack_are_not_installed() {
             ("share/tmp", Directory, "", 0o1777),
         ],
     );
-    let other = TestEnv::new();
-    let out = install_elsewhere(
-        &other,
-        &s,
-        &["--binary-only", "--binary-mirror", &file_url(&dir)],
-    )
-    .output()
-    .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     let prefix = other.root().join("versions").join(VERSION);
     let mode = |path: &str| {
@@ -843,24 +834,14 @@ fn an_upload_to_a_store_that_never_answers_ends_after_the_download_timeout() {
 fn a_receipt_link_in_a_pack_is_not_written_through() {
     use tar::EntryType::{Regular, Symlink};
     let s = Setup::new();
-    let dir = s.env.work().join("builds");
-    build_and_push(&s, &file_url(&dir), &[]);
-    remake_pack(
-        &dir,
+    let (other, out) = install_remade_pack(
+        &s,
         ".",
         &[
             ("lib/fake/victim.txt", Regular, "precious\n", 0o644),
             ("strap-receipt.json", Symlink, "lib/fake/victim.txt", 0o777),
         ],
     );
-    let other = TestEnv::new();
-    let out = install_elsewhere(
-        &other,
-        &s,
-        &["--binary-only", "--binary-mirror", &file_url(&dir)],
-    )
-    .output()
-    .unwrap();
     let err = stderr_of(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
