@@ -294,9 +294,7 @@ fn reachable(template: &str, client: Option<&reqwest::blocking::Client>) -> Resu
     let filled = crate::fetch::mirror::expand(&text, "0", "x", "0");
     let url = url::Url::parse(&filled).map_err(|e| e.to_string())?;
     if url.scheme() == "file" {
-        let path = url
-            .to_file_path()
-            .map_err(|()| "not a local path".to_owned())?;
+        let path = crate::fetch::mirror::local_path(&filled).map_err(|why| format!("it {why}"))?;
         let dir = path.ancestors().find(|p| p.exists());
         return match dir {
             Some(dir) if dir.is_dir() && dir != Path::new("/") => Ok(()),

@@ -49,7 +49,7 @@ fn a_broken_setup_names_each_problem_and_its_fix() {
         .env("PATH", "/usr/bin:/bin")
         .env(
             "STRAP_PYTHON_MIRRORS",
-            "http://127.0.0.1:1/{version}/{file}",
+            "http://127.0.0.1:1/{version}/{file},file:m/{file}",
         )
         .output()
         .unwrap();
@@ -60,6 +60,7 @@ fn a_broken_setup_names_each_problem_and_its_fix() {
         "shims is not on PATH",
         "PROBLEM shell",
         "PROBLEM mirror         http://127.0.0.1:1/{version}/{file}: no answer",
+        "PROBLEM mirror         file:m/{file}: it is a relative file URL; a file URL names an absolute path: file:///absolute/path",
         "PROBLEM version        3.12.7: ",
         "libssl.so.3: cannot open",
         "fix: reinstall it: strap install -f 3.12.7",

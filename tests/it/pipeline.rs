@@ -255,6 +255,31 @@ fn mirror_templates_are_checked_before_anything_runs() {
             config.display()
         ),
     );
+    // A relative file URL would be read from the root (`file:m/{file}` as `/m/...`).
+    let relative = "mirror template 'file:m/{file}' (from {}) is not a URL strap can download \
+                    from: it is a relative file URL; a file URL names an absolute path: \
+                    file:///absolute/path";
+    refused(
+        &[],
+        &["--mirror", "file:m/{file}"],
+        relative.replace("{}", "--mirror"),
+    );
+    refused(
+        &[("STRAP_PYTHON_MIRRORS", "file:./m/{file}")],
+        &[],
+        relative
+            .replace("file:m/", "file:./m/")
+            .replace("{}", "STRAP_PYTHON_MIRRORS"),
+    );
+    s.env
+        .strap(&["boost", "install", "1.86.0"])
+        .env("STRAP_BOOST_MIRRORS", "file:m/{file}")
+        .env("CXX", &cc)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            relative.replace("{}", "STRAP_BOOST_MIRRORS"),
+        ));
     assert!(
         !ran.exists(),
         "preflight ran before the templates were checked"
