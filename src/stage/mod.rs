@@ -128,6 +128,8 @@ pub enum StageError {
         fix: Option<String>,
     },
     #[error(transparent)]
+    BrokenCompiler(#[from] crate::sysdeps::BrokenCompiler),
+    #[error(transparent)]
     Fetch(#[from] FetchError),
     #[error(transparent)]
     Archive(#[from] ArchiveError),
@@ -240,6 +242,7 @@ impl Explain for StageFailure {
                 None => "install them with your package manager (or build anyway with --skip-preflight)"
                     .to_owned(),
             }),
+            StageError::BrokenCompiler(e) => Some(e.fix()),
             StageError::Fetch(e) => e.hint(),
             StageError::Verify { hint, .. } => hint.clone(),
             StageError::NoBinary { no_mirror: true, .. } => Some(

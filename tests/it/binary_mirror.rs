@@ -262,44 +262,34 @@ fn a_relative_file_url_is_refused_wherever_a_binary_mirror_is_given() {
     let config = s
         .env
         .write("config.toml", &format!("[cache]\nbinary = [\"{url}\"]\n"));
-    let config_origin = format!("{} key cache.binary", config.display());
     let other = TestEnv::new();
-    let cases: [(&[&str], &[(&str, &str)], &str); 3] = [
-        (&["--binary-mirror", &url], &[], "--binary-mirror"),
-        (
-            &[],
-            &[("STRAP_BINARY_MIRRORS", &url)],
-            "STRAP_BINARY_MIRRORS",
-        ),
-        (
-            &[],
-            &[("STRAP_CONFIG", config.to_str().unwrap())],
-            &config_origin,
-        ),
-    ];
-    for (flags, vars, origin) in cases {
-        let out = install_elsewhere(&other, &s, flags)
-            .envs(vars.iter().copied())
-            .output()
-            .unwrap();
+    let refused = |mut cmd: Command, origin: &str| {
+        let out = cmd.output().unwrap();
         let err = stderr_of(&out);
         assert_eq!(out.status.code(), Some(2), "{err}");
         assert!(
             err.contains(&relative_file_url_refused(&url, origin)),
             "{err}"
         );
-    }
+    };
+    refused(
+        install_elsewhere(&other, &s, &["--binary-mirror", &url]),
+        "--binary-mirror",
+    );
+    let mut from_env = install_elsewhere(&other, &s, &[]);
+    from_env.env("STRAP_BINARY_MIRRORS", &url);
+    refused(from_env, "STRAP_BINARY_MIRRORS");
+    let mut from_config = install_elsewhere(&other, &s, &[]);
+    from_config.env("STRAP_CONFIG", &config);
+    refused(
+        from_config,
+        &format!("{} key cache.binary", config.display()),
+    );
     other.write(
         "work/strap.toml",
         &format!("[settings]\nbinary = [\"{url}\"]\n\n[python]\nversions = [\"{VERSION}\"]\n"),
     );
-    let out = other.strap(&["bootstrap"]).output().unwrap();
-    let err = stderr_of(&out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains(&relative_file_url_refused(&url, "[settings] binary")),
-        "{err}"
-    );
+    refused(other.strap(&["bootstrap"]), "[settings] binary");
     assert!(!other.root().join("versions").join(VERSION).exists());
 }
 

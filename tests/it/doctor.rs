@@ -244,3 +244,26 @@ fn the_root_check_never_writes_through_a_link_planted_where_its_probe_went() {
     assert!(text.contains("ok      root"), "{text}");
     assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
 }
+
+#[test]
+fn compilers_that_do_not_work_are_problems_with_their_fix() {
+    let env = TestEnv::new();
+    let out = env
+        .strap(&["doctor", "--timeout", "1"])
+        .env("CC", "/bin/false")
+        .env("CXX", "/bin/false -x")
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    for expected in [
+        "PROBLEM build:python   the C compiler `/bin/false` (from CC) does not work: it fails \
+         on an empty input (exit status: 1)",
+        "fix: set CC to a working C compiler, or unset it to use the first of cc, gcc, clang on \
+         PATH",
+        "PROBLEM build:boost    the C++ compiler `/bin/false -x` (from CXX) does not work",
+        "fix: set CXX to a working C++ compiler",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in:\n{text}");
+    }
+}

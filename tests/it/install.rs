@@ -594,6 +594,51 @@ fn a_corrupt_archive_with_a_matching_checksum_fails_clearly() {
 }
 
 #[test]
+fn a_compiler_that_does_not_work_fails_the_preflight_with_its_fix() {
+    let s = Setup::new();
+    // `false` exits without reading its input: strap must not die of SIGPIPE (exit 141, no
+    // message) writing the probe to it. A file that is not executable cannot be run at all.
+    let not_executable = s.env.write("not-a-compiler", "#!/bin/sh\nexit 0\n");
+    let cases = [
+        (
+            "/bin/false".to_owned(),
+            "the C compiler `/bin/false` (from CC) does not work: it fails on an empty input \
+             (exit status: 1)"
+                .to_owned(),
+        ),
+        (
+            not_executable.display().to_string(),
+            format!(
+                "the C compiler `{}` (from CC) cannot be run: Permission denied",
+                not_executable.display()
+            ),
+        ),
+    ];
+    for (cc, message) in cases {
+        let out = s
+            .env
+            .strap(&["install", "--sha256", &s.sha])
+            .args(["--mirror", &s.mirror.template("a"), VERSION])
+            .env("CC", &cc)
+            .output()
+            .unwrap();
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains(&format!("strap: error: {message}")), "{err}");
+        assert!(
+            err.contains(
+                "hint: set CC to a working C compiler, or unset it to use the first of cc, gcc, \
+                 clang on PATH"
+            ),
+            "{err}"
+        );
+        assert!(!err.contains("missing build prerequisites"), "{err}");
+    }
+    assert!(s.mirror.requests().is_empty(), "downloaded anyway");
+    s.assert_nothing_installed();
+}
+
+#[test]
 fn preflight_stops_before_downloading_and_names_the_fix() {
     let s = Setup::new();
     // A compiler that cannot find lzma.h (and finds every other header).
