@@ -1185,6 +1185,43 @@ fn install_without_arguments_installs_only_what_is_missing() {
 }
 
 #[test]
+fn install_without_arguments_takes_a_selected_virtualenv_as_it_is() {
+    let env = TestEnv::new();
+    // A virtualenv as pyenv-virtualenv lays it out: its directory and an absolute link to it.
+    let dir = env.fake_version("3.99.1/envs/tools", &["python"]);
+    std::os::unix::fs::symlink(&dir, env.root().join("versions/tools")).unwrap();
+    let install = |flags: &[&str]| {
+        let mut cmd = env.strap(&["install", "--skip-preflight"]);
+        cmd.args(flags).timeout(Duration::from_secs(60));
+        cmd
+    };
+    for selected in ["tools", "3.99.1/envs/tools"] {
+        let pin = env.write("work/.python-version", &format!("{selected}\n"));
+        install(&[]).assert().success().stderr(format!(
+            "strap: {selected} (set by {}) is already installed\n",
+            pin.display()
+        ));
+        // -f rebuilds versions; a virtualenv is not one strap can rebuild, so it is left alone.
+        install(&["-f"]).assert().success().stderr(format!(
+            "strap: {selected} (set by {}) is a virtualenv: -f rebuilds versions, not \
+             virtualenvs, so it is left as it is\n",
+            pin.display()
+        ));
+    }
+    assert!(dir.join("bin/python").exists());
+    // A name that is neither installed nor a CPython version: not installed, not a parse error.
+    let pin = env.write("work/.python-version", "tools\nproj\n");
+    install(&[]).assert().code(1).stderr(format!(
+        "strap: tools (set by {pin}) is already installed\n\
+         strap: error: version 'proj' is not installed (set by {pin})\n\
+         hint: proj is not a CPython version strap can install (expected e.g. 3.12.7, 3.12 or \
+         3.13t): if it names a virtualenv, make it with `strap virtualenv PYTHON proj`; `strap \
+         versions` lists the installed ones\n",
+        pin = pin.display()
+    ));
+}
+
+#[test]
 fn install_without_arguments_follows_the_shims_resolution() {
     // What `strap version` shows as selected is what counts as installed: a 3.99.0 that is
     // installed satisfies `3.99` though 3.99.1 is newer; a debug build or a free-threaded one
