@@ -307,7 +307,9 @@ impl Phases<'_> {
             _ => PhaseEnd::Interrupted,
         });
         match result {
-            Ok(_) if self.cancel.is_cancelled() => Err(StageError::Interrupted),
+            // A failure after Ctrl-C is most likely its effect (the terminal interrupts a
+            // compiler probe too): the phase was interrupted.
+            _ if self.cancel.is_cancelled() => Err(StageError::Interrupted),
             other => other,
         }
     }

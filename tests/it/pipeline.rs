@@ -65,6 +65,51 @@ fn sigterm_acts_like_ctrl_c_the_build_is_stopped_and_removed() {
 }
 
 #[test]
+fn ctrl_c_during_the_preflight_is_an_interruption_not_a_broken_compiler() {
+    let s = Setup::new();
+    // A compiler still probing when Ctrl-C comes: the terminal interrupts it and strap alike.
+    let cc = s.env.dir.path().join("slow-cc");
+    let started = s.env.dir.path().join("cc-started");
+    crate::support::write_script(&cc, &format!("touch {}; exec sleep 300", started.display()));
+    let child = std::process::Command::new(crate::support::strap_bin())
+        .env_clear()
+        .envs(s.env.env_pairs())
+        .env("CC", &cc)
+        .current_dir(s.env.work())
+        .args([
+            "install",
+            "--sha256",
+            &s.sha,
+            "--mirror",
+            &s.mirror.template("a"),
+        ])
+        .arg(VERSION)
+        .process_group(0)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !started.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(started.exists(), "the preflight never ran the compiler");
+    // As the terminal sends it: to the whole process group.
+    let group = format!("-{}", child.id());
+    assert!(std::process::Command::new("kill")
+        .args(["-INT", "--", &group])
+        .status()
+        .unwrap()
+        .success());
+    let out = child.wait_with_output().unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("preflight interrupted after"), "{err}");
+    assert!(err.contains("interrupted: nothing was installed"), "{err}");
+    assert!(!err.contains("does not work"), "{err}");
+    assert!(s.mirror.requests().is_empty());
+}
+
+#[test]
 fn ctrl_c_while_waiting_for_another_install_stops_at_once() {
     let s = Setup::new();
     let mut first = start_slow_install(&s);
