@@ -9,7 +9,9 @@ use std::path::Path;
 /// A C `main` skips the std runtime's start-up work (stack-guard and signal setup), which is a
 /// measurable part of a shim's cost. It also leaves SIGPIPE as the parent set it, so the program a
 /// shim executes inherits the parent's disposition unchanged, and `strap versions | head` ends
-/// quietly like any Unix filter.
+/// quietly like any Unix filter. So strap never writes to a running child's stdin (a child that
+/// exits without reading would kill it): a child's input is put in its pipe before it starts
+/// (`sysdeps::stdin_holding`).
 #[unsafe(no_mangle)]
 extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
     let mut args = std::env::args_os();

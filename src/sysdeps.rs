@@ -4,7 +4,8 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::os_release::OsRelease;
 use crate::shell::quote_posix;
@@ -258,37 +259,140 @@ impl PackageManager {
     }
 }
 
-/// The C compiler: `$CC` (its first word must exist), else `cc`, `gcc`, `clang` on PATH.
-pub fn c_compiler() -> Option<String> {
-    compiler_from("CC", &["cc", "gcc", "clang"])
+/// A language strap compiles: what it is called, the variable that names its compiler, the
+/// compilers tried on PATH without that variable, and the language flag of `-x`.
+#[derive(Debug)]
+struct Language {
+    name: &'static str,
+    variable: &'static str,
+    defaults: [&'static str; 3],
+    flag: &'static str,
 }
 
-/// The compiler `$variable` names (its first word must exist), else the first of `defaults`
-/// on PATH.
-fn compiler_from(variable: &str, defaults: &[&str]) -> Option<String> {
-    if let Some(cc) = std::env::var(variable)
-        .ok()
-        .filter(|c| !c.trim().is_empty())
-    {
-        let program = cc.split_whitespace().next().unwrap_or_default().to_owned();
-        let found = Path::new(&program).is_absolute() && Path::new(&program).exists()
-            || find_on_path(&program).is_some();
-        return found.then_some(cc);
+const C: Language = Language {
+    name: "C",
+    variable: "CC",
+    defaults: ["cc", "gcc", "clang"],
+    flag: "c",
+};
+
+const CXX: Language = Language {
+    name: "C++",
+    variable: "CXX",
+    defaults: ["c++", "g++", "clang++"],
+    flag: "c++",
+};
+
+fn language(cplusplus: bool) -> &'static Language {
+    if cplusplus {
+        &CXX
+    } else {
+        &C
     }
-    defaults
-        .iter()
-        .find(|c| find_on_path(c).is_some())
-        .map(|c| (*c).to_owned())
+}
+
+impl Language {
+    /// The compiler the user chose in the environment (`$CC`), when set and not blank.
+    fn chosen(&self) -> Option<String> {
+        std::env::var(self.variable)
+            .ok()
+            .filter(|c| !c.trim().is_empty())
+    }
+
+    /// The chosen compiler (its first word must exist), else the first default on PATH.
+    fn compiler(&self) -> Option<String> {
+        if let Some(cc) = self.chosen() {
+            let program = cc.split_whitespace().next().unwrap_or_default().to_owned();
+            let found = Path::new(&program).is_absolute() && Path::new(&program).exists()
+                || find_on_path(&program).is_some();
+            return found.then_some(cc);
+        }
+        self.defaults
+            .iter()
+            .find(|c| find_on_path(c).is_some())
+            .map(|c| (*c).to_owned())
+    }
+}
+
+/// The C compiler: `$CC` (its first word must exist), else `cc`, `gcc`, `clang` on PATH.
+pub fn c_compiler() -> Option<String> {
+    C.compiler()
 }
 
 /// The C++ compiler: `$CXX` (its first word must exist), else `c++`, `g++`, `clang++` on PATH.
 pub fn cxx_compiler() -> Option<String> {
-    compiler_from("CXX", &["c++", "g++", "clang++"])
+    CXX.compiler()
 }
 
 /// True when `make` (or `gmake`) is on PATH.
 pub fn has_make() -> bool {
     find_on_path("make").is_some() || find_on_path("gmake").is_some()
+}
+
+/// A compiler that is there but does not work (`CC=/bin/false`, a broken installation).
+#[derive(Debug)]
+pub struct BrokenCompiler {
+    language: &'static Language,
+    /// The compiler command as strap runs it.
+    command: String,
+    /// Its language's variable (`CC`) chose it; otherwise it was found on PATH.
+    chosen: bool,
+    /// What went wrong when it preprocessed an empty input.
+    why: Failure,
+}
+
+impl std::fmt::Display for BrokenCompiler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the {} compiler `{}`", self.language.name, self.command)?;
+        if self.chosen {
+            write!(f, " (from {})", self.language.variable)?;
+        }
+        match &self.why {
+            Failure::Run(e) => write!(f, " cannot be run: {e}"),
+            Failure::Status(status) => {
+                write!(f, " does not work: it fails on an empty input ({status})")
+            }
+            Failure::TimedOut => write!(
+                f,
+                " does not work: it did not preprocess an empty input within {} s",
+                PREPROCESS_LIMIT.as_secs()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for BrokenCompiler {}
+
+impl BrokenCompiler {
+    /// The next step: another value of the variable that chose it, else repairing the compiler.
+    pub fn fix(&self) -> String {
+        let language = self.language;
+        if self.chosen {
+            format!(
+                "set {} to a working {} compiler, or unset it to use the first of {} on PATH",
+                language.variable,
+                language.name,
+                language.defaults.join(", ")
+            )
+        } else {
+            format!(
+                "repair or reinstall it (`{} --version` shows which compiler it is)",
+                self.command
+            )
+        }
+    }
+}
+
+/// Checks that `compiler` (C, or C++ with `cplusplus`) works: it preprocesses an empty input.
+/// The header probes mean nothing with a compiler that fails on everything.
+pub fn check_compiler(compiler: &str, cplusplus: bool) -> Result<(), BrokenCompiler> {
+    let language = language(cplusplus);
+    preprocess(compiler, "", cplusplus, &[]).map_err(|why| BrokenCompiler {
+        language,
+        command: compiler.to_owned(),
+        chosen: language.chosen().is_some_and(|chosen| chosen == compiler),
+        why,
+    })
 }
 
 /// True when `#include <header>` preprocesses with `compiler` (C, or C++ with `cplusplus`),
@@ -299,24 +403,95 @@ pub fn header_available(
     cplusplus: bool,
     extra_include_dirs: &[&str],
 ) -> bool {
+    preprocess(
+        compiler,
+        &format!("#include <{header}>\n"),
+        cplusplus,
+        extra_include_dirs,
+    )
+    .is_ok()
+}
+
+/// How long one preprocessor run may take (one header, on a busy machine).
+const PREPROCESS_LIMIT: Duration = Duration::from_secs(60);
+
+/// Why a preprocessor run failed.
+#[derive(Debug)]
+enum Failure {
+    /// It could not be started (or its input not passed, or its end not waited for).
+    Run(std::io::Error),
+    /// It exited with an error (or was killed by a signal).
+    Status(ExitStatus),
+    /// It ran past [`PREPROCESS_LIMIT`] and was killed.
+    TimedOut,
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Failure {
+        Failure::Run(e)
+    }
+}
+
+/// Preprocesses `source` with `compiler`, output discarded.
+fn preprocess(
+    compiler: &str,
+    source: &str,
+    cplusplus: bool,
+    include_dirs: &[&str],
+) -> Result<(), Failure> {
     let mut words = compiler.split_whitespace();
-    let Some(program) = words.next() else {
-        return false;
-    };
-    let child = Command::new(program)
+    let program = words.next().unwrap_or_default();
+    let mut child = Command::new(program)
         .args(words)
-        .args(extra_include_dirs.iter().map(|d| format!("-I{d}")))
-        .args(["-E", "-x", if cplusplus { "c++" } else { "c" }, "-"])
+        .args(include_dirs.iter().map(|d| format!("-I{d}")))
+        .args(["-E", "-x", language(cplusplus).flag, "-"])
         .args(["-o", "/dev/null"])
-        .stdin(Stdio::piped())
+        .stdin(stdin_holding(source)?)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .spawn();
-    let Ok(mut child) = child else { return false };
-    if let Some(mut stdin) = child.stdin.take() {
-        let _ = writeln!(stdin, "#include <{header}>");
+        .spawn()?;
+    match wait_at_most(&mut child, PREPROCESS_LIMIT)? {
+        Some(status) if status.success() => Ok(()),
+        Some(status) => Err(Failure::Status(status)),
+        None => Err(Failure::TimedOut),
     }
-    child.wait().is_ok_and(|s| s.success())
+}
+
+/// The most a probe's input may hold: what any pipe holds without a reader (POSIX's
+/// `_POSIX_PIPE_BUF`).
+const PIPE_CAPACITY: usize = 512;
+
+/// A child's stdin that already holds `input` and then ends. strap writes nothing to a running
+/// child, so a program that exits without reading (`CC=/bin/false`) cannot make a write fail
+/// with EPIPE or kill strap with SIGPIPE (which the C `main` leaves at its default). `input`
+/// must fit in the pipe: at most [`PIPE_CAPACITY`] bytes.
+fn stdin_holding(input: &str) -> std::io::Result<Stdio> {
+    if input.len() > PIPE_CAPACITY {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{} bytes are more than a pipe holds", input.len()),
+        ));
+    }
+    let (reader, mut writer) = std::io::pipe()?;
+    writer.write_all(input.as_bytes())?;
+    drop(writer);
+    Ok(reader.into())
+}
+
+/// Waits for `child` for at most `limit`; past it, kills it and returns `None`.
+fn wait_at_most(child: &mut Child, limit: Duration) -> std::io::Result<Option<ExitStatus>> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            child.wait()?;
+            return Ok(None);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 #[cfg(test)]
@@ -400,5 +575,25 @@ mod tests {
         };
         assert!(header_available(&cc, "stdio.h", false, &[]));
         assert!(!header_available(&cc, "no/such/header.h", false, &[]));
+        assert!(check_compiler(&cc, false).is_ok());
+    }
+
+    #[test]
+    fn a_compiler_that_exits_without_reading_is_broken() {
+        let broken = check_compiler("/bin/false", true).unwrap_err();
+        assert!(
+            broken
+                .to_string()
+                .starts_with("the C++ compiler `/bin/false` "),
+            "{broken}"
+        );
+        assert!(matches!(broken.why, Failure::Status(_)), "{broken:?}");
+        assert!(!header_available("/bin/false", "stdio.h", false, &[]));
+    }
+
+    #[test]
+    fn a_probe_input_must_fit_in_a_pipe() {
+        assert!(stdin_holding(&"x".repeat(PIPE_CAPACITY)).is_ok());
+        assert!(stdin_holding(&"x".repeat(PIPE_CAPACITY + 1)).is_err());
     }
 }

@@ -135,7 +135,9 @@ impl BinaryMirror {
         let mut url = url::Url::parse(text).map_err(|e| bad(&format!("is not a URL: {e}")))?;
         match url.scheme() {
             "http" | "https" if url.has_host() => {}
-            "file" if url.to_file_path().is_ok() => {}
+            "file" => crate::fetch::mirror::local_path(text)
+                .map(drop)
+                .map_err(|why| bad(&why))?,
             scheme => {
                 return Err(bad(&format!(
                     "has the scheme '{scheme}', not file, http, https or oci"
@@ -331,6 +333,8 @@ mod tests {
             "oci://registry.example",
             "oci://registry.example/Team",
             "oci:///builds",
+            "file:builds",
+            "file://builds/x",
         ] {
             let err = BinaryMirror::parse(bad, "STRAP_BINARY_MIRRORS").unwrap_err();
             assert!(

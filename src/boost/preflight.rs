@@ -51,6 +51,9 @@ pub fn check(plan: &Plan) -> Result<Vec<String>, StageError> {
     let mut missing = Vec::new();
     let mut warnings = Vec::new();
     let compiler = sysdeps::cxx_compiler();
+    if let Some(compiler) = &compiler {
+        sysdeps::check_compiler(compiler, true)?;
+    }
     if compiler.is_none() {
         missing.push(Missing {
             what: "C++ compiler".to_owned(),

@@ -294,9 +294,7 @@ fn reachable(template: &str, client: Option<&reqwest::blocking::Client>) -> Resu
     let filled = crate::fetch::mirror::expand(&text, "0", "x", "0");
     let url = url::Url::parse(&filled).map_err(|e| e.to_string())?;
     if url.scheme() == "file" {
-        let path = url
-            .to_file_path()
-            .map_err(|()| "not a local path".to_owned())?;
+        let path = crate::fetch::mirror::local_path(&filled).map_err(|why| format!("it {why}"))?;
         let dir = path.ancestors().find(|p| p.exists());
         return match dir {
             Some(dir) if dir.is_dir() && dir != Path::new("/") => Ok(()),
@@ -317,7 +315,9 @@ fn reachable(template: &str, client: Option<&reqwest::blocking::Client>) -> Resu
 
 fn prerequisite_checks() -> Vec<Finding> {
     let python = crate::python::preflight::check(true);
-    let mut findings = vec![if python.ok() {
+    let mut findings = vec![if let Some(broken) = &python.broken_compiler {
+        Finding::problem("build:python", broken.to_string(), broken.fix())
+    } else if python.ok() {
         Finding::ok(
             "build:python",
             "compiler, make and the required headers are there",
@@ -338,7 +338,10 @@ fn prerequisite_checks() -> Vec<Finding> {
         )
     }];
     findings.push(match crate::sysdeps::cxx_compiler() {
-        Some(cxx) => Finding::ok("build:boost", format!("C++ compiler {cxx}")),
+        Some(cxx) => match crate::sysdeps::check_compiler(&cxx, true) {
+            Ok(()) => Finding::ok("build:boost", format!("C++ compiler {cxx}")),
+            Err(broken) => Finding::problem("build:boost", broken.to_string(), broken.fix()),
+        },
         None => Finding::problem(
             "build:boost",
             "no C++ compiler for Boost builds",

@@ -76,7 +76,9 @@ fn not_installed(name: &str) -> String {
             "{name} cannot be installed: free-threaded builds exist from CPython 3.13 on; {installed}"
         ),
         Err(_) => format!(
-            "{name} is not a CPython version strap can install (expected e.g. 3.12.7, 3.12 or 3.13t); {installed}"
+            "{name} is not a CPython version strap can install (expected e.g. 3.12.7, 3.12 or \
+             3.13t): if it names a virtualenv, make it with `strap virtualenv PYTHON {name}`; \
+             {installed}"
         ),
     }
 }

@@ -19,7 +19,7 @@ use crate::python::install::{CPython, PythonOptions};
 use crate::python::plan;
 use crate::settings;
 use crate::stage::{self, Outcome, StageOptions};
-use crate::version::{self, PythonName, Resolved};
+use crate::version::{self, Origin, PythonName, Resolved};
 
 /// The flags of `strap install`.
 #[derive(clap::Args)]
@@ -70,10 +70,11 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::
     if args.list {
         return list(ctx, catalog, &args, out);
     }
-    let requests = if args.versions.is_empty() {
-        missing_selected(ctx, &args)?
+    let (requests, pinned_by) = if args.versions.is_empty() {
+        let (names, origin) = missing_selected(ctx, &args)?;
+        (names, Some(origin))
     } else {
-        args.versions.clone()
+        (args.versions.clone(), None)
     };
     if args.sha256.is_some() && requests.len() > 1 {
         return Err(UsageError::new(format!(
@@ -86,9 +87,11 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::
     }
     let plans = requests
         .iter()
-        .map(|r| plan::plan(catalog, r, args.debug, args.sha256.as_deref()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Reported::from)?;
+        .map(|r| {
+            plan::plan(catalog, r, args.debug, args.sha256.as_deref())
+                .map_err(|e| plan_error(e, r, pinned_by.as_ref()))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     if let Some(given) = &args.sha256 {
         warn_if_pin_differs(catalog, &plans, given);
     }
@@ -147,17 +150,32 @@ fn warn_if_pin_differs(catalog: &Catalog, plans: &[plan::Plan], given: &str) {
     }
 }
 
+/// Why `request` cannot be planned. A selected name that is no CPython version at all (a
+/// virtualenv's, `pypy3.10`) is reported as `strap version` reports it: a selected version that
+/// is not installed, named with where it was set, with the hint that says what strap can do.
+fn plan_error(error: plan::PlanError, request: &str, pinned_by: Option<&Origin>) -> anyhow::Error {
+    match (error, pinned_by) {
+        (plan::PlanError::Malformed(_), Some(origin)) => Error::VersionNotInstalled {
+            name: request.to_owned(),
+            origin: origin.clone(),
+        }
+        .into(),
+        (error, _) => Reported::from(error).into(),
+    }
+}
+
 /// What `strap install` without versions installs: each selected name that no installed version
 /// satisfies, resolved as the shims resolve it (the exact name, else the newest installed match
-/// of a prefix). With `-f`, the installed versions the names resolve to are rebuilt instead.
-fn missing_selected(ctx: &Ctx, args: &InstallArgs) -> anyhow::Result<Vec<String>> {
+/// of a prefix), and where they were selected. With `-f`, the installed versions the names
+/// resolve to are rebuilt instead; a selected virtualenv is left as it is.
+fn missing_selected(ctx: &Ctx, args: &InstallArgs) -> anyhow::Result<(Vec<String>, Origin)> {
     let selection = ctx.selection()?;
     let names: Vec<&String> = selection.names.iter().filter(|n| *n != "system").collect();
     anyhow::ensure!(
         !names.is_empty(),
         "nothing to install: no version given and {}",
         match &selection.origin {
-            crate::version::Origin::GlobalFile(path) if !path.exists() => {
+            Origin::GlobalFile(path) if !path.exists() => {
                 "no version is selected (no .python-version here or above, no global version)"
                     .to_owned()
             }
@@ -172,6 +190,15 @@ fn missing_selected(ctx: &Ctx, args: &InstallArgs) -> anyhow::Result<Vec<String>
             _ => name.clone(),
         };
         match version::resolve(&ctx.layout, &wanted, &selection.origin) {
+            Ok(Resolved::Installed { name: found, .. })
+                if args.force && crate::virtualenv::is_virtualenv_name(&ctx.layout, &found) =>
+            {
+                tell!(
+                    "{found} (set by {}) is a virtualenv: -f rebuilds versions, not virtualenvs, \
+                     so it is left as it is",
+                    selection.origin
+                );
+            }
             Ok(Resolved::Installed { name: found, .. }) if args.force => {
                 let release = if args.debug {
                     found.strip_suffix("-debug").unwrap_or(&found)
@@ -194,7 +221,7 @@ fn missing_selected(ctx: &Ctx, args: &InstallArgs) -> anyhow::Result<Vec<String>
             Err(other) => return Err(other.into()),
         }
     }
-    Ok(missing)
+    Ok((missing, selection.origin))
 }
 
 /// One line of `install --list --json`.

@@ -1,6 +1,8 @@
 //! Mirror URL templates: `{version}`, `{file}` and `{sha256}` placeholders, e.g.
 //! `https://www.python.org/ftp/python/{version}/{file}` or `http://artifacts.local/{sha256}`.
 
+use std::path::PathBuf;
+
 use crate::error::UsageError;
 
 /// Where CPython archives come from when nothing else is configured.
@@ -28,6 +30,34 @@ pub fn is_local(url: &str) -> bool {
     url::Url::parse(url).is_ok_and(|u| u.scheme() == "file")
 }
 
+/// The path the `file:` URL `text` names on this machine, for every `file:` URL strap is given
+/// (source and binary mirrors). Only an absolute path is one: `file:///srv/x` (also
+/// `file:/srv/x` and `file://localhost/srv/x`). A relative one (`file:builds`, `file:./x`) is
+/// refused, since a URL has no current directory and `file:builds` would be read as `/builds`;
+/// so is `file://HOST/x`, a path on another machine. The error, a clause that follows the URL
+/// in a sentence, shows the form to use.
+pub fn local_path(text: &str) -> Result<PathBuf, String> {
+    const FORM: &str = "file:///absolute/path";
+    let url = url::Url::parse(text).map_err(|e| format!("is not a URL: {e}"))?;
+    // What the URL parser ignores around a URL; the scheme itself may be in any case.
+    let written = text.trim_matches(|c: char| c <= ' ');
+    let after_scheme = written
+        .get(..5)
+        .filter(|scheme| scheme.eq_ignore_ascii_case("file:"))
+        .and_then(|_| written.get(5..));
+    if !after_scheme.is_some_and(|path| path.starts_with('/')) {
+        return Err(format!(
+            "is a relative file URL; a file URL names an absolute path: {FORM}"
+        ));
+    }
+    url.to_file_path().map_err(|()| {
+        format!(
+            "names the host '{}'; a file URL names a path on this machine: {FORM}",
+            url.host_str().unwrap_or_default()
+        )
+    })
+}
+
 /// Checks a template before anything runs: with its placeholders filled it must be an
 /// `http://`, `https://` or `file://` URL. `origin` names where it came from (a flag, an
 /// environment variable, a config file) for the error.
@@ -41,7 +71,10 @@ pub fn check(template: &str, origin: &str) -> Result<(), UsageError> {
     let filled = expand(template, "1.0.0", "archive.tar.gz", &"0".repeat(64));
     let problem = match url::Url::parse(&filled) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => return Ok(()),
-        Ok(url) if url.scheme() == "file" && url.to_file_path().is_ok() => return Ok(()),
+        Ok(url) if url.scheme() == "file" => match local_path(&filled) {
+            Ok(_) => return Ok(()),
+            Err(why) => format!("it {why}"),
+        },
         Ok(url) => format!("the scheme '{}' is not http, https or file", url.scheme()),
         Err(url::ParseError::RelativeUrlWithoutBase) => {
             "it does not start with http://, https:// or file://".to_owned()
@@ -95,6 +128,29 @@ mod tests {
     }
 
     #[test]
+    fn file_urls_name_absolute_paths_on_this_machine() {
+        for (url, path) in [
+            ("file:///srv/builds", "/srv/builds"),
+            ("FILE:///srv/builds", "/srv/builds"),
+            ("file:/srv/builds", "/srv/builds"),
+            ("file://localhost/srv/builds", "/srv/builds"),
+            (" file:///srv/builds ", "/srv/builds"),
+        ] {
+            assert_eq!(local_path(url), Ok(PathBuf::from(path)), "{url}");
+        }
+        for relative in ["file:builds", "file:./x", "file:../x", "file:", "file:~/x"] {
+            let err = local_path(relative).unwrap_err();
+            assert!(
+                err.starts_with("is a relative file URL"),
+                "{relative}: {err}"
+            );
+            assert!(err.ends_with("file:///absolute/path"), "{err}");
+        }
+        let err = local_path("file://builds/x").unwrap_err();
+        assert!(err.starts_with("names the host 'builds'"), "{err}");
+    }
+
+    #[test]
     fn templates_must_be_downloadable_urls() {
         for good in [
             DEFAULT_PYTHON_MIRROR,
@@ -108,6 +164,8 @@ mod tests {
             "ftp://host/{file}",
             "mirror.example/{file}",
             "http://host/",
+            "file:m/{file}",
+            "file://m/{file}",
         ] {
             let err = check(bad, "STRAP_PYTHON_MIRRORS").unwrap_err().to_string();
             assert!(

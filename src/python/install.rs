@@ -121,9 +121,11 @@ impl Artifact for CPython<'_> {
     }
 
     fn preflight(&self) -> Result<Vec<String>, StageError> {
-        let findings = preflight::check(!self.plan.needs_openssl11);
+        let mut findings = preflight::check(!self.plan.needs_openssl11);
         if findings.ok() {
             Ok(findings.optional_notes())
+        } else if let Some(broken) = findings.broken_compiler.take() {
+            Err(broken.into())
         } else {
             Err(StageError::Preflight {
                 missing: describe_missing(&findings),

@@ -176,6 +176,8 @@ impl Library {
 /// What the preflight found.
 #[derive(Debug, Default)]
 pub struct Findings {
+    /// The C compiler is there but does not work (nothing else is checked with it).
+    pub broken_compiler: Option<sysdeps::BrokenCompiler>,
     /// Tools missing (compiler, make, perl).
     pub missing_tools: Vec<&'static str>,
     /// Required libraries whose headers are missing.
@@ -188,7 +190,9 @@ pub struct Findings {
 impl Findings {
     /// True when the build can start.
     pub fn ok(&self) -> bool {
-        self.missing_tools.is_empty() && self.missing_required.is_empty()
+        self.broken_compiler.is_none()
+            && self.missing_tools.is_empty()
+            && self.missing_required.is_empty()
     }
 
     /// The one command that installs everything missing that is required.
@@ -264,6 +268,10 @@ pub fn check(system_ssl: bool) -> Findings {
     let Some(compiler) = compiler else {
         return findings;
     };
+    if let Err(broken) = sysdeps::check_compiler(&compiler, false) {
+        findings.broken_compiler = Some(broken);
+        return findings;
+    }
     let results: Vec<(Library, bool)> = std::thread::scope(|scope| {
         let handles: Vec<_> = LIBRARIES
             .iter()
@@ -303,6 +311,7 @@ mod tests {
             .unwrap();
         let ssl = LIBRARIES[0];
         let findings = Findings {
+            broken_compiler: None,
             missing_tools: vec!["make"],
             missing_required: vec![ssl, lzma],
             missing_optional: vec![],

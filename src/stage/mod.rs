@@ -128,6 +128,8 @@ pub enum StageError {
         fix: Option<String>,
     },
     #[error(transparent)]
+    BrokenCompiler(#[from] crate::sysdeps::BrokenCompiler),
+    #[error(transparent)]
     Fetch(#[from] FetchError),
     #[error(transparent)]
     Archive(#[from] ArchiveError),
@@ -240,6 +242,7 @@ impl Explain for StageFailure {
                 None => "install them with your package manager (or build anyway with --skip-preflight)"
                     .to_owned(),
             }),
+            StageError::BrokenCompiler(e) => Some(e.fix()),
             StageError::Fetch(e) => e.hint(),
             StageError::Verify { hint, .. } => hint.clone(),
             StageError::NoBinary { no_mirror: true, .. } => Some(
@@ -304,7 +307,9 @@ impl Phases<'_> {
             _ => PhaseEnd::Interrupted,
         });
         match result {
-            Ok(_) if self.cancel.is_cancelled() => Err(StageError::Interrupted),
+            // A failure after Ctrl-C is most likely its effect (the terminal interrupts a
+            // compiler probe too): the phase was interrupted.
+            _ if self.cancel.is_cancelled() => Err(StageError::Interrupted),
             other => other,
         }
     }

@@ -215,6 +215,84 @@ fn binary_mirrors_come_from_the_environment_and_the_config_file() {
     );
 }
 
+/// What strap says about a relative `file:` URL given as a binary mirror.
+fn relative_file_url_refused(url: &str, origin: &str) -> String {
+    format!(
+        "binary mirror '{url}' (from {origin}) is a relative file URL; a file URL names an \
+         absolute path: file:///absolute/path"
+    )
+}
+
+#[test]
+fn a_relative_file_url_is_refused_wherever_a_binary_mirror_is_given() {
+    let s = Setup::new();
+    s.install(&["a"], &[]).assert().success();
+    // A name of its own: `file:NAME` used to be read as `file:///NAME`, at the root.
+    let name = format!("strap-test-builds-{}", std::process::id());
+    let at_the_root = Path::new("/").join(&name);
+    for to in [
+        format!("file:{name}"),
+        format!("file:./{name}"),
+        format!("FILE:{name}/sub"),
+    ] {
+        let out = push(&s, &to, &[]);
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(&relative_file_url_refused(&to, "--to")),
+            "{err}"
+        );
+    }
+    let host = format!("file://{name}/x");
+    let out = push(&s, &host, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains(&format!(
+            "binary mirror '{host}' (from --to) names the host '{name}'; a file URL names a \
+             path on this machine: file:///absolute/path"
+        )),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(!at_the_root.exists(), "pushed to {}", at_the_root.display());
+    assert!(!s.env.work().join(&name).exists());
+
+    // Installs, from the flag, the environment, the config file and a bootstrap manifest.
+    let url = format!("file:{name}");
+    let config = s
+        .env
+        .write("config.toml", &format!("[cache]\nbinary = [\"{url}\"]\n"));
+    let other = TestEnv::new();
+    let refused = |mut cmd: Command, origin: &str| {
+        let out = cmd.output().unwrap();
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(&relative_file_url_refused(&url, origin)),
+            "{err}"
+        );
+    };
+    refused(
+        install_elsewhere(&other, &s, &["--binary-mirror", &url]),
+        "--binary-mirror",
+    );
+    let mut from_env = install_elsewhere(&other, &s, &[]);
+    from_env.env("STRAP_BINARY_MIRRORS", &url);
+    refused(from_env, "STRAP_BINARY_MIRRORS");
+    let mut from_config = install_elsewhere(&other, &s, &[]);
+    from_config.env("STRAP_CONFIG", &config);
+    refused(
+        from_config,
+        &format!("{} key cache.binary", config.display()),
+    );
+    other.write(
+        "work/strap.toml",
+        &format!("[settings]\nbinary = [\"{url}\"]\n\n[python]\nversions = [\"{VERSION}\"]\n"),
+    );
+    refused(other.strap(&["bootstrap"]), "[settings] binary");
+    assert!(!other.root().join("versions").join(VERSION).exists());
+}
+
 #[test]
 fn a_pack_for_another_machine_or_with_other_bytes_is_refused_and_the_source_is_built() {
     let s = Setup::new();

@@ -829,6 +829,22 @@ fn preflight_names_what_is_missing_with_the_install_command() {
     );
     assert!(s.mirror.requests().is_empty(), "nothing downloaded");
 
+    // A compiler that exits without reading its input (no SIGPIPE, exit 141, for strap).
+    let out = s
+        .install(&["--with", "locale"])
+        .env("CXX", "/bin/false")
+        .assert()
+        .code(1);
+    let stderr = stderr_of(out.get_output());
+    assert!(
+        stderr.contains(
+            "strap: error: the C++ compiler `/bin/false` (from CXX) does not work: it fails on \
+             an empty input (exit status: 1)\nhint: set CXX to a working C++ compiler"
+        ),
+        "{stderr}"
+    );
+    assert!(s.mirror.requests().is_empty(), "nothing downloaded");
+
     // With --all they only make those libraries build without the feature.
     let out = s.install(&["--all"]).env("CXX", &cxx).assert().success();
     let stderr = stderr_of(out.get_output());

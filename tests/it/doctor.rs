@@ -49,7 +49,7 @@ fn a_broken_setup_names_each_problem_and_its_fix() {
         .env("PATH", "/usr/bin:/bin")
         .env(
             "STRAP_PYTHON_MIRRORS",
-            "http://127.0.0.1:1/{version}/{file}",
+            "http://127.0.0.1:1/{version}/{file},file:m/{file}",
         )
         .output()
         .unwrap();
@@ -60,6 +60,7 @@ fn a_broken_setup_names_each_problem_and_its_fix() {
         "shims is not on PATH",
         "PROBLEM shell",
         "PROBLEM mirror         http://127.0.0.1:1/{version}/{file}: no answer",
+        "PROBLEM mirror         file:m/{file}: it is a relative file URL; a file URL names an absolute path: file:///absolute/path",
         "PROBLEM version        3.12.7: ",
         "libssl.so.3: cannot open",
         "fix: reinstall it: strap install -f 3.12.7",
@@ -242,4 +243,27 @@ fn the_root_check_never_writes_through_a_link_planted_where_its_probe_went() {
     let text = stdout_of(&out);
     assert!(text.contains("ok      root"), "{text}");
     assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+}
+
+#[test]
+fn compilers_that_do_not_work_are_problems_with_their_fix() {
+    let env = TestEnv::new();
+    let out = env
+        .strap(&["doctor", "--timeout", "1"])
+        .env("CC", "/bin/false")
+        .env("CXX", "/bin/false -x")
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    for expected in [
+        "PROBLEM build:python   the C compiler `/bin/false` (from CC) does not work: it fails \
+         on an empty input (exit status: 1)",
+        "fix: set CC to a working C compiler, or unset it to use the first of cc, gcc, clang on \
+         PATH",
+        "PROBLEM build:boost    the C++ compiler `/bin/false -x` (from CXX) does not work",
+        "fix: set CXX to a working C++ compiler",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in:\n{text}");
+    }
 }

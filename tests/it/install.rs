@@ -594,6 +594,51 @@ fn a_corrupt_archive_with_a_matching_checksum_fails_clearly() {
 }
 
 #[test]
+fn a_compiler_that_does_not_work_fails_the_preflight_with_its_fix() {
+    let s = Setup::new();
+    // `false` exits without reading its input: strap must not die of SIGPIPE (exit 141, no
+    // message) writing the probe to it. A file that is not executable cannot be run at all.
+    let not_executable = s.env.write("not-a-compiler", "#!/bin/sh\nexit 0\n");
+    let cases = [
+        (
+            "/bin/false".to_owned(),
+            "the C compiler `/bin/false` (from CC) does not work: it fails on an empty input \
+             (exit status: 1)"
+                .to_owned(),
+        ),
+        (
+            not_executable.display().to_string(),
+            format!(
+                "the C compiler `{}` (from CC) cannot be run: Permission denied",
+                not_executable.display()
+            ),
+        ),
+    ];
+    for (cc, message) in cases {
+        let out = s
+            .env
+            .strap(&["install", "--sha256", &s.sha])
+            .args(["--mirror", &s.mirror.template("a"), VERSION])
+            .env("CC", &cc)
+            .output()
+            .unwrap();
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains(&format!("strap: error: {message}")), "{err}");
+        assert!(
+            err.contains(
+                "hint: set CC to a working C compiler, or unset it to use the first of cc, gcc, \
+                 clang on PATH"
+            ),
+            "{err}"
+        );
+        assert!(!err.contains("missing build prerequisites"), "{err}");
+    }
+    assert!(s.mirror.requests().is_empty(), "downloaded anyway");
+    s.assert_nothing_installed();
+}
+
+#[test]
 fn preflight_stops_before_downloading_and_names_the_fix() {
     let s = Setup::new();
     // A compiler that cannot find lzma.h (and finds every other header).
@@ -1137,6 +1182,43 @@ fn install_without_arguments_installs_only_what_is_missing() {
         .success()
         .stderr(predicate::str::contains("installed 3.99.1 in"));
     assert!(!s.prefix().join("marker").exists(), "-f did not rebuild");
+}
+
+#[test]
+fn install_without_arguments_takes_a_selected_virtualenv_as_it_is() {
+    let env = TestEnv::new();
+    // A virtualenv as pyenv-virtualenv lays it out: its directory and an absolute link to it.
+    let dir = env.fake_version("3.99.1/envs/tools", &["python"]);
+    std::os::unix::fs::symlink(&dir, env.root().join("versions/tools")).unwrap();
+    let install = |flags: &[&str]| {
+        let mut cmd = env.strap(&["install", "--skip-preflight"]);
+        cmd.args(flags).timeout(Duration::from_secs(60));
+        cmd
+    };
+    for selected in ["tools", "3.99.1/envs/tools"] {
+        let pin = env.write("work/.python-version", &format!("{selected}\n"));
+        install(&[]).assert().success().stderr(format!(
+            "strap: {selected} (set by {}) is already installed\n",
+            pin.display()
+        ));
+        // -f rebuilds versions; a virtualenv is not one strap can rebuild, so it is left alone.
+        install(&["-f"]).assert().success().stderr(format!(
+            "strap: {selected} (set by {}) is a virtualenv: -f rebuilds versions, not \
+             virtualenvs, so it is left as it is\n",
+            pin.display()
+        ));
+    }
+    assert!(dir.join("bin/python").exists());
+    // A name that is neither installed nor a CPython version: not installed, not a parse error.
+    let pin = env.write("work/.python-version", "tools\nproj\n");
+    install(&[]).assert().code(1).stderr(format!(
+        "strap: tools (set by {pin}) is already installed\n\
+         strap: error: version 'proj' is not installed (set by {pin})\n\
+         hint: proj is not a CPython version strap can install (expected e.g. 3.12.7, 3.12 or \
+         3.13t): if it names a virtualenv, make it with `strap virtualenv PYTHON proj`; `strap \
+         versions` lists the installed ones\n",
+        pin = pin.display()
+    ));
 }
 
 #[test]

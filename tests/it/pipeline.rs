@@ -65,6 +65,51 @@ fn sigterm_acts_like_ctrl_c_the_build_is_stopped_and_removed() {
 }
 
 #[test]
+fn ctrl_c_during_the_preflight_is_an_interruption_not_a_broken_compiler() {
+    let s = Setup::new();
+    // A compiler still probing when Ctrl-C comes: the terminal interrupts it and strap alike.
+    let cc = s.env.dir.path().join("slow-cc");
+    let started = s.env.dir.path().join("cc-started");
+    crate::support::write_script(&cc, &format!("touch {}; exec sleep 300", started.display()));
+    let child = std::process::Command::new(crate::support::strap_bin())
+        .env_clear()
+        .envs(s.env.env_pairs())
+        .env("CC", &cc)
+        .current_dir(s.env.work())
+        .args([
+            "install",
+            "--sha256",
+            &s.sha,
+            "--mirror",
+            &s.mirror.template("a"),
+        ])
+        .arg(VERSION)
+        .process_group(0)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !started.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(started.exists(), "the preflight never ran the compiler");
+    // As the terminal sends it: to the whole process group.
+    let group = format!("-{}", child.id());
+    assert!(std::process::Command::new("kill")
+        .args(["-INT", "--", &group])
+        .status()
+        .unwrap()
+        .success());
+    let out = child.wait_with_output().unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("preflight interrupted after"), "{err}");
+    assert!(err.contains("interrupted: nothing was installed"), "{err}");
+    assert!(!err.contains("does not work"), "{err}");
+    assert!(s.mirror.requests().is_empty());
+}
+
+#[test]
 fn ctrl_c_while_waiting_for_another_install_stops_at_once() {
     let s = Setup::new();
     let mut first = start_slow_install(&s);
@@ -255,6 +300,31 @@ fn mirror_templates_are_checked_before_anything_runs() {
             config.display()
         ),
     );
+    // A relative file URL would be read from the root (`file:m/{file}` as `/m/...`).
+    let relative = "mirror template 'file:m/{file}' (from {}) is not a URL strap can download \
+                    from: it is a relative file URL; a file URL names an absolute path: \
+                    file:///absolute/path";
+    refused(
+        &[],
+        &["--mirror", "file:m/{file}"],
+        relative.replace("{}", "--mirror"),
+    );
+    refused(
+        &[("STRAP_PYTHON_MIRRORS", "file:./m/{file}")],
+        &[],
+        relative
+            .replace("file:m/", "file:./m/")
+            .replace("{}", "STRAP_PYTHON_MIRRORS"),
+    );
+    s.env
+        .strap(&["boost", "install", "1.86.0"])
+        .env("STRAP_BOOST_MIRRORS", "file:m/{file}")
+        .env("CXX", &cc)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            relative.replace("{}", "STRAP_BOOST_MIRRORS"),
+        ));
     assert!(
         !ran.exists(),
         "preflight ran before the templates were checked"

@@ -399,7 +399,9 @@ fn hints_suggest_installing_only_what_can_be_installed() {
     assert!(h.contains("(`strap install --list` shows them all)"), "{h}");
     assert_eq!(
         hint(&["prefix", "pypy3.10"]),
-        "hint: pypy3.10 is not a CPython version strap can install (expected e.g. 3.12.7, 3.12 or 3.13t); `strap versions` lists the installed ones"
+        "hint: pypy3.10 is not a CPython version strap can install (expected e.g. 3.12.7, 3.12 \
+         or 3.13t): if it names a virtualenv, make it with `strap virtualenv PYTHON pypy3.10`; \
+         `strap versions` lists the installed ones"
     );
     assert_eq!(
         hint(&["sh-shell", "--shell", "bash", "3.12t"]),

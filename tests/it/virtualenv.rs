@@ -354,6 +354,47 @@ fn two_runs_at_once_make_one_virtualenv_and_both_succeed() {
 }
 
 #[test]
+fn one_argument_while_a_virtualenv_is_selected_makes_it_beside_that_one() {
+    let env = TestEnv::new();
+    linked_system_python(&env, "3.99.1");
+    let make = |args: &[&str]| {
+        env.strap(args)
+            .timeout(Duration::from_secs(180))
+            .assert()
+            .success()
+    };
+    make(&["virtualenv", "3.99.1", "tools"]);
+    env.write("work/.python-version", "tools\n");
+    // Made from the selected virtualenv's Python, next to it, never inside it.
+    let n2 = env.root().join("versions/3.99.1/envs/n2");
+    make(&["virtualenv", "n2"]).stderr(predicates::str::contains(format!(
+        "strap: created virtualenv n2 from 3.99.1 in {}",
+        n2.display()
+    )));
+    assert_eq!(fs::read_link(env.root().join("versions/n2")).unwrap(), n2);
+    assert!(!env.root().join("versions/3.99.1/envs/tools/envs").exists());
+    let out = std::process::Command::new(n2.join("bin/python"))
+        .args(["-c", "import sys; print(sys.prefix)"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout_of(&out), format!("{}\n", n2.display()));
+    env.strap(&["virtualenvs", "--bare"])
+        .assert()
+        .success()
+        .stdout("n2\ntools\n");
+    env.strap(&["virtualenv-delete", "-f", "n2"])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("removed virtualenv n2"));
+    assert!(!n2.exists());
+    assert!(fs::symlink_metadata(env.root().join("versions/n2")).is_err());
+    env.strap(&["virtualenvs", "--bare"])
+        .assert()
+        .success()
+        .stdout("tools\n");
+}
+
+#[test]
 fn two_bootstraps_at_once_converge_on_one_virtualenv() {
     let env = TestEnv::new();
     linked_system_python(&env, "3.99.1");
