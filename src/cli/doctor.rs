@@ -351,15 +351,23 @@ fn prerequisite_checks() -> Vec<Finding> {
     findings
 }
 
-/// Every installed version's and virtualenv's interpreter runs; no virtualenv link dangles.
+/// Every installed version's and virtualenv's interpreter is there (examined as `strap which`
+/// does) and runs; no virtualenv link dangles.
 fn version_checks(ctx: &Ctx) -> Vec<Finding> {
     let mut findings = Vec::new();
     for name in crate::version::installed_versions(&ctx.layout).unwrap_or_default() {
         let prefix = ctx.layout.version_dir(&name);
-        let python = crate::virtualenv::interpreter(&prefix);
-        if !python.exists() {
-            continue;
-        }
+        let python = match crate::which::examine_python(&prefix) {
+            Ok(python) => python,
+            Err(problem) => {
+                findings.push(Finding::problem(
+                    "version",
+                    format!("{name}: {problem}"),
+                    format!("reinstall it: strap install -f {name}"),
+                ));
+                continue;
+            }
+        };
         let ran = std::process::Command::new(&python)
             .args(["-c", "pass"])
             .stdin(std::process::Stdio::null())

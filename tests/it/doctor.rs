@@ -243,3 +243,67 @@ fn the_root_check_never_writes_through_a_link_planted_where_its_probe_went() {
     assert!(text.contains("ok      root"), "{text}");
     assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
 }
+
+#[test]
+fn a_version_without_a_working_interpreter_is_reported_as_strap_which_sees_it() {
+    let env = TestEnv::new();
+    write_script(&env.root().join("versions/3.12.7/bin/python3"), "exit 0");
+    let dangling = env.root().join("versions/3.11.2/bin");
+    fs::create_dir_all(&dangling).unwrap();
+    std::os::unix::fs::symlink("python3.11", dangling.join("python3")).unwrap();
+    write_script(&env.root().join("versions/3.10.1/bin/pip3"), "exit 0");
+    fs::create_dir_all(env.root().join("versions/3.9.1")).unwrap();
+    env.rehash();
+    let out = env
+        .strap(&["doctor"])
+        .env("STRAP_SHELL", "bash")
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let bin = |v: &str| env.root().join(format!("versions/{v}/bin"));
+    for (version, problem) in [
+        (
+            "3.11.2",
+            format!(
+                "{} is a link to python3.11, which does not exist",
+                bin("3.11.2").join("python3").display()
+            ),
+        ),
+        (
+            "3.10.1",
+            format!(
+                "there is no interpreter {} (nor python)",
+                bin("3.10.1").join("python3").display()
+            ),
+        ),
+        (
+            "3.9.1",
+            format!("there is no directory {}", bin("3.9.1").display()),
+        ),
+    ] {
+        let expected = format!(
+            "PROBLEM version        {version}: {problem}\n                       \
+             fix: reinstall it: strap install -f {version}\n"
+        );
+        assert!(text.contains(&expected), "{expected:?} in:\n{text}");
+        // `strap which` names the same problem for the version when it is selected (a version
+        // with no python3 at all is passed over there, as for any command it lacks).
+        if version == "3.10.1" {
+            continue;
+        }
+        let which = env
+            .strap(&["which", "python3"])
+            .env("STRAP_PYTHON_VERSION", version)
+            .output()
+            .unwrap();
+        assert_eq!(which.status.code(), Some(127), "{version}");
+        let err = crate::support::stderr_of(&which);
+        assert!(err.contains(&problem), "{problem:?} in:\n{err}");
+    }
+    assert!(
+        text.contains("ok      version        3.12.7 runs"),
+        "{text}"
+    );
+    assert!(text.ends_with("strap doctor: 3 problems\n"), "{text}");
+}
