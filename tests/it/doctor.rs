@@ -307,3 +307,55 @@ fn a_version_without_a_working_interpreter_is_reported_as_strap_which_sees_it() 
     );
     assert!(text.ends_with("strap doctor: 3 problems\n"), "{text}");
 }
+
+#[test]
+fn a_build_tree_being_removed_in_the_background_is_not_left_over() {
+    let s = crate::install::Setup::new();
+    // An `rm` that, for a discarded build tree, waits until told (at most a minute, should the
+    // test fail first), then stops without removing it.
+    let go = s.env.home().join("go");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&go)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    write_script(
+        &s.env.sysbin().join("rm"),
+        &format!(
+            "case \"$3\" in */.discard-*) timeout 60 sh -c \"read x < '{}'\"; exit 0 ;; esac\n\
+             exec /bin/rm \"$@\"",
+            go.display()
+        ),
+    );
+    s.install(&["a"], &[]).assert().success();
+    let discarded: Vec<_> = fs::read_dir(s.env.root().join("tmp"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(discarded.len(), 1, "{discarded:?}");
+    let work_dirs = |env: &TestEnv| {
+        let out = env.strap(&["doctor"]).output().unwrap();
+        let text = stdout_of(&out);
+        text.lines()
+            .find(|l| l.contains("work dirs"))
+            .unwrap_or_else(|| panic!("{text}"))
+            .to_owned()
+    };
+    assert_eq!(
+        work_dirs(&s.env),
+        "ok      work dirs      no leftover build trees"
+    );
+    // Its removal stopped (the `rm` is gone): now it is left over.
+    fs::write(&go, "go\n").unwrap();
+    let line = work_dirs(&s.env);
+    assert!(
+        line.starts_with("PROBLEM work dirs      1 leftover in ")
+            && line.ends_with(&*discarded[0].file_name().unwrap().to_string_lossy()),
+        "{line}"
+    );
+    s.env.strap(&["cache", "clean"]).assert().success();
+    assert_eq!(
+        work_dirs(&s.env),
+        "ok      work dirs      no leftover build trees"
+    );
+}
