@@ -557,6 +557,23 @@ fn uninstall_removes_a_virtualenv_with_its_link_and_a_version_with_its_virtualen
 }
 
 #[test]
+fn uninstall_names_the_virtualenvs_removed_with_a_version() {
+    let env = TestEnv::new();
+    env.fake_version("3.11.2", &["python3"]);
+    env.fake_version("3.12.7", &["python3"]);
+    let a = fake_virtualenv(&env, "3.11.2", "a");
+    fake_virtualenv(&env, "3.11.2", "b");
+    env.strap(&["uninstall", "-f", "3.11.2", "3.12.7"])
+        .assert()
+        .success()
+        .stderr(
+            "strap: uninstalled 3.11.2 and its virtualenvs a, b\n\
+             strap: uninstalled 3.12.7\n",
+        );
+    assert!(!a.exists() && !env.root().join("versions/a").is_symlink());
+}
+
+#[test]
 fn hostile_locks_and_requirements_are_refused() {
     let env = TestEnv::new();
     linked_system_python(&env, "3.99.1");
