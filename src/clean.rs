@@ -342,6 +342,9 @@ impl Cleaner<'_> {
                 );
                 continue;
             }
+            if leftover.being_removed {
+                continue; // its background `rm` is on it
+            }
             if leftover.kept {
                 self.skip(
                     &leftover.path,

@@ -81,6 +81,8 @@ pub enum Broken {
     Dangling { path: PathBuf, target: PathBuf },
     /// The version has no `bin/` directory: nothing in it can run.
     NoBin { bin: PathBuf },
+    /// A Python version has no interpreter (`bin/python3` nor `bin/python`).
+    NoInterpreter { path: PathBuf },
     /// Something other than a regular file (`kind`: "a directory", "a FIFO"…).
     NotAFile { path: PathBuf, kind: &'static str },
     /// A regular file without an execute bit.
@@ -99,6 +101,9 @@ impl fmt::Display for Broken {
                 target.display()
             ),
             Broken::NoBin { bin } => write!(f, "there is no directory {}", bin.display()),
+            Broken::NoInterpreter { path } => {
+                write!(f, "there is no interpreter {} (nor python)", path.display())
+            }
             Broken::NotAFile { path, kind } => {
                 write!(f, "{} is {kind}, not a program", path.display())
             }
@@ -117,7 +122,9 @@ impl Broken {
     /// cannot be executed, as POSIX shells tell the two apart.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Broken::Dangling { .. } | Broken::NoBin { .. } => EXIT_COMMAND_NOT_FOUND,
+            Broken::Dangling { .. } | Broken::NoBin { .. } | Broken::NoInterpreter { .. } => {
+                EXIT_COMMAND_NOT_FOUND
+            }
             _ => EXIT_CANNOT_EXECUTE,
         }
     }

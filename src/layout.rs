@@ -203,6 +203,31 @@ pub const PYTHON: &str = "python";
 pub const BOOST: &str = "boost";
 const ARTIFACT_KINDS: [&str; 2] = [PYTHON, BOOST];
 
+/// The directory of a Python prefix that holds its virtualenvs: `versions/<py>/envs/<name>`.
+pub const ENVS_DIR: &str = "envs";
+
+/// A top-level directory of an installed prefix that holds the user's things, not the build's:
+/// a reinstall (`install -f`) carries it over into the new prefix, and packs leave it out.
+#[derive(Debug, Clone, Copy)]
+pub struct UserDir {
+    /// Its name in the prefix (`envs`).
+    pub name: &'static str,
+    /// What it holds, for messages (`virtualenvs`).
+    pub holds: &'static str,
+}
+
+/// The [`UserDir`]s of an install of `kind`: a Python's virtualenvs.
+pub fn user_dirs(kind: &str) -> &'static [UserDir] {
+    const PYTHON_DIRS: &[UserDir] = &[UserDir {
+        name: ENVS_DIR,
+        holds: "virtualenvs",
+    }];
+    match kind {
+        PYTHON => PYTHON_DIRS,
+        _ => &[],
+    }
+}
+
 /// `<kind>-<name>` (`python-3.12.7`): how one artifact is named in its lock, work directories,
 /// logs and packs.
 pub fn artifact_id(kind: &str, name: &str) -> String {

@@ -278,7 +278,8 @@ fn key_of(
 }
 
 /// Packs the install at `prefix` into `archive` (a `.tar.zst`), writing the manifest to
-/// `manifest`. Links are kept as links. Both files appear complete or not at all, and neither
+/// `manifest`. Links are kept as links; the user's directories (a Python's `envs/`, see
+/// [`crate::layout::user_dirs`]) are left out. Both files appear complete or not at all, and neither
 /// replaces anything but a regular file (see [`crate::atomic_file`]). When `cancel` turns true,
 /// it stops and leaves nothing behind.
 pub fn pack(
@@ -294,11 +295,11 @@ pub fn pack(
     let platform = Platform::current();
     let key = cache_key(&receipt, &platform);
     let mut partial = AtomicFile::create(archive).map_err(io_err("write", archive))?;
-    let (sha256, size) = write_archive(prefix, partial.file(), archive, cancel).map_err(|e| {
-        match cancel.is_cancelled() {
-            true => PackError::Interrupted(archive.to_owned()),
-            false => e,
-        }
+    let left_out = crate::layout::user_dirs(&receipt.kind);
+    let written = write_archive(prefix, left_out, partial.file(), archive, cancel);
+    let (sha256, size) = written.map_err(|e| match cancel.is_cancelled() {
+        true => PackError::Interrupted(archive.to_owned()),
+        false => e,
     })?;
     partial.commit().map_err(io_err("write", archive))?;
     let packed = Manifest {
@@ -328,10 +329,12 @@ pub fn pack(
     Ok(packed)
 }
 
-/// Writes the tar.zst of `prefix` into `file` (the one for `path`); returns its sha256 and size.
-/// Fails at the next file write once `cancel` turns true.
+/// Writes the tar.zst of `prefix`, without its top-level `left_out` directories, into `file` (the
+/// one for `path`); returns its sha256 and size. Fails at the next file write once `cancel`
+/// turns true.
 fn write_archive(
     prefix: &Path,
+    left_out: &[crate::layout::UserDir],
     file: &File,
     path: &Path,
     cancel: &Cancel,
@@ -353,13 +356,36 @@ fn write_archive(
         cancel: cancel.clone(),
     });
     tar.follow_symlinks(false);
-    tar.append_dir_all(".", prefix)
-        .map_err(io_err("pack", prefix))?;
+    append_prefix(&mut tar, prefix, left_out).map_err(io_err("pack", prefix))?;
     let encoder = tar.into_inner().map_err(io_err("write", path))?.inner;
     let mut hashing = encoder.finish().map_err(io_err("write", path))?;
     hashing.inner.flush().map_err(io_err("write", path))?;
     let digest = hashing.hasher.finalize();
     Ok((crate::fetch::hex(&digest), hashing.written))
+}
+
+/// Appends `prefix` as `.`, with everything in it but its top-level `left_out` directories.
+fn append_prefix<W: Write>(
+    tar: &mut tar::Builder<W>,
+    prefix: &Path,
+    left_out: &[crate::layout::UserDir],
+) -> io::Result<()> {
+    tar.append_dir(".", prefix)?;
+    let mut entries: Vec<_> = std::fs::read_dir(prefix)?.collect::<io::Result<_>>()?;
+    entries.sort_by_key(|entry| entry.file_name());
+    for entry in entries {
+        let name = entry.file_name();
+        if left_out.iter().any(|dir| name == dir.name) {
+            continue;
+        }
+        let packed = Path::new(".").join(&name);
+        if entry.file_type()?.is_dir() {
+            tar.append_dir_all(&packed, entry.path())?;
+        } else {
+            tar.append_path_with_name(entry.path(), &packed)?;
+        }
+    }
+    Ok(())
 }
 
 /// Hashes and counts what passes through.

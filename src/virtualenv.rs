@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::Explain;
-use crate::layout::Layout;
+use crate::layout::{Layout, ENVS_DIR};
 use crate::lock::FileLock;
 use crate::process::{Cancel, Log, RunError, Runner};
 
@@ -294,7 +294,7 @@ fn base_python(layout: &Layout, python: &str) -> Result<String, VirtualenvError>
 /// makes it, so it works from anywhere).
 fn env_path(layout: &Layout, python: &str, name: &str) -> PathBuf {
     crate::version::logical_absolute(&layout.version_dir(python))
-        .join("envs")
+        .join(ENVS_DIR)
         .join(name)
 }
 
@@ -444,7 +444,7 @@ pub fn of_python(layout: &Layout, python: &str) -> Vec<Virtualenv> {
     if !is_real_dir(&base) {
         return Vec::new();
     }
-    real_subdirs(&base.join("envs"))
+    real_subdirs(&base.join(ENVS_DIR))
         .into_iter()
         .filter_map(|name| find_env(layout, python, &name))
         .collect()
@@ -453,8 +453,8 @@ pub fn of_python(layout: &Layout, python: &str) -> Vec<Virtualenv> {
 /// The virtualenv `versions/<python>/envs/<name>`, when each of those is a real directory.
 fn find_env(layout: &Layout, python: &str, name: &str) -> Option<Virtualenv> {
     let base = layout.version_dir(python);
-    let path = base.join("envs").join(name);
-    let real = is_real_dir(&base) && is_real_dir(&base.join("envs")) && is_real_dir(&path);
+    let path = base.join(ENVS_DIR).join(name);
+    let real = is_real_dir(&base) && is_real_dir(&base.join(ENVS_DIR)) && is_real_dir(&path);
     real.then(|| Virtualenv {
         python_found: path.join("bin/python").exists(),
         python: python.to_owned(),
@@ -473,7 +473,7 @@ pub fn linked_python(layout: &Layout, name: &str) -> Option<String> {
     let python_dir = envs.parent()?;
     let python = python_dir.file_name()?.to_str()?;
     let shaped = target.file_name()? == name
-        && envs.file_name()? == "envs"
+        && envs.file_name()? == ENVS_DIR
         && check_name(python).is_ok()
         && same_dir(python_dir.parent()?, &versions);
     shaped.then(|| python.to_owned())

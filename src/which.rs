@@ -142,6 +142,21 @@ pub fn examine(prefix: &Path, path: &Path) -> std::result::Result<bool, Broken> 
     }
 }
 
+/// The interpreter of the installed Python at `prefix` (`bin/python3`, else `bin/python`), each
+/// examined as [`find_command`] examines a command ([`examine`]); what is broken when neither
+/// runs: the first that is broken, or [`Broken::NoInterpreter`] when neither is there.
+pub fn examine_python(prefix: &Path) -> std::result::Result<PathBuf, Broken> {
+    let bin = prefix.join("bin");
+    for path in [bin.join("python3"), bin.join("python")] {
+        if examine(prefix, &path)? {
+            return Ok(path);
+        }
+    }
+    Err(Broken::NoInterpreter {
+        path: bin.join("python3"),
+    })
+}
+
 /// No such file, a path through a non-directory, or a loop of links.
 fn is_missing(error: &std::io::Error) -> bool {
     error.kind() == std::io::ErrorKind::NotFound

@@ -354,15 +354,23 @@ fn prerequisite_checks() -> Vec<Finding> {
     findings
 }
 
-/// Every installed version's and virtualenv's interpreter runs; no virtualenv link dangles.
+/// Every installed version's and virtualenv's interpreter is there (examined as `strap which`
+/// does) and runs; no virtualenv link dangles.
 fn version_checks(ctx: &Ctx) -> Vec<Finding> {
     let mut findings = Vec::new();
     for name in crate::version::installed_versions(&ctx.layout).unwrap_or_default() {
         let prefix = ctx.layout.version_dir(&name);
-        let python = crate::virtualenv::interpreter(&prefix);
-        if !python.exists() {
-            continue;
-        }
+        let python = match crate::which::examine_python(&prefix) {
+            Ok(python) => python,
+            Err(problem) => {
+                findings.push(Finding::problem(
+                    "version",
+                    format!("{name}: {problem}"),
+                    format!("reinstall it: strap install -f {name}"),
+                ));
+                continue;
+            }
+        };
         let ran = std::process::Command::new(&python)
             .args(["-c", "pass"])
             .stdin(std::process::Stdio::null())
@@ -418,16 +426,16 @@ fn shims_check(ctx: &Ctx) -> Finding {
     }
 }
 
+/// No build tree was left in `tmp/`, as the pipeline and `strap cache clean` see them
+/// ([`crate::stage::leftovers`]): one a running strap uses, one being removed in the background
+/// and one kept with `--keep` are not left over.
 fn leftovers_check(ctx: &Ctx) -> Finding {
     let tmp = ctx.layout.tmp_dir();
-    let left: Vec<String> = std::fs::read_dir(&tmp)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
+    let left: Vec<String> = crate::stage::leftovers(&ctx.layout)
+        .into_iter()
+        .filter(|l| l.running.is_none() && !l.being_removed && !l.kept)
+        .filter_map(|l| Some(l.path.file_name()?.to_string_lossy().into_owned()))
+        .collect();
     if left.is_empty() {
         Finding::ok("work dirs", "no leftover build trees")
     } else {

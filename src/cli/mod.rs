@@ -268,6 +268,7 @@ enum Command {
 
     /// Create a virtualenv from an installed version (as pyenv-virtualenv does): versions/<python>/envs/NAME, selectable as NAME; one that exists already is kept
     #[command(
+        allow_missing_positional = true,
         after_help = "Examples:\n  strap virtualenv 3.11.2 proj\n  strap virtualenv proj -r requirements.txt   # from the selected version\n  strap local proj"
     )]
     Virtualenv(virtualenv::VirtualenvArgs),

@@ -137,10 +137,7 @@ fn uninstall_version(ctx: &Ctx, d: &Doomed, force: bool, ask: bool) -> anyhow::R
             question.push_str(&format!("{} is {name}: ", d.requested));
         }
         question.push_str(&format!("remove {}", dir.display()));
-        if !envs.is_empty() {
-            let names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
-            question.push_str(&format!(" and its virtualenvs {}", names.join(", ")));
-        }
+        question.push_str(&with_virtualenvs(&envs));
         push_selecting(&mut question, &selecting);
         if !confirm(&question)? {
             return Ok(Removal::Declined);
@@ -150,7 +147,7 @@ fn uninstall_version(ctx: &Ctx, d: &Doomed, force: bool, ask: bool) -> anyhow::R
     for env in &envs {
         virtualenv::unlink(&ctx.layout, env, waiting(&env.name)).map_err(Reported::from)?;
     }
-    say_uninstalled(name);
+    say_uninstalled(name, &envs);
     warn_still_selected(ctx, name, &selecting);
     Ok(Removal::Removed)
 }
@@ -169,10 +166,21 @@ pub(super) fn waiting(name: &str) -> impl FnOnce(&std::path::Path) + '_ {
     move |_| tell!("waiting for another strap process working on {name}…")
 }
 
-/// `strap: uninstalled 3.11.2`; `pyenv: 3.11.2 uninstalled` in pyenv's words.
-fn say_uninstalled(name: &str) {
+/// ` and its virtualenvs a, b` (nothing without any): how the question and the report name
+/// the virtualenvs that go with a version.
+fn with_virtualenvs(envs: &[virtualenv::Virtualenv]) -> String {
+    if envs.is_empty() {
+        return String::new();
+    }
+    let names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
+    format!(" and its virtualenvs {}", names.join(", "))
+}
+
+/// `strap: uninstalled 3.11.2 and its virtualenvs a, b`; `pyenv: 3.11.2 uninstalled` in
+/// pyenv's words (pyenv-virtualenv's hook names no virtualenv either).
+fn say_uninstalled(name: &str, envs: &[virtualenv::Virtualenv]) {
     match Program::current() {
-        Program::Strap => tell!("uninstalled {name}"),
+        Program::Strap => tell!("uninstalled {name}{}", with_virtualenvs(envs)),
         Program::Pyenv => tell!("{name} uninstalled"),
     }
 }

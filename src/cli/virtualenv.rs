@@ -13,9 +13,12 @@ use crate::virtualenv::{self, Created, Taken, VirtualenvError};
 /// The flags of `strap virtualenv`.
 #[derive(clap::Args)]
 pub struct VirtualenvArgs {
-    /// The installed version to make it from (default: the selected one), then its NAME
-    #[arg(required = true, num_args = 1..=2, value_names = ["PYTHON", "NAME"])]
-    pub args: Vec<String>,
+    /// The installed version to make it from (default: the selected one)
+    #[arg(value_name = "PYTHON")]
+    pub python: Option<String>,
+    /// Its name
+    #[arg(value_name = "NAME")]
+    pub name: String,
     /// Install these requirements into it (`pip install -r FILE`)
     #[arg(short, long, value_name = "FILE")]
     pub requirements: Option<PathBuf>,
@@ -24,13 +27,13 @@ pub struct VirtualenvArgs {
 /// Makes a virtualenv; one that is already there (from the same Python) is left as it is, its
 /// requirements installed, and that is a success, so two runs at once both succeed.
 pub(super) fn create(ctx: &Ctx, args: VirtualenvArgs) -> anyhow::Result<()> {
-    let (python_request, name) = match args.args.as_slice() {
-        [name] => {
-            refuse_a_version_as_the_only_argument(ctx, name)?;
-            (selected_python(ctx)?, name.clone())
+    let name = args.name;
+    let python_request = match args.python {
+        None => {
+            refuse_a_version_as_the_only_argument(ctx, &name)?;
+            selected_python(ctx)?
         }
-        [python, name] => (python.clone(), name.clone()),
-        _ => unreachable!("clap takes one or two"),
+        Some(python) => python,
     };
     let (python, _) = installed_python(ctx, &python_request)?;
     let requirements = args.requirements.map(|file| absolute(ctx, file));

@@ -16,7 +16,7 @@ use crate::archive::{self, ArchiveError};
 use crate::binary::{BinaryError, BinaryMirror, PackId};
 use crate::error::{Explain, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE};
 use crate::fetch::{FetchError, FetchSettings, Fetcher, Wanted};
-use crate::layout::Layout;
+use crate::layout::{Layout, UserDir};
 use crate::lock::FileLock;
 use crate::process::{Cancel, Log, RunError, Runner};
 use crate::report::{PhaseEnd, Reporter};
@@ -737,7 +737,11 @@ fn build_and_place(
     Receipt::new(artifact, archives)
         .write(&staged_prefix)
         .map_err(|e| StageError::io("write the receipt in", &staged_prefix, e))?;
-    place(&staged_prefix, artifact.prefix(), work.path())?;
+    let user_dirs = crate::layout::user_dirs(artifact.kind());
+    let carried = place(&staged_prefix, artifact.prefix(), work.path(), user_dirs)?;
+    for line in carried.iter().filter_map(Carried::message) {
+        build.phases.reporter.message(&line);
+    }
     if options.build_cache.fill_it && artifact.packed().is_none() {
         let builds = options.fetch.cache_dir.join(BUILDS_DIR);
         let packed = build.phases.run("pack", "into the build cache", || {
@@ -788,23 +792,103 @@ fn archive_names(archives: &[PathBuf]) -> String {
 }
 
 /// Moves the staged prefix into place, replacing an existing install (`--force`) only once
-/// the new one is complete.
-fn place(staged_prefix: &Path, prefix: &Path, work: &Path) -> Result<(), StageError> {
+/// the new one is complete. The replaced install's [`crate::layout::UserDir`]s (a Python's
+/// virtualenvs) are moved into the new prefix as part of that swap: if it fails, the old
+/// install is put back with them. Returns what was carried over, for the message.
+fn place(
+    staged_prefix: &Path,
+    prefix: &Path,
+    work: &Path,
+    user_dirs: &[UserDir],
+) -> Result<Vec<Carried>, StageError> {
     if let Some(parent) = prefix.parent() {
         fs::create_dir_all(parent).map_err(|e| StageError::io("create", parent, e))?;
+    }
+    // The build's own copies (a pack made before packs left them out) never replace the user's.
+    for dir in user_dirs {
+        remove_entry(&staged_prefix.join(dir.name))?;
     }
     let old = work.join("replaced");
     let replacing = prefix.exists();
     if replacing {
         fs::rename(prefix, &old).map_err(|e| StageError::io("move aside", prefix, e))?;
     }
-    if let Err(e) = fs::rename(staged_prefix, prefix) {
+    let put_back = |carried: &[Carried]| {
+        for dir in carried {
+            let _ = fs::rename(staged_prefix.join(dir.dir.name), old.join(dir.dir.name));
+        }
         if replacing {
             let _ = fs::rename(&old, prefix);
         }
+    };
+    // Only out of a real directory: never through a link strap did not make.
+    let carry = replacing && fs::symlink_metadata(&old).is_ok_and(|m| m.is_dir());
+    let mut carried = Vec::new();
+    for &dir in user_dirs.iter().filter(|_| carry) {
+        let from = old.join(dir.name);
+        if fs::symlink_metadata(&from).is_err() {
+            continue;
+        }
+        if let Err(e) = fs::rename(&from, staged_prefix.join(dir.name)) {
+            put_back(&carried);
+            return Err(StageError::io("carry over", &from, e));
+        }
+        carried.push(Carried {
+            dir,
+            entries: entry_names(&staged_prefix.join(dir.name)),
+        });
+    }
+    if let Err(e) = fs::rename(staged_prefix, prefix) {
+        put_back(&carried);
         return Err(StageError::io("move into place", prefix, e));
     }
-    Ok(())
+    Ok(carried)
+}
+
+/// A user directory a reinstall carried over, and the names in it.
+struct Carried {
+    dir: UserDir,
+    entries: Vec<String>,
+}
+
+impl Carried {
+    /// The line that says so (`kept the virtualenvs of the replaced install in envs/: a b`);
+    /// `None` when it holds nothing.
+    fn message(&self) -> Option<String> {
+        (!self.entries.is_empty()).then(|| {
+            format!(
+                "kept the {} of the replaced install in {}/: {}",
+                self.dir.holds,
+                self.dir.name,
+                self.entries.join(" ")
+            )
+        })
+    }
+}
+
+/// The names in the directory `path` (not through a link), sorted; none when it is not one.
+fn entry_names(path: &Path) -> Vec<String> {
+    let real = fs::symlink_metadata(path).is_ok_and(|m| m.is_dir());
+    let mut names: Vec<String> = real
+        .then(|| fs::read_dir(path).ok())
+        .flatten()
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Removes `path` (a link itself, never what it points to), when there is one.
+fn remove_entry(path: &Path) -> Result<(), StageError> {
+    let removed = match fs::symlink_metadata(path) {
+        Err(_) => return Ok(()),
+        Ok(meta) if meta.is_dir() => fs::remove_dir_all(path),
+        Ok(_) => fs::remove_file(path),
+    };
+    removed.map_err(|e| StageError::io("remove", path, e))
 }
 
 /// Seconds as the phase lines show them.

@@ -2,7 +2,8 @@
 //! as the final prefix so placing it is one rename), removed when dropped unless kept, and the
 //! cleanup of those that killed runs left behind.
 
-use std::fs;
+use std::fs::{self, File};
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
@@ -61,11 +62,13 @@ impl WorkDir {
             return; // dropped: removed here
         }
         self.path = discarded;
+        // `rm` holds the tree's removal lock while it runs: its stdin is the locked directory.
+        let stdin = removal_lock(&self.path).map_or_else(std::process::Stdio::null, Into::into);
         let started = std::process::Command::new("rm")
             .arg("-rf")
             .arg("--")
             .arg(&self.path)
-            .stdin(std::process::Stdio::null())
+            .stdin(stdin)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .process_group(0)
@@ -101,6 +104,8 @@ pub(crate) struct Leftover {
     pub running: Option<u32>,
     /// Kept with `--keep` for the user to inspect: only the user removes it.
     pub kept: bool,
+    /// A finished install's tree that a background `rm` is removing right now.
+    pub being_removed: bool,
 }
 
 impl Leftover {
@@ -135,11 +140,34 @@ fn leftover(path: PathBuf) -> Option<Leftover> {
         None => (None, crate::layout::discarded_owner(file_name)?),
     };
     Some(Leftover {
+        being_removed: artifact.is_none() && being_removed(&path),
         running: crate::process::process_exists(pid).then_some(pid),
         kept: fs::symlink_metadata(path.join(KEPT_FILE)).is_ok(),
         artifact,
         path,
     })
+}
+
+/// The directory `path` (not through a link), opened and locked: the background `rm` that
+/// removes a discarded tree holds it, so that [`being_removed`] tells a removal under way from
+/// one that was stopped. `None` when it cannot be locked (the tree is then removed unlocked).
+fn removal_lock(path: &Path) -> Option<File> {
+    let dir = open_dir(path)?;
+    dir.try_lock().ok()?;
+    Some(dir)
+}
+
+/// True while a process holds the [`removal_lock`] of the directory `path`.
+fn being_removed(path: &Path) -> bool {
+    open_dir(path).is_some_and(|dir| matches!(dir.try_lock(), Err(fs::TryLockError::WouldBlock)))
+}
+
+fn open_dir(path: &Path) -> Option<File> {
+    File::options()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
+        .open(path)
+        .ok()
 }
 
 /// Removes what killed installs left behind under `tmp/`, after stopping any of their build

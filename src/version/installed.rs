@@ -58,7 +58,10 @@ pub fn listed_versions(
             let target = path.canonicalize().unwrap_or_default();
             let env_home = target
                 .parent()
-                .filter(|envs| envs.file_name().is_some_and(|n| n == "envs"))
+                .filter(|envs| {
+                    envs.file_name()
+                        .is_some_and(|n| n == crate::layout::ENVS_DIR)
+                })
                 .and_then(Path::parent)
                 .and_then(Path::parent);
             if target.parent() == Some(&real_versions_dir) || env_home == Some(&real_versions_dir) {
@@ -67,7 +70,7 @@ pub fn listed_versions(
         }
         entries.push((name.clone(), path.clone()));
         if !skip_envs {
-            let envs_dir = path.join("envs");
+            let envs_dir = path.join(crate::layout::ENVS_DIR);
             let mut envs = sorted_dirs(&envs_dir)?;
             envs.sort();
             entries.extend(

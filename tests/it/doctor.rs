@@ -267,3 +267,119 @@ fn compilers_that_do_not_work_are_problems_with_their_fix() {
         assert!(text.contains(expected), "{expected:?} in:\n{text}");
     }
 }
+
+#[test]
+fn a_version_without_a_working_interpreter_is_reported_as_strap_which_sees_it() {
+    let env = TestEnv::new();
+    write_script(&env.root().join("versions/3.12.7/bin/python3"), "exit 0");
+    let dangling = env.root().join("versions/3.11.2/bin");
+    fs::create_dir_all(&dangling).unwrap();
+    std::os::unix::fs::symlink("python3.11", dangling.join("python3")).unwrap();
+    write_script(&env.root().join("versions/3.10.1/bin/pip3"), "exit 0");
+    fs::create_dir_all(env.root().join("versions/3.9.1")).unwrap();
+    env.rehash();
+    let out = env
+        .strap(&["doctor"])
+        .env("STRAP_SHELL", "bash")
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let bin = |v: &str| env.root().join(format!("versions/{v}/bin"));
+    for (version, problem) in [
+        (
+            "3.11.2",
+            format!(
+                "{} is a link to python3.11, which does not exist",
+                bin("3.11.2").join("python3").display()
+            ),
+        ),
+        (
+            "3.10.1",
+            format!(
+                "there is no interpreter {} (nor python)",
+                bin("3.10.1").join("python3").display()
+            ),
+        ),
+        (
+            "3.9.1",
+            format!("there is no directory {}", bin("3.9.1").display()),
+        ),
+    ] {
+        let expected = format!(
+            "PROBLEM version        {version}: {problem}\n                       \
+             fix: reinstall it: strap install -f {version}\n"
+        );
+        assert!(text.contains(&expected), "{expected:?} in:\n{text}");
+        // `strap which` names the same problem for the version when it is selected (a version
+        // with no python3 at all is passed over there, as for any command it lacks).
+        if version == "3.10.1" {
+            continue;
+        }
+        let which = env
+            .strap(&["which", "python3"])
+            .env("STRAP_PYTHON_VERSION", version)
+            .output()
+            .unwrap();
+        assert_eq!(which.status.code(), Some(127), "{version}");
+        let err = crate::support::stderr_of(&which);
+        assert!(err.contains(&problem), "{problem:?} in:\n{err}");
+    }
+    assert!(
+        text.contains("ok      version        3.12.7 runs"),
+        "{text}"
+    );
+    assert!(text.ends_with("strap doctor: 3 problems\n"), "{text}");
+}
+
+#[test]
+fn a_build_tree_being_removed_in_the_background_is_not_left_over() {
+    let s = crate::install::Setup::new();
+    // An `rm` that, for a discarded build tree, waits until told (at most a minute, should the
+    // test fail first), then stops without removing it.
+    let go = s.env.home().join("go");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&go)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    write_script(
+        &s.env.sysbin().join("rm"),
+        &format!(
+            "case \"$3\" in */.discard-*) timeout 60 sh -c \"read x < '{}'\"; exit 0 ;; esac\n\
+             exec /bin/rm \"$@\"",
+            go.display()
+        ),
+    );
+    s.install(&["a"], &[]).assert().success();
+    let discarded: Vec<_> = fs::read_dir(s.env.root().join("tmp"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(discarded.len(), 1, "{discarded:?}");
+    let work_dirs = |env: &TestEnv| {
+        let out = env.strap(&["doctor"]).output().unwrap();
+        let text = stdout_of(&out);
+        text.lines()
+            .find(|l| l.contains("work dirs"))
+            .unwrap_or_else(|| panic!("{text}"))
+            .to_owned()
+    };
+    assert_eq!(
+        work_dirs(&s.env),
+        "ok      work dirs      no leftover build trees"
+    );
+    // Its removal stopped (the `rm` is gone): now it is left over.
+    fs::write(&go, "go\n").unwrap();
+    let line = work_dirs(&s.env);
+    assert!(
+        line.starts_with("PROBLEM work dirs      1 leftover in ")
+            && line.ends_with(&*discarded[0].file_name().unwrap().to_string_lossy()),
+        "{line}"
+    );
+    s.env.strap(&["cache", "clean"]).assert().success();
+    assert_eq!(
+        work_dirs(&s.env),
+        "ok      work dirs      no leftover build trees"
+    );
+}

@@ -221,6 +221,37 @@ fn already_installed_skip_existing_and_force() {
 }
 
 #[test]
+fn a_reinstall_keeps_the_virtualenvs_and_a_failed_one_keeps_the_old_install() {
+    let s = Setup::new();
+    s.install(&["a"], &[]).assert().success();
+    let proj = crate::virtualenv::fake_virtualenv(&s.env, VERSION, "proj");
+    fs::write(proj.join("notes.txt"), "mine").unwrap();
+    let link = s.env.root().join("versions/proj");
+    // A rebuild that fails leaves the old install with its envs.
+    s.install(&["a"], &["-f", "--no-binary"])
+        .env("FAKE_CONFIGURE_FAIL", "1")
+        .assert()
+        .failure();
+    assert!(s.prefix().join("bin/python3").exists());
+    assert_eq!(fs::read_to_string(proj.join("notes.txt")).unwrap(), "mine");
+    // A rebuild that succeeds carries them into the new prefix, and says so.
+    fs::write(s.prefix().join("marker"), "old").unwrap();
+    s.install(&["a"], &["-f", "--no-binary"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "kept the virtualenvs of the replaced install in envs/: proj\n",
+        ));
+    assert!(!s.prefix().join("marker").exists(), "-f did not rebuild");
+    assert_eq!(fs::read_to_string(proj.join("notes.txt")).unwrap(), "mine");
+    assert_eq!(
+        fs::canonicalize(&link).unwrap(),
+        fs::canonicalize(&proj).unwrap()
+    );
+    assert!(link.join("bin/python").exists(), "versions/proj dangles");
+}
+
+#[test]
 fn not_found_then_a_good_mirror() {
     let s = Setup::new();
     s.mirror

@@ -87,6 +87,36 @@ fn an_installed_build_is_packed_with_its_manifest_and_key() {
 }
 
 #[test]
+fn packs_leave_out_the_virtualenvs() {
+    let s = Setup::new();
+    s.install(&["a"], &[]).assert().success();
+    crate::virtualenv::fake_virtualenv(&s.env, "3.99.1", "proj");
+    let out = s.env.strap(&["pack", "3.99.1"]).assert().success();
+    let archive = std::path::PathBuf::from(stdout_of(out.get_output()).trim());
+    let names = unpack_zst(&archive, &s.env.work().join("unpacked"));
+    assert!(
+        names.iter().any(|n| n.ends_with("bin/python3")),
+        "{names:?}"
+    );
+    assert!(!names.iter().any(|n| n.contains("envs")), "{names:?}");
+    // The build cache's pack, made after a source build, too.
+    s.install(&["a"], &["-f", "--no-binary"]).assert().success();
+    let builds = s.env.root().join("cache/builds");
+    let packs: Vec<_> = fs::read_dir(&builds)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".tar.zst"))
+        .collect();
+    assert_eq!(packs.len(), 1, "{packs:?}");
+    let names = unpack_zst(&packs[0], &s.env.work().join("cached"));
+    assert!(
+        names.iter().any(|n| n.ends_with("bin/python3")),
+        "{names:?}"
+    );
+    assert!(!names.iter().any(|n| n.contains("envs")), "{names:?}");
+}
+
+#[test]
 fn only_installs_strap_built_can_be_packed() {
     let env = TestEnv::new();
     env.fake_version("3.12.7", &["python3"]);

@@ -598,6 +598,53 @@ fn uninstall_removes_a_virtualenv_with_its_link_and_a_version_with_its_virtualen
 }
 
 #[test]
+fn uninstall_names_the_virtualenvs_removed_with_a_version() {
+    let env = TestEnv::new();
+    env.fake_version("3.11.2", &["python3"]);
+    env.fake_version("3.12.7", &["python3"]);
+    let a = fake_virtualenv(&env, "3.11.2", "a");
+    fake_virtualenv(&env, "3.11.2", "b");
+    env.strap(&["uninstall", "-f", "3.11.2", "3.12.7"])
+        .assert()
+        .success()
+        .stderr(
+            "strap: uninstalled 3.11.2 and its virtualenvs a, b\n\
+             strap: uninstalled 3.12.7\n",
+        );
+    assert!(!a.exists() && !env.root().join("versions/a").is_symlink());
+}
+
+#[test]
+fn the_usage_line_says_python_is_optional_and_name_required() {
+    let env = TestEnv::new();
+    let usage = "Usage: strap virtualenv [OPTIONS] [PYTHON] <NAME>\n";
+    let help = env.strap(&["virtualenv", "--help"]).assert().success();
+    assert!(stdout_of(help.get_output()).contains(usage));
+    env.strap(&["virtualenv"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("<NAME>"));
+    env.strap(&["virtualenv", "3.11.2", "a", "b"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(usage));
+    // One argument is the NAME, made from the selected version; two are PYTHON and NAME.
+    env.fake_version("3.11.2", &["python3"]);
+    env.strap(&["virtualenv", "3.11.2", "a"])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains(
+            "created virtualenv a from 3.11.2",
+        ));
+    env.strap(&["virtualenv", "b"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "virtualenvs are made from an installed version, not the system Python",
+        ));
+}
+
+#[test]
 fn hostile_locks_and_requirements_are_refused() {
     let env = TestEnv::new();
     linked_system_python(&env, "3.99.1");
