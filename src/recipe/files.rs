@@ -51,9 +51,14 @@ pub(crate) fn changes(
     Ok((!changes.is_empty()).then(|| changes.join("\n")))
 }
 
-/// The file's text, or None when it does not exist.
+/// The most bytes of a file a step manages that strap reads to compare it (a configuration file
+/// has a few KiB).
+const MANAGED_FILE_LIMIT: u64 = 16 << 20;
+
+/// The file's text, or None when it does not exist. Only a regular file is read (a FIFO or a
+/// device in its place is refused at once), and at most [`MANAGED_FILE_LIMIT`] bytes of it.
 pub(crate) fn read_if_exists(path: &Path) -> Result<Option<String>, StepError> {
-    match std::fs::read(path) {
+    match crate::bounded::read(path, MANAGED_FILE_LIMIT) {
         Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(StepError::file("read", path, e)),

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-use crate::support::{install_stub_tools, stdout_of, strap_bin, TestEnv};
+use crate::support::{install_stub_tools, stderr_of, stdout_of, strap_bin, TestEnv};
 
 /// A test machine for recipes: stub tools first on PATH, their state, a sysroot with a Debian
 /// os-release, and the user's recipe directory.
@@ -1673,6 +1673,33 @@ fn a_file_step_never_writes_through_a_link_planted_where_its_temporary_file_went
     let conf = etc.join("app.conf");
     assert!(fs::symlink_metadata(&conf).unwrap().is_file());
     assert_eq!(fs::read_to_string(&conf).unwrap(), "key = 1\n");
+}
+
+#[test]
+fn a_file_step_whose_target_is_a_fifo_or_a_device_fails_at_once() {
+    let m = Machine::new();
+    let etc = m.sysroot().join("etc");
+    fs::create_dir_all(&etc).unwrap();
+    assert!(std::process::Command::new("mkfifo")
+        .arg(etc.join("app.conf"))
+        .status()
+        .unwrap()
+        .success());
+    std::os::unix::fs::symlink("/dev/zero", etc.join("zero.conf")).unwrap();
+    for file in ["app.conf", "zero.conf"] {
+        m.recipe(
+            "conf",
+            &format!("name = \"conf\"\ndescription = \"a file\"\n\n[[step]]\nname = \"write the file\"\nkind = \"file\"\npath = \"/etc/{file}\"\ncontent = \"key = 1\\n\"\n"),
+        );
+        let out = m
+            .run(&["conf"])
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let text = format!("{}{}", stdout_of(&out), stderr_of(&out));
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        assert!(text.contains("not a regular file"), "{text}");
+    }
 }
 
 #[test]
