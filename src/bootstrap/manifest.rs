@@ -200,7 +200,9 @@ pub fn find(start: &Path) -> Result<PathBuf, ManifestError> {
     start
         .ancestors()
         .map(|dir| dir.join(MANIFEST_FILE))
-        .find(|path| path.is_file())
+        // Anything but a directory is the manifest: a FIFO or a device there is refused when
+        // it is read, not passed over.
+        .find(|path| std::fs::metadata(path).is_ok_and(|meta| !meta.is_dir()))
         .ok_or_else(|| ManifestError::NotFound(start.to_owned()))
 }
 

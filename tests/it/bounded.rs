@@ -334,6 +334,20 @@ fn fifos_and_devices_where_strap_reads_a_file_are_refused_at_once() {
 }
 
 #[test]
+fn a_fifo_named_strap_toml_is_refused_not_passed_over() {
+    let env = TestEnv::new();
+    mkfifo(&env.work().join("strap.toml"));
+    let out = env
+        .strap(&["bootstrap", "--dry-run"])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("it is a FIFO, not a regular file"), "{err}");
+}
+
+#[test]
 fn a_host_that_never_answers_is_asked_once_per_run() {
     let s = Setup::new();
     let dead = Mirror::start();
