@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::progress::TerminalReporter;
 use super::Ctx;
 use crate::binary::{BinaryError, BinaryMirror, PackId};
-use crate::error::{Reported, EXIT_INTERRUPTED};
+use crate::error::{Reported, EXIT_FAILURE, EXIT_INTERRUPTED};
 use crate::pack::{self, Manifest, PackError, Platform};
 use crate::process::Cancel;
 use crate::stage::{Receipt, BUILDS_DIR};
@@ -107,6 +107,12 @@ pub(super) fn push(ctx: &Ctx, prefix: &Path, to: &str, out: &mut dyn Write) -> a
                     message,
                     hint: None,
                     exit_code: EXIT_INTERRUPTED,
+                },
+                // A file on this machine: the message says what is wrong with it.
+                BinaryError::Local { .. } => Reported {
+                    message,
+                    hint: None,
+                    exit_code: EXIT_FAILURE,
                 },
                 _ => Reported::failure(
                     message,
