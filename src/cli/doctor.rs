@@ -70,7 +70,10 @@ pub(super) fn run(ctx: &Ctx, args: DoctorArgs, out: &mut dyn Write) -> anyhow::R
     let mut findings = vec![path_check(ctx), shell_check(), root_check(ctx)];
     let config = match Config::load() {
         Ok(config) => {
-            findings.push(Finding::ok("config", config_name(&config)));
+            findings.push(match config_values_problem(&config) {
+                Some(problem) => Finding::problem("config", problem, "fix the value in the file"),
+                None => Finding::ok("config", config_name(&config)),
+            });
             Some(config)
         }
         Err(e) => {
@@ -116,6 +119,21 @@ pub(super) fn run(ctx: &Ctx, args: DoctorArgs, out: &mut dyn Write) -> anyhow::R
         0
     } else {
         crate::error::EXIT_FAILURE
+    })
+}
+
+/// A value of the config that every build would refuse (checked as the builds check it).
+fn config_values_problem(config: &Config) -> Option<String> {
+    [
+        (config.python.jobs, "python.jobs"),
+        (config.boost.jobs, "boost.jobs"),
+    ]
+    .into_iter()
+    .find_map(|(jobs, key)| {
+        let jobs = jobs?;
+        crate::settings::check_jobs(jobs, &config.origin(key))
+            .err()
+            .map(|e| e.to_string())
     })
 }
 

@@ -209,6 +209,24 @@ fn a_bad_config_value_names_the_key_and_what_is_expected() {
 }
 
 #[test]
+fn a_config_value_every_build_refuses_is_a_problem() {
+    let env = TestEnv::new();
+    let config = env.write("home/config.toml", "[boost]\njobs = 0\n");
+    let out = env
+        .strap(&["doctor", "--timeout", "1"])
+        .env("STRAP_CONFIG", &config)
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("PROBLEM config")
+            && text.contains("must be from 1 to 1024 build jobs, not 0"),
+        "{text}"
+    );
+}
+
+#[test]
 fn only_the_shims_that_differ_are_counted() {
     let env = TestEnv::new();
     write_script(&env.root().join("versions/3.12.7/bin/python3"), "exit 0");
