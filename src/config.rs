@@ -109,10 +109,14 @@ pub enum ConfigError {
 impl crate::error::Explain for ConfigError {
     fn exit_code(&self) -> i32 {
         match self {
-            ConfigError::Read { named: false, .. } => crate::error::EXIT_FAILURE,
-            ConfigError::Read { named: true, .. } | ConfigError::Parse { .. } => {
-                crate::error::EXIT_USAGE
-            }
+            // The default file that cannot be read (its permissions, say) is a failure; one
+            // that is no regular file or too large is a bad config, wherever it is.
+            ConfigError::Read {
+                named: false,
+                source,
+                ..
+            } if crate::bounded::refusal(source).is_none() => crate::error::EXIT_FAILURE,
+            ConfigError::Read { .. } | ConfigError::Parse { .. } => crate::error::EXIT_USAGE,
         }
     }
 }

@@ -334,6 +334,22 @@ fn fifos_and_devices_where_strap_reads_a_file_are_refused_at_once() {
 }
 
 #[test]
+fn a_fifo_as_the_default_config_file_is_a_usage_error_as_when_named() {
+    let env = TestEnv::new();
+    let config = env.home().join(".config/strap/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    mkfifo(&config);
+    let out = env
+        .strap(&["install", "--skip-preflight", "3.12.7"])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("it is a FIFO, not a regular file"), "{err}");
+}
+
+#[test]
 fn a_fifo_named_strap_toml_is_refused_not_passed_over() {
     let env = TestEnv::new();
     mkfifo(&env.work().join("strap.toml"));
