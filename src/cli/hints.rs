@@ -75,11 +75,16 @@ fn not_installed(name: &str) -> String {
         Err(plan::PlanError::FreeThreadedTooOld(_)) => format!(
             "{name} cannot be installed: free-threaded builds exist from CPython 3.13 on; {installed}"
         ),
-        Err(_) => format!(
-            "{name} is not a CPython version strap can install (expected e.g. 3.12.7, 3.12 or \
-             3.13t): if it names a virtualenv, make it with `strap virtualenv PYTHON {name}`; \
-             {installed}"
-        ),
+        Err(_) => match name.split_once(&format!("/{}/", crate::layout::ENVS_DIR)) {
+            Some((python, env)) => format!(
+                "make the virtualenv with `strap virtualenv {python} {env}`; {installed}"
+            ),
+            None => format!(
+                "{name} is not a CPython version strap can install (expected e.g. 3.12.7, 3.12 \
+                 or 3.13t): if it names a virtualenv, make it with `strap virtualenv PYTHON \
+                 {name}`; {installed}"
+            ),
+        },
     }
 }
 

@@ -113,6 +113,14 @@ pub fn resolve(layout: &Layout, requested: &str, origin: &Origin) -> Result<Reso
     }
     let versions_dir = layout.versions_dir();
     if needs_containment_check(requested) {
+        // A virtualenv named as pyenv-virtualenv lists it (`3.12.7/envs/proj`) that is not
+        // there is not installed, like any version; every other name must resolve inside.
+        if is_virtualenv_path(requested) && !versions_dir.join(requested).exists() {
+            return Err(Error::VersionNotInstalled {
+                name: requested.to_owned(),
+                origin: origin.clone(),
+            });
+        }
         return match contained_dir(&versions_dir, &versions_dir.join(requested)) {
             Some(()) => Ok(Resolved::Installed {
                 name: requested.to_owned(),
@@ -200,6 +208,16 @@ pub fn stays_inside_versions(layout: &Layout, name: &str) -> bool {
 
 /// Names with path syntax (`a/b`, `..`, `/abs`) must be checked to stay inside `versions/`;
 /// pyenv-virtualenv's `3.12.1/envs/foo` is such a name and is fine.
+/// `PY/envs/NAME` with plain parts (no `.`, `..` or hidden names): a path that stays inside
+/// `versions/` whatever exists.
+fn is_virtualenv_path(name: &str) -> bool {
+    let plain = |part: &str| !part.is_empty() && !part.starts_with('.');
+    matches!(
+        name.split('/').collect::<Vec<_>>().as_slice(),
+        [python, envs, env] if plain(python) && *envs == crate::layout::ENVS_DIR && plain(env)
+    )
+}
+
 fn needs_containment_check(name: &str) -> bool {
     name.is_empty()
         || Path::new(name)

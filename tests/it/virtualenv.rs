@@ -731,3 +731,33 @@ fn a_run_waiting_for_the_lock_stops_on_a_signal() {
     assert_eq!(status.code(), Some(130));
     assert!(!env.root().join("versions/3.99.1/envs/proj").exists());
 }
+
+#[test]
+fn a_selected_virtualenv_path_that_is_missing_is_not_installed_not_invalid() {
+    let env = TestEnv::new();
+    env.fake_version("3.12.7", &["python3"]);
+    env.rehash();
+    env.write("work/.python-version", "3.12.7/envs/foo\n");
+    let shim = env.shims().join("python3");
+    for mut cmd in [env.strap(&["version"]), env.command(&shim)] {
+        let out = cmd.output().unwrap();
+        let err = stderr_of(&out);
+        assert!(!out.status.success(), "{err}");
+        assert!(
+            err.contains("version '3.12.7/envs/foo' is not installed"),
+            "{err}"
+        );
+        assert!(
+            err.contains("make the virtualenv with `strap virtualenv 3.12.7 foo`"),
+            "{err}"
+        );
+    }
+    // A name that leaves versions/ stays invalid.
+    env.write("work/.python-version", "3.12.7/envs/../../../x\n");
+    let out = env.strap(&["version"]).output().unwrap();
+    assert!(
+        stderr_of(&out).contains("invalid version name"),
+        "{}",
+        stderr_of(&out)
+    );
+}
