@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime};
 use crate::layout::{self, CacheFile, Layout, SourceKind, BUILDS_DIR};
 use crate::lock::{FileLock, TryLock};
 use crate::process::process_exists;
-use crate::stage::leftovers;
+use crate::workdir::leftovers;
 
 /// Why a clean could not run at all.
 #[derive(Debug, thiserror::Error)]

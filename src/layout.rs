@@ -203,6 +203,9 @@ pub const PYTHON: &str = "python";
 pub const BOOST: &str = "boost";
 const ARTIFACT_KINDS: [&str; 2] = [PYTHON, BOOST];
 
+/// The receipt in every installed prefix (what it holds is `identity::Receipt`).
+pub const RECEIPT_FILE: &str = "strap-receipt.json";
+
 /// The directory of a Python prefix that holds its virtualenvs: `versions/<py>/envs/<name>`.
 pub const ENVS_DIR: &str = "envs";
 
@@ -263,6 +266,11 @@ pub fn work_dir_of(file_name: &str) -> Option<(&str, u32)> {
 /// The name prefix of a work directory being removed in the background after a successful
 /// install (see [`discarded_work_dir`]).
 const DISCARDED_PREFIX: &str = ".discard-";
+
+/// The file in a work directory that lists the process groups of its build commands.
+pub const WORK_GROUPS_FILE: &str = "process-groups";
+/// The file that marks a work directory kept with `--keep`: cleanups leave it alone.
+pub const WORK_KEPT_FILE: &str = "kept-by-strap";
 
 /// Where a finished install's work directory goes to be removed in the background:
 /// `tmp/.discard-<its name>`.
@@ -462,7 +470,15 @@ pub fn is_cache_file(file: &str) -> bool {
 /// The name a packed build of `kind` `name` with `key` goes by: `<kind>-<name>-<key16>` (its
 /// file names' stem, and its tag in an OCI registry).
 pub fn pack_stem(kind: &str, name: &str, key: &str) -> String {
-    format!("{}-{}", artifact_id(kind, name), &key[..16.min(key.len())])
+    format!("{}-{}", artifact_id(kind, name), short_key(key))
+}
+
+/// The first 16 characters of a cache key (all of a shorter one), as pack names and messages
+/// show it; never cuts a character.
+pub fn short_key(key: &str) -> &str {
+    key.char_indices()
+        .nth(16)
+        .map_or(key, |(end, _)| &key[..end])
 }
 
 /// The file names a pack gets: `<stem>.tar.zst` and `<stem>.json` (see [`pack_stem`]).

@@ -30,7 +30,7 @@ pub(super) fn lookup(
             e if e.is_not_found() => BinaryError::NotThere,
             e => BinaryError::Mirror(format!("{manifest_url}: {e}")),
         })?;
-    serde_json::from_slice(&bytes)
+    Manifest::from_json(&bytes)
         .map_err(|e| BinaryError::Refused(format!("{manifest_url} is not a pack manifest: {e}")))
 }
 
@@ -117,7 +117,7 @@ pub(super) fn push(
         cancel,
     };
     upload.put(&archive_url, Box::new(file), size)?;
-    let text = serde_json::to_string_pretty(manifest).expect("a manifest serializes") + "\n";
+    let text = manifest.to_json();
     let size = text.len() as u64;
     upload.put(
         &manifest_url,
@@ -150,7 +150,9 @@ fn copy_into(
     io::copy(&mut from, to.file())
         .and_then(|_| to.commit())
         .map_err(BinaryError::local("write", target))?;
-    super::write_manifest(manifest, target_manifest)
+    manifest
+        .write(target_manifest)
+        .map_err(BinaryError::local("write", target_manifest))
 }
 
 /// Uploads by HTTP `PUT`, each given up when the store takes no byte and gives no answer for

@@ -18,7 +18,8 @@ use crate::config::Config;
 use crate::env_vars;
 use crate::error::UsageError;
 use crate::fetch::Fetcher;
-use crate::pack::{Manifest, Platform};
+use crate::identity::Platform;
+use crate::pack::Manifest;
 use crate::process::Cancel;
 use crate::report::Reporter;
 
@@ -183,7 +184,7 @@ impl BinaryMirror {
     ) -> Result<PathBuf, BinaryError> {
         let manifest = &found.manifest;
         let id = PackId::of(manifest);
-        let builds = fetcher.settings().cache_dir.join(crate::stage::BUILDS_DIR);
+        let builds = fetcher.settings().cache_dir.join(crate::layout::BUILDS_DIR);
         fs::create_dir_all(&builds).map_err(BinaryError::local("create", &builds))?;
         check_room(manifest.archive.size, &builds)?;
         match self {
@@ -202,7 +203,10 @@ impl BinaryMirror {
                 repo.download(id, manifest, fetcher, reporter)?
             }
         }
-        write_manifest(manifest, &builds.join(id.file_names().1))?;
+        let manifest_path = builds.join(id.file_names().1);
+        manifest
+            .write(&manifest_path)
+            .map_err(BinaryError::local("write", &manifest_path))?;
         Ok(builds.join(&manifest.archive.file))
     }
 
@@ -283,12 +287,6 @@ fn named_by_key(manifest: Manifest) -> Manifest {
         },
         ..manifest
     }
-}
-
-/// Writes a manifest file whole or not at all (see [`crate::atomic_file`]).
-pub fn write_manifest(manifest: &Manifest, path: &Path) -> Result<(), BinaryError> {
-    let text = serde_json::to_string_pretty(manifest).expect("a manifest serializes") + "\n";
-    crate::atomic_file::write(path, text.as_bytes()).map_err(BinaryError::local("write", path))
 }
 
 /// The binary mirrors: `--binary-mirror` flags, else `STRAP_BINARY_MIRRORS` (comma-separated),

@@ -28,10 +28,10 @@ use crate::atomic_file::AtomicFile;
 use crate::bounded::SMALL_FILE_LIMIT;
 use crate::env_vars;
 use crate::fetch::{hosts, Fetcher, MirrorError};
+use crate::layout::BUILDS_DIR;
 use crate::pack::Manifest;
 use crate::process::{Cancel, Interruptible};
 use crate::report::{Progress, Reporter};
-use crate::stage::BUILDS_DIR;
 
 /// The media type of a pack's config blob: its manifest.
 pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.strap.pack.manifest.v1+json";
@@ -172,7 +172,7 @@ impl Repository {
                 )
                 .await
                 .map_err(|e| self.error(e))?;
-            let manifest: Manifest = serde_json::from_slice(&config).map_err(|e| {
+            let manifest = Manifest::from_json(&config).map_err(|e| {
                 BinaryError::Refused(format!(
                     "{reference}: its config is not a pack manifest: {e}"
                 ))
@@ -315,7 +315,7 @@ impl Repository {
         let client = self.client(stall_timeout);
         let reference = self.reference(id.stem());
         let auth = self.auth();
-        let config = serde_json::to_vec_pretty(manifest).expect("a manifest serializes");
+        let config = manifest.to_json().into_bytes();
         let config_digest = format!("sha256:{}", crate::fetch::hex(&Sha256::digest(&config)));
         let layer_digest = layer_digest(manifest);
         let size = manifest.archive.size;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::plan::{Libraries, Plan};
 use crate::layout::Layout;
-use crate::stage::RECEIPT_FILE;
+use crate::layout::RECEIPT_FILE;
 
 /// What a Boost receipt records beyond the common fields (its `details`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

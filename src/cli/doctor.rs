@@ -445,11 +445,11 @@ fn shims_check(ctx: &Ctx) -> Finding {
 }
 
 /// No build tree was left in `tmp/`, as the pipeline and `strap cache clean` see them
-/// ([`crate::stage::leftovers`]): one a running strap uses, one being removed in the background
+/// ([`crate::workdir::leftovers`]): one a running strap uses, one being removed in the background
 /// and one kept with `--keep` are not left over.
 fn leftovers_check(ctx: &Ctx) -> Finding {
     let tmp = ctx.layout.tmp_dir();
-    let left: Vec<String> = crate::stage::leftovers(&ctx.layout)
+    let left: Vec<String> = crate::workdir::leftovers(&ctx.layout)
         .into_iter()
         .filter(|l| l.running.is_none() && !l.being_removed && !l.kept)
         .filter_map(|l| Some(l.path.file_name()?.to_string_lossy().into_owned()))

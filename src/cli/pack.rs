@@ -8,9 +8,10 @@ use super::progress::TerminalReporter;
 use super::Ctx;
 use crate::binary::{BinaryError, BinaryMirror, PackId};
 use crate::error::{Reported, EXIT_FAILURE, EXIT_INTERRUPTED};
-use crate::pack::{self, Manifest, PackError, Platform};
+use crate::identity::Platform;
+use crate::layout::{short_key, BUILDS_DIR};
+use crate::pack::{self, Manifest};
 use crate::process::Cancel;
-use crate::stage::{Receipt, BUILDS_DIR};
 use crate::version::{self, Origin, Resolved};
 
 /// The flags of `strap pack` and `strap boost pack`.
@@ -72,7 +73,7 @@ pub(super) fn pack(
         packed.kind,
         packed.name,
         packed.platform.arch,
-        &packed.key[..16],
+        short_key(&packed.key),
         archive.display(),
         crate::clean::human_bytes(packed.archive.size),
         manifest.display()
@@ -87,7 +88,7 @@ pub(super) fn push(ctx: &Ctx, prefix: &Path, to: &str, out: &mut dyn Write) -> a
     let stall_timeout = crate::settings::stall_timeout().map_err(Reported::from)?;
     // Held to the end, so no install, uninstall or `strap cache clean` touches the install or
     // its pack while it is packed and uploaded.
-    let receipt = receipt(prefix)?;
+    let receipt = pack::receipt(prefix).map_err(Reported::from)?;
     let _lock = crate::lock::FileLock::acquire(
         &ctx.layout.install_lock(&receipt.kind, &receipt.name),
         |_| tell!("waiting for another strap process using {}", receipt.name),
@@ -126,7 +127,7 @@ pub(super) fn push(ctx: &Ctx, prefix: &Path, to: &str, out: &mut dyn Write) -> a
         "pushed {} {} (key {}, {}) to {location}",
         manifest.kind,
         manifest.name,
-        &manifest.key[..16],
+        short_key(&manifest.key),
         crate::clean::human_bytes(manifest.archive.size)
     );
     Ok(())
@@ -135,8 +136,8 @@ pub(super) fn push(ctx: &Ctx, prefix: &Path, to: &str, out: &mut dyn Write) -> a
 /// The pack of the install at `prefix` in the build cache, made now when it is not there (or
 /// its archive no longer matches its manifest); the caller holds the install's lock.
 fn cached_pack(ctx: &Ctx, prefix: &Path, cancel: &Cancel) -> anyhow::Result<(PathBuf, Manifest)> {
-    let receipt = receipt(prefix)?;
-    let key = pack::cache_key(&receipt, &Platform::current());
+    let receipt = pack::receipt(prefix).map_err(Reported::from)?;
+    let key = receipt.key(&Platform::current());
     let id = PackId {
         kind: &receipt.kind,
         name: &receipt.name,
@@ -147,7 +148,7 @@ fn cached_pack(ctx: &Ctx, prefix: &Path, cancel: &Cancel) -> anyhow::Result<(Pat
     let (archive, manifest) = (builds.join(archive_file), builds.join(manifest_file));
     let cached = crate::bounded::read_text(&manifest)
         .ok()
-        .and_then(|text| serde_json::from_str::<Manifest>(&text).ok())
+        .and_then(|text| Manifest::from_json(text.as_bytes()).ok())
         .filter(|m| m.key == key)
         .filter(|m| {
             crate::fetch::sha256_file(&archive).is_ok_and(|sha256| sha256 == m.archive.sha256)
@@ -162,18 +163,14 @@ fn cached_pack(ctx: &Ctx, prefix: &Path, cancel: &Cancel) -> anyhow::Result<(Pat
 
 /// The archive name of the install at `prefix`'s pack: `<kind>-<name>-<key16>.tar.zst`.
 fn standard_file_name(prefix: &Path) -> Result<String, Reported> {
-    let receipt = receipt(prefix)?;
-    let key = pack::cache_key(&receipt, &Platform::current());
+    let receipt = pack::receipt(prefix)?;
+    let key = receipt.key(&Platform::current());
     Ok(crate::layout::pack_files(&receipt.kind, &receipt.name, &key).0)
 }
 
 /// True for an existing directory, or a path written as one (`out/`).
 fn names_a_directory(path: &Path) -> bool {
     path.is_dir() || path.as_os_str().as_encoded_bytes().ends_with(b"/")
-}
-
-fn receipt(prefix: &Path) -> Result<Receipt, Reported> {
-    Receipt::read(prefix).ok_or_else(|| Reported::from(PackError::NoReceipt(prefix.to_owned())))
 }
 
 /// The manifest next to an archive: `x.tar.zst` → `x.json`, anything else → `<file>.json`.

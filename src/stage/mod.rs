@@ -6,7 +6,6 @@
 
 mod prebuilt;
 mod receipt;
-mod work;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -21,11 +20,11 @@ use crate::lock::FileLock;
 use crate::process::{Cancel, Log, RunError, Runner};
 use crate::report::{PhaseEnd, Reporter};
 
-pub(crate) use crate::layout::BUILDS_DIR;
+use crate::identity::{Platform, Receipt};
+use crate::layout::BUILDS_DIR;
+use crate::workdir::WorkDir;
 use prebuilt::Prebuilt;
-pub use receipt::{Receipt, SourceArchive, RECEIPT_FILE};
-pub(crate) use work::leftovers;
-use work::WorkDir;
+pub use receipt::artifact_key;
 
 /// One thing to fetch: alternative archives of the same source, in order of preference.
 #[derive(Debug, Clone)]
@@ -467,7 +466,7 @@ fn with_pack<T>(
     cancel: &Cancel,
     mut attempt: impl FnMut(&Prebuilt<'_>, &mut Fetcher) -> Result<T, Unusable>,
 ) -> Result<T, Vec<String>> {
-    let key = crate::pack::artifact_key(artifact, &crate::pack::Platform::current());
+    let key = artifact_key(artifact, &Platform::current());
     let id = PackId {
         kind: artifact.kind(),
         name: artifact.name(),
@@ -630,10 +629,16 @@ fn staged_install(
     if prefix.exists() && !options.force {
         return Ok(Outcome::AlreadyInstalled);
     }
-    work::remove_leftovers(layout, kind, name);
+    crate::workdir::remove_leftovers(layout, kind, name);
 
     let archives = fetch_all(artifact, options, reporter, cancel, &phases).map_err(fail)?;
-    let mut work = WorkDir::create(layout, kind, name).map_err(fail)?;
+    let mut work = WorkDir::create(layout, kind, name).map_err(|e| {
+        fail(StageError::io(
+            "create build directory",
+            &layout.work_dir(kind, name),
+            e,
+        ))
+    })?;
     let log = layout.log_file(&format!("{kind}-{name}"));
     match build_and_place(artifact, options, &archives, &work, &log, phases, cancel) {
         Ok(notes) => {
@@ -745,7 +750,7 @@ fn build_and_place(
     if options.build_cache.fill_it && artifact.packed().is_none() {
         let builds = options.fetch.cache_dir.join(BUILDS_DIR);
         let packed = build.phases.run("pack", "into the build cache", || {
-            pack_into(&builds, artifact.prefix(), cancel)
+            pack_into(&builds, artifact, cancel)
         });
         if let Err(e) = packed {
             build
@@ -757,17 +762,17 @@ fn build_and_place(
     Ok(notes)
 }
 
-/// Packs the install at `prefix` into the build cache directory `builds`.
-fn pack_into(builds: &Path, prefix: &Path, cancel: &Cancel) -> Result<(), StageError> {
+/// Packs the install of `artifact` into the build cache directory `builds`.
+fn pack_into(builds: &Path, artifact: &dyn Artifact, cancel: &Cancel) -> Result<(), StageError> {
+    let prefix = artifact.prefix();
     fs::create_dir_all(builds).map_err(|e| StageError::io("create", builds, e))?;
-    let receipt = Receipt::read(prefix).ok_or_else(|| {
-        StageError::io(
-            "read the receipt in",
-            prefix,
-            std::io::ErrorKind::NotFound.into(),
-        )
-    })?;
-    let key = crate::pack::cache_key(&receipt, &crate::pack::Platform::current());
+    let failed = |e: crate::pack::PackError| StageError::Verify {
+        what: artifact.name().to_owned(),
+        why: e.to_string(),
+        hint: None,
+    };
+    let receipt = crate::pack::receipt(prefix).map_err(failed)?;
+    let key = receipt.key(&Platform::current());
     let (archive, manifest) = crate::layout::pack_files(&receipt.kind, &receipt.name, &key);
     crate::pack::pack(
         prefix,
@@ -776,11 +781,7 @@ fn pack_into(builds: &Path, prefix: &Path, cancel: &Cancel) -> Result<(), StageE
         cancel,
     )
     .map(drop)
-    .map_err(|e| StageError::Verify {
-        what: receipt.name.clone(),
-        why: e.to_string(),
-        hint: None,
-    })
+    .map_err(failed)
 }
 
 fn archive_names(archives: &[PathBuf]) -> String {

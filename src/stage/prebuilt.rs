@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use super::{Artifact, Build, Fault, Source, StageError, Unusable};
 use crate::binary::{BinaryMirror, Found, PackId};
 use crate::fetch::{FetchError, FetchSettings, Fetcher, Wanted};
+use crate::identity::{runs_here, Platform};
 use crate::layout::{build_cache_file, BUILDS_DIR};
 use crate::lock::{FileLock, TryLock};
-use crate::pack::{Manifest, Platform};
+use crate::pack::Manifest;
 use crate::report::Reporter;
 
 /// A packed build of `inner`.
@@ -43,7 +44,7 @@ impl<'a> Prebuilt<'a> {
                 fault: Fault::Pack,
             }))
         };
-        let manifest: Manifest = match serde_json::from_str(&text) {
+        let manifest = match Manifest::from_json(text.as_bytes()) {
             Ok(manifest) => manifest,
             Err(e) => return bad(format!("{}: {e}", path.display())),
         };
@@ -55,7 +56,7 @@ impl<'a> Prebuilt<'a> {
                     .then(|| format!("its archive is {}, not {archive}", manifest.archive.file))
             });
         if let Some(why) = refusal {
-            if !crate::pack::runs_here(&manifest.platform, &here) {
+            if !runs_here(&manifest.platform, &here) {
                 let fault = Fault::NotForHere;
                 return Some(Err(Unusable { why, fault }));
             }
@@ -134,7 +135,7 @@ impl Artifact for Prebuilt<'_> {
             "{} from {} (key {})",
             self.inner.title(),
             self.from,
-            &self.manifest.key[..16]
+            crate::layout::short_key(&self.manifest.key)
         )
     }
 

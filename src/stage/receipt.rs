@@ -1,42 +1,10 @@
-//! The receipt in every installed prefix (`strap-receipt.json`): what was installed, from which
-//! verified sources, with which options, by which strap, when.
+//! The receipt ([`Receipt`]) an install through the pipeline writes into its prefix, and the
+//! cache key of what an [`Artifact`] builds.
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
 use super::Artifact;
-
-/// The receipt's file name inside the prefix.
-pub const RECEIPT_FILE: &str = "strap-receipt.json";
-
-/// One source archive the install was built from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SourceArchive {
-    pub file: String,
-    pub sha256: String,
-}
-
-/// What an install records about itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Receipt {
-    pub kind: String,
-    pub name: String,
-    pub sources: Vec<SourceArchive>,
-    pub options: Vec<String>,
-    /// Kind-specific facts ([`Artifact::details`]).
-    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
-    pub details: serde_json::Value,
-    pub strap_version: String,
-    /// When it was built (UTC, RFC 3339).
-    pub date: String,
-    /// The build cache key ([`crate::pack::artifact_key`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    /// The packed build it was installed from, when it was not built here.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from_pack: Option<SourceArchive>,
-}
+use crate::identity::{Platform, Receipt, SourceArchive};
 
 impl Receipt {
     /// The receipt for `artifact` built from the fetched `archives` (or, for a packed build,
@@ -82,27 +50,53 @@ impl Receipt {
             options: artifact.options(),
             details: artifact.details(),
             strap_version: env!("CARGO_PKG_VERSION").to_owned(),
-            key: Some(crate::pack::artifact_key(
-                artifact,
-                &crate::pack::Platform::current(),
-            )),
+            key: Some(artifact_key(artifact, &Platform::current())),
             from_pack: None,
             date: utc_now(),
         }
     }
+}
 
-    /// The receipt of the install at `prefix`, if it has a readable one.
-    pub fn read(prefix: &Path) -> Option<Receipt> {
-        let text = crate::bounded::read_text(&prefix.join(RECEIPT_FILE)).ok()?;
-        serde_json::from_str(&text).ok()
-    }
-
-    /// Writes it into `prefix`, whole, and never through a link (an unpacked build may bring
-    /// one; see [`crate::atomic_file`]).
-    pub fn write(&self, prefix: &Path) -> std::io::Result<()> {
-        let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
-        crate::atomic_file::write(&prefix.join(RECEIPT_FILE), (text + "\n").as_bytes())
-    }
+/// The cache key of what `artifact` builds here, known before anything is fetched: its
+/// sources count by the sha256 of every archive it accepts (a `.tar.xz` and a `.tgz` of the
+/// same release build the same thing), and paths in its options and details count relative to
+/// its own prefix (`{prefix}`) and strap root (`{root}`: a Boost.Python build against a strap
+/// Python), since a build is relocatable: the same build for another root is the same build.
+pub fn artifact_key(artifact: &dyn Artifact, platform: &Platform) -> String {
+    let shas = artifact
+        .sources()
+        .iter()
+        .flat_map(|s| s.candidates.iter().map(|w| w.sha256.clone()))
+        .collect();
+    let prefix = artifact.prefix().display().to_string();
+    let relative = prefix.trim_start_matches('/').to_owned();
+    let root = artifact
+        .prefix()
+        .parent()
+        .and_then(Path::parent)
+        .map(|root| format!("{}/", root.display()))
+        .filter(|root| root != "//");
+    let abstracted = |text: &str| {
+        let text = text
+            .replace(&prefix, "{prefix}")
+            .replace(&relative, "{prefix}");
+        match &root {
+            Some(root) => text.replace(root, "{root}/"),
+            None => text,
+        }
+    };
+    let options: Vec<String> = artifact.options().iter().map(|o| abstracted(o)).collect();
+    let details = serde_json::from_str(&abstracted(&artifact.details().to_string()))
+        .unwrap_or(serde_json::Value::Null);
+    crate::identity::key(
+        artifact.kind(),
+        artifact.name(),
+        shas,
+        &options,
+        &details,
+        platform,
+        env!("CARGO_PKG_VERSION"),
+    )
 }
 
 /// The current time as `YYYY-MM-DDTHH:MM:SSZ`.

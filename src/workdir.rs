@@ -1,19 +1,14 @@
 //! The work directory of one install (`<root>/tmp/<kind>-<name>.<pid>`, on the same file system
-//! as the final prefix so placing it is one rename), removed when dropped unless kept, and the
-//! cleanup of those that killed runs left behind.
+//! as the final prefix so placing it is one rename), removed when dropped unless kept; the one
+//! classifier of the directories under `tmp/` ([`leftovers`]) that the pipeline's cleanup of
+//! what killed runs left behind and `strap cache clean` share. Every name is [`crate::layout`]'s.
 
 use std::fs::{self, File};
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
-use super::StageError;
-use crate::layout::Layout;
-
-/// The file in a work directory that lists the process groups of its build commands.
-const GROUPS_FILE: &str = "process-groups";
-/// The file that marks a work directory kept with `--keep`: cleanups leave it alone.
-const KEPT_FILE: &str = "kept-by-strap";
+use crate::layout::{Layout, WORK_GROUPS_FILE, WORK_KEPT_FILE};
 
 /// A work directory, removed on drop unless [`WorkDir::keep`] was called.
 pub struct WorkDir {
@@ -23,10 +18,9 @@ pub struct WorkDir {
 
 impl WorkDir {
     /// Creates this process's work directory for `kind`/`name`.
-    pub fn create(layout: &Layout, kind: &str, name: &str) -> Result<WorkDir, StageError> {
+    pub fn create(layout: &Layout, kind: &str, name: &str) -> std::io::Result<WorkDir> {
         let path = layout.work_dir(kind, name);
-        fs::create_dir_all(&path)
-            .map_err(|e| StageError::io("create build directory", &path, e))?;
+        fs::create_dir_all(&path)?;
         Ok(WorkDir { path, keep: false })
     }
 
@@ -37,7 +31,7 @@ impl WorkDir {
 
     /// Where the build's process groups are recorded.
     pub fn groups_file(&self) -> PathBuf {
-        self.path.join(GROUPS_FILE)
+        self.path.join(WORK_GROUPS_FILE)
     }
 
     /// Leaves the directory in place (`--keep` after a failure), marked so that later installs
@@ -45,7 +39,7 @@ impl WorkDir {
     pub fn keep(&mut self) {
         self.keep = true;
         let _ = fs::write(
-            self.path.join(KEPT_FILE),
+            self.path.join(WORK_KEPT_FILE),
             "kept with --keep; remove it when done\n",
         );
     }
@@ -94,7 +88,7 @@ impl Drop for WorkDir {
 
 /// A directory strap made under `tmp/`, as the pipeline's cleanup and `strap cache clean` both
 /// see it.
-pub(crate) struct Leftover {
+pub struct Leftover {
     pub path: PathBuf,
     /// The [`crate::layout::artifact_id`] of the install it belongs to (the stem of the lock
     /// that guards it); `None` for a finished install's tree whose background removal was
@@ -111,13 +105,13 @@ pub(crate) struct Leftover {
 impl Leftover {
     /// Stops the build processes still running in it (a killed install's `make`).
     pub fn stop_builds(&self) {
-        crate::process::kill_recorded_groups(&self.path.join(GROUPS_FILE), &self.path);
+        crate::process::kill_recorded_groups(&self.path.join(WORK_GROUPS_FILE), &self.path);
     }
 }
 
 /// The directories under `tmp/` whose names strap makes (work directories and discarded ones);
 /// links and other names are not strap's and are left out.
-pub(crate) fn leftovers(layout: &Layout) -> Vec<Leftover> {
+pub fn leftovers(layout: &Layout) -> Vec<Leftover> {
     let tmp = layout.tmp_dir();
     let real = fs::symlink_metadata(&tmp).is_ok_and(|m| m.is_dir());
     let Some(entries) = real.then(|| fs::read_dir(&tmp).ok()).flatten() else {
@@ -142,7 +136,7 @@ fn leftover(path: PathBuf) -> Option<Leftover> {
     Some(Leftover {
         being_removed: artifact.is_none() && being_removed(&path),
         running: crate::process::process_exists(pid).then_some(pid),
-        kept: fs::symlink_metadata(path.join(KEPT_FILE)).is_ok(),
+        kept: fs::symlink_metadata(path.join(WORK_KEPT_FILE)).is_ok(),
         artifact,
         path,
     })
