@@ -276,3 +276,54 @@ fn a_push_interrupted_while_packing_into_the_build_cache_leaves_nothing_behind()
     assert_eq!(temporary_files(&builds), Vec::<String>::new());
     assert!(!s.env.dir.path().join("store").exists());
 }
+
+/// A version strap did not build, with `receipt` written as its receipt (`None`: a FIFO there).
+fn with_receipt(env: &TestEnv, receipt: Option<&[u8]>) -> std::path::PathBuf {
+    let prefix = env.fake_version("3.12.7", &["python3"]);
+    let path = prefix.join("strap-receipt.json");
+    match receipt {
+        Some(bytes) => fs::write(&path, bytes).unwrap(),
+        None => {
+            let c_path = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+            // SAFETY: mkfifo reads the NUL-terminated path.
+            assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o644) }, 0);
+        }
+    }
+    path
+}
+
+#[test]
+fn a_corrupt_receipt_is_named_by_pack_and_push_never_a_panic() {
+    let valid = |key: &str| {
+        format!(
+            r#"{{"kind": "python", "name": "3.12.7", "sources": [], "options": [],
+                "strap_version": "0.1.0", "date": "2026-01-01T00:00:00Z", "key": "{key}"}}"#
+        )
+    };
+    let huge = vec![b' '; 2 << 20];
+    let (short, cut) = (valid("abc"), valid("0123456789abcde\u{e9}"));
+    let cases: [(Option<&[u8]>, &str); 5] = [
+        (Some(short.as_bytes()), "its key 'abc' is not 64 hex digits"),
+        (Some(cut.as_bytes()), "is not 64 hex digits"),
+        (Some(b"not json"), "expected ident"),
+        (None, "it is a FIFO, not a regular file"),
+        (Some(&huge), "it is larger than 1 MiB"),
+    ];
+    for (receipt, why) in cases {
+        let env = TestEnv::new();
+        let path = with_receipt(&env, receipt);
+        let store = env.work().join("store");
+        for args in [
+            vec!["pack", "3.12.7"],
+            vec!["push", "3.12.7", "--to", &format!("file://{}", store.display())],
+        ] {
+            let out = env.strap(&args).output().unwrap();
+            let stderr = crate::support::stderr_of(&out);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+            let expected = format!("corrupt receipt {}: ", path.display());
+            assert!(stderr.contains(&expected), "{args:?}: {stderr}");
+            assert!(stderr.contains(why), "{args:?}: {stderr}");
+            assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        }
+    }
+}
