@@ -190,7 +190,7 @@ impl Cleaner<'_> {
             return Err(LinkedLocks(dir));
         }
         for path in files_in(&dir) {
-            if path.extension().is_none_or(|ext| ext != "lock") {
+            if !file_name(&path).is_some_and(layout::is_lock_file) {
                 continue;
             }
             let state = match FileLock::try_acquire(&path, false) {
@@ -247,8 +247,7 @@ impl Cleaner<'_> {
     /// The pid of a running install: a held install lock.
     fn running_install(&self) -> Option<Option<u32>> {
         self.locks.iter().find_map(|(path, state)| {
-            let id = path.file_name()?.to_str()?.strip_suffix(".lock")?;
-            layout::artifact_of(id)?;
+            layout::install_lock_owner(file_name(path)?)?;
             match state {
                 LockState::Busy(holder) => Some(*holder),
                 _ => None,

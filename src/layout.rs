@@ -173,12 +173,27 @@ impl Layout {
 
     /// The install lock of the artifact with this [`artifact_id`].
     pub fn install_lock_of(&self, id: &str) -> PathBuf {
-        self.locks_dir().join(format!("{id}.lock"))
+        self.locks_dir().join(format!("{id}{LOCK_SUFFIX}"))
     }
 
     /// The lock that serializes work on one file of the download cache (`builds/…` for a pack).
     pub fn download_lock(&self, file: &str) -> PathBuf {
         self.locks_dir().join(download_lock_name(file))
+    }
+
+    /// `plugins/`: pyenv's plugins, one directory each (a pyenv root's).
+    pub fn plugins_dir(&self) -> PathBuf {
+        self.root.join("plugins")
+    }
+
+    /// `pyenv.d/`: the root's pyenv hooks (see [`HOOKS_DIR`]).
+    pub fn hooks_dir(&self) -> PathBuf {
+        self.root.join(HOOKS_DIR)
+    }
+
+    /// `.strap-libexec/`: the links `pyenv-<command>` to strap that pyenv's plugins call.
+    pub fn command_links_dir(&self) -> PathBuf {
+        self.root.join(".strap-libexec")
     }
 
     /// The scratch directory of one install by this process, `tmp/<kind>-<name>.<pid>` (see
@@ -192,16 +207,62 @@ impl Layout {
     }
 }
 
+/// The name of a directory of pyenv hooks: in a root, next to pyenv's `libexec/`, and as a
+/// plugin's `etc/pyenv.d`.
+pub const HOOKS_DIR: &str = "pyenv.d";
+
+/// How every lock file's name ends.
+const LOCK_SUFFIX: &str = ".lock";
+
 /// The lock file of rehashes, in `locks/`.
 const REHASH_LOCK: &str = "rehash.lock";
 
-/// The artifact kinds strap installs: CPython and Boost. Each kind names its installs' locks,
-/// work directories, logs, receipts and packed builds; only these kinds' work directories and
-/// packs are recognized (and cleaned) as strap's, so a new kind is added here.
-pub const PYTHON: &str = "python";
-/// See [`PYTHON`].
-pub const BOOST: &str = "boost";
-const ARTIFACT_KINDS: [&str; 2] = [PYTHON, BOOST];
+/// True for the name of a lock file strap makes in `locks/` (`<what>.lock`).
+pub fn is_lock_file(file_name: &str) -> bool {
+    file_name
+        .strip_suffix(LOCK_SUFFIX)
+        .is_some_and(|stem| !stem.is_empty())
+}
+
+/// The kind and name of the artifact whose install lock ([`Layout::install_lock`]) has this
+/// file name; `None` for any other lock.
+pub fn install_lock_owner(file_name: &str) -> Option<(&'static str, &str)> {
+    artifact_of(file_name.strip_suffix(LOCK_SUFFIX)?)
+}
+
+/// The kinds of artifact strap installs. Each names its installs' locks, work directories,
+/// logs, receipts and packed builds, and declares the kinds of source archive its installs
+/// download; only these kinds' names (work directories, packs, source archives) are recognized
+/// (and cleaned) as strap's, so a new kind is one more variant here, listed in
+/// [`ArtifactKind::ALL`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArtifactKind {
+    /// CPython (`versions/`).
+    Python,
+    /// Boost (`boost/`).
+    Boost,
+}
+
+impl ArtifactKind {
+    /// Every kind.
+    pub const ALL: [ArtifactKind; 2] = [ArtifactKind::Python, ArtifactKind::Boost];
+
+    /// Its name in file names and receipts (`python`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            ArtifactKind::Python => "python",
+            ArtifactKind::Boost => "boost",
+        }
+    }
+
+    /// The kinds of source archive its installs download into the cache.
+    pub fn sources(self) -> &'static [SourceKind] {
+        match self {
+            ArtifactKind::Python => &[SourceKind::Python, SourceKind::OpenSsl],
+            ArtifactKind::Boost => &[SourceKind::Boost],
+        }
+    }
+}
 
 /// The receipt in every installed prefix (what it holds is `identity::Receipt`).
 pub const RECEIPT_FILE: &str = "strap-receipt.json";
@@ -226,7 +287,7 @@ pub fn user_dirs(kind: &str) -> &'static [UserDir] {
         holds: "virtualenvs",
     }];
     match kind {
-        PYTHON => PYTHON_DIRS,
+        kind if kind == ArtifactKind::Python.name() => PYTHON_DIRS,
         _ => &[],
     }
 }
@@ -239,10 +300,10 @@ pub fn artifact_id(kind: &str, name: &str) -> String {
 
 /// The kind and name an [`artifact_id`] was made of; `None` for any other text.
 pub fn artifact_of(id: &str) -> Option<(&'static str, &str)> {
-    ARTIFACT_KINDS.iter().find_map(|kind| {
-        let name = id.strip_prefix(kind)?.strip_prefix('-')?;
+    ArtifactKind::ALL.iter().find_map(|kind| {
+        let name = id.strip_prefix(kind.name())?.strip_prefix('-')?;
         let plain = !name.is_empty() && !name.starts_with('.') && !name.contains('/');
-        plain.then_some((*kind, name))
+        plain.then_some((kind.name(), name))
     })
 }
 
@@ -307,7 +368,7 @@ fn pid_of(text: &str) -> Option<u32> {
 /// The name of the lock of one file of the download cache: one flat directory of locks (a
 /// packed build's file is `builds/<file>`).
 pub fn download_lock_name(file: &str) -> String {
-    format!("download-{}.lock", file.replace('/', "-"))
+    format!("download-{}{LOCK_SUFFIX}", file.replace('/', "-"))
 }
 
 /// The directory of the build cache (packed builds) in the download cache.
@@ -390,7 +451,8 @@ fn without_random_part(name: &str) -> &str {
 }
 
 /// The kinds of source archive strap downloads into the cache. Each makes its archives' file
-/// names and is the one judge of whether a file name is one of them, so `strap cache clean`
+/// names and is the one judge of whether a file name is one of them; the archives strap
+/// recognizes are those of the kinds an [`ArtifactKind`] downloads, so `strap cache clean`
 /// removes exactly the archives strap fetches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKind {
@@ -403,8 +465,6 @@ pub enum SourceKind {
 }
 
 impl SourceKind {
-    const ALL: [SourceKind; 3] = [SourceKind::Python, SourceKind::OpenSsl, SourceKind::Boost];
-
     /// The name's prefix, the formats in order of preference, and the version's separator.
     fn parts(self) -> (&'static str, &'static [&'static str], char) {
         match self {
@@ -437,9 +497,10 @@ impl SourceKind {
         })
     }
 
-    /// The kind `file` is an archive of, if any.
+    /// The kind `file` is an archive of, if any (of the kinds an [`ArtifactKind`] downloads).
     pub fn of(file: &str) -> Option<SourceKind> {
-        SourceKind::ALL.into_iter().find(|kind| kind.owns(file))
+        let downloaded = ArtifactKind::ALL.iter().flat_map(|kind| kind.sources());
+        downloaded.copied().find(|kind| kind.owns(file))
     }
 }
 
@@ -490,7 +551,7 @@ pub fn pack_files(kind: &str, name: &str, key: &str) -> (String, String) {
 /// A packed build, as its file names say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PackName<'a> {
-    /// One of the artifact kinds ([`PYTHON`], [`BOOST`]).
+    /// The name of one of the [`ArtifactKind`]s.
     pub kind: &'a str,
     /// The install's name (`3.12.7`, `1.86.0-py3.12`).
     pub name: &'a str,
@@ -651,9 +712,11 @@ mod tests {
             SourceKind::OpenSsl.archives("1.1.1u"),
             ["openssl-1.1.1u.tar.gz"]
         );
-        for kind in SourceKind::ALL {
+        // Every archive each artifact kind downloads is recognized (and so cleaned).
+        for kind in ArtifactKind::ALL.iter().flat_map(|kind| kind.sources()) {
             for file in kind.archives("3.13.0rc1") {
-                assert_eq!(SourceKind::of(&file), Some(kind), "{file}");
+                assert_eq!(SourceKind::of(&file), Some(*kind), "{file}");
+                assert!(is_cache_file(&file), "{file}");
             }
         }
         assert_eq!(SourceKind::of("Python-2.4.tgz"), Some(SourceKind::Python));
@@ -670,6 +733,34 @@ mod tests {
         ] {
             assert_eq!(SourceKind::of(foreign), None, "{foreign}");
         }
+    }
+
+    #[test]
+    fn every_artifact_kinds_names_are_recognized() {
+        let key = "0123456789abcdef".repeat(4);
+        for kind in ArtifactKind::ALL {
+            let (kind, name) = (kind.name(), "1.2.3");
+            assert_eq!(artifact_of(&artifact_id(kind, name)), Some((kind, name)));
+            let (archive, manifest) = pack_files(kind, name, &key);
+            for file in [&archive, &manifest] {
+                assert_eq!(pack_of(file).map(|p| (p.kind, p.name)), Some((kind, name)));
+                assert!(is_cache_file(&build_cache_file(file)), "{file}");
+            }
+            let work = Layout::new("/r").work_dir(kind, name);
+            let work = work.file_name().unwrap().to_str().unwrap();
+            assert_eq!(
+                work_dir_of(work).map(|(id, _)| id),
+                Some(&*artifact_id(kind, name))
+            );
+        }
+    }
+
+    #[test]
+    fn short_keys_never_cut_a_character() {
+        assert_eq!(short_key(&"ab".repeat(32)), "abababababababab");
+        assert_eq!(short_key("abc"), "abc");
+        assert_eq!(short_key("0123456789abcde\u{e9}x"), "0123456789abcde\u{e9}");
+        assert_eq!(pack_stem("python", "3.12.7", "abc"), "python-3.12.7-abc");
     }
 
     #[test]
@@ -738,6 +829,26 @@ mod tests {
             download_lock_name(&build_cache_file("python-3.12.7-0123456789abcdef.tar.zst")),
             "download-builds-python-3.12.7-0123456789abcdef.tar.zst.lock"
         );
+    }
+
+    #[test]
+    fn lock_files_are_named_and_read_back() {
+        let layout = Layout::new("/r");
+        let name = |path: PathBuf| path.file_name().unwrap().to_str().unwrap().to_owned();
+        let install = name(layout.install_lock("boost", "1.86.0-py3.12"));
+        assert_eq!(
+            install_lock_owner(&install),
+            Some(("boost", "1.86.0-py3.12"))
+        );
+        for lock in [
+            name(layout.rehash_lock()),
+            name(layout.download_lock("a.tgz")),
+        ] {
+            assert!(is_lock_file(&lock), "{lock}");
+            assert_eq!(install_lock_owner(&lock), None, "{lock}");
+        }
+        assert!(is_lock_file(&install));
+        assert!(!is_lock_file(".lock") && !is_lock_file("python-3.12.7.lck"));
     }
 
     #[test]

@@ -305,6 +305,9 @@ mod tests {
             },
         };
         let key = "k".repeat(64);
+        let json = manifest.to_json();
+        assert!(json.ends_with("}\n"), "{json}");
+        assert_eq!(Manifest::from_json(json.as_bytes()).unwrap(), manifest);
         let refusal = |m: &Manifest| m.refusal("python", "3.11.2", &key, &here);
         assert_eq!(refusal(&manifest), None);
         let cases: [(Manifest, &str); 5] = [

@@ -14,4 +14,4 @@ pub mod preflight;
 pub mod verify;
 
 /// The artifact kind of Boost installs (their locks, work directories, logs and receipts).
-pub(crate) const KIND: &str = crate::layout::BOOST;
+pub(crate) const KIND: &str = crate::layout::ArtifactKind::Boost.name();

@@ -10,4 +10,4 @@ pub mod probe;
 pub mod verify;
 
 /// The artifact kind of CPython installs (their locks, work directories, logs and receipts).
-pub(crate) const KIND: &str = crate::layout::PYTHON;
+pub(crate) const KIND: &str = crate::layout::ArtifactKind::Python.name();

@@ -315,7 +315,12 @@ fn a_corrupt_receipt_is_named_by_pack_and_push_never_a_panic() {
         let store = env.work().join("store");
         for args in [
             vec!["pack", "3.12.7"],
-            vec!["push", "3.12.7", "--to", &format!("file://{}", store.display())],
+            vec![
+                "push",
+                "3.12.7",
+                "--to",
+                &format!("file://{}", store.display()),
+            ],
         ] {
             let out = env.strap(&args).output().unwrap();
             let stderr = crate::support::stderr_of(&out);

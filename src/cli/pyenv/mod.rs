@@ -20,7 +20,7 @@ pub use words::report_error;
 
 use super::Ctx;
 use crate::env_vars;
-use crate::layout::Layout;
+use crate::layout::{self, Layout};
 
 /// True for one of pyenv's own commands (see [`docs::PYENV_OWN_COMMANDS`]).
 pub fn is_own_command(name: &str) -> bool {
@@ -128,8 +128,7 @@ impl PyenvEnv {
     /// pyenv's own directory.
     fn command_path_with(&self, links: Option<PathBuf>) -> OsString {
         let mut dirs: Vec<PathBuf> = self.libexec.iter().cloned().chain(links).collect();
-        let plugins = self.layout().root().join("plugins");
-        if let Ok(entries) = std::fs::read_dir(&plugins) {
+        if let Ok(entries) = std::fs::read_dir(self.layout().plugins_dir()) {
             let mut bins: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok())
                 .map(|e| e.path().join("bin"))
@@ -158,10 +157,10 @@ impl PyenvEnv {
         let mut dirs: Vec<PathBuf> = std::env::var_os("PYENV_HOOK_PATH")
             .map(|p| std::env::split_paths(&p).collect())
             .unwrap_or_default();
-        dirs.push(root.join("pyenv.d"));
+        dirs.push(self.layout().hooks_dir());
         if let Some(prefix) = self.libexec.as_deref().and_then(Path::parent) {
             if prefix != root {
-                dirs.push(prefix.join("pyenv.d"));
+                dirs.push(prefix.join(layout::HOOKS_DIR));
             }
         }
         for system in [
@@ -172,11 +171,11 @@ impl PyenvEnv {
         ] {
             dirs.push(PathBuf::from(system));
         }
-        let mut plugins: Vec<PathBuf> = std::fs::read_dir(root.join("plugins"))
+        let mut plugins: Vec<PathBuf> = std::fs::read_dir(self.layout().plugins_dir())
             .into_iter()
             .flatten()
             .filter_map(|e| e.ok())
-            .map(|e| e.path().join("etc/pyenv.d"))
+            .map(|e| e.path().join("etc").join(layout::HOOKS_DIR))
             .filter(|dir| dir.is_dir())
             .collect();
         plugins.sort();
@@ -192,7 +191,7 @@ impl PyenvEnv {
 
     /// True when a plugin under `$PYENV_ROOT/plugins/` has `bin/pyenv-<name>`.
     fn plugin_provides(&self, name: &str) -> bool {
-        std::fs::read_dir(self.layout().root().join("plugins"))
+        std::fs::read_dir(self.layout().plugins_dir())
             .into_iter()
             .flatten()
             .filter_map(|e| e.ok())
@@ -244,7 +243,7 @@ impl PyenvEnv {
     /// commands (strap started as `pyenv-<command>` runs `pyenv <command>`), made on first use
     /// and kept current; `None` when it cannot be made (a read-only root).
     fn command_links(&self) -> Option<PathBuf> {
-        let dir = self.layout().root().join(".strap-libexec");
+        let dir = self.layout().command_links_dir();
         let strap = std::env::current_exe().ok()?;
         std::fs::create_dir_all(&dir).ok()?;
         for name in docs::PYENV_OWN_COMMANDS {
