@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::plan::{Libraries, Plan};
 use crate::layout::Layout;
-use crate::layout::RECEIPT_FILE;
+use crate::identity::Receipt;
 
 /// What a Boost receipt records beyond the common fields (its `details`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,11 +68,6 @@ pub struct Installed {
     pub size: u64,
 }
 
-#[derive(Deserialize)]
-struct ReceiptDetails {
-    details: Details,
-}
-
 /// Every installed Boost, oldest version first.
 pub fn installed(layout: &Layout) -> std::io::Result<Vec<Installed>> {
     let dir = layout.boost_root();
@@ -88,10 +83,10 @@ pub fn installed(layout: &Layout) -> std::io::Result<Vec<Installed>> {
         .filter(|name| !name.starts_with('.'))
         .map(|name| {
             let prefix = dir.join(&name);
-            let details = crate::bounded::read_text(&prefix.join(RECEIPT_FILE))
+            let details = Receipt::read(&prefix)
                 .ok()
-                .and_then(|text| serde_json::from_str::<ReceiptDetails>(&text).ok())
-                .map(|r| r.details);
+                .flatten()
+                .and_then(|r| serde_json::from_value::<Details>(r.details).ok());
             Installed {
                 size: disk_usage(&prefix),
                 name,
