@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::plan::{Libraries, Plan};
-use crate::layout::Layout;
 use crate::identity::Receipt;
+use crate::layout::Layout;
 
 /// What a Boost receipt records beyond the common fields (its `details`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
