@@ -254,9 +254,7 @@ impl PyenvEnv {
             if std::fs::read_link(&link).is_ok_and(|target| target == strap) {
                 continue;
             }
-            let fresh = dir.join(format!(".pyenv-{name}.{}", std::process::id()));
-            std::os::unix::fs::symlink(&strap, &fresh).ok()?;
-            std::fs::rename(&fresh, &link).ok()?;
+            crate::atomic_file::symlink(&strap, &link).ok()?;
         }
         Some(dir)
     }
