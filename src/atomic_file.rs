@@ -3,7 +3,8 @@
 //! the destination. Files strap makes ([`AtomicFile::commit`]: packs, manifests, receipts) go
 //! only where nothing or a regular file is; files a user asks strap to manage
 //! ([`AtomicFile::replace`]: recipe files, version files) replace a link in their place. Nothing
-//! is ever written through a link.
+//! is ever written through a link. Every file strap replaces goes through here (write, fsync,
+//! rename), and so do links it replaces ([`symlink`]: shims, pyenv's command links).
 
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
@@ -26,32 +27,14 @@ impl AtomicFile {
     /// A new empty file next to `dest`, named `.<name>.<random>.part` after `dest`'s name (its
     /// first [`NAME_KEPT`] bytes), with mode 0666 less the umask.
     pub fn create(dest: &Path) -> io::Result<AtomicFile> {
-        let name = dest.file_name().ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "it does not end in a file name",
-            )
+        let temp = make_next_to(dest, |path| {
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o666)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(path)
         })?;
-        let dir = match dest.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir,
-            _ => Path::new("."),
-        };
-        let kept = &name.as_bytes()[..name.len().min(NAME_KEPT)];
-        let mut prefix = OsString::from(".");
-        prefix.push(OsStr::from_bytes(kept));
-        prefix.push(".");
-        let temp = tempfile::Builder::new()
-            .prefix(&prefix)
-            .suffix(".part")
-            .rand_bytes(crate::layout::TEMP_RANDOM_LEN)
-            .make_in(dir, |path| {
-                OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o666)
-                    .custom_flags(libc::O_NOFOLLOW)
-                    .open(path)
-            })?;
         Ok(AtomicFile {
             temp,
             dest: dest.to_owned(),
@@ -68,23 +51,62 @@ impl AtomicFile {
         self.temp.as_file_mut()
     }
 
-    /// Renames the file onto its destination, unless something other than a regular file is
-    /// there (see [`check_replaceable`]); the file is removed when that fails.
+    /// Syncs the file and renames it onto its destination, unless something other than a
+    /// regular file is there (see [`check_replaceable`]); the file is removed when that fails.
     pub fn commit(self) -> io::Result<()> {
         check_replaceable(&self.dest)?;
         self.replace()
     }
 
-    /// Renames the file onto its destination whatever is there: a link there is replaced, not
-    /// followed (as `install` and Ansible's `copy` do), a directory is an error. For files a
-    /// user asked strap to manage (recipe files, version files); the file is removed when it
-    /// fails.
+    /// Syncs the file and renames it onto its destination whatever is there: a link there is
+    /// replaced, not followed (as `install` and Ansible's `copy` do), a directory is an error.
+    /// For files a user asked strap to manage (recipe files, version files); the file is
+    /// removed when it fails.
     pub fn replace(self) -> io::Result<()> {
+        self.temp.as_file().sync_all()?;
         self.temp
             .persist(&self.dest)
             .map(drop)
             .map_err(|failed| failed.error)
     }
+}
+
+/// Makes something new with `make` under a temporary name next to `dest`:
+/// `.<name>.<random>.part` after `dest`'s name (its first [`NAME_KEPT`] bytes); it is removed
+/// when dropped before it is persisted.
+fn make_next_to<R>(
+    dest: &Path,
+    make: impl FnMut(&Path) -> io::Result<R>,
+) -> io::Result<tempfile::NamedTempFile<R>> {
+    let name = dest.file_name().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "it does not end in a file name",
+        )
+    })?;
+    let dir = match dest.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let kept = &name.as_bytes()[..name.len().min(NAME_KEPT)];
+    let mut prefix = OsString::from(".");
+    prefix.push(OsStr::from_bytes(kept));
+    prefix.push(".");
+    tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".part")
+        .rand_bytes(crate::layout::TEMP_RANDOM_LEN)
+        .make_in(dir, make)
+}
+
+/// Makes `link` a symbolic link to `target` in one step: a new link under a temporary name
+/// next to it (see [`AtomicFile::create`]), renamed over whatever is at `link` (a link or a
+/// file, not a directory), so `link` is never missing, even for a moment.
+pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
+    make_next_to(link, |path| std::os::unix::fs::symlink(target, path))?
+        .persist(link)
+        .map(drop)
+        .map_err(|failed| failed.error)
 }
 
 /// Writes `bytes` to `dest` whole or not at all (see [`AtomicFile`]).
@@ -234,6 +256,24 @@ mod tests {
             .file_type()
             .is_symlink());
         assert_eq!(fs::read_dir(&sub).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_link_is_replaced_by_a_new_one_in_one_step() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("python");
+        super::symlink(Path::new("/old/strap"), &link).unwrap();
+        super::symlink(Path::new("/new/strap"), &link).unwrap();
+        assert_eq!(fs::read_link(&link).unwrap(), Path::new("/new/strap"));
+        fs::remove_file(&link).unwrap();
+        fs::write(&link, "a file").unwrap();
+        super::symlink(Path::new("/new/strap"), &link).unwrap();
+        assert_eq!(fs::read_link(&link).unwrap(), Path::new("/new/strap"));
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        let sub = dir.path().join("sub");
+        fs::create_dir(&sub).unwrap();
+        assert!(super::symlink(Path::new("/new/strap"), &sub).is_err());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 
     #[test]

@@ -203,15 +203,13 @@ impl std::fmt::Display for Platform {
 /// a C library at least as new.
 pub fn runs_here(built: &Platform, here: &Platform) -> bool {
     let newer_or_same = match (&built.libc_version, &here.libc_version) {
-        (Some(needed), Some(have)) => version_parts(needed) <= version_parts(have),
+        (Some(needed), Some(have)) => {
+            crate::dotted::lenient::<u64>(needed) <= crate::dotted::lenient::<u64>(have)
+        }
         (None, _) => true,
         (Some(_), None) => false,
     };
     built.arch == here.arch && built.os == here.os && built.libc == here.libc && newer_or_same
-}
-
-fn version_parts(version: &str) -> Vec<u64> {
-    version.split('.').map(|p| p.parse().unwrap_or(0)).collect()
 }
 
 #[cfg(test)]

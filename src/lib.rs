@@ -11,6 +11,7 @@ pub(crate) mod bounded;
 pub(crate) mod clean;
 pub mod cli;
 pub(crate) mod config;
+pub(crate) mod dotted;
 pub mod env_vars;
 pub(crate) mod error;
 pub(crate) mod fetch;

@@ -164,14 +164,5 @@ fn replace_with_link(shim: &Path, target: &Path) -> Result<()> {
         Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
         Err(e) => return Err(Error::io("create shim", shim, e)),
     }
-    let mut tmp_name = OsString::from(".");
-    tmp_name.push(shim.file_name().unwrap_or_default());
-    tmp_name.push(format!(".{}.tmp", std::process::id()));
-    let tmp = shim.with_file_name(tmp_name);
-    let _ = fs::remove_file(&tmp);
-    std::os::unix::fs::symlink(target, &tmp).map_err(|e| Error::io("create shim", shim, e))?;
-    fs::rename(&tmp, shim).map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        Error::io("create shim", shim, e)
-    })
+    crate::atomic_file::symlink(target, shim).map_err(|e| Error::io("create shim", shim, e))
 }

@@ -16,9 +16,8 @@ pub struct BoostVersion(pub u32, pub u32, pub u32);
 impl BoostVersion {
     /// Parses `1.86.0` (all three parts).
     pub fn parse(text: &str) -> Option<BoostVersion> {
-        let mut parts = text.split('.').map(parse_number);
-        match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some(Some(a)), Some(Some(b)), Some(Some(c)), None) => Some(BoostVersion(a, b, c)),
+        match crate::dotted::parse_canonical(text)?.as_slice() {
+            [a, b, c] => Some(BoostVersion(*a, *b, *c)),
             _ => None,
         }
     }
@@ -41,21 +40,9 @@ impl fmt::Display for BoostVersion {
     }
 }
 
-/// A version number part: digits only, no leading zero.
-fn parse_number(text: &str) -> Option<u32> {
-    let plain = !text.is_empty()
-        && text.bytes().all(|b| b.is_ascii_digit())
-        && (text == "0" || !text.starts_with('0'));
-    plain.then(|| text.parse().ok()).flatten()
-}
-
 /// True when `version` is `prefix` or under it (`1.8` is not a prefix of 1.81.0).
 pub fn is_under(prefix: &str, version: BoostVersion) -> bool {
-    let name = version.to_string();
-    name == prefix
-        || name
-            .strip_prefix(prefix)
-            .is_some_and(|rest| rest.starts_with('.'))
+    crate::dotted::is_under(prefix, &version.to_string(), &['.'])
 }
 
 /// One release and its pinned archive.
@@ -226,11 +213,8 @@ impl BoostCatalog {
                 .find(version)
                 .map_or(Resolved::Unlisted(version), Resolved::Known));
         }
-        let is_prefix = request
-            .split('.')
-            .map(parse_number)
-            .collect::<Option<Vec<_>>>()
-            .is_some_and(|parts| parts.len() == 2);
+        let is_prefix =
+            crate::dotted::parse_canonical::<u32>(request).is_some_and(|parts| parts.len() == 2);
         if !is_prefix {
             return Err(RequestError::Malformed(request.to_owned()));
         }

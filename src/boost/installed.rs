@@ -102,10 +102,7 @@ pub fn installed(layout: &Layout) -> std::io::Result<Vec<Installed>> {
 /// Orders `1.9.0` before `1.81.0-py3.11`.
 fn sort_key(name: &str) -> (Vec<u32>, String) {
     let (version, rest) = name.split_once('-').unwrap_or((name, ""));
-    (
-        version.split('.').map(|p| p.parse().unwrap_or(0)).collect(),
-        rest.to_owned(),
-    )
+    (crate::dotted::lenient(version), rest.to_owned())
 }
 
 /// Bytes in the files under `dir` (links not followed).
@@ -176,11 +173,7 @@ pub fn find(layout: &Layout, request: &str) -> Result<Installed, FindError> {
     }
     let matches: Vec<&Installed> = all
         .iter()
-        .filter(|i| {
-            i.name
-                .strip_prefix(request)
-                .is_some_and(|rest| rest.starts_with(['.', '-']))
-        })
+        .filter(|i| crate::dotted::is_under(request, &i.name, &['.', '-']))
         .collect();
     match matches.as_slice() {
         [one] => Ok((*one).clone()),

@@ -334,13 +334,8 @@ impl Manifest {
 /// True when the manifest's `version` entry serves a reference to `request` (`3.12` serves
 /// `3.12` and `3.12.7` serves `3.12`; `3.12` serves `3.12.7` too: it installs the newest 3.12).
 pub fn satisfies(version: &str, request: &str) -> bool {
-    let under = |long: &str, short: &str| {
-        long == short
-            || long
-                .strip_prefix(short)
-                .is_some_and(|rest| rest.starts_with('.'))
-    };
-    under(version, request) || under(request, version)
+    crate::dotted::is_under(request, version, &['.'])
+        || crate::dotted::is_under(version, request, &['.'])
 }
 
 /// The byte offset of the `index`-th `header` line (for errors about a table without a span).

@@ -58,8 +58,7 @@ pub struct InstallArgs {
     /// Do not install pip
     #[arg(long)]
     pub no_pip: bool,
-    /// Accept a build without this required module (ssl, zlib, ctypes, bz2, lzma, sqlite3); repeatable
-    #[arg(long, value_name = "MODULE")]
+    #[arg(long, value_name = "MODULE", help = crate::python::modules::allow_missing_help())]
     pub allow_missing: Vec<String>,
     #[command(flatten)]
     pub build: BuildFlags,

@@ -61,12 +61,13 @@ pub(super) fn init_pyenv(shell: Option<&str>, out: &mut dyn Write) -> anyhow::Re
     }
     if !points_here(&link) {
         std::fs::create_dir_all(&bin).map_err(|e| crate::error::Error::io("create", &bin, e))?;
-        if earlier_strap {
-            std::fs::remove_file(&link)
-                .map_err(|e| crate::error::Error::io("replace the link", &link, e))?;
-        }
-        std::os::unix::fs::symlink(&strap, &link)
-            .map_err(|e| crate::error::Error::io("create the link", &link, e))?;
+        let action = if earlier_strap {
+            "replace the link"
+        } else {
+            "create the link"
+        };
+        crate::atomic_file::symlink(&strap, &link)
+            .map_err(|e| crate::error::Error::io(action, &link, e))?;
     }
     let (rc, path_line, init_line) = match shell {
         Shell::Fish => (

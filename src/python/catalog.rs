@@ -3,6 +3,7 @@
 
 use std::sync::OnceLock;
 
+use crate::dotted;
 use crate::layout::SourceKind;
 use crate::version;
 
@@ -222,9 +223,7 @@ impl Catalog {
                 .iter()
                 .rev()
                 .map(|r| r.version.as_str())
-                .filter(|v| {
-                    v.starts_with(prefix) && v[prefix.len()..].starts_with(['.', 'a', 'b', 'r'])
-                })
+                .filter(|v| *v != prefix && dotted::is_under(prefix, v, &['.', 'a', 'b', 'r']))
                 .take(3)
                 .collect();
             if !matches.is_empty() {
@@ -407,9 +406,7 @@ pub fn listed_under(prefix: &str, name: &str) -> bool {
                 have_base.starts_with(&want_base)
             };
     }
-    let want_parts: Vec<&str> = want_release.split('.').collect();
-    let have_parts: Vec<&str> = have_release.split('.').collect();
-    have_parts.starts_with(&want_parts)
+    dotted::is_under(&want_release, &have_release, &['.'])
 }
 
 /// The warning for a `--sha256` that is none of the checksums the catalog pins for the

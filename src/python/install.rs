@@ -232,8 +232,9 @@ impl Artifact for CPython<'_> {
         let manager = PackageManager::detect();
         Ok(missing_optional
             .into_iter()
-            .map(|m| match preflight::package_for_module(&m, manager) {
-                Some(package) => {
+            .map(|m| match super::modules::find(&m).zip(manager) {
+                Some((module, manager)) => {
+                    let package = module.library.package(manager);
                     format!("optional module {m} is not available in {name} (package {package})")
                 }
                 None => format!("optional module {m} is not available in {name}"),

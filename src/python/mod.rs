@@ -4,6 +4,7 @@
 pub mod build;
 pub mod catalog;
 pub mod install;
+pub mod modules;
 pub mod plan;
 pub mod preflight;
 pub mod probe;

@@ -56,8 +56,8 @@ pub struct PythonInfo {
 impl PythonInfo {
     /// `(major, minor)`.
     pub fn major_minor(&self) -> (u32, u32) {
-        let mut parts = self.version.split('.').map(|p| p.parse().unwrap_or(0));
-        (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+        let parts = crate::dotted::lenient(&self.version);
+        (parts[0], parts.get(1).copied().unwrap_or(0))
     }
 
     /// The version without the dot (`311`), as Boost.Python's library names carry it.

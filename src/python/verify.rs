@@ -6,12 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use super::modules::{Module, MODULES};
 use crate::process::{Limits, RunError, Runner};
-
-/// Modules without which an interpreter counts as broken.
-pub const REQUIRED: &[&str] = &["ssl", "zlib", "ctypes", "bz2", "lzma", "sqlite3"];
-/// Modules that may be missing (each listed with the package that provides it).
-pub const OPTIONAL: &[&str] = &["readline", "curses", "dbm", "uuid", "tkinter"];
 
 /// Runs the interpreter, importing each module; prints `strap-probe: {"module": true|false, ...}`
 /// (marked, since the module imports may print too). Written for Python 2.7 and 3.x alike.
@@ -99,26 +95,19 @@ pub struct ModuleReport {
     pub missing_optional: Vec<String>,
 }
 
-/// Imports every required and optional module (names adjusted for Python 2).
+/// Imports every module of [`MODULES`] (as Python 2 names them, for 2.x).
 pub fn probe_modules(
     runner: &Runner,
     staged: &Staged,
     python2: bool,
 ) -> Result<ModuleReport, VerifyError> {
-    let names: Vec<&str> = REQUIRED
+    let (modules, import_names): (Vec<&Module>, Vec<&str>) = MODULES
         .iter()
-        .chain(OPTIONAL)
-        .copied()
-        .filter(|m| !(python2 && *m == "lzma"))
-        .collect();
-    let import_names: Vec<&str> = names
-        .iter()
-        .map(|m| match (*m, python2) {
-            ("tkinter", true) => "Tkinter",
-            ("uuid", false) => "_uuid",
-            (m, _) => m,
+        .filter_map(|m| {
+            let import = if python2 { m.import2 } else { Some(m.import) };
+            import.map(|import| (m, import))
         })
-        .collect();
+        .unzip();
     let output = staged.run(
         runner,
         staged.command().arg("-c").arg(PROBE).args(&import_names),
@@ -133,14 +122,14 @@ pub fn probe_modules(
             reason: e.to_string(),
         })?;
     let mut report = ModuleReport::default();
-    for (name, import_name) in names.iter().zip(&import_names) {
+    for (module, import_name) in modules.iter().zip(&import_names) {
         if results.get(*import_name) == Some(&true) {
             continue;
         }
-        if REQUIRED.contains(name) {
-            report.missing_required.push((*name).to_owned());
+        if module.required {
+            report.missing_required.push(module.name.to_owned());
         } else {
-            report.missing_optional.push((*name).to_owned());
+            report.missing_optional.push(module.name.to_owned());
         }
     }
     Ok(report)

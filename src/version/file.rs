@@ -48,7 +48,6 @@ pub fn write_version_file(path: &Path, names: &[String]) -> Result<()> {
     let write = || -> std::io::Result<()> {
         let mut file = AtomicFile::create(path)?;
         file.file().write_all(text.as_bytes())?;
-        file.file().sync_all()?;
         file.replace()
     };
     write().map_err(|e| Error::io("write version file", path, e))

@@ -50,10 +50,7 @@ impl<'a> PythonName<'a> {
         if numbers.is_empty() || numbers.ends_with('.') {
             return None;
         }
-        let release = numbers
-            .split('.')
-            .map(|part| part.parse::<u64>().ok())
-            .collect::<Option<Vec<_>>>()?;
+        let release = crate::dotted::parse(numbers)?;
         let pre = if pre_text.is_empty() {
             None
         } else {
@@ -208,16 +205,11 @@ pub fn newest_match<'c>(
         .filter(
             |candidate| match (&parsed_request, PythonName::parse(candidate)) {
                 (Some(req), Some(cand)) => req.selects(&cand),
-                (None, _) => matches_at_boundary(request, candidate),
+                (None, _) => crate::dotted::is_under(request, candidate, &['.', '-']),
                 (Some(_), None) => false,
             },
         )
         .max_by(|a, b| compare_names(a, b))
-}
-
-fn matches_at_boundary(prefix: &str, name: &str) -> bool {
-    name.strip_prefix(prefix)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '-']))
 }
 
 /// Compares strings chunk by chunk, digit runs numerically (`py10` after `py9`).

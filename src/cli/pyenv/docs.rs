@@ -1,5 +1,5 @@
 //! pyenv's self-description: `commands`, `help` and `completions`, for the builtin commands (the
-//! table below) and for `pyenv-<name>` plugins on `PATH` (their leading comment block, read as
+//! [`super::commands`] table) and for `pyenv-<name>` plugins on `PATH` (their leading comment block, read as
 //! pyenv reads it).
 
 use std::collections::BTreeSet;
@@ -7,109 +7,8 @@ use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 
+use super::commands::{self, find, Listed, COMMANDS};
 use super::{Outcome, PyenvEnv};
-
-/// One builtin command's documentation.
-pub(super) struct Doc {
-    pub name: &'static str,
-    /// Run through the shell function (`pyenv-sh-<name>`): it changes the shell.
-    pub sh: bool,
-    /// Also a plain command (`rehash` is both `pyenv-rehash` and `pyenv-sh-rehash`).
-    pub plain: bool,
-    pub summary: &'static str,
-    pub usage: &'static str,
-    pub help: &'static str,
-}
-
-const fn doc(
-    name: &'static str,
-    summary: &'static str,
-    usage: &'static str,
-    help: &'static str,
-) -> Doc {
-    Doc {
-        name,
-        sh: false,
-        plain: true,
-        summary,
-        usage,
-        help,
-    }
-}
-
-/// The builtin commands, as `pyenv commands` lists them.
-pub(super) const DOCS: &[Doc] = &[
-    doc("--version", "Display the version of pyenv", "", "Displays the version number of pyenv and of strap, which answers as pyenv."),
-    doc("commands", "List all available pyenv commands", "Usage: pyenv commands [--sh|--no-sh]", ""),
-    doc("completions", "", "Usage: pyenv completions <command> [arg1 arg2...]", ""),
-    doc("exec", "Run an executable with the selected Python version", "Usage: pyenv exec <command> [arg1 arg2...]", "Runs an executable by first preparing PATH so that the selected Python\nversion's `bin' directory is at the front.\n\nFor example, if the currently selected Python version is 2.7.6:\n  pyenv exec pip install -r requirements.txt\n\nis equivalent to:\n  PATH=\"$PYENV_ROOT/versions/2.7.6/bin:$PATH\" pip install -r requirements.txt\n\nA selected version that is not installed is an error (exit 127), never\nreplaced by the system's Python."),
-    doc("global", "Set or show the global Python version(s)", "Usage: pyenv global <version> <version2> <..>", "Sets the global Python version(s). You can override the global version at\nany time by setting a directory-specific version with `pyenv local'\nor by setting the `PYENV_VERSION' environment variable.\n\n<version> can be specified multiple times and should be a version\ntag known to pyenv.  The special version string `system' will use\nyour default system Python.  Run `pyenv versions' for a list of\navailable Python versions.\n\nExample: To enable the python2.7 and python3.7 shims to find their\n         respective executables you could set both versions with:\n\n'pyenv global 3.7.0 2.7.15'"),
-    doc("hooks", "List hook scripts for a given pyenv command", "Usage: pyenv hooks <command>", "Plugins' hook scripts (`pyenv.d/<command>/*.bash` in each directory of\nPYENV_HOOK_PATH); strap itself runs none: its rehash after `pip install'\nis built in."),
-    doc("help", "Display help for a command", "Usage: pyenv help [--usage] COMMAND", "Parses and displays help contents from a command's source file."),
-    doc("init", "Configure the shell environment for pyenv", "Usage: eval \"$(pyenv init [-|--path] [--no-push-path] [--detect-shell] [--no-rehash] [<shell>])\"", "  -                    Initialize shims directory, print PYENV_SHELL variable, completions path\n                       and shell function\n  --path               Print shims path\n  --no-push-path       Do not push shim to the start of PATH if they're already there\n  --detect-shell       Detect the shell and print its profile files\n  --no-rehash          Add no rehash command to output"),
-    doc("install", "Install a Python version using python-build", "Usage: pyenv install [-f] [-kvp] <version>...\n       pyenv install [-f] [-kvp] <definition-file>\n       pyenv install -l|--list", "  -l/--list          List all available versions\n  -f/--force         Install even if the version appears to be installed already\n  -s/--skip-existing Skip if the version appears to be installed already\n\nstrap builds CPython from verified sources (see `strap install --help')."),
-    doc("latest", "Print the latest installed or known version with the given prefix", "Usage: pyenv latest [-k|--known] <prefix>", "  -k/--known      Select from all known versions instead of installed\n  -b/--bypass     (internal) On a resolution failure, do not print an error message\n                  but rather print the argument unchanged\n  -f/--force      (internal) Same as -b but also do not return a failure exit code"),
-    doc("local", "Set or show the local application-specific Python version(s)", "Usage: pyenv local [-f|--force] [<version> [...]]\n       pyenv local --unset", "  -f/--force    Do not verify that the versions being set exist\n\nSets the local application-specific Python version(s) by writing the\nversion name to a file named `.python-version'.\n\nWhen you run a Python command, pyenv will look for a `.python-version'\nfile in the current directory and each parent directory. If no such\nfile is found in the tree, pyenv will use the global Python version\nspecified with `pyenv global'. A version specified with the\n`PYENV_VERSION' environment variable takes precedence over local\nand global versions.\n\n<version> can be specified multiple times and should be a version\ntag known to pyenv.  The special version string `system' will use\nyour default system Python.  Run `pyenv versions' for a list of\navailable Python versions.\n\nExample: To enable the python2.7 and python3.7 shims to find their\n         respective executables you could set both versions with:\n\n'pyenv local 3.7.0 2.7.15'"),
-    doc("prefix", "Display prefixes for Python versions", "Usage: pyenv prefix [<version>...]", "Displays the directories where the given Python versions are installed,\nseparated by colons. If no version is given, `pyenv prefix' displays the\nlocations of the currently selected versions."),
-    Doc {
-        sh: true,
-        ..doc("rehash", "Rehash pyenv shims (run this after installing executables)", "", "")
-    },
-    doc("root", "Display the root directory where versions and shims are kept", "", ""),
-    Doc {
-        sh: true,
-        plain: false,
-        ..doc("shell", "Set or show the shell-specific Python version", "Usage: pyenv shell <version>...\n       pyenv shell -\n       pyenv shell --unset", "Sets a shell-specific Python version by setting the `PYENV_VERSION'\nenvironment variable in your shell. This version overrides local\napplication-specific versions and the global version.\n\n<version> should be a string matching a Python version known to pyenv.\nThe special version string `system' will use your default system Python.\nRun `pyenv versions' for a list of available Python versions.\n\nWhen `-` is passed instead of the version string, the previously set\nversion will be restored. With `--unset`, the `PYENV_VERSION`\nenvironment variable gets unset, restoring the environment to the\nstate before the first `pyenv shell` call.")
-    },
-    doc("shims", "List existing pyenv shims", "Usage: pyenv shims [--short]", ""),
-    doc("uninstall", "Uninstall Python versions", "Usage: pyenv uninstall [-f|--force] <version> ...", "   -f  Attempt to remove the specified version without prompting\n       for confirmation. If the version does not exist, do not\n       display an error message."),
-    doc("version", "Show the current Python version(s) and its origin", "Usage: pyenv version [--bare]", "    --bare    show just the version name. An alias to `pyenv version-name'"),
-    doc("version-file", "Detect the file that sets the current pyenv version", "Usage: pyenv version-file [<dir>]", ""),
-    doc("version-file-read", "", "Usage: pyenv version-file-read <file>", ""),
-    doc("version-file-write", "", "Usage: pyenv version-file-write [-f|--force] <file> <version> [...]", "  -f/--force    Don't verify that the versions exist"),
-    doc("version-name", "Show the current Python version", "Usage: pyenv version-name [-f|--force]", "  -f/--force    (Internal) If a version doesn't exist, print it as is rather than produce an error"),
-    doc("version-origin", "Explain how the current Python version is set", "", ""),
-    doc("versions", "List all Python versions available to pyenv", "Usage: pyenv versions [--bare] [--skip-aliases] [--skip-envs] [--executables]", "Lists all Python versions found in `$PYENV_ROOT/versions/*'.\n\n  --bare          List just the names, one per line\n  --skip-aliases  Leave out links to other versions\n  --skip-envs     Leave out virtualenvs (`<version>/envs/<name>')\n  --executables   List the executables of every version instead"),
-    doc("virtualenv", "Create a Python virtualenv using strap", "Usage: pyenv virtualenv [-r FILE] [<version>] <virtualenv-name>", "Creates versions/<version>/envs/<name>, selectable as <name>\n(see `strap virtualenv --help')."),
-    doc("virtualenv-delete", "Uninstall a specific Python virtualenv", "Usage: pyenv virtualenv-delete [-f|--force] <virtualenv-name>", ""),
-    doc("virtualenvs", "List all Python virtualenvs found in `$PYENV_ROOT/versions/*'", "Usage: pyenv virtualenvs [--bare]", ""),
-    doc("whence", "List all Python versions that contain the given executable", "Usage: pyenv whence [--path] <command>", ""),
-    doc("which", "Display the full path to an executable", "Usage: pyenv which <command> [--nosystem] [--skip-advice]", "Displays the full path to the executable that pyenv will invoke when\nyou run the given command.\nUse --nosystem argument in case when you don't need to search command in the\nsystem environment.\nInternal switch --skip-advice used to skip printing an error message on a\nfailed search."),
-];
-
-/// pyenv's own commands (its `libexec/pyenv-<command>` files), which plugins run directly.
-pub(super) const PYENV_OWN_COMMANDS: &[&str] = &[
-    "--version",
-    "commands",
-    "completions",
-    "exec",
-    "global",
-    "help",
-    "hooks",
-    "init",
-    "latest",
-    "local",
-    "prefix",
-    "rehash",
-    "root",
-    "sh-rehash",
-    "sh-shell",
-    "shims",
-    "version",
-    "version-file",
-    "version-file-read",
-    "version-file-write",
-    "version-name",
-    "version-origin",
-    "versions",
-    "whence",
-    "which",
-];
-
-/// The builtin named `name` (`shell`, not `sh-shell`).
-pub(super) fn find(name: &str) -> Option<&'static Doc> {
-    DOCS.iter().find(|doc| doc.name == name)
-}
 
 /// `pyenv commands [--sh|--no-sh]`: the builtins and every `pyenv-<name>` on `PATH`.
 pub(super) fn commands(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
@@ -127,9 +26,9 @@ pub(super) fn commands(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> 
 /// The command names `pyenv commands` lists, sorted.
 fn command_names(env: &PyenvEnv, sh: bool, no_sh: bool) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
-    for doc in DOCS {
-        if (sh && doc.sh) || (no_sh && doc.plain) || (!sh && !no_sh) {
-            names.insert(doc.name.to_owned());
+    for command in COMMANDS {
+        if (sh && command.sh.is_some()) || (no_sh && command.run.is_some()) || (!sh && !no_sh) {
+            names.insert(command.name.to_owned());
         }
     }
     for dir in std::env::split_paths(&env.command_path()) {
@@ -169,7 +68,7 @@ struct Text {
 }
 
 fn text_of(env: &PyenvEnv, name: &str) -> Option<Text> {
-    let builtin = find(name).or_else(|| name.strip_prefix("sh-").and_then(find).filter(|d| d.sh));
+    let builtin = find(name).or_else(|| commands::find_sh(name));
     if let Some(doc) = builtin {
         return Some(Text {
             summary: doc.summary.to_owned(),
@@ -335,67 +234,29 @@ fn supports_completion(path: &Path) -> bool {
 }
 
 /// The words a builtin completes (what `pyenv <command> --complete` prints); `None` for a
-/// command that is not a builtin.
+/// command that is not a builtin. (`sh-<name>` completes as `<name>` when that has an `sh-`
+/// variant, else nothing.)
 pub(super) fn builtin_completions(
     env: &PyenvEnv,
     command: &str,
 ) -> anyhow::Result<Option<Vec<String>>> {
+    let Some(builtin) = find(command).or_else(|| commands::find_sh(command)) else {
+        let plain_only = command.strip_prefix("sh-").and_then(find).is_some();
+        return Ok(plain_only.then(Vec::new));
+    };
     let layout = env.layout();
-    let versions =
-        || -> anyhow::Result<Vec<String>> { super::query::version_names(layout, false, false) };
-    let shims = || -> anyhow::Result<Vec<String>> {
-        Ok(crate::shims::list_shims(layout)?
-            .iter()
-            .map(|s| {
-                s.file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect())
-    };
-    let words = |list: &[&str]| list.iter().map(|w| (*w).to_owned()).collect::<Vec<_>>();
-    let with = |mut head: Vec<String>, tail: Vec<String>| {
-        head.extend(tail);
-        head
-    };
-    Ok(Some(match command {
-        "commands" => words(&["--sh", "--no-sh"]),
-        "completions" | "help" => with(
-            if command == "help" {
-                words(&["--usage"])
-            } else {
-                Vec::new()
-            },
-            command_names(env, false, false).into_iter().collect(),
-        ),
-        "exec" | "which" => shims()?,
-        "whence" => with(words(&["--path"]), shims()?),
-        "global" | "prefix" => with(words(&["system"]), versions()?),
-        "local" | "shell" | "sh-shell" => with(words(&["--unset", "system"]), versions()?),
-        "uninstall" | "virtualenv-delete" => versions()?,
-        "init" => words(&[
-            "-",
-            "--path",
-            "--no-push-path",
-            "--no-rehash",
-            "--detect-shell",
-            "bash",
-            "fish",
-            "ksh",
-            "pwsh",
-            "zsh",
-        ]),
-        "version" => words(&["--bare"]),
-        "versions" => words(&["--bare", "--skip-aliases", "--skip-envs"]),
-        "install" => with(
-            words(&["--list", "--force", "--skip-existing"]),
-            super::query::known_versions()?,
-        ),
-        "latest" => words(&["--known"]),
-        "shims" => words(&["--short"]),
-        "virtualenvs" => words(&["--bare"]),
-        _ if find(command.strip_prefix("sh-").unwrap_or(command)).is_some() => Vec::new(),
-        _ => return Ok(None),
-    }))
+    let mut words: Vec<String> = builtin.words.iter().map(|w| (*w).to_owned()).collect();
+    match builtin.listed {
+        Some(Listed::Commands) => words.extend(command_names(env, false, false)),
+        Some(Listed::Versions) => words.extend(super::query::version_names(layout, false, false)?),
+        Some(Listed::Shims) => words.extend(crate::shims::list_shims(layout)?.iter().map(|s| {
+            s.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        })),
+        Some(Listed::Known) => words.extend(super::query::known_versions()?),
+        None => {}
+    }
+    Ok(Some(words))
 }

@@ -118,73 +118,46 @@ fn profile_files(shell: &str) -> Option<(&'static str, &'static str)> {
 
 /// What `pyenv init` without `-` prints (to stderr; it exits 1).
 fn instructions(shell: &str) -> String {
-    let mut text = String::new();
     match shell {
-        "fish" => text.push_str(
-            "# Add pyenv executable to PATH by running\n# the following interactively:\n\n\
-             set -Ux PYENV_ROOT $HOME/.pyenv\nset -U fish_user_paths $PYENV_ROOT/bin $fish_user_paths\n\n\
-             # Load pyenv automatically by appending\n# the following to ~/.config/fish/config.fish:\n\n\
-             pyenv init - fish | source\n\n",
-        ),
-        "pwsh" => text.push_str(
-            "# Load pyenv automatically by appending\n# the following to ~/.config/powershell/profile.ps1 :\n\n\
-             $Env:PYENV_ROOT=\"$Env:HOME/.pyenv\"\nif (Test-Path -LP \"$Env:PYENV_ROOT/bin\" -PathType Container) {\n  \
-             $Env:PATH=\"$Env:PYENV_ROOT/bin:$Env:PATH\" }\niex ((pyenv init -) -join \"`n\")\n",
-        ),
+        "fish" => include_str!("../../../shell/pyenv-init-help.fish").to_owned(),
+        "pwsh" => include_str!("../../../shell/pyenv-init-help.ps1").to_owned(),
         _ => {
-            text.push_str("# Load pyenv automatically by appending\n# the following to ");
-            match profile_files(shell) {
-                Some((profile, rc)) if profile == rc => text.push_str(&format!("{profile} :\n")),
+            let startup_files = match profile_files(shell) {
+                Some((profile, rc)) if profile == rc => format!("{profile} :\n"),
                 Some((profile, rc)) => {
                     let explained = if shell == "bash" {
                         "~/.bash_profile if it exists, otherwise ~/.profile"
                     } else {
                         profile
                     };
-                    text.push_str(&format!(
+                    format!(
                         "\n# {explained} (for login shells)\n# and {rc} (for interactive shells) :\n"
-                    ));
+                    )
                 }
-                None => text.push_str(
-                    "\n# your shell's login startup file (for login shells)\n\
-                     # and your shell's interactive startup file (for interactive shells) :\n",
-                ),
-            }
-            text.push_str(&format!(
-                "\nexport PYENV_ROOT=\"$HOME/.pyenv\"\n[[ -d $PYENV_ROOT/bin ]] && export PATH=\"$PYENV_ROOT/bin:$PATH\"\n\
-                 eval \"$(pyenv init - {shell})\"\n"
-            ));
+                None => "\n# your shell's login startup file (for login shells)\n\
+                         # and your shell's interactive startup file (for interactive shells) :\n"
+                    .to_owned(),
+            };
+            shell::fill(
+                include_str!("../../../shell/pyenv-init-help.sh"),
+                &[("WHERE", &startup_files), ("SHELL", shell)],
+            )
         }
     }
-    text.push_str("\n# Restart your shell for the changes to take effect.\n");
-    text
 }
 
 /// The lines that put the shims first on `PATH` (removing other copies first, unless
 /// `--no-push-path`, which only adds them when they are missing).
 fn push_path(code: &mut String, shell: &str, shims: &str, no_push_path: bool) {
-    let prepend = match shell {
-        "fish" => format!("set -gx PATH '{shims}' $PATH\n"),
-        "pwsh" => format!("$Env:PATH=\"{shims}:$Env:PATH\"\n"),
-        _ => format!("export PATH=\"{shims}:${{PATH}}\"\n"),
+    let template = match (shell, no_push_path) {
+        ("fish", true) => include_str!("../../../shell/pyenv-path-if-missing.fish"),
+        ("pwsh", true) => include_str!("../../../shell/pyenv-path-if-missing.ps1"),
+        (_, true) => include_str!("../../../shell/pyenv-path-if-missing.sh"),
+        ("fish", false) => include_str!("../../../shell/pyenv-path.fish"),
+        ("pwsh", false) => include_str!("../../../shell/pyenv-path.ps1"),
+        (_, false) => include_str!("../../../shell/pyenv-path.sh"),
     };
-    let text = match (shell, no_push_path) {
-        ("fish", true) => format!("if not contains -- \"{shims}\" $PATH\n{prepend}end\n"),
-        ("pwsh", true) => format!("if ( $Env:PATH -notmatch \"{shims}\" ) {{\n{prepend}}}\n"),
-        (_, true) => format!("if [[ \":$PATH:\" != *':{shims}:'* ]]; then\n{prepend}fi\n"),
-        ("fish", false) => format!(
-            "while set pyenv_index (contains -i -- \"{shims}\" $PATH)\nset -eg PATH[$pyenv_index]; end; set -e pyenv_index\n{prepend}"
-        ),
-        ("pwsh", false) => format!(
-            "$Env:PATH=\"$(($Env:PATH -split ':' | where {{ -not ($_ -match '{shims}') }}) -join ':')\"\n{prepend}"
-        ),
-        (_, false) => format!(
-            "PATH=\"$(bash --norc -ec 'IFS=:; paths=($PATH); \nfor i in ${{!paths[@]}}; do \n\
-             if [[ ${{paths[i]}} == \"''{shims}''\" ]]; then unset '\\''paths[i]'\\''; \nfi; done; \n\
-             echo \"${{paths[*]}}\"')\"\n{prepend}"
-        ),
-    };
-    code.push_str(&text);
+    code.push_str(&shell::fill(template, &[("SHIMS", shims)]));
 }
 
 fn push_rehash(code: &mut String, shell: &str, no_rehash: bool) {
@@ -201,29 +174,27 @@ fn push_rehash(code: &mut String, shell: &str, no_rehash: bool) {
 /// every other command runs the program.
 fn push_shell_function(code: &mut String, shell: &str, sh_commands: &[String]) {
     let text = match shell {
-        "fish" => format!(
-            "function pyenv\n  set command $argv[1]\n  set -e argv[1]\n\n  switch \"$command\"\n  case {}\n    \
-             source (pyenv \"sh-$command\" $argv|psub)\n  case \"*\"\n    command pyenv \"$command\" $argv\n  end\nend\n",
-            sh_commands.join(" ")
+        "fish" => shell::fill(
+            include_str!("../../../shell/pyenv-function.fish"),
+            &[("SH_COMMANDS", &sh_commands.join(" "))],
         ),
-        "pwsh" => format!(
-            "function pyenv {{\n  $command=\"\"\n  if ( $args.Count -gt 0 ) {{\n    $command, $args = $args\n  }}\n\n  \
-             if ( (\"{}\" -split ' ') -contains $command ) {{\n    \
-             $shell_cmds = (& (get-command -commandtype application pyenv) sh-$command $args)\n    \
-             if ( $shell_cmds.Count -gt 0 ) {{\n      iex ($shell_cmds -join \"`n\")\n    }}\n  }} else {{\n    \
-             & (get-command -commandtype application pyenv) $command $args\n  }}\n}}\n",
-            sh_commands.join(" ")
+        "pwsh" => shell::fill(
+            include_str!("../../../shell/pyenv-function.ps1"),
+            &[("SH_COMMANDS", &sh_commands.join(" "))],
         ),
         _ => {
-            let head = if matches!(shell, "ksh" | "ksh93" | "mksh") {
-                "function pyenv {\n  typeset command=${1:-}\n"
+            let (function, local) = if matches!(shell, "ksh" | "ksh93" | "mksh") {
+                ("function pyenv {", "typeset")
             } else {
-                "pyenv() {\n  local command=${1:-}\n"
+                ("pyenv() {", "local")
             };
-            let cases = sh_commands.join("|");
-            format!(
-                "{head}  [ \"$#\" -gt 0 ] && shift\n  case \"$command\" in\n  {cases})\n    \
-                 eval \"$(pyenv \"sh-$command\" \"$@\")\"\n    ;;\n  *)\n    command pyenv \"$command\" \"$@\"\n    ;;\n  esac\n}}\n"
+            shell::fill(
+                include_str!("../../../shell/pyenv-function.sh"),
+                &[
+                    ("FUNCTION", function),
+                    ("LOCAL", local),
+                    ("SH_COMMANDS", &sh_commands.join("|")),
+                ],
             )
         }
     };

@@ -6,6 +6,7 @@
 //! `pyenv-<command>` executables on `PATH` (pyenv's plugin protocol) and run with pyenv's
 //! environment; building commands (`install`, `uninstall`, `virtualenv`, …) run strap's own.
 
+mod commands;
 mod docs;
 mod init;
 mod query;
@@ -21,10 +22,11 @@ pub use words::report_error;
 use super::Ctx;
 use crate::env_vars;
 use crate::layout::{self, Layout};
+use commands::Run;
 
-/// True for one of pyenv's own commands (see [`docs::PYENV_OWN_COMMANDS`]).
+/// True for one of pyenv's own commands (see [`commands::own_commands`]).
 pub fn is_own_command(name: &str) -> bool {
-    docs::PYENV_OWN_COMMANDS.contains(&name)
+    commands::is_own(name)
 }
 
 /// The pyenv release whose commands and behaviour this mode follows.
@@ -246,14 +248,12 @@ impl PyenvEnv {
         let dir = self.layout().command_links_dir();
         let strap = std::env::current_exe().ok()?;
         std::fs::create_dir_all(&dir).ok()?;
-        for name in docs::PYENV_OWN_COMMANDS {
+        for name in commands::own_commands() {
             let link = dir.join(format!("pyenv-{name}"));
             if std::fs::read_link(&link).is_ok_and(|target| target == strap) {
                 continue;
             }
-            let fresh = dir.join(format!(".pyenv-{name}.{}", std::process::id()));
-            std::os::unix::fs::symlink(&strap, &fresh).ok()?;
-            std::fs::rename(&fresh, &link).ok()?;
+            crate::atomic_file::symlink(&strap, &link).ok()?;
         }
         Some(dir)
     }
@@ -274,11 +274,9 @@ fn dispatch(env: &PyenvEnv, args: &[String], raw: &[OsString], out: &mut dyn Wri
         _ => {}
     }
     if rest.first().is_some_and(|a| a == "--help") {
-        let plain =
-            docs::find(command).is_some_and(|d| d.plain) || env.external_command(command).is_some();
-        let sh = command
-            .strip_prefix("sh-")
-            .is_some_and(|name| docs::find(name).is_some_and(|d| d.sh))
+        let plain = commands::find(command).is_some_and(|c| c.run.is_some())
+            || env.external_command(command).is_some();
+        let sh = commands::find_sh(command).is_some()
             || (command.starts_with("sh-") && env.external_command(command).is_some());
         if sh {
             writeln!(out, "pyenv help \"{command}\"")?;
@@ -309,7 +307,7 @@ fn dispatch(env: &PyenvEnv, args: &[String], raw: &[OsString], out: &mut dyn Wri
     }
 }
 
-/// Runs a builtin command; `None` when `command` is not one.
+/// Runs a builtin command (see [`commands::COMMANDS`]); `None` when `command` is not one.
 fn builtin(
     env: &PyenvEnv,
     command: &str,
@@ -317,49 +315,23 @@ fn builtin(
     raw: &[OsString],
     out: &mut dyn Write,
 ) -> anyhow::Result<Option<i32>> {
-    let code = match command {
-        "commands" => docs::commands(env, args, out)?,
-        "completions" => docs::completions(env, args, out)?,
-        "help" => docs::help(env, args, out)?,
-        "hooks" => query::hooks(env, args, out)?,
-        "init" => init::init(env, args, out)?,
-        "sh-shell" => init::sh_shell(env, args, out)?,
-        "sh-rehash" => init::sh_rehash(out)?,
-        "rehash" => query::rehash(env)?,
-        "root" => {
-            writeln!(out, "{}", env.layout().root().display())?;
-            0
-        }
-        "shims" => query::shims(env, args, out)?,
-        "exec" => query::exec(env, args, raw)?,
-        "global" => query::global(env, args, out)?,
-        "local" => query::local(env, args, out)?,
-        "latest" => query::latest(env, args, out)?,
-        "prefix" => query::prefix(env, args, out)?,
-        "version" => query::version(env, args, out)?,
-        "version-name" => query::version_name(env, args, out)?,
-        "version-origin" => query::version_origin(env, out)?,
-        "version-file" => query::version_file(env, args, out)?,
-        "version-file-read" => query::version_file_read(env, args, out)?,
-        "version-file-write" => query::version_file_write(env, args)?,
-        "versions" => query::versions(env, args, out)?,
-        "which" => query::which(env, args, out)?,
-        "whence" => query::whence(env, args, out)?,
-        "install"
+    if let Some(sh) = commands::find_sh(command).and_then(|c| c.sh) {
+        return sh(env, args, raw, out).map(Some);
+    }
+    let code = match commands::find(command).and_then(|c| c.run.as_ref()) {
+        None => return Ok(None),
+        Some(Run::Own(handler)) => handler(env, args, raw, out)?,
+        Some(Run::Install)
             if args
                 .iter()
                 .any(|a| ["-l", "--list", "-L", "--list-all"].contains(&a.as_str())) =>
         {
             query::install_list(out)?
         }
-        // An installed pyenv-virtualenv plugin keeps its commands (they work with its others).
-        "virtualenv" | "virtualenvs" | "virtualenv-delete" if env.plugin_provides(command) => {
-            return Ok(None)
-        }
-        "install" | "uninstall" | "virtualenv" | "virtualenvs" | "virtualenv-delete" => {
-            strap_command(env, command, args, out)?
-        }
-        _ => return Ok(None),
+        Some(Run::Strap {
+            defer_to_plugin: true,
+        }) if env.plugin_provides(command) => return Ok(None),
+        Some(Run::Install | Run::Strap { .. }) => strap_command(env, command, args, out)?,
     };
     Ok(Some(code))
 }

@@ -14,7 +14,7 @@ use crate::which;
 
 /// Prints a command's usage line to stderr; returns 1 (as pyenv does for bad arguments).
 fn usage(command: &str) -> i32 {
-    say!("{}", super::docs::find(command).map_or("", |d| d.usage));
+    say!("{}", super::commands::find(command).map_or("", |d| d.usage));
     1
 }
 
@@ -510,6 +510,12 @@ pub(super) fn rehash(env: &PyenvEnv) -> Outcome {
         return Ok(1);
     }
     crate::shims::rehash(env.layout(), &crate::cli::shims::shim_executable()?)?;
+    Ok(0)
+}
+
+/// `pyenv root`.
+pub(super) fn root(env: &PyenvEnv, out: &mut dyn Write) -> Outcome {
+    writeln!(out, "{}", env.layout().root().display())?;
     Ok(0)
 }
 

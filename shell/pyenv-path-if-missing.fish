@@ -1,0 +1,3 @@
+if not contains -- "@SHIMS@" $PATH
+set -gx PATH '@SHIMS@' $PATH
+end

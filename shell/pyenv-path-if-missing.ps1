@@ -1,0 +1,3 @@
+if ( $Env:PATH -notmatch "@SHIMS@" ) {
+$Env:PATH="@SHIMS@:$Env:PATH"
+}

@@ -1,0 +1,3 @@
+if [[ ":$PATH:" != *':@SHIMS@:'* ]]; then
+export PATH="@SHIMS@:${PATH}"
+fi
