@@ -364,6 +364,15 @@ impl std::fmt::Display for BrokenCompiler {
 impl std::error::Error for BrokenCompiler {}
 
 impl BrokenCompiler {
+    /// True when the compiler was killed by SIGINT, SIGTERM or SIGHUP: the terminal's Ctrl-C (or
+    /// a stop) reached the probe, maybe before strap's own handler saw it — an interruption,
+    /// not a broken compiler.
+    pub fn was_interrupted(&self) -> bool {
+        use std::os::unix::process::ExitStatusExt;
+        matches!(&self.why, Failure::Status(status)
+            if matches!(status.signal(), Some(libc::SIGINT | libc::SIGTERM | libc::SIGHUP)))
+    }
+
     /// The next step: another value of the variable that chose it, else repairing the compiler.
     pub fn fix(&self) -> String {
         let language = self.language;

@@ -204,7 +204,7 @@ impl StageError {
             StageError::Interrupted
                 | StageError::Fetch(FetchError::Interrupted)
                 | StageError::Binary(BinaryError::Interrupted)
-        )
+        ) || matches!(self, StageError::BrokenCompiler(e) if e.was_interrupted())
     }
 }
 
@@ -309,6 +309,7 @@ impl Phases<'_> {
             // A failure after Ctrl-C is most likely its effect (the terminal interrupts a
             // compiler probe too): the phase was interrupted.
             _ if self.cancel.is_cancelled() => Err(StageError::Interrupted),
+            Err(e) if e.is_interruption() => Err(StageError::Interrupted),
             other => other,
         }
     }
