@@ -89,7 +89,7 @@ pub enum BoostCommand {
 }
 
 /// The flags of `strap boost install`.
-#[derive(clap::Args)]
+#[derive(clap::Args, Debug, Default, PartialEq)]
 pub struct InstallArgs {
     /// The release: 1.86.0, 1.86 (the newest 1.86.x) or latest. With --list: a prefix to list
     #[arg(required_unless_present = "list")]
@@ -109,10 +109,10 @@ pub struct InstallArgs {
     #[arg(long)]
     pub all: bool,
     /// Build variants
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "release")]
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Variant::default()])]
     pub variant: Vec<Variant>,
     /// Linkage
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "shared")]
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Link::default()])]
     pub link: Vec<Link>,
     /// Release and debug, shared and static (b2 --build-type=complete)
     #[arg(long, conflicts_with_all = ["variant", "link"])]

@@ -9,7 +9,7 @@ use crate::settings;
 use crate::stage::{BuildCache, StageOptions};
 
 /// Flags shared by the build commands.
-#[derive(clap::Args)]
+#[derive(clap::Args, Debug, Default, PartialEq)]
 pub struct BuildFlags {
     /// Show the build output
     #[arg(short, long)]

@@ -22,7 +22,7 @@ use crate::stage::{self, Outcome, StageOptions};
 use crate::version::{self, Origin, PythonName, Resolved};
 
 /// The flags of `strap install`.
-#[derive(clap::Args)]
+#[derive(clap::Args, Debug, Default, PartialEq)]
 pub struct InstallArgs {
     /// Versions to install: exact (3.12.7), a prefix (3.12: the newest known), `latest`, or
     /// free-threaded (3.13t). Default: each version the version files select that no installed
