@@ -14,7 +14,6 @@ use crate::boost::installed::{self, Details, Installed};
 use crate::boost::plan::{self, b2_value, Libraries, Link, Plan, Shape, Variant};
 use crate::clean::human_bytes;
 use crate::config::Config;
-use crate::env_vars;
 use crate::error::{Reported, UsageError};
 use crate::fetch::{mirror, Fetcher, Wanted};
 use crate::lock::FileLock;
@@ -180,10 +179,8 @@ fn install(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<
     }
     let config = Config::load().map_err(Reported::from)?;
     let settings = Settings {
-        mirrors_var: env_vars::STRAP_BOOST_MIRRORS,
-        config_mirrors: (&config.boost.mirrors, "boost.mirrors"),
+        mirrors: crate::settings::MirrorSource::boost(&config),
         config_jobs: (config.boost.jobs, "boost.jobs"),
-        default_mirror: mirror::DEFAULT_BOOST_MIRROR,
     };
     let (mirrors, options) = args.build.resolve(ctx, &config, settings, args.force)?;
     let plan = plan::plan(

@@ -12,7 +12,6 @@ use super::Ctx;
 use crate::config::Config;
 use crate::env_vars;
 use crate::error::{Error, Reported, UsageError};
-use crate::fetch::mirror;
 use crate::process::Cancel;
 use crate::python::catalog::{listed_under, pin_override_warning, Catalog};
 use crate::python::install::{CPython, PythonOptions};
@@ -295,10 +294,8 @@ fn list(
 fn options(ctx: &Ctx, args: &InstallArgs) -> Result<(PythonOptions, StageOptions), Reported> {
     let config = Config::load()?;
     let settings = Settings {
-        mirrors_var: env_vars::STRAP_PYTHON_MIRRORS,
-        config_mirrors: (&config.python.mirrors, "python.mirrors"),
+        mirrors: settings::MirrorSource::python(&config),
         config_jobs: (config.python.jobs, "python.jobs"),
-        default_mirror: mirror::DEFAULT_PYTHON_MIRROR,
     };
     let (mirrors, stage) = args.build.resolve(ctx, &config, settings, args.force)?;
     let mut configure_opts = config.python.configure_opts.clone();
