@@ -296,6 +296,13 @@ pub fn install_name(version: BoostVersion, python_xy: Option<&str>) -> String {
     }
 }
 
+/// The release of an install name ([`install_name`]): `1.86.0-py3.12` → 1.86.0; 0.0.0 for a
+/// name that is none.
+pub fn release_of(name: &str) -> BoostVersion {
+    let version = name.split_once('-').map_or(name, |(v, _)| v);
+    BoostVersion::parse(version).unwrap_or(BoostVersion(0, 0, 0))
+}
+
 /// The `X.Y` of the Python `spec` names (as `--python` takes it), asked of its interpreter as
 /// [`plan`] asks it; `None` when it is not there (not installed yet).
 pub fn python_xy(layout: &Layout, spec: &str) -> Option<String> {
@@ -343,5 +350,21 @@ fn interpreter_in(prefix: &std::path::Path) -> PathBuf {
         python3
     } else {
         bin.join("python")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn install_names_carry_the_python_and_give_back_the_release() {
+        let version = BoostVersion(1, 86, 0);
+        assert_eq!(install_name(version, None), "1.86.0");
+        assert_eq!(install_name(version, Some("3.12")), "1.86.0-py3.12");
+        for name in ["1.86.0", "1.86.0-py3.12"] {
+            assert_eq!(release_of(name), version, "{name}");
+        }
+        assert_eq!(release_of("junk"), BoostVersion(0, 0, 0));
     }
 }
