@@ -7,6 +7,7 @@ pub mod install;
 pub mod plan;
 pub mod preflight;
 pub mod probe;
+pub mod request;
 pub mod verify;
 
 /// The artifact kind of CPython installs (their locks, work directories, logs and receipts).
