@@ -16,7 +16,7 @@ use crate::process::Cancel;
 use crate::python::catalog::{listed_under, pin_override_warning, Catalog};
 use crate::python::install::{CPython, PythonOptions};
 use crate::python::plan;
-use crate::python::request::{self, Pin};
+use crate::pins::{self, Pin};
 use crate::settings;
 use crate::stage::{self, Outcome, StageOptions};
 use crate::version::{self, Origin};
@@ -164,16 +164,16 @@ fn plan_error(error: plan::PlanError, request: &str, pinned_by: Option<&Origin>)
     }
 }
 
-/// What `strap install` without versions installs ([`request::pins`]), and where the names
+/// What `strap install` without versions installs ([`pins::pins`]), and where the names
 /// were selected; says what it leaves as it is.
 fn missing_selected(ctx: &Ctx, args: &InstallArgs) -> anyhow::Result<(Vec<String>, Origin)> {
     let selection = ctx.selection()?;
-    if let Some(why) = request::nothing_selected(&selection) {
+    if let Some(why) = pins::nothing_selected(&selection) {
         anyhow::bail!("nothing to install: no version given and {why}");
     }
     let origin = &selection.origin;
     let mut missing = Vec::new();
-    for pin in request::pins(&ctx.layout, &selection, args.debug, args.force) {
+    for pin in pins::pins(&ctx.layout, &selection, args.debug, args.force) {
         match pin? {
             Pin::Install(request) => missing.push(request),
             Pin::VirtualenvKept(found) => tell!(
