@@ -271,7 +271,7 @@ fn mirror_checks(config: &Config, timeout: Duration) -> Vec<Finding> {
     for source in [MirrorSource::python(config), MirrorSource::boost(config)] {
         let (templates, _) = settings::mirror_list(&[], source, config);
         for template in templates {
-            let url = host_root(&mirror::expand(&template, "0", "x", "0"));
+            let url = mirror::probe_url(&template);
             mirrors.push((template, url));
         }
     }
@@ -312,18 +312,6 @@ fn mirror_checks(config: &Config, timeout: Duration) -> Vec<Finding> {
             })
             .collect()
     })
-}
-
-/// The root of the host a source mirror's URL is on (a `file://` URL as it is).
-fn host_root(url: &str) -> Result<String, String> {
-    let mut parsed = url::Url::parse(url).map_err(|e| e.to_string())?;
-    if parsed.scheme() == "file" {
-        return Ok(url.to_owned());
-    }
-    parsed.set_path("/");
-    parsed.set_query(None);
-    parsed.set_fragment(None);
-    Ok(parsed.to_string())
 }
 
 /// Whether the mirror at `url` is there: a `file://` directory exists; an HTTP server answers
