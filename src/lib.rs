@@ -20,6 +20,7 @@ pub(crate) mod layout;
 pub(crate) mod lock;
 pub(crate) mod os_release;
 pub(crate) mod pack;
+pub(crate) mod pins;
 pub(crate) mod process;
 pub(crate) mod python;
 pub(crate) mod recipe;

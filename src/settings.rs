@@ -91,25 +91,83 @@ pub fn seconds(text: &str, max: f64) -> Result<Duration, String> {
         })
 }
 
-/// Mirror templates: the flags, else the environment variable `env_var` (comma-separated),
-/// else the config's, else `default`. Each is checked (see [`mirror::check`]).
+/// Where a list of mirrors comes from: a flag, an environment variable (comma-separated), a
+/// config key, and the default when none of them names one.
+#[derive(Debug, Clone, Copy)]
+pub struct MirrorSource<'a> {
+    /// The flag (`--mirror`).
+    pub flag: &'static str,
+    /// `STRAP_PYTHON_MIRRORS`.
+    pub env_var: &'static str,
+    /// The config's list and its key (`python.mirrors`).
+    pub config: (&'a [String], &'static str),
+    /// Used when nothing names a mirror (binary mirrors have none).
+    pub default: Option<&'static str>,
+}
+
+impl<'a> MirrorSource<'a> {
+    /// CPython's source mirrors.
+    pub fn python(config: &'a Config) -> MirrorSource<'a> {
+        MirrorSource {
+            flag: "--mirror",
+            env_var: env_vars::STRAP_PYTHON_MIRRORS,
+            config: (&config.python.mirrors, "python.mirrors"),
+            default: Some(mirror::DEFAULT_PYTHON_MIRROR),
+        }
+    }
+
+    /// Boost's source mirrors.
+    pub fn boost(config: &'a Config) -> MirrorSource<'a> {
+        MirrorSource {
+            flag: "--mirror",
+            env_var: env_vars::STRAP_BOOST_MIRRORS,
+            config: (&config.boost.mirrors, "boost.mirrors"),
+            default: Some(mirror::DEFAULT_BOOST_MIRROR),
+        }
+    }
+
+    /// The binary mirrors packed builds are looked up in.
+    pub fn binary(config: &'a Config) -> MirrorSource<'a> {
+        MirrorSource {
+            flag: "--binary-mirror",
+            env_var: env_vars::STRAP_BINARY_MIRRORS,
+            config: (&config.cache.binary, "cache.binary"),
+            default: None,
+        }
+    }
+}
+
+/// The one precedence of mirrors: the `flags`, else the environment variable, else the
+/// config's, else the default; with where they came from (`--mirror`, `STRAP_PYTHON_MIRRORS`,
+/// `key python.mirrors in FILE`, `the default`). Not checked: see [`mirrors`].
+pub fn mirror_list(
+    flags: &[String],
+    source: MirrorSource<'_>,
+    config: &Config,
+) -> (Vec<String>, String) {
+    if !flags.is_empty() {
+        (flags.to_vec(), source.flag.to_owned())
+    } else if let Some(list) = env_value(source.env_var) {
+        (
+            mirror::split_list(&list).collect(),
+            source.env_var.to_owned(),
+        )
+    } else if !source.config.0.is_empty() || source.default.is_none() {
+        (source.config.0.to_vec(), config.origin(source.config.1))
+    } else {
+        let default = source.default.into_iter().map(str::to_owned).collect();
+        (default, "the default".to_owned())
+    }
+}
+
+/// Source mirror templates by [`mirror_list`]'s precedence, each checked (see
+/// [`mirror::check`]).
 pub fn mirrors(
     flags: &[String],
-    env_var: &str,
-    config_mirrors: &[String],
-    config_key: &str,
+    source: MirrorSource<'_>,
     config: &Config,
-    default: &str,
 ) -> Result<Vec<String>, UsageError> {
-    let (templates, origin): (Vec<String>, String) = if !flags.is_empty() {
-        (flags.to_vec(), "--mirror".to_owned())
-    } else if let Some(list) = env_value(env_var) {
-        (mirror::split_list(&list).collect(), env_var.to_owned())
-    } else if !config_mirrors.is_empty() {
-        (config_mirrors.to_vec(), config.origin(config_key))
-    } else {
-        (vec![default.to_owned()], "the default".to_owned())
-    };
+    let (templates, origin) = mirror_list(flags, source, config);
     if templates.is_empty() {
         return Err(UsageError::new(format!("{origin} names no mirror")));
     }

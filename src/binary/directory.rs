@@ -93,11 +93,7 @@ pub(super) fn push(
         copy_into(archive, manifest, &targets, cancel)?;
         return Ok(manifest_url.to_string());
     }
-    let client = reqwest::blocking::Client::builder()
-        .timeout(None)
-        .connect_timeout(stall_timeout)
-        .user_agent(concat!("strap/", env!("CARGO_PKG_VERSION")))
-        .build()
+    let client = crate::fetch::client::blocking(stall_timeout, None)
         .map_err(|e| BinaryError::Mirror(e.to_string()))?;
     let file =
         crate::bounded::open_regular(archive).map_err(BinaryError::local("read", archive))?;

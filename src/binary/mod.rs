@@ -15,7 +15,6 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
-use crate::env_vars;
 use crate::error::UsageError;
 use crate::fetch::Fetcher;
 use crate::identity::Platform;
@@ -149,6 +148,15 @@ impl BinaryMirror {
             url.set_path(&format!("{}/", url.path()));
         }
         Ok(BinaryMirror::Directory(url))
+    }
+
+    /// Where strap talks to the mirror: its directory's URL, or the registry's API over the
+    /// scheme the registry client uses.
+    pub fn endpoint(&self) -> String {
+        match self {
+            BinaryMirror::Directory(url) => url.to_string(),
+            BinaryMirror::Registry(repo) => repo.api_base(),
+        }
     }
 
     /// True for a directory on this machine (read even with `--offline`).
@@ -292,19 +300,8 @@ fn named_by_key(manifest: Manifest) -> Manifest {
 /// The binary mirrors: `--binary-mirror` flags, else `STRAP_BINARY_MIRRORS` (comma-separated),
 /// else the config's `[cache] binary`; none by default.
 pub fn mirrors(flags: &[String], config: &Config) -> Result<Vec<BinaryMirror>, UsageError> {
-    let env = std::env::var(env_vars::STRAP_BINARY_MIRRORS)
-        .ok()
-        .filter(|v| !v.trim().is_empty());
-    let (texts, origin): (Vec<String>, String) = if !flags.is_empty() {
-        (flags.to_vec(), "--binary-mirror".to_owned())
-    } else if let Some(list) = env {
-        (
-            crate::fetch::mirror::split_list(&list).collect(),
-            env_vars::STRAP_BINARY_MIRRORS.to_owned(),
-        )
-    } else {
-        (config.cache.binary.clone(), config.origin("cache.binary"))
-    };
+    let source = crate::settings::MirrorSource::binary(config);
+    let (texts, origin) = crate::settings::mirror_list(flags, source, config);
     texts
         .iter()
         .map(|text| BinaryMirror::parse(text, &origin))

@@ -98,6 +98,13 @@ impl Repository {
         })
     }
 
+    /// The registry's API, `http(s)://REGISTRY/v2/`, over the scheme the client uses for it
+    /// (plain HTTP for a loopback registry or `oci+http://`).
+    pub fn api_base(&self) -> String {
+        let scheme = if self.plain_http { "http" } else { "https" };
+        format!("{scheme}://{}/v2/", self.registry)
+    }
+
     fn reference(&self, tag: String) -> Reference {
         Reference::with_tag(self.registry.clone(), self.repository.clone(), tag)
     }
@@ -113,7 +120,7 @@ impl Repository {
             use_monolithic_push: true,
             read_timeout: Some(stall_timeout),
             connect_timeout: Some(stall_timeout),
-            user_agent: concat!("strap/", env!("CARGO_PKG_VERSION")),
+            user_agent: crate::fetch::client::USER_AGENT,
             ..ClientConfig::default()
         })
     }
@@ -252,18 +259,13 @@ impl Repository {
             .auth(reference, auth, RegistryOperation::Pull)
             .await
             .map_err(|e| self.error(e))?;
-        let scheme = if self.plain_http { "http" } else { "https" };
         let url = format!(
-            "{scheme}://{}/v2/{}/manifests/{}",
-            reference.resolve_registry(),
+            "{}{}/manifests/{}",
+            self.api_base(),
             reference.repository(),
             reference.tag().unwrap_or_default()
         );
-        let http = reqwest::Client::builder()
-            .connect_timeout(stall_timeout)
-            .read_timeout(stall_timeout)
-            .user_agent(concat!("strap/", env!("CARGO_PKG_VERSION")))
-            .build()
+        let http = crate::fetch::client::asynchronous(stall_timeout)
             .map_err(|e| BinaryError::Mirror(e.to_string()))?;
         let mut request = http.get(&url).header(
             reqwest::header::ACCEPT,

@@ -11,6 +11,7 @@ pub mod installed;
 pub mod libraries;
 pub mod plan;
 pub mod preflight;
+pub mod sources;
 pub mod verify;
 
 /// The artifact kind of Boost installs (their locks, work directories, logs and receipts).

@@ -29,22 +29,40 @@ pub struct ChosenPython {
     pub info: PythonInfo,
 }
 
-/// A build variant (`--variant`; `variant` in strap.toml).
+/// A build variant (`--variant`; `variant` in strap.toml); release by default.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize, schemars::JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    clap::ValueEnum,
+    serde::Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Variant {
+    #[default]
     Release,
     Debug,
 }
 
-/// A linkage (`--link`; `link` in strap.toml).
+/// A linkage (`--link`; `link` in strap.toml); shared by default.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize, schemars::JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    clap::ValueEnum,
+    serde::Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Link {
+    #[default]
     Shared,
     Static,
 }
@@ -213,10 +231,7 @@ pub fn plan(
             python.info.major_minor(),
         )?;
     }
-    let name = match &python {
-        Some(p) => format!("{version}-py{}", p.info.version),
-        None => version.to_string(),
-    };
+    let name = install_name(version, python.as_ref().map(|p| p.info.version.as_str()));
     let numpy = python
         .as_ref()
         .is_some_and(|p| p.info.numpy_include.is_some());
@@ -272,6 +287,28 @@ pub fn check_pair(
     }
 }
 
+/// The name a Boost build is installed under: `1.86.0`, or `1.86.0-py3.12` when Boost.Python
+/// is built against a Python `X.Y` (`python_xy`).
+pub fn install_name(version: BoostVersion, python_xy: Option<&str>) -> String {
+    match python_xy {
+        Some(xy) => format!("{version}-py{xy}"),
+        None => version.to_string(),
+    }
+}
+
+/// The release of an install name ([`install_name`]): `1.86.0-py3.12` → 1.86.0; 0.0.0 for a
+/// name that is none.
+pub fn release_of(name: &str) -> BoostVersion {
+    let version = name.split_once('-').map_or(name, |(v, _)| v);
+    BoostVersion::parse(version).unwrap_or(BoostVersion(0, 0, 0))
+}
+
+/// The `X.Y` of the Python `spec` names (as `--python` takes it), asked of its interpreter as
+/// [`plan`] asks it; `None` when it is not there (not installed yet).
+pub fn python_xy(layout: &Layout, spec: &str) -> Option<String> {
+    choose_python(layout, spec).ok().map(|p| p.info.version)
+}
+
 /// Resolves `--python SPEC` (an installed version name or prefix, or `system`) and asks the
 /// interpreter about itself.
 fn choose_python(layout: &Layout, spec: &str) -> Result<ChosenPython, PlanError> {
@@ -313,5 +350,21 @@ fn interpreter_in(prefix: &std::path::Path) -> PathBuf {
         python3
     } else {
         bin.join("python")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn install_names_carry_the_python_and_give_back_the_release() {
+        let version = BoostVersion(1, 86, 0);
+        assert_eq!(install_name(version, None), "1.86.0");
+        assert_eq!(install_name(version, Some("3.12")), "1.86.0-py3.12");
+        for name in ["1.86.0", "1.86.0-py3.12"] {
+            assert_eq!(release_of(name), version, "{name}");
+        }
+        assert_eq!(release_of("junk"), BoostVersion(0, 0, 0));
     }
 }

@@ -1,17 +1,22 @@
 //! The plan of a bootstrap: each item of the manifest, whether this machine already has it,
-//! and the strap command that converges it. Deciding needs no network: installed versions,
-//! virtualenvs and Boost builds are directories, the global version is a file; recipes are
-//! asked by the caller (their checks run commands).
+//! and the typed [`Action`] that converges it (the strap command it stands for, as values).
+//! Deciding needs no network: installed versions, virtualenvs and Boost builds are
+//! directories, the global version is a file; recipes are asked by the caller (their checks
+//! run commands).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use toml::Spanned;
 
-use super::manifest::{BoostItem, Loaded, ManifestError, ManifestSettings, VirtualenvItem};
+use super::manifest::{
+    BoostItem, Loaded, ManifestError, ManifestSettings, RecipeItem, VirtualenvItem,
+};
 use crate::boost::catalog::{BoostCatalog, BoostVersion};
-use crate::boost::plan::{self as boost_plan, b2_value, Libraries, PlanError as BoostPlanError};
+use crate::boost::plan::{
+    self as boost_plan, Libraries, Link, PlanError as BoostPlanError, Variant,
+};
 use crate::error::{Explain, EXIT_USAGE};
 use crate::layout::Layout;
 use crate::python::catalog::{Catalog, CatalogError};
@@ -40,6 +45,69 @@ pub enum State {
     Invalid(String),
 }
 
+/// The settings a manifest's `[settings]` gives the installs it makes (each replaces what the
+/// environment and the config say, as the flags of `strap install` do).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildSettings {
+    /// Source mirror templates (`--mirror`); empty: the usual ones.
+    pub mirrors: Vec<String>,
+    /// Binary mirrors (`--binary-mirror`).
+    pub binary_mirrors: Vec<String>,
+    /// Parallel build jobs (`--jobs`).
+    pub jobs: Option<usize>,
+}
+
+/// What converges an item: a strap command as typed values. The CLI runs it through the
+/// handler of that command and shows it as the command a user would type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// `strap install REQUEST`.
+    InstallPython {
+        request: String,
+        options: BuildSettings,
+    },
+    /// `strap global VERSION`.
+    SetGlobal { version: String },
+    /// `strap virtualenv PYTHON NAME [--requirements FILE]`.
+    CreateVirtualenv {
+        python: String,
+        name: String,
+        requirements: Option<PathBuf>,
+    },
+    /// `strap boost install REQUEST [--python X.Y] [--with …] [--variant …] [--link …]`.
+    InstallBoost {
+        request: String,
+        python: Option<String>,
+        libraries: Vec<String>,
+        /// Empty: the command's default.
+        variants: Vec<Variant>,
+        /// Empty: the command's default.
+        links: Vec<Link>,
+        options: BuildSettings,
+    },
+    /// `strap recipe run RECIPE [--set NAME=VALUE …] [--sysroot DIR] --yes`.
+    ApplyRecipe {
+        /// A recipe name or a recipe file's path.
+        recipe: String,
+        /// `NAME=VALUE` pairs as `--set` takes them.
+        vars: Vec<(String, String)>,
+        sysroot: Option<PathBuf>,
+    },
+}
+
+impl Action {
+    /// The Python request this action needs installed first (virtualenvs, Boost.Python, a
+    /// global version other than `system`).
+    pub fn needs_python(&self) -> Option<&str> {
+        match self {
+            Action::SetGlobal { version } => (version != "system").then_some(version.as_str()),
+            Action::CreateVirtualenv { python, .. } => Some(python),
+            Action::InstallBoost { python, .. } => python.as_deref(),
+            Action::InstallPython { .. } | Action::ApplyRecipe { .. } => None,
+        }
+    }
+}
+
 /// One item of the plan.
 #[derive(Debug, Clone, Serialize)]
 pub struct Item {
@@ -48,11 +116,9 @@ pub struct Item {
     pub name: String,
     #[serde(flatten)]
     pub state: State,
-    /// The strap command that converges it.
-    pub command: Vec<String>,
-    /// The Python request this item needs first (virtualenvs, Boost.Python).
+    /// What converges it.
     #[serde(skip)]
-    pub needs_python: Option<String>,
+    pub action: Action,
 }
 
 /// Why a manifest cannot be planned: an entry that the strap command it stands for would
@@ -193,11 +259,6 @@ fn python_item(
 ) -> Result<Item, ManifestError> {
     let settings = &loaded.manifest.settings;
     let (at, request) = (request.span().start, request.get_ref());
-    let mut command = vec!["install".to_owned(), request.to_owned()];
-    for mirror in &settings.python_mirrors {
-        command.extend(["--mirror".to_owned(), mirror.get_ref().clone()]);
-    }
-    build_settings(&mut command, settings);
     let found = installed(layout, request);
     let state = match (
         &found,
@@ -215,8 +276,10 @@ fn python_item(
         kind: Kind::Python,
         name: found.unwrap_or_else(|| request.to_owned()),
         state,
-        command,
-        needs_python: None,
+        action: Action::InstallPython {
+            request: request.to_owned(),
+            options: build_settings(settings, &settings.python_mirrors),
+        },
     })
 }
 
@@ -233,20 +296,14 @@ fn global_item(layout: &Layout, global: &str) -> Item {
         kind: Kind::Global,
         name: global.to_owned(),
         state,
-        command: vec!["global".to_owned(), global.to_owned()],
-        needs_python: (global != "system").then(|| global.to_owned()),
+        action: Action::SetGlobal {
+            version: global.to_owned(),
+        },
     }
 }
 
 fn virtualenv_item(layout: &Layout, env: &VirtualenvItem, manifest_dir: &Path) -> Item {
     let (name, python) = (env.name.get_ref(), env.python.get_ref());
-    let mut command = vec!["virtualenv".to_owned(), python.clone(), name.clone()];
-    if let Some(file) = &env.requirements {
-        command.extend([
-            "--requirements".to_owned(),
-            manifest_dir.join(file).display().to_string(),
-        ]);
-    }
     let link = layout.version_dir(name);
     let state = if link.is_symlink() && link.join("bin/python").exists() {
         State::Ok
@@ -262,8 +319,14 @@ fn virtualenv_item(layout: &Layout, env: &VirtualenvItem, manifest_dir: &Path) -
         kind: Kind::Virtualenv,
         name: format!("{name} (from {python})"),
         state,
-        command,
-        needs_python: Some(python.clone()),
+        action: Action::CreateVirtualenv {
+            python: python.clone(),
+            name: name.clone(),
+            requirements: env
+                .requirements
+                .as_ref()
+                .map(|file| manifest_dir.join(file)),
+        },
     }
 }
 
@@ -274,22 +337,6 @@ fn boost_item(
     settings: &ManifestSettings,
 ) -> Item {
     let request = boost.version.get_ref();
-    let mut command = vec!["boost".to_owned(), "install".to_owned(), request.clone()];
-    if let Some(python) = &boost.python {
-        command.extend(["--python".to_owned(), python.get_ref().clone()]);
-    }
-    let with: Vec<String> = boost.with.iter().map(|w| w.get_ref().clone()).collect();
-    let variants: Vec<String> = boost.variant.iter().map(b2_value).collect();
-    let links: Vec<String> = boost.link.iter().map(b2_value).collect();
-    for (flag, values) in [("--with", with), ("--variant", variants), ("--link", links)] {
-        if !values.is_empty() {
-            command.extend([flag.to_owned(), values.join(",")]);
-        }
-    }
-    for mirror in &settings.boost_mirrors {
-        command.extend(["--mirror".to_owned(), mirror.get_ref().clone()]);
-    }
-    build_settings(&mut command, settings);
     let python = boost.python.as_ref().map(|p| p.get_ref().clone());
     let (name, state) = match catalog.resolve(request) {
         Ok(resolved) => boost_state(layout, catalog, resolved.version(), python.as_deref()),
@@ -299,13 +346,20 @@ fn boost_item(
         kind: Kind::Boost,
         name,
         state,
-        command,
-        needs_python: python,
+        action: Action::InstallBoost {
+            request: request.clone(),
+            libraries: boost.with.iter().map(|w| w.get_ref().clone()).collect(),
+            variants: boost.variant.clone(),
+            links: boost.link.clone(),
+            options: build_settings(settings, &settings.boost_mirrors),
+            python,
+        },
     }
 }
 
-/// A Boost build's install name (`1.86.0-py3.12`) and state: there, to build, or refused for
-/// a Python `X.Y` it is known not to work with.
+/// A Boost build's install name (`1.86.0-py3.12`, named as `strap boost install` names it) and
+/// state: there, to build, or refused for a Python `X.Y` it is known not to work with. A Python
+/// that is not installed yet is taken to be the `X.Y` its request names.
 fn boost_state(
     layout: &Layout,
     catalog: &BoostCatalog,
@@ -313,13 +367,12 @@ fn boost_state(
     python: Option<&str>,
 ) -> (String, State) {
     let python_xy = python.map(|request| {
-        let name = installed(layout, request).unwrap_or_else(|| request.to_owned());
-        name.split('.').take(2).collect::<Vec<_>>().join(".")
+        boost_plan::python_xy(layout, request).unwrap_or_else(|| {
+            let name = installed(layout, request).unwrap_or_else(|| request.to_owned());
+            name.split('.').take(2).collect::<Vec<_>>().join(".")
+        })
     });
-    let name = match &python_xy {
-        Some(xy) => format!("{version}-py{xy}"),
-        None => version.to_string(),
-    };
+    let name = boost_plan::install_name(version, python_xy.as_deref());
     let refused = python_xy.as_deref().and_then(|xy| {
         let (major, minor) = xy.split_once('.')?;
         let pair = (major.parse().ok()?, minor.parse().ok()?);
@@ -338,12 +391,41 @@ fn boost_state(
     (name, state)
 }
 
-/// `--binary-mirror` and `--jobs` from `[settings]`.
-fn build_settings(command: &mut Vec<String>, settings: &ManifestSettings) {
-    for mirror in &settings.binary {
-        command.extend(["--binary-mirror".to_owned(), mirror.get_ref().clone()]);
+/// What `[settings]` gives an install whose source mirrors are `mirrors`.
+fn build_settings(settings: &ManifestSettings, mirrors: &[Spanned<String>]) -> BuildSettings {
+    let values = |list: &[Spanned<String>]| list.iter().map(|m| m.get_ref().clone()).collect();
+    BuildSettings {
+        mirrors: values(mirrors),
+        binary_mirrors: values(&settings.binary),
+        jobs: settings.jobs.as_ref().map(|jobs| *jobs.get_ref()),
     }
-    if let Some(jobs) = &settings.jobs {
-        command.extend(["--jobs".to_owned(), jobs.get_ref().to_string()]);
+}
+
+/// The action of a `[[recipe]]` entry: the built-in recipe it names, or its file (relative to
+/// the manifest); its variables as `--set` takes them (lists comma-separated); `sysroot` for
+/// the files it writes.
+pub fn recipe_action(loaded: &Loaded, recipe: &RecipeItem, sysroot: Option<&Path>) -> Action {
+    let target = match (&recipe.name, &recipe.path) {
+        (Some(name), _) => name.clone(),
+        (None, Some(path)) => loaded.dir().join(path).display().to_string(),
+        (None, None) => String::new(),
+    };
+    Action::ApplyRecipe {
+        recipe: target,
+        vars: recipe
+            .vars
+            .iter()
+            .map(|(name, value)| (name.clone(), set_value(value)))
+            .collect(),
+        sysroot: sysroot.map(Path::to_owned),
+    }
+}
+
+/// A variable as `--set` takes it: lists comma-separated, the rest as written.
+fn set_value(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(text) => text.clone(),
+        toml::Value::Array(items) => items.iter().map(set_value).collect::<Vec<_>>().join(","),
+        other => other.to_string(),
     }
 }

@@ -12,14 +12,14 @@ use crate::boost::catalog::{is_under, BoostCatalog, BoostVersion};
 use crate::boost::install::BoostInstall;
 use crate::boost::installed::{self, Details, Installed};
 use crate::boost::plan::{self, b2_value, Libraries, Link, Plan, Shape, Variant};
+use crate::boost::sources;
 use crate::clean::human_bytes;
 use crate::config::Config;
-use crate::env_vars;
 use crate::error::{Reported, UsageError};
-use crate::fetch::{mirror, Fetcher, Wanted};
+use crate::fetch::Fetcher;
 use crate::lock::FileLock;
 use crate::process::Cancel;
-use crate::python::catalog::{is_sha256, pin_override_warning};
+use crate::python::catalog::is_sha256;
 use crate::shell::quote_posix;
 use crate::stage::{self, Outcome};
 
@@ -89,7 +89,7 @@ pub enum BoostCommand {
 }
 
 /// The flags of `strap boost install`.
-#[derive(clap::Args)]
+#[derive(clap::Args, Debug, Default, PartialEq)]
 pub struct InstallArgs {
     /// The release: 1.86.0, 1.86 (the newest 1.86.x) or latest. With --list: a prefix to list
     #[arg(required_unless_present = "list")]
@@ -109,10 +109,10 @@ pub struct InstallArgs {
     #[arg(long)]
     pub all: bool,
     /// Build variants
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "release")]
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Variant::default()])]
     pub variant: Vec<Variant>,
     /// Linkage
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "shared")]
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Link::default()])]
     pub link: Vec<Link>,
     /// Release and debug, shared and static (b2 --build-type=complete)
     #[arg(long, conflicts_with_all = ["variant", "link"])]
@@ -180,10 +180,8 @@ fn install(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<
     }
     let config = Config::load().map_err(Reported::from)?;
     let settings = Settings {
-        mirrors_var: env_vars::STRAP_BOOST_MIRRORS,
-        config_mirrors: (&config.boost.mirrors, "boost.mirrors"),
+        mirrors: crate::settings::MirrorSource::boost(&config),
         config_jobs: (config.boost.jobs, "boost.jobs"),
-        default_mirror: mirror::DEFAULT_BOOST_MIRROR,
     };
     let (mirrors, options) = args.build.resolve(ctx, &config, settings, args.force)?;
     let plan = plan::plan(
@@ -208,8 +206,12 @@ fn install(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<
     }
     let cancel = Cancel::on_signals();
     let mut fetcher = Fetcher::new(options.fetch.clone(), cancel.clone());
-    let candidates = archives(&plan, sha256.as_deref(), &mirrors, &mut fetcher)?;
-    let artifact = BoostInstall::new(&ctx.layout, &plan, candidates);
+    let archives = sources::archives(&plan, sha256.as_deref(), &mirrors, &mut fetcher)
+        .map_err(Reported::from)?;
+    for warning in &archives.warnings {
+        tell!("warning: {warning}");
+    }
+    let artifact = BoostInstall::new(&ctx.layout, &plan, archives.wanted);
     let reporter = TerminalReporter::new(args.build.verbose);
     if args.build.fetch_only {
         stage::prefetch(&artifact, &options, &reporter, &cancel).map_err(Reported::from)?;
@@ -334,97 +336,6 @@ fn shape(args: &InstallArgs) -> Shape {
     }
 }
 
-/// The archives to fetch, each with the checksum it must have: `--sha256` for either format
-/// (warning when it differs from the catalog's pin); else the archive the catalog pins; else —
-/// a release the catalog lacks — the `<archive>.json` sidecar the mirror publishes.
-fn archives(
-    plan: &Plan,
-    sha256: Option<&str>,
-    mirrors: &[String],
-    fetcher: &mut Fetcher,
-) -> anyhow::Result<Vec<Wanted>> {
-    let version = plan.version.to_string();
-    let files = plan.version.archive_files();
-    let wanted = |file: &str, sha: &str| Wanted {
-        file: file.to_owned(),
-        sha256: sha.to_owned(),
-        size: None,
-        urls: mirrors
-            .iter()
-            .map(|m| mirror::expand(m, &version, file, sha))
-            .collect(),
-    };
-    match (sha256, &plan.pinned) {
-        (Some(pin), catalog) => {
-            let pins: Vec<(&str, &str)> = catalog
-                .iter()
-                .map(|(file, sha)| (file.as_str(), sha.as_str()))
-                .collect();
-            if let Some(warning) = pin_override_warning(pin, &pins) {
-                tell!("warning: {warning}");
-            }
-            Ok(files.iter().map(|f| wanted(f, pin)).collect())
-        }
-        (None, Some((file, pin))) => Ok(vec![wanted(file, pin)]),
-        (None, None) => {
-            let mut found = Vec::new();
-            let mut tried = Vec::new();
-            for file in &files {
-                match sidecar(&version, file, mirrors, fetcher, &mut tried) {
-                    Some((sha, url)) => {
-                        tell!(
-                            "warning: Boost {version} is not in strap's catalog: {file} is \
-                             checked against the sha256 published next to it ({url}); a checksum \
-                             from the same mirror guards against corruption, not tampering (pin \
-                             it with --sha256 or STRAP_BOOST_CATALOG)"
-                        );
-                        found.push(wanted(file, &sha));
-                    }
-                    None => continue,
-                }
-            }
-            if found.is_empty() {
-                let tried: String = tried.iter().map(|t| format!("\n  {t}")).collect();
-                return Err(Reported::failure(
-                    format!(
-                        "Boost {version} is not in strap's catalog and no mirror publishes a \
-                         checksum for it:{tried}"
-                    ),
-                    "give the archive's sha256 with --sha256 HEX, or add the release to a \
-                     catalog of your own (STRAP_BOOST_CATALOG)",
-                )
-                .into());
-            }
-            Ok(found)
-        }
-    }
-}
-
-/// The sha256 in `<archive URL>.json` on the first mirror that has it, and that URL.
-fn sidecar(
-    version: &str,
-    file: &str,
-    mirrors: &[String],
-    fetcher: &mut Fetcher,
-    tried: &mut Vec<String>,
-) -> Option<(String, String)> {
-    #[derive(serde::Deserialize)]
-    struct Sidecar {
-        sha256: String,
-    }
-    for template in mirrors.iter().filter(|m| !m.contains("{sha256}")) {
-        let url = format!("{}.json", mirror::expand(template, version, file, ""));
-        match fetcher.small_file(&url) {
-            Ok(body) => match serde_json::from_slice::<Sidecar>(&body) {
-                Ok(s) if is_sha256(&s.sha256) => return Some((s.sha256.to_ascii_lowercase(), url)),
-                _ => tried.push(format!("{url}: not a {{\"sha256\": …}} checksum file")),
-            },
-            Err(why) => tried.push(format!("{url}: {why}")),
-        }
-    }
-    None
-}
-
 /// One line of `boost install --list --json`.
 #[derive(Serialize)]
 struct Listed<'a> {
@@ -451,7 +362,7 @@ fn list_releases(
             Listed {
                 installed: installs
                     .iter()
-                    .filter(|i| is_under(&version, version_of(&i.name)))
+                    .filter(|i| is_under(&version, plan::release_of(&i.name)))
                     .map(|i| i.name.clone())
                     .collect(),
                 version,
@@ -488,13 +399,6 @@ fn list_releases(
         }
     }
     Ok(0)
-}
-
-/// The release of an install name (`1.86.0-py3.12` → 1.86.0).
-fn version_of(name: &str) -> crate::boost::catalog::BoostVersion {
-    let version = name.split_once('-').map_or(name, |(v, _)| v);
-    crate::boost::catalog::BoostVersion::parse(version)
-        .unwrap_or(crate::boost::catalog::BoostVersion(0, 0, 0))
 }
 
 fn list(ctx: &Ctx, bare: bool, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {

@@ -1,17 +1,19 @@
 //! `strap bootstrap`: the plan of a manifest (`strap.toml`), then convergence — each pending
-//! item by the same strap command a user would run (shown in the plan), in dependency order
-//! (Pythons, the global version, virtualenvs, Boost, recipes), going on past independent
-//! failures and reporting them all at the end.
+//! item's typed [`Action`] run by the handler of the strap command it stands for (the command
+//! a user would type, shown in the plan), in dependency order (Pythons, the global version,
+//! virtualenvs, Boost, recipes), going on past independent failures and reporting them all at
+//! the end.
 
-use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::Parser;
-
-use super::{dispatch, Cli, Ctx};
+use super::boost::BoostCommand;
+use super::build_flags::BuildFlags;
+use super::recipe::{RecipeCommand, RunArgs};
+use super::{dispatch, Command, Ctx};
+use crate::boost::plan::{b2_value, Link, Variant};
 use crate::bootstrap::manifest::{self, Loaded, RecipeItem};
-use crate::bootstrap::plan::{self, Item, Kind, State};
+use crate::bootstrap::plan::{self, Action, BuildSettings, Item, Kind, State};
 use crate::error::{Reported, EXIT_FAILURE, EXIT_INTERRUPTED};
 use crate::process::Cancel;
 
@@ -75,7 +77,7 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow
     if items.is_empty() {
         // The manifest declares something (checked when loaded): --only left none of it.
         if args.json {
-            write_json(out, &loaded, &items)?;
+            write_json(out, &loaded, &Vec::<serde_json::Value>::new())?;
         }
         let kinds: Vec<&str> = args.only.iter().map(|k| kind_name(*k)).collect();
         tell!(
@@ -98,7 +100,8 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow
     let invalid = items.iter().any(|i| matches!(i.state, State::Invalid(_)));
     if args.dry_run {
         if args.json {
-            write_json(out, &loaded, &items)?;
+            let plan: Vec<serde_json::Value> = items.iter().map(item_json).collect();
+            write_json(out, &loaded, &plan)?;
         }
         return Ok(if invalid {
             crate::error::EXIT_FAILURE
@@ -115,7 +118,7 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow
             .iter()
             .zip(&outcomes)
             .map(|(item, outcome)| {
-                let mut value = serde_json::to_value(item).unwrap_or_default();
+                let mut value = item_json(item);
                 value["outcome"] = serde_json::to_value(outcome).unwrap_or_default();
                 value
             })
@@ -151,6 +154,13 @@ fn plan_items(ctx: &Ctx, loaded: &Loaded, args: &BootstrapArgs) -> Result<Vec<It
         }
     }
     Ok(items)
+}
+
+/// An item as `--json` shows it: its kind, name and state, and the command that converges it.
+fn item_json(item: &Item) -> serde_json::Value {
+    let mut value = serde_json::to_value(item).unwrap_or_default();
+    value["command"] = serde_json::to_value(render(&item.action)).unwrap_or_default();
+    value
 }
 
 /// `{"manifest": PATH, "items": [...]}` on stdout.
@@ -216,33 +226,29 @@ fn summarize(items: &[Item], outcomes: &[Outcome], pending: usize) -> i32 {
 /// yet fetches its own sources later (its plan asks that Python). Failures here are left to the
 /// installs to report.
 fn prefetch(ctx: &Ctx, items: &[Item]) {
-    let commands: Vec<Vec<String>> = items
+    let actions: Vec<&Action> = items
         .iter()
         .filter(|item| matches!(item.state, State::Pending(_)))
         .filter(|item| match item.kind {
             Kind::Python => true,
             Kind::Boost => item
-                .needs_python
-                .as_deref()
+                .action
+                .needs_python()
                 .is_none_or(|python| plan::installed(&ctx.layout, python).is_some()),
             _ => false,
         })
-        .map(|item| {
-            let mut command = item.command.clone();
-            command.push("--fetch-only".to_owned());
-            command
-        })
+        .map(|item| &item.action)
         .collect();
-    if commands.len() < 2 {
+    if actions.len() < 2 {
         return;
     }
     tell!(
         "bootstrap: downloading for {} installs at once",
-        commands.len()
+        actions.len()
     );
     std::thread::scope(|scope| {
-        for command in &commands {
-            scope.spawn(move || run_command(ctx, command));
+        for action in actions {
+            scope.spawn(move || execute(ctx, command(action, Mode::FetchOnly)));
         }
     });
 }
@@ -274,7 +280,7 @@ fn converge(ctx: &Ctx, items: &[Item], cancel: &Cancel) -> Vec<Outcome> {
 /// Runs a pending item's command; how it ended.
 fn run_item(ctx: &Ctx, item: &Item, cancel: &Cancel) -> Outcome {
     tell!("bootstrap: {}", plan_line(item).trim_start());
-    let result = run_command(ctx, &item.command);
+    let result = execute(ctx, command(&item.action, Mode::Converge));
     if cancel.is_cancelled() {
         if let Err(e) = &result {
             super::report_anyhow(e);
@@ -295,14 +301,17 @@ fn run_item(ctx: &Ctx, item: &Item, cancel: &Cancel) -> Outcome {
 /// manifest that would have installed it failed (`done` are the items before it, with their
 /// `outcomes`). `None` when it can run (or should, to report its own error).
 fn missing_python(ctx: &Ctx, item: &Item, done: &[Item], outcomes: &[Outcome]) -> Option<String> {
-    let python = item.needs_python.as_deref()?;
+    let python = item.action.needs_python()?;
     if plan::installed(&ctx.layout, python).is_some() {
         return None;
     }
     let serving: Vec<(&Item, &Outcome)> = done
         .iter()
         .zip(outcomes)
-        .filter(|(i, _)| i.kind == Kind::Python && manifest::satisfies(&i.command[1], python))
+        .filter(|(i, _)| match &i.action {
+            Action::InstallPython { request, .. } => manifest::satisfies(request, python),
+            _ => false,
+        })
         .collect();
     let failed: Vec<String> = serving
         .iter()
@@ -318,30 +327,16 @@ fn missing_python(ctx: &Ctx, item: &Item, done: &[Item], outcomes: &[Outcome]) -
         .then(|| format!("Python {python} is not installed: {}", failed.join(", ")))
 }
 
-/// Runs `strap ARGS` in this process (its stdout discarded; its progress and errors on stderr).
-fn run_command(ctx: &Ctx, args: &[String]) -> anyhow::Result<i32> {
-    let argv = std::iter::once(OsString::from("strap")).chain(args.iter().map(OsString::from));
-    let cli = Cli::try_parse_from(argv).map_err(|e| anyhow::anyhow!("{e}"))?;
-    dispatch(ctx, cli.command, &mut std::io::sink())
+/// Runs a strap command in this process (its stdout discarded; its progress and errors on
+/// stderr).
+fn execute(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
+    dispatch(ctx, command, &mut std::io::sink())
 }
 
 /// A recipe's item: its dry run decides whether it is ok or has changes pending.
 fn recipe_item(ctx: &Ctx, loaded: &Loaded, recipe: &RecipeItem, sysroot: Option<&PathBuf>) -> Item {
-    let target = match (&recipe.name, &recipe.path) {
-        (Some(name), _) => name.clone(),
-        (None, Some(path)) => loaded.dir().join(path).display().to_string(),
-        (None, None) => String::new(),
-    };
-    let mut command = vec!["recipe".to_owned(), "run".to_owned(), target.clone()];
-    for (name, value) in &recipe.vars {
-        command.extend(["--set".to_owned(), format!("{name}={}", set_value(value))]);
-    }
-    if let Some(dir) = sysroot {
-        command.extend(["--sysroot".to_owned(), dir.display().to_string()]);
-    }
-    let mut check = command.clone();
-    check.extend(["--dry-run", "--detailed-exitcode", "--json"].map(String::from));
-    let state = match run_command(ctx, &check) {
+    let action = plan::recipe_action(loaded, recipe, sysroot.map(PathBuf::as_path));
+    let state = match execute(ctx, command(&action, Mode::Check)) {
         Ok(0) => State::Ok,
         Ok(code) if code == super::recipe::EXIT_CHANGES_PENDING => {
             State::Pending("apply".to_owned())
@@ -349,23 +344,187 @@ fn recipe_item(ctx: &Ctx, loaded: &Loaded, recipe: &RecipeItem, sysroot: Option<
         Ok(code) => State::Invalid(format!("its checks failed (exit {code})")),
         Err(e) => State::Invalid(format!("{e:#}")),
     };
-    command.push("--yes".to_owned());
+    let name = match (&recipe.name, &action) {
+        (Some(name), _) => name.clone(),
+        (None, Action::ApplyRecipe { recipe, .. }) => recipe.clone(),
+        (None, _) => String::new(),
+    };
     Item {
         kind: Kind::Recipe,
-        name: recipe.name.clone().unwrap_or(target),
+        name,
         state,
-        command,
-        needs_python: None,
+        action,
     }
 }
 
-/// A variable as `--set` takes it: lists comma-separated, the rest as written.
-fn set_value(value: &toml::Value) -> String {
-    match value {
-        toml::Value::String(text) => text.clone(),
-        toml::Value::Array(items) => items.iter().map(set_value).collect::<Vec<_>>().join(","),
-        other => other.to_string(),
+/// How an action is run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// To converge its item.
+    Converge,
+    /// An install only downloads what it needs (`--fetch-only`).
+    FetchOnly,
+    /// A recipe only runs its checks (`--dry-run --detailed-exitcode --json`).
+    Check,
+}
+
+/// The strap command an action is, as the clap definitions hold it: what the command
+/// [`render`] shows parses to (with [`Mode::Converge`]).
+fn command(action: &Action, mode: Mode) -> Command {
+    let build = |options: &BuildSettings| BuildFlags {
+        jobs: options.jobs,
+        mirror: options.mirrors.clone(),
+        binary_mirror: options.binary_mirrors.clone(),
+        fetch_only: mode == Mode::FetchOnly,
+        ..BuildFlags::default()
+    };
+    match action {
+        Action::InstallPython { request, options } => {
+            Command::Install(super::install::InstallArgs {
+                versions: vec![request.clone()],
+                build: build(options),
+                ..Default::default()
+            })
+        }
+        Action::SetGlobal { version } => Command::Global {
+            versions: vec![version.clone()],
+        },
+        Action::CreateVirtualenv {
+            python,
+            name,
+            requirements,
+        } => Command::Virtualenv(super::virtualenv::VirtualenvArgs {
+            python: Some(python.clone()),
+            name: name.clone(),
+            requirements: requirements.clone(),
+        }),
+        Action::InstallBoost {
+            request,
+            python,
+            libraries,
+            variants,
+            links,
+            options,
+        } => Command::Boost(BoostCommand::Install(super::boost::InstallArgs {
+            version: Some(request.clone()),
+            python: python.clone(),
+            with: libraries.clone(),
+            variant: or_default(variants, Variant::default()),
+            link: or_default(links, Link::default()),
+            build: build(options),
+            ..Default::default()
+        })),
+        Action::ApplyRecipe {
+            recipe,
+            vars,
+            sysroot,
+        } => {
+            let check = mode == Mode::Check;
+            Command::Recipe(RecipeCommand::Run(RunArgs {
+                recipe: recipe.clone(),
+                set: vars
+                    .iter()
+                    .map(|(name, value)| format!("{name}={value}"))
+                    .collect(),
+                sysroot: sysroot
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from(super::recipe::DEFAULT_SYSROOT)),
+                dry_run: check,
+                detailed_exitcode: check,
+                json: check,
+                yes: !check,
+                vars: None,
+            }))
+        }
     }
+}
+
+/// `values`, or the command's `default` when the manifest gives none.
+fn or_default<T: Clone>(values: &[T], default: T) -> Vec<T> {
+    if values.is_empty() {
+        vec![default]
+    } else {
+        values.to_vec()
+    }
+}
+
+/// The words of the strap command an action stands for, as the plan shows it
+/// (`install 3.12 --mirror URL`).
+fn render(action: &Action) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let flag = |words: &mut Vec<String>, name: &str, value: String| {
+        words.extend([name.to_owned(), value]);
+    };
+    let build = |words: &mut Vec<String>, options: &BuildSettings| {
+        for mirror in &options.mirrors {
+            words.extend(["--mirror".to_owned(), mirror.clone()]);
+        }
+        for mirror in &options.binary_mirrors {
+            words.extend(["--binary-mirror".to_owned(), mirror.clone()]);
+        }
+        if let Some(jobs) = options.jobs {
+            words.extend(["--jobs".to_owned(), jobs.to_string()]);
+        }
+    };
+    match action {
+        Action::InstallPython { request, options } => {
+            words.extend(["install".to_owned(), request.clone()]);
+            build(&mut words, options);
+        }
+        Action::SetGlobal { version } => words.extend(["global".to_owned(), version.clone()]),
+        Action::CreateVirtualenv {
+            python,
+            name,
+            requirements,
+        } => {
+            words.extend(["virtualenv".to_owned(), python.clone(), name.clone()]);
+            if let Some(file) = requirements {
+                flag(&mut words, "--requirements", file.display().to_string());
+            }
+        }
+        Action::InstallBoost {
+            request,
+            python,
+            libraries,
+            variants,
+            links,
+            options,
+        } => {
+            words.extend(["boost", "install"].map(String::from));
+            words.push(request.clone());
+            if let Some(python) = python {
+                flag(&mut words, "--python", python.clone());
+            }
+            let variants: Vec<String> = variants.iter().map(b2_value).collect();
+            let links: Vec<String> = links.iter().map(b2_value).collect();
+            for (name, values) in [
+                ("--with", libraries),
+                ("--variant", &variants),
+                ("--link", &links),
+            ] {
+                if !values.is_empty() {
+                    flag(&mut words, name, values.join(","));
+                }
+            }
+            build(&mut words, options);
+        }
+        Action::ApplyRecipe {
+            recipe,
+            vars,
+            sysroot,
+        } => {
+            words.extend(["recipe", "run"].map(String::from));
+            words.push(recipe.clone());
+            for (name, value) in vars {
+                flag(&mut words, "--set", format!("{name}={value}"));
+            }
+            if let Some(dir) = sysroot {
+                flag(&mut words, "--sysroot", dir.display().to_string());
+            }
+            words.push("--yes".to_owned());
+        }
+    }
+    words
 }
 
 fn kind_name(kind: Kind) -> &'static str {
@@ -384,7 +543,7 @@ fn plan_line(item: &Item) -> String {
         State::Ok => ("ok".to_owned(), String::new()),
         State::Pending(what) => (
             what.split(' ').next().unwrap_or(what).to_owned(),
-            format!("  (strap {})", shown_command(&item.command)),
+            format!("  (strap {})", shown_command(&render(&item.action))),
         ),
         State::Invalid(why) => ("invalid".to_owned(), format!("  ({why})")),
     };
@@ -401,4 +560,121 @@ fn shown_command(args: &[String]) -> String {
         .map(|a| crate::shell::quote_posix(a))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::Cli;
+
+    /// Every kind of action, with and without its optional parts.
+    fn actions() -> Vec<Action> {
+        let options = BuildSettings {
+            mirrors: vec![
+                "file:///srv/m/{file}".into(),
+                "http://127.0.0.1:1/{file}".into(),
+            ],
+            binary_mirrors: vec!["oci://127.0.0.1:5000/team/builds".into()],
+            jobs: Some(3),
+        };
+        vec![
+            Action::InstallPython {
+                request: "3.12".into(),
+                options: BuildSettings::default(),
+            },
+            Action::InstallPython {
+                request: "3.11.2".into(),
+                options: options.clone(),
+            },
+            Action::SetGlobal {
+                version: "3.12".into(),
+            },
+            Action::CreateVirtualenv {
+                python: "3.12".into(),
+                name: "proj".into(),
+                requirements: None,
+            },
+            Action::CreateVirtualenv {
+                python: "3.12".into(),
+                name: "proj".into(),
+                requirements: Some("/srv/project dir/requirements.txt".into()),
+            },
+            Action::InstallBoost {
+                request: "1.86".into(),
+                python: None,
+                libraries: vec![],
+                variants: vec![],
+                links: vec![],
+                options: BuildSettings::default(),
+            },
+            Action::InstallBoost {
+                request: "1.86.0".into(),
+                python: Some("3.12".into()),
+                libraries: vec!["filesystem".into(), "python".into()],
+                variants: vec![Variant::Release, Variant::Debug],
+                links: vec![Link::Static],
+                options,
+            },
+            Action::ApplyRecipe {
+                recipe: "can".into(),
+                vars: vec![],
+                sysroot: None,
+            },
+            Action::ApplyRecipe {
+                recipe: "/srv/recipes/my recipe.toml".into(),
+                vars: vec![
+                    ("interfaces".into(), "can0,can1".into()),
+                    ("bitrate".into(), "250000".into()),
+                ],
+                sysroot: Some("/tmp/sysroot".into()),
+            },
+        ]
+    }
+
+    /// The command the plan shows for an action is the command bootstrap runs for it: parsed
+    /// by `strap`'s own parser, it is the same clap value.
+    #[test]
+    fn each_rendered_command_parses_back_to_its_action() {
+        for action in actions() {
+            let words = render(&action);
+            let parsed = Cli::try_parse_from(std::iter::once("strap".to_owned()).chain(words))
+                .unwrap_or_else(|e| panic!("{action:?}: {e}"))
+                .command;
+            let built = command(&action, Mode::Converge);
+            match (parsed, built) {
+                (Command::Install(a), Command::Install(b)) => assert_eq!(a, b),
+                (Command::Global { versions: a }, Command::Global { versions: b }) => {
+                    assert_eq!(a, b)
+                }
+                (Command::Virtualenv(a), Command::Virtualenv(b)) => assert_eq!(a, b),
+                (
+                    Command::Boost(BoostCommand::Install(a)),
+                    Command::Boost(BoostCommand::Install(b)),
+                ) => assert_eq!(a, b),
+                (
+                    Command::Recipe(RecipeCommand::Run(a)),
+                    Command::Recipe(RecipeCommand::Run(b)),
+                ) => assert_eq!(a, b),
+                _ => panic!("{action:?}: parsed as another command"),
+            }
+        }
+    }
+
+    #[test]
+    fn installs_only_fetch_and_recipes_only_check_when_asked() {
+        let python = &actions()[1];
+        match command(python, Mode::FetchOnly) {
+            Command::Install(args) => assert!(args.build.fetch_only),
+            _ => panic!("not an install"),
+        }
+        let recipe = &actions()[7];
+        match command(recipe, Mode::Check) {
+            Command::Recipe(RecipeCommand::Run(args)) => {
+                assert!(args.dry_run && args.detailed_exitcode && args.json && !args.yes)
+            }
+            _ => panic!("not a recipe run"),
+        }
+    }
 }

@@ -9,7 +9,7 @@ use crate::settings;
 use crate::stage::{BuildCache, StageOptions};
 
 /// Flags shared by the build commands.
-#[derive(clap::Args)]
+#[derive(clap::Args, Debug, Default, PartialEq)]
 pub struct BuildFlags {
     /// Show the build output
     #[arg(short, long)]
@@ -45,15 +45,10 @@ pub struct BuildFlags {
     pub fetch_only: bool,
 }
 
-/// Where a kind of build reads its settings: its environment variable and config keys.
+/// Where a kind of build reads its settings: its mirrors and the config's `jobs` and its key.
 pub struct Settings<'a> {
-    /// `STRAP_PYTHON_MIRRORS`.
-    pub mirrors_var: &'static str,
-    /// The config's `mirrors` and its key (`python.mirrors`).
-    pub config_mirrors: (&'a [String], &'static str),
-    /// The config's `jobs` and its key.
+    pub mirrors: settings::MirrorSource<'a>,
     pub config_jobs: (Option<usize>, &'static str),
-    pub default_mirror: &'static str,
 }
 
 impl BuildFlags {
@@ -66,14 +61,7 @@ impl BuildFlags {
         kind: Settings<'_>,
         force: bool,
     ) -> Result<(Vec<String>, StageOptions), UsageError> {
-        let mirrors = settings::mirrors(
-            &self.mirror,
-            kind.mirrors_var,
-            kind.config_mirrors.0,
-            kind.config_mirrors.1,
-            config,
-            kind.default_mirror,
-        )?;
+        let mirrors = settings::mirrors(&self.mirror, kind.mirrors, config)?;
         let jobs = settings::jobs(self.jobs, kind.config_jobs.0, kind.config_jobs.1, config)?;
         let options = StageOptions {
             fetch: FetchSettings {

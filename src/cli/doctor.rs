@@ -10,8 +10,11 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::Ctx;
+use crate::binary::BinaryMirror;
 use crate::config::Config;
 use crate::env_vars;
+use crate::fetch::mirror;
+use crate::settings::{self, MirrorSource};
 
 /// The flags of `strap doctor`.
 #[derive(clap::Args)]
@@ -259,32 +262,38 @@ fn manifest_check(ctx: &Ctx) -> Option<Finding> {
     })
 }
 
-/// Each configured mirror answers (any HTTP answer to a HEAD of its host counts).
+/// Each mirror an install would use answers, asked over the scheme the install would use
+/// (any HTTP answer counts; a `file://` mirror's directory exists): the source mirrors of
+/// CPython and Boost and the binary mirrors, each list by the installs' own precedence
+/// ([`settings::mirror_list`]: the environment over the config, else the default).
 fn mirror_checks(config: &Config, timeout: Duration) -> Vec<Finding> {
-    let env_list = |var: &str| {
-        std::env::var(var)
-            .ok()
-            .map(|v| crate::fetch::mirror::split_list(&v).collect::<Vec<_>>())
-            .unwrap_or_default()
-    };
-    let mut mirrors: Vec<String> = Vec::new();
-    mirrors.extend(env_list(env_vars::STRAP_PYTHON_MIRRORS));
-    mirrors.extend(config.python.mirrors.iter().cloned());
-    mirrors.extend(env_list(env_vars::STRAP_BOOST_MIRRORS));
-    mirrors.extend(config.boost.mirrors.iter().cloned());
-    mirrors.extend(env_list(env_vars::STRAP_BINARY_MIRRORS));
-    mirrors.extend(config.cache.binary.iter().cloned());
-    mirrors.dedup();
-    let client = reqwest::blocking::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .build();
+    let mut mirrors: Vec<(String, Result<String, String>)> = Vec::new();
+    for source in [MirrorSource::python(config), MirrorSource::boost(config)] {
+        let (templates, _) = settings::mirror_list(&[], source, config);
+        for template in templates {
+            let url = mirror::probe_url(&template);
+            mirrors.push((template, url));
+        }
+    }
+    let (binary, origin) = settings::mirror_list(&[], MirrorSource::binary(config), config);
+    for text in binary {
+        let endpoint = BinaryMirror::parse(&text, &origin)
+            .map(|m| m.endpoint())
+            .map_err(|e| e.to_string());
+        mirrors.push((text, endpoint));
+    }
+    let mut seen = std::collections::HashSet::new();
+    mirrors.retain(|(text, _)| seen.insert(text.clone()));
+    let client = crate::fetch::client::blocking(timeout, Some(timeout));
     let client = client.as_ref().ok();
     // All at once: N mirrors that do not answer cost one timeout, not N.
     std::thread::scope(|scope| {
         let checks: Vec<_> = mirrors
             .iter()
-            .map(|mirror| (mirror, scope.spawn(move || reachable(mirror, client))))
+            .map(|(text, url)| {
+                let check = scope.spawn(move || reachable(url.as_deref()?, client));
+                (text, check)
+            })
             .collect();
         checks
             .into_iter()
@@ -305,30 +314,23 @@ fn mirror_checks(config: &Config, timeout: Duration) -> Vec<Finding> {
     })
 }
 
-fn reachable(template: &str, client: Option<&reqwest::blocking::Client>) -> Result<(), String> {
-    let text = template
-        .replace("oci+http://", "http://")
-        .replace("oci://", "https://");
-    let filled = crate::fetch::mirror::expand(&text, "0", "x", "0");
-    let url = url::Url::parse(&filled).map_err(|e| e.to_string())?;
-    if url.scheme() == "file" {
-        let path = crate::fetch::mirror::local_path(&filled).map_err(|why| format!("it {why}"))?;
+/// Whether the mirror at `url` is there: a `file://` directory exists; an HTTP server answers
+/// a HEAD of `url`.
+fn reachable(url: &str, client: Option<&reqwest::blocking::Client>) -> Result<(), String> {
+    if mirror::is_local(url) {
+        let path = mirror::local_path(url).map_err(|why| format!("it {why}"))?;
         let dir = path.ancestors().find(|p| p.exists());
         return match dir {
             Some(dir) if dir.is_dir() && dir != Path::new("/") => Ok(()),
             _ => Err("the directory does not exist".to_owned()),
         };
     }
-    let mut host = url.clone();
-    host.set_path("/");
-    host.set_query(None);
-    host.set_fragment(None);
     let client = client.ok_or("no HTTP client")?;
     client
-        .head(host.as_str())
+        .head(url)
         .send()
         .map(drop)
-        .map_err(|e| format!("no answer from {host}: {e}"))
+        .map_err(|e| format!("no answer from {url}: {e}"))
 }
 
 fn prerequisite_checks() -> Vec<Finding> {

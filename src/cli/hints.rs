@@ -3,7 +3,8 @@
 //! once, for the CLI (`strap version`, `strap which`…) and the shims alike.
 
 use crate::error::{Broken, Error, Reported};
-use crate::python::{catalog::Catalog, plan};
+use crate::python::plan;
+use crate::python::request::InstallRequest;
 
 /// What strap prints for a library error. A command not found after a selected version that is
 /// missing (pyenv's flavor looks further and reports both) is that version's error: the version
@@ -44,19 +45,19 @@ fn missing_pin(err: &Error) -> Option<Error> {
 /// `3.12.7-debug`), when the catalog `strap install` uses has it; `None` for other names
 /// (virtualenvs, directories made by hand, releases strap does not know).
 pub(super) fn install_args(name: &str) -> Option<String> {
-    let (request, debug) = split_debug(name);
-    match planned(request, debug) {
-        Ok(_) if request != "latest" => Some(format!("{}{request}", debug_flag(debug))),
-        _ => None,
-    }
+    let install = InstallRequest::of(name);
+    install
+        .is_buildable()
+        .then(|| format!("{}{}", debug_flag(install.debug), install.request))
 }
 
 /// The hint for a selected version that is not installed: install it when `strap install` could
 /// (resolved as it would, against the same catalog); otherwise the nearest versions it knows.
 fn not_installed(name: &str) -> String {
     let installed = "`strap versions` lists the installed ones";
-    let (request, debug) = split_debug(name);
-    match planned(request, debug) {
+    let install = InstallRequest::of(name);
+    let (request, debug) = (install.request, install.debug);
+    match install.plan() {
         // `latest` is a request for `strap install`, not a name a version file can select.
         Ok(plan) if request == "latest" => format!(
             "version files name versions, not `latest`: select one (`strap global {}` after \
@@ -100,26 +101,11 @@ fn broken(name: &str) -> String {
     }
 }
 
-/// `3.12.7-debug` is `strap install -g 3.12.7`.
-fn split_debug(name: &str) -> (&str, bool) {
-    match name.strip_suffix("-debug") {
-        Some(base) => (base, true),
-        None => (name, false),
-    }
-}
-
+/// `-g ` for a debug build.
 fn debug_flag(debug: bool) -> &'static str {
     if debug {
         "-g "
     } else {
         ""
     }
-}
-
-/// `request` planned as `strap install` plans it, against the same catalog (the embedded one,
-/// or `STRAP_PYTHON_CATALOG`'s).
-fn planned(request: &str, debug: bool) -> Result<plan::Plan, plan::PlanError> {
-    let custom = Catalog::from_env().ok();
-    let catalog = custom.as_deref().unwrap_or_else(|| Catalog::embedded());
-    plan::plan(catalog, request, debug, None)
 }

@@ -12,17 +12,17 @@ use super::Ctx;
 use crate::config::Config;
 use crate::env_vars;
 use crate::error::{Error, Reported, UsageError};
-use crate::fetch::mirror;
+use crate::pins::{self, Pin};
 use crate::process::Cancel;
 use crate::python::catalog::{listed_under, pin_override_warning, Catalog};
 use crate::python::install::{CPython, PythonOptions};
 use crate::python::plan;
 use crate::settings;
 use crate::stage::{self, Outcome, StageOptions};
-use crate::version::{self, Origin, PythonName, Resolved};
+use crate::version::{self, Origin};
 
 /// The flags of `strap install`.
-#[derive(clap::Args)]
+#[derive(clap::Args, Debug, Default, PartialEq)]
 pub struct InstallArgs {
     /// Versions to install: exact (3.12.7), a prefix (3.12: the newest known), `latest`, or
     /// free-threaded (3.13t). Default: each version the version files select that no installed
@@ -163,61 +163,27 @@ fn plan_error(error: plan::PlanError, request: &str, pinned_by: Option<&Origin>)
     }
 }
 
-/// What `strap install` without versions installs: each selected name that no installed version
-/// satisfies, resolved as the shims resolve it (the exact name, else the newest installed match
-/// of a prefix), and where they were selected. With `-f`, the installed versions the names
-/// resolve to are rebuilt instead; a selected virtualenv is left as it is.
+/// What `strap install` without versions installs ([`pins::pins`]), and where the names
+/// were selected; says what it leaves as it is.
 fn missing_selected(ctx: &Ctx, args: &InstallArgs) -> anyhow::Result<(Vec<String>, Origin)> {
     let selection = ctx.selection()?;
-    let names: Vec<&String> = selection.names.iter().filter(|n| *n != "system").collect();
-    anyhow::ensure!(
-        !names.is_empty(),
-        "nothing to install: no version given and {}",
-        match &selection.origin {
-            Origin::GlobalFile(path) if !path.exists() => {
-                "no version is selected (no .python-version here or above, no global version)"
-                    .to_owned()
-            }
-            origin => format!("{origin} selects only the system Python"),
-        }
-    );
+    if let Some(why) = pins::nothing_selected(&selection) {
+        anyhow::bail!("nothing to install: no version given and {why}");
+    }
+    let origin = &selection.origin;
     let mut missing = Vec::new();
-    for name in names {
-        // With -g the selection is satisfied by a debug build only.
-        let wanted = match PythonName::parse(name) {
-            Some(parsed) if args.debug && parsed.variant().is_none() => format!("{name}-debug"),
-            _ => name.clone(),
-        };
-        match version::resolve(&ctx.layout, &wanted, &selection.origin) {
-            Ok(Resolved::Installed { name: found, .. })
-                if args.force && crate::virtualenv::is_virtualenv_name(&ctx.layout, &found) =>
-            {
-                tell!(
-                    "{found} (set by {}) is a virtualenv: -f rebuilds versions, not virtualenvs, \
-                     so it is left as it is",
-                    selection.origin
-                );
+    for pin in pins::pins(&ctx.layout, &selection, args.debug, args.force) {
+        match pin? {
+            Pin::Install(request) => missing.push(request),
+            Pin::VirtualenvKept(found) => tell!(
+                "{found} (set by {origin}) is a virtualenv: -f rebuilds versions, not \
+                 virtualenvs, so it is left as it is"
+            ),
+            Pin::Installed(found) => tell!("{found} (set by {origin}) is already installed"),
+            Pin::SatisfiedBy { wanted, found } => {
+                tell!("{wanted} (set by {origin}) is satisfied by installed {found}")
             }
-            Ok(Resolved::Installed { name: found, .. }) if args.force => {
-                let release = if args.debug {
-                    found.strip_suffix("-debug").unwrap_or(&found)
-                } else {
-                    &found
-                };
-                missing.push(release.to_owned());
-            }
-            Ok(Resolved::Installed { name: found, .. }) if found == wanted => {
-                tell!("{found} (set by {}) is already installed", selection.origin);
-            }
-            Ok(Resolved::Installed { name: found, .. }) => {
-                tell!(
-                    "{wanted} (set by {}) is satisfied by installed {found}",
-                    selection.origin
-                );
-            }
-            Ok(Resolved::System) => {}
-            Err(Error::VersionNotInstalled { .. }) => missing.push(name.clone()),
-            Err(other) => return Err(other.into()),
+            Pin::System => {}
         }
     }
     Ok((missing, selection.origin))
@@ -294,10 +260,8 @@ fn list(
 fn options(ctx: &Ctx, args: &InstallArgs) -> Result<(PythonOptions, StageOptions), Reported> {
     let config = Config::load()?;
     let settings = Settings {
-        mirrors_var: env_vars::STRAP_PYTHON_MIRRORS,
-        config_mirrors: (&config.python.mirrors, "python.mirrors"),
+        mirrors: settings::MirrorSource::python(&config),
         config_jobs: (config.python.jobs, "python.jobs"),
-        default_mirror: mirror::DEFAULT_PYTHON_MIRROR,
     };
     let (mirrors, stage) = args.build.resolve(ctx, &config, settings, args.force)?;
     let mut configure_opts = config.python.configure_opts.clone();

@@ -396,6 +396,23 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     }
 }
 
+/// One of strap's commands from its words (`["install", "3.12"]`: no program name, no global
+/// flags), parsed by the same clap definitions `strap` parses: pyenv mode runs strap's
+/// building commands with pyenv's arguments this way.
+fn parse_command<I, T>(words: I) -> Result<Command, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    use clap::{FromArgMatches, Subcommand};
+    let parser = Command::augment_subcommands(
+        clap::Command::new("strap")
+            .no_binary_name(true)
+            .subcommand_required(true),
+    );
+    Command::from_arg_matches(&parser.try_get_matches_from(words)?)
+}
+
 /// Runs a command; returns its exit code (0 unless the command defines others).
 fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> anyhow::Result<i32> {
     match command {

@@ -36,7 +36,7 @@ pub enum RecipeCommand {
 }
 
 /// The flags of `strap recipe run`.
-#[derive(clap::Args)]
+#[derive(clap::Args, Debug, PartialEq)]
 pub struct RunArgs {
     /// A recipe name or a path to a recipe file
     pub recipe: String,
@@ -56,12 +56,15 @@ pub struct RunArgs {
     #[arg(long)]
     pub json: bool,
     /// Write files under DIR instead of / (for tests and image builds)
-    #[arg(long, value_name = "DIR", default_value = "/")]
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_SYSROOT)]
     pub sysroot: PathBuf,
     /// Do not ask for confirmation (asked when stdin is a terminal, after the checks)
     #[arg(short, long)]
     pub yes: bool,
 }
+
+/// Where a recipe writes files without `--sysroot`.
+pub(super) const DEFAULT_SYSROOT: &str = "/";
 
 /// Exit code of `--dry-run --detailed-exitcode` when changes are pending.
 pub(super) const EXIT_CHANGES_PENDING: i32 = 2;

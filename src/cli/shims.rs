@@ -9,6 +9,7 @@ use super::Ctx;
 use super::Program;
 use crate::error::{Error, Reported};
 use crate::shims;
+use crate::version::{self, Origin, Resolved};
 use crate::virtualenv;
 
 /// `strap rehash`: prints nothing on success (as pyenv's).
@@ -155,7 +156,7 @@ fn uninstall_version(ctx: &Ctx, d: &Doomed, force: bool, ask: bool) -> anyhow::R
 /// Ends a question with what selects the thing it asks about, and `?`.
 pub(super) fn push_selecting(question: &mut String, selecting: &[Selecting]) {
     if !selecting.is_empty() {
-        let sources: Vec<String> = selecting.iter().map(|s| s.source.to_string()).collect();
+        let sources: Vec<String> = selecting.iter().map(|s| source_name(&s.source)).collect();
         question.push_str(&format!(" (selected by {})", sources.join(", ")));
     }
     question.push('?');
@@ -293,61 +294,31 @@ fn not_installed(name: &str) -> Reported {
     }
 }
 
-/// A place that selects a version.
-enum SelectionSource {
-    Env(&'static str),
-    LocalFile(PathBuf),
-    GlobalFile(PathBuf),
-}
-
-impl std::fmt::Display for SelectionSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SelectionSource::Env(var) => f.write_str(var),
-            SelectionSource::LocalFile(path) | SelectionSource::GlobalFile(path) => {
-                write!(f, "{}", path.display())
-            }
-        }
+/// How a message names a place that selects versions: the variable, or the file.
+fn source_name(origin: &Origin) -> String {
+    match origin {
+        Origin::Env(var) => (*var).to_owned(),
+        other => other.to_string(),
     }
 }
 
-/// A selection source whose `written` name resolves to the version being removed.
+/// A place that selects versions whose `written` name resolves to the version being removed.
 pub(super) struct Selecting {
-    source: SelectionSource,
+    source: Origin,
     written: String,
 }
 
-/// Where `name` is selected from here: `STRAP_PYTHON_VERSION` (and `PYENV_VERSION` in pyenv's
-/// root), every `.python-version` from the
-/// current directory up, and the global file (each name resolved as the shims would).
+/// Where `name` is selected from here ([`crate::version::sources`]: the version variables,
+/// every `.python-version` from the current directory up, the global file), each name
+/// resolved as the shims would.
 pub(super) fn selected_by(ctx: &Ctx, name: &str) -> Vec<Selecting> {
-    use crate::version::{self, Origin, Resolved, LOCAL_VERSION_FILE};
     let selects = |written: &str| {
         matches!(
             version::resolve(&ctx.layout, written, &Origin::Argument),
             Ok(Resolved::Installed { name: found, .. }) if found == name
         )
     };
-    let mut sources: Vec<(SelectionSource, Vec<String>)> = Vec::new();
-    for var in ctx.layout.version_vars() {
-        if let Some(value) = std::env::var_os(var) {
-            let names = version::split_names(&value.to_string_lossy());
-            sources.push((SelectionSource::Env(var), names));
-        }
-    }
-    for dir in ctx.cwd.iter().flat_map(|cwd| cwd.ancestors()) {
-        let file = dir.join(LOCAL_VERSION_FILE);
-        if file.is_file() {
-            if let Ok(names) = version::read_version_file(&file) {
-                sources.push((SelectionSource::LocalFile(file), names));
-            }
-        }
-    }
-    let global = ctx.layout.global_version_file();
-    if let Ok(names) = version::read_version_file(&global) {
-        sources.push((SelectionSource::GlobalFile(global), names));
-    }
-    sources
+    version::sources(&ctx.layout, ctx.cwd.as_deref())
         .into_iter()
         .filter_map(|(source, names)| {
             let written = names.into_iter().find(|w| selects(w))?;
@@ -358,8 +329,8 @@ pub(super) fn selected_by(ctx: &Ctx, name: &str) -> Vec<Selecting> {
 
 /// After removing `name`: says which selections named it and what they select now.
 pub(super) fn warn_still_selected(ctx: &Ctx, name: &str, selecting: &[Selecting]) {
-    use crate::version::{self, Origin, Resolved};
     for Selecting { source, written } in selecting {
+        let shown = source_name(source);
         let as_written = if written == name {
             String::new()
         } else {
@@ -368,30 +339,30 @@ pub(super) fn warn_still_selected(ctx: &Ctx, name: &str, selecting: &[Selecting]
         if let Ok(Resolved::Installed { name: now, .. }) =
             version::resolve(&ctx.layout, written, &Origin::Argument)
         {
-            tell!("warning: {source} selected {name}{as_written}; it now selects {now}");
+            tell!("warning: {shown} selected {name}{as_written}; it now selects {now}");
             continue;
         }
         let command = |words: &str| Program::current().command(words);
         let fix = match source {
-            SelectionSource::Env(_) => format!(
+            Origin::Env(_) => format!(
                 "`{}` selects another, `{}` drops it",
                 command("shell <version>"),
                 command("shell --unset")
             ),
-            SelectionSource::LocalFile(path) if ctx.cwd.as_deref() == path.parent() => {
+            Origin::LocalFile(path) if ctx.cwd.as_deref() == path.parent() => {
                 format!("`{}` selects another", command("local <version>"))
             }
-            SelectionSource::LocalFile(path) => format!(
+            Origin::LocalFile(path) => format!(
                 "`{}` in {} selects another",
                 command("local <version>"),
                 path.parent().unwrap_or(path).display()
             ),
-            SelectionSource::GlobalFile(_) => {
+            Origin::GlobalFile(_) | Origin::Argument => {
                 format!("`{}` selects another", command("global <version>"))
             }
         };
         tell!(
-            "warning: {source} still names {name}{as_written}, which is no longer installed; {fix}"
+            "warning: {shown} still names {name}{as_written}, which is no longer installed; {fix}"
         );
     }
 }

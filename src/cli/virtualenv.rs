@@ -11,7 +11,7 @@ use crate::version::{self, Origin, Resolved};
 use crate::virtualenv::{self, Created, Taken, VirtualenvError};
 
 /// The flags of `strap virtualenv`.
-#[derive(clap::Args)]
+#[derive(clap::Args, Debug, PartialEq)]
 pub struct VirtualenvArgs {
     /// The installed version to make it from (default: the selected one)
     #[arg(value_name = "PYTHON")]

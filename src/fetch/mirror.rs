@@ -25,6 +25,20 @@ pub fn serves_any_file(template: &str) -> bool {
         || (template.contains("{file}") && !template.contains("{version}"))
 }
 
+/// Where a mirror `template` is asked whether it is there: the root of its host (`file:` URLs
+/// as written, for their directory to be looked at).
+pub fn probe_url(template: &str) -> Result<String, String> {
+    let filled = expand(template, "0", "x", "0");
+    let mut url = url::Url::parse(&filled).map_err(|e| e.to_string())?;
+    if url.scheme() == "file" {
+        return Ok(filled);
+    }
+    url.set_path("/");
+    url.set_query(None);
+    url.set_fragment(None);
+    Ok(url.to_string())
+}
+
 /// True for a `file://` URL: a directory on this machine, which `--offline` still reads.
 pub fn is_local(url: &str) -> bool {
     url::Url::parse(url).is_ok_and(|u| u.scheme() == "file")
@@ -112,6 +126,16 @@ mod tests {
         assert!(serves_any_file("file:///srv/{file}"));
         assert!(!serves_any_file(DEFAULT_PYTHON_MIRROR));
         assert_eq!(split_list(" a, ,b ").collect::<Vec<_>>(), ["a", "b"]);
+    }
+
+    #[test]
+    fn mirrors_are_asked_at_their_hosts_root() {
+        assert_eq!(
+            probe_url("http://127.0.0.1:8080/python/{version}/{file}?x=1").unwrap(),
+            "http://127.0.0.1:8080/"
+        );
+        assert_eq!(probe_url("file:m/{file}").unwrap(), "file:m/x");
+        assert!(probe_url("{file}").is_err());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! checksum) moves on to the next; a failure on this machine (disk full, permission denied)
 //! stops at once. A host that did not answer in time is not asked again in the same run.
 
+pub mod client;
 pub mod hosts;
 pub mod mirror;
 mod transfer;
@@ -342,13 +343,9 @@ impl Fetcher {
 
     fn client(&mut self) -> Result<reqwest::blocking::Client, MirrorError> {
         if self.client.is_none() {
-            let client = reqwest::blocking::Client::builder()
-                // Stalls are detected by watching the bytes arrive (see `Transfer`), so a slow
-                // but steady download of a large archive is never cut off.
-                .timeout(None)
-                .connect_timeout(self.settings.stall_timeout)
-                .user_agent(concat!("strap/", env!("CARGO_PKG_VERSION")))
-                .build()
+            // Stalls are detected by watching the bytes arrive (see `Transfer`), so a slow but
+            // steady download of a large archive is never cut off.
+            let client = client::blocking(self.settings.stall_timeout, None)
                 .map_err(|e| MirrorError::Connect(e.to_string()))?;
             self.client = Some(client);
         }

@@ -8,6 +8,7 @@ pub mod modules;
 pub mod plan;
 pub mod preflight;
 pub mod probe;
+pub mod request;
 pub mod verify;
 
 /// The artifact kind of CPython installs (their locks, work directories, logs and receipts).

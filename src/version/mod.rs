@@ -17,8 +17,8 @@ pub use installed::{
 };
 pub use name::{compare_names, newest_match, PythonName};
 pub use select::{
-    find_local_version_file, logical_absolute, select, split_names, version_file, Selection,
-    LOCAL_VERSION_FILE,
+    find_local_version_file, logical_absolute, select, sources, split_names, version_file,
+    Selection, LOCAL_VERSION_FILE,
 };
 
 /// Where a selection of versions came from.

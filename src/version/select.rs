@@ -24,25 +24,12 @@ pub struct Selection {
 /// The nearest version file wins even when it names nothing (then the selection is `system`), as
 /// in pyenv. In pyenv's flavor the lookup starts at `PYENV_DIR` (when set), then at `cwd`.
 pub fn select(layout: &Layout, cwd: Option<&Path>) -> Result<Selection> {
-    for var in layout.version_vars() {
-        if let Some(value) = std::env::var_os(var) {
-            let names = if *var == env_vars::PYENV_VERSION {
-                // pyenv splits its variable at `:` only.
-                value
-                    .to_string_lossy()
-                    .split(':')
-                    .filter(|n| !n.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            } else {
-                split_names(&value.to_string_lossy())
-            };
-            if !names.is_empty() {
-                return Ok(Selection {
-                    names,
-                    origin: Origin::Env(var),
-                });
-            }
+    for (var, names) in env_selections(layout) {
+        if !names.is_empty() {
+            return Ok(Selection {
+                names,
+                origin: Origin::Env(var),
+            });
         }
     }
     let (file, is_local) = version_file(layout, cwd);
@@ -74,6 +61,66 @@ pub fn select(layout: &Layout, cwd: Option<&Path>) -> Result<Selection> {
         Origin::GlobalFile(file)
     };
     Ok(Selection { names, origin })
+}
+
+/// Each version variable that is set (`STRAP_PYTHON_VERSION`; `PYENV_VERSION` in pyenv's
+/// flavor), in the order selection reads them, with the names it gives.
+fn env_selections(layout: &Layout) -> Vec<(&'static str, Vec<String>)> {
+    let mut set = Vec::new();
+    for var in layout.version_vars() {
+        if let Some(value) = std::env::var_os(var) {
+            let value = value.to_string_lossy();
+            let names = if *var == env_vars::PYENV_VERSION {
+                // pyenv splits its variable at `:` only.
+                value
+                    .split(':')
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            } else {
+                split_names(&value)
+            };
+            set.push((*var, names));
+        }
+    }
+    set
+}
+
+/// Every place that names versions for a process in `cwd`, nearest first, with the names it
+/// gives: each version variable that is set, every `.python-version` from where [`select`]
+/// starts looking up to `/` (in pyenv's flavor from `PYENV_DIR`, then from `cwd`), and the
+/// global file. [`select`] takes the first that names a version; a version is selected *by*
+/// any of them (what `uninstall` warns about).
+pub fn sources(layout: &Layout, cwd: Option<&Path>) -> Vec<(Origin, Vec<String>)> {
+    let mut sources: Vec<(Origin, Vec<String>)> = env_selections(layout)
+        .into_iter()
+        .map(|(var, names)| (Origin::Env(var), names))
+        .collect();
+    let pyenv_dir = match layout.flavor() {
+        Flavor::Strap => None,
+        Flavor::Pyenv => std::env::var_os(env_vars::PYENV_DIR)
+            .filter(|dir| !dir.is_empty())
+            .map(|dir| logical_absolute(Path::new(&dir))),
+    };
+    let starts = pyenv_dir.into_iter().chain(cwd.map(Path::to_owned));
+    let mut seen = std::collections::HashSet::new();
+    for dir in starts
+        .collect::<Vec<_>>()
+        .iter()
+        .flat_map(|d| d.ancestors())
+    {
+        let file = dir.join(LOCAL_VERSION_FILE);
+        if file.is_file() && seen.insert(file.clone()) {
+            if let Ok(names) = read_version_file(&file) {
+                sources.push((Origin::LocalFile(file), names));
+            }
+        }
+    }
+    let global = layout.global_version_file();
+    if let Ok(names) = read_version_file(&global) {
+        sources.push((Origin::GlobalFile(global), names));
+    }
+    sources
 }
 
 /// The version file that applies (whether or not a variable selects first): the nearest

@@ -13,6 +13,7 @@ fn a_healthy_setup_has_no_problem() {
     let out = env
         .strap(&["doctor"])
         .env("STRAP_SHELL", "bash")
+        .envs(local_mirrors(&env))
         .output()
         .unwrap();
     let text = stdout_of(&out);
@@ -299,6 +300,7 @@ fn a_version_without_a_working_interpreter_is_reported_as_strap_which_sees_it() 
     let out = env
         .strap(&["doctor"])
         .env("STRAP_SHELL", "bash")
+        .envs(local_mirrors(&env))
         .output()
         .unwrap();
     let text = stdout_of(&out);
@@ -400,4 +402,95 @@ fn a_build_tree_being_removed_in_the_background_is_not_left_over() {
         work_dirs(&s.env),
         "ok      work dirs      no leftover build trees"
     );
+}
+
+/// Source mirrors on this machine, for a setup that is healthy without the network (the
+/// default mirrors need it).
+fn local_mirrors(env: &TestEnv) -> [(&'static str, String); 2] {
+    let local = format!("file://{}/{{file}}", env.root().display());
+    [
+        ("STRAP_PYTHON_MIRRORS", local.clone()),
+        ("STRAP_BOOST_MIRRORS", local),
+    ]
+}
+
+/// The details of doctor's mirror findings (`--json`).
+fn mirror_details(out: &std::process::Output) -> Vec<String> {
+    let findings: serde_json::Value = serde_json::from_str(&stdout_of(out)).unwrap();
+    findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "mirror")
+        .map(|f| f["detail"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_mirrors_checked_are_the_ones_an_install_uses_the_environment_over_the_config() {
+    let env = TestEnv::new();
+    let live = crate::mirror::Mirror::start();
+    let config = env.write(
+        "home/config.toml",
+        "[python]\nmirrors = [\"http://127.0.0.1:1/config/{file}\"]\n",
+    );
+    let out = env
+        .strap(&["doctor", "--json", "--timeout", "1"])
+        .env("STRAP_CONFIG", &config)
+        .env("STRAP_PYTHON_MIRRORS", live.template("env"))
+        .env("STRAP_BOOST_MIRRORS", live.template("boost"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        mirror_details(&out),
+        [
+            format!("{} answers", live.template("env")),
+            format!("{} answers", live.template("boost")),
+        ]
+    );
+}
+
+#[test]
+fn an_oci_registry_on_a_loopback_address_is_asked_over_plain_http() {
+    let env = TestEnv::new();
+    let registry = crate::mirror::Mirror::start();
+    let oci = format!("oci://127.0.0.1:{}/team/builds", registry.port);
+    let out = env
+        .strap(&["doctor", "--json", "--timeout", "2"])
+        .envs(local_mirrors(&env))
+        .env("STRAP_BINARY_MIRRORS", &oci)
+        .output()
+        .unwrap();
+    assert!(
+        mirror_details(&out).contains(&format!("{oci} answers")),
+        "{}",
+        stdout_of(&out)
+    );
+    assert!(
+        registry.requests().iter().any(|r| r.path == "/v2/"),
+        "{:?}",
+        registry.requests()
+    );
+}
+
+#[test]
+fn without_configured_mirrors_the_default_ones_are_checked() {
+    let env = TestEnv::new();
+    // Through a proxy that is not there: nothing leaves this machine.
+    let out = env
+        .strap(&["doctor", "--json", "--timeout", "1"])
+        .env("HTTPS_PROXY", "http://127.0.0.1:1")
+        .env("HTTP_PROXY", "http://127.0.0.1:1")
+        .output()
+        .unwrap();
+    let details = mirror_details(&out);
+    assert_eq!(details.len(), 2, "{details:?}");
+    for detail in &details {
+        assert!(
+            detail.starts_with("https://")
+                && detail.contains("/{version}/")
+                && detail.contains("{file}"),
+            "{detail}"
+        );
+    }
 }

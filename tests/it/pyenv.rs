@@ -993,6 +993,39 @@ impl Pyenv {
 }
 
 #[test]
+fn uninstall_names_what_selects_the_version_by_pyenvs_rules() {
+    let p = Pyenv::with_two_versions();
+    // PYENV_DIR's version file selects 3.12.7 (pyenv looks there, not in the current directory).
+    let project = p.env.dir.path().join("project");
+    p.env.write("project/.python-version", "3.12.7\n");
+    // pyenv splits PYENV_VERSION at `:` only: `3.11.2 x` names no installed version.
+    p.pyenv(&["uninstall", "-f", "3.12.7"])
+        .env("PYENV_DIR", &project)
+        .env("PYENV_VERSION", "3.11.2 x:3.12.7")
+        .assert()
+        .success()
+        .stderr(format!(
+            "pyenv: 3.12.7 uninstalled\n\
+             pyenv: warning: PYENV_VERSION still names 3.12.7, which is no longer installed; \
+             `pyenv shell <version>` selects another, `pyenv shell --unset` drops it\n\
+             pyenv: warning: {}/.python-version still names 3.12.7, which is no longer \
+             installed; `pyenv local <version>` in {} selects another\n",
+            project.display(),
+            project.display()
+        ));
+    p.pyenv(&["uninstall", "-f", "3.11.2"])
+        .env("PYENV_VERSION", "3.11.2 x")
+        .assert()
+        .success()
+        .stderr(format!(
+            "pyenv: 3.11.2 uninstalled\n\
+             pyenv: warning: {}/version still names 3.11.2, which is no longer installed; \
+             `pyenv global <version>` selects another\n",
+            p.root()
+        ));
+}
+
+#[test]
 fn uninstall_reads_pyenvs_answer_from_stdin() {
     let p = Pyenv::with_two_versions();
     let v = p.env.root().join("versions/3.12.7");

@@ -338,12 +338,9 @@ fn builtin(
 
 /// Runs one of strap's own commands on pyenv's root (`pyenv install 3.12` is `strap install 3.12`).
 fn strap_command(env: &PyenvEnv, command: &str, args: &[String], out: &mut dyn Write) -> Outcome {
-    let argv = ["strap", command]
-        .into_iter()
-        .map(OsString::from)
-        .chain(args.iter().map(OsString::from));
-    match <super::Cli as clap::Parser>::try_parse_from(argv) {
-        Ok(cli) => super::dispatch(&env.ctx, cli.command, out),
+    let words = std::iter::once(command).chain(args.iter().map(String::as_str));
+    match super::parse_command(words) {
+        Ok(parsed) => super::dispatch(&env.ctx, parsed, out),
         // As pyenv's commands answer arguments they do not take: their help, on stderr, exit 1
         // (after what was wrong, unless an argument is simply missing).
         Err(err) if err.use_stderr() => {
