@@ -93,6 +93,7 @@ pub(super) fn push(
         copy_into(archive, manifest, &targets, cancel)?;
         return Ok(manifest_url.to_string());
     }
+    crate::fetch::tls::install_provider();
     let client = reqwest::blocking::Client::builder()
         .timeout(None)
         .connect_timeout(stall_timeout)

@@ -108,6 +108,7 @@ impl Repository {
         } else {
             ClientProtocol::Https
         };
+        crate::fetch::tls::install_provider();
         Client::new(ClientConfig {
             protocol,
             use_monolithic_push: true,
@@ -259,6 +260,7 @@ impl Repository {
             reference.repository(),
             reference.tag().unwrap_or_default()
         );
+        crate::fetch::tls::install_provider();
         let http = reqwest::Client::builder()
             .connect_timeout(stall_timeout)
             .read_timeout(stall_timeout)

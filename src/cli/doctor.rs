@@ -275,6 +275,7 @@ fn mirror_checks(config: &Config, timeout: Duration) -> Vec<Finding> {
     mirrors.extend(env_list(env_vars::STRAP_BINARY_MIRRORS));
     mirrors.extend(config.cache.binary.iter().cloned());
     mirrors.dedup();
+    crate::fetch::tls::install_provider();
     let client = reqwest::blocking::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout)

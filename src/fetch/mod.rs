@@ -7,6 +7,7 @@
 
 pub mod hosts;
 pub mod mirror;
+pub mod tls;
 mod transfer;
 
 use std::fs;
@@ -342,6 +343,7 @@ impl Fetcher {
 
     fn client(&mut self) -> Result<reqwest::blocking::Client, MirrorError> {
         if self.client.is_none() {
+            tls::install_provider();
             let client = reqwest::blocking::Client::builder()
                 // Stalls are detected by watching the bytes arrive (see `Transfer`), so a slow
                 // but steady download of a large archive is never cut off.
