@@ -274,7 +274,7 @@ fn key_of(
         "strap_version": strap_version,
     });
     let digest = Sha256::digest(decided_by.to_string().as_bytes());
-    crate::fetch::hex(&digest)
+    hex::encode(digest)
 }
 
 /// Packs the install at `prefix` into `archive` (a `.tar.zst`), writing the manifest to
@@ -361,7 +361,7 @@ fn write_archive(
     let mut hashing = encoder.finish().map_err(io_err("write", path))?;
     hashing.inner.flush().map_err(io_err("write", path))?;
     let digest = hashing.hasher.finalize();
-    Ok((crate::fetch::hex(&digest), hashing.written))
+    Ok((hex::encode(digest), hashing.written))
 }
 
 /// Appends `prefix` as `.`, with everything in it but its top-level `left_out` directories.

@@ -318,7 +318,7 @@ impl Repository {
         let reference = self.reference(id.stem());
         let auth = self.auth();
         let config = serde_json::to_vec_pretty(manifest).expect("a manifest serializes");
-        let config_digest = format!("sha256:{}", crate::fetch::hex(&Sha256::digest(&config)));
+        let config_digest = format!("sha256:{}", hex::encode(Sha256::digest(&config)));
         let layer_digest = layer_digest(manifest);
         let size = manifest.archive.size;
         let image = OciImageManifest {
@@ -354,7 +354,7 @@ impl Repository {
                 reporter.message(&format!(
                     "uploading {} ({}) to {self}",
                     archive.display(),
-                    crate::clean::human_bytes(size)
+                    indicatif::HumanBytes(size)
                 ));
                 let file = Interruptible {
                     inner: crate::bounded::open_regular(archive)

@@ -12,7 +12,6 @@ use crate::boost::catalog::{is_under, BoostCatalog, BoostVersion};
 use crate::boost::install::BoostInstall;
 use crate::boost::installed::{self, Details, Installed};
 use crate::boost::plan::{self, b2_value, Libraries, Link, Plan, Shape, Variant};
-use crate::clean::human_bytes;
 use crate::config::Config;
 use crate::env_vars;
 use crate::error::{Reported, UsageError};
@@ -22,6 +21,7 @@ use crate::process::Cancel;
 use crate::python::catalog::{is_sha256, pin_override_warning};
 use crate::shell::quote_posix;
 use crate::stage::{self, Outcome};
+use indicatif::HumanBytes;
 
 /// The subcommands of `strap boost`.
 #[derive(clap::Subcommand)]
@@ -534,7 +534,7 @@ fn list(ctx: &Ctx, bare: bool, json: bool, out: &mut dyn Write) -> anyhow::Resul
 }
 
 fn row(install: &Installed) -> [String; 6] {
-    let size = human_bytes(install.size);
+    let size = HumanBytes(install.size).to_string();
     let Some(d) = &install.details else {
         return [
             install.name.clone(),

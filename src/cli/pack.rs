@@ -74,7 +74,7 @@ pub(super) fn pack(
         packed.platform.arch,
         &packed.key[..16],
         archive.display(),
-        crate::clean::human_bytes(packed.archive.size),
+        indicatif::HumanBytes(packed.archive.size),
         manifest.display()
     );
     Ok(())
@@ -127,7 +127,7 @@ pub(super) fn push(ctx: &Ctx, prefix: &Path, to: &str, out: &mut dyn Write) -> a
         manifest.kind,
         manifest.name,
         &manifest.key[..16],
-        crate::clean::human_bytes(manifest.archive.size)
+        indicatif::HumanBytes(manifest.archive.size)
     );
     Ok(())
 }
