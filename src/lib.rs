@@ -3,6 +3,7 @@
 //! everything else lives in these modules.
 
 pub(crate) mod archive;
+pub mod argv;
 pub(crate) mod atomic_file;
 pub(crate) mod binary;
 pub(crate) mod boost;
