@@ -25,6 +25,7 @@ pub(crate) mod recipe;
 pub(crate) mod relocate;
 pub(crate) mod report;
 pub(crate) mod settings;
+pub(crate) mod sha256;
 pub(crate) mod shell;
 pub(crate) mod shim;
 pub(crate) mod shims;

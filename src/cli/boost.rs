@@ -18,7 +18,7 @@ use crate::error::{Reported, UsageError};
 use crate::fetch::{mirror, Fetcher, Wanted};
 use crate::lock::FileLock;
 use crate::process::Cancel;
-use crate::python::catalog::{is_sha256, pin_override_warning};
+use crate::python::catalog::pin_override_warning;
 use crate::shell::quote_posix;
 use crate::stage::{self, Outcome};
 use indicatif::HumanBytes;
@@ -171,10 +171,10 @@ fn install(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<
         .version
         .as_deref()
         .expect("clap requires VERSION unless --list");
-    let sha256 = args.sha256.as_deref().map(str::to_ascii_lowercase);
-    if sha256.as_deref().is_some_and(|s| !is_sha256(s)) {
-        return Err(UsageError::new("--sha256 must be 64 hexadecimal digits").into());
-    }
+    let sha256 = match args.sha256.as_deref().map(crate::sha256::parse) {
+        Some(None) => return Err(UsageError::new("--sha256 must be 64 hexadecimal digits").into()),
+        parsed => parsed.flatten(),
+    };
     if sha256.is_some() && BoostVersion::parse(request).is_none() {
         return Err(sha256_needs_exact_version(&catalog, request).into());
     }
@@ -415,9 +415,12 @@ fn sidecar(
     for template in mirrors.iter().filter(|m| !m.contains("{sha256}")) {
         let url = format!("{}.json", mirror::expand(template, version, file, ""));
         match fetcher.small_file(&url) {
-            Ok(body) => match serde_json::from_slice::<Sidecar>(&body) {
-                Ok(s) if is_sha256(&s.sha256) => return Some((s.sha256.to_ascii_lowercase(), url)),
-                _ => tried.push(format!("{url}: not a {{\"sha256\": …}} checksum file")),
+            Ok(body) => match serde_json::from_slice::<Sidecar>(&body)
+                .ok()
+                .and_then(|s| crate::sha256::parse(&s.sha256))
+            {
+                Some(sha256) => return Some((sha256, url)),
+                None => tried.push(format!("{url}: not a {{\"sha256\": …}} checksum file")),
             },
             Err(why) => tried.push(format!("{url}: {why}")),
         }

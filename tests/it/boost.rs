@@ -660,6 +660,24 @@ fn the_catalog_pin_refuses_a_different_archive_and_sha256_overrides_it_with_a_wa
 }
 
 #[test]
+fn a_catalog_sha256_in_upper_case_pins_the_archive_as_in_lower_case() {
+    let s = Setup::new();
+    let catalog = s.env.write(
+        "boost-catalog.tsv",
+        &format!("{VERSION}\t{GZ}\t{}\n", s.sha.to_ascii_uppercase()),
+    );
+    let out = s
+        .env
+        .strap(&["boost", "install", "--skip-preflight", VERSION])
+        .args(["--mirror", &s.mirror.template("b")])
+        .env("STRAP_BOOST_CATALOG", &catalog)
+        .assert()
+        .success();
+    let stderr = stderr_of(out.get_output());
+    assert!(!stderr.contains("warning"), "{stderr}");
+}
+
+#[test]
 fn a_release_the_catalog_lacks_is_checked_against_the_mirrors_sidecar_with_a_warning() {
     let s = Setup::new();
     let template = s.mirror.template("b");
