@@ -360,14 +360,7 @@ fn a_manifest_with_an_upper_case_sha256_installs() {
         .to_ascii_uppercase();
     manifest["archive"]["sha256"] = upper.into();
     fs::write(&manifest_path, manifest.to_string()).unwrap();
-    let other = TestEnv::new();
-    let out = install_elsewhere(
-        &other,
-        &s,
-        &["--binary-only", "--binary-mirror", &file_url(&dir)],
-    )
-    .output()
-    .unwrap();
+    let (other, out) = install_binary_only(&s, &dir);
     let err = stderr_of(&out);
     assert!(out.status.success(), "{err}");
     assert!(!err.contains("checksum mismatch"), "{err}");
@@ -640,11 +633,16 @@ fn install_remade_pack(
     let dir = s.env.work().join("builds");
     build_and_push(s, &file_url(&dir), &[]);
     remake_pack(&dir, top, extra);
+    install_binary_only(s, &dir)
+}
+
+/// `strap install --binary-only` of the fake version from the store `dir` on another machine.
+fn install_binary_only(s: &Setup, dir: &Path) -> (TestEnv, std::process::Output) {
     let other = TestEnv::new();
     let out = install_elsewhere(
         &other,
         s,
-        &["--binary-only", "--binary-mirror", &file_url(&dir)],
+        &["--binary-only", "--binary-mirror", &file_url(dir)],
     )
     .output()
     .unwrap();
