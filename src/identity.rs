@@ -143,7 +143,7 @@ pub fn key(
         "strap_version": strap_version,
     });
     let digest = Sha256::digest(decided_by.to_string().as_bytes());
-    crate::fetch::hex(&digest)
+    hex::encode(digest)
 }
 
 /// The machine a build runs on.

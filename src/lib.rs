@@ -3,6 +3,7 @@
 //! everything else lives in these modules.
 
 pub(crate) mod archive;
+pub mod argv;
 pub(crate) mod atomic_file;
 pub(crate) mod binary;
 pub(crate) mod boost;
@@ -27,6 +28,7 @@ pub(crate) mod recipe;
 pub(crate) mod relocate;
 pub(crate) mod report;
 pub(crate) mod settings;
+pub(crate) mod sha256;
 pub(crate) mod shell;
 pub(crate) mod shim;
 pub(crate) mod shims;

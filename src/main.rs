@@ -12,9 +12,13 @@ use std::path::Path;
 /// quietly like any Unix filter. So strap never writes to a running child's stdin (a child that
 /// exits without reading would kill it): a child's input is put in its pipe before it starts
 /// (`sysdeps::stdin_holding`).
+///
+/// The arguments come from `argc`/`argv`, not `std::env::args_os()`, which std fills before a
+/// C `main` only on glibc ([`strap::argv`]).
 #[unsafe(no_mangle)]
-extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
-    let mut args = std::env::args_os();
+extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
+    // SAFETY: the C runtime passes `main` `argc` valid argument strings in `argv`.
+    let mut args = unsafe { strap::argv::from_main(argc, argv) }.into_iter();
     let argv0 = args.next().unwrap_or_default();
     let name = std::env::var_os(strap::env_vars::STRAP_FORCE_ARG0)
         .filter(|forced| !forced.is_empty())

@@ -25,6 +25,8 @@ pub const MANIFEST_FORMAT: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackedArchive {
     pub file: String,
+    /// Lower case, whatever case the manifest has ([`crate::sha256`]).
+    #[serde(deserialize_with = "crate::sha256::deserialize")]
     pub sha256: String,
     pub size: u64,
 }
@@ -72,8 +74,7 @@ impl Manifest {
     /// cannot: another build, a newer manifest format, another platform, a C library newer
     /// than this machine's, or an archive name that is not a plain `.tar.zst` file name.
     pub fn refusal(&self, kind: &str, name: &str, key: &str, here: &Platform) -> Option<String> {
-        let digest_ok = self.archive.sha256.len() == 64
-            && self.archive.sha256.bytes().all(|b| b.is_ascii_hexdigit());
+        let digest_ok = crate::sha256::parse(&self.archive.sha256).is_some();
         let file = &self.archive.file;
         let file_ok =
             file.ends_with(".tar.zst") && !file.starts_with('.') && !file.contains(['/', '\\']);
@@ -233,7 +234,7 @@ fn write_archive(
     let mut hashing = encoder.finish().map_err(io_err("write", path))?;
     hashing.inner.flush().map_err(io_err("write", path))?;
     let digest = hashing.hasher.finalize();
-    Ok((crate::fetch::hex(&digest), hashing.written))
+    Ok((hex::encode(digest), hashing.written))
 }
 
 /// Appends `prefix` as `.`, with everything in it but its top-level `left_out` directories.

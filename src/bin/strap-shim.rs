@@ -11,10 +11,12 @@ use std::os::raw::{c_char, c_int};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 
-/// See `main.rs`: a C `main` skips the std runtime's start-up work.
+/// See `main.rs`: a C `main` skips the std runtime's start-up work, and reads its own
+/// `argc`/`argv` ([`strap::argv`]).
 #[unsafe(no_mangle)]
-extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
-    let mut args = std::env::args_os();
+extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
+    // SAFETY: the C runtime passes `main` `argc` valid argument strings in `argv`.
+    let mut args = unsafe { strap::argv::from_main(argc, argv) }.into_iter();
     let argv0 = args.next().unwrap_or_default();
     let name = Path::new(&argv0).file_name().unwrap_or_default().to_owned();
     if name == "strap-shim" {

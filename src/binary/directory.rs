@@ -105,7 +105,7 @@ pub(super) fn push(
     reporter.message(&format!(
         "uploading {} ({}) to {archive_url}",
         archive.display(),
-        crate::clean::human_bytes(size)
+        indicatif::HumanBytes(size)
     ));
     let upload = Upload {
         client: &client,

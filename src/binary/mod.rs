@@ -249,7 +249,7 @@ impl BinaryMirror {
 /// Refuses, before it is downloaded into `dir`, an archive of `size` bytes: more than
 /// [`MAX_PACK_SIZE`], or than the free space of `dir`'s file system.
 fn check_room(size: u64, dir: &Path) -> Result<(), BinaryError> {
-    let human = crate::clean::human_bytes;
+    let human = indicatif::HumanBytes;
     if size > MAX_PACK_SIZE {
         return Err(BinaryError::Refused(format!(
             "its manifest declares an archive of {}, more than the {} strap downloads",

@@ -115,6 +115,7 @@ impl Repository {
         } else {
             ClientProtocol::Https
         };
+        crate::fetch::tls::install_provider();
         Client::new(ClientConfig {
             protocol,
             use_monolithic_push: true,
@@ -318,7 +319,7 @@ impl Repository {
         let reference = self.reference(id.stem());
         let auth = self.auth();
         let config = manifest.to_json().into_bytes();
-        let config_digest = format!("sha256:{}", crate::fetch::hex(&Sha256::digest(&config)));
+        let config_digest = format!("sha256:{}", hex::encode(Sha256::digest(&config)));
         let layer_digest = layer_digest(manifest);
         let size = manifest.archive.size;
         let image = OciImageManifest {
@@ -354,7 +355,7 @@ impl Repository {
                 reporter.message(&format!(
                     "uploading {} ({}) to {self}",
                     archive.display(),
-                    crate::clean::human_bytes(size)
+                    indicatif::HumanBytes(size)
                 ));
                 let file = Interruptible {
                     inner: crate::bounded::open_regular(archive)

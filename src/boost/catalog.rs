@@ -168,13 +168,13 @@ impl BoostCatalog {
                             version.archive_files().join(" or ")
                         )));
                     }
-                    if !crate::python::catalog::is_sha256(sha256) {
-                        return Err(bad(format!("'{sha256}' is not a sha256 (64 hex digits)")));
-                    }
+                    let sha256 = crate::sha256::parse(sha256).ok_or_else(|| {
+                        bad(format!("'{sha256}' is not a sha256 (64 hex digits)"))
+                    })?;
                     releases.push(Release {
                         version,
                         file: (*file).to_owned(),
-                        sha256: sha256.to_ascii_lowercase(),
+                        sha256,
                     });
                 }
                 _ => {

@@ -5,7 +5,7 @@
 use super::plan::Plan;
 use crate::error::Explain;
 use crate::fetch::{mirror, Fetcher, Wanted};
-use crate::python::catalog::{is_sha256, pin_override_warning};
+use crate::python::catalog::pin_override_warning;
 
 /// The archives to fetch, and what the user should be warned about (a `--sha256` that is not
 /// the catalog's pin; a checksum from the same mirror as the archive).
@@ -106,9 +106,12 @@ fn sidecar(
     for template in mirrors.iter().filter(|m| !m.contains("{sha256}")) {
         let url = format!("{}.json", mirror::expand(template, version, file, ""));
         match fetcher.small_file(&url) {
-            Ok(body) => match serde_json::from_slice::<Sidecar>(&body) {
-                Ok(s) if is_sha256(&s.sha256) => return Some((s.sha256.to_ascii_lowercase(), url)),
-                _ => tried.push(format!("{url}: not a {{\"sha256\": …}} checksum file")),
+            Ok(body) => match serde_json::from_slice::<Sidecar>(&body)
+                .ok()
+                .and_then(|s| crate::sha256::parse(&s.sha256))
+            {
+                Some(sha256) => return Some((sha256, url)),
+                None => tried.push(format!("{url}: not a {{\"sha256\": …}} checksum file")),
             },
             Err(why) => tried.push(format!("{url}: {why}")),
         }

@@ -13,15 +13,14 @@ use crate::boost::install::BoostInstall;
 use crate::boost::installed::{self, Details, Installed};
 use crate::boost::plan::{self, b2_value, Libraries, Link, Plan, Shape, Variant};
 use crate::boost::sources;
-use crate::clean::human_bytes;
 use crate::config::Config;
 use crate::error::{Reported, UsageError};
 use crate::fetch::Fetcher;
 use crate::lock::FileLock;
 use crate::process::Cancel;
-use crate::python::catalog::is_sha256;
 use crate::shell::quote_posix;
 use crate::stage::{self, Outcome};
+use indicatif::HumanBytes;
 
 /// The subcommands of `strap boost`.
 #[derive(clap::Subcommand)]
@@ -171,10 +170,10 @@ fn install(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<
         .version
         .as_deref()
         .expect("clap requires VERSION unless --list");
-    let sha256 = args.sha256.as_deref().map(str::to_ascii_lowercase);
-    if sha256.as_deref().is_some_and(|s| !is_sha256(s)) {
-        return Err(UsageError::new("--sha256 must be 64 hexadecimal digits").into());
-    }
+    let sha256 = match args.sha256.as_deref().map(crate::sha256::parse) {
+        Some(None) => return Err(UsageError::new("--sha256 must be 64 hexadecimal digits").into()),
+        parsed => parsed.flatten(),
+    };
     if sha256.is_some() && BoostVersion::parse(request).is_none() {
         return Err(sha256_needs_exact_version(&catalog, request).into());
     }
@@ -438,7 +437,7 @@ fn list(ctx: &Ctx, bare: bool, json: bool, out: &mut dyn Write) -> anyhow::Resul
 }
 
 fn row(install: &Installed) -> [String; 6] {
-    let size = human_bytes(install.size);
+    let size = HumanBytes(install.size).to_string();
     let Some(d) = &install.details else {
         return [
             install.name.clone(),

@@ -5,7 +5,8 @@ use std::io::Write;
 use std::time::Duration;
 
 use super::Ctx;
-use crate::clean::{self, human_bytes, What};
+use crate::clean::{self, What};
+use indicatif::HumanBytes;
 
 /// The subcommands of `strap cache`.
 #[derive(clap::Subcommand)]
@@ -42,7 +43,7 @@ pub(super) fn run(ctx: &Ctx, command: CacheCommand, out: &mut dyn Write) -> anyh
             out,
             "{verb} {} ({})",
             entry.path.display(),
-            human_bytes(entry.bytes)
+            HumanBytes(entry.bytes)
         )?;
     }
     out.flush()?;
@@ -77,13 +78,13 @@ pub(super) fn run(ctx: &Ctx, command: CacheCommand, out: &mut dyn Write) -> anyh
     } else if dry_run {
         tell!(
             "would free {} ({}){recent}; nothing was removed (--dry-run)",
-            human_bytes(report.bytes()),
+            HumanBytes(report.bytes()),
             listed.join(", ")
         );
     } else {
         tell!(
             "freed {} ({}){recent}",
-            human_bytes(report.bytes()),
+            HumanBytes(report.bytes()),
             listed.join(", ")
         );
     }

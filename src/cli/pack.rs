@@ -75,7 +75,7 @@ pub(super) fn pack(
         packed.platform.arch,
         short_key(&packed.key),
         archive.display(),
-        crate::clean::human_bytes(packed.archive.size),
+        indicatif::HumanBytes(packed.archive.size),
         manifest.display()
     );
     Ok(())
@@ -128,7 +128,7 @@ pub(super) fn push(ctx: &Ctx, prefix: &Path, to: &str, out: &mut dyn Write) -> a
         manifest.kind,
         manifest.name,
         short_key(&manifest.key),
-        crate::clean::human_bytes(manifest.archive.size)
+        indicatif::HumanBytes(manifest.archive.size)
     );
     Ok(())
 }

@@ -107,19 +107,7 @@ impl Stderr {
 
 impl TermLike for Stderr {
     fn width(&self) -> u16 {
-        let mut size = libc::winsize {
-            ws_row: 0,
-            ws_col: 0,
-            ws_xpixel: 0,
-            ws_ypixel: 0,
-        };
-        // SAFETY: TIOCGWINSZ fills the winsize we own; on failure it is left zeroed.
-        unsafe { libc::ioctl(libc::STDERR_FILENO, libc::TIOCGWINSZ, &mut size) };
-        if size.ws_col > 0 {
-            size.ws_col
-        } else {
-            80
-        }
+        terminal_size::terminal_size_of(std::io::stderr()).map_or(80, |(width, _)| width.0)
     }
     fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
         self.move_by(n, 'A')

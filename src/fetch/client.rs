@@ -1,5 +1,6 @@
 //! The one way strap makes an HTTP client: its user agent, TLS through the platform's
 //! certificate store and proxies from the environment (reqwest's defaults), and timeouts.
+//! TLS is rustls with the `ring` provider ([`super::tls`]), installed before any client is built.
 
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ pub fn blocking(
     connect_timeout: Duration,
     timeout: Option<Duration>,
 ) -> reqwest::Result<reqwest::blocking::Client> {
+    super::tls::install_provider();
     reqwest::blocking::Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(connect_timeout)
@@ -21,6 +23,7 @@ pub fn blocking(
 
 /// An async client that gives up connecting, or waiting for the next bytes, after `stall`.
 pub fn asynchronous(stall: Duration) -> reqwest::Result<reqwest::Client> {
+    super::tls::install_provider();
     reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(stall)

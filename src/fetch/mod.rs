@@ -8,6 +8,7 @@
 pub mod client;
 pub mod hosts;
 pub mod mirror;
+pub mod tls;
 mod transfer;
 
 use std::fs;
@@ -376,7 +377,7 @@ where
 pub fn sha256_file(path: &Path) -> io::Result<String> {
     let mut hasher = Sha256::new();
     hash_into(&mut crate::bounded::open_regular(path)?, &mut hasher)?;
-    Ok(hex(&hasher.finalize()))
+    Ok(hex::encode(hasher.finalize()))
 }
 
 fn hash_into(source: &mut dyn Read, hasher: &mut Sha256) -> io::Result<u64> {
@@ -393,11 +394,6 @@ fn hash_into(source: &mut dyn Read, hasher: &mut Sha256) -> io::Result<u64> {
             Err(e) => return Err(e),
         }
     }
-}
-
-/// Bytes (a digest) as lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -282,7 +282,7 @@ impl Transfer {
             resumed_from == 0,
         )?;
         Ok(Done {
-            sha256: super::hex(&hasher.finalize()),
+            sha256: hex::encode(hasher.finalize()),
             resumed_from,
         })
     }

@@ -370,13 +370,11 @@ fn archive(file: &str, sha: &str) -> Result<Archive, String> {
     if file.is_empty() || file.starts_with('.') || file.contains(['/', '\\']) {
         return Err(format!("'{file}' is not a plain file name"));
     }
-    let sha = sha.to_ascii_lowercase();
-    if !is_sha256(&sha) {
-        return Err(format!("'{sha}' is not a sha256 (64 hex digits)"));
-    }
+    let sha256 = crate::sha256::parse(sha)
+        .ok_or_else(|| format!("'{sha}' is not a sha256 (64 hex digits)"))?;
     Ok(Archive {
         file: file.to_owned(),
-        sha256: sha,
+        sha256,
     })
 }
 
@@ -425,14 +423,6 @@ pub fn pin_override_warning(given: &str, pins: &[(&str, &str)]) -> Option<String
         if pins.len() == 1 { "pin" } else { "pins" },
         listed.join(" and ")
     ))
-}
-
-/// True for 64 lowercase hex digits.
-pub fn is_sha256(text: &str) -> bool {
-    text.len() == 64
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Turning an install request (`3.12`, `3.13t`, `latest`, `3.12.7` with `--debug`) into a
 //! checked plan: which release, which archives, the install name and the build options.
 
-use super::catalog::{is_sha256, Archive, Catalog, Release, FREE_THREADED_SINCE};
+use super::catalog::{Archive, Catalog, Release, FREE_THREADED_SINCE};
 use crate::layout::SourceKind;
 use crate::version::PythonName;
 
@@ -114,10 +114,9 @@ pub fn plan(
         .as_ref()
         .map_or_else(|| request.to_owned(), PythonName::base);
     let base = base.as_str();
-    let sha256 = sha256.map(str::to_ascii_lowercase);
-    if sha256.as_deref().is_some_and(|s| !is_sha256(s)) {
-        return Err(PlanError::BadSha256);
-    }
+    let sha256 = sha256
+        .map(|s| crate::sha256::parse(s).ok_or(PlanError::BadSha256))
+        .transpose()?;
     if sha256.is_some() && !full {
         return Err(PlanError::Sha256NeedsExactVersion {
             request: request.to_owned(),

@@ -346,6 +346,28 @@ fn a_pack_for_another_machine_or_with_other_bytes_is_refused_and_the_source_is_b
 }
 
 #[test]
+fn a_manifest_with_an_upper_case_sha256_installs() {
+    // Its checksum is read as strap computes it (lower case), not refused after the download.
+    let s = Setup::new();
+    let dir = s.env.work().join("builds");
+    build_and_push(&s, &file_url(&dir), &[]);
+    let (_, manifest_path) = pack_files(&dir);
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    let upper = manifest["archive"]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_ascii_uppercase();
+    manifest["archive"]["sha256"] = upper.into();
+    fs::write(&manifest_path, manifest.to_string()).unwrap();
+    let (other, out) = install_binary_only(&s, &dir);
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("checksum mismatch"), "{err}");
+    assert_relocated(&other.root());
+}
+
+#[test]
 fn an_http_store_takes_the_pack_by_put_and_serves_it() {
     let s = Setup::new();
     let base = format!("http://127.0.0.1:{}/builds/", s.mirror.port);
@@ -611,11 +633,16 @@ fn install_remade_pack(
     let dir = s.env.work().join("builds");
     build_and_push(s, &file_url(&dir), &[]);
     remake_pack(&dir, top, extra);
+    install_binary_only(s, &dir)
+}
+
+/// `strap install --binary-only` of the fake version from the store `dir` on another machine.
+fn install_binary_only(s: &Setup, dir: &Path) -> (TestEnv, std::process::Output) {
     let other = TestEnv::new();
     let out = install_elsewhere(
         &other,
         s,
-        &["--binary-only", "--binary-mirror", &file_url(&dir)],
+        &["--binary-only", "--binary-mirror", &file_url(dir)],
     )
     .output()
     .unwrap();

@@ -593,13 +593,7 @@ fn the_catalog_pin_refuses_a_different_archive_and_sha256_overrides_it_with_a_wa
         "boost-catalog.tsv",
         &format!("# mine\n{VERSION}\t{GZ}\t{}\n", "0".repeat(64)),
     );
-    let out = s
-        .env
-        .strap(&["boost", "install", "--skip-preflight", VERSION])
-        .args(["--mirror", &s.mirror.template("b")])
-        .env("STRAP_BOOST_CATALOG", &catalog)
-        .assert()
-        .failure();
+    let out = install_with_catalog(&s, &catalog).assert().failure();
     let stderr = stderr_of(out.get_output());
     assert!(stderr.contains("checksum mismatch"), "{stderr}");
     assert!(
@@ -657,6 +651,29 @@ fn the_catalog_pin_refuses_a_different_archive_and_sha256_overrides_it_with_a_wa
         .stderr(predicate::str::contains(
             "hint: a Boost catalog line is `VERSION FILE SHA256`",
         ));
+}
+
+#[test]
+fn a_catalog_sha256_in_upper_case_pins_the_archive_as_in_lower_case() {
+    let s = Setup::new();
+    let catalog = s.env.write(
+        "boost-catalog.tsv",
+        &format!("{VERSION}\t{GZ}\t{}\n", s.sha.to_ascii_uppercase()),
+    );
+    let out = install_with_catalog(&s, &catalog).assert().success();
+    let stderr = stderr_of(out.get_output());
+    assert!(!stderr.contains("warning"), "{stderr}");
+}
+
+/// `strap boost install` of the fake release from the mirror, with the Boost catalog file
+/// `catalog` laid over the embedded one.
+fn install_with_catalog(s: &Setup, catalog: &Path) -> Command {
+    let mut cmd = s
+        .env
+        .strap(&["boost", "install", "--skip-preflight", VERSION]);
+    cmd.args(["--mirror", &s.mirror.template("b")])
+        .env("STRAP_BOOST_CATALOG", catalog);
+    cmd
 }
 
 #[test]

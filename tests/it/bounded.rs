@@ -140,7 +140,7 @@ fn a_declared_size_beyond_the_cap_is_refused_before_downloading() {
         .unwrap();
     built_from_source_because(
         &out,
-        "refused: its manifest declares an archive of 17.0 GiB, more than the 16.0 GiB strap downloads",
+        "refused: its manifest declares an archive of 17.00 GiB, more than the 16.00 GiB strap downloads",
     );
     not_downloaded(&s, &archive);
 }
@@ -160,7 +160,7 @@ fn a_declared_size_beyond_the_free_space_is_refused_before_downloading() {
     built_from_source_because(
         &out,
         &format!(
-            "refused: its archive has 1.0 GiB, but the file system of {} has only",
+            "refused: its archive has 1.00 GiB, but the file system of {} has only",
             cache.join("builds").display()
         ),
     );

@@ -154,11 +154,11 @@ fn removes_what_nobody_holds_and_reports_the_space() {
         assert!(!listed.contains(&path.display().to_string()), "{listed}");
     }
     assert!(
-        listed.contains(&format!("would remove {} (3.0 MiB)", archive.display())),
+        listed.contains(&format!("would remove {} (3.00 MiB)", archive.display())),
         "{listed}"
     );
     assert!(
-        stderr_of(&out).contains("strap: would free 3.0 MiB (1 archive, 1 mismatching download, 2 build trees, 2 half-removed versions, 2 packed build files, 1 log, 2 lock files); nothing was removed (--dry-run)"),
+        stderr_of(&out).contains("strap: would free 3.01 MiB (1 archive, 1 mismatching download, 2 build trees, 2 half-removed versions, 2 packed build files, 1 log, 2 lock files); nothing was removed (--dry-run)"),
         "{}",
         stderr_of(&out)
     );
@@ -177,7 +177,7 @@ fn removes_what_nobody_holds_and_reports_the_space() {
     for path in kept {
         assert!(path.exists(), "{} was removed", path.display());
     }
-    assert!(err.contains("strap: freed 3.0 MiB ("), "{err}");
+    assert!(err.contains("strap: freed 3.01 MiB ("), "{err}");
     assert!(
         err.contains(&format!(
             "strap: left {}: kept with --keep",

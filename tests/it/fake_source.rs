@@ -171,8 +171,5 @@ pub fn raw_tgz(entries: &[(&str, tar::EntryType, &str)]) -> Vec<u8> {
 
 /// sha256 as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(bytes))
 }

@@ -25,4 +25,5 @@ mod selection;
 mod shell;
 mod shims;
 mod support;
+mod tls;
 mod virtualenv;
