@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::atomic_file::{self, AtomicFile};
+use crate::error::{Io, IoContext};
 use crate::process::{Cancel, Interruptible};
 use crate::stage::Receipt;
 #[cfg(test)]
@@ -162,12 +163,8 @@ fn version_parts(version: &str) -> Vec<u64> {
 pub enum PackError {
     #[error("{} has no strap receipt (strap-receipt.json): only installs strap built can be packed, since the manifest names their sources and options", .0.display())]
     NoReceipt(PathBuf),
-    #[error("cannot {action} {}: {source}", path.display())]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] Io),
     #[error("packing {} was interrupted; nothing was written", .0.display())]
     Interrupted(PathBuf),
 }
@@ -178,14 +175,6 @@ impl crate::error::Explain for PackError {
             PackError::Interrupted(_) => crate::error::EXIT_INTERRUPTED,
             _ => crate::error::EXIT_FAILURE,
         }
-    }
-}
-
-fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> PackError + 'a {
-    move |source| PackError::Io {
-        action,
-        path: path.to_owned(),
-        source,
     }
 }
 
@@ -290,18 +279,18 @@ pub fn pack(
 ) -> Result<Manifest, PackError> {
     let receipt = Receipt::read(prefix).ok_or_else(|| PackError::NoReceipt(prefix.to_owned()))?;
     for path in [archive, manifest] {
-        atomic_file::check_replaceable(path).map_err(io_err("write", path))?;
+        atomic_file::check_replaceable(path).io_context("write", path)?;
     }
     let platform = Platform::current();
     let key = cache_key(&receipt, &platform);
-    let mut partial = AtomicFile::create(archive).map_err(io_err("write", archive))?;
+    let mut partial = AtomicFile::create(archive).io_context("write", archive)?;
     let left_out = crate::layout::user_dirs(&receipt.kind);
     let written = write_archive(prefix, left_out, partial.file(), archive, cancel);
     let (sha256, size) = written.map_err(|e| match cancel.is_cancelled() {
         true => PackError::Interrupted(archive.to_owned()),
         false => e,
     })?;
-    partial.commit().map_err(io_err("write", archive))?;
+    partial.commit().io_context("write", archive)?;
     let packed = Manifest {
         format: MANIFEST_FORMAT,
         kind: receipt.kind,
@@ -325,7 +314,7 @@ pub fn pack(
     };
     let text = serde_json::to_string_pretty(&packed).map_err(io::Error::other);
     text.and_then(|t| atomic_file::write(manifest, (t + "\n").as_bytes()))
-        .map_err(io_err("write", manifest))?;
+        .io_context("write", manifest)?;
     Ok(packed)
 }
 
@@ -345,21 +334,19 @@ fn write_archive(
         written: 0,
     };
     let mut encoder =
-        zstd::stream::write::Encoder::new(hashing, LEVEL).map_err(io_err("compress", path))?;
+        zstd::stream::write::Encoder::new(hashing, LEVEL).io_context("compress", path)?;
     // Compression runs on the other cores while this thread reads the files.
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
-    encoder
-        .multithread(workers)
-        .map_err(io_err("compress", path))?;
+    encoder.multithread(workers).io_context("compress", path)?;
     let mut tar = tar::Builder::new(Interruptible {
         inner: encoder,
         cancel: cancel.clone(),
     });
     tar.follow_symlinks(false);
-    append_prefix(&mut tar, prefix, left_out).map_err(io_err("pack", prefix))?;
-    let encoder = tar.into_inner().map_err(io_err("write", path))?.inner;
-    let mut hashing = encoder.finish().map_err(io_err("write", path))?;
-    hashing.inner.flush().map_err(io_err("write", path))?;
+    append_prefix(&mut tar, prefix, left_out).io_context("pack", prefix)?;
+    let encoder = tar.into_inner().io_context("write", path)?.inner;
+    let mut hashing = encoder.finish().io_context("write", path)?;
+    hashing.inner.flush().io_context("write", path)?;
     let digest = hashing.hasher.finalize();
     Ok((crate::fetch::hex(&digest), hashing.written))
 }

@@ -106,6 +106,15 @@ pub enum RunError {
     Log { path: PathBuf, source: io::Error },
 }
 
+impl crate::error::Explain for RunError {
+    fn exit_code(&self) -> i32 {
+        match self {
+            RunError::Interrupted => crate::error::EXIT_INTERRUPTED,
+            _ => crate::error::EXIT_FAILURE,
+        }
+    }
+}
+
 /// A log file shared by the commands of one build or recipe run.
 #[derive(Debug, Clone)]
 pub struct Log {

@@ -11,9 +11,10 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::Command;
 
 use crate::env_vars;
-use crate::error::{Error, Result};
+use crate::error::IoContext;
 use crate::layout::{Flavor, Layout};
 use crate::version::{self, Selection};
+use crate::version::{Error, Result};
 use crate::which::{self, Target};
 
 /// Shims started through shims more often than this in a row are a loop.
@@ -136,7 +137,8 @@ pub fn run_and_rehash(layout: &Layout, target: &Target, mut cmd: Command) -> Res
     let status = status.map_err(|e| exec_error(target, e))?;
     if status.success() {
         if let Err(err) = crate::shims::shim_executable()
-            .map_err(|e| Error::io("find", "the strap executable", e))
+            .io_context("find", "the strap executable")
+            .map_err(Error::from)
             .and_then(|exe| crate::shims::rehash(layout, &exe))
         {
             let _ = writeln!(

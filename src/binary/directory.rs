@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::{BinaryError, PackId};
 use crate::atomic_file::{self, AtomicFile};
+use crate::error::IoContext;
 use crate::fetch::{FetchError, Fetcher, MirrorError, Wanted};
 use crate::pack::Manifest;
 use crate::process::{Cancel, Interruptible};
@@ -52,15 +53,7 @@ pub(super) fn download(
     match fetcher.fetch(&[wanted], reporter) {
         Ok(_) => Ok(()),
         Err(FetchError::Interrupted) => Err(BinaryError::Interrupted),
-        Err(FetchError::Io {
-            action,
-            path,
-            source,
-        }) => Err(BinaryError::Local {
-            action,
-            path,
-            source,
-        }),
+        Err(FetchError::Io(error)) => Err(BinaryError::Io(error)),
         Err(FetchError::AllMirrorsFailed { attempts, .. }) => Err(BinaryError::Mirror(
             attempts
                 .iter()
@@ -99,12 +92,8 @@ pub(super) fn push(
         .user_agent(concat!("strap/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| BinaryError::Mirror(e.to_string()))?;
-    let file =
-        crate::bounded::open_regular(archive).map_err(BinaryError::local("read", archive))?;
-    let size = file
-        .metadata()
-        .map_err(BinaryError::local("read", archive))?
-        .len();
+    let file = crate::bounded::open_regular(archive).io_context("read", archive)?;
+    let size = file.metadata().io_context("read", archive)?.len();
     let archive_url = join(base, &archive_file)?;
     reporter.message(&format!(
         "uploading {} ({}) to {archive_url}",
@@ -137,19 +126,19 @@ fn copy_into(
     cancel: &Cancel,
 ) -> Result<(), BinaryError> {
     if let Some(dir) = target.parent() {
-        fs::create_dir_all(dir).map_err(BinaryError::local("create", dir))?;
+        fs::create_dir_all(dir).io_context("create", dir)?;
     }
     for path in [target, target_manifest] {
-        atomic_file::check_replaceable(path).map_err(BinaryError::local("write", path))?;
+        atomic_file::check_replaceable(path).io_context("write", path)?;
     }
     let mut from = Interruptible {
-        inner: fs::File::open(archive).map_err(BinaryError::local("read", archive))?,
+        inner: fs::File::open(archive).io_context("read", archive)?,
         cancel: cancel.clone(),
     };
-    let mut to = AtomicFile::create(target).map_err(BinaryError::local("write", target))?;
+    let mut to = AtomicFile::create(target).io_context("write", target)?;
     io::copy(&mut from, to.file())
         .and_then(|_| to.commit())
-        .map_err(BinaryError::local("write", target))?;
+        .io_context("write", target)?;
     super::write_manifest(manifest, target_manifest)
 }
 

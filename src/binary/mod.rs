@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Config;
 use crate::env_vars;
-use crate::error::UsageError;
+use crate::error::{Io, IoContext, UsageError};
 use crate::fetch::Fetcher;
 use crate::pack::{Manifest, Platform};
 use crate::process::Cancel;
@@ -89,27 +89,10 @@ pub enum BinaryError {
     Refused(String),
     #[error("{0}")]
     Mirror(String),
-    #[error("cannot {action} {}: {source}", path.display())]
-    Local {
-        action: &'static str,
-        path: PathBuf,
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] Io),
     #[error("interrupted")]
     Interrupted,
-}
-
-impl BinaryError {
-    fn local<'a>(
-        action: &'static str,
-        path: &'a Path,
-    ) -> impl FnOnce(io::Error) -> BinaryError + 'a {
-        move |source| BinaryError::Local {
-            action,
-            path: path.to_owned(),
-            source,
-        }
-    }
 }
 
 impl BinaryMirror {
@@ -184,7 +167,7 @@ impl BinaryMirror {
         let manifest = &found.manifest;
         let id = PackId::of(manifest);
         let builds = fetcher.settings().cache_dir.join(crate::stage::BUILDS_DIR);
-        fs::create_dir_all(&builds).map_err(BinaryError::local("create", &builds))?;
+        fs::create_dir_all(&builds).io_context("create", &builds)?;
         check_room(manifest.archive.size, &builds)?;
         match self {
             BinaryMirror::Directory(base) => {
@@ -245,7 +228,7 @@ fn check_room(size: u64, dir: &Path) -> Result<(), BinaryError> {
             human(MAX_PACK_SIZE)
         )));
     }
-    let free = free_space(dir).map_err(BinaryError::local("find the free space of", dir))?;
+    let free = free_space(dir).io_context("find the free space of", dir)?;
     if size > free {
         return Err(BinaryError::Refused(format!(
             "its archive has {}, but the file system of {} has only {} free",
@@ -288,7 +271,7 @@ fn named_by_key(manifest: Manifest) -> Manifest {
 /// Writes a manifest file whole or not at all (see [`crate::atomic_file`]).
 pub fn write_manifest(manifest: &Manifest, path: &Path) -> Result<(), BinaryError> {
     let text = serde_json::to_string_pretty(manifest).expect("a manifest serializes") + "\n";
-    crate::atomic_file::write(path, text.as_bytes()).map_err(BinaryError::local("write", path))
+    Ok(crate::atomic_file::write(path, text.as_bytes()).io_context("write", path)?)
 }
 
 /// The binary mirrors: `--binary-mirror` flags, else `STRAP_BINARY_MIRRORS` (comma-separated),

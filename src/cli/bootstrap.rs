@@ -322,7 +322,7 @@ fn missing_python(ctx: &Ctx, item: &Item, done: &[Item], outcomes: &[Outcome]) -
 fn run_command(ctx: &Ctx, args: &[String]) -> anyhow::Result<i32> {
     let argv = std::iter::once(OsString::from("strap")).chain(args.iter().map(OsString::from));
     let cli = Cli::try_parse_from(argv).map_err(|e| anyhow::anyhow!("{e}"))?;
-    dispatch(ctx, cli.command, &mut std::io::sink())
+    Ok(dispatch(ctx, cli.command, &mut std::io::sink())?)
 }
 
 /// A recipe's item: its dry run decides whether it is ok or has changes pending.

@@ -11,7 +11,7 @@ use super::progress::TerminalReporter;
 use super::Ctx;
 use crate::config::Config;
 use crate::env_vars;
-use crate::error::{Error, Reported, UsageError};
+use crate::error::{Reported, UsageError};
 use crate::fetch::mirror;
 use crate::process::Cancel;
 use crate::python::catalog::{listed_under, pin_override_warning, Catalog};
@@ -19,6 +19,7 @@ use crate::python::install::{CPython, PythonOptions};
 use crate::python::plan;
 use crate::settings;
 use crate::stage::{self, Outcome, StageOptions};
+use crate::version::Error;
 use crate::version::{self, Origin, PythonName, Resolved};
 
 /// The flags of `strap install`.

@@ -35,7 +35,7 @@ pub struct PushArgs {
 }
 
 /// The prefix of the installed Python `request` names.
-pub(super) fn python_prefix(ctx: &Ctx, request: &str) -> anyhow::Result<PathBuf> {
+pub(super) fn python_prefix(ctx: &Ctx, request: &str) -> Result<PathBuf, Reported> {
     match version::resolve(&ctx.layout, request, &Origin::Argument)? {
         Resolved::Installed { prefix, .. } => Ok(prefix),
         Resolved::System => Err(Reported::failure(
@@ -54,7 +54,7 @@ pub(super) fn pack(
     prefix: &Path,
     output: Option<PathBuf>,
     out: &mut dyn Write,
-) -> anyhow::Result<()> {
+) -> Result<(), Reported> {
     let archive = match output {
         Some(dir) if names_a_directory(&dir) => dir.join(standard_file_name(prefix)?),
         Some(file) => file,
@@ -82,7 +82,12 @@ pub(super) fn pack(
 
 /// Uploads the pack of the install at `prefix` to the binary mirror `to` (packing it into the
 /// build cache first unless it is there); prints where it went.
-pub(super) fn push(ctx: &Ctx, prefix: &Path, to: &str, out: &mut dyn Write) -> anyhow::Result<()> {
+pub(super) fn push(
+    ctx: &Ctx,
+    prefix: &Path,
+    to: &str,
+    out: &mut dyn Write,
+) -> Result<(), Reported> {
     let mirror = BinaryMirror::parse(to, "--to").map_err(Reported::from)?;
     let stall_timeout = crate::settings::stall_timeout().map_err(Reported::from)?;
     // Held to the end, so no install, uninstall or `strap cache clean` touches the install or
@@ -109,7 +114,7 @@ pub(super) fn push(ctx: &Ctx, prefix: &Path, to: &str, out: &mut dyn Write) -> a
                     exit_code: EXIT_INTERRUPTED,
                 },
                 // A file on this machine: the message says what is wrong with it.
-                BinaryError::Local { .. } => Reported {
+                BinaryError::Io(_) => Reported {
                     message,
                     hint: None,
                     exit_code: EXIT_FAILURE,
@@ -134,7 +139,7 @@ pub(super) fn push(ctx: &Ctx, prefix: &Path, to: &str, out: &mut dyn Write) -> a
 
 /// The pack of the install at `prefix` in the build cache, made now when it is not there (or
 /// its archive no longer matches its manifest); the caller holds the install's lock.
-fn cached_pack(ctx: &Ctx, prefix: &Path, cancel: &Cancel) -> anyhow::Result<(PathBuf, Manifest)> {
+fn cached_pack(ctx: &Ctx, prefix: &Path, cancel: &Cancel) -> Result<(PathBuf, Manifest), Reported> {
     let receipt = receipt(prefix)?;
     let key = pack::cache_key(&receipt, &Platform::current());
     let id = PackId {

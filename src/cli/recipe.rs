@@ -3,8 +3,6 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-
 use super::Ctx;
 use crate::error::{Reported, UsageError, EXIT_FAILURE, EXIT_INTERRUPTED};
 use crate::process::{Cancel, Log};
@@ -66,7 +64,7 @@ pub struct RunArgs {
 /// Exit code of `--dry-run --detailed-exitcode` when changes are pending.
 pub(super) const EXIT_CHANGES_PENDING: i32 = 2;
 
-pub(super) fn run(ctx: &Ctx, command: RecipeCommand, out: &mut dyn Write) -> anyhow::Result<i32> {
+pub(super) fn run(ctx: &Ctx, command: RecipeCommand, out: &mut dyn Write) -> Result<i32, Reported> {
     match command {
         RecipeCommand::List { bare: true } => {
             for name in recipe::names() {
@@ -91,7 +89,7 @@ pub(super) fn run(ctx: &Ctx, command: RecipeCommand, out: &mut dyn Write) -> any
     }
 }
 
-fn show(r: &Recipe, out: &mut dyn Write) -> anyhow::Result<()> {
+fn show(r: &Recipe, out: &mut dyn Write) -> Result<(), Reported> {
     writeln!(out, "{} — {}\n  from {}", r.name, r.description, r.source)?;
     if !r.supported.is_empty() {
         writeln!(out, "  supports: {}", r.supported.join(", "))?;
@@ -151,7 +149,7 @@ fn show(r: &Recipe, out: &mut dyn Write) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_recipe(ctx: &Ctx, args: RunArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
+fn run_recipe(ctx: &Ctx, args: RunArgs, out: &mut dyn Write) -> Result<i32, Reported> {
     let recipe = recipe::find(&args.recipe)?;
     let mut overrides = Overrides::default();
     for kv in &args.set {
@@ -168,12 +166,12 @@ fn run_recipe(ctx: &Ctx, args: RunArgs, out: &mut dyn Write) -> anyhow::Result<i
     }
     if let Some(path) = &args.vars {
         let text = crate::bounded::read_text(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+            .map_err(|e| Reported::caused_by(format!("cannot read {}", path.display()), &e))?;
         let table = text.parse::<toml::Table>().map_err(|e| {
             let line = e
                 .span()
                 .map_or(1, |s| crate::config::line_of(&text, s.start));
-            anyhow::anyhow!("{}:{line}: {}", path.display(), e.message())
+            Reported::message(format!("{}:{line}: {}", path.display(), e.message()))
         })?;
         overrides.file = Some((path.clone(), table));
     }
@@ -251,7 +249,7 @@ fn run_recipe(ctx: &Ctx, args: RunArgs, out: &mut dyn Write) -> anyhow::Result<i
     })
 }
 
-fn nothing_changed(what: &str, exit_code: i32) -> anyhow::Error {
+fn nothing_changed(what: &str, exit_code: i32) -> Reported {
     Reported {
         message: format!("{what}; nothing was changed"),
         hint: None,
@@ -277,9 +275,11 @@ struct Question<'a> {
 impl Question<'_> {
     /// Writes the question to the terminal (never to stdout, which may be piped) and reads the
     /// answer from stdin, which is a terminal.
-    fn ask(&self, cancel: &Cancel) -> anyhow::Result<Answer> {
+    fn ask(&self, cancel: &Cancel) -> Result<Answer, Reported> {
         let Some(mut terminal) = terminal() else {
-            anyhow::bail!("cannot ask for confirmation: no terminal to write to; pass --yes");
+            return Err(Reported::message(format!(
+                "cannot ask for confirmation: no terminal to write to; pass --yes"
+            )));
         };
         let mut text = format!(
             "{}: recipe {} on {} — the checks found:\n",

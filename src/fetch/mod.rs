@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use crate::error::Explain;
+use crate::error::{Explain, Io, IoContext};
 use crate::lock::FileLock;
 use crate::process::Cancel;
 use crate::report::Reporter;
@@ -52,16 +52,10 @@ pub enum FetchError {
         /// The `file://` mirrors tried (offline, only those are read).
         attempts: Vec<(String, MirrorError)>,
     },
-    #[error("cannot {action} {}: {source}", path.display())]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] Io),
     #[error("interrupted; the partial download is kept for next time")]
     Interrupted,
-    #[error(transparent)]
-    Lock(#[from] crate::error::Error),
 }
 
 impl Explain for FetchError {
@@ -76,7 +70,7 @@ impl Explain for FetchError {
                 "or add a file:// mirror, which --offline reads too, e.g. --mirror 'file:///srv/python/{file}'"
                     .to_owned(),
             ),
-            FetchError::Io { source, .. } if source.kind() == io::ErrorKind::StorageFull => Some(
+            FetchError::Io(Io { source, .. }) if source.kind() == io::ErrorKind::StorageFull => Some(
                 "free some space (or set STRAP_CACHE_DIR to a larger disk) and retry".to_owned(),
             ),
             _ => None,
@@ -120,14 +114,6 @@ fn attempts_list(attempts: &[(String, MirrorError)]) -> String {
         .iter()
         .map(|(url, why)| format!("\n  {url}: {why}"))
         .collect()
-}
-
-fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> FetchError + 'a {
-    move |source| FetchError::Io {
-        action,
-        path: path.to_owned(),
-        source,
-    }
 }
 
 /// Where and how downloads happen.
@@ -176,7 +162,7 @@ impl Fetcher {
         reporter: &dyn Reporter,
     ) -> Result<(PathBuf, usize), FetchError> {
         let cache_dir = self.settings.cache_dir.clone();
-        fs::create_dir_all(&cache_dir).map_err(io_err("create cache directory", &cache_dir))?;
+        fs::create_dir_all(&cache_dir).io_context("create cache directory", &cache_dir)?;
         for (index, wanted) in candidates.iter().enumerate() {
             if let Some(path) = self.cached(wanted, reporter)? {
                 return Ok((path, index));
@@ -201,7 +187,7 @@ impl Fetcher {
             for url in urls {
                 match self.download(url, &part, wanted, reporter) {
                     Ok(()) => {
-                        fs::rename(&part, &cached).map_err(io_err("move into the cache", &part))?;
+                        fs::rename(&part, &cached).io_context("move into the cache", &part)?;
                         return Ok((cached, index));
                     }
                     Err(Failure::Mirror(why)) => {
@@ -213,17 +199,7 @@ impl Fetcher {
                         }
                         attempts.push((url.clone(), why));
                     }
-                    Err(Failure::Local {
-                        action,
-                        path,
-                        source,
-                    }) => {
-                        return Err(FetchError::Io {
-                            action,
-                            path,
-                            source,
-                        })
-                    }
+                    Err(Failure::Local(error)) => return Err(error.into()),
                     Err(Failure::Interrupted) => {
                         // Keep what arrived for the next run; an empty file is nothing to keep.
                         if fs::metadata(&part).is_ok_and(|m| m.len() == 0) {
@@ -267,7 +243,7 @@ impl Fetcher {
             return Ok(None);
         }
         let _lock = self.lock(&wanted.file, reporter)?;
-        let actual = sha256_file(&cached).map_err(io_err("read", &cached))?;
+        let actual = sha256_file(&cached).io_context("read", &cached)?;
         if actual == wanted.sha256 {
             reporter.message(&format!(
                 "using {} from the cache (sha256 verified)",
@@ -277,7 +253,7 @@ impl Fetcher {
         }
         let aside =
             (self.settings.cache_dir).join(crate::layout::mismatch_name(&wanted.file, &actual));
-        fs::rename(&cached, &aside).map_err(io_err("set aside", &cached))?;
+        fs::rename(&cached, &aside).io_context("set aside", &cached)?;
         reporter.warning(&format!(
             "{} in the cache has sha256 {actual}, expected {}; moved it to {} and will not use it",
             wanted.file,

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::archive::{self, ArchiveError};
 use crate::binary::{BinaryError, BinaryMirror, PackId};
-use crate::error::{Explain, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE};
+use crate::error::{Explain, Io, IoContext, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE};
 use crate::fetch::{FetchError, FetchSettings, Fetcher, Wanted};
 use crate::layout::{Layout, UserDir};
 use crate::lock::FileLock;
@@ -143,14 +143,8 @@ pub enum StageError {
     },
     #[error("interrupted")]
     Interrupted,
-    #[error("cannot {action} {}: {source}", path.display())]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        source: std::io::Error,
-    },
     #[error(transparent)]
-    Lock(#[from] crate::error::Error),
+    Io(#[from] Io),
     #[error(transparent)]
     Binary(#[from] BinaryError),
     #[error("'{0}' is not a name strap gives an archive in its download cache (such as Python-3.12.7.tar.xz, openssl-1.1.1u.tar.gz or boost_1_86_0.tar.bz2), so it is not downloaded")]
@@ -177,22 +171,11 @@ impl StageError {
         }
     }
 
-    /// A failed file-system operation.
-    pub fn io(action: &'static str, path: &Path, source: std::io::Error) -> StageError {
-        StageError::Io {
-            action,
-            path: path.to_owned(),
-            source,
-        }
-    }
-
     /// True when this failure of an install from a pack is the pack's own (its files, bytes,
     /// or contents that do not relocate or verify), not this machine's nor an interruption.
     fn blames_pack(&self) -> bool {
         match self {
-            StageError::Fetch(
-                FetchError::Io { .. } | FetchError::Interrupted | FetchError::Lock(_),
-            ) => false,
+            StageError::Fetch(FetchError::Io(_) | FetchError::Interrupted) => false,
             StageError::Fetch(_) | StageError::Verify { .. } => true,
             StageError::Archive(e) => !e.is_local_io(),
             _ => false,
@@ -736,7 +719,7 @@ fn build_and_place(
     let staged_prefix = build.staged_prefix();
     Receipt::new(artifact, archives)
         .write(&staged_prefix)
-        .map_err(|e| StageError::io("write the receipt in", &staged_prefix, e))?;
+        .io_context("write the receipt in", &staged_prefix)?;
     let user_dirs = crate::layout::user_dirs(artifact.kind());
     let carried = place(&staged_prefix, artifact.prefix(), work.path(), user_dirs)?;
     for line in carried.iter().filter_map(Carried::message) {
@@ -759,9 +742,9 @@ fn build_and_place(
 
 /// Packs the install at `prefix` into the build cache directory `builds`.
 fn pack_into(builds: &Path, prefix: &Path, cancel: &Cancel) -> Result<(), StageError> {
-    fs::create_dir_all(builds).map_err(|e| StageError::io("create", builds, e))?;
+    fs::create_dir_all(builds).io_context("create", builds)?;
     let receipt = Receipt::read(prefix).ok_or_else(|| {
-        StageError::io(
+        Io::new(
             "read the receipt in",
             prefix,
             std::io::ErrorKind::NotFound.into(),
@@ -802,7 +785,7 @@ fn place(
     user_dirs: &[UserDir],
 ) -> Result<Vec<Carried>, StageError> {
     if let Some(parent) = prefix.parent() {
-        fs::create_dir_all(parent).map_err(|e| StageError::io("create", parent, e))?;
+        fs::create_dir_all(parent).io_context("create", parent)?;
     }
     // The build's own copies (a pack made before packs left them out) never replace the user's.
     for dir in user_dirs {
@@ -811,7 +794,7 @@ fn place(
     let old = work.join("replaced");
     let replacing = prefix.exists();
     if replacing {
-        fs::rename(prefix, &old).map_err(|e| StageError::io("move aside", prefix, e))?;
+        fs::rename(prefix, &old).io_context("move aside", prefix)?;
     }
     let put_back = |carried: &[Carried]| {
         for dir in carried {
@@ -831,7 +814,7 @@ fn place(
         }
         if let Err(e) = fs::rename(&from, staged_prefix.join(dir.name)) {
             put_back(&carried);
-            return Err(StageError::io("carry over", &from, e));
+            return Err(Io::new("carry over", &from, e).into());
         }
         carried.push(Carried {
             dir,
@@ -840,7 +823,7 @@ fn place(
     }
     if let Err(e) = fs::rename(staged_prefix, prefix) {
         put_back(&carried);
-        return Err(StageError::io("move into place", prefix, e));
+        return Err(Io::new("move into place", prefix, e).into());
     }
     Ok(carried)
 }
@@ -888,7 +871,7 @@ fn remove_entry(path: &Path) -> Result<(), StageError> {
         Ok(meta) if meta.is_dir() => fs::remove_dir_all(path),
         Ok(_) => fs::remove_file(path),
     };
-    removed.map_err(|e| StageError::io("remove", path, e))
+    Ok(removed.io_context("remove", path)?)
 }
 
 /// Seconds as the phase lines show them.

@@ -8,6 +8,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
 use super::StageError;
+use crate::error::IoContext;
 use crate::layout::Layout;
 
 /// The file in a work directory that lists the process groups of its build commands.
@@ -25,8 +26,7 @@ impl WorkDir {
     /// Creates this process's work directory for `kind`/`name`.
     pub fn create(layout: &Layout, kind: &str, name: &str) -> Result<WorkDir, StageError> {
         let path = layout.work_dir(kind, name);
-        fs::create_dir_all(&path)
-            .map_err(|e| StageError::io("create build directory", &path, e))?;
+        fs::create_dir_all(&path).io_context("create build directory", &path)?;
         Ok(WorkDir { path, keep: false })
     }
 

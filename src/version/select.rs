@@ -5,9 +5,9 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use super::Result;
 use super::{read_version_file, Origin};
 use crate::env_vars;
-use crate::error::Result;
 use crate::layout::{Flavor, Layout};
 
 /// The name of the per-directory version file (the same as pyenv's).

@@ -8,6 +8,7 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 
 use super::{Outcome, PyenvEnv};
+use crate::error::Reported;
 
 /// One builtin command's documentation.
 pub(super) struct Doc {
@@ -315,7 +316,10 @@ pub(super) fn completions(env: &PyenvEnv, args: &[String], out: &mut dyn Write) 
             .arg("--complete")
             .args(rest)
             .exec();
-        anyhow::bail!("cannot run {}: {err}", path.display());
+        return Err(Reported::message(format!(
+            "cannot run {}: {err}",
+            path.display()
+        )));
     }
     Ok(0)
 }
@@ -339,11 +343,11 @@ fn supports_completion(path: &Path) -> bool {
 pub(super) fn builtin_completions(
     env: &PyenvEnv,
     command: &str,
-) -> anyhow::Result<Option<Vec<String>>> {
+) -> Result<Option<Vec<String>>, Reported> {
     let layout = env.layout();
     let versions =
-        || -> anyhow::Result<Vec<String>> { super::query::version_names(layout, false, false) };
-    let shims = || -> anyhow::Result<Vec<String>> {
+        || -> Result<Vec<String>, Reported> { super::query::version_names(layout, false, false) };
+    let shims = || -> Result<Vec<String>, Reported> {
         Ok(crate::shims::list_shims(layout)?
             .iter()
             .map(|s| {
