@@ -41,7 +41,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::error::{Reported, UsageError};
+use crate::error::{IoContext, Reported, UsageError};
 use crate::layout::Layout;
 use crate::shell::Shell;
 use crate::version::Error;
@@ -498,12 +498,10 @@ fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<i32, Rep
             unset,
         } => select::sh_shell(ctx, shell, &versions, unset, out)?,
         Command::Exec { command, args } => {
-            return Ok(crate::shim::exec(
-                &ctx.layout,
-                &command,
-                args,
-                crate::shim::run_and_rehash,
-            )?)
+            let selection = ctx.selection()?;
+            let code =
+                crate::shim::exec_selected(&ctx.layout, &selection, &command, args, run_and_rehash);
+            return Ok(code?);
         }
         Command::Install(args) => return install::run(ctx, args, out).map_err(from_anyhow),
         Command::Recipe(command) => return recipe::run(ctx, command, out),
@@ -574,7 +572,7 @@ pub fn is_pyenv_command(name: &str) -> bool {
 /// program, or print why not and return the exit code. A package install is run here and
 /// rehashed after.
 pub fn run_shim(name: &std::ffi::OsStr, args: impl Iterator<Item = OsString>) -> i32 {
-    shim_main(name, args, crate::shim::run_and_rehash)
+    shim_main(name, args, run_and_rehash)
 }
 
 /// [`run_shim`] for the lean `strap-shim`: a package install is handed over to `strap`.
@@ -592,11 +590,39 @@ fn shim_main(
         return 1;
     };
     let layout = Layout::for_shim();
-    match crate::shim::exec(&layout, command, args, install) {
+    let ctx = Ctx {
+        layout,
+        cwd: std::env::current_dir().ok(),
+    };
+    let layout = &ctx.layout;
+    let exec = ctx
+        .selection()
+        .and_then(|selection| crate::shim::exec_selected(layout, &selection, command, args, install));
+    match exec {
         Ok(code) => code,
         Err(err) if layout.flavor() == crate::layout::Flavor::Pyenv => pyenv::report_error(&err),
         Err(err) => report_error(&err),
     }
+}
+
+/// A package install through a shim or `strap exec`: runs it, then rehashes so the commands it
+/// added have shims (a failed rehash is only a warning).
+fn run_and_rehash(
+    layout: &Layout,
+    target: &crate::which::Target,
+    cmd: std::process::Command,
+) -> Result<i32, Error> {
+    let code = crate::shim::run_install(target, cmd)?;
+    if code == 0 {
+        let rehashed = crate::shims::shim_executable()
+            .io_context("find", "the strap executable")
+            .map_err(Error::from)
+            .and_then(|exe| crate::shims::rehash(layout, &exe));
+        if let Err(err) = rehashed {
+            say!("strap: warning: rehash after the install failed: {err}");
+        }
+    }
+    Ok(code)
 }
 
 /// Prints a library error (and its hint) to stderr; returns its exit code.

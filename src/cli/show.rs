@@ -13,9 +13,11 @@ use crate::version::{self, Origin, Resolved, Selection};
 use crate::which;
 
 impl Ctx {
-    /// The current selection.
+    /// The current selection (warning about what it ignored).
     pub(super) fn selection(&self) -> Result<Selection, Error> {
-        version::select(&self.layout, self.cwd.as_deref())
+        let selection = version::select(&self.layout, self.cwd.as_deref())?;
+        super::pyenv::warn_ignored(&selection);
+        Ok(selection)
     }
 
     /// The current selection with every name resolved (an unresolvable name is an error).

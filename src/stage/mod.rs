@@ -84,7 +84,6 @@ pub struct StageOptions {
     pub fetch: FetchSettings,
     pub jobs: usize,
     pub force: bool,
-    pub verbose: bool,
     /// Keep the work directory after a failure.
     pub keep: bool,
     pub skip_preflight: bool,
@@ -685,7 +684,6 @@ fn build_and_place(
         artifact.name()
     ));
     let mut runner = Runner::new(log, cancel.clone())
-        .echo(options.verbose)
         .record_groups(work.groups_file());
     if let Some(sink) = phases.reporter.output_sink() {
         runner = runner.on_line(sink);

@@ -2,7 +2,6 @@
 //! flavor), the nearest
 //! `.python-version` walking up from a directory, the global version file, else `system`.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::Result;
@@ -18,6 +17,9 @@ pub const LOCAL_VERSION_FILE: &str = ".python-version";
 pub struct Selection {
     pub names: Vec<String>,
     pub origin: Origin,
+    /// Names the version file gave that pyenv's flavor ignores, as pyenv does, because they would
+    /// leave `versions/` (the CLI warns about each).
+    pub ignored: Vec<String>,
 }
 
 /// Selects versions for a process whose current directory is `cwd` (`None` when it is unknown).
@@ -41,6 +43,7 @@ pub fn select(layout: &Layout, cwd: Option<&Path>) -> Result<Selection> {
                 return Ok(Selection {
                     names,
                     origin: Origin::Env(var),
+                    ignored: Vec::new(),
                 });
             }
         }
@@ -51,19 +54,12 @@ pub fn select(layout: &Layout, cwd: Option<&Path>) -> Result<Selection> {
     } else {
         Vec::new()
     };
+    let mut ignored = Vec::new();
     if layout.flavor() == Flavor::Pyenv {
         // pyenv ignores, with a warning, names that would leave `versions/`; strap refuses them.
-        names.retain(|name| {
-            let safe = super::stays_inside_versions(layout, name);
-            if !safe {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "pyenv: invalid version `{name}' ignored in `{}'",
-                    file.display()
-                );
-            }
-            safe
-        });
+        (names, ignored) = names
+            .into_iter()
+            .partition(|name| super::stays_inside_versions(layout, name));
     }
     if names.is_empty() {
         names.push("system".to_owned());
@@ -73,7 +69,11 @@ pub fn select(layout: &Layout, cwd: Option<&Path>) -> Result<Selection> {
     } else {
         Origin::GlobalFile(file)
     };
-    Ok(Selection { names, origin })
+    Ok(Selection {
+        names,
+        origin,
+        ignored,
+    })
 }
 
 /// The version file that applies (whether or not a variable selects first): the nearest

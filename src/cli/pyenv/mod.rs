@@ -17,7 +17,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
 pub use words::report_error;
-pub(super) use words::reported;
+pub(super) use words::{reported, warn_ignored};
 
 use super::Ctx;
 use crate::env_vars;

@@ -21,7 +21,7 @@ fn usage(command: &str) -> i32 {
 /// The selection as pyenv sees it (`PYENV_VERSION`, `PYENV_DIR`, the nearest version file, the
 /// global file).
 fn selection(env: &PyenvEnv) -> Result<Selection, Reported> {
-    Ok(version::select(env.layout(), env.ctx.cwd.as_deref())?)
+    Ok(env.ctx.selection()?)
 }
 
 /// pyenv's `version-name`: each selected name resolved (exact, without `python-`, newest match);
@@ -495,7 +495,7 @@ pub(super) fn exec(env: &PyenvEnv, args: &[String], raw: &[std::ffi::OsString]) 
         &selection,
         command,
         raw.iter().skip(1).cloned(),
-        crate::shim::run_and_rehash,
+        super::super::run_and_rehash,
     ) {
         Ok(code) => Ok(code),
         Err(err) => Ok(super::report_error(&err)),

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::error::{Reported, EXIT_COMMAND_NOT_FOUND, EXIT_FAILURE};
-use crate::version::Error;
+use crate::version::{Error, Selection};
 use crate::version::Origin;
 
 /// Prints a library error as pyenv would; returns its exit code.
@@ -86,6 +86,16 @@ pub(super) fn render(err: &Error, skip_advice: bool) -> (String, i32) {
             let _ = writeln!(text, "pyenv: {err}");
             (text, err.exit_code())
         }
+    }
+}
+
+/// Warns, as pyenv does, about each name the version file gave that the selection ignored.
+pub(crate) fn warn_ignored(selection: &Selection) {
+    for name in &selection.ignored {
+        say!(
+            "pyenv: invalid version `{name}' ignored in `{}'",
+            selection.origin
+        );
     }
 }
 
