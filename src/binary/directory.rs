@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use super::{BinaryError, PackId};
 use crate::atomic_file::{self, AtomicFile};
 use crate::error::IoContext;
-use crate::fetch::{FetchError, Fetcher, MirrorError, Wanted};
+use crate::fetch::{Fetcher, MirrorError, Wanted};
 use crate::pack::Manifest;
 use crate::process::{Cancel, Interruptible};
 use crate::report::Reporter;
@@ -29,7 +29,7 @@ pub(super) fn lookup(
         .small_file(manifest_url.as_str())
         .map_err(|e| match e {
             e if e.is_not_found() => BinaryError::NotThere,
-            e => BinaryError::Mirror(format!("{manifest_url}: {e}")),
+            e => BinaryError::Transfer(vec![(manifest_url.to_string(), e)]),
         })?;
     serde_json::from_slice(&bytes)
         .map_err(|e| BinaryError::Refused(format!("{manifest_url} is not a pack manifest: {e}")))
@@ -50,19 +50,8 @@ pub(super) fn download(
         size: Some(manifest.archive.size),
         urls: vec![join(base, remote_file)?.to_string()],
     };
-    match fetcher.fetch(&[wanted], reporter) {
-        Ok(_) => Ok(()),
-        Err(FetchError::Interrupted) => Err(BinaryError::Interrupted),
-        Err(FetchError::Io(error)) => Err(BinaryError::Io(error)),
-        Err(FetchError::AllMirrorsFailed { attempts, .. }) => Err(BinaryError::Mirror(
-            attempts
-                .iter()
-                .map(|(url, why)| format!("{url}: {why}"))
-                .collect::<Vec<_>>()
-                .join("; "),
-        )),
-        Err(e) => Err(BinaryError::Mirror(e.to_string())),
-    }
+    fetcher.fetch(&[wanted], reporter)?;
+    Ok(())
 }
 
 /// Uploads the pack into the directory `base`: the archive first, the manifest last (so a

@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Config;
 use crate::env_vars;
-use crate::error::{Io, IoContext, UsageError};
-use crate::fetch::Fetcher;
+use crate::error::{Explain, Io, IoContext, UsageError, EXIT_FAILURE, EXIT_INTERRUPTED};
+use crate::fetch::{FetchError, Fetcher, MirrorError};
 use crate::pack::{Manifest, Platform};
 use crate::process::Cancel;
 use crate::report::Reporter;
@@ -89,10 +89,55 @@ pub enum BinaryError {
     Refused(String),
     #[error("{0}")]
     Mirror(String),
+    /// Each URL tried, and how the mirror failed it.
+    #[error("{}", transfers(.0))]
+    Transfer(Vec<(String, MirrorError)>),
+    /// A download the fetcher refused (offline, say).
+    #[error(transparent)]
+    Fetch(FetchError),
     #[error(transparent)]
     Io(#[from] Io),
     #[error("interrupted")]
     Interrupted,
+}
+
+fn transfers(attempts: &[(String, MirrorError)]) -> String {
+    let attempts: Vec<String> = attempts
+        .iter()
+        .map(|(url, why)| format!("{url}: {why}"))
+        .collect();
+    attempts.join("; ")
+}
+
+impl From<FetchError> for BinaryError {
+    fn from(error: FetchError) -> BinaryError {
+        match error {
+            FetchError::Interrupted => BinaryError::Interrupted,
+            FetchError::Io(error) => BinaryError::Io(error),
+            FetchError::AllMirrorsFailed { attempts, .. } => BinaryError::Transfer(attempts),
+            error => BinaryError::Fetch(error),
+        }
+    }
+}
+
+impl Explain for BinaryError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            BinaryError::Io(_) | BinaryError::Interrupted | BinaryError::Fetch(_) => None,
+            _ => Some(
+                "check the URL and the credentials (STRAP_REGISTRY_USER and \
+                 STRAP_REGISTRY_PASSWORD, or `docker login`)"
+                    .to_owned(),
+            ),
+        }
+    }
+
+    fn exit_code(&self) -> i32 {
+        match self {
+            BinaryError::Interrupted => EXIT_INTERRUPTED,
+            _ => EXIT_FAILURE,
+        }
+    }
 }
 
 impl BinaryMirror {
@@ -178,10 +223,7 @@ impl BinaryMirror {
                 // directory takes is taken here, so other strap processes and `strap cache
                 // clean` leave it alone.
                 let file = crate::layout::build_cache_file(&manifest.archive.file);
-                let _lock = fetcher.lock(&file, reporter).map_err(|e| match e {
-                    crate::fetch::FetchError::Interrupted => BinaryError::Interrupted,
-                    e => BinaryError::Mirror(e.to_string()),
-                })?;
+                let _lock = fetcher.lock(&file, reporter)?;
                 repo.download(id, manifest, fetcher, reporter)?
             }
         }

@@ -595,9 +595,9 @@ fn shim_main(
         cwd: std::env::current_dir().ok(),
     };
     let layout = &ctx.layout;
-    let exec = ctx
-        .selection()
-        .and_then(|selection| crate::shim::exec_selected(layout, &selection, command, args, install));
+    let exec = ctx.selection().and_then(|selection| {
+        crate::shim::exec_selected(layout, &selection, command, args, install)
+    });
     match exec {
         Ok(code) => code,
         Err(err) if layout.flavor() == crate::layout::Flavor::Pyenv => pyenv::report_error(&err),

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use super::progress::TerminalReporter;
 use super::Ctx;
-use crate::binary::{BinaryError, BinaryMirror, PackId};
-use crate::error::{Reported, EXIT_FAILURE, EXIT_INTERRUPTED};
+use crate::binary::{BinaryMirror, PackId};
+use crate::error::Reported;
 use crate::pack::{self, Manifest, PackError, Platform};
 use crate::process::Cancel;
 use crate::stage::{Receipt, BUILDS_DIR};
@@ -41,8 +41,7 @@ pub(super) fn python_prefix(ctx: &Ctx, request: &str) -> Result<PathBuf, Reporte
         Resolved::System => Err(Reported::failure(
             "the system Python is not a build strap can pack",
             "`strap versions --bare` lists the installed versions",
-        )
-        .into()),
+        )),
     }
 }
 
@@ -107,23 +106,9 @@ pub(super) fn push(
                 "cannot push {} {} to {mirror}: {e}",
                 manifest.kind, manifest.name
             );
-            match e {
-                BinaryError::Interrupted => Reported {
-                    message,
-                    hint: None,
-                    exit_code: EXIT_INTERRUPTED,
-                },
-                // A file on this machine: the message says what is wrong with it.
-                BinaryError::Io(_) => Reported {
-                    message,
-                    hint: None,
-                    exit_code: EXIT_FAILURE,
-                },
-                _ => Reported::failure(
-                    message,
-                    "check the URL and the credentials (STRAP_REGISTRY_USER and \
-                     STRAP_REGISTRY_PASSWORD, or `docker login`)",
-                ),
+            Reported {
+                message,
+                ..Reported::of(&e)
             }
         })?;
     writeln!(out, "{location}")?;

@@ -255,7 +255,6 @@ fn nothing_changed(what: &str, exit_code: i32) -> Reported {
         hint: None,
         exit_code,
     }
-    .into()
 }
 
 /// The answer to the confirmation.
@@ -277,9 +276,9 @@ impl Question<'_> {
     /// answer from stdin, which is a terminal.
     fn ask(&self, cancel: &Cancel) -> Result<Answer, Reported> {
         let Some(mut terminal) = terminal() else {
-            return Err(Reported::message(format!(
-                "cannot ask for confirmation: no terminal to write to; pass --yes"
-            )));
+            return Err(Reported::message(
+                "cannot ask for confirmation: no terminal to write to; pass --yes".to_string(),
+            ));
         };
         let mut text = format!(
             "{}: recipe {} on {} — the checks found:\n",

@@ -102,8 +102,7 @@ pub(super) fn installed_python(ctx: &Ctx, request: &str) -> Result<(String, Path
                 "install one first ({}), or use python3 -m venv",
                 Program::current().command("install 3.12")
             ),
-        )
-        .into()),
+        )),
     }
 }
 

@@ -177,11 +177,15 @@ mod tests {
         ];
         for (text, line, message) in cases {
             let err = Recipe::parse("r.toml", text).unwrap_err();
-            assert_eq!(
-                (err.line, err.message.contains(message)),
-                (line, true),
-                "{err}"
-            );
+            let RecipeError::Invalid {
+                line: found,
+                message: ref text,
+                ..
+            } = err
+            else {
+                panic!("{err}");
+            };
+            assert_eq!((found, text.contains(message)), (line, true), "{err}");
             assert!(err.to_string().starts_with(&format!("r.toml:{line}: ")));
         }
     }

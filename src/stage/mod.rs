@@ -683,8 +683,7 @@ fn build_and_place(
         artifact.kind(),
         artifact.name()
     ));
-    let mut runner = Runner::new(log, cancel.clone())
-        .record_groups(work.groups_file());
+    let mut runner = Runner::new(log, cancel.clone()).record_groups(work.groups_file());
     if let Some(sink) = phases.reporter.output_sink() {
         runner = runner.on_line(sink);
     }

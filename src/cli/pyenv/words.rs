@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use crate::error::{Reported, EXIT_COMMAND_NOT_FOUND, EXIT_FAILURE};
-use crate::version::{Error, Selection};
 use crate::version::Origin;
+use crate::version::{Error, Selection};
 
 /// Prints a library error as pyenv would; returns its exit code.
 pub fn report_error(err: &Error) -> i32 {
