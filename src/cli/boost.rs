@@ -14,7 +14,7 @@ use crate::boost::installed::{self, Details, Installed};
 use crate::boost::plan::{self, b2_value, Libraries, Link, Plan, Shape, Variant};
 use crate::boost::sources;
 use crate::config::Config;
-use crate::error::{Reported, UsageError};
+use crate::error::{IoContext, Reported, UsageError};
 use crate::fetch::Fetcher;
 use crate::lock::FileLock;
 use crate::process::Cancel;
@@ -152,11 +152,11 @@ pub(super) fn run(ctx: &Ctx, command: BoostCommand, out: &mut dyn Write) -> anyh
         BoostCommand::Uninstall { names, force } => uninstall(ctx, &names, force).map(|()| 0),
         BoostCommand::Pack(args) => {
             let found = installed::find(&ctx.layout, &args.version).map_err(Reported::from)?;
-            super::pack::pack(ctx, &found.prefix, args.output, out).map(|()| 0)
+            Ok(super::pack::pack(ctx, &found.prefix, args.output, out).map(|()| 0)?)
         }
         BoostCommand::Push(args) => {
             let found = installed::find(&ctx.layout, &args.version).map_err(Reported::from)?;
-            super::pack::push(ctx, &found.prefix, &args.to, out).map(|()| 0)
+            Ok(super::pack::push(ctx, &found.prefix, &args.to, out).map(|()| 0)?)
         }
     }
 }
@@ -401,8 +401,7 @@ fn list_releases(
 }
 
 fn list(ctx: &Ctx, bare: bool, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
-    let all = installed::installed(&ctx.layout)
-        .map_err(|e| crate::error::Error::io("list", ctx.layout.boost_root(), e))?;
+    let all = installed::installed(&ctx.layout).io_context("list", ctx.layout.boost_root())?;
     if json {
         serde_json::to_writer_pretty(&mut *out, &all)?;
         writeln!(out)?;

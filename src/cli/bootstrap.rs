@@ -330,7 +330,7 @@ fn missing_python(ctx: &Ctx, item: &Item, done: &[Item], outcomes: &[Outcome]) -
 /// Runs a strap command in this process (its stdout discarded; its progress and errors on
 /// stderr).
 fn execute(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
-    dispatch(ctx, command, &mut std::io::sink())
+    Ok(dispatch(ctx, command, &mut std::io::sink())?)
 }
 
 /// A recipe's item: its dry run decides whether it is ok or has changes pending.

@@ -11,7 +11,7 @@ use super::progress::TerminalReporter;
 use super::Ctx;
 use crate::config::Config;
 use crate::env_vars;
-use crate::error::{Error, Reported, UsageError};
+use crate::error::{Reported, UsageError};
 use crate::pins::{self, Pin};
 use crate::process::Cancel;
 use crate::python::catalog::{listed_under, pin_override_warning, Catalog};
@@ -19,7 +19,7 @@ use crate::python::install::{CPython, PythonOptions};
 use crate::python::plan;
 use crate::settings;
 use crate::stage::{self, Outcome, StageOptions};
-use crate::version::{self, Origin};
+use crate::version::{self, Error, Origin};
 
 /// The flags of `strap install`.
 #[derive(clap::Args, Debug, Default, PartialEq)]

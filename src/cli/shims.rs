@@ -7,7 +7,7 @@ use anyhow::Context;
 
 use super::Ctx;
 use super::Program;
-use crate::error::{Error, Reported};
+use crate::error::{IoContext, Reported};
 use crate::shims;
 use crate::version::{self, Origin, Resolved};
 use crate::virtualenv;
@@ -371,8 +371,8 @@ pub(super) fn warn_still_selected(ctx: &Ctx, name: &str, selecting: &[Selecting]
 /// under its own name (`strap cache clean` removes what such an interruption left).
 pub(super) fn remove_version_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     let doomed = crate::layout::removing_dir(dir);
-    std::fs::rename(dir, &doomed).map_err(|e| Error::io("remove", dir, e))?;
-    std::fs::remove_dir_all(&doomed).map_err(|e| Error::io("remove", &doomed, e))?;
+    std::fs::rename(dir, &doomed).io_context("remove", dir)?;
+    std::fs::remove_dir_all(&doomed).io_context("remove", &doomed)?;
     Ok(())
 }
 

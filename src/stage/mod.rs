@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::archive::{self, ArchiveError};
 use crate::binary::{BinaryError, BinaryMirror, PackId};
-use crate::error::{Explain, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE};
+use crate::error::{Explain, Io, IoContext, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE};
 use crate::fetch::{FetchError, FetchSettings, Fetcher, Wanted};
 use crate::layout::{Layout, UserDir};
 use crate::lock::FileLock;
@@ -83,7 +83,6 @@ pub struct StageOptions {
     pub fetch: FetchSettings,
     pub jobs: usize,
     pub force: bool,
-    pub verbose: bool,
     /// Keep the work directory after a failure.
     pub keep: bool,
     pub skip_preflight: bool,
@@ -142,14 +141,8 @@ pub enum StageError {
     },
     #[error("interrupted")]
     Interrupted,
-    #[error("cannot {action} {}: {source}", path.display())]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        source: std::io::Error,
-    },
     #[error(transparent)]
-    Lock(#[from] crate::error::Error),
+    Io(#[from] Io),
     #[error(transparent)]
     Binary(#[from] BinaryError),
     #[error("'{0}' is not a name strap gives an archive in its download cache (such as Python-3.12.7.tar.xz, openssl-1.1.1u.tar.gz or boost_1_86_0.tar.bz2), so it is not downloaded")]
@@ -176,22 +169,11 @@ impl StageError {
         }
     }
 
-    /// A failed file-system operation.
-    pub fn io(action: &'static str, path: &Path, source: std::io::Error) -> StageError {
-        StageError::Io {
-            action,
-            path: path.to_owned(),
-            source,
-        }
-    }
-
     /// True when this failure of an install from a pack is the pack's own (its files, bytes,
     /// or contents that do not relocate or verify), not this machine's nor an interruption.
     fn blames_pack(&self) -> bool {
         match self {
-            StageError::Fetch(
-                FetchError::Io { .. } | FetchError::Interrupted | FetchError::Lock(_),
-            ) => false,
+            StageError::Fetch(FetchError::Io(_) | FetchError::Interrupted) => false,
             StageError::Fetch(_) | StageError::Verify { .. } => true,
             StageError::Archive(e) => !e.is_local_io(),
             _ => false,
@@ -633,13 +615,9 @@ fn staged_install(
     crate::workdir::remove_leftovers(layout, kind, name);
 
     let archives = fetch_all(artifact, options, reporter, cancel, &phases).map_err(fail)?;
-    let mut work = WorkDir::create(layout, kind, name).map_err(|e| {
-        fail(StageError::io(
-            "create build directory",
-            &layout.work_dir(kind, name),
-            e,
-        ))
-    })?;
+    let mut work = WorkDir::create(layout, kind, name)
+        .io_context("create build directory", layout.work_dir(kind, name))
+        .map_err(|e| fail(e.into()))?;
     let log = layout.log_file(&format!("{kind}-{name}"));
     match build_and_place(artifact, options, &archives, &work, &log, phases, cancel) {
         Ok(notes) => {
@@ -707,9 +685,7 @@ fn build_and_place(
         artifact.kind(),
         artifact.name()
     ));
-    let mut runner = Runner::new(log, cancel.clone())
-        .echo(options.verbose)
-        .record_groups(work.groups_file());
+    let mut runner = Runner::new(log, cancel.clone()).record_groups(work.groups_file());
     if let Some(sink) = phases.reporter.output_sink() {
         runner = runner.on_line(sink);
     }
@@ -742,7 +718,7 @@ fn build_and_place(
     let staged_prefix = build.staged_prefix();
     Receipt::new(artifact, archives)
         .write(&staged_prefix)
-        .map_err(|e| StageError::io("write the receipt in", &staged_prefix, e))?;
+        .io_context("write the receipt in", &staged_prefix)?;
     let user_dirs = crate::layout::user_dirs(artifact.kind());
     let carried = place(&staged_prefix, artifact.prefix(), work.path(), user_dirs)?;
     for line in carried.iter().filter_map(Carried::message) {
@@ -766,7 +742,7 @@ fn build_and_place(
 /// Packs the install of `artifact` into the build cache directory `builds`.
 fn pack_into(builds: &Path, artifact: &dyn Artifact, cancel: &Cancel) -> Result<(), StageError> {
     let prefix = artifact.prefix();
-    fs::create_dir_all(builds).map_err(|e| StageError::io("create", builds, e))?;
+    fs::create_dir_all(builds).io_context("create", builds)?;
     let failed = |e: crate::pack::PackError| StageError::Verify {
         what: artifact.name().to_owned(),
         why: e.to_string(),
@@ -804,7 +780,7 @@ fn place(
     user_dirs: &[UserDir],
 ) -> Result<Vec<Carried>, StageError> {
     if let Some(parent) = prefix.parent() {
-        fs::create_dir_all(parent).map_err(|e| StageError::io("create", parent, e))?;
+        fs::create_dir_all(parent).io_context("create", parent)?;
     }
     // The build's own copies (a pack made before packs left them out) never replace the user's.
     for dir in user_dirs {
@@ -813,7 +789,7 @@ fn place(
     let old = work.join("replaced");
     let replacing = prefix.exists();
     if replacing {
-        fs::rename(prefix, &old).map_err(|e| StageError::io("move aside", prefix, e))?;
+        fs::rename(prefix, &old).io_context("move aside", prefix)?;
     }
     let put_back = |carried: &[Carried]| {
         for dir in carried {
@@ -833,7 +809,7 @@ fn place(
         }
         if let Err(e) = fs::rename(&from, staged_prefix.join(dir.name)) {
             put_back(&carried);
-            return Err(StageError::io("carry over", &from, e));
+            return Err(Io::new("carry over", &from, e).into());
         }
         carried.push(Carried {
             dir,
@@ -842,7 +818,7 @@ fn place(
     }
     if let Err(e) = fs::rename(staged_prefix, prefix) {
         put_back(&carried);
-        return Err(StageError::io("move into place", prefix, e));
+        return Err(Io::new("move into place", prefix, e).into());
     }
     Ok(carried)
 }
@@ -890,7 +866,7 @@ fn remove_entry(path: &Path) -> Result<(), StageError> {
         Ok(meta) if meta.is_dir() => fs::remove_dir_all(path),
         Ok(_) => fs::remove_file(path),
     };
-    removed.map_err(|e| StageError::io("remove", path, e))
+    Ok(removed.io_context("remove", path)?)
 }
 
 /// Seconds as the phase lines show them.

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Artifact, Build, Fault, Source, StageError, Unusable};
 use crate::binary::{BinaryMirror, Found, PackId};
+use crate::error::IoContext;
 use crate::fetch::{FetchError, FetchSettings, Fetcher, Wanted};
 use crate::identity::{runs_here, Platform};
 use crate::layout::{build_cache_file, BUILDS_DIR};
@@ -187,11 +188,10 @@ impl Artifact for Prebuilt<'_> {
             &format!("built for {old}, installed in {new}"),
             || {
                 if let Some(parent) = staged_prefix.parent() {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|e| StageError::io("create", parent, e))?;
+                    std::fs::create_dir_all(parent).io_context("create", parent)?;
                 }
                 std::fs::rename(&unpacked, &staged_prefix)
-                    .map_err(|e| StageError::io("move into the staging area", &unpacked, e))?;
+                    .io_context("move into the staging area", &unpacked)?;
                 if old != new {
                     crate::relocate::relocate(&staged_prefix, &old, &new).map_err(|e| {
                         StageError::Verify {

@@ -1164,3 +1164,23 @@ fn virtualenvs_in_pyenvs_words() {
         assert!(dangling.is_symlink());
     }
 }
+
+/// An error that tells its own exit code keeps it in pyenv mode too: a malformed catalog is a
+/// usage error (2) for `pyenv install --list` as for `pyenv install 3.12` (the list lost it).
+#[test]
+fn a_malformed_catalog_is_a_usage_error_for_install_list_too() {
+    let p = Pyenv::new();
+    p.env.write("catalog.txt", "garbage line\n");
+    let catalog = p.env.dir.path().join("catalog.txt");
+    let message = format!(
+        "pyenv: {}:1: 'garbage' is not a CPython release like 3.12.7 or 3.14.0rc1\n",
+        catalog.display()
+    );
+    for args in [&["install", "--list"][..], &["install", "3.12"]] {
+        p.pyenv(args)
+            .env("STRAP_PYTHON_CATALOG", &catalog)
+            .assert()
+            .code(2)
+            .stderr(message.clone());
+    }
+}

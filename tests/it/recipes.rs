@@ -1451,7 +1451,7 @@ fn show_prints_types_as_recipes_write_them_and_an_unknown_name_lists_the_known_o
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         format!(
-            "strap: error: no recipe named 'nosuch'; built-in: can, docker, jenkins; none of yours in {}\n",
+            "strap: error: no recipe named 'nosuch'; built-in: can, docker, jenkins; none of yours in {}\n{NO_SUCH_RECIPE_HINT}",
             m.env.home().join(".config/strap/recipes").display()
         )
     );
@@ -1463,7 +1463,7 @@ fn show_prints_types_as_recipes_write_them_and_an_unknown_name_lists_the_known_o
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         format!(
-            "strap: error: no recipe named 'nosuch'; built-in: can, docker, jenkins; yours (in {}): mine\n",
+            "strap: error: no recipe named 'nosuch'; built-in: can, docker, jenkins; yours (in {}): mine\n{NO_SUCH_RECIPE_HINT}",
             m.env.home().join(".config/strap/recipes").display()
         )
     );
@@ -1725,4 +1725,44 @@ fn a_key_download_never_writes_through_a_link_planted_where_it_used_to_go() {
         2,
         "only the key and the planted link: {names:?}"
     );
+}
+
+/// The hint line after "no recipe named …".
+const NO_SUCH_RECIPE_HINT: &str =
+    "hint: `strap recipe list` shows what each recipe does; a recipe \
+    file of your own is named by its path (./NAME.toml)\n";
+
+/// A recipe name that names nothing is "not found" (with a next step), not an error in a recipe
+/// file: for `show`, `run`, and a recipe whose `requires` names it.
+#[test]
+fn a_recipe_that_does_not_exist_is_not_found_with_a_hint() {
+    let m = Machine::new();
+    for args in [
+        &["recipe", "show", "nosuch"][..],
+        &["recipe", "run", "nosuch"],
+    ] {
+        let out = m.env.strap(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.starts_with("strap: error: no recipe named 'nosuch'; built-in: "),
+            "{stderr}"
+        );
+        assert!(stderr.ends_with(NO_SUCH_RECIPE_HINT), "{stderr}");
+    }
+    let needs = m.recipe(
+        "needs",
+        "name = \"needs\"\nrequires = [\"nosuch\"]\n[[step]]\nname = \"x\"\nrun = \"true\"\n",
+    );
+    let out = m.run(&["needs"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "strap: error: {}: requires 'nosuch': no recipe named 'nosuch'; ",
+            needs.display()
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.ends_with(NO_SUCH_RECIPE_HINT), "{stderr}");
 }
