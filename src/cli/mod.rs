@@ -41,7 +41,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::error::{IoContext, Reported, UsageError};
+use crate::error::{IoContext, Reported};
 use crate::layout::Layout;
 use crate::shell::Shell;
 use crate::version::Error;
@@ -449,41 +449,6 @@ impl Write for Stdout {
     }
 }
 
-/// An error of a command not yet converted to [`Reported`] (`install`, `boost`, `bootstrap`,
-/// `doctor`, `uninstall`, `rehash`, `shims`). TEMPORARY: goes once those return
-/// `Result<_, Reported>` themselves.
-fn from_anyhow(err: anyhow::Error) -> Reported {
-    untyped(&err)
-}
-
-/// [`from_anyhow`] by reference. TEMPORARY, as it.
-fn untyped(err: &anyhow::Error) -> Reported {
-    if let Some(reported) = err.downcast_ref::<Reported>() {
-        return reported.clone();
-    }
-    if let Some(err) = err.downcast_ref::<Error>() {
-        return hints::reported(err);
-    }
-    if let Some(err) = err.downcast_ref::<UsageError>() {
-        return Reported::of(err);
-    }
-    if let Some(err) = err.downcast_ref::<crate::error::Io>() {
-        return Reported::of(err);
-    }
-    let mut chain = err.chain();
-    let message = chain.next().map(ToString::to_string).unwrap_or_default();
-    match chain.next() {
-        Some(cause) => Reported::caused_by(message, cause),
-        None => Reported::message(message),
-    }
-}
-
-/// Prints an error of a command not yet converted to [`Reported`]. TEMPORARY, as
-/// [`from_anyhow`].
-fn report_anyhow(err: &anyhow::Error) -> i32 {
-    print_reported(&untyped(err))
-}
-
 /// Runs a command; returns its exit code (0 unless the command defines others).
 fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<i32, Reported> {
     match command {
@@ -493,8 +458,8 @@ fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<i32, Rep
             json,
             skip_envs,
         } => show::versions(ctx, bare, json, skip_envs, out)?,
-        Command::Bootstrap(args) => return bootstrap::run(ctx, args, out).map_err(from_anyhow),
-        Command::Doctor(args) => return doctor::run(ctx, args, out).map_err(from_anyhow),
+        Command::Bootstrap(args) => return bootstrap::run(ctx, args, out),
+        Command::Doctor(args) => return doctor::run(ctx, args, out),
         Command::Virtualenv(args) => virtualenv::create(ctx, args)?,
         Command::Virtualenvs { bare, json } => virtualenv::list(ctx, bare, json, out)?,
         Command::VirtualenvDelete { name, force } => return virtualenv::delete(ctx, &name, force),
@@ -520,9 +485,9 @@ fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<i32, Rep
                 crate::shim::exec_selected(&ctx.layout, &selection, &command, args, run_and_rehash);
             return Ok(code?);
         }
-        Command::Install(args) => return install::run(ctx, args, out).map_err(from_anyhow),
+        Command::Install(args) => return install::run(ctx, args, out),
         Command::Recipe(command) => return recipe::run(ctx, command, out),
-        Command::Boost(command) => return boost::run(ctx, command, out).map_err(from_anyhow),
+        Command::Boost(command) => return boost::run(ctx, command, out),
         Command::Pack(args) => {
             let prefix = pack::python_prefix(ctx, &args.version)?;
             pack::pack(ctx, &prefix, args.output, out)?
@@ -531,11 +496,9 @@ fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<i32, Rep
             let prefix = pack::python_prefix(ctx, &args.version)?;
             pack::push(ctx, &prefix, &args.to, out)?
         }
-        Command::Rehash => shims::rehash(ctx).map_err(from_anyhow)?,
-        Command::Shims { short } => shims::list(ctx, short, out).map_err(from_anyhow)?,
-        Command::Uninstall { versions, force } => {
-            return shims::uninstall(ctx, &versions, force).map_err(from_anyhow)
-        }
+        Command::Rehash => shims::rehash(ctx)?,
+        Command::Shims { short } => shims::list(ctx, short, out)?,
+        Command::Uninstall { versions, force } => return shims::uninstall(ctx, &versions, force),
         Command::Cache(command) => return cache::run(ctx, command, out),
         Command::Init { shell, pyenv: true } => shell_init::init_pyenv(shell.as_deref(), out)?,
         Command::Init {

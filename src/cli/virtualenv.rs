@@ -46,7 +46,7 @@ pub(super) fn create(ctx: &Ctx, args: VirtualenvArgs) -> Result<(), Reported> {
         super::shims::waiting(&name),
     )
     .map_err(Reported::from)?;
-    super::shims::rehash(ctx).map_err(super::from_anyhow)?;
+    super::shims::rehash(ctx)?;
     let select = Program::current().command(&format!("local {name}"));
     match created {
         Created::Made(env) => tell!(
@@ -171,13 +171,11 @@ pub(super) fn warn_dangling(dangling: &[virtualenv::Dangling]) {
 pub(super) fn delete(ctx: &Ctx, name: &str, force: bool) -> Result<i32, Reported> {
     match remove(ctx, name, force, super::shims::asks(force))? {
         Removal::Removed => {
-            super::shims::rehash(ctx).map_err(super::from_anyhow)?;
+            super::shims::rehash(ctx)?;
             Ok(0)
         }
         Removal::Skipped => Ok(0),
-        Removal::Declined => {
-            super::shims::declined(&format!("the virtualenv {name}")).map_err(super::from_anyhow)
-        }
+        Removal::Declined => super::shims::declined(&format!("the virtualenv {name}")),
     }
 }
 
@@ -195,7 +193,7 @@ pub(super) fn remove(ctx: &Ctx, name: &str, force: bool, ask: bool) -> Result<Re
     if ask {
         let mut question = format!("remove the virtualenv {name}{shown}");
         super::shims::push_selecting(&mut question, &selecting);
-        if !super::shims::confirm(&question).map_err(super::from_anyhow)? {
+        if !super::shims::confirm(&question) {
             return Ok(Removal::Declined);
         }
     }

@@ -509,7 +509,7 @@ pub(super) fn rehash(env: &PyenvEnv) -> Outcome {
         say!("pyenv: cannot rehash: {} isn't writable", shims.display());
         return Ok(1);
     }
-    super::super::shims::rehash(&env.ctx).map_err(super::super::from_anyhow)?;
+    super::super::shims::rehash(&env.ctx)?;
     Ok(0)
 }
 
@@ -556,6 +556,6 @@ fn writable(dir: &Path) -> bool {
 /// `pyenv shims [--short]`: strap's own listing.
 pub(super) fn shims(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
     let short = args.iter().any(|a| a == "--short");
-    crate::cli::shims::list(&env.ctx, short, out).map_err(super::super::from_anyhow)?;
+    crate::cli::shims::list(&env.ctx, short, out)?;
     Ok(0)
 }
