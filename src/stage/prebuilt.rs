@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Artifact, Build, Fault, Source, StageError, Unusable};
+use super::miss::{Defect, Fault, Unusable};
+use super::{Artifact, Build, Source, StageError};
 use crate::binary::{BinaryMirror, Found, PackId};
 use crate::error::IoContext;
 use crate::fetch::{FetchError, FetchSettings, Fetcher, Wanted};
@@ -39,15 +40,15 @@ impl<'a> Prebuilt<'a> {
         let builds = cache_dir.join(BUILDS_DIR);
         let path = builds.join(manifest_file);
         let text = crate::bounded::read_text(&path).ok()?;
-        let bad = |why: String| {
+        let bad = |defect: Defect| {
             Some(Err(Unusable {
-                why,
+                defect,
                 fault: Fault::Pack,
             }))
         };
         let manifest = match Manifest::from_json(text.as_bytes()) {
             Ok(manifest) => manifest,
-            Err(e) => return bad(format!("{}: {e}", path.display())),
+            Err(error) => return bad(Defect::Manifest { path, error }),
         };
         let here = Platform::current();
         let refusal = manifest
@@ -57,14 +58,15 @@ impl<'a> Prebuilt<'a> {
                     .then(|| format!("its archive is {}, not {archive}", manifest.archive.file))
             });
         if let Some(why) = refusal {
+            let defect = Defect::Refused(why);
             if !runs_here(&manifest.platform, &here) {
                 let fault = Fault::NotForHere;
-                return Some(Err(Unusable { why, fault }));
+                return Some(Err(Unusable { defect, fault }));
             }
-            return bad(why);
+            return bad(defect);
         }
         if !std::fs::symlink_metadata(builds.join(&archive)).is_ok_and(|m| m.is_file()) {
-            return bad(format!("its archive {archive} is missing"));
+            return bad(Defect::Refused(format!("its archive {archive} is missing")));
         }
         Some(Ok(Prebuilt {
             inner,
