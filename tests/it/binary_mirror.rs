@@ -11,7 +11,7 @@ use std::time::Duration;
 use assert_cmd::Command;
 use base64::Engine;
 
-use crate::install::Setup;
+use crate::support::Setup;
 use crate::registry::Registry;
 use crate::support::{stderr_of, stdout_of, TestEnv};
 

@@ -6,7 +6,7 @@ use std::fs;
 use std::time::Duration;
 
 use crate::fake_source::OPENSSL_DEP_LINE as OPENSSL;
-use crate::install::Setup;
+use crate::support::Setup;
 use crate::support::{stderr_of, stdout_of};
 
 const RECIPE: &str = r#"
@@ -458,7 +458,11 @@ fn a_python_missing_from_the_mirror_is_named_and_the_rest_converges() {
 
 #[test]
 fn an_interrupted_bootstrap_stops_cleans_up_and_exits_130() {
-    for sig in ["INT", "TERM", "HUP"] {
+    for (sig, number) in [
+        ("INT", libc::SIGINT),
+        ("TERM", libc::SIGTERM),
+        ("HUP", libc::SIGHUP),
+    ] {
         let s = Setup::new();
         let dir = project(&s, "");
         let sysroot = s.env.work().join("sysroot");
@@ -475,8 +479,8 @@ fn an_interrupted_bootstrap_stops_cleans_up_and_exits_130() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        let child = crate::install::wait_until_compiling(&s, child);
-        crate::install::signal(child.id(), sig);
+        let child = s.wait_until_compiling(child);
+        crate::support::signal(child.id(), number);
         let out = child.wait_with_output().unwrap();
         let err = stderr_of(&out);
         assert_eq!(out.status.code(), Some(130), "SIG{sig}: {err}");
@@ -488,7 +492,7 @@ fn an_interrupted_bootstrap_stops_cleans_up_and_exits_130() {
         );
         s.assert_nothing_installed();
         assert_eq!(
-            crate::pipeline::wait_for_no_processes_in(&s.env.root(), Duration::from_secs(5)),
+            crate::support::wait_for_no_processes_in(&s.env.root()),
             Vec::<u32>::new(),
             "SIG{sig}: build processes outlived strap"
         );
@@ -755,19 +759,12 @@ fn an_interrupt_while_downloading_at_once_keeps_the_partial_downloads_and_exits_
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while !parts
-        .iter()
-        .all(|(part, cut)| fs::metadata(part).is_ok_and(|m| m.len() == *cut))
-    {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the downloads never got going");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    crate::install::signal(child.id(), "INT");
+    crate::support::wait_while_running(&mut child, "both downloads getting going", || {
+        parts
+            .iter()
+            .all(|(part, cut)| fs::metadata(part).is_ok_and(|m| m.len() == *cut))
+    });
+    crate::support::signal(child.id(), libc::SIGINT);
     let out = child.wait_with_output().unwrap();
     let err = stderr_of(&out);
     assert_eq!(out.status.code(), Some(130), "{err}");
@@ -819,16 +816,10 @@ fn an_interrupt_while_planning_changes_nothing_and_exits_130() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while !marker.exists() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the recipe's check never ran");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    crate::install::signal(child.id(), "TERM");
+    crate::support::wait_while_running(&mut child, "the recipe's check running", || {
+        marker.exists()
+    });
+    crate::support::signal(child.id(), libc::SIGTERM);
     let out = child.wait_with_output().unwrap();
     let err = stderr_of(&out);
     assert_eq!(out.status.code(), Some(130), "{err}");

@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::binary_mirror::{
     build_and_push, file_url, install_elsewhere, install_or_build_elsewhere,
 };
-use crate::install::Setup;
+use crate::support::Setup;
 use crate::mirror::{Behavior, Mirror};
 use crate::support::{stderr_of, TestEnv};
 

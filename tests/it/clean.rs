@@ -614,7 +614,7 @@ fn packs_a_held_lock_covers_are_left() {
 #[test]
 fn the_pack_a_running_fetch_only_downloads_is_left() {
     use crate::mirror::Behavior;
-    let s = crate::install::Setup::new();
+    let s = crate::support::Setup::new();
     s.install(&["a"], &[]).assert().success();
     let builds = s.env.root().join("cache/builds");
     let files = names_in(&builds);

@@ -352,7 +352,7 @@ fn a_version_without_a_working_interpreter_is_reported_as_strap_which_sees_it() 
 
 #[test]
 fn a_build_tree_being_removed_in_the_background_is_not_left_over() {
-    let s = crate::install::Setup::new();
+    let s = crate::support::Setup::new();
     // An `rm` that, for a discarded build tree, waits until told (at most a minute, should the
     // test fail first), then stops without removing it.
     let go = s.env.home().join("go");

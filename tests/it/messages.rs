@@ -2,7 +2,7 @@
 //! wording is reviewed. Temporary paths, ports, times and checksums are replaced by placeholders.
 
 use crate::fake_source::raw_tgz;
-use crate::install::Setup;
+use crate::support::Setup;
 use crate::mirror::Behavior;
 use crate::support::{stderr_of, write_script, TestEnv};
 

@@ -4,7 +4,7 @@ use std::fs;
 
 use predicates::prelude::*;
 
-use crate::install::Setup;
+use crate::support::Setup;
 use crate::support::{stdout_of, TestEnv};
 
 fn unpack_zst(archive: &std::path::Path, dest: &std::path::Path) -> Vec<String> {
@@ -222,24 +222,14 @@ fn interrupt_while_packing(s: &Setup, args: &[&str], dir: &std::path::Path) -> O
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let started = std::time::Instant::now();
-    while !temporary_files(dir)
-        .iter()
-        .any(|name| name.ends_with(".part"))
-    {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(60),
-            "no temporary file appeared in {}",
-            dir.display()
-        );
+    let appeared = crate::support::wait_until(crate::support::PATIENCE, || {
         assert!(child.try_wait().unwrap().is_none(), "strap ended first");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    let killed = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+        temporary_files(dir)
+            .iter()
+            .any(|name| name.ends_with(".part"))
+    });
+    assert!(appeared, "no temporary file appeared in {}", dir.display());
+    crate::support::signal(child.id(), libc::SIGINT);
     child.wait().unwrap().code()
 }
 

@@ -3,12 +3,14 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-use crate::support::{install_stub_tools, stderr_of, stdout_of, strap_bin, TestEnv};
+use crate::support::{
+    install_stub_tools, signal, stderr_of, stdout_of, strap_bin, wait_for_exit, wait_until,
+    wait_while_running, TestEnv, PATIENCE,
+};
 
 /// A test machine for recipes: stub tools first on PATH, their state, a sysroot with a Debian
 /// os-release, and the user's recipe directory.
@@ -277,23 +279,11 @@ fn process_state(pid: u32) -> Option<(char, u32)> {
     Some((state, pgrp))
 }
 
-/// Polls `done` for up to `seconds`; true once it holds.
-fn wait_until(seconds: u64, mut done: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    while !done() {
-        if Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    true
-}
-
 /// The number a step's command wrote into `path`, once it is there.
 fn wait_for_number(path: &Path) -> u32 {
     let read = || fs::read_to_string(path).ok()?.trim().parse().ok();
     assert!(
-        wait_until(20, || read().is_some()),
+        wait_until(PATIENCE, || read().is_some()),
         "{} never written",
         path.display()
     );
@@ -307,7 +297,7 @@ const SLEEPS_IN_ITS_GROUP: &str =
 
 fn assert_group_gone(group: u32) {
     assert!(
-        wait_until(5, || live_processes_in_group(group).is_empty()),
+        wait_until(PATIENCE, || live_processes_in_group(group).is_empty()),
         "processes of the step's group survived: {:?}",
         live_processes_in_group(group)
     );
@@ -323,12 +313,10 @@ fn a_step_timeout_stops_the_command_and_its_children() {
              [[step]]\nname = \"never\"\nrun = \"touch {{{{ sysroot }}}}/never\"\n"
         ),
     );
-    let started = Instant::now();
     m.run(&["slow"])
         .assert()
         .code(1)
         .stdout(predicate::str::contains("timed out after 1s: cut -d"));
-    assert!(started.elapsed() < Duration::from_secs(15));
     assert_group_gone(wait_for_number(&m.sysroot().join("group")));
     assert!(!m.sysroot().join("never").exists());
 }
@@ -350,16 +338,9 @@ fn sigterm_stops_the_run_and_the_steps_process_group_and_exits_130() {
         .spawn()
         .unwrap();
     let group = wait_for_number(&m.sysroot().join("group"));
-    assert!(wait_until(5, || live_processes_in_group(group).len() >= 2));
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    if !wait_until(15, || child.try_wait().unwrap().is_some()) {
-        let _ = child.kill();
-        panic!("strap did not stop after SIGTERM");
-    }
+    assert!(wait_until(PATIENCE, || live_processes_in_group(group).len() >= 2));
+    signal(child.id(), libc::SIGTERM);
+    wait_for_exit(&mut child, "strap did not stop after SIGTERM");
     let out = child.wait_with_output().unwrap();
     assert_eq!(
         out.status.code(),
@@ -1350,12 +1331,21 @@ fn a_verification_with_wait_retries_its_check() {
         )
     );
     // A run waits until the check passes.
-    let child = m
+    let mut child = m
         .command(&["waits"])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    // Once the first check has failed (its end is in the run's log), the run is waiting.
+    let logs = m.env.root().join("logs");
+    wait_while_running(&mut child, "the first check failing", || {
+        fs::read_dir(&logs)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("recipe-waits-"))
+            .any(|e| fs::read_to_string(e.path()).is_ok_and(|l| l.contains("# exit: ")))
+    });
     fs::write(m.sysroot().join("ready"), "").unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", stdout_of(&out));

@@ -6,7 +6,7 @@ use std::fs;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::install::Setup;
+use crate::support::Setup;
 use crate::support::{stderr_of, stdout_of, TestEnv};
 
 /// A wheel of the pure-Python package `strapdemo` (module `strapdemo`, `answer() == 42`),
@@ -524,20 +524,12 @@ fn an_interrupted_virtualenv_leaves_nothing_and_exits_130() {
     crate::support::write_script(&env.root().join("versions/3.99.1/bin/python3"), "sleep 600");
     let run = spawn_strap(&env, &["virtualenv", "3.99.1", "proj"]);
     let dir = env.root().join("versions/3.99.1/envs/proj");
-    let started = std::time::Instant::now();
-    while !dir.exists() {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "strap never made {}",
-            dir.display()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &run.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    assert!(
+        crate::support::wait_until(crate::support::PATIENCE, || dir.exists()),
+        "strap never made {}",
+        dir.display()
+    );
+    crate::support::signal(run.id(), libc::SIGTERM);
     let out = run.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130), "{}", stderr_of(&out));
     assert!(!dir.exists(), "the half-made virtualenv was left behind");
@@ -709,9 +701,10 @@ fn a_run_waiting_for_the_lock_stops_on_a_signal() {
             .unwrap()
             .success()
     };
-    while free() {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    assert!(
+        crate::support::wait_until(crate::support::PATIENCE, || !free()),
+        "the holder never took the lock"
+    );
     let mut run = spawn_strap(&env, &["virtualenv", "3.99.1", "proj"]);
     let mut err = std::io::BufReader::new(run.stderr.take().unwrap());
     let mut line = String::new();
@@ -720,11 +713,7 @@ fn a_run_waiting_for_the_lock_stops_on_a_signal() {
         line.starts_with("strap: waiting for another strap process working on proj"),
         "{line}"
     );
-    let killed = std::process::Command::new("kill")
-        .args(["-INT", &run.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    crate::support::signal(run.id(), libc::SIGINT);
     let status = run.wait().unwrap();
     let _ = holder.kill();
     let _ = holder.wait();

@@ -1,5 +1,7 @@
-//! The test environment: a temporary root, home and working directory, a clean process
-//! environment (no `PYENV_*`, no `STRAP_*` from the machine), and helpers to fake versions.
+//! The fixtures the test modules share. Here: the test environment (a temporary root, home and
+//! working directory, a clean process environment with no `PYENV_*` or `STRAP_*` from the
+//! machine) and helpers to fake versions; in [`setup`] the fake-CPython install fixture; in
+//! [`process`] signals and polling.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -7,6 +9,12 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use tempfile::TempDir;
+
+mod process;
+mod setup;
+
+pub use process::*;
+pub use setup::Setup;
 
 /// The strap binary under test.
 pub fn strap_bin() -> PathBuf {
@@ -227,27 +235,25 @@ pub fn on_path(program: &str) -> bool {
 }
 
 /// The entries of `<root>/tmp` once the background removal of finished installs' build trees
-/// (`tmp/.discard-*`, removed by a detached `rm -rf`) is over; fails when that takes more than
-/// 30 s.
+/// (`tmp/.discard-*`, removed by a detached `rm -rf`) is over; fails when it never ends.
 pub fn tmp_entries(root: &Path) -> Vec<PathBuf> {
-    let started = std::time::Instant::now();
-    loop {
-        let entries: Vec<PathBuf> = fs::read_dir(root.join("tmp"))
+    let entries = || -> Vec<PathBuf> {
+        fs::read_dir(root.join("tmp"))
             .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-            .unwrap_or_default();
-        let discarding = entries.iter().any(|e| {
+            .unwrap_or_default()
+    };
+    let discarding = |entries: &[PathBuf]| {
+        entries.iter().any(|e| {
             e.file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with(".discard-"))
-        });
-        if !discarding {
-            return entries;
-        }
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(30),
-            "the background removal of {entries:?} did not finish"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+        })
+    };
+    assert!(
+        wait_until(PATIENCE, || !discarding(&entries())),
+        "the background removal of {:?} did not finish",
+        entries()
+    );
+    entries()
 }
 
 /// The system tools `stub_tools.py` stands in for (see there).
