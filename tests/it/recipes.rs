@@ -1336,14 +1336,15 @@ fn a_verification_with_wait_retries_its_check() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Once the first check has failed (its end is in the run's log), the run is waiting.
+    // Once the first check has failed (its end is in this run's log), the run is waiting.
     let logs = m.env.root().join("logs");
+    let log_end = format!("-{}.log", child.id());
     wait_while_running(&mut child, "the first check failing", || {
         fs::read_dir(&logs)
             .into_iter()
             .flatten()
             .flatten()
-            .filter(|e| e.file_name().to_string_lossy().starts_with("recipe-waits-"))
+            .filter(|e| e.file_name().to_string_lossy().ends_with(&log_end))
             .any(|e| fs::read_to_string(e.path()).is_ok_and(|l| l.contains("# exit: ")))
     });
     fs::write(m.sysroot().join("ready"), "").unwrap();
