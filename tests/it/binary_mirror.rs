@@ -381,6 +381,7 @@ fn an_http_store_takes_the_pack_by_put_and_serves_it() {
 }
 
 #[test]
+#[ignore = "needs docker-registry (Debian's package); .ci/run installs it and runs the ignored tests"]
 fn a_registry_shares_builds_and_a_tampered_blob_is_refused() {
     let registry = Registry::anonymous();
     let s = Setup::new();
@@ -451,6 +452,7 @@ fn a_registry_shares_builds_and_a_tampered_blob_is_refused() {
 }
 
 #[test]
+#[ignore = "needs docker-registry and htpasswd (apache2-utils); .ci/run installs them and runs the ignored tests"]
 fn a_registry_behind_a_password_takes_credentials_from_the_environment_or_docker_login() {
     let registry = Registry::with_password("builder", "s3cret");
     let s = Setup::new();
@@ -498,6 +500,7 @@ fn a_registry_behind_a_password_takes_credentials_from_the_environment_or_docker
 }
 
 #[test]
+#[ignore = "needs docker-registry and openssl; .ci/run installs them and runs the ignored tests"]
 fn a_registry_behind_bearer_tokens_gets_a_token_for_the_credentials() {
     let registry = Registry::with_tokens("builder", "s3cret");
     let s = Setup::new();
@@ -521,7 +524,7 @@ fn a_registry_behind_bearer_tokens_gets_a_token_for_the_credentials() {
 }
 
 #[test]
-#[ignore = "needs the oras package from PyPI: .ci/run installs it into a venv and names its python in STRAP_TEST_ORAS_PYTHON"]
+#[ignore = "needs docker-registry and the oras package from PyPI: .ci/run installs them, oras into a venv and names its python in STRAP_TEST_ORAS_PYTHON"]
 fn another_oci_client_pulls_the_pushed_pack_byte_for_byte() {
     let python = std::env::var("STRAP_TEST_ORAS_PYTHON")
         .expect("STRAP_TEST_ORAS_PYTHON names a python with the oras package (see .ci/run)");
@@ -857,6 +860,7 @@ fn a_link_planted_at_the_download_part_file_is_not_written_through() {
 }
 
 #[test]
+#[ignore = "needs docker-registry (Debian's package); .ci/run installs it and runs the ignored tests"]
 fn a_link_planted_where_a_registry_download_used_to_go_is_not_written_through() {
     let registry = Registry::anonymous();
     let s = Setup::new();

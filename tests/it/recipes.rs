@@ -974,9 +974,14 @@ fn a_missing_can_interface_fails_clearly() {
 }
 
 /// The fresh-system `--dry-run` and `--json` outputs of each built-in, with timings and temporary
-/// paths replaced, compared with the files in `tests/it/snapshots/`.
+/// paths replaced, as snapshots (`tests/it/snapshots/recipe_*.snap`).
 #[test]
 fn built_in_dry_run_and_json_snapshots() {
+    let settings = crate::support::snapshot::settings(&[
+        (r"\(\d+\.\d+s\)", "(#s)"),
+        (r#""seconds": [0-9.e-]+"#, "\"seconds\": 0"),
+        (r"recipe-([a-z]+)-\d+-\d+\.log", "recipe-$1-[TIME].log"),
+    ]);
     for (recipe, extra) in [
         ("docker", vec![]),
         ("jenkins", vec![]),
@@ -990,48 +995,13 @@ fn built_in_dry_run_and_json_snapshots() {
             }
             args.extend(&extra);
             let out = m.run(&args).output().unwrap();
-            let text = normalize(&stdout_of(&out), &m);
             let name = format!(
-                "recipe_{recipe}_{}.txt",
+                "recipe_{recipe}_{}",
                 mode.trim_start_matches('-').replace('-', "_")
             );
-            check_snapshot(&name, &text);
+            settings.bind(|| insta::assert_snapshot!(name, stdout_of(&out)));
         }
     }
-}
-
-fn normalize(text: &str, m: &Machine) -> String {
-    let seconds = regex::Regex::new(r"\(\d+\.\d+s\)").unwrap();
-    let json_seconds = regex::Regex::new(r#""seconds": [0-9.e-]+"#).unwrap();
-    let log = regex::Regex::new(r"recipe-([a-z]+)-\d+-\d+\.log").unwrap();
-    let text = text.replace(&m.env.dir.path().display().to_string(), "[TMP]");
-    let text = seconds.replace_all(&text, "(#s)");
-    let text = json_seconds.replace_all(&text, "\"seconds\": 0");
-    log.replace_all(&text, "recipe-$1-[TIME].log").into_owned()
-}
-
-fn check_snapshot(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/it/snapshots")
-        .join(name);
-    let expected = fs::read_to_string(&path).ok();
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() && expected.as_deref() != Some(actual) {
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, actual).unwrap();
-        panic!(
-            "snapshot {name} rewritten; review it (git diff) and run again without UPDATE_SNAPSHOTS"
-        );
-    }
-    let expected = expected.unwrap_or_else(|| {
-        panic!(
-            "missing snapshot {}; run with UPDATE_SNAPSHOTS=1",
-            path.display()
-        )
-    });
-    assert_eq!(
-        actual, expected,
-        "snapshot {name} differs (UPDATE_SNAPSHOTS=1 rewrites it)"
-    );
 }
 
 impl Machine {

@@ -1,7 +1,7 @@
 //! The fixtures the test modules share. Here: the test environment (a temporary root, home and
 //! working directory, a clean process environment with no `PYENV_*` or `STRAP_*` from the
 //! machine) and helpers to fake versions; in [`setup`] the fake-CPython install fixture; in
-//! [`process`] signals and polling.
+//! [`process`] signals and polling; in [`snapshot`] the settings of every snapshot.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -12,6 +12,7 @@ use tempfile::TempDir;
 
 mod process;
 mod setup;
+pub mod snapshot;
 
 pub use process::*;
 pub use setup::Setup;
