@@ -33,7 +33,9 @@ fn crate_paths_are_read_from_paths_and_use_groups_but_not_tests() {
     let graph: Graph = [("a", "b"), ("b", "c"), ("c", "a"), ("c", "d"), ("d", "e")]
         .iter()
         .fold(Graph::new(), |mut g, (from, to)| {
-            g.entry(from.to_string()).or_default().insert(to.to_string());
+            g.entry(from.to_string())
+                .or_default()
+                .insert(to.to_string());
             g
         });
     assert_eq!(cycles(&graph), [["a", "b", "c", "a"]]);
@@ -75,10 +77,7 @@ fn rust_files(dir: &Path) -> Vec<std::path::PathBuf> {
 fn crate_modules(text: &str) -> BTreeSet<String> {
     let text = text.split("#[cfg(test)]").next().unwrap();
     let path = regex::Regex::new(r"crate::([a-z_][a-z0-9_]*)").unwrap();
-    let mut names: BTreeSet<String> = path
-        .captures_iter(text)
-        .map(|c| c[1].to_owned())
-        .collect();
+    let mut names: BTreeSet<String> = path.captures_iter(text).map(|c| c[1].to_owned()).collect();
     for (start, _) in text.match_indices("crate::{") {
         names.extend(group_heads(&text[start + "crate::{".len()..]));
     }
@@ -121,7 +120,9 @@ fn cycles(graph: &Graph) -> Vec<Vec<String>> {
         }
         if let Some(cycle) = shortest_path(graph, start, start) {
             let reaches = |a: &str, b: &str| shortest_path(graph, a, b).is_some();
-            let group = graph.keys().filter(|m| reaches(start, m) && reaches(m, start));
+            let group = graph
+                .keys()
+                .filter(|m| reaches(start, m) && reaches(m, start));
             covered.extend(group.cloned());
             found.push(cycle);
         }

@@ -11,8 +11,8 @@ use std::time::Duration;
 use assert_cmd::Command;
 use base64::Engine;
 
-use crate::support::Setup;
 use crate::registry::Registry;
+use crate::support::Setup;
 use crate::support::{stderr_of, stdout_of, TestEnv};
 
 const VERSION: &str = "3.99.1";

@@ -13,9 +13,7 @@ use predicates::prelude::*;
 use crate::fake_boost::fake_boost_tgz;
 use crate::fake_source::sha256_hex;
 use crate::mirror::{Behavior, Mirror};
-use crate::support::{
-    stderr_of, stdout_of, wait_while_running, write_script, TestEnv, Watched,
-};
+use crate::support::{stderr_of, stdout_of, wait_while_running, write_script, TestEnv, Watched};
 
 const VERSION: &str = "1.99.0";
 const GZ: &str = "boost_1_99_0.tar.gz";

@@ -10,8 +10,8 @@ use std::time::Duration;
 use crate::binary_mirror::{
     build_and_push, file_url, install_elsewhere, install_or_build_elsewhere,
 };
-use crate::support::Setup;
 use crate::mirror::{Behavior, Mirror};
+use crate::support::Setup;
 use crate::support::{stderr_of, TestEnv};
 
 const VERSION: &str = "3.99.1";

@@ -2,8 +2,8 @@
 //! wording is reviewed. Temporary paths, ports, times and checksums are replaced by placeholders.
 
 use crate::fake_source::raw_tgz;
-use crate::support::Setup;
 use crate::mirror::Behavior;
+use crate::support::Setup;
 use crate::support::{stderr_of, write_script, TestEnv};
 
 /// `exit <code>` and the stderr of `cmd` (the run-specific parts are filtered by [`settings`]).
@@ -33,10 +33,7 @@ fn settings() -> insta::Settings {
 fn unknown_and_malformed_versions() {
     let env = TestEnv::new();
     settings().bind(|| {
-        insta::assert_snapshot!(
-            "unknown_version",
-            shown(env.strap(&["install", "3.11.99"]))
-        );
+        insta::assert_snapshot!("unknown_version", shown(env.strap(&["install", "3.11.99"])));
         insta::assert_snapshot!(
             "malformed_version",
             shown(env.strap(&["install", "../../etc"]))
@@ -45,10 +42,7 @@ fn unknown_and_malformed_versions() {
             "local_outside_versions",
             shown(env.strap(&["local", "../x"]))
         );
-        insta::assert_snapshot!(
-            "unsupported_shell",
-            shown(env.strap(&["init", "tcsh"]))
-        );
+        insta::assert_snapshot!("unsupported_shell", shown(env.strap(&["init", "tcsh"])));
         insta::assert_snapshot!(
             "unsupported_login_shell",
             shown({
@@ -156,29 +150,25 @@ fn boost_refusals() {
     settings().bind(|| {
         insta::assert_snapshot!(
             "boost_known_broken_pair",
-            shown(env.strap(&["boost", "install", "1.80", "--python", "3.12"])
-            )
+            shown(env.strap(&["boost", "install", "1.80", "--python", "3.12"]))
         );
         insta::assert_snapshot!(
             "boost_unknown_library",
-            shown(env.strap(&["boost", "install", "1.86", "--with", "filesytem"])
-            )
+            shown(env.strap(&["boost", "install", "1.86", "--with", "filesytem"]))
         );
         insta::assert_snapshot!(
             "boost_python_not_installed",
-            shown(env.strap(&["boost", "install", "1.86", "--python", "3.9"])
-            )
+            shown(env.strap(&["boost", "install", "1.86", "--python", "3.9"]))
         );
         insta::assert_snapshot!(
             "boost_unlisted_without_checksum",
             shown(env.strap(&[
-                    "boost",
-                    "install",
-                    "1.99.0",
-                    "--mirror",
-                    "file:///nowhere/{file}"
-                ])
-            )
+                "boost",
+                "install",
+                "1.99.0",
+                "--mirror",
+                "file:///nowhere/{file}"
+            ]))
         );
     });
 }

@@ -87,7 +87,10 @@ fn ctrl_c_while_waiting_for_another_install_stops_at_once() {
     // The first install compiles for 30 s more: an exit before it ends is the wait cut short.
     let (status, err) = second.finish();
     assert_eq!(status.code(), Some(130), "{err}");
-    assert!(first.try_wait().unwrap().is_none(), "the first install ended first");
+    assert!(
+        first.try_wait().unwrap().is_none(),
+        "the first install ended first"
+    );
     signal(first.id(), libc::SIGINT);
     first.wait().unwrap();
 }
@@ -480,8 +483,7 @@ fn typed_during_the_build(s: &Setup, input: &[u8]) -> (Option<i32>, String) {
         .unwrap();
     wait_while_running(&mut child, "the build compiling", || {
         processes_in(&s.env.root()).iter().any(|pid| {
-            fs::read_to_string(format!("/proc/{pid}/cmdline"))
-                .is_ok_and(|c| c.starts_with("sleep"))
+            fs::read_to_string(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with("sleep"))
         })
     });
     crate::support::type_into(child, input)

@@ -338,7 +338,9 @@ fn sigterm_stops_the_run_and_the_steps_process_group_and_exits_130() {
         .spawn()
         .unwrap();
     let group = wait_for_number(&m.sysroot().join("group"));
-    assert!(wait_until(PATIENCE, || live_processes_in_group(group).len() >= 2));
+    assert!(wait_until(PATIENCE, || live_processes_in_group(group)
+        .len()
+        >= 2));
     signal(child.id(), libc::SIGTERM);
     wait_for_exit(&mut child, "strap did not stop after SIGTERM");
     let out = child.wait_with_output().unwrap();

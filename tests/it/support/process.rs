@@ -19,7 +19,12 @@ pub fn signal(pid: u32, sig: libc::c_int) {
     let pid = libc::pid_t::try_from(pid).expect("a pid fits pid_t");
     // SAFETY: kill(2) only sends a signal; no memory is involved.
     let sent = unsafe { libc::kill(pid, sig) };
-    assert_eq!(sent, 0, "kill({pid}, {sig}): {}", std::io::Error::last_os_error());
+    assert_eq!(
+        sent,
+        0,
+        "kill({pid}, {sig}): {}",
+        std::io::Error::last_os_error()
+    );
 }
 
 /// Sends `sig` to every process of the process group `group`, as a terminal does on Ctrl-C.
@@ -27,7 +32,12 @@ pub fn signal_group(group: u32, sig: libc::c_int) {
     let group = libc::pid_t::try_from(group).expect("a group id fits pid_t");
     // SAFETY: kill(2) with a negative pid signals a process group; no memory is involved.
     let sent = unsafe { libc::kill(-group, sig) };
-    assert_eq!(sent, 0, "kill(-{group}, {sig}): {}", std::io::Error::last_os_error());
+    assert_eq!(
+        sent,
+        0,
+        "kill(-{group}, {sig}): {}",
+        std::io::Error::last_os_error()
+    );
 }
 
 /// Polls `done` every 20 ms until it holds (true) or `limit` has passed (false).

@@ -10,7 +10,10 @@ pub fn settings(filters: &[(&str, &str)]) -> insta::Settings {
     settings.set_snapshot_path("snapshots");
     let tmp = std::env::temp_dir();
     let tmp = regex::escape(tmp.to_str().expect("a UTF-8 temporary directory"));
-    settings.add_filter(&format!(r"{}/\.tmp[A-Za-z0-9]+", tmp.trim_end_matches('/')), "[TMP]");
+    settings.add_filter(
+        &format!(r"{}/\.tmp[A-Za-z0-9]+", tmp.trim_end_matches('/')),
+        "[TMP]",
+    );
     for (pattern, replacement) in filters {
         settings.add_filter(pattern, *replacement);
     }
