@@ -941,11 +941,9 @@ fn install_list_shows_the_catalog_with_installed_builds_marked() {
 fn ctrl_c_during_b2_and_a_second_install_at_the_same_time() {
     let s = Setup::new();
     let spawn = || {
-        std::process::Command::new(crate::support::strap_bin())
-            .env_clear()
-            .envs(s.env.env_pairs())
+        s.env
+            .strap_process(&[])
             .env("FAKE_B2_SECONDS", "30")
-            .current_dir(s.env.work())
             .args(["boost", "install", "--skip-preflight", "--sha256", &s.sha])
             .args(["--mirror", &s.mirror.template("b"), VERSION])
             .stderr(std::process::Stdio::piped())

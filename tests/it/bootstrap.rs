@@ -467,9 +467,9 @@ fn an_interrupted_bootstrap_stops_cleans_up_and_exits_130() {
         let dir = project(&s, "");
         let sysroot = s.env.work().join("sysroot");
         fs::create_dir_all(&sysroot).unwrap();
-        let child = std::process::Command::new(crate::support::strap_bin())
-            .env_clear()
-            .envs(s.env.env_pairs())
+        let child = s
+            .env
+            .strap_process(&[])
             .env("STRAP_PYTHON_CATALOG", s.env.dir.path().join("catalog.txt"))
             .env("FAKE_BUILD_SECONDS", "30")
             .current_dir(&dir)
@@ -750,9 +750,9 @@ fn an_interrupt_while_downloading_at_once_keeps_the_partial_downloads_and_exits_
             s.mirror.template("s")
         ),
     );
-    let mut child = std::process::Command::new(crate::support::strap_bin())
-        .env_clear()
-        .envs(s.env.env_pairs())
+    let mut child = s
+        .env
+        .strap_process(&[])
         .env("STRAP_PYTHON_CATALOG", s.env.dir.path().join("catalog.txt"))
         .current_dir(s.env.work().join("proj"))
         .arg("bootstrap")
@@ -808,9 +808,9 @@ fn an_interrupt_while_planning_changes_nothing_and_exits_130() {
         "work/proj/strap.toml",
         "[python]\nglobal = \"system\"\n\n[[recipe]]\npath = \"slow.toml\"\n",
     );
-    let mut child = std::process::Command::new(crate::support::strap_bin())
-        .env_clear()
-        .envs(s.env.env_pairs())
+    let mut child = s
+        .env
+        .strap_process(&[])
         .current_dir(s.env.work().join("proj"))
         .arg("bootstrap")
         .stderr(std::process::Stdio::piped())

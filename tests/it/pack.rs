@@ -214,10 +214,9 @@ fn interrupt_while_packing(s: &Setup, args: &[&str], dir: &std::path::Path) -> O
     for i in 0..31 {
         fs::hard_link(&big, s.prefix().join(format!("lib/fake/big{i}"))).unwrap();
     }
-    let mut child = std::process::Command::new(crate::support::strap_bin())
-        .env_clear()
-        .envs(s.env.env_pairs())
-        .current_dir(s.env.work())
+    let mut child = s
+        .env
+        .strap_process(&[])
         .args(args)
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -45,11 +45,10 @@ fn ctrl_c_during_the_preflight_is_an_interruption_not_a_broken_compiler() {
     let cc = s.env.dir.path().join("slow-cc");
     let started = s.env.dir.path().join("cc-started");
     crate::support::write_script(&cc, &format!("touch {}; exec sleep 300", started.display()));
-    let child = std::process::Command::new(crate::support::strap_bin())
-        .env_clear()
-        .envs(s.env.env_pairs())
+    let child = s
+        .env
+        .strap_process(&[])
         .env("CC", &cc)
-        .current_dir(s.env.work())
         .args([
             "install",
             "--sha256",

@@ -8,7 +8,7 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 
 use crate::support::{
-    install_stub_tools, signal, stderr_of, stdout_of, strap_bin, wait_for_exit, wait_until,
+    install_stub_tools, signal, stderr_of, stdout_of, wait_for_exit, wait_until,
     wait_while_running, TestEnv, PATIENCE,
 };
 
@@ -52,20 +52,16 @@ impl Machine {
 
     /// `strap ARGS` with the stubs first on PATH.
     fn strap(&self, args: &[&str]) -> std::process::Command {
-        let mut cmd = std::process::Command::new(strap_bin());
-        cmd.env_clear()
-            .envs(self.env.env_pairs())
-            .current_dir(self.env.work())
-            .args(args)
-            .env(
-                "PATH",
-                format!(
-                    "{}:/usr/bin:/bin",
-                    self.env.dir.path().join("stubs").display()
-                ),
-            )
-            .env("STUB_STATE", self.state())
-            .env("XDG_CONFIG_HOME", self.env.home().join(".config"));
+        let mut cmd = self.env.strap_process(args);
+        cmd.env(
+            "PATH",
+            format!(
+                "{}:/usr/bin:/bin",
+                self.env.dir.path().join("stubs").display()
+            ),
+        )
+        .env("STUB_STATE", self.state())
+        .env("XDG_CONFIG_HOME", self.env.home().join(".config"));
         cmd
     }
 

@@ -232,10 +232,7 @@ pub(crate) fn linked_system_python(env: &TestEnv, name: &str) {
 
 /// `strap ARGS` started in the background, stderr piped.
 fn spawn_strap(env: &TestEnv, args: &[&str]) -> std::process::Child {
-    std::process::Command::new(crate::support::strap_bin())
-        .env_clear()
-        .envs(env.env_pairs())
-        .current_dir(env.work())
+    env.strap_process(&[])
         .args(args)
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())

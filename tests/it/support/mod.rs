@@ -79,7 +79,12 @@ impl TestEnv {
 
     /// `strap ARGS` run in `work/`.
     pub fn strap(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(strap_bin());
+        Command::from_std(self.strap_process(args))
+    }
+
+    /// [`TestEnv::strap`] as a plain command, for tests that signal or watch it while it runs.
+    pub fn strap_process(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(strap_bin());
         cmd.env_clear()
             .envs(self.env_pairs())
             .current_dir(self.work())

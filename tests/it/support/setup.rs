@@ -68,11 +68,9 @@ impl Setup {
     /// Starts `strap install` of the fake version from mirror dir `dir` in the background, with
     /// extra environment (the build knobs) and stderr piped.
     pub fn spawn_install(&self, dir: &str, env: &[(&str, &str)]) -> Child {
-        std::process::Command::new(super::strap_bin())
-            .env_clear()
-            .envs(self.env.env_pairs())
+        self.env
+            .strap_process(&[])
             .envs(env.iter().copied())
-            .current_dir(self.env.work())
             .args(["install", "--skip-preflight", "--sha256", &self.sha])
             .args(["--mirror", &self.mirror.template(dir), VERSION])
             .stderr(Stdio::piped())
