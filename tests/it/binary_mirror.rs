@@ -6,14 +6,15 @@
 
 use std::fs;
 use std::path::Path;
-use std::time::Duration;
 
 use assert_cmd::Command;
 use base64::Engine;
 
 use crate::registry::Registry;
-use crate::support::Setup;
-use crate::support::{stderr_of, stdout_of, TestEnv};
+use crate::support::{
+    build_and_push, file_url, install_elsewhere, install_or_build_elsewhere, push, stderr_of,
+    stdout_of, Setup, TestEnv,
+};
 
 const VERSION: &str = "3.99.1";
 
@@ -30,25 +31,6 @@ const WRONG_PASSWORD: [(&str, &str); 2] = [
 /// A change to a pack's manifest.
 type ManifestEdit = dyn Fn(&mut serde_json::Value);
 
-/// Installs the fake version from source in `s` and pushes it to `to`; returns stdout.
-pub(crate) fn build_and_push(s: &Setup, to: &str, env: &[(&str, &str)]) -> String {
-    let out = s.install(&["a"], &[]).output().unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    let out = push(s, to, env);
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    stdout_of(&out)
-}
-
-/// `strap push` of the installed fake version to `to`, with extra environment.
-fn push(s: &Setup, to: &str, env: &[(&str, &str)]) -> std::process::Output {
-    s.env
-        .strap(&["push", VERSION, "--to", to])
-        .envs(env.iter().copied())
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap()
-}
-
 /// Pushing with `env`'s credentials (or none) is refused as not authorized.
 fn push_is_unauthorized(s: &Setup, to: &str, env: &[(&str, &str)]) {
     let out = push(s, to, env);
@@ -58,25 +40,6 @@ fn push_is_unauthorized(s: &Setup, to: &str, env: &[(&str, &str)]) {
         "{}",
         stderr_of(&out)
     );
-}
-
-/// `strap install` of the fake version on another machine, whose only source mirror is empty.
-pub(crate) fn install_elsewhere(other: &TestEnv, s: &Setup, flags: &[&str]) -> Command {
-    install_on(other, s, "empty", flags)
-}
-
-/// `strap install` of the fake version on another machine that can build it from source.
-pub(crate) fn install_or_build_elsewhere(other: &TestEnv, s: &Setup, flags: &[&str]) -> Command {
-    install_on(other, s, "a", flags)
-}
-
-fn install_on(other: &TestEnv, s: &Setup, source_dir: &str, flags: &[&str]) -> Command {
-    let mut cmd = other.strap(&["install", "--skip-preflight", "--sha256", &s.sha]);
-    cmd.args(["--mirror", &s.mirror.template(source_dir)])
-        .args(flags)
-        .arg(VERSION)
-        .timeout(Duration::from_secs(60));
-    cmd
 }
 
 /// The installed fake version at `root` runs and had its prefix rewritten.
@@ -93,10 +56,6 @@ fn assert_relocated(root: &Path) {
         .output()
         .unwrap();
     assert_eq!(stdout_of(&out), "runs\n");
-}
-
-pub(crate) fn file_url(dir: &Path) -> String {
-    format!("file://{}", dir.display())
 }
 
 #[test]

@@ -7,11 +7,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::binary_mirror::{
-    build_and_push, file_url, install_elsewhere, install_or_build_elsewhere,
-};
 use crate::mirror::{Behavior, Mirror};
-use crate::support::Setup;
+use crate::support::{
+    build_and_push, file_url, install_elsewhere, install_or_build_elsewhere, Setup,
+};
 use crate::support::{stderr_of, TestEnv};
 
 const VERSION: &str = "3.99.1";

@@ -5,37 +5,15 @@ use std::fs;
 
 use crate::support::{stdout_of, write_script, TestEnv};
 
-/// The headers of the libraries a CPython build requires (`src/python/preflight.rs`).
-const REQUIRED_HEADERS: &[&str] = &[
-    "openssl/ssl.h",
-    "zlib.h",
-    "ffi.h",
-    "bzlib.h",
-    "lzma.h",
-    "sqlite3.h",
-];
-
-/// A directory holding an empty file for each of [`REQUIRED_HEADERS`]: on the compilers'
-/// include path (`C_INCLUDE_PATH`, `CPLUS_INCLUDE_PATH`), the machine has every header a build
-/// needs, whether or not its -dev packages are installed.
-fn required_headers(env: &TestEnv) -> std::path::PathBuf {
-    for header in REQUIRED_HEADERS {
-        env.write(&format!("include/{header}"), "");
-    }
-    env.dir.path().join("include")
-}
-
 #[test]
 fn a_healthy_setup_has_no_problem() {
     let env = TestEnv::new();
     write_script(&env.root().join("versions/3.12.7/bin/python3"), "exit 0");
     env.rehash();
-    let include = required_headers(&env);
+    env.provide_build_headers();
     let out = env
         .strap(&["doctor"])
         .env("STRAP_SHELL", "bash")
-        .env("C_INCLUDE_PATH", &include)
-        .env("CPLUS_INCLUDE_PATH", &include)
         .output()
         .unwrap();
     let text = stdout_of(&out);

@@ -139,7 +139,7 @@ fn already_installed_skip_existing_and_force() {
 fn a_reinstall_keeps_the_virtualenvs_and_a_failed_one_keeps_the_old_install() {
     let s = Setup::new();
     s.install(&["a"], &[]).assert().success();
-    let proj = crate::virtualenv::fake_virtualenv(&s.env, VERSION, "proj");
+    let proj = crate::support::fake_virtualenv(&s.env, VERSION, "proj");
     fs::write(proj.join("notes.txt"), "mine").unwrap();
     let link = s.env.root().join("versions/proj");
     // A rebuild that fails leaves the old install with its envs.

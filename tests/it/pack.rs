@@ -90,7 +90,7 @@ fn an_installed_build_is_packed_with_its_manifest_and_key() {
 fn packs_leave_out_the_virtualenvs() {
     let s = Setup::new();
     s.install(&["a"], &[]).assert().success();
-    crate::virtualenv::fake_virtualenv(&s.env, "3.99.1", "proj");
+    crate::support::fake_virtualenv(&s.env, "3.99.1", "proj");
     let out = s.env.strap(&["pack", "3.99.1"]).assert().success();
     let archive = std::path::PathBuf::from(stdout_of(out.get_output()).trim());
     let names = unpack_zst(&archive, &s.env.work().join("unpacked"));

@@ -1071,7 +1071,7 @@ fn uninstall_reads_pyenvs_answer_from_stdin() {
 #[test]
 fn virtualenvs_in_pyenvs_words() {
     let p = Pyenv::new();
-    crate::virtualenv::linked_system_python(&p.env, "3.12.7");
+    crate::support::linked_system_python(&p.env, "3.12.7");
     p.pyenv(&["virtualenv", "3.12.7", "proj"])
         .timeout(std::time::Duration::from_secs(180))
         .assert()
@@ -1106,7 +1106,7 @@ fn virtualenvs_in_pyenvs_words() {
         ));
     assert!(!dir.exists() && !p.env.root().join("versions/proj").is_symlink());
     // virtualenv-delete asks on stdin too, and reaches nothing outside versions/.
-    let other = crate::virtualenv::fake_virtualenv(&p.env, "3.12.7", "other");
+    let other = crate::support::fake_virtualenv(&p.env, "3.12.7", "other");
     p.pyenv(&["virtualenv-delete", "other"])
         .write_stdin("")
         .assert()

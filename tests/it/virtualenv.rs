@@ -3,11 +3,9 @@
 //! reported when their Python is uninstalled.
 
 use std::fs;
-use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::support::Setup;
-use crate::support::{stderr_of, stdout_of, TestEnv};
+use crate::support::{fake_virtualenv, linked_system_python, stderr_of, stdout_of, Setup, TestEnv};
 
 /// A wheel of the pure-Python package `strapdemo` (module `strapdemo`, `answer() == 42`),
 /// written into `dir` by the system Python's zipfile; returns its path.
@@ -145,15 +143,6 @@ fn bad_requests_are_refused_and_leave_nothing() {
     }
 }
 
-/// A virtualenv as pyenv-virtualenv lays it out, without running `venv`:
-/// `versions/<python>/envs/<name>/bin/python` and the absolute link `versions/<name>` to it.
-/// Returns the virtualenv's directory.
-pub(crate) fn fake_virtualenv(env: &TestEnv, python: &str, name: &str) -> PathBuf {
-    let dir = env.fake_version(&format!("{python}/envs/{name}"), &["python"]);
-    std::os::unix::fs::symlink(&dir, env.root().join("versions").join(name)).unwrap();
-    dir
-}
-
 #[test]
 fn a_virtualenv_whose_python_is_gone_is_reported_and_deleted() {
     let env = TestEnv::new();
@@ -220,14 +209,6 @@ fn virtualenv_delete_removes_the_env_and_its_link() {
     let json = s.env.strap(&["virtualenvs", "--json"]).output().unwrap();
     let value: serde_json::Value = serde_json::from_str(&stdout_of(&json)).unwrap();
     assert_eq!(value["virtualenvs"], serde_json::json!([]));
-}
-
-/// `versions/<name>` whose `bin/python3` is a link to the system's Python: a version `venv`
-/// works with, without building one.
-pub(crate) fn linked_system_python(env: &TestEnv, name: &str) {
-    let bin = env.root().join("versions").join(name).join("bin");
-    fs::create_dir_all(&bin).unwrap();
-    std::os::unix::fs::symlink("/usr/bin/python3", bin.join("python3")).unwrap();
 }
 
 /// `strap ARGS` started in the background, stderr piped.

@@ -15,7 +15,9 @@ mod setup;
 pub mod snapshot;
 
 pub use process::*;
-pub use setup::Setup;
+pub use setup::{
+    build_and_push, file_url, install_elsewhere, install_or_build_elsewhere, push, Setup,
+};
 
 /// The strap binary under test.
 pub fn strap_bin() -> PathBuf {
@@ -67,14 +69,35 @@ impl TestEnv {
         )
     }
 
-    /// A clean environment every command starts from.
+    /// A clean environment every command starts from (with the include path of
+    /// [`TestEnv::provide_build_headers`] once called).
     pub fn env_pairs(&self) -> Vec<(String, String)> {
-        vec![
+        let mut pairs = vec![
             ("HOME".into(), self.home().display().to_string()),
             ("STRAP_ROOT".into(), self.root().display().to_string()),
             ("PATH".into(), self.path_var()),
             ("LANG".into(), "C.UTF-8".into()),
-        ]
+        ];
+        if self.include().is_dir() {
+            for var in ["C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH"] {
+                pairs.push((var.into(), self.include().display().to_string()));
+            }
+        }
+        pairs
+    }
+
+    /// Gives this machine every header a CPython build requires, as empty files in `include/`
+    /// on the compilers' include path of every command started from now on, so the preflight
+    /// of a real `strap install`, `bootstrap` or `doctor` passes whether or not the machine has
+    /// the -dev packages (the fake builds include none of them).
+    pub fn provide_build_headers(&self) {
+        for header in REQUIRED_HEADERS {
+            self.write(&format!("include/{header}"), "");
+        }
+    }
+
+    fn include(&self) -> PathBuf {
+        self.dir.path().join("include")
     }
 
     /// `strap ARGS` run in `work/`.
@@ -141,6 +164,33 @@ impl TestEnv {
         self.strap(&["rehash"]).assert().success();
     }
 }
+
+/// A virtualenv as pyenv-virtualenv lays it out, without running `venv`:
+/// `versions/<python>/envs/<name>/bin/python` and the absolute link `versions/<name>` to it.
+/// Returns the virtualenv's directory.
+pub fn fake_virtualenv(env: &TestEnv, python: &str, name: &str) -> PathBuf {
+    let dir = env.fake_version(&format!("{python}/envs/{name}"), &["python"]);
+    std::os::unix::fs::symlink(&dir, env.root().join("versions").join(name)).unwrap();
+    dir
+}
+
+/// `versions/<name>` whose `bin/python3` is a link to the system's Python: a version `venv`
+/// works with, without building one.
+pub fn linked_system_python(env: &TestEnv, name: &str) {
+    let bin = env.root().join("versions").join(name).join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink("/usr/bin/python3", bin.join("python3")).unwrap();
+}
+
+/// The headers of the libraries a CPython build requires (`src/python/preflight.rs`).
+const REQUIRED_HEADERS: &[&str] = &[
+    "openssl/ssl.h",
+    "zlib.h",
+    "ffi.h",
+    "bzlib.h",
+    "lzma.h",
+    "sqlite3.h",
+];
 
 /// Writes an executable `/bin/sh` script.
 pub fn write_script(path: &Path, body: &str) {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 
-use super::TestEnv;
+use super::{stderr_of, stdout_of, TestEnv};
 use crate::fake_source::{fake_python_tgz, sha256_hex};
 use crate::mirror::{Behavior, Mirror};
 
@@ -121,4 +121,47 @@ impl Setup {
         });
         child
     }
+}
+
+/// Installs the fake version from source in `s` and pushes it to `to`; returns stdout.
+pub fn build_and_push(s: &Setup, to: &str, env: &[(&str, &str)]) -> String {
+    let out = s.install(&["a"], &[]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let out = push(s, to, env);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    stdout_of(&out)
+}
+
+/// `strap push` of the installed fake version to `to`, with extra environment.
+pub fn push(s: &Setup, to: &str, env: &[(&str, &str)]) -> std::process::Output {
+    s.env
+        .strap(&["push", VERSION, "--to", to])
+        .envs(env.iter().copied())
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap()
+}
+
+/// `strap install` of the fake version on another machine, whose only source mirror is empty.
+pub fn install_elsewhere(other: &TestEnv, s: &Setup, flags: &[&str]) -> Command {
+    install_on(other, s, "empty", flags)
+}
+
+/// `strap install` of the fake version on another machine that can build it from source.
+pub fn install_or_build_elsewhere(other: &TestEnv, s: &Setup, flags: &[&str]) -> Command {
+    install_on(other, s, "a", flags)
+}
+
+fn install_on(other: &TestEnv, s: &Setup, source_dir: &str, flags: &[&str]) -> Command {
+    let mut cmd = other.strap(&["install", "--skip-preflight", "--sha256", &s.sha]);
+    cmd.args(["--mirror", &s.mirror.template(source_dir)])
+        .args(flags)
+        .arg(VERSION)
+        .timeout(Duration::from_secs(60));
+    cmd
+}
+
+/// The `file://` URL of `dir`.
+pub fn file_url(dir: &std::path::Path) -> String {
+    format!("file://{}", dir.display())
 }
