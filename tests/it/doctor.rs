@@ -297,6 +297,7 @@ fn a_version_without_a_working_interpreter_is_reported_as_strap_which_sees_it() 
     write_script(&env.root().join("versions/3.10.1/bin/pip3"), "exit 0");
     fs::create_dir_all(env.root().join("versions/3.9.1")).unwrap();
     env.rehash();
+    env.provide_build_headers();
     let out = env
         .strap(&["doctor"])
         .env("STRAP_SHELL", "bash")
