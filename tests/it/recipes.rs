@@ -27,6 +27,7 @@ impl Machine {
             "ID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n",
         );
         fs::create_dir_all(env.dir.path().join("state")).unwrap();
+        env.fake_sudo();
         Machine { env }
     }
 
@@ -56,8 +57,9 @@ impl Machine {
         cmd.env(
             "PATH",
             format!(
-                "{}:/usr/bin:/bin",
-                self.env.dir.path().join("stubs").display()
+                "{}:{}:/usr/bin:/bin",
+                self.env.dir.path().join("stubs").display(),
+                self.env.sysbin().display()
             ),
         )
         .env("STUB_STATE", self.state())
@@ -1030,7 +1032,13 @@ impl Machine {
                 }
             }
         }
-        format!("{}:{}", stubs.display(), system.display())
+        let sudo = self.env.sysbin();
+        format!(
+            "{}:{}:{}",
+            stubs.display(),
+            sudo.display(),
+            system.display()
+        )
     }
 
     /// Every recipe log's text.

@@ -144,6 +144,16 @@ impl TestEnv {
         self.root().join("versions").join(name)
     }
 
+    /// A `sudo` in `sysbin/` that runs its command (after `-n`, `--`) as the test's own user, so
+    /// the steps that `become` root run the same whether the tests run as root (strap then
+    /// uses no sudo) or not.
+    pub fn fake_sudo(&self) {
+        write_script(
+            &self.sysbin().join("sudo"),
+            "while [ \"$1\" = -n ] || [ \"$1\" = -- ]; do shift; done\nexec \"$@\"",
+        );
+    }
+
     /// A fake system executable in `sysbin/`.
     pub fn fake_system(&self, cmd: &str) {
         write_script(
