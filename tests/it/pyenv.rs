@@ -779,7 +779,14 @@ fn an_interrupted_pip_install_ends_like_the_install() {
     );
     env.write("root/version", "3.12.7\n");
     env.rehash();
-    env.command(env.shims().join("pip"))
+    let pip = || {
+        let mut pip = std::process::Command::new(env.shims().join("pip"));
+        pip.env_clear()
+            .envs(env.env_pairs())
+            .current_dir(env.work());
+        assert_cmd::Command::from_std(crate::support::with_default_sigint(pip))
+    };
+    pip()
         .args(["install", "x"])
         .assert()
         .success()
@@ -788,7 +795,7 @@ fn an_interrupted_pip_install_ends_like_the_install() {
         env.shims().join("added").exists(),
         "no rehash after the install"
     );
-    env.command(env.shims().join("pip"))
+    pip()
         .args(["install", "self"])
         .assert()
         .code(130)

@@ -40,6 +40,20 @@ pub fn signal_group(group: u32, sig: libc::c_int) {
     );
 }
 
+/// `cmd` started with SIGINT at its default action, as from a terminal, even when the tests run
+/// with it ignored (started in the background by a shell without job control).
+pub fn with_default_sigint(mut cmd: std::process::Command) -> std::process::Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: signal(2) is async-signal-safe, and the child runs nothing else before exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    cmd
+}
+
 /// Polls `done` every 20 ms until it holds (true) or `limit` has passed (false).
 pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + limit;
