@@ -12,7 +12,7 @@ use std::io::Write;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Io, IoContext};
 use crate::process::Cancel;
 
 /// An exclusive lock held until dropped.
@@ -25,7 +25,7 @@ pub struct FileLock {
 impl FileLock {
     /// Takes the exclusive lock at `path`, creating the file and its directory if needed.
     /// When another process holds it, `on_wait` is called once and the call blocks until it is free.
-    pub fn acquire(path: &Path, on_wait: impl FnOnce(&Path)) -> Result<Self> {
+    pub fn acquire(path: &Path, on_wait: impl FnOnce(&Path)) -> Result<Self, Io> {
         let mut on_wait = Some(on_wait);
         loop {
             let file = open(path)?;
@@ -35,9 +35,9 @@ impl FileLock {
                     if let Some(on_wait) = on_wait.take() {
                         on_wait(path);
                     }
-                    file.lock().map_err(|e| Error::io("lock", path, e))?;
+                    file.lock().io_context("lock", path)?;
                 }
-                Err(fs::TryLockError::Error(e)) => return Err(Error::io("lock", path, e)),
+                Err(fs::TryLockError::Error(e)) => return Err(Io::new("lock", path, e)),
             }
             if still_at(&file, path) {
                 return Ok(FileLock::held(file, path));
@@ -51,7 +51,7 @@ impl FileLock {
         path: &Path,
         on_wait: impl FnOnce(&Path),
         cancel: &Cancel,
-    ) -> Result<Option<Self>> {
+    ) -> Result<Option<Self>, Io> {
         let mut file = open(path)?;
         let mut on_wait = Some(on_wait);
         loop {
@@ -67,7 +67,7 @@ impl FileLock {
                     }
                     std::thread::sleep(std::time::Duration::from_millis(50));
                 }
-                Err(fs::TryLockError::Error(e)) => return Err(Error::io("lock", path, e)),
+                Err(fs::TryLockError::Error(e)) => return Err(Io::new("lock", path, e)),
             }
         }
     }
@@ -77,7 +77,7 @@ impl FileLock {
     /// [`TryLock::Missing`] (nothing to lock, nothing created). Unlike the other ways to lock, this
     /// one leaves the file unchanged (no pid is recorded), so its modification time still says
     /// when it was last used.
-    pub fn try_acquire(path: &Path, create: bool) -> Result<TryLock> {
+    pub fn try_acquire(path: &Path, create: bool) -> Result<TryLock, Io> {
         loop {
             let file = if create {
                 open(path)?
@@ -111,18 +111,18 @@ impl FileLock {
                         holder: recorded_holder(path),
                     })
                 }
-                Err(fs::TryLockError::Error(e)) => return Err(Error::io("lock", path, e)),
+                Err(fs::TryLockError::Error(e)) => return Err(Io::new("lock", path, e)),
             }
         }
     }
 
     /// Removes the lock file while still holding it, then releases it. Processes waiting on the
     /// removed file notice and start over with a new one (see the module documentation).
-    pub fn remove(self) -> Result<()> {
+    pub fn remove(self) -> Result<(), Io> {
         if !still_at(&self.file, &self.path) {
             return Ok(());
         }
-        fs::remove_file(&self.path).map_err(|e| Error::io("remove", &self.path, e))
+        fs::remove_file(&self.path).io_context("remove", &self.path)
     }
 
     /// Records the holder for whoever inspects a stuck lock; failing to is harmless.
@@ -162,9 +162,9 @@ fn still_at(file: &File, path: &Path) -> bool {
 }
 
 /// Opens (creating) the lock file and its directory; never through a link.
-fn open(path: &Path) -> Result<File> {
+fn open(path: &Path) -> Result<File, Io> {
     if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
+        fs::create_dir_all(dir).io_context("create directory", dir)?;
     }
     File::options()
         .create(true)
@@ -178,26 +178,26 @@ fn open(path: &Path) -> Result<File> {
 }
 
 /// `file` when it is a regular file (not a FIFO or a device someone put in its place).
-fn regular(file: File, path: &Path) -> Result<File> {
+fn regular(file: File, path: &Path) -> Result<File, Io> {
     match file.metadata() {
         Ok(meta) if meta.is_file() => Ok(file),
-        Ok(_) => Err(Error::io(
+        Ok(_) => Err(Io::new(
             "lock",
             path,
             std::io::Error::other("not a regular file; remove it"),
         )),
-        Err(e) => Err(Error::io("open lock file", path, e)),
+        Err(e) => Err(Io::new("open lock file", path, e)),
     }
 }
 
 /// A lock file that cannot be opened; a link in its place is named as such.
-fn open_error(path: &Path, e: std::io::Error) -> Error {
+fn open_error(path: &Path, e: std::io::Error) -> Io {
     let action = if e.raw_os_error() == Some(libc::ELOOP) {
         "lock through the link"
     } else {
         "open lock file"
     };
-    Error::io(action, path, e)
+    Io::new(action, path, e)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::atomic_file::{self, AtomicFile};
+use crate::error::{Io, IoContext};
 use crate::identity::{runs_here, CorruptReceipt, Platform, Receipt, SourceArchive};
 use crate::process::{Cancel, Interruptible};
 
@@ -111,12 +112,8 @@ pub enum PackError {
     NoReceipt(PathBuf),
     #[error(transparent)]
     CorruptReceipt(#[from] CorruptReceipt),
-    #[error("cannot {action} {}: {source}", path.display())]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] Io),
     #[error("packing {} was interrupted; nothing was written", .0.display())]
     Interrupted(PathBuf),
 }
@@ -139,14 +136,6 @@ impl crate::error::Explain for PackError {
     }
 }
 
-fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> PackError + 'a {
-    move |source| PackError::Io {
-        action,
-        path: path.to_owned(),
-        source,
-    }
-}
-
 /// Packs the install at `prefix` into `archive` (a `.tar.zst`), writing the manifest to
 /// `manifest`. Links are kept as links; the user's directories (a Python's `envs/`, see
 /// [`crate::layout::user_dirs`]) are left out. Both files appear complete or not at all, and neither
@@ -160,18 +149,18 @@ pub fn pack(
 ) -> Result<Manifest, PackError> {
     let receipt = receipt(prefix)?;
     for path in [archive, manifest] {
-        atomic_file::check_replaceable(path).map_err(io_err("write", path))?;
+        atomic_file::check_replaceable(path).io_context("write", path)?;
     }
     let platform = Platform::current();
     let key = receipt.key(&platform);
-    let mut partial = AtomicFile::create(archive).map_err(io_err("write", archive))?;
+    let mut partial = AtomicFile::create(archive).io_context("write", archive)?;
     let left_out = crate::layout::user_dirs(&receipt.kind);
     let written = write_archive(prefix, left_out, partial.file(), archive, cancel);
     let (sha256, size) = written.map_err(|e| match cancel.is_cancelled() {
         true => PackError::Interrupted(archive.to_owned()),
         false => e,
     })?;
-    partial.commit().map_err(io_err("write", archive))?;
+    partial.commit().io_context("write", archive)?;
     let packed = Manifest {
         format: MANIFEST_FORMAT,
         kind: receipt.kind,
@@ -193,7 +182,7 @@ pub fn pack(
             size,
         },
     };
-    packed.write(manifest).map_err(io_err("write", manifest))?;
+    packed.write(manifest).io_context("write", manifest)?;
     Ok(packed)
 }
 
@@ -218,21 +207,19 @@ fn write_archive(
         written: 0,
     };
     let mut encoder =
-        zstd::stream::write::Encoder::new(hashing, LEVEL).map_err(io_err("compress", path))?;
+        zstd::stream::write::Encoder::new(hashing, LEVEL).io_context("compress", path)?;
     // Compression runs on the other cores while this thread reads the files.
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
-    encoder
-        .multithread(workers)
-        .map_err(io_err("compress", path))?;
+    encoder.multithread(workers).io_context("compress", path)?;
     let mut tar = tar::Builder::new(Interruptible {
         inner: encoder,
         cancel: cancel.clone(),
     });
     tar.follow_symlinks(false);
-    append_prefix(&mut tar, prefix, left_out).map_err(io_err("pack", prefix))?;
-    let encoder = tar.into_inner().map_err(io_err("write", path))?.inner;
-    let mut hashing = encoder.finish().map_err(io_err("write", path))?;
-    hashing.inner.flush().map_err(io_err("write", path))?;
+    append_prefix(&mut tar, prefix, left_out).io_context("pack", prefix)?;
+    let encoder = tar.into_inner().io_context("write", path)?.inner;
+    let mut hashing = encoder.finish().io_context("write", path)?;
+    hashing.inner.flush().io_context("write", path)?;
     let digest = hashing.hasher.finalize();
     Ok((hex::encode(digest), hashing.written))
 }

@@ -1,8 +1,8 @@
 //! What `strap install` without versions does with each selected name: install what no
 //! installed version satisfies, rebuild with `-f`, leave virtualenvs and `system` alone.
 
-use crate::error::Error;
 use crate::layout::Layout;
+use crate::version::Error;
 use crate::version::{self, Origin, PythonName, Resolved, Selection};
 
 /// What became of one selected name when `strap install` runs without versions.

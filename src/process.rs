@@ -106,6 +106,15 @@ pub enum RunError {
     Log { path: PathBuf, source: io::Error },
 }
 
+impl crate::error::Explain for RunError {
+    fn exit_code(&self) -> i32 {
+        match self {
+            RunError::Interrupted => crate::error::EXIT_INTERRUPTED,
+            _ => crate::error::EXIT_FAILURE,
+        }
+    }
+}
+
 /// A log file shared by the commands of one build or recipe run.
 #[derive(Debug, Clone)]
 pub struct Log {
@@ -192,7 +201,6 @@ pub type LineSink = Arc<dyn Fn(&str) + Send + Sync>;
 pub struct Runner {
     log: Log,
     cancel: Cancel,
-    echo: bool,
     on_line: Option<LineSink>,
     groups_file: Option<PathBuf>,
 }
@@ -212,16 +220,9 @@ impl Runner {
         Runner {
             log,
             cancel,
-            echo: false,
             on_line: None,
             groups_file: None,
         }
-    }
-
-    /// Also copy every output line to stderr (`--verbose`).
-    pub fn echo(mut self, echo: bool) -> Runner {
-        self.echo = echo;
-        self
     }
 
     /// Sees every output line.
@@ -322,7 +323,6 @@ impl Runner {
 
     fn collect_output(&self, stream: io::PipeReader, capture: bool) -> Collector {
         let log = self.log.clone();
-        let echo = self.echo;
         let sink = self.on_line.clone();
         let captured = Arc::new(Mutex::new(String::new()));
         let shared = Arc::clone(&captured);
@@ -331,9 +331,6 @@ impl Runner {
             for line in BufReader::new(stream).split(b'\n').map_while(Result::ok) {
                 log.write_line(&line);
                 let text = String::from_utf8_lossy(&line);
-                if echo {
-                    let _ = writeln!(io::stderr(), "{text}");
-                }
                 if let Some(sink) = &sink {
                     sink(&text);
                 }

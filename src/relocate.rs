@@ -10,6 +10,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::atomic_file::{self, AtomicFile};
+use crate::error::{Io, IoContext};
 
 /// Files larger than this are not text files worth rewriting (and are not read whole).
 const MAX_TEXT_FILE: u64 = 64 * 1024 * 1024;
@@ -17,29 +18,14 @@ const MAX_TEXT_FILE: u64 = 64 * 1024 * 1024;
 /// Why an install cannot be moved.
 #[derive(Debug, thiserror::Error)]
 pub enum RelocateError {
-    #[error("cannot {action} {}: {source}", path.display())]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] Io),
     #[error("{} loads its libraries from the absolute path {run_path} under the old prefix {old}; the build is not relocatable", file.display())]
     AbsoluteRunPath {
         file: PathBuf,
         run_path: String,
         old: String,
     },
-}
-
-fn io<'a>(
-    action: &'static str,
-    path: &'a Path,
-) -> impl FnOnce(std::io::Error) -> RelocateError + 'a {
-    move |source| RelocateError::Io {
-        action,
-        path: path.to_owned(),
-        source,
-    }
 }
 
 /// What a relocation changed.
@@ -56,10 +42,10 @@ pub fn relocate(root: &Path, old: &str, new: &str) -> Result<Relocated, Relocate
     let mut relocated = Relocated::default();
     let mut pending = vec![root.to_owned()];
     while let Some(dir) = pending.pop() {
-        for entry in fs::read_dir(&dir).map_err(io("read", &dir))? {
-            let entry = entry.map_err(io("read", &dir))?;
+        for entry in fs::read_dir(&dir).io_context("read", &dir)? {
+            let entry = entry.io_context("read", &dir)?;
             let path = entry.path();
-            let kind = entry.file_type().map_err(io("inspect", &path))?;
+            let kind = entry.file_type().io_context("inspect", &path)?;
             if kind.is_dir() {
                 pending.push(path);
             } else if kind.is_file() && rewrite(&path, old, new)? {
@@ -77,13 +63,13 @@ pub fn relocate(root: &Path, old: &str, new: &str) -> Result<Relocated, Relocate
 /// rewrote it. The file is read and replaced without following links (see
 /// [`crate::atomic_file`]).
 fn rewrite(path: &Path, old: &str, new: &str) -> Result<bool, RelocateError> {
-    let mut file = atomic_file::open_regular(path).map_err(io("read", path))?;
-    let metadata = file.metadata().map_err(io("read", path))?;
+    let mut file = atomic_file::open_regular(path).io_context("read", path)?;
+    let metadata = file.metadata().io_context("read", path)?;
     if metadata.len() > MAX_TEXT_FILE {
         return Ok(false);
     }
     let mut bytes = Vec::with_capacity(metadata.len() as usize);
-    file.read_to_end(&mut bytes).map_err(io("read", path))?;
+    file.read_to_end(&mut bytes).io_context("read", path)?;
     if bytes.starts_with(b"\x7fELF") {
         check_run_paths(path, &bytes, old)?;
         return Ok(false);
@@ -94,17 +80,17 @@ fn rewrite(path: &Path, old: &str, new: &str) -> Result<bool, RelocateError> {
     let Ok(text) = String::from_utf8(bytes) else {
         return Ok(false);
     };
-    let mut replacement = AtomicFile::create(path).map_err(io("write next to", path))?;
+    let mut replacement = AtomicFile::create(path).io_context("write next to", path)?;
     let mode = fs::Permissions::from_mode(metadata.permissions().mode());
     replacement
         .file()
         .set_permissions(mode)
-        .map_err(io("set the permissions of", path))?;
+        .io_context("set the permissions of", path)?;
     replacement
         .file()
         .write_all(text.replace(old, new).as_bytes())
-        .map_err(io("write", path))?;
-    replacement.commit().map_err(io("replace", path))?;
+        .io_context("write", path)?;
+    replacement.commit().io_context("replace", path)?;
     Ok(true)
 }
 

@@ -4,16 +4,17 @@
 //! replace this process with it, so arguments, stdio, exit status and signals pass through untouched.
 //! The one exception is a package install (`pip install`, `python -m pip uninstall`, …): strap
 //! waits for it and rehashes afterwards, so the commands it added get shims (pyenv's pip-rehash).
+//!
+//! Nothing here prints: the CLI selects (and warns about what the selection ignored), then calls
+//! [`exec_selected`], and prints the error when it returns one.
 
 use std::ffi::OsString;
-use std::io::Write as _;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::Command;
 
 use crate::env_vars;
-use crate::error::{Error, Result};
 use crate::layout::{Flavor, Layout};
-use crate::version::{self, Selection};
+use crate::version::{self, Error, Result, Selection};
 use crate::which::{self, Target};
 
 /// Shims started through shims more often than this in a row are a loop.
@@ -44,25 +45,13 @@ fn inherited_depth() -> u32 {
     }
 }
 
-/// How a package install (see [`changes_packages`]) runs: [`run_and_rehash`] in `strap`,
-/// [`hand_over_to_strap`] in the lean shim binary (which keeps the process-spawning and rehash
-/// code out of it).
+/// How a package install (see [`changes_packages`]) runs: [`run_install`] then a rehash in
+/// `strap`, [`hand_over_to_strap`] in the lean shim binary (which keeps the process-spawning and
+/// rehash code out of it).
 pub type InstallRunner = fn(&Layout, &Target, Command) -> Result<i32>;
 
-/// Runs `command` from the selected version with `args`. Returns only on failure, or with the
-/// exit code of a package install it waited for.
-pub fn exec(
-    layout: &Layout,
-    command: &str,
-    args: impl IntoIterator<Item = OsString>,
-    install: InstallRunner,
-) -> Result<i32> {
-    let cwd = std::env::current_dir().ok();
-    let selection = version::select(layout, cwd.as_deref())?;
-    exec_selected(layout, &selection, command, args, install)
-}
-
-/// [`exec`] for a selection already made.
+/// Runs `command` from the versions `selection` selects, with `args`. Returns only on failure,
+/// or with the exit code of a package install it waited for.
 pub fn exec_selected(
     layout: &Layout,
     selection: &Selection,
@@ -103,11 +92,11 @@ fn depth_value(depth: u32, as_child: bool) -> String {
     format!("{depth}:{child}{}", std::process::id())
 }
 
-/// Runs a package install to completion, then rehashes, so the commands it added have shims.
-/// Ctrl-C and Ctrl-\ reach the child through the terminal; this process only waits for it (as a
-/// shell does). The install succeeded or not, its exit code is returned; a failed rehash is only
-/// a warning.
-pub fn run_and_rehash(layout: &Layout, target: &Target, mut cmd: Command) -> Result<i32> {
+/// Runs a package install to completion (the caller rehashes after one that succeeded, so the
+/// commands it added have shims). Ctrl-C and Ctrl-\ reach the child through the terminal; this
+/// process only waits for it (as a shell does). The install succeeded or not, its exit code is
+/// returned (0 only for success).
+pub fn run_install(target: &Target, mut cmd: Command) -> Result<i32> {
     // Ignored from before the child starts (no window where Ctrl-C kills only this process); the
     // child gets back the dispositions this process had.
     // SAFETY: `signal` has no preconditions.
@@ -134,17 +123,6 @@ pub fn run_and_rehash(layout: &Layout, target: &Target, mut cmd: Command) -> Res
         libc::signal(libc::SIGQUIT, quit);
     }
     let status = status.map_err(|e| exec_error(target, e))?;
-    if status.success() {
-        if let Err(err) = crate::shims::shim_executable()
-            .map_err(|e| Error::io("find", "the strap executable", e))
-            .and_then(|exe| crate::shims::rehash(layout, &exe))
-        {
-            let _ = writeln!(
-                std::io::stderr(),
-                "strap: warning: rehash after the install failed: {err}"
-            );
-        }
-    }
     Ok(status
         .code()
         .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))

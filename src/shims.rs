@@ -7,10 +7,11 @@ use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Io, IoContext};
 use crate::layout::Layout;
 use crate::lock::FileLock;
 use crate::version;
+use crate::version::Result;
 use crate::which::is_executable;
 
 /// Shims that exist even when no installed version provides them, and that rehash never removes.
@@ -43,7 +44,7 @@ pub fn rehash(layout: &Layout, strap_exe: &Path) -> Result<()> {
     let mut wanted = executable_names(layout)?;
     wanted.extend(ALWAYS.iter().map(OsString::from));
     let dir = layout.shims_dir();
-    fs::create_dir_all(&dir).map_err(|e| Error::io("create shims directory", &dir, e))?;
+    fs::create_dir_all(&dir).io_context("create shims directory", &dir)?;
 
     for name in &wanted {
         let shim = dir.join(name);
@@ -55,7 +56,7 @@ pub fn rehash(layout: &Layout, strap_exe: &Path) -> Result<()> {
     for existing in list_dir(&dir)? {
         if !wanted.contains(&existing) {
             let path = dir.join(&existing);
-            fs::remove_file(&path).map_err(|e| Error::io("remove stale shim", &path, e))?;
+            fs::remove_file(&path).io_context("remove stale shim", &path)?;
         }
     }
     Ok(())
@@ -74,12 +75,12 @@ pub fn ensure_always(layout: &Layout, strap_exe: &Path) -> Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    fs::create_dir_all(&dir).map_err(|e| Error::io("create shims directory", &dir, e))?;
+    fs::create_dir_all(&dir).io_context("create shims directory", &dir)?;
     for shim in missing {
         match std::os::unix::fs::symlink(strap_exe, &shim) {
             Ok(()) => {}
             Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(Error::io("create shim", &shim, e)),
+            Err(e) => return Err(Io::new("create shim", &shim, e).into()),
         }
     }
     Ok(())
@@ -117,7 +118,7 @@ pub fn executable_names(layout: &Layout) -> Result<BTreeSet<OsString>> {
         let entries = match fs::read_dir(&bin) {
             Ok(entries) => entries,
             Err(e) if e.kind() == ErrorKind::NotFound => continue,
-            Err(e) => return Err(Error::io("list executables in", bin, e)),
+            Err(e) => return Err(Io::new("list executables in", bin, e).into()),
         };
         names.extend(
             entries
@@ -136,7 +137,7 @@ pub fn executable_names(layout: &Layout) -> Result<BTreeSet<OsString>> {
 fn has_shim(prefix: &Path, entry: &Path) -> bool {
     matches!(
         crate::which::examine(prefix, entry),
-        Ok(true) | Err(crate::error::Broken::Dangling { .. })
+        Ok(true) | Err(crate::version::Broken::Dangling { .. })
     )
 }
 
@@ -145,7 +146,7 @@ fn list_dir(dir: &Path) -> Result<Vec<OsString>> {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io("list shims in", dir, e)),
+        Err(e) => return Err(Io::new("list shims in", dir, e).into()),
     };
     let mut names: Vec<OsString> = entries
         .filter_map(|entry| entry.ok())
@@ -162,7 +163,7 @@ fn replace_with_link(shim: &Path, target: &Path) -> Result<()> {
     match std::os::unix::fs::symlink(target, shim) {
         Ok(()) => return Ok(()),
         Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(Error::io("create shim", shim, e)),
+        Err(e) => return Err(Io::new("create shim", shim, e).into()),
     }
-    crate::atomic_file::symlink(target, shim).map_err(|e| Error::io("create shim", shim, e))
+    Ok(crate::atomic_file::symlink(target, shim).io_context("create shim", shim)?)
 }

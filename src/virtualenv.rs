@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::error::Explain;
+use crate::error::{Explain, Io, IoContext};
 use crate::layout::{Layout, ENVS_DIR};
 use crate::lock::FileLock;
 use crate::process::{Cancel, Log, RunError, Runner};
@@ -136,13 +136,7 @@ pub enum VirtualenvError {
     #[error(transparent)]
     Run(#[from] RunError),
     #[error(transparent)]
-    Lock(#[from] crate::error::Error),
-    #[error("cannot {action} {}: {source}", path.display())]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io(#[from] Io),
 }
 
 fn exists_message(name: &str, taken: &Taken) -> String {
@@ -188,17 +182,6 @@ impl Explain for VirtualenvError {
     }
 }
 
-fn io_err<'a>(
-    action: &'static str,
-    path: &'a Path,
-) -> impl FnOnce(std::io::Error) -> VirtualenvError + 'a {
-    move |source| VirtualenvError::Io {
-        action,
-        path: path.to_owned(),
-        source,
-    }
-}
-
 /// Checks a virtualenv name (it becomes a directory name under `versions/`).
 pub fn check_name(name: &str) -> Result<(), VirtualenvError> {
     let ok = !name.is_empty()
@@ -221,7 +204,7 @@ pub fn lock_entry(
     layout: &Layout,
     name: &str,
     on_wait: impl FnOnce(&Path),
-) -> Result<FileLock, crate::error::Error> {
+) -> Result<FileLock, Io> {
     FileLock::acquire(&entry_lock(layout, name), on_wait)
 }
 
@@ -349,17 +332,17 @@ fn make_new(
     cancel: &Cancel,
 ) -> Result<(), VirtualenvError> {
     let envs = env.path.parent().expect("envs/<name> has a parent");
-    fs::create_dir_all(envs).map_err(io_err("create", envs))?;
+    fs::create_dir_all(envs).io_context("create", envs)?;
     if !is_real_dir(envs) {
         return Err(VirtualenvError::NotOwned(envs.to_owned()));
     }
     let link = layout.version_dir(&env.name);
     fs::create_dir(&env.path).map_err(|e| match e.kind() {
         std::io::ErrorKind::AlreadyExists => dir_exists(env, link.clone()),
-        _ => io_err("create", &env.path)(e),
+        _ => Io::new("create", &env.path, e).into(),
     })?;
     let made = fill(layout, env, requirements, cancel)
-        .and_then(|()| std::os::unix::fs::symlink(&env.path, &link).map_err(io_err("link", &link)));
+        .and_then(|()| Ok(std::os::unix::fs::symlink(&env.path, &link).io_context("link", &link)?));
     if made.is_err() {
         let _ = fs::remove_dir_all(&env.path);
     }
@@ -542,10 +525,10 @@ pub fn delete(
     let _lock = lock_entry(layout, &name, on_wait)?;
     let doomed = find(layout, text)?;
     if let Some(link) = &doomed.link {
-        fs::remove_file(link).map_err(io_err("remove", link))?;
+        fs::remove_file(link).io_context("remove", link)?;
     }
     if let Some(dir) = &doomed.dir {
-        fs::remove_dir_all(dir).map_err(io_err("remove", dir))?;
+        fs::remove_dir_all(dir).io_context("remove", dir)?;
     }
     Ok(doomed)
 }
@@ -562,7 +545,7 @@ pub fn unlink(
         return Ok(());
     }
     let link = layout.version_dir(&env.name);
-    fs::remove_file(&link).map_err(io_err("remove", &link))
+    Ok(fs::remove_file(&link).io_context("remove", &link)?)
 }
 
 /// True for a directory that is not a link.

@@ -4,9 +4,9 @@
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use crate::error::{Broken, Error, Result};
 use crate::layout::{Flavor, Layout};
 use crate::version::{self, Resolved, Selection};
+use crate::version::{Broken, Error, Result};
 
 /// The executable a command resolves to.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use super::{BinaryError, PackId};
 use crate::atomic_file::{self, AtomicFile};
-use crate::fetch::{FetchError, Fetcher, MirrorError, Wanted};
+use crate::error::IoContext;
+use crate::fetch::{Fetcher, MirrorError, Wanted};
 use crate::pack::Manifest;
 use crate::process::{Cancel, Interruptible};
 use crate::report::Reporter;
@@ -28,7 +29,7 @@ pub(super) fn lookup(
         .small_file(manifest_url.as_str())
         .map_err(|e| match e {
             e if e.is_not_found() => BinaryError::NotThere,
-            e => BinaryError::Mirror(format!("{manifest_url}: {e}")),
+            e => BinaryError::Transfer(vec![(manifest_url.to_string(), e)]),
         })?;
     Manifest::from_json(&bytes)
         .map_err(|e| BinaryError::Refused(format!("{manifest_url} is not a pack manifest: {e}")))
@@ -49,27 +50,8 @@ pub(super) fn download(
         size: Some(manifest.archive.size),
         urls: vec![join(base, remote_file)?.to_string()],
     };
-    match fetcher.fetch(&[wanted], reporter) {
-        Ok(_) => Ok(()),
-        Err(FetchError::Interrupted) => Err(BinaryError::Interrupted),
-        Err(FetchError::Io {
-            action,
-            path,
-            source,
-        }) => Err(BinaryError::Local {
-            action,
-            path,
-            source,
-        }),
-        Err(FetchError::AllMirrorsFailed { attempts, .. }) => Err(BinaryError::Mirror(
-            attempts
-                .iter()
-                .map(|(url, why)| format!("{url}: {why}"))
-                .collect::<Vec<_>>()
-                .join("; "),
-        )),
-        Err(e) => Err(BinaryError::Mirror(e.to_string())),
-    }
+    fetcher.fetch(&[wanted], reporter)?;
+    Ok(())
 }
 
 /// Uploads the pack into the directory `base`: the archive first, the manifest last (so a
@@ -95,12 +77,8 @@ pub(super) fn push(
     }
     let client = crate::fetch::client::blocking(stall_timeout, None)
         .map_err(|e| BinaryError::Mirror(e.to_string()))?;
-    let file =
-        crate::bounded::open_regular(archive).map_err(BinaryError::local("read", archive))?;
-    let size = file
-        .metadata()
-        .map_err(BinaryError::local("read", archive))?
-        .len();
+    let file = crate::bounded::open_regular(archive).io_context("read", archive)?;
+    let size = file.metadata().io_context("read", archive)?.len();
     let archive_url = join(base, &archive_file)?;
     reporter.message(&format!(
         "uploading {} ({}) to {archive_url}",
@@ -133,22 +111,22 @@ fn copy_into(
     cancel: &Cancel,
 ) -> Result<(), BinaryError> {
     if let Some(dir) = target.parent() {
-        fs::create_dir_all(dir).map_err(BinaryError::local("create", dir))?;
+        fs::create_dir_all(dir).io_context("create", dir)?;
     }
     for path in [target, target_manifest] {
-        atomic_file::check_replaceable(path).map_err(BinaryError::local("write", path))?;
+        atomic_file::check_replaceable(path).io_context("write", path)?;
     }
     let mut from = Interruptible {
-        inner: fs::File::open(archive).map_err(BinaryError::local("read", archive))?,
+        inner: fs::File::open(archive).io_context("read", archive)?,
         cancel: cancel.clone(),
     };
-    let mut to = AtomicFile::create(target).map_err(BinaryError::local("write", target))?;
+    let mut to = AtomicFile::create(target).io_context("write", target)?;
     io::copy(&mut from, to.file())
         .and_then(|_| to.commit())
-        .map_err(BinaryError::local("write", target))?;
-    manifest
+        .io_context("write", target)?;
+    Ok(manifest
         .write(target_manifest)
-        .map_err(BinaryError::local("write", target_manifest))
+        .io_context("write", target_manifest)?)
 }
 
 /// Uploads by HTTP `PUT`, each given up when the store takes no byte and gives no answer for

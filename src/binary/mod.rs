@@ -15,8 +15,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
-use crate::error::UsageError;
-use crate::fetch::Fetcher;
+use crate::error::{Explain, Io, IoContext, UsageError, EXIT_FAILURE, EXIT_INTERRUPTED};
+use crate::fetch::{FetchError, Fetcher, MirrorError};
 use crate::identity::Platform;
 use crate::pack::Manifest;
 use crate::process::Cancel;
@@ -89,25 +89,53 @@ pub enum BinaryError {
     Refused(String),
     #[error("{0}")]
     Mirror(String),
-    #[error("cannot {action} {}: {source}", path.display())]
-    Local {
-        action: &'static str,
-        path: PathBuf,
-        source: io::Error,
-    },
+    /// Each URL tried, and how the mirror failed it.
+    #[error("{}", transfers(.0))]
+    Transfer(Vec<(String, MirrorError)>),
+    /// A download the fetcher refused (offline, say).
+    #[error(transparent)]
+    Fetch(FetchError),
+    #[error(transparent)]
+    Io(#[from] Io),
     #[error("interrupted")]
     Interrupted,
 }
 
-impl BinaryError {
-    fn local<'a>(
-        action: &'static str,
-        path: &'a Path,
-    ) -> impl FnOnce(io::Error) -> BinaryError + 'a {
-        move |source| BinaryError::Local {
-            action,
-            path: path.to_owned(),
-            source,
+fn transfers(attempts: &[(String, MirrorError)]) -> String {
+    let attempts: Vec<String> = attempts
+        .iter()
+        .map(|(url, why)| format!("{url}: {why}"))
+        .collect();
+    attempts.join("; ")
+}
+
+impl From<FetchError> for BinaryError {
+    fn from(error: FetchError) -> BinaryError {
+        match error {
+            FetchError::Interrupted => BinaryError::Interrupted,
+            FetchError::Io(error) => BinaryError::Io(error),
+            FetchError::AllMirrorsFailed { attempts, .. } => BinaryError::Transfer(attempts),
+            error => BinaryError::Fetch(error),
+        }
+    }
+}
+
+impl Explain for BinaryError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            BinaryError::Io(_) | BinaryError::Interrupted | BinaryError::Fetch(_) => None,
+            _ => Some(
+                "check the URL and the credentials (STRAP_REGISTRY_USER and \
+                 STRAP_REGISTRY_PASSWORD, or `docker login`)"
+                    .to_owned(),
+            ),
+        }
+    }
+
+    fn exit_code(&self) -> i32 {
+        match self {
+            BinaryError::Interrupted => EXIT_INTERRUPTED,
+            _ => EXIT_FAILURE,
         }
     }
 }
@@ -193,7 +221,7 @@ impl BinaryMirror {
         let manifest = &found.manifest;
         let id = PackId::of(manifest);
         let builds = fetcher.settings().cache_dir.join(crate::layout::BUILDS_DIR);
-        fs::create_dir_all(&builds).map_err(BinaryError::local("create", &builds))?;
+        fs::create_dir_all(&builds).io_context("create", &builds)?;
         check_room(manifest.archive.size, &builds)?;
         match self {
             BinaryMirror::Directory(base) => {
@@ -204,17 +232,14 @@ impl BinaryMirror {
                 // directory takes is taken here, so other strap processes and `strap cache
                 // clean` leave it alone.
                 let file = crate::layout::build_cache_file(&manifest.archive.file);
-                let _lock = fetcher.lock(&file, reporter).map_err(|e| match e {
-                    crate::fetch::FetchError::Interrupted => BinaryError::Interrupted,
-                    e => BinaryError::Mirror(e.to_string()),
-                })?;
+                let _lock = fetcher.lock(&file, reporter)?;
                 repo.download(id, manifest, fetcher, reporter)?
             }
         }
         let manifest_path = builds.join(id.file_names().1);
         manifest
             .write(&manifest_path)
-            .map_err(BinaryError::local("write", &manifest_path))?;
+            .io_context("write", &manifest_path)?;
         Ok(builds.join(&manifest.archive.file))
     }
 
@@ -257,7 +282,7 @@ fn check_room(size: u64, dir: &Path) -> Result<(), BinaryError> {
             human(MAX_PACK_SIZE)
         )));
     }
-    let free = free_space(dir).map_err(BinaryError::local("find the free space of", dir))?;
+    let free = free_space(dir).io_context("find the free space of", dir)?;
     if size > free {
         return Err(BinaryError::Refused(format!(
             "its archive has {}, but the file system of {} has only {} free",

@@ -27,6 +27,7 @@ use super::{BinaryError, PackId};
 use crate::atomic_file::AtomicFile;
 use crate::bounded::SMALL_FILE_LIMIT;
 use crate::env_vars;
+use crate::error::IoContext;
 use crate::fetch::{hosts, Fetcher, MirrorError};
 use crate::layout::BUILDS_DIR;
 use crate::pack::Manifest;
@@ -211,7 +212,7 @@ impl Repository {
         let auth = self.auth();
         let builds = fetcher.settings().cache_dir.join(BUILDS_DIR);
         let target = builds.join(&manifest.archive.file);
-        let mut part = AtomicFile::create(&target).map_err(BinaryError::local("write", &target))?;
+        let mut part = AtomicFile::create(&target).io_context("write", &target)?;
         let layer = OciDescriptor {
             media_type: LAYER_MEDIA_TYPE.to_owned(),
             digest: layer_digest(manifest),
@@ -236,10 +237,7 @@ impl Repository {
             pulled.map_err(|e| self.error(e))
         });
         // Dropped without a commit, the partial file is removed.
-        result.and_then(|()| {
-            part.commit()
-                .map_err(BinaryError::local("move into the cache", &target))
-        })
+        result.and_then(|()| Ok(part.commit().io_context("move into the cache", &target)?))
     }
 
     /// `Err` when the registry did not answer in time earlier in this run.
@@ -358,8 +356,7 @@ impl Repository {
                     indicatif::HumanBytes(size)
                 ));
                 let file = Interruptible {
-                    inner: crate::bounded::open_regular(archive)
-                        .map_err(BinaryError::local("read", archive))?,
+                    inner: crate::bounded::open_regular(archive).io_context("read", archive)?,
                     cancel: cancel.clone(),
                 };
                 client

@@ -9,6 +9,7 @@ use super::installed::Details;
 use super::libraries::NOT_BUILT;
 use super::plan::{Libraries, Plan};
 use super::{preflight, verify};
+use crate::error::IoContext;
 use crate::fetch::Wanted;
 use crate::layout::Layout;
 use crate::stage::{Artifact, Build, Source, StageError};
@@ -111,8 +112,8 @@ impl Artifact for BoostInstall<'_> {
         if headers_only && !in_tree.iter().any(|l| l == "headers") {
             // Before 1.69 there is no `headers` target: the headers are the `boost/` tree.
             return build.phases.run("install", "copy the headers", || {
-                build::copy_headers(source, &staged_prefix)
-                    .map_err(|e| StageError::io("copy the headers into", &staged_prefix, e))
+                Ok(build::copy_headers(source, &staged_prefix)
+                    .io_context("copy the headers into", &staged_prefix)?)
             });
         }
         let log = build.runner.log().path().display().to_string();
@@ -129,7 +130,7 @@ impl Artifact for BoostInstall<'_> {
         };
         std::fs::create_dir_all(&build.scratch)
             .and_then(|()| std::fs::write(&dirs.user_config, build::user_config(self.plan)))
-            .map_err(|e| StageError::io("write", &dirs.user_config, e))?;
+            .io_context("write", &dirs.user_config)?;
         let args = build::b2_args(self.plan, &dirs, build.jobs, &in_tree);
         build
             .phases

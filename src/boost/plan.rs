@@ -151,7 +151,7 @@ pub enum PlanError {
     #[error(transparent)]
     Probe(#[from] ProbeError),
     #[error("{0}")]
-    Name(#[from] crate::error::Error),
+    Name(#[from] crate::version::Error),
     #[error("Boost {boost} with Python {python} is refused: {reason}")]
     Broken {
         boost: BoostVersion,
@@ -320,7 +320,7 @@ fn choose_python(layout: &Layout, spec: &str) -> Result<ChosenPython, PlanError>
         match version::resolve(layout, spec, &Origin::Argument) {
             Ok(version::Resolved::Installed { name, prefix }) => (name, interpreter_in(&prefix)),
             Ok(version::Resolved::System) => unreachable!("`system` is handled above"),
-            Err(crate::error::Error::VersionNotInstalled { .. }) => {
+            Err(crate::version::Error::VersionNotInstalled { .. }) => {
                 return Err(PlanError::PythonNotInstalled {
                     spec: spec.to_owned(),
                 })

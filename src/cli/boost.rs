@@ -14,7 +14,7 @@ use crate::boost::installed::{self, Details, Installed};
 use crate::boost::plan::{self, b2_value, Libraries, Link, Plan, Shape, Variant};
 use crate::boost::sources;
 use crate::config::Config;
-use crate::error::{Reported, UsageError};
+use crate::error::{IoContext, Reported, UsageError};
 use crate::fetch::Fetcher;
 use crate::lock::FileLock;
 use crate::process::Cancel;
@@ -139,30 +139,30 @@ pub struct InstallArgs {
     pub build: BuildFlags,
 }
 
-pub(super) fn run(ctx: &Ctx, command: BoostCommand, out: &mut dyn Write) -> anyhow::Result<i32> {
+pub(super) fn run(ctx: &Ctx, command: BoostCommand, out: &mut dyn Write) -> Result<i32, Reported> {
     match command {
         BoostCommand::Install(args) => install(ctx, args, out),
         BoostCommand::List { bare, json } => list(ctx, bare, json, out).map(|()| 0),
         BoostCommand::Prefix { name } => {
-            let found = installed::find(&ctx.layout, &name).map_err(Reported::from)?;
+            let found = installed::find(&ctx.layout, &name)?;
             writeln!(out, "{}", found.prefix.display())?;
             Ok(0)
         }
         BoostCommand::Env { name, json } => env(ctx, &name, json, out).map(|()| 0),
         BoostCommand::Uninstall { names, force } => uninstall(ctx, &names, force).map(|()| 0),
         BoostCommand::Pack(args) => {
-            let found = installed::find(&ctx.layout, &args.version).map_err(Reported::from)?;
+            let found = installed::find(&ctx.layout, &args.version)?;
             super::pack::pack(ctx, &found.prefix, args.output, out).map(|()| 0)
         }
         BoostCommand::Push(args) => {
-            let found = installed::find(&ctx.layout, &args.version).map_err(Reported::from)?;
+            let found = installed::find(&ctx.layout, &args.version)?;
             super::pack::push(ctx, &found.prefix, &args.to, out).map(|()| 0)
         }
     }
 }
 
-fn install(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
-    let catalog = BoostCatalog::from_env().map_err(Reported::from)?;
+fn install(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> Result<i32, Reported> {
+    let catalog = BoostCatalog::from_env()?;
     if args.list {
         return list_releases(ctx, &catalog, args.version.as_deref(), &args, out);
     }
@@ -177,7 +177,7 @@ fn install(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<
     if sha256.is_some() && BoostVersion::parse(request).is_none() {
         return Err(sha256_needs_exact_version(&catalog, request).into());
     }
-    let config = Config::load().map_err(Reported::from)?;
+    let config = Config::load()?;
     let settings = Settings {
         mirrors: crate::settings::MirrorSource::boost(&config),
         config_jobs: (config.boost.jobs, "boost.jobs"),
@@ -196,8 +196,7 @@ fn install(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<
             },
             shape: shape(&args),
         },
-    )
-    .map_err(Reported::from)?;
+    )?;
     let prefix = ctx.layout.boost_dir(&plan.name);
     if prefix.exists() && !args.force {
         already_installed(ctx, &plan);
@@ -205,15 +204,14 @@ fn install(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<
     }
     let cancel = Cancel::on_signals();
     let mut fetcher = Fetcher::new(options.fetch.clone(), cancel.clone());
-    let archives = sources::archives(&plan, sha256.as_deref(), &mirrors, &mut fetcher)
-        .map_err(Reported::from)?;
+    let archives = sources::archives(&plan, sha256.as_deref(), &mirrors, &mut fetcher)?;
     for warning in &archives.warnings {
         tell!("warning: {warning}");
     }
     let artifact = BoostInstall::new(&ctx.layout, &plan, archives.wanted);
     let reporter = TerminalReporter::new(args.build.verbose);
     if args.build.fetch_only {
-        stage::prefetch(&artifact, &options, &reporter, &cancel).map_err(Reported::from)?;
+        stage::prefetch(&artifact, &options, &reporter, &cancel)?;
         tell!("Boost {} is in the cache, ready to build", plan.name);
         return Ok(0);
     }
@@ -231,7 +229,7 @@ fn install(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<
             tell!("use it with: eval \"$(strap boost env {})\"", plan.name);
         }
         Ok(Outcome::AlreadyInstalled) => already_installed(ctx, &plan),
-        Err(failure) => return Err(Reported::from(failure).into()),
+        Err(failure) => return Err(failure.into()),
     }
     Ok(0)
 }
@@ -350,7 +348,7 @@ fn list_releases(
     prefix: Option<&str>,
     args: &InstallArgs,
     out: &mut dyn Write,
-) -> anyhow::Result<i32> {
+) -> Result<i32, Reported> {
     let installs = installed::installed(&ctx.layout).unwrap_or_default();
     let shown: Vec<Listed<'_>> = catalog
         .releases()
@@ -377,8 +375,7 @@ fn list_releases(
                 "nearest known: {}; `strap boost install --list` lists them all",
                 catalog.nearest(prefix).join(", ")
             ),
-        )
-        .into());
+        ));
     }
     if args.json {
         serde_json::to_writer_pretty(&mut *out, &shown)?;
@@ -400,9 +397,8 @@ fn list_releases(
     Ok(0)
 }
 
-fn list(ctx: &Ctx, bare: bool, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
-    let all = installed::installed(&ctx.layout)
-        .map_err(|e| crate::error::Error::io("list", ctx.layout.boost_root(), e))?;
+fn list(ctx: &Ctx, bare: bool, json: bool, out: &mut dyn Write) -> Result<(), Reported> {
+    let all = installed::installed(&ctx.layout).io_context("list", ctx.layout.boost_root())?;
     if json {
         serde_json::to_writer_pretty(&mut *out, &all)?;
         writeln!(out)?;
@@ -478,8 +474,8 @@ fn row(install: &Installed) -> [String; 6] {
     ]
 }
 
-fn env(ctx: &Ctx, name: &str, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
-    let found = installed::find(&ctx.layout, name).map_err(Reported::from)?;
+fn env(ctx: &Ctx, name: &str, json: bool, out: &mut dyn Write) -> Result<(), Reported> {
+    let found = installed::find(&ctx.layout, name)?;
     let vars = installed::env_vars(&found.prefix);
     if json {
         let map: serde_json::Map<String, serde_json::Value> = vars
@@ -501,7 +497,7 @@ fn env(ctx: &Ctx, name: &str, json: bool, out: &mut dyn Write) -> anyhow::Result
     Ok(())
 }
 
-fn uninstall(ctx: &Ctx, names: &[String], force: bool) -> anyhow::Result<()> {
+fn uninstall(ctx: &Ctx, names: &[String], force: bool) -> Result<(), Reported> {
     let ask = !force && std::io::stdin().is_terminal();
     let mut doomed: Vec<(String, String)> = Vec::new();
     for requested in names {
@@ -522,11 +518,10 @@ fn uninstall(ctx: &Ctx, names: &[String], force: bool) -> anyhow::Result<()> {
                              only: `strap boost uninstall {}`",
                             found.name
                         ),
-                    )
-                    .into())
+                    ))
                 }
                 Err(installed::FindError::NotInstalled(..)) if force => continue,
-                Err(e) => return Err(Reported::from(e).into()),
+                Err(e) => return Err(e.into()),
             }
         };
         if !doomed.iter().any(|(n, _)| *n == name) {
@@ -547,7 +542,7 @@ fn uninstall(ctx: &Ctx, names: &[String], force: bool) -> anyhow::Result<()> {
                 question.push_str(&format!("{requested} is {name}: "));
             }
             question.push_str(&format!("remove {}?", dir.display()));
-            if !super::shims::confirm(&question)? {
+            if !super::shims::confirm(&question) {
                 tell!("kept Boost {name}");
                 continue;
             }

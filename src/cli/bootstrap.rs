@@ -62,7 +62,7 @@ enum Outcome {
     Interrupted,
 }
 
-pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
+pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> Result<i32, Reported> {
     if args.schema {
         writeln!(out, "{}", manifest::schema())?;
         return Ok(0);
@@ -168,7 +168,7 @@ fn write_json(
     out: &mut dyn Write,
     loaded: &Loaded,
     items: &impl serde::Serialize,
-) -> anyhow::Result<()> {
+) -> Result<(), Reported> {
     let value = serde_json::json!({ "manifest": loaded.path, "items": items });
     serde_json::to_writer_pretty(&mut *out, &value)?;
     writeln!(out)?;
@@ -283,7 +283,7 @@ fn run_item(ctx: &Ctx, item: &Item, cancel: &Cancel) -> Outcome {
     let result = execute(ctx, command(&item.action, Mode::Converge));
     if cancel.is_cancelled() {
         if let Err(e) = &result {
-            super::report_anyhow(e);
+            super::print_reported(e);
         }
         return Outcome::Interrupted;
     }
@@ -291,8 +291,8 @@ fn run_item(ctx: &Ctx, item: &Item, cancel: &Cancel) -> Outcome {
         Ok(0) => Outcome::Changed,
         Ok(code) => Outcome::Failed(format!("exit {code}")),
         Err(e) => {
-            super::report_anyhow(&e);
-            Outcome::Failed(format!("{e:#}"))
+            super::print_reported(&e);
+            Outcome::Failed(e.message)
         }
     }
 }
@@ -329,7 +329,7 @@ fn missing_python(ctx: &Ctx, item: &Item, done: &[Item], outcomes: &[Outcome]) -
 
 /// Runs a strap command in this process (its stdout discarded; its progress and errors on
 /// stderr).
-fn execute(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
+fn execute(ctx: &Ctx, command: Command) -> Result<i32, Reported> {
     dispatch(ctx, command, &mut std::io::sink())
 }
 

@@ -72,7 +72,6 @@ impl BuildFlags {
             },
             jobs,
             force,
-            verbose: self.verbose,
             keep: self.keep,
             skip_preflight: self.skip_preflight,
             build_cache: BuildCache {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::Ctx;
 use crate::clean::{self, What};
+use crate::error::Reported;
 use indicatif::HumanBytes;
 
 /// The subcommands of `strap cache`.
@@ -27,7 +28,7 @@ pub enum CacheCommand {
     },
 }
 
-pub(super) fn run(ctx: &Ctx, command: CacheCommand, out: &mut dyn Write) -> anyhow::Result<i32> {
+pub(super) fn run(ctx: &Ctx, command: CacheCommand, out: &mut dyn Write) -> Result<i32, Reported> {
     let CacheCommand::Clean {
         older_than,
         dry_run,

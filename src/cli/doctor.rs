@@ -13,6 +13,7 @@ use super::Ctx;
 use crate::binary::BinaryMirror;
 use crate::config::Config;
 use crate::env_vars;
+use crate::error::Reported;
 use crate::fetch::mirror;
 use crate::settings::{self, MirrorSource};
 
@@ -68,7 +69,7 @@ impl Finding {
     }
 }
 
-pub(super) fn run(ctx: &Ctx, args: DoctorArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
+pub(super) fn run(ctx: &Ctx, args: DoctorArgs, out: &mut dyn Write) -> Result<i32, Reported> {
     let timeout = args.timeout;
     let mut findings = vec![path_check(ctx), shell_check(), root_check(ctx)];
     let config = match Config::load() {

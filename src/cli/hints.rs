@@ -2,9 +2,27 @@
 //! depends on what `strap install` can build (the release catalog), so it is worked out here,
 //! once, for the CLI (`strap version`, `strap which`…) and the shims alike.
 
-use crate::error::{Broken, Error, Reported};
+use super::Program;
+use crate::error::Reported;
 use crate::python::plan;
 use crate::python::request::InstallRequest;
+use crate::version::{Broken, Error};
+
+/// A version error as the CLI prints it: in strap's words with a next step ([`explain`]), or,
+/// when strap answers as pyenv, in pyenv's words (no hint).
+impl From<Error> for Reported {
+    fn from(err: Error) -> Reported {
+        reported(&err)
+    }
+}
+
+/// What [`Reported::from`] makes of `err`.
+pub(super) fn reported(err: &Error) -> Reported {
+    match Program::current() {
+        Program::Strap => explain(err),
+        Program::Pyenv => super::pyenv::reported(err),
+    }
+}
 
 /// What strap prints for a library error. A command not found after a selected version that is
 /// missing (pyenv's flavor looks further and reports both) is that version's error: the version
@@ -22,10 +40,10 @@ pub(super) fn explain(err: &Error) -> Reported {
         Error::BrokenVersion { version, .. } => Some(broken(version)),
         _ => None,
     };
-    let reported = Reported::of(err);
     Reported {
-        hint: hint.or(reported.hint),
-        ..reported
+        message: err.to_string(),
+        hint: hint.or(err.hint()),
+        exit_code: err.exit_code(),
     }
 }
 

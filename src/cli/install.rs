@@ -11,7 +11,7 @@ use super::progress::TerminalReporter;
 use super::Ctx;
 use crate::config::Config;
 use crate::env_vars;
-use crate::error::{Error, Reported, UsageError};
+use crate::error::{Reported, UsageError};
 use crate::pins::{self, Pin};
 use crate::process::Cancel;
 use crate::python::catalog::{listed_under, pin_override_warning, Catalog};
@@ -19,7 +19,7 @@ use crate::python::install::{CPython, PythonOptions};
 use crate::python::plan;
 use crate::settings;
 use crate::stage::{self, Outcome, StageOptions};
-use crate::version::{self, Origin};
+use crate::version::{self, Error, Origin};
 
 /// The flags of `strap install`.
 #[derive(clap::Args, Debug, Default, PartialEq)]
@@ -64,8 +64,8 @@ pub struct InstallArgs {
     pub build: BuildFlags,
 }
 
-pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
-    let catalog = &*Catalog::from_env().map_err(Reported::from)?;
+pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> Result<i32, Reported> {
+    let catalog = &*Catalog::from_env()?;
     if args.list {
         return list(ctx, catalog, &args, out);
     }
@@ -90,7 +90,7 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::
             plan::plan(catalog, r, args.debug, args.sha256.as_deref())
                 .map_err(|e| plan_error(e, r, pinned_by.as_ref()))
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>, Reported>>()?;
     if let Some(given) = &args.sha256 {
         warn_if_pin_differs(catalog, &plans, given);
     }
@@ -104,8 +104,7 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::
     for (plan, request) in plans.iter().zip(&requests) {
         let artifact = CPython::new(&ctx.layout, catalog, plan, request, &python_options);
         if args.build.fetch_only {
-            stage::prefetch(&artifact, &stage_options, &reporter, &cancel)
-                .map_err(Reported::from)?;
+            stage::prefetch(&artifact, &stage_options, &reporter, &cancel)?;
             tell!("{} is in the cache, ready to install", plan.name);
             continue;
         }
@@ -129,7 +128,7 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> anyhow::
                     ctx.layout.version_dir(&plan.name).display()
                 );
             }
-            Err(failure) => return Err(Reported::from(failure).into()),
+            Err(failure) => return Err(failure.into()),
         }
     }
     Ok(0)
@@ -152,23 +151,25 @@ fn warn_if_pin_differs(catalog: &Catalog, plans: &[plan::Plan], given: &str) {
 /// Why `request` cannot be planned. A selected name that is no CPython version at all (a
 /// virtualenv's, `pypy3.10`) is reported as `strap version` reports it: a selected version that
 /// is not installed, named with where it was set, with the hint that says what strap can do.
-fn plan_error(error: plan::PlanError, request: &str, pinned_by: Option<&Origin>) -> anyhow::Error {
+fn plan_error(error: plan::PlanError, request: &str, pinned_by: Option<&Origin>) -> Reported {
     match (error, pinned_by) {
         (plan::PlanError::Malformed(_), Some(origin)) => Error::VersionNotInstalled {
             name: request.to_owned(),
             origin: origin.clone(),
         }
         .into(),
-        (error, _) => Reported::from(error).into(),
+        (error, _) => error.into(),
     }
 }
 
 /// What `strap install` without versions installs ([`pins::pins`]), and where the names
 /// were selected; says what it leaves as it is.
-fn missing_selected(ctx: &Ctx, args: &InstallArgs) -> anyhow::Result<(Vec<String>, Origin)> {
+fn missing_selected(ctx: &Ctx, args: &InstallArgs) -> Result<(Vec<String>, Origin), Reported> {
     let selection = ctx.selection()?;
     if let Some(why) = pins::nothing_selected(&selection) {
-        anyhow::bail!("nothing to install: no version given and {why}");
+        return Err(Reported::message(format!(
+            "nothing to install: no version given and {why}"
+        )));
     }
     let origin = &selection.origin;
     let mut missing = Vec::new();
@@ -205,7 +206,7 @@ fn list(
     catalog: &Catalog,
     args: &InstallArgs,
     out: &mut dyn Write,
-) -> anyhow::Result<i32> {
+) -> Result<i32, Reported> {
     let installed: HashSet<String> = version::installed_versions(&ctx.layout)?
         .into_iter()
         .collect();
@@ -253,8 +254,7 @@ fn list(
     Err(Reported::failure(
         format!("no known CPython version matches {}", quoted.join(" or ")),
         hint,
-    )
-    .into())
+    ))
 }
 
 fn options(ctx: &Ctx, args: &InstallArgs) -> Result<(PythonOptions, StageOptions), Reported> {

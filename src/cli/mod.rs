@@ -41,9 +41,10 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::error::{Error, Reported, UsageError, EXIT_FAILURE};
+use crate::error::{IoContext, Reported};
 use crate::layout::Layout;
 use crate::shell::Shell;
+use crate::version::Error;
 
 /// Who strap answers as: itself, or pyenv (strap started as `pyenv`). Decided once, when strap
 /// starts; every message begins with its name, and the commands messages suggest are in its
@@ -385,14 +386,13 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         layout: cli.root.map_or_else(Layout::from_env, Layout::new),
         cwd: std::env::current_dir().ok(),
     };
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
+    let mut out = Stdout::new();
     let result =
         dispatch(&ctx, cli.command, &mut out).and_then(|code| Ok(out.flush().map(|()| code)?));
     match result {
         Ok(code) => code,
-        Err(err) if is_broken_pipe(&err) => 0,
-        Err(err) => report_anyhow(&err),
+        Err(_) if out.closed => 0,
+        Err(err) => print_reported(&err),
     }
 }
 
@@ -413,8 +413,44 @@ where
     Command::from_arg_matches(&parser.try_get_matches_from(words)?)
 }
 
+/// Standard output that remembers whether its reader went away: output nobody reads is no
+/// failure (`strap versions | head -1` exits 0).
+struct Stdout {
+    inner: io::StdoutLock<'static>,
+    closed: bool,
+}
+
+impl Stdout {
+    fn new() -> Stdout {
+        Stdout {
+            inner: io::stdout().lock(),
+            closed: false,
+        }
+    }
+
+    /// Notes a closed pipe in `result`.
+    fn watch<T>(&mut self, result: io::Result<T>) -> io::Result<T> {
+        if let Err(e) = &result {
+            self.closed |= e.kind() == io::ErrorKind::BrokenPipe;
+        }
+        result
+    }
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let result = self.inner.write(buf);
+        self.watch(result)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let result = self.inner.flush();
+        self.watch(result)
+    }
+}
+
 /// Runs a command; returns its exit code (0 unless the command defines others).
-fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> anyhow::Result<i32> {
+fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<i32, Reported> {
     match command {
         Command::Root => writeln!(out, "{}", ctx.layout.root().display())?,
         Command::Versions {
@@ -444,12 +480,10 @@ fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> anyhow::Result<
             unset,
         } => select::sh_shell(ctx, shell, &versions, unset, out)?,
         Command::Exec { command, args } => {
-            return Ok(crate::shim::exec(
-                &ctx.layout,
-                &command,
-                args,
-                crate::shim::run_and_rehash,
-            )?)
+            let selection = ctx.selection()?;
+            let code =
+                crate::shim::exec_selected(&ctx.layout, &selection, &command, args, run_and_rehash);
+            return Ok(code?);
         }
         Command::Install(args) => return install::run(ctx, args, out),
         Command::Recipe(command) => return recipe::run(ctx, command, out),
@@ -502,12 +536,6 @@ fn report_clap(mut err: clap::Error) -> i32 {
     err.exit_code()
 }
 
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain()
-        .filter_map(|e| e.downcast_ref::<io::Error>())
-        .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
-}
-
 /// pyenv mode: strap started as `pyenv` (`argv0` is the path it was started through).
 pub fn run_pyenv(argv0: &std::ffi::OsStr, args: impl Iterator<Item = OsString>) -> i32 {
     let _ = PROGRAM.set(Program::Pyenv);
@@ -524,7 +552,7 @@ pub fn is_pyenv_command(name: &str) -> bool {
 /// program, or print why not and return the exit code. A package install is run here and
 /// rehashed after.
 pub fn run_shim(name: &std::ffi::OsStr, args: impl Iterator<Item = OsString>) -> i32 {
-    shim_main(name, args, crate::shim::run_and_rehash)
+    shim_main(name, args, run_and_rehash)
 }
 
 /// [`run_shim`] for the lean `strap-shim`: a package install is handed over to `strap`.
@@ -542,11 +570,39 @@ fn shim_main(
         return 1;
     };
     let layout = Layout::for_shim();
-    match crate::shim::exec(&layout, command, args, install) {
+    let ctx = Ctx {
+        layout,
+        cwd: std::env::current_dir().ok(),
+    };
+    let layout = &ctx.layout;
+    let exec = ctx.selection().and_then(|selection| {
+        crate::shim::exec_selected(layout, &selection, command, args, install)
+    });
+    match exec {
         Ok(code) => code,
         Err(err) if layout.flavor() == crate::layout::Flavor::Pyenv => pyenv::report_error(&err),
         Err(err) => report_error(&err),
     }
+}
+
+/// A package install through a shim or `strap exec`: runs it, then rehashes so the commands it
+/// added have shims (a failed rehash is only a warning).
+fn run_and_rehash(
+    layout: &Layout,
+    target: &crate::which::Target,
+    cmd: std::process::Command,
+) -> Result<i32, Error> {
+    let code = crate::shim::run_install(target, cmd)?;
+    if code == 0 {
+        let rehashed = crate::shims::shim_executable()
+            .io_context("find", "the strap executable")
+            .map_err(Error::from)
+            .and_then(|exe| crate::shims::rehash(layout, &exe));
+        if let Err(err) = rehashed {
+            say!("strap: warning: rehash after the install failed: {err}");
+        }
+    }
+    Ok(code)
 }
 
 /// Prints a library error (and its hint) to stderr; returns its exit code.
@@ -554,27 +610,11 @@ pub fn report_error(err: &Error) -> i32 {
     print_reported(&hints::explain(err))
 }
 
+/// Prints an error in strap's words (`strap: error: …`, then its hint); returns its exit code.
 fn print_reported(reported: &Reported) -> i32 {
     tell!("error: {}", reported.message);
     if let Some(hint) = &reported.hint {
         say!("hint: {hint}");
     }
     reported.exit_code
-}
-
-fn report_anyhow(err: &anyhow::Error) -> i32 {
-    if let Some(reported) = err.downcast_ref::<Reported>() {
-        return print_reported(reported);
-    }
-    if let Some(err) = err.downcast_ref::<Error>() {
-        return report_error(err);
-    }
-    if let Some(usage) = err.downcast_ref::<UsageError>() {
-        return print_reported(&Reported::of(usage));
-    }
-    tell!("error: {err}");
-    for cause in err.chain().skip(1) {
-        say!("  caused by: {cause}");
-    }
-    EXIT_FAILURE
 }

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use super::progress::TerminalReporter;
 use super::Ctx;
-use crate::binary::{BinaryError, BinaryMirror, PackId};
-use crate::error::{Reported, EXIT_FAILURE, EXIT_INTERRUPTED};
+use crate::binary::{BinaryMirror, PackId};
+use crate::error::Reported;
 use crate::identity::Platform;
 use crate::layout::{short_key, BUILDS_DIR};
 use crate::pack::{self, Manifest};
@@ -36,14 +36,13 @@ pub struct PushArgs {
 }
 
 /// The prefix of the installed Python `request` names.
-pub(super) fn python_prefix(ctx: &Ctx, request: &str) -> anyhow::Result<PathBuf> {
+pub(super) fn python_prefix(ctx: &Ctx, request: &str) -> Result<PathBuf, Reported> {
     match version::resolve(&ctx.layout, request, &Origin::Argument)? {
         Resolved::Installed { prefix, .. } => Ok(prefix),
         Resolved::System => Err(Reported::failure(
             "the system Python is not a build strap can pack",
             "`strap versions --bare` lists the installed versions",
-        )
-        .into()),
+        )),
     }
 }
 
@@ -55,7 +54,7 @@ pub(super) fn pack(
     prefix: &Path,
     output: Option<PathBuf>,
     out: &mut dyn Write,
-) -> anyhow::Result<()> {
+) -> Result<(), Reported> {
     let archive = match output {
         Some(dir) if names_a_directory(&dir) => dir.join(standard_file_name(prefix)?),
         Some(file) => file,
@@ -83,12 +82,17 @@ pub(super) fn pack(
 
 /// Uploads the pack of the install at `prefix` to the binary mirror `to` (packing it into the
 /// build cache first unless it is there); prints where it went.
-pub(super) fn push(ctx: &Ctx, prefix: &Path, to: &str, out: &mut dyn Write) -> anyhow::Result<()> {
+pub(super) fn push(
+    ctx: &Ctx,
+    prefix: &Path,
+    to: &str,
+    out: &mut dyn Write,
+) -> Result<(), Reported> {
     let mirror = BinaryMirror::parse(to, "--to").map_err(Reported::from)?;
     let stall_timeout = crate::settings::stall_timeout().map_err(Reported::from)?;
     // Held to the end, so no install, uninstall or `strap cache clean` touches the install or
     // its pack while it is packed and uploaded.
-    let receipt = pack::receipt(prefix).map_err(Reported::from)?;
+    let receipt = pack::receipt(prefix)?;
     let _lock = crate::lock::FileLock::acquire(
         &ctx.layout.install_lock(&receipt.kind, &receipt.name),
         |_| tell!("waiting for another strap process using {}", receipt.name),
@@ -103,23 +107,9 @@ pub(super) fn push(ctx: &Ctx, prefix: &Path, to: &str, out: &mut dyn Write) -> a
                 "cannot push {} {} to {mirror}: {e}",
                 manifest.kind, manifest.name
             );
-            match e {
-                BinaryError::Interrupted => Reported {
-                    message,
-                    hint: None,
-                    exit_code: EXIT_INTERRUPTED,
-                },
-                // A file on this machine: the message says what is wrong with it.
-                BinaryError::Local { .. } => Reported {
-                    message,
-                    hint: None,
-                    exit_code: EXIT_FAILURE,
-                },
-                _ => Reported::failure(
-                    message,
-                    "check the URL and the credentials (STRAP_REGISTRY_USER and \
-                     STRAP_REGISTRY_PASSWORD, or `docker login`)",
-                ),
+            Reported {
+                message,
+                ..Reported::of(&e)
             }
         })?;
     writeln!(out, "{location}")?;
@@ -135,8 +125,8 @@ pub(super) fn push(ctx: &Ctx, prefix: &Path, to: &str, out: &mut dyn Write) -> a
 
 /// The pack of the install at `prefix` in the build cache, made now when it is not there (or
 /// its archive no longer matches its manifest); the caller holds the install's lock.
-fn cached_pack(ctx: &Ctx, prefix: &Path, cancel: &Cancel) -> anyhow::Result<(PathBuf, Manifest)> {
-    let receipt = pack::receipt(prefix).map_err(Reported::from)?;
+fn cached_pack(ctx: &Ctx, prefix: &Path, cancel: &Cancel) -> Result<(PathBuf, Manifest), Reported> {
+    let receipt = pack::receipt(prefix)?;
     let key = receipt.key(&Platform::current());
     let id = PackId {
         kind: &receipt.kind,

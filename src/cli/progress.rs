@@ -26,6 +26,8 @@ pub struct TerminalReporter {
     phase: RefCell<Option<Phase>>,
     /// The running phase's spinner, which build output lines are shown on.
     showing_output: Arc<Mutex<Option<ProgressBar>>>,
+    /// Build output is copied to stderr, line by line (`--verbose`).
+    verbose: bool,
 }
 
 /// The running phase.
@@ -55,6 +57,7 @@ impl TerminalReporter {
             live,
             phase: RefCell::new(None),
             showing_output: Arc::default(),
+            verbose,
         }
     }
 
@@ -249,6 +252,9 @@ impl Reporter for TerminalReporter {
     }
 
     fn output_sink(&self) -> Option<LineSink> {
+        if self.verbose {
+            return Some(Arc::new(|line: &str| say!("{line}")));
+        }
         self.live.as_ref()?;
         let showing = Arc::clone(&self.showing_output);
         Some(Arc::new(move |line: &str| {

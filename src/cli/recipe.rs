@@ -3,8 +3,6 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-
 use super::Ctx;
 use crate::error::{Reported, UsageError, EXIT_FAILURE, EXIT_INTERRUPTED};
 use crate::process::{Cancel, Log};
@@ -69,7 +67,7 @@ pub(super) const DEFAULT_SYSROOT: &str = "/";
 /// Exit code of `--dry-run --detailed-exitcode` when changes are pending.
 pub(super) const EXIT_CHANGES_PENDING: i32 = 2;
 
-pub(super) fn run(ctx: &Ctx, command: RecipeCommand, out: &mut dyn Write) -> anyhow::Result<i32> {
+pub(super) fn run(ctx: &Ctx, command: RecipeCommand, out: &mut dyn Write) -> Result<i32, Reported> {
     match command {
         RecipeCommand::List { bare: true } => {
             for name in recipe::names() {
@@ -94,7 +92,7 @@ pub(super) fn run(ctx: &Ctx, command: RecipeCommand, out: &mut dyn Write) -> any
     }
 }
 
-fn show(r: &Recipe, out: &mut dyn Write) -> anyhow::Result<()> {
+fn show(r: &Recipe, out: &mut dyn Write) -> Result<(), Reported> {
     writeln!(out, "{} — {}\n  from {}", r.name, r.description, r.source)?;
     if !r.supported.is_empty() {
         writeln!(out, "  supports: {}", r.supported.join(", "))?;
@@ -154,7 +152,7 @@ fn show(r: &Recipe, out: &mut dyn Write) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_recipe(ctx: &Ctx, args: RunArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
+fn run_recipe(ctx: &Ctx, args: RunArgs, out: &mut dyn Write) -> Result<i32, Reported> {
     let recipe = recipe::find(&args.recipe)?;
     let mut overrides = Overrides::default();
     for kv in &args.set {
@@ -171,12 +169,12 @@ fn run_recipe(ctx: &Ctx, args: RunArgs, out: &mut dyn Write) -> anyhow::Result<i
     }
     if let Some(path) = &args.vars {
         let text = crate::bounded::read_text(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+            .map_err(|e| Reported::caused_by(format!("cannot read {}", path.display()), &e))?;
         let table = text.parse::<toml::Table>().map_err(|e| {
             let line = e
                 .span()
                 .map_or(1, |s| crate::config::line_of(&text, s.start));
-            anyhow::anyhow!("{}:{line}: {}", path.display(), e.message())
+            Reported::message(format!("{}:{line}: {}", path.display(), e.message()))
         })?;
         overrides.file = Some((path.clone(), table));
     }
@@ -254,13 +252,12 @@ fn run_recipe(ctx: &Ctx, args: RunArgs, out: &mut dyn Write) -> anyhow::Result<i
     })
 }
 
-fn nothing_changed(what: &str, exit_code: i32) -> anyhow::Error {
+fn nothing_changed(what: &str, exit_code: i32) -> Reported {
     Reported {
         message: format!("{what}; nothing was changed"),
         hint: None,
         exit_code,
     }
-    .into()
 }
 
 /// The answer to the confirmation.
@@ -280,9 +277,11 @@ struct Question<'a> {
 impl Question<'_> {
     /// Writes the question to the terminal (never to stdout, which may be piped) and reads the
     /// answer from stdin, which is a terminal.
-    fn ask(&self, cancel: &Cancel) -> anyhow::Result<Answer> {
+    fn ask(&self, cancel: &Cancel) -> Result<Answer, Reported> {
         let Some(mut terminal) = terminal() else {
-            anyhow::bail!("cannot ask for confirmation: no terminal to write to; pass --yes");
+            return Err(Reported::message(
+                "cannot ask for confirmation: no terminal to write to; pass --yes".to_string(),
+            ));
         };
         let mut text = format!(
             "{}: recipe {} on {} — the checks found:\n",

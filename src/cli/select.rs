@@ -2,22 +2,21 @@
 
 use std::io::Write;
 
-use anyhow::Context;
-
 use super::Ctx;
 use crate::env_vars::STRAP_SHELL;
+use crate::error::{Io, Reported};
 use crate::shell::{self, Shell};
 use crate::version::{self, Origin, LOCAL_VERSION_FILE};
 
 impl Ctx {
     /// Refuses names that are neither `system` nor resolvable to an installed version.
-    fn check_installed(&self, names: &[String]) -> anyhow::Result<()> {
+    fn check_installed(&self, names: &[String]) -> Result<(), Reported> {
         self.resolve_all(names, &Origin::Argument)?;
         Ok(())
     }
 }
 
-pub(super) fn global(ctx: &Ctx, names: &[String], out: &mut dyn Write) -> anyhow::Result<()> {
+pub(super) fn global(ctx: &Ctx, names: &[String], out: &mut dyn Write) -> Result<(), Reported> {
     let file = ctx.layout.global_version_file();
     if names.is_empty() {
         let current = if file.is_file() {
@@ -43,22 +42,22 @@ pub(super) fn local(
     names: &[String],
     unset: bool,
     out: &mut dyn Write,
-) -> anyhow::Result<()> {
+) -> Result<(), Reported> {
     let cwd = ctx
         .cwd
         .as_deref()
-        .context("the current directory is unknown (was it removed?)")?;
+        .ok_or_else(|| Reported::message("the current directory is unknown (was it removed?)"))?;
     let here = cwd.join(LOCAL_VERSION_FILE);
     if unset {
         return match std::fs::remove_file(&here) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(crate::error::Error::io("remove", here, e).into()),
+            Err(e) => Err(Io::new("remove", here, e).into()),
         };
     }
     if names.is_empty() {
         let file = version::find_local_version_file(cwd)
-            .context("no local version is configured for this directory; set one with `strap local <version>`")?;
+            .ok_or_else(|| Reported::message("no local version is configured for this directory; set one with `strap local <version>`"))?;
         for name in version::read_version_file(&file)? {
             writeln!(out, "{name}")?;
         }
@@ -75,11 +74,11 @@ pub(super) fn shell(
     names: &[String],
     unset: bool,
     out: &mut dyn Write,
-) -> anyhow::Result<()> {
+) -> Result<(), Reported> {
     if names.is_empty() && !unset {
         return print_shell_version(ctx, out);
     }
-    anyhow::bail!(
+    Err(Reported::message(format!(
         "`strap shell` changes the current shell, so it needs the shell integration; \
          add `eval \"$(strap init {})\"` to your shell's startup file",
         std::env::var(STRAP_SHELL)
@@ -89,18 +88,22 @@ pub(super) fn shell(
                 .ok()
                 .and_then(|s| Shell::from_path(&s)))
             .map_or("bash", Shell::name)
-    )
+    )))
 }
 
 /// The shell's selection: the first of the root's version variables that is set
 /// (`STRAP_PYTHON_VERSION`; `PYENV_VERSION` first in pyenv's root).
-fn print_shell_version(ctx: &Ctx, out: &mut dyn Write) -> anyhow::Result<()> {
+fn print_shell_version(ctx: &Ctx, out: &mut dyn Write) -> Result<(), Reported> {
     let current = ctx
         .layout
         .version_vars()
         .iter()
         .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
-        .context("no shell-specific version is configured; set one with `strap shell <version>`")?;
+        .ok_or_else(|| {
+            Reported::message(
+                "no shell-specific version is configured; set one with `strap shell <version>`",
+            )
+        })?;
     writeln!(out, "{current}")?;
     Ok(())
 }
@@ -114,7 +117,7 @@ pub(super) fn sh_shell(
     names: &[String],
     unset: bool,
     out: &mut dyn Write,
-) -> anyhow::Result<()> {
+) -> Result<(), Reported> {
     let vars = ctx.layout.version_vars();
     let var = vars[0];
     if unset {

@@ -2,14 +2,13 @@
 
 use std::io::Write;
 
-use anyhow::Context;
 use clap::CommandFactory;
 
 use super::{Cli, Ctx};
-use crate::error::UsageError;
+use crate::error::{IoContext, Reported, UsageError};
 use crate::shell::Shell;
 
-pub(super) fn init(ctx: &Ctx, shell: Option<&str>, out: &mut dyn Write) -> anyhow::Result<()> {
+pub(super) fn init(ctx: &Ctx, shell: Option<&str>, out: &mut dyn Write) -> Result<(), Reported> {
     let chosen = choose_shell(shell)?;
     if shell.is_none() {
         return instructions(chosen, out);
@@ -31,7 +30,7 @@ pub(super) fn init(ctx: &Ctx, shell: Option<&str>, out: &mut dyn Write) -> anyho
 /// `strap init --pyenv [SHELL]`: links `$PYENV_ROOT/bin/pyenv` to this strap (never replacing a
 /// real pyenv there) and prints, as comments, the startup-file lines that put it on `PATH` and run
 /// `pyenv init`.
-pub(super) fn init_pyenv(shell: Option<&str>, out: &mut dyn Write) -> anyhow::Result<()> {
+pub(super) fn init_pyenv(shell: Option<&str>, out: &mut dyn Write) -> Result<(), Reported> {
     // Without `$SHELL` (a container, a service) the lines are bash's, and say so.
     let shell = if shell.is_none_or(|s| s == "-") && login_shell().is_none() {
         Shell::Bash
@@ -41,7 +40,8 @@ pub(super) fn init_pyenv(shell: Option<&str>, out: &mut dyn Write) -> anyhow::Re
     let root = crate::layout::Layout::pyenv_from_env().root().to_owned();
     let bin = root.join("bin");
     let link = bin.join("pyenv");
-    let strap = std::env::current_exe().context("cannot find the path of the strap executable")?;
+    let strap = std::env::current_exe()
+        .map_err(|e| Reported::caused_by("cannot find the path of the strap executable", &e))?;
     let points_here =
         |path: &std::path::Path| path.canonicalize().ok() == strap.canonicalize().ok();
     // A link strap made earlier (to a strap since moved, or gone) is replaced; anything else
@@ -60,14 +60,13 @@ pub(super) fn init_pyenv(shell: Option<&str>, out: &mut dyn Write) -> anyhow::Re
         .into());
     }
     if !points_here(&link) {
-        std::fs::create_dir_all(&bin).map_err(|e| crate::error::Error::io("create", &bin, e))?;
+        std::fs::create_dir_all(&bin).io_context("create", &bin)?;
         let action = if earlier_strap {
             "replace the link"
         } else {
             "create the link"
         };
-        crate::atomic_file::symlink(&strap, &link)
-            .map_err(|e| crate::error::Error::io(action, &link, e))?;
+        crate::atomic_file::symlink(&strap, &link).io_context(action, &link)?;
     }
     let (rc, path_line, init_line) = match shell {
         Shell::Fish => (
@@ -136,7 +135,7 @@ fn login_shell() -> Option<String> {
 }
 
 /// What to add where; every line is a comment, so evaluating it by mistake does nothing.
-fn instructions(shell: Shell, out: &mut dyn Write) -> anyhow::Result<()> {
+fn instructions(shell: Shell, out: &mut dyn Write) -> Result<(), Reported> {
     writeln!(
         out,
         "# Load strap in every new {} by adding this line to {}:",

@@ -3,27 +3,26 @@
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::PathBuf;
 
-use anyhow::Context;
-
 use super::Ctx;
 use super::Program;
-use crate::error::{Error, Reported};
+use crate::error::{IoContext, Reported};
 use crate::shims;
 use crate::version::{self, Origin, Resolved};
 use crate::virtualenv;
 
 /// `strap rehash`: prints nothing on success (as pyenv's).
-pub(super) fn rehash(ctx: &Ctx) -> anyhow::Result<()> {
+pub(super) fn rehash(ctx: &Ctx) -> Result<(), Reported> {
     shims::rehash(&ctx.layout, &shim_executable()?)?;
     Ok(())
 }
 
 /// [`shims::shim_executable`], its failure explained.
-pub(super) fn shim_executable() -> anyhow::Result<PathBuf> {
-    shims::shim_executable().context("cannot find the path of the strap executable")
+pub(super) fn shim_executable() -> Result<PathBuf, Reported> {
+    shims::shim_executable()
+        .map_err(|e| Reported::caused_by("cannot find the path of the strap executable", &e))
 }
 
-pub(super) fn list(ctx: &Ctx, short: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+pub(super) fn list(ctx: &Ctx, short: bool, out: &mut dyn Write) -> Result<(), Reported> {
     for shim in shims::list_shims(&ctx.layout)? {
         if short {
             writeln!(
@@ -66,7 +65,7 @@ pub(super) enum Removal {
 /// matches exactly one installed version, the question names that version; otherwise (and
 /// always in pyenv mode, as pyenv) only exact names are removed: a script never removes a
 /// version it did not name. `-f` also succeeds for names that are not installed.
-pub(super) fn uninstall(ctx: &Ctx, names: &[String], force: bool) -> anyhow::Result<i32> {
+pub(super) fn uninstall(ctx: &Ctx, names: &[String], force: bool) -> Result<i32, Reported> {
     let ask = asks(force);
     let resolve_prefixes = ask && Program::current() == Program::Strap;
     let installed = crate::version::installed_versions(&ctx.layout)?;
@@ -106,20 +105,15 @@ pub(super) fn uninstall(ctx: &Ctx, names: &[String], force: bool) -> anyhow::Res
 
 /// The end of a command after a "no" to its question: exit 1; strap says what it `kept`
 /// (`cancelled; kept 3.11.2`), pyenv mode says nothing, as pyenv.
-pub(super) fn declined(kept: &str) -> anyhow::Result<i32> {
+pub(super) fn declined(kept: &str) -> Result<i32, Reported> {
     match Program::current() {
-        Program::Strap => Err(Reported {
-            message: format!("cancelled; kept {kept}"),
-            hint: None,
-            exit_code: crate::error::EXIT_FAILURE,
-        }
-        .into()),
+        Program::Strap => Err(Reported::message(format!("cancelled; kept {kept}"))),
         Program::Pyenv => Ok(crate::error::EXIT_FAILURE),
     }
 }
 
 /// Removes the version `d` and its virtualenvs' links.
-fn uninstall_version(ctx: &Ctx, d: &Doomed, force: bool, ask: bool) -> anyhow::Result<Removal> {
+fn uninstall_version(ctx: &Ctx, d: &Doomed, force: bool, ask: bool) -> Result<Removal, Reported> {
     let name = &d.name;
     let dir = ctx.layout.version_dir(name);
     let _lock = virtualenv::lock_entry(&ctx.layout, name, waiting(name))?;
@@ -128,7 +122,7 @@ fn uninstall_version(ctx: &Ctx, d: &Doomed, force: bool, ask: bool) -> anyhow::R
         if force {
             return Ok(Removal::Skipped);
         }
-        return Err(not_installed(name).into());
+        return Err(not_installed(name));
     }
     let envs = virtualenv::of_python(&ctx.layout, name);
     let selecting = selected_by(ctx, name);
@@ -140,13 +134,13 @@ fn uninstall_version(ctx: &Ctx, d: &Doomed, force: bool, ask: bool) -> anyhow::R
         question.push_str(&format!("remove {}", dir.display()));
         question.push_str(&with_virtualenvs(&envs));
         push_selecting(&mut question, &selecting);
-        if !confirm(&question)? {
+        if !confirm(&question) {
             return Ok(Removal::Declined);
         }
     }
     remove_version_dir(&dir)?;
     for env in &envs {
-        virtualenv::unlink(&ctx.layout, env, waiting(&env.name)).map_err(Reported::from)?;
+        virtualenv::unlink(&ctx.layout, env, waiting(&env.name))?;
     }
     say_uninstalled(name, &envs);
     warn_still_selected(ctx, name, &selecting);
@@ -193,7 +187,7 @@ fn uninstall_target(
     installed: &[String],
     force: bool,
     resolve_prefixes: bool,
-) -> anyhow::Result<Option<Doomed>> {
+) -> Result<Option<Doomed>, Reported> {
     let program = Program::current();
     if requested == "system" {
         return Err(crate::error::UsageError::new(
@@ -217,8 +211,8 @@ fn uninstall_target(
         return match virtualenv::find(&ctx.layout, requested) {
             Ok(_) => Ok(doomed(requested, true)),
             Err(virtualenv::VirtualenvError::NotFound(_)) if force => Ok(None),
-            Err(virtualenv::VirtualenvError::NotFound(_)) => Err(not_installed(requested).into()),
-            Err(e) => Err(Reported::from(e).into()),
+            Err(virtualenv::VirtualenvError::NotFound(_)) => Err(not_installed(requested)),
+            Err(e) => Err(e.into()),
         };
     }
     if requested.is_empty() || requested.contains('/') || requested == "." || requested == ".." {
@@ -257,8 +251,7 @@ fn uninstall_target(
                 "without a terminal to confirm on, uninstall removes exact names only: \
                  `strap uninstall {one}`"
             ),
-        )
-        .into()),
+        )),
         several @ [_, _, ..] if program == Program::Strap => Err(Reported::failure(
             format!(
                 "'{requested}' matches several installed versions: {}",
@@ -268,9 +261,8 @@ fn uninstall_target(
                 "name the one to remove, e.g. `strap uninstall {}`",
                 several[several.len() - 1]
             ),
-        )
-        .into()),
-        _ => Err(not_installed(requested).into()),
+        )),
+        _ => Err(not_installed(requested)),
     }
 }
 
@@ -286,11 +278,7 @@ fn not_installed(name: &str) -> Reported {
                 program.command("versions --bare")
             ),
         ),
-        Program::Pyenv => Reported {
-            message: format!("version `{name}' not installed"),
-            hint: None,
-            exit_code: crate::error::EXIT_FAILURE,
-        },
+        Program::Pyenv => Reported::message(format!("version `{name}' not installed")),
     }
 }
 
@@ -369,10 +357,10 @@ pub(super) fn warn_still_selected(ctx: &Ctx, name: &str, selecting: &[Selecting]
 
 /// Moves the version aside first, so an interrupted removal never leaves a half-deleted version
 /// under its own name (`strap cache clean` removes what such an interruption left).
-pub(super) fn remove_version_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+pub(super) fn remove_version_dir(dir: &std::path::Path) -> Result<(), Reported> {
     let doomed = crate::layout::removing_dir(dir);
-    std::fs::rename(dir, &doomed).map_err(|e| Error::io("remove", dir, e))?;
-    std::fs::remove_dir_all(&doomed).map_err(|e| Error::io("remove", &doomed, e))?;
+    std::fs::rename(dir, &doomed).io_context("remove", dir)?;
+    std::fs::remove_dir_all(&doomed).io_context("remove", &doomed)?;
     Ok(())
 }
 
@@ -386,7 +374,7 @@ pub(super) fn asks(force: bool) -> bool {
 /// Asks `question` and reads the answer from stdin: true for yes; no answer (end of input) is
 /// no. The question goes to stderr when stdin is a terminal (as bash's `read -p` shows pyenv's):
 /// `strap: QUESTION [y/N] `, `pyenv: QUESTION (y/N) `.
-pub(super) fn confirm(question: &str) -> anyhow::Result<bool> {
+pub(super) fn confirm(question: &str) -> bool {
     let program = Program::current();
     if std::io::stdin().is_terminal() {
         let choices = match program {
@@ -404,7 +392,7 @@ pub(super) fn confirm(question: &str) -> anyhow::Result<bool> {
         .take(MAX_ANSWER)
         .read_until(b'\n', &mut answer);
     let answer = String::from_utf8_lossy(&answer);
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))
+    matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES")
 }
 
 /// The longest answer to a question that is read.

@@ -4,18 +4,20 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use serde::Serialize;
 
 use super::Ctx;
-use crate::error::Error;
+use crate::error::Reported;
+use crate::version::Error;
 use crate::version::{self, Origin, Resolved, Selection};
 use crate::which;
 
 impl Ctx {
-    /// The current selection.
+    /// The current selection (warning about what it ignored).
     pub(super) fn selection(&self) -> Result<Selection, Error> {
-        version::select(&self.layout, self.cwd.as_deref())
+        let selection = version::select(&self.layout, self.cwd.as_deref())?;
+        super::pyenv::warn_ignored(&selection);
+        Ok(selection)
     }
 
     /// The current selection with every name resolved (an unresolvable name is an error).
@@ -58,7 +60,7 @@ struct VersionEntry {
 
 /// The names `strap versions` lists, as pyenv does: each installed version (a link shown with
 /// its target), followed by its virtualenvs as `<version>/envs/<name>` unless `skip_envs`.
-fn listed_versions(ctx: &Ctx, skip_envs: bool) -> anyhow::Result<Vec<(String, PathBuf)>> {
+fn listed_versions(ctx: &Ctx, skip_envs: bool) -> Result<Vec<(String, PathBuf)>, Reported> {
     let envs = if skip_envs {
         Vec::new()
     } else {
@@ -81,7 +83,7 @@ pub(super) fn versions(
     json: bool,
     skip_envs: bool,
     out: &mut dyn Write,
-) -> anyhow::Result<()> {
+) -> Result<(), Reported> {
     let installed = listed_versions(ctx, skip_envs)?;
     super::virtualenv::warn_dangling(&crate::virtualenv::dangling(&ctx.layout));
     if bare {
@@ -145,7 +147,7 @@ struct SelectedEntry<'a> {
     origin: String,
 }
 
-pub(super) fn version(ctx: &Ctx, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+pub(super) fn version(ctx: &Ctx, json: bool, out: &mut dyn Write) -> Result<(), Reported> {
     let selection = ctx.selection()?;
     let resolved = ctx.resolve_all(&selection.names, &selection.origin)?;
     let origin = selection.origin.to_string();
@@ -173,14 +175,14 @@ pub(super) fn version(ctx: &Ctx, json: bool, out: &mut dyn Write) -> anyhow::Res
     Ok(())
 }
 
-pub(super) fn version_name(ctx: &Ctx, out: &mut dyn Write) -> anyhow::Result<()> {
+pub(super) fn version_name(ctx: &Ctx, out: &mut dyn Write) -> Result<(), Reported> {
     let (resolved, _) = ctx.resolved_selection()?;
     let names: Vec<&str> = resolved.iter().map(display_name).collect();
     writeln!(out, "{}", names.join(":"))?;
     Ok(())
 }
 
-pub(super) fn version_origin(ctx: &Ctx, out: &mut dyn Write) -> anyhow::Result<()> {
+pub(super) fn version_origin(ctx: &Ctx, out: &mut dyn Write) -> Result<(), Reported> {
     writeln!(out, "{}", ctx.selection()?.origin)?;
     Ok(())
 }
@@ -189,10 +191,13 @@ pub(super) fn version_file(
     ctx: &Ctx,
     dir: Option<PathBuf>,
     out: &mut dyn Write,
-) -> anyhow::Result<()> {
+) -> Result<(), Reported> {
     let start = match dir {
         Some(dir) => {
-            anyhow::ensure!(dir.is_dir(), "{} is not a directory", dir.display());
+            if !dir.is_dir() {
+                let message = format!("{} is not a directory", dir.display());
+                return Err(Reported::message(message));
+            }
             Some(dir)
         }
         None => ctx.cwd.clone(),
@@ -207,7 +212,7 @@ pub(super) fn version_file(
 
 /// `strap latest PREFIX`: the newest installed version PREFIX selects; a name installed as it
 /// is (`versions/PREFIX`) is itself, as in pyenv.
-pub(super) fn latest(ctx: &Ctx, prefix: &str, out: &mut dyn Write) -> anyhow::Result<()> {
+pub(super) fn latest(ctx: &Ctx, prefix: &str, out: &mut dyn Write) -> Result<(), Reported> {
     if !prefix.is_empty()
         && version::stays_inside_versions(&ctx.layout, prefix)
         && ctx.layout.version_dir(prefix).is_dir()
@@ -222,7 +227,7 @@ pub(super) fn latest(ctx: &Ctx, prefix: &str, out: &mut dyn Write) -> anyhow::Re
     Ok(())
 }
 
-pub(super) fn prefix(ctx: &Ctx, names: &[String], out: &mut dyn Write) -> anyhow::Result<()> {
+pub(super) fn prefix(ctx: &Ctx, names: &[String], out: &mut dyn Write) -> Result<(), Reported> {
     let resolved = if names.is_empty() {
         ctx.resolved_selection()?.0
     } else {
@@ -231,9 +236,11 @@ pub(super) fn prefix(ctx: &Ctx, names: &[String], out: &mut dyn Write) -> anyhow
     let mut prefixes = Vec::new();
     for r in resolved {
         prefixes.push(match r {
-            Resolved::System => system_python_prefix(ctx).context(
-                "no system Python: neither python3 nor python is on PATH outside the shims",
-            )?,
+            Resolved::System => system_python_prefix(ctx).ok_or_else(|| {
+                Reported::message(
+                    "no system Python: neither python3 nor python is on PATH outside the shims",
+                )
+            })?,
             Resolved::Installed { prefix, .. } => prefix,
         });
     }
@@ -259,7 +266,7 @@ pub(super) fn which(
     command: &str,
     json: bool,
     out: &mut dyn Write,
-) -> anyhow::Result<()> {
+) -> Result<(), Reported> {
     let selection = ctx.selection()?;
     let target = which::find_command(&ctx.layout, &selection, command)?;
     if !json {
@@ -287,12 +294,12 @@ pub(super) fn whence(
     command: &str,
     full_path: bool,
     out: &mut dyn Write,
-) -> anyhow::Result<()> {
+) -> Result<(), Reported> {
     let versions = which::versions_with_command(&ctx.layout, command)?;
-    anyhow::ensure!(
-        !versions.is_empty(),
-        "no installed version provides '{command}'"
-    );
+    if versions.is_empty() {
+        let message = format!("no installed version provides '{command}'");
+        return Err(Reported::message(message));
+    }
     for v in versions {
         if full_path {
             writeln!(

@@ -26,7 +26,7 @@ pub struct VirtualenvArgs {
 
 /// Makes a virtualenv; one that is already there (from the same Python) is left as it is, its
 /// requirements installed, and that is a success, so two runs at once both succeed.
-pub(super) fn create(ctx: &Ctx, args: VirtualenvArgs) -> anyhow::Result<()> {
+pub(super) fn create(ctx: &Ctx, args: VirtualenvArgs) -> Result<(), Reported> {
     let name = args.name;
     let python_request = match args.python {
         None => {
@@ -93,7 +93,7 @@ fn refuse_a_version_as_the_only_argument(ctx: &Ctx, name: &str) -> Result<(), Re
 }
 
 /// The installed version `request` names, as (name, prefix).
-pub(super) fn installed_python(ctx: &Ctx, request: &str) -> anyhow::Result<(String, PathBuf)> {
+pub(super) fn installed_python(ctx: &Ctx, request: &str) -> Result<(String, PathBuf), Reported> {
     match version::resolve(&ctx.layout, request, &Origin::Argument)? {
         Resolved::Installed { name, prefix } => Ok((name, prefix)),
         Resolved::System => Err(Reported::failure(
@@ -102,12 +102,11 @@ pub(super) fn installed_python(ctx: &Ctx, request: &str) -> anyhow::Result<(Stri
                 "install one first ({}), or use python3 -m venv",
                 Program::current().command("install 3.12")
             ),
-        )
-        .into()),
+        )),
     }
 }
 
-fn selected_python(ctx: &Ctx) -> anyhow::Result<String> {
+fn selected_python(ctx: &Ctx) -> Result<String, Reported> {
     let selection = ctx.selection()?;
     Ok(selection
         .names
@@ -123,7 +122,7 @@ fn absolute(ctx: &Ctx, file: PathBuf) -> PathBuf {
     }
 }
 
-pub(super) fn list(ctx: &Ctx, bare: bool, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+pub(super) fn list(ctx: &Ctx, bare: bool, json: bool, out: &mut dyn Write) -> Result<(), Reported> {
     let envs = virtualenv::list(&ctx.layout);
     let dangling = virtualenv::dangling(&ctx.layout);
     if json {
@@ -169,7 +168,7 @@ pub(super) fn warn_dangling(dangling: &[virtualenv::Dangling]) {
 
 /// `virtualenv-delete`: removes a virtualenv (`NAME` or `PYTHON/envs/NAME`) and its link, after
 /// a question ([`super::shims::asks`]); declined: exit 1.
-pub(super) fn delete(ctx: &Ctx, name: &str, force: bool) -> anyhow::Result<i32> {
+pub(super) fn delete(ctx: &Ctx, name: &str, force: bool) -> Result<i32, Reported> {
     match remove(ctx, name, force, super::shims::asks(force))? {
         Removal::Removed => {
             super::shims::rehash(ctx)?;
@@ -182,7 +181,7 @@ pub(super) fn delete(ctx: &Ctx, name: &str, force: bool) -> anyhow::Result<i32> 
 
 /// Removes the virtualenv `name` and its link, after a question when `ask`, and says what
 /// selected it; with `force`, one that does not exist is skipped.
-pub(super) fn remove(ctx: &Ctx, name: &str, force: bool, ask: bool) -> anyhow::Result<Removal> {
+pub(super) fn remove(ctx: &Ctx, name: &str, force: bool, ask: bool) -> Result<Removal, Reported> {
     let found = match virtualenv::find(&ctx.layout, name) {
         Err(VirtualenvError::NotFound(_)) if force => return Ok(Removal::Skipped),
         found => found.map_err(Reported::from)?,
@@ -194,7 +193,7 @@ pub(super) fn remove(ctx: &Ctx, name: &str, force: bool, ask: bool) -> anyhow::R
     if ask {
         let mut question = format!("remove the virtualenv {name}{shown}");
         super::shims::push_selecting(&mut question, &selecting);
-        if !super::shims::confirm(&question)? {
+        if !super::shims::confirm(&question) {
             return Ok(Removal::Declined);
         }
     }

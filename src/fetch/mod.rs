@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use crate::error::Explain;
+use crate::error::{Explain, Io, IoContext};
 use crate::lock::FileLock;
 use crate::process::Cancel;
 use crate::report::Reporter;
@@ -54,16 +54,10 @@ pub enum FetchError {
         /// The `file://` mirrors tried (offline, only those are read).
         attempts: Vec<(String, MirrorError)>,
     },
-    #[error("cannot {action} {}: {source}", path.display())]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] Io),
     #[error("interrupted; the partial download is kept for next time")]
     Interrupted,
-    #[error(transparent)]
-    Lock(#[from] crate::error::Error),
 }
 
 impl Explain for FetchError {
@@ -78,7 +72,7 @@ impl Explain for FetchError {
                 "or add a file:// mirror, which --offline reads too, e.g. --mirror 'file:///srv/python/{file}'"
                     .to_owned(),
             ),
-            FetchError::Io { source, .. } if source.kind() == io::ErrorKind::StorageFull => Some(
+            FetchError::Io(Io { source, .. }) if source.kind() == io::ErrorKind::StorageFull => Some(
                 "free some space (or set STRAP_CACHE_DIR to a larger disk) and retry".to_owned(),
             ),
             _ => None,
@@ -122,14 +116,6 @@ fn attempts_list(attempts: &[(String, MirrorError)]) -> String {
         .iter()
         .map(|(url, why)| format!("\n  {url}: {why}"))
         .collect()
-}
-
-fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> FetchError + 'a {
-    move |source| FetchError::Io {
-        action,
-        path: path.to_owned(),
-        source,
-    }
 }
 
 /// Where and how downloads happen.
@@ -178,7 +164,7 @@ impl Fetcher {
         reporter: &dyn Reporter,
     ) -> Result<(PathBuf, usize), FetchError> {
         let cache_dir = self.settings.cache_dir.clone();
-        fs::create_dir_all(&cache_dir).map_err(io_err("create cache directory", &cache_dir))?;
+        fs::create_dir_all(&cache_dir).io_context("create cache directory", &cache_dir)?;
         for (index, wanted) in candidates.iter().enumerate() {
             if let Some(path) = self.cached(wanted, reporter)? {
                 return Ok((path, index));
@@ -203,7 +189,7 @@ impl Fetcher {
             for url in urls {
                 match self.download(url, &part, wanted, reporter) {
                     Ok(()) => {
-                        fs::rename(&part, &cached).map_err(io_err("move into the cache", &part))?;
+                        fs::rename(&part, &cached).io_context("move into the cache", &part)?;
                         return Ok((cached, index));
                     }
                     Err(Failure::Mirror(why)) => {
@@ -215,17 +201,7 @@ impl Fetcher {
                         }
                         attempts.push((url.clone(), why));
                     }
-                    Err(Failure::Local {
-                        action,
-                        path,
-                        source,
-                    }) => {
-                        return Err(FetchError::Io {
-                            action,
-                            path,
-                            source,
-                        })
-                    }
+                    Err(Failure::Local(error)) => return Err(error.into()),
                     Err(Failure::Interrupted) => {
                         // Keep what arrived for the next run; an empty file is nothing to keep.
                         if fs::metadata(&part).is_ok_and(|m| m.len() == 0) {
@@ -269,7 +245,7 @@ impl Fetcher {
             return Ok(None);
         }
         let _lock = self.lock(&wanted.file, reporter)?;
-        let actual = sha256_file(&cached).map_err(io_err("read", &cached))?;
+        let actual = sha256_file(&cached).io_context("read", &cached)?;
         if actual == wanted.sha256 {
             reporter.message(&format!(
                 "using {} from the cache (sha256 verified)",
@@ -279,7 +255,7 @@ impl Fetcher {
         }
         let aside =
             (self.settings.cache_dir).join(crate::layout::mismatch_name(&wanted.file, &actual));
-        fs::rename(&cached, &aside).map_err(io_err("set aside", &cached))?;
+        fs::rename(&cached, &aside).io_context("set aside", &cached)?;
         reporter.warning(&format!(
             "{} in the cache has sha256 {actual}, expected {}; moved it to {} and will not use it",
             wanted.file,

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
+use crate::error::{Io, IoContext};
 use crate::process::Cancel;
 use crate::report::{Progress, Reporter};
 
@@ -67,12 +68,14 @@ pub(super) enum Failure {
     /// The mirror's fault: try the next.
     Mirror(MirrorError),
     /// This machine's fault (disk full, permissions): stop.
-    Local {
-        action: &'static str,
-        path: PathBuf,
-        source: io::Error,
-    },
+    Local(Io),
     Interrupted,
+}
+
+impl From<Io> for Failure {
+    fn from(error: Io) -> Failure {
+        Failure::Local(error)
+    }
 }
 
 impl From<MirrorError> for Failure {
@@ -235,8 +238,7 @@ impl Transfer {
                     existing
                 } else if existing > 0 && status == reqwest::StatusCode::RANGE_NOT_SATISFIABLE {
                     // The partial file is already whole: the checksum decides.
-                    let sha256 =
-                        super::sha256_file(&self.part).map_err(local("read", &self.part))?;
+                    let sha256 = super::sha256_file(&self.part).io_context("read", &self.part)?;
                     return Ok(Done {
                         sha256,
                         resumed_from: existing,
@@ -261,12 +263,12 @@ impl Transfer {
         let mut hasher = Sha256::new();
         let mut out = if resumed_from > 0 {
             // Hash what is kept, then append to it.
-            let mut kept = crate::atomic_file::open_to_append(&self.part)
-                .map_err(local("write", &self.part))?;
-            super::hash_into(&mut kept, &mut hasher).map_err(local("read", &self.part))?;
+            let mut kept =
+                crate::atomic_file::open_to_append(&self.part).io_context("write", &self.part)?;
+            super::hash_into(&mut kept, &mut hasher).io_context("read", &self.part)?;
             kept
         } else {
-            crate::atomic_file::create_fresh(&self.part).map_err(local("write", &self.part))?
+            crate::atomic_file::create_fresh(&self.part).io_context("write", &self.part)?
         };
         shared.position.store(resumed_from, Ordering::SeqCst);
         *shared.answered.lock().expect("not poisoned") = Some((total, resumed_from));
@@ -324,26 +326,18 @@ fn copy_hashing(
         if shared.position.load(Ordering::SeqCst) + n as u64 > limit {
             return Err(Failure::Mirror(MirrorError::Oversized(limit)));
         }
-        out.write_all(&buf[..n]).map_err(local("write", part))?;
+        out.write_all(&buf[..n]).io_context("write", part)?;
         hasher.update(&buf[..n]);
         shared.position.fetch_add(n as u64, Ordering::SeqCst);
     }
-    out.flush().map_err(local("write", part))?;
-    out.sync_all().map_err(local("write", part))
+    out.flush().io_context("write", part)?;
+    Ok(out.sync_all().io_context("write", part)?)
 }
 
 fn looks_like_html(start: &[u8]) -> bool {
     let text = String::from_utf8_lossy(&start[..start.len().min(512)]).to_ascii_lowercase();
     let text = text.trim_start();
     text.starts_with("<!doctype html") || text.starts_with("<html") || text.starts_with("<head")
-}
-
-fn local<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Failure + 'a {
-    move |source| Failure::Local {
-        action,
-        path: path.to_owned(),
-        source,
-    }
 }
 
 /// Reads a small file (a checksum sidecar, a pack manifest) from a `file://` or HTTP URL: at

@@ -10,6 +10,7 @@ use super::catalog::Catalog;
 use super::plan::Plan;
 use super::preflight::{self, Findings};
 use super::verify::{self, ModuleReport, Staged, VerifyError};
+use crate::error::IoContext;
 use crate::fetch::{mirror, Wanted};
 use crate::layout::Layout;
 use crate::process::RunError;
@@ -167,7 +168,7 @@ impl Artifact for CPython<'_> {
                     build::install_pip(runner, self.plan, &dirs).map_err(failed)?;
                 }
                 let bin = dirs.staged_prefix().join("bin");
-                build::link_unsuffixed(&bin).map_err(|e| StageError::io("link", &bin, e))
+                Ok(build::link_unsuffixed(&bin).io_context("link", &bin)?)
             })
     }
 

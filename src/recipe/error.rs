@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::missing::MissingCommand;
+use crate::error::Io;
 use crate::process::RunError;
 
 /// A step (or handler) that could not check or change the system.
@@ -28,12 +29,8 @@ pub(crate) enum StepError {
     CannotCheck(MissingCommand),
     #[error("this step needs root: run strap as root, or install sudo")]
     NeedsRoot,
-    #[error("cannot {action} {}: {source}", path.display())]
-    File {
-        action: &'static str,
-        path: PathBuf,
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] Io),
     #[error("{} is not valid JSON ({source}); refusing to overwrite it", path.display())]
     NotJson {
         path: PathBuf,
@@ -87,15 +84,6 @@ fn still_differs(diff: &Option<String>) -> String {
 }
 
 impl StepError {
-    /// A file-system error with what was being done and where.
-    pub(crate) fn file(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
-        StepError::File {
-            action,
-            path: path.into(),
-            source,
-        }
-    }
-
     /// The error of running `script` (as the user wrote it) through the process runner.
     pub(crate) fn from_run(script: &str, error: RunError) -> Self {
         match error {
@@ -108,7 +96,7 @@ impl StepError {
                 command: script.to_owned(),
                 source,
             },
-            RunError::Log { path, source } => StepError::file("write the log", path, source),
+            RunError::Log { path, source } => Io::new("write the log", path, source).into(),
             RunError::Failed { tail, .. } => StepError::CommandFailed {
                 command: script.to_owned(),
                 output: tail,

@@ -8,6 +8,7 @@ use std::path::Path;
 use super::error::StepError;
 use super::host::StepCtx;
 use crate::atomic_file::AtomicFile;
+use crate::error::{Io, IoContext};
 use crate::shell::quote_posix;
 
 /// The desired state of a file.
@@ -61,16 +62,16 @@ pub(crate) fn read_if_exists(path: &Path) -> Result<Option<String>, StepError> {
     match crate::bounded::read(path, MANAGED_FILE_LIMIT) {
         Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(StepError::file("read", path, e)),
+        Err(e) => Err(Io::new("read", path, e).into()),
     }
 }
 
 /// Writes a file atomically (a new temporary file, then a rename that replaces a link at
 /// `path` rather than writing through it) with its mode and owner.
 pub(crate) fn write(path: &Path, want: &Desired, ctx: &StepCtx<'_>) -> Result<(), StepError> {
-    let fail = |e| StepError::file("write", path, e);
+    let fail = |e| Io::new("write", path, e);
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| StepError::file("create", dir, e))?;
+        std::fs::create_dir_all(dir).io_context("create", dir)?;
     }
     let mode = want
         .mode

@@ -56,16 +56,16 @@ pub(crate) fn find(name: &str) -> Result<Recipe, RecipeError> {
     }
     match BUILT_IN.iter().find(|(n, _)| *n == name) {
         Some((n, text)) => Recipe::parse(&format!("built-in recipe {n}"), text),
-        None => Err(RecipeError {
-            source_name: String::new(),
-            line: 0,
-            message: no_such_recipe(name),
+        None => Err(RecipeError::NotFound {
+            name: name.to_owned(),
+            available: available(),
+            required_by: None,
         }),
     }
 }
 
-/// "no recipe named 'x'; built-in: …; yours (in DIR): …".
-fn no_such_recipe(name: &str) -> String {
+/// "built-in: …; yours (in DIR): …".
+fn available() -> String {
     let built_in: Vec<&str> = BUILT_IN.iter().map(|(n, _)| *n).collect();
     let yours: Vec<String> = user_files().into_iter().map(|(n, _)| n).collect();
     let dir = user_dir().map_or_else(
@@ -77,10 +77,7 @@ fn no_such_recipe(name: &str) -> String {
     } else {
         format!("yours (in {dir}): {}", yours.join(", "))
     };
-    format!(
-        "no recipe named '{name}'; built-in: {}; {yours}",
-        built_in.join(", ")
-    )
+    format!("built-in: {}; {yours}", built_in.join(", "))
 }
 
 /// The names `strap recipe run NAME` accepts: the user's recipes, then the built-ins they do not
@@ -126,7 +123,7 @@ mod tests {
 
     #[test]
     fn an_error_without_a_line_or_a_file_does_not_make_one_up() {
-        let err = |source_name: &str, line| RecipeError {
+        let err = |source_name: &str, line| RecipeError::Invalid {
             source_name: source_name.to_owned(),
             line,
             message: "what is wrong".to_owned(),
@@ -180,11 +177,15 @@ mod tests {
         ];
         for (text, line, message) in cases {
             let err = Recipe::parse("r.toml", text).unwrap_err();
-            assert_eq!(
-                (err.line, err.message.contains(message)),
-                (line, true),
-                "{err}"
-            );
+            let RecipeError::Invalid {
+                line: found,
+                message: ref text,
+                ..
+            } = err
+            else {
+                panic!("{err}");
+            };
+            assert_eq!((found, text.contains(message)), (line, true), "{err}");
             assert!(err.to_string().starts_with(&format!("r.toml:{line}: ")));
         }
     }

@@ -60,14 +60,44 @@ pub(crate) struct Handler {
     pub(crate) become_root: bool,
 }
 
-/// A recipe file that cannot be used: `file:line: message`, `file: message` without a line (0),
-/// the message alone without a file (empty).
+/// Why a recipe cannot be had.
 #[derive(Debug, thiserror::Error)]
-#[error("{}{message}", location(.source_name, .line))]
-pub(crate) struct RecipeError {
-    pub(crate) source_name: String,
-    pub(crate) line: usize,
-    pub(crate) message: String,
+pub(crate) enum RecipeError {
+    /// A recipe file that cannot be used: `file:line: message`, `file: message` without a line
+    /// (0), the message alone without a file (empty).
+    #[error("{}{message}", location(.source_name, .line))]
+    Invalid {
+        source_name: String,
+        line: usize,
+        message: String,
+    },
+    /// No recipe has this name; `available` lists those that exist, `required_by` is the recipe
+    /// whose `requires` names it.
+    #[error("{}no recipe named '{name}'; {available}", requirer(.name, .required_by))]
+    NotFound {
+        name: String,
+        available: String,
+        required_by: Option<String>,
+    },
+}
+
+impl crate::error::Explain for RecipeError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            RecipeError::NotFound { .. } => Some(
+                "`strap recipe list` shows what each recipe does; a recipe file of your own is \
+                 named by its path (./NAME.toml)"
+                    .to_owned(),
+            ),
+            RecipeError::Invalid { .. } => None,
+        }
+    }
+}
+
+fn requirer(name: &str, recipe: &Option<String>) -> String {
+    recipe.as_ref().map_or(String::new(), |source| {
+        format!("{source}: requires '{name}': ")
+    })
 }
 
 fn location(source_name: &str, line: &usize) -> String {
@@ -145,7 +175,7 @@ pub(crate) const FACTS: &[&str] = &[
 impl Recipe {
     /// Parses and validates recipe text; `source_name` names it in errors.
     pub(crate) fn parse(source_name: &str, text: &str) -> Result<Recipe, RecipeError> {
-        let err = |offset: usize, message: String| RecipeError {
+        let err = |offset: usize, message: String| RecipeError::Invalid {
             source_name: source_name.to_owned(),
             line: line_of(text, offset),
             message,
@@ -266,7 +296,7 @@ impl Recipe {
 
     /// Loads a recipe file.
     pub(crate) fn load(path: &Path) -> Result<Recipe, RecipeError> {
-        let text = crate::bounded::read_text(path).map_err(|e| RecipeError {
+        let text = crate::bounded::read_text(path).map_err(|e| RecipeError::Invalid {
             source_name: path.display().to_string(),
             line: 0,
             message: format!("cannot read: {e}"),

@@ -77,6 +77,13 @@ pub(crate) enum PlanError {
 }
 
 impl Explain for PlanError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            PlanError::Recipe(e) => e.hint(),
+            _ => None,
+        }
+    }
+
     /// A value given on the command line or in a `--vars` file is a usage error.
     fn exit_code(&self) -> i32 {
         match self {
@@ -177,13 +184,16 @@ impl Planner<'_> {
         self.stack.push(recipe.name.clone());
         for requirement in &recipe.requires {
             if requirement.when.as_ref().is_none_or(|c| c.eval(&values)) {
-                let required = (self.find)(&requirement.recipe).map_err(|mut e| {
+                let required = (self.find)(&requirement.recipe).map_err(|e| match e {
                     // A recipe that is not found: say which recipe requires it.
-                    if e.source_name.is_empty() {
-                        e.source_name.clone_from(&recipe.source);
-                        e.message = format!("requires '{}': {}", requirement.recipe, e.message);
-                    }
-                    e
+                    RecipeError::NotFound {
+                        name, available, ..
+                    } => RecipeError::NotFound {
+                        name,
+                        available,
+                        required_by: Some(recipe.source.clone()),
+                    },
+                    e => e,
                 })?;
                 self.add(required)?;
             }

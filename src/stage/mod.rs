@@ -4,6 +4,7 @@
 //! verify steps into a staging area, a receipt, then one rename into place. An install is
 //! complete or absent, never half there; the pipeline reports every phase and how it ended.
 
+mod miss;
 mod prebuilt;
 mod receipt;
 
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::archive::{self, ArchiveError};
 use crate::binary::{BinaryError, BinaryMirror, PackId};
-use crate::error::{Explain, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE};
+use crate::error::{Explain, Io, IoContext, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE};
 use crate::fetch::{FetchError, FetchSettings, Fetcher, Wanted};
 use crate::layout::{Layout, UserDir};
 use crate::lock::FileLock;
@@ -23,6 +24,7 @@ use crate::report::{PhaseEnd, Reporter};
 use crate::identity::{Platform, Receipt};
 use crate::layout::BUILDS_DIR;
 use crate::workdir::WorkDir;
+use miss::{Fault, Miss, Unusable, Why};
 use prebuilt::Prebuilt;
 pub use receipt::artifact_key;
 
@@ -83,7 +85,6 @@ pub struct StageOptions {
     pub fetch: FetchSettings,
     pub jobs: usize,
     pub force: bool,
-    pub verbose: bool,
     /// Keep the work directory after a failure.
     pub keep: bool,
     pub skip_preflight: bool,
@@ -142,23 +143,17 @@ pub enum StageError {
     },
     #[error("interrupted")]
     Interrupted,
-    #[error("cannot {action} {}: {source}", path.display())]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        source: std::io::Error,
-    },
     #[error(transparent)]
-    Lock(#[from] crate::error::Error),
+    Io(#[from] Io),
     #[error(transparent)]
     Binary(#[from] BinaryError),
     #[error("'{0}' is not a name strap gives an archive in its download cache (such as Python-3.12.7.tar.xz, openssl-1.1.1u.tar.gz or boost_1_86_0.tar.bz2), so it is not downloaded")]
     UnknownArchive(String),
-    #[error("no packed build of {what} to install, and --binary-only forbids building it:{}", looked.iter().map(|m| format!("\n  {m}")).collect::<String>())]
+    #[error("no packed build of {what} to install, and --binary-only forbids building it:{}{}", looked.iter().map(|m| format!("\n  {m}")).collect::<String>(), if *no_mirror { "\n  no binary mirror is configured" } else { "" })]
     NoBinary {
         what: String,
         /// Every place looked in (the build cache first), and what it had.
-        looked: Vec<String>,
+        looked: Vec<Miss>,
         /// True when no binary mirror is configured (the hint says how to add one).
         no_mirror: bool,
     },
@@ -176,22 +171,11 @@ impl StageError {
         }
     }
 
-    /// A failed file-system operation.
-    pub fn io(action: &'static str, path: &Path, source: std::io::Error) -> StageError {
-        StageError::Io {
-            action,
-            path: path.to_owned(),
-            source,
-        }
-    }
-
     /// True when this failure of an install from a pack is the pack's own (its files, bytes,
     /// or contents that do not relocate or verify), not this machine's nor an interruption.
     fn blames_pack(&self) -> bool {
         match self {
-            StageError::Fetch(
-                FetchError::Io { .. } | FetchError::Interrupted | FetchError::Lock(_),
-            ) => false,
+            StageError::Fetch(FetchError::Io(_) | FetchError::Interrupted) => false,
             StageError::Fetch(_) | StageError::Verify { .. } => true,
             StageError::Archive(e) => !e.is_local_io(),
             _ => false,
@@ -366,6 +350,7 @@ pub fn install(
             });
         }
         if !misses.is_empty() {
+            let misses: Vec<String> = misses.iter().map(Miss::to_string).collect();
             reporter.message(&format!(
                 "no packed build to install ({}); building from source",
                 misses.join("; ")
@@ -377,23 +362,23 @@ pub fn install(
 
 /// The error of a `--binary-only` install that found no usable pack: every place looked in,
 /// the build cache first (even when it had none), and whether any binary mirror is configured.
-fn no_binary(artifact: &dyn Artifact, options: &StageOptions, misses: Vec<String>) -> StageError {
+fn no_binary(artifact: &dyn Artifact, options: &StageOptions, misses: Vec<Miss>) -> StageError {
     let mut looked = misses;
-    if !looked.iter().any(|miss| miss.starts_with(FROM_CACHE)) {
+    if !looked.iter().any(|miss| miss.from == FROM_CACHE) {
         let builds = options.fetch.cache_dir.join(BUILDS_DIR);
+        let from = format!("{FROM_CACHE} ({})", builds.display());
         looked.insert(
             0,
-            format!("{FROM_CACHE} ({}): has no such build", builds.display()),
+            Miss {
+                from,
+                why: Why::NotThere,
+            },
         );
-    }
-    let no_mirror = options.build_cache.mirrors.is_empty();
-    if no_mirror {
-        looked.push("no binary mirror is configured".to_owned());
     }
     StageError::NoBinary {
         what: artifact.title(),
         looked,
-        no_mirror,
+        no_mirror: options.build_cache.mirrors.is_empty(),
     }
 }
 
@@ -409,7 +394,7 @@ fn install_packed(
     options: &StageOptions,
     reporter: &dyn Reporter,
     cancel: &Cancel,
-) -> Result<Result<Outcome, StageFailure>, Vec<String>> {
+) -> Result<Result<Outcome, StageFailure>, Vec<Miss>> {
     // The install from a pack, or why it failed (an interruption ends the install).
     with_pack(
         artifact,
@@ -417,44 +402,10 @@ fn install_packed(
         reporter,
         cancel,
         |packed, _| match staged_install(layout, packed, options, reporter, cancel) {
-            Err(failure) if !failure.error.is_interruption() => {
-                Err(Unusable::because(&failure, &failure.error))
-            }
+            Err(failure) if !failure.error.is_interruption() => Err(Unusable::install(failure)),
             outcome => Ok(outcome),
         },
     )
-}
-
-/// Why a pack was not installed.
-struct Unusable {
-    why: String,
-    fault: Fault,
-}
-
-/// Whose fault it is that a pack was not installed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Fault {
-    /// The pack's own (its files, bytes, or contents that do not relocate or verify): it is
-    /// removed from the build cache, so no install tries it again.
-    Pack,
-    /// A mirror's or this machine's (a download, the disk): warned about.
-    Elsewhere,
-    /// Nobody's: a pack for another machine (in a cache several machines share) is left for it.
-    NotForHere,
-}
-
-impl Unusable {
-    /// `why` (an error about it), blaming the pack as `error` does.
-    fn because(why: &dyn std::fmt::Display, error: &StageError) -> Unusable {
-        Unusable {
-            why: why.to_string(),
-            fault: if error.blames_pack() {
-                Fault::Pack
-            } else {
-                Fault::Elsewhere
-            },
-        }
-    }
 }
 
 /// Offers `attempt` the packed build of `artifact` from the build cache, then from each binary
@@ -466,14 +417,14 @@ fn with_pack<T>(
     reporter: &dyn Reporter,
     cancel: &Cancel,
     mut attempt: impl FnMut(&Prebuilt<'_>, &mut Fetcher) -> Result<T, Unusable>,
-) -> Result<T, Vec<String>> {
+) -> Result<T, Vec<Miss>> {
     let key = artifact_key(artifact, &Platform::current());
     let id = PackId {
         kind: artifact.kind(),
         name: artifact.name(),
         key: &key,
     };
-    let refused = |misses: &mut Vec<String>, from: &str, refusal: Unusable| {
+    let refused = |misses: &mut Vec<Miss>, from: &str, refusal: Unusable| {
         refuse(misses, from, refusal, id, &options.fetch, reporter)
     };
     let mut misses = Vec::new();
@@ -489,7 +440,10 @@ fn with_pack<T>(
     for mirror in &options.build_cache.mirrors {
         let from = mirror.to_string();
         if options.fetch.offline && !mirror.is_local() {
-            misses.push(format!("{from}: not asked (--offline)"));
+            misses.push(Miss {
+                from,
+                why: Why::Offline,
+            });
             continue;
         }
         match mirror.lookup(id, &mut fetcher) {
@@ -497,8 +451,11 @@ fn with_pack<T>(
                 Ok(done) => return Ok(done),
                 Err(refusal) => refused(&mut misses, &from, refusal),
             },
-            Err(BinaryError::NotThere) => misses.push(format!("{from}: has no such build")),
-            Err(e) => unusable(&mut misses, &from, &e.to_string(), reporter),
+            Err(BinaryError::NotThere) => misses.push(Miss {
+                from,
+                why: Why::NotThere,
+            }),
+            Err(e) => unusable(&mut misses, from, Why::Lookup(e), reporter),
         }
     }
     Err(misses)
@@ -521,7 +478,7 @@ pub fn prefetch(
             packed
                 .fetch(fetcher, reporter)
                 .map(drop)
-                .map_err(|e| Unusable::because(&e, &e))
+                .map_err(Unusable::fetch)
         });
         if fetched.is_ok() || cancel.is_cancelled() {
             return Ok(());
@@ -554,32 +511,29 @@ fn known_sources(artifact: &dyn Artifact) -> Result<(), StageError> {
 /// build cache (and the warning says so); one that is merely not for this machine is a quiet
 /// miss.
 fn refuse(
-    misses: &mut Vec<String>,
+    misses: &mut Vec<Miss>,
     from: &str,
     refusal: Unusable,
     id: PackId<'_>,
     settings: &FetchSettings,
     reporter: &dyn Reporter,
 ) {
-    let Unusable { why, fault } = refusal;
+    let Unusable { defect, fault } = refusal;
+    let from = from.to_owned();
+    let removed = fault == Fault::Pack && prebuilt::discard(id, settings);
+    let why = Why::Unusable { defect, removed };
     match fault {
-        Fault::NotForHere => misses.push(format!("{from}: {why}")),
-        Fault::Pack if prebuilt::discard(id, settings) => unusable(
-            misses,
-            from,
-            &format!("{why}; removed it from the build cache"),
-            reporter,
-        ),
-        Fault::Pack | Fault::Elsewhere => unusable(misses, from, &why, reporter),
+        Fault::NotForHere => misses.push(Miss { from, why }),
+        Fault::Pack | Fault::Elsewhere => unusable(misses, from, why, reporter),
     }
 }
 
 /// Notes (and warns about) a place whose pack could not be installed, and why.
-fn unusable(misses: &mut Vec<String>, from: &str, why: &str, reporter: &dyn Reporter) {
+fn unusable(misses: &mut Vec<Miss>, from: String, why: Why, reporter: &dyn Reporter) {
     reporter.warning(&format!(
         "the packed build from {from} cannot be used: {why}"
     ));
-    misses.push(format!("{from}: {why}"));
+    misses.push(Miss { from, why });
 }
 
 /// Installs `artifact` through the stages.
@@ -633,13 +587,9 @@ fn staged_install(
     crate::workdir::remove_leftovers(layout, kind, name);
 
     let archives = fetch_all(artifact, options, reporter, cancel, &phases).map_err(fail)?;
-    let mut work = WorkDir::create(layout, kind, name).map_err(|e| {
-        fail(StageError::io(
-            "create build directory",
-            &layout.work_dir(kind, name),
-            e,
-        ))
-    })?;
+    let mut work = WorkDir::create(layout, kind, name)
+        .io_context("create build directory", layout.work_dir(kind, name))
+        .map_err(|e| fail(e.into()))?;
     let log = layout.log_file(&format!("{kind}-{name}"));
     match build_and_place(artifact, options, &archives, &work, &log, phases, cancel) {
         Ok(notes) => {
@@ -707,9 +657,7 @@ fn build_and_place(
         artifact.kind(),
         artifact.name()
     ));
-    let mut runner = Runner::new(log, cancel.clone())
-        .echo(options.verbose)
-        .record_groups(work.groups_file());
+    let mut runner = Runner::new(log, cancel.clone()).record_groups(work.groups_file());
     if let Some(sink) = phases.reporter.output_sink() {
         runner = runner.on_line(sink);
     }
@@ -742,7 +690,7 @@ fn build_and_place(
     let staged_prefix = build.staged_prefix();
     Receipt::new(artifact, archives)
         .write(&staged_prefix)
-        .map_err(|e| StageError::io("write the receipt in", &staged_prefix, e))?;
+        .io_context("write the receipt in", &staged_prefix)?;
     let user_dirs = crate::layout::user_dirs(artifact.kind());
     let carried = place(&staged_prefix, artifact.prefix(), work.path(), user_dirs)?;
     for line in carried.iter().filter_map(Carried::message) {
@@ -766,7 +714,7 @@ fn build_and_place(
 /// Packs the install of `artifact` into the build cache directory `builds`.
 fn pack_into(builds: &Path, artifact: &dyn Artifact, cancel: &Cancel) -> Result<(), StageError> {
     let prefix = artifact.prefix();
-    fs::create_dir_all(builds).map_err(|e| StageError::io("create", builds, e))?;
+    fs::create_dir_all(builds).io_context("create", builds)?;
     let failed = |e: crate::pack::PackError| StageError::Verify {
         what: artifact.name().to_owned(),
         why: e.to_string(),
@@ -804,7 +752,7 @@ fn place(
     user_dirs: &[UserDir],
 ) -> Result<Vec<Carried>, StageError> {
     if let Some(parent) = prefix.parent() {
-        fs::create_dir_all(parent).map_err(|e| StageError::io("create", parent, e))?;
+        fs::create_dir_all(parent).io_context("create", parent)?;
     }
     // The build's own copies (a pack made before packs left them out) never replace the user's.
     for dir in user_dirs {
@@ -813,7 +761,7 @@ fn place(
     let old = work.join("replaced");
     let replacing = prefix.exists();
     if replacing {
-        fs::rename(prefix, &old).map_err(|e| StageError::io("move aside", prefix, e))?;
+        fs::rename(prefix, &old).io_context("move aside", prefix)?;
     }
     let put_back = |carried: &[Carried]| {
         for dir in carried {
@@ -833,7 +781,7 @@ fn place(
         }
         if let Err(e) = fs::rename(&from, staged_prefix.join(dir.name)) {
             put_back(&carried);
-            return Err(StageError::io("carry over", &from, e));
+            return Err(Io::new("carry over", &from, e).into());
         }
         carried.push(Carried {
             dir,
@@ -842,7 +790,7 @@ fn place(
     }
     if let Err(e) = fs::rename(staged_prefix, prefix) {
         put_back(&carried);
-        return Err(StageError::io("move into place", prefix, e));
+        return Err(Io::new("move into place", prefix, e).into());
     }
     Ok(carried)
 }
@@ -890,7 +838,7 @@ fn remove_entry(path: &Path) -> Result<(), StageError> {
         Ok(meta) if meta.is_dir() => fs::remove_dir_all(path),
         Ok(_) => fs::remove_file(path),
     };
-    removed.map_err(|e| StageError::io("remove", path, e))
+    Ok(removed.io_context("remove", path)?)
 }
 
 /// Seconds as the phase lines show them.

@@ -4,8 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Artifact, Build, Fault, Source, StageError, Unusable};
+use super::miss::{Defect, Fault, Unusable};
+use super::{Artifact, Build, Source, StageError};
 use crate::binary::{BinaryMirror, Found, PackId};
+use crate::error::IoContext;
 use crate::fetch::{FetchError, FetchSettings, Fetcher, Wanted};
 use crate::identity::{runs_here, Platform};
 use crate::layout::{build_cache_file, BUILDS_DIR};
@@ -38,15 +40,15 @@ impl<'a> Prebuilt<'a> {
         let builds = cache_dir.join(BUILDS_DIR);
         let path = builds.join(manifest_file);
         let text = crate::bounded::read_text(&path).ok()?;
-        let bad = |why: String| {
+        let bad = |defect: Defect| {
             Some(Err(Unusable {
-                why,
+                defect,
                 fault: Fault::Pack,
             }))
         };
         let manifest = match Manifest::from_json(text.as_bytes()) {
             Ok(manifest) => manifest,
-            Err(e) => return bad(format!("{}: {e}", path.display())),
+            Err(error) => return bad(Defect::Manifest { path, error }),
         };
         let here = Platform::current();
         let refusal = manifest
@@ -56,14 +58,15 @@ impl<'a> Prebuilt<'a> {
                     .then(|| format!("its archive is {}, not {archive}", manifest.archive.file))
             });
         if let Some(why) = refusal {
+            let defect = Defect::Refused(why);
             if !runs_here(&manifest.platform, &here) {
                 let fault = Fault::NotForHere;
-                return Some(Err(Unusable { why, fault }));
+                return Some(Err(Unusable { defect, fault }));
             }
-            return bad(why);
+            return bad(defect);
         }
         if !std::fs::symlink_metadata(builds.join(&archive)).is_ok_and(|m| m.is_file()) {
-            return bad(format!("its archive {archive} is missing"));
+            return bad(Defect::Refused(format!("its archive {archive} is missing")));
         }
         Some(Ok(Prebuilt {
             inner,
@@ -187,11 +190,10 @@ impl Artifact for Prebuilt<'_> {
             &format!("built for {old}, installed in {new}"),
             || {
                 if let Some(parent) = staged_prefix.parent() {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|e| StageError::io("create", parent, e))?;
+                    std::fs::create_dir_all(parent).io_context("create", parent)?;
                 }
                 std::fs::rename(&unpacked, &staged_prefix)
-                    .map_err(|e| StageError::io("move into the staging area", &unpacked, e))?;
+                    .io_context("move into the staging area", &unpacked)?;
                 if old != new {
                     crate::relocate::relocate(&staged_prefix, &old, &new).map_err(|e| {
                         StageError::Verify {

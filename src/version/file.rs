@@ -4,9 +4,10 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
+use super::{Error, Result};
 use crate::atomic_file::AtomicFile;
 use crate::bounded;
-use crate::error::{Error, Result};
+use crate::error::{Io, IoContext};
 
 /// Reads the version names in a version file: the first word of each line; blank lines and words
 /// starting with `#` are skipped; `\r` counts as whitespace. Files that are not regular, binary
@@ -19,7 +20,7 @@ pub fn read_version_file(path: &Path) -> Result<Vec<String>> {
     let bytes =
         bounded::read(path, bounded::SMALL_FILE_LIMIT).map_err(|e| match bounded::refusal(&e) {
             Some(refusal) => bad(&refusal.to_string()),
-            None => Error::io("read version file", path, e),
+            None => Io::new("read version file", path, e).into(),
         })?;
     if bytes.contains(&0) {
         return Err(bad("it contains binary data, not version names"));
@@ -43,14 +44,14 @@ fn parse_version_names(text: &str) -> Vec<String> {
 /// then a rename that replaces a link at `path` rather than writing through it).
 pub fn write_version_file(path: &Path, names: &[String]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
+    fs::create_dir_all(dir).io_context("create directory", dir)?;
     let text: String = names.iter().map(|name| format!("{name}\n")).collect();
     let write = || -> std::io::Result<()> {
         let mut file = AtomicFile::create(path)?;
         file.file().write_all(text.as_bytes())?;
         file.replace()
     };
-    write().map_err(|e| Error::io("write version file", path, e))
+    Ok(write().io_context("write version file", path)?)
 }
 
 #[cfg(test)]

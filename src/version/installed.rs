@@ -4,7 +4,8 @@ use std::fs;
 use std::path::{Component, Path, PathBuf};
 
 use super::{name, Origin};
-use crate::error::{Error, Result};
+use super::{Error, Result};
+use crate::error::Io;
 use crate::layout::Layout;
 
 /// What a selected version name resolves to.
@@ -22,7 +23,7 @@ pub fn installed_versions(layout: &Layout) -> Result<Vec<String>> {
     let entries = match fs::read_dir(&dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io("list installed versions in", dir, e)),
+        Err(e) => return Err(Io::new("list installed versions in", dir, e).into()),
     };
     let mut names: Vec<String> = entries
         .filter_map(|entry| entry.ok())
@@ -93,7 +94,7 @@ fn sorted_dirs(dir: &Path) -> Result<Vec<String>> {
         {
             return Ok(Vec::new())
         }
-        Err(e) => return Err(Error::io("list", dir, e)),
+        Err(e) => return Err(Io::new("list", dir, e).into()),
     };
     let mut names: Vec<String> = entries
         .filter_map(|e| e.ok())

@@ -2,6 +2,7 @@
 //!
 //! Everything here is plain `std` so that the shim fast path can use it.
 
+mod error;
 mod file;
 mod installed;
 mod name;
@@ -10,6 +11,7 @@ mod select;
 use std::fmt;
 use std::path::PathBuf;
 
+pub use error::{Broken, Error, Result};
 pub use file::{read_version_file, write_version_file};
 pub use installed::{
     forced_names, installed_versions, listed_versions, resolve, resolve_names,

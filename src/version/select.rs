@@ -2,12 +2,11 @@
 //! flavor), the nearest
 //! `.python-version` walking up from a directory, the global version file, else `system`.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use super::Result;
 use super::{read_version_file, Origin};
 use crate::env_vars;
-use crate::error::Result;
 use crate::layout::{Flavor, Layout};
 
 /// The name of the per-directory version file (the same as pyenv's).
@@ -18,6 +17,9 @@ pub const LOCAL_VERSION_FILE: &str = ".python-version";
 pub struct Selection {
     pub names: Vec<String>,
     pub origin: Origin,
+    /// Names the version file gave that pyenv's flavor ignores, as pyenv does, because they would
+    /// leave `versions/` (the CLI warns about each).
+    pub ignored: Vec<String>,
 }
 
 /// Selects versions for a process whose current directory is `cwd` (`None` when it is unknown).
@@ -29,6 +31,7 @@ pub fn select(layout: &Layout, cwd: Option<&Path>) -> Result<Selection> {
             return Ok(Selection {
                 names,
                 origin: Origin::Env(var),
+                ignored: Vec::new(),
             });
         }
     }
@@ -38,19 +41,12 @@ pub fn select(layout: &Layout, cwd: Option<&Path>) -> Result<Selection> {
     } else {
         Vec::new()
     };
+    let mut ignored = Vec::new();
     if layout.flavor() == Flavor::Pyenv {
         // pyenv ignores, with a warning, names that would leave `versions/`; strap refuses them.
-        names.retain(|name| {
-            let safe = super::stays_inside_versions(layout, name);
-            if !safe {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "pyenv: invalid version `{name}' ignored in `{}'",
-                    file.display()
-                );
-            }
-            safe
-        });
+        (names, ignored) = names
+            .into_iter()
+            .partition(|name| super::stays_inside_versions(layout, name));
     }
     if names.is_empty() {
         names.push("system".to_owned());
@@ -60,7 +56,11 @@ pub fn select(layout: &Layout, cwd: Option<&Path>) -> Result<Selection> {
     } else {
         Origin::GlobalFile(file)
     };
-    Ok(Selection { names, origin })
+    Ok(Selection {
+        names,
+        origin,
+        ignored,
+    })
 }
 
 /// Each version variable that is set (`STRAP_PYTHON_VERSION`; `PYENV_VERSION` in pyenv's

@@ -4,7 +4,7 @@
 use std::io::Read;
 
 use crate::fake_source::{fake_python_tgz, raw_tgz};
-use crate::install::Setup;
+use crate::support::Setup;
 use crate::support::{noise, stderr_of, Tmpfs};
 
 const VERSION: &str = "3.99.1";

@@ -6,14 +6,15 @@
 
 use std::fs;
 use std::path::Path;
-use std::time::Duration;
 
 use assert_cmd::Command;
 use base64::Engine;
 
-use crate::install::Setup;
 use crate::registry::Registry;
-use crate::support::{stderr_of, stdout_of, TestEnv};
+use crate::support::{
+    build_and_push, file_url, install_elsewhere, install_or_build_elsewhere, push, stderr_of,
+    stdout_of, Setup, TestEnv,
+};
 
 const VERSION: &str = "3.99.1";
 
@@ -30,25 +31,6 @@ const WRONG_PASSWORD: [(&str, &str); 2] = [
 /// A change to a pack's manifest.
 type ManifestEdit = dyn Fn(&mut serde_json::Value);
 
-/// Installs the fake version from source in `s` and pushes it to `to`; returns stdout.
-pub(crate) fn build_and_push(s: &Setup, to: &str, env: &[(&str, &str)]) -> String {
-    let out = s.install(&["a"], &[]).output().unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    let out = push(s, to, env);
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    stdout_of(&out)
-}
-
-/// `strap push` of the installed fake version to `to`, with extra environment.
-fn push(s: &Setup, to: &str, env: &[(&str, &str)]) -> std::process::Output {
-    s.env
-        .strap(&["push", VERSION, "--to", to])
-        .envs(env.iter().copied())
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap()
-}
-
 /// Pushing with `env`'s credentials (or none) is refused as not authorized.
 fn push_is_unauthorized(s: &Setup, to: &str, env: &[(&str, &str)]) {
     let out = push(s, to, env);
@@ -58,25 +40,6 @@ fn push_is_unauthorized(s: &Setup, to: &str, env: &[(&str, &str)]) {
         "{}",
         stderr_of(&out)
     );
-}
-
-/// `strap install` of the fake version on another machine, whose only source mirror is empty.
-pub(crate) fn install_elsewhere(other: &TestEnv, s: &Setup, flags: &[&str]) -> Command {
-    install_on(other, s, "empty", flags)
-}
-
-/// `strap install` of the fake version on another machine that can build it from source.
-pub(crate) fn install_or_build_elsewhere(other: &TestEnv, s: &Setup, flags: &[&str]) -> Command {
-    install_on(other, s, "a", flags)
-}
-
-fn install_on(other: &TestEnv, s: &Setup, source_dir: &str, flags: &[&str]) -> Command {
-    let mut cmd = other.strap(&["install", "--skip-preflight", "--sha256", &s.sha]);
-    cmd.args(["--mirror", &s.mirror.template(source_dir)])
-        .args(flags)
-        .arg(VERSION)
-        .timeout(Duration::from_secs(60));
-    cmd
 }
 
 /// The installed fake version at `root` runs and had its prefix rewritten.
@@ -93,10 +56,6 @@ fn assert_relocated(root: &Path) {
         .output()
         .unwrap();
     assert_eq!(stdout_of(&out), "runs\n");
-}
-
-pub(crate) fn file_url(dir: &Path) -> String {
-    format!("file://{}", dir.display())
 }
 
 #[test]
@@ -403,6 +362,7 @@ fn an_http_store_takes_the_pack_by_put_and_serves_it() {
 }
 
 #[test]
+#[ignore = "needs docker-registry (Debian's package); .ci/run installs it and runs the ignored tests"]
 fn a_registry_shares_builds_and_a_tampered_blob_is_refused() {
     let registry = Registry::anonymous();
     let s = Setup::new();
@@ -473,6 +433,7 @@ fn a_registry_shares_builds_and_a_tampered_blob_is_refused() {
 }
 
 #[test]
+#[ignore = "needs docker-registry and htpasswd (apache2-utils); .ci/run installs them and runs the ignored tests"]
 fn a_registry_behind_a_password_takes_credentials_from_the_environment_or_docker_login() {
     let registry = Registry::with_password("builder", "s3cret");
     let s = Setup::new();
@@ -520,6 +481,7 @@ fn a_registry_behind_a_password_takes_credentials_from_the_environment_or_docker
 }
 
 #[test]
+#[ignore = "needs docker-registry and openssl; .ci/run installs them and runs the ignored tests"]
 fn a_registry_behind_bearer_tokens_gets_a_token_for_the_credentials() {
     let registry = Registry::with_tokens("builder", "s3cret");
     let s = Setup::new();
@@ -543,7 +505,7 @@ fn a_registry_behind_bearer_tokens_gets_a_token_for_the_credentials() {
 }
 
 #[test]
-#[ignore = "needs the oras package from PyPI: .ci/run installs it into a venv and names its python in STRAP_TEST_ORAS_PYTHON"]
+#[ignore = "needs docker-registry and the oras package from PyPI: .ci/run installs them, oras into a venv and names its python in STRAP_TEST_ORAS_PYTHON"]
 fn another_oci_client_pulls_the_pushed_pack_byte_for_byte() {
     let python = std::env::var("STRAP_TEST_ORAS_PYTHON")
         .expect("STRAP_TEST_ORAS_PYTHON names a python with the oras package (see .ci/run)");
@@ -884,6 +846,7 @@ fn a_link_planted_at_the_download_part_file_is_not_written_through() {
 }
 
 #[test]
+#[ignore = "needs docker-registry (Debian's package); .ci/run installs it and runs the ignored tests"]
 fn a_link_planted_where_a_registry_download_used_to_go_is_not_written_through() {
     let registry = Registry::anonymous();
     let s = Setup::new();

@@ -13,7 +13,7 @@ use predicates::prelude::*;
 use crate::fake_boost::fake_boost_tgz;
 use crate::fake_source::sha256_hex;
 use crate::mirror::{Behavior, Mirror};
-use crate::support::{stderr_of, stdout_of, write_script, TestEnv};
+use crate::support::{stderr_of, stdout_of, wait_while_running, write_script, TestEnv, Watched};
 
 const VERSION: &str = "1.99.0";
 const GZ: &str = "boost_1_99_0.tar.gz";
@@ -958,52 +958,43 @@ fn install_list_shows_the_catalog_with_installed_builds_marked() {
 fn ctrl_c_during_b2_and_a_second_install_at_the_same_time() {
     let s = Setup::new();
     let spawn = || {
-        std::process::Command::new(crate::support::strap_bin())
-            .env_clear()
-            .envs(s.env.env_pairs())
+        s.env
+            .strap_process(&[])
             .env("FAKE_B2_SECONDS", "30")
-            .current_dir(s.env.work())
             .args(["boost", "install", "--skip-preflight", "--sha256", &s.sha])
             .args(["--mirror", &s.mirror.template("b"), VERSION])
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap()
     };
-    let first = spawn();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while !fs::read_dir(s.env.root().join("logs"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .any(|e| fs::read_to_string(e.path()).is_ok_and(|l| l.contains("compile.c++ slowly")))
-    {
-        assert!(std::time::Instant::now() < deadline, "b2 never started");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut first = spawn();
+    let logs = s.env.root().join("logs");
+    wait_while_running(&mut first, "b2 starting", || {
+        fs::read_dir(&logs)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| fs::read_to_string(e.path()).is_ok_and(|l| l.contains("compile.c++ slowly")))
+    });
     // A second install of the same build waits for the first instead of building beside it.
-    let second = spawn();
-    std::thread::sleep(Duration::from_millis(500));
-    let started = std::time::Instant::now();
-    crate::install::signal(first.id(), "INT");
+    let mut second = Watched::new(spawn());
+    second.wait_for_stderr("waiting for another strap process installing 1.99.0");
+    crate::support::signal(first.id(), libc::SIGINT);
+    // b2 would go on for 30 s and succeed: 130 is b2 stopped.
     let out = first.wait_with_output().unwrap();
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "b2 was not stopped"
-    );
     assert_eq!(out.status.code(), Some(130), "{}", stderr_of(&out));
     assert!(
         stderr_of(&out).contains("interrupted"),
         "{}",
         stderr_of(&out)
     );
-    crate::install::signal(second.id(), "INT");
-    let out = second.wait_with_output().unwrap();
-    let stderr = stderr_of(&out);
+    crate::support::signal(second.child.id(), libc::SIGINT);
+    let (status, stderr) = second.finish();
     assert!(
         stderr.contains("waiting for another strap process installing 1.99.0"),
         "{stderr}"
     );
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert_eq!(status.code(), Some(130), "{stderr}");
     s.assert_nothing_left();
 }
 

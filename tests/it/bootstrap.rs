@@ -6,7 +6,7 @@ use std::fs;
 use std::time::Duration;
 
 use crate::fake_source::OPENSSL_DEP_LINE as OPENSSL;
-use crate::install::Setup;
+use crate::support::Setup;
 use crate::support::{stderr_of, stdout_of};
 
 const RECIPE: &str = r#"
@@ -98,6 +98,7 @@ fn bootstrap_in(
 #[test]
 fn a_manifest_converges_then_a_second_run_is_all_ok_without_the_network() {
     let s = Setup::new();
+    s.env.provide_build_headers();
     let dir = project(&s, "");
     let sysroot = s.env.work().join("sysroot");
     let run = || bootstrap_in(&s, &dir, &sysroot).output().unwrap();
@@ -132,6 +133,7 @@ fn a_manifest_converges_then_a_second_run_is_all_ok_without_the_network() {
 #[test]
 fn dry_run_shows_the_plan_as_json_with_detailed_exit_codes() {
     let s = Setup::new();
+    s.env.provide_build_headers();
     let dir = project(&s, "");
     let out = s
         .env
@@ -164,6 +166,7 @@ fn dry_run_shows_the_plan_as_json_with_detailed_exit_codes() {
 #[test]
 fn a_failed_python_skips_what_needs_it_and_the_rest_still_converges() {
     let s = Setup::new();
+    s.env.provide_build_headers();
     let dir = project(
         &s,
         "\n[[recipe]]\npath = \"marker.toml\"\nvars = { text = \"second\" }\n",
@@ -209,6 +212,7 @@ fn a_failed_python_skips_what_needs_it_and_the_rest_still_converges() {
 #[test]
 fn a_malformed_manifest_is_reported_with_file_and_line_before_anything_runs() {
     let s = Setup::new();
+    s.env.provide_build_headers();
     let dir = s.env.work().join("bad");
     let manifest = s.env.write(
         "work/bad/strap.toml",
@@ -245,6 +249,7 @@ fn a_malformed_manifest_is_reported_with_file_and_line_before_anything_runs() {
 #[test]
 fn the_example_manifest_plans_every_kind_of_item() {
     let s = Setup::new();
+    s.env.provide_build_headers();
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/strap.toml");
     let out = s
         .env
@@ -383,6 +388,7 @@ vars = {{ text = "converged" }}
 #[test]
 fn two_pythons_a_virtualenv_a_boost_and_a_recipe_converge_downloading_at_once() {
     let s = Setup::new();
+    s.env.provide_build_headers();
     let out = two_python_project(&s, None, "3.98").output().unwrap();
     let err = stderr_of(&out);
     assert!(out.status.success(), "{err}");
@@ -422,6 +428,7 @@ fn two_pythons_a_virtualenv_a_boost_and_a_recipe_converge_downloading_at_once() 
 #[test]
 fn a_python_missing_from_the_mirror_is_named_and_the_rest_converges() {
     let s = Setup::new();
+    s.env.provide_build_headers();
     let out = two_python_project(&s, Some("3.97.1"), "3.97")
         .output()
         .unwrap();
@@ -458,14 +465,19 @@ fn a_python_missing_from_the_mirror_is_named_and_the_rest_converges() {
 
 #[test]
 fn an_interrupted_bootstrap_stops_cleans_up_and_exits_130() {
-    for sig in ["INT", "TERM", "HUP"] {
+    for (sig, number) in [
+        ("INT", libc::SIGINT),
+        ("TERM", libc::SIGTERM),
+        ("HUP", libc::SIGHUP),
+    ] {
         let s = Setup::new();
+        s.env.provide_build_headers();
         let dir = project(&s, "");
         let sysroot = s.env.work().join("sysroot");
         fs::create_dir_all(&sysroot).unwrap();
-        let child = std::process::Command::new(crate::support::strap_bin())
-            .env_clear()
-            .envs(s.env.env_pairs())
+        let child = s
+            .env
+            .strap_process(&[])
             .env("STRAP_PYTHON_CATALOG", s.env.dir.path().join("catalog.txt"))
             .env("FAKE_BUILD_SECONDS", "30")
             .current_dir(&dir)
@@ -475,8 +487,8 @@ fn an_interrupted_bootstrap_stops_cleans_up_and_exits_130() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        let child = crate::install::wait_until_compiling(&s, child);
-        crate::install::signal(child.id(), sig);
+        let child = s.wait_until_compiling(child);
+        crate::support::signal(child.id(), number);
         let out = child.wait_with_output().unwrap();
         let err = stderr_of(&out);
         assert_eq!(out.status.code(), Some(130), "SIG{sig}: {err}");
@@ -488,7 +500,7 @@ fn an_interrupted_bootstrap_stops_cleans_up_and_exits_130() {
         );
         s.assert_nothing_installed();
         assert_eq!(
-            crate::pipeline::wait_for_no_processes_in(&s.env.root(), Duration::from_secs(5)),
+            crate::support::wait_for_no_processes_in(&s.env.root()),
             Vec::<u32>::new(),
             "SIG{sig}: build processes outlived strap"
         );
@@ -502,6 +514,7 @@ fn an_interrupted_bootstrap_stops_cleans_up_and_exits_130() {
 #[test]
 fn an_invalid_python_entry_is_named_and_blocks_only_what_nothing_else_serves() {
     let s = Setup::new();
+    s.env.provide_build_headers();
     project(&s, "");
     let dir = s.env.work().join("proj");
     let sysroot = s.env.work().join("sysroot");
@@ -550,6 +563,7 @@ fn an_invalid_python_entry_is_named_and_blocks_only_what_nothing_else_serves() {
 #[test]
 fn python_and_boost_entries_are_checked_as_their_commands_check_them_before_anything_runs() {
     let s = Setup::new();
+    s.env.provide_build_headers();
     let cases = [
         (
             "[[boost]]\nversion = \"1.86\"\nwith = [\"filesystem\",\n  \"filesytem\"]\n",
@@ -666,6 +680,7 @@ fn python_and_boost_entries_are_checked_as_their_commands_check_them_before_anyt
 #[test]
 fn a_manifest_that_declares_nothing_is_a_usage_error() {
     let s = Setup::new();
+    s.env.provide_build_headers();
     for text in [
         "",
         "# nothing yet\n",
@@ -720,6 +735,7 @@ fn an_interrupt_while_downloading_at_once_keeps_the_partial_downloads_and_exits_
     use crate::fake_source::{fake_python_tgz, sha256_hex};
     use crate::mirror::Behavior;
     let s = Setup::new();
+    s.env.provide_build_headers();
     let second = fake_python_tgz("3.98.1");
     let mut parts = Vec::new();
     for (file, body) in [
@@ -746,28 +762,21 @@ fn an_interrupt_while_downloading_at_once_keeps_the_partial_downloads_and_exits_
             s.mirror.template("s")
         ),
     );
-    let mut child = std::process::Command::new(crate::support::strap_bin())
-        .env_clear()
-        .envs(s.env.env_pairs())
+    let mut child = s
+        .env
+        .strap_process(&[])
         .env("STRAP_PYTHON_CATALOG", s.env.dir.path().join("catalog.txt"))
         .current_dir(s.env.work().join("proj"))
         .arg("bootstrap")
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while !parts
-        .iter()
-        .all(|(part, cut)| fs::metadata(part).is_ok_and(|m| m.len() == *cut))
-    {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the downloads never got going");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    crate::install::signal(child.id(), "INT");
+    crate::support::wait_while_running(&mut child, "both downloads getting going", || {
+        parts
+            .iter()
+            .all(|(part, cut)| fs::metadata(part).is_ok_and(|m| m.len() == *cut))
+    });
+    crate::support::signal(child.id(), libc::SIGINT);
     let out = child.wait_with_output().unwrap();
     let err = stderr_of(&out);
     assert_eq!(out.status.code(), Some(130), "{err}");
@@ -798,6 +807,7 @@ fn an_interrupt_while_downloading_at_once_keeps_the_partial_downloads_and_exits_
 #[test]
 fn an_interrupt_while_planning_changes_nothing_and_exits_130() {
     let s = Setup::new();
+    s.env.provide_build_headers();
     let marker = s.env.work().join("checking");
     s.env.write(
         "work/proj/slow.toml",
@@ -811,24 +821,18 @@ fn an_interrupt_while_planning_changes_nothing_and_exits_130() {
         "work/proj/strap.toml",
         "[python]\nglobal = \"system\"\n\n[[recipe]]\npath = \"slow.toml\"\n",
     );
-    let mut child = std::process::Command::new(crate::support::strap_bin())
-        .env_clear()
-        .envs(s.env.env_pairs())
+    let mut child = s
+        .env
+        .strap_process(&[])
         .current_dir(s.env.work().join("proj"))
         .arg("bootstrap")
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while !marker.exists() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the recipe's check never ran");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    crate::install::signal(child.id(), "TERM");
+    crate::support::wait_while_running(&mut child, "the recipe's check running", || {
+        marker.exists()
+    });
+    crate::support::signal(child.id(), libc::SIGTERM);
     let out = child.wait_with_output().unwrap();
     let err = stderr_of(&out);
     assert_eq!(out.status.code(), Some(130), "{err}");

@@ -5,7 +5,7 @@
 use std::fs;
 use std::time::Duration;
 
-use crate::install::Setup;
+use crate::support::Setup;
 use crate::support::{stderr_of, TestEnv};
 
 fn builds(s: &Setup) -> Vec<String> {

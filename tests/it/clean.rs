@@ -614,7 +614,7 @@ fn packs_a_held_lock_covers_are_left() {
 #[test]
 fn the_pack_a_running_fetch_only_downloads_is_left() {
     use crate::mirror::Behavior;
-    let s = crate::install::Setup::new();
+    let s = crate::support::Setup::new();
     s.install(&["a"], &[]).assert().success();
     let builds = s.env.root().join("cache/builds");
     let files = names_in(&builds);
@@ -655,15 +655,11 @@ fn the_pack_a_running_fetch_only_downloads_is_left() {
             .unwrap(),
     );
     let part = other.root().join(format!("cache/builds/{archive}.part"));
-    let started = std::time::Instant::now();
-    while fs::metadata(&part).map_or(0, |m| m.len()) < half as u64 {
+    let appeared = crate::support::wait_until(crate::support::PATIENCE, || {
         assert!(fetching.0.try_wait().unwrap().is_none(), "the fetch ended");
-        assert!(
-            started.elapsed().as_secs() < 60,
-            "no partial download appeared"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+        fs::metadata(&part).map_or(0, |m| m.len()) >= half as u64
+    });
+    assert!(appeared, "no partial download appeared");
     let out = other.strap(&["cache", "clean"]).output().unwrap();
     let err = stderr_of(&out);
     assert!(out.status.success(), "{err}");

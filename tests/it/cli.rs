@@ -618,7 +618,7 @@ fn uninstall_on_a_terminal_names_the_virtualenvs_that_go_with_a_version() {
     let env = TestEnv::new();
     let v = env.fake_version("3.11.2", &["python3"]);
     for name in ["u1", "u2"] {
-        crate::virtualenv::fake_virtualenv(&env, "3.11.2", name);
+        crate::support::fake_virtualenv(&env, "3.11.2", name);
     }
     let (code, screen) = on_a_terminal(&env, "uninstall 3.11.2", "n\n");
     assert_eq!(code, Some(1), "{screen}");

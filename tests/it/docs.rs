@@ -41,6 +41,7 @@ impl DocMachine {
         for compiler in ["cc", "c++"] {
             write_script(&machine.env.sysbin().join(compiler), "cat >/dev/null");
         }
+        machine.env.fake_sudo();
         machine
     }
 

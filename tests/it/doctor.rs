@@ -10,6 +10,7 @@ fn a_healthy_setup_has_no_problem() {
     let env = TestEnv::new();
     write_script(&env.root().join("versions/3.12.7/bin/python3"), "exit 0");
     env.rehash();
+    env.provide_build_headers();
     let out = env
         .strap(&["doctor"])
         .env("STRAP_SHELL", "bash")
@@ -297,6 +298,7 @@ fn a_version_without_a_working_interpreter_is_reported_as_strap_which_sees_it() 
     write_script(&env.root().join("versions/3.10.1/bin/pip3"), "exit 0");
     fs::create_dir_all(env.root().join("versions/3.9.1")).unwrap();
     env.rehash();
+    env.provide_build_headers();
     let out = env
         .strap(&["doctor"])
         .env("STRAP_SHELL", "bash")
@@ -354,7 +356,7 @@ fn a_version_without_a_working_interpreter_is_reported_as_strap_which_sees_it() 
 
 #[test]
 fn a_build_tree_being_removed_in_the_background_is_not_left_over() {
-    let s = crate::install::Setup::new();
+    let s = crate::support::Setup::new();
     // An `rm` that, for a discarded build tree, waits until told (at most a minute, should the
     // test fail first), then stops without removing it.
     let go = s.env.home().join("go");

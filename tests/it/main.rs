@@ -1,5 +1,6 @@
 //! Integration tests: the real `strap` binary against temporary roots and homes.
 
+mod architecture;
 mod archive;
 mod binary_mirror;
 mod boost;

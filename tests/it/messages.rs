@@ -2,20 +2,23 @@
 //! wording is reviewed. Temporary paths, ports, times and checksums are replaced by placeholders.
 
 use crate::fake_source::raw_tgz;
-use crate::install::Setup;
 use crate::mirror::Behavior;
+use crate::support::Setup;
 use crate::support::{stderr_of, write_script, TestEnv};
 
-/// `exit <code>` and the stderr of `cmd`, with the run-specific parts filtered out.
-fn shown(env: &TestEnv, mut cmd: assert_cmd::Command) -> String {
+/// `exit <code>` and the stderr of `cmd` (the run-specific parts are filtered by [`settings`]).
+fn shown(mut cmd: assert_cmd::Command) -> String {
     let out = cmd.output().unwrap();
-    let text = format!(
+    format!(
         "exit {}\n{}",
         out.status.code().unwrap_or(-1),
         stderr_of(&out)
-    );
-    let mut text = text.replace(&env.dir.path().display().to_string(), "[TMP]");
-    for (pattern, replacement) in [
+    )
+}
+
+/// The snapshot settings: temporary paths, ports, times and checksums become placeholders.
+fn settings() -> insta::Settings {
+    crate::support::snapshot::settings(&[
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
         (r"\b[0-9a-f]{64}\b", "[SHA256]"),
         (r"-\d{10}-\d+\.log", "-[TIME]-[PID].log"),
@@ -23,45 +26,26 @@ fn shown(env: &TestEnv, mut cmd: assert_cmd::Command) -> String {
         (r"\d+\.\ds\b", "[SECS]"),
         (r"make -j\d+", "make -j[JOBS]"),
         (r"# strap \d+\.\d+\.\d+", "# strap [VERSION]"),
-    ] {
-        text = regex::Regex::new(pattern)
-            .unwrap()
-            .replace_all(&text, replacement)
-            .into_owned();
-    }
-    text
-}
-
-fn settings() -> insta::Settings {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_snapshot_path("snapshots");
-    settings
+    ])
 }
 
 #[test]
 fn unknown_and_malformed_versions() {
     let env = TestEnv::new();
     settings().bind(|| {
-        insta::assert_snapshot!(
-            "unknown_version",
-            shown(&env, env.strap(&["install", "3.11.99"]))
-        );
+        insta::assert_snapshot!("unknown_version", shown(env.strap(&["install", "3.11.99"])));
         insta::assert_snapshot!(
             "malformed_version",
-            shown(&env, env.strap(&["install", "../../etc"]))
+            shown(env.strap(&["install", "../../etc"]))
         );
         insta::assert_snapshot!(
             "local_outside_versions",
-            shown(&env, env.strap(&["local", "../x"]))
+            shown(env.strap(&["local", "../x"]))
         );
-        insta::assert_snapshot!(
-            "unsupported_shell",
-            shown(&env, env.strap(&["init", "tcsh"]))
-        );
+        insta::assert_snapshot!("unsupported_shell", shown(env.strap(&["init", "tcsh"])));
         insta::assert_snapshot!(
             "unsupported_login_shell",
-            shown(&env, {
+            shown({
                 let mut cmd = env.strap(&["init"]);
                 cmd.env("SHELL", "/bin/tcsh");
                 cmd
@@ -82,13 +66,13 @@ fn broken_and_unbuildable_versions_through_a_shim() {
     settings().bind(|| {
         insta::assert_snapshot!(
             "broken_version",
-            shown(&env, env.command(env.shims().join("python3")))
+            shown(env.command(env.shims().join("python3")))
         );
         // A release line the catalog will not grow (its nearest releases stay the same).
         env.write("work/.python-version", "2.7.99\n");
         insta::assert_snapshot!(
             "unknown_pinned_version_through_a_shim",
-            shown(&env, env.command(env.shims().join("python3")))
+            shown(env.command(env.shims().join("python3")))
         );
     });
 }
@@ -101,8 +85,8 @@ fn bad_settings() {
     let mut template = env.strap(&["install", "3.11.2"]);
     template.env("STRAP_PYTHON_MIRRORS", "{file}");
     settings().bind(|| {
-        insta::assert_snapshot!("download_timeout_inf", shown(&env, timeout));
-        insta::assert_snapshot!("mirror_template_without_scheme", shown(&env, template));
+        insta::assert_snapshot!("download_timeout_inf", shown(timeout));
+        insta::assert_snapshot!("mirror_template_without_scheme", shown(template));
     });
 }
 
@@ -112,7 +96,7 @@ fn every_mirror_failed() {
     s.mirror
         .route("/err/Python-3.99.1.tgz", Behavior::Status(503));
     let cmd = s.install(&["err", "missing"], &[]);
-    settings().bind(|| insta::assert_snapshot!("every_mirror_failed", shown(&s.env, cmd)));
+    settings().bind(|| insta::assert_snapshot!("every_mirror_failed", shown(cmd)));
 }
 
 #[test]
@@ -139,10 +123,10 @@ fn preflight_hostile_archive_failed_build_and_missing_module() {
     failed.env("FAKE_CONFIGURE_FAIL", "1");
     let missing = s4.install(&["a"], &["--configure-opts", "--simulate-missing=lzma"]);
     settings().bind(|| {
-        insta::assert_snapshot!("preflight", shown(&s.env, preflight));
-        insta::assert_snapshot!("hostile_archive", shown(&s2.env, hostile));
-        insta::assert_snapshot!("failed_build", shown(&s3.env, failed));
-        insta::assert_snapshot!("missing_required_module", shown(&s4.env, missing));
+        insta::assert_snapshot!("preflight", shown(preflight));
+        insta::assert_snapshot!("hostile_archive", shown(hostile));
+        insta::assert_snapshot!("failed_build", shown(failed));
+        insta::assert_snapshot!("missing_required_module", shown(missing));
     });
 }
 
@@ -152,7 +136,7 @@ fn a_pinned_version_that_is_not_installed() {
     env.write("work/.python-version", "3.11\n");
     env.rehash();
     let cmd = env.strap(&["which", "python3"]);
-    settings().bind(|| insta::assert_snapshot!("pinned_not_installed", shown(&env, cmd)));
+    settings().bind(|| insta::assert_snapshot!("pinned_not_installed", shown(cmd)));
 }
 
 #[test]
@@ -166,37 +150,25 @@ fn boost_refusals() {
     settings().bind(|| {
         insta::assert_snapshot!(
             "boost_known_broken_pair",
-            shown(
-                &env,
-                env.strap(&["boost", "install", "1.80", "--python", "3.12"])
-            )
+            shown(env.strap(&["boost", "install", "1.80", "--python", "3.12"]))
         );
         insta::assert_snapshot!(
             "boost_unknown_library",
-            shown(
-                &env,
-                env.strap(&["boost", "install", "1.86", "--with", "filesytem"])
-            )
+            shown(env.strap(&["boost", "install", "1.86", "--with", "filesytem"]))
         );
         insta::assert_snapshot!(
             "boost_python_not_installed",
-            shown(
-                &env,
-                env.strap(&["boost", "install", "1.86", "--python", "3.9"])
-            )
+            shown(env.strap(&["boost", "install", "1.86", "--python", "3.9"]))
         );
         insta::assert_snapshot!(
             "boost_unlisted_without_checksum",
-            shown(
-                &env,
-                env.strap(&[
-                    "boost",
-                    "install",
-                    "1.99.0",
-                    "--mirror",
-                    "file:///nowhere/{file}"
-                ])
-            )
+            shown(env.strap(&[
+                "boost",
+                "install",
+                "1.99.0",
+                "--mirror",
+                "file:///nowhere/{file}"
+            ]))
         );
     });
 }
@@ -237,15 +209,10 @@ fn bootstrap_plan_and_manifest_errors() {
         "python,global,virtualenv",
     ]);
     json.env("STRAP_PYTHON_CATALOG", s.env.dir.path().join("catalog.txt"));
-    let json_text = crate::support::stdout_of(&json.output().unwrap())
-        .replace(&s.env.dir.path().display().to_string(), "[TMP]");
-    let json_text = regex::Regex::new(r"127\.0\.0\.1:\d+")
-        .unwrap()
-        .replace_all(&json_text, "127.0.0.1:[PORT]")
-        .into_owned();
+    let json_text = crate::support::stdout_of(&json.output().unwrap());
     settings().bind(|| {
-        insta::assert_snapshot!("bootstrap_plan", shown(&s.env, plan));
+        insta::assert_snapshot!("bootstrap_plan", shown(plan));
         insta::assert_snapshot!("bootstrap_plan_json", json_text);
-        insta::assert_snapshot!("bootstrap_bad_reference", shown(&s.env, bad));
+        insta::assert_snapshot!("bootstrap_bad_reference", shown(bad));
     });
 }

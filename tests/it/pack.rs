@@ -4,7 +4,7 @@ use std::fs;
 
 use predicates::prelude::*;
 
-use crate::install::Setup;
+use crate::support::Setup;
 use crate::support::{stdout_of, TestEnv};
 
 fn unpack_zst(archive: &std::path::Path, dest: &std::path::Path) -> Vec<String> {
@@ -90,7 +90,7 @@ fn an_installed_build_is_packed_with_its_manifest_and_key() {
 fn packs_leave_out_the_virtualenvs() {
     let s = Setup::new();
     s.install(&["a"], &[]).assert().success();
-    crate::virtualenv::fake_virtualenv(&s.env, "3.99.1", "proj");
+    crate::support::fake_virtualenv(&s.env, "3.99.1", "proj");
     let out = s.env.strap(&["pack", "3.99.1"]).assert().success();
     let archive = std::path::PathBuf::from(stdout_of(out.get_output()).trim());
     let names = unpack_zst(&archive, &s.env.work().join("unpacked"));
@@ -214,32 +214,21 @@ fn interrupt_while_packing(s: &Setup, args: &[&str], dir: &std::path::Path) -> O
     for i in 0..31 {
         fs::hard_link(&big, s.prefix().join(format!("lib/fake/big{i}"))).unwrap();
     }
-    let mut child = std::process::Command::new(crate::support::strap_bin())
-        .env_clear()
-        .envs(s.env.env_pairs())
-        .current_dir(s.env.work())
+    let mut child = s
+        .env
+        .strap_process(&[])
         .args(args)
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let started = std::time::Instant::now();
-    while !temporary_files(dir)
-        .iter()
-        .any(|name| name.ends_with(".part"))
-    {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(60),
-            "no temporary file appeared in {}",
-            dir.display()
-        );
+    let appeared = crate::support::wait_until(crate::support::PATIENCE, || {
         assert!(child.try_wait().unwrap().is_none(), "strap ended first");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    let killed = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+        temporary_files(dir)
+            .iter()
+            .any(|name| name.ends_with(".part"))
+    });
+    assert!(appeared, "no temporary file appeared in {}", dir.display());
+    crate::support::signal(child.id(), libc::SIGINT);
     child.wait().unwrap().code()
 }
 

@@ -4,60 +4,34 @@
 use std::fs;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use predicates::prelude::*;
 
 use crate::fake_source::{fake_python_tgz, sha256_hex};
-use crate::install::{signal, start_slow_install, Setup};
 use crate::mirror::{Behavior, Mirror};
-use crate::support::{noise, stderr_of, stdout_of, TestEnv, Tmpfs};
+use crate::support::{
+    noise, processes_in, signal, signal_group, stderr_of, stdout_of, wait_for_no_processes_in,
+    wait_until, wait_while_running, Setup, TestEnv, Tmpfs, Watched, PATIENCE,
+};
 
 const VERSION: &str = "3.99.1";
 const FILE: &str = "Python-3.99.1.tgz";
 
-/// Processes whose working directory is under `dir` (a build's `make`, `sleep`, …).
-pub(crate) fn processes_in(dir: &Path) -> Vec<u32> {
-    let Ok(entries) = fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(Result::ok)
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(dir))
-        })
-        .collect()
-}
-
-/// Waits up to `limit` for every process under `dir` to be gone; returns those left.
-pub(crate) fn wait_for_no_processes_in(dir: &Path, limit: Duration) -> Vec<u32> {
-    let deadline = Instant::now() + limit;
-    loop {
-        let left = processes_in(dir);
-        if left.is_empty() || Instant::now() > deadline {
-            return left;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn sigterm_acts_like_ctrl_c_the_build_is_stopped_and_removed() {
     let s = Setup::new();
-    let child = start_slow_install(&s);
+    let child = s.start_slow_install();
     assert!(!processes_in(&s.env.root()).is_empty(), "no build running");
-    let started = Instant::now();
-    signal(child.id(), "TERM");
+    signal(child.id(), libc::SIGTERM);
     let out = child.wait_with_output().unwrap();
-    assert!(started.elapsed() < Duration::from_secs(10));
     assert_eq!(out.status.code(), Some(130), "{}", stderr_of(&out));
     let err = stderr_of(&out);
     assert!(err.contains("interrupted: nothing was installed"), "{err}");
     assert!(err.contains("compile interrupted after"), "{err}");
     assert!(!err.contains("compile done"), "{err}");
     assert_eq!(
-        wait_for_no_processes_in(&s.env.root(), Duration::from_secs(5)),
+        wait_for_no_processes_in(&s.env.root()),
         Vec::<u32>::new(),
         "build processes outlived strap"
     );
@@ -71,11 +45,10 @@ fn ctrl_c_during_the_preflight_is_an_interruption_not_a_broken_compiler() {
     let cc = s.env.dir.path().join("slow-cc");
     let started = s.env.dir.path().join("cc-started");
     crate::support::write_script(&cc, &format!("touch {}; exec sleep 300", started.display()));
-    let child = std::process::Command::new(crate::support::strap_bin())
-        .env_clear()
-        .envs(s.env.env_pairs())
+    let child = s
+        .env
+        .strap_process(&[])
         .env("CC", &cc)
-        .current_dir(s.env.work())
         .args([
             "install",
             "--sha256",
@@ -88,18 +61,12 @@ fn ctrl_c_during_the_preflight_is_an_interruption_not_a_broken_compiler() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !started.exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(started.exists(), "the preflight never ran the compiler");
+    assert!(
+        wait_until(PATIENCE, || started.exists()),
+        "the preflight never ran the compiler"
+    );
     // As the terminal sends it: to the whole process group.
-    let group = format!("-{}", child.id());
-    assert!(std::process::Command::new("kill")
-        .args(["-INT", "--", &group])
-        .status()
-        .unwrap()
-        .success());
+    signal_group(child.id(), libc::SIGINT);
     let out = child.wait_with_output().unwrap();
     let err = stderr_of(&out);
     assert_eq!(out.status.code(), Some(130), "{err}");
@@ -112,34 +79,29 @@ fn ctrl_c_during_the_preflight_is_an_interruption_not_a_broken_compiler() {
 #[test]
 fn ctrl_c_while_waiting_for_another_install_stops_at_once() {
     let s = Setup::new();
-    let mut first = start_slow_install(&s);
-    let second = s.spawn_install("a", &[]);
-    std::thread::sleep(Duration::from_millis(800));
-    let started = Instant::now();
-    signal(second.id(), "INT");
-    let out = second.wait_with_output().unwrap();
+    let mut first = s.start_slow_install();
+    let mut second = Watched::new(s.spawn_install("a", &[]));
+    second.wait_for_stderr("waiting for another strap process installing 3.99.1");
+    signal(second.child.id(), libc::SIGINT);
+    // The first install compiles for 30 s more: an exit before it ends is the wait cut short.
+    let (status, err) = second.finish();
+    assert_eq!(status.code(), Some(130), "{err}");
     assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "the wait was not cut short"
+        first.try_wait().unwrap().is_none(),
+        "the first install ended first"
     );
-    assert_eq!(out.status.code(), Some(130), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains("waiting for another strap process installing 3.99.1"),
-        "{}",
-        stderr_of(&out)
-    );
-    signal(first.id(), "INT");
+    signal(first.id(), libc::SIGINT);
     first.wait().unwrap();
 }
 
 #[test]
 fn a_build_never_outlives_a_killed_strap() {
     let s = Setup::new();
-    let mut child = start_slow_install(&s);
-    signal(child.id(), "KILL");
+    let mut child = s.start_slow_install();
+    signal(child.id(), libc::SIGKILL);
     child.wait().unwrap();
     assert_eq!(
-        wait_for_no_processes_in(&s.env.root(), Duration::from_secs(5)),
+        wait_for_no_processes_in(&s.env.root()),
         Vec::<u32>::new(),
         "make and its children run on after kill -9 of strap"
     );
@@ -507,7 +469,7 @@ fn typed_during_the_build(s: &Setup, input: &[u8]) -> (Option<i32>, String) {
         s.sha,
         s.mirror.template("a")
     );
-    let child = std::process::Command::new("script")
+    let mut child = std::process::Command::new("script")
         .args(["-qefc", &command, "/dev/null"])
         .env_clear()
         .envs(s.env.env_pairs())
@@ -518,16 +480,11 @@ fn typed_during_the_build(s: &Setup, input: &[u8]) -> (Option<i32>, String) {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !processes_in(&s.env.root()).iter().any(|pid| {
-        fs::read_to_string(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with("sleep"))
-    }) {
-        assert!(
-            Instant::now() < deadline,
-            "the build never started compiling"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_while_running(&mut child, "the build compiling", || {
+        processes_in(&s.env.root()).iter().any(|pid| {
+            fs::read_to_string(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with("sleep"))
+        })
+    });
     crate::support::type_into(child, input)
 }
 
@@ -545,7 +502,7 @@ fn ctrl_c_typed_at_the_terminal_leaves_a_clean_screen() {
         "the terminal echoed ^C into the display: {screen:?}"
     );
     s.assert_nothing_installed();
-    assert!(wait_for_no_processes_in(&s.env.root(), Duration::from_secs(5)).is_empty());
+    assert!(wait_for_no_processes_in(&s.env.root()).is_empty());
 }
 
 /// Runs ARGS in a new pseudo-terminal, reads what it shows for SECONDS, then closes the terminal
@@ -583,7 +540,7 @@ fn closing_the_terminal_mid_build_cleans_up_like_ctrl_c() {
         .unwrap();
     assert_eq!(stdout_of(&out).trim(), "130", "{}", stderr_of(&out));
     s.assert_nothing_installed();
-    assert!(wait_for_no_processes_in(&s.env.root(), Duration::from_secs(5)).is_empty());
+    assert!(wait_for_no_processes_in(&s.env.root()).is_empty());
 }
 
 #[test]

@@ -779,7 +779,14 @@ fn an_interrupted_pip_install_ends_like_the_install() {
     );
     env.write("root/version", "3.12.7\n");
     env.rehash();
-    env.command(env.shims().join("pip"))
+    let pip = || {
+        let mut pip = std::process::Command::new(env.shims().join("pip"));
+        pip.env_clear()
+            .envs(env.env_pairs())
+            .current_dir(env.work());
+        assert_cmd::Command::from_std(crate::support::with_default_sigint(pip))
+    };
+    pip()
         .args(["install", "x"])
         .assert()
         .success()
@@ -788,7 +795,7 @@ fn an_interrupted_pip_install_ends_like_the_install() {
         env.shims().join("added").exists(),
         "no rehash after the install"
     );
-    env.command(env.shims().join("pip"))
+    pip()
         .args(["install", "self"])
         .assert()
         .code(130)
@@ -1104,7 +1111,7 @@ fn uninstall_reads_pyenvs_answer_from_stdin() {
 #[test]
 fn virtualenvs_in_pyenvs_words() {
     let p = Pyenv::new();
-    crate::virtualenv::linked_system_python(&p.env, "3.12.7");
+    crate::support::linked_system_python(&p.env, "3.12.7");
     p.pyenv(&["virtualenv", "3.12.7", "proj"])
         .timeout(std::time::Duration::from_secs(180))
         .assert()
@@ -1139,7 +1146,7 @@ fn virtualenvs_in_pyenvs_words() {
         ));
     assert!(!dir.exists() && !p.env.root().join("versions/proj").is_symlink());
     // virtualenv-delete asks on stdin too, and reaches nothing outside versions/.
-    let other = crate::virtualenv::fake_virtualenv(&p.env, "3.12.7", "other");
+    let other = crate::support::fake_virtualenv(&p.env, "3.12.7", "other");
     p.pyenv(&["virtualenv-delete", "other"])
         .write_stdin("")
         .assert()
@@ -1162,5 +1169,25 @@ fn virtualenvs_in_pyenvs_words() {
                  '-', not starting with '.' or '-'\n"
             ));
         assert!(dangling.is_symlink());
+    }
+}
+
+/// An error that tells its own exit code keeps it in pyenv mode too: a malformed catalog is a
+/// usage error (2) for `pyenv install --list` as for `pyenv install 3.12` (the list lost it).
+#[test]
+fn a_malformed_catalog_is_a_usage_error_for_install_list_too() {
+    let p = Pyenv::new();
+    p.env.write("catalog.txt", "garbage line\n");
+    let catalog = p.env.dir.path().join("catalog.txt");
+    let message = format!(
+        "pyenv: {}:1: 'garbage' is not a CPython release like 3.12.7 or 3.14.0rc1\n",
+        catalog.display()
+    );
+    for args in [&["install", "--list"][..], &["install", "3.12"]] {
+        p.pyenv(args)
+            .env("STRAP_PYTHON_CATALOG", &catalog)
+            .assert()
+            .code(2)
+            .stderr(message.clone());
     }
 }

@@ -3,12 +3,14 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-use crate::support::{install_stub_tools, stderr_of, stdout_of, strap_bin, TestEnv};
+use crate::support::{
+    install_stub_tools, signal, stderr_of, stdout_of, wait_for_exit, wait_until,
+    wait_while_running, TestEnv, PATIENCE,
+};
 
 /// A test machine for recipes: stub tools first on PATH, their state, a sysroot with a Debian
 /// os-release, and the user's recipe directory.
@@ -25,6 +27,7 @@ impl Machine {
             "ID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n",
         );
         fs::create_dir_all(env.dir.path().join("state")).unwrap();
+        env.fake_sudo();
         Machine { env }
     }
 
@@ -50,20 +53,17 @@ impl Machine {
 
     /// `strap ARGS` with the stubs first on PATH.
     fn strap(&self, args: &[&str]) -> std::process::Command {
-        let mut cmd = std::process::Command::new(strap_bin());
-        cmd.env_clear()
-            .envs(self.env.env_pairs())
-            .current_dir(self.env.work())
-            .args(args)
-            .env(
-                "PATH",
-                format!(
-                    "{}:/usr/bin:/bin",
-                    self.env.dir.path().join("stubs").display()
-                ),
-            )
-            .env("STUB_STATE", self.state())
-            .env("XDG_CONFIG_HOME", self.env.home().join(".config"));
+        let mut cmd = self.env.strap_process(args);
+        cmd.env(
+            "PATH",
+            format!(
+                "{}:{}:/usr/bin:/bin",
+                self.env.dir.path().join("stubs").display(),
+                self.env.sysbin().display()
+            ),
+        )
+        .env("STUB_STATE", self.state())
+        .env("XDG_CONFIG_HOME", self.env.home().join(".config"));
         cmd
     }
 
@@ -277,23 +277,11 @@ fn process_state(pid: u32) -> Option<(char, u32)> {
     Some((state, pgrp))
 }
 
-/// Polls `done` for up to `seconds`; true once it holds.
-fn wait_until(seconds: u64, mut done: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    while !done() {
-        if Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    true
-}
-
 /// The number a step's command wrote into `path`, once it is there.
 fn wait_for_number(path: &Path) -> u32 {
     let read = || fs::read_to_string(path).ok()?.trim().parse().ok();
     assert!(
-        wait_until(20, || read().is_some()),
+        wait_until(PATIENCE, || read().is_some()),
         "{} never written",
         path.display()
     );
@@ -307,7 +295,7 @@ const SLEEPS_IN_ITS_GROUP: &str =
 
 fn assert_group_gone(group: u32) {
     assert!(
-        wait_until(5, || live_processes_in_group(group).is_empty()),
+        wait_until(PATIENCE, || live_processes_in_group(group).is_empty()),
         "processes of the step's group survived: {:?}",
         live_processes_in_group(group)
     );
@@ -323,12 +311,10 @@ fn a_step_timeout_stops_the_command_and_its_children() {
              [[step]]\nname = \"never\"\nrun = \"touch {{{{ sysroot }}}}/never\"\n"
         ),
     );
-    let started = Instant::now();
     m.run(&["slow"])
         .assert()
         .code(1)
         .stdout(predicate::str::contains("timed out after 1s: cut -d"));
-    assert!(started.elapsed() < Duration::from_secs(15));
     assert_group_gone(wait_for_number(&m.sysroot().join("group")));
     assert!(!m.sysroot().join("never").exists());
 }
@@ -350,16 +336,11 @@ fn sigterm_stops_the_run_and_the_steps_process_group_and_exits_130() {
         .spawn()
         .unwrap();
     let group = wait_for_number(&m.sysroot().join("group"));
-    assert!(wait_until(5, || live_processes_in_group(group).len() >= 2));
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    if !wait_until(15, || child.try_wait().unwrap().is_some()) {
-        let _ = child.kill();
-        panic!("strap did not stop after SIGTERM");
-    }
+    assert!(wait_until(PATIENCE, || live_processes_in_group(group)
+        .len()
+        >= 2));
+    signal(child.id(), libc::SIGTERM);
+    wait_for_exit(&mut child, "strap did not stop after SIGTERM");
     let out = child.wait_with_output().unwrap();
     assert_eq!(
         out.status.code(),
@@ -993,9 +974,14 @@ fn a_missing_can_interface_fails_clearly() {
 }
 
 /// The fresh-system `--dry-run` and `--json` outputs of each built-in, with timings and temporary
-/// paths replaced, compared with the files in `tests/it/snapshots/`.
+/// paths replaced, as snapshots (`tests/it/snapshots/recipe_*.snap`).
 #[test]
 fn built_in_dry_run_and_json_snapshots() {
+    let settings = crate::support::snapshot::settings(&[
+        (r"\(\d+\.\d+s\)", "(#s)"),
+        (r#""seconds": [0-9.e-]+"#, "\"seconds\": 0"),
+        (r"recipe-([a-z]+)-\d+-\d+\.log", "recipe-$1-[TIME].log"),
+    ]);
     for (recipe, extra) in [
         ("docker", vec![]),
         ("jenkins", vec![]),
@@ -1009,48 +995,13 @@ fn built_in_dry_run_and_json_snapshots() {
             }
             args.extend(&extra);
             let out = m.run(&args).output().unwrap();
-            let text = normalize(&stdout_of(&out), &m);
             let name = format!(
-                "recipe_{recipe}_{}.txt",
+                "recipe_{recipe}_{}",
                 mode.trim_start_matches('-').replace('-', "_")
             );
-            check_snapshot(&name, &text);
+            settings.bind(|| insta::assert_snapshot!(name, stdout_of(&out)));
         }
     }
-}
-
-fn normalize(text: &str, m: &Machine) -> String {
-    let seconds = regex::Regex::new(r"\(\d+\.\d+s\)").unwrap();
-    let json_seconds = regex::Regex::new(r#""seconds": [0-9.e-]+"#).unwrap();
-    let log = regex::Regex::new(r"recipe-([a-z]+)-\d+-\d+\.log").unwrap();
-    let text = text.replace(&m.env.dir.path().display().to_string(), "[TMP]");
-    let text = seconds.replace_all(&text, "(#s)");
-    let text = json_seconds.replace_all(&text, "\"seconds\": 0");
-    log.replace_all(&text, "recipe-$1-[TIME].log").into_owned()
-}
-
-fn check_snapshot(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/it/snapshots")
-        .join(name);
-    let expected = fs::read_to_string(&path).ok();
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() && expected.as_deref() != Some(actual) {
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, actual).unwrap();
-        panic!(
-            "snapshot {name} rewritten; review it (git diff) and run again without UPDATE_SNAPSHOTS"
-        );
-    }
-    let expected = expected.unwrap_or_else(|| {
-        panic!(
-            "missing snapshot {}; run with UPDATE_SNAPSHOTS=1",
-            path.display()
-        )
-    });
-    assert_eq!(
-        actual, expected,
-        "snapshot {name} differs (UPDATE_SNAPSHOTS=1 rewrites it)"
-    );
 }
 
 impl Machine {
@@ -1081,7 +1032,13 @@ impl Machine {
                 }
             }
         }
-        format!("{}:{}", stubs.display(), system.display())
+        let sudo = self.env.sysbin();
+        format!(
+            "{}:{}:{}",
+            stubs.display(),
+            sudo.display(),
+            system.display()
+        )
     }
 
     /// Every recipe log's text.
@@ -1350,12 +1307,22 @@ fn a_verification_with_wait_retries_its_check() {
         )
     );
     // A run waits until the check passes.
-    let child = m
+    let mut child = m
         .command(&["waits"])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    // Once the first check has failed (its end is in this run's log), the run is waiting.
+    let logs = m.env.root().join("logs");
+    let log_end = format!("-{}.log", child.id());
+    wait_while_running(&mut child, "the first check failing", || {
+        fs::read_dir(&logs)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(&log_end))
+            .any(|e| fs::read_to_string(e.path()).is_ok_and(|l| l.contains("# exit: ")))
+    });
     fs::write(m.sysroot().join("ready"), "").unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", stdout_of(&out));
@@ -1451,7 +1418,7 @@ fn show_prints_types_as_recipes_write_them_and_an_unknown_name_lists_the_known_o
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         format!(
-            "strap: error: no recipe named 'nosuch'; built-in: can, docker, jenkins; none of yours in {}\n",
+            "strap: error: no recipe named 'nosuch'; built-in: can, docker, jenkins; none of yours in {}\n{NO_SUCH_RECIPE_HINT}",
             m.env.home().join(".config/strap/recipes").display()
         )
     );
@@ -1463,7 +1430,7 @@ fn show_prints_types_as_recipes_write_them_and_an_unknown_name_lists_the_known_o
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         format!(
-            "strap: error: no recipe named 'nosuch'; built-in: can, docker, jenkins; yours (in {}): mine\n",
+            "strap: error: no recipe named 'nosuch'; built-in: can, docker, jenkins; yours (in {}): mine\n{NO_SUCH_RECIPE_HINT}",
             m.env.home().join(".config/strap/recipes").display()
         )
     );
@@ -1725,4 +1692,44 @@ fn a_key_download_never_writes_through_a_link_planted_where_it_used_to_go() {
         2,
         "only the key and the planted link: {names:?}"
     );
+}
+
+/// The hint line after "no recipe named …".
+const NO_SUCH_RECIPE_HINT: &str =
+    "hint: `strap recipe list` shows what each recipe does; a recipe \
+    file of your own is named by its path (./NAME.toml)\n";
+
+/// A recipe name that names nothing is "not found" (with a next step), not an error in a recipe
+/// file: for `show`, `run`, and a recipe whose `requires` names it.
+#[test]
+fn a_recipe_that_does_not_exist_is_not_found_with_a_hint() {
+    let m = Machine::new();
+    for args in [
+        &["recipe", "show", "nosuch"][..],
+        &["recipe", "run", "nosuch"],
+    ] {
+        let out = m.env.strap(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.starts_with("strap: error: no recipe named 'nosuch'; built-in: "),
+            "{stderr}"
+        );
+        assert!(stderr.ends_with(NO_SUCH_RECIPE_HINT), "{stderr}");
+    }
+    let needs = m.recipe(
+        "needs",
+        "name = \"needs\"\nrequires = [\"nosuch\"]\n[[step]]\nname = \"x\"\nrun = \"true\"\n",
+    );
+    let out = m.run(&["needs"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "strap: error: {}: requires 'nosuch': no recipe named 'nosuch'; ",
+            needs.display()
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.ends_with(NO_SUCH_RECIPE_HINT), "{stderr}");
 }

@@ -8,7 +8,6 @@
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
@@ -88,15 +87,10 @@ impl Registry {
     }
 
     fn wait_until_up(&self) {
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "the registry did not start: {}",
-                std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let up = crate::support::wait_until(crate::support::PATIENCE, || {
+            std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+        });
+        assert!(up, "the registry did not start: {}", self.log());
     }
 
     /// `oci://127.0.0.1:PORT/<repository>`.

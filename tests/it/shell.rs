@@ -229,7 +229,7 @@ fn fish_runs_the_right_commands_after_rehash_and_uninstall() {
 /// the installed one.
 fn install_in_a_session(shell_name: &str) {
     let sh = shell(shell_name);
-    let s = crate::install::Setup::new();
+    let s = crate::support::Setup::new();
     s.env.fake_system("python3.99");
     let script = format!(
         r#"set -e

@@ -244,18 +244,9 @@ fn shim_delivers_signals_to_the_program_itself() {
         child.id(),
         "the shim did not exec"
     );
-    send_signal(child.id(), "TERM");
+    crate::support::signal(child.id(), libc::SIGTERM);
     let status = child.wait().unwrap();
     assert_eq!(status.signal(), Some(15));
-}
-
-fn send_signal(pid: u32, signal: &str) {
-    let ok = std::process::Command::new("kill")
-        .args([format!("-{signal}"), pid.to_string()])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
 }
 
 #[test]

@@ -3,11 +3,9 @@
 //! reported when their Python is uninstalled.
 
 use std::fs;
-use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::install::Setup;
-use crate::support::{stderr_of, stdout_of, TestEnv};
+use crate::support::{fake_virtualenv, linked_system_python, stderr_of, stdout_of, Setup, TestEnv};
 
 /// A wheel of the pure-Python package `strapdemo` (module `strapdemo`, `answer() == 42`),
 /// written into `dir` by the system Python's zipfile; returns its path.
@@ -145,15 +143,6 @@ fn bad_requests_are_refused_and_leave_nothing() {
     }
 }
 
-/// A virtualenv as pyenv-virtualenv lays it out, without running `venv`:
-/// `versions/<python>/envs/<name>/bin/python` and the absolute link `versions/<name>` to it.
-/// Returns the virtualenv's directory.
-pub(crate) fn fake_virtualenv(env: &TestEnv, python: &str, name: &str) -> PathBuf {
-    let dir = env.fake_version(&format!("{python}/envs/{name}"), &["python"]);
-    std::os::unix::fs::symlink(&dir, env.root().join("versions").join(name)).unwrap();
-    dir
-}
-
 #[test]
 fn a_virtualenv_whose_python_is_gone_is_reported_and_deleted() {
     let env = TestEnv::new();
@@ -222,20 +211,9 @@ fn virtualenv_delete_removes_the_env_and_its_link() {
     assert_eq!(value["virtualenvs"], serde_json::json!([]));
 }
 
-/// `versions/<name>` whose `bin/python3` is a link to the system's Python: a version `venv`
-/// works with, without building one.
-pub(crate) fn linked_system_python(env: &TestEnv, name: &str) {
-    let bin = env.root().join("versions").join(name).join("bin");
-    fs::create_dir_all(&bin).unwrap();
-    std::os::unix::fs::symlink("/usr/bin/python3", bin.join("python3")).unwrap();
-}
-
 /// `strap ARGS` started in the background, stderr piped.
 fn spawn_strap(env: &TestEnv, args: &[&str]) -> std::process::Child {
-    std::process::Command::new(crate::support::strap_bin())
-        .env_clear()
-        .envs(env.env_pairs())
-        .current_dir(env.work())
+    env.strap_process(&[])
         .args(args)
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -524,20 +502,12 @@ fn an_interrupted_virtualenv_leaves_nothing_and_exits_130() {
     crate::support::write_script(&env.root().join("versions/3.99.1/bin/python3"), "sleep 600");
     let run = spawn_strap(&env, &["virtualenv", "3.99.1", "proj"]);
     let dir = env.root().join("versions/3.99.1/envs/proj");
-    let started = std::time::Instant::now();
-    while !dir.exists() {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "strap never made {}",
-            dir.display()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &run.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    assert!(
+        crate::support::wait_until(crate::support::PATIENCE, || dir.exists()),
+        "strap never made {}",
+        dir.display()
+    );
+    crate::support::signal(run.id(), libc::SIGTERM);
     let out = run.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130), "{}", stderr_of(&out));
     assert!(!dir.exists(), "the half-made virtualenv was left behind");
@@ -709,9 +679,10 @@ fn a_run_waiting_for_the_lock_stops_on_a_signal() {
             .unwrap()
             .success()
     };
-    while free() {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    assert!(
+        crate::support::wait_until(crate::support::PATIENCE, || !free()),
+        "the holder never took the lock"
+    );
     let mut run = spawn_strap(&env, &["virtualenv", "3.99.1", "proj"]);
     let mut err = std::io::BufReader::new(run.stderr.take().unwrap());
     let mut line = String::new();
@@ -720,11 +691,7 @@ fn a_run_waiting_for_the_lock_stops_on_a_signal() {
         line.starts_with("strap: waiting for another strap process working on proj"),
         "{line}"
     );
-    let killed = std::process::Command::new("kill")
-        .args(["-INT", &run.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    crate::support::signal(run.id(), libc::SIGINT);
     let status = run.wait().unwrap();
     let _ = holder.kill();
     let _ = holder.wait();

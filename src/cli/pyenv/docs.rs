@@ -9,6 +9,7 @@ use std::path::Path;
 
 use super::commands::{self, find, Listed, COMMANDS};
 use super::{Outcome, PyenvEnv};
+use crate::error::Reported;
 
 /// `pyenv commands [--sh|--no-sh]`: the builtins and every `pyenv-<name>` on `PATH`.
 pub(super) fn commands(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outcome {
@@ -214,7 +215,10 @@ pub(super) fn completions(env: &PyenvEnv, args: &[String], out: &mut dyn Write) 
             .arg("--complete")
             .args(rest)
             .exec();
-        anyhow::bail!("cannot run {}: {err}", path.display());
+        return Err(Reported::message(format!(
+            "cannot run {}: {err}",
+            path.display()
+        )));
     }
     Ok(0)
 }
@@ -239,7 +243,7 @@ fn supports_completion(path: &Path) -> bool {
 pub(super) fn builtin_completions(
     env: &PyenvEnv,
     command: &str,
-) -> anyhow::Result<Option<Vec<String>>> {
+) -> Result<Option<Vec<String>>, Reported> {
     let Some(builtin) = find(command).or_else(|| commands::find_sh(command)) else {
         let plain_only = command.strip_prefix("sh-").and_then(find).is_some();
         return Ok(plain_only.then(Vec::new));

@@ -5,6 +5,7 @@
 use std::io::Write;
 
 use super::{Outcome, PyenvEnv};
+use crate::error::IoContext;
 use crate::{env_vars, shell};
 
 /// What `pyenv init` was asked for.
@@ -52,8 +53,7 @@ pub(super) fn init(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Outc
         }
         Mode::Print => {
             for dir in [env.layout().shims_dir(), env.layout().versions_dir()] {
-                std::fs::create_dir_all(&dir)
-                    .map_err(|e| crate::error::Error::io("create", dir, e))?;
+                std::fs::create_dir_all(&dir).io_context("create", dir)?;
             }
             push_path(&mut code, &shell, &shims, no_push_path);
             code.push_str(&match shell.as_str() {

@@ -18,9 +18,11 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
 pub use words::report_error;
+pub(super) use words::{reported, warn_ignored};
 
 use super::Ctx;
 use crate::env_vars;
+use crate::error::Reported;
 use crate::layout::{self, Layout};
 use commands::Run;
 
@@ -33,7 +35,7 @@ pub fn is_own_command(name: &str) -> bool {
 const PYENV_COMPAT_VERSION: &str = "2.6.30";
 
 /// A command's outcome: its exit code (messages are already printed).
-type Outcome = anyhow::Result<i32>;
+type Outcome = Result<i32, Reported>;
 
 /// Runs `pyenv ARGS` (`argv0` is the path strap was started through); returns the exit code.
 pub fn run(argv0: &OsStr, args: impl Iterator<Item = OsString>) -> i32 {
@@ -50,12 +52,11 @@ pub fn run(argv0: &OsStr, args: impl Iterator<Item = OsString>) -> i32 {
         Ok(env) => env,
         Err(message) => return fail(&message),
     };
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
+    let mut out = super::Stdout::new();
     let code = match dispatch(&env, &args, &raw, &mut out) {
         Ok(code) => code,
-        Err(err) if super::is_broken_pipe(&err) => 0,
-        Err(err) => words::report_anyhow(&err),
+        Err(_) if out.closed => 0,
+        Err(err) => words::report(&err),
     };
     match out.flush() {
         Ok(()) => code,
@@ -225,7 +226,10 @@ impl PyenvEnv {
     /// Replaces this process with an external command, in pyenv's environment.
     fn exec_external(&self, path: &Path, args: &[OsString]) -> Outcome {
         let err = self.plugin_command(path).args(args).exec();
-        Err(anyhow::anyhow!("cannot run {}: {err}", path.display()))
+        Err(Reported::message(format!(
+            "cannot run {}: {err}",
+            path.display()
+        )))
     }
 
     /// A plugin's command in pyenv's environment: `PYENV_ROOT`, `PYENV_DIR`, `PYENV_HOOK_PATH`,
@@ -314,7 +318,7 @@ fn builtin(
     args: &[String],
     raw: &[OsString],
     out: &mut dyn Write,
-) -> anyhow::Result<Option<i32>> {
+) -> Result<Option<i32>, Reported> {
     if let Some(sh) = commands::find_sh(command).and_then(|c| c.sh) {
         return sh(env, args, raw, out).map(Some);
     }

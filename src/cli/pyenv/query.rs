@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::words::{self, not_installed};
 use super::{Outcome, PyenvEnv};
-use crate::error::Error;
+use crate::error::{Io, Reported};
 use crate::layout::Layout;
 use crate::version::{self, Origin, Resolved, Selection, LOCAL_VERSION_FILE};
 use crate::which;
@@ -20,8 +20,8 @@ fn usage(command: &str) -> i32 {
 
 /// The selection as pyenv sees it (`PYENV_VERSION`, `PYENV_DIR`, the nearest version file, the
 /// global file).
-fn selection(env: &PyenvEnv) -> anyhow::Result<Selection> {
-    Ok(version::select(env.layout(), env.ctx.cwd.as_deref())?)
+fn selection(env: &PyenvEnv) -> Result<Selection, Reported> {
+    Ok(env.ctx.selection()?)
 }
 
 /// pyenv's `version-name`: each selected name resolved (exact, without `python-`, newest match);
@@ -189,7 +189,7 @@ pub(super) fn local(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Out
         Some("--unset") => {
             match std::fs::remove_file(cwd.join(LOCAL_VERSION_FILE)) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(Error::io("remove", cwd.join(LOCAL_VERSION_FILE), e).into())
+                    return Err(Io::new("remove", cwd.join(LOCAL_VERSION_FILE), e).into())
                 }
                 _ => {}
             }
@@ -340,7 +340,7 @@ pub(super) fn latest(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Ou
 }
 
 /// Every CPython version strap can install (its catalog), oldest first.
-pub(super) fn known_versions() -> anyhow::Result<Vec<String>> {
+pub(super) fn known_versions() -> Result<Vec<String>, Reported> {
     let catalog = crate::python::catalog::Catalog::from_env()?;
     Ok(catalog
         .installable()
@@ -365,7 +365,7 @@ pub(super) fn version_names(
     layout: &Layout,
     skip_envs: bool,
     skip_aliases: bool,
-) -> anyhow::Result<Vec<String>> {
+) -> Result<Vec<String>, Reported> {
     Ok(version::listed_versions(layout, skip_envs, skip_aliases)?
         .into_iter()
         .map(|(name, _)| name)
@@ -431,7 +431,7 @@ fn locate(
     command: &str,
     system: bool,
     skip_advice: bool,
-) -> anyhow::Result<Result<which::Target, i32>> {
+) -> Result<Result<which::Target, i32>, Reported> {
     let selection = selection(env)?;
     match which::find_command_in(env.layout(), &selection, command, system) {
         Ok(target) => Ok(Ok(target)),
@@ -495,7 +495,7 @@ pub(super) fn exec(env: &PyenvEnv, args: &[String], raw: &[std::ffi::OsString]) 
         &selection,
         command,
         raw.iter().skip(1).cloned(),
-        crate::shim::run_and_rehash,
+        super::super::run_and_rehash,
     ) {
         Ok(code) => Ok(code),
         Err(err) => Ok(super::report_error(&err)),
@@ -509,7 +509,7 @@ pub(super) fn rehash(env: &PyenvEnv) -> Outcome {
         say!("pyenv: cannot rehash: {} isn't writable", shims.display());
         return Ok(1);
     }
-    crate::shims::rehash(env.layout(), &crate::cli::shims::shim_executable()?)?;
+    super::super::shims::rehash(&env.ctx)?;
     Ok(0)
 }
 

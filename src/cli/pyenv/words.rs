@@ -2,30 +2,32 @@
 
 use std::fmt::Write as _;
 
-use crate::error::{Error, Explain, Reported, EXIT_COMMAND_NOT_FOUND, EXIT_FAILURE};
+use crate::error::{Reported, EXIT_COMMAND_NOT_FOUND, EXIT_FAILURE};
 use crate::version::Origin;
+use crate::version::{Error, Selection};
 
 /// Prints a library error as pyenv would; returns its exit code.
 pub fn report_error(err: &Error) -> i32 {
-    let (text, code) = render(err, false);
-    say!("{}", text.trim_end_matches('\n'));
-    code
+    report(&reported(err))
 }
 
-/// Prints a command's error as pyenv would; returns its exit code.
-pub(super) fn report_anyhow(err: &anyhow::Error) -> i32 {
-    if let Some(err) = err.downcast_ref::<Error>() {
-        return report_error(err);
+/// Prints a command's error as pyenv would (`pyenv: MESSAGE`; pyenv prints no hints); returns
+/// its exit code.
+pub(super) fn report(reported: &Reported) -> i32 {
+    say!("pyenv: {}", reported.message);
+    reported.exit_code
+}
+
+/// A library error in pyenv's words (every line of it after the first `pyenv: `, as [`report`]
+/// prints it).
+pub(crate) fn reported(err: &Error) -> Reported {
+    let (text, exit_code) = render(err, false);
+    let text = text.trim_end_matches('\n');
+    Reported {
+        message: text.strip_prefix("pyenv: ").unwrap_or(text).to_owned(),
+        hint: None,
+        exit_code,
     }
-    if let Some(reported) = err.downcast_ref::<Reported>() {
-        say!("pyenv: {}", reported.message);
-        return reported.exit_code;
-    }
-    say!("pyenv: {err}");
-    for cause in err.chain().skip(1) {
-        say!("  caused by: {cause}");
-    }
-    EXIT_FAILURE
 }
 
 /// The text and exit code of an error; `skip_advice` leaves out the list of versions that have a
@@ -84,6 +86,16 @@ pub(super) fn render(err: &Error, skip_advice: bool) -> (String, i32) {
             let _ = writeln!(text, "pyenv: {err}");
             (text, err.exit_code())
         }
+    }
+}
+
+/// Warns, as pyenv does, about each name the version file gave that the selection ignored.
+pub(crate) fn warn_ignored(selection: &Selection) {
+    for name in &selection.ignored {
+        say!(
+            "pyenv: invalid version `{name}' ignored in `{}'",
+            selection.origin
+        );
     }
 }
 

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::{FieldError, Fields, State, StepKind};
 use crate::atomic_file::AtomicFile;
+use crate::error::IoContext;
 use crate::recipe::error::StepError;
 use crate::recipe::files::{self, Desired};
 use crate::recipe::host::StepCtx;
@@ -98,11 +99,10 @@ impl StepKind for AptRepository {
         let keyring = ctx.path(&self.keyring);
         let wanted = normalize_fingerprint(&ctx.raw(&self.fingerprint));
         if let Some(dir) = keyring.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| StepError::file("create", dir, e))?;
+            std::fs::create_dir_all(dir).io_context("create", dir)?;
         }
         // Downloaded into a new file of strap's (removed unless it becomes the keyring).
-        let download =
-            AtomicFile::create(&keyring).map_err(|e| StepError::file("write", &keyring, e))?;
+        let download = AtomicFile::create(&keyring).io_context("write", &keyring)?;
         let url = ctx.raw(&self.key_url);
         ctx.must(&format!(
             "curl -fsSL {} -o {}",
@@ -121,9 +121,7 @@ impl StepKind for AptRepository {
                 expected: wanted,
             });
         }
-        download
-            .replace()
-            .map_err(|e| StepError::file("write", &keyring, e))?;
+        download.replace().io_context("write", &keyring)?;
         let list = Desired {
             content: self.list_line(ctx),
             mode: Some(0o644),

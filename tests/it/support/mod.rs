@@ -1,5 +1,7 @@
-//! The test environment: a temporary root, home and working directory, a clean process
-//! environment (no `PYENV_*`, no `STRAP_*` from the machine), and helpers to fake versions.
+//! The fixtures the test modules share. Here: the test environment (a temporary root, home and
+//! working directory, a clean process environment with no `PYENV_*` or `STRAP_*` from the
+//! machine) and helpers to fake versions; in [`setup`] the fake-CPython install fixture; in
+//! [`process`] signals and polling; in [`snapshot`] the settings of every snapshot.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -7,6 +9,15 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use tempfile::TempDir;
+
+mod process;
+mod setup;
+pub mod snapshot;
+
+pub use process::*;
+pub use setup::{
+    build_and_push, file_url, install_elsewhere, install_or_build_elsewhere, push, Setup,
+};
 
 /// The strap binary under test.
 pub fn strap_bin() -> PathBuf {
@@ -58,19 +69,45 @@ impl TestEnv {
         )
     }
 
-    /// A clean environment every command starts from.
+    /// A clean environment every command starts from (with the include path of
+    /// [`TestEnv::provide_build_headers`] once called).
     pub fn env_pairs(&self) -> Vec<(String, String)> {
-        vec![
+        let mut pairs = vec![
             ("HOME".into(), self.home().display().to_string()),
             ("STRAP_ROOT".into(), self.root().display().to_string()),
             ("PATH".into(), self.path_var()),
             ("LANG".into(), "C.UTF-8".into()),
-        ]
+        ];
+        if self.include().is_dir() {
+            for var in ["C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH"] {
+                pairs.push((var.into(), self.include().display().to_string()));
+            }
+        }
+        pairs
+    }
+
+    /// Gives this machine every header a CPython build requires, as empty files in `include/`
+    /// on the compilers' include path of every command started from now on, so the preflight
+    /// of a real `strap install`, `bootstrap` or `doctor` passes whether or not the machine has
+    /// the -dev packages (the fake builds include none of them).
+    pub fn provide_build_headers(&self) {
+        for header in REQUIRED_HEADERS {
+            self.write(&format!("include/{header}"), "");
+        }
+    }
+
+    fn include(&self) -> PathBuf {
+        self.dir.path().join("include")
     }
 
     /// `strap ARGS` run in `work/`.
     pub fn strap(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(strap_bin());
+        Command::from_std(self.strap_process(args))
+    }
+
+    /// [`TestEnv::strap`] as a plain command, for tests that signal or watch it while it runs.
+    pub fn strap_process(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(strap_bin());
         cmd.env_clear()
             .envs(self.env_pairs())
             .current_dir(self.work())
@@ -107,6 +144,16 @@ impl TestEnv {
         self.root().join("versions").join(name)
     }
 
+    /// A `sudo` in `sysbin/` that runs its command (after `-n`, `--`) as the test's own user, so
+    /// the steps that `become` root run the same whether the tests run as root (strap then
+    /// uses no sudo) or not.
+    pub fn fake_sudo(&self) {
+        write_script(
+            &self.sysbin().join("sudo"),
+            "while [ \"$1\" = -n ] || [ \"$1\" = -- ]; do shift; done\nexec \"$@\"",
+        );
+    }
+
     /// A fake system executable in `sysbin/`.
     pub fn fake_system(&self, cmd: &str) {
         write_script(
@@ -127,6 +174,33 @@ impl TestEnv {
         self.strap(&["rehash"]).assert().success();
     }
 }
+
+/// A virtualenv as pyenv-virtualenv lays it out, without running `venv`:
+/// `versions/<python>/envs/<name>/bin/python` and the absolute link `versions/<name>` to it.
+/// Returns the virtualenv's directory.
+pub fn fake_virtualenv(env: &TestEnv, python: &str, name: &str) -> PathBuf {
+    let dir = env.fake_version(&format!("{python}/envs/{name}"), &["python"]);
+    std::os::unix::fs::symlink(&dir, env.root().join("versions").join(name)).unwrap();
+    dir
+}
+
+/// `versions/<name>` whose `bin/python3` is a link to the system's Python: a version `venv`
+/// works with, without building one.
+pub fn linked_system_python(env: &TestEnv, name: &str) {
+    let bin = env.root().join("versions").join(name).join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink("/usr/bin/python3", bin.join("python3")).unwrap();
+}
+
+/// The headers of the libraries a CPython build requires (`src/python/preflight.rs`).
+const REQUIRED_HEADERS: &[&str] = &[
+    "openssl/ssl.h",
+    "zlib.h",
+    "ffi.h",
+    "bzlib.h",
+    "lzma.h",
+    "sqlite3.h",
+];
 
 /// Writes an executable `/bin/sh` script.
 pub fn write_script(path: &Path, body: &str) {
@@ -227,27 +301,25 @@ pub fn on_path(program: &str) -> bool {
 }
 
 /// The entries of `<root>/tmp` once the background removal of finished installs' build trees
-/// (`tmp/.discard-*`, removed by a detached `rm -rf`) is over; fails when that takes more than
-/// 30 s.
+/// (`tmp/.discard-*`, removed by a detached `rm -rf`) is over; fails when it never ends.
 pub fn tmp_entries(root: &Path) -> Vec<PathBuf> {
-    let started = std::time::Instant::now();
-    loop {
-        let entries: Vec<PathBuf> = fs::read_dir(root.join("tmp"))
+    let entries = || -> Vec<PathBuf> {
+        fs::read_dir(root.join("tmp"))
             .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-            .unwrap_or_default();
-        let discarding = entries.iter().any(|e| {
+            .unwrap_or_default()
+    };
+    let discarding = |entries: &[PathBuf]| {
+        entries.iter().any(|e| {
             e.file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with(".discard-"))
-        });
-        if !discarding {
-            return entries;
-        }
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(30),
-            "the background removal of {entries:?} did not finish"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+        })
+    };
+    assert!(
+        wait_until(PATIENCE, || !discarding(&entries())),
+        "the background removal of {:?} did not finish",
+        entries()
+    );
+    entries()
 }
 
 /// The system tools `stub_tools.py` stands in for (see there).
