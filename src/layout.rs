@@ -186,6 +186,32 @@ impl Layout {
         self.root.join("plugins")
     }
 
+    /// The directories `sub` (`bin`, `etc/pyenv.d`) of the plugins under `plugins/` that have
+    /// one, sorted: where pyenv looks for plugins' commands and hooks.
+    pub fn plugin_dirs(&self, sub: &str) -> Vec<PathBuf> {
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir(self.plugins_dir())
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join(sub))
+            .filter(|dir| dir.is_dir())
+            .collect();
+        dirs.sort();
+        dirs
+    }
+
+    /// `bin/pyenv`: pyenv's command in a pyenv root (a checkout's script, or the link
+    /// `strap init --pyenv` makes to strap).
+    pub fn pyenv_command(&self) -> PathBuf {
+        self.root.join("bin").join("pyenv")
+    }
+
+    /// `doctor-probe`: the file `strap doctor` creates (never through a link) and removes to see
+    /// that the root is writable.
+    pub fn doctor_probe(&self) -> PathBuf {
+        self.root.join("doctor-probe")
+    }
+
     /// `pyenv.d/`: the root's pyenv hooks (see [`HOOKS_DIR`]).
     pub fn hooks_dir(&self) -> PathBuf {
         self.root.join(HOOKS_DIR)

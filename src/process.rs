@@ -536,8 +536,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let r = runner(dir.path(), Cancel::new());
         let marker = dir.path().join("survived");
-        let script = format!("(sleep 1; touch {}) & sleep 30", marker.display());
-        let started = Instant::now();
+        let pid_file = dir.path().join("pid");
+        let script = format!(
+            "(sleep 1; touch {}) & echo $! > {}; sleep 30",
+            marker.display(),
+            pid_file.display()
+        );
         let err = r
             .run(
                 Command::new("sh").args(["-c", &script]),
@@ -548,8 +552,18 @@ mod tests {
             )
             .unwrap_err();
         assert!(matches!(err, RunError::TimedOut { .. }));
-        assert!(started.elapsed() < Duration::from_secs(5));
-        std::thread::sleep(Duration::from_millis(1500));
+        // The background process ends: killed with its group, or (the bug) after touching the
+        // marker a second later.
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        let stat = format!("/proc/{}/stat", pid.trim());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::fs::read_to_string(&stat).is_ok_and(|s| !s.contains(") Z ")) {
+            assert!(
+                Instant::now() < deadline,
+                "the background process never ended"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
         assert!(
             !marker.exists(),
             "a process of the group outlived the timeout"

@@ -303,10 +303,10 @@ pub fn release_of(name: &str) -> BoostVersion {
     BoostVersion::parse(version).unwrap_or(BoostVersion(0, 0, 0))
 }
 
-/// The `X.Y` of the Python `spec` names (as `--python` takes it), asked of its interpreter as
-/// [`plan`] asks it; `None` when it is not there (not installed yet).
-pub fn python_xy(layout: &Layout, spec: &str) -> Option<String> {
-    choose_python(layout, spec).ok().map(|p| p.info.version)
+/// What the interpreter of the Python `spec` names (as `--python` takes it) says about itself,
+/// asked as [`plan`] asks it; `None` when it is not there (not installed yet).
+pub fn python_info(layout: &Layout, spec: &str) -> Option<PythonInfo> {
+    choose_python(layout, spec).ok().map(|p| p.info)
 }
 
 /// Resolves `--python SPEC` (an installed version name or prefix, or `system`) and asks the

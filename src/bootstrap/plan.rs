@@ -45,6 +45,21 @@ pub enum State {
     Invalid(String),
 }
 
+impl State {
+    /// Invalid for `why`, followed by its next step when there is one (`why; hint`).
+    pub fn invalid(why: impl std::fmt::Display, hint: Option<String>) -> State {
+        State::Invalid(match hint {
+            Some(hint) => format!("{why}; {hint}"),
+            None => why.to_string(),
+        })
+    }
+
+    /// Invalid for the `error`, with its hint.
+    pub fn invalid_for(error: &dyn Explain) -> State {
+        State::invalid(error, error.hint())
+    }
+}
+
 /// The settings a manifest's `[settings]` gives the installs it makes (each replaces what the
 /// environment and the config say, as the flags of `strap install` do).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -270,7 +285,7 @@ fn python_item(
         (None, Err(e)) if e.exit_code() == EXIT_USAGE => {
             return Err(loaded.invalid_at(at, format!("[python] versions: {e}")))
         }
-        (None, Err(e)) => State::Invalid(e.to_string()),
+        (None, Err(e)) => State::invalid_for(&e),
     };
     Ok(Item {
         kind: Kind::Python,
@@ -340,7 +355,7 @@ fn boost_item(
     let python = boost.python.as_ref().map(|p| p.get_ref().clone());
     let (name, state) = match catalog.resolve(request) {
         Ok(resolved) => boost_state(layout, catalog, resolved.version(), python.as_deref()),
-        Err(why) => (request.clone(), State::Invalid(why.to_string())),
+        Err(why) => (request.clone(), State::invalid_for(&why)),
     };
     Item {
         kind: Kind::Boost,
@@ -358,37 +373,78 @@ fn boost_item(
 }
 
 /// A Boost build's install name (`1.86.0-py3.12`, named as `strap boost install` names it) and
-/// state: there, to build, or refused for a Python `X.Y` it is known not to work with. A Python
-/// that is not installed yet is taken to be the `X.Y` its request names.
+/// state: there, to build, or refused for a Python it is known not to work with (an `X.Y` of
+/// a known-broken pair, or a free-threaded build). A Python that is not installed yet is the
+/// release `strap install` would build for its request (`latest` → the newest `X.Y`).
 fn boost_state(
     layout: &Layout,
     catalog: &BoostCatalog,
     version: BoostVersion,
     python: Option<&str>,
 ) -> (String, State) {
-    let python_xy = python.map(|request| {
-        boost_plan::python_xy(layout, request).unwrap_or_else(|| {
-            let name = installed(layout, request).unwrap_or_else(|| request.to_owned());
-            name.split('.').take(2).collect::<Vec<_>>().join(".")
-        })
+    let python = python.map(|request| python_for_boost(layout, request));
+    let python_xy = python.as_ref().map(|p| match p {
+        BoostPython::Known { xy, .. } => xy.clone(),
+        BoostPython::Unplanned(request) => request.clone(),
     });
     let name = boost_plan::install_name(version, python_xy.as_deref());
-    let refused = python_xy.as_deref().and_then(|xy| {
-        let (major, minor) = xy.split_once('.')?;
-        let pair = (major.parse().ok()?, minor.parse().ok()?);
-        boost_plan::check_pair(catalog, version, xy, pair).err()
-    });
+    let refused = match python {
+        Some(BoostPython::Known {
+            free_threaded: true,
+            xy,
+            spec,
+            ..
+        }) => Some(boost_plan::PlanError::FreeThreaded { spec, version: xy }),
+        Some(BoostPython::Known { xy, pair, .. }) => {
+            boost_plan::check_pair(catalog, version, &xy, pair).err()
+        }
+        _ => None,
+    };
     let state = if let Some(refused) = refused {
-        State::Invalid(match refused.hint() {
-            Some(hint) => format!("{refused}; {hint}"),
-            None => refused.to_string(),
-        })
+        State::invalid_for(&refused)
     } else if layout.boost_dir(&name).is_dir() {
         State::Ok
     } else {
         State::Pending("build".to_owned())
     };
     (name, state)
+}
+
+/// The Python a Boost item builds against, as far as the plan can know it.
+enum BoostPython {
+    /// Installed (asked of its interpreter), or planned as `strap install` plans its request.
+    Known {
+        spec: String,
+        xy: String,
+        pair: (u32, u32),
+        free_threaded: bool,
+    },
+    /// A request `strap install` cannot plan (its own item says why).
+    Unplanned(String),
+}
+
+fn python_for_boost(layout: &Layout, request: &str) -> BoostPython {
+    if let Some(info) = boost_plan::python_info(layout, request) {
+        return BoostPython::Known {
+            spec: request.to_owned(),
+            pair: info.major_minor(),
+            free_threaded: info.abiflags.contains('t'),
+            xy: info.version,
+        };
+    }
+    match crate::python::request::InstallRequest::of(request).plan() {
+        Ok(plan) => {
+            let (major, minor) = plan.major_minor();
+            let pair = (major as u32, minor as u32);
+            BoostPython::Known {
+                spec: request.to_owned(),
+                xy: format!("{major}.{minor}"),
+                pair,
+                free_threaded: plan.free_threaded,
+            }
+        }
+        Err(_) => BoostPython::Unplanned(request.to_owned()),
+    }
 }
 
 /// What `[settings]` gives an install whose source mirrors are `mirrors`.

@@ -342,7 +342,7 @@ fn recipe_item(ctx: &Ctx, loaded: &Loaded, recipe: &RecipeItem, sysroot: Option<
             State::Pending("apply".to_owned())
         }
         Ok(code) => State::Invalid(format!("its checks failed (exit {code})")),
-        Err(e) => State::Invalid(format!("{e:#}")),
+        Err(e) => State::invalid(&e, e.hint.clone()),
     };
     let name = match (&recipe.name, &action) {
         (Some(name), _) => name.clone(),
@@ -452,8 +452,10 @@ fn or_default<T: Clone>(values: &[T], default: T) -> Vec<T> {
 /// (`install 3.12 --mirror URL`).
 fn render(action: &Action) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();
-    let flag = |words: &mut Vec<String>, name: &str, value: String| {
-        words.extend([name.to_owned(), value]);
+    // `--flag=VALUE` when the value would read as a flag (`-sys`), else two words.
+    let flag = |words: &mut Vec<String>, name: &str, value: String| match value.starts_with('-') {
+        true => words.push(format!("{name}={value}")),
+        false => words.extend([name.to_owned(), value]),
     };
     let build = |words: &mut Vec<String>, options: &BuildSettings| {
         for mirror in &options.mirrors {
@@ -514,7 +516,11 @@ fn render(action: &Action) -> Vec<String> {
             sysroot,
         } => {
             words.extend(["recipe", "run"].map(String::from));
-            words.push(recipe.clone());
+            // A recipe file named `-x.toml` would read as a flag: it goes last, after `--`.
+            let dashed = recipe.starts_with('-');
+            if !dashed {
+                words.push(recipe.clone());
+            }
             for (name, value) in vars {
                 flag(&mut words, "--set", format!("{name}={value}"));
             }
@@ -522,6 +528,9 @@ fn render(action: &Action) -> Vec<String> {
                 flag(&mut words, "--sysroot", dir.display().to_string());
             }
             words.push("--yes".to_owned());
+            if dashed {
+                words.extend(["--".to_owned(), recipe.clone()]);
+            }
         }
     }
     words
@@ -629,6 +638,11 @@ mod tests {
                     ("bitrate".into(), "250000".into()),
                 ],
                 sysroot: Some("/tmp/sysroot".into()),
+            },
+            Action::ApplyRecipe {
+                recipe: "-x.toml".into(),
+                vars: vec![("a".into(), "-1".into())],
+                sysroot: Some("-sys".into()),
             },
         ]
     }

@@ -13,7 +13,7 @@ use super::Ctx;
 use crate::binary::BinaryMirror;
 use crate::config::Config;
 use crate::env_vars;
-use crate::error::Reported;
+use crate::error::{Reported, UsageError};
 use crate::fetch::mirror;
 use crate::settings::{self, MirrorSource};
 
@@ -242,7 +242,7 @@ fn root_check(ctx: &Ctx) -> Finding {
     let root = ctx.layout.root();
     // A new file under a name nobody can plant a link at, removed again.
     let writable = std::fs::create_dir_all(root).and_then(|()| {
-        crate::atomic_file::AtomicFile::create(&root.join("doctor-probe")).map(drop)
+        crate::atomic_file::AtomicFile::create(&ctx.layout.doctor_probe()).map(drop)
     });
     match writable {
         Ok(()) => Finding::ok("root", format!("{} is writable", root.display())),
@@ -266,21 +266,26 @@ fn manifest_check(ctx: &Ctx) -> Option<Finding> {
 /// Each mirror an install would use answers, asked over the scheme the install would use
 /// (any HTTP answer counts; a `file://` mirror's directory exists): the source mirrors of
 /// CPython and Boost and the binary mirrors, each list by the installs' own precedence
-/// ([`settings::mirror_list`]: the environment over the config, else the default).
+/// ([`settings::mirror_list`]: the environment over the config, else the default) and checked
+/// as installs check them (a template or a binary mirror an install refuses is a problem).
 fn mirror_checks(config: &Config, timeout: Duration) -> Vec<Finding> {
-    let mut mirrors: Vec<(String, Result<String, String>)> = Vec::new();
+    let mut mirrors: Vec<(String, Result<String, UsageError>)> = Vec::new();
     for source in [MirrorSource::python(config), MirrorSource::boost(config)] {
-        let (templates, _) = settings::mirror_list(&[], source, config);
+        let (templates, origin) = settings::mirror_list(&[], source, config);
         for template in templates {
-            let url = mirror::probe_url(&template);
+            let url = mirror::check(&template, &origin).and_then(|()| {
+                mirror::probe_url(&template).map_err(|why| {
+                    UsageError::new(format!(
+                        "mirror template '{template}' (from {origin}): {why}"
+                    ))
+                })
+            });
             mirrors.push((template, url));
         }
     }
     let (binary, origin) = settings::mirror_list(&[], MirrorSource::binary(config), config);
     for text in binary {
-        let endpoint = BinaryMirror::parse(&text, &origin)
-            .map(|m| m.endpoint())
-            .map_err(|e| e.to_string());
+        let endpoint = BinaryMirror::parse(&text, &origin).map(|m| m.endpoint());
         mirrors.push((text, endpoint));
     }
     let mut seen = std::collections::HashSet::new();
@@ -292,24 +297,41 @@ fn mirror_checks(config: &Config, timeout: Duration) -> Vec<Finding> {
         let checks: Vec<_> = mirrors
             .iter()
             .map(|(text, url)| {
-                let check = scope.spawn(move || reachable(url.as_deref()?, client));
-                (text, check)
+                (
+                    text,
+                    url.as_ref()
+                        .map(|url| scope.spawn(move || reachable(url, client))),
+                )
             })
             .collect();
         checks
             .into_iter()
-            .map(|(mirror, check)| {
-                let answer = check
+            .map(|(mirror, check)| match check {
+                Err(refused) => Finding::problem(
+                    "mirror",
+                    refused.message.clone(),
+                    refused
+                        .hint
+                        .clone()
+                        .unwrap_or_else(|| "correct or remove the mirror".to_owned()),
+                ),
+                Ok(check) => match check
                     .join()
-                    .unwrap_or_else(|_| Err("the check failed".to_owned()));
-                match answer {
+                    .unwrap_or_else(|_| Err("the check failed".to_owned()))
+                {
                     Ok(()) => Finding::ok("mirror", format!("{mirror} answers")),
+                    Err(why) if mirror::is_local(mirror) => Finding::problem(
+                        "mirror",
+                        format!("{mirror}: {why}"),
+                        "create it, correct the URL, or remove the mirror",
+                    ),
                     Err(why) => Finding::problem(
                         "mirror",
                         format!("{mirror}: {why}"),
-                        "check the URL and the network (a proxy: HTTPS_PROXY), or remove the mirror",
+                        "check the URL and the network (a proxy: HTTPS_PROXY), or remove the \
+                         mirror",
                     ),
-                }
+                },
             })
             .collect()
     })
@@ -320,10 +342,9 @@ fn mirror_checks(config: &Config, timeout: Duration) -> Vec<Finding> {
 fn reachable(url: &str, client: Option<&reqwest::blocking::Client>) -> Result<(), String> {
     if mirror::is_local(url) {
         let path = mirror::local_path(url).map_err(|why| format!("it {why}"))?;
-        let dir = path.ancestors().find(|p| p.exists());
-        return match dir {
-            Some(dir) if dir.is_dir() && dir != Path::new("/") => Ok(()),
-            _ => Err("the directory does not exist".to_owned()),
+        return match path.is_dir() {
+            true => Ok(()),
+            false => Err(format!("the directory {} does not exist", path.display())),
         };
     }
     let client = client.ok_or("no HTTP client")?;

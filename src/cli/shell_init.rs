@@ -37,9 +37,10 @@ pub(super) fn init_pyenv(shell: Option<&str>, out: &mut dyn Write) -> Result<(),
     } else {
         choose_shell(shell)?
     };
-    let root = crate::layout::Layout::pyenv_from_env().root().to_owned();
-    let bin = root.join("bin");
-    let link = bin.join("pyenv");
+    let layout = crate::layout::Layout::pyenv_from_env();
+    let root = layout.root().to_owned();
+    let link = layout.pyenv_command();
+    let bin = link.parent().expect("bin/pyenv has a parent").to_owned();
     let strap = std::env::current_exe()
         .map_err(|e| Reported::caused_by("cannot find the path of the strap executable", &e))?;
     let points_here =

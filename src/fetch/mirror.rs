@@ -25,13 +25,15 @@ pub fn serves_any_file(template: &str) -> bool {
         || (template.contains("{file}") && !template.contains("{version}"))
 }
 
-/// Where a mirror `template` is asked whether it is there: the root of its host (`file:` URLs
-/// as written, for their directory to be looked at).
+/// Where a mirror `template` is asked whether it is there: the root of its host; for a `file:`
+/// template, the directory before its first placeholder (`file:///srv/m/{version}/{file}`:
+/// `file:///srv/m/`), which must exist.
 pub fn probe_url(template: &str) -> Result<String, String> {
     let filled = expand(template, "0", "x", "0");
     let mut url = url::Url::parse(&filled).map_err(|e| e.to_string())?;
     if url.scheme() == "file" {
-        return Ok(filled);
+        let fixed = &template[..template.find('{').unwrap_or(template.len())];
+        return Ok(fixed[..=fixed.rfind('/').unwrap_or(0)].to_owned());
     }
     url.set_path("/");
     url.set_query(None);
@@ -134,7 +136,11 @@ mod tests {
             probe_url("http://127.0.0.1:8080/python/{version}/{file}?x=1").unwrap(),
             "http://127.0.0.1:8080/"
         );
-        assert_eq!(probe_url("file:m/{file}").unwrap(), "file:m/x");
+        assert_eq!(probe_url("file:m/{file}").unwrap(), "file:m/");
+        assert_eq!(
+            probe_url("file:///srv/m/Python-{version}/{file}").unwrap(),
+            "file:///srv/m/"
+        );
         assert!(probe_url("{file}").is_err());
     }
 

@@ -678,6 +678,71 @@ fn python_and_boost_entries_are_checked_as_their_commands_check_them_before_anyt
 }
 
 #[test]
+fn a_boost_on_a_python_not_installed_yet_is_named_as_strap_boost_install_will_name_it() {
+    let s = Setup::new();
+    s.env.provide_build_headers();
+    s.env.write(
+        "work/b/strap.toml",
+        "[python]\nversions = [\"3.13t\", \"latest\", \"3.12\"]\n\n\
+         [[boost]]\nversion = \"1.86.0\"\npython = \"latest\"\n\n\
+         [[boost]]\nversion = \"1.86.0\"\npython = \"3.13t\"\n\n\
+         [[boost]]\nversion = \"1.86.0\"\npython = \"3.12\"\n",
+    );
+    let out = s
+        .env
+        .strap(&["bootstrap", "--dry-run", "--json", "--only", "python,boost"])
+        .current_dir(s.env.work().join("b"))
+        .output()
+        .unwrap();
+    let plan: serde_json::Value = serde_json::from_str(&stdout_of(&out)).unwrap();
+    let items = plan["items"].as_array().unwrap();
+    let named = |kind: &str| -> Vec<(String, String)> {
+        items
+            .iter()
+            .filter(|i| i["kind"] == kind)
+            .map(|i| {
+                (
+                    i["name"].as_str().unwrap().to_owned(),
+                    i["state"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let pythons = named("python");
+    let boosts = named("boost");
+    assert_eq!((pythons.len(), boosts.len()), (3, 3), "{plan}");
+    // `latest`: the X.Y of the release `strap install latest` builds, not "pylatest".
+    let latest = items
+        .iter()
+        .filter(|i| i["kind"] == "python")
+        .nth(1)
+        .unwrap()["detail"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("install ")
+        .unwrap()
+        .to_owned();
+    let xy: Vec<&str> = latest.split('.').take(2).collect();
+    assert_eq!(
+        boosts[0],
+        (format!("1.86.0-py{}", xy.join(".")), "pending".to_owned())
+    );
+    // A free-threaded Python: what `strap boost install --python 3.13t` refuses.
+    assert_eq!(boosts[1].0, "1.86.0-py3.13", "{plan}");
+    assert_eq!(boosts[1].1, "invalid", "{plan}");
+    let detail = items
+        .iter()
+        .find(|i| i["kind"] == "boost" && i["state"] == "invalid")
+        .unwrap()["detail"]
+        .to_string();
+    assert!(detail.contains("free-threaded"), "{detail}");
+    assert_eq!(
+        boosts[2],
+        ("1.86.0-py3.12".to_owned(), "pending".to_owned())
+    );
+}
+
+#[test]
 fn a_manifest_that_declares_nothing_is_a_usage_error() {
     let s = Setup::new();
     s.env.provide_build_headers();

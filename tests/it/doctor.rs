@@ -3,7 +3,7 @@
 
 use std::fs;
 
-use crate::support::{stdout_of, write_script, TestEnv};
+use crate::support::{stderr_of, stdout_of, write_script, TestEnv};
 
 #[test]
 fn a_healthy_setup_has_no_problem() {
@@ -62,7 +62,7 @@ fn a_broken_setup_names_each_problem_and_its_fix() {
         "shims is not on PATH",
         "PROBLEM shell",
         "PROBLEM mirror         http://127.0.0.1:1/{version}/{file}: no answer",
-        "PROBLEM mirror         file:m/{file}: it is a relative file URL; a file URL names an absolute path: file:///absolute/path",
+        "PROBLEM mirror         mirror template 'file:m/{file}' (from STRAP_PYTHON_MIRRORS) is not a URL strap can download from: it is a relative file URL; a file URL names an absolute path: file:///absolute/path",
         "PROBLEM version        3.12.7: ",
         "libssl.so.3: cannot open",
         "fix: reinstall it: strap install -f 3.12.7",
@@ -495,4 +495,60 @@ fn without_configured_mirrors_the_default_ones_are_checked() {
             "{detail}"
         );
     }
+}
+
+#[test]
+fn mirrors_an_install_refuses_or_cannot_read_are_problems() {
+    let env = TestEnv::new();
+    let live = crate::mirror::Mirror::start();
+    let missing = env.dir.path().join("no-such-dir");
+    let no_file = format!("http://127.0.0.1:{}/nofile", live.port);
+    let out = env
+        .strap(&["doctor", "--json", "--timeout", "2"])
+        .env("STRAP_PYTHON_MIRRORS", &no_file)
+        .env(
+            "STRAP_BOOST_MIRRORS",
+            format!("file://{}/{{version}}/{{file}}", missing.display()),
+        )
+        .env(
+            "STRAP_BINARY_MIRRORS",
+            format!("file://{}", missing.display()),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout_of(&out));
+    let findings: serde_json::Value = serde_json::from_str(&stdout_of(&out)).unwrap();
+    let mirrors: Vec<&serde_json::Value> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "mirror")
+        .collect();
+    assert_eq!(mirrors.len(), 3, "{mirrors:?}");
+    assert!(mirrors.iter().all(|f| f["ok"] == false), "{mirrors:?}");
+    assert_eq!(mirrors[0]["fix"], "correct or remove the mirror");
+    // What `strap install` says of the template, word for word, and its hint.
+    let install = env
+        .strap(&["install", "3.12"])
+        .env("STRAP_PYTHON_MIRRORS", &no_file)
+        .output()
+        .unwrap();
+    assert_eq!(install.status.code(), Some(2));
+    let refusal = stderr_of(&install);
+    assert!(
+        refusal.contains(mirrors[0]["detail"].as_str().unwrap()),
+        "{refusal}\n{mirrors:?}"
+    );
+    for f in &mirrors[1..] {
+        assert!(
+            f["detail"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("the directory {}", missing.display()))
+                && f["detail"].as_str().unwrap().ends_with("does not exist"),
+            "{f}"
+        );
+        assert!(f["fix"].as_str().unwrap().starts_with("create it"), "{f}");
+    }
+    assert!(live.requests().is_empty(), "{:?}", live.requests());
 }

@@ -131,16 +131,8 @@ impl PyenvEnv {
     /// pyenv's own directory.
     fn command_path_with(&self, links: Option<PathBuf>) -> OsString {
         let mut dirs: Vec<PathBuf> = self.libexec.iter().cloned().chain(links).collect();
-        if let Ok(entries) = std::fs::read_dir(self.layout().plugins_dir()) {
-            let mut bins: Vec<PathBuf> = entries
-                .filter_map(|e| e.ok())
-                .map(|e| e.path().join("bin"))
-                .filter(|bin| bin.is_dir())
-                .collect();
-            bins.sort();
-            // pyenv prepends each in turn, so the last one ends up first.
-            dirs.extend(bins.into_iter().rev());
-        }
+        // pyenv prepends each in turn, so the last one ends up first.
+        dirs.extend(self.layout().plugin_dirs("bin").into_iter().rev());
         let old = std::env::var_os("PATH").unwrap_or_default();
         let mut path = std::env::join_paths(&dirs).unwrap_or_default();
         if !old.is_empty() {
@@ -174,15 +166,10 @@ impl PyenvEnv {
         ] {
             dirs.push(PathBuf::from(system));
         }
-        let mut plugins: Vec<PathBuf> = std::fs::read_dir(self.layout().plugins_dir())
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.ok())
-            .map(|e| e.path().join("etc").join(layout::HOOKS_DIR))
-            .filter(|dir| dir.is_dir())
-            .collect();
-        plugins.sort();
-        dirs.extend(plugins);
+        dirs.extend(
+            self.layout()
+                .plugin_dirs(&format!("etc/{}", layout::HOOKS_DIR)),
+        );
         // Once each: pyenv's commands run by a plugin inherit the extended value.
         let mut seen = std::collections::HashSet::new();
         let dirs: Vec<PathBuf> = dirs
@@ -194,13 +181,10 @@ impl PyenvEnv {
 
     /// True when a plugin under `$PYENV_ROOT/plugins/` has `bin/pyenv-<name>`.
     fn plugin_provides(&self, name: &str) -> bool {
-        std::fs::read_dir(self.layout().plugins_dir())
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.ok())
-            .any(|e| {
-                crate::which::is_executable(&e.path().join("bin").join(format!("pyenv-{name}")))
-            })
+        self.layout()
+            .plugin_dirs("bin")
+            .iter()
+            .any(|bin| crate::which::is_executable(&bin.join(format!("pyenv-{name}"))))
     }
 
     /// An external `pyenv-<name>` command on pyenv's `PATH`.
