@@ -124,7 +124,7 @@ fn setuid_setgid_sticky_and_world_writable_bits_of_a_source_archive_are_not_unpa
 }
 
 #[test]
-#[ignore = "needs root to mount a tmpfs; .ci/run runs it with --include-ignored"]
+#[ignore = "needs root to mount a tmpfs; .ci/run runs it with --ignored"]
 fn a_full_disk_while_unpacking_is_named_and_not_called_corrupt() {
     let s = Setup::new();
     let archive = fake_python_tgz_with(VERSION, &noise(1024 * 1024));

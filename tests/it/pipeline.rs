@@ -544,7 +544,7 @@ fn closing_the_terminal_mid_build_cleans_up_like_ctrl_c() {
 }
 
 #[test]
-#[ignore = "mounts a tmpfs: needs root; .ci/run runs it with --include-ignored"]
+#[ignore = "mounts a tmpfs: needs root; .ci/run runs it with --ignored"]
 fn a_full_disk_during_the_download_is_named_and_stops() {
     let s = Setup::new();
     let big = noise(1024 * 1024);

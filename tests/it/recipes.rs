@@ -519,7 +519,7 @@ fn a_malformed_recipe_is_reported_with_file_and_line_before_anything_runs() {
 }
 
 #[test]
-#[ignore = "needs root and /usr/bin/setpriv; .ci/run runs it with --include-ignored"]
+#[ignore = "needs root and /usr/bin/setpriv; .ci/run runs it with --ignored"]
 fn a_step_that_needs_root_fails_clearly_without_root_or_sudo() {
     use std::os::unix::fs::PermissionsExt;
     assert!(

@@ -147,7 +147,7 @@ fn rehash_into_an_unwritable_shims_location_fails_clearly() {
 }
 
 #[test]
-#[ignore = "runs strap as an unprivileged user: needs root and setpriv; .ci/run runs it with --include-ignored"]
+#[ignore = "runs strap as an unprivileged user: needs root and setpriv; .ci/run runs it with --ignored"]
 fn rehash_into_a_read_only_shims_directory_fails_clearly() {
     use std::os::unix::fs::PermissionsExt;
     assert!(
