@@ -599,7 +599,7 @@ fn run_and_rehash(
             .map_err(Error::from)
             .and_then(|exe| crate::shims::rehash(layout, &exe));
         if let Err(err) = rehashed {
-            say!("strap: warning: rehash after the install failed: {err}");
+            tell!("warning: rehash after the install failed: {err}");
         }
     }
     Ok(code)

@@ -93,13 +93,15 @@ fn nearest(suggestions: &[String]) -> String {
 }
 
 /// Plans `request`. With `sha256`, a full version the catalog lacks is allowed (its archive is
-/// `Python-<version>.tar.xz` or `.tgz`, whichever has that checksum).
+/// `Python-<version>.tar.xz` or `.tgz`, whichever has that checksum). pyenv's `PREFIX:latest`
+/// (`3.11:latest`) is the prefix: the newest known release it starts.
 pub fn plan(
     catalog: &Catalog,
     request: &str,
     debug: bool,
     sha256: Option<&str>,
 ) -> Result<Plan, PlanError> {
+    let request = request.strip_suffix(":latest").unwrap_or(request);
     let parsed = match request {
         "latest" => None,
         _ => Some(
@@ -195,6 +197,10 @@ mod tests {
         assert_eq!(
             (p.name.as_str(), p.archives[0].file.as_str()),
             ("3.11.2", "Python-3.11.2.tar.xz")
+        );
+        assert_eq!(
+            plan(catalog(), "3.11:latest", false, None).unwrap(),
+            plan(catalog(), "3.11", false, None).unwrap()
         );
         let p = plan(catalog(), "3.13t", false, None).unwrap();
         assert!(p.free_threaded && p.name.starts_with("3.13.") && p.name.ends_with('t'));

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-use crate::support::{stdout_of, strap_bin, write_script, TestEnv};
+use crate::support::{stdout_of, strap_bin, write_script, Setup, TestEnv};
 
 /// A machine where `pyenv` is a link to strap and `PYENV_ROOT` is the test root.
 struct Pyenv {
@@ -15,7 +15,11 @@ struct Pyenv {
 
 impl Pyenv {
     fn new() -> Self {
-        let env = TestEnv::new();
+        Pyenv::on(TestEnv::new())
+    }
+
+    /// `env` as a pyenv machine.
+    fn on(env: TestEnv) -> Self {
         let bin = env.dir.path().join("pyenvbin");
         fs::create_dir_all(&bin).unwrap();
         std::os::unix::fs::symlink(strap_bin(), bin.join("pyenv")).unwrap();
@@ -1190,4 +1194,104 @@ fn a_malformed_catalog_is_a_usage_error_for_install_list_too() {
             .code(2)
             .stderr(message.clone());
     }
+}
+
+#[test]
+fn install_takes_pyenvs_latest_syntax() {
+    // `PREFIX:latest` is the newest known release of the prefix, in pyenv mode and strap's.
+    let s = Setup::new();
+    let catalog = s.env.write(
+        "catalog.txt",
+        &format!("3.99.1 Python-3.99.1.tgz:{}\n", s.sha),
+    );
+    let mirror = s.mirror.template("a");
+    let p = Pyenv::on(s.env);
+    p.pyenv(&[
+        "install",
+        "--skip-preflight",
+        "--mirror",
+        &mirror,
+        "3.99:latest",
+    ])
+    .env("STRAP_PYTHON_CATALOG", &catalog)
+    .timeout(std::time::Duration::from_secs(60))
+    .assert()
+    .success();
+    assert!(p.env.root().join("versions/3.99.1/bin/python3").exists());
+    p.env
+        .strap(&["install", "3.99:latest"])
+        .env("STRAP_PYTHON_CATALOG", &catalog)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("3.99.1 is already installed"));
+}
+
+#[test]
+fn install_and_uninstall_answer_in_pyenvs_words() {
+    let p = Pyenv::new();
+    // An unknown version: python-build's and pyenv-install's lines, exit 2, nothing installed.
+    p.pyenv(&["install", "3.99.1"]).assert().code(2).stderr(
+        "python-build: definition not found: 3.99.1\n\n\
+         See all available versions with `pyenv install --list'.\n\n\
+         If the version you need is missing, try upgrading pyenv.\n",
+    );
+    // The known names that contain it are offered.
+    let catalog = p.env.write(
+        "catalog.txt",
+        &format!("3.98.1 Python-3.98.1.tgz:{}\n", "0".repeat(64)),
+    );
+    p.pyenv(&["install", "98.1"])
+        .env("STRAP_PYTHON_CATALOG", &catalog)
+        .assert()
+        .code(2)
+        .stderr(
+            "python-build: definition not found: 98.1\n\n\
+             The following versions contain `98.1' in the name:\n  3.98.1\n  3.98.1t\n\n\
+             See all available versions with `pyenv install --list'.\n\n\
+             If the version you need is missing, try upgrading pyenv.\n",
+        );
+    assert!(!p.env.root().join("versions").join("3.99.1").exists());
+    p.pyenv(&["install", "--version"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::is_match(r"^python-build 2\.6\.30 \(strap \d+\.\d+\.\d+\)\n$").unwrap(),
+        );
+    p.pyenv(&["uninstall"]).assert().code(1).stdout("").stderr(
+        "Usage: pyenv uninstall [-f|--force] <version> ...\n\n   \
+         -f  Attempt to remove the specified version without prompting\n       \
+         for confirmation. If the version does not exist, do not\n       \
+         display an error message.\n\n\
+         See `pyenv versions` for a complete list of installed versions.\n\n",
+    );
+}
+
+#[test]
+fn help_shows_the_plugins_own_words_for_a_command_it_answers() {
+    let p = Pyenv::new();
+    p.pyenv(&["help", "virtualenv"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "Usage: pyenv virtualenv [-r FILE]",
+        ));
+    write_script(
+        &p.env
+            .root()
+            .join("plugins/pyenv-virtualenv/bin/pyenv-virtualenv"),
+        "#\n# Summary: Create a Python virtualenv using the pyenv-virtualenv plugin\n#\n\
+         # Usage: pyenv virtualenv [-f|--force] [version] <virtualenv-name>\n#\n\
+         #   -f/--force       Install even if the version appears to be installed already\n\
+         echo plugin",
+    );
+    let plugin_help = "Usage: pyenv virtualenv [-f|--force] [version] <virtualenv-name>\n\n  \
+                       -f/--force       Install even if the version appears to be installed already\n\n";
+    p.pyenv(&["help", "virtualenv"])
+        .assert()
+        .success()
+        .stdout(plugin_help);
+    p.pyenv(&["virtualenv", "--help"])
+        .assert()
+        .success()
+        .stdout(plugin_help);
 }

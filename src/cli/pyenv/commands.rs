@@ -105,6 +105,17 @@ impl Command {
         }
     }
 
+    /// True when an installed plugin answers this command instead of strap (see
+    /// [`Run::Strap`]'s `defer_to_plugin`): its script runs and its documentation shows.
+    pub(super) fn defers_to_plugin(&self, env: &PyenvEnv) -> bool {
+        matches!(
+            self.run,
+            Some(Run::Strap {
+                defer_to_plugin: true
+            })
+        ) && env.plugin_provides(self.name)
+    }
+
     /// True when `pyenv <name>` is one of pyenv's own commands.
     fn is_own(&self) -> bool {
         matches!(self.run, Some(Run::Own(_)))
@@ -135,9 +146,9 @@ pub(super) const COMMANDS: &[Command] = &[
     doc("init", "Configure the shell environment for pyenv", "Usage: eval \"$(pyenv init [-|--path] [--no-push-path] [--detect-shell] [--no-rehash] [<shell>])\"", "  -                    Initialize shims directory, print PYENV_SHELL variable, completions path\n                       and shell function\n  --path               Print shims path\n  --no-push-path       Do not push shim to the start of PATH if they're already there\n  --detect-shell       Detect the shell and print its profile files\n  --no-rehash          Add no rehash command to output")
         .own(|env, args, _, out| init::init(env, args, out))
         .completes(&["-", "--path", "--no-push-path", "--no-rehash", "--detect-shell", "bash", "fish", "ksh", "pwsh", "zsh"], None),
-    doc("install", "Install a Python version using python-build", "Usage: pyenv install [-f] [-kvp] <version>...\n       pyenv install [-f] [-kvp] <definition-file>\n       pyenv install -l|--list", "  -l/--list          List all available versions\n  -f/--force         Install even if the version appears to be installed already\n  -s/--skip-existing Skip if the version appears to be installed already\n\nstrap builds CPython from verified sources (see `strap install --help').")
+    doc("install", "Install a Python version using python-build", "Usage: pyenv install [-f] [-kvp] <version>...\n       pyenv install [-f] [-kvp] <definition-file>\n       pyenv install -l|--list\n       pyenv install --version", "  -l/--list          List all available versions\n  -f/--force         Install even if the version appears to be installed already\n  -s/--skip-existing Skip if the version appears to be installed already\n  --version          Show version of python-build\n\nstrap builds CPython from verified sources (see `strap install --help').")
         .install()
-        .completes(&["--list", "--force", "--skip-existing"], Some(Listed::Known)),
+        .completes(&["--list", "--force", "--skip-existing", "--version"], Some(Listed::Known)),
     doc("latest", "Print the latest installed or known version with the given prefix", "Usage: pyenv latest [-k|--known] <prefix>", "  -k/--known      Select from all known versions instead of installed\n  -b/--bypass     (internal) On a resolution failure, do not print an error message\n                  but rather print the argument unchanged\n  -f/--force      (internal) Same as -b but also do not return a failure exit code")
         .own(|env, args, _, out| query::latest(env, args, out))
         .completes(&["--known"], None),
@@ -158,7 +169,7 @@ pub(super) const COMMANDS: &[Command] = &[
     doc("shims", "List existing pyenv shims", "Usage: pyenv shims [--short]", "")
         .own(|env, args, _, out| query::shims(env, args, out))
         .completes(&["--short"], None),
-    doc("uninstall", "Uninstall Python versions", "Usage: pyenv uninstall [-f|--force] <version> ...", "   -f  Attempt to remove the specified version without prompting\n       for confirmation. If the version does not exist, do not\n       display an error message.")
+    doc("uninstall", "Uninstall Python versions", "Usage: pyenv uninstall [-f|--force] <version> ...", "   -f  Attempt to remove the specified version without prompting\n       for confirmation. If the version does not exist, do not\n       display an error message.\n\nSee `pyenv versions` for a complete list of installed versions.")
         .strap(false)
         .completes(&[], Some(Listed::Versions)),
     doc("version", "Show the current Python version(s) and its origin", "Usage: pyenv version [--bare]", "    --bare    show just the version name. An alias to `pyenv version-name'")

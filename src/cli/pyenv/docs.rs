@@ -69,7 +69,9 @@ struct Text {
 }
 
 fn text_of(env: &PyenvEnv, name: &str) -> Option<Text> {
-    let builtin = find(name).or_else(|| commands::find_sh(name));
+    let builtin = find(name)
+        .filter(|command| !command.defers_to_plugin(env))
+        .or_else(|| commands::find_sh(name));
     if let Some(doc) = builtin {
         return Some(Text {
             summary: doc.summary.to_owned(),

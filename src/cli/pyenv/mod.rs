@@ -9,6 +9,7 @@
 mod commands;
 mod docs;
 mod init;
+mod install;
 mod query;
 mod words;
 
@@ -306,7 +307,10 @@ fn builtin(
     if let Some(sh) = commands::find_sh(command).and_then(|c| c.sh) {
         return sh(env, args, raw, out).map(Some);
     }
-    let code = match commands::find(command).and_then(|c| c.run.as_ref()) {
+    let Some(found) = commands::find(command) else {
+        return Ok(None);
+    };
+    let code = match &found.run {
         None => return Ok(None),
         Some(Run::Own(handler)) => handler(env, args, raw, out)?,
         Some(Run::Install)
@@ -316,9 +320,11 @@ fn builtin(
         {
             query::install_list(out)?
         }
-        Some(Run::Strap {
-            defer_to_plugin: true,
-        }) if env.plugin_provides(command) => return Ok(None),
+        Some(Run::Install) if args.iter().any(|a| a == "--version") => {
+            writeln!(out, "{}", compat_version_line("python-build"))?;
+            0
+        }
+        Some(Run::Strap { .. }) if found.defers_to_plugin(env) => return Ok(None),
         Some(Run::Install | Run::Strap { .. }) => strap_command(env, command, args, out)?,
     };
     Ok(Some(code))
@@ -328,7 +334,19 @@ fn builtin(
 fn strap_command(env: &PyenvEnv, command: &str, args: &[String], out: &mut dyn Write) -> Outcome {
     let words = std::iter::once(command).chain(args.iter().map(String::as_str));
     match super::parse_command(words) {
-        Ok(parsed) => super::dispatch(&env.ctx, parsed, out),
+        Ok(parsed) => {
+            if let super::Command::Install(install) = &parsed {
+                let missing = install::definition_not_found(
+                    &install.versions,
+                    install.debug,
+                    install.sha256.as_deref(),
+                )?;
+                if let Some(code) = missing {
+                    return Ok(code);
+                }
+            }
+            super::dispatch(&env.ctx, parsed, out)
+        }
         // As pyenv's commands answer arguments they do not take: their help, on stderr, exit 1
         // (after what was wrong, unless an argument is simply missing).
         Err(err) if err.use_stderr() => {
@@ -354,8 +372,13 @@ fn version(out: &mut dyn Write) -> Outcome {
 
 /// `pyenv 2.6.30 (strap 0.1.0)`: the pyenv release this mode follows, and strap's own version.
 fn version_line() -> String {
+    compat_version_line("pyenv")
+}
+
+/// `PROGRAM 2.6.30 (strap 0.1.0)` (`pyenv install --version` is python-build's line).
+fn compat_version_line(program: &str) -> String {
     format!(
-        "pyenv {PYENV_COMPAT_VERSION} (strap {})",
+        "{program} {PYENV_COMPAT_VERSION} (strap {})",
         env!("CARGO_PKG_VERSION")
     )
 }
