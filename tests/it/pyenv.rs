@@ -1295,3 +1295,49 @@ fn help_shows_the_plugins_own_words_for_a_command_it_answers() {
         .success()
         .stdout(plugin_help);
 }
+
+#[test]
+#[ignore = "compares with a real pyenv 2.6.30 in ~/.pyenv; .ci/run runs the ignored tests (skipped without one)"]
+fn install_and_uninstall_words_match_a_real_pyenv() {
+    let real = PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".pyenv");
+    let real_pyenv = real.join("libexec/pyenv");
+    let version = std::process::Command::new(&real_pyenv)
+        .arg("--version")
+        .output();
+    if !version.is_ok_and(|out| stdout_of(&out) == "pyenv 2.6.30\n") {
+        eprintln!("skipped: no pyenv 2.6.30 at {}", real.display());
+        return;
+    }
+    let p = Pyenv::new();
+    let plugin = real.join("plugins/pyenv-virtualenv/bin/pyenv-virtualenv");
+    if plugin.is_file() {
+        let copy = p.env.root().join("plugins/pyenv-virtualenv/bin");
+        fs::create_dir_all(&copy).unwrap();
+        fs::copy(&plugin, copy.join("pyenv-virtualenv")).unwrap();
+    }
+    let both = |args: &[&str]| {
+        let ours = p.pyenv(args).output().unwrap();
+        let theirs = p.command(&real_pyenv).args(args).output().unwrap();
+        (ours, theirs)
+    };
+    // The same lines up to the advice on upgrading (git's or brew's command there).
+    let (ours, theirs) = both(&["install", "3.99.1"]);
+    assert_eq!(
+        (ours.status.code(), theirs.status.code()),
+        (Some(2), Some(2))
+    );
+    let until_advice = |out: &std::process::Output| {
+        let text = crate::support::stderr_of(out);
+        text[..text.find("If the version").unwrap()].to_owned()
+    };
+    assert_eq!(until_advice(&ours), until_advice(&theirs));
+    let (ours, theirs) = both(&["uninstall"]);
+    assert_eq!(ours.status.code(), theirs.status.code());
+    assert_eq!(ours.stderr, theirs.stderr);
+    let (ours, theirs) = both(&["install", "--version"]);
+    assert!(stdout_of(&ours).starts_with(stdout_of(&theirs).trim_end()));
+    if plugin.is_file() {
+        let (ours, theirs) = both(&["help", "virtualenv"]);
+        assert_eq!(stdout_of(&ours), stdout_of(&theirs));
+    }
+}
