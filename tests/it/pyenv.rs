@@ -1251,6 +1251,14 @@ fn install_and_uninstall_answer_in_pyenvs_words() {
              If the version you need is missing, try upgrading pyenv.\n",
         );
     assert!(!p.env.root().join("versions").join("3.99.1").exists());
+    // Nothing given and nothing selected: the usage, exit 1.
+    p.pyenv(&["install"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::starts_with(
+            "Usage: pyenv install [-f] [-kvp] <version>...\n",
+        ));
     p.pyenv(&["install", "--version"])
         .assert()
         .success()

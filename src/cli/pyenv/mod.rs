@@ -336,6 +336,12 @@ fn strap_command(env: &PyenvEnv, command: &str, args: &[String], out: &mut dyn W
     match super::parse_command(words) {
         Ok(parsed) => {
             if let super::Command::Install(install) = &parsed {
+                // With no version given and none selected, pyenv-install shows its usage.
+                if install.versions.is_empty()
+                    && crate::pins::nothing_selected(&env.ctx.selection()?).is_some()
+                {
+                    return usage_error(env, command);
+                }
                 let missing = install::definition_not_found(
                     &install.versions,
                     install.debug,
@@ -355,13 +361,18 @@ fn strap_command(env: &PyenvEnv, command: &str, args: &[String], out: &mut dyn W
                     say!("pyenv: {}", what.strip_prefix("error: ").unwrap_or(what));
                 }
             }
-            let mut usage = Vec::new();
-            docs::help(env, &[command.to_owned()], &mut usage)?;
-            io::stderr().write_all(&usage)?;
-            Ok(1)
+            usage_error(env, command)
         }
         Err(_) => docs::help(env, &[command.to_owned()], out),
     }
+}
+
+/// A command's help on stderr, exit 1: pyenv's answer to arguments a command does not take.
+fn usage_error(env: &PyenvEnv, command: &str) -> Outcome {
+    let mut usage = Vec::new();
+    docs::help(env, &[command.to_owned()], &mut usage)?;
+    io::stderr().write_all(&usage)?;
+    Ok(1)
 }
 
 /// `pyenv --version`.
