@@ -7,7 +7,6 @@ use crate::python::catalog::Catalog;
 use crate::python::plan::{self, PlanError};
 
 use super::query;
-use super::Outcome;
 
 /// The exit code python-build gives a definition it does not have.
 const EXIT_DEFINITION_NOT_FOUND: i32 = 2;
@@ -45,7 +44,11 @@ pub(super) fn definition_not_found(
 }
 
 /// python-build's and `pyenv install`'s lines for `definition`, with the known names containing it.
-fn write_not_found(out: &mut dyn Write, definition: &str, candidates: &[String]) -> Outcome {
+fn write_not_found(
+    out: &mut dyn Write,
+    definition: &str,
+    candidates: &[String],
+) -> std::io::Result<()> {
     writeln!(out, "python-build: definition not found: {definition}")?;
     if !candidates.is_empty() {
         writeln!(
@@ -63,8 +66,7 @@ fn write_not_found(out: &mut dyn Write, definition: &str, candidates: &[String])
     writeln!(
         out,
         "\nIf the version you need is missing, try upgrading pyenv."
-    )?;
-    Ok(0)
+    )
 }
 
 #[cfg(test)]
