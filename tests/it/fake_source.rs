@@ -21,6 +21,7 @@ done
 printf '%s\n' "$@" > configure.args
 echo "checking for a fake compiler... yes"
 echo "checking the run path the linker gets... $LD_RUN_PATH"
+[ -n "$CFLAGS$CPPFLAGS$LDFLAGS" ] && echo "checking flags... CFLAGS=$CFLAGS CPPFLAGS=$CPPFLAGS LDFLAGS=$LDFLAGS"
 if [ -n "$FAKE_CONFIGURE_FAIL" ]; then
   echo "configure: error: simulated configure failure"
   exit 1
