@@ -314,9 +314,12 @@ fn options(ctx: &Ctx, args: &InstallArgs) -> Result<(PythonOptions, StageOptions
     ))
 }
 
+/// A job count and the variable that named it.
+type NamedJobs = Option<(usize, &'static str)>;
+
 /// python-build's `MAKE_OPTS` then `PYTHON_MAKE_OPTS`: the last job count they name (with its
 /// variable) and their other words.
-fn python_build_make_opts() -> Result<(Option<(usize, &'static str)>, Vec<String>), Reported> {
+fn python_build_make_opts() -> Result<(NamedJobs, Vec<String>), Reported> {
     let mut jobs = None;
     let mut rest = Vec::new();
     for var in [env_vars::MAKE_OPTS, env_vars::PYTHON_MAKE_OPTS] {
