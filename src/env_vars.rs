@@ -54,6 +54,11 @@ pub const PYTHON_MAKE_OPTS: &str = "PYTHON_MAKE_OPTS";
 pub const MAKE_INSTALL_OPTS: &str = "MAKE_INSTALL_OPTS";
 /// python-build's `make install` options for CPython (after `MAKE_INSTALL_OPTS`).
 pub const PYTHON_MAKE_INSTALL_OPTS: &str = "PYTHON_MAKE_INSTALL_OPTS";
+/// python-build's mirror: a URL whose files are named by their sha256, tried before the other
+/// CPython mirrors unless `--mirror` is given.
+pub const PYTHON_BUILD_MIRROR_URL: &str = "PYTHON_BUILD_MIRROR_URL";
+/// python-build: when set (non-empty), `PYTHON_BUILD_MIRROR_URL` is not used.
+pub const PYTHON_BUILD_SKIP_MIRROR: &str = "PYTHON_BUILD_SKIP_MIRROR";
 /// The C compiler flags `configure` sees (python-build's `PYTHON_CFLAGS` is appended).
 pub const CFLAGS: &str = "CFLAGS";
 /// The C preprocessor flags `configure` sees (python-build's `PYTHON_CPPFLAGS` is appended).

@@ -111,6 +111,9 @@ pub struct MirrorSource<'a> {
     pub config: (&'a [String], &'static str),
     /// Used when nothing names a mirror (binary mirrors have none).
     pub default: Option<&'static str>,
+    /// python-build's variable naming a mirror put before the others unless `flag` names
+    /// mirrors (`PYTHON_BUILD_MIRROR_URL`: files by sha256).
+    pub first: Option<&'static str>,
 }
 
 impl<'a> MirrorSource<'a> {
@@ -121,6 +124,7 @@ impl<'a> MirrorSource<'a> {
             env_var: env_vars::STRAP_PYTHON_MIRRORS,
             config: (&config.python.mirrors, "python.mirrors"),
             default: Some(mirror::DEFAULT_PYTHON_MIRROR),
+            first: Some(env_vars::PYTHON_BUILD_MIRROR_URL),
         }
     }
 
@@ -131,6 +135,7 @@ impl<'a> MirrorSource<'a> {
             env_var: env_vars::STRAP_BOOST_MIRRORS,
             config: (&config.boost.mirrors, "boost.mirrors"),
             default: Some(mirror::DEFAULT_BOOST_MIRROR),
+            first: None,
         }
     }
 
@@ -141,6 +146,7 @@ impl<'a> MirrorSource<'a> {
             env_var: env_vars::STRAP_BINARY_MIRRORS,
             config: (&config.cache.binary, "cache.binary"),
             default: None,
+            first: None,
         }
     }
 }
@@ -182,7 +188,27 @@ pub fn mirrors(
     for template in &templates {
         mirror::check(template, &origin)?;
     }
-    Ok(templates)
+    match source.first.filter(|_| flags.is_empty()) {
+        Some(var) => Ok(python_build_mirror(var)?
+            .into_iter()
+            .chain(templates)
+            .collect()),
+        None => Ok(templates),
+    }
+}
+
+/// python-build's mirror (`PYTHON_BUILD_MIRROR_URL`, files named by their sha256) as a
+/// template, unless unset or `PYTHON_BUILD_SKIP_MIRROR` is set; checked like any mirror.
+fn python_build_mirror(var: &str) -> Result<Option<String>, UsageError> {
+    if env_value(env_vars::PYTHON_BUILD_SKIP_MIRROR).is_some() {
+        return Ok(None);
+    }
+    let Some(url) = env_value(var) else {
+        return Ok(None);
+    };
+    let template = format!("{}/{{sha256}}", url.trim().trim_end_matches('/'));
+    mirror::check(&template, var)?;
+    Ok(Some(template))
 }
 
 /// Words of a shell-like option string (quotes group words; nothing is expanded).

@@ -5,7 +5,20 @@
 
 use std::fs;
 
-use crate::support::{stderr_of, Setup};
+use crate::fake_source::{flag_logging_python_tgz, sha256_hex};
+use crate::mirror::Behavior;
+
+use crate::support::{stderr_of, Setup, FILE, VERSION};
+
+/// [`Setup`] whose archive's `configure` logs the compiler flags it sees.
+fn flag_logging_setup() -> Setup {
+    let mut s = Setup::new();
+    s.archive = flag_logging_python_tgz(VERSION);
+    s.sha = sha256_hex(&s.archive);
+    s.mirror
+        .route(&format!("/a/{FILE}"), Behavior::Serve(s.archive.clone()));
+    s
+}
 
 /// Every build log of the test root, concatenated.
 fn logs(s: &Setup) -> String {
@@ -25,7 +38,7 @@ fn command<'a>(log: &'a str, start: &str) -> &'a str {
 
 #[test]
 fn python_build_variables_reach_configure_and_make() {
-    let s = Setup::new();
+    let s = flag_logging_setup();
     let out = s
         .install(&["a"], &["--configure-opts", "--from-flag"])
         .env("CONFIGURE_OPTS", "--from-configure-opts")
@@ -127,4 +140,74 @@ fn a_cached_build_with_other_python_build_options_is_not_served() {
         .unwrap();
     let err = stderr_of(&out);
     assert!(!err.contains("==> configure"), "from the cache: {err}");
+}
+
+/// `strap install` of the fake version without `--mirror`, with `env` set.
+fn install_without_mirror_flag(s: &Setup, env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = s
+        .env
+        .strap(&["install", "--skip-preflight", "--sha256", &s.sha, VERSION]);
+    cmd.env("STRAP_PYTHON_MIRRORS", s.mirror.template("missing"));
+    cmd.envs(env.iter().copied());
+    cmd.timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn python_build_mirror_url_is_the_first_mirror_unless_skipped_or_mirror_is_given() {
+    let s = Setup::new();
+    s.mirror.route(
+        &format!("/pb/{}", s.sha),
+        Behavior::Serve(s.archive.clone()),
+    );
+    let base = s.mirror.template("pb");
+    let base = base.trim_end_matches("{file}");
+    let out = install_without_mirror_flag(
+        &s,
+        &[
+            ("PYTHON_BUILD_SKIP_MIRROR", "1"),
+            ("PYTHON_BUILD_MIRROR_URL", base),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    let out = s
+        .install(&["missing"], &[])
+        .env("PYTHON_BUILD_MIRROR_URL", base)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "--mirror wins: {}",
+        stderr_of(&out)
+    );
+    let out = install_without_mirror_flag(&s, &[("PYTHON_BUILD_MIRROR_URL", base)]);
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains(&format!("/pb/{}", s.sha)), "{err}");
+    let out = install_without_mirror_flag(&s, &[("PYTHON_BUILD_MIRROR_URL", "ftp://x")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("(from PYTHON_BUILD_MIRROR_URL)"));
+}
+
+#[test]
+fn pyenv_install_passes_python_build_variables_too() {
+    let s = Setup::new();
+    let out = s
+        .install(&["a"], &[])
+        .env("STRAP_FORCE_ARG0", "pyenv")
+        .env("PYENV_ROOT", s.env.root())
+        .env_remove("STRAP_ROOT")
+        .env("PYTHON_CONFIGURE_OPTS", "--with-foo")
+        .env("PYTHON_MAKE_OPTS", "V=1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let log = logs(&s);
+    assert!(
+        command(&log, "$ ./configure ").ends_with(" --with-foo"),
+        "{log}"
+    );
+    assert!(command(&log, "$ make -j").ends_with(" V=1"), "{log}");
 }
