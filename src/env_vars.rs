@@ -59,6 +59,9 @@ pub const PYTHON_MAKE_INSTALL_OPTS: &str = "PYTHON_MAKE_INSTALL_OPTS";
 pub const PYTHON_BUILD_MIRROR_URL: &str = "PYTHON_BUILD_MIRROR_URL";
 /// python-build: when set (non-empty), `PYTHON_BUILD_MIRROR_URL` is not used.
 pub const PYTHON_BUILD_SKIP_MIRROR: &str = "PYTHON_BUILD_SKIP_MIRROR";
+/// python-build's download cache: strap's download cache when it is a directory and
+/// `STRAP_CACHE_DIR` is not set.
+pub const PYTHON_BUILD_CACHE_PATH: &str = "PYTHON_BUILD_CACHE_PATH";
 /// The C compiler flags `configure` sees (python-build's `PYTHON_CFLAGS` is appended).
 pub const CFLAGS: &str = "CFLAGS";
 /// The C preprocessor flags `configure` sees (python-build's `PYTHON_CPPFLAGS` is appended).

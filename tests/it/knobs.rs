@@ -211,3 +211,24 @@ fn pyenv_install_passes_python_build_variables_too() {
     );
     assert!(command(&log, "$ make -j").ends_with(" V=1"), "{log}");
 }
+
+#[test]
+fn python_build_cache_path_is_the_download_cache_unless_strap_cache_dir_is_set() {
+    let s = Setup::new();
+    let cache = s.env.home().join("pb-cache");
+    fs::create_dir_all(&cache).unwrap();
+    fs::write(cache.join(FILE), &s.archive).unwrap();
+    let empty = s.env.home().join("empty-cache");
+    fs::create_dir_all(&empty).unwrap();
+    s.install(&["missing"], &["--offline"])
+        .env("PYTHON_BUILD_CACHE_PATH", &cache)
+        .env("STRAP_CACHE_DIR", &empty)
+        .assert()
+        .code(1);
+    let out = s
+        .install(&["missing"], &["--offline"])
+        .env("PYTHON_BUILD_CACHE_PATH", &cache)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+}
