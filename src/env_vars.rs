@@ -36,6 +36,39 @@ pub const STRAP_REGISTRY_USER: &str = "STRAP_REGISTRY_USER";
 /// The password or token that goes with `STRAP_REGISTRY_USER`.
 pub const STRAP_REGISTRY_PASSWORD: &str = "STRAP_REGISTRY_PASSWORD";
 
+/// python-build's configure options (after `CONFIGURE_OPTS`, before `STRAP_CONFIGURE_OPTS`).
+pub const PYTHON_CONFIGURE_OPTS: &str = "PYTHON_CONFIGURE_OPTS";
+/// python-build's configure options for every package (before `PYTHON_CONFIGURE_OPTS`).
+pub const CONFIGURE_OPTS: &str = "CONFIGURE_OPTS";
+/// python-build: appended to the `CFLAGS` CPython's `configure` sees.
+pub const PYTHON_CFLAGS: &str = "PYTHON_CFLAGS";
+/// python-build: appended to the `CPPFLAGS` CPython's `configure` sees.
+pub const PYTHON_CPPFLAGS: &str = "PYTHON_CPPFLAGS";
+/// python-build: appended to the `LDFLAGS` CPython's `configure` sees.
+pub const PYTHON_LDFLAGS: &str = "PYTHON_LDFLAGS";
+/// python-build's `make` options for every package (its `-j` below `--jobs` and `STRAP_JOBS`).
+pub const MAKE_OPTS: &str = "MAKE_OPTS";
+/// python-build's `make` options for CPython (after `MAKE_OPTS`).
+pub const PYTHON_MAKE_OPTS: &str = "PYTHON_MAKE_OPTS";
+/// python-build's `make install` options for every package.
+pub const MAKE_INSTALL_OPTS: &str = "MAKE_INSTALL_OPTS";
+/// python-build's `make install` options for CPython (after `MAKE_INSTALL_OPTS`).
+pub const PYTHON_MAKE_INSTALL_OPTS: &str = "PYTHON_MAKE_INSTALL_OPTS";
+/// python-build's mirror: a URL whose files are named by their sha256, tried before the other
+/// CPython mirrors unless `--mirror` is given.
+pub const PYTHON_BUILD_MIRROR_URL: &str = "PYTHON_BUILD_MIRROR_URL";
+/// python-build: when set (non-empty), `PYTHON_BUILD_MIRROR_URL` is not used.
+pub const PYTHON_BUILD_SKIP_MIRROR: &str = "PYTHON_BUILD_SKIP_MIRROR";
+/// python-build's download cache: strap's download cache when it is a directory and
+/// `STRAP_CACHE_DIR` is not set.
+pub const PYTHON_BUILD_CACHE_PATH: &str = "PYTHON_BUILD_CACHE_PATH";
+/// The C compiler flags `configure` sees (python-build's `PYTHON_CFLAGS` is appended).
+pub const CFLAGS: &str = "CFLAGS";
+/// The C preprocessor flags `configure` sees (python-build's `PYTHON_CPPFLAGS` is appended).
+pub const CPPFLAGS: &str = "CPPFLAGS";
+/// The linker flags `configure` sees (python-build's `PYTHON_LDFLAGS` is appended).
+pub const LDFLAGS: &str = "LDFLAGS";
+
 /// pyenv mode: the root (default `~/.pyenv`).
 pub const PYENV_ROOT: &str = "PYENV_ROOT";
 /// pyenv mode (and shims in pyenv's root): the versions selected for this process or shell.

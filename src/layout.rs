@@ -134,11 +134,17 @@ impl Layout {
             .unwrap_or_else(|| self.root.join("cache"))
     }
 
-    /// The directory `STRAP_CACHE_DIR` names for the download cache, when it names one.
+    /// The directory the user names for the download cache, when one is named:
+    /// `STRAP_CACHE_DIR`, else python-build's `PYTHON_BUILD_CACHE_PATH` when it is a directory
+    /// (python-build ignores it otherwise).
     pub fn named_cache_dir(&self) -> Option<PathBuf> {
-        std::env::var_os(env_vars::STRAP_CACHE_DIR)
-            .filter(|dir| !dir.is_empty())
-            .map(PathBuf::from)
+        let named = |var| {
+            std::env::var_os(var)
+                .filter(|dir| !dir.is_empty())
+                .map(PathBuf::from)
+        };
+        named(env_vars::STRAP_CACHE_DIR)
+            .or_else(|| named(env_vars::PYTHON_BUILD_CACHE_PATH).filter(|dir| dir.is_dir()))
     }
 
     /// `logs/`: one log per build and per recipe run.

@@ -23,14 +23,22 @@ fn env_value(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-/// Build parallelism: `--jobs`, else `STRAP_JOBS`, else the config's `jobs`, else the number of
+/// Build parallelism: `--jobs`, else `STRAP_JOBS`, else a `-j` in python-build's make options
+/// (`tool_jobs`, with the variable that named it), else the config's `jobs`, else the number of
 /// CPUs. Each must be a whole number from 1 to 1024.
 pub fn jobs(
     flag: Option<usize>,
+    tool_jobs: Option<(usize, &str)>,
     config_jobs: Option<usize>,
     config_key: &str,
     config: &Config,
 ) -> Result<usize, UsageError> {
+    let config_jobs = match tool_jobs {
+        Some((jobs, origin)) if flag.is_none() && env_value(env_vars::STRAP_JOBS).is_none() => {
+            return check_jobs(jobs, origin)
+        }
+        _ => config_jobs,
+    };
     let (jobs, origin) = match (flag, env_value(env_vars::STRAP_JOBS), config_jobs) {
         (Some(jobs), _, _) => (jobs, "--jobs".to_owned()),
         (None, Some(text), _) => (
@@ -103,6 +111,9 @@ pub struct MirrorSource<'a> {
     pub config: (&'a [String], &'static str),
     /// Used when nothing names a mirror (binary mirrors have none).
     pub default: Option<&'static str>,
+    /// python-build's variable naming a mirror put before the others unless `flag` names
+    /// mirrors (`PYTHON_BUILD_MIRROR_URL`: files by sha256).
+    pub first: Option<&'static str>,
 }
 
 impl<'a> MirrorSource<'a> {
@@ -113,6 +124,7 @@ impl<'a> MirrorSource<'a> {
             env_var: env_vars::STRAP_PYTHON_MIRRORS,
             config: (&config.python.mirrors, "python.mirrors"),
             default: Some(mirror::DEFAULT_PYTHON_MIRROR),
+            first: Some(env_vars::PYTHON_BUILD_MIRROR_URL),
         }
     }
 
@@ -123,6 +135,7 @@ impl<'a> MirrorSource<'a> {
             env_var: env_vars::STRAP_BOOST_MIRRORS,
             config: (&config.boost.mirrors, "boost.mirrors"),
             default: Some(mirror::DEFAULT_BOOST_MIRROR),
+            first: None,
         }
     }
 
@@ -133,6 +146,7 @@ impl<'a> MirrorSource<'a> {
             env_var: env_vars::STRAP_BINARY_MIRRORS,
             config: (&config.cache.binary, "cache.binary"),
             default: None,
+            first: None,
         }
     }
 }
@@ -174,7 +188,27 @@ pub fn mirrors(
     for template in &templates {
         mirror::check(template, &origin)?;
     }
-    Ok(templates)
+    match source.first.filter(|_| flags.is_empty()) {
+        Some(var) => Ok(python_build_mirror(var)?
+            .into_iter()
+            .chain(templates)
+            .collect()),
+        None => Ok(templates),
+    }
+}
+
+/// python-build's mirror (`PYTHON_BUILD_MIRROR_URL`, files named by their sha256) as a
+/// template, unless unset or `PYTHON_BUILD_SKIP_MIRROR` is set; checked like any mirror.
+fn python_build_mirror(var: &str) -> Result<Option<String>, UsageError> {
+    if env_value(env_vars::PYTHON_BUILD_SKIP_MIRROR).is_some() {
+        return Ok(None);
+    }
+    let Some(url) = env_value(var) else {
+        return Ok(None);
+    };
+    let template = format!("{}/{{sha256}}", url.trim().trim_end_matches('/'));
+    mirror::check(&template, var)?;
+    Ok(Some(template))
 }
 
 /// Words of a shell-like option string (quotes group words; nothing is expanded).
@@ -184,6 +218,44 @@ pub fn split_options(text: &str, origin: &str) -> Result<Vec<String>, UsageError
             "{origin}: cannot split '{text}' into words (an unbalanced quote?)"
         ))
     })
+}
+
+/// Words of one of python-build's option variables (`PYTHON_CONFIGURE_OPTS`, …), split as
+/// python-build's shell splits them: on whitespace, quotes not special. None when unset.
+pub fn python_build_words(name: &str) -> Vec<String> {
+    std::env::var(name)
+        .map(|v| v.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// `make` options without their job counts, and the last count they name (`-j4`, `-j 4`,
+/// `--jobs=4`, `--jobs 4`); `origin` names where the words came from in errors.
+pub fn split_make_jobs(
+    words: &[String],
+    origin: &str,
+) -> Result<(Option<usize>, Vec<String>), UsageError> {
+    let mut jobs = None;
+    let mut rest = Vec::new();
+    let mut words = words.iter();
+    while let Some(word) = words.next() {
+        let count = match word.as_str() {
+            "-j" | "--jobs" => words.next().map(String::as_str),
+            w => match w.strip_prefix("--jobs=").or_else(|| w.strip_prefix("-j")) {
+                Some(count) => Some(count),
+                None => {
+                    rest.push(word.clone());
+                    continue;
+                }
+            },
+        };
+        let count = count.and_then(|c| c.parse::<usize>().ok()).ok_or_else(|| {
+            UsageError::new(format!(
+                "{origin}: '{word}' must name a number of build jobs (e.g. -j4)"
+            ))
+        })?;
+        jobs = Some(count);
+    }
+    Ok((jobs, rest))
 }
 
 #[cfg(test)]
@@ -208,6 +280,21 @@ mod tests {
     }
 
     #[test]
+    fn make_jobs_are_taken_out_in_every_spelling() {
+        let words = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        let (jobs, rest) = split_make_jobs(&words("-j 4 V=1 --jobs=6 -s"), "MAKE_OPTS").unwrap();
+        assert_eq!((jobs, rest), (Some(6), words("V=1 -s")));
+        let (jobs, rest) = split_make_jobs(&words("-j3 --jobs 2"), "MAKE_OPTS").unwrap();
+        assert_eq!((jobs, rest), (Some(2), Vec::new()));
+        assert_eq!(split_make_jobs(&[], "M").unwrap(), (None, Vec::new()));
+        let err = split_make_jobs(&words("-j"), "MAKE_OPTS").unwrap_err();
+        assert!(
+            err.to_string().starts_with("MAKE_OPTS: '-j' must name"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn seconds_are_finite_numbers_in_range() {
         assert_eq!(seconds(" 2.5 ", 60.0), Ok(Duration::from_millis(2500)));
         for bad in [
@@ -224,12 +311,28 @@ mod tests {
     #[test]
     fn jobs_are_bounded_and_name_their_origin() {
         let config = Config::default();
-        assert_eq!(jobs(Some(3), None, "python.jobs", &config).unwrap(), 3);
-        let err = jobs(Some(0), None, "python.jobs", &config)
+        assert_eq!(
+            jobs(Some(3), None, None, "python.jobs", &config).unwrap(),
+            3
+        );
+        assert_eq!(
+            jobs(Some(3), Some((5, "MAKE_OPTS")), None, "k", &config).unwrap(),
+            3
+        );
+        assert_eq!(
+            jobs(None, Some((5, "MAKE_OPTS")), Some(2), "k", &config).unwrap(),
+            5
+        );
+        let err = jobs(None, Some((0, "MAKE_OPTS")), None, "k", &config).unwrap_err();
+        assert!(
+            err.to_string().contains("MAKE_OPTS must be from 1"),
+            "{err}"
+        );
+        let err = jobs(Some(0), None, None, "python.jobs", &config)
             .unwrap_err()
             .to_string();
         assert!(err.contains("--jobs must be from 1"), "{err}");
-        let err = jobs(None, Some(5000), "boost.jobs", &config)
+        let err = jobs(None, None, Some(5000), "boost.jobs", &config)
             .unwrap_err()
             .to_string();
         assert!(err.contains("key boost.jobs must be from 1"), "{err}");

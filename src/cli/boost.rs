@@ -179,6 +179,7 @@ fn install(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> Result<i32, Rep
     }
     let config = Config::load()?;
     let settings = Settings {
+        tool_jobs: None,
         mirrors: crate::settings::MirrorSource::boost(&config),
         config_jobs: (config.boost.jobs, "boost.jobs"),
     };

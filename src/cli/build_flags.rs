@@ -45,9 +45,11 @@ pub struct BuildFlags {
     pub fetch_only: bool,
 }
 
-/// Where a kind of build reads its settings: its mirrors and the config's `jobs` and its key.
+/// Where a kind of build reads its settings: its mirrors, a job count python-build's make options
+/// name (and which variable), and the config's `jobs` and its key.
 pub struct Settings<'a> {
     pub mirrors: settings::MirrorSource<'a>,
+    pub tool_jobs: Option<(usize, &'static str)>,
     pub config_jobs: (Option<usize>, &'static str),
 }
 
@@ -62,7 +64,13 @@ impl BuildFlags {
         force: bool,
     ) -> Result<(Vec<String>, StageOptions), UsageError> {
         let mirrors = settings::mirrors(&self.mirror, kind.mirrors, config)?;
-        let jobs = settings::jobs(self.jobs, kind.config_jobs.0, kind.config_jobs.1, config)?;
+        let jobs = settings::jobs(
+            self.jobs,
+            kind.tool_jobs,
+            kind.config_jobs.0,
+            kind.config_jobs.1,
+            config,
+        )?;
         let options = StageOptions {
             fetch: FetchSettings {
                 cache_dir: ctx.layout.cache_dir(),

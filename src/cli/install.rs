@@ -14,6 +14,7 @@ use crate::env_vars;
 use crate::error::{Reported, UsageError};
 use crate::pins::{self, Pin};
 use crate::process::Cancel;
+use crate::python::build::UserOptions;
 use crate::python::catalog::{listed_under, pin_override_warning, Catalog};
 use crate::python::install::{CPython, PythonOptions};
 use crate::python::plan;
@@ -259,28 +260,72 @@ fn list(
 
 fn options(ctx: &Ctx, args: &InstallArgs) -> Result<(PythonOptions, StageOptions), Reported> {
     let config = Config::load()?;
+    let (make_jobs, make) = python_build_make_opts()?;
     let settings = Settings {
         mirrors: settings::MirrorSource::python(&config),
+        tool_jobs: make_jobs,
         config_jobs: (config.python.jobs, "python.jobs"),
     };
     let (mirrors, stage) = args.build.resolve(ctx, &config, settings, args.force)?;
-    let mut configure_opts = config.python.configure_opts.clone();
+    let mut configure = config.python.configure_opts.clone();
+    for var in [env_vars::CONFIGURE_OPTS, env_vars::PYTHON_CONFIGURE_OPTS] {
+        configure.extend(settings::python_build_words(var));
+    }
     if let Ok(text) = std::env::var(env_vars::STRAP_CONFIGURE_OPTS) {
-        configure_opts.extend(settings::split_options(
+        configure.extend(settings::split_options(
             &text,
             env_vars::STRAP_CONFIGURE_OPTS,
         )?);
     }
     if let Some(text) = &args.configure_opts {
-        configure_opts.extend(settings::split_options(text, "--configure-opts")?);
+        configure.extend(settings::split_options(text, "--configure-opts")?);
     }
+    let flags = [
+        (env_vars::PYTHON_CFLAGS, env_vars::CFLAGS),
+        (env_vars::PYTHON_CPPFLAGS, env_vars::CPPFLAGS),
+        (env_vars::PYTHON_LDFLAGS, env_vars::LDFLAGS),
+    ]
+    .into_iter()
+    .filter_map(|(from, to)| {
+        let value = std::env::var(from).ok().filter(|v| !v.is_empty())?;
+        Some((to, value))
+    })
+    .collect();
+    let make_install = [
+        env_vars::MAKE_INSTALL_OPTS,
+        env_vars::PYTHON_MAKE_INSTALL_OPTS,
+    ]
+    .into_iter()
+    .flat_map(settings::python_build_words)
+    .collect();
     Ok((
         PythonOptions {
             mirrors,
-            configure_opts,
+            user: UserOptions {
+                configure,
+                flags,
+                make,
+                make_install,
+            },
             with_pip: !args.no_pip,
             allow_missing: args.allow_missing.clone(),
         },
         stage,
     ))
+}
+
+/// A job count and the variable that named it.
+type NamedJobs = Option<(usize, &'static str)>;
+
+/// python-build's `MAKE_OPTS` then `PYTHON_MAKE_OPTS`: the last job count they name (with its
+/// variable) and their other words.
+fn python_build_make_opts() -> Result<(NamedJobs, Vec<String>), Reported> {
+    let mut jobs = None;
+    let mut rest = Vec::new();
+    for var in [env_vars::MAKE_OPTS, env_vars::PYTHON_MAKE_OPTS] {
+        let (count, words) = settings::split_make_jobs(&settings::python_build_words(var), var)?;
+        jobs = count.map(|c| (c, var)).or(jobs);
+        rest.extend(words);
+    }
+    Ok((jobs, rest))
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::plan::Plan;
+use crate::env_vars;
 use crate::process::{RunError, Runner};
 
 /// Where a build happens and where it will finally live.
@@ -32,6 +33,57 @@ impl BuildDirs {
     /// Where a private OpenSSL goes (inside the version's prefix, as pyenv does).
     pub fn openssl_prefix(&self) -> PathBuf {
         self.prefix.join("openssl")
+    }
+}
+
+/// What the user adds to CPython's build commands: `configure` options, flags appended to the
+/// compiler variables `configure` sees, and words after `make -jN` and `make install`.
+#[derive(Debug, Clone, Default)]
+pub struct UserOptions {
+    /// After strap's own `configure` options.
+    pub configure: Vec<String>,
+    /// `(CFLAGS | CPPFLAGS | LDFLAGS, flags)`: appended to that variable for `configure`.
+    pub flags: Vec<(&'static str, String)>,
+    /// After `make -jN`.
+    pub make: Vec<String>,
+    /// After `make install DESTDIR=…`.
+    pub make_install: Vec<String>,
+}
+
+impl UserOptions {
+    /// The flags and make words as the receipt and the build's key record them (`CFLAGS+=-O1`,
+    /// `make+=V=1`, `make install+=…`); the configure options are recorded with configure's.
+    pub fn recorded(&self) -> Vec<String> {
+        let flags = self.recorded_flags();
+        let make = self.make.iter().map(|w| format!("make+={w}"));
+        let install = self
+            .make_install
+            .iter()
+            .map(|w| format!("make install+={w}"));
+        flags.chain(make).chain(install).collect()
+    }
+
+    /// The flags as recorded and shown: `CFLAGS+=-O1`.
+    pub fn recorded_flags(&self) -> impl Iterator<Item = String> + '_ {
+        self.flags
+            .iter()
+            .map(|(var, value)| format!("{var}+={value}"))
+    }
+
+    fn flag(&self, var: &str) -> Option<&str> {
+        self.flags
+            .iter()
+            .find(|(v, _)| *v == var)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// `value` after `base`, space-separated (as python-build appends flags).
+fn appended(base: &str, value: &str) -> String {
+    if base.is_empty() {
+        value.to_owned()
+    } else {
+        format!("{base} {value}")
     }
 }
 
@@ -68,7 +120,7 @@ pub fn build_openssl(
 }
 
 /// The arguments of CPython's `configure`.
-pub fn configure_args(plan: &Plan, dirs: &BuildDirs, configure_opts: &[String]) -> Vec<OsString> {
+pub fn configure_args(plan: &Plan, dirs: &BuildDirs, user: &UserOptions) -> Vec<OsString> {
     let mut args: Vec<OsString> = vec![
         format!("--prefix={}", dirs.prefix.display()).into(),
         format!("--libdir={}", dirs.prefix.join("lib").display()).into(),
@@ -78,8 +130,15 @@ pub fn configure_args(plan: &Plan, dirs: &BuildDirs, configure_opts: &[String]) 
     ];
     if plan.needs_openssl11 {
         let staged = dirs.staged(&dirs.openssl_prefix());
-        args.push(format!("LDFLAGS=-L{}", staged.join("lib").display()).into());
-        args.push(format!("CPPFLAGS=-I{}", staged.join("include").display()).into());
+        // These arguments override the environment's, so the user's flags go in them too.
+        let ldflags = format!("-L{}", staged.join("lib").display());
+        let cppflags = format!("-I{}", staged.join("include").display());
+        let with_user = |var, base: String| match user.flag(var) {
+            Some(value) => appended(&base, value),
+            None => base,
+        };
+        args.push(format!("LDFLAGS={}", with_user(env_vars::LDFLAGS, ldflags)).into());
+        args.push(format!("CPPFLAGS={}", with_user(env_vars::CPPFLAGS, cppflags)).into());
         if plan.major_minor() >= (3, 7) {
             args.push(format!("--with-openssl={}", staged.display()).into());
         }
@@ -90,7 +149,7 @@ pub fn configure_args(plan: &Plan, dirs: &BuildDirs, configure_opts: &[String]) 
     if plan.debug {
         args.push("--with-pydebug".into());
     }
-    args.extend(configure_opts.iter().map(OsString::from));
+    args.extend(user.configure.iter().map(OsString::from));
     args
 }
 
@@ -130,32 +189,49 @@ fn step(program: &str, plan: &Plan, dirs: &BuildDirs) -> Command {
     cmd
 }
 
-/// `configure`.
+/// `configure`, with the user's flags appended to the environment's `CFLAGS`, `CPPFLAGS` and
+/// `LDFLAGS` (as python-build exports them).
 pub fn configure(
     runner: &Runner,
     plan: &Plan,
     dirs: &BuildDirs,
-    configure_opts: &[String],
+    user: &UserOptions,
 ) -> Result<(), RunError> {
-    runner.check(step("./configure", plan, dirs).args(configure_args(plan, dirs, configure_opts)))
+    let mut cmd = step("./configure", plan, dirs);
+    for (var, value) in &user.flags {
+        let base = std::env::var(var).unwrap_or_default();
+        cmd.env(var, appended(&base, value));
+    }
+    runner.check(cmd.args(configure_args(plan, dirs, user)))
 }
 
-/// `make -jN`.
+/// `make -jN` and the user's make options.
 pub fn compile(
     runner: &Runner,
     plan: &Plan,
     dirs: &BuildDirs,
     jobs: usize,
+    user: &UserOptions,
 ) -> Result<(), RunError> {
-    runner.check(step("make", plan, dirs).arg(format!("-j{jobs}")))
+    runner.check(
+        step("make", plan, dirs)
+            .arg(format!("-j{jobs}"))
+            .args(&user.make),
+    )
 }
 
-/// `make install DESTDIR=<staging>`.
-pub fn install(runner: &Runner, plan: &Plan, dirs: &BuildDirs) -> Result<(), RunError> {
+/// `make install DESTDIR=<staging>` and the user's make install options.
+pub fn install(
+    runner: &Runner,
+    plan: &Plan,
+    dirs: &BuildDirs,
+    user: &UserOptions,
+) -> Result<(), RunError> {
     runner.check(
         step("make", plan, dirs)
             .arg("install")
-            .arg(format!("DESTDIR={}", dirs.staging.display())),
+            .arg(format!("DESTDIR={}", dirs.staging.display()))
+            .args(&user.make_install),
     )
 }
 
@@ -257,7 +333,12 @@ mod tests {
 
     fn args_of(request: &str, debug: bool) -> Vec<String> {
         let p = plan(Catalog::embedded(), request, debug, None).unwrap();
-        configure_args(&p, &dirs(), &["--enable-optimizations".to_owned()])
+        let user = UserOptions {
+            configure: vec!["--enable-optimizations".to_owned()],
+            flags: vec![(env_vars::LDFLAGS, "-Lx".to_owned())],
+            ..UserOptions::default()
+        };
+        configure_args(&p, &dirs(), &user)
             .into_iter()
             .map(|a| a.into_string().unwrap())
             .collect()
@@ -284,7 +365,10 @@ mod tests {
         let staged = "/r/tmp/stage/r/versions/3.11.2/openssl";
         assert!(old.contains(&format!("--with-openssl={staged}")), "{old:?}");
         assert!(old.contains(&format!("CPPFLAGS=-I{staged}/include")));
-        assert!(old.contains(&format!("LDFLAGS=-L{staged}/lib")), "{old:?}");
+        assert!(
+            old.contains(&format!("LDFLAGS=-L{staged}/lib -Lx")),
+            "{old:?}"
+        );
         assert!(!args_of("2.7.18", false)
             .iter()
             .any(|a| a.starts_with("--with-openssl")));

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::build::{self, BuildDirs};
+use super::build::{self, BuildDirs, UserOptions};
 use super::catalog::Catalog;
 use super::plan::Plan;
 use super::preflight::{self, Findings};
@@ -22,7 +22,8 @@ use crate::sysdeps::PackageManager;
 pub struct PythonOptions {
     /// Mirror URL templates, in order.
     pub mirrors: Vec<String>,
-    pub configure_opts: Vec<String>,
+    /// What the user adds to configure and make (flags, `STRAP_*` and python-build's variables).
+    pub user: UserOptions,
     pub with_pip: bool,
     /// Required modules that may be missing.
     pub allow_missing: Vec<String>,
@@ -152,18 +153,26 @@ impl Artifact for CPython<'_> {
             )?;
         }
         let log = runner.log().path().display().to_string();
-        build.phases.run("configure", &format!("log: {log}"), || {
-            build::configure(runner, self.plan, &dirs, &self.options.configure_opts).map_err(failed)
+        let user = &self.options.user;
+        let flags: Vec<String> = user.recorded_flags().collect();
+        let detail = if flags.is_empty() {
+            format!("log: {log}")
+        } else {
+            format!("{}; log: {log}", flags.join(" "))
+        };
+        build.phases.run("configure", &detail, || {
+            build::configure(runner, self.plan, &dirs, user).map_err(failed)
         })?;
+        let make = std::iter::once(format!("make -j{}", build.jobs)).chain(user.make.clone());
         build
             .phases
-            .run("compile", &format!("make -j{}", build.jobs), || {
-                build::compile(runner, self.plan, &dirs, build.jobs).map_err(failed)
+            .run("compile", &make.collect::<Vec<_>>().join(" "), || {
+                build::compile(runner, self.plan, &dirs, build.jobs, user).map_err(failed)
             })?;
         build
             .phases
             .run("install", "make install into the staging area", || {
-                build::install(runner, self.plan, &dirs).map_err(failed)?;
+                build::install(runner, self.plan, &dirs, user).map_err(failed)?;
                 if self.options.with_pip {
                     build::install_pip(runner, self.plan, &dirs).map_err(failed)?;
                 }
@@ -249,11 +258,11 @@ impl Artifact for CPython<'_> {
             prefix: self.prefix.clone(),
             staging: PathBuf::new(),
         };
-        let mut options: Vec<String> =
-            build::configure_args(self.plan, &dirs, &self.options.configure_opts)
-                .into_iter()
-                .map(|a| a.to_string_lossy().into_owned())
-                .collect();
+        let mut options: Vec<String> = build::configure_args(self.plan, &dirs, &self.options.user)
+            .into_iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        options.extend(self.options.user.recorded());
         if !self.options.with_pip {
             options.push("--no-pip".to_owned());
         }

@@ -79,11 +79,24 @@ pub const OPENSSL_DEP_LINE: &str = "dep openssl11 o.tgz http://127.0.0.1:9/o.tgz
 /// A `.tgz` of `Python-<version>/` with the fake build, which installs `bin/python<X.Y>` and
 /// `bin/python3` linking to it.
 pub fn fake_python_tgz(version: &str) -> Vec<u8> {
+    fake_python_tgz_with(version, CONFIGURE)
+}
+
+/// [`fake_python_tgz`] whose `configure` also logs the `CFLAGS`, `CPPFLAGS` and `LDFLAGS` it
+/// sees (`checking flags... CFLAGS=… CPPFLAGS=… LDFLAGS=…`).
+pub fn flag_logging_python_tgz(version: &str) -> Vec<u8> {
+    let logging = format!(
+        "{CONFIGURE}echo \"checking flags... CFLAGS=$CFLAGS CPPFLAGS=$CPPFLAGS LDFLAGS=$LDFLAGS\"\n"
+    );
+    fake_python_tgz_with(version, &logging)
+}
+
+fn fake_python_tgz_with(version: &str, configure: &str) -> Vec<u8> {
     let minor: Vec<&str> = version.splitn(3, '.').take(2).collect();
     tgz(
         &format!("Python-{version}"),
         &[
-            ("configure", CONFIGURE, 0o755),
+            ("configure", configure, 0o755),
             (
                 "Makefile",
                 &MAKEFILE.replace("@MINOR@", &minor.join(".")),

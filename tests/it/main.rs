@@ -14,6 +14,7 @@ mod doctor;
 mod fake_boost;
 mod fake_source;
 mod install;
+mod knobs;
 mod messages;
 mod mirror;
 mod pack;

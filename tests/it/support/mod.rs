@@ -16,7 +16,8 @@ pub mod snapshot;
 
 pub use process::*;
 pub use setup::{
-    build_and_push, file_url, install_elsewhere, install_or_build_elsewhere, push, Setup,
+    build_and_push, file_url, install_elsewhere, install_or_build_elsewhere, push, Setup, FILE,
+    VERSION,
 };
 
 /// The strap binary under test.
