@@ -174,8 +174,8 @@ pub fn mirror_list(
     }
 }
 
-/// Source mirror templates by [`mirror_list`]'s precedence, each checked (see
-/// [`mirror::check`]).
+/// Source mirror templates by [`mirror_list`]'s precedence, python-build's mirror first (see
+/// [`with_python_build_mirror`]), each checked (see [`mirror::check`]).
 pub fn mirrors(
     flags: &[String],
     source: MirrorSource<'_>,
@@ -185,30 +185,35 @@ pub fn mirrors(
     if templates.is_empty() {
         return Err(UsageError::new(format!("{origin} names no mirror")));
     }
-    for template in &templates {
-        mirror::check(template, &origin)?;
+    let entries = with_python_build_mirror(flags, source, templates, &origin);
+    for (template, origin) in &entries {
+        mirror::check(template, origin)?;
     }
-    match source.first.filter(|_| flags.is_empty()) {
-        Some(var) => Ok(python_build_mirror(var)?
-            .into_iter()
-            .chain(templates)
-            .collect()),
-        None => Ok(templates),
-    }
+    Ok(entries.into_iter().map(|(template, _)| template).collect())
 }
 
-/// python-build's mirror (`PYTHON_BUILD_MIRROR_URL`, files named by their sha256) as a
-/// template, unless unset or `PYTHON_BUILD_SKIP_MIRROR` is set; checked like any mirror.
-fn python_build_mirror(var: &str) -> Result<Option<String>, UsageError> {
-    if env_value(env_vars::PYTHON_BUILD_SKIP_MIRROR).is_some() {
-        return Ok(None);
-    }
-    let Some(url) = env_value(var) else {
-        return Ok(None);
-    };
-    let template = format!("{}/{{sha256}}", url.trim().trim_end_matches('/'));
-    mirror::check(&template, var)?;
-    Ok(Some(template))
+/// Every template an install asks, in order, each with where it came from: python-build's
+/// mirror (`PYTHON_BUILD_MIRROR_URL`, files named by their sha256) first where `source` has
+/// one, unless `flags` name mirrors or `PYTHON_BUILD_SKIP_MIRROR` is set; then `templates`
+/// (from `origin`). Not checked: installs check them in [`mirrors`], doctor reports them.
+pub fn with_python_build_mirror(
+    flags: &[String],
+    source: MirrorSource<'_>,
+    templates: Vec<String>,
+    origin: &str,
+) -> Vec<(String, String)> {
+    let first = source
+        .first
+        .filter(|_| flags.is_empty() && env_value(env_vars::PYTHON_BUILD_SKIP_MIRROR).is_none())
+        .and_then(|var| {
+            let url = env_value(var)?;
+            let template = format!("{}/{{sha256}}", url.trim().trim_end_matches('/'));
+            Some((template, var.to_owned()))
+        });
+    first
+        .into_iter()
+        .chain(templates.into_iter().map(|t| (t, origin.to_owned())))
+        .collect()
 }
 
 /// Words of a shell-like option string (quotes group words; nothing is expanded).

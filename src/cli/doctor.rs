@@ -266,13 +266,16 @@ fn manifest_check(ctx: &Ctx) -> Option<Finding> {
 /// Each mirror an install would use answers, asked over the scheme the install would use
 /// (any HTTP answer counts; a `file://` mirror's directory exists): the source mirrors of
 /// CPython and Boost and the binary mirrors, each list by the installs' own precedence
-/// ([`settings::mirror_list`]: the environment over the config, else the default) and checked
+/// ([`settings::mirror_list`]: the environment over the config, else the default; CPython's
+/// after python-build's `PYTHON_BUILD_MIRROR_URL`) and checked
 /// as installs check them (a template or a binary mirror an install refuses is a problem).
 fn mirror_checks(config: &Config, timeout: Duration) -> Vec<Finding> {
     let mut mirrors: Vec<(String, Result<String, UsageError>)> = Vec::new();
     for source in [MirrorSource::python(config), MirrorSource::boost(config)] {
         let (templates, origin) = settings::mirror_list(&[], source, config);
-        for template in templates {
+        for (template, origin) in
+            settings::with_python_build_mirror(&[], source, templates, &origin)
+        {
             let url = mirror::check(&template, &origin).and_then(|()| {
                 mirror::probe_url(&template).map_err(|why| {
                     UsageError::new(format!(

@@ -552,3 +552,27 @@ fn mirrors_an_install_refuses_or_cannot_read_are_problems() {
     }
     assert!(live.requests().is_empty(), "{:?}", live.requests());
 }
+
+#[test]
+fn python_builds_mirror_is_checked_first_as_installs_ask_it_first() {
+    let env = TestEnv::new();
+    let live = crate::mirror::Mirror::start();
+    let pbm = format!("http://127.0.0.1:{}/pbm", live.port);
+    let doctor = |skip: bool| {
+        let mut cmd = env.strap(&["doctor", "--json", "--timeout", "2"]);
+        cmd.envs(local_mirrors(&env))
+            .env("PYTHON_BUILD_MIRROR_URL", &pbm);
+        if skip {
+            cmd.env("PYTHON_BUILD_SKIP_MIRROR", "1");
+        }
+        mirror_details(&cmd.output().unwrap())
+    };
+    let details = doctor(false);
+    assert_eq!(
+        details[0],
+        format!("{pbm}/{{sha256}} answers"),
+        "{details:?}"
+    );
+    assert_eq!(details.len(), 2, "{details:?}");
+    assert!(!doctor(true).iter().any(|d| d.contains("/pbm")));
+}
