@@ -1305,17 +1305,18 @@ fn help_shows_the_plugins_own_words_for_a_command_it_answers() {
 }
 
 #[test]
-#[ignore = "compares with a real pyenv 2.6.30 in ~/.pyenv; .ci/run runs the ignored tests (skipped without one)"]
+#[ignore = "needs a real pyenv 2.6.30: .ci/run names its root in STRAP_TEST_PYENV_ROOT (run with --ignored)"]
 fn install_and_uninstall_words_match_a_real_pyenv() {
-    let real = PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".pyenv");
+    let real = PathBuf::from(
+        std::env::var_os("STRAP_TEST_PYENV_ROOT")
+            .expect("STRAP_TEST_PYENV_ROOT names a pyenv 2.6.30 root (see .ci/run)"),
+    );
     let real_pyenv = real.join("libexec/pyenv");
     let version = std::process::Command::new(&real_pyenv)
         .arg("--version")
-        .output();
-    if !version.is_ok_and(|out| stdout_of(&out) == "pyenv 2.6.30\n") {
-        eprintln!("skipped: no pyenv 2.6.30 at {}", real.display());
-        return;
-    }
+        .output()
+        .unwrap();
+    assert_eq!(stdout_of(&version), "pyenv 2.6.30\n", "{}", real.display());
     let p = Pyenv::new();
     let plugin = real.join("plugins/pyenv-virtualenv/bin/pyenv-virtualenv");
     if plugin.is_file() {
