@@ -1,69 +1,186 @@
 #!/usr/bin/env python3
-"""Regenerate src/python/catalog.txt, the CPython release catalog embedded in strap.
+"""Regenerate src/python/catalog.txt, the catalog of every Python python-build installs, embedded
+in strap.
 
-Source of truth: a directory of python-build definitions (pyenv's, under
-$PYENV_ROOT/plugins/python-build/share/python-build), which list each release's source archives
-with their sha256. Usage:
+Source of truth: python-build's definitions (pyenv's, under
+$PYENV_ROOT/plugins/python-build/share/python-build) and python-build itself. Each definition is
+evaluated once per Linux architecture by scripts/python-build-harness.sh, with python-build's own
+architecture functions and stand-ins for its install functions that record what it would
+download. Usage:
 
-    scripts/gen-python-catalog.py [DEFINITIONS_DIR] > src/python/catalog.txt
+    scripts/gen-python-catalog.py [PYTHON_BUILD_ROOT] > src/python/catalog.txt
 
-Output, one release per line: `<version> <file>:<sha256> [<file>:<sha256>] [flag...]`, `.tar.xz`
-first. Flags: `pre` (a pre-release), `openssl11` (does not build against OpenSSL 3: strap builds a
-private OpenSSL 1.1.1 first). One line `dep openssl11 <file> <url> <sha256>` names that OpenSSL.
+(PYTHON_BUILD_ROOT holds bin/python-build and share/python-build.) The format is documented in
+docs/installing-python.md ("Catalog files"): one definition per line,
+
+    NAME FAMILY [FLAG...] [FILE:SHA256...] [ARCH=URL[#SHA256]...]
+
+CPython releases list their source archives as FILE:SHA256 (fetched through the mirrors by
+version); every other family lists its download per architecture (`any` for a source archive).
+Flags: `pre` (pre-release), `openssl11` (built against a private OpenSSL 1.1.1), `t` (python-build
+has a free-threaded definition of this release), `py=X.Y` (the Python version it implements),
+`git`/`hg` (python-build builds a branch head: no checksum), `dynamic` (python-build looks the
+download up in a moving index when it runs), `src` (PyPy built from source).
+One line `dep openssl11 FILE URL SHA256` names that OpenSSL.
 """
 import os
 import re
+import subprocess
 import sys
 
-VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?(?:(a|b|rc)(\d+))?$")
-PACKAGE = re.compile(r'install_package "Python-[^"]+" "([^"#]+)#([0-9a-f]{64})"')
+HERE = os.path.dirname(os.path.abspath(__file__))
+ARCHES = ["x86_64", "aarch64", "i686", "ppc64le", "s390x", "armv7l"]
+CPYTHON = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?(?:(a|b|rc)(\d+))?$")
+CPYTHON_PACKAGE = re.compile(r'"(https?://[^"#]*/Python-[^"/#]+)#([0-9a-f]{64})"')
 OPENSSL = re.compile(r'install_package "(openssl-1\.1\.1[a-z]?)" "([^"#]+)#([0-9a-f]{64})"')
+FAMILIES = [
+    ("graalpy-community", "graalpy"), ("graalpython", "graalpython"), ("graalpy", "graalpy"),
+    ("pypy", "pypy"), ("pyston", "pyston"), ("activepython", "activepython"),
+    ("anaconda", "anaconda"), ("miniconda", "miniconda"), ("miniforge", "miniforge"),
+    ("mambaforge", "mambaforge"), ("stackless", "stackless"), ("nogil", "nogil"),
+    ("micropython", "micropython"), ("jython", "jython"), ("ironpython", "ironpython"),
+    ("cinder", "cinder"),
+]
+INSTALLERS = {"install_package", "install_script", "install_zip", "install_jar",
+              "install_nightly_package", "install_git", "install_hg"}
 
 
-def sort_key(version):
-    m = VERSION.match(version)
-    major, minor, micro, pre, pre_n = m.groups()
-    pre_rank = {"a": 0, "b": 1, "rc": 2, None: 3}[pre]
-    return (int(major), int(minor), int(micro or 0), pre_rank, int(pre_n or 0))
+def family_of(name):
+    if CPYTHON.match(name.rstrip("t")) or re.match(r"^\d+\.\d+(t)?-dev$", name):
+        return "cpython"
+    for prefix, family in FAMILIES:
+        if name.startswith(prefix):
+            return family
+    sys.exit(f"unknown family of python-build definition {name}")
+
+
+def records(root, names):
+    """{definition: {arch: [record fields...]}} from the harness, one run per architecture."""
+    by_definition = {}
+    share = os.path.join(root, "share/python-build")
+    paths = [os.path.join(share, n) for n in names]
+    for arch in ARCHES:
+        r, w = os.pipe()
+        proc = subprocess.Popen(
+            ["bash", "-c", 'exec 3>&"$0"; exec bash "$@"', str(w),
+             os.path.join(HERE, "python-build-harness.sh"),
+             os.path.join(root, "bin/python-build"), arch, *paths],
+            pass_fds=(w,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, env={"PATH": os.environ["PATH"], "HOME": "/nonexistent"})
+        os.close(w)
+        with os.fdopen(r, encoding="utf-8") as pipe:
+            for line in pipe:
+                fields = line.rstrip("\n").rstrip("\t").split("\t")
+                by_definition.setdefault(fields[0], {}).setdefault(arch, []).append(fields[1:])
+        proc.wait()
+    return by_definition
+
+
+def main_package(recorded):
+    """The definition's own package: the last install call without a `--if` condition."""
+    calls = [f for f in recorded if f[0] in INSTALLERS and "--if" not in f]
+    return calls[-1] if calls else None
+
+
+def describe(name, family, per_arch):
+    """The catalog fields of a non-CPython-release definition (or a CPython -dev one)."""
+    flags, downloads = [], []
+    py = None
+    any_arch = None
+    for arch in ARCHES:
+        recorded = per_arch.get(arch, [])
+        package = main_package(recorded)
+        if package is None:
+            continue
+        kind = package[0]
+        if kind in ("install_git", "install_hg"):
+            flags.append("git" if kind == "install_git" else "hg")
+            break
+        url = package[2]
+        if "://" not in url:
+            flags.append("dynamic")  # python-build looks the download up when it runs
+            break
+        steps = package[3:]
+        if kind == "install_nightly_package":
+            steps = steps[1:]  # the glob of the unpacked directory
+        for step in steps:
+            m = re.match(r"^verify_py(\d)(\d+)$", step)
+            if m:
+                py = f"{m.group(1)}.{m.group(2)}"
+        if "pypy_builder" in steps and "src" not in flags:
+            flags.append("src")
+        if any(f[0] == "prefer_openssl11" for f in recorded) and "openssl11" not in flags:
+            flags.append("openssl11")
+        if family in ("stackless", "nogil", "cinder") and "openssl11" not in flags and not any(
+                f[0] == "prefer_openssl3" for f in recorded):
+            flags.append("openssl11")
+        entry = url
+        if any_arch is None:
+            any_arch = entry
+        downloads.append((arch, entry))
+    if "git" in flags or "hg" in flags or "dynamic" in flags:
+        downloads = []
+    if py is None:
+        m = re.match(r"^pypy(\d)\.(\d+)-", name)
+        if m:
+            py = f"{m.group(1)}.{m.group(2)}"
+    # Source archives are the same on every architecture: listed once, as `any`.
+    if downloads and family in ("stackless", "nogil", "micropython", "jython", "ironpython") or \
+            "src" in flags:
+        if len({u for _, u in downloads}) == 1:
+            downloads = [("any", downloads[0][1])]
+    fields = []
+    if py:
+        fields.append(f"py={py}")
+    fields += flags
+    fields += [f"{arch}={url}" for arch, url in downloads]
+    return fields
 
 
 def main():
     default = os.path.join(os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv")),
-                           "plugins/python-build/share/python-build")
-    directory = sys.argv[1] if len(sys.argv) > 1 else default
-    releases = {}
-    openssl = {}
-    for name in os.listdir(directory):
-        path = os.path.join(directory, name)
-        if not os.path.isfile(path):
-            continue
-        text = open(path, encoding="utf-8").read()
+                           "plugins/python-build")
+    root = sys.argv[1] if len(sys.argv) > 1 else default
+    share = os.path.join(root, "share/python-build")
+    names = sorted(n for n in os.listdir(share) if os.path.isfile(os.path.join(share, n)))
+    releases, openssl, others = {}, {}, []
+    free_threaded = {n[:-1] for n in names if n.endswith("t") and CPYTHON.match(n[:-1])}
+    for name in names:
+        text = open(os.path.join(share, name), encoding="utf-8").read()
         for m in OPENSSL.finditer(text):
             openssl[m.group(1)] = (m.group(2), m.group(3))
-        if not VERSION.match(name):
-            continue  # -dev (git), pypy, anaconda, free-threaded aliases (derived from the base)
+        if name.endswith("t") and CPYTHON.match(name[:-1]):
+            continue  # a free-threaded definition: the `t` flag of its release
+        if not CPYTHON.match(name):
+            others.append(name)
+            continue
         archives = []
-        for url, sha in PACKAGE.findall(text):
+        for url, sha in CPYTHON_PACKAGE.findall(text):
             file = url.rsplit("/", 1)[1]
             if (file, sha) not in archives:
                 archives.append((file, sha))
         if not archives:
-            continue
+            sys.exit(f"{name}: no Python-*.tar.xz/.tgz with a checksum")
         archives.sort(key=lambda a: not a[0].endswith(".tar.xz"))
         flags = []
-        if VERSION.match(name).group(4):
+        if CPYTHON.match(name).group(4):
             flags.append("pre")
         if "prefer_openssl3" not in text:
             flags.append("openssl11")
-        releases[name] = (archives, flags)
+        if name in free_threaded:
+            flags.append("t")
+        releases[name] = [f"{f}:{s}" for f, s in archives] + flags
+    recorded = records(root, others)
     print("# Generated by scripts/gen-python-catalog.py from python-build definitions; do not edit.")
-    newest = max(openssl, key=lambda n: n)  # 1.1.1a < ... < 1.1.1w
+    newest = max(openssl)  # 1.1.1a < ... < 1.1.1w
     url, sha = openssl[newest]
     print(f"dep openssl11 {newest}.tar.gz {url} {sha}")
-    for version in sorted(releases, key=sort_key):
-        archives, flags = releases[version]
-        fields = [version] + [f"{f}:{s}" for f, s in archives] + flags
-        print(" ".join(fields))
+    for name in names:
+        if name in releases:
+            print(" ".join([name, "cpython"] + releases[name]))
+        elif name in others:
+            family = family_of(name)
+            print(" ".join([name, family] + describe(name, family, recorded.get(name, {}))))
 
 
 main()

@@ -34,6 +34,16 @@ pub fn is_under(prefix: &str, name: &str, boundaries: &[char]) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with(boundaries))
 }
 
+/// `sort -n` on one field: its leading number (none is 0).
+pub fn leading_number_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let number = |s: &str| {
+        let digits: &str = &s[..s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len())];
+        let digits = digits.trim_start_matches('0');
+        (digits.len(), digits.to_owned())
+    };
+    number(a).cmp(&number(b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,8 +22,11 @@ pub const STRAP_JOBS: &str = "STRAP_JOBS";
 pub const STRAP_CONFIGURE_OPTS: &str = "STRAP_CONFIGURE_OPTS";
 /// Seconds without progress after which a download from a mirror is abandoned (default 30).
 pub const STRAP_DOWNLOAD_TIMEOUT: &str = "STRAP_DOWNLOAD_TIMEOUT";
-/// A CPython catalog file used instead of the embedded one.
+/// A Python catalog file laid over the embedded one (every family python-build installs).
 pub const STRAP_PYTHON_CATALOG: &str = "STRAP_PYTHON_CATALOG";
+/// The architecture (`uname -m`: `x86_64`, `aarch64`) whose downloads binary Python families
+/// install; default this machine's.
+pub const STRAP_ARCH: &str = "STRAP_ARCH";
 /// Boost mirror URL templates, comma-separated (before the config's `[boost] mirrors`).
 pub const STRAP_BOOST_MIRRORS: &str = "STRAP_BOOST_MIRRORS";
 /// A Boost catalog file (`VERSION FILE SHA256` lines) used instead of the embedded one.

@@ -290,7 +290,11 @@ impl ArtifactKind {
     /// The kinds of source archive its installs download into the cache.
     pub fn sources(self) -> &'static [SourceKind] {
         match self {
-            ArtifactKind::Python => &[SourceKind::Python, SourceKind::OpenSsl],
+            ArtifactKind::Python => &[
+                SourceKind::Python,
+                SourceKind::OpenSsl,
+                SourceKind::Distribution,
+            ],
             ArtifactKind::Boost => &[SourceKind::Boost],
         }
     }
@@ -494,6 +498,47 @@ pub enum SourceKind {
     OpenSsl,
     /// Boost's `boost_1_86_0.tar.bz2` (or `.tar.gz`).
     Boost,
+    /// What python-build downloads for the other Python families, named as upstream names
+    /// it when that name starts with the family (`pypy3.10-v7.3.17-linux64.tar.bz2`,
+    /// `Miniforge3-24.11.3-0-Linux-x86_64.sh`), else the family, `-` and that name
+    /// (`stackless-v3.7.5-slp.tar.gz`): see [`distribution_file`].
+    Distribution,
+}
+
+/// The file formats of [`SourceKind::Distribution`] downloads.
+const DISTRIBUTION_FORMATS: &[&str] = &["tar.bz2", "tar.gz", "tgz", "tar.xz", "zip", "sh", "jar"];
+
+/// What the name of a [`SourceKind::Distribution`] download starts with (in any case): the
+/// Python families python-build downloads besides CPython releases.
+pub const DISTRIBUTION_FAMILIES: &[&str] = &[
+    "pypy",
+    "graalpy",
+    "graalpython",
+    "pyston",
+    "activepython",
+    "anaconda",
+    "miniconda",
+    "miniforge",
+    "mambaforge",
+    "stackless",
+    "nogil",
+    "cinder",
+    "micropython",
+    "jython",
+    "ironpython",
+];
+
+/// The download cache's name for `upstream` (a URL's last part) of `family`: `upstream` when
+/// it starts with the family's name, else `<family>-<upstream>`.
+pub fn distribution_file(family: &str, upstream: &str) -> String {
+    let starts = upstream
+        .get(..family.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(family));
+    if starts {
+        upstream.to_owned()
+    } else {
+        format!("{family}-{upstream}")
+    }
 }
 
 impl SourceKind {
@@ -503,6 +548,7 @@ impl SourceKind {
             SourceKind::Python => ("Python-", &["tar.xz", "tgz"], '.'),
             SourceKind::OpenSsl => ("openssl-", &["tar.gz"], '.'),
             SourceKind::Boost => ("boost_", &["tar.bz2", "tar.gz"], '_'),
+            SourceKind::Distribution => ("", DISTRIBUTION_FORMATS, '.'),
         }
     }
 
@@ -518,6 +564,21 @@ impl SourceKind {
 
     /// True when `file` is an archive of this kind (of any version).
     pub fn owns(self, file: &str) -> bool {
+        if self == SourceKind::Distribution {
+            let plain = file
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b));
+            let family = DISTRIBUTION_FAMILIES.iter().any(|family| {
+                file.get(..family.len())
+                    .is_some_and(|head| head.eq_ignore_ascii_case(family))
+            });
+            return plain
+                && family
+                && DISTRIBUTION_FORMATS.iter().any(|format| {
+                    file.strip_suffix(format)
+                        .is_some_and(|stem| stem.len() > 1 && stem.ends_with('.'))
+                });
+        }
         let (prefix, formats, separator) = self.parts();
         let Some(rest) = file.strip_prefix(prefix) else {
             return false;
@@ -745,13 +806,34 @@ mod tests {
             ["openssl-1.1.1u.tar.gz"]
         );
         // Every archive each artifact kind downloads is recognized (and so cleaned).
-        for kind in ArtifactKind::ALL.iter().flat_map(|kind| kind.sources()) {
+        let versioned = ArtifactKind::ALL.iter().flat_map(|kind| kind.sources());
+        for kind in versioned.filter(|kind| **kind != SourceKind::Distribution) {
             for file in kind.archives("3.13.0rc1") {
                 assert_eq!(SourceKind::of(&file), Some(*kind), "{file}");
                 assert!(is_cache_file(&file), "{file}");
             }
         }
         assert_eq!(SourceKind::of("Python-2.4.tgz"), Some(SourceKind::Python));
+        for ours in [
+            "pypy3.10-v7.3.17-linux64.tar.bz2",
+            "Miniforge3-24.11.3-0-Linux-x86_64.sh",
+            "stackless-v3.7.5-slp.tar.gz",
+            "jython-installer-2.7.2.jar",
+        ] {
+            assert_eq!(
+                SourceKind::of(ours),
+                Some(SourceKind::Distribution),
+                "{ours}"
+            );
+        }
+        assert_eq!(
+            distribution_file("stackless", "v3.7.5-slp.tar.gz"),
+            "stackless-v3.7.5-slp.tar.gz"
+        );
+        assert_eq!(
+            distribution_file("miniforge", "Miniforge3-24.11.3-0-Linux-x86_64.sh"),
+            "Miniforge3-24.11.3-0-Linux-x86_64.sh"
+        );
         for foreign in [
             "Python-notes.tar.gz",
             "Python-3.12.7.zip",
@@ -762,6 +844,8 @@ mod tests {
             "boost_1.86.0.tar.bz2",
             "openssl-notes.tar.gz",
             "holiday.tar.gz",
+            "pypy-notes.txt",
+            "pypy/../x.tar.gz",
         ] {
             assert_eq!(SourceKind::of(foreign), None, "{foreign}");
         }

@@ -277,11 +277,11 @@ fn python_item(
     let found = installed(layout, request);
     let state = match (
         &found,
-        crate::python::plan::plan(catalog, request, false, None),
+        crate::python::plan::plan_any(catalog, request, false, None),
     ) {
         (Some(_), _) => State::Ok,
-        (None, Ok(plan)) if plan.name == *request => State::Pending("install".to_owned()),
-        (None, Ok(plan)) => State::Pending(format!("install {}", plan.name)),
+        (None, Ok(plan)) if plan.name() == request => State::Pending("install".to_owned()),
+        (None, Ok(plan)) => State::Pending(format!("install {}", plan.name())),
         (None, Err(e)) if e.exit_code() == EXIT_USAGE => {
             return Err(loaded.invalid_at(at, format!("[python] versions: {e}")))
         }
@@ -432,18 +432,18 @@ fn python_for_boost(layout: &Layout, request: &str) -> BoostPython {
             xy: info.version,
         };
     }
-    match crate::python::request::InstallRequest::of(request).plan() {
-        Ok(plan) => {
-            let (major, minor) = plan.major_minor();
-            let pair = (major as u32, minor as u32);
-            BoostPython::Known {
-                spec: request.to_owned(),
-                xy: format!("{major}.{minor}"),
-                pair,
-                free_threaded: plan.free_threaded,
-            }
-        }
-        Err(_) => BoostPython::Unplanned(request.to_owned()),
+    let planned = crate::python::request::InstallRequest::of(request).plan();
+    match planned
+        .as_ref()
+        .map(|p| (p.major_minor(), p.free_threaded()))
+    {
+        Ok((Some((major, minor)), free_threaded)) => BoostPython::Known {
+            spec: request.to_owned(),
+            xy: format!("{major}.{minor}"),
+            pair: (major as u32, minor as u32),
+            free_threaded,
+        },
+        _ => BoostPython::Unplanned(request.to_owned()),
     }
 }
 

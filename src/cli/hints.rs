@@ -80,7 +80,7 @@ fn not_installed(name: &str) -> String {
         Ok(plan) if request == "latest" => format!(
             "version files name versions, not `latest`: select one (`strap global {}` after \
              `strap install latest`); {installed}",
-            plan.name
+            plan.name()
         ),
         Ok(_) => format!(
             "install it with `strap install {}{request}`, or select another version (`strap versions` lists them)",

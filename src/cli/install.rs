@@ -16,10 +16,11 @@ use crate::pins::{self, Pin};
 use crate::process::Cancel;
 use crate::python::build::UserOptions;
 use crate::python::catalog::{listed_under, pin_override_warning, Catalog};
+use crate::python::family::{self, Family};
 use crate::python::install::{CPython, PythonOptions};
-use crate::python::plan;
+use crate::python::plan::{self, Planned};
 use crate::settings;
-use crate::stage::{self, Outcome, StageOptions};
+use crate::stage::{self, Artifact, Outcome, StageOptions};
 use crate::version::{self, Error, Origin};
 
 /// The flags of `strap install`.
@@ -30,14 +31,20 @@ pub struct InstallArgs {
     /// version satisfies (the newest known match of a prefix).
     /// With --list: prefixes of the versions to list (3.12, 3.13t, 3.14.5rc).
     pub versions: Vec<String>,
-    /// List the installable versions, free-threaded builds (3.13.1t) included; installed ones
-    /// are marked. Exits 1 when a prefix matches none
+    /// List what installs here: CPython releases, free-threaded builds (3.13.1t) and the other
+    /// families of python-build's catalog (pypy3.10-7.3.17, miniforge3-24.11.3-0, …); installed
+    /// ones are marked. Exits 1 when a prefix matches none
     #[arg(short, long)]
     pub list: bool,
+    /// With --list: also what does not install here (other architectures, excluded
+    /// definitions), each with the reason
+    #[arg(long, requires = "list")]
+    pub all: bool,
     /// With --list: only the version names, one per line
     #[arg(long, requires = "list", conflicts_with = "json")]
     pub bare: bool,
-    /// With --list: machine-readable output (version, prerelease, free_threaded, installed)
+    /// With --list: machine-readable output (version, family, prerelease, free_threaded,
+    /// installed, and with --all `unavailable`: why it does not install here)
     #[arg(long, requires = "list")]
     pub json: bool,
     /// Reinstall versions that are already installed (from the build cache when it holds the same
@@ -88,7 +95,7 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> Result<i
     let plans = requests
         .iter()
         .map(|r| {
-            plan::plan(catalog, r, args.debug, args.sha256.as_deref())
+            plan::plan_any(catalog, r, args.debug, args.sha256.as_deref())
                 .map_err(|e| plan_error(e, r, pinned_by.as_ref()))
         })
         .collect::<Result<Vec<_>, Reported>>()?;
@@ -102,31 +109,39 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> Result<i
     let exe = super::shims::shim_executable()?;
     let reporter = TerminalReporter::new(args.build.verbose);
     let cancel = Cancel::on_signals();
-    for (plan, request) in plans.iter().zip(&requests) {
-        let artifact = CPython::new(&ctx.layout, catalog, plan, request, &python_options);
+    for (planned, request) in plans.iter().zip(&requests) {
+        let artifact: Box<dyn Artifact> = match planned {
+            Planned::CPython(plan) => Box::new(CPython::new(
+                &ctx.layout,
+                catalog,
+                plan,
+                request,
+                &python_options,
+            )),
+            Planned::Family(plan) => family::artifact(&ctx.layout, plan, &python_options),
+        };
+        let name = planned.name();
         if args.build.fetch_only {
-            stage::prefetch(&artifact, &stage_options, &reporter, &cancel)?;
-            tell!("{} is in the cache, ready to install", plan.name);
+            stage::prefetch(&*artifact, &stage_options, &reporter, &cancel)?;
+            tell!("{name} is in the cache, ready to install");
             continue;
         }
-        match stage::install(&ctx.layout, &artifact, &stage_options, &reporter, &cancel) {
+        match stage::install(&ctx.layout, &*artifact, &stage_options, &reporter, &cancel) {
             Ok(Outcome::Installed { prefix, notes, log }) => {
                 crate::shims::rehash(&ctx.layout, &exe)?;
                 for note in &notes {
                     tell!("note: {note}");
                 }
                 tell!(
-                    "installed {} in {} (log: {})",
-                    plan.name,
+                    "installed {name} in {} (log: {})",
                     prefix.display(),
                     log.display()
                 );
             }
             Ok(Outcome::AlreadyInstalled) => {
                 tell!(
-                    "{} is already installed in {} (-f reinstalls it; with --no-binary, from source)",
-                    plan.name,
-                    ctx.layout.version_dir(&plan.name).display()
+                    "{name} is already installed in {} (-f reinstalls it; with --no-binary, from source)",
+                    ctx.layout.version_dir(name).display()
                 );
             }
             Err(failure) => return Err(failure.into()),
@@ -135,14 +150,21 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> Result<i
     Ok(0)
 }
 
-/// Warns when `--sha256` is none of the checksums the catalog pins for the planned release.
-fn warn_if_pin_differs(catalog: &Catalog, plans: &[plan::Plan], given: &str) {
-    for release in plans.iter().filter_map(|p| catalog.find(&p.version)) {
-        let pins: Vec<(&str, &str)> = release
-            .archives
-            .iter()
-            .map(|a| (a.file.as_str(), a.sha256.as_str()))
-            .collect();
+/// Warns when `--sha256` is none of the checksums the catalog pins for the planned install.
+fn warn_if_pin_differs(catalog: &Catalog, plans: &[Planned], given: &str) {
+    for planned in plans {
+        let pins: Vec<(&str, &str)> = match planned {
+            Planned::CPython(plan) => catalog.find(&plan.version).map_or_else(Vec::new, |r| {
+                r.archives
+                    .iter()
+                    .map(|a| (a.file.as_str(), a.sha256.as_str()))
+                    .collect()
+            }),
+            Planned::Family(plan) => (plan.download.sha256.as_deref())
+                .map(|pin| (plan.download.file.as_str(), pin))
+                .into_iter()
+                .collect(),
+        };
         if let Some(warning) = pin_override_warning(&given.to_ascii_lowercase(), &pins) {
             tell!("warning: {warning}");
         }
@@ -192,16 +214,46 @@ fn missing_selected(ctx: &Ctx, args: &InstallArgs) -> Result<(Vec<String>, Origi
 }
 
 /// One line of `install --list --json`.
-#[derive(Serialize)]
-struct Listed<'a> {
-    version: &'a str,
+#[derive(Serialize, Clone)]
+struct Listed {
+    version: String,
+    family: &'static str,
     prerelease: bool,
     free_threaded: bool,
     installed: bool,
+    /// Why it does not install here (only with `--all`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unavailable: Option<String>,
 }
 
-/// `install --list [PREFIX...]`: the installable names under the prefixes (all without one),
-/// oldest first; a prefix that matches nothing is an error once the others are listed.
+/// Every name `install --list` considers, oldest CPython first, then the other families in
+/// pyenv's order; with `all`, those that do not install here too, with the reason.
+fn listing(catalog: &Catalog, all: bool) -> Vec<Listed> {
+    let cpython = catalog.installable().into_iter().map(|i| Listed {
+        version: i.name,
+        family: Family::CPython.id(),
+        prerelease: i.release.prerelease,
+        free_threaded: i.free_threaded,
+        installed: false,
+        unavailable: None,
+    });
+    let arch = family::this_arch();
+    let others = catalog.definitions().iter().filter_map(|d| {
+        let unavailable = d.download_for(&arch).err().map(|why| why.to_string());
+        (all || unavailable.is_none()).then(|| Listed {
+            version: d.name.clone(),
+            family: d.family.id(),
+            prerelease: false,
+            free_threaded: false,
+            installed: false,
+            unavailable,
+        })
+    });
+    cpython.chain(others).collect()
+}
+
+/// `install --list [PREFIX...]`: the installable names under the prefixes (all without one);
+/// a prefix that matches nothing is an error once the others are listed.
 fn list(
     ctx: &Ctx,
     catalog: &Catalog,
@@ -211,16 +263,25 @@ fn list(
     let installed: HashSet<String> = version::installed_versions(&ctx.layout)?
         .into_iter()
         .collect();
-    let all = catalog.installable();
+    let all = listing(catalog, args.all);
     let prefixes = &args.versions;
-    let shown: Vec<Listed<'_>> = all
+    let under = |prefix: &str, listed: &Listed| {
+        if listed.family == Family::CPython.id() {
+            listed_under(prefix, &listed.version)
+        } else {
+            listed.version == prefix
+                || listed
+                    .version
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with(['-', '.']))
+        }
+    };
+    let shown: Vec<Listed> = all
         .iter()
-        .filter(|i| prefixes.is_empty() || prefixes.iter().any(|p| listed_under(p, &i.name)))
-        .map(|i| Listed {
-            version: &i.name,
-            prerelease: i.release.prerelease,
-            free_threaded: i.free_threaded,
-            installed: installed.contains(&i.name),
+        .filter(|l| prefixes.is_empty() || prefixes.iter().any(|p| under(p, l)))
+        .map(|l| Listed {
+            installed: installed.contains(&l.version),
+            ..l.clone()
         })
         .collect();
     if args.json {
@@ -228,16 +289,19 @@ fn list(
         writeln!(out)?;
     } else {
         for entry in &shown {
+            let mut line = entry.version.clone();
             if entry.installed && !args.bare {
-                writeln!(out, "{}  (installed)", entry.version)?;
-            } else {
-                writeln!(out, "{}", entry.version)?;
+                line.push_str("  (installed)");
             }
+            if let Some(why) = entry.unavailable.as_ref().filter(|_| !args.bare) {
+                line.push_str(&format!("  (not here: {why})"));
+            }
+            writeln!(out, "{line}")?;
         }
     }
     let unmatched: Vec<&String> = prefixes
         .iter()
-        .filter(|p| !all.iter().any(|i| listed_under(p, &i.name)))
+        .filter(|p| !all.iter().any(|l| under(p, l)))
         .collect();
     let Some(first) = unmatched.first() else {
         return Ok(0);
@@ -253,7 +317,7 @@ fn list(
         )
     };
     Err(Reported::failure(
-        format!("no known CPython version matches {}", quoted.join(" or ")),
+        format!("no known version matches {}", quoted.join(" or ")),
         hint,
     ))
 }

@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod catalog;
+pub mod family;
 pub mod install;
 pub mod modules;
 pub mod plan;

@@ -2,8 +2,67 @@
 //! checked plan: which release, which archives, the install name and the build options.
 
 use super::catalog::{Archive, Catalog, Release, FREE_THREADED_SINCE};
+use super::family::{self, FamilyPlan, Unavailable};
 use crate::layout::SourceKind;
 use crate::version::PythonName;
+
+/// A resolved install of any family: a CPython release, or another python-build definition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Planned {
+    CPython(Plan),
+    Family(FamilyPlan),
+}
+
+impl Planned {
+    /// The directory name under `versions/`.
+    pub fn name(&self) -> &str {
+        match self {
+            Planned::CPython(plan) => &plan.name,
+            Planned::Family(plan) => &plan.definition.name,
+        }
+    }
+
+    /// The Python version it implements (`(3, 10)`), when known before installing.
+    pub fn major_minor(&self) -> Option<(u64, u64)> {
+        match self {
+            Planned::CPython(plan) => Some(plan.major_minor()),
+            Planned::Family(plan) => plan.major_minor(),
+        }
+    }
+
+    /// True for a free-threaded CPython build.
+    pub fn free_threaded(&self) -> bool {
+        matches!(self, Planned::CPython(plan) if plan.free_threaded)
+    }
+}
+
+/// Plans `request` of any family: a python-build definition by its name (`pypy3.10-7.3.17`)
+/// or a prefix of one that is not CPython-style (`pypy3.10`, `miniforge3`), else a CPython
+/// request ([`plan`]). `debug` (`-g`) is CPython's only.
+pub fn plan_any(
+    catalog: &Catalog,
+    request: &str,
+    debug: bool,
+    sha256: Option<&str>,
+) -> Result<Planned, PlanError> {
+    let bare = request.strip_suffix(":latest").unwrap_or(request);
+    let definition = catalog.definition(bare).or_else(|| {
+        PythonName::parse(bare)
+            .is_none()
+            .then(|| catalog.latest_definition(bare))
+            .flatten()
+    });
+    let Some(definition) = definition else {
+        return plan(catalog, request, debug, sha256).map(Planned::CPython);
+    };
+    if debug {
+        return Err(PlanError::DebugIsCPythons(definition.name.clone()));
+    }
+    let sha256 = sha256
+        .map(|s| crate::sha256::parse(s).ok_or(PlanError::BadSha256))
+        .transpose()?;
+    family::plan(definition, request, sha256).map(Planned::Family)
+}
 
 /// A resolved install.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +108,17 @@ pub enum PlanError {
     FreeThreadedTooOld(String),
     #[error("--sha256 must be 64 hexadecimal digits")]
     BadSha256,
+    #[error("-g (--debug) builds a debug CPython; {0} is not a CPython release")]
+    DebugIsCPythons(String),
+    #[error("{name} cannot be installed: {why}")]
+    Unavailable { name: String, why: Unavailable },
+    #[error("{name} has no sha256 to verify its download with: {why}")]
+    NoChecksum {
+        name: String,
+        why: String,
+        /// Where it would be downloaded from, for the hint.
+        url: String,
+    },
     #[error("--sha256 needs an exact version such as 3.12.7, not '{request}'")]
     Sha256NeedsExactVersion {
         request: String,
@@ -64,6 +134,19 @@ impl crate::error::Explain for PlanError {
                 "`strap install --list` shows the known versions; --sha256 HEX installs one the catalog lacks"
                     .to_owned(),
             ),
+            PlanError::Unavailable {
+                why: Unavailable::NotForArch { .. },
+                ..
+            } => Some(format!(
+                "strap installs the build for this machine's architecture ({}); set {} to \
+                 install for another",
+                family::this_arch(),
+                crate::env_vars::STRAP_ARCH
+            )),
+            PlanError::NoChecksum { name, url, .. } => Some(format!(
+                "install it with the checksum of the file you verified: `strap install {name} \
+                 --sha256 HEX` (it downloads {url})"
+            )),
             PlanError::Sha256NeedsExactVersion { request, newest } => Some(match newest {
                 Some(newest) => format!(
                     "'{request}' selects {newest} now: `strap install {newest} --sha256 HEX` if \
@@ -78,7 +161,9 @@ impl crate::error::Explain for PlanError {
 
     fn exit_code(&self) -> i32 {
         match self {
-            PlanError::Unknown { .. } => crate::error::EXIT_FAILURE,
+            PlanError::Unknown { .. }
+            | PlanError::Unavailable { .. }
+            | PlanError::NoChecksum { .. } => crate::error::EXIT_FAILURE,
             _ => crate::error::EXIT_USAGE,
         }
     }
@@ -142,6 +227,7 @@ pub fn plan(
                 .collect(),
             prerelease: parsed.as_ref().is_some_and(PythonName::is_prerelease),
             needs_openssl11: false,
+            free_threaded_definition: false,
         },
         _ => {
             return Err(PlanError::Unknown {

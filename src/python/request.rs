@@ -2,7 +2,7 @@
 //! (`3.12.7-debug` is `-g 3.12.7`), planned against the catalog the install uses.
 
 use super::catalog::Catalog;
-use super::plan::{self, Plan, PlanError};
+use super::plan::{self, PlanError, Planned};
 
 /// The install a version name stands for: a release request, built with `-g` for a
 /// `-debug` name.
@@ -29,14 +29,14 @@ impl<'a> InstallRequest<'a> {
 
     /// Planned as `strap install` plans it, against the same catalog (the embedded one, or
     /// `STRAP_PYTHON_CATALOG`'s).
-    pub fn plan(&self) -> Result<Plan, PlanError> {
+    pub fn plan(&self) -> Result<Planned, PlanError> {
         let custom = Catalog::from_env().ok();
         let catalog = custom.as_deref().unwrap_or_else(|| Catalog::embedded());
-        plan::plan(catalog, self.request, self.debug, None)
+        plan::plan_any(catalog, self.request, self.debug, None)
     }
 
-    /// True when `strap install` can build it (a release the catalog has; `latest` is a
-    /// request, not the name of a version).
+    /// True when `strap install` can install it (a release or definition the catalog has;
+    /// `latest` is a request, not the name of a version).
     pub fn is_buildable(&self) -> bool {
         self.request != "latest" && self.plan().is_ok()
     }

@@ -193,23 +193,85 @@ pub fn compare_names(a: &str, b: &str) -> Ordering {
     }
 }
 
-/// The newest of `candidates` that `request` selects as a prefix (see [`PythonName::selects`]);
-/// names that are not CPython-style match when equal to `request` or when it is followed by `.`/`-`.
+/// The newest of `candidates` that `request` selects as a prefix (see [`PythonName::selects`]).
+/// A request that is not CPython-style (`pypy3.10`) selects as `pyenv latest` does: itself when
+/// a candidate is named so, else the newest name continuing it with `-` or `.` that is not a
+/// `-dev`, `-src`, `-latest`, pre-release or free-threaded name (`pypy3.10-7.3.17`).
 pub fn newest_match<'c>(
     request: &str,
     candidates: impl IntoIterator<Item = &'c str>,
 ) -> Option<&'c str> {
-    let parsed_request = PythonName::parse(request);
+    let Some(parsed_request) = PythonName::parse(request) else {
+        return pyenv_latest(request, candidates);
+    };
     candidates
         .into_iter()
-        .filter(
-            |candidate| match (&parsed_request, PythonName::parse(candidate)) {
-                (Some(req), Some(cand)) => req.selects(&cand),
-                (None, _) => crate::dotted::is_under(request, candidate, &['.', '-']),
-                (Some(_), None) => false,
-            },
-        )
+        .filter(|candidate| {
+            PythonName::parse(candidate).is_some_and(|c| parsed_request.selects(&c))
+        })
         .max_by(|a, b| compare_names(a, b))
+}
+
+/// `pyenv latest PREFIX` for a prefix that is not CPython-style.
+fn pyenv_latest<'c>(
+    prefix: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<&'c str> {
+    let candidates: Vec<&str> = candidates.into_iter().collect();
+    if let Some(exact) = candidates.iter().find(|c| **c == prefix) {
+        return Some(exact);
+    }
+    let continues = |name: &str| {
+        name.strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with(['-', '.']))
+    };
+    candidates
+        .into_iter()
+        .filter(|name| continues(name) && is_final_name(name))
+        .min_by(|a, b| latest_order(a, b))
+}
+
+/// True for the names `pyenv latest` considers: no `-dev`, `-src`, `-latest`, pre-release or
+/// free-threaded ending.
+fn is_final_name(name: &str) -> bool {
+    let pre = ["a", "b", "rc"].iter().any(|p| {
+        let stem = name.trim_end_matches(|c: char| c.is_ascii_digit());
+        stem.len() < name.len() && stem.ends_with(p)
+    });
+    let free_threaded = name
+        .strip_suffix('t')
+        .is_some_and(|s| s.ends_with(|c: char| c.is_ascii_digit()));
+    !(name.ends_with("-dev") || name.ends_with("-src") || name.ends_with("-latest"))
+        && !pre
+        && !free_threaded
+}
+
+/// `pyenv latest`'s order, newest first: a leading `NAME-` reads as `NAME.`, the first field
+/// compared as text and the next three as numbers, all descending; then the whole, ascending.
+fn latest_order(a: &str, b: &str) -> Ordering {
+    let key = |name: &str| -> String {
+        let alnum = name.find(|c: char| !c.is_ascii_alphanumeric());
+        match alnum {
+            Some(end) if end > 0 && name[end..].starts_with('-') => {
+                format!("{}.{}..|{name}", &name[..end], &name[end + 1..])
+            }
+            _ => format!("{name}...|{name}"),
+        }
+    };
+    let (a, b) = (key(a), key(b));
+    let (fa, fb): (Vec<&str>, Vec<&str>) = (a.split('.').collect(), b.split('.').collect());
+    let field = |fields: &[&'_ str], n: usize| -> String {
+        fields.get(n).copied().unwrap_or("").to_owned()
+    };
+    field(&fb, 0)
+        .cmp(&field(&fa, 0))
+        .then_with(|| {
+            (1..4)
+                .map(|n| crate::dotted::leading_number_cmp(&field(&fb, n), &field(&fa, n)))
+                .find(|o| o.is_ne())
+                .unwrap_or(Ordering::Equal)
+        })
+        .then_with(|| a.cmp(&b))
 }
 
 /// Compares strings chunk by chunk, digit runs numerically (`py10` after `py9`).
@@ -292,11 +354,23 @@ mod tests {
             "pypy3.10-7.3.12",
             "pypy3.10-7.3.9",
             "pypy3.9-7.3.12",
+            "pypy3.10-7.3.13-src",
             "miniconda3-latest",
+            "miniconda3-4.7.12",
+            "miniconda3-3.9-4.10.1",
         ];
         assert_eq!(newest("pypy3.10", &names), Some("pypy3.10-7.3.12"));
         assert_eq!(newest("pypy3.1", &names), None);
-        assert_eq!(newest("miniconda3", &names), Some("miniconda3-latest"));
+        // As `pyenv latest`: `NAME-` reads as `NAME.`, so 4.7.12 is newer than 3.9-4.10.1.
+        assert_eq!(newest("miniconda3", &names), Some("miniconda3-4.7.12"));
+        assert_eq!(
+            newest("miniconda3-latest", &names),
+            Some("miniconda3-latest")
+        );
+        assert_eq!(
+            newest("miniconda3-3.9", &names),
+            Some("miniconda3-3.9-4.10.1")
+        );
     }
 
     #[test]

@@ -339,14 +339,9 @@ pub(super) fn latest(env: &PyenvEnv, args: &[String], out: &mut dyn Write) -> Ou
     }
 }
 
-/// Every CPython version strap can install (its catalog), oldest first.
+/// Every name python-build's catalog lists, in its order (`pyenv install --list`).
 pub(super) fn known_versions() -> Result<Vec<String>, Reported> {
-    let catalog = crate::python::catalog::Catalog::from_env()?;
-    Ok(catalog
-        .installable()
-        .iter()
-        .map(|i| i.name.clone())
-        .collect())
+    Ok(crate::python::catalog::Catalog::from_env()?.listing())
 }
 
 /// `pyenv install --list`, in pyenv's format.
