@@ -301,7 +301,9 @@ impl Phases<'_> {
 
 /// What an artifact's build and verify steps work with.
 pub struct Build<'a> {
-    /// The unpacked source trees, in the order of [`Artifact::sources`].
+    /// The unpacked source trees, in the order of [`Artifact::sources`]; a download that is run
+    /// rather than unpacked (an installer `.sh` or `.jar`) is a directory holding it under its
+    /// cache name.
     pub sources: Vec<PathBuf>,
     /// `DESTDIR`: the build installs into `<staging>/<prefix>`.
     pub staging: PathBuf,
@@ -670,6 +672,9 @@ fn build_and_place(
                     0 => work.path().join("src"),
                     n => work.path().join(format!("src-{n}")),
                 };
+                if is_runnable_download(archive) {
+                    return take_as_is(archive, &dest);
+                }
                 Ok(archive::unpack(archive, &dest)?)
             })
             .collect()
@@ -709,6 +714,23 @@ fn build_and_place(
         }
     }
     Ok(notes)
+}
+
+/// True for a download that is run, not unpacked: an installer (`.sh`, `.jar`).
+fn is_runnable_download(file: &Path) -> bool {
+    let name = file.file_name().unwrap_or_default().to_string_lossy();
+    name.ends_with(".sh") || name.ends_with(".jar")
+}
+
+/// Puts a download that is not unpacked into the directory `dest` under its own name (a hard
+/// link to the cached file, else a copy), so the build sees it as every source: a directory.
+fn take_as_is(download: &Path, dest: &Path) -> Result<PathBuf, StageError> {
+    fs::create_dir_all(dest).io_context("create", dest)?;
+    let copy = dest.join(download.file_name().unwrap_or_default());
+    if fs::hard_link(download, &copy).is_err() {
+        fs::copy(download, &copy).io_context("copy", download)?;
+    }
+    Ok(dest.to_owned())
 }
 
 /// Packs the install of `artifact` into the build cache directory `builds`.
