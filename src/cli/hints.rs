@@ -99,9 +99,9 @@ fn not_installed(name: &str) -> String {
                 "make the virtualenv with `strap virtualenv {python} {env}`; {installed}"
             ),
             None => format!(
-                "{name} is not a CPython version strap can install (expected e.g. 3.12.7, 3.12 \
-                 or 3.13t): if it names a virtualenv, make it with `strap virtualenv PYTHON \
-                 {name}`; {installed}"
+                "{name} is not a version strap can install (expected e.g. 3.12.7, 3.12, 3.13t \
+                 or a name `strap install --list` shows): if it names a virtualenv, make it with \
+                 `strap virtualenv PYTHON {name}`; {installed}"
             ),
         },
     }

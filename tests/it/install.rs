@@ -856,11 +856,11 @@ fn a_one_line_catalog_adds_its_release_to_the_embedded_ones() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(format!(
-            "strap: error: {}:2: 'Python-3.99.1.tgz' is neither FILE:SHA256 nor a flag (openssl11)",
+            "strap: error: {}:2: 'Python-3.99.1.tgz' is neither FILE:SHA256 nor a flag (openssl11, pre, t)",
             bad.display()
         )))
         .stderr(predicate::str::contains(
-            "hint: a catalog line is `VERSION FILE:SHA256 [FILE:SHA256...] [openssl11]`",
+            "hint: a catalog line is `NAME FAMILY FIELD...`",
         ));
 }
 
@@ -988,7 +988,7 @@ fn list_shows_free_threaded_builds_from_3_13_on() {
         .code(1)
         .stdout("")
         .stderr(predicate::str::contains(
-            "no known CPython version matches '3.12t'",
+            "no known version matches '3.12t'",
         ));
 }
 
@@ -1000,7 +1000,7 @@ fn list_without_a_match_fails() {
         .code(1)
         .stdout("")
         .stderr(predicate::str::contains(
-            "strap: error: no known CPython version matches '3.99'",
+            "strap: error: no known version matches '3.99'",
         ))
         .stderr(predicate::str::contains("hint: nearest known: 3."));
     // With several prefixes, the matches are listed and the one without is named.
@@ -1040,11 +1040,11 @@ fn list_as_json() {
     };
     assert_eq!(
         find("3.11.2"),
-        serde_json::json!({"version": "3.11.2", "prerelease": false, "free_threaded": false, "installed": true})
+        serde_json::json!({"version": "3.11.2", "family": "cpython", "prerelease": false, "free_threaded": false, "installed": true})
     );
     assert_eq!(
         find("3.13.1t"),
-        serde_json::json!({"version": "3.13.1t", "prerelease": false, "free_threaded": true, "installed": false})
+        serde_json::json!({"version": "3.13.1t", "family": "cpython", "prerelease": false, "free_threaded": true, "installed": false})
     );
     assert_eq!(find("3.14.5rc1")["prerelease"], true);
     env.strap(&["install", "--list", "--json", "3.99"])
@@ -1158,9 +1158,9 @@ fn install_without_arguments_takes_a_selected_virtualenv_as_it_is() {
     install(&[]).assert().code(1).stderr(format!(
         "strap: tools (set by {pin}) is already installed\n\
          strap: error: version 'proj' is not installed (set by {pin})\n\
-         hint: proj is not a CPython version strap can install (expected e.g. 3.12.7, 3.12 or \
-         3.13t): if it names a virtualenv, make it with `strap virtualenv PYTHON proj`; `strap \
-         versions` lists the installed ones\n",
+         hint: proj is not a version strap can install (expected e.g. 3.12.7, 3.12, 3.13t or a \
+         name `strap install --list` shows): if it names a virtualenv, make it with `strap \
+         virtualenv PYTHON proj`; `strap versions` lists the installed ones\n",
         pin = pin.display()
     ));
 }

@@ -398,10 +398,15 @@ fn hints_suggest_installing_only_what_can_be_installed() {
     );
     assert!(h.contains("(`strap install --list` shows them all)"), "{h}");
     assert_eq!(
+        hint(&["prefix", "myproject"]),
+        "hint: myproject is not a version strap can install (expected e.g. 3.12.7, 3.12, 3.13t \
+         or a name `strap install --list` shows): if it names a virtualenv, make it with \
+         `strap virtualenv PYTHON myproject`; `strap versions` lists the installed ones"
+    );
+    // Another family of python-build's catalog installs like CPython.
+    assert_eq!(
         hint(&["prefix", "pypy3.10"]),
-        "hint: pypy3.10 is not a CPython version strap can install (expected e.g. 3.12.7, 3.12 \
-         or 3.13t): if it names a virtualenv, make it with `strap virtualenv PYTHON pypy3.10`; \
-         `strap versions` lists the installed ones"
+        "hint: install it with `strap install pypy3.10`, or select another version (`strap versions` lists them)"
     );
     assert_eq!(
         hint(&["sh-shell", "--shell", "bash", "3.12t"]),
