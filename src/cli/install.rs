@@ -224,6 +224,9 @@ struct Listed {
     /// Why it does not install here (only with `--all`).
     #[serde(skip_serializing_if = "Option::is_none")]
     unavailable: Option<String>,
+    /// A CPython release or its free-threaded build (listed under CPython prefixes).
+    #[serde(skip)]
+    release: bool,
 }
 
 /// Every name `install --list` considers, oldest CPython first, then the other families in
@@ -236,6 +239,7 @@ fn listing(catalog: &Catalog, all: bool) -> Vec<Listed> {
         free_threaded: i.free_threaded,
         installed: false,
         unavailable: None,
+        release: true,
     });
     let arch = family::this_arch();
     let others = catalog.definitions().iter().filter_map(|d| {
@@ -247,6 +251,7 @@ fn listing(catalog: &Catalog, all: bool) -> Vec<Listed> {
             free_threaded: false,
             installed: false,
             unavailable,
+            release: false,
         })
     });
     cpython.chain(others).collect()
@@ -266,7 +271,7 @@ fn list(
     let all = listing(catalog, args.all);
     let prefixes = &args.versions;
     let under = |prefix: &str, listed: &Listed| {
-        if listed.family == Family::CPython.id() {
+        if listed.release {
             listed_under(prefix, &listed.version)
         } else {
             listed.version == prefix

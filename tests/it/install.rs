@@ -987,9 +987,7 @@ fn list_shows_free_threaded_builds_from_3_13_on() {
         .assert()
         .code(1)
         .stdout("")
-        .stderr(predicate::str::contains(
-            "no known version matches '3.12t'",
-        ));
+        .stderr(predicate::str::contains("no known version matches '3.12t'"));
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod boost;
 mod bootstrap;
 mod bounded;
 mod build_cache;
+mod catalog;
 mod clean;
 mod cli;
 mod docs;
