@@ -60,19 +60,14 @@ def records(root, names):
     share = os.path.join(root, "share/python-build")
     paths = [os.path.join(share, n) for n in names]
     for arch in ARCHES:
-        r, w = os.pipe()
-        proc = subprocess.Popen(
-            ["bash", "-c", 'exec 3>&"$0"; exec bash "$@"', str(w),
-             os.path.join(HERE, "python-build-harness.sh"),
+        out = subprocess.run(
+            ["bash", os.path.join(HERE, "python-build-harness.sh"),
              os.path.join(root, "bin/python-build"), arch, *paths],
-            pass_fds=(w,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, env={"PATH": os.environ["PATH"], "HOME": "/nonexistent"})
-        os.close(w)
-        with os.fdopen(r, encoding="utf-8") as pipe:
-            for line in pipe:
-                fields = line.rstrip("\n").rstrip("\t").split("\t")
-                by_definition.setdefault(fields[0], {}).setdefault(arch, []).append(fields[1:])
-        proc.wait()
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, check=True,
+            env={"PATH": os.environ["PATH"], "HOME": "/nonexistent"}).stdout
+        for line in out.splitlines():
+            fields = line.rstrip("\t").split("\t")
+            by_definition.setdefault(fields[0], {}).setdefault(arch, []).append(fields[1:])
     return by_definition
 
 

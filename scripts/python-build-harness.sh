@@ -1,7 +1,10 @@
 # Evaluates python-build definitions for one Linux architecture with python-build's own
-# architecture functions and recording stand-ins for its install functions.
-# Usage: bash harness.sh PYTHON_BUILD_SCRIPT ARCH DEFINITION...
+# architecture functions and recording stand-ins for its install functions; prints one record per
+# call, tab-separated: the definition's name, the function, its arguments. What the definitions
+# print themselves is discarded. Used by scripts/gen-python-catalog.py.
+# Usage: bash python-build-harness.sh PYTHON_BUILD_SCRIPT ARCH DEFINITION_PATH...
 pb="$1"; ARCH="$2"; shift 2
+exec 3>&1
 eval "$(awk '/^(is_mac|require_osx_version|pypy_architecture|graalpy_architecture|pyston_architecture|activepython_architecture|anaconda_architecture)\(\) \{/,/^\}/' "$pb")"
 uname() { case "$1" in -s) echo Linux ;; -m) echo "$ARCH" ;; -sm|-ms) echo "Linux $ARCH" ;; -r) echo 6.1.0 ;; *) echo Linux ;; esac; }
 record() { local IFS=$'\t'; printf '%s\t%s\t%s\n' "$definition" "$*" >&3; }
