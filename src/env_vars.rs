@@ -60,6 +60,9 @@ pub const PYTHON_MAKE_INSTALL_OPTS: &str = "PYTHON_MAKE_INSTALL_OPTS";
 /// python-build's mirror: a URL whose files are named by their sha256, tried before the other
 /// CPython mirrors unless `--mirror` is given.
 pub const PYTHON_BUILD_MIRROR_URL: &str = "PYTHON_BUILD_MIRROR_URL";
+/// python-build's own definition directories (`:`-separated): each file is a definition laid
+/// over the embedded catalog (below `STRAP_PYTHON_CATALOG`).
+pub const PYTHON_BUILD_DEFINITIONS: &str = "PYTHON_BUILD_DEFINITIONS";
 /// python-build: when set (non-empty), `PYTHON_BUILD_MIRROR_URL` is not used.
 pub const PYTHON_BUILD_SKIP_MIRROR: &str = "PYTHON_BUILD_SKIP_MIRROR";
 /// python-build's download cache: strap's download cache when it is a directory and

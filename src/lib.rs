@@ -23,6 +23,7 @@ pub(crate) mod os_release;
 pub(crate) mod pack;
 pub(crate) mod pins;
 pub(crate) mod process;
+pub(crate) mod program;
 pub(crate) mod python;
 pub(crate) mod recipe;
 pub(crate) mod relocate;

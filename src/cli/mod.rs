@@ -46,37 +46,7 @@ use crate::layout::Layout;
 use crate::shell::Shell;
 use crate::version::Error;
 
-/// Who strap answers as: itself, or pyenv (strap started as `pyenv`). Decided once, when strap
-/// starts; every message begins with its name, and the commands messages suggest are in its
-/// words.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Program {
-    Strap,
-    Pyenv,
-}
-
-static PROGRAM: std::sync::OnceLock<Program> = std::sync::OnceLock::new();
-
-impl Program {
-    /// The program this process answers as (strap unless it started as `pyenv`).
-    pub fn current() -> Program {
-        PROGRAM.get().copied().unwrap_or(Program::Strap)
-    }
-
-    /// Its name: `strap`, `pyenv`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Program::Strap => "strap",
-            Program::Pyenv => "pyenv",
-        }
-    }
-
-    /// `words` as a command to type, for a command both have: `strap local proj`, `pyenv local
-    /// proj`.
-    pub fn command(self, words: &str) -> String {
-        format!("{} {words}", self.name())
-    }
-}
+pub use crate::program::Program;
 
 /// Context shared by every command: the root and the current directory.
 pub struct Ctx {
@@ -538,7 +508,7 @@ fn report_clap(mut err: clap::Error) -> i32 {
 
 /// pyenv mode: strap started as `pyenv` (`argv0` is the path it was started through).
 pub fn run_pyenv(argv0: &std::ffi::OsStr, args: impl Iterator<Item = OsString>) -> i32 {
-    let _ = PROGRAM.set(Program::Pyenv);
+    Program::Pyenv.make_current();
     pyenv::run(argv0, args)
 }
 

@@ -142,26 +142,28 @@ impl Catalog {
         })
     }
 
-    /// The embedded catalog with the entries of the file `STRAP_PYTHON_CATALOG` names laid
-    /// over it (see [`Catalog::from_file`]); the embedded one alone without the variable.
+    /// The embedded catalog with, laid over it, the definition files in the directories
+    /// `PYTHON_BUILD_DEFINITIONS` names (python-build's own, `:`-separated), then the entries of
+    /// the file `STRAP_PYTHON_CATALOG` names (your own releases and pins; an entry replaces the
+    /// one of the same name, its `dep openssl11` line the embedded OpenSSL): strap's variable
+    /// wins. The embedded one alone without either.
     pub fn from_env() -> Result<std::borrow::Cow<'static, Catalog>, CatalogError> {
-        match std::env::var_os(crate::env_vars::STRAP_PYTHON_CATALOG).filter(|p| !p.is_empty()) {
-            Some(path) => Ok(std::borrow::Cow::Owned(Catalog::from_file(
-                std::path::Path::new(&path),
-            )?)),
-            None => Ok(std::borrow::Cow::Borrowed(Catalog::embedded())),
+        let mut catalog = std::borrow::Cow::Borrowed(Catalog::embedded());
+        let definitions = definition_dirs_from_env();
+        if !definitions.is_empty() {
+            catalog = std::borrow::Cow::Owned(catalog.overlaid(Entries {
+                releases: Vec::new(),
+                definitions,
+                openssl11: None,
+            }));
         }
-    }
-
-    /// The embedded catalog with a catalog file's entries over it: your own releases and pins,
-    /// like python-build's custom definitions. A release of the file replaces the embedded one
-    /// of the same version, its `dep openssl11` line the embedded OpenSSL.
-    pub fn from_file(path: &std::path::Path) -> Result<Catalog, CatalogError> {
-        let text = crate::bounded::read_text(path).map_err(|source| CatalogError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        Ok(Catalog::embedded().overlaid(parse_entries(&path.display().to_string(), &text)?))
+        if let Some(path) =
+            std::env::var_os(crate::env_vars::STRAP_PYTHON_CATALOG).filter(|p| !p.is_empty())
+        {
+            let path = std::path::Path::new(&path);
+            catalog = std::borrow::Cow::Owned(catalog.overlaid(read_entries(path)?));
+        }
+        Ok(catalog)
     }
 
     /// This catalog with `entries` over it (a name is a CPython release or a definition,
@@ -304,6 +306,48 @@ impl Catalog {
             prefix = prefix.rfind('.').map_or("", |i| &prefix[..i]);
         }
     }
+}
+
+/// The entries of the catalog file at `path`.
+fn read_entries(path: &std::path::Path) -> Result<Entries, CatalogError> {
+    let text = crate::bounded::read_text(path).map_err(|source| CatalogError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse_entries(&path.display().to_string(), &text)
+}
+
+/// The definitions of the files in the directories `PYTHON_BUILD_DEFINITIONS` names (a missing
+/// directory holds none, as for python-build). A file strap cannot read as a definition is left
+/// out with a warning naming its line: the others stay usable.
+fn definition_dirs_from_env() -> Vec<Definition> {
+    let Some(dirs) = std::env::var_os(crate::env_vars::PYTHON_BUILD_DEFINITIONS) else {
+        return Vec::new();
+    };
+    let mut definitions: Vec<Definition> = Vec::new();
+    for dir in std::env::split_paths(&dirs).filter(|d| !d.as_os_str().is_empty()) {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut files: Vec<std::path::PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        for file in files {
+            match super::family::definition_file::read(&file) {
+                Ok(d) if !definitions.iter().any(|o| o.name == d.name) => definitions.push(d),
+                Ok(_) => {} // an earlier directory's definition of the same name wins
+                Err(e) => eprintln!(
+                    "{}: warning: {e} (left out of the catalog; {} names its directory)",
+                    crate::program::Program::current().name(),
+                    crate::env_vars::PYTHON_BUILD_DEFINITIONS
+                ),
+            }
+        }
+    }
+    definitions
 }
 
 /// Parses catalog text (the format of [`LINE_FORMAT`]; the generator script writes it):

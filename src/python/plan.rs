@@ -46,7 +46,16 @@ pub fn plan_any(
     sha256: Option<&str>,
 ) -> Result<Planned, PlanError> {
     let bare = request.strip_suffix(":latest").unwrap_or(request);
-    let definition = catalog.definition(bare).or_else(|| {
+    let from_file;
+    let definition = if bare.contains('/') {
+        // pyenv's `install PATH/TO/DEFINITION`: a definition file, named as the file is.
+        from_file = family::definition_file::read(std::path::Path::new(bare))
+            .map_err(PlanError::DefinitionFile)?;
+        Some(&from_file)
+    } else {
+        None
+    };
+    let definition = definition.or_else(|| catalog.definition(bare)).or_else(|| {
         PythonName::parse(bare)
             .is_none()
             .then(|| catalog.latest_definition(bare))
@@ -108,6 +117,8 @@ pub enum PlanError {
     FreeThreadedTooOld(String),
     #[error("--sha256 must be 64 hexadecimal digits")]
     BadSha256,
+    #[error(transparent)]
+    DefinitionFile(family::definition_file::DefinitionError),
     #[error("-g (--debug) builds a debug CPython; {0} is not a CPython release")]
     DebugIsCPythons(String),
     #[error("{name} cannot be installed: {why}")]
@@ -134,6 +145,7 @@ impl crate::error::Explain for PlanError {
                 "`strap install --list` shows the known versions; --sha256 HEX installs one the catalog lacks"
                     .to_owned(),
             ),
+            PlanError::DefinitionFile(e) => crate::error::Explain::hint(e),
             PlanError::Unavailable {
                 why: Unavailable::NotForArch { .. },
                 ..

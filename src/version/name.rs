@@ -241,9 +241,8 @@ fn is_final_name(name: &str) -> bool {
     let free_threaded = name
         .strip_suffix('t')
         .is_some_and(|s| s.ends_with(|c: char| c.is_ascii_digit()));
-    !(name.ends_with("-dev") || name.ends_with("-src") || name.ends_with("-latest"))
-        && !pre
-        && !free_threaded
+    let moving = ["-dev", "-src", "-latest"].iter().any(|end| name.ends_with(end));
+    !(moving || pre || free_threaded)
 }
 
 /// `pyenv latest`'s order, newest first: a leading `NAME-` reads as `NAME.`, the first field

@@ -284,3 +284,60 @@ fn the_generator_reproduces_the_embedded_catalog_from_python_builds_definitions(
          definitions: regenerate it"
     );
 }
+
+#[test]
+fn python_build_definitions_directories_and_definition_files_join_the_catalog() {
+    let env = TestEnv::new();
+    let sha = "d".repeat(64);
+    env.write(
+        "defs/pypy3.99-mine",
+        &format!(
+            "# a definition of our own\ninstall_package \"pypy3.99\" \
+             \"http://127.0.0.1:9/pypy3.99-v1-linux64.tar.bz2#{sha}\" pypy verify_py399 ensurepip\n"
+        ),
+    );
+    env.write(
+        "defs/broken",
+        "install_package x y standard\nmake me a sandwich\n",
+    );
+    let out = env
+        .strap(&["install", "--list"])
+        .env("STRAP_FORCE_ARG0", "pyenv")
+        .env("PYTHON_BUILD_DEFINITIONS", env.dir.path().join("defs"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout_of(&out).contains("\n  pypy3.99-mine\n"),
+        "{}",
+        stdout_of(&out)
+    );
+    assert!(!stdout_of(&out).contains("broken"));
+    let warning = crate::support::stderr_of(&out);
+    assert!(
+        warning.starts_with("pyenv: warning: ")
+            && warning.contains("defs/broken:2: strap does not understand this line")
+            && warning.contains("left out of the catalog"),
+        "{warning}"
+    );
+    // `install PATH/TO/DEFINITION`: a file that is not a definition strap can read is refused
+    // with its line, before anything happens.
+    let file = env.write(
+        "mydef",
+        "install_package \"Python-3.12.7\" \"https://h/Python-3.12.7.tgz#abc\" standard\n",
+    );
+    env.strap(&["install", file.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "strap: error: {}:1: 'abc' is not a sha256",
+            file.display()
+        )));
+    let file = env.write("shell", "curl https://h/x | sh\n");
+    env.strap(&["install", file.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            ":1: strap does not understand this line of a definition: curl https://h/x | sh",
+        ));
+}

@@ -5,6 +5,7 @@
 
 mod binary;
 mod conda;
+pub mod definition_file;
 mod fork;
 mod micropython;
 mod runtime;
