@@ -341,3 +341,30 @@ fn python_build_definitions_directories_and_definition_files_join_the_catalog() 
             ":1: strap does not understand this line of a definition: curl https://h/x | sh",
         ));
 }
+
+#[test]
+fn a_bootstrap_manifest_takes_any_catalog_name() {
+    let env = TestEnv::new();
+    env.write(
+        "work/strap.toml",
+        "[python]\nversions = [\"pypy3.10\", \"miniforge3-24.11.3-0\", \"pypy3.10-7.3.17-src\"]\n",
+    );
+    let out = env
+        .strap(&["bootstrap", "--dry-run", "--json", "--only", "python"])
+        .env("STRAP_ARCH", "x86_64")
+        .output()
+        .unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    let items = plan["items"].as_array().unwrap();
+    let state = |i: usize| (items[i]["name"].clone(), items[i]["state"].clone(), items[i]["detail"].clone());
+    assert_eq!(items.len(), 3, "{plan}");
+    assert_eq!(state(0).1, "pending", "{plan}");
+    assert_eq!(state(0).2, "install pypy3.10-7.3.19", "{plan}");
+    assert_eq!(state(1).1, "pending", "{plan}");
+    assert_ne!(state(2).1, "pending", "{plan}");
+    assert!(
+        items[2].to_string().contains("builds PyPy from source"),
+        "{plan}"
+    );
+}
