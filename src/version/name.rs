@@ -241,7 +241,9 @@ fn is_final_name(name: &str) -> bool {
     let free_threaded = name
         .strip_suffix('t')
         .is_some_and(|s| s.ends_with(|c: char| c.is_ascii_digit()));
-    let moving = ["-dev", "-src", "-latest"].iter().any(|end| name.ends_with(end));
+    let moving = ["-dev", "-src", "-latest"]
+        .iter()
+        .any(|end| name.ends_with(end));
     !(moving || pre || free_threaded)
 }
 

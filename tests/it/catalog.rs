@@ -354,10 +354,16 @@ fn a_bootstrap_manifest_takes_any_catalog_name() {
         .env("STRAP_ARCH", "x86_64")
         .output()
         .unwrap();
-    let plan: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    let plan: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
     let items = plan["items"].as_array().unwrap();
-    let state = |i: usize| (items[i]["name"].clone(), items[i]["state"].clone(), items[i]["detail"].clone());
+    let state = |i: usize| {
+        (
+            items[i]["name"].clone(),
+            items[i]["state"].clone(),
+            items[i]["detail"].clone(),
+        )
+    };
     assert_eq!(items.len(), 3, "{plan}");
     assert_eq!(state(0).1, "pending", "{plan}");
     assert_eq!(state(0).2, "install pypy3.10-7.3.19", "{plan}");

@@ -9,23 +9,31 @@ use std::path::Path;
 
 use super::{Definition, Family, ANY_ARCH};
 
-/// Why a definition file cannot be used: the file, the line, and why.
+/// Why a definition file cannot be used.
 #[derive(Debug, thiserror::Error)]
-#[error("{file}:{line}: {why}")]
-pub struct DefinitionError {
-    pub file: String,
-    pub line: usize,
-    pub why: String,
+pub enum DefinitionError {
+    #[error("cannot read the definition {file}: {source}")]
+    Read {
+        file: String,
+        source: std::io::Error,
+    },
+    /// The file, the line, and why.
+    #[error("{file}:{line}: {why}")]
+    Malformed {
+        file: String,
+        line: usize,
+        why: String,
+    },
 }
 
 impl crate::error::Explain for DefinitionError {
     fn hint(&self) -> Option<String> {
-        Some(
+        matches!(self, DefinitionError::Malformed { .. }).then(|| {
             "strap reads python-build definitions made of `install_package \"NAME\" \
              \"URL#SHA256\" STEP...` (or `install_script`) lines, `prefer_openssl11`, \
              `prefer_openssl3` and comments; it does not run them as shell scripts"
-                .to_owned(),
-        )
+                .to_owned()
+        })
     }
 
     fn exit_code(&self) -> i32 {
@@ -40,13 +48,11 @@ pub fn read(path: &Path) -> Result<Definition, DefinitionError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let fail = |line: usize, why: String| DefinitionError {
+    let text = crate::bounded::read_text(path).map_err(|source| DefinitionError::Read {
         file: file.clone(),
-        line,
-        why,
-    };
-    let text = crate::bounded::read_text(path).map_err(|e| fail(0, e.to_string()))?;
-    parse(&name, &text).map_err(|(line, why)| fail(line, why))
+        source,
+    })?;
+    parse(&name, &text).map_err(|(line, why)| DefinitionError::Malformed { file, line, why })
 }
 
 /// Parses definition `text` named `name`; errors carry the line number.
@@ -90,7 +96,7 @@ fn parse(name: &str, text: &str) -> Result<Definition, (usize, String)> {
         }
     }
     let (number, words) =
-        main.ok_or_else(|| (0, "no install_package or install_script line".to_owned()))?;
+        main.ok_or_else(|| (1, "no install_package or install_script line".to_owned()))?;
     let (url, steps) = (&words[2], &words[3..]);
     let family = family_of(name, &words[0], steps).map_err(|why| (number, why))?;
     let mut fields: Vec<String> = vec![format!("{ANY_ARCH}={url}")];
