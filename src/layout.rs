@@ -511,6 +511,7 @@ const DISTRIBUTION_FORMATS: &[&str] = &["tar.bz2", "tar.gz", "tgz", "tar.xz", "z
 /// What the name of a [`SourceKind::Distribution`] download starts with (in any case): the
 /// Python families python-build downloads besides CPython releases.
 pub const DISTRIBUTION_FAMILIES: &[&str] = &[
+    "cpython",
     "pypy",
     "graalpy",
     "graalpython",
@@ -529,9 +530,11 @@ pub const DISTRIBUTION_FAMILIES: &[&str] = &[
 ];
 
 /// The download cache's name for `upstream` (a URL's last part) of `family`: `upstream` when
-/// it starts with the family's name, else `<family>-<upstream>`.
+/// it starts with the family's name or is a CPython release archive (`Python-3.12.7.tgz`),
+/// else `<family>-<upstream>`.
 pub fn distribution_file(family: &str, upstream: &str) -> String {
-    let starts = upstream
+    let starts = SourceKind::Python.owns(upstream)
+        || upstream
         .get(..family.len())
         .is_some_and(|head| head.eq_ignore_ascii_case(family));
     if starts {
