@@ -12,6 +12,7 @@ mod cli;
 mod docs;
 mod doctor;
 mod fake_boost;
+mod family_source;
 mod fake_source;
 mod install;
 mod knobs;
