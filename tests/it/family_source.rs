@@ -115,7 +115,14 @@ fn a_cpython_fork_builds_like_cpython_and_reinstalls_from_the_build_cache() {
     let err = stderr_of(&out);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("Stackless Python stackless-3.7.5"), "{err}");
-    for phase in ["preflight", "configure", "compile", "install", "verify", "pack"] {
+    for phase in [
+        "preflight",
+        "configure",
+        "compile",
+        "install",
+        "verify",
+        "pack",
+    ] {
         assert!(err.contains(&format!("==> {phase}")), "{phase}: {err}");
     }
     let prefix = s.prefix();
@@ -133,7 +140,10 @@ fn a_cpython_fork_builds_like_cpython_and_reinstalls_from_the_build_cache() {
         fs::read_link(prefix.join("bin/python")).unwrap(),
         Path::new("python3")
     );
-    assert!(prefix.join("bin/pip3").exists(), "pip from the bundled wheel");
+    assert!(
+        prefix.join("bin/pip3").exists(),
+        "pip from the bundled wheel"
+    );
     let receipt = s.receipt();
     assert_eq!(receipt["name"], "stackless-3.7.5");
     assert!(receipt["options"]
@@ -152,7 +162,12 @@ fn a_cpython_fork_builds_like_cpython_and_reinstalls_from_the_build_cache() {
         .arg("--version")
         .output()
         .unwrap();
-    assert_eq!(stdout_of(&out).trim(), "Python 3.7.5", "{}", stderr_of(&out));
+    assert_eq!(
+        stdout_of(&out).trim(),
+        "Python 3.7.5",
+        "{}",
+        stderr_of(&out)
+    );
 
     let out = s
         .install(&["-f"])
@@ -207,7 +222,8 @@ install: micropython\n\
 \tinstall -d $(BINDIR)\n\
 \tinstall micropython $(BINDIR)/micropython\n";
 
-const MPY_CROSS_MAKEFILE: &str = "mpy-cross:\n\tprintf '#!/bin/sh\\n' > mpy-cross\n\tchmod +x mpy-cross\n";
+const MPY_CROSS_MAKEFILE: &str =
+    "mpy-cross:\n\tprintf '#!/bin/sh\\n' > mpy-cross\n\tchmod +x mpy-cross\n";
 
 /// `top/` of `files` as a `.tar.xz`, as micropython.org publishes its sources.
 fn txz(top: &str, files: &[(&str, &str, u32)]) -> Vec<u8> {
@@ -315,7 +331,9 @@ fn jython_without_a_java_runtime_is_refused_naming_it() {
     let out = cmd.output().unwrap();
     let err = stderr_of(&out);
     assert!(
-        err.contains("missing build prerequisites: a Java runtime (java on PATH or $JAVA_HOME/bin/java)"),
+        err.contains(
+            "missing build prerequisites: a Java runtime (java on PATH or $JAVA_HOME/bin/java)"
+        ),
         "{err}"
     );
     s.assert_refused_before_download(&out);
@@ -399,14 +417,21 @@ fn fake_java_home(env: &TestEnv) -> PathBuf {
 fn jython_installs_with_a_java_runtime() {
     let s = jython();
     let java_home = fake_java_home(&s.env);
-    let out = s.install(&[]).env("JAVA_HOME", &java_home).output().unwrap();
+    let out = s
+        .install(&[])
+        .env("JAVA_HOME", &java_home)
+        .output()
+        .unwrap();
     let err = stderr_of(&out);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("Jython jython-2.7.2"), "{err}");
     assert!(err.contains("==> verify: jython -c pass"), "{err}");
     let prefix = s.prefix();
     let bin = prefix.join("bin");
-    assert_eq!(fs::read_link(bin.join("python")).unwrap(), Path::new("jython"));
+    assert_eq!(
+        fs::read_link(bin.join("python")).unwrap(),
+        Path::new("jython")
+    );
     assert_eq!(
         first_line(&bin.join("pip")),
         format!("#!{}/bin/jython", prefix.display())
@@ -427,7 +452,12 @@ fn jython_installs_with_a_java_runtime() {
         .arg("--version")
         .output()
         .unwrap();
-    assert_eq!(stdout_of(&out).trim(), "Jython 2.7.2", "{}", stderr_of(&out));
+    assert_eq!(
+        stdout_of(&out).trim(),
+        "Jython 2.7.2",
+        "{}",
+        stderr_of(&out)
+    );
 }
 
 #[test]

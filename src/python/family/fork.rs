@@ -70,4 +70,15 @@ mod tests {
         );
         assert_eq!(version_of("stackless-dev", &["git"]), None);
     }
+
+    #[test]
+    fn a_fork_without_a_version_is_refused_by_the_catalog() {
+        let sha = "c".repeat(64);
+        let download = format!("any=https://h/stackless-x.tar.gz#{sha}");
+        let err = Definition::parse("stackless-x", Family::Stackless, &[&download]).unwrap_err();
+        assert!(err.contains("which CPython version"), "{err}");
+        assert!(
+            Definition::parse("stackless-x", Family::Stackless, &["py=3.7", &download]).is_ok()
+        );
+    }
 }
