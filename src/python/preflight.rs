@@ -89,10 +89,21 @@ impl Findings {
     }
 }
 
+/// The packages that provide `python3` (MicroPython's build runs its scripts).
+const PYTHON3: sysdeps::Packages = sysdeps::Packages {
+    apt: "python3",
+    rpm: "python3",
+    zypper: "python3",
+    pacman: "python",
+    apk: "python3",
+    brew: "python",
+};
+
 fn tool_package(tool: &str, manager: PackageManager) -> &'static str {
     match tool {
         "C compiler" => sysdeps::COMPILER.name(manager),
         "perl" => sysdeps::PERL.name(manager),
+        "python3" => PYTHON3.name(manager),
         _ => sysdeps::MAKE.name(manager),
     }
 }
@@ -130,10 +141,16 @@ pub fn check(system_ssl: bool) -> Findings {
     findings
 }
 
-/// Checks the tools alone: a working C compiler and `make` (what a build that needs no
-/// headers, such as MicroPython's, needs).
-pub fn check_tools() -> Findings {
-    tools(true).0
+/// Checks the tools alone: a working C compiler, `make`, and each of `programs` on PATH
+/// (what a build that needs no headers, such as MicroPython's, needs).
+pub fn check_tools(programs: &[&'static str]) -> Findings {
+    let mut findings = tools(true).0;
+    for program in programs {
+        if crate::which::find_on_path(program).is_none() {
+            findings.missing_tools.push(program);
+        }
+    }
+    findings
 }
 
 /// The tools' findings, with the working compiler (none when it is missing or broken).

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 
-use crate::fake_source::{fake_fork_tgz, sha256_hex, tgz};
+use crate::fake_source::{fake_fork_tgz, fake_openssl_tgz, sha256_hex, tgz};
 use crate::mirror::{Behavior, Mirror};
 use crate::support::{stderr_of, stdout_of, write_script, TestEnv};
 
@@ -192,6 +192,52 @@ fn a_cpython_fork_builds_like_cpython_and_reinstalls_from_the_build_cache() {
     );
 }
 
+/// A fork flagged `openssl11` (nogil's definitions are) builds the private OpenSSL 1.1.1 of
+/// the catalog it was planned with (here a `dep openssl11` line of `STRAP_PYTHON_CATALOG`)
+/// and configures against it, as CPython's old releases do; its version comes from its name
+/// (`nogil-3.9.10-1` is CPython 3.9.10, so `--with-openssl` is given).
+#[test]
+fn a_fork_flagged_openssl11_builds_against_the_private_openssl() {
+    let s = Served::new(
+        "nogil-3.9.10-1",
+        "nogil",
+        "py=3.9 openssl11",
+        "v3.9.10-nogil-2023-01-22.tar.gz",
+        fake_fork_tgz("nogil-3.9.10-nogil-2023-01-22", "3.9.10"),
+    );
+    let openssl = fake_openssl_tgz("1.1.1z");
+    s.mirror.route(
+        "/upstream/openssl-1.1.1z.tar.gz",
+        Behavior::Serve(openssl.clone()),
+    );
+    let url = s
+        .mirror
+        .template("upstream")
+        .replace("{file}", "openssl-1.1.1z.tar.gz");
+    let line = fs::read_to_string(&s.catalog).unwrap();
+    fs::write(
+        &s.catalog,
+        format!(
+            "dep openssl11 openssl-1.1.1z.tar.gz {url} {}\n{line}",
+            sha256_hex(&openssl)
+        ),
+    )
+    .unwrap();
+    let out = s.install(&["--skip-preflight"]).output().unwrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("nogil Python nogil-3.9.10-1"), "{err}");
+    assert!(err.contains("==> openssl:"), "{err}");
+    let prefix = s.prefix();
+    assert!(prefix.join("openssl/lib/libssl.so.1.1").exists());
+    let configure = log_of(&err)
+        .lines()
+        .find(|l| l.starts_with("$ ./configure"))
+        .unwrap()
+        .to_owned();
+    assert!(configure.contains("--with-openssl="), "{configure}");
+}
+
 /// The unix port's `main`: answers `-c` with what MicroPython would print for the probes.
 const MICROPYTHON_C: &str = r#"#include <stdio.h>
 #include <string.h>
@@ -306,6 +352,25 @@ fn a_micropython_that_does_not_say_so_fails_verification() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("does not say it is MicroPython"), "{err}");
     assert!(!s.prefix().exists());
+}
+
+/// MicroPython's preflight names the tools its build needs, before downloading anything.
+#[test]
+fn micropython_without_build_tools_is_refused_naming_them() {
+    let s = Served::new(
+        "micropython-1.20.0",
+        "micropython",
+        "",
+        "micropython-1.20.0.tar.xz",
+        b"never downloaded".to_vec(),
+    );
+    let out = s.install(&[]).env("PATH", s.env.sysbin()).output().unwrap();
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("missing build prerequisites: C compiler, make, python3"),
+        "{err}"
+    );
+    s.assert_refused_before_download(&out);
 }
 
 fn jython() -> Served {

@@ -1,7 +1,7 @@
 //! MicroPython's unix port, built as python-build's `build_package_micropython` builds it:
-//! `make -C mpy-cross`, then `make -C ports/unix` with the final prefix's
-//! `lib/micropython` baked in as the default `sys.path`, `make install` into the staged prefix,
-//! a `python` link and the empty `lib/micropython/`.
+//! `make -C mpy-cross`, then `make -C ports/unix` with the final prefix's `lib/micropython`
+//! baked in as the default `sys.path`, `make install` into the staged prefix, a `python` link
+//! and the empty `lib/micropython/`. Its preflight asks for a C compiler, `make` and `python3`.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -86,7 +86,8 @@ impl Artifact for MicroPython<'_> {
         &self.prefix
     }
     fn preflight(&self) -> Result<Vec<String>, StageError> {
-        preflight::check_tools().into_result()
+        // Its build runs Python 3 scripts (the qstr and version headers).
+        preflight::check_tools(&["python3"]).into_result()
     }
     fn sources(&self) -> &[Source] {
         &self.sources
