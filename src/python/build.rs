@@ -54,13 +54,17 @@ impl UserOptions {
     /// The flags and make words as the receipt and the build's key record them (`CFLAGS+=-O1`,
     /// `make+=V=1`, `make install+=…`); the configure options are recorded with configure's.
     pub fn recorded(&self) -> Vec<String> {
-        let flags = self.recorded_flags();
+        self.recorded_flags().chain(self.recorded_make()).collect()
+    }
+
+    /// The make words as recorded: `make+=V=1`, `make install+=…`.
+    pub fn recorded_make(&self) -> impl Iterator<Item = String> + '_ {
         let make = self.make.iter().map(|w| format!("make+={w}"));
         let install = self
             .make_install
             .iter()
             .map(|w| format!("make install+={w}"));
-        flags.chain(make).chain(install).collect()
+        make.chain(install)
     }
 
     /// The flags as recorded and shown: `CFLAGS+=-O1`.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::build::{self, BuildDirs, UserOptions};
 use super::catalog::Catalog;
 use super::plan::Plan;
-use super::preflight::{self, Findings};
+use super::preflight;
 use super::verify::{self, ModuleReport, Staged, VerifyError};
 use crate::error::IoContext;
 use crate::fetch::{mirror, Wanted};
@@ -29,11 +29,11 @@ pub struct PythonOptions {
     pub allow_missing: Vec<String>,
 }
 
-/// One CPython install.
+/// One CPython install: a python.org release, or a CPython fork's source built the same way.
 pub struct CPython<'a> {
-    plan: &'a Plan,
-    /// What the user asked for (`3.13t`), shown when it differs from the name.
-    request: &'a str,
+    plan: Plan,
+    /// The header line's title (`CPython 3.13.1t (for 3.13t)`).
+    title: String,
     prefix: PathBuf,
     sources: Vec<Source>,
     options: &'a PythonOptions,
@@ -44,12 +44,12 @@ impl<'a> CPython<'a> {
     pub fn new(
         layout: &Layout,
         catalog: &Catalog,
-        plan: &'a Plan,
-        request: &'a str,
+        plan: &Plan,
+        request: &str,
         options: &'a PythonOptions,
     ) -> CPython<'a> {
         let release_dir = plan.release_dir();
-        let mut sources = vec![Source {
+        let release = Source {
             candidates: plan
                 .archives
                 .iter()
@@ -64,7 +64,27 @@ impl<'a> CPython<'a> {
                         .collect(),
                 })
                 .collect(),
-        }];
+        };
+        let title = if request == plan.name {
+            format!("CPython {}", plan.name)
+        } else {
+            format!("CPython {} (for {request})", plan.name)
+        };
+        CPython::from_source(layout, catalog, plan.clone(), title, release, options)
+    }
+
+    /// The build of `plan` from `source` (the CPython source tree it unpacks to), with the
+    /// private OpenSSL 1.1.1 of `catalog` when the plan needs it: how a CPython fork ([`crate::python::family`])
+    /// is built, under its own title.
+    pub fn from_source(
+        layout: &Layout,
+        catalog: &Catalog,
+        plan: Plan,
+        title: String,
+        source: Source,
+        options: &'a PythonOptions,
+    ) -> CPython<'a> {
+        let mut sources = vec![source];
         if plan.needs_openssl11 {
             let dep = catalog.openssl11();
             let mut urls: Vec<String> = options
@@ -84,9 +104,9 @@ impl<'a> CPython<'a> {
             });
         }
         CPython {
-            plan,
-            request,
             prefix: layout.version_dir(&plan.name),
+            plan,
+            title,
             sources,
             options,
         }
@@ -111,11 +131,7 @@ impl Artifact for CPython<'_> {
     }
 
     fn title(&self) -> String {
-        if self.request == self.plan.name {
-            format!("CPython {}", self.plan.name)
-        } else {
-            format!("CPython {} (for {})", self.plan.name, self.request)
-        }
+        self.title.clone()
     }
 
     fn prefix(&self) -> &Path {
@@ -123,17 +139,7 @@ impl Artifact for CPython<'_> {
     }
 
     fn preflight(&self) -> Result<Vec<String>, StageError> {
-        let mut findings = preflight::check(!self.plan.needs_openssl11);
-        if findings.ok() {
-            Ok(findings.optional_notes())
-        } else if let Some(broken) = findings.broken_compiler.take() {
-            Err(broken.into())
-        } else {
-            Err(StageError::Preflight {
-                missing: describe_missing(&findings),
-                fix: findings.fix_command(),
-            })
-        }
+        preflight::check(!self.plan.needs_openssl11).into_result()
     }
 
     fn sources(&self) -> &[Source] {
@@ -161,20 +167,20 @@ impl Artifact for CPython<'_> {
             format!("{}; log: {log}", flags.join(" "))
         };
         build.phases.run("configure", &detail, || {
-            build::configure(runner, self.plan, &dirs, user).map_err(failed)
+            build::configure(runner, &self.plan, &dirs, user).map_err(failed)
         })?;
         let make = std::iter::once(format!("make -j{}", build.jobs)).chain(user.make.clone());
         build
             .phases
             .run("compile", &make.collect::<Vec<_>>().join(" "), || {
-                build::compile(runner, self.plan, &dirs, build.jobs, user).map_err(failed)
+                build::compile(runner, &self.plan, &dirs, build.jobs, user).map_err(failed)
             })?;
         build
             .phases
             .run("install", "make install into the staging area", || {
-                build::install(runner, self.plan, &dirs, user).map_err(failed)?;
+                build::install(runner, &self.plan, &dirs, user).map_err(failed)?;
                 if self.options.with_pip {
-                    build::install_pip(runner, self.plan, &dirs).map_err(failed)?;
+                    build::install_pip(runner, &self.plan, &dirs).map_err(failed)?;
                 }
                 let bin = dirs.staged_prefix().join("bin");
                 Ok(build::link_unsuffixed(&bin).io_context("link", &bin)?)
@@ -198,13 +204,16 @@ impl Artifact for CPython<'_> {
             why,
             hint: None,
         };
-        let staged = Staged::find(&staged_prefix, build::staged_library_path(self.plan, &dirs))
-            .ok_or_else(|| {
-                failed(format!(
-                    "the new interpreter failed verification: no bin/python3 or bin/python under {}",
-                    staged_prefix.display()
-                ))
-            })?;
+        let staged = Staged::find(
+            &staged_prefix,
+            build::staged_library_path(&self.plan, &dirs),
+        )
+        .ok_or_else(|| {
+            failed(format!(
+                "the new interpreter failed verification: no bin/python3 or bin/python under {}",
+                staged_prefix.display()
+            ))
+        })?;
         let runner = &build.runner;
         let report = verify::probe_modules(runner, &staged, self.plan.major_minor().0 == 2)
             .map_err(|e| verify_error(name, "the new interpreter failed verification", e))?;
@@ -258,7 +267,7 @@ impl Artifact for CPython<'_> {
             prefix: self.prefix.clone(),
             staging: PathBuf::new(),
         };
-        let mut options: Vec<String> = build::configure_args(self.plan, &dirs, &self.options.user)
+        let mut options: Vec<String> = build::configure_args(&self.plan, &dirs, &self.options.user)
             .into_iter()
             .map(|a| a.to_string_lossy().into_owned())
             .collect();
@@ -277,7 +286,7 @@ impl Artifact for CPython<'_> {
 }
 
 /// A failed check of the staged interpreter (an interruption is reported as such).
-fn verify_error(name: &str, what: &str, error: VerifyError) -> StageError {
+pub(crate) fn verify_error(name: &str, what: &str, error: VerifyError) -> StageError {
     match error {
         VerifyError::Run {
             source: RunError::Interrupted,
@@ -289,19 +298,4 @@ fn verify_error(name: &str, what: &str, error: VerifyError) -> StageError {
             hint: None,
         },
     }
-}
-
-fn describe_missing(findings: &Findings) -> String {
-    let mut parts: Vec<String> = findings
-        .missing_tools
-        .iter()
-        .map(|t| (*t).to_owned())
-        .collect();
-    parts.extend(
-        findings
-            .missing_required
-            .iter()
-            .map(|l| format!("{} headers (for {})", l.name, l.modules)),
-    );
-    parts.join(", ")
 }

@@ -3,6 +3,7 @@
 //! them on the detected distribution.
 
 use super::modules::{Library, MODULES};
+use crate::stage::StageError;
 use crate::sysdeps::{self, PackageManager};
 
 /// Where Tcl/Tk headers live on Debian-like systems (tk.h includes tcl.h from there), as
@@ -46,6 +47,31 @@ impl Findings {
         (!packages.is_empty()).then(|| manager.install_hint(&packages))
     }
 
+    /// The preflight's answer: the notes when the build can start, else what is missing (or
+    /// the broken compiler) and the command that installs it.
+    pub fn into_result(mut self) -> Result<Vec<String>, StageError> {
+        if self.ok() {
+            Ok(self.optional_notes())
+        } else if let Some(broken) = self.broken_compiler.take() {
+            Err(broken.into())
+        } else {
+            Err(StageError::Preflight {
+                missing: self.describe_missing(),
+                fix: self.fix_command(),
+            })
+        }
+    }
+
+    fn describe_missing(&self) -> String {
+        let mut parts: Vec<String> = self.missing_tools.iter().map(|t| (*t).to_owned()).collect();
+        parts.extend(
+            self.missing_required
+                .iter()
+                .map(|l| format!("{} headers (for {})", l.name, l.modules)),
+        );
+        parts.join(", ")
+    }
+
     /// One line per missing optional library: the modules that will be absent and the package.
     pub fn optional_notes(&self) -> Vec<String> {
         self.missing_optional
@@ -63,10 +89,21 @@ impl Findings {
     }
 }
 
+/// The packages that provide `python3` (MicroPython's build runs its scripts).
+const PYTHON3: sysdeps::Packages = sysdeps::Packages {
+    apt: "python3",
+    rpm: "python3",
+    zypper: "python3",
+    pacman: "python",
+    apk: "python3",
+    brew: "python",
+};
+
 fn tool_package(tool: &str, manager: PackageManager) -> &'static str {
     match tool {
         "C compiler" => sysdeps::COMPILER.name(manager),
         "perl" => sysdeps::PERL.name(manager),
+        "python3" => PYTHON3.name(manager),
         _ => sysdeps::MAKE.name(manager),
     }
 }
@@ -74,27 +111,10 @@ fn tool_package(tool: &str, manager: PackageManager) -> &'static str {
 /// Checks everything; `system_ssl` is false when strap builds a private OpenSSL (then `perl`
 /// is needed instead of the ssl headers).
 pub fn check(system_ssl: bool) -> Findings {
-    let mut findings = Findings {
-        manager: PackageManager::detect(),
-        ..Findings::default()
-    };
-    let compiler = sysdeps::c_compiler();
-    if compiler.is_none() {
-        findings.missing_tools.push("C compiler");
-    }
-    if !sysdeps::has_make() {
-        findings.missing_tools.push("make");
-    }
-    if !system_ssl && crate::which::find_on_path("perl").is_none() {
-        findings.missing_tools.push("perl");
-    }
+    let (mut findings, compiler) = tools(system_ssl);
     let Some(compiler) = compiler else {
         return findings;
     };
-    if let Err(broken) = sysdeps::check_compiler(&compiler, false) {
-        findings.broken_compiler = Some(broken);
-        return findings;
-    }
     let results: Vec<(Library, bool, bool)> = std::thread::scope(|scope| {
         let handles: Vec<_> = MODULES
             .iter()
@@ -119,6 +139,44 @@ pub fn check(system_ssl: bool) -> Findings {
         }
     }
     findings
+}
+
+/// Checks the tools alone: a working C compiler, `make`, and each of `programs` on PATH
+/// (what a build that needs no headers, such as MicroPython's, needs).
+pub fn check_tools(programs: &[&'static str]) -> Findings {
+    let mut findings = tools(true).0;
+    for program in programs {
+        if crate::which::find_on_path(program).is_none() {
+            findings.missing_tools.push(program);
+        }
+    }
+    findings
+}
+
+/// The tools' findings, with the working compiler (none when it is missing or broken).
+fn tools(system_ssl: bool) -> (Findings, Option<String>) {
+    let mut findings = Findings {
+        manager: PackageManager::detect(),
+        ..Findings::default()
+    };
+    let compiler = sysdeps::c_compiler();
+    if compiler.is_none() {
+        findings.missing_tools.push("C compiler");
+    }
+    if !sysdeps::has_make() {
+        findings.missing_tools.push("make");
+    }
+    if !system_ssl && crate::which::find_on_path("perl").is_none() {
+        findings.missing_tools.push("perl");
+    }
+    let compiler = compiler.filter(|compiler| match sysdeps::check_compiler(compiler, false) {
+        Ok(()) => true,
+        Err(broken) => {
+            findings.broken_compiler = Some(broken);
+            false
+        }
+    });
+    (findings, compiler)
 }
 
 #[cfg(test)]

@@ -44,7 +44,7 @@ impl Staged {
 
     /// Runs `cmd` (made by [`Staged::command`]) through the build's runner: logged, supervised,
     /// cancellable, bounded in time; its output when it succeeds.
-    fn run(&self, runner: &Runner, cmd: &mut Command) -> Result<String, VerifyError> {
+    pub fn run(&self, runner: &Runner, cmd: &mut Command) -> Result<String, VerifyError> {
         let limits = Limits {
             timeout: Some(CHECK_TIMEOUT),
             capture: true,

@@ -91,10 +91,19 @@ pub fn flag_logging_python_tgz(version: &str) -> Vec<u8> {
     fake_python_tgz_with(version, &logging)
 }
 
+/// [`fake_python_tgz`] under another top directory (a CPython fork's: `stackless-3.7.5-slp`).
+pub fn fake_fork_tgz(top: &str, version: &str) -> Vec<u8> {
+    fake_source_tgz(top, version, CONFIGURE)
+}
+
 fn fake_python_tgz_with(version: &str, configure: &str) -> Vec<u8> {
+    fake_source_tgz(&format!("Python-{version}"), version, configure)
+}
+
+fn fake_source_tgz(top: &str, version: &str, configure: &str) -> Vec<u8> {
     let minor: Vec<&str> = version.splitn(3, '.').take(2).collect();
     tgz(
-        &format!("Python-{version}"),
+        top,
         &[
             ("configure", configure, 0o755),
             (

@@ -295,6 +295,15 @@ impl Definition {
                 }
             }
         }
+        let builds_like_cpython = matches!(family.method(), Method::ForkBuild);
+        if builds_like_cpython
+            && definition.vcs.is_none()
+            && fork::cpython_version(&definition).is_none()
+        {
+            return Err(format!(
+                "{name} is built like CPython, but neither its name nor a py=X.Y field says which CPython version it is"
+            ));
+        }
         Ok(definition)
     }
 }
@@ -419,9 +428,7 @@ pub fn artifact<'a>(
     match plan.definition.family.method() {
         Method::Binary => Box::new(binary::Binary::new(plan, prefix, options)),
         Method::CondaInstaller => Box::new(conda::Conda::new(plan, prefix, options)),
-        Method::CPythonBuild | Method::ForkBuild => {
-            Box::new(fork::Fork::new(layout, plan, prefix, options))
-        }
+        Method::CPythonBuild | Method::ForkBuild => Box::new(fork::artifact(layout, plan, options)),
         Method::MicroPythonBuild => Box::new(micropython::MicroPython::new(plan, prefix, options)),
         Method::JythonInstaller | Method::IronPythonZip => {
             Box::new(runtime::OnRuntime::new(plan, prefix, options))
