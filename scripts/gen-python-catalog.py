@@ -72,8 +72,11 @@ def records(root, names):
 
 
 def main_package(recorded):
-    """The definition's own package: the last install call without a `--if` condition."""
-    calls = [f for f in recorded if f[0] in INSTALLERS and "--if" not in f]
+    """The definition's own package: the last install call without a `--if` condition (a
+    macOS-only dependency) that is not an add-on built with the new interpreter (build step
+    `python`: setuptools, pip)."""
+    calls = [f for f in recorded if f[0] in INSTALLERS and "--if" not in f
+             and f[3:4] != ["python"]]
     return calls[-1] if calls else None
 
 
