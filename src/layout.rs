@@ -535,8 +535,8 @@ pub const DISTRIBUTION_FAMILIES: &[&str] = &[
 pub fn distribution_file(family: &str, upstream: &str) -> String {
     let starts = SourceKind::Python.owns(upstream)
         || upstream
-        .get(..family.len())
-        .is_some_and(|head| head.eq_ignore_ascii_case(family));
+            .get(..family.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(family));
     if starts {
         upstream.to_owned()
     } else {

@@ -47,7 +47,8 @@ pub fn plan_any(
 ) -> Result<Planned, PlanError> {
     let bare = request.strip_suffix(":latest").unwrap_or(request);
     let from_file;
-    let definition = if bare.contains('/') {
+    let is_path = bare.contains('/') && std::fs::symlink_metadata(bare).is_ok();
+    let definition = if is_path {
         // pyenv's `install PATH/TO/DEFINITION`: a definition file, named as the file is.
         from_file = family::definition_file::read(std::path::Path::new(bare))
             .map_err(PlanError::DefinitionFile)?;

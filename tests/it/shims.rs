@@ -771,7 +771,7 @@ fn a_shim_suggests_strap_install_only_for_versions_strap_can_build() {
     env.rehash();
     for (pinned, expected) in [
         ("3.99", "3.99 is not a CPython version strap knows"),
-        ("proj", "proj is not a CPython version strap can install"),
+        ("proj", "proj is not a version strap can install"),
         ("3.12.7", "install it with `strap install 3.12.7`"),
     ] {
         env.write("work/.python-version", &format!("{pinned}\n"));
