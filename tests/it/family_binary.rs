@@ -493,6 +493,67 @@ fn graalpy_and_graalpython_are_laid_out_as_python_build_does() {
     );
 }
 
+/// ActivePython's `install.sh --install-dir DIR` stand-in: installs the interpreter, an
+/// absolute link to it and a pip whose script names DIR, as installers write them.
+const ACTIVEPYTHON_INSTALL: &str = r##"#!/bin/sh
+[ "$1" = --install-dir ] && [ -n "$2" ] || { echo "usage: install.sh --install-dir DIR" >&2; exit 2; }
+dir=$2
+site="$dir/lib/python3.6/site-packages"
+mkdir -p "$dir/bin" "$site/pip"
+cp interpreter "$dir/bin/python3.6"
+ln -s "$dir/bin/python3.6" "$dir/bin/python3"
+printf 'def main():\n    print("pip 99.0 (fake)")\n' > "$site/pip/__init__.py"
+printf 'import pip\npip.main()\n' > "$site/pip/__main__.py"
+printf '#!%s/bin/python3\nimport pip\npip.main()\n' "$dir" > "$dir/bin/pip3"
+chmod +x "$dir/bin/pip3"
+echo "ActivePython installed in $dir"
+"##;
+
+#[test]
+fn activepython_runs_its_installer_into_the_staging_area_and_lands_relocated() {
+    let f = Fixture::new();
+    let top = "ActivePython-3.6.0.3600-linux-x86_64-glibc-2.3.6-401834";
+    let archive = tar_bz2(
+        top,
+        &[
+            Entry::File("install.sh", ACTIVEPYTHON_INSTALL.to_owned(), 0o755),
+            Entry::File("interpreter", interpreter("python3.6"), 0o755),
+        ],
+    );
+    f.catalog(&[format!(
+        "activepython-3.6.0 activepython py={} {}",
+        host_python(),
+        f.serve("x86_64", &format!("{top}.tar.bz2"), archive)
+    )]);
+    let out = f
+        .strap(&["install", "activepython-3.6.0"])
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("==> install: the archive's install.sh --install-dir"),
+        "{err}"
+    );
+    let prefix = f.prefix("activepython-3.6.0");
+    let link = |p: &str| fs::read_link(prefix.join(p)).unwrap();
+    assert_eq!(link("bin/python3"), Path::new("python3.6"), "made relative");
+    assert_eq!(link("bin/python"), Path::new("python3"));
+    assert_eq!(link("bin/pip"), Path::new("pip3"));
+    assert_eq!(
+        fs::read_to_string(prefix.join("bin/pip3"))
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+        format!("#!{}/bin/python3", prefix.display())
+    );
+    f.strap(&["global", "activepython-3.6.0"])
+        .assert()
+        .success();
+    assert_eq!(f.through_shim("pip", &["--version"]), "pip 99.0 (fake)\n");
+}
+
 #[test]
 fn a_reinstall_with_f_comes_from_the_build_cache() {
     let f = Fixture::new();

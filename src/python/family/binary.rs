@@ -447,6 +447,7 @@ fn replace_link(target: &str, link: &Path) -> Result<(), StageError> {
 /// an absolute one into the prefix (an installer's) is made relative, any other that leaves it
 /// is refused. (The unpacker already refused such links in archives.)
 fn check_links(prefix: &Path) -> Result<(), StageError> {
+    let root = fs::canonicalize(prefix).io_context("resolve", prefix)?;
     let mut pending = vec![prefix.to_owned()];
     while let Some(dir) = pending.pop() {
         for entry in fs::read_dir(&dir).io_context("read", &dir)? {
@@ -455,39 +456,54 @@ fn check_links(prefix: &Path) -> Result<(), StageError> {
             if meta.is_dir() {
                 pending.push(path);
             } else if meta.file_type().is_symlink() {
-                check_link(prefix, &path)?;
+                check_link(prefix, &root, &path)?;
             }
         }
     }
     Ok(())
 }
 
-fn check_link(prefix: &Path, link: &Path) -> Result<(), StageError> {
+/// Checks the link `link` under `prefix` (`root` once resolved): where it leads when it leads
+/// anywhere, else where its text says.
+fn check_link(prefix: &Path, root: &Path, link: &Path) -> Result<(), StageError> {
     let target = fs::read_link(link).io_context("read the link", link)?;
     let parent = link.parent().unwrap_or(prefix);
-    let resolved = normalize(&parent.join(&target));
-    let leaves = |why: String| StageError::Verify {
-        what: link
-            .strip_prefix(prefix)
-            .unwrap_or(link)
-            .display()
-            .to_string(),
-        why,
-        hint: None,
+    let lexical = normalize(&parent.join(&target));
+    let inside = match fs::canonicalize(link) {
+        Ok(real) => real.starts_with(root),
+        Err(_) => lexical.starts_with(prefix),
     };
-    let Ok(inside) = resolved.strip_prefix(prefix) else {
-        return Err(leaves(format!(
-            "a link to {} leaves the install; it was not installed",
-            target.display()
-        )));
+    let inside = inside.then(|| lexical.strip_prefix(prefix).ok()).flatten();
+    let Some(inside) = inside else {
+        return Err(StageError::Verify {
+            what: link
+                .strip_prefix(prefix)
+                .unwrap_or(link)
+                .display()
+                .to_string(),
+            why: format!(
+                "a link to {} leaves the install; it was not installed",
+                target.display()
+            ),
+            hint: None,
+        });
     };
     if target.is_absolute() {
-        let depth = parent
+        let from: Vec<Component<'_>> = parent
             .strip_prefix(prefix)
-            .map_or(0, |p| p.components().count());
-        let relative: PathBuf = std::iter::repeat_n(Component::ParentDir.as_os_str(), depth)
-            .collect::<PathBuf>()
-            .join(inside);
+            .unwrap_or(parent)
+            .components()
+            .collect();
+        let to: Vec<Component<'_>> = inside.components().collect();
+        let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+        let relative: PathBuf = std::iter::repeat_n(Component::ParentDir, from.len() - common)
+            .chain(to[common..].iter().copied())
+            .collect();
+        let relative = if relative.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            relative
+        };
         fs::remove_file(link).io_context("replace", link)?;
         symlink(&relative, link).map_err(|e| Io::new("link", link, e))?;
     }
@@ -507,4 +523,89 @@ fn normalize(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(path: &Path, mode: u32) {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, "x").unwrap();
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[test]
+    fn pypy_gets_python_build_s_links_replacing_a_python_it_had() {
+        let dir = tempfile::tempdir().unwrap();
+        let prefix = dir.path();
+        write(&prefix.join("bin/pypy3.10"), 0o755);
+        write(&prefix.join("bin/libpypy3.10-c.so"), 0o755);
+        write(&prefix.join("bin/pypy-notes.txt"), 0o644);
+        write(&prefix.join("bin/python"), 0o755);
+        symlink("pypy3.10", prefix.join("bin/pypy3")).unwrap();
+        let Layout::Tree(tree) = layout(Family::PyPy) else {
+            panic!("PyPy is a tree");
+        };
+        tree.link(prefix).unwrap();
+        let link = |p: &str| fs::read_link(prefix.join(p)).unwrap();
+        assert_eq!(link("bin/python"), Path::new("pypy3.10"));
+        assert_eq!(
+            link("lib/libpypy3.10-c.so"),
+            Path::new("../bin/libpypy3.10-c.so")
+        );
+        assert_eq!(link("bin/pypy3"), Path::new("pypy3.10"));
+    }
+
+    #[test]
+    fn pyston_keeps_a_python_it_has_and_gets_one_it_lacks() {
+        let Layout::Tree(tree) = layout(Family::Pyston) else {
+            panic!("Pyston is a tree");
+        };
+        let has = tempfile::tempdir().unwrap();
+        write(&has.path().join("bin/pyston3.8"), 0o755);
+        symlink("python3.8", has.path().join("bin/python")).unwrap();
+        tree.link(has.path()).unwrap();
+        assert_eq!(
+            fs::read_link(has.path().join("bin/python")).unwrap(),
+            Path::new("python3.8")
+        );
+        let lacks = tempfile::tempdir().unwrap();
+        write(&lacks.path().join("bin/pyston"), 0o755);
+        tree.link(lacks.path()).unwrap();
+        assert_eq!(
+            fs::read_link(lacks.path().join("bin/python")).unwrap(),
+            Path::new("pyston")
+        );
+    }
+
+    #[test]
+    fn absolute_links_into_the_prefix_become_relative_and_links_out_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let prefix = dir.path().join("stage/versions/x");
+        write(&prefix.join("bin/python3.6"), 0o755);
+        symlink(prefix.join("bin/python3.6"), prefix.join("bin/python3")).unwrap();
+        write(&prefix.join("lib/deep/er/file"), 0o644);
+        symlink(prefix.join("bin/python3.6"), prefix.join("lib/deep/er/py")).unwrap();
+        symlink("../../bin", prefix.join("lib/deep/bin")).unwrap();
+        check_links(&prefix).unwrap();
+        let link = |p: &str| fs::read_link(prefix.join(p)).unwrap();
+        assert_eq!(link("bin/python3"), Path::new("python3.6"));
+        assert_eq!(link("lib/deep/er/py"), Path::new("../../../bin/python3.6"));
+        assert_eq!(link("lib/deep/bin"), Path::new("../../bin"));
+
+        symlink("/etc/passwd", prefix.join("lib/passwd")).unwrap();
+        let err = check_links(&prefix).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "lib/passwd: a link to /etc/passwd leaves the install; it was not installed"
+        );
+        fs::remove_file(prefix.join("lib/passwd")).unwrap();
+        symlink("../../../..", prefix.join("bin/up")).unwrap();
+        assert!(check_links(&prefix).is_err());
+        fs::remove_file(prefix.join("bin/up")).unwrap();
+        // Inside by its text, outside by where it leads: lib/deep/bin is bin/, two levels up.
+        symlink("bin/../../..", prefix.join("lib/deep/sneaky")).unwrap();
+        assert!(check_links(&prefix).is_err());
+    }
 }
