@@ -9,11 +9,12 @@ use std::time::Duration;
 use super::modules::{Module, MODULES};
 use crate::process::{Limits, RunError, Runner};
 
-/// Runs the interpreter, importing each module; prints `strap-probe: {"module": true|false, ...}`
-/// (marked, since the module imports may print too). Written for Python 2.7 and 3.x alike.
+/// Runs the interpreter, importing each module; prints `strap-probe: {"module": true, ...}`, the
+/// error instead of `true` for one that fails (marked, since the module imports may print too).
+/// Written for Python 2.7 and 3.x alike.
 const PROBE: &str = "import importlib, json, sys\n\
 r = {}\n\
-for name in sys.argv[1:]:\n    try:\n        importlib.import_module(name)\n        r[name] = True\n    except Exception:\n        r[name] = False\n\
+for name in sys.argv[1:]:\n    try:\n        importlib.import_module(name)\n        r[name] = True\n    except Exception as e:\n        r[name] = '%s: %s' % (type(e).__name__, e)\n\
 print('strap-probe: ' + json.dumps(r))\n";
 
 /// The marker of the probe's result line.
@@ -108,22 +109,10 @@ pub fn probe_modules(
             import.map(|import| (m, import))
         })
         .unzip();
-    let output = staged.run(
-        runner,
-        staged.command().arg("-c").arg(PROBE).args(&import_names),
-    )?;
-    let line = output
-        .lines()
-        .find_map(|l| l.strip_prefix(PROBE_MARK))
-        .unwrap_or_default();
-    let results: BTreeMap<String, bool> =
-        serde_json::from_str(line).map_err(|e| VerifyError::Output {
-            python: staged.python.clone(),
-            reason: e.to_string(),
-        })?;
+    let results = import_each(runner, staged, &import_names)?;
     let mut report = ModuleReport::default();
     for (module, import_name) in modules.iter().zip(&import_names) {
-        if results.get(*import_name) == Some(&true) {
+        if results.get(*import_name) == Some(&None) {
             continue;
         }
         if module.required {
@@ -133,6 +122,36 @@ pub fn probe_modules(
         }
     }
     Ok(report)
+}
+
+/// Imports each of `names` in the staged interpreter: `None` for one that imports, else the
+/// error it raised (`ImportError: libssl.so.1.0.0: cannot open shared object file…`).
+pub fn import_each(
+    runner: &Runner,
+    staged: &Staged,
+    names: &[&str],
+) -> Result<BTreeMap<String, Option<String>>, VerifyError> {
+    let output = staged.run(runner, staged.command().arg("-c").arg(PROBE).args(names))?;
+    let line = output
+        .lines()
+        .find_map(|l| l.strip_prefix(PROBE_MARK))
+        .unwrap_or_default();
+    let results: BTreeMap<String, serde_json::Value> =
+        serde_json::from_str(line).map_err(|e| VerifyError::Output {
+            python: staged.python.clone(),
+            reason: e.to_string(),
+        })?;
+    Ok(results
+        .into_iter()
+        .map(|(name, result)| {
+            let error = match result {
+                serde_json::Value::Bool(true) => None,
+                serde_json::Value::String(error) => Some(error),
+                other => Some(format!("the probe answered {other}")),
+            };
+            (name, error)
+        })
+        .collect())
 }
 
 /// Checks that `python -m pip --version` works in the staged interpreter.

@@ -14,6 +14,7 @@ mod docs;
 mod doctor;
 mod fake_boost;
 mod fake_source;
+mod family_binary;
 mod family_source;
 mod install;
 mod knobs;
