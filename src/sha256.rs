@@ -5,6 +5,12 @@
 
 use serde::{Deserialize, Deserializer};
 
+/// The sha256 of `bytes`, as lowercase hex.
+pub fn of(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
 /// `text` as a sha256 in lower case, if it is 64 hex digits of either case.
 pub fn parse(text: &str) -> Option<String> {
     (text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()))

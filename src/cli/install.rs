@@ -14,7 +14,7 @@ use crate::env_vars;
 use crate::error::{Reported, UsageError};
 use crate::pins::{self, Pin};
 use crate::process::Cancel;
-use crate::python::build::UserOptions;
+use crate::python::build::{Patch, UserOptions};
 use crate::python::catalog::{listed_under, pin_override_warning, Catalog};
 use crate::python::family::{self, Family};
 use crate::python::install::{CPython, PythonOptions};
@@ -60,6 +60,10 @@ pub struct InstallArgs {
     /// Extra configure options (added after $STRAP_CONFIGURE_OPTS and the config's)
     #[arg(long, value_name = "OPTS", allow_hyphen_values = true)]
     pub configure_opts: Option<String>,
+    /// Apply a patch read from stdin to the source before configure (`patch -p1` for a git
+    /// diff, else `-p0`, as python-build does): CPython and its forks; part of the build's key
+    #[arg(short = 'p', long)]
+    pub patch: bool,
     /// The archive's sha256, for a version the catalog lacks
     #[arg(long, value_name = "HEX")]
     pub sha256: Option<String>,
@@ -101,6 +105,16 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> Result<i
         .collect::<Result<Vec<_>, Reported>>()?;
     if let Some(given) = &args.sha256 {
         warn_if_pin_differs(catalog, &plans, given);
+    }
+    if args.patch {
+        if let Some(Planned::Family(binary)) = plans.iter().find(|p| !p.builds_from_source()) {
+            return Err(UsageError::new(format!(
+                "-p (--patch) patches a source build; {} installs a prebuilt {}",
+                binary.definition.name,
+                binary.definition.family.title()
+            ))
+            .into());
+        }
     }
     let (python_options, stage_options) = options(ctx, &args)?;
     if plans.is_empty() {
@@ -375,12 +389,40 @@ fn options(ctx: &Ctx, args: &InstallArgs) -> Result<(PythonOptions, StageOptions
                 flags,
                 make,
                 make_install,
+                patch: args.patch.then(read_patch).transpose()?,
             },
             with_pip: !args.no_pip,
             allow_missing: args.allow_missing.clone(),
         },
         stage,
     ))
+}
+
+/// The most a patch given on stdin may hold.
+const PATCH_LIMIT: u64 = 16 << 20;
+
+/// `-p`: the patch on stdin (a terminal, nothing, or more than [`PATCH_LIMIT`] is refused).
+fn read_patch() -> Result<Patch, Reported> {
+    use std::io::IsTerminal;
+    let refused = |why: String| -> Reported {
+        UsageError::new(format!("-p (--patch): {why}"))
+            .with_hint("pipe the patch in: `strap install -p 3.12.7 < fix.patch`")
+            .into()
+    };
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Err(refused(
+            "it reads the patch from stdin, which is a terminal".to_owned(),
+        ));
+    }
+    let mut text = Vec::new();
+    crate::bounded::read_at_most(stdin.lock(), PATCH_LIMIT, &mut text)
+        .map_err(|e| refused(format!("cannot read the patch from stdin: {e}")))?;
+    if text.iter().all(u8::is_ascii_whitespace) {
+        return Err(refused("stdin holds no patch".to_owned()));
+    }
+    let sha256 = crate::sha256::of(&text);
+    Ok(Patch { text, sha256 })
 }
 
 /// A job count and the variable that named it.

@@ -48,13 +48,58 @@ pub struct UserOptions {
     pub make: Vec<String>,
     /// After `make install DESTDIR=…`.
     pub make_install: Vec<String>,
+    /// A patch applied to the source before `configure` (`-p/--patch`, read from stdin).
+    pub patch: Option<Patch>,
+}
+
+/// A patch to the source, as `install -p` reads it.
+#[derive(Debug, Clone)]
+pub struct Patch {
+    pub text: Vec<u8>,
+    /// Its sha256: what the build's key and receipt record.
+    pub sha256: String,
+}
+
+impl Patch {
+    /// python-build's strip level: 1 for a `git diff` (`diff --git a/…`), else 0.
+    pub fn strip_level(&self) -> u8 {
+        let git = self
+            .text
+            .split(|b| *b == b'\n')
+            .any(|line| line.starts_with(b"diff --git a/"));
+        u8::from(git)
+    }
+}
+
+/// Applies `patch`, written to `file`, in the source tree `source` as python-build does
+/// (`patch -pN --force -i FILE`).
+pub fn apply_patch(
+    runner: &Runner,
+    patch: &Patch,
+    source: &Path,
+    file: &Path,
+) -> Result<(), RunError> {
+    let mut cmd = Command::new("patch");
+    cmd.current_dir(source)
+        .arg(format!("-p{}", patch.strip_level()))
+        .arg("--force")
+        .arg("-i")
+        .arg(file);
+    runner.check(&mut cmd)
 }
 
 impl UserOptions {
     /// The flags and make words as the receipt and the build's key record them (`CFLAGS+=-O1`,
     /// `make+=V=1`, `make install+=…`); the configure options are recorded with configure's.
     pub fn recorded(&self) -> Vec<String> {
-        self.recorded_flags().chain(self.recorded_make()).collect()
+        let patch = self
+            .patch
+            .iter()
+            .map(|p| format!("patch=sha256:{}", p.sha256));
+        self.recorded_flags()
+            .chain(self.recorded_make())
+            .chain(patch)
+            .collect()
     }
 
     /// The make words as recorded: `make+=V=1`, `make install+=…`.

@@ -3,6 +3,7 @@
 //! its verification. Everything else — locks, fetching, unpacking, staging, the rename — is
 //! the pipeline's.
 
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::build::{self, BuildDirs, UserOptions};
@@ -139,7 +140,11 @@ impl Artifact for CPython<'_> {
     }
 
     fn preflight(&self) -> Result<Vec<String>, StageError> {
-        preflight::check(!self.plan.needs_openssl11).into_result()
+        let mut findings = preflight::check(!self.plan.needs_openssl11);
+        if self.options.user.patch.is_some() {
+            findings.require_tool("patch");
+        }
+        findings.into_result()
     }
 
     fn sources(&self) -> &[Source] {
@@ -158,8 +163,17 @@ impl Artifact for CPython<'_> {
                 || build::build_openssl(runner, openssl, &dirs, build.jobs).map_err(failed),
             )?;
         }
-        let log = runner.log().path().display().to_string();
         let user = &self.options.user;
+        if let Some(patch) = &user.patch {
+            let detail = format!("patch -p{} (sha256 {})", patch.strip_level(), patch.sha256);
+            build.phases.run("patch", &detail, || {
+                fs::create_dir_all(&build.scratch).io_context("create", &build.scratch)?;
+                let file = build.scratch.join("user.patch");
+                fs::write(&file, &patch.text).io_context("write", &file)?;
+                build::apply_patch(runner, patch, &dirs.source, &file).map_err(failed)
+            })?;
+        }
+        let log = runner.log().path().display().to_string();
         let flags: Vec<String> = user.recorded_flags().collect();
         let detail = if flags.is_empty() {
             format!("log: {log}")

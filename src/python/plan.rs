@@ -30,6 +30,18 @@ impl Planned {
         }
     }
 
+    /// True when it is built from a CPython-style source tree (`configure`, `make`): CPython and
+    /// its forks, which a patch (`-p`) applies to.
+    pub fn builds_from_source(&self) -> bool {
+        match self {
+            Planned::CPython(_) => true,
+            Planned::Family(plan) => matches!(
+                plan.definition.family.method(),
+                family::Method::CPythonBuild | family::Method::ForkBuild
+            ),
+        }
+    }
+
     /// True for a free-threaded CPython build.
     pub fn free_threaded(&self) -> bool {
         matches!(self, Planned::CPython(plan) if plan.free_threaded)

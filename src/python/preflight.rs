@@ -25,6 +25,13 @@ pub struct Findings {
 }
 
 impl Findings {
+    /// Adds `program` to the missing tools when it is not on PATH.
+    pub fn require_tool(&mut self, program: &'static str) {
+        if crate::which::find_on_path(program).is_none() {
+            self.missing_tools.push(program);
+        }
+    }
+
     /// True when the build can start.
     pub fn ok(&self) -> bool {
         self.broken_compiler.is_none()
@@ -104,6 +111,7 @@ fn tool_package(tool: &str, manager: PackageManager) -> &'static str {
         "C compiler" => sysdeps::COMPILER.name(manager),
         "perl" => sysdeps::PERL.name(manager),
         "python3" => PYTHON3.name(manager),
+        "patch" => "patch",
         _ => sysdeps::MAKE.name(manager),
     }
 }
@@ -146,9 +154,7 @@ pub fn check(system_ssl: bool) -> Findings {
 pub fn check_tools(programs: &[&'static str]) -> Findings {
     let mut findings = tools(true).0;
     for program in programs {
-        if crate::which::find_on_path(program).is_none() {
-            findings.missing_tools.push(program);
-        }
+        findings.require_tool(program);
     }
     findings
 }

@@ -125,6 +125,14 @@ fn what_cannot_be_installed_is_refused_with_the_reason_before_anything_is_downlo
         "python-build checks it by MD5 only (69c64167b8cf3a8fc6b50d12d8476337), which strap does \
          not trust",
     );
+    env.strap(&["install", "-p", "pypy3.10"])
+        .env("STRAP_ARCH", "x86_64")
+        .write_stdin("diff --git a/x b/x\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "-p (--patch) patches a source build; pypy3.10-7.3.19 installs a prebuilt PyPy",
+        ));
     env.strap(&["install", "-g", "pypy3.10"])
         .assert()
         .code(2)

@@ -304,3 +304,92 @@ fn configure_sees_what_pyenvs_python_build_passes() {
         );
     }
 }
+
+/// A `git diff` of the fake source that makes its interpreter report `+patched`.
+fn version_patch() -> String {
+    format!(
+        "diff --git a/fakepython b/fakepython\n\
+         --- a/fakepython\n\
+         +++ b/fakepython\n\
+         @@ -1,3 +1,3 @@\n\
+         \x20#!/bin/sh\n\
+         \x20here=$(cd \"$(dirname \"$0\")/..\" && pwd)\n\
+         -case \"$1\" in --version|-V) echo \"Python {VERSION}\"; exit 0 ;; esac\n\
+         +case \"$1\" in --version|-V) echo \"Python {VERSION}+patched\"; exit 0 ;; esac\n"
+    )
+}
+
+#[test]
+fn a_patch_on_stdin_is_applied_before_configure_and_is_part_of_the_key() {
+    let s = Setup::new();
+    let python = s.prefix().join("bin/python3");
+    let version = || {
+        let out = std::process::Command::new(&python)
+            .arg("--version")
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    s.install(&["a"], &[]).assert().success();
+    assert_eq!(version(), format!("Python {VERSION}\n"));
+    // The same version with a patch is another build: not served from the cache.
+    let patch = version_patch();
+    let out = s
+        .install(&["a"], &["--force", "-p"])
+        .write_stdin(patch.clone())
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("==> patch: patch -p1 (sha256 "), "{err}");
+    assert!(err.contains("==> configure"), "rebuilt: {err}");
+    assert_eq!(version(), format!("Python {VERSION}+patched\n"));
+    let receipt = fs::read_to_string(s.prefix().join("strap-receipt.json")).unwrap();
+    let sha = sha256_hex(patch.as_bytes());
+    assert!(
+        receipt.contains(&format!("patch=sha256:{sha}")),
+        "{receipt}"
+    );
+    // Again with the same patch: served from the build cache.
+    let out = s
+        .install(&["a"], &["--force", "-p"])
+        .write_stdin(patch)
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert!(
+        out.status.success() && !err.contains("==> configure"),
+        "{err}"
+    );
+    assert_eq!(version(), format!("Python {VERSION}+patched\n"));
+}
+
+#[test]
+fn a_patch_that_does_not_apply_installs_nothing_and_no_patch_is_refused() {
+    let s = Setup::new();
+    let bad = version_patch().replace(
+        &format!("-case \"$1\" in --version|-V) echo \"Python {VERSION}\""),
+        "-case \"$1\" in --version|-V) echo \"Python 0.0.0\"",
+    );
+    s.install(&["a"], &["-p"])
+        .write_stdin(bad)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("building 3.99.1 failed"));
+    s.assert_nothing_installed();
+    s.install(&["a"], &["-p"])
+        .write_stdin("\n")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "-p (--patch): stdin holds no patch",
+        ));
+    // pyenv mode takes the same flag.
+    let out = s
+        .install(&["a"], &["-p"])
+        .env("STRAP_FORCE_ARG0", "pyenv")
+        .write_stdin(version_patch())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+}
