@@ -208,6 +208,26 @@ impl Catalog {
         self.definition(newest)
     }
 
+    /// Up to three definitions near a name that is not CPython-style (`pypy3.99`): the last ones,
+    /// in pyenv's order, that share the longest start with it.
+    fn definition_suggestions(&self, request: &str) -> Vec<&str> {
+        let mut prefix = request;
+        while !prefix.is_empty() {
+            let matching: Vec<&str> = self
+                .definitions
+                .iter()
+                .map(|d| d.name.as_str())
+                .filter(|n| n.starts_with(prefix) && !n.ends_with("-src") && !n.ends_with("-dev"))
+                .collect();
+            if !matching.is_empty() {
+                return matching.into_iter().rev().take(3).collect();
+            }
+            let cut = prefix.char_indices().last().map_or(0, |(i, _)| i);
+            prefix = &prefix[..cut];
+        }
+        Vec::new()
+    }
+
     /// Every name python-build lists (`pyenv install --list`), in its order: the releases,
     /// the free-threaded builds it has definitions of, and the other definitions.
     pub fn listing(&self) -> Vec<String> {
@@ -277,6 +297,9 @@ impl Catalog {
     /// Up to three known versions close to an unknown `request`: the newest releases sharing the
     /// longest prefix of its components.
     pub fn suggestions(&self, request: &str) -> Vec<&str> {
+        if version::PythonName::parse(request).is_none() && request != "latest" {
+            return self.definition_suggestions(request);
+        }
         let base =
             version::PythonName::parse(request).map_or_else(|| request.to_owned(), |n| n.base());
         let mut prefix = base.as_str();

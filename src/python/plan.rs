@@ -75,6 +75,20 @@ pub fn plan_any(
             .flatten()
     });
     let Some(definition) = definition else {
+        let family_like = PythonName::parse(bare).is_none()
+            && family::Family::ALL
+                .iter()
+                .any(|f| *f != family::Family::CPython && bare.starts_with(f.id()));
+        if family_like {
+            return Err(PlanError::Unknown {
+                request: request.to_owned(),
+                suggestions: catalog
+                    .suggestions(bare)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+            });
+        }
         return plan(catalog, request, debug, sha256).map(Planned::CPython);
     };
     if debug {
@@ -119,7 +133,7 @@ impl Plan {
 /// Why a request cannot be planned.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
-    #[error("unknown CPython version '{request}'{}", nearest(.suggestions))]
+    #[error("unknown {} '{request}'{}", if request.starts_with(|c: char| c.is_ascii_digit()) { "CPython version" } else { "version" }, nearest(.suggestions))]
     Unknown {
         request: String,
         suggestions: Vec<String>,
@@ -154,6 +168,16 @@ pub enum PlanError {
 impl crate::error::Explain for PlanError {
     fn hint(&self) -> Option<String> {
         match self {
+            PlanError::Unknown { request, .. }
+                if !request.starts_with(|c: char| c.is_ascii_digit()) =>
+            {
+                Some(
+                    "`strap install --list` shows the known versions; one of your own installs \
+                     from a python-build definition file (`strap install PATH/TO/DEFINITION`) or \
+                     a line in STRAP_PYTHON_CATALOG"
+                        .to_owned(),
+                )
+            }
             PlanError::Unknown { .. } => Some(
                 "`strap install --list` shows the known versions; --sha256 HEX installs one the catalog lacks"
                     .to_owned(),

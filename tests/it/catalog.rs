@@ -382,3 +382,15 @@ fn a_bootstrap_manifest_takes_any_catalog_name() {
         "{plan}"
     );
 }
+
+#[test]
+fn an_unknown_name_of_a_family_gets_that_familys_nearest_names() {
+    let env = TestEnv::new();
+    env.strap(&["install", "pypy3.99"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with(
+            "strap: error: unknown version 'pypy3.99'; nearest known: pypy3.9-",
+        ))
+        .stderr(predicate::str::contains("strap install PATH/TO/DEFINITION"));
+}

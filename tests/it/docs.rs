@@ -14,11 +14,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::fake_source::{fake_python_tgz, sha256_hex};
+use crate::family_binary::fake_pypy;
 use crate::mirror::{Behavior, Mirror};
 use crate::support::{install_stub_tools, strap_bin, write_script, TestEnv};
 
 /// The CPython releases the docs' catalog knows; the mirror serves a generated source of each.
 const RELEASES: &[&str] = &["3.11.2", "3.11.9", "3.12.7"];
+/// The PyPy the docs' catalog points at the mirror (its interpreter is the system Python).
+const PYPY: &str = "pypy3.10-7.3.17";
 
 /// A machine for one documentation file.
 struct DocMachine {
@@ -80,7 +83,8 @@ impl DocMachine {
         self.env.dir.path().join("stubs")
     }
 
-    /// The mirror serves each release under `/python/`; the catalog pins their checksums.
+    /// The mirror serves each release under `/python/`, and a PyPy-shaped archive under
+    /// `/pypy/`; the catalog pins their checksums.
     fn serve_releases(&self) {
         let mut catalog = String::new();
         for version in RELEASES {
@@ -90,6 +94,11 @@ impl DocMachine {
             self.mirror
                 .route(&format!("/python/{file}"), Behavior::Serve(archive));
         }
+        let (file, archive) = fake_pypy("3.10", "7.3.17", "linux64");
+        let url = format!("{}/pypy/{file}#{}", self.mirror_url(), sha256_hex(&archive));
+        catalog.push_str(&format!("{PYPY} pypy x86_64={url} aarch64={url}\n"));
+        self.mirror
+            .route(&format!("/pypy/{file}"), Behavior::Serve(archive));
         self.env.write("catalog.txt", &catalog);
     }
 

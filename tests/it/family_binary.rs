@@ -88,7 +88,7 @@ os.chmod(script, 0o755)
 
 /// `pypy<py>-v<version>-<arch>/` as upstream lays it out: `bin/pypy<py>` (the interpreter),
 /// `bin/pypy3` linking to it, `bin/libpypy<py>-c.so`, `lib/pypy<py>/` (with `ensurepip`).
-fn fake_pypy(py: &str, version: &str, arch: &str) -> (String, Vec<u8>) {
+pub(crate) fn fake_pypy(py: &str, version: &str, arch: &str) -> (String, Vec<u8>) {
     let top = format!("pypy{py}-v{version}-{arch}");
     let site = format!("pypy{py}");
     let exe = format!("bin/pypy{py}");
