@@ -10,6 +10,7 @@ mod build_cache;
 mod clean;
 mod cli;
 mod docs;
+mod family_conda;
 mod doctor;
 mod fake_boost;
 mod fake_source;
