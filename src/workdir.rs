@@ -208,9 +208,8 @@ impl PrefixLink {
     /// Makes `prefix` a link to `staged_prefix` (created, in a work directory), moving an
     /// install at `prefix` into that work directory meanwhile.
     pub fn create(prefix: &Path, staged_prefix: &Path) -> std::io::Result<PrefixLink> {
-        let work = work_dir_staging(prefix, staged_prefix).ok_or_else(|| {
-            std::io::Error::other("the staged prefix is not in a work directory")
-        })?;
+        let work = work_dir_staging(prefix, staged_prefix)
+            .ok_or_else(|| std::io::Error::other("the staged prefix is not in a work directory"))?;
         fs::create_dir_all(staged_prefix)?;
         if let Some(parent) = prefix.parent() {
             fs::create_dir_all(parent)?;
@@ -288,7 +287,10 @@ fn put_back(prefix: &Path, work: &Path) -> std::io::Result<()> {
     let replaced = work.join(REPLACED_DURING_INSTALL);
     if fs::symlink_metadata(&replaced).is_ok() {
         fs::rename(&replaced, prefix)?;
-        fs::remove_file(work.join(WORK_KEPT_FILE))?;
+        match fs::remove_file(work.join(WORK_KEPT_FILE)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
     }
     Ok(())
 }

@@ -179,10 +179,7 @@ fn the_installer_runs_at_the_final_prefix_and_its_files_are_renamed_there() {
     assert!(err.contains(&format!("bash {FILE} -f -b -p")), "{err}");
     assert!(is_real_dir(&c.prefix()), "the prefix is not a directory");
     // What conda writes into scripts and binaries names the final prefix, not the staging area.
-    assert_eq!(
-        c.embedded_prefix(),
-        format!("{}\n", c.prefix().display())
-    );
+    assert_eq!(c.embedded_prefix(), format!("{}\n", c.prefix().display()));
     let conda = fs::read_to_string(c.prefix().join("bin/conda")).unwrap();
     assert!(
         conda.starts_with(&format!("#!{}/bin/python\n", c.prefix().display())),
@@ -197,10 +194,7 @@ fn the_installer_runs_at_the_final_prefix_and_its_files_are_renamed_there() {
     let options = receipt["options"].to_string();
     assert!(options.contains("--embedded-prefix="), "{options}");
     // Through the shims, selected like any version.
-    for (shim, prints) in [
-        ("conda", "conda 24.11.3"),
-        ("python", "the conda python"),
-    ] {
+    for (shim, prints) in [("conda", "conda 24.11.3"), ("python", "the conda python")] {
         let mut cmd = std::process::Command::new(c.env.shims().join(shim));
         cmd.env_clear()
             .envs(c.env.env_pairs())
@@ -264,7 +258,10 @@ fn ctrl_c_during_the_installer_leaves_nothing() {
     let c = Conda::new();
     let child = c.start_slow(&[]);
     c.assert_linked_into_tmp();
-    assert!(!processes_in(&c.env.root()).is_empty(), "no installer running");
+    assert!(
+        !processes_in(&c.env.root()).is_empty(),
+        "no installer running"
+    );
     // As the terminal sends it: to the whole process group.
     signal_group(child.id(), libc::SIGINT);
     let out = child.wait_with_output().unwrap();
@@ -304,10 +301,7 @@ fn after_kill_9_the_link_left_is_no_install_and_the_next_install_succeeds() {
     assert!(err.contains(&format!("installed {NAME} in")), "{err}");
     assert!(!err.contains("already installed"), "{err}");
     assert!(is_real_dir(&c.prefix()), "the prefix is not a directory");
-    assert_eq!(
-        c.embedded_prefix(),
-        format!("{}\n", c.prefix().display())
-    );
+    assert_eq!(c.embedded_prefix(), format!("{}\n", c.prefix().display()));
     assert_eq!(tmp_entries(&c.env.root()), Vec::<PathBuf>::new());
 }
 
