@@ -337,23 +337,27 @@ fn a_reinstall_comes_from_the_build_cache_or_runs_the_installer_again_in_place()
     let err = stderr_of(&out);
     assert!(out.status.success(), "{err}");
     assert_eq!(runs(&runs_file), 2);
-    for after in ["from the build cache and the installer", "a failed one"] {
-        assert!(is_real_dir(&c.prefix()), "after {after}");
-        assert_eq!(
-            c.embedded_prefix(),
-            format!("{}\n", c.prefix().display()),
-            "after {after}"
-        );
-        assert_eq!(
-            fs::read_to_string(c.prefix().join("envs/mine/marker")).unwrap(),
-            "mine",
-            "after {after}"
-        );
-        assert_eq!(tmp_entries(&c.env.root()), Vec::<PathBuf>::new());
-        // A failed reinstall keeps the old install as it was.
-        let out = c.install(&["-f", "--no-binary", NAME], &[("FAKE_CONDA_FAIL", "1")]);
-        assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
-    }
+    assert_intact(&c, "a reinstall by the installer");
+    // A failed reinstall keeps the old install as it was.
+    let out = c.install(&["-f", "--no-binary", NAME], &[("FAKE_CONDA_FAIL", "1")]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert_intact(&c, "a failed reinstall");
+}
+
+/// Asserts that the install is in place, whole, with the user's virtualenv, after `what`.
+fn assert_intact(c: &Conda, what: &str) {
+    assert!(is_real_dir(&c.prefix()), "after {what}");
+    assert_eq!(
+        c.embedded_prefix(),
+        format!("{}\n", c.prefix().display()),
+        "after {what}"
+    );
+    assert_eq!(
+        fs::read_to_string(c.prefix().join("envs/mine/marker")).unwrap(),
+        "mine",
+        "after {what}"
+    );
+    assert_eq!(tmp_entries(&c.env.root()), Vec::<PathBuf>::new());
 }
 
 #[test]
@@ -373,14 +377,43 @@ fn a_reinstall_killed_during_the_installer_gives_the_old_install_back() {
     let err = stderr_of(&out);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("already installed"), "{err}");
-    assert!(is_real_dir(&c.prefix()));
     assert_eq!(
         fs::read_to_string(c.prefix().join("strap-receipt.json")).unwrap(),
         receipt
     );
-    assert_eq!(
-        fs::read_to_string(c.prefix().join("envs/mine/marker")).unwrap(),
-        "mine"
-    );
+    assert_intact(&c, "the next install");
+}
+
+#[test]
+fn a_pack_serves_only_its_own_prefix_and_is_verified_there() {
+    let c = Conda::new();
+    let out = c.install(&[NAME], &[]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let out = c.strap(&["uninstall", "-f", NAME]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    // The installer would fail: the install comes from the pack, checked through its prefix.
+    let out = c.install(&[NAME], &[("FAKE_CONDA_FAIL", "1")]);
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("from the build cache"), "{err}");
+    assert!(err.contains("verify done"), "{err}");
+    assert!(is_real_dir(&c.prefix()));
     assert_eq!(tmp_entries(&c.env.root()), Vec::<PathBuf>::new());
+    // Another root sharing the build cache: the pack embeds the first prefix, so it is not
+    // used there (it would need relocating); the installer runs for the new prefix.
+    let other = c.env.dir.path().join("other-root");
+    let out = c
+        .strap(&["install", NAME])
+        .env("STRAP_ROOT", &other)
+        .env("STRAP_CACHE_DIR", c.env.root().join("cache"))
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("from the build cache"), "{err}");
+    let prefix = other.join("versions").join(NAME);
+    assert_eq!(
+        fs::read_to_string(prefix.join("etc/prefix.txt")).unwrap(),
+        format!("{}\n", prefix.display())
+    );
 }
