@@ -10,9 +10,12 @@
 //! ([`embedded_prefix`]), so its pack serves only a reinstall at the same place, which needs no
 //! relocation.
 //!
-//! python-build's `build_package_miniconda` then runs `conda install --yes pip conda=VERSION`:
-//! that asks the channels' package index, on the network, and strap does not. Miniconda's
-//! installers ship pip since 4.x; none of python-build's Linux Miniconda definitions predates it.
+//! python-build's `build_package_miniconda` then runs `conda install --yes pip conda=VERSION`
+//! (pip, without letting conda upgrade itself): that reads the channels' package index on the
+//! network, which an offline install from a mirror cannot, and it changes the install after its
+//! checksum was verified. strap does not run it: a Miniconda is installed as its installer lays
+//! it out (Miniconda 4 and later ship pip), and `conda install pip` adds it to one
+//! that lacks it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
