@@ -294,3 +294,40 @@ fn put_back(prefix: &Path, work: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::work_dir_staging;
+    use std::path::Path;
+
+    #[test]
+    fn a_staging_link_is_told_by_its_target_being_the_prefix_staged_in_a_work_dir() {
+        let staged = |prefix: &str, target: &str| {
+            work_dir_staging(Path::new(prefix), Path::new(target))
+                .map(|work| work.display().to_string())
+        };
+        assert_eq!(
+            staged("/r/versions/x", "/r/tmp/python-x.42/stage/r/versions/x").as_deref(),
+            Some("/r/tmp/python-x.42")
+        );
+        // A root whose own path looks like a work directory does not mislead it.
+        assert_eq!(
+            staged(
+                "/h/python-a.1/versions/x",
+                "/h/python-a.1/tmp/python-x.42/stage/h/python-a.1/versions/x"
+            )
+            .as_deref(),
+            Some("/h/python-a.1/tmp/python-x.42")
+        );
+        // The user's own links: to another Python, a relative one, one to another name.
+        assert_eq!(staged("/r/versions/x", "/opt/conda"), None);
+        assert_eq!(
+            staged("/r/versions/x", "tmp/python-x.42/stage/r/versions/x"),
+            None
+        );
+        assert_eq!(
+            staged("/r/versions/x", "/r/tmp/other/stage/r/versions/x"),
+            None
+        );
+    }
+}
