@@ -21,7 +21,8 @@ const FILE: &str = "Miniforge3-24.11.3-0-Linux-x86_64.sh";
 /// A conda-style installer: honours `-b -f -p PREFIX` as conda's do (an existing prefix is an
 /// error without `-f`), writes `PREFIX` into `etc/prefix.txt` and `bin/conda`'s `#!`, as conda
 /// embeds its prefix. `FAKE_CONDA_RUNS` names a file it appends a line to, `FAKE_CONDA_STARTED`
-/// one it creates before `FAKE_CONDA_SLEEP` seconds of work; `FAKE_CONDA_FAIL` makes it fail.
+/// one it creates before `FAKE_CONDA_SLEEP` seconds of work; `FAKE_CONDA_FAIL` makes it fail,
+/// `FAKE_CONDA_RESOLVE` resolve the links in the prefix it is given before writing it.
 const INSTALLER: &str = r#"#!/bin/bash
 set -e
 batch= force= prefix=
@@ -42,6 +43,7 @@ fi
 echo "PREFIX=$prefix"
 [ -z "$FAKE_CONDA_RUNS" ] || echo run >> "$FAKE_CONDA_RUNS"
 mkdir -p "$prefix/bin" "$prefix/etc"
+[ -z "$FAKE_CONDA_RESOLVE" ] || prefix=$(cd "$prefix"; pwd -P)
 [ -z "$FAKE_CONDA_STARTED" ] || : > "$FAKE_CONDA_STARTED"
 [ -z "$FAKE_CONDA_SLEEP" ] || sleep "$FAKE_CONDA_SLEEP"
 if [ -n "$FAKE_CONDA_FAIL" ]; then echo "installation failed" >&2; exit 1; fi
@@ -250,6 +252,20 @@ fn a_failing_installer_leaves_nothing() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains(&format!("building {NAME} failed")), "{err}");
     assert!(err.contains("installation failed"), "{err}");
+    c.assert_nothing_left();
+}
+
+#[test]
+fn an_installer_that_embeds_the_staging_area_is_refused() {
+    let c = Conda::new();
+    let out = c.install(&[NAME], &[("FAKE_CONDA_RESOLVE", "1")]);
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("the installer wrote the staging area"),
+        "{err}"
+    );
+    assert!(err.contains("into bin/conda, not the prefix"), "{err}");
     c.assert_nothing_left();
 }
 

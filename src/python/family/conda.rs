@@ -32,6 +32,9 @@ use crate::workdir::PrefixLink;
 /// How long one check of the installed Python may take.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// How much of each file in `bin/` is read for its `#!` line.
+const SCRIPT_HEAD: u64 = 4096;
+
 /// One install.
 pub struct Conda<'a> {
     plan: &'a FamilyPlan,
@@ -87,6 +90,31 @@ impl<'a> Conda<'a> {
             .io_context("link the prefix to the staging area", &self.prefix)?)
     }
 
+    /// Fails when a script in `bin/` names the staging area instead of the final prefix (an
+    /// installer that resolved the link): it would break once moved into place.
+    fn names_its_prefix(&self, build: &Build<'_>) -> Result<(), StageError> {
+        let staged = build.staged_prefix();
+        let bin = staged.join("bin");
+        let entries = std::fs::read_dir(&bin).io_context("list", &bin)?;
+        let needle = staged.display().to_string();
+        for entry in entries {
+            let path = entry.io_context("list", &bin)?.path();
+            if script_head(&path).is_some_and(|head| head.contains(&needle)) {
+                return Err(StageError::Verify {
+                    what: self.name().to_owned(),
+                    why: format!(
+                        "the installer wrote the staging area {needle} into bin/{}, not the \
+                         prefix {}: the install would break once moved there",
+                        path.file_name().unwrap_or_default().to_string_lossy(),
+                        self.prefix.display()
+                    ),
+                    hint: None,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Runs `program ARGS` of the install through its final prefix; its output.
     fn check(&self, build: &Build<'_>, program: &str, args: &[&str]) -> Result<String, StageError> {
         let path = self.prefix.join("bin").join(program);
@@ -110,6 +138,21 @@ impl<'a> Conda<'a> {
             Err(e) => Err(failed(e.to_string())),
         }
     }
+}
+
+/// The first bytes of the regular file `path` (where a script's `#!` line is), as text.
+fn script_head(path: &Path) -> Option<String> {
+    use std::io::Read;
+    if !std::fs::symlink_metadata(path).ok()?.is_file() {
+        return None;
+    }
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(SCRIPT_HEAD)
+        .read_to_end(&mut head)
+        .ok()?;
+    Some(String::from_utf8_lossy(&head).into_owned())
 }
 
 /// Keeps the user's Python and conda settings from the installer and the checks.
@@ -178,7 +221,7 @@ impl Artifact for Conda<'_> {
             .run("install", &detail, || self.run_installer(build))
     }
     fn verify_detail(&self) -> String {
-        "python -c 'import ssl', conda --version".to_owned()
+        "bin/ names the prefix, python -c 'import ssl', conda --version".to_owned()
     }
     /// Runs the checks through the final prefix: the installer's link, or (for a packed build,
     /// which ran no installer) one made for them.
@@ -189,7 +232,8 @@ impl Artifact for Conda<'_> {
             None => self.link_prefix(build)?,
         };
         let checked = self
-            .check(build, "python", &["-c", "import ssl"])
+            .names_its_prefix(build)
+            .and_then(|()| self.check(build, "python", &["-c", "import ssl"]))
             .and_then(|_| self.check(build, "conda", &["--version"]));
         link.remove()
             .io_context("remove the link to the staging area at", &self.prefix)?;
