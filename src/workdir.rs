@@ -181,3 +181,153 @@ pub fn remove_leftovers(layout: &Layout, kind: &str, name: &str) {
         }
     }
 }
+
+/// Where [`PrefixLink`] keeps, inside the work directory, the install that `install -f`
+/// replaces while the new one is installed at its prefix.
+const REPLACED_DURING_INSTALL: &str = "replaced-during-install";
+
+/// The final prefix of an install made a link to its staged copy, for a program that must be
+/// told the final prefix because it writes it into what it installs (a conda installer, into
+/// scripts and binaries): its files land in the staging area, so the install stays atomic.
+///
+/// The window in which the prefix is a link runs from [`PrefixLink::create`] to
+/// [`PrefixLink::remove`]: the installer's run and the verification through the final prefix.
+/// Meanwhile the version is listed as installed but is not complete; the pipeline does not
+/// count it as installed (see [`is_staging_link`]). Over an existing install (`install -f`),
+/// the old one is moved into the work directory for that window (marked kept, so that no cleanup
+/// removes it) and put back when the link goes. The link goes on failure and interruption too,
+/// when the guard is dropped; one left by a killed run points into its work directory, and the
+/// next install of the name undoes it ([`undo_prefix_link`]) before it cleans up leftovers.
+pub struct PrefixLink {
+    prefix: PathBuf,
+    /// The work directory the link points into.
+    work: PathBuf,
+}
+
+impl PrefixLink {
+    /// Makes `prefix` a link to `staged_prefix` (created, in a work directory), moving an
+    /// install at `prefix` into that work directory meanwhile.
+    pub fn create(prefix: &Path, staged_prefix: &Path) -> std::io::Result<PrefixLink> {
+        let work = work_dir_staging(prefix, staged_prefix)
+            .ok_or_else(|| std::io::Error::other("the staged prefix is not in a work directory"))?;
+        fs::create_dir_all(staged_prefix)?;
+        if let Some(parent) = prefix.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        let link = PrefixLink {
+            prefix: prefix.to_owned(),
+            work,
+        };
+        if fs::symlink_metadata(prefix).is_ok() {
+            fs::write(
+                link.work.join(WORK_KEPT_FILE),
+                format!(
+                    "{REPLACED_DURING_INSTALL}/ is the install of {} that `install -f` replaces; \
+                     the next install of it puts it back\n",
+                    prefix.display()
+                ),
+            )?;
+            fs::rename(prefix, link.work.join(REPLACED_DURING_INSTALL))?;
+        }
+        std::os::unix::fs::symlink(staged_prefix, prefix)?;
+        Ok(link)
+    }
+
+    /// Removes the link (and puts back the install it replaced), reporting a failure.
+    pub fn remove(self) -> std::io::Result<()> {
+        let done = put_back(&self.prefix, &self.work);
+        std::mem::forget(self);
+        done
+    }
+}
+
+impl Drop for PrefixLink {
+    fn drop(&mut self) {
+        let _ = put_back(&self.prefix, &self.work);
+    }
+}
+
+/// Undoes a [`PrefixLink`] at `prefix` that a killed run left (the caller holds the install
+/// lock of the name, so no running install owns it): the link goes, and the install it replaced
+/// comes back from the work directory.
+pub fn undo_prefix_link(prefix: &Path) -> std::io::Result<()> {
+    match staging_link(prefix) {
+        Some(work) => put_back(prefix, &work),
+        None => Ok(()),
+    }
+}
+
+/// True when `prefix` is a [`PrefixLink`], of an install running or killed.
+pub fn is_staging_link(prefix: &Path) -> bool {
+    staging_link(prefix).is_some()
+}
+
+/// The work directory the link `prefix` points into, when it is a [`PrefixLink`].
+fn staging_link(prefix: &Path) -> Option<PathBuf> {
+    work_dir_staging(prefix, &fs::read_link(prefix).ok()?)
+}
+
+/// The work directory whose staging area `staged` is the staged copy of `prefix` in
+/// (`<work>/stage/<prefix>`, as the install pipeline stages it), when it is one.
+fn work_dir_staging(prefix: &Path, staged: &Path) -> Option<PathBuf> {
+    let relative = prefix.strip_prefix("/").ok()?;
+    if !staged.is_absolute() || !staged.ends_with(relative) {
+        return None;
+    }
+    let work = staged.ancestors().nth(relative.components().count() + 1)?;
+    crate::layout::work_dir_of(work.file_name()?.to_str()?)?;
+    Some(work.to_owned())
+}
+
+/// Removes the link at `prefix` (only a link) and moves back the install `work` holds for it.
+fn put_back(prefix: &Path, work: &Path) -> std::io::Result<()> {
+    if fs::symlink_metadata(prefix).is_ok_and(|m| m.is_symlink()) {
+        fs::remove_file(prefix)?;
+    }
+    let replaced = work.join(REPLACED_DURING_INSTALL);
+    if fs::symlink_metadata(&replaced).is_ok() {
+        fs::rename(&replaced, prefix)?;
+        match fs::remove_file(work.join(WORK_KEPT_FILE)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::work_dir_staging;
+    use std::path::Path;
+
+    #[test]
+    fn a_staging_link_is_told_by_its_target_being_the_prefix_staged_in_a_work_dir() {
+        let staged = |prefix: &str, target: &str| {
+            work_dir_staging(Path::new(prefix), Path::new(target))
+                .map(|work| work.display().to_string())
+        };
+        assert_eq!(
+            staged("/r/versions/x", "/r/tmp/python-x.42/stage/r/versions/x").as_deref(),
+            Some("/r/tmp/python-x.42")
+        );
+        // A root whose own path looks like a work directory does not mislead it.
+        assert_eq!(
+            staged(
+                "/h/python-a.1/versions/x",
+                "/h/python-a.1/tmp/python-x.42/stage/h/python-a.1/versions/x"
+            )
+            .as_deref(),
+            Some("/h/python-a.1/tmp/python-x.42")
+        );
+        // The user's own links: to another Python, a relative one, one to another name.
+        assert_eq!(staged("/r/versions/x", "/opt/conda"), None);
+        assert_eq!(
+            staged("/r/versions/x", "tmp/python-x.42/stage/r/versions/x"),
+            None
+        );
+        assert_eq!(
+            staged("/r/versions/x", "/r/tmp/other/stage/r/versions/x"),
+            None
+        );
+    }
+}

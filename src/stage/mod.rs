@@ -337,7 +337,7 @@ pub fn install(
     reporter: &dyn Reporter,
     cancel: &Cancel,
 ) -> Result<Outcome, StageFailure> {
-    if artifact.prefix().exists() && !options.force {
+    if installed(artifact.prefix()) && !options.force {
         return Ok(Outcome::AlreadyInstalled);
     }
     if options.build_cache.use_it {
@@ -472,7 +472,7 @@ pub fn prefetch(
     reporter: &dyn Reporter,
     cancel: &Cancel,
 ) -> Result<(), StageFailure> {
-    if artifact.prefix().exists() && !options.force {
+    if installed(artifact.prefix()) && !options.force {
         return Ok(());
     }
     if options.build_cache.use_it {
@@ -583,10 +583,14 @@ fn staged_install(
     let Some(_lock) = lock else {
         return Err(fail(StageError::Interrupted));
     };
-    if prefix.exists() && !options.force {
+    // What a killed install left goes first: the install it was replacing may come back.
+    crate::workdir::undo_prefix_link(&prefix)
+        .io_context("undo the link a killed install left at", &prefix)
+        .map_err(|e| fail(e.into()))?;
+    crate::workdir::remove_leftovers(layout, kind, name);
+    if installed(&prefix) && !options.force {
         return Ok(Outcome::AlreadyInstalled);
     }
-    crate::workdir::remove_leftovers(layout, kind, name);
 
     let archives = fetch_all(artifact, options, reporter, cancel, &phases).map_err(fail)?;
     let mut work = WorkDir::create(layout, kind, name)
@@ -608,6 +612,12 @@ fn staged_install(
             })
         }
     }
+}
+
+/// True when an install is at `prefix`: not while it is the link an installer told the final
+/// prefix runs through, nor when a killed one left it ([`crate::workdir::PrefixLink`]).
+fn installed(prefix: &Path) -> bool {
+    prefix.exists() && !crate::workdir::is_staging_link(prefix)
 }
 
 /// Reports the install's total time when it ends, however it ends.

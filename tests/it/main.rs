@@ -15,6 +15,7 @@ mod doctor;
 mod fake_boost;
 mod fake_source;
 mod family_binary;
+mod family_conda;
 mod family_source;
 mod install;
 mod knobs;
