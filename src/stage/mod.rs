@@ -44,9 +44,14 @@ pub trait Artifact {
     fn title(&self) -> String;
     /// Where it is installed.
     fn prefix(&self) -> &Path;
-    /// Checks the build prerequisites before anything is downloaded; the detail names what
-    /// is checked. `Ok(warnings)` when the build can start.
+    /// Checks the build prerequisites before anything is downloaded. `Ok(warnings)` when the
+    /// build can start.
     fn preflight(&self) -> Result<Vec<String>, StageError>;
+    /// What the preflight checks, as its phase line names it; `None` when there is nothing to
+    /// check (an archive that is only unpacked), and no preflight phase is shown.
+    fn preflight_detail(&self) -> Option<&'static str> {
+        Some("compiler, tools, headers")
+    }
     /// The sources to fetch and unpack, in the order [`Build::sources`] lists them.
     fn sources(&self) -> &[Source];
     /// Fetches the sources (verified, into the cache); returns their paths in order.
@@ -559,11 +564,12 @@ fn staged_install(
     let prefix = artifact.prefix().to_owned();
     let phases = Phases { reporter, cancel };
     // A packed build needs no build prerequisites: its verification checks what it needs.
-    if !options.skip_preflight && artifact.packed().is_none() {
+    let preflight = artifact
+        .preflight_detail()
+        .filter(|_| !options.skip_preflight);
+    if let Some(detail) = preflight.filter(|_| artifact.packed().is_none()) {
         let warnings = phases
-            .run("preflight", "compiler, tools, headers", || {
-                artifact.preflight()
-            })
+            .run("preflight", detail, || artifact.preflight())
             .map_err(fail)?;
         for warning in warnings {
             reporter.warning(&warning);

@@ -27,7 +27,7 @@ pub fn installed_versions(layout: &Layout) -> Result<Vec<String>> {
     };
     let mut names: Vec<String> = entries
         .filter_map(|entry| entry.ok())
-        .filter(|entry| entry.path().is_dir())
+        .filter(|entry| entry.path().is_dir() && !crate::workdir::is_staging_link(&entry.path()))
         .filter_map(|entry| entry.file_name().into_string().ok())
         .filter(|name| !name.starts_with('.'))
         .collect();
@@ -37,7 +37,7 @@ pub fn installed_versions(layout: &Layout) -> Result<Vec<String>> {
 
 /// The versions as pyenv lists them (`pyenv versions --bare`): every directory under
 /// `versions/` (links to directories and dot names included; strap's own scratch and removal
-/// directories excluded), version-sorted, each followed by its virtualenvs
+/// directories, and the link of an install in progress, excluded), version-sorted, each followed by its virtualenvs
 /// (`3.12.7/envs/NAME`, sorted) unless `skip_envs`; `skip_aliases` leaves out links to another
 /// version or virtualenv of this root. Each with its directory.
 pub fn listed_versions(
@@ -52,7 +52,9 @@ pub fn listed_versions(
     let mut entries = Vec::new();
     for name in sorted_dirs(&versions_dir)? {
         let path = versions_dir.join(&name);
-        if crate::layout::removing_owner(&name).is_some() {
+        // strap's own removals, and a conda install's prefix while it is being installed.
+        if crate::layout::removing_owner(&name).is_some() || crate::workdir::is_staging_link(&path)
+        {
             continue;
         }
         if skip_aliases && path.is_symlink() {

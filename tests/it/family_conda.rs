@@ -311,6 +311,16 @@ fn after_kill_9_the_link_left_is_no_install_and_the_next_install_succeeds() {
         "the installer outlived a killed strap"
     );
     c.assert_linked_into_tmp();
+    // The link left is no installed version, in either mode's list.
+    for arg0 in ["strap", "pyenv"] {
+        let listed = c
+            .env
+            .strap(&["versions", "--bare"])
+            .env("STRAP_FORCE_ARG0", arg0)
+            .output()
+            .unwrap();
+        assert!(!stdout_of(&listed).contains(NAME), "{arg0}: {listed:?}");
+    }
     let out = c.install(&[NAME], &[]);
     let err = stderr_of(&out);
     assert!(out.status.success(), "{err}");

@@ -259,6 +259,9 @@ impl Artifact for Binary<'_> {
     fn preflight(&self) -> Result<Vec<String>, StageError> {
         Ok(Vec::new())
     }
+    fn preflight_detail(&self) -> Option<&'static str> {
+        None
+    }
     fn sources(&self) -> &[Source] {
         &self.sources
     }

@@ -197,6 +197,9 @@ impl Artifact for Conda<'_> {
     fn prefix(&self) -> &Path {
         &self.prefix
     }
+    fn preflight_detail(&self) -> Option<&'static str> {
+        Some("bash")
+    }
     fn preflight(&self) -> Result<Vec<String>, StageError> {
         match crate::which::find_on_path("bash") {
             Some(_) => Ok(Vec::new()),

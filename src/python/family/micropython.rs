@@ -89,6 +89,9 @@ impl Artifact for MicroPython<'_> {
         // Its build runs Python 3 scripts (the qstr and version headers).
         preflight::check_tools(&["python3"]).into_result()
     }
+    fn preflight_detail(&self) -> Option<&'static str> {
+        Some("compiler, make, python3")
+    }
     fn sources(&self) -> &[Source] {
         &self.sources
     }

@@ -206,6 +206,13 @@ impl Artifact for OnRuntime<'_> {
             self.ironpython().map(|()| Vec::new())
         }
     }
+    fn preflight_detail(&self) -> Option<&'static str> {
+        Some(if self.is_jython() {
+            "a Java runtime"
+        } else {
+            "mono"
+        })
+    }
     fn sources(&self) -> &[Source] {
         &self.sources
     }
