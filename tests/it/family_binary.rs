@@ -755,3 +755,50 @@ fn debians_real_pypy_in_upstreams_layout_installs_runs_through_the_shims_and_mak
         stderr_of(&out)
     );
 }
+
+#[test]
+fn an_offline_machine_installs_a_pypy_from_its_own_mirror_by_file_name_or_by_sha256() {
+    let f = Fixture::new();
+    let (file, archive) = fake_pypy("3.10", "7.3.17", "linux64");
+    let sha = sha256_hex(&archive);
+    // Upstream is unreachable: only the mirrors have it.
+    f.catalog(&[format!(
+        "{PYPY} pypy py={} x86_64=https://upstream.invalid/pypy/{file}#{sha}",
+        host_python()
+    )]);
+    let by_name = f.env.dir.path().join("by-name");
+    fs::create_dir_all(&by_name).unwrap();
+    fs::write(by_name.join(&file), &archive).unwrap();
+    let template = format!("file://{}/{{file}}", by_name.display());
+    let out = f
+        .strap(&[
+            "install",
+            "--offline",
+            "--no-pip",
+            "--mirror",
+            &template,
+            PYPY,
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(f.prefix(PYPY).join("bin/python").exists());
+    // python-build's mirror, files named by their sha256, over HTTP.
+    let g = Fixture::new();
+    g.catalog(&[format!(
+        "{PYPY} pypy py={} x86_64=https://upstream.invalid/pypy/{file}#{sha}",
+        host_python()
+    )]);
+    g.mirror
+        .route(&format!("/by-sha/{sha}"), Behavior::Serve(archive));
+    let out = g
+        .strap(&["install", "--no-pip", PYPY])
+        .env(
+            "PYTHON_BUILD_MIRROR_URL",
+            format!("http://127.0.0.1:{}/by-sha", g.mirror.port),
+        )
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(g.downloads(), [format!("/by-sha/{sha}")]);
+}
