@@ -383,7 +383,7 @@ fn jython() -> Served {
     )
 }
 
-/// Only the fake system directory on PATH: no `java`, no `mono` (the machine may have them).
+/// Only the fake system directory on PATH: no `java` (the machine may have one).
 fn without_runtimes(cmd: &mut Command, env: &TestEnv) {
     cmd.env("PATH", env.sysbin());
 }
@@ -404,41 +404,23 @@ fn jython_without_a_java_runtime_is_refused_naming_it() {
     s.assert_refused_before_download(&out);
 }
 
-fn ironpython() -> Served {
-    Served::new(
+#[test]
+fn ironpython_is_refused_for_its_zip_before_anything_is_downloaded() {
+    let s = Served::new(
         "ironpython-2.7.7",
         "ironpython",
         "",
         "IronPython-2.7.7-win.zip",
         b"PK a stand-in for IronPython's zip".to_vec(),
-    )
-}
-
-#[test]
-fn ironpython_without_mono_is_refused_naming_it() {
-    let s = ironpython();
-    let mut cmd = s.install(&[]);
-    without_runtimes(&mut cmd, &s.env);
-    let out = cmd.output().unwrap();
-    let err = stderr_of(&out);
-    assert!(
-        err.contains("missing build prerequisites: mono (IronPython runs on it)"),
-        "{err}"
     );
-    s.assert_refused_before_download(&out);
-}
-
-/// With mono (a stand-in), IronPython is still refused: its zip is not unpacked by strap.
-#[test]
-fn ironpython_with_mono_is_refused_for_its_zip() {
-    let s = ironpython();
     write_script(&s.env.sysbin().join("mono"), "exit 0");
-    let mut cmd = s.install(&[]);
-    without_runtimes(&mut cmd, &s.env);
-    let out = cmd.output().unwrap();
+    let out = s.install(&[]).output().unwrap();
     let err = stderr_of(&out);
     assert!(
-        err.contains("ironpython-2.7.7 cannot be installed: its download (IronPython-2.7.7-win.zip) is a zip archive"),
+        err.contains(
+            "ironpython-2.7.7 cannot be installed: its builds are Windows .NET zip archives run \
+             with mono; strap unpacks tar archives only"
+        ),
         "{err}"
     );
     s.assert_refused_before_download(&out);

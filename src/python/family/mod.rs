@@ -219,6 +219,13 @@ impl Definition {
                  checksum to verify; install a release"
             ));
         }
+        if self.family == Family::IronPython {
+            return Some(
+                "its builds are Windows .NET zip archives run with mono; strap unpacks tar \
+                 archives only"
+                    .to_owned(),
+            );
+        }
         if self.dynamic {
             return Some(
                 "python-build looks its download up in a moving index when it runs: no \

@@ -1,13 +1,13 @@
-//! Pythons that run on another language's runtime: Jython (its installer jar, run with a Java
-//! runtime as python-build's `install_jar` and `build_package_jython` run it) and IronPython
-//! (a zip run with mono, which strap refuses: its unpacker reads tar archives only).
+//! Pythons that run on another language's runtime: Jython, its installer jar run with a Java
+//! runtime as python-build's `install_jar` and `build_package_jython` run it. (IronPython, a zip
+//! run with mono, is excluded in the catalog: strap unpacks tar archives only.)
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{Family, FamilyPlan};
+use super::FamilyPlan;
 use crate::error::IoContext;
 use crate::python::install::{verify_error, PythonOptions};
 use crate::python::verify::Staged;
@@ -22,16 +22,6 @@ const JAVA: Packages = Packages {
     pacman: "jre-openjdk-headless",
     apk: "openjdk21-jre-headless",
     brew: "openjdk",
-};
-
-/// The packages that provide mono.
-const MONO: Packages = Packages {
-    apt: "mono-runtime",
-    rpm: "mono-core",
-    zypper: "mono-core",
-    pacman: "mono",
-    apk: "mono",
-    brew: "mono",
 };
 
 /// One install.
@@ -51,10 +41,6 @@ impl<'a> OnRuntime<'a> {
         }
     }
 
-    fn is_jython(&self) -> bool {
-        self.plan.definition.family == Family::Jython
-    }
-
     /// The Java runtime the installer runs with, or why it cannot be installed.
     fn java(&self) -> Result<PathBuf, StageError> {
         let download = &self.plan.download.file;
@@ -66,19 +52,6 @@ impl<'a> OnRuntime<'a> {
         }
         find_java()
             .ok_or_else(|| missing("a Java runtime (java on PATH or $JAVA_HOME/bin/java)", JAVA))
-    }
-
-    /// Why IronPython is not installed: checked after mono, so that a machine without it
-    /// learns that first.
-    fn ironpython(&self) -> Result<(), StageError> {
-        if crate::which::find_on_path("mono").is_none() {
-            return Err(missing("mono (IronPython runs on it)", MONO));
-        }
-        Err(self.refused(format!(
-            "its download ({}) is a zip archive, and strap unpacks tar archives only (IronPython \
-             2.7 is a Windows-first .NET build; install it with mono's own tools)",
-            self.plan.download.file
-        )))
     }
 
     fn refused(&self, why: String) -> StageError {
@@ -200,26 +173,15 @@ impl Artifact for OnRuntime<'_> {
         &self.prefix
     }
     fn preflight(&self) -> Result<Vec<String>, StageError> {
-        if self.is_jython() {
-            self.java().map(|_| Vec::new())
-        } else {
-            self.ironpython().map(|()| Vec::new())
-        }
+        self.java().map(|_| Vec::new())
     }
     fn preflight_detail(&self) -> Option<&'static str> {
-        Some(if self.is_jython() {
-            "a Java runtime"
-        } else {
-            "mono"
-        })
+        Some("a Java runtime")
     }
     fn sources(&self) -> &[Source] {
         &self.sources
     }
     fn build(&self, build: &Build<'_>) -> Result<(), StageError> {
-        if !self.is_jython() {
-            return self.ironpython();
-        }
         let java = self.java()?;
         build.phases.run(
             "install",
