@@ -802,3 +802,31 @@ fn an_offline_machine_installs_a_pypy_from_its_own_mirror_by_file_name_or_by_sha
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert_eq!(g.downloads(), [format!("/by-sha/{sha}")]);
 }
+
+#[test]
+fn a_pyston_portable_archive_gets_python_build_s_layout() {
+    let f = Fixture::new();
+    // Pyston's portable archives (2.3.1 and later) hold `bin/pyston` and `bin/python3`.
+    let archive = tar_bz2(
+        "pyston_2.3.5",
+        &[
+            Entry::File("bin/pyston", interpreter("python3.8"), 0o755),
+            Entry::Link("bin/python3", "pyston"),
+            Entry::File("lib/python3.8/site-packages/README", String::new(), 0o644),
+        ],
+    );
+    let field = f.serve("x86_64", "pyston_2.3.5_portable_amd64.tar.bz2", archive);
+    f.catalog(&[format!("pyston-2.3.5 pyston py={} {field}", host_python())]);
+    let out = f
+        .strap(&["install", "--no-pip", "pyston-2.3.5"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let prefix = f.prefix("pyston-2.3.5");
+    assert_eq!(
+        fs::read_link(prefix.join("bin/python3")).unwrap(),
+        Path::new("pyston")
+    );
+    f.strap(&["global", "pyston-2.3.5"]).assert().success();
+    assert_eq!(f.through_shim("pyston", &["-c", "print(6 * 7)"]), "42\n");
+}

@@ -443,3 +443,29 @@ fn a_pack_serves_only_its_own_prefix_and_is_verified_there() {
         format!("{}\n", prefix.display())
     );
 }
+
+#[test]
+fn anaconda_miniconda_and_mambaforge_install_the_same_way() {
+    let c = Conda::new();
+    let url = format!("http://127.0.0.1:{}/{FILE}#{}", c.mirror.port, c.sha);
+    let names = [
+        ("anaconda3-2024.10-1", "anaconda"),
+        ("miniconda3-3.12-24.11.1-0", "miniconda"),
+        ("mambaforge-24.11.0-1", "mambaforge"),
+    ];
+    let lines: String = names
+        .iter()
+        .map(|(name, family)| format!("{name} {family} py=3.12 x86_64={url}\n"))
+        .collect();
+    fs::write(&c.catalog, lines).unwrap();
+    for (name, _) in names {
+        let out = c.install(&[name], &[]);
+        assert!(out.status.success(), "{name}: {}", stderr_of(&out));
+        let prefix = c.env.root().join("versions").join(name);
+        assert_eq!(
+            fs::read_to_string(prefix.join("etc/prefix.txt")).unwrap(),
+            format!("{}\n", prefix.display()),
+            "{name}"
+        );
+    }
+}
