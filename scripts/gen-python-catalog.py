@@ -103,7 +103,7 @@ def describe(name, family, per_arch):
             steps = steps[1:]  # the glob of the unpacked directory
         for step in steps:
             m = re.match(r"^verify_py(\d)(\d+)$", step)
-            if m:
+            if m and py is None:  # the first architecture's (x86_64's) word
                 py = f"{m.group(1)}.{m.group(2)}"
         if "pypy_builder" in steps and "src" not in flags:
             flags.append("src")
@@ -118,10 +118,10 @@ def describe(name, family, per_arch):
         downloads.append((arch, entry))
     if "git" in flags or "hg" in flags or "dynamic" in flags:
         downloads = []
-    if py is None:
-        m = re.match(r"^pypy(\d)\.(\d+)-", name)
-        if m:
-            py = f"{m.group(1)}.{m.group(2)}"
+    # A PyPy's name says which Python it implements (some nightlies' verify words are stale).
+    m = re.match(r"^pypy(\d)\.(\d+)-", name)
+    if m:
+        py = f"{m.group(1)}.{m.group(2)}"
     # Source archives are the same on every architecture: listed once, as `any`.
     if downloads and family in ("stackless", "nogil", "micropython", "jython", "ironpython") or \
             "src" in flags:

@@ -15,7 +15,7 @@ use crate::error::{Reported, UsageError};
 use crate::pins::{self, Pin};
 use crate::process::Cancel;
 use crate::python::build::{Patch, UserOptions};
-use crate::python::catalog::{listed_under, pin_override_warning, Catalog};
+use crate::python::catalog::{listed_under, pin_override_warning, pyenv_order, Catalog};
 use crate::python::family::{self, Family};
 use crate::python::install::{CPython, PythonOptions};
 use crate::python::plan::{self, Planned};
@@ -109,7 +109,8 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> Result<i
     if args.patch {
         if let Some(Planned::Family(binary)) = plans.iter().find(|p| !p.builds_from_source()) {
             return Err(UsageError::new(format!(
-                "-p (--patch) patches a source build; {} installs a prebuilt {}",
+                "-p (--patch) patches a CPython-style source build (CPython, Stackless, \
+                 nogil); {} is a {} install, which takes none",
                 binary.definition.name,
                 binary.definition.family.title()
             ))
@@ -243,8 +244,9 @@ struct Listed {
     release: bool,
 }
 
-/// Every name `install --list` considers, oldest CPython first, then the other families in
-/// pyenv's order; with `all`, those that do not install here too, with the reason.
+/// Every name `install --list` considers, in python-build's order (CPython releases oldest
+/// first, each free-threaded build after its release, then the other families); with `all`,
+/// those that do not install here too, with the reason.
 fn listing(catalog: &Catalog, all: bool) -> Vec<Listed> {
     let cpython = catalog.installable().into_iter().map(|i| Listed {
         version: i.name,
@@ -268,7 +270,9 @@ fn listing(catalog: &Catalog, all: bool) -> Vec<Listed> {
             release: false,
         })
     });
-    cpython.chain(others).collect()
+    let mut listed: Vec<Listed> = cpython.chain(others).collect();
+    listed.sort_by(|a, b| pyenv_order(&a.version, &b.version));
+    listed
 }
 
 /// `install --list [PREFIX...]`: the installable names under the prefixes (all without one);

@@ -337,12 +337,16 @@ fn read_entries(path: &std::path::Path) -> Result<Entries, CatalogError> {
         path: path.to_owned(),
         source,
     })?;
-    parse_entries(&path.display().to_string(), &text)
+    // A byte-order mark some editors write is not part of the first name.
+    parse_entries(
+        &path.display().to_string(),
+        text.trim_start_matches('\u{feff}'),
+    )
 }
 
-/// The definitions of the files in the directories `PYTHON_BUILD_DEFINITIONS` names (a missing
-/// directory holds none, as for python-build). A file strap cannot read as a definition is left
-/// out with a warning naming its line: the others stay usable.
+/// The definitions in the directories `PYTHON_BUILD_DEFINITIONS` names (a missing directory
+/// holds none, as for python-build): every entry but `patches`, as python-build lists them; one
+/// strap cannot read as a definition is listed too, and refused with why.
 fn definition_dirs_from_env() -> Vec<Definition> {
     let Some(dirs) = std::env::var_os(crate::env_vars::PYTHON_BUILD_DEFINITIONS) else {
         return Vec::new();
@@ -352,22 +356,19 @@ fn definition_dirs_from_env() -> Vec<Definition> {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
-        let mut files: Vec<std::path::PathBuf> = entries
+        let mut names: Vec<String> = entries
             .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.is_file())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|name| name != "patches")
             .collect();
-        files.sort();
-        for file in files {
-            match super::family::definition_file::read(&file) {
-                Ok(d) if !definitions.iter().any(|o| o.name == d.name) => definitions.push(d),
-                Ok(_) => {} // an earlier directory's definition of the same name wins
-                Err(e) => eprintln!(
-                    "{}: warning: {e} (left out of the catalog; {} names its directory)",
-                    crate::program::Program::current().name(),
-                    crate::env_vars::PYTHON_BUILD_DEFINITIONS
-                ),
+        names.sort();
+        for name in names {
+            if definitions.iter().any(|d| d.name == name) {
+                continue; // an earlier directory's definition of the same name wins
             }
+            let definition = super::family::definition_file::read(&dir.join(&name))
+                .unwrap_or_else(|e| super::family::unreadable(&name, e.to_string()));
+            definitions.push(definition);
         }
     }
     definitions

@@ -59,7 +59,11 @@ pub fn plan_any(
 ) -> Result<Planned, PlanError> {
     let bare = request.strip_suffix(":latest").unwrap_or(request);
     let from_file;
-    let is_path = bare.contains('/') && std::fs::symlink_metadata(bare).is_ok();
+    // As python-build: a path to a file is a definition; answering as pyenv, so is a file of
+    // that name in the current directory (`pyenv install mydef`).
+    let as_pyenv = crate::program::Program::current() == crate::program::Program::Pyenv;
+    let is_path = (bare.contains('/') && std::fs::symlink_metadata(bare).is_ok())
+        || (as_pyenv && std::path::Path::new(bare).is_file());
     let definition = if is_path {
         // pyenv's `install PATH/TO/DEFINITION`: a definition file, named as the file is.
         from_file = family::definition_file::read(std::path::Path::new(bare))
@@ -93,6 +97,12 @@ pub fn plan_any(
     };
     if debug {
         return Err(PlanError::DebugIsCPythons(definition.name.clone()));
+    }
+    if sha256.is_some() && definition.name != bare && !is_path {
+        return Err(PlanError::Sha256NeedsExactVersion {
+            request: request.to_owned(),
+            newest: Some(definition.name.clone()),
+        });
     }
     let sha256 = sha256
         .map(|s| crate::sha256::parse(s).ok_or(PlanError::BadSha256))
@@ -150,7 +160,7 @@ pub enum PlanError {
     DebugIsCPythons(String),
     #[error("{name} cannot be installed: {why}")]
     Unavailable { name: String, why: Unavailable },
-    #[error("{name} has no sha256 to verify its download with: {why}")]
+    #[error("{name} has no sha256 to verify its download with: {why}; --sha256 HEX installs it with the checksum of the file you verified")]
     NoChecksum {
         name: String,
         why: String,
@@ -192,10 +202,9 @@ impl crate::error::Explain for PlanError {
                 family::this_arch(),
                 crate::env_vars::STRAP_ARCH
             )),
-            PlanError::NoChecksum { name, url, .. } => Some(format!(
-                "install it with the checksum of the file you verified: `strap install {name} \
-                 --sha256 HEX` (it downloads {url})"
-            )),
+            PlanError::NoChecksum { name, url, .. } => {
+                Some(format!("`strap install {name} --sha256 HEX` downloads {url}"))
+            }
             PlanError::Sha256NeedsExactVersion { request, newest } => Some(match newest {
                 Some(newest) => format!(
                     "'{request}' selects {newest} now: `strap install {newest} --sha256 HEX` if \

@@ -116,8 +116,9 @@ fn what_cannot_be_installed_is_refused_with_the_reason_before_anything_is_downlo
         &["miniconda3-latest"],
         "x86_64",
         "miniconda3-latest has no sha256 to verify its download with: python-build downloads it \
-         from a moving URL (a `latest` build) without a checksum\nhint: install it with the \
-         checksum of the file you verified: `strap install miniconda3-latest --sha256 HEX`",
+         from a moving URL (a `latest` build) without a checksum; --sha256 HEX installs it with \
+         the checksum of the file you verified\nhint: `strap install miniconda3-latest --sha256 \
+         HEX` downloads https://",
     );
     refused(
         &["anaconda2-2019.10"],
@@ -131,7 +132,8 @@ fn what_cannot_be_installed_is_refused_with_the_reason_before_anything_is_downlo
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "-p (--patch) patches a source build; pypy3.10-7.3.19 installs a prebuilt PyPy",
+            "-p (--patch) patches a CPython-style source build (CPython, Stackless, nogil); \
+             pypy3.10-7.3.19 is a PyPy install, which takes none",
         ));
     env.strap(&["install", "-g", "pypy3.10"])
         .assert()
@@ -315,19 +317,47 @@ fn python_build_definitions_directories_and_definition_files_join_the_catalog() 
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
+    // Every file is listed, as python-build lists them; one strap cannot read is refused.
+    let listed = stdout_of(&out);
     assert!(
-        stdout_of(&out).contains("\n  pypy3.99-mine\n"),
-        "{}",
-        stdout_of(&out)
+        listed.contains("\n  broken\n") && listed.contains("\n  pypy3.99-mine\n"),
+        "{listed}"
     );
-    assert!(!stdout_of(&out).contains("broken"));
-    let warning = crate::support::stderr_of(&out);
-    assert!(
-        warning.starts_with("pyenv: warning: ")
-            && warning.contains("defs/broken:2: strap does not understand this line")
-            && warning.contains("left out of the catalog"),
-        "{warning}"
+    env.strap(&["install", "broken"])
+        .env("PYTHON_BUILD_DEFINITIONS", env.dir.path().join("defs"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "broken cannot be installed: strap cannot read its definition: ",
+        ))
+        .stderr(predicate::str::contains(
+            "defs/broken:2: strap does not understand this line of a definition: make me a \
+             sandwich",
+        ));
+    // Answering as pyenv, a definition file in the current directory is one, as for
+    // python-build (here it needs a checksum it does not have).
+    env.write(
+        "work/mydef",
+        "install_package \"pypy3.99\" \"http://127.0.0.1:9/pypy3.99-v1-linux64.tar.bz2\" pypy\n",
     );
+    env.strap(&["install", "mydef"])
+        .env("STRAP_FORCE_ARG0", "pyenv")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "pyenv: mydef has no sha256 to verify its download with: its definition gives no \
+             sha256 for the download",
+        ))
+        .stderr(predicate::str::contains(
+            "; --sha256 HEX installs it with the checksum",
+        ));
+    // A prefix is not what a checksum is of.
+    env.strap(&["install", "--sha256", &sha, "pypy3.10"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--sha256 needs an exact version such as 3.12.7, not 'pypy3.10'",
+        ));
     // `install PATH/TO/DEFINITION`: a file that is not a definition strap can read is refused
     // with its line, before anything happens.
     let file = env.write(

@@ -59,6 +59,9 @@ pub fn read(path: &Path) -> Result<Definition, DefinitionError> {
 fn parse(name: &str, text: &str) -> Result<Definition, (usize, String)> {
     let mut main: Option<(usize, Vec<String>)> = None;
     let mut openssl11 = false;
+    // python-build's `if has_tar_xz_support; then … else … fi`: the first branch (strap reads
+    // .tar.xz), the other skipped.
+    let mut branch = Branch::Outside;
     for (index, line) in text.lines().enumerate() {
         let number = index + 1;
         let words = shlex::split(line).ok_or_else(|| {
@@ -67,14 +70,41 @@ fn parse(name: &str, text: &str) -> Result<Definition, (usize, String)> {
                 format!("cannot read the line (unbalanced quotes): {line}"),
             )
         })?;
-        match words.first().map(String::as_str) {
-            None => {}
-            Some(w) if w.starts_with('#') => {}
-            Some("prefer_openssl11") if words.len() == 1 => openssl11 = true,
-            Some("prefer_openssl3") if words.len() == 1 => openssl11 = false,
-            Some("install_package" | "install_script") if words.len() >= 3 => {
-                if words.iter().any(|w| w == "--if") {
-                    continue; // a macOS-only dependency (`--if has_broken_mac_openssl`)
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        branch = match (branch, words.as_slice()) {
+            (Branch::Outside, ["if", "has_tar_xz_support;", "then"]) => {
+                branch = Branch::Taken;
+                continue;
+            }
+            (Branch::Taken, ["else"]) => Branch::Skipped,
+            (Branch::Taken | Branch::Skipped, ["fi"]) => Branch::Outside,
+            (Branch::Skipped, _) => Branch::Skipped,
+            (branch, _) => branch,
+        };
+        if matches!(words.as_slice(), ["else"] | ["fi"]) || branch == Branch::Skipped {
+            continue;
+        }
+        match words.as_slice() {
+            [] => {}
+            [w, ..] if w.starts_with('#') => {}
+            ["prefer_openssl11"] => openssl11 = true,
+            ["prefer_openssl3"] => openssl11 = false,
+            // python-build's build settings (`PYTHON_BUILD_CONFIGURE_WITH_OPENSSL=1`, …):
+            // strap's build makes those choices itself.
+            ["export", setting]
+                if setting.starts_with("PYTHON_BUILD_") && setting.contains('=') => {}
+            ["install_package" | "install_script", _, _, ..] => {
+                let condition = words.iter().position(|w| *w == "--if");
+                match condition.and_then(|at| words.get(at + 1)) {
+                    // A macOS-only dependency (`--if has_broken_mac_openssl`).
+                    Some(test) if test.starts_with("has_broken_mac_") => continue,
+                    Some(test) => {
+                        return Err((
+                            number,
+                            format!("strap does not evaluate python-build's condition `{test}`"),
+                        ))
+                    }
+                    None => {}
                 }
                 if let Some((first, _)) = &main {
                     return Err((
@@ -85,9 +115,9 @@ fn parse(name: &str, text: &str) -> Result<Definition, (usize, String)> {
                         ),
                     ));
                 }
-                main = Some((number, words));
+                main = Some((number, words.iter().map(|w| (*w).to_owned()).collect()));
             }
-            Some(_) => {
+            _ => {
                 return Err((
                     number,
                     format!("strap does not understand this line of a definition: {line}"),
@@ -110,14 +140,16 @@ fn parse(name: &str, text: &str) -> Result<Definition, (usize, String)> {
     if openssl11 {
         fields.push("openssl11".to_owned());
     }
-    if !url.contains('#') {
-        return Err((
-            number,
-            format!("{url} has no #sha256: strap verifies every download"),
-        ));
-    }
     let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
     Definition::parse(name, family, &fields).map_err(|why| (number, why))
+}
+
+/// Where a line is in python-build's `if has_tar_xz_support; then … else … fi`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Branch {
+    Outside,
+    Taken,
+    Skipped,
 }
 
 /// The family a definition installs as, from its build step (`standard`, `pypy`, …).
@@ -185,6 +217,24 @@ mod tests {
     }
 
     #[test]
+    fn a_copy_of_python_builds_own_cpython_definition_is_read() {
+        let sha = "a".repeat(64);
+        let text = format!(
+            "prefer_openssl3\nexport PYTHON_BUILD_CONFIGURE_WITH_OPENSSL=1\n\
+             install_package \"openssl-3.5.1\" \"https://h/openssl-3.5.1.tar.gz#{sha}\" mac_openssl --if has_broken_mac_openssl\n\
+             if has_tar_xz_support; then\n\
+             \x20 install_package \"Python-3.12.7\" \"https://h/Python-3.12.7.tar.xz#{sha}\" standard verify_py312 copy_python_gdb ensurepip\n\
+             else\n\
+             \x20 install_package \"Python-3.12.7\" \"https://h/Python-3.12.7.tgz#{sha}\" standard verify_py312 copy_python_gdb ensurepip\n\
+             fi\n"
+        );
+        let d = parse("my-3.12.7", &text).unwrap();
+        assert_eq!(d.family, Family::CPython);
+        assert_eq!(d.downloads[0].url, "https://h/Python-3.12.7.tar.xz");
+        assert!(!d.needs_openssl11);
+    }
+
+    #[test]
     fn anything_else_is_refused_with_its_line() {
         let sha = "a".repeat(64);
         let err = parse(
@@ -194,12 +244,19 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.0, 2);
         assert!(err.1.contains("does not understand this line"), "{}", err.1);
-        let err = parse(
+        // No checksum: read, and installed only with --sha256 (as a catalog line without one).
+        let d = parse(
             "x",
             "install_package a https://h/Python-3.1.1.tgz standard\n",
         )
+        .unwrap();
+        assert_eq!(d.downloads[0].sha256, None);
+        let err = parse(
+            "x",
+            "install_package a https://h/x.tgz standard --if needs_yaml\n",
+        )
         .unwrap_err();
-        assert!(err.1.contains("has no #sha256"), "{}", err.1);
+        assert!(err.1.contains("condition `needs_yaml`"), "{}", err.1);
         let err = parse("x", "install_git a https://h/x master standard\n").unwrap_err();
         assert_eq!(err.0, 1);
         let err = parse(

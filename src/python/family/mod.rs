@@ -170,6 +170,9 @@ pub struct Definition {
     pub vcs: Option<Vcs>,
     /// python-build looks its download up in a moving index when it runs (`graalpy-dev`).
     pub dynamic: bool,
+    /// A definition file of the user's that strap cannot read: why (it is listed, as
+    /// python-build lists it, and refused with this).
+    pub unreadable: Option<String>,
     /// PyPy built from source (`-src`).
     pub from_source: bool,
     /// Built against a private OpenSSL 1.1.1.
@@ -209,6 +212,9 @@ impl Definition {
     /// Why strap never installs this definition, if it does not (the same reason everywhere:
     /// `--list --all`, a refused install, the docs).
     pub fn exclusion(&self) -> Option<String> {
+        if let Some(why) = &self.unreadable {
+            return Some(format!("strap cannot read its definition: {why}"));
+        }
         if let Some(vcs) = self.vcs {
             let (what, tool) = match vcs {
                 Vcs::Git => ("git", "git"),
@@ -262,7 +268,14 @@ impl Definition {
     pub fn parse(name: &str, family: Family, fields: &[&str]) -> Result<Definition, String> {
         if !is_definition_name(name) {
             return Err(format!(
-                "'{name}' is not a definition name (letters, digits, '.', '_', '+' and '-')"
+                "'{name}' is not a definition name (a letter or digit, then letters, digits, \
+                 '.', '_', '+' and '-')"
+            ));
+        }
+        if RESERVED_NAMES.contains(&name) {
+            return Err(format!(
+                "'{name}' names something else where versions are selected; name the \
+                 definition otherwise"
             ));
         }
         let mut definition = Definition {
@@ -272,6 +285,7 @@ impl Definition {
             downloads: Vec::new(),
             vcs: None,
             dynamic: false,
+            unreadable: None,
             from_source: false,
             needs_openssl11: false,
         };
@@ -312,6 +326,30 @@ impl Definition {
             ));
         }
         Ok(definition)
+    }
+}
+
+/// Names that mean something else where a version is selected (`strap global system`).
+const RESERVED_NAMES: &[&str] = &["system", "latest"];
+
+/// A definition of the user's that strap cannot read, named `name`: listed (as python-build
+/// lists every file of its definition directories) and refused with `why`.
+pub fn unreadable(name: &str, why: String) -> Definition {
+    let family = Family::ALL
+        .into_iter()
+        .filter(|f| *f != Family::CPython)
+        .find(|f| name.to_ascii_lowercase().starts_with(f.id()))
+        .unwrap_or(Family::CPython);
+    Definition {
+        name: name.to_owned(),
+        family,
+        python: None,
+        downloads: Vec::new(),
+        vcs: None,
+        dynamic: false,
+        unreadable: Some(why),
+        from_source: false,
+        needs_openssl11: false,
     }
 }
 
@@ -406,9 +444,12 @@ pub fn plan(
                 Some(md5) => format!(
                     "python-build checks it by MD5 only ({md5}), which strap does not trust"
                 ),
-                None => "python-build downloads it from a moving URL (a `latest` build) \
-                         without a checksum"
-                    .to_owned(),
+                None if definition.name.ends_with("-latest") => {
+                    "python-build downloads it from a moving URL (a `latest` build) without a \
+                     checksum"
+                        .to_owned()
+                }
+                None => "its definition gives no sha256 for the download".to_owned(),
             };
             return Err(PlanError::NoChecksum {
                 name: definition.name.clone(),
