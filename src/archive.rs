@@ -68,7 +68,7 @@ const THROUGH_LOOP: &str = "its path goes through a loop of links or a chain of 
 
 /// Mode bits never unpacked: setuid, setgid, sticky and world-writable. Nothing strap installs
 /// needs them, and an archive must not hand them out.
-const STRIPPED_MODE_BITS: u32 = 0o7002;
+pub(crate) const STRIPPED_MODE_BITS: u32 = 0o7002;
 
 /// The most links one path resolution may follow (the kernel's limit too).
 const MAX_LINK_HOPS: usize = 40;

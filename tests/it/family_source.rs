@@ -446,6 +446,10 @@ printf '#!%s/bin/jython\nimport pip\n' "$dir" > "$dir/bin/pip"
 printf '#!/usr/bin/python2.7 -E\nprint 1\n' > "$dir/bin/old"
 printf '#!/bin/sh\necho untouched\n' > "$dir/bin/other"
 chmod +x "$dir/bin/"*
+printf '%s\n' "$dir" > "$dir/Lib/home.txt"
+ln -s "$dir/bin/jython" "$dir/Lib/jython-link"
+[ -z "$FAKE_JYTHON_SUID" ] || chmod 4755 "$dir/bin/other"
+[ -z "$FAKE_JYTHON_ESCAPE" ] || ln -s /etc/passwd "$dir/Lib/passwd"
 "#;
 
 /// A `JAVA_HOME` holding the stand-in `java`; `sysbin/` gets a `python2.7` that works.
@@ -454,6 +458,52 @@ fn fake_java_home(env: &TestEnv) -> PathBuf {
     write_script(&home.join("bin/java"), FAKE_JAVA);
     write_script(&env.sysbin().join("python2.7"), "exit 0");
     home
+}
+
+/// What the installer writes is settled as every installer's output: the staging path in its
+/// files becomes the final prefix, an absolute link into the install becomes relative, setuid
+/// is dropped, and a link out of the install is refused.
+#[test]
+fn what_jythons_installer_writes_is_settled_or_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = jython();
+    let java_home = fake_java_home(&s.env);
+    let out = s
+        .install(&[])
+        .env("JAVA_HOME", &java_home)
+        .env("FAKE_JYTHON_SUID", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let prefix = s.prefix();
+    assert_eq!(
+        fs::read_to_string(prefix.join("Lib/home.txt")).unwrap(),
+        format!("{}\n", prefix.display())
+    );
+    assert_eq!(
+        fs::read_link(prefix.join("Lib/jython-link")).unwrap(),
+        Path::new("../bin/jython")
+    );
+    let mode = fs::metadata(prefix.join("bin/other"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o7000, 0, "{mode:o}");
+    let t = jython();
+    let java_home = fake_java_home(&t.env);
+    let out = t
+        .install(&[])
+        .env("JAVA_HOME", &java_home)
+        .env("FAKE_JYTHON_ESCAPE", "1")
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("Lib/passwd: a link to /etc/passwd leaves the install"),
+        "{err}"
+    );
+    assert!(!t.prefix().exists());
 }
 
 /// With a Java runtime (a stand-in, see [`FAKE_JAVA`]; found through `JAVA_HOME` before the

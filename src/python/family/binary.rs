@@ -5,16 +5,15 @@
 
 use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{Family, FamilyPlan};
-use crate::error::{Io, IoContext};
+use super::{settle, Family, FamilyPlan};
+use crate::error::IoContext;
 use crate::process::RunError;
 use crate::python::build::link_unsuffixed;
 use crate::python::install::{verify_error, PythonOptions};
 use crate::python::verify::{self, Staged};
-use crate::relocate::RelocateError;
 use crate::stage::{Artifact, Build, Source, StageError};
 
 /// One binary install.
@@ -65,7 +64,7 @@ impl<'a> Binary<'a> {
                             .current_dir(tree),
                     )
                     .map_err(|e| StageError::build(self.name(), e))?;
-                self.unstage(staged)?;
+                settle::settle(self.name(), staged, &self.prefix)?;
             }
             Layout::Tree(layout) => {
                 fs::rename(tree, staged).io_context("move into the staging area", tree)?;
@@ -78,7 +77,7 @@ impl<'a> Binary<'a> {
         if self.is_python3() && absent(&python3) && !absent(&bin.join("python")) {
             symlink("python", &python3).io_context("link", &python3)?;
         }
-        check_links(staged)
+        settle::check_links(staged)
     }
 
     /// Installs pip with the interpreter's own `ensurepip` when it has no pip (as python-build
@@ -113,21 +112,9 @@ impl<'a> Binary<'a> {
     }
 
     /// Rewrites what a command run in the staging area wrote naming the staged prefix (pip's
-    /// script shebangs, an installer's files) to the final prefix, which the rename makes true.
+    /// script shebangs, an installer's files) to the final prefix.
     fn unstage(&self, staged: &Path) -> Result<(), StageError> {
-        let (old, new) = (
-            staged.display().to_string(),
-            self.prefix.display().to_string(),
-        );
-        match crate::relocate::relocate(staged, &old, &new) {
-            Ok(_) => Ok(()),
-            Err(RelocateError::Io(io)) => Err(io.into()),
-            Err(e) => Err(StageError::Verify {
-                what: self.name().to_owned(),
-                why: e.to_string(),
-                hint: None,
-            }),
-        }
+        settle::unstage(self.name(), staged, &self.prefix)
     }
 
     /// The staged interpreter (`bin/python3`, else `bin/python`), run without a library path:
@@ -446,88 +433,6 @@ fn replace_link(target: &str, link: &Path) -> Result<(), StageError> {
     Ok(symlink(target, link).io_context("link", link)?)
 }
 
-/// Every link under `prefix` must stay inside it, as the rename into place keeps it working:
-/// an absolute one into the prefix (an installer's) is made relative, any other that leaves it
-/// is refused. (The unpacker already refused such links in archives.)
-fn check_links(prefix: &Path) -> Result<(), StageError> {
-    let root = fs::canonicalize(prefix).io_context("resolve", prefix)?;
-    let mut pending = vec![prefix.to_owned()];
-    while let Some(dir) = pending.pop() {
-        for entry in fs::read_dir(&dir).io_context("read", &dir)? {
-            let path = entry.io_context("read", &dir)?.path();
-            let meta = fs::symlink_metadata(&path).io_context("inspect", &path)?;
-            if meta.is_dir() {
-                pending.push(path);
-            } else if meta.file_type().is_symlink() {
-                check_link(prefix, &root, &path)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Checks the link `link` under `prefix` (`root` once resolved): where it leads when it leads
-/// anywhere, else where its text says.
-fn check_link(prefix: &Path, root: &Path, link: &Path) -> Result<(), StageError> {
-    let target = fs::read_link(link).io_context("read the link", link)?;
-    let parent = link.parent().unwrap_or(prefix);
-    let lexical = normalize(&parent.join(&target));
-    let inside = match fs::canonicalize(link) {
-        Ok(real) => real.starts_with(root),
-        Err(_) => lexical.starts_with(prefix),
-    };
-    let inside = inside.then(|| lexical.strip_prefix(prefix).ok()).flatten();
-    let Some(inside) = inside else {
-        return Err(StageError::Verify {
-            what: link
-                .strip_prefix(prefix)
-                .unwrap_or(link)
-                .display()
-                .to_string(),
-            why: format!(
-                "a link to {} leaves the install; it was not installed",
-                target.display()
-            ),
-            hint: None,
-        });
-    };
-    if target.is_absolute() {
-        let from: Vec<Component<'_>> = parent
-            .strip_prefix(prefix)
-            .unwrap_or(parent)
-            .components()
-            .collect();
-        let to: Vec<Component<'_>> = inside.components().collect();
-        let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
-        let relative: PathBuf = std::iter::repeat_n(Component::ParentDir, from.len() - common)
-            .chain(to[common..].iter().copied())
-            .collect();
-        let relative = if relative.as_os_str().is_empty() {
-            PathBuf::from(".")
-        } else {
-            relative
-        };
-        fs::remove_file(link).io_context("replace", link)?;
-        symlink(&relative, link).map_err(|e| Io::new("link", link, e))?;
-    }
-    Ok(())
-}
-
-/// `path` with `.` and `..` resolved by its text.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -580,35 +485,5 @@ mod tests {
             fs::read_link(lacks.path().join("bin/python")).unwrap(),
             Path::new("pyston")
         );
-    }
-
-    #[test]
-    fn absolute_links_into_the_prefix_become_relative_and_links_out_are_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let prefix = dir.path().join("stage/versions/x");
-        write(&prefix.join("bin/python3.6"), 0o755);
-        symlink(prefix.join("bin/python3.6"), prefix.join("bin/python3")).unwrap();
-        write(&prefix.join("lib/deep/er/file"), 0o644);
-        symlink(prefix.join("bin/python3.6"), prefix.join("lib/deep/er/py")).unwrap();
-        symlink("../../bin", prefix.join("lib/deep/bin")).unwrap();
-        check_links(&prefix).unwrap();
-        let link = |p: &str| fs::read_link(prefix.join(p)).unwrap();
-        assert_eq!(link("bin/python3"), Path::new("python3.6"));
-        assert_eq!(link("lib/deep/er/py"), Path::new("../../../bin/python3.6"));
-        assert_eq!(link("lib/deep/bin"), Path::new("../../bin"));
-
-        symlink("/etc/passwd", prefix.join("lib/passwd")).unwrap();
-        let err = check_links(&prefix).unwrap_err().to_string();
-        assert_eq!(
-            err,
-            "lib/passwd: a link to /etc/passwd leaves the install; it was not installed"
-        );
-        fs::remove_file(prefix.join("lib/passwd")).unwrap();
-        symlink("../../../..", prefix.join("bin/up")).unwrap();
-        assert!(check_links(&prefix).is_err());
-        fs::remove_file(prefix.join("bin/up")).unwrap();
-        // Inside by its text, outside by where it leads: lib/deep/bin is bin/, two levels up.
-        symlink("bin/../../..", prefix.join("lib/deep/sneaky")).unwrap();
-        assert!(check_links(&prefix).is_err());
     }
 }

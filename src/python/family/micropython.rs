@@ -135,7 +135,8 @@ impl Artifact for MicroPython<'_> {
                         .io_context("link", &python)?;
                 }
                 let lib = staged_prefix.join(LIB);
-                Ok(std::fs::create_dir_all(&lib).io_context("create", &lib)?)
+                std::fs::create_dir_all(&lib).io_context("create", &lib)?;
+                super::settle::settle(self.name(), &staged_prefix, &self.prefix)
             })
     }
     fn verify_detail(&self) -> String {

@@ -9,6 +9,7 @@ pub mod definition_file;
 mod fork;
 mod micropython;
 mod runtime;
+mod settle;
 
 use std::fmt;
 

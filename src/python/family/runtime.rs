@@ -96,7 +96,8 @@ impl<'a> OnRuntime<'a> {
         if bin.join("jython").exists() && fs::symlink_metadata(&python).is_err() {
             std::os::unix::fs::symlink("jython", &python).io_context("link", &python)?;
         }
-        fix_jython_shebangs(&bin, &self.prefix.join("bin/jython"))
+        fix_jython_shebangs(&bin, &self.prefix.join("bin/jython"))?;
+        super::settle::settle(name, &staged_prefix, &self.prefix)
     }
 }
 
