@@ -118,6 +118,7 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> Result<i
         }
     }
     let (python_options, stage_options) = options(ctx, &args)?;
+    warn_unused_build_options(&plans, &python_options.user);
     if plans.is_empty() {
         return Ok(0);
     }
@@ -163,6 +164,22 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> Result<i
         }
     }
     Ok(0)
+}
+
+/// Warns when configure, compiler or make options are given for an install that builds
+/// nothing CPython-style (a PyPy, a conda installer): it does not use them.
+fn warn_unused_build_options(plans: &[Planned], user: &UserOptions) {
+    let given = !(user.configure.is_empty() && user.flags.is_empty() && user.make.is_empty());
+    for planned in plans.iter().filter(|p| given && !p.builds_from_source()) {
+        if let Planned::Family(plan) = planned {
+            tell!(
+                "warning: configure, compiler and make options are for CPython-style builds; \
+                 {} is a {} install, which does not use them",
+                plan.definition.name,
+                plan.definition.family.title()
+            );
+        }
+    }
 }
 
 /// Warns when `--sha256` is none of the checksums the catalog pins for the planned install.

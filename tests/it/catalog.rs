@@ -424,3 +424,21 @@ fn an_unknown_name_of_a_family_gets_that_familys_nearest_names() {
         ))
         .stderr(predicate::str::contains("strap install PATH/TO/DEFINITION"));
 }
+
+#[test]
+fn build_options_given_for_a_prebuilt_install_are_said_to_be_unused() {
+    let env = TestEnv::new();
+    env.strap(&[
+        "install",
+        "--offline",
+        "--configure-opts=--enable-x",
+        "pypy3.10-7.3.17",
+    ])
+    .env("STRAP_ARCH", "x86_64")
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains(
+        "strap: warning: configure, compiler and make options are for CPython-style \
+             builds; pypy3.10-7.3.17 is a PyPy install, which does not use them",
+    ));
+}
