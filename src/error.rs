@@ -74,6 +74,27 @@ pub struct Reported {
     pub exit_code: i32,
 }
 
+/// `text` as it may be shown on a terminal: control characters other than newlines and tabs
+/// (an escape sequence in a hostile archive's entry name or a definition file's line) written
+/// as `\x1b`, so they show instead of acting.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let shown = |c: char| !c.is_control() || c == '\n' || c == '\t';
+    if text.chars().all(shown) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if shown(c) {
+                    c.to_string()
+                } else {
+                    format!("\\x{:02x}", u32::from(c))
+                }
+            })
+            .collect(),
+    )
+}
+
 impl Reported {
     /// What the CLI prints for `error`.
     pub fn of<E: Explain + ?Sized>(error: &E) -> Reported {

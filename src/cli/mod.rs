@@ -582,9 +582,9 @@ pub fn report_error(err: &Error) -> i32 {
 
 /// Prints an error in strap's words (`strap: error: …`, then its hint); returns its exit code.
 fn print_reported(reported: &Reported) -> i32 {
-    tell!("error: {}", reported.message);
+    tell!("error: {}", crate::error::printable(&reported.message));
     if let Some(hint) = &reported.hint {
-        say!("hint: {hint}");
+        say!("hint: {}", crate::error::printable(hint));
     }
     reported.exit_code
 }

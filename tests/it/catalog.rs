@@ -442,3 +442,17 @@ fn build_options_given_for_a_prebuilt_install_are_said_to_be_unused() {
              builds; pypy3.10-7.3.17 is a PyPy install, which does not use them",
     ));
 }
+
+#[test]
+fn control_characters_from_a_definition_file_are_shown_not_sent_to_the_terminal() {
+    let env = TestEnv::new();
+    let file = env.write("evil", "\u{1b}[2J\u{1b}]0;owned\u{7}\n");
+    let out = env
+        .strap(&["install", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = crate::support::stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+    assert!(err.contains("\\x1b[2J\\x1b]0;owned\\x07"), "{err}");
+}

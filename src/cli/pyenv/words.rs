@@ -14,7 +14,7 @@ pub fn report_error(err: &Error) -> i32 {
 /// Prints a command's error as pyenv would (`pyenv: MESSAGE`; pyenv prints no hints); returns
 /// its exit code.
 pub(super) fn report(reported: &Reported) -> i32 {
-    say!("pyenv: {}", reported.message);
+    say!("pyenv: {}", crate::error::printable(&reported.message));
     reported.exit_code
 }
 
