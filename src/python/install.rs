@@ -30,6 +30,19 @@ pub struct PythonOptions {
     pub allow_missing: Vec<String>,
 }
 
+impl PythonOptions {
+    /// The install's own choices as the receipt and the key record them: `--no-pip`,
+    /// `--allow-missing=MODULE`.
+    pub fn recorded_choices(&self) -> impl Iterator<Item = String> + '_ {
+        let no_pip = (!self.with_pip).then(|| "--no-pip".to_owned());
+        no_pip.into_iter().chain(
+            self.allow_missing
+                .iter()
+                .map(|m| format!("--allow-missing={m}")),
+        )
+    }
+}
+
 /// One CPython install: a python.org release, or a CPython fork's source built the same way.
 pub struct CPython<'a> {
     plan: Plan,
@@ -286,15 +299,7 @@ impl Artifact for CPython<'_> {
             .map(|a| a.to_string_lossy().into_owned())
             .collect();
         options.extend(self.options.user.recorded());
-        if !self.options.with_pip {
-            options.push("--no-pip".to_owned());
-        }
-        options.extend(
-            self.options
-                .allow_missing
-                .iter()
-                .map(|m| format!("--allow-missing={m}")),
-        );
+        options.extend(self.options.recorded_choices());
         options
     }
 }

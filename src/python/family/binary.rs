@@ -296,15 +296,7 @@ impl Artifact for Binary<'_> {
     /// that change what is installed.
     fn options(&self) -> Vec<String> {
         let mut options = vec![format!("family={}", self.family())];
-        if !self.options.with_pip {
-            options.push("--no-pip".to_owned());
-        }
-        options.extend(
-            self.options
-                .allow_missing
-                .iter()
-                .map(|m| format!("--allow-missing={m}")),
-        );
+        options.extend(self.options.recorded_choices());
         options
     }
 }

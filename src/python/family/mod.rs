@@ -264,6 +264,21 @@ impl Definition {
             })
     }
 
+    /// `name` of `family`, with nothing known about it yet.
+    fn bare(name: &str, family: Family) -> Definition {
+        Definition {
+            name: name.to_owned(),
+            family,
+            python: None,
+            downloads: Vec::new(),
+            vcs: None,
+            dynamic: false,
+            unreadable: None,
+            from_source: false,
+            needs_openssl11: false,
+        }
+    }
+
     /// Parses the fields after the name and family of a catalog line:
     /// `[py=X.Y] [git|hg|src|openssl11...] [ARCH=URL[#SHA256]...]`.
     pub fn parse(name: &str, family: Family, fields: &[&str]) -> Result<Definition, String> {
@@ -279,17 +294,7 @@ impl Definition {
                  definition otherwise"
             ));
         }
-        let mut definition = Definition {
-            name: name.to_owned(),
-            family,
-            python: None,
-            downloads: Vec::new(),
-            vcs: None,
-            dynamic: false,
-            unreadable: None,
-            from_source: false,
-            needs_openssl11: false,
-        };
+        let mut definition = Definition::bare(name, family);
         for field in fields {
             match *field {
                 "git" => definition.vcs = Some(Vcs::Git),
@@ -342,15 +347,8 @@ pub fn unreadable(name: &str, why: String) -> Definition {
         .find(|f| name.to_ascii_lowercase().starts_with(f.id()))
         .unwrap_or(Family::CPython);
     Definition {
-        name: name.to_owned(),
-        family,
-        python: None,
-        downloads: Vec::new(),
-        vcs: None,
-        dynamic: false,
         unreadable: Some(why),
-        from_source: false,
-        needs_openssl11: false,
+        ..Definition::bare(name, family)
     }
 }
 
