@@ -123,6 +123,17 @@ pub struct RecipeItem {
     #[serde(default)]
     #[schemars(with = "std::collections::BTreeMap<String, serde_json::Value>")]
     pub vars: toml::Table,
+    /// Run before the items of that kind (`before = "python"`: e.g. a recipe that installs
+    /// CPython's build prerequisites); recipes run last otherwise.
+    pub before: Option<Before>,
+}
+
+/// What a recipe can run before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Before {
+    /// The `[python] versions` installs (and all that follows them).
+    Python,
 }
 
 /// Why a manifest cannot be used.

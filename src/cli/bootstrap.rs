@@ -12,7 +12,7 @@ use super::build_flags::BuildFlags;
 use super::recipe::{RecipeCommand, RunArgs};
 use super::{dispatch, Command, Ctx};
 use crate::boost::plan::{b2_value, Link, Variant};
-use crate::bootstrap::manifest::{self, Loaded, RecipeItem};
+use crate::bootstrap::manifest::{self, Before, Loaded, RecipeItem};
 use crate::bootstrap::plan::{self, Action, BuildSettings, Item, Kind, State};
 use crate::error::{Reported, EXIT_FAILURE, EXIT_INTERRUPTED};
 use crate::process::Cancel;
@@ -145,15 +145,25 @@ fn load(ctx: &Ctx, args: &BootstrapArgs) -> Result<Loaded, Reported> {
     Ok(loaded)
 }
 
-/// The plan's items of the kinds `--only` selects, recipes (checked by their dry run) last.
+/// The plan's items of the kinds `--only` selects, in the order they run: recipes that ask to
+/// run before the Pythons (`before = "python"`) first, the other recipes (checked by their dry
+/// run) last.
 fn plan_items(ctx: &Ctx, loaded: &Loaded, args: &BootstrapArgs) -> Result<Vec<Item>, Reported> {
-    let mut items = plan::plan(&ctx.layout, loaded, &args.only)?;
-    if args.only.is_empty() || args.only.contains(&Kind::Recipe) {
-        for recipe in &loaded.manifest.recipe {
-            items.push(recipe_item(ctx, loaded, recipe, args.sysroot.as_ref()));
-        }
+    let items = plan::plan(&ctx.layout, loaded, &args.only)?;
+    if !(args.only.is_empty() || args.only.contains(&Kind::Recipe)) {
+        return Ok(items);
     }
-    Ok(items)
+    let (first, last): (Vec<&RecipeItem>, Vec<&RecipeItem>) =
+        (loaded.manifest.recipe.iter()).partition(|recipe| recipe.before == Some(Before::Python));
+    let recipes = |recipes: Vec<&RecipeItem>| -> Vec<Item> {
+        (recipes.into_iter())
+            .map(|recipe| recipe_item(ctx, loaded, recipe, args.sysroot.as_ref()))
+            .collect()
+    };
+    let mut ordered = recipes(first);
+    ordered.extend(items);
+    ordered.extend(recipes(last));
+    Ok(ordered)
 }
 
 /// An item as `--json` shows it: its kind, name and state, and the command that converges it.

@@ -907,3 +907,63 @@ fn an_interrupt_while_planning_changes_nothing_and_exits_130() {
     );
     assert!(!s.env.root().join("version").exists(), "{err}");
 }
+
+#[test]
+fn a_recipe_can_run_before_the_pythons() {
+    let s = Setup::new();
+    s.env.provide_build_headers();
+    let dir = project(
+        &s,
+        "\n[[recipe]]\nname = \"prerequisites\"\npath = \"marker.toml\"\nvars = { text = \"first\" }\nbefore = \"python\"\n",
+    );
+    // `name` and `path` together are the manifest's to refuse; a recipe by path only:
+    s.env.write(
+        "work/proj/strap.toml",
+        &fs::read_to_string(dir.join("strap.toml"))
+            .unwrap()
+            .replace("name = \"prerequisites\"\n", ""),
+    );
+    let sysroot = s.env.work().join("sysroot");
+    let plan = bootstrap_in(&s, &dir, &sysroot)
+        .args(["--dry-run", "--json"])
+        .output()
+        .unwrap();
+    let plan: serde_json::Value =
+        serde_json::from_slice(&plan.stdout).unwrap_or_else(|e| panic!("{e}: {plan:?}"));
+    let kinds: Vec<&str> = plan["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["recipe", "python", "global", "virtualenv", "recipe"],
+        "{plan}"
+    );
+    let out = bootstrap_in(&s, &dir, &sysroot).output().unwrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    let ran = |what: &str| {
+        err.find(&format!("strap: bootstrap: {what}"))
+            .unwrap_or_else(|| panic!("{what} did not run: {err}"))
+    };
+    assert!(
+        ran("apply     recipe") < ran("install   python"),
+        "the recipe ran first: {err}"
+    );
+    // Anything but "python" is refused, naming the line.
+    s.env.write(
+        "work/proj/strap.toml",
+        &fs::read_to_string(dir.join("strap.toml"))
+            .unwrap()
+            .replace("before = \"python\"", "before = \"boost\""),
+    );
+    let out = bootstrap_in(&s, &dir, &sysroot).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        stderr_of(&out).contains("strap.toml:"),
+        "{}",
+        stderr_of(&out)
+    );
+}
