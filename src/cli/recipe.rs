@@ -191,6 +191,9 @@ fn run_recipe(ctx: &Ctx, args: RunArgs, out: &mut dyn Write) -> Result<i32, Repo
     ));
     let log = Log::create(&log_path)?;
     let cancel = Cancel::on_signals();
+    if !args.dry_run {
+        refuse_without_root(&planned)?;
+    }
     if !args.dry_run && !args.yes && std::io::stdin().is_terminal() {
         let checks = RunOptions {
             dry_run: true,
@@ -250,6 +253,25 @@ fn run_recipe(ctx: &Ctx, args: RunArgs, out: &mut dyn Write) -> Result<i32, Repo
     } else {
         0
     })
+}
+
+/// Refuses a run whose steps need root that this process cannot get, before any step runs.
+fn refuse_without_root(planned: &[plan::Planned]) -> Result<(), Reported> {
+    let needing = run::steps_needing_root(planned);
+    let Some(why) = (!needing.is_empty())
+        .then(run::cannot_become_root)
+        .flatten()
+    else {
+        return Ok(());
+    };
+    Err(Reported::failure(
+        format!(
+            "these steps need root: {}; {why}; nothing was changed",
+            needing.join(", ")
+        ),
+        "run strap as root (in CI, a job or container that runs as root), or give this user \
+         passwordless sudo; `--dry-run` checks without changing anything",
+    ))
 }
 
 fn nothing_changed(what: &str, exit_code: i32) -> Reported {

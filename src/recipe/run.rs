@@ -209,6 +209,45 @@ pub(crate) fn execute(
     Ok(report)
 }
 
+/// The steps (and handlers) of `planned` that `become` root and would run (their `when` holds),
+/// as the run names them: a run as another user needs `sudo` without a password for them.
+pub(crate) fn steps_needing_root(planned: &[Planned]) -> Vec<String> {
+    let mut names = Vec::new();
+    for p in planned {
+        for step in p.recipe.steps.iter().filter(|s| s.become_root) {
+            for (values, name) in instances(step, &p.values) {
+                if step.when.as_ref().is_none_or(|c| c.eval(&values)) {
+                    names.push(format!("{}: {name}", p.recipe.name));
+                }
+            }
+        }
+        let handlers = p.recipe.handlers.iter().filter(|h| h.become_root);
+        names.extend(handlers.map(|h| format!("{}: handler: {}", p.recipe.name, h.name)));
+    }
+    names
+}
+
+/// Why this process cannot run commands as root, if it cannot: not root, and no `sudo`, or a
+/// `sudo` that asks for a password (`sudo -n true` fails).
+pub(crate) fn cannot_become_root() -> Option<&'static str> {
+    // SAFETY: geteuid has no preconditions and touches no memory.
+    if unsafe { libc::geteuid() } == 0 {
+        return None;
+    }
+    if crate::which::find_on_path("sudo").is_none() {
+        return Some("strap is not running as root and there is no sudo");
+    }
+    let works = std::process::Command::new("sudo")
+        .args(["-n", "true"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    (!works)
+        .then_some("strap is not running as root and sudo asks for a password (sudo -n true fails)")
+}
+
 /// Reports a step's outcome; false when the run must stop.
 fn record(
     report: &mut Report,

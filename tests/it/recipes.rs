@@ -529,24 +529,52 @@ fn a_step_that_needs_root_fails_clearly_without_root_or_sudo() {
     let m = Machine::new();
     m.recipe(
         "rooty",
-        "name = \"rooty\"\n[[step]]\nname = \"as root\"\nbecome = true\nrun = \"touch {{ sysroot }}/done\"\n",
+        "name = \"rooty\"\n[[step]]\nname = \"as anyone\"\nrun = \"touch {{ sysroot }}/first\"\n\
+         [[step]]\nname = \"as root\"\nbecome = true\nrun = \"touch {{ sysroot }}/done\"\n\
+         [[step]]\nname = \"not here\"\nbecome = true\nwhen = \"distribution == 'nowhere'\"\nrun = \"true\"\n",
+    );
+    // A sudo that asks for a password (`-n`: it fails), beside the stubs.
+    let with_sudo = m.env.dir.path().join("sudo-bin");
+    fs::create_dir_all(&with_sudo).unwrap();
+    crate::support::write_script(
+        &with_sudo.join("sudo"),
+        "echo 'sudo: a password is required' >&2; exit 1",
     );
     for entry in walk(m.env.dir.path()) {
         let mode = if entry.is_dir() { 0o777 } else { 0o666 };
+        let mode = if entry.ends_with("sudo") { 0o755 } else { mode };
         fs::set_permissions(&entry, fs::Permissions::from_mode(mode)).unwrap();
     }
-    // No sudo on this PATH (only the stubs), running as an unprivileged user.
-    let mut cmd = m
-        .env
-        .strap_as_nobody(&["recipe", "run", "rooty", "--sysroot"]);
-    cmd.arg(m.sysroot())
-        .env("PATH", m.env.dir.path().join("stubs"))
-        .env("STUB_STATE", m.state())
-        .env("XDG_CONFIG_HOME", m.env.home().join(".config"));
-    cmd.assert().code(1).stdout(predicate::str::contains(
-        "this step needs root: run strap as root, or install sudo",
-    ));
-    assert!(!m.sysroot().join("done").exists());
+    let stubs = m.env.dir.path().join("stubs");
+    let path_with_sudo = format!("{}:{}", with_sudo.display(), stubs.display());
+    for (path, why) in [
+        (
+            stubs.display().to_string(),
+            "strap is not running as root and there is no sudo",
+        ),
+        (
+            path_with_sudo,
+            "sudo asks for a password (sudo -n true fails)",
+        ),
+    ] {
+        // Running as an unprivileged user: refused before any step runs, naming the step.
+        let mut cmd = m
+            .env
+            .strap_as_nobody(&["recipe", "run", "rooty", "--yes", "--sysroot"]);
+        cmd.arg(m.sysroot())
+            .env("PATH", &path)
+            .env("STUB_STATE", m.state())
+            .env("XDG_CONFIG_HOME", m.env.home().join(".config"));
+        cmd.assert()
+            .code(1)
+            .stderr(predicate::str::contains(
+                "strap: error: these steps need root: rooty: as root; ",
+            ))
+            .stderr(predicate::str::contains(why))
+            .stderr(predicate::str::contains("nothing was changed"));
+        assert!(!m.sysroot().join("first").exists(), "a step ran");
+        assert!(!m.sysroot().join("done").exists());
+    }
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
