@@ -794,6 +794,39 @@ fn docker_from_the_distribution_converges_then_reports_all_ok() {
     );
 }
 
+#[test]
+fn docker_without_a_daemon_installs_the_cli_and_compose_only_for_ci() {
+    let m = Machine::new();
+    let args = ["docker", "--set", "daemon=false"];
+    let out = m.run(&args).output().unwrap();
+    assert!(out.status.success(), "{}", stdout_of(&out));
+    assert!(
+        m.state().join("pkgs/docker.io").exists() && m.state().join("pkgs/docker-compose").exists()
+    );
+    assert!(
+        !m.state().join("enabled/docker").exists() && !m.state().join("active/docker").exists(),
+        "no service"
+    );
+    let second = m.run(&args).output().unwrap();
+    assert!(
+        summary_of(&second).contains("changed=0 skipped"),
+        "{}",
+        stdout_of(&second)
+    );
+    // With DOCKER_HOST, the daemon it names must answer (here none does).
+    let out = m
+        .run(&args)
+        .env("DOCKER_HOST", "tcp://docker:2375")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout_of(&out));
+    assert!(
+        stdout_of(&out).contains("the docker CLI answers"),
+        "{}",
+        stdout_of(&out)
+    );
+}
+
 const DOCKER_KEY: &str =
     "FPR:9DC858229FC7DD38854AE2D88D81803C0EBFCD88\n-----BEGIN PGP PUBLIC KEY BLOCK-----\n";
 
@@ -1180,7 +1213,7 @@ fn a_dry_run_without_systemctl_or_docker_goes_on_and_defers_the_verification() {
     );
     assert_eq!(
         summary_of(&out),
-        "dry run: ok=0 changed=2 unknown=1 skipped=7 failed=0"
+        "dry run: ok=0 changed=2 unknown=1 skipped=8 failed=0"
     );
 }
 
