@@ -428,12 +428,7 @@ fn replace_link(target: &str, link: &Path) -> Result<(), StageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn write(path: &Path, mode: u32) {
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, "x").unwrap();
-        fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
-    }
+    use crate::python::family::settle::tests::write;
 
     #[test]
     fn pypy_gets_python_build_s_links_replacing_a_python_it_had() {

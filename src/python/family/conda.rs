@@ -282,14 +282,14 @@ mod tests {
             with_pip: true,
             allow_missing: Vec::new(),
         }));
-        let here = conda(&plan, "/a/root/versions/miniforge3-24.11.3-0", options);
+        let here = conda(&plan, "/srv/a/versions/miniforge3-24.11.3-0", options);
         assert_eq!(
             here,
-            conda(&plan, "/a/root/versions/miniforge3-24.11.3-0", options)
+            conda(&plan, "/srv/a/versions/miniforge3-24.11.3-0", options)
         );
         assert_ne!(
             here,
-            conda(&plan, "/b/root/versions/miniforge3-24.11.3-0", options)
+            conda(&plan, "/srv/b/versions/miniforge3-24.11.3-0", options)
         );
         assert_eq!(
             embedded_prefix(Path::new("/a/b%c")),

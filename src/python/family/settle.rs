@@ -140,10 +140,11 @@ fn normalize(path: &Path) -> PathBuf {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn write(path: &Path, mode: u32) {
+    /// A file holding `x` with `mode`, its directories made (for the layouts' tests too).
+    pub(in crate::python::family) fn write(path: &Path, mode: u32) {
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(path, "x").unwrap();
         fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
