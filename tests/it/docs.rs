@@ -68,15 +68,10 @@ impl DocMachine {
             "ID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n",
         )
         .unwrap();
-        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-        fs::create_dir_all(project.join("examples")).unwrap();
-        for entry in fs::read_dir(examples).unwrap().filter_map(Result::ok) {
-            fs::copy(
-                entry.path(),
-                project.join("examples").join(entry.file_name()),
-            )
-            .unwrap();
-        }
+        copy_tree(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"),
+            &project.join("examples"),
+        );
     }
 
     fn stubs(&self) -> PathBuf {
@@ -200,6 +195,19 @@ impl DocMachine {
 
 /// A code fence as trycmd sees it: a line starting with three or more backticks; the backticks
 /// and the info string.
+/// Copies the directory `from` to `to`, recursively.
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap().filter_map(Result::ok) {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
 fn fence(line: &str) -> Option<(&str, &str)> {
     let ticks = line.len() - line.trim_start_matches('`').len();
     (ticks >= 3).then(|| (&line[..ticks], line[ticks..].trim()))

@@ -17,6 +17,7 @@ mod fake_source;
 mod family_binary;
 mod family_conda;
 mod family_source;
+mod fresh_root;
 mod install;
 mod knobs;
 mod messages;
