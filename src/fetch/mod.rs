@@ -285,7 +285,12 @@ impl Fetcher {
                 stall_timeout: self.settings.stall_timeout,
                 limit: wanted.size.unwrap_or(u64::MAX),
             };
-            let client = self.client().map_err(Failure::Mirror)?;
+            // A `file://` mirror needs no HTTP client: a machine without a certificate store
+            // (a fresh container) still installs from one.
+            let client = match mirror::is_local(url) {
+                true => None,
+                false => Some(self.client().map_err(Failure::Mirror)?),
+            };
             let done = match asking(url, || transfer.run(client, &self.cancel, reporter)) {
                 Err(Failure::Mirror(why @ MirrorError::Oversized(_))) => {
                     let _ = fs::remove_file(part);
@@ -313,6 +318,9 @@ impl Fetcher {
         if self.settings.offline && !mirror::is_local(url) {
             return Err(MirrorError::Status("not read: --offline".to_owned()));
         }
+        if mirror::is_local(url) {
+            return transfer::local_small_file(url);
+        }
         let client = self.client()?;
         let timeout = self.settings.stall_timeout;
         asking(url, || transfer::small_file(&client, url, timeout))
@@ -322,8 +330,13 @@ impl Fetcher {
         if self.client.is_none() {
             // Stalls are detected by watching the bytes arrive (see `Transfer`), so a slow but
             // steady download of a large archive is never cut off.
-            let client = client::blocking(self.settings.stall_timeout, None)
-                .map_err(|e| MirrorError::Connect(e.to_string()))?;
+            let client = client::blocking(self.settings.stall_timeout, None).map_err(|e| {
+                MirrorError::Connect(format!(
+                    "cannot set up HTTP(S): {} (servers are checked against the system's CA \
+                     certificates: the ca-certificates package, or SSL_CERT_FILE)",
+                    transfer::chain(&e)
+                ))
+            })?;
             self.client = Some(client);
         }
         Ok(self.client.clone().expect("just set"))

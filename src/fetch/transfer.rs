@@ -135,9 +135,10 @@ struct Shared {
 impl Transfer {
     /// Runs the transfer, reporting progress; gives up when no byte arrives for the stall
     /// timeout, and stops (keeping the partial file) when `cancel` turns true.
+    /// `client` is for an HTTP(S) URL; a `file://` one needs none.
     pub fn run(
         self,
-        client: reqwest::blocking::Client,
+        client: Option<reqwest::blocking::Client>,
         cancel: &Cancel,
         reporter: &dyn Reporter,
     ) -> Result<Done, Failure> {
@@ -149,7 +150,7 @@ impl Transfer {
             reporter.waiting(&host);
         }
         std::thread::spawn(move || {
-            let result = self.work(&client, &worker_shared);
+            let result = self.work(client.as_ref(), &worker_shared);
             *worker_shared.result.lock().expect("not poisoned") = Some(result);
         });
         let mut progress: Option<Box<dyn Progress>> = None;
@@ -197,7 +198,11 @@ impl Transfer {
     }
 
     /// The worker: open the source, append to (or restart) the `.part` file, hash it all.
-    fn work(&self, client: &reqwest::blocking::Client, shared: &Shared) -> Result<Done, Failure> {
+    fn work(
+        &self,
+        client: Option<&reqwest::blocking::Client>,
+        shared: &Shared,
+    ) -> Result<Done, Failure> {
         let parsed = url::Url::parse(&self.url)
             .map_err(|e| Failure::Mirror(MirrorError::BadUrl(format!("{}: {e}", self.url))))?;
         // A partial download to resume is a regular file no larger than the file can be; a
@@ -222,6 +227,12 @@ impl Transfer {
                 (Box::new(file), total, 0)
             }
             _ => {
+                let client = client.ok_or_else(|| {
+                    Failure::Mirror(MirrorError::BadUrl(format!(
+                        "{}: not a file:// URL",
+                        self.url
+                    )))
+                })?;
                 let mut request = client.get(parsed.as_str());
                 if existing > 0 {
                     request = request.header(reqwest::header::RANGE, format!("bytes={existing}-"));
@@ -340,8 +351,19 @@ fn looks_like_html(start: &[u8]) -> bool {
     text.starts_with("<!doctype html") || text.starts_with("<html") || text.starts_with("<head")
 }
 
-/// Reads a small file (a checksum sidecar, a pack manifest) from a `file://` or HTTP URL: at
-/// most [`crate::bounded::SMALL_FILE_LIMIT`] bytes, within `timeout`.
+/// Reads a small file (a checksum sidecar, a pack manifest) from a `file://` URL: at most
+/// [`crate::bounded::SMALL_FILE_LIMIT`] bytes.
+pub(super) fn local_small_file(url: &str) -> Result<Vec<u8>, MirrorError> {
+    let path = url::Url::parse(url)
+        .ok()
+        .and_then(|parsed| parsed.to_file_path().ok())
+        .ok_or_else(|| MirrorError::BadUrl(url.to_owned()))?;
+    crate::bounded::read(&path, crate::bounded::SMALL_FILE_LIMIT)
+        .map_err(|source| MirrorError::Source { path, source })
+}
+
+/// Reads a small file (a checksum sidecar, a pack manifest) from an HTTP(S) URL: at most
+/// [`crate::bounded::SMALL_FILE_LIMIT`] bytes, within `timeout`.
 pub(super) fn small_file(
     client: &reqwest::blocking::Client,
     url: &str,
@@ -349,13 +371,6 @@ pub(super) fn small_file(
 ) -> Result<Vec<u8>, MirrorError> {
     let limit = crate::bounded::SMALL_FILE_LIMIT;
     let parsed = url::Url::parse(url).map_err(|e| MirrorError::BadUrl(format!("{url}: {e}")))?;
-    if parsed.scheme() == "file" {
-        let path = parsed
-            .to_file_path()
-            .map_err(|()| MirrorError::BadUrl(url.to_owned()))?;
-        return crate::bounded::read(&path, limit)
-            .map_err(|source| MirrorError::Source { path, source });
-    }
     let response = client
         .get(parsed.as_str())
         .timeout(timeout)
@@ -388,7 +403,7 @@ fn describe(e: &reqwest::Error) -> MirrorError {
 }
 
 /// An error and its causes on one line.
-fn chain(e: &dyn std::error::Error) -> String {
+pub(super) fn chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(cause) = source {

@@ -111,45 +111,55 @@ fn summary(text: &str) -> &str {
 #[ignore = "needs STRAP_TEST_FRESH_ROOT (a debootstrap root .ci/run builds), root for unshare and chroot, and the distribution's apt mirror"]
 fn the_docker_recipe_in_a_ci_container_installs_the_cli_without_a_daemon() {
     let m = FreshMachine::new();
-    assert_eq!(m.sh_ok("cat /proc/1/comm", &[]).trim(), "sh", "PID 1 is the job's shell");
+    assert_eq!(
+        m.sh_ok("cat /proc/1/comm", &[]).trim(),
+        "sh",
+        "PID 1 is the job's shell"
+    );
     assert!(!m.has_package("docker.io"));
 
     let run = "strap recipe run docker --set source=distro --set daemon=false --yes";
     let first = m.sh_ok(run, &[]);
     assert!(m.has_package("docker.io"), "{first}");
     assert!(m.has_package("docker-compose"), "{first}");
-    assert!(
-        summary(&first).starts_with("ok=1 changed=2 "),
-        "{first}"
-    );
+    assert!(summary(&first).starts_with("ok=1 changed=2 "), "{first}");
     // One line per step (and the summary): apt's output stays in the log.
     let steps = first.lines().filter(|l| l.contains(" docker › ")).count();
     assert_eq!(first.lines().count(), steps + 1, "{first}");
-    assert!(!first.contains("Setting up"), "apt's output is not printed: {first}");
+    assert!(
+        !first.contains("Setting up"),
+        "apt's output is not printed: {first}"
+    );
 
     let second = m.sh_ok(run, &[]);
     assert!(summary(&second).contains(" changed=0 "), "{second}");
     assert!(summary(&second).contains(" failed=0"), "{second}");
 
     // With the daemon asked for: no service manager in a container, said plainly with what to do.
-    let dry = m.sh(
-        "strap recipe run docker --set source=distro --dry-run",
-        &[],
-    );
+    let dry = m.sh("strap recipe run docker --set source=distro --dry-run", &[]);
     let dry_text = both(&dry);
     let service = dry_text
         .lines()
         .find(|l| l.contains("docker service"))
         .unwrap_or_else(|| panic!("no service step in:\n{dry_text}"));
     assert!(service.starts_with("unknown"), "{dry_text}");
-    assert!(dry_text.contains("no service manager on this machine"), "{dry_text}");
+    assert!(
+        dry_text.contains("no service manager on this machine"),
+        "{dry_text}"
+    );
     assert!(dry_text.contains("PID 1 is `sh`"), "{dry_text}");
 
     let real = m.sh("strap recipe run docker --set source=distro --yes", &[]);
     let real_text = both(&real);
     assert_eq!(real.status.code(), Some(1), "{real_text}");
-    assert!(real_text.contains("no service manager on this machine"), "{real_text}");
-    assert!(real_text.contains("daemon=false") || real_text.contains("daemon = false"), "{real_text}");
+    assert!(
+        real_text.contains("no service manager on this machine"),
+        "{real_text}"
+    );
+    assert!(
+        real_text.contains("daemon=false") || real_text.contains("daemon = false"),
+        "{real_text}"
+    );
     assert!(m.has_package("docker.io"), "nothing was undone");
 }
 
@@ -187,8 +197,14 @@ fn a_fresh_debian_container_bootstraps_cpython_from_nothing() {
     // The recipe ran first, its step shown under it.
     let recipe_at = text.find("python-build-deps").expect("the recipe item");
     let python_at = text.find("3.11.2").expect("the python item");
-    assert!(recipe_at < python_at, "the recipe runs before the Python:\n{text}");
-    assert!(text.contains("compilers and CPython's build headers"), "{text}");
+    assert!(
+        recipe_at < python_at,
+        "the recipe runs before the Python:\n{text}"
+    );
+    assert!(
+        text.contains("compilers and CPython's build headers"),
+        "{text}"
+    );
 
     let python = m.sh_ok(
         "PATH=/opt/strap/shims:$PATH; cd /builds/project && python3 -c 'import ssl, sqlite3, sys; print(sys.version.split()[0], ssl.OPENSSL_VERSION.split()[0])'",

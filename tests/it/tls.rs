@@ -229,3 +229,36 @@ fn an_https_mirror_with_an_untrusted_certificate_is_refused() {
     );
     assert!(!s.env.root().join("cache").join(FILE).exists());
 }
+
+#[test]
+fn without_a_certificate_store_file_mirrors_still_serve_and_http_ones_say_why() {
+    // A fresh container has no CA certificates (no ca-certificates package): an HTTP(S) client
+    // cannot be set up there, but a file:// mirror needs none.
+    let s = crate::support::Setup::new();
+    let dir = s.env.dir.path().join("srv/python");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(crate::support::FILE), &s.archive).unwrap();
+    let no_store = s.env.dir.path().join("no-certificates");
+    let no_store = no_store.to_str().unwrap();
+
+    let out = s
+        .install(&["a"], &[])
+        .env("SSL_CERT_FILE", no_store)
+        .env("SSL_CERT_DIR", no_store)
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot set up HTTP(S)"), "{stderr}");
+    assert!(stderr.contains("the ca-certificates package"), "{stderr}");
+    assert!(s.mirror.requests().is_empty(), "nothing was asked");
+
+    s.install(
+        &[],
+        &["--mirror", &format!("file://{}/{{file}}", dir.display())],
+    )
+    .env("SSL_CERT_FILE", no_store)
+    .env("SSL_CERT_DIR", no_store)
+    .assert()
+    .success();
+}
