@@ -11,6 +11,7 @@ mod missing;
 pub(crate) mod model;
 pub(crate) mod plan;
 pub(crate) mod run;
+mod service_manager;
 mod vars;
 mod when;
 
