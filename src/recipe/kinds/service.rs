@@ -116,24 +116,39 @@ impl Service {
         StepError::Unavailable(format!("{why}\ninstead: {instead}"))
     }
 
-    /// What the step would change now.
+    /// Everything the step asks for.
+    fn desired(&self) -> Vec<Action> {
+        let wanted = [
+            (self.enabled, Action::Enable),
+            (self.started, Action::Start),
+            (self.restarted, Action::Restart),
+        ];
+        wanted
+            .into_iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, a)| a)
+            .collect()
+    }
+
+    /// What of it the step would change now (a restart always).
     fn pending(
         &self,
         manager: &ServiceManager,
         name: &str,
         ctx: &StepCtx<'_>,
     ) -> Result<Vec<Action>, StepError> {
-        if self.restarted {
-            return Ok(vec![Action::Restart]);
+        let mut pending = Vec::new();
+        for action in self.desired() {
+            let done = match action {
+                Action::Enable => self.is_enabled(manager, name, ctx)?,
+                Action::Start => is_running(manager, name, ctx)?,
+                Action::Restart => false,
+            };
+            if !done {
+                pending.push(action);
+            }
         }
-        let mut actions = Vec::new();
-        if self.enabled && !self.is_enabled(manager, name, ctx)? {
-            actions.push(Action::Enable);
-        }
-        if self.started && !is_running(manager, name, ctx)? {
-            actions.push(Action::Start);
-        }
-        Ok(actions)
+        Ok(pending)
     }
 
     fn is_enabled(
@@ -272,7 +287,11 @@ impl StepKind for Service {
     fn apply(&self, ctx: &StepCtx<'_>) -> Result<String, StepError> {
         let name = ctx.raw(&self.service);
         let manager = self.manager(ctx)?;
-        let actions = self.pending(&manager, &name, ctx)?;
+        // A query tool that is missing: make every change; the check afterwards tells.
+        let actions = match self.pending(&manager, &name, ctx) {
+            Err(StepError::MissingCommand(_)) => self.desired(),
+            pending => pending?,
+        };
         let mut output = String::new();
         for command in self.commands_for(&manager, &name, &actions) {
             output.push_str(&ctx.must(&command)?);
@@ -284,7 +303,7 @@ impl StepKind for Service {
     fn commands(&self, ctx: &StepCtx<'_>) -> Vec<String> {
         let name = ctx.raw(&self.service);
         match self.manager(ctx) {
-            Ok(manager) if self.restarted => self.commands_for(&manager, &name, &[Action::Restart]),
+            Ok(manager) if self.restarted => self.commands_for(&manager, &name, &self.desired()),
             _ => Vec::new(),
         }
     }
