@@ -1402,8 +1402,9 @@ fn can_persistence_without_systemd_networkd_says_why_before_configuring_the_inte
         step_block(&text, "systemd-networkd enabled")[1..],
         [
             "             | systemd has no unit `systemd-networkd` (is its package installed?)",
-            "             | instead: install systemd-networkd (Debian 13 has it in a package of its \
-             own), or set persist = false and configure the interfaces at each boot",
+            "             | instead: set persist = false and configure the interfaces at each boot, \
+             or, under systemd, install systemd-networkd (Debian 13 has it in a package of its \
+             own)",
         ],
         "{text}"
     );
