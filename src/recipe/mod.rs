@@ -175,6 +175,16 @@ mod tests {
                 2,
                 "needs `check`, `run`",
             ),
+            (
+                "name = \"x\"\n[[handler]]\nname = \"h\"\nrun = \"x\"\nwhen = \"a\"\n",
+                2,
+                "step 'h' (shell) has no field `when`",
+            ),
+            (
+                "name = \"x\"\n\n[[handler]]\nname = \"h\"\nkind = \"service\"\nservice = \"s\"\nrestarted = true\nstarted = true\n",
+                3,
+                "`restarted` restarts the service each time",
+            ),
         ];
         for (text, line, message) in cases {
             let err = Recipe::parse("r.toml", text).unwrap_err();
