@@ -149,6 +149,13 @@ fn show(r: &Recipe, out: &mut dyn Write) -> Result<(), Reported> {
             writeln!(out, "  {}", h.name)?;
         }
     }
+    let ci: Vec<_> = r.vars.iter().filter(|(_, d)| !d.ci.is_empty()).collect();
+    if !ci.is_empty() {
+        writeln!(out, "\nIn CI (a job's container runs no service manager):")?;
+        for (name, decl) in ci {
+            writeln!(out, "  {name}: {}", decl.ci)?;
+        }
+    }
     Ok(())
 }
 

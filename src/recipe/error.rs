@@ -59,6 +59,9 @@ pub(crate) enum StepError {
     StillFailing { check: String, waited: Duration },
     #[error("the step ran, but its check still fails{}", still_differs(.0))]
     StillDiffers(Option<String>),
+    /// What the step needs is not on this machine (see [`super::kinds::State::Unavailable`]).
+    #[error("{0}")]
+    Unavailable(String),
     #[error("user '{0}' does not exist")]
     NoSuchUser(String),
     #[error(

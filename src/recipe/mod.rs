@@ -11,6 +11,7 @@ mod missing;
 pub(crate) mod model;
 pub(crate) mod plan;
 pub(crate) mod run;
+mod service_manager;
 mod vars;
 mod when;
 
@@ -173,6 +174,16 @@ mod tests {
                 "name = \"x\"\n[[step]]\nname = \"a\"\n",
                 2,
                 "needs `check`, `run`",
+            ),
+            (
+                "name = \"x\"\n[[handler]]\nname = \"h\"\nrun = \"x\"\nwhen = \"a\"\n",
+                2,
+                "step 'h' (shell) has no field `when`",
+            ),
+            (
+                "name = \"x\"\n\n[[handler]]\nname = \"h\"\nkind = \"service\"\nservice = \"s\"\nrestarted = true\nstarted = true\n",
+                3,
+                "`restarted` restarts the service each time",
             ),
         ];
         for (text, line, message) in cases {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::kinds::{self, Commands, FieldError, StepKind};
+use super::kinds::{self, FieldError, StepKind};
 use super::vars::{self, VarDecl};
 use super::when::Condition;
 use crate::config::line_of;
@@ -22,7 +22,9 @@ pub(crate) struct Recipe {
     pub(crate) requires: Vec<Requirement>,
     pub(crate) vars: BTreeMap<String, VarDecl>,
     pub(crate) steps: Vec<Step>,
-    pub(crate) handlers: Vec<Handler>,
+    /// Steps run once at the end when a notifying step changed something: `run` commands, or
+    /// any kind (`kind = "service"` with `restarted = true`); no `when`, `notify` or `for_each`.
+    pub(crate) handlers: Vec<Step>,
     /// Where it came from (a path, or `built-in recipe NAME`).
     pub(crate) source: String,
 }
@@ -50,14 +52,6 @@ pub(crate) struct Step {
     pub(crate) for_each: Option<String>,
     /// Shown when the step changed something (e.g. "log in again for the group to apply").
     pub(crate) warn: Option<String>,
-}
-
-/// A handler run once at the end when a notifying step changed something.
-#[derive(Debug)]
-pub(crate) struct Handler {
-    pub(crate) name: String,
-    pub(crate) run: Vec<String>,
-    pub(crate) become_root: bool,
 }
 
 /// Why a recipe cannot be had.
@@ -153,13 +147,16 @@ struct RawStep {
     fields: toml::Table,
 }
 
+/// A handler: the fields every handler has; the rest belong to its kind (`shell`: `run`).
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawHandler {
     name: String,
-    run: Commands,
+    kind: Option<String>,
     #[serde(default, rename = "become")]
     become_root: bool,
+    timeout: Option<u64>,
+    #[serde(flatten)]
+    fields: toml::Table,
 }
 
 /// Facts every recipe can use besides its variables.
@@ -169,6 +166,7 @@ pub(crate) const FACTS: &[&str] = &[
     "codename",
     "arch",
     "sysroot",
+    "service_manager",
     "item",
 ];
 
@@ -273,14 +271,10 @@ impl Recipe {
         let mut handlers = Vec::new();
         for spanned in raw.handlers {
             let offset = spanned.span().start;
-            let h = spanned.into_inner();
-            let run = h.run.into_vec();
-            check_refs(offset, &run.iter().map(String::as_str).collect::<Vec<_>>())?;
-            handlers.push(Handler {
-                name: h.name,
-                run,
-                become_root: h.become_root,
-            });
+            let handler =
+                build_handler(spanned.into_inner()).map_err(|e| err(offset, e.to_string()))?;
+            check_refs(offset, &handler.templates())?;
+            handlers.push(handler);
         }
         Ok(Recipe {
             name: raw.name,
@@ -313,6 +307,22 @@ impl Step {
         texts.extend(self.kind.templates());
         texts
     }
+}
+
+fn build_handler(raw: RawHandler) -> Result<Step, FieldError> {
+    let kind = raw.kind.as_deref().unwrap_or(kinds::DEFAULT_KIND);
+    let (kind_name, kind) = kinds::parse(kind, &raw.name, raw.fields)?;
+    Ok(Step {
+        name: raw.name,
+        kind_name,
+        kind,
+        when: None,
+        become_root: raw.become_root,
+        timeout: raw.timeout.map(Duration::from_secs),
+        notify: Vec::new(),
+        for_each: None,
+        warn: None,
+    })
 }
 
 fn build_step(raw: RawStep, when: Option<Condition>) -> Result<Step, FieldError> {

@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::model::{Recipe, RecipeError};
+use super::service_manager::ServiceManager;
 use super::vars::{Value, Values, VarError};
 use crate::error::{Explain, EXIT_USAGE};
 use crate::os_release::OsRelease;
@@ -232,7 +233,8 @@ impl Planner<'_> {
     }
 }
 
-/// Facts about the target system: from `<sysroot>/etc/os-release` (else `/etc/os-release`).
+/// Facts about the target system: from `<sysroot>/etc/os-release` (else `/etc/os-release`), and
+/// the service manager that runs it ([`ServiceManager::detect`]).
 pub(crate) fn facts(sysroot: &Path) -> Values {
     let os = OsRelease::read(sysroot);
     let family = match PackageManager::for_os(&os) {
@@ -250,6 +252,11 @@ pub(crate) fn facts(sysroot: &Path) -> Values {
     facts.insert("codename".into(), Value::Str(os.field("VERSION_CODENAME")));
     facts.insert("arch".into(), Value::Str(arch.to_owned()));
     facts.insert("sysroot".into(), Value::Str(sysroot.display().to_string()));
+    let manager = ServiceManager::detect(sysroot);
+    facts.insert(
+        "service_manager".into(),
+        Value::Str(manager.fact().to_owned()),
+    );
     facts
 }
 

@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::error::StepError;
 use super::host::{Host, StepCtx, DEFAULT_TIMEOUT};
 use super::kinds::State;
-use super::model::{Handler, Step};
+use super::model::Step;
 use super::plan::Planned;
 use super::vars::{substitute, Quoting, Value, Values};
 use crate::process::{Cancel, Log, RunError, Runner};
@@ -198,8 +198,9 @@ pub(crate) fn execute(
         let handlers = p.recipe.handlers.iter();
         for handler in handlers.filter(|h| notified.contains(&h.name.as_str())) {
             let started = Instant::now();
-            let outcome = run_handler(handler, &p.values, options.dry_run, &host);
             let name = format!("handler: {}", handler.name);
+            let pending = report.summary.pending() > 0;
+            let outcome = run_step(handler, &name, &p.values, options, &host, pending);
             let keep_going = record(&mut report, &p.recipe.name, name, started, outcome, on_step);
             if !keep_going && (!options.dry_run || report.interrupted) {
                 return Ok(report);
@@ -348,6 +349,14 @@ fn run_step(
             )))
         }
         Ok(State::Unmet(check)) => return verify_waiting(step, &ctx, dry_run, check),
+        // Not on this machine (no service manager): a dry run cannot tell, a run fails.
+        Ok(State::Unavailable(why)) if dry_run => {
+            return Ok(Outcome {
+                output: Some(why),
+                ..Outcome::new(Status::Unknown)
+            })
+        }
+        Ok(State::Unavailable(why)) => return Err(StepError::Unavailable(why)),
         Err(StepError::MissingCommand(missing)) if verifies_only => {
             return Err(StepError::CannotCheck(missing))
         }
@@ -382,6 +391,7 @@ fn run_step(
             Ok(State::Ok | State::Unchecked) => {}
             Ok(State::Differs(still)) => return Err(StepError::StillDiffers(still)),
             Ok(State::Unmet(check)) => return Err(StepError::CheckFailed(check)),
+            Ok(State::Unavailable(why)) => return Err(StepError::Unavailable(why)),
             Err(StepError::MissingCommand(missing)) => return Err(StepError::CannotCheck(missing)),
             Err(e) => return Err(e),
         }
@@ -446,27 +456,4 @@ fn verify_waiting(
             _ => {}
         }
     }
-}
-
-fn run_handler(
-    handler: &Handler,
-    values: &Values,
-    dry_run: bool,
-    host: &Host,
-) -> Result<Outcome, StepError> {
-    if dry_run {
-        return Ok(Outcome {
-            commands: handler
-                .run
-                .iter()
-                .map(|command| substitute(command, values, Quoting::Shell))
-                .collect(),
-            ..Outcome::new(Status::Changed)
-        });
-    }
-    for command in &handler.run {
-        let script = substitute(command, values, Quoting::Shell);
-        host.must(&script, handler.become_root, DEFAULT_TIMEOUT)?;
-    }
-    Ok(Outcome::new(Status::Changed))
 }

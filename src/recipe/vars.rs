@@ -135,6 +135,9 @@ pub(crate) struct VarDecl {
     pub(crate) choices: Option<Vec<String>>,
     #[serde(default)]
     pub(crate) description: String,
+    /// What to set it to in a CI job, and why (`strap recipe show`'s "In CI" section).
+    #[serde(default)]
+    pub(crate) ci: String,
 }
 
 impl VarDecl {
@@ -272,6 +275,7 @@ mod tests {
             pattern: pattern.map(str::to_owned),
             choices: None,
             description: String::new(),
+            ci: String::new(),
         }
     }
 

@@ -13,22 +13,48 @@ use crate::support::{
 };
 
 /// A test machine for recipes: stub tools first on PATH, their state, a sysroot with a Debian
-/// os-release, and the user's recipe directory.
+/// os-release run by systemd (`/run/systemd/system`), and the user's recipe directory.
 struct Machine {
     env: TestEnv,
 }
 
+/// The service managers' tools the stubs also stand in for (linked by [`Machine::new`]).
+const SERVICE_TOOLS: &[&str] = &[
+    "rc-update",
+    "rc-service",
+    "service",
+    "update-rc.d",
+    "chkconfig",
+];
+
 impl Machine {
     fn new() -> Machine {
         let env = TestEnv::new();
-        install_stub_tools(&env.dir.path().join("stubs"));
+        let stubs = env.dir.path().join("stubs");
+        install_stub_tools(&stubs);
+        for tool in SERVICE_TOOLS {
+            std::os::unix::fs::symlink(stubs.join("stub_tools.py"), stubs.join(tool)).unwrap();
+        }
         env.write(
             "sysroot/etc/os-release",
             "ID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n",
         );
+        fs::create_dir_all(env.dir.path().join("sysroot/run/systemd/system")).unwrap();
         fs::create_dir_all(env.dir.path().join("state")).unwrap();
         env.fake_sudo();
         Machine { env }
+    }
+
+    /// A machine whose PID 1 is `pid1`, not systemd, with `dirs` made in the sysroot (OpenRC's
+    /// `run/openrc`, …).
+    fn booted_by(pid1: &str, dirs: &[&str]) -> Machine {
+        let m = Machine::new();
+        fs::remove_dir_all(m.sysroot().join("run/systemd")).unwrap();
+        m.env.write("sysroot/proc/1/comm", &format!("{pid1}\n"));
+        for dir in dirs {
+            fs::create_dir_all(m.sysroot().join(dir)).unwrap();
+        }
+        m
     }
 
     fn sysroot(&self) -> PathBuf {
@@ -63,6 +89,7 @@ impl Machine {
             ),
         )
         .env("STUB_STATE", self.state())
+        .env("STUB_SYSROOT", self.sysroot())
         .env("XDG_CONFIG_HOME", self.env.home().join(".config"));
         cmd
     }
@@ -1031,6 +1058,387 @@ fn a_missing_can_interface_fails_clearly() {
     m.run(&["can"]).assert().code(1).stdout(
         predicate::str::contains("CAN interface can0 does not exist")
             .and(predicate::str::contains("virtual = true")),
+    );
+}
+
+/// A service converged by a step and restarted by a handler its config step notifies.
+const SERVICE: &str = r#"
+name = "svc"
+
+[[step]]
+name = "config"
+check = "test -f {{ sysroot }}/web.conf"
+run = "touch {{ sysroot }}/web.conf"
+notify = ["restart web"]
+
+[[step]]
+name = "web enabled and running"
+kind = "service"
+service = "web"
+
+[[handler]]
+name = "restart web"
+kind = "service"
+service = "web"
+restarted = true
+"#;
+
+/// Runs [`SERVICE`] on `m` twice: the first run enables, starts and restarts `web` with the
+/// commands `expected`; the second changes nothing.
+fn service_converges(m: &Machine, expected: &[&str]) {
+    m.recipe("svc", SERVICE);
+    let out = m.run(&["svc"]).output().unwrap();
+    assert!(out.status.success(), "{}", stdout_of(&out));
+    assert_eq!(
+        summary_of(&out),
+        "ok=0 changed=3 skipped=0 failed=0",
+        "{}",
+        stdout_of(&out)
+    );
+    assert_eq!(
+        step_block(&stdout_of(&out), "web enabled and running")[1],
+        "             | enable web, start web"
+    );
+    let calls = m.calls();
+    for command in expected {
+        assert!(
+            calls.lines().any(|l| l == *command),
+            "no `{command}` in:\n{calls}"
+        );
+    }
+    assert_eq!(
+        fs::read_to_string(m.state().join("restarts/web")).unwrap(),
+        "x"
+    );
+    assert!(m.state().join("active/web").exists());
+    let second = m.run(&["svc"]).output().unwrap();
+    assert_eq!(
+        summary_of(&second),
+        "ok=2 changed=0 skipped=0 failed=0",
+        "{}",
+        stdout_of(&second)
+    );
+    assert_eq!(
+        fs::read_to_string(m.state().join("restarts/web")).unwrap(),
+        "x"
+    );
+}
+
+#[test]
+fn a_service_converges_with_systemd() {
+    let m = Machine::new();
+    service_converges(&m, &["systemctl enable --now web", "systemctl restart web"]);
+    assert!(m.state().join("enabled/web").exists());
+}
+
+#[test]
+fn a_service_converges_with_openrc() {
+    let m = Machine::booted_by("init", &["run/openrc"]);
+    service_converges(
+        &m,
+        &[
+            "rc-update show default",
+            "rc-update add web default",
+            "rc-service web start",
+            "rc-service web restart",
+        ],
+    );
+    assert!(!m.calls().contains("systemctl"), "{}", m.calls());
+}
+
+#[test]
+fn a_service_converges_with_sysv_init_through_update_rc_d_or_chkconfig() {
+    let m = Machine::booted_by("init", &["etc/init.d"]);
+    service_converges(
+        &m,
+        &[
+            "update-rc.d web defaults",
+            "service web status",
+            "service web start",
+            "service web restart",
+        ],
+    );
+    assert!(m.sysroot().join("etc/rc2.d/S01web").is_symlink());
+    assert!(!m.calls().contains("systemctl"), "{}", m.calls());
+
+    // Where there is no update-rc.d (Red Hat's SysV), chkconfig enables it.
+    let m = Machine::booted_by("init", &["etc/init.d"]);
+    fs::remove_file(m.env.dir.path().join("stubs/update-rc.d")).unwrap();
+    service_converges(&m, &["chkconfig web on", "service web start"]);
+    assert!(m.sysroot().join("etc/rc5.d/S01web").is_symlink());
+}
+
+#[test]
+fn without_a_service_manager_a_dry_run_is_unknown_and_a_run_fails_saying_what_to_do() {
+    let m = Machine::booted_by("tini", &["etc/init.d"]);
+    let unavailable = [
+        "             | no service manager on this machine — PID 1 is `tini`, a container? \
+         (`docker` cannot be managed here)",
+        "             | instead: start dockerd in the job, use the CI's Docker service \
+         (DOCKER_HOST) or a mounted socket, or set daemon = false (the CLI and compose only)",
+    ];
+    let out = m
+        .run(&["docker", "--dry-run", "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    let block = step_block(&text, "docker service enabled and running");
+    assert!(block[0].starts_with("unknown      docker ›"), "{text}");
+    assert_eq!(block[1..], unavailable, "{text}");
+    assert_eq!(
+        summary_of(&out),
+        "dry run: ok=0 changed=2 unknown=1 skipped=8 failed=0"
+    );
+
+    let out = m.run(&["docker"]).output().unwrap();
+    let text = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let block = step_block(&text, "docker service enabled and running");
+    assert!(block[0].starts_with("failed       docker ›"), "{text}");
+    assert_eq!(block[1..], unavailable, "{text}");
+    // The steps before it made their changes; nothing asked a service manager.
+    assert!(m.state().join("pkgs/docker.io").exists());
+    assert!(!m.calls().contains("systemctl"), "{}", m.calls());
+    assert!(!text.contains("docker answers"), "{text}");
+
+    // The same machine with daemon = false: the CLI only, all ok.
+    let second = run_ok(&mut m.run(&["docker", "--set", "daemon=false"]));
+    assert!(second.contains("changed=0"), "{second}");
+}
+
+#[test]
+fn the_service_manager_is_a_fact_for_when() {
+    let recipe = r#"
+name = "facts"
+[[step]]
+name = "in a container"
+when = "service_manager == 'none'"
+run = "echo {{ service_manager }} > {{ sysroot }}/seen"
+[[step]]
+name = "on a booted machine"
+when = "service_manager != 'none'"
+run = "echo {{ service_manager }} > {{ sysroot }}/seen"
+"#;
+    for (m, seen, summary) in [
+        (
+            Machine::booted_by("bash", &[]),
+            "none",
+            "ok=0 changed=1 skipped=1 failed=0",
+        ),
+        (
+            Machine::new(),
+            "systemd",
+            "ok=0 changed=1 skipped=1 failed=0",
+        ),
+        (
+            Machine::booted_by("openrc-init", &[]),
+            "openrc",
+            "ok=0 changed=1 skipped=1 failed=0",
+        ),
+        (
+            Machine::booted_by("init", &[]),
+            "sysv",
+            "ok=0 changed=1 skipped=1 failed=0",
+        ),
+    ] {
+        m.recipe("facts", recipe);
+        let out = m.run(&["facts"]).output().unwrap();
+        assert_eq!(summary_of(&out), summary);
+        let expected_step = if seen == "none" {
+            "in a container"
+        } else {
+            "on a booted machine"
+        };
+        assert!(
+            step_block(&stdout_of(&out), expected_step)[0].starts_with("changed"),
+            "{}",
+            stdout_of(&out)
+        );
+        assert_eq!(
+            fs::read_to_string(m.sysroot().join("seen")).unwrap(),
+            format!("{seen}\n")
+        );
+    }
+}
+
+#[test]
+fn a_service_of_another_manager_or_a_unit_systemd_lacks_is_unavailable() {
+    let recipe = r#"
+name = "only"
+[[step]]
+name = "networkd"
+kind = "service"
+service = "systemd-networkd"
+managers = ["systemd"]
+"#;
+    let m = Machine::booted_by("openrc-init", &[]);
+    m.recipe("only", recipe);
+    let out = m.run(&["only"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        step_block(&stdout_of(&out), "networkd")[1..],
+        [
+            "             | `systemd-networkd` is a service of systemd; this machine runs OpenRC",
+            "             | instead: start `systemd-networkd` yourself where this runs (in a CI \
+             job: in its script), or use a service the CI provides",
+        ]
+    );
+    let m = Machine::new();
+    m.recipe("only", recipe);
+    fs::write(m.state_file("missing-units/systemd-networkd"), "").unwrap();
+    let out = m.run(&["only", "--dry-run"]).output().unwrap();
+    assert_eq!(
+        step_block(&stdout_of(&out), "networkd")[..2],
+        [
+            step_block(&stdout_of(&out), "networkd")[0],
+            "             | systemd has no unit `systemd-networkd` (is its package installed?)",
+        ]
+    );
+    assert!(step_block(&stdout_of(&out), "networkd")[0].starts_with("unknown"));
+}
+
+#[test]
+fn jenkins_in_a_container_uses_the_ci_docker_service_without_managing_a_daemon() {
+    let m = Machine::booted_by("sh", &[]);
+    fs::write(m.state_file("remote-daemons/tcp:__docker:2375"), "").unwrap();
+    let args = [
+        "jenkins",
+        "--set",
+        "mode=container",
+        "--set",
+        "daemon=false",
+        "--set",
+        "host=docker",
+    ];
+    let out = m
+        .run(&args)
+        .env("DOCKER_HOST", "tcp://docker:2375")
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("Jenkins is on http://docker:8080/"), "{text}");
+    let calls = m.calls();
+    assert!(calls.contains("docker info"), "{calls}");
+    assert!(
+        calls.contains("curl -fsS -o /dev/null http://docker:8080/login"),
+        "{calls}"
+    );
+    assert!(!calls.contains("systemctl"), "{calls}");
+    assert!(m.state().join("containers/jenkins").exists());
+    let second = m
+        .run(&args)
+        .env("DOCKER_HOST", "tcp://docker:2375")
+        .output()
+        .unwrap();
+    assert!(
+        summary_of(&second).contains("changed=0"),
+        "{}",
+        stdout_of(&second)
+    );
+    // Without the daemon DOCKER_HOST names, the docker recipe stops the run before any container.
+    fs::remove_file(m.state().join("remote-daemons/tcp:__docker:2375")).unwrap();
+    fs::remove_file(m.state().join("containers/jenkins")).unwrap();
+    let out = m
+        .run(&args)
+        .env("DOCKER_HOST", "tcp://docker:2375")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout_of(&out));
+    assert!(!m.state().join("containers/jenkins").exists());
+}
+
+#[test]
+fn can_persistence_without_systemd_networkd_says_why_before_configuring_the_interface() {
+    let m = Machine::booted_by("tini", &[]);
+    can_link(&m, "can0", 250_000, true);
+    let out = m.run(&["can", "--set", "persist=true"]).output().unwrap();
+    let text = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let block = step_block(&text, "CAN interface can0");
+    assert!(block[0].starts_with("failed"), "{text}");
+    assert_eq!(
+        block[1..],
+        [
+            "             | cannot persist the settings of can0: systemd-networkd keeps them, and \
+             no service manager on this machine — PID 1 is `tini`, a container?",
+            "             | instead: leave `persist` off and configure can0 again at each boot, or \
+             persist it with the system's own network configuration",
+        ],
+        "{text}"
+    );
+    assert!(!m.calls().contains("ip link set"), "{}", m.calls());
+    assert!(!m.sysroot().join("etc/systemd/network").exists());
+
+    // OpenRC runs no systemd-networkd either; without persist the same machine is configured.
+    let m = Machine::booted_by("openrc-init", &[]);
+    can_link(&m, "can0", 250_000, true);
+    let out = m
+        .run(&["can", "--set", "persist=true", "--dry-run"])
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    let block = step_block(&text, "CAN interface can0");
+    assert!(block[0].starts_with("unknown"), "{text}");
+    assert!(
+        block[1]
+            .ends_with("systemd-networkd keeps them, and this machine runs OpenRC, not systemd"),
+        "{text}"
+    );
+    run_ok(&mut m.run(&["can"]));
+    assert!(m
+        .calls()
+        .contains("ip link set dev can0 type can bitrate 500000"));
+
+    // systemd without systemd-networkd: the service step says so.
+    let m = Machine::new();
+    can_link(&m, "can0", 500_000, true);
+    fs::write(m.state_file("missing-units/systemd-networkd"), "").unwrap();
+    let out = m.run(&["can", "--set", "persist=true"]).output().unwrap();
+    let text = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(
+        step_block(&text, "systemd-networkd enabled")[1..],
+        [
+            "             | systemd has no unit `systemd-networkd` (is its package installed?)",
+            "             | instead: set persist = false and configure the interfaces at each boot, \
+             or, under systemd, install systemd-networkd (Debian 13 has it in a package of its \
+             own)",
+        ],
+        "{text}"
+    );
+}
+
+#[test]
+fn show_lists_the_variables_that_matter_in_ci() {
+    let m = Machine::new();
+    for (recipe, variables) in [
+        ("docker", &["daemon"][..]),
+        ("jenkins", &["host", "mode"][..]),
+        ("can", &["persist", "virtual"][..]),
+    ] {
+        let out = m.env.strap(&["recipe", "show", recipe]).output().unwrap();
+        let text = stdout_of(&out);
+        let section: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.starts_with("In CI"))
+            .skip(1)
+            .collect();
+        let named: Vec<&str> = section
+            .iter()
+            .map(|l| l.trim_start().split(':').next().unwrap())
+            .collect();
+        assert_eq!(named, variables, "{text}");
+    }
+    let out = m.env.strap(&["recipe", "show", "docker"]).output().unwrap();
+    assert!(
+        stdout_of(&out).contains(
+            "\nIn CI (a job's container runs no service manager):\n  daemon: false: the CLI and \
+             compose only"
+        ),
+        "{}",
+        stdout_of(&out)
     );
 }
 

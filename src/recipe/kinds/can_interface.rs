@@ -16,6 +16,7 @@ use super::{FieldError, Fields, State, StepKind};
 use crate::recipe::error::StepError;
 use crate::recipe::files::{self, Desired};
 use crate::recipe::host::StepCtx;
+use crate::recipe::service_manager::ServiceManager;
 use crate::recipe::vars::{parse_bool, referenced};
 use crate::shell::quote_posix;
 
@@ -355,6 +356,21 @@ fn current(interface: &str, ctx: &StepCtx<'_>) -> Result<serde_json::Value, Step
     })
 }
 
+/// Why `interface`'s settings cannot persist, where systemd does not run the machine (its
+/// systemd-networkd reads the files); with what to do instead.
+fn cannot_persist(interface: &str, sysroot: &Path) -> Option<String> {
+    let why = match ServiceManager::detect(sysroot) {
+        ServiceManager::Systemd => return None,
+        none @ ServiceManager::None { .. } => none.to_string(),
+        other => format!("this machine runs {other}, not systemd"),
+    };
+    Some(format!(
+        "cannot persist the settings of {interface}: systemd-networkd keeps them, and {why}\n\
+         instead: leave `persist` off and configure {interface} again at each boot, or persist it \
+         with the system's own network configuration"
+    ))
+}
+
 /// The systemd-networkd files that make the settings survive a reboot.
 fn networkd_files(interface: &str, want: &Wanted, sysroot: &Path) -> Vec<(PathBuf, String)> {
     let dir = sysroot.join("etc/systemd/network");
@@ -439,10 +455,16 @@ impl StepKind for CanInterface {
             .collect()
     }
 
-    /// Compares the interface (and, with `persist`, its networkd files) with the settings.
+    /// Compares the interface (and, with `persist`, its networkd files) with the settings; with
+    /// `persist` where systemd does not run (nothing would read the files), unavailable.
     fn check(&self, ctx: &StepCtx<'_>) -> Result<State, StepError> {
         let interface = ctx.raw(&self.interface);
         let want = self.wanted(ctx)?;
+        if want.persist {
+            if let Some(why) = cannot_persist(&interface, ctx.sysroot) {
+                return Ok(State::Unavailable(why));
+            }
+        }
         let mut changes = link_differences(&current(&interface, ctx)?, &want);
         if want.persist {
             for (path, content) in networkd_files(&interface, &want, ctx.sysroot) {

@@ -19,8 +19,6 @@ use serde::de::DeserializeOwned;
 use super::error::StepError;
 use super::host::StepCtx;
 
-pub(crate) use shell::Commands;
-
 /// The result of a check.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum State {
@@ -34,6 +32,10 @@ pub(crate) enum State {
     /// A condition the step verifies but cannot bring about (a check without a command); holds
     /// the check that failed.
     Unmet(String),
+    /// The kind can neither check nor bring about the desired state on this machine (a service
+    /// where no service manager runs); holds why and what to do instead. A dry run reports the
+    /// step `unknown`, a run fails it.
+    Unavailable(String),
 }
 
 /// What a step kind does. Checks change nothing; `apply` brings the system to the desired state

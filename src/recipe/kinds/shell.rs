@@ -15,14 +15,14 @@ use crate::recipe::vars::referenced;
 /// One command or a list of them.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-pub(crate) enum Commands {
+enum Commands {
     One(String),
     Many(Vec<String>),
 }
 
 impl Commands {
     /// The commands as a list.
-    pub(crate) fn into_vec(self) -> Vec<String> {
+    fn into_vec(self) -> Vec<String> {
         match self {
             Commands::One(c) => vec![c],
             Commands::Many(c) => c,

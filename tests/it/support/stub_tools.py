@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Stand-ins for system tools in recipe tests (apt-get, dpkg-query, rpm, zypper, pacman, apk,
-systemctl, ip, modprobe, lsmod, docker, id, usermod, curl, gpg). Each records its arguments in
-$STUB_STATE/calls.log and keeps its state as files under $STUB_STATE (installed packages are
-pkgs/NAME), so a second run sees what the first one did."""
+systemctl, rc-update, rc-service, service, update-rc.d, chkconfig, ip, modprobe, lsmod, docker,
+id, usermod, curl, gpg). Each records its arguments in $STUB_STATE/calls.log and keeps its state
+as files under $STUB_STATE (installed packages are pkgs/NAME, enabled and running services
+enabled/NAME and active/NAME, restarts counted in restarts/NAME), so a second run sees what the
+first one did. SysV's update-rc.d and chkconfig make their S??NAME links under $STUB_SYSROOT."""
 import json
 import os
 import sys
@@ -111,9 +113,21 @@ def apt_get():
     return 0
 
 
+def start(name, restart=False):
+    touch("active", name)
+    if restart:
+        touch("restarts", name, content=read("restarts", name) + "x")
+
+
 def systemctl():
     verb, rest = args[0], args[1:]
     units = [a for a in rest if not a.startswith("-")]
+    if any(exists("missing-units", u) for u in units):
+        if verb == "is-enabled":
+            print("not-found")
+            return 1
+        sys.stderr.write(f"Failed to {verb} unit: Unit file {units[0]}.service does not exist.\n")
+        return 1
     if verb == "is-enabled":
         print("enabled" if exists("enabled", units[0]) else "disabled")
         return 0 if exists("enabled", units[0]) else 1
@@ -127,10 +141,54 @@ def systemctl():
                 touch("active", u)
     elif verb in ("start", "restart"):
         for u in units:
-            touch("active", u)
-            if verb == "restart":
-                touch("restarts", u, content=read("restarts", u) + "x")
+            start(u, restart=verb == "restart")
     return 0
+
+
+def rc_update():
+    if args[:2] == ["show", "default"]:
+        directory = os.path.join(STATE, "enabled")
+        for name in sorted(os.listdir(directory)) if os.path.isdir(directory) else []:
+            print(f"{name:>20} | default")
+        return 0
+    if args[:1] == ["add"]:
+        touch("enabled", args[1])
+        print(f" * service {args[1]} added to runlevel default")
+        return 0
+    return 1
+
+
+def service_status(name):
+    """`rc-service NAME status` and `service NAME status`: 0 when running, 3 when stopped."""
+    print(f"{name} is {'running' if exists('active', name) else 'not running'}")
+    return 0 if exists("active", name) else 3
+
+
+def rc_service():
+    name, verb = args[0], args[1]
+    if verb == "status":
+        return service_status(name)
+    start(name, restart=verb == "restart")
+    return 0
+
+
+def sysv_enable(name):
+    """Links /etc/rc[2-5].d/S01NAME to the init script, under $STUB_SYSROOT."""
+    for level in range(2, 6):
+        directory = os.path.join(os.environ["STUB_SYSROOT"], "etc", f"rc{level}.d")
+        os.makedirs(directory, exist_ok=True)
+        link = os.path.join(directory, "S01" + name)
+        if not os.path.lexists(link):
+            os.symlink("../init.d/" + name, link)
+    return 0
+
+
+def update_rc_d():
+    return sysv_enable(args[0]) if args[1:] == ["defaults"] else 1
+
+
+def chkconfig():
+    return sysv_enable(args[0]) if args[1:] == ["on"] else 1
 
 
 def lsmod():
@@ -224,6 +282,9 @@ def docker():
         print("Docker version 99.0.0, build stub")
         return 0
     if args[:1] == ["info"]:
+        host = os.environ.get("DOCKER_HOST")
+        if host:
+            return 0 if exists("remote-daemons", host.replace("/", "_")) else 1
         return 0 if exists("active", "docker") else 1
     if args[:2] == ["volume", "inspect"]:
         return 0 if exists("volumes", args[2]) else 1
@@ -282,7 +343,9 @@ def gpg():
 
 
 handlers = {"dpkg-query": dpkg_query, "apt-get": apt_get, "rpm": rpm, "zypper": zypper,
-            "pacman": pacman, "apk": apk, "systemctl": systemctl, "lsmod": lsmod,
+            "pacman": pacman, "apk": apk, "systemctl": systemctl, "rc-update": rc_update,
+            "rc-service": rc_service, "service": rc_service, "update-rc.d": update_rc_d,
+            "chkconfig": chkconfig, "lsmod": lsmod,
             "modprobe": modprobe, "ip": ip, "docker": docker, "id": id_, "usermod": usermod,
             "curl": curl, "gpg": gpg}
 sys.exit(handlers[tool]())
