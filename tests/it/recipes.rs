@@ -18,23 +18,11 @@ struct Machine {
     env: TestEnv,
 }
 
-/// The service managers' tools the stubs also stand in for (linked by [`Machine::new`]).
-const SERVICE_TOOLS: &[&str] = &[
-    "rc-update",
-    "rc-service",
-    "service",
-    "update-rc.d",
-    "chkconfig",
-];
-
 impl Machine {
     fn new() -> Machine {
         let env = TestEnv::new();
         let stubs = env.dir.path().join("stubs");
         install_stub_tools(&stubs);
-        for tool in SERVICE_TOOLS {
-            std::os::unix::fs::symlink(stubs.join("stub_tools.py"), stubs.join(tool)).unwrap();
-        }
         env.write(
             "sysroot/etc/os-release",
             "ID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n",
