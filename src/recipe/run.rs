@@ -58,12 +58,91 @@ pub(crate) struct StepReport {
     /// What changed, or would change in a dry run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) diff: Option<String>,
-    /// Output worth showing: a failure's output, a message, a warning.
+    /// Text for the reader: a `message` step's text, a step's warning, why a step was skipped,
+    /// unknown or failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) message: Option<String>,
+    /// What the step's commands printed, whole: its change's output, or the output of the
+    /// command that failed. Absent when they printed nothing (and for checks, whose output is
+    /// only in the log).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) output: Option<String>,
-    /// In a dry run, the commands the step would run.
+    /// The commands the step's change runs, as the recipe wrote them (values filled in): those
+    /// it ran, or in a dry run those it would run. Kinds whose diff describes the change (files,
+    /// packages, services) list none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) commands: Vec<String>,
+}
+
+impl StepReport {
+    /// A changed step in one line: each file's diff as its diff stat (`/etc/motd +1 -0`), the
+    /// other lines of the diff as they are (`install docker.io`); without a diff, the commands
+    /// that ran (the first line of each). None when there is neither.
+    pub(crate) fn change_summary(&self) -> Option<String> {
+        let parts = match &self.diff {
+            Some(diff) => diff_summary(diff),
+            None => self
+                .commands
+                .iter()
+                .map(|command| {
+                    let mut lines = command.lines();
+                    let first = lines.next().unwrap_or_default();
+                    match lines.next() {
+                        Some(_) => format!("ran {first} …"),
+                        None => format!("ran {first}"),
+                    }
+                })
+                .collect(),
+        };
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+}
+
+/// The lines of a diff, each file's unified diff (`--- A`, `+++ B`, hunks) as `B +ADDED
+/// -REMOVED`. A hunk is read by the line counts in its `@@ -a,b +c,d @@` header, so a removed
+/// line that reads like a header is still counted.
+fn diff_summary(diff: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut lines = diff.lines().peekable();
+    while let Some(line) = lines.next() {
+        let file = line.strip_prefix("--- ").and(lines.peek()).and_then(|l| l.strip_prefix("+++ "));
+        let Some(file) = file else {
+            parts.push(line.to_owned());
+            continue;
+        };
+        let file = file.to_owned();
+        lines.next();
+        let (mut added, mut removed) = (0, 0);
+        while let Some((mut old, mut new)) = lines.peek().and_then(|l| hunk_counts(l)) {
+            lines.next();
+            while old + new > 0 {
+                let Some(line) = lines.next() else { break };
+                match line.chars().next() {
+                    Some('+') => (added, new) = (added + 1, new.saturating_sub(1)),
+                    Some('-') => (removed, old) = (removed + 1, old.saturating_sub(1)),
+                    Some('\\') => {}
+                    _ => (old, new) = (old.saturating_sub(1), new.saturating_sub(1)),
+                }
+            }
+            // "\ No newline at end of file" after the hunk's last line.
+            while lines.peek().is_some_and(|l| l.starts_with('\\')) {
+                lines.next();
+            }
+        }
+        parts.push(format!("{file} +{added} -{removed}"));
+    }
+    parts
+}
+
+/// The old and new line counts of a hunk header `@@ -a[,b] +c[,d] @@` (a count left out is 1).
+fn hunk_counts(line: &str) -> Option<(usize, usize)> {
+    let ranges = line.strip_prefix("@@ -")?.split(" @@").next()?;
+    let (old, new) = ranges.split_once(" +")?;
+    let count = |range: &str| match range.split_once(',') {
+        Some((_, n)) => n.parse().ok(),
+        None => range.parse::<usize>().ok().map(|_| 1),
+    };
+    Some((count(old)?, count(new)?))
 }
 
 /// Counts per status.
@@ -131,6 +210,7 @@ pub(crate) struct RunOptions {
 struct Outcome {
     status: Status,
     diff: Option<String>,
+    message: Option<String>,
     output: Option<String>,
     commands: Vec<String>,
 }
@@ -140,17 +220,34 @@ impl Outcome {
         Outcome {
             status,
             diff: None,
+            message: None,
             output: None,
             commands: Vec::new(),
         }
     }
 
+    /// A step that says `message`.
+    fn saying(status: Status, message: String) -> Outcome {
+        Outcome {
+            message: Some(message),
+            ..Outcome::new(status)
+        }
+    }
+
+    /// A failed step: the error, and the output of the command that failed apart from it.
+    fn failed(error: StepError) -> Outcome {
+        match error {
+            StepError::CommandFailed { command, output } => Outcome {
+                output: printed(&output),
+                ..Outcome::saying(Status::Failed, format!("`{command}` failed"))
+            },
+            other => Outcome::saying(Status::Failed, other.to_string()),
+        }
+    }
+
     /// A step a dry run leaves for later: `reason`, with what was not checked.
     fn deferred(reason: String) -> Outcome {
-        Outcome {
-            output: Some(reason),
-            ..Outcome::new(Status::Skipped)
-        }
+        Outcome::saying(Status::Skipped, reason)
     }
 }
 
@@ -259,10 +356,7 @@ fn record(
 ) -> bool {
     let outcome = outcome.unwrap_or_else(|e| {
         report.interrupted |= matches!(e, StepError::Interrupted);
-        Outcome {
-            output: Some(e.to_string()),
-            ..Outcome::new(Status::Failed)
-        }
+        Outcome::failed(e)
     });
     let failed = outcome.status == Status::Failed;
     let step = StepReport {
@@ -271,6 +365,7 @@ fn record(
         status: outcome.status,
         seconds: started.elapsed().as_secs_f64(),
         diff: outcome.diff,
+        message: outcome.message,
         output: outcome.output,
         commands: outcome.commands,
     };
@@ -332,7 +427,7 @@ fn run_step(
     let (diff, verify) = match step.kind.check(&ctx) {
         Ok(State::Ok) => {
             return Ok(Outcome {
-                output: step.kind.message(&ctx),
+                message: step.kind.message(&ctx),
                 ..Outcome::new(Status::Ok)
             })
         }
@@ -353,9 +448,8 @@ fn run_step(
         }
         Err(StepError::MissingCommand(missing)) if dry_run => {
             return Ok(Outcome {
-                output: Some(format!("cannot check: {missing}")),
                 commands: step.kind.commands(&ctx),
-                ..Outcome::new(Status::Unknown)
+                ..Outcome::saying(Status::Unknown, format!("cannot check: {missing}"))
             });
         }
         // A run makes the change; the check afterwards tells whether it can run now.
@@ -376,27 +470,42 @@ fn run_step(
             ..Outcome::new(Status::Changed)
         });
     }
-    let output = step.kind.apply(&ctx)?;
-    if verify {
-        match step.kind.check(&ctx) {
-            Ok(State::Ok | State::Unchecked) => {}
-            Ok(State::Differs(still)) => return Err(StepError::StillDiffers(still)),
-            Ok(State::Unmet(check)) => return Err(StepError::CheckFailed(check)),
-            Err(StepError::MissingCommand(missing)) => return Err(StepError::CannotCheck(missing)),
-            Err(e) => return Err(e),
-        }
-    }
-    let output = step
-        .warn
-        .as_ref()
-        .map(|w| substitute(w, values, Quoting::Raw))
-        .or_else(|| (!output.trim().is_empty()).then(|| output.trim_end().to_owned()));
-    Ok(Outcome {
-        status: Status::Changed,
+    let changed = Outcome {
         diff,
-        output,
-        commands: Vec::new(),
+        output: printed(&step.kind.apply(&ctx)?),
+        commands: step.kind.commands(&ctx),
+        ..Outcome::new(Status::Changed)
+    };
+    let still = match verify.then(|| step.kind.check(&ctx)) {
+        None | Some(Ok(State::Ok | State::Unchecked)) => None,
+        Some(Ok(State::Differs(still))) => Some(StepError::StillDiffers(still)),
+        Some(Ok(State::Unmet(check))) => Some(StepError::CheckFailed(check)),
+        Some(Err(StepError::MissingCommand(missing))) => Some(StepError::CannotCheck(missing)),
+        Some(Err(e)) => Some(e),
+    };
+    // A change whose check fails afterwards failed; what it printed is kept.
+    let (status, message) = match still {
+        Some(e) => {
+            if matches!(e, StepError::Interrupted) {
+                return Err(e);
+            }
+            (Status::Failed, Some(e.to_string()))
+        }
+        None => (
+            Status::Changed,
+            step.warn.as_ref().map(|w| substitute(w, values, Quoting::Raw)),
+        ),
+    };
+    Ok(Outcome {
+        status,
+        message,
+        ..changed
     })
+}
+
+/// Output worth keeping: None when it is blank, else without its trailing newlines.
+fn printed(output: &str) -> Option<String> {
+    (!output.trim().is_empty()).then(|| output.trim_end().to_owned())
 }
 
 /// A verification whose `check` failed: a run retries it for the step's `wait`, once a second; a
@@ -415,10 +524,7 @@ fn verify_waiting(
             "the check fails now; a run waits up to {}s for it: {check}",
             wait.as_secs()
         );
-        return Ok(Outcome {
-            output: Some(reason),
-            ..Outcome::new(Status::Unknown)
-        });
+        return Ok(Outcome::saying(Status::Unknown, reason));
     }
     let started = Instant::now();
     loop {
@@ -432,10 +538,10 @@ fn verify_waiting(
         match step.kind.check(ctx)? {
             State::Ok => {
                 let waited = started.elapsed().as_secs();
-                return Ok(Outcome {
-                    output: Some(format!("passed after {waited}s")),
-                    ..Outcome::new(Status::Ok)
-                });
+                return Ok(Outcome::saying(
+                    Status::Ok,
+                    format!("passed after {waited}s"),
+                ));
             }
             _ if started.elapsed() >= wait => {
                 return Err(StepError::StillFailing {
@@ -454,19 +560,18 @@ fn run_handler(
     dry_run: bool,
     host: &Host,
 ) -> Result<Outcome, StepError> {
-    if dry_run {
-        return Ok(Outcome {
-            commands: handler
-                .run
-                .iter()
-                .map(|command| substitute(command, values, Quoting::Shell))
-                .collect(),
-            ..Outcome::new(Status::Changed)
-        });
+    let commands: Vec<String> = (handler.run.iter())
+        .map(|command| substitute(command, values, Quoting::Shell))
+        .collect();
+    let mut output = String::new();
+    if !dry_run {
+        for script in &commands {
+            output.push_str(&host.must(script, handler.become_root, DEFAULT_TIMEOUT)?);
+        }
     }
-    for command in &handler.run {
-        let script = substitute(command, values, Quoting::Shell);
-        host.must(&script, handler.become_root, DEFAULT_TIMEOUT)?;
-    }
-    Ok(Outcome::new(Status::Changed))
+    Ok(Outcome {
+        output: printed(&output),
+        commands,
+        ..Outcome::new(Status::Changed)
+    })
 }
