@@ -464,7 +464,11 @@ pub(super) fn step_lines(step: &StepReport, shown: Shown) -> Vec<String> {
         (&step.output, shown.verbose || failed),
     ];
     let mut lines = vec![head];
-    for text in texts.iter().filter(|(_, show)| *show).filter_map(|(t, _)| t.as_ref()) {
+    for text in texts
+        .iter()
+        .filter(|(_, show)| *show)
+        .filter_map(|(t, _)| t.as_ref())
+    {
         lines.extend(text.lines().map(|line| format!("             | {line}")));
     }
     for command in step.commands.iter().filter(|_| shown.dry_run) {
@@ -477,7 +481,11 @@ pub(super) fn step_lines(step: &StepReport, shown: Shown) -> Vec<String> {
 }
 
 /// Writes `lines`, each after `indent`, and flushes (a step is shown as it finishes).
-pub(super) fn print_lines(out: &mut dyn Write, lines: &[String], indent: &str) -> std::io::Result<()> {
+pub(super) fn print_lines(
+    out: &mut dyn Write,
+    lines: &[String],
+    indent: &str,
+) -> std::io::Result<()> {
     for line in lines {
         writeln!(out, "{indent}{line}")?;
     }

@@ -105,7 +105,10 @@ fn diff_summary(diff: &str) -> Vec<String> {
     let mut parts = Vec::new();
     let mut lines = diff.lines().peekable();
     while let Some(line) = lines.next() {
-        let file = line.strip_prefix("--- ").and(lines.peek()).and_then(|l| l.strip_prefix("+++ "));
+        let file = line
+            .strip_prefix("--- ")
+            .and(lines.peek())
+            .and_then(|l| l.strip_prefix("+++ "));
         let Some(file) = file else {
             parts.push(line.to_owned());
             continue;
@@ -493,7 +496,9 @@ fn run_step(
         }
         None => (
             Status::Changed,
-            step.warn.as_ref().map(|w| substitute(w, values, Quoting::Raw)),
+            step.warn
+                .as_ref()
+                .map(|w| substitute(w, values, Quoting::Raw)),
         ),
     };
     Ok(Outcome {

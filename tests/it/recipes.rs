@@ -14,12 +14,12 @@ use crate::support::{
 
 /// A test machine for recipes: stub tools first on PATH, their state, a sysroot with a Debian
 /// os-release, and the user's recipe directory.
-struct Machine {
-    env: TestEnv,
+pub(crate) struct Machine {
+    pub(crate) env: TestEnv,
 }
 
 impl Machine {
-    fn new() -> Machine {
+    pub(crate) fn new() -> Machine {
         let env = TestEnv::new();
         install_stub_tools(&env.dir.path().join("stubs"));
         env.write(
@@ -31,16 +31,16 @@ impl Machine {
         Machine { env }
     }
 
-    fn sysroot(&self) -> PathBuf {
+    pub(crate) fn sysroot(&self) -> PathBuf {
         self.env.dir.path().join("sysroot")
     }
 
-    fn state(&self) -> PathBuf {
+    pub(crate) fn state(&self) -> PathBuf {
         self.env.dir.path().join("state")
     }
 
     /// `strap recipe run ARGS --sysroot <sysroot>` with the stubs first on PATH.
-    fn run(&self, args: &[&str]) -> Command {
+    pub(crate) fn run(&self, args: &[&str]) -> Command {
         Command::from_std(self.command(args))
     }
 
@@ -68,7 +68,7 @@ impl Machine {
     }
 
     /// Writes a recipe into the user's recipe directory.
-    fn recipe(&self, name: &str, text: &str) -> PathBuf {
+    pub(crate) fn recipe(&self, name: &str, text: &str) -> PathBuf {
         self.env
             .write(&format!("home/.config/strap/recipes/{name}.toml"), text)
     }
