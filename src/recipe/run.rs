@@ -580,3 +580,60 @@ fn run_handler(
         ..Outcome::new(Status::Changed)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::recipe::files;
+
+    fn changed(diff: Option<&str>, commands: &[&str]) -> StepReport {
+        StepReport {
+            recipe: "r".into(),
+            step: "s".into(),
+            status: Status::Changed,
+            seconds: 0.0,
+            diff: diff.map(str::to_owned),
+            message: None,
+            output: None,
+            commands: commands.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_files_diff_is_summed_up_as_its_diff_stat() {
+        let path = Path::new("/etc/app.conf");
+        let old = "a\n-- not a header\nc\nd\n";
+        let new = "a\nb\nc\nd\ne\nf";
+        let diff = files::unified_diff(path, old, new);
+        assert!(diff.contains("\n--- not a header\n"), "{diff}");
+        let step = changed(Some(&format!("{diff}mode 0644 -> 0600")), &[]);
+        assert_eq!(
+            step.change_summary().unwrap(),
+            "/etc/app.conf +3 -1; mode 0644 -> 0600"
+        );
+        let new_file = files::unified_diff(path, "", "one\ntwo\n");
+        assert_eq!(
+            changed(Some(&new_file), &[]).change_summary().unwrap(),
+            "/etc/app.conf +2 -0"
+        );
+    }
+
+    #[test]
+    fn other_diffs_are_kept_and_without_one_the_commands_are_shown() {
+        let packages = changed(Some("install curl jq"), &["ignored"]);
+        assert_eq!(packages.change_summary().unwrap(), "install curl jq");
+        let repo = changed(Some("fetch the key into /k\nwrite /l: deb x"), &[]);
+        assert_eq!(
+            repo.change_summary().unwrap(),
+            "fetch the key into /k; write /l: deb x"
+        );
+        let shell = changed(None, &["touch /a", "for x in 1 2; do\n  echo $x\ndone"]);
+        assert_eq!(
+            shell.change_summary().unwrap(),
+            "ran touch /a; ran for x in 1 2; do …"
+        );
+        assert_eq!(changed(None, &[]).change_summary(), None);
+    }
+}
