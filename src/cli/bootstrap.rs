@@ -341,8 +341,9 @@ fn run_item(ctx: &Ctx, item: &Item, cancel: &Cancel, verbose: bool) -> Ended {
     let outcome = match result {
         Ok(0) => Outcome::Changed,
         Ok(code) => {
-            let failed = recipe.iter().flat_map(|r| &r.steps);
-            let step = failed.filter(|s| s.status == Status::Failed).last();
+            // A run stops at the step that failed.
+            let mut steps = recipe.iter().flat_map(|r| &r.steps);
+            let step = steps.find(|s| s.status == Status::Failed);
             Outcome::Failed(step.map_or_else(
                 || format!("exit {code}"),
                 |s| format!("step {} › {} failed", s.recipe, s.step),
