@@ -440,8 +440,9 @@ pub(super) struct Shown {
 }
 
 /// A step's lines as a run prints them: the status, recipe and step (with the time it took when
-/// `timed`) and, for a changed step, what changed in one line; then its message; a dry run's
-/// diff and commands; and with `verbose` (or when the step failed) what its commands printed.
+/// `timed`) and, for a step a run changed, what changed in one line; then its whole diff (in a
+/// dry run, or `verbose`), its message, what its commands printed (`verbose`, or when the step
+/// failed), and the commands a dry run would run.
 pub(super) fn step_lines(step: &StepReport, shown: Shown) -> Vec<String> {
     let word = match (step.status, shown.dry_run) {
         (Status::Changed, true) => "would change".to_owned(),
