@@ -9,13 +9,14 @@ use std::path::PathBuf;
 
 use super::boost::BoostCommand;
 use super::build_flags::BuildFlags;
-use super::recipe::{RecipeCommand, RunArgs};
+use super::recipe::{print_lines, step_lines, summary_line, RecipeCommand, RunArgs, Shown};
 use super::{dispatch, Command, Ctx};
 use crate::boost::plan::{b2_value, Link, Variant};
 use crate::bootstrap::manifest::{self, Before, Loaded, RecipeItem};
 use crate::bootstrap::plan::{self, Action, BuildSettings, Item, Kind, State};
 use crate::error::{Reported, EXIT_FAILURE, EXIT_INTERRUPTED};
 use crate::process::Cancel;
+use crate::recipe::run::{Report, Status};
 
 /// The flags of `strap bootstrap`.
 #[derive(clap::Args)]
@@ -44,6 +45,10 @@ pub struct BootstrapArgs {
     /// Recipes write files under DIR instead of / (for tests and image builds)
     #[arg(long, value_name = "DIR")]
     pub sysroot: Option<PathBuf>,
+    /// Show what each recipe step's commands printed and each file's whole diff (as `strap
+    /// recipe run --verbose`)
+    #[arg(short, long)]
+    pub verbose: bool,
     /// Print the manifest's JSON Schema (for editors) and exit
     #[arg(long, exclusive = true)]
     pub schema: bool,
@@ -61,6 +66,28 @@ enum Outcome {
     /// Stopped, or never started, by a signal.
     Interrupted,
 }
+
+/// How an item ended; for a recipe that ran, with its report (steps, diffs, output, log), which
+/// `--json` shows in the item's outcome.
+#[derive(Debug, serde::Serialize)]
+struct Ended {
+    #[serde(flatten)]
+    outcome: Outcome,
+    #[serde(flatten)]
+    recipe: Option<Report>,
+}
+
+impl From<Outcome> for Ended {
+    fn from(outcome: Outcome) -> Ended {
+        Ended {
+            outcome,
+            recipe: None,
+        }
+    }
+}
+
+/// How a recipe's step lines are indented under its item.
+const STEP_INDENT: &str = "    ";
 
 pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> Result<i32, Reported> {
     if args.schema {
@@ -112,14 +139,14 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> Result
         });
     }
     prefetch(ctx, &items);
-    let outcomes = converge(ctx, &items, &cancel);
+    let outcomes = converge(ctx, &items, &cancel, args.verbose);
     if args.json {
         let results: Vec<serde_json::Value> = items
             .iter()
             .zip(&outcomes)
-            .map(|(item, outcome)| {
+            .map(|(item, ended)| {
                 let mut value = item_json(item);
-                value["outcome"] = serde_json::to_value(outcome).unwrap_or_default();
+                value["outcome"] = serde_json::to_value(ended).unwrap_or_default();
                 value
             })
             .collect();
@@ -187,7 +214,8 @@ fn write_json(
 
 /// Says how the run ended (counts, then each item that failed or was skipped); returns the exit
 /// code: 130 when a signal stopped it, 1 when an item did not converge, else 0.
-fn summarize(items: &[Item], outcomes: &[Outcome], pending: usize) -> i32 {
+fn summarize(items: &[Item], ended: &[Ended], pending: usize) -> i32 {
+    let outcomes: Vec<&Outcome> = ended.iter().map(|e| &e.outcome).collect();
     let count = |wanted: fn(&Outcome) -> bool| outcomes.iter().filter(|o| wanted(o)).count();
     let ok = count(|o| matches!(o, Outcome::Ok));
     let undone = count(|o| matches!(o, Outcome::Interrupted));
@@ -214,7 +242,7 @@ fn summarize(items: &[Item], outcomes: &[Outcome], pending: usize) -> i32 {
             n => format!(", {n} left undone (run it again to finish)"),
         },
     );
-    for (item, outcome) in items.iter().zip(outcomes) {
+    for (item, outcome) in items.iter().zip(&outcomes) {
         let (label, why) = match outcome {
             Outcome::Failed(why) => ("failed", why),
             Outcome::Skipped(why) => ("skipped", why),
@@ -265,57 +293,96 @@ fn prefetch(ctx: &Ctx, items: &[Item]) {
 
 /// Runs each pending item's command in order until a signal stops the run. An item whose
 /// Python is not installed because every Python item serving it failed is skipped, naming them.
-fn converge(ctx: &Ctx, items: &[Item], cancel: &Cancel) -> Vec<Outcome> {
-    let mut outcomes: Vec<Outcome> = Vec::new();
+/// `verbose` is passed on to the recipe runs.
+fn converge(ctx: &Ctx, items: &[Item], cancel: &Cancel, verbose: bool) -> Vec<Ended> {
+    let mut outcomes: Vec<Ended> = Vec::new();
     for item in items {
-        let outcome = if cancel.is_cancelled() {
-            Outcome::Interrupted
+        let ended = if cancel.is_cancelled() {
+            Outcome::Interrupted.into()
         } else {
             match &item.state {
-                State::Ok => Outcome::Ok,
-                State::Invalid(why) => Outcome::Failed(why.clone()),
+                State::Ok => Outcome::Ok.into(),
+                State::Invalid(why) => Outcome::Failed(why.clone()).into(),
                 State::Pending(_) => {
                     match missing_python(ctx, item, &items[..outcomes.len()], &outcomes) {
-                        Some(why) => Outcome::Skipped(why),
-                        None => run_item(ctx, item, cancel),
+                        Some(why) => Outcome::Skipped(why).into(),
+                        None => run_item(ctx, item, cancel, verbose),
                     }
                 }
             }
         };
-        outcomes.push(outcome);
+        outcomes.push(ended);
     }
     outcomes
 }
 
-/// Runs a pending item's command; how it ended.
-fn run_item(ctx: &Ctx, item: &Item, cancel: &Cancel) -> Outcome {
+/// Runs a pending item's command; how it ended. A recipe runs here as `strap recipe run` does,
+/// its step lines and summary indented under the item.
+fn run_item(ctx: &Ctx, item: &Item, cancel: &Cancel, verbose: bool) -> Ended {
     tell!("bootstrap: {}", plan_line(item).trim_start());
-    let result = execute(ctx, command(&item.action, Mode::Converge));
+    let (result, recipe) = match command(&item.action, Mode::Converge) {
+        Command::Recipe(RecipeCommand::Run(args)) => {
+            match run_recipe(ctx, &RunArgs { verbose, ..args }) {
+                Ok((code, report)) => (Ok(code), Some(report)),
+                Err(e) => (Err(e), None),
+            }
+        }
+        command => (execute(ctx, command), None),
+    };
     if cancel.is_cancelled() {
         if let Err(e) = &result {
             super::print_reported(e);
         }
-        return Outcome::Interrupted;
+        return Ended {
+            outcome: Outcome::Interrupted,
+            recipe,
+        };
     }
-    match result {
+    let outcome = match result {
         Ok(0) => Outcome::Changed,
-        Ok(code) => Outcome::Failed(format!("exit {code}")),
+        Ok(code) => {
+            // A run stops at the step that failed.
+            let mut steps = recipe.iter().flat_map(|r| &r.steps);
+            let step = steps.find(|s| s.status == Status::Failed);
+            Outcome::Failed(step.map_or_else(
+                || format!("exit {code}"),
+                |s| format!("step {} › {} failed", s.recipe, s.step),
+            ))
+        }
         Err(e) => {
             super::print_reported(&e);
             Outcome::Failed(e.message)
         }
-    }
+    };
+    Ended { outcome, recipe }
+}
+
+/// Runs a recipe item as `strap recipe run ARGS` does, printing its step lines and summary on
+/// stderr, indented under the item; the exit code and the report.
+fn run_recipe(ctx: &Ctx, args: &RunArgs) -> Result<(i32, Report), Reported> {
+    let shown = Shown {
+        dry_run: false,
+        timed: true,
+        verbose: args.verbose,
+    };
+    let mut stderr = std::io::stderr();
+    let (code, report) = super::recipe::apply(ctx, args, &mut |step| {
+        let _ = print_lines(&mut stderr, &step_lines(step, shown), STEP_INDENT);
+    })?;
+    let summary = [summary_line(&report)];
+    let _ = print_lines(&mut std::io::stderr(), &summary, STEP_INDENT);
+    Ok((code, report))
 }
 
 /// Why `item` cannot run: the Python it needs is not installed and every Python item of the
 /// manifest that would have installed it failed (`done` are the items before it, with their
 /// `outcomes`). `None` when it can run (or should, to report its own error).
-fn missing_python(ctx: &Ctx, item: &Item, done: &[Item], outcomes: &[Outcome]) -> Option<String> {
+fn missing_python(ctx: &Ctx, item: &Item, done: &[Item], outcomes: &[Ended]) -> Option<String> {
     let python = item.action.needs_python()?;
     if plan::installed(&ctx.layout, python).is_some() {
         return None;
     }
-    let serving: Vec<(&Item, &Outcome)> = done
+    let serving: Vec<(&Item, &Ended)> = done
         .iter()
         .zip(outcomes)
         .filter(|(i, _)| match &i.action {
@@ -325,7 +392,7 @@ fn missing_python(ctx: &Ctx, item: &Item, done: &[Item], outcomes: &[Outcome]) -
         .collect();
     let failed: Vec<String> = serving
         .iter()
-        .filter_map(|(i, outcome)| match (&i.state, outcome) {
+        .filter_map(|(i, ended)| match (&i.state, &ended.outcome) {
             (State::Invalid(_), _) => Some(format!("python {} is invalid", i.name)),
             (_, Outcome::Failed(_) | Outcome::Skipped(_)) => {
                 Some(format!("python {} failed", i.name))
@@ -444,6 +511,7 @@ fn command(action: &Action, mode: Mode) -> Command {
                 json: check,
                 yes: !check,
                 vars: None,
+                verbose: false,
             }))
         }
     }

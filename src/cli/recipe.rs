@@ -59,6 +59,10 @@ pub struct RunArgs {
     /// Do not ask for confirmation (asked when stdin is a terminal, after the checks)
     #[arg(short, long)]
     pub yes: bool,
+    /// Show what each step's commands printed and each file's whole diff (without it, a
+    /// changed step is one line; a failed step's output is always shown)
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 /// Where a recipe writes files without `--sysroot`.
@@ -160,6 +164,37 @@ fn show(r: &Recipe, out: &mut dyn Write) -> Result<(), Reported> {
 }
 
 fn run_recipe(ctx: &Ctx, args: RunArgs, out: &mut dyn Write) -> Result<i32, Reported> {
+    let shown = Shown {
+        dry_run: args.dry_run,
+        timed: true,
+        verbose: args.verbose,
+    };
+    let json = args.json;
+    let mut print_error = None;
+    let (code, report) = apply(ctx, &args, &mut |step| {
+        if !json && print_error.is_none() {
+            print_error = print_lines(out, &step_lines(step, shown), "").err();
+        }
+    })?;
+    if let Some(e) = print_error {
+        return Err(e.into());
+    }
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &report)?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "{}", summary_line(&report))?;
+    }
+    Ok(code)
+}
+
+/// Runs a recipe as `strap recipe run ARGS` does (its checks, the question on a terminal, the
+/// run), each step to `on_step` as it finishes; the exit code and the report.
+pub(super) fn apply(
+    ctx: &Ctx,
+    args: &RunArgs,
+    on_step: &mut dyn FnMut(&StepReport),
+) -> Result<(i32, Report), Reported> {
     let recipe = recipe::find(&args.recipe)?;
     let mut overrides = Overrides::default();
     for kv in &args.set {
@@ -233,25 +268,8 @@ fn run_recipe(ctx: &Ctx, args: RunArgs, out: &mut dyn Write) -> Result<i32, Repo
         log,
         cancel,
     };
-    let json = args.json;
-    let mut print_error = None;
-    let report = run::execute(&planned, &options, &mut |step| {
-        if !json {
-            if let Err(e) = print_step(out, step, args.dry_run) {
-                print_error = Some(e);
-            }
-        }
-    })?;
-    if let Some(e) = print_error {
-        return Err(e.into());
-    }
-    if json {
-        serde_json::to_writer_pretty(&mut *out, &report)?;
-        writeln!(out)?;
-    } else {
-        print_summary(out, &report)?;
-    }
-    Ok(if report.interrupted {
+    let report = run::execute(&planned, &options, on_step)?;
+    let code = if report.interrupted {
         EXIT_INTERRUPTED
     } else if report.summary.failed > 0 {
         1
@@ -259,7 +277,8 @@ fn run_recipe(ctx: &Ctx, args: RunArgs, out: &mut dyn Write) -> Result<i32, Repo
         EXIT_CHANGES_PENDING
     } else {
         0
-    })
+    };
+    Ok((code, report))
 }
 
 /// Refuses a run whose steps need root that this process cannot get, before any step runs.
@@ -321,11 +340,16 @@ impl Question<'_> {
         for step in &self.preview.steps {
             let worth_showing = match step.status {
                 Status::Changed | Status::Unknown | Status::Failed => true,
-                Status::Skipped => step.output.is_some(),
+                Status::Skipped => step.message.is_some(),
                 Status::Ok => false,
             };
             if worth_showing {
-                for line in step_lines(step, true, false) {
+                let shown = Shown {
+                    dry_run: true,
+                    timed: false,
+                    verbose: false,
+                };
+                for line in step_lines(step, shown) {
                     text.push_str(&format!("  {line}\n"));
                 }
             }
@@ -411,27 +435,51 @@ fn read_answer(cancel: &Cancel) -> std::io::Result<Option<String>> {
     }
 }
 
+/// How much of a step to show.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Shown {
+    /// The step was only checked: its diff and the commands it would run are shown.
+    pub(super) dry_run: bool,
+    /// With the time it took.
+    pub(super) timed: bool,
+    /// With the whole diff and what its commands printed (`--verbose`).
+    pub(super) verbose: bool,
+}
+
 /// A step's lines as a run prints them: the status, recipe and step (with the time it took when
-/// `timed`), then what changed or would change, its output, and the commands a dry run would run.
-fn step_lines(step: &StepReport, dry_run: bool, timed: bool) -> Vec<String> {
-    let word = match (step.status, dry_run) {
+/// `timed`) and, for a step a run changed, what changed in one line; then its whole diff (in a
+/// dry run, or `verbose`), its message, what its commands printed (`verbose`, or when the step
+/// failed), and the commands a dry run would run.
+pub(super) fn step_lines(step: &StepReport, shown: Shown) -> Vec<String> {
+    let word = match (step.status, shown.dry_run) {
         (Status::Changed, true) => "would change".to_owned(),
         (status, _) => status.word().to_owned(),
     };
-    let mut lines = vec![if timed {
-        format!(
-            "{word:<12} {} › {} ({:.1}s)",
-            step.recipe, step.step, step.seconds
-        )
-    } else {
-        format!("{word:<12} {} › {}", step.recipe, step.step)
-    }];
-    for text in step.diff.iter().chain(step.output.iter()) {
-        for line in text.lines() {
-            lines.push(format!("             | {line}"));
-        }
+    let mut head = format!("{word:<12} {} › {}", step.recipe, step.step);
+    if shown.timed {
+        head.push_str(&format!(" ({:.1}s)", step.seconds));
     }
-    for command in &step.commands {
+    if let Some(summary) = (step.status == Status::Changed && !shown.dry_run)
+        .then(|| step.change_summary())
+        .flatten()
+    {
+        head.push_str(&format!(": {summary}"));
+    }
+    let failed = step.status == Status::Failed;
+    let texts = [
+        (&step.diff, shown.dry_run || shown.verbose),
+        (&step.message, true),
+        (&step.output, shown.verbose || failed),
+    ];
+    let mut lines = vec![head];
+    for text in texts
+        .iter()
+        .filter(|(_, show)| *show)
+        .filter_map(|(t, _)| t.as_ref())
+    {
+        lines.extend(text.lines().map(|line| format!("             | {line}")));
+    }
+    for command in step.commands.iter().filter(|_| shown.dry_run) {
         for (i, line) in command.lines().enumerate() {
             let lead = if i == 0 { "would run: " } else { "           " };
             lines.push(format!("             | {lead}{line}"));
@@ -440,22 +488,27 @@ fn step_lines(step: &StepReport, dry_run: bool, timed: bool) -> Vec<String> {
     lines
 }
 
-fn print_step(out: &mut dyn Write, step: &StepReport, dry_run: bool) -> std::io::Result<()> {
-    for line in step_lines(step, dry_run, true) {
-        writeln!(out, "{line}")?;
+/// Writes `lines`, each after `indent`, and flushes (a step is shown as it finishes).
+pub(super) fn print_lines(
+    out: &mut dyn Write,
+    lines: &[String],
+    indent: &str,
+) -> std::io::Result<()> {
+    for line in lines {
+        writeln!(out, "{indent}{line}")?;
     }
     out.flush()
 }
 
-fn print_summary(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
+/// `ok=4 changed=1 skipped=2 failed=0   (log: …)`, after `dry run: ` for a dry run.
+pub(super) fn summary_line(report: &Report) -> String {
     let s = report.summary;
     let unknown = if s.unknown > 0 {
         format!(" unknown={}", s.unknown)
     } else {
         String::new()
     };
-    writeln!(
-        out,
+    format!(
         "{}ok={} changed={}{unknown} skipped={} failed={}   (log: {})",
         if report.dry_run { "dry run: " } else { "" },
         s.ok,

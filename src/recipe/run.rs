@@ -58,12 +58,94 @@ pub(crate) struct StepReport {
     /// What changed, or would change in a dry run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) diff: Option<String>,
-    /// Output worth showing: a failure's output, a message, a warning.
+    /// Text for the reader: a `message` step's text, a step's warning, why a step was skipped,
+    /// unknown or failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) message: Option<String>,
+    /// What the step's commands printed, whole: its change's output, or the output of the
+    /// command that failed. Absent when they printed nothing (and for checks, whose output is
+    /// only in the log).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) output: Option<String>,
-    /// In a dry run, the commands the step would run.
+    /// The commands the step's change runs, as the recipe wrote them (values filled in): those
+    /// it ran, or in a dry run those it would run. Kinds whose diff describes the change (files,
+    /// packages, services) list none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) commands: Vec<String>,
+}
+
+impl StepReport {
+    /// A changed step in one line: each file's diff as its diff stat (`/etc/motd +1 -0`), the
+    /// other lines of the diff as they are (`install docker.io`); without a diff, the commands
+    /// that ran (the first line of each). None when there is neither.
+    pub(crate) fn change_summary(&self) -> Option<String> {
+        let parts = match &self.diff {
+            Some(diff) => diff_summary(diff),
+            None => self
+                .commands
+                .iter()
+                .map(|command| {
+                    let mut lines = command.lines();
+                    let first = lines.next().unwrap_or_default();
+                    match lines.next() {
+                        Some(_) => format!("ran {first} …"),
+                        None => format!("ran {first}"),
+                    }
+                })
+                .collect(),
+        };
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+}
+
+/// The lines of a diff, each file's unified diff (`--- A`, `+++ B`, hunks) as `B +ADDED
+/// -REMOVED`. A hunk is read by the line counts in its `@@ -a,b +c,d @@` header, so a removed
+/// line that reads like a header is still counted.
+fn diff_summary(diff: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut lines = diff.lines().peekable();
+    while let Some(line) = lines.next() {
+        let file = line
+            .strip_prefix("--- ")
+            .and(lines.peek())
+            .and_then(|l| l.strip_prefix("+++ "));
+        let Some(file) = file else {
+            parts.push(line.to_owned());
+            continue;
+        };
+        let file = file.to_owned();
+        lines.next();
+        let (mut added, mut removed) = (0, 0);
+        while let Some((mut old, mut new)) = lines.peek().and_then(|l| hunk_counts(l)) {
+            lines.next();
+            while old + new > 0 {
+                let Some(line) = lines.next() else { break };
+                match line.chars().next() {
+                    Some('+') => (added, new) = (added + 1, new.saturating_sub(1)),
+                    Some('-') => (removed, old) = (removed + 1, old.saturating_sub(1)),
+                    Some('\\') => {}
+                    _ => (old, new) = (old.saturating_sub(1), new.saturating_sub(1)),
+                }
+            }
+            // "\ No newline at end of file" after the hunk's last line.
+            while lines.peek().is_some_and(|l| l.starts_with('\\')) {
+                lines.next();
+            }
+        }
+        parts.push(format!("{file} +{added} -{removed}"));
+    }
+    parts
+}
+
+/// The old and new line counts of a hunk header `@@ -a[,b] +c[,d] @@` (a count left out is 1).
+fn hunk_counts(line: &str) -> Option<(usize, usize)> {
+    let ranges = line.strip_prefix("@@ -")?.split(" @@").next()?;
+    let (old, new) = ranges.split_once(" +")?;
+    let count = |range: &str| match range.split_once(',') {
+        Some((_, n)) => n.parse().ok(),
+        None => range.parse::<usize>().ok().map(|_| 1),
+    };
+    Some((count(old)?, count(new)?))
 }
 
 /// Counts per status.
@@ -131,6 +213,7 @@ pub(crate) struct RunOptions {
 struct Outcome {
     status: Status,
     diff: Option<String>,
+    message: Option<String>,
     output: Option<String>,
     commands: Vec<String>,
 }
@@ -140,17 +223,34 @@ impl Outcome {
         Outcome {
             status,
             diff: None,
+            message: None,
             output: None,
             commands: Vec::new(),
         }
     }
 
+    /// A step that says `message`.
+    fn saying(status: Status, message: String) -> Outcome {
+        Outcome {
+            message: Some(message),
+            ..Outcome::new(status)
+        }
+    }
+
+    /// A failed step: the error, and the output of the command that failed apart from it.
+    fn failed(error: StepError) -> Outcome {
+        match error {
+            StepError::CommandFailed { command, output } => Outcome {
+                output: printed(&output),
+                ..Outcome::saying(Status::Failed, format!("`{command}` failed"))
+            },
+            other => Outcome::saying(Status::Failed, other.to_string()),
+        }
+    }
+
     /// A step a dry run leaves for later: `reason`, with what was not checked.
     fn deferred(reason: String) -> Outcome {
-        Outcome {
-            output: Some(reason),
-            ..Outcome::new(Status::Skipped)
-        }
+        Outcome::saying(Status::Skipped, reason)
     }
 }
 
@@ -260,10 +360,7 @@ fn record(
 ) -> bool {
     let outcome = outcome.unwrap_or_else(|e| {
         report.interrupted |= matches!(e, StepError::Interrupted);
-        Outcome {
-            output: Some(e.to_string()),
-            ..Outcome::new(Status::Failed)
-        }
+        Outcome::failed(e)
     });
     let failed = outcome.status == Status::Failed;
     let step = StepReport {
@@ -272,6 +369,7 @@ fn record(
         status: outcome.status,
         seconds: started.elapsed().as_secs_f64(),
         diff: outcome.diff,
+        message: outcome.message,
         output: outcome.output,
         commands: outcome.commands,
     };
@@ -333,7 +431,7 @@ fn run_step(
     let (diff, verify) = match step.kind.check(&ctx) {
         Ok(State::Ok) => {
             return Ok(Outcome {
-                output: step.kind.message(&ctx),
+                message: step.kind.message(&ctx),
                 ..Outcome::new(Status::Ok)
             })
         }
@@ -350,21 +448,15 @@ fn run_step(
         }
         Ok(State::Unmet(check)) => return verify_waiting(step, &ctx, dry_run, check),
         // Not on this machine (no service manager): a dry run cannot tell, a run fails.
-        Ok(State::Unavailable(why)) if dry_run => {
-            return Ok(Outcome {
-                output: Some(why),
-                ..Outcome::new(Status::Unknown)
-            })
-        }
+        Ok(State::Unavailable(why)) if dry_run => return Ok(Outcome::saying(Status::Unknown, why)),
         Ok(State::Unavailable(why)) => return Err(StepError::Unavailable(why)),
         Err(StepError::MissingCommand(missing)) if verifies_only => {
             return Err(StepError::CannotCheck(missing))
         }
         Err(StepError::MissingCommand(missing)) if dry_run => {
             return Ok(Outcome {
-                output: Some(format!("cannot check: {missing}")),
                 commands: step.kind.commands(&ctx),
-                ..Outcome::new(Status::Unknown)
+                ..Outcome::saying(Status::Unknown, format!("cannot check: {missing}"))
             });
         }
         // A run makes the change; the check afterwards tells whether it can run now.
@@ -385,28 +477,45 @@ fn run_step(
             ..Outcome::new(Status::Changed)
         });
     }
-    let output = step.kind.apply(&ctx)?;
-    if verify {
-        match step.kind.check(&ctx) {
-            Ok(State::Ok | State::Unchecked) => {}
-            Ok(State::Differs(still)) => return Err(StepError::StillDiffers(still)),
-            Ok(State::Unmet(check)) => return Err(StepError::CheckFailed(check)),
-            Ok(State::Unavailable(why)) => return Err(StepError::Unavailable(why)),
-            Err(StepError::MissingCommand(missing)) => return Err(StepError::CannotCheck(missing)),
-            Err(e) => return Err(e),
-        }
-    }
-    let output = step
-        .warn
-        .as_ref()
-        .map(|w| substitute(w, values, Quoting::Raw))
-        .or_else(|| (!output.trim().is_empty()).then(|| output.trim_end().to_owned()));
-    Ok(Outcome {
-        status: Status::Changed,
+    let changed = Outcome {
         diff,
-        output,
-        commands: Vec::new(),
+        output: printed(&step.kind.apply(&ctx)?),
+        commands: step.kind.commands(&ctx),
+        ..Outcome::new(Status::Changed)
+    };
+    let still = match verify.then(|| step.kind.check(&ctx)) {
+        None | Some(Ok(State::Ok | State::Unchecked)) => None,
+        Some(Ok(State::Differs(still))) => Some(StepError::StillDiffers(still)),
+        Some(Ok(State::Unmet(check))) => Some(StepError::CheckFailed(check)),
+        Some(Ok(State::Unavailable(why))) => Some(StepError::Unavailable(why)),
+        Some(Err(StepError::MissingCommand(missing))) => Some(StepError::CannotCheck(missing)),
+        Some(Err(e)) => Some(e),
+    };
+    // A change whose check fails afterwards failed; what it printed is kept.
+    let (status, message) = match still {
+        Some(e) => {
+            if matches!(e, StepError::Interrupted) {
+                return Err(e);
+            }
+            (Status::Failed, Some(e.to_string()))
+        }
+        None => (
+            Status::Changed,
+            step.warn
+                .as_ref()
+                .map(|w| substitute(w, values, Quoting::Raw)),
+        ),
+    };
+    Ok(Outcome {
+        status,
+        message,
+        ..changed
     })
+}
+
+/// Output worth keeping: None when it is blank, else without its trailing newlines.
+fn printed(output: &str) -> Option<String> {
+    (!output.trim().is_empty()).then(|| output.trim_end().to_owned())
 }
 
 /// A verification whose `check` failed: a run retries it for the step's `wait`, once a second; a
@@ -425,10 +534,7 @@ fn verify_waiting(
             "the check fails now; a run waits up to {}s for it: {check}",
             wait.as_secs()
         );
-        return Ok(Outcome {
-            output: Some(reason),
-            ..Outcome::new(Status::Unknown)
-        });
+        return Ok(Outcome::saying(Status::Unknown, reason));
     }
     let started = Instant::now();
     loop {
@@ -442,10 +548,10 @@ fn verify_waiting(
         match step.kind.check(ctx)? {
             State::Ok => {
                 let waited = started.elapsed().as_secs();
-                return Ok(Outcome {
-                    output: Some(format!("passed after {waited}s")),
-                    ..Outcome::new(Status::Ok)
-                });
+                return Ok(Outcome::saying(
+                    Status::Ok,
+                    format!("passed after {waited}s"),
+                ));
             }
             _ if started.elapsed() >= wait => {
                 return Err(StepError::StillFailing {
@@ -455,5 +561,62 @@ fn verify_waiting(
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::recipe::files;
+
+    fn changed(diff: Option<&str>, commands: &[&str]) -> StepReport {
+        StepReport {
+            recipe: "r".into(),
+            step: "s".into(),
+            status: Status::Changed,
+            seconds: 0.0,
+            diff: diff.map(str::to_owned),
+            message: None,
+            output: None,
+            commands: commands.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_files_diff_is_summed_up_as_its_diff_stat() {
+        let path = Path::new("/etc/app.conf");
+        let old = "a\n-- not a header\nc\nd\n";
+        let new = "a\nb\nc\nd\ne\nf";
+        let diff = files::unified_diff(path, old, new);
+        assert!(diff.contains("\n--- not a header\n"), "{diff}");
+        let step = changed(Some(&format!("{diff}mode 0644 -> 0600")), &[]);
+        assert_eq!(
+            step.change_summary().unwrap(),
+            "/etc/app.conf +3 -1; mode 0644 -> 0600"
+        );
+        let new_file = files::unified_diff(path, "", "one\ntwo\n");
+        assert_eq!(
+            changed(Some(&new_file), &[]).change_summary().unwrap(),
+            "/etc/app.conf +2 -0"
+        );
+    }
+
+    #[test]
+    fn other_diffs_are_kept_and_without_one_the_commands_are_shown() {
+        let packages = changed(Some("install curl jq"), &["ignored"]);
+        assert_eq!(packages.change_summary().unwrap(), "install curl jq");
+        let repo = changed(Some("fetch the key into /k\nwrite /l: deb x"), &[]);
+        assert_eq!(
+            repo.change_summary().unwrap(),
+            "fetch the key into /k; write /l: deb x"
+        );
+        let shell = changed(None, &["touch /a", "for x in 1 2; do\n  echo $x\ndone"]);
+        assert_eq!(
+            shell.change_summary().unwrap(),
+            "ran touch /a; ran for x in 1 2; do …"
+        );
+        assert_eq!(changed(None, &[]).change_summary(), None);
     }
 }

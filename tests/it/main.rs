@@ -26,6 +26,7 @@ mod pack;
 mod pipeline;
 mod pyenv;
 mod real;
+mod recipe_output;
 mod recipes;
 mod registry;
 mod selection;
