@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use super::boost::BoostCommand;
 use super::build_flags::BuildFlags;
-use super::recipe::{print_lines, step_lines, summary_line, RecipeCommand, RunArgs, Shown};
+use super::recipe::{run_printing, RecipeCommand, RunArgs};
 use super::{dispatch, Command, Ctx};
 use crate::boost::plan::{b2_value, Link, Variant};
 use crate::bootstrap::manifest::{self, Before, Loaded, RecipeItem};
@@ -322,7 +322,8 @@ fn run_item(ctx: &Ctx, item: &Item, cancel: &Cancel, verbose: bool) -> Ended {
     tell!("bootstrap: {}", plan_line(item).trim_start());
     let (result, recipe) = match command(&item.action, Mode::Converge) {
         Command::Recipe(RecipeCommand::Run(args)) => {
-            match run_recipe(ctx, &RunArgs { verbose, ..args }) {
+            let args = RunArgs { verbose, ..args };
+            match run_printing(ctx, &args, &mut std::io::stderr(), STEP_INDENT) {
                 Ok((code, report)) => (Ok(code), Some(report)),
                 Err(e) => (Err(e), None),
             }
@@ -355,23 +356,6 @@ fn run_item(ctx: &Ctx, item: &Item, cancel: &Cancel, verbose: bool) -> Ended {
         }
     };
     Ended { outcome, recipe }
-}
-
-/// Runs a recipe item as `strap recipe run ARGS` does, printing its step lines and summary on
-/// stderr, indented under the item; the exit code and the report.
-fn run_recipe(ctx: &Ctx, args: &RunArgs) -> Result<(i32, Report), Reported> {
-    let shown = Shown {
-        dry_run: false,
-        timed: true,
-        verbose: args.verbose,
-    };
-    let mut stderr = std::io::stderr();
-    let (code, report) = super::recipe::apply(ctx, args, &mut |step| {
-        let _ = print_lines(&mut stderr, &step_lines(step, shown), STEP_INDENT);
-    })?;
-    let summary = [summary_line(&report)];
-    let _ = print_lines(&mut std::io::stderr(), &summary, STEP_INDENT);
-    Ok((code, report))
 }
 
 /// Why `item` cannot run: the Python it needs is not installed and every Python item of the
@@ -410,16 +394,21 @@ fn execute(ctx: &Ctx, command: Command) -> Result<i32, Reported> {
     dispatch(ctx, command, &mut std::io::sink())
 }
 
-/// A recipe's item: its dry run decides whether it is ok or has changes pending.
+/// A recipe's item: its dry run decides whether it is ok or has changes pending. One that
+/// is not ok and whose run would be refused (steps that need root this process cannot get) is
+/// invalid for that reason, naming the steps.
 fn recipe_item(ctx: &Ctx, loaded: &Loaded, recipe: &RecipeItem, sysroot: Option<&PathBuf>) -> Item {
     let action = plan::recipe_action(loaded, recipe, sysroot.map(PathBuf::as_path));
     let state = match execute(ctx, command(&action, Mode::Check)) {
         Ok(0) => State::Ok,
-        Ok(code) if code == super::recipe::EXIT_CHANGES_PENDING => {
-            State::Pending("apply".to_owned())
-        }
-        Ok(code) => State::Invalid(format!("its checks failed (exit {code})")),
-        Err(e) => State::invalid(&e, e.hint.clone()),
+        checked => match (root_refusal(&action), checked) {
+            (Some(refusal), _) => State::invalid(&refusal.message, refusal.hint),
+            (None, Ok(code)) if code == super::recipe::EXIT_CHANGES_PENDING => {
+                State::Pending("apply".to_owned())
+            }
+            (None, Ok(code)) => State::Invalid(format!("its checks failed (exit {code})")),
+            (None, Err(e)) => State::invalid(&e, e.hint.clone()),
+        },
     };
     let name = match (&recipe.name, &action) {
         (Some(name), _) => name.clone(),
@@ -431,6 +420,15 @@ fn recipe_item(ctx: &Ctx, loaded: &Loaded, recipe: &RecipeItem, sysroot: Option<
         name,
         state,
         action,
+    }
+}
+
+/// Why the run of a recipe `action` would be refused before any step runs (steps that need
+/// root this process cannot get), if it would.
+fn root_refusal(action: &Action) -> Option<Reported> {
+    match command(action, Mode::Converge) {
+        Command::Recipe(RecipeCommand::Run(args)) => super::recipe::root_refusal(&args).err(),
+        _ => None,
     }
 }
 

@@ -47,7 +47,8 @@ pub struct RunArgs {
     /// Only run the checks and show what would change
     #[arg(long)]
     pub dry_run: bool,
-    /// With --dry-run: exit 2 when changes are pending
+    /// With --dry-run: exit 2 when changes are pending, 1 when a step cannot be done on this
+    /// machine (a service where no service manager runs)
     #[arg(long, requires = "dry_run")]
     pub detailed_exitcode: bool,
     /// Machine-readable report on stdout
@@ -164,68 +165,51 @@ fn show(r: &Recipe, out: &mut dyn Write) -> Result<(), Reported> {
 }
 
 fn run_recipe(ctx: &Ctx, args: RunArgs, out: &mut dyn Write) -> Result<i32, Reported> {
+    let (code, report) = run_printing(ctx, &args, out, "")?;
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &report)?;
+        writeln!(out)?;
+    }
+    Ok(code)
+}
+
+/// Runs a recipe as `strap recipe run ARGS` does, printing to `out` each step's lines as it
+/// finishes and then the summary line, each line after `indent` (nothing with `--json`); the
+/// exit code and the report.
+pub(super) fn run_printing(
+    ctx: &Ctx,
+    args: &RunArgs,
+    out: &mut dyn Write,
+    indent: &str,
+) -> Result<(i32, Report), Reported> {
     let shown = Shown {
         dry_run: args.dry_run,
         timed: true,
         verbose: args.verbose,
     };
-    let json = args.json;
     let mut print_error = None;
-    let (code, report) = apply(ctx, &args, &mut |step| {
-        if !json && print_error.is_none() {
-            print_error = print_lines(out, &step_lines(step, shown), "").err();
+    let (code, report) = apply(ctx, args, &mut |step| {
+        if !args.json && print_error.is_none() {
+            print_error = print_lines(out, &step_lines(step, shown), indent).err();
         }
     })?;
     if let Some(e) = print_error {
         return Err(e.into());
     }
-    if json {
-        serde_json::to_writer_pretty(&mut *out, &report)?;
-        writeln!(out)?;
-    } else {
-        writeln!(out, "{}", summary_line(&report))?;
+    if !args.json {
+        print_lines(out, &[summary_line(&report)], indent)?;
     }
-    Ok(code)
+    Ok((code, report))
 }
 
 /// Runs a recipe as `strap recipe run ARGS` does (its checks, the question on a terminal, the
 /// run), each step to `on_step` as it finishes; the exit code and the report.
-pub(super) fn apply(
+fn apply(
     ctx: &Ctx,
     args: &RunArgs,
     on_step: &mut dyn FnMut(&StepReport),
 ) -> Result<(i32, Report), Reported> {
-    let recipe = recipe::find(&args.recipe)?;
-    let mut overrides = Overrides::default();
-    for kv in &args.set {
-        let Some((name, value)) = kv.split_once('=') else {
-            return Err(UsageError::new(format!(
-                "--set {kv}: expected NAME=VALUE (`strap recipe show {}` lists the variables)",
-                args.recipe
-            ))
-            .into());
-        };
-        overrides
-            .set
-            .push((name.trim().to_owned(), value.to_owned()));
-    }
-    if let Some(path) = &args.vars {
-        let text = crate::bounded::read_text(path)
-            .map_err(|e| Reported::caused_by(format!("cannot read {}", path.display()), &e))?;
-        let table = text.parse::<toml::Table>().map_err(|e| {
-            let line = e
-                .span()
-                .map_or(1, |s| crate::config::line_of(&text, s.start));
-            Reported::message(format!("{}:{line}: {}", path.display(), e.message()))
-        })?;
-        overrides.file = Some((path.clone(), table));
-    }
-    if !args.sysroot.is_dir() {
-        let message = format!("--sysroot {} is not a directory", args.sysroot.display());
-        return Err(UsageError::new(message).into());
-    }
-    let planned =
-        plan::plan(recipe, &overrides, &args.sysroot, &recipe::find).map_err(Reported::from)?;
+    let planned = prepare(args)?;
     let names: Vec<&str> = planned.iter().map(|p| p.recipe.name.as_str()).collect();
     let log_path = ctx.layout.log_file(&format!(
         "recipe-{}",
@@ -273,12 +257,57 @@ pub(super) fn apply(
         EXIT_INTERRUPTED
     } else if report.summary.failed > 0 {
         1
+    } else if args.dry_run && args.detailed_exitcode && report.summary.unavailable > 0 {
+        // A run would fail the step that cannot be done here.
+        1
     } else if args.dry_run && args.detailed_exitcode && report.summary.pending() > 0 {
         EXIT_CHANGES_PENDING
     } else {
         0
     };
     Ok((code, report))
+}
+
+/// The recipe ARGS names, with the recipes it requires, planned with its variables (`--set`,
+/// `--vars`) for `--sysroot`.
+fn prepare(args: &RunArgs) -> Result<Vec<plan::Planned>, Reported> {
+    let recipe = recipe::find(&args.recipe)?;
+    let mut overrides = Overrides::default();
+    for kv in &args.set {
+        let Some((name, value)) = kv.split_once('=') else {
+            return Err(UsageError::new(format!(
+                "--set {kv}: expected NAME=VALUE (`strap recipe show {}` lists the variables)",
+                args.recipe
+            ))
+            .into());
+        };
+        overrides
+            .set
+            .push((name.trim().to_owned(), value.to_owned()));
+    }
+    if let Some(path) = &args.vars {
+        let text = crate::bounded::read_text(path)
+            .map_err(|e| Reported::caused_by(format!("cannot read {}", path.display()), &e))?;
+        let table = text.parse::<toml::Table>().map_err(|e| {
+            let line = e
+                .span()
+                .map_or(1, |s| crate::config::line_of(&text, s.start));
+            Reported::message(format!("{}:{line}: {}", path.display(), e.message()))
+        })?;
+        overrides.file = Some((path.clone(), table));
+    }
+    if !args.sysroot.is_dir() {
+        let message = format!("--sysroot {} is not a directory", args.sysroot.display());
+        return Err(UsageError::new(message).into());
+    }
+    plan::plan(recipe, &overrides, &args.sysroot, &recipe::find).map_err(Reported::from)
+}
+
+/// Why a run of the recipe ARGS names (not a dry run) would be refused before any step runs:
+/// it cannot be planned, or steps need root this process cannot get (as
+/// [`refuse_without_root`] says it).
+pub(super) fn root_refusal(args: &RunArgs) -> Result<(), Reported> {
+    refuse_without_root(&prepare(args)?)
 }
 
 /// Refuses a run whose steps need root that this process cannot get, before any step runs.
@@ -446,7 +475,7 @@ pub(super) struct Shown {
     pub(super) verbose: bool,
 }
 
-/// A step's lines as a run prints them: the status, recipe and step (with the time it took when
+/// A step's lines as a run prints them, control characters shown escaped: the status, recipe and step (with the time it took when
 /// `timed`) and, for a step a run changed, what changed in one line; then its whole diff (in a
 /// dry run, or `verbose`), its message, what its commands printed (`verbose`, or when the step
 /// failed), and the commands a dry run would run.
@@ -485,7 +514,11 @@ pub(super) fn step_lines(step: &StepReport, shown: Shown) -> Vec<String> {
             lines.push(format!("             | {lead}{line}"));
         }
     }
+    // What steps and their commands print must not drive the terminal (escape sequences).
     lines
+        .into_iter()
+        .map(|line| crate::error::printable(&line).into_owned())
+        .collect()
 }
 
 /// Writes `lines`, each after `indent`, and flushes (a step is shown as it finishes).

@@ -14,6 +14,18 @@ use crate::process::{Finished, Limits, Runner};
 /// Default bound for one command.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// True when strap runs as root (its effective user).
+pub(crate) fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and touches no memory.
+    let euid = unsafe { libc::geteuid() };
+    euid == 0
+}
+
+/// The `sudo` on PATH that runs a step that `become`s root when strap is not root.
+pub(crate) fn sudo() -> Option<PathBuf> {
+    crate::which::find_on_path("sudo")
+}
+
 /// Runs the shell commands of one recipe run.
 pub(crate) struct Host {
     runner: Runner,
@@ -25,8 +37,7 @@ impl Host {
     pub(crate) fn new(runner: Runner) -> Host {
         Host {
             runner,
-            // SAFETY: geteuid has no preconditions and touches no memory.
-            is_root: unsafe { libc::geteuid() } == 0,
+            is_root: is_root(),
         }
     }
 
@@ -51,10 +62,10 @@ impl Host {
         timeout: Duration,
     ) -> Result<Finished, StepError> {
         let mut cmd = if become_root && !self.is_root {
-            if crate::which::find_on_path("sudo").is_none() {
+            let Some(sudo) = sudo() else {
                 return Err(StepError::NeedsRoot);
-            }
-            let mut c = Command::new("sudo");
+            };
+            let mut c = Command::new(sudo);
             c.args(["-n", "--", "/bin/sh", "-c", script]);
             c
         } else {
@@ -134,6 +145,11 @@ impl StepCtx<'_> {
     /// Runs a ready-made script without `become`: for queries anyone may make.
     pub(crate) fn query(&self, script: &str) -> Result<Finished, StepError> {
         self.host.sh(script, false, self.timeout)
+    }
+
+    /// True when a query ([`StepCtx::query`]) exits 0.
+    pub(crate) fn query_succeeds(&self, script: &str) -> Result<bool, StepError> {
+        Ok(self.query(script)?.success())
     }
 
     /// True when a ready-made script exits 0.

@@ -6,6 +6,10 @@
 //! A check that cannot run because a command it needs is not found makes the step `unknown` in a
 //! dry run (with the command, its package, and the commands the step would run); a run goes ahead
 //! with the step's change and fails it if its check still cannot run afterwards.
+//!
+//! A step that is unavailable on this machine (a service where no service manager runs) is
+//! `unknown` in a dry run too, saying why and what to do instead, but it is no pending change:
+//! later steps are still checked, and `--detailed-exitcode` exits 1 for it (a run fails it).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -29,7 +33,9 @@ const NOT_CHECKED: &str = "not checked until the pending changes are made";
 pub(crate) enum Status {
     Ok,
     Changed,
-    /// A dry run could not tell: the check cannot run (a command it needs is not found).
+    /// A dry run could not tell: the check cannot run (a command it needs is not found), it
+    /// fails now but a run would wait for it, or the step is unavailable on this machine (no
+    /// service manager; see [`StepReport::unavailable`]).
     Unknown,
     Skipped,
     Failed,
@@ -69,9 +75,14 @@ pub(crate) struct StepReport {
     pub(crate) output: Option<String>,
     /// The commands the step's change runs, as the recipe wrote them (values filled in): those
     /// it ran, or in a dry run those it would run. Kinds whose diff describes the change (files,
-    /// packages, services) list none.
+    /// packages, a service step that enables and starts) list none; a service step that
+    /// restarts lists its restart.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) commands: Vec<String>,
+    /// An `unknown` step of a dry run that cannot be done on this machine (a service where no
+    /// service manager runs): a run would fail it; it is no pending change.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) unavailable: bool,
 }
 
 impl StepReport {
@@ -156,6 +167,10 @@ pub(crate) struct Summary {
     /// Only dry runs have unknown steps; left out when there are none.
     #[serde(skip_serializing_if = "is_zero")]
     pub(crate) unknown: usize,
+    /// Of the unknown steps, those unavailable on this machine (a run would fail them); left out
+    /// when there are none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub(crate) unavailable: usize,
     pub(crate) skipped: usize,
     pub(crate) failed: usize,
 }
@@ -165,9 +180,9 @@ fn is_zero(n: &usize) -> bool {
 }
 
 impl Summary {
-    /// Steps that change, or may change, something.
+    /// Steps that change, or may change, something (not those unavailable on this machine).
     pub(crate) fn pending(&self) -> usize {
-        self.changed + self.unknown
+        self.changed + self.unknown - self.unavailable
     }
 }
 
@@ -194,6 +209,7 @@ impl Report {
             Status::Failed => &mut self.summary.failed,
         };
         *count += 1;
+        self.summary.unavailable += usize::from(step.unavailable);
         on_step(&step);
         self.steps.push(step);
     }
@@ -216,6 +232,7 @@ struct Outcome {
     message: Option<String>,
     output: Option<String>,
     commands: Vec<String>,
+    unavailable: bool,
 }
 
 impl Outcome {
@@ -226,6 +243,7 @@ impl Outcome {
             message: None,
             output: None,
             commands: Vec::new(),
+            unavailable: false,
         }
     }
 
@@ -310,19 +328,26 @@ pub(crate) fn execute(
     Ok(report)
 }
 
-/// The steps (and handlers) of `planned` that `become` root and would run (their `when` holds),
-/// as the run names them: a run as another user needs `sudo` without a password for them.
+/// The steps (and handlers) of `planned` that `become` root and may run, as the run names them:
+/// the steps whose `when` holds, and the handlers such a step notifies. A run as another user
+/// needs `sudo` without a password for them.
 pub(crate) fn steps_needing_root(planned: &[Planned]) -> Vec<String> {
     let mut names = Vec::new();
     for p in planned {
-        for step in p.recipe.steps.iter().filter(|s| s.become_root) {
+        let mut notified: Vec<&str> = Vec::new();
+        for step in &p.recipe.steps {
             for (values, name) in instances(step, &p.values) {
-                if step.when.as_ref().is_none_or(|c| c.eval(&values)) {
+                if step.when.as_ref().is_some_and(|c| !c.eval(&values)) {
+                    continue;
+                }
+                notified.extend(step.notify.iter().map(String::as_str));
+                if step.become_root {
                     names.push(format!("{}: {name}", p.recipe.name));
                 }
             }
         }
-        let handlers = p.recipe.handlers.iter().filter(|h| h.become_root);
+        let handlers = p.recipe.handlers.iter();
+        let handlers = handlers.filter(|h| h.become_root && notified.contains(&h.name.as_str()));
         names.extend(handlers.map(|h| format!("{}: handler: {}", p.recipe.name, h.name)));
     }
     names
@@ -331,14 +356,13 @@ pub(crate) fn steps_needing_root(planned: &[Planned]) -> Vec<String> {
 /// Why this process cannot run commands as root, if it cannot: not root, and no `sudo`, or a
 /// `sudo` that asks for a password (`sudo -n true` fails).
 pub(crate) fn cannot_become_root() -> Option<&'static str> {
-    // SAFETY: geteuid has no preconditions and touches no memory.
-    if unsafe { libc::geteuid() } == 0 {
+    if super::host::is_root() {
         return None;
     }
-    if crate::which::find_on_path("sudo").is_none() {
+    if super::host::sudo().is_none() {
         return Some("strap is not running as root and there is no sudo");
     }
-    let works = std::process::Command::new("sudo")
+    let works = std::process::Command::new(super::host::sudo()?)
         .args(["-n", "true"])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
@@ -372,6 +396,7 @@ fn record(
         message: outcome.message,
         output: outcome.output,
         commands: outcome.commands,
+        unavailable: outcome.unavailable,
     };
     report.record(step, on_step);
     !failed
@@ -448,7 +473,12 @@ fn run_step(
         }
         Ok(State::Unmet(check)) => return verify_waiting(step, &ctx, dry_run, check),
         // Not on this machine (no service manager): a dry run cannot tell, a run fails.
-        Ok(State::Unavailable(why)) if dry_run => return Ok(Outcome::saying(Status::Unknown, why)),
+        Ok(State::Unavailable(why)) if dry_run => {
+            return Ok(Outcome {
+                unavailable: true,
+                ..Outcome::saying(Status::Unknown, why)
+            })
+        }
         Ok(State::Unavailable(why)) => return Err(StepError::Unavailable(why)),
         Err(StepError::MissingCommand(missing)) if verifies_only => {
             return Err(StepError::CannotCheck(missing))
@@ -581,6 +611,7 @@ mod tests {
             message: None,
             output: None,
             commands: commands.iter().map(|c| c.to_string()).collect(),
+            unavailable: false,
         }
     }
 

@@ -5,35 +5,80 @@
 //! `docker-init`, … (a Debian image has `/etc/init.d` and `service`, but nothing runs them).
 
 use std::fmt;
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
+
+/// The most bytes read from `proc/1/comm` (the kernel keeps 16).
+const COMM_LIMIT: u64 = 256;
 
 /// The service manager of a machine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ServiceManager {
+    /// systemd runs the machine (`/run/systemd/system` exists, or PID 1 is `systemd`).
     Systemd,
+    /// OpenRC: PID 1 is `openrc-init`, or `init` with OpenRC installed.
     OpenRc,
+    /// SysV init: PID 1 is another `init`.
     SysV,
-    /// Nothing manages services; PID 1's name when it can be read.
-    None {
-        pid1: Option<String>,
-    },
+    /// Nothing manages services (a container); what PID 1 is.
+    None { pid1: Pid1 },
+}
+
+/// What is known of PID 1 where no service manager runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Pid1 {
+    /// Its name, from `proc/1/comm`.
+    Named(String),
+    /// `proc/1/comm` could not be read, or held no name: where it is and why.
+    Unreadable(String),
+}
+
+/// PID 1's name from `<sysroot>/proc/1/comm`, read bounded: a regular file only (a FIFO is not
+/// waited on, a device not read), at most [`COMM_LIMIT`] bytes, a symbolic link not followed
+/// (it could lead out of the sysroot); the name must be UTF-8 and not empty.
+fn read_pid1(sysroot: &Path) -> Pid1 {
+    let path = sysroot.join("proc/1/comm");
+    let read = || -> io::Result<Vec<u8>> {
+        let file = File::options()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&path)?;
+        crate::bounded::regular_len(&file)?;
+        let mut bytes = Vec::new();
+        crate::bounded::read_at_most(file, COMM_LIMIT, &mut bytes)?;
+        Ok(bytes)
+    };
+    let why = match read() {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(name) if !name.trim().is_empty() => return Pid1::Named(name.trim().to_owned()),
+            Ok(_) => "it is empty".to_owned(),
+            Err(_) => "it is not UTF-8 text".to_owned(),
+        },
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => "it is a symbolic link".to_owned(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => "it does not exist".to_owned(),
+        Err(e) => e.to_string(),
+    };
+    Pid1::Unreadable(format!("{}: {why}", path.display()))
 }
 
 impl ServiceManager {
     /// The machine's service manager, from `<sysroot>/run/systemd/system`,
     /// `<sysroot>/proc/1/comm` and where OpenRC lives.
     pub(crate) fn detect(sysroot: &Path) -> ServiceManager {
-        let pid1 = std::fs::read_to_string(sysroot.join("proc/1/comm"))
-            .ok()
-            .map(|name| name.trim().to_owned())
-            .filter(|name| !name.is_empty());
-        if sysroot.join("run/systemd/system").is_dir() || pid1.as_deref() == Some("systemd") {
+        let pid1 = read_pid1(sysroot);
+        let name = match &pid1 {
+            Pid1::Named(name) => Some(name.as_str()),
+            Pid1::Unreadable(_) => None,
+        };
+        if sysroot.join("run/systemd/system").is_dir() || name == Some("systemd") {
             return ServiceManager::Systemd;
         }
         let openrc = ["run/openrc", "sbin/openrc"]
             .iter()
             .any(|p| sysroot.join(p).exists());
-        match pid1.as_deref() {
+        match name {
             Some("openrc-init") => ServiceManager::OpenRc,
             Some("init") if openrc => ServiceManager::OpenRc,
             Some("init") => ServiceManager::SysV,
@@ -59,15 +104,18 @@ impl fmt::Display for ServiceManager {
             ServiceManager::Systemd => f.write_str("systemd"),
             ServiceManager::OpenRc => f.write_str("OpenRC"),
             ServiceManager::SysV => f.write_str("SysV init"),
-            ServiceManager::None { pid1: Some(name) } => {
-                write!(
-                    f,
-                    "no service manager on this machine — PID 1 is `{name}`, a container?"
-                )
-            }
-            ServiceManager::None { pid1: None } => f.write_str(
-                "no service manager on this machine — PID 1 cannot be read (/proc/1/comm), a \
-                 container?",
+            ServiceManager::None {
+                pid1: Pid1::Named(name),
+            } => write!(
+                f,
+                "no service manager on this machine — PID 1 is `{name}`, a container?"
+            ),
+            ServiceManager::None {
+                pid1: Pid1::Unreadable(why),
+            } => write!(
+                f,
+                "no service manager on this machine — PID 1's name cannot be read ({why}), a \
+                 container?"
             ),
         }
     }
@@ -96,9 +144,9 @@ mod tests {
         ServiceManager::detect(root.path())
     }
 
-    fn none(pid1: Option<&str>) -> ServiceManager {
+    fn none(pid1: &str) -> ServiceManager {
         ServiceManager::None {
-            pid1: pid1.map(str::to_owned),
+            pid1: Pid1::Named(pid1.to_owned()),
         }
     }
 
@@ -112,7 +160,7 @@ mod tests {
         // Installed but not running (a container with the systemd package) is not systemd.
         assert_eq!(
             machine(Some("bash"), &["lib/systemd/systemd", "bin/systemctl"]),
-            none(Some("bash"))
+            none("bash")
         );
     }
 
@@ -146,16 +194,64 @@ mod tests {
         ] {
             // Debian images have /etc/init.d and `service`: nothing runs them.
             let found = machine(Some(pid1), &["etc/init.d/docker", "usr/sbin/service"]);
-            assert_eq!(found, none(Some(pid1)));
+            assert_eq!(found, none(pid1));
             assert_eq!(found.fact(), "none");
         }
         assert_eq!(
             machine(Some("tini"), &[]).to_string(),
             "no service manager on this machine — PID 1 is `tini`, a container?"
         );
-        let unreadable = machine(None, &[]);
-        assert_eq!(unreadable, none(None));
-        assert!(unreadable.to_string().contains("PID 1 cannot be read"));
+    }
+
+    /// The message for a sysroot whose `proc/1/comm` is made by `make`.
+    fn unreadable(make: impl FnOnce(&Path)) -> String {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("proc/1")).unwrap();
+        make(&root.path().join("proc/1/comm"));
+        let found = ServiceManager::detect(root.path());
+        assert_eq!(found.fact(), "none");
+        let text = found.to_string();
+        let comm = root.path().join("proc/1/comm");
+        let prefix = format!(
+            "no service manager on this machine — PID 1's name cannot be read ({}: ",
+            comm.display()
+        );
+        let why = text.strip_prefix(&prefix).unwrap_or_else(|| panic!("{text}"));
+        why.strip_suffix("), a container?")
+            .unwrap_or_else(|| panic!("{text}"))
+            .to_owned()
+    }
+
+    #[test]
+    fn pid_1_is_read_bounded_and_never_through_a_link_or_a_fifo() {
+        assert_eq!(unreadable(|_| {}), "it does not exist");
+        assert_eq!(
+            unreadable(|comm| std::fs::write(comm, "\n").unwrap()),
+            "it is empty"
+        );
+        assert_eq!(
+            unreadable(|comm| std::fs::write(comm, b"\xff\xfe\n").unwrap()),
+            "it is not UTF-8 text"
+        );
+        // A FIFO without a writer: refused at once, never waited on.
+        let fifo = |comm: &Path| {
+            let c = std::ffi::CString::new(comm.as_os_str().as_encoded_bytes()).unwrap();
+            // SAFETY: `c` is a valid NUL-terminated path.
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        };
+        assert_eq!(unreadable(fifo), "it is a FIFO, not a regular file");
+        // A link to the host's PID 1 (or anything outside the sysroot) is not followed.
+        let outside = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(outside.path(), "systemd\n").unwrap();
+        let link = |comm: &Path| std::os::unix::fs::symlink(outside.path(), comm).unwrap();
+        assert_eq!(unreadable(link), "it is a symbolic link");
+        let to_zero = |comm: &Path| std::os::unix::fs::symlink("/dev/zero", comm).unwrap();
+        assert_eq!(unreadable(to_zero), "it is a symbolic link");
+        // A huge file is not read whole.
+        let huge = |comm: &Path| std::fs::write(comm, "x".repeat(1 << 20)).unwrap();
+        assert_eq!(unreadable(huge), "it is larger than 256 bytes");
+        let dir = |comm: &Path| std::fs::create_dir(comm).unwrap();
+        assert_eq!(unreadable(dir), "it is a directory, not a regular file");
     }
 
     #[test]
@@ -164,7 +260,7 @@ mod tests {
             ServiceManager::Systemd,
             ServiceManager::OpenRc,
             ServiceManager::SysV,
-            none(None),
+            none("tini"),
         ]
         .map(|m| m.fact());
         assert_eq!(names, ["systemd", "openrc", "sysv", "none"]);

@@ -1161,7 +1161,7 @@ fn without_a_service_manager_a_dry_run_is_unknown_and_a_run_fails_saying_what_to
         "             | no service manager on this machine — PID 1 is `tini`, a container? \
          (`docker` cannot be managed here)",
         "             | instead: start dockerd in the job, use the CI's Docker service \
-         (DOCKER_HOST) or a mounted socket, or set daemon = false (the CLI and compose only)",
+         (DOCKER_HOST) or a mounted socket, or set daemon = false (no daemon here)",
     ];
     let out = m
         .run(&["docker", "--dry-run", "--detailed-exitcode"])

@@ -27,8 +27,11 @@ const MANAGERS: &[&str] = &["systemd", "openrc", "sysv"];
 
 #[derive(Debug)]
 struct Service {
+    /// The service's name (a template).
     service: String,
+    /// Enabled at boot.
     enabled: bool,
+    /// Running.
     started: bool,
     /// Restart every time the step runs (instead of enabling and starting).
     restarted: bool,
@@ -41,7 +44,10 @@ struct Service {
 }
 
 pub(super) fn parse(fields: &mut Fields) -> Result<Box<dyn StepKind>, FieldError> {
-    let service = fields.need("service")?;
+    let service: String = fields.need("service")?;
+    if service.trim().is_empty() {
+        return Err(fields.invalid("service", "is empty; name the service"));
+    }
     let enabled = fields.take::<bool>("enabled")?;
     let started = fields.take::<bool>("started")?;
     let restarted = fields.take("restarted")?.unwrap_or(false);
@@ -63,12 +69,20 @@ pub(super) fn parse(fields: &mut Fields) -> Result<Box<dyn StepKind>, FieldError
         let problem = format!("names '{bad}'; the managers are {}", MANAGERS.join(", "));
         return Err(fields.invalid("managers", problem));
     }
+    let daemon_reload = fields.take("daemon_reload")?.unwrap_or(false);
+    if daemon_reload && !(managers.is_empty() || managers.iter().any(|m| m == "systemd")) {
+        let problem = format!(
+            "is for systemd, and `managers` names only {}",
+            managers.join(", ")
+        );
+        return Err(fields.invalid("daemon_reload", problem));
+    }
     Ok(Box::new(Service {
         service,
         enabled,
         started,
         restarted,
-        daemon_reload: fields.take("daemon_reload")?.unwrap_or(false),
+        daemon_reload,
         managers,
         instead: fields.take("instead")?,
     }))
@@ -77,8 +91,11 @@ pub(super) fn parse(fields: &mut Fields) -> Result<Box<dyn StepKind>, FieldError
 /// A change the step makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Action {
+    /// Start the service at boot.
     Enable,
+    /// Start it now.
     Start,
+    /// Restart it now.
     Restart,
 }
 
@@ -103,6 +120,8 @@ impl Service {
         Err(self.unavailable(why, &name, ctx))
     }
 
+    /// The step cannot run here for `why`: with what to do instead (the recipe's `instead`, else
+    /// a generic hint).
     fn unavailable(&self, why: String, name: &str, ctx: &StepCtx<'_>) -> StepError {
         let instead = self.instead.as_ref().map_or_else(
             || {
@@ -151,6 +170,7 @@ impl Service {
         Ok(pending)
     }
 
+    /// Whether the service starts at boot, as `manager` tells (queries run without `become`).
     fn is_enabled(
         &self,
         manager: &ServiceManager,
@@ -160,7 +180,7 @@ impl Service {
         let quoted = quote_posix(name);
         match manager {
             ServiceManager::Systemd => {
-                let state = ctx.sh(&format!("systemctl is-enabled {quoted}"))?.output;
+                let state = ctx.query(&format!("systemctl is-enabled {quoted}"))?.output;
                 let state = state.trim();
                 if state == "not-found" || state.contains("No such file or directory") {
                     let why = format!("systemd has no unit `{name}` (is its package installed?)");
@@ -169,7 +189,7 @@ impl Service {
                 Ok(state == "enabled")
             }
             ServiceManager::OpenRc => {
-                let shown = ctx.sh("rc-update show default")?.output;
+                let shown = ctx.query("rc-update show default")?.output;
                 Ok(shown
                     .lines()
                     .any(|line| line.split('|').next().map(str::trim) == Some(name)))
@@ -224,16 +244,16 @@ impl Service {
     }
 }
 
-/// Whether the service runs, as its manager tells.
+/// Whether the service runs, as its manager tells (queries run without `become`).
 fn is_running(manager: &ServiceManager, name: &str, ctx: &StepCtx<'_>) -> Result<bool, StepError> {
     let quoted = quote_posix(name);
     match manager {
         ServiceManager::Systemd => {
-            let state = ctx.sh(&format!("systemctl is-active {quoted}"))?.output;
+            let state = ctx.query(&format!("systemctl is-active {quoted}"))?.output;
             Ok(state.trim() == "active")
         }
-        ServiceManager::OpenRc => ctx.succeeds(&format!("rc-service {quoted} status")),
-        ServiceManager::SysV => ctx.succeeds(&format!("service {quoted} status")),
+        ServiceManager::OpenRc => ctx.query_succeeds(&format!("rc-service {quoted} status")),
+        ServiceManager::SysV => ctx.query_succeeds(&format!("service {quoted} status")),
         ServiceManager::None { .. } => Ok(false),
     }
 }
@@ -337,7 +357,18 @@ mod tests {
             let err = parse_fields(text).unwrap_err().to_string();
             assert!(err.starts_with(message), "{err}");
         }
+        for (text, message) in [
+            ("service = ''", "step 's' (service): `service` is empty; name the service"),
+            (
+                "service = 'x'\ndaemon_reload = true\nmanagers = ['openrc', 'sysv']",
+                "step 's' (service): `daemon_reload` is for systemd, and `managers` names only \
+                 openrc, sysv",
+            ),
+        ] {
+            assert_eq!(parse_fields(text).unwrap_err().to_string(), message);
+        }
         parse_fields("service = 'x'\nrestarted = true\ndaemon_reload = true").unwrap();
+        parse_fields("service = 'x'\ndaemon_reload = true\nmanagers = ['systemd', 'sysv']").unwrap();
         parse_fields("service = 'x'\nmanagers = ['systemd']\ninstead = 'do y'").unwrap();
     }
 
