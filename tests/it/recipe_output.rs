@@ -411,3 +411,29 @@ fn bootstraps_json_outcome_of_a_recipe_carries_its_steps() {
     assert_eq!(failed["status"], "failed", "{report}");
     assert_eq!(failed["output"], "cannot announce", "{report}");
 }
+
+#[test]
+fn control_characters_in_names_messages_and_output_are_shown_escaped() {
+    let m = Machine::new();
+    m.recipe(
+        "noisy",
+        r#"
+name = "noisy"
+[[step]]
+name = "title\u001b]0;pwned\u0007"
+run = "printf '\\033]0;x\\007 done\\n'"
+warn = "careful\u001b[2J"
+"#,
+    );
+    let out = m.run(&["noisy", "-v"]).output().unwrap();
+    let text = stdout_of(&out);
+    assert!(out.status.success(), "{text}{}", stderr_of(&out));
+    assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text:?}");
+    assert!(text.contains("› title\\x1b]0;pwned\\x07 ("), "{text}");
+    assert!(text.contains("| careful\\x1b[2J\n"), "{text}");
+    assert!(text.contains("| \\x1b]0;x\\x07 done\n"), "{text}");
+    // The JSON report keeps the output as it was (JSON escapes it).
+    let out = m.run(&["noisy", "--json"]).output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["steps"][0]["output"], "\u{1b}]0;x\u{7} done");
+}

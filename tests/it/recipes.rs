@@ -544,9 +544,13 @@ fn a_step_that_needs_root_fails_clearly_without_root_or_sudo() {
     m.recipe(
         "rooty",
         "name = \"rooty\"\n[[step]]\nname = \"as anyone\"\nrun = \"touch {{ sysroot }}/first\"\n\
+         [[step]]\nname = \"a package\"\nkind = \"packages\"\nbecome = true\npackages = [\"curl\"]\n\
+         [[step]]\nname = \"web running\"\nkind = \"service\"\nbecome = true\nservice = \"web\"\n\
          [[step]]\nname = \"as root\"\nbecome = true\nrun = \"touch {{ sysroot }}/done\"\n\
-         [[step]]\nname = \"not here\"\nbecome = true\nwhen = \"distribution == 'nowhere'\"\nrun = \"true\"\n",
+         [[step]]\nname = \"not here\"\nbecome = true\nwhen = \"distribution == 'nowhere'\"\nrun = \"true\"\n\
+         notify = [\"reload\"]\n[[handler]]\nname = \"reload\"\nbecome = true\nrun = \"true\"\n",
     );
+    let manifest = m.env.write("work/strap.toml", "[[recipe]]\nname = \"rooty\"\n");
     // A sudo that asks for a password (`-n`: it fails), beside the stubs.
     let with_sudo = m.env.dir.path().join("sudo-bin");
     fs::create_dir_all(&with_sudo).unwrap();
@@ -554,40 +558,84 @@ fn a_step_that_needs_root_fails_clearly_without_root_or_sudo() {
         &with_sudo.join("sudo"),
         "echo 'sudo: a password is required' >&2; exit 1",
     );
+    // The stubs and the system's tools (python3 for the stubs, grep), without any sudo.
+    let sysbin = m.env.sysbin().display().to_string();
+    let without_sudo = m.path_without(&["sudo"]);
+    let without_sudo: Vec<&str> = without_sudo.split(':').filter(|d| *d != sysbin).collect();
+    let without_sudo = without_sudo.join(":");
+    // Everything writable for the unprivileged user; programs (sudo, the stubs) stay programs.
     for entry in walk(m.env.dir.path()) {
-        let mode = if entry.is_dir() { 0o777 } else { 0o666 };
-        let mode = if entry.ends_with("sudo") { 0o755 } else { mode };
+        let executable = fs::metadata(&entry).unwrap().permissions().mode() & 0o111 != 0;
+        let mode = if entry.is_dir() || executable {
+            0o777
+        } else {
+            0o666
+        };
         fs::set_permissions(&entry, fs::Permissions::from_mode(mode)).unwrap();
     }
-    let stubs = m.env.dir.path().join("stubs");
-    let path_with_sudo = format!("{}:{}", with_sudo.display(), stubs.display());
+    let path_with_sudo = format!("{}:{without_sudo}", with_sudo.display());
+    let as_nobody = |args: &[&str], path: &str| {
+        let mut cmd = m.env.strap_as_nobody(args);
+        cmd.env("PATH", path)
+            .env("STUB_STATE", m.state())
+            .env("XDG_CONFIG_HOME", m.env.home().join(".config"));
+        cmd
+    };
+    // The steps whose `when` holds, and no handler: the one step that notifies it does not run.
+    let needing = "these steps need root: rooty: a package, rooty: web running, rooty: as root; ";
     for (path, why) in [
         (
-            stubs.display().to_string(),
+            without_sudo.clone(),
             "strap is not running as root and there is no sudo",
         ),
         (
             path_with_sudo,
-            "sudo asks for a password (sudo -n true fails)",
+            "strap is not running as root and sudo asks for a password (sudo -n true fails)",
         ),
     ] {
-        // Running as an unprivileged user: refused before any step runs, naming the step.
-        let mut cmd = m
-            .env
-            .strap_as_nobody(&["recipe", "run", "rooty", "--yes", "--sysroot"]);
-        cmd.arg(m.sysroot())
-            .env("PATH", &path)
-            .env("STUB_STATE", m.state())
-            .env("XDG_CONFIG_HOME", m.env.home().join(".config"));
+        // Running as an unprivileged user: refused before any step runs, naming the steps.
+        let mut cmd = as_nobody(&["recipe", "run", "rooty", "--yes", "--sysroot"], &path);
+        cmd.arg(m.sysroot());
         cmd.assert()
             .code(1)
-            .stderr(predicate::str::contains(
-                "strap: error: these steps need root: rooty: as root; ",
-            ))
+            .stderr(predicate::str::contains(format!("strap: error: {needing}")))
             .stderr(predicate::str::contains(why))
             .stderr(predicate::str::contains("nothing was changed"));
         assert!(!m.sysroot().join("first").exists(), "a step ran");
         assert!(!m.sysroot().join("done").exists());
+
+        // A dry run checks as this user: the package and service queries need no sudo.
+        let _ = fs::remove_file(m.state().join("calls.log"));
+        let mut cmd = as_nobody(&["recipe", "run", "rooty", "--dry-run", "--sysroot"], &path);
+        let out = cmd.arg(m.sysroot()).output().unwrap();
+        let text = stdout_of(&out);
+        assert!(out.status.success(), "{text}{}", stderr_of(&out));
+        assert_eq!(
+            step_block(&text, "a package").get(1).copied(),
+            Some("             | install curl"),
+            "{text}"
+        );
+        assert!(
+            step_block(&text, "web running")[0].starts_with("would change"),
+            "{text}"
+        );
+        let calls = m.calls();
+        assert!(
+            calls.contains("dpkg-query -W") && calls.contains("systemctl is-enabled web"),
+            "{calls}"
+        );
+
+        // `strap bootstrap` says the same of its recipe item, in its plan.
+        let mut cmd = as_nobody(&["bootstrap", "--dry-run", "--sysroot"], &path);
+        cmd.arg(m.sysroot()).arg("-f").arg(&manifest);
+        let out = cmd.output().unwrap();
+        let all = format!("{}{}", stdout_of(&out), stderr_of(&out));
+        assert_eq!(out.status.code(), Some(1), "{all}");
+        assert!(
+            all.contains(&format!("  invalid   recipe     rooty  ({needing}{why}; nothing was changed; run strap as root")),
+            "{all}"
+        );
+        assert!(!all.contains("its checks failed"), "{all}");
     }
 }
 
@@ -866,6 +914,36 @@ fn docker_from_dockers_repository_verifies_the_key() {
     );
     assert!(m.sysroot().join("etc/apt/keyrings/docker.asc").exists());
     let second = run_ok(&mut m.run(&["docker", "--set", "source=docker"]));
+    assert!(second.contains("changed=0"), "{second}");
+}
+
+#[test]
+fn docker_from_its_repository_without_a_daemon_installs_the_cli_compose_and_buildx_only() {
+    let m = Machine::booted_by("sh", &[]);
+    fs::write(m.state_file("keys/gpg"), DOCKER_KEY).unwrap();
+    let args = ["docker", "--set", "source=docker", "--set", "daemon=false"];
+    let out = m.run(&args).output().unwrap();
+    let text = stdout_of(&out);
+    assert!(out.status.success(), "{text}");
+    let mut installed: Vec<String> = fs::read_dir(m.state().join("pkgs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    installed.sort();
+    assert_eq!(
+        installed,
+        [
+            "docker-buildx-plugin",
+            "docker-ce-cli",
+            "docker-compose-plugin"
+        ],
+        "{text}"
+    );
+    assert!(
+        text.contains("install docker-ce-cli docker-compose-plugin docker-buildx-plugin"),
+        "{text}"
+    );
+    let second = run_ok(&mut m.run(&args));
     assert!(second.contains("changed=0"), "{second}");
 }
 
@@ -1168,13 +1246,14 @@ fn without_a_service_manager_a_dry_run_is_unknown_and_a_run_fails_saying_what_to
         .output()
         .unwrap();
     let text = stdout_of(&out);
-    assert_eq!(out.status.code(), Some(2), "{text}");
+    // A run would fail the step: exit 1, not "changes pending".
+    assert_eq!(out.status.code(), Some(1), "{text}");
     let block = step_block(&text, "docker service enabled and running");
     assert!(block[0].starts_with("unknown      docker ›"), "{text}");
     assert_eq!(block[1..], unavailable, "{text}");
     assert_eq!(
         summary_of(&out),
-        "dry run: ok=0 changed=2 unknown=1 skipped=8 failed=0"
+        "dry run: ok=0 changed=2 unknown=1 skipped=9 failed=0"
     );
 
     let out = m.run(&["docker"]).output().unwrap();
@@ -1420,8 +1499,9 @@ fn show_lists_the_variables_that_matter_in_ci() {
     let out = m.env.strap(&["recipe", "show", "docker"]).output().unwrap();
     assert!(
         stdout_of(&out).contains(
-            "\nIn CI (a job's container runs no service manager):\n  daemon: false: the CLI and \
-             compose only"
+            "\nIn CI (a job's container runs no service manager):\n  daemon: false: no daemon \
+             started or managed here (source = docker: only the CLI, compose and buildx; distro: \
+             docker.io's dockerd installed but not started)"
         ),
         "{}",
         stdout_of(&out)
@@ -1607,7 +1687,7 @@ fn a_dry_run_without_systemctl_or_docker_goes_on_and_defers_the_verification() {
     );
     assert_eq!(
         summary_of(&out),
-        "dry run: ok=0 changed=2 unknown=1 skipped=8 failed=0"
+        "dry run: ok=0 changed=2 unknown=1 skipped=9 failed=0"
     );
 }
 
@@ -2187,4 +2267,103 @@ fn a_recipe_that_does_not_exist_is_not_found_with_a_hint() {
         "{stderr}"
     );
     assert!(stderr.ends_with(NO_SUCH_RECIPE_HINT), "{stderr}");
+}
+
+const UNAVAILABLE_THEN_CHECKS: &str = r#"
+name = "svc"
+[[step]]
+name = "web running"
+kind = "service"
+service = "web"
+[[step]]
+name = "web's config is there"
+check = "true"
+"#;
+
+#[test]
+fn an_unavailable_service_is_no_pending_change_and_the_checks_after_it_still_run() {
+    let m = Machine::booted_by("tini", &[]);
+    m.recipe("svc", UNAVAILABLE_THEN_CHECKS);
+    let out = m
+        .run(&["svc", "--dry-run", "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    // A run would fail the service step: 1, not 2 ("changes pending") forever.
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        step_block(&text, "web running")[0].starts_with("unknown"),
+        "{text}"
+    );
+    // Not deferred as "not checked until the pending changes are made": checked, and ok.
+    assert_eq!(
+        step_block(&text, "web's config is there"),
+        [step_block(&text, "web's config is there")[0]]
+    );
+    assert!(
+        step_block(&text, "web's config is there")[0].starts_with("ok"),
+        "{text}"
+    );
+    assert_eq!(
+        summary_of(&out),
+        "dry run: ok=1 changed=0 unknown=1 skipped=0 failed=0"
+    );
+    let out = m.run(&["svc", "--dry-run", "--json"]).output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["unknown"], 1, "{report}");
+    assert_eq!(report["summary"]["unavailable"], 1, "{report}");
+    assert_eq!(report["steps"][0]["unavailable"], true, "{report}");
+    assert_eq!(report["steps"][1].get("unavailable"), None, "{report}");
+    // Without --detailed-exitcode a dry run that found nothing wrong exits 0.
+    m.run(&["svc", "--dry-run"]).assert().success();
+}
+
+#[test]
+fn jenkins_in_a_container_without_curl_installs_it_for_its_login_check() {
+    let m = Machine::booted_by("sh", &[]);
+    fs::write(m.state_file("remote-daemons/tcp:__docker:2375"), "").unwrap();
+    let path = m.path_without(&["curl"]);
+    let args = [
+        "jenkins",
+        "--set",
+        "mode=container",
+        "--set",
+        "daemon=false",
+        "--set",
+        "host=docker",
+    ];
+    let out = m
+        .run(&args)
+        .env("PATH", &path)
+        .env("DOCKER_HOST", "tcp://docker:2375")
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        step_block(&text, "curl (fetches the apt key, asks /login)")[0]
+            .starts_with("changed      jenkins › curl (fetches the apt key, asks /login) (")
+            && text.contains(": install curl\n"),
+        "{text}"
+    );
+    let calls = m.calls();
+    assert!(
+        calls.contains("apt-get install -y --no-install-recommends curl"),
+        "{calls}"
+    );
+    assert!(
+        calls.contains("curl -fsS -o /dev/null http://docker:8080/login"),
+        "{calls}"
+    );
+    let second = m
+        .run(&args)
+        .env("PATH", &path)
+        .env("DOCKER_HOST", "tcp://docker:2375")
+        .output()
+        .unwrap();
+    assert!(
+        summary_of(&second).contains("changed=0"),
+        "{}",
+        stdout_of(&second)
+    );
 }

@@ -4,7 +4,9 @@ systemctl, rc-update, rc-service, service, update-rc.d, chkconfig, ip, modprobe,
 id, usermod, curl, gpg). Each records its arguments in $STUB_STATE/calls.log and keeps its state
 as files under $STUB_STATE (installed packages are pkgs/NAME, enabled and running services
 enabled/NAME and active/NAME, restarts counted in restarts/NAME), so a second run sees what the
-first one did. SysV's update-rc.d and chkconfig make their S??NAME links under $STUB_SYSROOT."""
+first one did. SysV's update-rc.d and chkconfig make their S??NAME links under $STUB_SYSROOT.
+Installing a package named like a stub tool that is missing beside the installer (a PATH without
+curl) links that tool there: the package provides its command."""
 import json
 import os
 import sys
@@ -60,6 +62,9 @@ def install(names):
             print(f"E: Unable to locate package {name}")
             return 100
         touch("pkgs", name)
+        provided = os.path.join(os.path.dirname(sys.argv[0]), name)
+        if name in handlers and not os.path.lexists(provided):
+            os.symlink(os.path.realpath(sys.argv[0]), provided)
     return 0
 
 
