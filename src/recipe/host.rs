@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::error::StepError;
 use super::missing::MissingCommand;
+use super::service_manager::Detected;
 use super::vars::{substitute, Quoting, Value, Values};
 use crate::process::{Finished, Limits, Runner};
 
@@ -30,15 +31,23 @@ pub(crate) fn sudo() -> Option<PathBuf> {
 pub(crate) struct Host {
     runner: Runner,
     is_root: bool,
+    service_manager: Detected,
 }
 
 impl Host {
-    /// Runs commands through `runner` (its log and cancellation token).
-    pub(crate) fn new(runner: Runner) -> Host {
+    /// Runs commands through `runner` (its log and cancellation token), on a machine run by
+    /// `service_manager` (detected once for the run).
+    pub(crate) fn new(runner: Runner, service_manager: Detected) -> Host {
         Host {
             runner,
             is_root: is_root(),
+            service_manager,
         }
+    }
+
+    /// The service manager that runs the machine, or what runs in its place.
+    pub(crate) fn service_manager(&self) -> &Detected {
+        &self.service_manager
     }
 
     /// Appends a line to the log.

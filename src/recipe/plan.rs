@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::model::{Recipe, RecipeError};
-use super::service_manager::ServiceManager;
+use super::service_manager::{self, ServiceManager};
 use super::vars::{Value, Values, VarError};
 use crate::error::{Explain, EXIT_USAGE};
 use crate::os_release::OsRelease;
@@ -252,11 +252,8 @@ pub(crate) fn facts(sysroot: &Path) -> Values {
     facts.insert("codename".into(), Value::Str(os.field("VERSION_CODENAME")));
     facts.insert("arch".into(), Value::Str(arch.to_owned()));
     facts.insert("sysroot".into(), Value::Str(sysroot.display().to_string()));
-    let manager = ServiceManager::detect(sysroot);
-    facts.insert(
-        "service_manager".into(),
-        Value::Str(manager.fact().to_owned()),
-    );
+    let manager = service_manager::fact(&ServiceManager::detect(sysroot));
+    facts.insert("service_manager".into(), Value::Str(manager.to_owned()));
     facts
 }
 

@@ -21,6 +21,7 @@ use super::host::{Host, StepCtx, DEFAULT_TIMEOUT};
 use super::kinds::State;
 use super::model::Step;
 use super::plan::Planned;
+use super::service_manager::ServiceManager;
 use super::vars::{substitute, Quoting, Value, Values};
 use crate::process::{Cancel, Log, RunError, Runner};
 
@@ -278,7 +279,8 @@ pub(crate) fn execute(
     options: &RunOptions,
     on_step: &mut dyn FnMut(&StepReport),
 ) -> Result<Report, RunError> {
-    let host = Host::new(Runner::new(options.log.clone(), options.cancel.clone()));
+    let runner = Runner::new(options.log.clone(), options.cancel.clone());
+    let host = Host::new(runner, ServiceManager::detect(&options.sysroot));
     if options.dry_run {
         host.note("# dry run: checks only");
     }

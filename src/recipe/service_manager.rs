@@ -22,8 +22,20 @@ pub(crate) enum ServiceManager {
     OpenRc,
     /// SysV init: PID 1 is another `init`.
     SysV,
-    /// Nothing manages services (a container); what PID 1 is.
-    None { pid1: Pid1 },
+}
+
+/// Nothing manages services on the machine (a container): what PID 1 is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NoServiceManager {
+    pub(crate) pid1: Pid1,
+}
+
+/// What [`ServiceManager::detect`] finds.
+pub(crate) type Detected = Result<ServiceManager, NoServiceManager>;
+
+/// The value of the `service_manager` fact: `systemd`, `openrc`, `sysv` or `none`.
+pub(crate) fn fact(detected: &Detected) -> &'static str {
+    detected.as_ref().map_or("none", ServiceManager::fact)
 }
 
 /// What is known of PID 1 where no service manager runs.
@@ -66,53 +78,56 @@ fn read_pid1(sysroot: &Path) -> Pid1 {
 impl ServiceManager {
     /// The machine's service manager, from `<sysroot>/run/systemd/system`,
     /// `<sysroot>/proc/1/comm` and where OpenRC lives.
-    pub(crate) fn detect(sysroot: &Path) -> ServiceManager {
+    pub(crate) fn detect(sysroot: &Path) -> Detected {
         let pid1 = read_pid1(sysroot);
         let name = match &pid1 {
             Pid1::Named(name) => Some(name.as_str()),
             Pid1::Unreadable(_) => None,
         };
         if sysroot.join("run/systemd/system").is_dir() || name == Some("systemd") {
-            return ServiceManager::Systemd;
+            return Ok(ServiceManager::Systemd);
         }
         let openrc = ["run/openrc", "sbin/openrc"]
             .iter()
             .any(|p| sysroot.join(p).exists());
         match name {
-            Some("openrc-init") => ServiceManager::OpenRc,
-            Some("init") if openrc => ServiceManager::OpenRc,
-            Some("init") => ServiceManager::SysV,
-            _ => ServiceManager::None { pid1 },
+            Some("openrc-init") => Ok(ServiceManager::OpenRc),
+            Some("init") if openrc => Ok(ServiceManager::OpenRc),
+            Some("init") => Ok(ServiceManager::SysV),
+            _ => Err(NoServiceManager { pid1 }),
         }
     }
 
-    /// The value of the `service_manager` fact: `systemd`, `openrc`, `sysv` or `none`.
+    /// Its value of the `service_manager` fact: `systemd`, `openrc` or `sysv`.
     pub(crate) fn fact(&self) -> &'static str {
         match self {
             ServiceManager::Systemd => "systemd",
             ServiceManager::OpenRc => "openrc",
             ServiceManager::SysV => "sysv",
-            ServiceManager::None { .. } => "none",
         }
     }
 }
 
-/// As messages name it: "systemd", "OpenRC", "SysV init", or what stands in PID 1's place.
+/// As messages name it: "systemd", "OpenRC", "SysV init".
 impl fmt::Display for ServiceManager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ServiceManager::Systemd => f.write_str("systemd"),
-            ServiceManager::OpenRc => f.write_str("OpenRC"),
-            ServiceManager::SysV => f.write_str("SysV init"),
-            ServiceManager::None {
-                pid1: Pid1::Named(name),
-            } => write!(
+        f.write_str(match self {
+            ServiceManager::Systemd => "systemd",
+            ServiceManager::OpenRc => "OpenRC",
+            ServiceManager::SysV => "SysV init",
+        })
+    }
+}
+
+/// What stands in PID 1's place, as messages say it.
+impl fmt::Display for NoServiceManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.pid1 {
+            Pid1::Named(name) => write!(
                 f,
                 "no service manager on this machine — PID 1 is `{name}`, a container?"
             ),
-            ServiceManager::None {
-                pid1: Pid1::Unreadable(why),
-            } => write!(
+            Pid1::Unreadable(why) => write!(
                 f,
                 "no service manager on this machine — PID 1's name cannot be read ({why}), a \
                  container?"
@@ -126,7 +141,7 @@ mod tests {
     use super::*;
 
     /// A sysroot holding `files` (paths ending in `/` are directories), PID 1 named `pid1`.
-    fn machine(pid1: Option<&str>, files: &[&str]) -> ServiceManager {
+    fn machine(pid1: Option<&str>, files: &[&str]) -> Detected {
         let root = tempfile::tempdir().unwrap();
         if let Some(name) = pid1 {
             std::fs::create_dir_all(root.path().join("proc/1")).unwrap();
@@ -144,18 +159,18 @@ mod tests {
         ServiceManager::detect(root.path())
     }
 
-    fn none(pid1: &str) -> ServiceManager {
-        ServiceManager::None {
+    fn none(pid1: &str) -> Detected {
+        Err(NoServiceManager {
             pid1: Pid1::Named(pid1.to_owned()),
-        }
+        })
     }
 
     #[test]
     fn systemd_when_it_runs() {
-        assert_eq!(machine(Some("systemd"), &[]), ServiceManager::Systemd);
+        assert_eq!(machine(Some("systemd"), &[]), Ok(ServiceManager::Systemd));
         assert_eq!(
             machine(None, &["run/systemd/system/"]),
-            ServiceManager::Systemd
+            Ok(ServiceManager::Systemd)
         );
         // Installed but not running (a container with the systemd package) is not systemd.
         assert_eq!(
@@ -166,18 +181,18 @@ mod tests {
 
     #[test]
     fn openrc_and_sysv_by_pid_1_and_what_is_installed() {
-        assert_eq!(machine(Some("openrc-init"), &[]), ServiceManager::OpenRc);
+        assert_eq!(machine(Some("openrc-init"), &[]), Ok(ServiceManager::OpenRc));
         assert_eq!(
             machine(Some("init"), &["run/openrc/"]),
-            ServiceManager::OpenRc
+            Ok(ServiceManager::OpenRc)
         );
         assert_eq!(
             machine(Some("init"), &["sbin/openrc"]),
-            ServiceManager::OpenRc
+            Ok(ServiceManager::OpenRc)
         );
         assert_eq!(
             machine(Some("init"), &["etc/init.d/docker", "etc/rc2.d/"]),
-            ServiceManager::SysV
+            Ok(ServiceManager::SysV)
         );
     }
 
@@ -195,10 +210,10 @@ mod tests {
             // Debian images have /etc/init.d and `service`: nothing runs them.
             let found = machine(Some(pid1), &["etc/init.d/docker", "usr/sbin/service"]);
             assert_eq!(found, none(pid1));
-            assert_eq!(found.fact(), "none");
+            assert_eq!(fact(&found), "none");
         }
         assert_eq!(
-            machine(Some("tini"), &[]).to_string(),
+            machine(Some("tini"), &[]).unwrap_err().to_string(),
             "no service manager on this machine — PID 1 is `tini`, a container?"
         );
     }
@@ -209,8 +224,8 @@ mod tests {
         std::fs::create_dir_all(root.path().join("proc/1")).unwrap();
         make(&root.path().join("proc/1/comm"));
         let found = ServiceManager::detect(root.path());
-        assert_eq!(found.fact(), "none");
-        let text = found.to_string();
+        assert_eq!(fact(&found), "none");
+        let text = found.unwrap_err().to_string();
         let comm = root.path().join("proc/1/comm");
         let prefix = format!(
             "no service manager on this machine — PID 1's name cannot be read ({}: ",
@@ -257,12 +272,12 @@ mod tests {
     #[test]
     fn facts_are_the_names_recipes_compare_with() {
         let names = [
-            ServiceManager::Systemd,
-            ServiceManager::OpenRc,
-            ServiceManager::SysV,
+            Ok(ServiceManager::Systemd),
+            Ok(ServiceManager::OpenRc),
+            Ok(ServiceManager::SysV),
             none("tini"),
         ]
-        .map(|m| m.fact());
+        .map(|m| fact(&m));
         assert_eq!(names, ["systemd", "openrc", "sysv", "none"]);
     }
 }

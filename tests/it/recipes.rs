@@ -1451,6 +1451,12 @@ fn can_persistence_without_systemd_networkd_says_why_before_configuring_the_inte
             .ends_with("systemd-networkd keeps them, and this machine runs OpenRC, not systemd"),
         "{text}"
     );
+    // What to do is said once, by the interface step; the networkd step is not for this machine.
+    assert_eq!(text.matches("instead:").count(), 1, "{text}");
+    assert!(
+        step_block(&text, "systemd-networkd enabled")[0].starts_with("skipped"),
+        "{text}"
+    );
     run_ok(&mut m.run(&["can"]));
     assert!(m
         .calls()

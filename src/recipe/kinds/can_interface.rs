@@ -16,7 +16,7 @@ use super::{FieldError, Fields, State, StepKind};
 use crate::recipe::error::StepError;
 use crate::recipe::files::{self, Desired};
 use crate::recipe::host::StepCtx;
-use crate::recipe::service_manager::ServiceManager;
+use crate::recipe::service_manager::{Detected, ServiceManager};
 use crate::recipe::vars::{parse_bool, referenced};
 use crate::shell::quote_posix;
 
@@ -358,11 +358,11 @@ fn current(interface: &str, ctx: &StepCtx<'_>) -> Result<serde_json::Value, Step
 
 /// Why `interface`'s settings cannot persist, where systemd does not run the machine (its
 /// systemd-networkd reads the files); with what to do instead.
-fn cannot_persist(interface: &str, sysroot: &Path) -> Option<String> {
-    let why = match ServiceManager::detect(sysroot) {
-        ServiceManager::Systemd => return None,
-        none @ ServiceManager::None { .. } => none.to_string(),
-        other => format!("this machine runs {other}, not systemd"),
+fn cannot_persist(interface: &str, detected: &Detected) -> Option<String> {
+    let why = match detected {
+        Ok(ServiceManager::Systemd) => return None,
+        Err(none) => none.to_string(),
+        Ok(other) => format!("this machine runs {other}, not systemd"),
     };
     Some(format!(
         "cannot persist the settings of {interface}: systemd-networkd keeps them, and {why}\n\
@@ -461,7 +461,7 @@ impl StepKind for CanInterface {
         let interface = ctx.raw(&self.interface);
         let want = self.wanted(ctx)?;
         if want.persist {
-            if let Some(why) = cannot_persist(&interface, ctx.sysroot) {
+            if let Some(why) = cannot_persist(&interface, ctx.host.service_manager()) {
                 return Ok(State::Unavailable(why));
             }
         }
@@ -524,7 +524,7 @@ mod tests {
     fn wanted(step: &str, values: &[(&str, Value)]) -> Result<Wanted, StepError> {
         let dir = tempfile::tempdir().unwrap();
         let log = Log::create(&dir.path().join("log")).unwrap();
-        let host = Host::new(Runner::new(log, Cancel::new()));
+        let host = Host::new(Runner::new(log, Cancel::new()), Ok(ServiceManager::Systemd));
         let values: Values = values
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))

@@ -101,12 +101,11 @@ enum Action {
 
 impl Service {
     /// The machine's manager, or why the service cannot be managed here.
-    fn manager(&self, ctx: &StepCtx<'_>) -> Result<ServiceManager, StepError> {
-        let manager = ServiceManager::detect(ctx.sysroot);
+    fn manager<'c>(&self, ctx: &StepCtx<'c>) -> Result<&'c ServiceManager, StepError> {
         let name = ctx.raw(&self.service);
-        let why = match &manager {
-            ServiceManager::None { .. } => format!("{manager} (`{name}` cannot be managed here)"),
-            other
+        let why = match ctx.host.service_manager() {
+            Err(none) => format!("{none} (`{name}` cannot be managed here)"),
+            Ok(other)
                 if !self.managers.is_empty()
                     && !self.managers.iter().any(|m| m == other.fact()) =>
             {
@@ -115,7 +114,7 @@ impl Service {
                     self.managers.join(" or ")
                 )
             }
-            _ => return Ok(manager),
+            Ok(manager) => return Ok(manager),
         };
         Err(self.unavailable(why, &name, ctx))
     }
@@ -195,7 +194,6 @@ impl Service {
                     .any(|line| line.split('|').next().map(str::trim) == Some(name)))
             }
             ServiceManager::SysV => Ok(sysv_start_link(ctx.sysroot, name)),
-            ServiceManager::None { .. } => Ok(false),
         }
     }
 
@@ -238,7 +236,6 @@ impl Service {
                 Action::Start => format!("service {quoted} start"),
                 Action::Restart => format!("service {quoted} restart"),
             })),
-            ServiceManager::None { .. } => {}
         }
         commands
     }
@@ -254,7 +251,6 @@ fn is_running(manager: &ServiceManager, name: &str, ctx: &StepCtx<'_>) -> Result
         }
         ServiceManager::OpenRc => ctx.query_succeeds(&format!("rc-service {quoted} status")),
         ServiceManager::SysV => ctx.query_succeeds(&format!("service {quoted} status")),
-        ServiceManager::None { .. } => Ok(false),
     }
 }
 
@@ -287,7 +283,7 @@ impl StepKind for Service {
         let name = ctx.raw(&self.service);
         let pending = self
             .manager(ctx)
-            .and_then(|manager| self.pending(&manager, &name, ctx));
+            .and_then(|manager| self.pending(manager, &name, ctx));
         match pending {
             Err(StepError::Unavailable(why)) => Ok(State::Unavailable(why)),
             Err(e) => Err(e),
@@ -308,12 +304,12 @@ impl StepKind for Service {
         let name = ctx.raw(&self.service);
         let manager = self.manager(ctx)?;
         // A query tool that is missing: make every change; the check afterwards tells.
-        let actions = match self.pending(&manager, &name, ctx) {
+        let actions = match self.pending(manager, &name, ctx) {
             Err(StepError::MissingCommand(_)) => self.desired(),
             pending => pending?,
         };
         let mut output = String::new();
-        for command in self.commands_for(&manager, &name, &actions) {
+        for command in self.commands_for(manager, &name, &actions) {
             output.push_str(&ctx.must(&command)?);
         }
         Ok(output)
@@ -323,7 +319,7 @@ impl StepKind for Service {
     fn commands(&self, ctx: &StepCtx<'_>) -> Vec<String> {
         let name = ctx.raw(&self.service);
         match self.manager(ctx) {
-            Ok(manager) if self.restarted => self.commands_for(&manager, &name, &self.desired()),
+            Ok(manager) if self.restarted => self.commands_for(manager, &name, &self.desired()),
             _ => Vec::new(),
         }
     }
