@@ -71,8 +71,10 @@ enum Outcome {
 /// `--json` shows in the item's outcome.
 #[derive(Debug, serde::Serialize)]
 struct Ended {
+    /// How it ended (`result`, and `detail` for a failure or a skip).
     #[serde(flatten)]
     outcome: Outcome,
+    /// A recipe's report, when it ran: its steps, summary and log beside `result`.
     #[serde(flatten)]
     recipe: Option<Report>,
 }
