@@ -181,7 +181,10 @@ mod tests {
 
     #[test]
     fn openrc_and_sysv_by_pid_1_and_what_is_installed() {
-        assert_eq!(machine(Some("openrc-init"), &[]), Ok(ServiceManager::OpenRc));
+        assert_eq!(
+            machine(Some("openrc-init"), &[]),
+            Ok(ServiceManager::OpenRc)
+        );
         assert_eq!(
             machine(Some("init"), &["run/openrc/"]),
             Ok(ServiceManager::OpenRc)
@@ -231,7 +234,9 @@ mod tests {
             "no service manager on this machine — PID 1's name cannot be read ({}: ",
             comm.display()
         );
-        let why = text.strip_prefix(&prefix).unwrap_or_else(|| panic!("{text}"));
+        let why = text
+            .strip_prefix(&prefix)
+            .unwrap_or_else(|| panic!("{text}"));
         why.strip_suffix("), a container?")
             .unwrap_or_else(|| panic!("{text}"))
             .to_owned()

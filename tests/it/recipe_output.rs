@@ -428,7 +428,10 @@ warn = "careful\u001b[2J"
     let out = m.run(&["noisy", "-v"]).output().unwrap();
     let text = stdout_of(&out);
     assert!(out.status.success(), "{text}{}", stderr_of(&out));
-    assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text:?}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
     assert!(text.contains("› title\\x1b]0;pwned\\x07 ("), "{text}");
     assert!(text.contains("| careful\\x1b[2J\n"), "{text}");
     assert!(text.contains("| \\x1b]0;x\\x07 done\n"), "{text}");

@@ -550,7 +550,9 @@ fn a_step_that_needs_root_fails_clearly_without_root_or_sudo() {
          [[step]]\nname = \"not here\"\nbecome = true\nwhen = \"distribution == 'nowhere'\"\nrun = \"true\"\n\
          notify = [\"reload\"]\n[[handler]]\nname = \"reload\"\nbecome = true\nrun = \"true\"\n",
     );
-    let manifest = m.env.write("work/strap.toml", "[[recipe]]\nname = \"rooty\"\n");
+    let manifest = m
+        .env
+        .write("work/strap.toml", "[[recipe]]\nname = \"rooty\"\n");
     // A sudo that asks for a password (`-n`: it fails), beside the stubs.
     let with_sudo = m.env.dir.path().join("sudo-bin");
     fs::create_dir_all(&with_sudo).unwrap();

@@ -354,7 +354,10 @@ mod tests {
             assert!(err.starts_with(message), "{err}");
         }
         for (text, message) in [
-            ("service = ''", "step 's' (service): `service` is empty; name the service"),
+            (
+                "service = ''",
+                "step 's' (service): `service` is empty; name the service",
+            ),
             (
                 "service = 'x'\ndaemon_reload = true\nmanagers = ['openrc', 'sysv']",
                 "step 's' (service): `daemon_reload` is for systemd, and `managers` names only \
@@ -364,7 +367,8 @@ mod tests {
             assert_eq!(parse_fields(text).unwrap_err().to_string(), message);
         }
         parse_fields("service = 'x'\nrestarted = true\ndaemon_reload = true").unwrap();
-        parse_fields("service = 'x'\ndaemon_reload = true\nmanagers = ['systemd', 'sysv']").unwrap();
+        parse_fields("service = 'x'\ndaemon_reload = true\nmanagers = ['systemd', 'sysv']")
+            .unwrap();
         parse_fields("service = 'x'\nmanagers = ['systemd']\ninstead = 'do y'").unwrap();
     }
 
