@@ -14,7 +14,7 @@ use super::{dispatch, Command, Ctx};
 use crate::boost::plan::{b2_value, Link, Variant};
 use crate::bootstrap::manifest::{self, Before, Loaded, RecipeItem};
 use crate::bootstrap::plan::{self, Action, BuildSettings, Item, Kind, State};
-use crate::error::{Reported, EXIT_FAILURE, EXIT_INTERRUPTED};
+use crate::error::{printable, Reported, EXIT_FAILURE, EXIT_INTERRUPTED};
 use crate::process::Cancel;
 use crate::recipe::run::{Report, Status};
 
@@ -119,7 +119,7 @@ pub(super) fn run(ctx: &Ctx, args: BootstrapArgs, out: &mut dyn Write) -> Result
     if !args.json {
         tell!("plan for {}:", loaded.path.display());
         for item in &items {
-            say!("{}", plan_line(item));
+            say!("{}", printable(&plan_line(item)));
         }
     }
     let pending = items
@@ -214,7 +214,8 @@ fn write_json(
     Ok(())
 }
 
-/// Says how the run ended (counts, then each item that failed or was skipped); returns the exit
+/// Says how the run ended (counts, then each item that failed or was skipped, control characters
+/// shown escaped); returns the exit
 /// code: 130 when a signal stopped it, 1 when an item did not converge, else 0.
 fn summarize(items: &[Item], ended: &[Ended], pending: usize) -> i32 {
     let outcomes: Vec<&Outcome> = ended.iter().map(|e| &e.outcome).collect();
@@ -250,7 +251,8 @@ fn summarize(items: &[Item], ended: &[Ended], pending: usize) -> i32 {
             Outcome::Skipped(why) => ("skipped", why),
             _ => continue,
         };
-        say!("  {label}: {} {}: {why}", kind_name(item.kind), item.name);
+        let line = format!("  {label}: {} {}: {why}", kind_name(item.kind), item.name);
+        say!("{}", printable(&line));
     }
     if undone > 0 {
         EXIT_INTERRUPTED
@@ -321,7 +323,7 @@ fn converge(ctx: &Ctx, items: &[Item], cancel: &Cancel, verbose: bool) -> Vec<En
 /// Runs a pending item's command; how it ended. A recipe runs here as `strap recipe run` does,
 /// its step lines and summary indented under the item.
 fn run_item(ctx: &Ctx, item: &Item, cancel: &Cancel, verbose: bool) -> Ended {
-    tell!("bootstrap: {}", plan_line(item).trim_start());
+    tell!("bootstrap: {}", printable(plan_line(item).trim_start()));
     let (result, recipe) = match command(&item.action, Mode::Converge) {
         Command::Recipe(RecipeCommand::Run(args)) => {
             let args = RunArgs { verbose, ..args };

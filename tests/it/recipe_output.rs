@@ -439,4 +439,27 @@ warn = "careful\u001b[2J"
     let out = m.run(&["noisy", "--json"]).output().unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["steps"][0]["output"], "\u{1b}]0;x\u{7} done");
+
+    // `strap bootstrap` shows the steps under its item, and a failed step in its summary, the
+    // same way.
+    let env = TestEnv::new();
+    let failing = "name = \"noisy\"\n[[step]]\nname = \"title\\u001b]0;pwned\\u0007\"\n\
+                   run = \"printf '\\\\033]0;x\\\\007 done\\\\n'; exit 3\"\n";
+    env.write("work/proj/noisy.toml", failing);
+    env.write(
+        "work/proj/strap.toml",
+        "[[recipe]]\npath = \"noisy.toml\"\n",
+    );
+    let dir = env.work().join("proj");
+    let sysroot = env.work().join("sysroot");
+    fs::create_dir_all(&sysroot).unwrap();
+    let out = bootstrap(&env, &dir, &sysroot, &["-v"]);
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+    assert!(
+        err.contains("noisy.toml: step noisy › title\\x1b]0;pwned\\x07 failed\n"),
+        "{err}"
+    );
+    assert!(err.contains("| \\x1b]0;x\\x07 done\n"), "{err}");
 }
