@@ -215,8 +215,8 @@ fn write_json(
 }
 
 /// Says how the run ended (counts, then each item that failed or was skipped, control characters
-/// shown escaped); returns the exit
-/// code: 130 when a signal stopped it, 1 when an item did not converge, else 0.
+/// shown escaped); returns the exit code: 130 when a signal stopped it, 1 when an item did not
+/// converge, else 0.
 fn summarize(items: &[Item], ended: &[Ended], pending: usize) -> i32 {
     let outcomes: Vec<&Outcome> = ended.iter().map(|e| &e.outcome).collect();
     let count = |wanted: fn(&Outcome) -> bool| outcomes.iter().filter(|o| wanted(o)).count();

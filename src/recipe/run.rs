@@ -36,7 +36,7 @@ pub(crate) enum Status {
     Changed,
     /// A dry run could not tell: the check cannot run (a command it needs is not found), it
     /// fails now but a run would wait for it, or the step is unavailable on this machine (no
-    /// service manager; see [`StepReport::unavailable`]).
+    /// service manager to run it; see [`StepReport::unavailable`]).
     Unknown,
     Skipped,
     Failed,
@@ -81,7 +81,8 @@ pub(crate) struct StepReport {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) commands: Vec<String>,
     /// An `unknown` step of a dry run that cannot be done on this machine (a service where no
-    /// service manager runs): a run would fail it; it is no pending change.
+    /// service manager runs, CAN settings that cannot persist): a run would fail it; it is no
+    /// pending change.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub(crate) unavailable: bool,
 }
