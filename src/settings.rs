@@ -99,6 +99,53 @@ pub fn seconds(text: &str, max: f64) -> Result<Duration, String> {
         })
 }
 
+/// Whether CPython installs use python-build-standalone's prebuilt builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrebuiltMode {
+    /// Always build from source (the default: a pyenv drop-in keeps compiling).
+    #[default]
+    Never,
+    /// The prebuilt build where there is one that installs and verifies, else from source.
+    Prefer,
+    /// The prebuilt build or fail.
+    Only,
+}
+
+impl PrebuiltMode {
+    const ALL: [(&'static str, PrebuiltMode); 3] = [
+        ("never", PrebuiltMode::Never),
+        ("prefer", PrebuiltMode::Prefer),
+        ("only", PrebuiltMode::Only),
+    ];
+}
+
+/// The prebuilt mode: `flag` (`--prebuilt` is `prefer`, `--no-prebuilt` `never`), else
+/// `STRAP_PYTHON_PREBUILT`, else `manifest` (a bootstrap manifest's `[settings] prebuilt`),
+/// else the config's `[python] prebuilt`, else `never`.
+pub fn prebuilt_mode(
+    flag: Option<PrebuiltMode>,
+    manifest: Option<PrebuiltMode>,
+    config: &Config,
+) -> Result<PrebuiltMode, UsageError> {
+    if let Some(mode) = flag {
+        return Ok(mode);
+    }
+    if let Some(text) = env_value(env_vars::STRAP_PYTHON_PREBUILT) {
+        return PrebuiltMode::ALL
+            .iter()
+            .find(|(name, _)| *name == text.trim())
+            .map(|(_, mode)| *mode)
+            .ok_or_else(|| {
+                UsageError::new(format!(
+                    "{} must be never, prefer or only, not '{text}'",
+                    env_vars::STRAP_PYTHON_PREBUILT
+                ))
+            });
+    }
+    Ok(manifest.or(config.python.prebuilt).unwrap_or_default())
+}
+
 /// Where a list of mirrors comes from: a flag, an environment variable (comma-separated), a
 /// config key, and the default when none of them names one.
 #[derive(Debug, Clone, Copy)]
@@ -135,6 +182,17 @@ impl<'a> MirrorSource<'a> {
             env_var: env_vars::STRAP_BOOST_MIRRORS,
             config: (&config.boost.mirrors, "boost.mirrors"),
             default: Some(mirror::DEFAULT_BOOST_MIRROR),
+            first: None,
+        }
+    }
+
+    /// python-build-standalone's mirrors (`{build}`, `{file}`).
+    pub fn prebuilt(config: &'a Config) -> MirrorSource<'a> {
+        MirrorSource {
+            flag: "--prebuilt-mirror",
+            env_var: env_vars::STRAP_PREBUILT_MIRRORS,
+            config: (&config.python.prebuilt_mirrors, "python.prebuilt_mirrors"),
+            default: Some(crate::python::prebuilt::DEFAULT_MIRROR),
             first: None,
         }
     }

@@ -25,6 +25,14 @@ pub const PBS_PREFIX: &str = "/install";
 /// What the receipt's details say the source of a prebuilt install is.
 pub const SOURCE: &str = "prebuilt";
 
+/// True when the install at `prefix` is a prebuilt one, by its receipt.
+pub fn is_prebuilt(prefix: &Path) -> bool {
+    crate::identity::Receipt::read(prefix)
+        .ok()
+        .flatten()
+        .is_some_and(|r| r.details.get("source").and_then(|s| s.as_str()) == Some(SOURCE))
+}
+
 /// One prebuilt CPython install.
 pub struct Prebuilt<'a> {
     build: PbsBuild,
