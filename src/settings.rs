@@ -186,13 +186,14 @@ impl<'a> MirrorSource<'a> {
         }
     }
 
-    /// python-build-standalone's mirrors (`{build}`, `{file}`).
+    /// python-build-standalone's mirrors (`{build}`, `{file}`): none by default, where the
+    /// catalog's own URL (the project's GitHub releases) is the only one.
     pub fn prebuilt(config: &'a Config) -> MirrorSource<'a> {
         MirrorSource {
             flag: "--prebuilt-mirror",
             env_var: env_vars::STRAP_PREBUILT_MIRRORS,
             config: (&config.python.prebuilt_mirrors, "python.prebuilt_mirrors"),
-            default: Some(crate::python::prebuilt::DEFAULT_MIRROR),
+            default: None,
             first: None,
         }
     }

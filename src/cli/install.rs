@@ -167,7 +167,9 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> Result<i
         let mut outcome = stage::install(&ctx.layout, artifact, &stage_options, &reporter, &cancel);
         if let (Some(_), Err(failure)) = (&choice, &outcome) {
             if prebuilt.falls_back(failure) {
-                tell!("the prebuilt {name} cannot be installed ({failure}); building it from source");
+                tell!(
+                    "the prebuilt {name} cannot be installed ({failure}); building it from source"
+                );
                 outcome = stage::install(&ctx.layout, &*source, &stage_options, &reporter, &cancel);
             }
         }
@@ -212,7 +214,10 @@ mod prebuilt {
     /// The name a build installs as (`3.12.7`, `3.13.1t`, `3.12.7-debug`, `3.13.1t-debug`).
     pub(super) fn install_name(build: &Build) -> String {
         let mut name = build.version.clone();
-        if matches!(build.variant, Variant::FreeThreaded | Variant::FreeThreadedDebug) {
+        if matches!(
+            build.variant,
+            Variant::FreeThreaded | Variant::FreeThreadedDebug
+        ) {
             name.push('t');
         }
         if matches!(build.variant, Variant::Debug | Variant::FreeThreadedDebug) {
@@ -240,15 +245,14 @@ mod prebuilt {
                 _ => None,
             };
             let mode = settings::prebuilt_mode(flag, None, &config)?;
-            let mirrors = if mode == PrebuiltMode::Never {
-                Vec::new()
-            } else {
-                settings::mirrors(
-                    &args.prebuilt_mirror,
-                    settings::MirrorSource::prebuilt(&config),
-                    &config,
-                )?
-            };
+            let (mirrors, origin) = settings::mirror_list(
+                &args.prebuilt_mirror,
+                settings::MirrorSource::prebuilt(&config),
+                &config,
+            );
+            for template in mirrors.iter().filter(|_| mode != PrebuiltMode::Never) {
+                crate::fetch::mirror::check(template, &origin)?;
+            }
             Ok(Prebuilts {
                 mode,
                 mirrors,
@@ -567,7 +571,9 @@ fn list_prebuilt(ctx: &Ctx, args: &InstallArgs, out: &mut dyn Write) -> Result<i
             flavor: b.flavor(),
             installed: false,
         })
-        .filter(|l| args.versions.is_empty() || args.versions.iter().any(|p| listed_under(p, &l.version)))
+        .filter(|l| {
+            args.versions.is_empty() || args.versions.iter().any(|p| listed_under(p, &l.version))
+        })
         .map(|l| ListedBuild {
             installed: installed.contains(&l.version),
             ..l

@@ -241,7 +241,13 @@ impl Artifact for CPython<'_> {
                 staged_prefix.display()
             ))
         })?;
-        let notes = check_modules(&build.runner, &staged, name, self.options, self.plan.major_minor().0 == 2)?;
+        let notes = check_modules(
+            &build.runner,
+            &staged,
+            name,
+            self.options,
+            self.plan.major_minor().0 == 2,
+        )?;
         if self.options.with_pip {
             verify::check_pip(&build.runner, &staged)
                 .map_err(|e| verify_error(name, "pip does not work", e))?;

@@ -215,7 +215,9 @@ mod tests {
         assert_eq!(x86_64_level(&info(&v4)), "x86_64_v4");
         // v4's flags without v3's are v2.
         assert_eq!(
-            x86_64_level(&info(&format!("{v2} avx512f avx512bw avx512cd avx512dq avx512vl"))),
+            x86_64_level(&info(&format!(
+                "{v2} avx512f avx512bw avx512cd avx512dq avx512vl"
+            ))),
             "x86_64_v2"
         );
     }
@@ -225,19 +227,23 @@ mod tests {
         let m = Machine::parse("x86_64_v3-linux-musl").unwrap();
         assert_eq!(m.to_string(), "x86_64_v3-musl");
         assert_eq!(m.uname_arch(), "x86_64");
-        assert_eq!(
-            m.compatible_arches(),
-            ["x86_64_v3", "x86_64_v2", "x86_64"]
-        );
+        assert_eq!(m.compatible_arches(), ["x86_64_v3", "x86_64_v2", "x86_64"]);
         let base = Machine::parse("x86_64-unknown-linux-gnu").unwrap();
         assert_eq!(base.compatible_arches(), ["x86_64"]);
         let arm = Machine::parse("aarch64-linux-gnu").unwrap();
         assert_eq!(arm.compatible_arches(), ["aarch64"]);
         assert_eq!(
-            Machine::parse("armv7-linux-gnueabihf").unwrap().uname_arch(),
+            Machine::parse("armv7-linux-gnueabihf")
+                .unwrap()
+                .uname_arch(),
             "armv7l"
         );
-        for bad in ["x86_64", "x86_64-linux-glibc", "-linux-gnu", "x/y-linux-gnu"] {
+        for bad in [
+            "x86_64",
+            "x86_64-linux-glibc",
+            "-linux-gnu",
+            "x/y-linux-gnu",
+        ] {
             assert!(Machine::parse(bad).is_err(), "{bad}");
         }
     }

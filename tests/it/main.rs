@@ -23,6 +23,7 @@ mod messages;
 mod mirror;
 mod pack;
 mod pipeline;
+mod prebuilt;
 mod pyenv;
 mod real;
 mod recipes;

@@ -140,6 +140,7 @@ impl<'a> Prebuilt<'a> {
         &self,
         runner: &crate::process::Runner,
         python: &Staged,
+        staged: &Path,
         scratch: &Path,
     ) -> Result<String, StageError> {
         let dir = scratch.join("c-extension");
@@ -152,7 +153,9 @@ impl<'a> Prebuilt<'a> {
                     .command()
                     .args(["-c", BUILD_EXTENSION])
                     .arg(&dir)
-                    .arg(&self.build.version),
+                    .arg(&self.build.version)
+                    .arg(&self.prefix)
+                    .arg(staged),
             )
             .map_err(|e| {
                 verify_error(
@@ -184,11 +187,13 @@ PyMODINIT_FUNC PyInit_strap_check(void) { return PyModule_Create(&module); }
 "#;
 
 /// Builds `strap_check.c` in `argv[1]` as setuptools does (sysconfig's `CC`, `CFLAGS`,
-/// `CCSHARED`, `INCLUDEPY`, then `LDSHARED`) and imports it; `argv[2]` is the version it must be.
+/// `CCSHARED`, `INCLUDEPY`, then `LDSHARED`) and imports it; `argv[2]` is the version it must
+/// be. It runs staged: paths under the prefix (`argv[3]`) are read under the staged copy
+/// (`argv[4]`).
 const BUILD_EXTENSION: &str = "import importlib, os, platform, shlex, subprocess, sys, sysconfig\n\
-d, want = sys.argv[1], sys.argv[2]\n\
+d, want, prefix, staged = sys.argv[1:5]\n\
 if platform.python_version() != want:\n    sys.exit('it is Python %s, not %s' % (platform.python_version(), want))\n\
-v = lambda k: sysconfig.get_config_var(k) or ''\n\
+v = lambda k: (sysconfig.get_config_var(k) or '').replace(prefix, staged)\n\
 print('strap-cc: ' + v('CC'), flush=True)\n\
 src, obj = os.path.join(d, 'strap_check.c'), os.path.join(d, 'strap_check.o')\n\
 so = os.path.join(d, 'strap_check' + v('EXT_SUFFIX'))\n\
@@ -226,9 +231,9 @@ impl Artifact for Prebuilt<'_> {
             "python/ or python/install/ into place, {PBS_PREFIX} → {}",
             self.prefix.display()
         );
-        build
-            .phases
-            .run("install", &detail, || self.lay_out(&build.sources[0], &staged))?;
+        build.phases.run("install", &detail, || {
+            self.lay_out(&build.sources[0], &staged)
+        })?;
         let compilers = Compilers::here();
         let detail = format!(
             "CC, CXX, LDSHARED name {} and {} (not its clang)",
@@ -246,7 +251,9 @@ impl Artifact for Prebuilt<'_> {
     }
     fn verify_detail(&self) -> String {
         let pip = if self.options.with_pip { ", pip" } else { "" };
-        format!("required and optional modules{pip}, a C extension built with sysconfig's CC (at once)")
+        format!(
+            "required and optional modules{pip}, a C extension built with sysconfig's CC (at once)"
+        )
     }
     /// The module probe, pip and the C extension build run at once.
     fn verify(&self, build: &Build<'_>) -> Result<Vec<String>, StageError> {
@@ -263,9 +270,11 @@ impl Artifact for Prebuilt<'_> {
                     .map(|()| Vec::new())
                     .map_err(|e| verify_error(&self.name, "pip does not work", e))
             });
-            let extension = self.check_c_extension(runner, &python, &build.scratch);
+            let staged = build.staged_prefix();
+            let extension = self.check_c_extension(runner, &python, &staged, &build.scratch);
             let joined = |h: std::thread::ScopedJoinHandle<'_, _>| {
-                h.join().unwrap_or_else(|_| Err(self.failed("a check panicked".to_owned())))
+                h.join()
+                    .unwrap_or_else(|_| Err(self.failed("a check panicked".to_owned())))
             };
             (joined(modules), joined(pip), extension)
         });

@@ -10,13 +10,10 @@ use std::sync::OnceLock;
 use super::platform::Machine;
 use crate::error::UsageError;
 
-/// Where PBS publishes its archives: `{build}` is the release tag, `{file}` the archive's
-/// name (`+` percent-encoded in http(s) URLs).
-pub const DEFAULT_MIRROR: &str =
-    "https://github.com/astral-sh/python-build-standalone/releases/download/{build}/{file}";
-
 /// The columns of a catalog file, in order (its header line).
-const HEADER: [&str; 7] = ["version", "arch", "libc", "variant", "build", "url", "sha256"];
+const HEADER: [&str; 7] = [
+    "version", "arch", "libc", "variant", "build", "url", "sha256",
+];
 
 /// Which of PBS's builds of a version: `3.13t` is free-threaded, `-g` a debug build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -89,7 +86,10 @@ impl Build {
     /// What kind of archive it is (`install_only_stripped`, `debug-full`, `pgo+lto`): the
     /// file name after its platform, without the release date and the extension.
     pub fn flavor(&self) -> String {
-        let stem = self.file.trim_end_matches(".tar.gz").trim_end_matches(".tar.zst");
+        let stem = self
+            .file
+            .trim_end_matches(".tar.gz")
+            .trim_end_matches(".tar.zst");
         let after = stem
             .split_once(&format!("-linux-{}-", self.libc))
             .map_or(stem, |(_, rest)| rest);
@@ -103,7 +103,10 @@ impl Build {
     /// Its URL on the mirror `template`: `{build}`, and `{file}` with `+` percent-encoded
     /// unless the mirror is a `file:` URL.
     pub fn url_on(&self, template: &str) -> String {
-        let file = if template.get(..5).is_some_and(|s| s.eq_ignore_ascii_case("file:")) {
+        let file = if template
+            .get(..5)
+            .is_some_and(|s| s.eq_ignore_ascii_case("file:"))
+        {
             self.file.clone()
         } else {
             self.file.replace('+', "%2B")
@@ -142,7 +145,10 @@ impl Catalog {
         };
         let path = std::path::Path::new(&path);
         let text = crate::bounded::read_text(path).map_err(|e| {
-            UsageError::new(format!("cannot read {} (named by {var}): {e}", path.display()))
+            UsageError::new(format!(
+                "cannot read {} (named by {var}): {e}",
+                path.display()
+            ))
         })?;
         Catalog::parse(&text)
             .map(std::borrow::Cow::Owned)
@@ -213,22 +219,40 @@ fn parse_line(line: &str) -> Result<Build, String> {
         ));
     };
     if crate::version::PythonName::parse(version).is_none_or(|n| !n.is_full()) {
-        return Err(format!("'{version}' is not a CPython release (e.g. 3.12.7)"));
+        return Err(format!(
+            "'{version}' is not a CPython release (e.g. 3.12.7)"
+        ));
     }
     let variant = Variant::parse(variant).ok_or_else(|| {
         format!("'{variant}' is not a variant (default, freethreaded, debug, freethreaded+debug)")
     })?;
     let platform = format!("{arch}-linux-{libc}");
     Machine::parse(&platform).map_err(|why| format!("'{arch}' '{libc}': {platform} {why}"))?;
-    if build.is_empty() || !build.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) {
+    if build.is_empty()
+        || !build
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    {
         return Err(format!("'{build}' is not a release tag"));
     }
-    let sha256 = crate::sha256::parse(sha256).ok_or_else(|| format!("'{sha256}' is not a sha256"))?;
-    let scheme_ok = ["https://", "http://", "file://"].iter().any(|s| url.starts_with(s));
-    let upstream = url.rsplit('/').next().unwrap_or_default().replace("%2B", "+").replace("%2b", "+");
+    let sha256 =
+        crate::sha256::parse(sha256).ok_or_else(|| format!("'{sha256}' is not a sha256"))?;
+    let scheme_ok = ["https://", "http://", "file://"]
+        .iter()
+        .any(|s| url.starts_with(s));
+    let upstream = url
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .replace("%2B", "+")
+        .replace("%2b", "+");
     let file_ok = upstream.starts_with("cpython-")
-        && upstream.bytes().all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b))
-        && [".tar.gz", ".tar.zst"].iter().any(|e| upstream.ends_with(e));
+        && upstream
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b))
+        && [".tar.gz", ".tar.zst"]
+            .iter()
+            .any(|e| upstream.ends_with(e));
     if !scheme_ok || !file_ok {
         return Err(format!(
             "'{url}' is not an http(s) or file URL of a cpython-*.tar.gz or .tar.zst archive"
@@ -267,13 +291,19 @@ mod tests {
             .unwrap();
         assert_eq!(musl.platform(), "x86_64_v2-musl");
         let ft = catalog
-            .find("3.13.1", Variant::FreeThreaded, &machine("aarch64-linux-gnu"))
+            .find(
+                "3.13.1",
+                Variant::FreeThreaded,
+                &machine("aarch64-linux-gnu"),
+            )
             .unwrap();
         assert_eq!(ft.arch, "aarch64");
         assert!(catalog
             .find("2.7.18", Variant::Default, &machine("x86_64-linux-gnu"))
             .is_none());
-        assert!(!catalog.for_machine(&machine("x86_64_v4-linux-gnu")).is_empty());
+        assert!(!catalog
+            .for_machine(&machine("x86_64_v4-linux-gnu"))
+            .is_empty());
     }
 
     #[test]
@@ -289,7 +319,7 @@ mod tests {
         );
         assert_eq!(build.flavor(), "install_only_stripped");
         assert_eq!(
-            build.url_on(DEFAULT_MIRROR),
+            build.url_on("https://github.com/astral-sh/python-build-standalone/releases/download/{build}/{file}"),
             "https://github.com/astral-sh/python-build-standalone/releases/download/20250115/cpython-3.12.7%2B20250115-x86_64_v3-unknown-linux-gnu-install_only_stripped.tar.gz"
         );
         assert!(build.url_on("file:///m/{build}/{file}").ends_with("/20250115/cpython-3.12.7+20250115-x86_64_v3-unknown-linux-gnu-install_only_stripped.tar.gz"));
@@ -305,7 +335,8 @@ mod tests {
     fn bad_lines_are_refused_with_their_number() {
         let sha = "b".repeat(64);
         let header = HEADER.join("\t");
-        let good = format!("3.12.7\tx86_64\tgnu\tdefault\t1\tfile:///m/cpython-3.12.7.tar.gz\t{sha}");
+        let good =
+            format!("3.12.7\tx86_64\tgnu\tdefault\t1\tfile:///m/cpython-3.12.7.tar.gz\t{sha}");
         assert!(Catalog::parse(&format!("# c\n{header}\n{good}\n")).is_ok());
         for bad in [
             good.replace("default", "fast"),
@@ -318,6 +349,8 @@ mod tests {
             let err = Catalog::parse(&format!("# c\n{header}\n{bad}\n")).unwrap_err();
             assert!(err.starts_with("line 3: "), "{err}");
         }
-        assert!(Catalog::parse("version arch\n").unwrap_err().contains("header"));
+        assert!(Catalog::parse("version arch\n")
+            .unwrap_err()
+            .contains("header"));
     }
 }

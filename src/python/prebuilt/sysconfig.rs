@@ -95,9 +95,9 @@ impl Compilers {
 /// `x86_64-linux-gnu-gcc`, `cc`, `c++`).
 fn is_compiler(word: &str) -> bool {
     let base = word.rsplit('/').next().unwrap_or(word);
-    ["clang", "gcc", "g++", "cc", "c++"]
-        .iter()
-        .any(|c| base == *c || base.starts_with(&format!("{c}-")) || base.ends_with(&format!("-{c}")))
+    ["clang", "gcc", "g++", "cc", "c++"].iter().any(|c| {
+        base == *c || base.starts_with(&format!("{c}-")) || base.ends_with(&format!("-{c}"))
+    })
 }
 
 /// True for a flag or path of PBS's build tree (`-L/tools/deps/lib`, `/tools/...`).
@@ -170,10 +170,18 @@ fn append_update(file: &Path, fixed: &BTreeMap<String, String>) -> Result<(), cr
          build_time_vars.update({json})\n"
     ));
     fs::write(file, text).io_context("write", file)?;
-    let stem = file.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+    let stem = file
+        .file_stem()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
     if let Some(cache) = file.parent().map(|d| d.join("__pycache__")) {
         for entry in fs::read_dir(&cache).into_iter().flatten().flatten() {
-            if entry.file_name().to_string_lossy().starts_with(&format!("{stem}.")) {
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(&format!("{stem}."))
+            {
                 fs::remove_file(entry.path()).io_context("remove", entry.path())?;
             }
         }
@@ -278,8 +286,11 @@ mod tests {
         );
         assert_eq!(c.fix("CXX", "clang++ -pthread").unwrap(), "c++ -pthread");
         assert_eq!(
-            c.fix("CFLAGS", "-O3 -isystem /tools/deps/include -I/tools/deps/include -Wall")
-                .unwrap(),
+            c.fix(
+                "CFLAGS",
+                "-O3 -isystem /tools/deps/include -I/tools/deps/include -Wall"
+            )
+            .unwrap(),
             "-O3 -Wall"
         );
         assert_eq!(c.fix("prefix", "/install"), None);
