@@ -131,7 +131,7 @@ impl Machine {
         let Some(level) = self.x86_64_level() else {
             return vec![self.arch.clone()];
         };
-        let lower = X86_64_LEVELS[..level]
+        let lower = X86_64_LEVELS[..level.saturating_sub(1)]
             .iter()
             .rev()
             .map(|(name, _)| (*name).to_owned());

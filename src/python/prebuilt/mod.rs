@@ -287,9 +287,13 @@ mod tests {
         assert_eq!(v3.platform(), "x86_64_v3-gnu");
         assert!(v3.file.starts_with("cpython-3.12.7+"), "{}", v3.file);
         let musl = catalog
-            .find("3.12.7", Variant::Default, &machine("x86_64_v2-linux-musl"))
+            .find("3.12.9", Variant::Default, &machine("x86_64_v2-linux-musl"))
             .unwrap();
         assert_eq!(musl.platform(), "x86_64_v2-musl");
+        // 3.12.7 was never built for musl.
+        assert!(catalog
+            .find("3.12.7", Variant::Default, &machine("x86_64_v2-linux-musl"))
+            .is_none());
         let ft = catalog
             .find(
                 "3.13.1",

@@ -95,9 +95,11 @@ impl Compilers {
 /// `x86_64-linux-gnu-gcc`, `cc`, `c++`).
 fn is_compiler(word: &str) -> bool {
     let base = word.rsplit('/').next().unwrap_or(word);
-    ["clang", "gcc", "g++", "cc", "c++"].iter().any(|c| {
-        base == *c || base.starts_with(&format!("{c}-")) || base.ends_with(&format!("-{c}"))
-    })
+    ["clang", "clang++", "gcc", "g++", "cc", "c++"]
+        .iter()
+        .any(|c| {
+            base == *c || base.starts_with(&format!("{c}-")) || base.ends_with(&format!("-{c}"))
+        })
 }
 
 /// True for a flag or path of PBS's build tree (`-L/tools/deps/lib`, `/tools/...`).
