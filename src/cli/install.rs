@@ -154,7 +154,13 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> Result<i
             Planned::Family(plan) => family::artifact(&ctx.layout, plan, &python_options),
         };
         let name = planned.name();
-        let choice = prebuilt.choose(ctx, planned, request, &args, &python_options)?;
+        let choice = prebuilt.choose(
+            ctx,
+            (planned, request, &*source),
+            &args,
+            &python_options,
+            &stage_options,
+        )?;
         let artifact = match &choice {
             Some(prebuilt) => prebuilt.as_ref(),
             None => &*source,
@@ -226,6 +232,14 @@ mod prebuilt {
         name
     }
 
+    /// True when the build cache holds the build of `source` (so it is not built).
+    fn cached(source: &dyn Artifact, stage: &StageOptions) -> bool {
+        let key = stage::artifact_key(source, &crate::identity::Platform::current());
+        let (_, manifest) = crate::layout::pack_files(source.kind(), source.name(), &key);
+        let builds = stage.fetch.cache_dir.join(crate::layout::BUILDS_DIR);
+        stage.build_cache.use_it && builds.join(manifest).is_file()
+    }
+
     /// How this run's CPython installs use prebuilt builds.
     pub(super) struct Prebuilts {
         mode: PrebuiltMode,
@@ -263,20 +277,25 @@ mod prebuilt {
         /// The prebuilt install of `planned`, when the mode asks for one and one serves this
         /// machine; else `None` (the source build), saying why under `prefer`. Under `only`,
         /// no prebuilt is an error.
+        /// `install` is the plan, its request and its source build.
         pub(super) fn choose<'a>(
             &self,
             ctx: &Ctx,
-            planned: &Planned,
-            request: &str,
+            (planned, request, source): (&Planned, &str, &dyn Artifact),
             args: &InstallArgs,
             options: &'a PythonOptions,
+            stage: &StageOptions,
         ) -> Result<Option<Box<dyn Artifact + 'a>>, Reported> {
             let Planned::CPython(plan) = planned else {
                 return Ok(None);
             };
             let installed = ctx.layout.version_dir(&plan.name).exists() && !args.force;
             if self.mode == PrebuiltMode::Never {
-                if !installed && args.sha256.is_none() && !self.hinted.get() {
+                let builds = !installed
+                    && args.sha256.is_none()
+                    && !stage.build_cache.binary_only
+                    && !cached(source, stage);
+                if builds && !self.hinted.get() {
                     if let Some(build) = self.find(plan).ok().flatten() {
                         self.hinted.set(true);
                         tell!(
