@@ -52,11 +52,33 @@ pub struct PythonConfig {
     pub jobs: Option<usize>,
     /// Whether installs use python-build-standalone's prebuilt CPython (after
     /// `STRAP_PYTHON_PREBUILT`, `--prebuilt` and `--no-prebuilt`).
-    pub prebuilt: Option<crate::settings::PrebuiltMode>,
+    pub prebuilt: Option<PrebuiltMode>,
     /// Mirror URL templates (`{build}`, `{file}`) for prebuilt CPython archives (after
     /// `STRAP_PREBUILT_MIRRORS` and `--prebuilt-mirror`).
     #[serde(default)]
     pub prebuilt_mirrors: Vec<String>,
+}
+
+/// Whether CPython installs use python-build-standalone's prebuilt builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrebuiltMode {
+    /// Always build from source (the default: a pyenv drop-in keeps compiling).
+    #[default]
+    Never,
+    /// The prebuilt build where there is one that installs and verifies, else from source.
+    Prefer,
+    /// The prebuilt build or fail.
+    Only,
+}
+
+impl PrebuiltMode {
+    /// Every mode, by its name.
+    pub const ALL: [(&'static str, PrebuiltMode); 3] = [
+        ("never", PrebuiltMode::Never),
+        ("prefer", PrebuiltMode::Prefer),
+        ("only", PrebuiltMode::Only),
+    ];
 }
 
 /// `[boost]`: settings for Boost builds.
@@ -228,10 +250,7 @@ mod tests {
         assert_eq!(config.python.jobs, Some(3));
         let text = "[python]\nprebuilt = \"only\"\n";
         let config = Config::parse(Path::new("c.toml"), text).unwrap();
-        assert_eq!(
-            config.python.prebuilt,
-            Some(crate::settings::PrebuiltMode::Only)
-        );
+        assert_eq!(config.python.prebuilt, Some(PrebuiltMode::Only));
         let err = Config::parse(Path::new("c.toml"), "[python]\nprebuilt = \"always\"\n")
             .unwrap_err()
             .to_string();

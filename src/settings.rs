@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::config::Config;
+use crate::config::{Config, PrebuiltMode};
 use crate::env_vars;
 use crate::error::UsageError;
 use crate::fetch::mirror;
@@ -97,27 +97,6 @@ pub fn seconds(text: &str, max: f64) -> Result<Duration, String> {
                 "a number of seconds from {MIN_SECONDS} to {max} (e.g. 30 or 2.5), not '{text}'"
             )
         })
-}
-
-/// Whether CPython installs use python-build-standalone's prebuilt builds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PrebuiltMode {
-    /// Always build from source (the default: a pyenv drop-in keeps compiling).
-    #[default]
-    Never,
-    /// The prebuilt build where there is one that installs and verifies, else from source.
-    Prefer,
-    /// The prebuilt build or fail.
-    Only,
-}
-
-impl PrebuiltMode {
-    const ALL: [(&'static str, PrebuiltMode); 3] = [
-        ("never", PrebuiltMode::Never),
-        ("prefer", PrebuiltMode::Prefer),
-        ("only", PrebuiltMode::Only),
-    ];
 }
 
 /// The prebuilt mode: `flag` (`--prebuilt` is `prefer`, `--no-prebuilt` `never`), else

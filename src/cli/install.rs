@@ -206,9 +206,9 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> Result<i
 /// Choosing between a prebuilt CPython and the source build.
 mod prebuilt {
     use super::*;
+    use crate::config::PrebuiltMode;
     use crate::python::platform::Machine;
     use crate::python::prebuilt::{artifact::Prebuilt, Build, Catalog, Variant};
-    use crate::settings::PrebuiltMode;
     use crate::stage::StageFailure;
     use std::cell::Cell;
 

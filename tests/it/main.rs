@@ -24,6 +24,7 @@ mod mirror;
 mod pack;
 mod pipeline;
 mod prebuilt;
+mod prebuilt_real;
 mod pyenv;
 mod real;
 mod recipes;
