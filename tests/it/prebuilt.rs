@@ -362,7 +362,10 @@ fn a_prebuilt_is_relocated_names_this_machine_s_compiler_builds_a_c_extension_an
     assert!(text.contains("==> sysconfig:"), "{text}");
     assert!(text.contains("builds a C extension that imports"), "{text}");
     assert!(!text.contains("==> configure"), "{text}");
-    assert!(!text.contains("==> pack"), "the cached download serves a reinstall: {text}");
+    assert!(
+        !text.contains("==> pack"),
+        "the cached download serves a reinstall: {text}"
+    );
     assert_eq!(
         f.downloads(),
         [format!("/pbs/{BUILD}/{}", file.replace('+', "%2B"))],
