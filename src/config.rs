@@ -5,6 +5,8 @@
 //! mirrors = ["https://mirror.example/python/{version}/{file}"]
 //! configure_opts = ["--enable-optimizations"]
 //! jobs = 4
+//! prebuilt = "prefer"   # never (default), prefer or only: python-build-standalone's builds
+//! prebuilt_mirrors = ["https://mirror.example/pbs/{build}/{file}"]
 //!
 //! [boost]
 //! mirrors = ["https://mirror.example/boost/{version}/source/{file}"]
@@ -48,6 +50,35 @@ pub struct PythonConfig {
     pub configure_opts: Vec<String>,
     /// Build parallelism.
     pub jobs: Option<usize>,
+    /// Whether installs use python-build-standalone's prebuilt CPython (after
+    /// `STRAP_PYTHON_PREBUILT`, `--prebuilt` and `--no-prebuilt`).
+    pub prebuilt: Option<PrebuiltMode>,
+    /// Mirror URL templates (`{build}`, `{file}`) for prebuilt CPython archives (after
+    /// `STRAP_PREBUILT_MIRRORS` and `--prebuilt-mirror`).
+    #[serde(default)]
+    pub prebuilt_mirrors: Vec<String>,
+}
+
+/// Whether CPython installs use python-build-standalone's prebuilt builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrebuiltMode {
+    /// Always build from source (the default: a pyenv drop-in keeps compiling).
+    #[default]
+    Never,
+    /// The prebuilt build where there is one that installs and verifies, else from source.
+    Prefer,
+    /// The prebuilt build or fail.
+    Only,
+}
+
+impl PrebuiltMode {
+    /// Every mode, by its name.
+    pub const ALL: [(&'static str, PrebuiltMode); 3] = [
+        ("never", PrebuiltMode::Never),
+        ("prefer", PrebuiltMode::Prefer),
+        ("only", PrebuiltMode::Only),
+    ];
 }
 
 /// `[boost]`: settings for Boost builds.
@@ -217,6 +248,13 @@ mod tests {
         let config = Config::parse(Path::new("c.toml"), text).unwrap();
         assert_eq!(config.python.mirrors, ["file:///m/{file}"]);
         assert_eq!(config.python.jobs, Some(3));
+        let text = "[python]\nprebuilt = \"only\"\n";
+        let config = Config::parse(Path::new("c.toml"), text).unwrap();
+        assert_eq!(config.python.prebuilt, Some(PrebuiltMode::Only));
+        let err = Config::parse(Path::new("c.toml"), "[python]\nprebuilt = \"always\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("never") && err.contains("only"), "{err}");
     }
 
     #[test]

@@ -25,8 +25,20 @@ pub const STRAP_DOWNLOAD_TIMEOUT: &str = "STRAP_DOWNLOAD_TIMEOUT";
 /// A Python catalog file laid over the embedded one (every family python-build installs).
 pub const STRAP_PYTHON_CATALOG: &str = "STRAP_PYTHON_CATALOG";
 /// The architecture (`uname -m`: `x86_64`, `aarch64`) whose downloads binary Python families
-/// install; default this machine's.
+/// install; default the one `STRAP_PLATFORM` names, else this machine's.
 pub const STRAP_ARCH: &str = "STRAP_ARCH";
+/// The platform prebuilt CPythons are chosen for (`x86_64_v2-linux-musl`: architecture with
+/// its x86-64 level, C library); default this machine's, detected.
+pub const STRAP_PLATFORM: &str = "STRAP_PLATFORM";
+/// A python-build-standalone catalog file (the data file's format) used instead of the
+/// embedded one.
+pub const STRAP_PREBUILT_CATALOG: &str = "STRAP_PREBUILT_CATALOG";
+/// Whether CPython installs use python-build-standalone's prebuilt archives: `never`,
+/// `prefer` or `only` (before the config's `[python] prebuilt`).
+pub const STRAP_PYTHON_PREBUILT: &str = "STRAP_PYTHON_PREBUILT";
+/// Mirror URL templates (`{build}`, `{file}`) for prebuilt CPython archives, comma-separated
+/// (before the config's `[python] prebuilt_mirrors`).
+pub const STRAP_PREBUILT_MIRRORS: &str = "STRAP_PREBUILT_MIRRORS";
 /// Boost mirror URL templates, comma-separated (before the config's `[boost] mirrors`).
 pub const STRAP_BOOST_MIRRORS: &str = "STRAP_BOOST_MIRRORS";
 /// A Boost catalog file (`VERSION FILE SHA256` lines) used instead of the embedded one.

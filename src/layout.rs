@@ -506,7 +506,9 @@ pub enum SourceKind {
 }
 
 /// The file formats of [`SourceKind::Distribution`] downloads.
-const DISTRIBUTION_FORMATS: &[&str] = &["tar.bz2", "tar.gz", "tgz", "tar.xz", "zip", "sh", "jar"];
+const DISTRIBUTION_FORMATS: &[&str] = &[
+    "tar.bz2", "tar.gz", "tgz", "tar.xz", "tar.zst", "zip", "sh", "jar",
+];
 
 /// What the name of a [`SourceKind::Distribution`] download starts with (in any case): the
 /// Python families python-build downloads besides CPython releases.

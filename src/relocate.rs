@@ -39,6 +39,24 @@ pub struct Relocated {
 /// checks every ELF file's run paths, then rewrites `old` to `new` in every text file. Links
 /// are neither followed nor written through.
 pub fn relocate(root: &Path, old: &str, new: &str) -> Result<Relocated, RelocateError> {
+    relocate_as(root, old, new, Match::Anywhere)
+}
+
+/// [`relocate`] for a short prefix that other paths contain (python-build-standalone's
+/// `/install`, also in `pip/_internal/operations/install/`): `old` is rewritten only where it
+/// is a whole path of its own, see [`whole_path_at`].
+pub fn relocate_whole_path(root: &Path, old: &str, new: &str) -> Result<Relocated, RelocateError> {
+    relocate_as(root, old, new, Match::WholePath)
+}
+
+/// Where the old prefix is rewritten.
+#[derive(Clone, Copy)]
+enum Match {
+    Anywhere,
+    WholePath,
+}
+
+fn relocate_as(root: &Path, old: &str, new: &str, how: Match) -> Result<Relocated, RelocateError> {
     let mut relocated = Relocated::default();
     let mut pending = vec![root.to_owned()];
     while let Some(dir) = pending.pop() {
@@ -48,7 +66,7 @@ pub fn relocate(root: &Path, old: &str, new: &str) -> Result<Relocated, Relocate
             let kind = entry.file_type().io_context("inspect", &path)?;
             if kind.is_dir() {
                 pending.push(path);
-            } else if kind.is_file() && rewrite(&path, old, new)? {
+            } else if kind.is_file() && rewrite(&path, old, new, how)? {
                 relocated
                     .rewritten
                     .push(path.strip_prefix(root).unwrap_or(&path).to_owned());
@@ -62,7 +80,7 @@ pub fn relocate(root: &Path, old: &str, new: &str) -> Result<Relocated, Relocate
 /// Checks an ELF file's run paths, or rewrites a text file that names `old`; true when it
 /// rewrote it. The file is read and replaced without following links (see
 /// [`crate::atomic_file`]).
-fn rewrite(path: &Path, old: &str, new: &str) -> Result<bool, RelocateError> {
+fn rewrite(path: &Path, old: &str, new: &str, how: Match) -> Result<bool, RelocateError> {
     let mut file = atomic_file::open_regular(path).io_context("read", path)?;
     let metadata = file.metadata().io_context("read", path)?;
     if metadata.len() > MAX_TEXT_FILE {
@@ -80,6 +98,13 @@ fn rewrite(path: &Path, old: &str, new: &str) -> Result<bool, RelocateError> {
     let Ok(text) = String::from_utf8(bytes) else {
         return Ok(false);
     };
+    let text = match how {
+        Match::Anywhere => text.replace(old, new),
+        Match::WholePath => match replace_whole_paths(&text, old, new) {
+            Some(text) => text,
+            None => return Ok(false),
+        },
+    };
     let mut replacement = AtomicFile::create(path).io_context("write next to", path)?;
     let mode = fs::Permissions::from_mode(metadata.permissions().mode());
     replacement
@@ -88,10 +113,44 @@ fn rewrite(path: &Path, old: &str, new: &str) -> Result<bool, RelocateError> {
         .io_context("set the permissions of", path)?;
     replacement
         .file()
-        .write_all(text.replace(old, new).as_bytes())
+        .write_all(text.as_bytes())
         .io_context("write", path)?;
     replacement.commit().io_context("replace", path)?;
     Ok(true)
+}
+
+/// `text` with `old` rewritten to `new` where it is a whole path; `None` when it is nowhere.
+fn replace_whole_paths(text: &str, old: &str, new: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = 0;
+    let mut replaced = false;
+    for (at, _) in text.match_indices(old) {
+        if at >= rest && whole_path_at(text, at, old.len()) {
+            out.push_str(&text[rest..at]);
+            out.push_str(new);
+            rest = at + old.len();
+            replaced = true;
+        }
+    }
+    out.push_str(&text[rest..]);
+    replaced.then_some(out)
+}
+
+/// True when the `len` bytes of `text` at `at` are a path of their own: not the end of a
+/// longer one (preceded by a path's character, except a one-letter flag's `-L`, `-I`), and not
+/// the start of a longer name (followed by `/` or no path character).
+fn whole_path_at(text: &str, at: usize, len: usize) -> bool {
+    let bytes = text.as_bytes();
+    let path_byte = |b: u8| b.is_ascii_alphanumeric() || b"_.-+/~".contains(&b);
+    let starts = match at.checked_sub(1).map(|i| bytes[i]) {
+        None => true,
+        Some(b) if !path_byte(b) => true,
+        Some(b) => b.is_ascii_alphabetic() && at >= 2 && bytes[at - 2] == b'-',
+    };
+    let ends = bytes
+        .get(at + len)
+        .is_none_or(|&b| b == b'/' || !path_byte(b));
+    starts && ends
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -189,6 +248,18 @@ mod tests {
             Path::new("/old/prefix/bin/pip3"),
             "links are not followed or changed"
         );
+    }
+
+    #[test]
+    fn a_short_prefix_is_rewritten_only_where_it_is_a_whole_path() {
+        let text = "#!/install/bin/python3\n'prefix': '/install', 'X': '-L/install/lib -I/install/include'\n\
+                    pip/_internal/operations/install/x.py /installer /install";
+        assert_eq!(
+            replace_whole_paths(text, "/install", "/p").unwrap(),
+            "#!/p/bin/python3\n'prefix': '/p', 'X': '-L/p/lib -I/p/include'\n\
+             pip/_internal/operations/install/x.py /installer /p"
+        );
+        assert_eq!(replace_whole_paths("a/install/b", "/install", "/p"), None);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::config::Config;
+use crate::config::{Config, PrebuiltMode};
 use crate::env_vars;
 use crate::error::UsageError;
 use crate::fetch::mirror;
@@ -99,6 +99,32 @@ pub fn seconds(text: &str, max: f64) -> Result<Duration, String> {
         })
 }
 
+/// The prebuilt mode: `flag` (`--prebuilt` is `prefer`, `--no-prebuilt` `never`), else
+/// `STRAP_PYTHON_PREBUILT`, else `manifest` (a bootstrap manifest's `[settings] prebuilt`),
+/// else the config's `[python] prebuilt`, else `never`.
+pub fn prebuilt_mode(
+    flag: Option<PrebuiltMode>,
+    manifest: Option<PrebuiltMode>,
+    config: &Config,
+) -> Result<PrebuiltMode, UsageError> {
+    if let Some(mode) = flag {
+        return Ok(mode);
+    }
+    if let Some(text) = env_value(env_vars::STRAP_PYTHON_PREBUILT) {
+        return PrebuiltMode::ALL
+            .iter()
+            .find(|(name, _)| *name == text.trim())
+            .map(|(_, mode)| *mode)
+            .ok_or_else(|| {
+                UsageError::new(format!(
+                    "{} must be never, prefer or only, not '{text}'",
+                    env_vars::STRAP_PYTHON_PREBUILT
+                ))
+            });
+    }
+    Ok(manifest.or(config.python.prebuilt).unwrap_or_default())
+}
+
 /// Where a list of mirrors comes from: a flag, an environment variable (comma-separated), a
 /// config key, and the default when none of them names one.
 #[derive(Debug, Clone, Copy)]
@@ -135,6 +161,18 @@ impl<'a> MirrorSource<'a> {
             env_var: env_vars::STRAP_BOOST_MIRRORS,
             config: (&config.boost.mirrors, "boost.mirrors"),
             default: Some(mirror::DEFAULT_BOOST_MIRROR),
+            first: None,
+        }
+    }
+
+    /// python-build-standalone's mirrors (`{build}`, `{file}`): none by default, where the
+    /// catalog's own URL (the project's GitHub releases) is the only one.
+    pub fn prebuilt(config: &'a Config) -> MirrorSource<'a> {
+        MirrorSource {
+            flag: "--prebuilt-mirror",
+            env_var: env_vars::STRAP_PREBUILT_MIRRORS,
+            config: (&config.python.prebuilt_mirrors, "python.prebuilt_mirrors"),
+            default: None,
             first: None,
         }
     }

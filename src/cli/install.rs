@@ -72,12 +72,28 @@ pub struct InstallArgs {
     pub no_pip: bool,
     #[arg(long, value_name = "MODULE", help = crate::python::modules::allow_missing_help())]
     pub allow_missing: Vec<String>,
+    /// CPython from python-build-standalone's prebuilt builds where one exists for this
+    /// machine, verified like a source build (else built from source, saying why); with
+    /// --list: the prebuilt builds for this machine
+    #[arg(long, conflicts_with = "no_prebuilt")]
+    pub prebuilt: bool,
+    /// Build CPython from source even where the config or STRAP_PYTHON_PREBUILT asks for
+    /// prebuilt builds
+    #[arg(long)]
+    pub no_prebuilt: bool,
+    /// Mirror URL template for prebuilt archives, with {build} (the release tag) and {file};
+    /// repeatable; replaces the configured ones
+    #[arg(long, value_name = "URL")]
+    pub prebuilt_mirror: Vec<String>,
     #[command(flatten)]
     pub build: BuildFlags,
 }
 
 pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> Result<i32, Reported> {
     let catalog = &*Catalog::from_env()?;
+    if args.list && args.prebuilt {
+        return list_prebuilt(ctx, &args, out);
+    }
     if args.list {
         return list(ctx, catalog, &args, out);
     }
@@ -122,11 +138,12 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> Result<i
     if plans.is_empty() {
         return Ok(0);
     }
+    let prebuilt = prebuilt::Prebuilts::from_args(ctx, &args)?;
     let exe = super::shims::shim_executable()?;
     let reporter = TerminalReporter::new(args.build.verbose);
     let cancel = Cancel::on_signals();
     for (planned, request) in plans.iter().zip(&requests) {
-        let artifact: Box<dyn Artifact> = match planned {
+        let source: Box<dyn Artifact> = match planned {
             Planned::CPython(plan) => Box::new(CPython::new(
                 &ctx.layout,
                 catalog,
@@ -137,12 +154,32 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> Result<i
             Planned::Family(plan) => family::artifact(&ctx.layout, plan, &python_options),
         };
         let name = planned.name();
+        let choice = prebuilt.choose(
+            ctx,
+            (planned, request, &*source),
+            &args,
+            &python_options,
+            &stage_options,
+        )?;
+        let artifact = match &choice {
+            Some(prebuilt) => prebuilt.as_ref(),
+            None => &*source,
+        };
         if args.build.fetch_only {
-            stage::prefetch(&*artifact, &stage_options, &reporter, &cancel)?;
+            stage::prefetch(artifact, &stage_options, &reporter, &cancel)?;
             tell!("{name} is in the cache, ready to install");
             continue;
         }
-        match stage::install(&ctx.layout, &*artifact, &stage_options, &reporter, &cancel) {
+        let mut outcome = stage::install(&ctx.layout, artifact, &stage_options, &reporter, &cancel);
+        if let (Some(_), Err(failure)) = (&choice, &outcome) {
+            if prebuilt.falls_back(failure) {
+                tell!(
+                    "the prebuilt {name} cannot be installed ({failure}); building it from source"
+                );
+                outcome = stage::install(&ctx.layout, &*source, &stage_options, &reporter, &cancel);
+            }
+        }
+        match outcome {
             Ok(Outcome::Installed { prefix, notes, log }) => {
                 crate::shims::rehash(&ctx.layout, &exe)?;
                 for note in &notes {
@@ -164,6 +201,171 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> Result<i
         }
     }
     Ok(0)
+}
+
+/// Choosing between a prebuilt CPython and the source build.
+mod prebuilt {
+    use super::*;
+    use crate::config::PrebuiltMode;
+    use crate::python::platform::Machine;
+    use crate::python::prebuilt::{artifact::Prebuilt, Build, Catalog, Variant};
+    use crate::stage::StageFailure;
+    use std::cell::Cell;
+
+    /// This machine's platform (or `STRAP_PLATFORM`'s), a usage error when that is malformed.
+    pub(super) fn machine() -> Result<Machine, Reported> {
+        Machine::current().map_err(|why| UsageError::new(why).into())
+    }
+
+    /// The name a build installs as (`3.12.7`, `3.13.1t`, `3.12.7-debug`, `3.13.1t-debug`).
+    pub(super) fn install_name(build: &Build) -> String {
+        let mut name = build.version.clone();
+        if matches!(
+            build.variant,
+            Variant::FreeThreaded | Variant::FreeThreadedDebug
+        ) {
+            name.push('t');
+        }
+        if matches!(build.variant, Variant::Debug | Variant::FreeThreadedDebug) {
+            name.push_str("-debug");
+        }
+        name
+    }
+
+    /// True when the build cache holds the build of `source` (so it is not built).
+    fn cached(source: &dyn Artifact, stage: &StageOptions) -> bool {
+        let key = stage::artifact_key(source, &crate::identity::Platform::current());
+        let (_, manifest) = crate::layout::pack_files(source.kind(), source.name(), &key);
+        let builds = stage.fetch.cache_dir.join(crate::layout::BUILDS_DIR);
+        stage.build_cache.use_it && builds.join(manifest).is_file()
+    }
+
+    /// How this run's CPython installs use prebuilt builds.
+    pub(super) struct Prebuilts {
+        mode: PrebuiltMode,
+        /// The prebuilt mirrors (only read when the mode is not `never`).
+        mirrors: Vec<String>,
+        /// Whether the hint that `--prebuilt` would be faster was given.
+        hinted: Cell<bool>,
+    }
+
+    impl Prebuilts {
+        /// The mode and mirrors of `args`, the environment and the config.
+        pub(super) fn from_args(_ctx: &Ctx, args: &InstallArgs) -> Result<Prebuilts, Reported> {
+            let config = Config::load()?;
+            let flag = match (args.prebuilt, args.no_prebuilt) {
+                (true, _) => Some(PrebuiltMode::Prefer),
+                (_, true) => Some(PrebuiltMode::Never),
+                _ => None,
+            };
+            let mode = settings::prebuilt_mode(flag, None, &config)?;
+            let (mirrors, origin) = settings::mirror_list(
+                &args.prebuilt_mirror,
+                settings::MirrorSource::prebuilt(&config),
+                &config,
+            );
+            for template in mirrors.iter().filter(|_| mode != PrebuiltMode::Never) {
+                crate::fetch::mirror::check(template, &origin)?;
+            }
+            Ok(Prebuilts {
+                mode,
+                mirrors,
+                hinted: Cell::new(false),
+            })
+        }
+
+        /// The prebuilt install of `planned`, when the mode asks for one and one serves this
+        /// machine; else `None` (the source build), saying why under `prefer`. Under `only`,
+        /// no prebuilt is an error.
+        /// `install` is the plan, its request and its source build.
+        pub(super) fn choose<'a>(
+            &self,
+            ctx: &Ctx,
+            (planned, request, source): (&Planned, &str, &dyn Artifact),
+            args: &InstallArgs,
+            options: &'a PythonOptions,
+            stage: &StageOptions,
+        ) -> Result<Option<Box<dyn Artifact + 'a>>, Reported> {
+            let Planned::CPython(plan) = planned else {
+                return Ok(None);
+            };
+            let installed = ctx.layout.version_dir(&plan.name).exists() && !args.force;
+            if self.mode == PrebuiltMode::Never {
+                let builds = !installed
+                    && args.sha256.is_none()
+                    && !stage.build_cache.binary_only
+                    && !cached(source, stage);
+                if builds && !self.hinted.get() {
+                    if let Some(build) = self.find(plan).ok().flatten() {
+                        self.hinted.set(true);
+                        tell!(
+                            "note: python-build-standalone has a prebuilt {} for {}: \
+                             `strap install --prebuilt {request}` would install it in seconds",
+                            plan.name,
+                            build.platform()
+                        );
+                    }
+                }
+                return Ok(None);
+            }
+            let user = &options.user;
+            let why_not = if args.sha256.is_some() {
+                Some("--sha256 names a source archive".to_owned())
+            } else if user.patch.is_some()
+                || !user.configure.is_empty()
+                || !user.flags.is_empty()
+                || !user.make.is_empty()
+            {
+                Some("configure, compiler, make options or a patch shape a source build".to_owned())
+            } else {
+                match self.find(plan) {
+                    Err(why) => return Err(UsageError::new(why).into()),
+                    Ok(Some(build)) => {
+                        return Ok(Some(Box::new(Prebuilt::new(
+                            &ctx.layout,
+                            plan,
+                            request,
+                            &build,
+                            &self.mirrors,
+                            options,
+                        ))))
+                    }
+                    Ok(None) => Some(format!(
+                        "python-build-standalone has no build of {} for {}",
+                        plan.name,
+                        machine()?
+                    )),
+                }
+            };
+            let why = why_not.unwrap_or_default();
+            if self.mode == PrebuiltMode::Only {
+                return Err(Reported::failure(
+                    format!("no prebuilt {} to install: {why}", plan.name),
+                    "`strap install --list --prebuilt` lists the prebuilt builds for this \
+                     machine; prebuilt = \"prefer\" builds from source where there is none",
+                ));
+            }
+            if !installed {
+                tell!("{why}; building {} from source", plan.name);
+            }
+            Ok(None)
+        }
+
+        /// The build that serves `plan` here.
+        fn find(&self, plan: &crate::python::plan::Plan) -> Result<Option<Build>, String> {
+            let machine = Machine::current()?;
+            let catalog = Catalog::from_env().map_err(|e| e.message)?;
+            let variant = Variant::of(plan.free_threaded, plan.debug);
+            Ok(catalog.find(&plan.version, variant, &machine).cloned())
+        }
+
+        /// True when a failed prebuilt install is followed by the source build (`prefer`, and
+        /// not interrupted).
+        pub(super) fn falls_back(&self, failure: &StageFailure) -> bool {
+            self.mode == PrebuiltMode::Prefer
+                && crate::error::Explain::exit_code(failure) != crate::error::EXIT_INTERRUPTED
+        }
+    }
 }
 
 /// Warns when configure, compiler or make options are given for an install that builds
@@ -360,6 +562,75 @@ fn list(
         format!("no known version matches {}", quoted.join(" or ")),
         hint,
     ))
+}
+
+/// `install --list --prebuilt [PREFIX...]`: python-build-standalone's builds for this
+/// machine (`STRAP_PLATFORM`), the install name each gives, its build and platform.
+fn list_prebuilt(ctx: &Ctx, args: &InstallArgs, out: &mut dyn Write) -> Result<i32, Reported> {
+    let machine = prebuilt::machine()?;
+    let catalog = crate::python::prebuilt::Catalog::from_env()?;
+    let installed: HashSet<String> = version::installed_versions(&ctx.layout)?
+        .into_iter()
+        .collect();
+    #[derive(Serialize)]
+    struct ListedBuild {
+        version: String,
+        build: String,
+        platform: String,
+        flavor: String,
+        installed: bool,
+    }
+    let shown: Vec<ListedBuild> = catalog
+        .for_machine(&machine)
+        .into_iter()
+        .map(|b| ListedBuild {
+            version: prebuilt::install_name(b),
+            build: b.build.clone(),
+            platform: b.platform(),
+            flavor: b.flavor(),
+            installed: false,
+        })
+        .filter(|l| {
+            args.versions.is_empty() || args.versions.iter().any(|p| listed_under(p, &l.version))
+        })
+        .map(|l| ListedBuild {
+            installed: installed.contains(&l.version),
+            ..l
+        })
+        .collect();
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &shown)?;
+        writeln!(out)?;
+    } else {
+        for l in &shown {
+            if args.bare {
+                writeln!(out, "{}", l.version)?;
+                continue;
+            }
+            let mark = if l.installed { "  (installed)" } else { "" };
+            writeln!(
+                out,
+                "{}  (python-build-standalone {}, {}, {}){mark}",
+                l.version, l.build, l.platform, l.flavor
+            )?;
+        }
+    }
+    if shown.is_empty() {
+        let what = if args.versions.is_empty() {
+            String::new()
+        } else {
+            format!(" under {}", args.versions.join(", "))
+        };
+        return Err(Reported::failure(
+            format!("python-build-standalone has no build{what} for {machine}"),
+            format!(
+                "{} names another platform (e.g. x86_64_v2-linux-musl); `strap install --list` \
+                 lists what builds from source",
+                env_vars::STRAP_PLATFORM
+            ),
+        ));
+    }
+    Ok(0)
 }
 
 fn options(ctx: &Ctx, args: &InstallArgs) -> Result<(PythonOptions, StageOptions), Reported> {

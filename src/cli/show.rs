@@ -56,6 +56,9 @@ struct VersionEntry {
     /// For a link under `versions/` (a virtualenv's name): what it points to.
     #[serde(skip_serializing_if = "Option::is_none")]
     link: Option<PathBuf>,
+    /// `prebuilt` for an install of a prebuilt CPython (python-build-standalone's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'static str>,
 }
 
 /// The names `strap versions` lists, as pyenv does: each installed version (a link shown with
@@ -112,6 +115,8 @@ pub(super) fn versions(
                 selected: is_selected,
                 origin: is_selected.then(|| origin.clone()),
                 link: super::virtualenv::link_target(&prefix),
+                source: crate::python::prebuilt::artifact::is_prebuilt(&prefix)
+                    .then_some(crate::python::prebuilt::artifact::SOURCE),
                 name,
                 prefix: Some(prefix),
             }
@@ -123,10 +128,13 @@ pub(super) fn versions(
         return Ok(());
     }
     for entry in &entries {
-        let shown = match &entry.link {
+        let mut shown = match &entry.link {
             Some(target) => format!("{} --> {}", entry.name, target.display()),
             None => entry.name.clone(),
         };
+        if let Some(source) = entry.source {
+            shown.push_str(&format!(" ({source})"));
+        }
         match &entry.origin {
             Some(origin) => writeln!(out, "* {shown} (set by {origin})")?,
             None => writeln!(out, "  {shown}")?,

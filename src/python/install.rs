@@ -241,51 +241,18 @@ impl Artifact for CPython<'_> {
                 staged_prefix.display()
             ))
         })?;
-        let runner = &build.runner;
-        let report = verify::probe_modules(runner, &staged, self.plan.major_minor().0 == 2)
-            .map_err(|e| verify_error(name, "the new interpreter failed verification", e))?;
-        build.runner.log().note(&format!("# verify: {report:?}"));
-        let ModuleReport {
-            missing_required,
-            missing_optional,
-        } = report;
-        let missing: Vec<String> = missing_required
-            .into_iter()
-            .filter(|m| !self.options.allow_missing.contains(m))
-            .collect();
-        if !missing.is_empty() {
-            return Err(StageError::Verify {
-                what: name.to_owned(),
-                why: format!(
-                    "built without the required module(s) {}; it was not installed (log: {})",
-                    missing.join(", "),
-                    build.runner.log().path().display()
-                ),
-                hint: Some(format!(
-                    "install the development packages for them and retry, or accept the gap with {}",
-                    missing
-                        .iter()
-                        .map(|m| format!("--allow-missing {m}"))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                )),
-            });
-        }
+        let notes = check_modules(
+            &build.runner,
+            &staged,
+            name,
+            self.options,
+            self.plan.major_minor().0 == 2,
+        )?;
         if self.options.with_pip {
-            verify::check_pip(runner, &staged)
+            verify::check_pip(&build.runner, &staged)
                 .map_err(|e| verify_error(name, "pip does not work", e))?;
         }
-        let manager = PackageManager::detect();
-        Ok(missing_optional
-            .into_iter()
-            .map(|m| match super::modules::find(&m).zip(manager) {
-                Some((module, manager)) => {
-                    let package = module.library.package(manager);
-                    format!("optional module {m} is not available in {name} (package {package})")
-                }
-                None => format!("optional module {m} is not available in {name}"),
-            })
-            .collect())
+        Ok(notes)
     }
 
     fn options(&self) -> Vec<String> {
@@ -302,6 +269,58 @@ impl Artifact for CPython<'_> {
         options.extend(self.options.recorded_choices());
         options
     }
+}
+
+/// Imports the required and optional modules in the staged CPython `staged` (of `name`): a
+/// required one missing (unless `--allow-missing` accepts it) fails verification; the
+/// optional ones missing are the notes, each with the package that provides it here.
+pub(crate) fn check_modules(
+    runner: &crate::process::Runner,
+    staged: &Staged,
+    name: &str,
+    options: &PythonOptions,
+    python2: bool,
+) -> Result<Vec<String>, StageError> {
+    let report = verify::probe_modules(runner, staged, python2)
+        .map_err(|e| verify_error(name, "the new interpreter failed verification", e))?;
+    runner.log().note(&format!("# verify: {report:?}"));
+    let ModuleReport {
+        missing_required,
+        missing_optional,
+    } = report;
+    let missing: Vec<String> = missing_required
+        .into_iter()
+        .filter(|m| !options.allow_missing.contains(m))
+        .collect();
+    if !missing.is_empty() {
+        return Err(StageError::Verify {
+            what: name.to_owned(),
+            why: format!(
+                "built without the required module(s) {}; it was not installed (log: {})",
+                missing.join(", "),
+                runner.log().path().display()
+            ),
+            hint: Some(format!(
+                "install the development packages for them and retry, or accept the gap with {}",
+                missing
+                    .iter()
+                    .map(|m| format!("--allow-missing {m}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )),
+        });
+    }
+    let manager = PackageManager::detect();
+    Ok(missing_optional
+        .into_iter()
+        .map(|m| match super::modules::find(&m).zip(manager) {
+            Some((module, manager)) => {
+                let package = module.library.package(manager);
+                format!("optional module {m} is not available in {name} (package {package})")
+            }
+            None => format!("optional module {m} is not available in {name}"),
+        })
+        .collect())
 }
 
 /// A failed check of the staged interpreter (an interruption is reported as such).

@@ -7,6 +7,8 @@ pub mod family;
 pub mod install;
 pub mod modules;
 pub mod plan;
+pub mod platform;
+pub mod prebuilt;
 pub mod preflight;
 pub mod probe;
 pub mod request;

@@ -82,6 +82,11 @@ pub trait Artifact {
     fn packed(&self) -> Option<&crate::pack::Manifest> {
         None
     }
+    /// Whether the build cache gets a pack of the install (when it is on): not for what is
+    /// as quick to install again from its download, which the download cache keeps.
+    fn worth_packing(&self) -> bool {
+        true
+    }
 }
 
 /// How the pipeline runs, whatever the artifact.
@@ -717,7 +722,7 @@ fn build_and_place(
     for line in carried.iter().filter_map(Carried::message) {
         build.phases.reporter.message(&line);
     }
-    if options.build_cache.fill_it && artifact.packed().is_none() {
+    if options.build_cache.fill_it && artifact.packed().is_none() && artifact.worth_packing() {
         let builds = options.fetch.cache_dir.join(BUILDS_DIR);
         let packed = build.phases.run("pack", "into the build cache", || {
             pack_into(&builds, artifact, cancel)

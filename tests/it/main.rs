@@ -24,6 +24,8 @@ mod messages;
 mod mirror;
 mod pack;
 mod pipeline;
+mod prebuilt;
+mod prebuilt_real;
 mod pyenv;
 mod real;
 mod recipe_output;

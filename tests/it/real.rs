@@ -116,7 +116,7 @@ fn a_virtualenv_made_by_bootstrap_runs_through_the_shims(env: &TestEnv) {
 /// The relocated 3.11.2 in `env`'s root: the required modules import, sysconfig and
 /// python3.11-config name the new prefix, and pip builds and installs a C extension from an
 /// sdist generated here (offline: setuptools from ensurepip, no build isolation).
-fn works_at_its_prefix(env: &TestEnv) {
+pub(crate) fn works_at_its_prefix(env: &TestEnv) {
     let prefix = env.root().join("versions/3.11.2");
     let python = prefix.join("bin/python3.11");
     env.command(&python)
@@ -181,7 +181,9 @@ fn works_at_its_prefix(env: &TestEnv) {
         .stdout("42 True\n");
 }
 
-fn cpython_3_11_2_builds_from_a_loopback_mirror_with_the_catalog_checksum(env: &TestEnv) {
+pub(crate) fn cpython_3_11_2_builds_from_a_loopback_mirror_with_the_catalog_checksum(
+    env: &TestEnv,
+) {
     let fixtures = fixtures();
     let archive = std::fs::read(fixtures.join("Python-3.11.2.tgz"))
         .expect("Python-3.11.2.tgz in STRAP_FIXTURES");

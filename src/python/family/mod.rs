@@ -514,22 +514,8 @@ pub fn title(plan: &FamilyPlan) -> String {
     }
 }
 
-/// The architecture of this machine as the catalog names it (`uname -m`): `STRAP_ARCH` when
-/// set (to prepare for, or test, another machine), else the one strap was built for.
-pub fn this_arch() -> String {
-    std::env::var(crate::env_vars::STRAP_ARCH)
-        .ok()
-        .filter(|a| !a.is_empty())
-        .unwrap_or_else(|| {
-            match std::env::consts::ARCH {
-                "x86" => "i686",
-                "arm" => "armv7l",
-                "powerpc64" => "ppc64le",
-                other => other,
-            }
-            .to_owned()
-        })
-}
+pub use super::platform::this_arch;
+pub(crate) use settle::check_links;
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,597 @@
+//! Prebuilt CPython (python-build-standalone): archives shaped as PBS's, generated here — a
+//! tiny interpreter tree under `python/` (or `python/install/`) that runs the system's Python,
+//! with PBS's `/install` prefix in its text files and its clang and build paths in its
+//! sysconfig — served by the loopback mirror through a catalog of our own
+//! (`STRAP_PREBUILT_CATALOG`), installed by the real binary: platform selection, checksum
+//! refusal, fallback to the source build, relocation, the compiler rewrite, the C extension
+//! check, the receipt and `strap versions`.
+
+use std::fs;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use assert_cmd::Command;
+
+use crate::fake_source::{fake_python_tgz, sha256_hex};
+use crate::mirror::{Behavior, Mirror};
+use crate::support::{stderr_of, stdout_of, TestEnv};
+
+/// The release tag of the generated builds.
+const BUILD: &str = "20250115";
+
+/// What the system's Python says about itself: (`3.11.2`, `3.11`, its sysconfigdata module's
+/// name, `EXT_SUFFIX`, its header directory).
+struct Host {
+    version: String,
+    minor: String,
+    sysconfigdata: String,
+    ext_suffix: String,
+    include: PathBuf,
+}
+
+fn host() -> Host {
+    let out = std::process::Command::new("/usr/bin/python3")
+        .args([
+            "-c",
+            "import platform, sys, sysconfig\n\
+             print(platform.python_version())\n\
+             print('%d.%d' % sys.version_info[:2])\n\
+             print(sysconfig._get_sysconfigdata_name())\n\
+             print(sysconfig.get_config_var('EXT_SUFFIX'))\n\
+             print(sysconfig.get_config_var('INCLUDEPY'))",
+        ])
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    let include = PathBuf::from(lines[4]);
+    assert!(
+        include.join("Python.h").is_file(),
+        "these tests build a C extension against the system Python's headers ({}): install its -dev package",
+        include.display()
+    );
+    Host {
+        version: lines[0].to_owned(),
+        minor: lines[1].to_owned(),
+        sysconfigdata: lines[2].to_owned(),
+        ext_suffix: lines[3].to_owned(),
+        include,
+    }
+}
+
+/// One entry of a generated archive.
+enum Entry {
+    File(String, Vec<u8>, u32),
+    Link(String, String),
+}
+
+/// A tar of `entries`, gzip- or (for `.tar.zst`) zstd-compressed.
+fn archive(entries: &[Entry], zst: bool) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for entry in entries {
+        let mut header = tar::Header::new_gnu();
+        match entry {
+            Entry::File(path, body, mode) => {
+                header.set_size(body.len() as u64);
+                header.set_mode(*mode);
+                header.set_cksum();
+                builder.append_data(&mut header, path, &body[..]).unwrap();
+            }
+            Entry::Link(path, target) => {
+                header.set_entry_type(tar::EntryType::Symlink);
+                header.set_size(0);
+                header.set_mode(0o777);
+                builder.append_link(&mut header, path, target).unwrap();
+            }
+        }
+    }
+    let tar = builder.into_inner().unwrap();
+    if zst {
+        zstd::encode_all(&tar[..], 3).unwrap()
+    } else {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&tar).unwrap();
+        gz.finish().unwrap()
+    }
+}
+
+/// A PBS-shaped interpreter tree under `top` (`python` or `python/install`), built for
+/// `/install` with clang: `bin/pythonX.Y` runs the system's Python seeing this tree's
+/// `lib/pythonX.Y` (its `_sysconfigdata`, a fake pip) first; `marker` is written to
+/// `share/strap-test-platform` to tell archives apart.
+fn pbs_tree(host: &Host, top: &str, marker: &str) -> Vec<Entry> {
+    let minor = &host.minor;
+    let lib = format!("lib/python{minor}");
+    let file = |path: &str, body: String, mode: u32| {
+        Entry::File(format!("{top}/{path}"), body.into_bytes(), mode)
+    };
+    let interpreter = format!(
+        "#!/bin/sh\nhere=$(cd \"$(dirname \"$0\")/..\" && pwd)\n\
+         PYTHONPATH=\"$here/{lib}:$here/{lib}/site-packages\" exec /usr/bin/python3 -S \"$@\"\n"
+    );
+    let sysconfigdata = format!(
+        "# system configuration generated and used by the sysconfig module\n\
+         build_time_vars = {{'CC': 'clang -pthread',\n \
+         'CXX': 'clang++ -pthread',\n \
+         'LDSHARED': 'clang -pthread -shared -fuse-ld=lld '\n             '-L/tools/deps/lib',\n \
+         'CFLAGS': '-O2 -Wall -isystem /tools/deps/include',\n \
+         'CCSHARED': '-fPIC',\n \
+         'EXT_SUFFIX': '{}',\n \
+         'INCLUDEPY': '/install/include/python{minor}',\n \
+         'prefix': '/install'}}\n",
+        host.ext_suffix
+    );
+    let mut entries =
+        vec![
+        file(&format!("bin/python{minor}"), interpreter, 0o755),
+        Entry::Link(format!("{top}/bin/python3"), format!("python{minor}")),
+        file(
+            "bin/pip3",
+            format!("#!/install/bin/python{minor}\nimport pip\npip.main()\n"),
+            0o755,
+        ),
+        file(&format!("{lib}/{}.py", host.sysconfigdata), sysconfigdata, 0o644),
+        file(
+            &format!("{lib}/config-{minor}-x86_64-linux-gnu/Makefile"),
+            "prefix=\t\t/install\nCC=\t\tclang -pthread\nLDSHARED=\t$(CC) -shared -fuse-ld=lld\n"
+                .to_owned(),
+            0o644,
+        ),
+        file(
+            &format!("{lib}/site-packages/pip/__init__.py"),
+            "def main():\n    print('pip 99.0 (fake)')\n".to_owned(),
+            0o644,
+        ),
+        file(
+            &format!("{lib}/site-packages/pip/__main__.py"),
+            "import pip\npip.main()\n".to_owned(),
+            0o644,
+        ),
+        file(
+            &format!("{lib}/site-packages/pip-99.0.dist-info/RECORD"),
+            "pip/_internal/operations/install/wheel.py,,\n".to_owned(),
+            0o644,
+        ),
+        file("lib/pkgconfig/python3.pc", "prefix=/install\n".to_owned(), 0o644),
+        file("share/strap-test-platform", format!("{marker}\n"), 0o644),
+    ];
+    for header in fs::read_dir(&host.include).unwrap() {
+        let path = header.unwrap().path();
+        if path.is_file() {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            entries.push(Entry::File(
+                format!("{top}/include/python{minor}/{name}"),
+                fs::read(&path).unwrap(),
+                0o644,
+            ));
+        }
+    }
+    for sub in ["cpython", "internal"] {
+        let dir = host.include.join(sub);
+        for header in fs::read_dir(&dir).into_iter().flatten() {
+            let path = header.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            entries.push(Entry::File(
+                format!("{top}/include/python{minor}/{sub}/{name}"),
+                fs::read(&path).unwrap(),
+                0o644,
+            ));
+        }
+    }
+    entries
+}
+
+/// A machine, a mirror serving PBS-shaped archives under `/pbs/{build}/` and a fake CPython
+/// source under `/src/`, and catalogs of our own.
+struct Fixture {
+    env: TestEnv,
+    mirror: Mirror,
+    host: Host,
+    lines: std::cell::RefCell<Vec<String>>,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let f = Fixture {
+            env: TestEnv::new(),
+            mirror: Mirror::start(),
+            host: host(),
+            lines: Default::default(),
+        };
+        // The source build the fallback installs: a fake CPython of the host's version.
+        let source = fake_python_tgz(&f.host.version);
+        let file = format!("Python-{}.tgz", f.host.version);
+        f.env.write(
+            "python-catalog.txt",
+            &format!(
+                "{} cpython {file}:{}\n",
+                f.host.version,
+                sha256_hex(&source)
+            ),
+        );
+        f.mirror
+            .route(&format!("/src/{file}"), Behavior::Serve(source));
+        f
+    }
+
+    /// Serves a PBS archive for `platform` (`x86_64_v3-gnu`) in `variant`, laid out under
+    /// `top`, and adds its catalog line (with `sha256`, else its own); its file name.
+    fn publish(&self, platform: &str, variant: &str, full: bool, sha256: Option<&str>) -> String {
+        let (arch, libc) = platform.split_once('-').unwrap();
+        let (top, flavor, ext) = if full {
+            (
+                "python/install",
+                format!("{}-full", variant.replace("default", "pgo+lto")),
+                "tar.zst",
+            )
+        } else {
+            ("python", "install_only_stripped".to_owned(), "tar.gz")
+        };
+        let bytes = archive(&pbs_tree(&self.host, top, platform), full);
+        let file = format!(
+            "cpython-{}+{BUILD}-{arch}-unknown-linux-{libc}-{flavor}.{ext}",
+            self.host.version
+        );
+        let encoded = file.replace('+', "%2B");
+        let sha = sha256.map_or_else(|| sha256_hex(&bytes), str::to_owned);
+        self.mirror
+            .route(&format!("/pbs/{BUILD}/{encoded}"), Behavior::Serve(bytes));
+        self.lines.borrow_mut().push(format!(
+            "{}\t{arch}\t{libc}\t{variant}\t{BUILD}\thttp://127.0.0.1:{}/pbs/{BUILD}/{encoded}\t{sha}",
+            self.host.version, self.mirror.port
+        ));
+        file
+    }
+
+    /// `strap ARGS` on a machine of `platform` (`x86_64_v3-linux-gnu`), with our catalogs.
+    fn strap(&self, platform: &str, args: &[&str]) -> Command {
+        let catalog = format!(
+            "# generated\nversion\tarch\tlibc\tvariant\tbuild\turl\tsha256\n{}\n",
+            self.lines.borrow().join("\n")
+        );
+        let path = self.env.write("pbs.tsv", &catalog);
+        let mut cmd = self.env.strap(args);
+        cmd.env("STRAP_PREBUILT_CATALOG", path)
+            .env(
+                "STRAP_PYTHON_CATALOG",
+                self.env.dir.path().join("python-catalog.txt"),
+            )
+            .env("STRAP_PLATFORM", platform)
+            .timeout(Duration::from_secs(120));
+        cmd
+    }
+
+    /// `strap install --skip-preflight ARGS VERSION` from our mirrors.
+    fn install(&self, platform: &str, args: &[&str]) -> std::process::Output {
+        let mut all = vec!["install", "--skip-preflight"];
+        all.extend(args);
+        let mut cmd = self.strap(platform, &all);
+        cmd.args(["--mirror", &self.mirror.template("src")])
+            .arg(&self.host.version);
+        cmd.output().unwrap()
+    }
+
+    fn prefix(&self, name: &str) -> PathBuf {
+        self.env.root().join("versions").join(name)
+    }
+
+    fn read(&self, name: &str, path: &str) -> String {
+        fs::read_to_string(self.prefix(name).join(path)).unwrap()
+    }
+
+    /// What the installed interpreter's sysconfig says `var` is.
+    fn config_var(&self, name: &str, var: &str) -> String {
+        let out = std::process::Command::new(self.prefix(name).join("bin/python3"))
+            .args([
+                "-c",
+                &format!("import sysconfig; print(sysconfig.get_config_var('{var}'))"),
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        stdout_of(&out).trim().to_owned()
+    }
+
+    fn downloads(&self) -> Vec<String> {
+        self.mirror.requests().into_iter().map(|r| r.path).collect()
+    }
+}
+
+fn both(out: &std::process::Output) -> String {
+    format!("{}{}", stdout_of(out), stderr_of(out))
+}
+
+#[test]
+fn the_highest_x86_64_level_the_platform_runs_is_chosen_with_its_libc() {
+    let f = Fixture::new();
+    for platform in [
+        "x86_64-gnu",
+        "x86_64_v2-gnu",
+        "x86_64_v3-gnu",
+        "x86_64_v4-gnu",
+        "x86_64_v2-musl",
+    ] {
+        f.publish(platform, "default", false, None);
+    }
+    let listed = |platform: &str| {
+        let out = f
+            .strap(platform, &["install", "--list", "--prebuilt", "--json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        json[0]["platform"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(listed("x86_64_v3-linux-gnu"), "x86_64_v3-gnu");
+    assert_eq!(listed("x86_64_v4-linux-gnu"), "x86_64_v4-gnu");
+    assert_eq!(listed("x86_64-linux-gnu"), "x86_64-gnu");
+    assert_eq!(listed("x86_64_v3-linux-musl"), "x86_64_v2-musl");
+    let out = f
+        .strap("aarch64-linux-gnu", &["install", "--list", "--prebuilt"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr_of(&out).contains("no build for aarch64-gnu"),
+        "{}",
+        stderr_of(&out)
+    );
+
+    let out = f.install("x86_64_v3-linux-musl", &["--prebuilt"]);
+    assert!(out.status.success(), "{}", both(&out));
+    let name = &f.host.version;
+    assert_eq!(
+        f.read(name, "share/strap-test-platform"),
+        "x86_64_v2-musl\n"
+    );
+    assert!(both(&out).contains(&format!(
+        "CPython {name} (prebuilt, python-build-standalone {BUILD}, x86_64_v2-musl, install_only_stripped)"
+    )));
+}
+
+#[test]
+fn a_prebuilt_is_relocated_names_this_machine_s_compiler_builds_a_c_extension_and_is_recorded() {
+    let f = Fixture::new();
+    let file = f.publish("x86_64_v3-gnu", "default", false, None);
+    let name = f.host.version.clone();
+    let minor = f.host.minor.clone();
+    let out = f.install("x86_64_v3-linux-gnu", &["--prebuilt"]);
+    let text = both(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("==> sysconfig:"), "{text}");
+    assert!(text.contains("builds a C extension that imports"), "{text}");
+    assert!(!text.contains("==> configure"), "{text}");
+    assert!(
+        !text.contains("==> pack"),
+        "the cached download serves a reinstall: {text}"
+    );
+    assert_eq!(
+        f.downloads(),
+        [format!("/pbs/{BUILD}/{}", file.replace('+', "%2B"))],
+        "one download, + percent-encoded"
+    );
+    // Relocated from /install, where it is a whole path only.
+    let prefix = f.prefix(&name).display().to_string();
+    assert_eq!(
+        f.read(&name, "bin/pip3").lines().next().unwrap(),
+        format!("#!{prefix}/bin/python{minor}")
+    );
+    assert_eq!(
+        f.read(&name, "lib/pkgconfig/python3.pc"),
+        format!("prefix={prefix}\n")
+    );
+    assert_eq!(
+        f.read(
+            &name,
+            &format!("lib/python{minor}/site-packages/pip-99.0.dist-info/RECORD")
+        ),
+        "pip/_internal/operations/install/wheel.py,,\n"
+    );
+    // This machine's compiler, without PBS's linker and build tree.
+    let cc = f.config_var(&name, "CC");
+    assert!(!cc.contains("clang") && cc.ends_with(" -pthread"), "{cc}");
+    let ldshared = f.config_var(&name, "LDSHARED");
+    assert!(
+        !ldshared.contains("clang") && !ldshared.contains("lld") && !ldshared.contains("/tools/"),
+        "{ldshared}"
+    );
+    assert_eq!(f.config_var(&name, "CFLAGS"), "-O2 -Wall");
+    assert_eq!(
+        f.config_var(&name, "INCLUDEPY"),
+        format!("{prefix}/include/python{minor}")
+    );
+    let makefile = f.read(
+        &name,
+        &format!("lib/python{minor}/config-{minor}-x86_64-linux-gnu/Makefile"),
+    );
+    assert!(
+        makefile.contains(&format!("prefix=\t\t{prefix}\n")),
+        "{makefile}"
+    );
+    assert!(
+        !makefile.contains("clang") && !makefile.contains("lld"),
+        "{makefile}"
+    );
+    // The receipt says where it came from; versions marks it.
+    let receipt: serde_json::Value =
+        serde_json::from_str(&f.read(&name, "strap-receipt.json")).unwrap();
+    assert_eq!(receipt["details"]["source"], "prebuilt");
+    assert_eq!(receipt["details"]["build"], BUILD);
+    assert!(receipt["details"]["url"]
+        .as_str()
+        .unwrap()
+        .ends_with(&file.replace('+', "%2B")));
+    assert_eq!(receipt["sources"][0]["file"], file.as_str());
+    assert_eq!(
+        receipt["details"]["sha256"],
+        receipt["sources"][0]["sha256"]
+    );
+    let out = f.env.strap(&["versions"]).output().unwrap();
+    assert!(
+        stdout_of(&out).contains(&format!("{name} (prebuilt)")),
+        "{}",
+        stdout_of(&out)
+    );
+    let out = f.env.strap(&["versions", "--json"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let entry = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == name.as_str())
+        .unwrap();
+    assert_eq!(entry["source"], "prebuilt");
+
+    // The build cache never serves the prebuilt as the source build.
+    f.env.strap(&["uninstall", "-f", &name]).assert().success();
+    let out = f.install("x86_64_v3-linux-gnu", &["--no-prebuilt"]);
+    let text = both(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("==> configure"), "{text}");
+    let out = f.env.strap(&["versions"]).output().unwrap();
+    assert!(
+        !stdout_of(&out).contains("(prebuilt)"),
+        "{}",
+        stdout_of(&out)
+    );
+}
+
+#[test]
+fn the_full_layout_of_a_debug_build_installs_as_the_debug_version() {
+    let f = Fixture::new();
+    f.publish("x86_64_v3-gnu", "default", false, None);
+    f.publish("x86_64_v3-gnu", "debug", true, None);
+    let out = f.install("x86_64_v3-linux-gnu", &["--prebuilt", "-g"]);
+    let text = both(&out);
+    assert!(out.status.success(), "{text}");
+    let name = format!("{}-debug", f.host.version);
+    assert!(
+        text.contains(&format!(
+            "CPython {name} (prebuilt, python-build-standalone {BUILD}, x86_64_v3-gnu, debug-full)"
+        )),
+        "{text}"
+    );
+    assert!(f.prefix(&name).join("bin/python3").exists());
+    assert!(!f.prefix(&name).join("install").exists());
+    assert!(f
+        .read(&name, "lib/pkgconfig/python3.pc")
+        .contains(&f.prefix(&name).display().to_string()));
+}
+
+#[test]
+fn a_wrong_checksum_is_refused_and_prefer_builds_from_source_saying_why() {
+    let f = Fixture::new();
+    f.publish("x86_64_v3-gnu", "default", false, Some(&"0".repeat(64)));
+    let name = f.host.version.clone();
+    let out = f.install("x86_64_v3-linux-gnu", &["--prebuilt"]);
+    let text = both(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(&format!("the prebuilt {name} cannot be installed (")),
+        "{text}"
+    );
+    assert!(text.contains("sha256"), "{text}");
+    assert!(text.contains("==> configure"), "{text}");
+    let receipt = f.read(&name, "strap-receipt.json");
+    assert!(!receipt.contains("\"prebuilt\""), "{receipt}");
+
+    let g = Fixture::new();
+    g.publish("x86_64_v3-gnu", "default", false, Some(&"0".repeat(64)));
+    let out = g
+        .strap("x86_64_v3-linux-gnu", &["install", &name])
+        .env("STRAP_PYTHON_PREBUILT", "only")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(both(&out).contains("sha256"), "{}", both(&out));
+    assert!(!g.prefix(&name).exists());
+}
+
+#[test]
+fn without_a_build_for_the_platform_prefer_builds_from_source_and_only_fails() {
+    let f = Fixture::new();
+    f.publish("x86_64_v3-gnu", "default", false, None);
+    let name = f.host.version.clone();
+    let config = f
+        .env
+        .write("config.toml", "[python]\nprebuilt = \"only\"\n");
+    let out = f
+        .strap("aarch64-linux-gnu", &["install", &name])
+        .env("STRAP_CONFIG", &config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(
+        both(&out).contains(&format!("no prebuilt {name} to install: python-build-standalone has no build of {name} for aarch64-gnu")),
+        "{}",
+        both(&out)
+    );
+    assert!(!f.prefix(&name).exists());
+
+    let out = f.install("aarch64-linux-gnu", &["--prebuilt"]);
+    let text = both(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(&format!("python-build-standalone has no build of {name} for aarch64-gnu; building {name} from source")),
+        "{text}"
+    );
+    assert!(text.contains("==> configure"), "{text}");
+}
+
+#[test]
+fn a_source_build_says_once_that_the_prebuilt_would_take_seconds() {
+    let f = Fixture::new();
+    f.publish("x86_64_v3-gnu", "default", false, None);
+    let name = f.host.version.clone();
+    let out = f.install("x86_64_v3-linux-gnu", &[]);
+    let text = both(&out);
+    assert!(out.status.success(), "{text}");
+    let hint = format!("`strap install --prebuilt {name}` would install it in seconds");
+    assert_eq!(text.matches(&hint).count(), 1, "{text}");
+    assert!(text.contains("==> configure"), "{text}");
+    assert!(
+        f.downloads().iter().all(|d| d.starts_with("/src/")),
+        "{:?}",
+        f.downloads()
+    );
+}
+
+#[test]
+fn bad_settings_are_usage_errors() {
+    let f = Fixture::new();
+    let out = f
+        .strap("x86_64_v3-linux-gnu", &["install", "3.11.2"])
+        .env("STRAP_PYTHON_PREBUILT", "always")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out)
+        .contains("STRAP_PYTHON_PREBUILT must be never, prefer or only, not 'always'"));
+    let out = f
+        .strap(
+            "x86_64_v3-linux-gnu",
+            &[
+                "install",
+                "--prebuilt",
+                "--prebuilt-mirror",
+                "ftp://m/{file}",
+                "3.11.2",
+            ],
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    let bad = f.env.write("bad.tsv", "version\tarch\n");
+    let out = f
+        .strap("x86_64_v3-linux-gnu", &["install", "--list", "--prebuilt"])
+        .env("STRAP_PREBUILT_CATALOG", &bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("named by STRAP_PREBUILT_CATALOG"),
+        "{}",
+        stderr_of(&out)
+    );
+}
