@@ -79,6 +79,23 @@ impl PrebuiltMode {
         ("prefer", PrebuiltMode::Prefer),
         ("only", PrebuiltMode::Only),
     ];
+
+    /// The mode called `name`.
+    pub fn named(name: &str) -> Option<PrebuiltMode> {
+        Self::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, mode)| *mode)
+    }
+
+    /// This mode's name.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, m)| *m == self)
+            .map(|(n, _)| *n)
+            .expect("every mode is named")
+    }
 }
 
 /// `[boost]`: settings for Boost builds.

@@ -104,25 +104,20 @@ pub fn seconds(text: &str, max: f64) -> Result<Duration, String> {
 /// else the config's `[python] prebuilt`, else `never`.
 pub fn prebuilt_mode(
     flag: Option<PrebuiltMode>,
-    manifest: Option<PrebuiltMode>,
     config: &Config,
 ) -> Result<PrebuiltMode, UsageError> {
     if let Some(mode) = flag {
         return Ok(mode);
     }
     if let Some(text) = env_value(env_vars::STRAP_PYTHON_PREBUILT) {
-        return PrebuiltMode::ALL
-            .iter()
-            .find(|(name, _)| *name == text.trim())
-            .map(|(_, mode)| *mode)
-            .ok_or_else(|| {
-                UsageError::new(format!(
-                    "{} must be never, prefer or only, not '{text}'",
-                    env_vars::STRAP_PYTHON_PREBUILT
-                ))
-            });
+        return PrebuiltMode::named(text.trim()).ok_or_else(|| {
+            UsageError::new(format!(
+                "{} must be never, prefer or only, not '{text}'",
+                env_vars::STRAP_PYTHON_PREBUILT
+            ))
+        });
     }
-    Ok(manifest.or(config.python.prebuilt).unwrap_or_default())
+    Ok(config.python.prebuilt.unwrap_or_default())
 }
 
 /// Where a list of mirrors comes from: a flag, an environment variable (comma-separated), a

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::boost::plan::{Link, Variant};
-use crate::config::line_of;
+use crate::config::{line_of, PrebuiltMode};
 
 /// The manifest's file name, looked for in the current directory and above.
 pub const MANIFEST_FILE: &str = "strap.toml";
@@ -61,6 +61,9 @@ pub struct ManifestSettings {
     /// Build parallelism (1 to 1024).
     #[schemars(with = "Option<usize>")]
     pub jobs: Option<Spanned<usize>>,
+    /// Prebuilt CPython: `never`, `prefer` or `only` (as the config's `[python] prebuilt`).
+    #[schemars(with = "Option<String>")]
+    pub prebuilt: Option<PrebuiltMode>,
 }
 
 /// `[python]`.

@@ -10,6 +10,8 @@ use serde::Serialize;
 
 use toml::Spanned;
 
+use crate::config::PrebuiltMode;
+
 use super::manifest::{
     BoostItem, Loaded, ManifestError, ManifestSettings, RecipeItem, VirtualenvItem,
 };
@@ -76,10 +78,12 @@ pub struct BuildSettings {
 /// handler of that command and shows it as the command a user would type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// `strap install REQUEST`.
+    /// `strap install REQUEST [--prebuilt=MODE]`.
     InstallPython {
         request: String,
         options: BuildSettings,
+        /// `[settings] prebuilt`.
+        prebuilt: Option<PrebuiltMode>,
     },
     /// `strap global VERSION`.
     SetGlobal { version: String },
@@ -294,6 +298,7 @@ fn python_item(
         action: Action::InstallPython {
             request: request.to_owned(),
             options: build_settings(settings, &settings.python_mirrors),
+            prebuilt: settings.prebuilt,
         },
     })
 }

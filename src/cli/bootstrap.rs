@@ -458,13 +458,16 @@ fn command(action: &Action, mode: Mode) -> Command {
         ..BuildFlags::default()
     };
     match action {
-        Action::InstallPython { request, options } => {
-            Command::Install(super::install::InstallArgs {
-                versions: vec![request.clone()],
-                build: build(options),
-                ..Default::default()
-            })
-        }
+        Action::InstallPython {
+            request,
+            options,
+            prebuilt,
+        } => Command::Install(super::install::InstallArgs {
+            versions: vec![request.clone()],
+            prebuilt: *prebuilt,
+            build: build(options),
+            ..Default::default()
+        }),
         Action::SetGlobal { version } => Command::Global {
             versions: vec![version.clone()],
         },
@@ -549,8 +552,15 @@ fn render(action: &Action) -> Vec<String> {
         }
     };
     match action {
-        Action::InstallPython { request, options } => {
+        Action::InstallPython {
+            request,
+            options,
+            prebuilt,
+        } => {
             words.extend(["install".to_owned(), request.clone()]);
+            if let Some(mode) = prebuilt {
+                words.push(format!("--prebuilt={}", mode.name()));
+            }
             build(&mut words, options);
         }
         Action::SetGlobal { version } => words.extend(["global".to_owned(), version.clone()]),
@@ -657,6 +667,7 @@ mod tests {
 
     use super::*;
     use crate::cli::Cli;
+    use crate::config::PrebuiltMode;
 
     /// Every kind of action, with and without its optional parts.
     fn actions() -> Vec<Action> {
@@ -672,10 +683,12 @@ mod tests {
             Action::InstallPython {
                 request: "3.12".into(),
                 options: BuildSettings::default(),
+                prebuilt: None,
             },
             Action::InstallPython {
                 request: "3.11.2".into(),
                 options: options.clone(),
+                prebuilt: Some(PrebuiltMode::Only),
             },
             Action::SetGlobal {
                 version: "3.12".into(),

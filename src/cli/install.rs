@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::build_flags::{BuildFlags, Settings};
 use super::progress::TerminalReporter;
 use super::Ctx;
-use crate::config::Config;
+use crate::config::{Config, PrebuiltMode};
 use crate::env_vars;
 use crate::error::{Reported, UsageError};
 use crate::pins::{self, Pin};
@@ -73,10 +73,19 @@ pub struct InstallArgs {
     #[arg(long, value_name = "MODULE", help = crate::python::modules::allow_missing_help())]
     pub allow_missing: Vec<String>,
     /// CPython from python-build-standalone's prebuilt builds where one exists for this
-    /// machine, verified like a source build (else built from source, saying why); with
-    /// --list: the prebuilt builds for this machine
-    #[arg(long, conflicts_with = "no_prebuilt")]
-    pub prebuilt: bool,
+    /// machine, verified like a source build (else built from source, saying why);
+    /// `--prebuilt=only` fails instead of building; with --list: the prebuilt builds for this
+    /// machine
+    #[arg(
+        long,
+        value_name = "MODE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "prefer",
+        value_parser = prebuilt_mode,
+        conflicts_with = "no_prebuilt"
+    )]
+    pub prebuilt: Option<PrebuiltMode>,
     /// Build CPython from source even where the config or STRAP_PYTHON_PREBUILT asks for
     /// prebuilt builds
     #[arg(long)]
@@ -89,9 +98,14 @@ pub struct InstallArgs {
     pub build: BuildFlags,
 }
 
+/// Reads `--prebuilt=MODE`.
+fn prebuilt_mode(text: &str) -> Result<PrebuiltMode, String> {
+    PrebuiltMode::named(text).ok_or_else(|| "must be prefer, only or never".to_owned())
+}
+
 pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> Result<i32, Reported> {
     let catalog = &*Catalog::from_env()?;
-    if args.list && args.prebuilt {
+    if args.list && args.prebuilt.is_some() {
         return list_prebuilt(ctx, &args, out);
     }
     if args.list {
@@ -206,7 +220,6 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> Result<i
 /// Choosing between a prebuilt CPython and the source build.
 mod prebuilt {
     use super::*;
-    use crate::config::PrebuiltMode;
     use crate::python::platform::Machine;
     use crate::python::prebuilt::{artifact::Prebuilt, Build, Catalog, Variant};
     use crate::stage::StageFailure;
@@ -253,12 +266,8 @@ mod prebuilt {
         /// The mode and mirrors of `args`, the environment and the config.
         pub(super) fn from_args(_ctx: &Ctx, args: &InstallArgs) -> Result<Prebuilts, Reported> {
             let config = Config::load()?;
-            let flag = match (args.prebuilt, args.no_prebuilt) {
-                (true, _) => Some(PrebuiltMode::Prefer),
-                (_, true) => Some(PrebuiltMode::Never),
-                _ => None,
-            };
-            let mode = settings::prebuilt_mode(flag, None, &config)?;
+            let flag = (args.prebuilt).or(args.no_prebuilt.then_some(PrebuiltMode::Never));
+            let mode = settings::prebuilt_mode(flag, &config)?;
             let (mirrors, origin) = settings::mirror_list(
                 &args.prebuilt_mirror,
                 settings::MirrorSource::prebuilt(&config),

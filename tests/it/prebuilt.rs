@@ -595,3 +595,63 @@ fn bad_settings_are_usage_errors() {
         stderr_of(&out)
     );
 }
+
+#[test]
+fn a_manifest_s_prebuilt_setting_reaches_its_installs_over_the_variable() {
+    let f = Fixture::new();
+    f.publish("x86_64_v3-gnu", "default", false, None);
+    let name = f.host.version.clone();
+    let manifest = |mode: &str| {
+        f.env.write(
+            "strap.toml",
+            &format!("[settings]\nprebuilt = \"{mode}\"\n\n[python]\nversions = [\"{name}\"]\n"),
+        )
+    };
+
+    // `only` on a platform without a build: the install refuses to build, whatever the
+    // variable says, and the plan shows the flag it passes.
+    let path = manifest("only");
+    let out = f
+        .strap("aarch64-linux-gnu", &["bootstrap", "--yes", "-f"])
+        .arg(&path)
+        .env("STRAP_PYTHON_PREBUILT", "never")
+        .output()
+        .unwrap();
+    let text = both(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!("strap install {name} --prebuilt=only")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("no prebuilt {name} to install")),
+        "{text}"
+    );
+    assert!(!f.prefix(&name).exists());
+
+    // `prefer` where a build serves: the prebuilt is installed, nothing compiled.
+    let path = manifest("prefer");
+    let out = f
+        .strap("x86_64_v3-linux-gnu", &["bootstrap", "--yes", "-f"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = both(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(!text.contains("==> configure"), "{text}");
+    assert!(f.read(&name, "strap-receipt.json").contains("\"prebuilt\""));
+
+    // A mode the manifest cannot have is a manifest error naming the line.
+    let path = manifest("always");
+    let out = f
+        .strap("x86_64_v3-linux-gnu", &["bootstrap", "--dry-run", "-f"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", both(&out));
+    assert!(
+        both(&out).contains("strap.toml:2: unknown variant `always`"),
+        "{}",
+        both(&out)
+    );
+}
