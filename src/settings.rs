@@ -99,9 +99,9 @@ pub fn seconds(text: &str, max: f64) -> Result<Duration, String> {
         })
 }
 
-/// The prebuilt mode: `flag` (`--prebuilt` is `prefer`, `--no-prebuilt` `never`), else
-/// `STRAP_PYTHON_PREBUILT`, else `manifest` (a bootstrap manifest's `[settings] prebuilt`),
-/// else the config's `[python] prebuilt`, else `never`.
+/// The prebuilt mode: `flag` (`--prebuilt[=MODE]`, `--no-prebuilt` is `never`; a bootstrap
+/// manifest's `[settings] prebuilt` arrives as `--prebuilt=MODE`), else
+/// `STRAP_PYTHON_PREBUILT`, else the config's `[python] prebuilt`, else `never`.
 pub fn prebuilt_mode(
     flag: Option<PrebuiltMode>,
     config: &Config,

@@ -180,7 +180,14 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> Result<i
             None => &*source,
         };
         if args.build.fetch_only {
-            stage::prefetch(artifact, &stage_options, &reporter, &cancel)?;
+            let mut fetched = stage::prefetch(artifact, &stage_options, &reporter, &cancel);
+            if let (Some(_), Err(failure)) = (&choice, &fetched) {
+                if prebuilt.falls_back(failure) {
+                    tell!("the prebuilt {name} cannot be fetched ({failure}); fetching its source");
+                    fetched = stage::prefetch(&*source, &stage_options, &reporter, &cancel);
+                }
+            }
+            fetched?;
             tell!("{name} is in the cache, ready to install");
             continue;
         }

@@ -597,6 +597,42 @@ fn bad_settings_are_usage_errors() {
 }
 
 #[test]
+fn a_catalog_as_large_as_the_published_one_is_read() {
+    // The published catalog is about 1.1 MB: a company's own of that size (here 2 MB of builds
+    // for other versions, then ours) is read, not refused as too large.
+    let f = Fixture::new();
+    f.publish("x86_64_v3-gnu", "default", false, None);
+    let filler: String = (0..25_000)
+        .map(|i| {
+            format!(
+                "3.{}.{}\taarch64\tgnu\tdefault\t{BUILD}\thttp://127.0.0.1:1/pbs/cpython-{i}.tar.gz\t{}\n",
+                50 + i / 100,
+                i % 100,
+                "0".repeat(64)
+            )
+        })
+        .collect();
+    f.lines.borrow_mut().insert(0, filler.trim_end().to_owned());
+    let out = f
+        .strap("x86_64_v3-linux-gnu", &["install", "--list", "--prebuilt"])
+        .output()
+        .unwrap();
+    assert!(
+        fs::metadata(f.env.dir.path().join("pbs.tsv"))
+            .unwrap()
+            .len()
+            > 2 << 20,
+        "the catalog is over 2 MiB"
+    );
+    assert!(out.status.success(), "{}", both(&out));
+    assert!(
+        stdout_of(&out).contains(&f.host.version),
+        "{}",
+        stdout_of(&out)
+    );
+}
+
+#[test]
 fn a_manifest_s_prebuilt_setting_reaches_its_installs_over_the_variable() {
     let f = Fixture::new();
     f.publish("x86_64_v3-gnu", "default", false, None);

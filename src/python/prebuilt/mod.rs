@@ -144,12 +144,20 @@ impl Catalog {
             return Ok(std::borrow::Cow::Borrowed(Catalog::embedded()));
         };
         let path = std::path::Path::new(&path);
-        let text = crate::bounded::read_text(path).map_err(|e| {
-            UsageError::new(format!(
-                "cannot read {} (named by {var}): {e}",
-                path.display()
-            ))
-        })?;
+        // The whole published catalog is about 1.1 MB; a company's own may be larger.
+        const LIMIT: u64 = 64 << 20;
+        let text = crate::bounded::read(path, LIMIT)
+            .and_then(|bytes| {
+                String::from_utf8(bytes).map_err(|_| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, "it is not UTF-8 text")
+                })
+            })
+            .map_err(|e| {
+                UsageError::new(format!(
+                    "cannot read {} (named by {var}): {e}",
+                    path.display()
+                ))
+            })?;
         Catalog::parse(&text)
             .map(std::borrow::Cow::Owned)
             .map_err(|why| {
@@ -199,11 +207,34 @@ impl Catalog {
     /// Every build for `machine`, one per version and variant ([`Catalog::find`]'s), in
     /// catalog order.
     pub fn for_machine(&self, machine: &Machine) -> Vec<&Build> {
+        let arches = machine.compatible_arches();
+        // The rank of a build's architecture: lower is better, `None` does not run here.
+        let rank = |b: &Build| {
+            (b.libc == machine.libc)
+                .then(|| arches.iter().position(|a| *a == b.arch))
+                .flatten()
+        };
+        let mut order = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        self.builds
+        let mut best: std::collections::HashMap<(&str, Variant), (usize, &Build)> =
+            std::collections::HashMap::new();
+        for build in &self.builds {
+            let key = (build.version.as_str(), build.variant);
+            if seen.insert(key) {
+                order.push(key);
+            }
+            let Some(rank) = rank(build) else { continue };
+            // Kept: a better-ranked architecture, or the same one's newer (or equal) build.
+            let worse = best
+                .get(&key)
+                .is_some_and(|(r, b)| rank > *r || (rank == *r && build.build < b.build));
+            if !worse {
+                best.insert(key, (rank, build));
+            }
+        }
+        order
             .iter()
-            .filter(|b| seen.insert((b.version.as_str(), b.variant)))
-            .filter_map(|b| self.find(&b.version, b.variant, machine))
+            .filter_map(|key| best.get(key).map(|(_, b)| *b))
             .collect()
     }
 }

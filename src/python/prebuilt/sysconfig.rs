@@ -72,13 +72,12 @@ impl Compilers {
         };
         let mut words = value.split_whitespace().peekable();
         let mut out: Vec<&str> = Vec::new();
+        // The compiler word itself; a Makefile's `$(CC) -shared` names it through `CC`.
         if let Some(compiler) = compiler {
-            if let Some(first) = words.peek() {
-                if is_compiler(first) {
-                    words.next();
-                }
+            if words.peek().is_some_and(|first| is_compiler(first)) {
+                words.next();
+                out.push(compiler);
             }
-            out.push(compiler);
         }
         while let Some(word) = words.next() {
             if word == "-isystem" && words.peek().is_some_and(|p| names_build_tree(p)) {
@@ -102,9 +101,21 @@ fn is_compiler(word: &str) -> bool {
         })
 }
 
-/// True for a flag or path of PBS's build tree (`-L/tools/deps/lib`, `/tools/...`).
+/// True for a flag or path of PBS's build tree (`-L/tools/deps/lib`, `/tools/...`); a path
+/// that merely has a `tools` directory in it (`/opt/tools/strap/...`) is not.
 fn names_build_tree(word: &str) -> bool {
-    word.contains("/tools/")
+    let path = [
+        "-Wl,-rpath-link,",
+        "-Wl,-rpath,",
+        "-isystem",
+        "-I",
+        "-L",
+        "-B",
+    ]
+    .iter()
+    .find_map(|flag| word.strip_prefix(flag))
+    .unwrap_or(word);
+    path.starts_with("/tools/")
 }
 
 /// What was changed, for the log: `VAR: old → new`.
@@ -236,22 +247,40 @@ fn rewrite_lines(file: &Path, compilers: &Compilers) -> Result<(), crate::error:
                 return line.to_owned();
             };
             let body = value.trim_end_matches('\n');
-            let Some(new) = compilers.fix(var.trim(), body.trim()) else {
+            let Some(new) = (var.trim() == var)
+                .then(|| fixed_value(compilers, var, body))
+                .flatten()
+                .filter(|new| new != body)
+            else {
                 return line.to_owned();
             };
-            if new == body.trim() || var.trim() != var {
-                return line.to_owned();
-            }
             changed = true;
-            let gap = &body[..body.len() - body.trim_start().len()];
             let newline = if line.ends_with('\n') { "\n" } else { "" };
-            format!("{var}={gap}{new}{newline}")
+            format!("{var}={new}{newline}")
         })
         .collect();
     if changed {
         fs::write(file, lines.concat()).io_context("write", file)?;
     }
     Ok(())
+}
+
+/// `body` of the variable `var` fixed: a Makefile's value (`\t\tclang -pthread`), or in a
+/// `pythonX.Y-config` shell script only the quoted value (`$(echo "-O3 -I/tools/…" | sed …)`), so
+/// its quoting stays whole.
+fn fixed_value(compilers: &Compilers, var: &str, body: &str) -> Option<String> {
+    let (head, value, tail) = match body.find('"') {
+        Some(open) => {
+            let close = open + 1 + body[open + 1..].find('"')?;
+            (&body[..=open], &body[open + 1..close], &body[close..])
+        }
+        None => {
+            let gap = body.len() - body.trim_start().len();
+            (&body[..gap], body[gap..].trim_end(), "")
+        }
+    };
+    let new = compilers.fix(var, value.trim())?;
+    Some(format!("{head}{new}{tail}"))
 }
 
 /// Why an install failed the rewrite.
@@ -296,6 +325,43 @@ mod tests {
             "-O3 -Wall"
         );
         assert_eq!(c.fix("prefix", "/install"), None);
+        // Only PBS's build tree goes, not an install under a `tools` directory.
+        assert_eq!(
+            c.fix(
+                "LDFLAGS",
+                "-L/opt/tools/strap/lib -L/tools/deps/lib -Wl,-rpath,/tools/deps/lib"
+            )
+            .unwrap(),
+            "-L/opt/tools/strap/lib"
+        );
+    }
+
+    #[test]
+    fn makefile_references_and_config_script_quoting_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let makefile = dir.path().join("Makefile");
+        let text = "LDSHARED=\t$(CC) -shared -L/tools/deps/lib\nBLDSHARED=\t$(CC) -shared\n\
+                    LINKCC=\t\t$(PURIFY) $(CC)\nMAINCC=\t\t$(CC)\nLDCXXSHARED=\t$(CXX) -shared\n";
+        fs::write(&makefile, text).unwrap();
+        rewrite_lines(&makefile, &compilers()).unwrap();
+        assert_eq!(
+            fs::read_to_string(&makefile).unwrap(),
+            text.replace(" -L/tools/deps/lib", "")
+        );
+
+        let script = dir.path().join("python3.11-config");
+        fs::write(
+            &script,
+            "CFLAGS=$(echo \"-O3 -Wall -I/tools/deps/include\" | sed \"s#$prefix#$prefix_real#\")\n\
+             LDFLAGS=$(echo \"-L/tools/deps/lib\" | sed \"s#$prefix#$prefix_real#\")\n",
+        )
+        .unwrap();
+        rewrite_lines(&script, &compilers()).unwrap();
+        assert_eq!(
+            fs::read_to_string(&script).unwrap(),
+            "CFLAGS=$(echo \"-O3 -Wall\" | sed \"s#$prefix#$prefix_real#\")\n\
+             LDFLAGS=$(echo \"\" | sed \"s#$prefix#$prefix_real#\")\n"
+        );
     }
 
     #[test]
