@@ -147,7 +147,45 @@ pub fn pack(
     manifest: &Path,
     cancel: &Cancel,
 ) -> Result<Manifest, PackError> {
-    let receipt = receipt(prefix)?;
+    pack_tree(prefix, prefix, archive, manifest, cancel)?.commit()
+}
+
+/// A pack written but not yet in place: [`PendingPack::commit`] puts its archive and manifest
+/// where they go; dropped, it leaves nothing behind.
+pub struct PendingPack {
+    archive: AtomicFile,
+    archive_path: PathBuf,
+    manifest: Manifest,
+    manifest_path: PathBuf,
+}
+
+impl PendingPack {
+    /// Puts the archive, then its manifest, in place.
+    pub fn commit(self) -> Result<Manifest, PackError> {
+        let PendingPack {
+            archive,
+            archive_path,
+            manifest,
+            manifest_path,
+        } = self;
+        archive.commit().io_context("write", &archive_path)?;
+        manifest
+            .write(&manifest_path)
+            .io_context("write", &manifest_path)?;
+        Ok(manifest)
+    }
+}
+
+/// [`pack`] of the install staged in `tree` that will be at `prefix` (the receipt in `tree`
+/// says what it is), not yet put in place.
+pub fn pack_tree(
+    tree: &Path,
+    prefix: &Path,
+    archive: &Path,
+    manifest: &Path,
+    cancel: &Cancel,
+) -> Result<PendingPack, PackError> {
+    let receipt = receipt(tree)?;
     for path in [archive, manifest] {
         atomic_file::check_replaceable(path).io_context("write", path)?;
     }
@@ -155,12 +193,11 @@ pub fn pack(
     let key = receipt.key(&platform);
     let mut partial = AtomicFile::create(archive).io_context("write", archive)?;
     let left_out = crate::layout::user_dirs(&receipt.kind);
-    let written = write_archive(prefix, left_out, partial.file(), archive, cancel);
+    let written = write_archive(tree, left_out, partial.file(), archive, cancel);
     let (sha256, size) = written.map_err(|e| match cancel.is_cancelled() {
         true => PackError::Interrupted(archive.to_owned()),
         false => e,
     })?;
-    partial.commit().io_context("write", archive)?;
     let packed = Manifest {
         format: MANIFEST_FORMAT,
         kind: receipt.kind,
@@ -182,8 +219,12 @@ pub fn pack(
             size,
         },
     };
-    packed.write(manifest).io_context("write", manifest)?;
-    Ok(packed)
+    Ok(PendingPack {
+        archive: partial,
+        archive_path: archive.to_owned(),
+        manifest: packed,
+        manifest_path: manifest.to_owned(),
+    })
 }
 
 /// The receipt of the install at `prefix`, which only a build strap made has.

@@ -16,7 +16,11 @@ use std::time::{Duration, Instant};
 
 /// A shared flag that asks running work to stop (Ctrl-C, SIGTERM, SIGHUP, or the caller).
 #[derive(Debug, Clone, Default)]
-pub struct Cancel(Arc<AtomicBool>);
+pub struct Cancel {
+    own: Arc<AtomicBool>,
+    /// The flags of the tokens this one is part of ([`Cancel::child`]).
+    parents: Vec<Arc<AtomicBool>>,
+}
 
 impl Cancel {
     /// A token nothing cancels but [`Cancel::cancel`].
@@ -31,7 +35,7 @@ impl Cancel {
         TOKEN
             .get_or_init(|| {
                 let token = Cancel::new();
-                let flag = Arc::clone(&token.0);
+                let flag = Arc::clone(&token.own);
                 // Without a handler a signal simply stops strap; the next run cleans up.
                 let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
                 token
@@ -39,15 +43,26 @@ impl Cancel {
             .clone()
     }
 
+    /// A token for part of the work: cancelled with this one, or alone by [`Cancel::cancel`].
+    pub fn child(&self) -> Cancel {
+        let mut parents = self.parents.clone();
+        parents.push(Arc::clone(&self.own));
+        Cancel {
+            own: Arc::default(),
+            parents,
+        }
+    }
+
     /// Asks the work to stop.
-    #[cfg(test)]
     pub fn cancel(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.own.store(true, Ordering::SeqCst);
     }
 
     /// True once cancelled.
     pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        std::iter::once(&self.own)
+            .chain(&self.parents)
+            .any(|flag| flag.load(Ordering::SeqCst))
     }
 }
 

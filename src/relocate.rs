@@ -8,12 +8,15 @@ use std::fs;
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::atomic_file::{self, AtomicFile};
 use crate::error::{Io, IoContext};
 
 /// Files larger than this are not text files worth rewriting (and are not read whole).
 const MAX_TEXT_FILE: u64 = 64 * 1024 * 1024;
+/// How much of a file is read to tell a binary one.
+const HEAD: u64 = 8 * 1024;
 
 /// Why an install cannot be moved.
 #[derive(Debug, thiserror::Error)]
@@ -57,7 +60,40 @@ enum Match {
 }
 
 fn relocate_as(root: &Path, old: &str, new: &str, how: Match) -> Result<Relocated, RelocateError> {
+    let files = regular_files(root)?;
+    // The files are independent: read and rewritten on every core, as unpacking leaves them.
+    let next = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let results: Vec<Result<Vec<PathBuf>, RelocateError>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut rewritten = Vec::new();
+                    while let Some(path) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        if rewrite(path, old, new, how)? {
+                            rewritten.push(path.strip_prefix(root).unwrap_or(path).to_owned());
+                        }
+                    }
+                    Ok(rewritten)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a relocation thread panicked"))
+            .collect()
+    });
     let mut relocated = Relocated::default();
+    for result in results {
+        relocated.rewritten.extend(result?);
+    }
+    relocated.rewritten.sort();
+    Ok(relocated)
+}
+
+/// Every regular file under `root`, links not followed.
+fn regular_files(root: &Path) -> Result<Vec<PathBuf>, Io> {
+    let mut files = Vec::new();
     let mut pending = vec![root.to_owned()];
     while let Some(dir) = pending.pop() {
         for entry in fs::read_dir(&dir).io_context("read", &dir)? {
@@ -66,15 +102,12 @@ fn relocate_as(root: &Path, old: &str, new: &str, how: Match) -> Result<Relocate
             let kind = entry.file_type().io_context("inspect", &path)?;
             if kind.is_dir() {
                 pending.push(path);
-            } else if kind.is_file() && rewrite(&path, old, new, how)? {
-                relocated
-                    .rewritten
-                    .push(path.strip_prefix(root).unwrap_or(&path).to_owned());
+            } else if kind.is_file() {
+                files.push(path);
             }
         }
     }
-    relocated.rewritten.sort();
-    Ok(relocated)
+    Ok(files)
 }
 
 /// Checks an ELF file's run paths, or rewrites a text file that names `old`; true when it
@@ -86,13 +119,24 @@ fn rewrite(path: &Path, old: &str, new: &str, how: Match) -> Result<bool, Reloca
     if metadata.len() > MAX_TEXT_FILE {
         return Ok(false);
     }
+    // Most files are binary (bytecode, archives) and show it in their first bytes: those are
+    // not read further, except ELF files, whose run paths are checked.
     let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    (&mut file)
+        .take(HEAD)
+        .read_to_end(&mut bytes)
+        .io_context("read", path)?;
+    let elf = bytes.starts_with(b"\x7fELF");
+    if !elf && memchr::memchr(0, &bytes).is_some() {
+        return Ok(false);
+    }
     file.read_to_end(&mut bytes).io_context("read", path)?;
-    if bytes.starts_with(b"\x7fELF") {
+    if elf {
         check_run_paths(path, &bytes, old)?;
         return Ok(false);
     }
-    if bytes.contains(&0) || !contains(&bytes, old.as_bytes()) {
+    if memchr::memchr(0, &bytes).is_some() || memchr::memmem::find(&bytes, old.as_bytes()).is_none()
+    {
         return Ok(false);
     }
     let Ok(text) = String::from_utf8(bytes) else {
@@ -151,10 +195,6 @@ fn whole_path_at(text: &str, at: usize, len: usize) -> bool {
         .get(at + len)
         .is_none_or(|&b| b == b'/' || !path_byte(b));
     starts && ends
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Fails when the ELF file's `DT_RPATH`/`DT_RUNPATH` names a directory under `old` (relative

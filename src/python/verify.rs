@@ -65,11 +65,13 @@ impl Staged {
         }
     }
 
-    /// A command running the staged interpreter, isolated from the user's Python settings.
+    /// A command running the staged interpreter, isolated from the user's Python settings,
+    /// writing no bytecode into the tree it checks (which is packed meanwhile).
     pub fn command(&self) -> Command {
         let mut cmd = Command::new(&self.python);
         let joined = std::env::join_paths(&self.library_path).unwrap_or_default();
         cmd.env("LD_LIBRARY_PATH", joined)
+            .env("PYTHONDONTWRITEBYTECODE", "1")
             .env_remove("PYTHONPATH")
             .env_remove("PYTHONHOME")
             .env_remove("PYTHONSTARTUP")

@@ -82,11 +82,6 @@ pub trait Artifact {
     fn packed(&self) -> Option<&crate::pack::Manifest> {
         None
     }
-    /// Whether the build cache gets a pack of the install (when it is on): not for what is
-    /// as quick to install again from its download, which the download cache keeps.
-    fn worth_packing(&self) -> bool {
-        true
-    }
 }
 
 /// How the pipeline runs, whatever the artifact.
@@ -710,29 +705,57 @@ fn build_and_place(
         phases,
     };
     artifact.build(&build)?;
-    let notes = build.phases.run("verify", &artifact.verify_detail(), || {
-        artifact.verify(&build)
-    })?;
     let staged_prefix = build.staged_prefix();
     Receipt::new(artifact, archives)
         .write(&staged_prefix)
         .io_context("write the receipt in", &staged_prefix)?;
+    // The pack is made from the staged tree while it is verified (the checks write nothing
+    // into it), and put into the build cache once the install is in place.
+    let packing = options.build_cache.fill_it && artifact.packed().is_none();
+    let builds = options.fetch.cache_dir.join(BUILDS_DIR);
+    let pack_cancel = cancel.child();
+    let (verified, pending) = std::thread::scope(|scope| {
+        let packer = packing.then(|| {
+            let (staged, prefix) = (&staged_prefix, artifact.prefix());
+            let (builds, pack_cancel) = (&builds, &pack_cancel);
+            scope.spawn(move || pack_into(builds, staged, prefix, pack_cancel))
+        });
+        let verified = build.phases.run("verify", &artifact.verify_detail(), || {
+            artifact.verify(&build)
+        });
+        if verified.is_err() {
+            pack_cancel.cancel();
+        }
+        let pending = packer.map(|packer| {
+            build.phases.run("pack", "into the build cache, made while verifying", || {
+                packer.join().unwrap_or_else(|_| {
+                    Err(StageError::Verify {
+                        what: artifact.name().to_owned(),
+                        why: "packing panicked".to_owned(),
+                        hint: None,
+                    })
+                })
+            })
+        });
+        (verified, pending)
+    });
+    let notes = verified?;
     let user_dirs = crate::layout::user_dirs(artifact.kind());
     let carried = place(&staged_prefix, artifact.prefix(), work.path(), user_dirs)?;
     for line in carried.iter().filter_map(Carried::message) {
         build.phases.reporter.message(&line);
     }
-    if options.build_cache.fill_it && artifact.packed().is_none() && artifact.worth_packing() {
-        let builds = options.fetch.cache_dir.join(BUILDS_DIR);
-        let packed = build.phases.run("pack", "into the build cache", || {
-            pack_into(&builds, artifact, cancel)
-        });
-        if let Err(e) = packed {
-            build
-                .phases
-                .reporter
-                .warning(&format!("the build was not added to the build cache: {e}"));
-        }
+    let committed = match pending {
+        Some(Ok(pending)) => pending.commit().map(drop).map_err(|e| e.to_string()),
+        Some(Err(StageError::Interrupted)) => Err("interrupted".to_owned()),
+        Some(Err(e)) => Err(e.to_string()),
+        None => Ok(()),
+    };
+    if let Err(e) = committed {
+        build
+            .phases
+            .reporter
+            .warning(&format!("the build was not added to the build cache: {e}"));
     }
     Ok(notes)
 }
@@ -754,25 +777,33 @@ fn take_as_is(download: &Path, dest: &Path) -> Result<PathBuf, StageError> {
     Ok(dest.to_owned())
 }
 
-/// Packs the install of `artifact` into the build cache directory `builds`.
-fn pack_into(builds: &Path, artifact: &dyn Artifact, cancel: &Cancel) -> Result<(), StageError> {
-    let prefix = artifact.prefix();
+/// Packs the install staged in `staged` for `prefix` into the build cache directory `builds`,
+/// not yet put in place.
+fn pack_into(
+    builds: &Path,
+    staged: &Path,
+    prefix: &Path,
+    cancel: &Cancel,
+) -> Result<crate::pack::PendingPack, StageError> {
     fs::create_dir_all(builds).io_context("create", builds)?;
-    let failed = |e: crate::pack::PackError| StageError::Verify {
-        what: artifact.name().to_owned(),
-        why: e.to_string(),
-        hint: None,
+    let failed = |e: crate::pack::PackError| match e {
+        crate::pack::PackError::Interrupted(_) => StageError::Interrupted,
+        e => StageError::Verify {
+            what: prefix.display().to_string(),
+            why: e.to_string(),
+            hint: None,
+        },
     };
-    let receipt = crate::pack::receipt(prefix).map_err(failed)?;
+    let receipt = crate::pack::receipt(staged).map_err(failed)?;
     let key = receipt.key(&Platform::current());
     let (archive, manifest) = crate::layout::pack_files(&receipt.kind, &receipt.name, &key);
-    crate::pack::pack(
+    crate::pack::pack_tree(
+        staged,
         prefix,
         &builds.join(archive),
         &builds.join(manifest),
         cancel,
     )
-    .map(drop)
     .map_err(failed)
 }
 

@@ -121,6 +121,8 @@ impl<'a> Conda<'a> {
         let mut cmd = Command::new(&path);
         cmd.args(args);
         isolate(&mut cmd);
+        // The install is packed while it is checked: the checks write no bytecode into it.
+        cmd.env("PYTHONDONTWRITEBYTECODE", "1");
         let limits = Limits {
             timeout: Some(CHECK_TIMEOUT),
             capture: true,

@@ -296,10 +296,6 @@ impl Artifact for Prebuilt<'_> {
         options.extend(self.options.recorded_choices());
         options
     }
-    /// Installing it again from the cached download takes the same seconds as from a pack.
-    fn worth_packing(&self) -> bool {
-        false
-    }
     fn details(&self) -> serde_json::Value {
         serde_json::json!({
             "source": SOURCE,
