@@ -34,7 +34,7 @@ pub fn is_prebuilt(prefix: &Path) -> bool {
 }
 
 /// One prebuilt CPython install.
-pub struct Prebuilt<'a> {
+pub struct PbsInstall<'a> {
     build: PbsBuild,
     /// The install's name (`3.12.7`, `3.13.1t`, `3.12.7-debug`).
     name: String,
@@ -44,7 +44,7 @@ pub struct Prebuilt<'a> {
     options: &'a PythonOptions,
 }
 
-impl<'a> Prebuilt<'a> {
+impl<'a> PbsInstall<'a> {
     /// The install of `build` for `plan` (requested as `request`) under `layout`, fetched
     /// from each of `mirrors` (templates with `{build}`, `{file}`), then from where PBS
     /// publishes it.
@@ -55,7 +55,7 @@ impl<'a> Prebuilt<'a> {
         build: &PbsBuild,
         mirrors: &[String],
         options: &'a PythonOptions,
-    ) -> Prebuilt<'a> {
+    ) -> PbsInstall<'a> {
         let mut urls: Vec<String> = mirrors.iter().map(|m| build.url_on(m)).collect();
         if !urls.contains(&build.url) {
             urls.push(build.url.clone());
@@ -70,7 +70,7 @@ impl<'a> Prebuilt<'a> {
         if request != plan.name {
             title.push_str(&format!(" for {request}"));
         }
-        Prebuilt {
+        PbsInstall {
             name: plan.name.clone(),
             title,
             prefix: layout.version_dir(&plan.name),
@@ -202,7 +202,7 @@ sys.path.insert(0, d)\n\
 if importlib.import_module('strap_check').answer() != 42:\n    sys.exit('strap_check.answer() is not 42')\n\
 print('strap-cext: ok')\n";
 
-impl Artifact for Prebuilt<'_> {
+impl Artifact for PbsInstall<'_> {
     fn kind(&self) -> &'static str {
         crate::python::KIND
     }
