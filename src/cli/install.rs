@@ -230,7 +230,7 @@ mod prebuilt {
     use crate::fetch::mirror::Archives;
     use crate::python::platform::Machine;
     use crate::python::prebuilt::{artifact::PbsInstall, Build, Catalog, Variant};
-    use crate::stage::StageFailure;
+    use crate::stage::{StageError, StageFailure};
     use std::cell::Cell;
 
     /// This machine's platform (or `STRAP_PLATFORM`'s), a usage error when that is malformed.
@@ -361,11 +361,12 @@ mod prebuilt {
             Ok(catalog.find(&plan.version, variant, &machine).cloned())
         }
 
-        /// True when a failed prebuilt install is followed by the source build (`prefer`, and
-        /// not interrupted).
+        /// True when a failed prebuilt install is followed by the source build (`prefer`, not
+        /// interrupted, and not for want of a C compiler, which the source build needs too).
         pub(super) fn falls_back(&self, failure: &StageFailure) -> bool {
             self.mode == PrebuiltMode::Prefer
                 && crate::error::Explain::exit_code(failure) != crate::error::EXIT_INTERRUPTED
+                && !matches!(*failure.error, StageError::Preflight { .. })
         }
     }
 }
