@@ -310,6 +310,16 @@ impl Fixture {
         stdout_of(&out).trim().to_owned()
     }
 
+    /// Asserts that `out` is a failed install (exit 1) saying `expected` that left nothing
+    /// installed as `name`; its output.
+    fn refused(&self, out: &std::process::Output, name: &str, expected: &str) -> String {
+        let text = both(out);
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        assert!(text.contains(expected), "{text}");
+        assert!(!self.prefix(name).exists(), "{text}");
+        text
+    }
+
     fn downloads(&self) -> Vec<String> {
         self.mirror.requests().into_iter().map(|r| r.path).collect()
     }
@@ -530,9 +540,7 @@ fn a_wrong_checksum_is_refused_and_prefer_builds_from_source_saying_why() {
         .env("STRAP_PYTHON_PREBUILT", "only")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
-    assert!(both(&out).contains("sha256"), "{}", both(&out));
-    assert!(!g.prefix(&name).exists());
+    g.refused(&out, &name, "sha256");
 }
 
 #[test]
@@ -548,13 +556,11 @@ fn without_a_build_for_the_platform_prefer_builds_from_source_and_only_fails() {
         .env("STRAP_CONFIG", &config)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
-    assert!(
-        both(&out).contains(&format!("no prebuilt {name} to install: python-build-standalone has no build of {name} for aarch64-gnu")),
-        "{}",
-        both(&out)
+    f.refused(
+        &out,
+        &name,
+        &format!("no prebuilt {name} to install: python-build-standalone has no build of {name} for aarch64-gnu"),
     );
-    assert!(!f.prefix(&name).exists());
 
     let out = f.install("aarch64-linux-gnu", &["--prebuilt"]);
     let text = both(&out);
@@ -595,20 +601,6 @@ fn bad_settings_are_usage_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr_of(&out)
         .contains("STRAP_PYTHON_PREBUILT must be never, prefer or only, not 'always'"));
-    let out = f
-        .strap(
-            "x86_64_v3-linux-gnu",
-            &[
-                "install",
-                "--prebuilt",
-                "--prebuilt-mirror",
-                "ftp://m/{file}",
-                "3.11.2",
-            ],
-        )
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
     // Platforms python-build-standalone has no builds for are refused, naming the forms.
     for platform in [
         "x86_64_v9-linux-gnu",
@@ -642,27 +634,28 @@ fn bad_settings_are_usage_errors() {
             && !err.contains('\x1b'),
         "{err}"
     );
-    let out = f
-        .strap(
-            "x86_64_v3-linux-gnu",
-            &[
-                "install",
-                "--prebuilt",
-                "--prebuilt-mirror",
-                "https://m/pbs/{build}",
-                "3.11.2",
-            ],
-        )
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains(
-            "prebuilt mirror template 'https://m/pbs/{build}' (from --prebuilt-mirror) has no {file}"
-        ),
-        "{}",
-        stderr_of(&out)
-    );
+    for (template, problem) in [
+        ("ftp://m/{file}", "is not a URL strap can download from"),
+        ("https://m/pbs/{build}", "has no {file}"),
+    ] {
+        let out = f
+            .strap(
+                "x86_64_v3-linux-gnu",
+                &[
+                    "install",
+                    "--prebuilt",
+                    "--prebuilt-mirror",
+                    template,
+                    "3.11.2",
+                ],
+            )
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+        let expected =
+            format!("prebuilt mirror template '{template}' (from --prebuilt-mirror) {problem}");
+        assert!(stderr_of(&out).contains(&expected), "{}", stderr_of(&out));
+    }
     let bad = f.env.write("bad.tsv", "version\tarch\n");
     let out = f
         .strap("x86_64_v3-linux-gnu", &["install", "--list", "--prebuilt"])
@@ -734,17 +727,11 @@ fn a_manifest_s_prebuilt_setting_reaches_its_installs_over_the_variable() {
         .env("STRAP_PYTHON_PREBUILT", "never")
         .output()
         .unwrap();
-    let text = both(&out);
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    let text = f.refused(&out, &name, &format!("no prebuilt {name} to install"));
     assert!(
         text.contains(&format!("strap install {name} --prebuilt=only")),
         "{text}"
     );
-    assert!(
-        text.contains(&format!("no prebuilt {name} to install")),
-        "{text}"
-    );
-    assert!(!f.prefix(&name).exists());
 
     // `prefer` where a build serves: the prebuilt is installed, nothing compiled.
     let path = manifest("prefer");
@@ -798,16 +785,11 @@ fn an_archive_without_python_at_its_top_is_refused_saying_what_it_has() {
         let file = f.serve(&published, bytes, None);
         let machine = platform.replace('-', "-linux-");
         let out = f.install(&machine, &["--prebuilt=only"]);
-        let text = both(&out);
-        assert_eq!(out.status.code(), Some(1), "{text}");
-        assert!(
-            text.contains(&format!(
-                "{file} is not laid out as python-build-standalone's archives are (one python/ \
-                 directory at the top): {has}"
-            )),
-            "{text}"
+        let expected = format!(
+            "{file} is not laid out as python-build-standalone's archives are (one python/ \
+             directory at the top): {has}"
         );
-        assert!(!f.prefix(&name).exists());
+        f.refused(&out, &name, &expected);
     }
 }
 
@@ -823,16 +805,10 @@ fn without_a_c_compiler_a_prebuilt_install_stops_before_downloading() {
             .env("PATH", f.env.sysbin())
             .output()
             .unwrap();
-        let text = both(&out);
-        assert_eq!(out.status.code(), Some(1), "{text}");
-        assert!(
-            text.contains("missing build prerequisites: C compiler"),
-            "{text}"
-        );
+        let text = f.refused(&out, &name, "missing build prerequisites: C compiler");
         // Under prefer too: the source build would need a compiler as well.
         assert!(!text.contains("from source"), "{text}");
         assert!(f.downloads().is_empty(), "{:?}", f.downloads());
-        assert!(!f.prefix(&name).exists());
     }
 }
 
@@ -864,16 +840,12 @@ fn an_interpreter_of_another_version_than_its_catalog_line_is_refused_saying_so(
         )
         .output()
         .unwrap();
-    let text = both(&out);
-    assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(
-        text.contains(&format!(
-            "it is Python {}, not {other}: the archive is not the build its catalog line names \
-             ({file})",
-            f.host.version
-        )),
-        "{text}"
+    let expected = format!(
+        "it is Python {}, not {other}: the archive is not the build its catalog line names \
+         ({file})",
+        f.host.version
     );
+    let text = f.refused(&out, &other, &expected);
     assert!(!text.contains("does not build a C extension"), "{text}");
 }
 
@@ -891,15 +863,11 @@ fn a_failing_compiler_s_output_is_cut_to_its_end_in_the_message() {
         .env("CC", &cc)
         .output()
         .unwrap();
-    let err = stderr_of(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains(&format!(
-            "the compiler its sysconfig names ({} -pthread) does not build a C extension",
-            cc.display()
-        )),
-        "{err}"
+    let expected = format!(
+        "the compiler its sysconfig names ({} -pthread) does not build a C extension",
+        cc.display()
     );
+    let err = f.refused(&out, &f.host.version, &expected);
     assert!(
         err.contains("earlier lines left out; the log has them all)"),
         "{err}"
