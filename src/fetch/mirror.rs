@@ -171,8 +171,7 @@ pub fn check(template: &str, archives: Archives, origin: &str) -> Result<(), Usa
         return Err(UsageError::new(format!(
             "{what} '{template}' (from {origin}) {lacks}: every archive would be fetched from \
              the same URL"
-        ))
-        .with_hint(archives.hint()));
+        )));
     }
     let filled = expand(template, &SAMPLE);
     let problem = match url::Url::parse(&filled) {
@@ -313,9 +312,11 @@ mod tests {
         let check = |t| check(t, Archives::Prebuilt, "--prebuilt-mirror");
         assert!(check("https://mirror.example/pbs/{build}/{file}").is_ok());
         assert!(check("file:///srv/pbs/{file}").is_ok());
-        // `{build}` is filled before the URL is checked: left as it is, it is no host name.
-        assert!(check("https://pbs-{build}.mirror.example/{file}").is_ok());
-        assert!(check("https://pbs-{tag}.mirror.example/{file}").is_err());
+        // What the URL is checked as: every placeholder filled, `{build}` too.
+        assert_eq!(
+            expand("file:///srv/pbs/{build}/{file}", &SAMPLE),
+            "file:///srv/pbs/20250101/archive.tar.gz"
+        );
         for same in ["https://m/pbs/{build}", "https://m/pbs/{sha256}"] {
             let err = check(same).unwrap_err();
             assert_eq!(
@@ -325,11 +326,11 @@ mod tests {
                      every archive would be fetched from the same URL"
                 )
             );
-            let hint = err.hint.unwrap();
-            assert!(
-                hint.contains("{build}") && !hint.contains("{version}"),
-                "{hint}"
-            );
         }
+        let hint = check("ftp://m/{build}/{file}").unwrap_err().hint.unwrap();
+        assert!(
+            hint.contains("{build}") && !hint.contains("{version}"),
+            "{hint}"
+        );
     }
 }
