@@ -162,31 +162,48 @@ pub struct Platform {
 impl Platform {
     /// This machine.
     pub fn current() -> Platform {
-        let (libc, libc_version) = libc_of_this_build();
+        let libc = machine_libc();
         Platform {
             arch: std::env::consts::ARCH.to_owned(),
             os: std::env::consts::OS.to_owned(),
             libc: libc.to_owned(),
-            libc_version,
+            libc_version: (libc == "glibc").then(glibc_version).flatten(),
         }
     }
 }
 
+/// This machine's C library, which what is built here links to (whatever strap itself was
+/// built against): on Linux `musl` when its programs load musl's dynamic loader (the one
+/// `/bin/sh` names, in its first pages, where ELF keeps it), else `glibc`; `unknown`
+/// elsewhere. Read once.
+pub fn machine_libc() -> &'static str {
+    static LIBC: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+    LIBC.get_or_init(|| {
+        use std::io::Read;
+        if !cfg!(target_os = "linux") {
+            return "unknown";
+        }
+        let mut head = Vec::new();
+        let read = std::fs::File::open("/bin/sh").and_then(|f| f.take(8192).read_to_end(&mut head));
+        if read.is_ok() && head.windows(8).any(|w| w == b"/ld-musl") {
+            "musl"
+        } else {
+            "glibc"
+        }
+    })
+}
+
+/// The version of the glibc strap runs with, when it was built against glibc.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn libc_of_this_build() -> (&'static str, Option<String>) {
+fn glibc_version() -> Option<String> {
     // SAFETY: gnu_get_libc_version returns a pointer to a static NUL-terminated string.
     let version = unsafe { std::ffi::CStr::from_ptr(libc::gnu_get_libc_version()) };
-    ("glibc", Some(version.to_string_lossy().into_owned()))
+    Some(version.to_string_lossy().into_owned())
 }
 
-#[cfg(all(target_os = "linux", target_env = "musl"))]
-fn libc_of_this_build() -> (&'static str, Option<String>) {
-    ("musl", None)
-}
-
-#[cfg(not(all(target_os = "linux", any(target_env = "gnu", target_env = "musl"))))]
-fn libc_of_this_build() -> (&'static str, Option<String>) {
-    ("unknown", None)
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn glibc_version() -> Option<String> {
+    None
 }
 
 impl std::fmt::Display for Platform {

@@ -220,7 +220,7 @@ pub fn mirrors(
     }
     let entries = with_python_build_mirror(flags, source, templates, &origin);
     for (template, origin) in &entries {
-        mirror::check(template, origin)?;
+        mirror::check(template, mirror::Archives::Sources, origin)?;
     }
     Ok(entries.into_iter().map(|(template, _)| template).collect())
 }

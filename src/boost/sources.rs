@@ -4,7 +4,8 @@
 
 use super::plan::Plan;
 use crate::error::Explain;
-use crate::fetch::{mirror, Fetcher, Wanted};
+use crate::fetch::mirror::{self, Placeholders};
+use crate::fetch::{Fetcher, Wanted};
 use crate::python::catalog::pin_override_warning;
 
 /// The archives to fetch, and what the user should be warned about (a `--sha256` that is not
@@ -53,7 +54,7 @@ pub fn archives(
         size: None,
         urls: mirrors
             .iter()
-            .map(|m| mirror::expand(m, &version, file, sha))
+            .map(|m| mirror::expand(m, &Placeholders::source(&version, file, sha)))
             .collect(),
     };
     let mut warnings = Vec::new();
@@ -104,7 +105,10 @@ fn sidecar(
         sha256: String,
     }
     for template in mirrors.iter().filter(|m| !m.contains("{sha256}")) {
-        let url = format!("{}.json", mirror::expand(template, version, file, ""));
+        let url = format!(
+            "{}.json",
+            mirror::expand(template, &Placeholders::source(version, file, ""))
+        );
         match fetcher.small_file(&url) {
             Ok(body) => match serde_json::from_slice::<Sidecar>(&body)
                 .ok()

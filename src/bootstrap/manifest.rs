@@ -11,6 +11,7 @@ use toml::Spanned;
 
 use crate::boost::plan::{Link, Variant};
 use crate::config::{line_of, PrebuiltMode};
+use crate::fetch::mirror::Archives;
 
 /// The manifest's file name, looked for in the current directory and above.
 pub const MANIFEST_FILE: &str = "strap.toml";
@@ -275,7 +276,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
         .iter()
         .chain(&settings.boost_mirrors)
     {
-        crate::fetch::mirror::check(template.get_ref(), "[settings]")
+        crate::fetch::mirror::check(template.get_ref(), Archives::Sources, "[settings]")
             .map_err(|e| invalid(template.span().start, e.message))?;
     }
     for mirror in &settings.binary {

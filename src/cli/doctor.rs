@@ -276,7 +276,7 @@ fn mirror_checks(config: &Config, timeout: Duration) -> Vec<Finding> {
         for (template, origin) in
             settings::with_python_build_mirror(&[], source, templates, &origin)
         {
-            let url = mirror::check(&template, &origin).and_then(|()| {
+            let url = mirror::check(&template, mirror::Archives::Sources, &origin).and_then(|()| {
                 mirror::probe_url(&template).map_err(|why| {
                     UsageError::new(format!(
                         "mirror template '{template}' (from {origin}): {why}"

@@ -152,7 +152,7 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> Result<i
     if plans.is_empty() {
         return Ok(0);
     }
-    let prebuilt = prebuilt::Prebuilts::from_args(ctx, &args)?;
+    let prebuilt = prebuilt::Prebuilts::from_args(&args)?;
     let exe = super::shims::shim_executable()?;
     let reporter = TerminalReporter::new(args.build.verbose);
     let cancel = Cancel::on_signals();
@@ -227,29 +227,15 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> Result<i
 /// Choosing between a prebuilt CPython and the source build.
 mod prebuilt {
     use super::*;
+    use crate::fetch::mirror::Archives;
     use crate::python::platform::Machine;
-    use crate::python::prebuilt::{artifact::Prebuilt, Build, Catalog, Variant};
-    use crate::stage::StageFailure;
+    use crate::python::prebuilt::{artifact::PbsInstall, Build, Catalog, Variant};
+    use crate::stage::{StageError, StageFailure};
     use std::cell::Cell;
 
     /// This machine's platform (or `STRAP_PLATFORM`'s), a usage error when that is malformed.
     pub(super) fn machine() -> Result<Machine, Reported> {
         Machine::current().map_err(|why| UsageError::new(why).into())
-    }
-
-    /// The name a build installs as (`3.12.7`, `3.13.1t`, `3.12.7-debug`, `3.13.1t-debug`).
-    pub(super) fn install_name(build: &Build) -> String {
-        let mut name = build.version.clone();
-        if matches!(
-            build.variant,
-            Variant::FreeThreaded | Variant::FreeThreadedDebug
-        ) {
-            name.push('t');
-        }
-        if matches!(build.variant, Variant::Debug | Variant::FreeThreadedDebug) {
-            name.push_str("-debug");
-        }
-        name
     }
 
     /// True when the build cache holds the build of `source` (so it is not built).
@@ -271,7 +257,7 @@ mod prebuilt {
 
     impl Prebuilts {
         /// The mode and mirrors of `args`, the environment and the config.
-        pub(super) fn from_args(_ctx: &Ctx, args: &InstallArgs) -> Result<Prebuilts, Reported> {
+        pub(super) fn from_args(args: &InstallArgs) -> Result<Prebuilts, Reported> {
             let config = Config::load()?;
             let flag = (args.prebuilt).or(args.no_prebuilt.then_some(PrebuiltMode::Never));
             let mode = settings::prebuilt_mode(flag, &config)?;
@@ -281,7 +267,7 @@ mod prebuilt {
                 &config,
             );
             for template in mirrors.iter().filter(|_| mode != PrebuiltMode::Never) {
-                crate::fetch::mirror::check(template, &origin)?;
+                crate::fetch::mirror::check(template, Archives::Prebuilt, &origin)?;
             }
             Ok(Prebuilts {
                 mode,
@@ -337,7 +323,7 @@ mod prebuilt {
                 match self.find(plan) {
                     Err(why) => return Err(UsageError::new(why).into()),
                     Ok(Some(build)) => {
-                        return Ok(Some(Box::new(Prebuilt::new(
+                        return Ok(Some(Box::new(PbsInstall::new(
                             &ctx.layout,
                             plan,
                             request,
@@ -375,11 +361,12 @@ mod prebuilt {
             Ok(catalog.find(&plan.version, variant, &machine).cloned())
         }
 
-        /// True when a failed prebuilt install is followed by the source build (`prefer`, and
-        /// not interrupted).
+        /// True when a failed prebuilt install is followed by the source build (`prefer`, not
+        /// interrupted, and not for want of a C compiler, which the source build needs too).
         pub(super) fn falls_back(&self, failure: &StageFailure) -> bool {
             self.mode == PrebuiltMode::Prefer
                 && crate::error::Explain::exit_code(failure) != crate::error::EXIT_INTERRUPTED
+                && !matches!(*failure.error, StageError::Preflight { .. })
         }
     }
 }
@@ -600,7 +587,7 @@ fn list_prebuilt(ctx: &Ctx, args: &InstallArgs, out: &mut dyn Write) -> Result<i
         .for_machine(&machine)
         .into_iter()
         .map(|b| ListedBuild {
-            version: prebuilt::install_name(b),
+            version: b.install_name(),
             build: b.build.clone(),
             platform: b.platform(),
             flavor: b.flavor(),

@@ -1,5 +1,7 @@
 //! Mirror URL templates: `{version}`, `{file}` and `{sha256}` placeholders, e.g.
-//! `https://www.python.org/ftp/python/{version}/{file}` or `http://artifacts.local/{sha256}`.
+//! `https://www.python.org/ftp/python/{version}/{file}` or `http://artifacts.local/{sha256}`;
+//! prebuilt CPython mirrors have `{build}` and `{file}`
+//! (`https://mirror.example/pbs/{build}/{file}`).
 
 use std::path::PathBuf;
 
@@ -10,12 +12,97 @@ pub const DEFAULT_PYTHON_MIRROR: &str = "https://www.python.org/ftp/python/{vers
 /// Where Boost archives come from when nothing else is configured.
 pub const DEFAULT_BOOST_MIRROR: &str = "https://archives.boost.io/release/{version}/source/{file}";
 
-/// The URL of `file` on the mirror `template`. `version` fills `{version}`.
-pub fn expand(template: &str, version: &str, file: &str, sha256: &str) -> String {
+/// What a template's placeholders stand for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Placeholders<'a> {
+    /// `{version}`: the release (for CPython, its directory on python.org).
+    pub version: &'a str,
+    /// `{file}`: the archive's name.
+    pub file: &'a str,
+    /// `{sha256}`: the archive's checksum.
+    pub sha256: &'a str,
+    /// `{build}`: a prebuilt archive's release tag (`20250115`); empty for source archives.
+    pub build: &'a str,
+}
+
+impl<'a> Placeholders<'a> {
+    /// A source archive's: `{version}`, `{file}`, `{sha256}`.
+    pub fn source(version: &'a str, file: &'a str, sha256: &'a str) -> Placeholders<'a> {
+        Placeholders {
+            version,
+            file,
+            sha256,
+            build: "",
+        }
+    }
+}
+
+/// What [`check`] and [`probe_url`] fill templates with.
+const SAMPLE: Placeholders<'static> = Placeholders {
+    version: "1.0.0",
+    file: "archive.tar.gz",
+    sha256: "0000000000000000000000000000000000000000000000000000000000000000",
+    build: "20250101",
+};
+
+/// The URL `template` names for an archive with these `values`.
+pub fn expand(template: &str, values: &Placeholders<'_>) -> String {
     template
-        .replace("{version}", version)
-        .replace("{file}", file)
-        .replace("{sha256}", sha256)
+        .replace("{version}", values.version)
+        .replace("{file}", values.file)
+        .replace("{sha256}", values.sha256)
+        .replace("{build}", values.build)
+}
+
+/// True when `template` is a `file:` URL (in any case).
+pub fn is_file_template(template: &str) -> bool {
+    template
+        .get(..5)
+        .is_some_and(|s| s.eq_ignore_ascii_case("file:"))
+}
+
+/// What a template's archives are: that decides the placeholders it must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Archives {
+    /// Source archives (CPython, Boost, the families): `{version}`, `{file}`, `{sha256}`.
+    Sources,
+    /// python-build-standalone's prebuilt CPython: `{build}`, `{file}`.
+    Prebuilt,
+}
+
+impl Archives {
+    /// How errors name a template of these archives.
+    fn what(self) -> &'static str {
+        match self {
+            Archives::Sources => "mirror template",
+            Archives::Prebuilt => "prebuilt mirror template",
+        }
+    }
+
+    /// The hint of an error about a template: its placeholders and an example.
+    fn hint(self) -> &'static str {
+        match self {
+            Archives::Sources => {
+                "a mirror is an http://, https:// or file:// URL with {version}, {file} or \
+                 {sha256}, e.g. https://mirror.example/python/{version}/{file}"
+            }
+            Archives::Prebuilt => {
+                "a prebuilt mirror is an http://, https:// or file:// URL with {build} (the \
+                 release tag) and {file}, e.g. https://mirror.example/pbs/{build}/{file}"
+            }
+        }
+    }
+
+    /// Why `template` would fetch every archive from the same URL, if it would.
+    fn same_url_for_all(self, template: &str) -> Option<&'static str> {
+        match self {
+            Archives::Sources if !template.contains("{file}") && !template.contains("{sha256}") => {
+                Some("has neither {file} nor {sha256}")
+            }
+            Archives::Prebuilt if !template.contains("{file}") => Some("has no {file}"),
+            _ => None,
+        }
+    }
 }
 
 /// True when a template can serve any file, not only one laid out by CPython version
@@ -29,7 +116,7 @@ pub fn serves_any_file(template: &str) -> bool {
 /// template, the directory before its first placeholder (`file:///srv/m/{version}/{file}`:
 /// `file:///srv/m/`), which must exist.
 pub fn probe_url(template: &str) -> Result<String, String> {
-    let filled = expand(template, "0", "x", "0");
+    let filled = expand(template, &SAMPLE);
     let mut url = url::Url::parse(&filled).map_err(|e| e.to_string())?;
     if url.scheme() == "file" {
         let fixed = &template[..template.find('{').unwrap_or(template.len())];
@@ -74,17 +161,19 @@ pub fn local_path(text: &str) -> Result<PathBuf, String> {
     })
 }
 
-/// Checks a template before anything runs: with its placeholders filled it must be an
-/// `http://`, `https://` or `file://` URL. `origin` names where it came from (a flag, an
-/// environment variable, a config file) for the error.
-pub fn check(template: &str, origin: &str) -> Result<(), UsageError> {
-    if !template.contains("{file}") && !template.contains("{sha256}") {
+/// Checks a template of `archives` before anything runs: it must have the placeholders that
+/// tell archives apart, and with them filled be an `http://`, `https://` or `file://` URL.
+/// `origin` names where it came from (a flag, an environment variable, a config file) for the
+/// error.
+pub fn check(template: &str, archives: Archives, origin: &str) -> Result<(), UsageError> {
+    let what = archives.what();
+    if let Some(lacks) = archives.same_url_for_all(template) {
         return Err(UsageError::new(format!(
-            "mirror template '{template}' (from {origin}) has neither {{file}} nor {{sha256}}: \
-             every archive would be fetched from the same URL"
+            "{what} '{template}' (from {origin}) {lacks}: every archive would be fetched from \
+             the same URL"
         )));
     }
-    let filled = expand(template, "1.0.0", "archive.tar.gz", &"0".repeat(64));
+    let filled = expand(template, &SAMPLE);
     let problem = match url::Url::parse(&filled) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => return Ok(()),
         Ok(url) if url.scheme() == "file" => match local_path(&filled) {
@@ -98,12 +187,9 @@ pub fn check(template: &str, origin: &str) -> Result<(), UsageError> {
         Err(e) => e.to_string(),
     };
     Err(UsageError::new(format!(
-        "mirror template '{template}' (from {origin}) is not a URL strap can download from: {problem}"
+        "{what} '{template}' (from {origin}) is not a URL strap can download from: {problem}"
     ))
-    .with_hint(
-        "a mirror is an http://, https:// or file:// URL with {version}, {file} or {sha256}, \
-         e.g. https://mirror.example/python/{version}/{file}",
-    ))
+    .with_hint(archives.hint()))
 }
 
 /// Splits a comma-separated list of templates (as in `STRAP_PYTHON_MIRRORS`).
@@ -120,11 +206,25 @@ mod tests {
 
     #[test]
     fn placeholders_are_filled() {
+        let source = Placeholders::source("3.11.2", "Python-3.11.2.tgz", "ab");
         assert_eq!(
-            expand(DEFAULT_PYTHON_MIRROR, "3.11.2", "Python-3.11.2.tgz", "ab"),
+            expand(DEFAULT_PYTHON_MIRROR, &source),
             "https://www.python.org/ftp/python/3.11.2/Python-3.11.2.tgz"
         );
-        assert_eq!(expand("http://m/{sha256}", "1", "f", "abc"), "http://m/abc");
+        assert_eq!(
+            expand("http://m/{sha256}", &Placeholders::source("1", "f", "abc")),
+            "http://m/abc"
+        );
+        let prebuilt = Placeholders {
+            build: "20250115",
+            ..source
+        };
+        assert_eq!(
+            expand("file:///m/{build}/{file}", &prebuilt),
+            "file:///m/20250115/Python-3.11.2.tgz"
+        );
+        assert!(is_file_template("FILE:///m/{file}"));
+        assert!(!is_file_template("https://m/{file}"));
         assert!(serves_any_file("file:///srv/{file}"));
         assert!(!serves_any_file(DEFAULT_PYTHON_MIRROR));
         assert_eq!(split_list(" a, ,b ").collect::<Vec<_>>(), ["a", "b"]);
@@ -187,7 +287,7 @@ mod tests {
             "http://127.0.0.1:8080/{sha256}",
             "file:///srv/mirror/{file}",
         ] {
-            assert!(check(good, "a test").is_ok(), "{good}");
+            assert!(check(good, Archives::Sources, "a test").is_ok(), "{good}");
         }
         for bad in [
             "{file}",
@@ -197,11 +297,40 @@ mod tests {
             "file:m/{file}",
             "file://m/{file}",
         ] {
-            let err = check(bad, "STRAP_PYTHON_MIRRORS").unwrap_err().to_string();
+            let err = check(bad, Archives::Sources, "STRAP_PYTHON_MIRRORS")
+                .unwrap_err()
+                .to_string();
             assert!(
                 err.contains(&format!("'{bad}' (from STRAP_PYTHON_MIRRORS)")),
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn prebuilt_templates_need_their_file_and_are_checked_with_their_build_filled() {
+        let check = |t| check(t, Archives::Prebuilt, "--prebuilt-mirror");
+        assert!(check("https://mirror.example/pbs/{build}/{file}").is_ok());
+        assert!(check("file:///srv/pbs/{file}").is_ok());
+        // What the URL is checked as: every placeholder filled, `{build}` too.
+        assert_eq!(
+            expand("file:///srv/pbs/{build}/{file}", &SAMPLE),
+            "file:///srv/pbs/20250101/archive.tar.gz"
+        );
+        for same in ["https://m/pbs/{build}", "https://m/pbs/{sha256}"] {
+            let err = check(same).unwrap_err();
+            assert_eq!(
+                err.message,
+                format!(
+                    "prebuilt mirror template '{same}' (from --prebuilt-mirror) has no {{file}}: \
+                     every archive would be fetched from the same URL"
+                )
+            );
+        }
+        let hint = check("ftp://m/{build}/{file}").unwrap_err().hint.unwrap();
+        assert!(
+            hint.contains("{build}") && !hint.contains("{version}"),
+            "{hint}"
+        );
     }
 }

@@ -12,7 +12,8 @@ use super::plan::Plan;
 use super::preflight;
 use super::verify::{self, ModuleReport, Staged, VerifyError};
 use crate::error::IoContext;
-use crate::fetch::{mirror, Wanted};
+use crate::fetch::mirror::{self, Placeholders};
+use crate::fetch::Wanted;
 use crate::layout::Layout;
 use crate::process::RunError;
 use crate::stage::{Artifact, Build, Source, StageError};
@@ -74,7 +75,12 @@ impl<'a> CPython<'a> {
                     urls: options
                         .mirrors
                         .iter()
-                        .map(|m| mirror::expand(m, &release_dir, &a.file, &a.sha256))
+                        .map(|m| {
+                            mirror::expand(
+                                m,
+                                &Placeholders::source(&release_dir, &a.file, &a.sha256),
+                            )
+                        })
                         .collect(),
                 })
                 .collect(),
@@ -105,7 +111,11 @@ impl<'a> CPython<'a> {
                 .mirrors
                 .iter()
                 .filter(|m| mirror::serves_any_file(m))
-                .map(|m| mirror::expand(m, &dep.name, &dep.archive.file, &dep.archive.sha256))
+                .map(|m| {
+                    let archive = &dep.archive;
+                    let values = Placeholders::source(&dep.name, &archive.file, &archive.sha256);
+                    mirror::expand(m, &values)
+                })
                 .collect();
             urls.push(dep.url.clone());
             sources.push(Source {

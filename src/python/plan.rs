@@ -298,24 +298,26 @@ pub fn plan(
             })
         }
     };
-    let mut plan = Plan {
-        name: release.version.clone(),
+    let plan = Plan {
+        name: install_name(&release.version, free_threaded, debug),
         version: release.version,
         archives: release.archives,
         free_threaded,
         debug,
         needs_openssl11: release.needs_openssl11,
     };
-    if free_threaded {
-        if plan.major_minor() < FREE_THREADED_SINCE {
-            return Err(PlanError::FreeThreadedTooOld(request.to_owned()));
-        }
-        plan.name.push('t');
-    }
-    if debug {
-        plan.name.push_str("-debug");
+    if free_threaded && plan.major_minor() < FREE_THREADED_SINCE {
+        return Err(PlanError::FreeThreadedTooOld(request.to_owned()));
     }
     Ok(plan)
+}
+
+/// The name an install of the CPython release `version` has under `versions/`: `t` for a
+/// free-threaded build, `-debug` for a debug one (`3.13.1`, `3.13.1t`, `3.13.1t-debug`).
+pub fn install_name(version: &str, free_threaded: bool, debug: bool) -> String {
+    let t = if free_threaded { "t" } else { "" };
+    let suffix = if debug { "-debug" } else { "" };
+    format!("{version}{t}{suffix}")
 }
 
 /// A release in the catalog installed with a user-given checksum: only the archives it matches

@@ -1,7 +1,7 @@
 //! The machine prebuilt Pythons are chosen for, in one place: its architecture as python-build
 //! names it (`uname -m`: `x86_64`, `aarch64`; `STRAP_ARCH` overrides it), the highest x86-64
 //! microarchitecture level its CPU supports (from the flags in `/proc/cpuinfo`), and its C
-//! library (glibc or musl, by the dynamic loader `/bin/sh` names). `STRAP_PLATFORM`
+//! library (glibc or musl: [`crate::identity::machine_libc`]). `STRAP_PLATFORM`
 //! (`x86_64_v2-linux-musl`) overrides all three, for tests and for preparing another machine.
 
 use std::fmt;
@@ -30,10 +30,13 @@ fn build_arch() -> &'static str {
     }
 }
 
+/// The variable `name`, trimmed, when set and not empty; control characters escaped (see
+/// [`crate::error::printable`]), since it may be shown in messages (no architecture or platform
+/// has them, so an escaped one matches none).
 fn env_value(name: &str) -> Option<String> {
     std::env::var(name)
         .ok()
-        .map(|v| v.trim().to_owned())
+        .map(|v| crate::error::printable(v.trim()).into_owned())
         .filter(|v| !v.is_empty())
 }
 
@@ -67,8 +70,47 @@ const X86_64_LEVELS: [(&str, &[&str]); 3] = [
     ),
 ];
 
-/// The C libraries PBS builds for.
-const LIBCS: [&str; 4] = ["gnu", "musl", "gnueabi", "gnueabihf"];
+/// The C libraries of most architectures' builds.
+const GNU_OR_MUSL: &[&str] = &["gnu", "musl"];
+
+/// The architectures PBS builds for besides x86-64 (and its levels), with their C libraries.
+const OTHER_ARCHES: [(&str, &[&str]); 6] = [
+    ("i686", GNU_OR_MUSL),
+    ("aarch64", GNU_OR_MUSL),
+    ("armv7", &["gnueabi", "gnueabihf"]),
+    ("powerpc64le", GNU_OR_MUSL),
+    ("s390x", GNU_OR_MUSL),
+    ("riscv64", GNU_OR_MUSL),
+];
+
+/// Every architecture PBS builds for, with its C libraries.
+fn targets() -> impl Iterator<Item = (&'static str, &'static [&'static str])> {
+    let x86_64 = std::iter::once("x86_64").chain(X86_64_LEVELS.iter().map(|(name, _)| *name));
+    x86_64.map(|name| (name, GNU_OR_MUSL)).chain(OTHER_ARCHES)
+}
+
+/// The platforms [`Machine::parse`] accepts, for its error: the architectures grouped by
+/// their C libraries.
+fn accepted_platforms() -> String {
+    let mut by_libcs: Vec<(&[&str], Vec<&str>)> = Vec::new();
+    for (arch, libcs) in targets() {
+        match by_libcs.iter_mut().find(|(l, _)| *l == libcs) {
+            Some((_, arches)) => arches.push(arch),
+            None => by_libcs.push((libcs, vec![arch])),
+        }
+    }
+    let forms: Vec<String> = by_libcs
+        .iter()
+        .map(|(libcs, arches)| {
+            format!(
+                "ARCH-linux-LIBC with ARCH {} and LIBC {}",
+                arches.join(", "),
+                libcs.join(" or ")
+            )
+        })
+        .collect();
+    forms.join("; ")
+}
 
 impl Machine {
     /// This machine: `STRAP_PLATFORM` when set (an error when it is not a platform), else
@@ -89,7 +131,7 @@ impl Machine {
             return Ok(machine);
         }
         let uname = this_arch();
-        let musl = is_musl();
+        let musl = crate::identity::machine_libc() == "musl";
         let (arch, libc) = match uname.as_str() {
             "x86_64" if uname == build_arch() => {
                 let flags = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
@@ -106,18 +148,20 @@ impl Machine {
         })
     }
 
-    /// Parses `ARCH-linux-LIBC` (`x86_64_v3-linux-gnu`; `-unknown-linux-` is accepted too).
+    /// Parses `ARCH-linux-LIBC` (`x86_64_v3-linux-gnu`; `-unknown-linux-` is accepted too):
+    /// a platform PBS builds for, else an error (a clause after the text) naming the forms
+    /// that are.
     pub fn parse(text: &str) -> Result<Machine, String> {
-        let form = "is not a platform: expected ARCH-linux-LIBC, e.g. x86_64_v2-linux-musl or \
-                    aarch64-linux-gnu (LIBC: gnu, musl, gnueabi, gnueabihf)";
         let (arch, libc) = text
             .split_once("-unknown-linux-")
             .or_else(|| text.split_once("-linux-"))
-            .ok_or(form)?;
-        let arch_ok =
-            !arch.is_empty() && arch.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-        if !arch_ok || !LIBCS.contains(&libc) {
-            return Err(form.to_owned());
+            .unwrap_or((text, ""));
+        if !targets().any(|(a, libcs)| a == arch && libcs.contains(&libc)) {
+            return Err(format!(
+                "is not a platform python-build-standalone builds for (e.g. \
+                 x86_64_v2-linux-musl, aarch64-linux-gnu): {}",
+                accepted_platforms()
+            ));
         }
         Ok(Machine {
             arch: arch.to_owned(),
@@ -190,15 +234,6 @@ fn x86_64_level(cpuinfo: &str) -> &'static str {
     level
 }
 
-/// True when the machine's programs load musl's dynamic loader: the loader `/bin/sh` names (in
-/// its first pages, where ELF keeps it) is `ld-musl-*`.
-fn is_musl() -> bool {
-    use std::io::Read;
-    let mut head = Vec::new();
-    let read = std::fs::File::open("/bin/sh").and_then(|f| f.take(8192).read_to_end(&mut head));
-    read.is_ok() && head.windows(8).any(|w| w == b"/ld-musl")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,13 +273,36 @@ mod tests {
                 .uname_arch(),
             "armv7l"
         );
+        for good in [
+            "x86_64_v4-linux-musl",
+            "i686-linux-gnu",
+            "armv7-unknown-linux-gnueabi",
+            "powerpc64le-linux-gnu",
+            "s390x-linux-gnu",
+            "riscv64-linux-gnu",
+        ] {
+            assert!(Machine::parse(good).is_ok(), "{good}");
+        }
         for bad in [
             "x86_64",
             "x86_64-linux-glibc",
             "-linux-gnu",
             "x/y-linux-gnu",
+            "x86_64_v9-linux-gnu",
+            "mips64-linux-gnu",
+            "ppc64le-linux-gnu",
+            "x86_64-linux-gnueabihf",
+            "armv7-linux-gnu",
         ] {
-            assert!(Machine::parse(bad).is_err(), "{bad}");
+            let err = Machine::parse(bad).unwrap_err();
+            assert_eq!(
+                err,
+                "is not a platform python-build-standalone builds for (e.g. x86_64_v2-linux-musl, \
+                 aarch64-linux-gnu): ARCH-linux-LIBC with ARCH x86_64, x86_64_v2, x86_64_v3, \
+                 x86_64_v4, i686, aarch64, powerpc64le, s390x, riscv64 and LIBC gnu or musl; \
+                 ARCH-linux-LIBC with ARCH armv7 and LIBC gnueabi or gnueabihf",
+                "{bad}"
+            );
         }
     }
 }

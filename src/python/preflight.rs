@@ -159,8 +159,14 @@ pub fn check_tools(programs: &[&'static str]) -> Findings {
     findings
 }
 
-/// The tools' findings, with the working compiler (none when it is missing or broken).
-fn tools(system_ssl: bool) -> (Findings, Option<String>) {
+/// Checks that there is a C compiler (`$CC`, else `cc`, `gcc`, `clang` on PATH), without
+/// running it: what building a C extension needs (a prebuilt CPython's verification).
+pub fn check_c_compiler() -> Findings {
+    c_compiler().0
+}
+
+/// The findings of looking for the C compiler, with the compiler when there is one.
+fn c_compiler() -> (Findings, Option<String>) {
     let mut findings = Findings {
         manager: PackageManager::detect(),
         ..Findings::default()
@@ -169,6 +175,12 @@ fn tools(system_ssl: bool) -> (Findings, Option<String>) {
     if compiler.is_none() {
         findings.missing_tools.push("C compiler");
     }
+    (findings, compiler)
+}
+
+/// The tools' findings, with the working compiler (none when it is missing or broken).
+fn tools(system_ssl: bool) -> (Findings, Option<String>) {
+    let (mut findings, compiler) = c_compiler();
     if !sysdeps::has_make() {
         findings.missing_tools.push("make");
     }

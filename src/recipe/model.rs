@@ -309,20 +309,20 @@ impl Step {
     }
 }
 
+/// A handler is a step without a condition, notifications, a loop or a warning.
 fn build_handler(raw: RawHandler) -> Result<Step, FieldError> {
-    let kind = raw.kind.as_deref().unwrap_or(kinds::DEFAULT_KIND);
-    let (kind_name, kind) = kinds::parse(kind, &raw.name, raw.fields)?;
-    Ok(Step {
+    let step = RawStep {
         name: raw.name,
-        kind_name,
-        kind,
+        kind: raw.kind,
         when: None,
         become_root: raw.become_root,
-        timeout: raw.timeout.map(Duration::from_secs),
+        timeout: raw.timeout,
         notify: Vec::new(),
         for_each: None,
         warn: None,
-    })
+        fields: raw.fields,
+    };
+    build_step(step, None)
 }
 
 fn build_step(raw: RawStep, when: Option<Condition>) -> Result<Step, FieldError> {

@@ -45,8 +45,10 @@ pub trait Artifact {
     /// Where it is installed.
     fn prefix(&self) -> &Path;
     /// Checks the build prerequisites before anything is downloaded. `Ok(warnings)` when the
-    /// build can start.
-    fn preflight(&self) -> Result<Vec<String>, StageError>;
+    /// build can start; by default there is nothing to check.
+    fn preflight(&self) -> Result<Vec<String>, StageError> {
+        Ok(Vec::new())
+    }
     /// What the preflight checks, as its phase line names it; `None` when there is nothing to
     /// check (an archive that is only unpacked), and no preflight phase is shown.
     fn preflight_detail(&self) -> Option<&'static str> {

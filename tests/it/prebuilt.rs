@@ -218,7 +218,6 @@ impl Fixture {
     /// Serves a PBS archive for `platform` (`x86_64_v3-gnu`) in `variant`, laid out under
     /// `top`, and adds its catalog line (with `sha256`, else its own); its file name.
     fn publish(&self, platform: &str, variant: &str, full: bool, sha256: Option<&str>) -> String {
-        let (arch, libc) = platform.split_once('-').unwrap();
         let (top, flavor, ext) = if full {
             (
                 "python/install",
@@ -229,17 +228,30 @@ impl Fixture {
             ("python", "install_only_stripped".to_owned(), "tar.gz")
         };
         let bytes = archive(&pbs_tree(&self.host, top, platform), full);
+        let build = Published {
+            version: &self.host.version,
+            platform,
+            variant,
+            tail: &format!("{flavor}.{ext}"),
+        };
+        self.serve(&build, bytes, sha256)
+    }
+
+    /// Serves `bytes` as the archive of `build` and adds its catalog line (with `sha256`,
+    /// else its own); its file name.
+    fn serve(&self, build: &Published<'_>, bytes: Vec<u8>, sha256: Option<&str>) -> String {
+        let (arch, libc) = build.platform.split_once('-').unwrap();
         let file = format!(
-            "cpython-{}+{BUILD}-{arch}-unknown-linux-{libc}-{flavor}.{ext}",
-            self.host.version
+            "cpython-{}+{BUILD}-{arch}-unknown-linux-{libc}-{}",
+            build.version, build.tail
         );
         let encoded = file.replace('+', "%2B");
         let sha = sha256.map_or_else(|| sha256_hex(&bytes), str::to_owned);
         self.mirror
             .route(&format!("/pbs/{BUILD}/{encoded}"), Behavior::Serve(bytes));
         self.lines.borrow_mut().push(format!(
-            "{}\t{arch}\t{libc}\t{variant}\t{BUILD}\thttp://127.0.0.1:{}/pbs/{BUILD}/{encoded}\t{sha}",
-            self.host.version, self.mirror.port
+            "{}\t{arch}\t{libc}\t{}\t{BUILD}\thttp://127.0.0.1:{}/pbs/{BUILD}/{encoded}\t{sha}",
+            build.version, build.variant, self.mirror.port
         ));
         file
     }
@@ -264,12 +276,17 @@ impl Fixture {
 
     /// `strap install --skip-preflight ARGS VERSION` from our mirrors.
     fn install(&self, platform: &str, args: &[&str]) -> std::process::Output {
+        self.install_command(platform, args).output().unwrap()
+    }
+
+    /// [`Fixture::install`]'s command, to run with more settings.
+    fn install_command(&self, platform: &str, args: &[&str]) -> Command {
         let mut all = vec!["install", "--skip-preflight"];
         all.extend(args);
         let mut cmd = self.strap(platform, &all);
         cmd.args(["--mirror", &self.mirror.template("src")])
             .arg(&self.host.version);
-        cmd.output().unwrap()
+        cmd
     }
 
     fn prefix(&self, name: &str) -> PathBuf {
@@ -293,9 +310,29 @@ impl Fixture {
         stdout_of(&out).trim().to_owned()
     }
 
+    /// Asserts that `out` is a failed install (exit 1) saying `expected` that left nothing
+    /// installed as `name`; its output.
+    fn refused(&self, out: &std::process::Output, name: &str, expected: &str) -> String {
+        let text = both(out);
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        assert!(text.contains(expected), "{text}");
+        assert!(!self.prefix(name).exists(), "{text}");
+        text
+    }
+
     fn downloads(&self) -> Vec<String> {
         self.mirror.requests().into_iter().map(|r| r.path).collect()
     }
+}
+
+/// What a catalog line says of a published archive.
+struct Published<'a> {
+    version: &'a str,
+    /// `x86_64_v3-gnu`.
+    platform: &'a str,
+    variant: &'a str,
+    /// The file name after the platform (`install_only_stripped.tar.gz`).
+    tail: &'a str,
 }
 
 fn both(out: &std::process::Output) -> String {
@@ -503,9 +540,7 @@ fn a_wrong_checksum_is_refused_and_prefer_builds_from_source_saying_why() {
         .env("STRAP_PYTHON_PREBUILT", "only")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
-    assert!(both(&out).contains("sha256"), "{}", both(&out));
-    assert!(!g.prefix(&name).exists());
+    g.refused(&out, &name, "sha256");
 }
 
 #[test]
@@ -521,13 +556,11 @@ fn without_a_build_for_the_platform_prefer_builds_from_source_and_only_fails() {
         .env("STRAP_CONFIG", &config)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
-    assert!(
-        both(&out).contains(&format!("no prebuilt {name} to install: python-build-standalone has no build of {name} for aarch64-gnu")),
-        "{}",
-        both(&out)
+    f.refused(
+        &out,
+        &name,
+        &format!("no prebuilt {name} to install: python-build-standalone has no build of {name} for aarch64-gnu"),
     );
-    assert!(!f.prefix(&name).exists());
 
     let out = f.install("aarch64-linux-gnu", &["--prebuilt"]);
     let text = both(&out);
@@ -568,20 +601,61 @@ fn bad_settings_are_usage_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr_of(&out)
         .contains("STRAP_PYTHON_PREBUILT must be never, prefer or only, not 'always'"));
+    // Platforms python-build-standalone has no builds for are refused, naming the forms.
+    for platform in [
+        "x86_64_v9-linux-gnu",
+        "mips64-linux-gnu",
+        "armv7-linux-musl",
+    ] {
+        let out = f
+            .strap(platform, &["install", "--list", "--prebuilt"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+        let err = stderr_of(&out);
+        assert!(
+            err.contains(&format!(
+                "STRAP_PLATFORM='{platform}' is not a platform python-build-standalone builds for"
+            )) && err.contains("ARCH x86_64, x86_64_v2, x86_64_v3, x86_64_v4, i686, aarch64")
+                && err.contains("ARCH armv7 and LIBC gnueabi or gnueabihf"),
+            "{err}"
+        );
+    }
+    // STRAP_ARCH is shown with its control characters escaped.
     let out = f
-        .strap(
-            "x86_64_v3-linux-gnu",
-            &[
-                "install",
-                "--prebuilt",
-                "--prebuilt-mirror",
-                "ftp://m/{file}",
-                "3.11.2",
-            ],
-        )
+        .strap("x86_64_v3-linux-gnu", &["install", "--list", "--prebuilt"])
+        .env("STRAP_ARCH", "\x1b[2Jx86")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("STRAP_ARCH=\\x1b[2Jx86 and STRAP_PLATFORM=x86_64_v3-linux-gnu name different architectures")
+            && !err.contains('\x1b'),
+        "{err}"
+    );
+    for (template, problem) in [
+        ("ftp://m/{file}", "is not a URL strap can download from"),
+        ("https://m/pbs/{build}", "has no {file}"),
+    ] {
+        let out = f
+            .strap(
+                "x86_64_v3-linux-gnu",
+                &[
+                    "install",
+                    "--prebuilt",
+                    "--prebuilt-mirror",
+                    template,
+                    "3.11.2",
+                ],
+            )
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+        let expected =
+            format!("prebuilt mirror template '{template}' (from --prebuilt-mirror) {problem}");
+        assert!(stderr_of(&out).contains(&expected), "{}", stderr_of(&out));
+    }
     let bad = f.env.write("bad.tsv", "version\tarch\n");
     let out = f
         .strap("x86_64_v3-linux-gnu", &["install", "--list", "--prebuilt"])
@@ -653,17 +727,11 @@ fn a_manifest_s_prebuilt_setting_reaches_its_installs_over_the_variable() {
         .env("STRAP_PYTHON_PREBUILT", "never")
         .output()
         .unwrap();
-    let text = both(&out);
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    let text = f.refused(&out, &name, &format!("no prebuilt {name} to install"));
     assert!(
         text.contains(&format!("strap install {name} --prebuilt=only")),
         "{text}"
     );
-    assert!(
-        text.contains(&format!("no prebuilt {name} to install")),
-        "{text}"
-    );
-    assert!(!f.prefix(&name).exists());
 
     // `prefer` where a build serves: the prebuilt is installed, nothing compiled.
     let path = manifest("prefer");
@@ -690,4 +758,120 @@ fn a_manifest_s_prebuilt_setting_reaches_its_installs_over_the_variable() {
         "{}",
         both(&out)
     );
+}
+
+#[test]
+fn an_archive_without_python_at_its_top_is_refused_saying_what_it_has() {
+    let f = Fixture::new();
+    let name = f.host.version.clone();
+    let tail = "install_only_stripped.tar.gz";
+    let other_top = archive(&pbs_tree(&f.host, "cpython", "x"), false);
+    let mut two_tops = pbs_tree(&f.host, "python", "x");
+    two_tops.push(Entry::File("README".into(), b"hello".to_vec(), 0o644));
+    for (platform, bytes, has) in [
+        ("x86_64_v3-gnu", other_top, "its top directory is cpython/"),
+        (
+            "x86_64_v2-gnu",
+            archive(&two_tops, false),
+            "it holds README, python",
+        ),
+    ] {
+        let published = Published {
+            version: &name,
+            platform,
+            variant: "default",
+            tail,
+        };
+        let file = f.serve(&published, bytes, None);
+        let machine = platform.replace('-', "-linux-");
+        let out = f.install(&machine, &["--prebuilt=only"]);
+        let expected = format!(
+            "{file} is not laid out as python-build-standalone's archives are (one python/ \
+             directory at the top): {has}"
+        );
+        f.refused(&out, &name, &expected);
+    }
+}
+
+#[test]
+fn without_a_c_compiler_a_prebuilt_install_stops_before_downloading() {
+    let f = Fixture::new();
+    f.publish("x86_64_v3-gnu", "default", false, None);
+    let name = f.host.version.clone();
+    for mode in ["--prebuilt=only", "--prebuilt=prefer"] {
+        let out = f
+            .strap("x86_64_v3-linux-gnu", &["install", mode, &name])
+            .args(["--mirror", &f.mirror.template("src")])
+            .env("PATH", f.env.sysbin())
+            .output()
+            .unwrap();
+        let text = f.refused(&out, &name, "missing build prerequisites: C compiler");
+        // Under prefer too: the source build would need a compiler as well.
+        assert!(!text.contains("from source"), "{text}");
+        assert!(f.downloads().is_empty(), "{:?}", f.downloads());
+    }
+}
+
+#[test]
+fn an_interpreter_of_another_version_than_its_catalog_line_is_refused_saying_so() {
+    let f = Fixture::new();
+    // The catalog says the archive (the host's Python) is another release of its series.
+    let (series, micro) = f.host.version.rsplit_once('.').unwrap();
+    let other = format!("{series}.{}", micro.parse::<u32>().unwrap() + 50);
+    let catalog = f.env.dir.path().join("python-catalog.txt");
+    let mut known = fs::read_to_string(&catalog).unwrap();
+    known.push_str(&format!(
+        "{other} cpython Python-{other}.tgz:{}\n",
+        "0".repeat(64)
+    ));
+    fs::write(&catalog, known).unwrap();
+    let bytes = archive(&pbs_tree(&f.host, "python", "x"), false);
+    let published = Published {
+        version: &other,
+        platform: "x86_64_v3-gnu",
+        variant: "default",
+        tail: "install_only_stripped.tar.gz",
+    };
+    let file = f.serve(&published, bytes, None);
+    let out = f
+        .strap(
+            "x86_64_v3-linux-gnu",
+            &["install", "--skip-preflight", "--prebuilt=only", &other],
+        )
+        .output()
+        .unwrap();
+    let expected = format!(
+        "it is Python {}, not {other}: the archive is not the build its catalog line names \
+         ({file})",
+        f.host.version
+    );
+    let text = f.refused(&out, &other, &expected);
+    assert!(!text.contains("does not build a C extension"), "{text}");
+}
+
+#[test]
+fn a_failing_compiler_s_output_is_cut_to_its_end_in_the_message() {
+    let f = Fixture::new();
+    f.publish("x86_64_v3-gnu", "default", false, None);
+    let cc = f.env.sysbin().join("noisy-cc");
+    crate::support::write_script(
+        &cc,
+        "i=1\nwhile [ $i -le 60 ]; do echo \"noise $i\" >&2; i=$((i+1)); done\nexit 1",
+    );
+    let out = f
+        .install_command("x86_64_v3-linux-gnu", &["--prebuilt=only"])
+        .env("CC", &cc)
+        .output()
+        .unwrap();
+    let expected = format!(
+        "the compiler its sysconfig names ({} -pthread) does not build a C extension",
+        cc.display()
+    );
+    let err = f.refused(&out, &f.host.version, &expected);
+    assert!(
+        err.contains("earlier lines left out; the log has them all)"),
+        "{err}"
+    );
+    assert!(err.contains("noise 60\n"), "{err}");
+    assert!(!err.contains("noise 30\n"), "{err}");
 }

@@ -242,10 +242,8 @@ impl Artifact for Binary<'_> {
     fn prefix(&self) -> &Path {
         &self.prefix
     }
-    /// Nothing to check: a binary archive needs no compiler, and verification runs it.
-    fn preflight(&self) -> Result<Vec<String>, StageError> {
-        Ok(Vec::new())
-    }
+    /// Nothing to check (the default preflight): a binary archive needs no compiler, and
+    /// verification runs it.
     fn preflight_detail(&self) -> Option<&'static str> {
         None
     }

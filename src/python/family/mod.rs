@@ -490,7 +490,11 @@ pub fn source(plan: &FamilyPlan, mirrors: &[String]) -> Source {
     let mut urls: Vec<String> = mirrors
         .iter()
         .filter(|m| mirror::serves_any_file(m))
-        .map(|m| mirror::expand(m, &plan.definition.name, &download.file, &plan.sha256))
+        .map(|m| {
+            let values =
+                mirror::Placeholders::source(&plan.definition.name, &download.file, &plan.sha256);
+            mirror::expand(m, &values)
+        })
         .collect();
     urls.push(download.url.clone());
     Source {

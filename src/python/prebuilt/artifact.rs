@@ -22,6 +22,34 @@ use crate::stage::{Artifact, Build, Source, StageError};
 /// The prefix PBS builds are made for.
 pub const PBS_PREFIX: &str = "/install";
 
+/// The top directory of PBS's archives.
+const PBS_TOP: &str = "python";
+
+/// What the archive unpacked to `tree` has at its top, for an error: a directory with an
+/// installed tree (`bin/`) is its single top directory, else `tree` is where the archive
+/// was unpacked (no single top directory) and its first entries are named.
+fn top_of(tree: &Path) -> String {
+    let name = tree.file_name().unwrap_or_default().to_string_lossy();
+    if tree.join("bin").is_dir() || tree.join("install/bin").is_dir() {
+        return format!("its top directory is {}/", crate::error::printable(&name));
+    }
+    let mut names: Vec<String> = fs::read_dir(tree)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    const SHOWN: usize = 5;
+    let more = names.len().saturating_sub(SHOWN);
+    names.truncate(SHOWN);
+    let mut listed = crate::error::printable(&names.join(", ")).into_owned();
+    if more > 0 {
+        listed.push_str(&format!(" and {more} more"));
+    }
+    format!("it holds {listed}")
+}
+
 /// What the receipt's details say the source of a prebuilt install is.
 pub const SOURCE: &str = "prebuilt";
 
@@ -34,7 +62,7 @@ pub fn is_prebuilt(prefix: &Path) -> bool {
 }
 
 /// One prebuilt CPython install.
-pub struct Prebuilt<'a> {
+pub struct PbsInstall<'a> {
     build: PbsBuild,
     /// The install's name (`3.12.7`, `3.13.1t`, `3.12.7-debug`).
     name: String,
@@ -44,7 +72,7 @@ pub struct Prebuilt<'a> {
     options: &'a PythonOptions,
 }
 
-impl<'a> Prebuilt<'a> {
+impl<'a> PbsInstall<'a> {
     /// The install of `build` for `plan` (requested as `request`) under `layout`, fetched
     /// from each of `mirrors` (templates with `{build}`, `{file}`), then from where PBS
     /// publishes it.
@@ -55,7 +83,7 @@ impl<'a> Prebuilt<'a> {
         build: &PbsBuild,
         mirrors: &[String],
         options: &'a PythonOptions,
-    ) -> Prebuilt<'a> {
+    ) -> PbsInstall<'a> {
         let mut urls: Vec<String> = mirrors.iter().map(|m| build.url_on(m)).collect();
         if !urls.contains(&build.url) {
             urls.push(build.url.clone());
@@ -70,7 +98,7 @@ impl<'a> Prebuilt<'a> {
         if request != plan.name {
             title.push_str(&format!(" for {request}"));
         }
-        Prebuilt {
+        PbsInstall {
             name: plan.name.clone(),
             title,
             prefix: layout.version_dir(&plan.name),
@@ -88,8 +116,17 @@ impl<'a> Prebuilt<'a> {
     }
 
     /// Moves the unpacked tree (either layout) into the staged prefix, moves it from
-    /// `/install` to the prefix, and adds the unsuffixed names.
+    /// `/install` to the prefix, and adds the unsuffixed names. `tree` is what unpacking
+    /// returned: the archive's single top directory, which must be `python/`.
     fn lay_out(&self, tree: &Path, staged: &Path) -> Result<(), StageError> {
+        if tree.file_name() != Some(PBS_TOP.as_ref()) {
+            return Err(self.failed(format!(
+                "{} is not laid out as python-build-standalone's archives are (one {PBS_TOP}/ \
+                 directory at the top): {}",
+                self.build.file,
+                top_of(tree)
+            )));
+        }
         let full = tree.join("install");
         let root = if full.join("bin").is_dir() {
             full
@@ -157,24 +194,61 @@ impl<'a> Prebuilt<'a> {
                     .arg(&self.prefix)
                     .arg(staged),
             )
-            .map_err(|e| {
-                verify_error(
-                    &self.name,
-                    "the compiler its sysconfig names does not build a C extension that imports",
-                    e,
-                )
+            .map_err(|e| match e {
+                verify::VerifyError::Broken { stderr, .. } => self.extension_failed(&stderr),
+                e => verify_error(&self.name, "the C extension check does not run", e),
             })?;
-        let cc = output
-            .lines()
-            .find_map(|l| l.strip_prefix("strap-cc: "))
-            .unwrap_or("?");
         if !output.lines().any(|l| l == "strap-cext: ok") {
             return Err(self.failed(format!(
                 "the C extension check did not finish: {}",
-                output.trim()
+                last_lines(&output)
             )));
         }
-        Ok(format!("{cc} builds a C extension that imports"))
+        Ok(format!(
+            "{} builds a C extension that imports",
+            compiler_of(&output).unwrap_or("?")
+        ))
+    }
+
+    /// Why the C extension check failed, from its output: the interpreter is another version
+    /// than the catalog says, or the compiler failed (the end of its output).
+    fn extension_failed(&self, output: &str) -> StageError {
+        if let Some(line) = output.lines().find(|l| l.starts_with(OTHER_VERSION)) {
+            return self.failed(format!(
+                "{line}: the archive is not the build its catalog line names ({})",
+                self.build.file
+            ));
+        }
+        let compiler = compiler_of(output)
+            .map(|cc| format!(" ({cc})"))
+            .unwrap_or_default();
+        self.failed(format!(
+            "the compiler its sysconfig names{compiler} does not build a C extension that \
+             imports: {}",
+            last_lines(output)
+        ))
+    }
+}
+
+/// How the check says the interpreter is another version than the one it must be.
+const OTHER_VERSION: &str = "it is Python ";
+
+/// The compiler the C extension check ran, from its output.
+fn compiler_of(output: &str) -> Option<&str> {
+    output.lines().find_map(|l| l.strip_prefix("strap-cc: "))
+}
+
+/// The last lines of a check's `output` for a message, saying how many were left out (the
+/// log has them all).
+fn last_lines(output: &str) -> String {
+    const SHOWN: usize = 20;
+    let lines: Vec<&str> = output.trim().lines().collect();
+    let left_out = lines.len().saturating_sub(SHOWN);
+    let shown = lines[left_out..].join("\n");
+    if left_out == 0 {
+        shown
+    } else {
+        format!("({left_out} earlier lines left out; the log has them all)\n{shown}")
     }
 }
 
@@ -202,7 +276,7 @@ sys.path.insert(0, d)\n\
 if importlib.import_module('strap_check').answer() != 42:\n    sys.exit('strap_check.answer() is not 42')\n\
 print('strap-cext: ok')\n";
 
-impl Artifact for Prebuilt<'_> {
+impl Artifact for PbsInstall<'_> {
     fn kind(&self) -> &'static str {
         crate::python::KIND
     }
@@ -215,12 +289,13 @@ impl Artifact for Prebuilt<'_> {
     fn prefix(&self) -> &Path {
         &self.prefix
     }
-    /// Nothing to check before the download: verification builds the C extension.
+    /// The C compiler verification builds a C extension with (the one [`Compilers::here`]
+    /// names) is there: without it the download would be for nothing.
     fn preflight(&self) -> Result<Vec<String>, StageError> {
-        Ok(Vec::new())
+        crate::python::preflight::check_c_compiler().into_result()
     }
     fn preflight_detail(&self) -> Option<&'static str> {
-        None
+        Some("a C compiler, for the C extension check")
     }
     fn sources(&self) -> &[Source] {
         &self.sources

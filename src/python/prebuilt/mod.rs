@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 use super::platform::Machine;
 use crate::error::UsageError;
+use crate::fetch::mirror;
 
 /// The columns of a catalog file, in order (its header line).
 const HEADER: [&str; 7] = [
@@ -43,6 +44,16 @@ impl Variant {
             Variant::Debug => "debug",
             Variant::FreeThreadedDebug => "freethreaded+debug",
         }
+    }
+
+    /// True for the free-threaded builds.
+    pub fn free_threaded(self) -> bool {
+        matches!(self, Variant::FreeThreaded | Variant::FreeThreadedDebug)
+    }
+
+    /// True for the debug builds.
+    pub fn debug(self) -> bool {
+        matches!(self, Variant::Debug | Variant::FreeThreadedDebug)
     }
 
     fn parse(id: &str) -> Option<Variant> {
@@ -83,6 +94,16 @@ impl Build {
         format!("{}-{}", self.arch, self.libc)
     }
 
+    /// The name it installs as (`3.12.7`, `3.13.1t`, `3.12.7-debug`), as a source build of the
+    /// same request is named.
+    pub fn install_name(&self) -> String {
+        crate::python::plan::install_name(
+            &self.version,
+            self.variant.free_threaded(),
+            self.variant.debug(),
+        )
+    }
+
     /// What kind of archive it is (`install_only_stripped`, `debug-full`, `pgo+lto`): the
     /// file name after its platform, without the release date and the extension.
     pub fn flavor(&self) -> String {
@@ -101,21 +122,18 @@ impl Build {
     }
 
     /// Its URL on the mirror `template`: `{build}`, and `{file}` with `+` percent-encoded
-    /// unless the mirror is a `file:` URL.
+    /// unless the mirror is a `file:` URL (a `+` in a URL's path is a space to some servers).
     pub fn url_on(&self, template: &str) -> String {
-        let file = if template
-            .get(..5)
-            .is_some_and(|s| s.eq_ignore_ascii_case("file:"))
-        {
+        let file = if mirror::is_file_template(template) {
             self.file.clone()
         } else {
             self.file.replace('+', "%2B")
         };
-        template
-            .replace("{build}", &self.build)
-            .replace("{file}", &file)
-            .replace("{version}", &self.version)
-            .replace("{sha256}", &self.sha256)
+        let values = mirror::Placeholders {
+            build: &self.build,
+            ..mirror::Placeholders::source(&self.version, &file, &self.sha256)
+        };
+        mirror::expand(template, &values)
     }
 }
 
