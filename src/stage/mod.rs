@@ -893,7 +893,7 @@ impl Carried {
 }
 
 /// The names in the directory `path` (not through a link), sorted; none when it is not one.
-fn entry_names(path: &Path) -> Vec<String> {
+pub(crate) fn entry_names(path: &Path) -> Vec<String> {
     let real = fs::symlink_metadata(path).is_ok_and(|m| m.is_dir());
     let mut names: Vec<String> = real
         .then(|| fs::read_dir(path).ok())

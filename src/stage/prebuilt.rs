@@ -146,11 +146,6 @@ impl Artifact for Prebuilt<'_> {
         self.inner.prefix()
     }
 
-    /// Not run: a packed build needs no build prerequisites (see [`super::staged_install`]).
-    fn preflight(&self) -> Result<Vec<String>, StageError> {
-        Ok(Vec::new())
-    }
-
     fn sources(&self) -> &[Source] {
         &self.sources
     }

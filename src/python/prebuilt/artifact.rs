@@ -33,13 +33,7 @@ fn top_of(tree: &Path) -> String {
     if tree.join("bin").is_dir() || tree.join("install/bin").is_dir() {
         return format!("its top directory is {}/", crate::error::printable(&name));
     }
-    let mut names: Vec<String> = fs::read_dir(tree)
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+    let mut names = crate::stage::entry_names(tree);
     const SHOWN: usize = 5;
     let more = names.len().saturating_sub(SHOWN);
     names.truncate(SHOWN);
