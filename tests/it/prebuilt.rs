@@ -369,7 +369,7 @@ impl Fixture {
 }
 
 /// What `strap versions` on `env` says of `name`: its line, and its `source` in `--json`.
-pub(crate) fn listed(env: &TestEnv, name: &str) -> (String, serde_json::Value) {
+pub(crate) fn in_versions(env: &TestEnv, name: &str) -> (String, serde_json::Value) {
     let out = env.strap(&["versions"]).output().unwrap();
     let line = stdout_of(&out)
         .lines()
@@ -400,6 +400,7 @@ fn the_highest_x86_64_level_the_platform_runs_is_chosen_with_its_libc() {
         "x86_64_v2-gnu",
         "x86_64_v3-gnu",
         "x86_64_v4-gnu",
+        "x86_64-musl",
         "x86_64_v2-musl",
     ] {
         f.publish(platform, "default", false, None);
@@ -417,6 +418,7 @@ fn the_highest_x86_64_level_the_platform_runs_is_chosen_with_its_libc() {
     assert_eq!(listed("x86_64_v4-linux-gnu"), "x86_64_v4-gnu");
     assert_eq!(listed("x86_64-linux-gnu"), "x86_64-gnu");
     assert_eq!(listed("x86_64_v3-linux-musl"), "x86_64_v2-musl");
+    assert_eq!(listed("x86_64-linux-musl"), "x86_64-musl");
     let out = f
         .strap("aarch64-linux-gnu", &["install", "--list", "--prebuilt"])
         .output()
@@ -517,7 +519,7 @@ fn a_prebuilt_is_relocated_names_this_machine_s_compiler_builds_a_c_extension_an
         receipt["details"]["sha256"],
         receipt["sources"][0]["sha256"]
     );
-    let (line, source) = listed(&f.env, &name);
+    let (line, source) = in_versions(&f.env, &name);
     assert!(line.contains(&format!("{name} (prebuilt)")), "{line}");
     assert_eq!(source, "prebuilt");
 
@@ -527,7 +529,7 @@ fn a_prebuilt_is_relocated_names_this_machine_s_compiler_builds_a_c_extension_an
     let text = both(&out);
     assert!(out.status.success(), "{text}");
     assert!(text.contains("==> configure"), "{text}");
-    let (line, source) = listed(&f.env, &name);
+    let (line, source) = in_versions(&f.env, &name);
     assert!(!line.contains("(prebuilt)"), "{line}");
     assert_ne!(source, "prebuilt");
 }

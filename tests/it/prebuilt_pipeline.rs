@@ -7,7 +7,7 @@ use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::Stdio;
 
-use crate::prebuilt::{both, listed, Fixture, BUILD};
+use crate::prebuilt::{both, in_versions, Fixture, BUILD};
 use crate::support::{
     file_url, signal, signal_group, stderr_of, tmp_entries, wait_until, wait_while_running,
     with_default_sigint, TestEnv, PATIENCE,
@@ -61,7 +61,7 @@ fn a_pushed_prebuilt_installs_from_a_binary_mirror_or_the_build_cache_never_as_t
     assert!(text.contains("==> relocate:"), "{text}");
     assert!(text.contains("builds a C extension that imports"), "{text}");
     assert_eq!(f.downloads(), pbs, "a download from the PBS mirror");
-    let (line, source) = listed(&other, &name);
+    let (line, source) = in_versions(&other, &name);
     assert!(line.contains(&format!("{name} (prebuilt)")), "{line}");
     assert_eq!(source, "prebuilt");
 
@@ -263,7 +263,7 @@ fn bootstrap_with_prebuilt_preferred_installs_two_prebuilts_each_downloaded_once
             "prebuilt",
             "{version}: {text}"
         );
-        let (line, _) = listed(&f.env, version);
+        let (line, _) = in_versions(&f.env, version);
         assert!(line.contains(&format!("{version} (prebuilt)")), "{line}");
     }
     let mut downloads = f.downloads();
