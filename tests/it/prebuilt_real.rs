@@ -1,9 +1,10 @@
 //! The real prebuilt install, with `STRAP_FIXTURES` (`#[ignore]`d, as `real.rs`): CPython
-//! 3.11.2 built from the fixture (once per run, shared with `real.rs`) is turned into a python-build-standalone-shaped archive (its
-//! prefix moved to `/install` in its text files, `CC=clang` written into its sysconfig, laid
-//! under `python/`, `.tar.gz`) and installed through `--prebuilt` from a `file://` mirror with
-//! its sha256, offline: ssl, sqlite3 and ctypes import, pip works, and a generated C extension
-//! sdist builds with this machine's compiler and imports.
+//! 3.11.2 built from the fixture (once per run, shared with `real.rs`) is turned into a
+//! python-build-standalone-shaped archive (its prefix moved to `/install` in its text files,
+//! `CC=clang` written into its sysconfig, laid under `python/`, `.tar.gz`) and installed
+//! through `--prebuilt` from a `file://` mirror with its sha256, offline: ssl, sqlite3 and
+//! ctypes import, pip works, and a generated C extension sdist builds with this machine's
+//! compiler and imports.
 
 use std::fs;
 use std::path::{Path, PathBuf};
