@@ -25,6 +25,7 @@ mod mirror;
 mod pack;
 mod pipeline;
 mod prebuilt;
+mod prebuilt_pipeline;
 mod prebuilt_real;
 mod pyenv;
 mod real;

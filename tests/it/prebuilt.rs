@@ -4,7 +4,9 @@
 //! sysconfig — served by the loopback mirror through a catalog of our own
 //! (`STRAP_PREBUILT_CATALOG`), installed by the real binary: platform selection, checksum
 //! refusal, fallback to the source build, relocation, the compiler rewrite, the C extension
-//! check, the receipt and `strap versions`.
+//! check, the receipt and `strap versions`. The [`Fixture`] is shared with
+//! `prebuilt_pipeline.rs`. The fake interpreter stops (writes its pid into the file and
+//! sleeps) when `FAKE_PBS_STALL` names a file, for tests that interrupt an install.
 
 use std::fs;
 use std::path::PathBuf;
@@ -14,16 +16,16 @@ use assert_cmd::Command;
 
 use crate::fake_source::{fake_python_tgz, sha256_hex};
 use crate::mirror::{Behavior, Mirror};
-use crate::support::{stderr_of, stdout_of, TestEnv};
+use crate::support::{file_url, stderr_of, stdout_of, TestEnv};
 
 /// The release tag of the generated builds.
-const BUILD: &str = "20250115";
+pub(crate) const BUILD: &str = "20250115";
 
 /// What the system's Python says about itself: (`3.11.2`, `3.11`, its sysconfigdata module's
 /// name, `EXT_SUFFIX`, its header directory).
-struct Host {
-    version: String,
-    minor: String,
+pub(crate) struct Host {
+    pub(crate) version: String,
+    pub(crate) minor: String,
     sysconfigdata: String,
     ext_suffix: String,
     include: PathBuf,
@@ -96,11 +98,12 @@ fn archive(entries: &[Entry], zst: bool) -> Vec<u8> {
     }
 }
 
-/// A PBS-shaped interpreter tree under `top` (`python` or `python/install`), built for
-/// `/install` with clang: `bin/pythonX.Y` runs the system's Python seeing this tree's
-/// `lib/pythonX.Y` (its `_sysconfigdata`, a fake pip) first; `marker` is written to
+/// A PBS-shaped interpreter tree of `version` (of the system Python's minor version) under
+/// `top` (`python` or `python/install`), built for `/install` with clang: `bin/pythonX.Y` runs
+/// the system's Python seeing this tree's `lib/pythonX.Y` (its `_sysconfigdata`, a fake pip,
+/// for another version a `platform` module saying it) first; `marker` is written to
 /// `share/strap-test-platform` to tell archives apart.
-fn pbs_tree(host: &Host, top: &str, marker: &str) -> Vec<Entry> {
+fn pbs_tree(host: &Host, version: &str, top: &str, marker: &str) -> Vec<Entry> {
     let minor = &host.minor;
     let lib = format!("lib/python{minor}");
     let file = |path: &str, body: String, mode: u32| {
@@ -108,6 +111,7 @@ fn pbs_tree(host: &Host, top: &str, marker: &str) -> Vec<Entry> {
     };
     let interpreter = format!(
         "#!/bin/sh\nhere=$(cd \"$(dirname \"$0\")/..\" && pwd)\n\
+         if [ -n \"$FAKE_PBS_STALL\" ]; then echo $$ > \"$FAKE_PBS_STALL\"; exec sleep 300; fi\n\
          PYTHONPATH=\"$here/{lib}:$here/{lib}/site-packages\" exec /usr/bin/python3 -S \"$@\"\n"
     );
     let sysconfigdata = format!(
@@ -156,6 +160,21 @@ fn pbs_tree(host: &Host, top: &str, marker: &str) -> Vec<Entry> {
         file("lib/pkgconfig/python3.pc", "prefix=/install\n".to_owned(), 0o644),
         file("share/strap-test-platform", format!("{marker}\n"), 0o644),
     ];
+    if version != host.version {
+        entries.push(file(
+            &format!("{lib}/platform.py"),
+            format!(
+                "import importlib.util, os\n\
+                 spec = importlib.util.spec_from_file_location(\n    \
+                 '_system_platform', os.path.join(os.path.dirname(os.__file__), 'platform.py'))\n\
+                 system = importlib.util.module_from_spec(spec)\n\
+                 spec.loader.exec_module(system)\n\
+                 globals().update((k, v) for k, v in vars(system).items() if not k.startswith('__'))\n\
+                 def python_version():\n    return '{version}'\n"
+            ),
+            0o644,
+        ));
+    }
     for header in fs::read_dir(&host.include).unwrap() {
         let path = header.unwrap().path();
         if path.is_file() {
@@ -182,17 +201,18 @@ fn pbs_tree(host: &Host, top: &str, marker: &str) -> Vec<Entry> {
     entries
 }
 
-/// A machine, a mirror serving PBS-shaped archives under `/pbs/{build}/` and a fake CPython
-/// source under `/src/`, and catalogs of our own.
-struct Fixture {
-    env: TestEnv,
-    mirror: Mirror,
-    host: Host,
+/// A machine, a mirror serving PBS-shaped archives under `/pbs/{build}/` (each also in the
+/// directory of [`Fixture::file_mirror`]) and a fake CPython source under `/src/`, and
+/// catalogs of our own.
+pub(crate) struct Fixture {
+    pub(crate) env: TestEnv,
+    pub(crate) mirror: Mirror,
+    pub(crate) host: Host,
     lines: std::cell::RefCell<Vec<String>>,
 }
 
 impl Fixture {
-    fn new() -> Fixture {
+    pub(crate) fn new() -> Fixture {
         let f = Fixture {
             env: TestEnv::new(),
             mirror: Mirror::start(),
@@ -215,9 +235,28 @@ impl Fixture {
         f
     }
 
-    /// Serves a PBS archive for `platform` (`x86_64_v3-gnu`) in `variant`, laid out under
-    /// `top`, and adds its catalog line (with `sha256`, else its own); its file name.
-    fn publish(&self, platform: &str, variant: &str, full: bool, sha256: Option<&str>) -> String {
+    /// Serves a PBS archive of the system Python's version for `platform` (`x86_64_v3-gnu`)
+    /// in `variant`, laid out under `top`, and adds its catalog line (with `sha256`, else its
+    /// own); its file name.
+    pub(crate) fn publish(
+        &self,
+        platform: &str,
+        variant: &str,
+        full: bool,
+        sha256: Option<&str>,
+    ) -> String {
+        self.publish_version(&self.host.version, platform, variant, full, sha256)
+    }
+
+    /// [`Fixture::publish`] of another `version` (of the system Python's minor version).
+    pub(crate) fn publish_version(
+        &self,
+        version: &str,
+        platform: &str,
+        variant: &str,
+        full: bool,
+        sha256: Option<&str>,
+    ) -> String {
         let (top, flavor, ext) = if full {
             (
                 "python/install",
@@ -227,9 +266,9 @@ impl Fixture {
         } else {
             ("python", "install_only_stripped".to_owned(), "tar.gz")
         };
-        let bytes = archive(&pbs_tree(&self.host, top, platform), full);
+        let bytes = archive(&pbs_tree(&self.host, version, top, platform), full);
         let build = Published {
-            version: &self.host.version,
+            version,
             platform,
             variant,
             tail: &format!("{flavor}.{ext}"),
@@ -237,8 +276,8 @@ impl Fixture {
         self.serve(&build, bytes, sha256)
     }
 
-    /// Serves `bytes` as the archive of `build` and adds its catalog line (with `sha256`,
-    /// else its own); its file name.
+    /// Serves `bytes` as the archive of `build` (also as a file in the `file://` mirror's
+    /// directory) and adds its catalog line (with `sha256`, else its own); its file name.
     fn serve(&self, build: &Published<'_>, bytes: Vec<u8>, sha256: Option<&str>) -> String {
         let (arch, libc) = build.platform.split_once('-').unwrap();
         let file = format!(
@@ -247,6 +286,9 @@ impl Fixture {
         );
         let encoded = file.replace('+', "%2B");
         let sha = sha256.map_or_else(|| sha256_hex(&bytes), str::to_owned);
+        let dir = self.env.dir.path().join("pbs");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join(&file), &bytes).unwrap();
         self.mirror
             .route(&format!("/pbs/{BUILD}/{encoded}"), Behavior::Serve(bytes));
         self.lines.borrow_mut().push(format!(
@@ -256,44 +298,75 @@ impl Fixture {
         file
     }
 
+    /// The `file://` prebuilt mirror template of the directory holding every published archive.
+    pub(crate) fn file_mirror(&self) -> String {
+        format!("{}/{{file}}", file_url(&self.env.dir.path().join("pbs")))
+    }
+
     /// `strap ARGS` on a machine of `platform` (`x86_64_v3-linux-gnu`), with our catalogs.
-    fn strap(&self, platform: &str, args: &[&str]) -> Command {
+    pub(crate) fn strap(&self, platform: &str, args: &[&str]) -> Command {
+        self.strap_on(&self.env, platform, args)
+    }
+
+    /// [`Fixture::strap`] run on the machine `env` (another root and cache).
+    pub(crate) fn strap_on(&self, env: &TestEnv, platform: &str, args: &[&str]) -> Command {
+        let mut cmd = Command::from_std(self.strap_process(env, platform, args));
+        cmd.timeout(Duration::from_secs(120));
+        cmd
+    }
+
+    /// [`Fixture::strap_on`] as a plain command, for tests that signal it while it runs.
+    pub(crate) fn strap_process(
+        &self,
+        env: &TestEnv,
+        platform: &str,
+        args: &[&str],
+    ) -> std::process::Command {
         let catalog = format!(
             "# generated\nversion\tarch\tlibc\tvariant\tbuild\turl\tsha256\n{}\n",
             self.lines.borrow().join("\n")
         );
         let path = self.env.write("pbs.tsv", &catalog);
-        let mut cmd = self.env.strap(args);
+        let mut cmd = env.strap_process(args);
         cmd.env("STRAP_PREBUILT_CATALOG", path)
             .env(
                 "STRAP_PYTHON_CATALOG",
                 self.env.dir.path().join("python-catalog.txt"),
             )
-            .env("STRAP_PLATFORM", platform)
-            .timeout(Duration::from_secs(120));
+            .env("STRAP_PLATFORM", platform);
         cmd
     }
 
     /// `strap install --skip-preflight ARGS VERSION` from our mirrors.
-    fn install(&self, platform: &str, args: &[&str]) -> std::process::Output {
-        self.install_command(platform, args).output().unwrap()
+    pub(crate) fn install(&self, platform: &str, args: &[&str]) -> std::process::Output {
+        self.install_on(&self.env, platform, args)
     }
 
-    /// [`Fixture::install`]'s command, to run with more settings.
-    fn install_command(&self, platform: &str, args: &[&str]) -> Command {
+    /// [`Fixture::install`] on the machine `env`.
+    pub(crate) fn install_on(
+        &self,
+        env: &TestEnv,
+        platform: &str,
+        args: &[&str],
+    ) -> std::process::Output {
+        self.install_command_on(env, platform, args).output().unwrap()
+    }
+
+    /// [`Fixture::install_on`]'s command, to run with more settings.
+    fn install_command_on(&self, env: &TestEnv, platform: &str, args: &[&str]) -> Command {
         let mut all = vec!["install", "--skip-preflight"];
         all.extend(args);
-        let mut cmd = self.strap(platform, &all);
+        let mut cmd = self.strap_on(env, platform, &all);
         cmd.args(["--mirror", &self.mirror.template("src")])
             .arg(&self.host.version);
         cmd
     }
 
-    fn prefix(&self, name: &str) -> PathBuf {
+    pub(crate) fn prefix(&self, name: &str) -> PathBuf {
         self.env.root().join("versions").join(name)
     }
 
-    fn read(&self, name: &str, path: &str) -> String {
+    pub(crate) fn read(&self, name: &str, path: &str) -> String {
         fs::read_to_string(self.prefix(name).join(path)).unwrap()
     }
 
@@ -320,7 +393,7 @@ impl Fixture {
         text
     }
 
-    fn downloads(&self) -> Vec<String> {
+    pub(crate) fn downloads(&self) -> Vec<String> {
         self.mirror.requests().into_iter().map(|r| r.path).collect()
     }
 }
@@ -335,7 +408,27 @@ struct Published<'a> {
     tail: &'a str,
 }
 
-fn both(out: &std::process::Output) -> String {
+/// What `strap versions` on `env` says of `name`: its line, and its `source` in `--json`.
+pub(crate) fn in_versions(env: &TestEnv, name: &str) -> (String, serde_json::Value) {
+    let out = env.strap(&["versions"]).output().unwrap();
+    let line = stdout_of(&out)
+        .lines()
+        .find(|l| l.contains(name))
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    let out = env.strap(&["versions", "--json"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let source = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == name)
+        .map_or(serde_json::Value::Null, |e| e["source"].clone());
+    (line, source)
+}
+
+pub(crate) fn both(out: &std::process::Output) -> String {
     format!("{}{}", stdout_of(out), stderr_of(out))
 }
 
@@ -347,6 +440,7 @@ fn the_highest_x86_64_level_the_platform_runs_is_chosen_with_its_libc() {
         "x86_64_v2-gnu",
         "x86_64_v3-gnu",
         "x86_64_v4-gnu",
+        "x86_64-musl",
         "x86_64_v2-musl",
     ] {
         f.publish(platform, "default", false, None);
@@ -364,6 +458,7 @@ fn the_highest_x86_64_level_the_platform_runs_is_chosen_with_its_libc() {
     assert_eq!(listed("x86_64_v4-linux-gnu"), "x86_64_v4-gnu");
     assert_eq!(listed("x86_64-linux-gnu"), "x86_64-gnu");
     assert_eq!(listed("x86_64_v3-linux-musl"), "x86_64_v2-musl");
+    assert_eq!(listed("x86_64-linux-musl"), "x86_64-musl");
     let out = f
         .strap("aarch64-linux-gnu", &["install", "--list", "--prebuilt"])
         .output()
@@ -399,10 +494,6 @@ fn a_prebuilt_is_relocated_names_this_machine_s_compiler_builds_a_c_extension_an
     assert!(text.contains("==> sysconfig:"), "{text}");
     assert!(text.contains("builds a C extension that imports"), "{text}");
     assert!(!text.contains("==> configure"), "{text}");
-    assert!(
-        !text.contains("==> pack"),
-        "the cached download serves a reinstall: {text}"
-    );
     assert_eq!(
         f.downloads(),
         [format!("/pbs/{BUILD}/{}", file.replace('+', "%2B"))],
@@ -464,21 +555,9 @@ fn a_prebuilt_is_relocated_names_this_machine_s_compiler_builds_a_c_extension_an
         receipt["details"]["sha256"],
         receipt["sources"][0]["sha256"]
     );
-    let out = f.env.strap(&["versions"]).output().unwrap();
-    assert!(
-        stdout_of(&out).contains(&format!("{name} (prebuilt)")),
-        "{}",
-        stdout_of(&out)
-    );
-    let out = f.env.strap(&["versions", "--json"]).output().unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let entry = json
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["name"] == name.as_str())
-        .unwrap();
-    assert_eq!(entry["source"], "prebuilt");
+    let (line, source) = in_versions(&f.env, &name);
+    assert!(line.contains(&format!("{name} (prebuilt)")), "{line}");
+    assert_eq!(source, "prebuilt");
 
     // The build cache never serves the prebuilt as the source build.
     f.env.strap(&["uninstall", "-f", &name]).assert().success();
@@ -486,12 +565,9 @@ fn a_prebuilt_is_relocated_names_this_machine_s_compiler_builds_a_c_extension_an
     let text = both(&out);
     assert!(out.status.success(), "{text}");
     assert!(text.contains("==> configure"), "{text}");
-    let out = f.env.strap(&["versions"]).output().unwrap();
-    assert!(
-        !stdout_of(&out).contains("(prebuilt)"),
-        "{}",
-        stdout_of(&out)
-    );
+    let (line, source) = in_versions(&f.env, &name);
+    assert!(!line.contains("(prebuilt)"), "{line}");
+    assert_ne!(source, "prebuilt");
 }
 
 #[test]
@@ -765,8 +841,8 @@ fn an_archive_without_python_at_its_top_is_refused_saying_what_it_has() {
     let f = Fixture::new();
     let name = f.host.version.clone();
     let tail = "install_only_stripped.tar.gz";
-    let other_top = archive(&pbs_tree(&f.host, "cpython", "x"), false);
-    let mut two_tops = pbs_tree(&f.host, "python", "x");
+    let other_top = archive(&pbs_tree(&f.host, &f.host.version, "cpython", "x"), false);
+    let mut two_tops = pbs_tree(&f.host, &f.host.version, "python", "x");
     two_tops.push(Entry::File("README".into(), b"hello".to_vec(), 0o644));
     for (platform, bytes, has) in [
         ("x86_64_v3-gnu", other_top, "its top directory is cpython/"),
@@ -825,7 +901,7 @@ fn an_interpreter_of_another_version_than_its_catalog_line_is_refused_saying_so(
         "0".repeat(64)
     ));
     fs::write(&catalog, known).unwrap();
-    let bytes = archive(&pbs_tree(&f.host, "python", "x"), false);
+    let bytes = archive(&pbs_tree(&f.host, &f.host.version, "python", "x"), false);
     let published = Published {
         version: &other,
         platform: "x86_64_v3-gnu",
@@ -859,7 +935,7 @@ fn a_failing_compiler_s_output_is_cut_to_its_end_in_the_message() {
         "i=1\nwhile [ $i -le 60 ]; do echo \"noise $i\" >&2; i=$((i+1)); done\nexit 1",
     );
     let out = f
-        .install_command("x86_64_v3-linux-gnu", &["--prebuilt=only"])
+        .install_command_on(&f.env, "x86_64_v3-linux-gnu", &["--prebuilt=only"])
         .env("CC", &cc)
         .output()
         .unwrap();

@@ -1,9 +1,10 @@
 //! The real prebuilt install, with `STRAP_FIXTURES` (`#[ignore]`d, as `real.rs`): CPython
-//! 3.11.2 built from the fixture is turned into a python-build-standalone-shaped archive (its
-//! prefix moved to `/install` in its text files, `CC=clang` written into its sysconfig, laid
-//! under `python/`, `.tar.gz`) and installed through `--prebuilt` from a `file://` mirror with
-//! its sha256, offline: ssl, sqlite3 and ctypes import, pip works, and a generated C extension
-//! sdist builds with this machine's compiler and imports.
+//! 3.11.2 built from the fixture (once per run, shared with `real.rs`) is turned into a
+//! python-build-standalone-shaped archive (its prefix moved to `/install` in its text files,
+//! `CC=clang` written into its sysconfig, laid under `python/`, `.tar.gz`) and installed
+//! through `--prebuilt` from a `file://` mirror with its sha256, offline: ssl, sqlite3 and
+//! ctypes import, pip works, and a generated C extension sdist builds with this machine's
+//! compiler and imports.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -19,24 +20,22 @@ const BUILD: &str = "20990101";
 #[test]
 #[ignore = "builds the real CPython 3.11.2 (minutes); run with STRAP_FIXTURES set"]
 fn the_fixture_s_3_11_2_shaped_as_pbs_installs_prebuilt_fixed_and_verified() {
-    let builder = TestEnv::new();
-    real::cpython_3_11_2_builds_from_a_loopback_mirror_with_the_catalog_checksum(&builder);
+    let built = real::built_3_11_2();
+    let env = TestEnv::new();
     let arch = std::env::consts::ARCH;
     let file = format!("cpython-3.11.2+{BUILD}-{arch}-unknown-linux-gnu-install_only.tar.gz");
-    let dir = builder.work().join("pbs");
+    let dir = env.dir.path().join("pbs");
     fs::create_dir_all(&dir).unwrap();
-    let archive = pbs_archive(&builder.root().join("versions/3.11.2"));
+    let archive = pbs_archive(&built.root().join("versions/3.11.2"));
     let sha = sha256_hex(&archive);
     fs::write(dir.join(&file), archive).unwrap();
-    let catalog = builder.write(
+    let catalog = env.write(
         "pbs.tsv",
         &format!(
             "version\tarch\tlibc\tvariant\tbuild\turl\tsha256\n\
              3.11.2\t{arch}\tgnu\tdefault\t{BUILD}\thttps://pbs.invalid/{BUILD}/{file}\t{sha}\n"
         ),
     );
-
-    let env = TestEnv::new();
     let out = env
         .strap(&["install", "--prebuilt", "--offline", "3.11.2"])
         .args([

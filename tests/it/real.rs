@@ -1,9 +1,11 @@
 //! Real builds of the real sources in `../shared/fixtures` (minutes each): `#[ignore]`d, run by
-//! `.ci/run` with `STRAP_FIXTURES` pointing there. CPython 3.11.2 is built once, then installed
-//! from its pack into other roots (the shared build cache, a `file://` binary mirror, a real OCI
-//! registry); Boost 1.81.0's Boost.Python is then built against it in the first root.
+//! `.ci/run` with `STRAP_FIXTURES` pointing there. CPython 3.11.2 is built once per run of the
+//! test binary ([`built_3_11_2`], which `prebuilt_real.rs` uses too), then installed from its
+//! pack into other roots (through the shared build cache, a `file://` binary mirror, a real OCI
+//! registry); Boost 1.81.0's Boost.Python is then built against the first of them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::mirror::{Behavior, Mirror};
@@ -22,21 +24,42 @@ fn fixtures() -> PathBuf {
 #[test]
 #[ignore = "builds the real CPython 3.11.2 and Boost 1.81.0 (minutes); .ci/run runs it with STRAP_FIXTURES set"]
 fn cpython_3_11_2_then_boost_python_1_81_0_against_it() {
+    let built = built_3_11_2();
     let env = TestEnv::new();
-    cpython_3_11_2_builds_from_a_loopback_mirror_with_the_catalog_checksum(&env);
-    the_packed_build_installs_relocated_into_other_roots(&env);
+    the_packed_build_installs_relocated_into_other_roots(built, &env);
     a_virtualenv_made_by_bootstrap_runs_through_the_shims(&env);
     boost_python_1_81_0_builds_against_it_and_extensions_import(&env);
 }
 
-/// The source build was packed into the build cache; a second root sharing that cache (and no
-/// reachable mirror) installs it relocated to its own prefix. Pushed to a `file://` directory and
-/// to a real registry, it installs from each into a fresh root with its own empty cache.
-fn the_packed_build_installs_relocated_into_other_roots(env: &TestEnv) {
-    let other = TestEnv::new();
+/// The machine where CPython 3.11.2 was built from the fixture: built by the first test that
+/// asks (the others wait), once per run of the test binary, in
+/// `<target>/tmp/real-cpython-3.11.2/` (replaced by the next run). Tests only read it, push
+/// from it, or install from its build cache: nothing is installed into it.
+pub(crate) fn built_3_11_2() -> &'static TestEnv {
+    static BUILT: OnceLock<TestEnv> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let name = "real-cpython-3.11.2";
+        let parent = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let _ = std::fs::remove_dir_all(parent.join(name));
+        let dir = tempfile::Builder::new()
+            .prefix(name)
+            .rand_bytes(0)
+            .tempdir_in(parent)
+            .unwrap();
+        let env = TestEnv::at(dir);
+        cpython_3_11_2_builds_from_a_loopback_mirror_with_the_catalog_checksum(&env);
+        env
+    })
+}
+
+/// The source build in `built` was packed into its build cache; `other`, sharing that cache
+/// (and no reachable mirror), installs it relocated to its own prefix. Pushed to a `file://`
+/// directory and to a real registry, it installs from each into a fresh root with its own
+/// empty cache.
+fn the_packed_build_installs_relocated_into_other_roots(built: &TestEnv, other: &TestEnv) {
     let out = other
         .strap(&["install", "--mirror", "file:///nowhere/{file}", "3.11.2"])
-        .env("STRAP_CACHE_DIR", env.root().join("cache"))
+        .env("STRAP_CACHE_DIR", built.root().join("cache"))
         .timeout(Duration::from_secs(600))
         .output()
         .unwrap();
@@ -44,15 +67,15 @@ fn the_packed_build_installs_relocated_into_other_roots(env: &TestEnv) {
     eprintln!("{stderr}");
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("from the build cache"), "{stderr}");
-    works_at_its_prefix(&other);
+    works_at_its_prefix(other);
 
     let registry = Registry::anonymous();
-    let shared = env.work().join("shared-builds");
+    let shared = other.work().join("shared-builds");
     for to in [
         format!("file://{}", shared.display()),
         registry.url("strap/builds"),
     ] {
-        let out = env
+        let out = built
             .strap(&["push", "3.11.2", "--to", &to])
             .timeout(Duration::from_secs(600))
             .output()
@@ -181,9 +204,7 @@ pub(crate) fn works_at_its_prefix(env: &TestEnv) {
         .stdout("42 True\n");
 }
 
-pub(crate) fn cpython_3_11_2_builds_from_a_loopback_mirror_with_the_catalog_checksum(
-    env: &TestEnv,
-) {
+fn cpython_3_11_2_builds_from_a_loopback_mirror_with_the_catalog_checksum(env: &TestEnv) {
     let fixtures = fixtures();
     let archive = std::fs::read(fixtures.join("Python-3.11.2.tgz"))
         .expect("Python-3.11.2.tgz in STRAP_FIXTURES");

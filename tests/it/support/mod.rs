@@ -38,7 +38,11 @@ pub struct TestEnv {
 
 impl TestEnv {
     pub fn new() -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
+        TestEnv::at(tempfile::tempdir().expect("tempdir"))
+    }
+
+    /// A machine in `dir` (removed when the machine is dropped).
+    pub fn at(dir: TempDir) -> Self {
         for sub in ["root", "home", "work", "sysbin"] {
             fs::create_dir_all(dir.path().join(sub)).unwrap();
         }
