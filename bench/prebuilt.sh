@@ -4,7 +4,8 @@
 # (`uv python install 3.11.2 --python-downloads-json-url FILE`, a JSON entry naming the same
 # archive by file:// URL and sha256, fresh UV_CACHE_DIR and UV_PYTHON_INSTALL_DIR), alternating,
 # 5 runs each. The archive is made from a strap-built 3.11.2 as the real test makes it (prefix
-# moved to /install in text files, clang in its sysconfig, under python/, .tar.gz). uv comes from
+# moved to /install in text files, clang in its sysconfig, under python/, its bytecode, .tar.gz).
+# strap packs it into its build cache while verifying (the pack line is the wait left). uv comes from
 # `pip install uv` into a venv (needs PyPI). Prints the medians: strap's whole install, strap's
 # install without its verify phase (from its phase lines), uv's, and the ratios. The issue's
 # targets: without verify <= 1.0x uv; with verify <= 1.5x.
@@ -36,15 +37,17 @@ fi
 
 arch=$(uname -m)
 build=20990101
-file="cpython-3.11.2+$build-$arch-unknown-linux-gnu-install_only.tar.gz"
+file="cpython-3.11.2+$build-$arch-unknown-linux-gnu-install_only_stripped.tar.gz"
 /usr/bin/python3 - "$root/versions/3.11.2" "$work/pbs/$file" <<'EOF'
 import io, os, sys, tarfile
 prefix, out = sys.argv[1], sys.argv[2]
 with tarfile.open(out, "w:gz", compresslevel=6) as tar:
     for dirpath, dirnames, filenames in os.walk(prefix):
-        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        dirnames[:] = sorted(dirnames)
         rel = os.path.relpath(dirpath, prefix)
-        for name in sorted(filenames) + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
+        # Bytecode as PBS ships it: one .pyc per module (strap's own build also has -O ones).
+        files = sorted(n for n in filenames if not n.endswith((".opt-1.pyc", ".opt-2.pyc")))
+        for name in files + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
             path = os.path.join(dirpath, name)
             arc = os.path.normpath(os.path.join("python", rel, name))
             if rel == "." and name == "strap-receipt.json":
@@ -100,22 +103,24 @@ uv_run() {
     "$uv" python install 3.11.2 --python-downloads-json-url "$work/uv.json"
 }
 
-strap_times=() strap_verify=() uv_times=()
+strap_times=() strap_verify=() strap_pack=() uv_times=()
 for i in $(seq "$runs"); do
   strap_times+=("$(seconds strap_run)")
   grep -q "(prebuilt, python-build-standalone $build" "$work/last.log" \
     || { echo "bench: strap did not install the prebuilt archive" >&2; cat "$work/last.log" >&2; exit 1; }
   strap_verify+=("$(sed -n 's/^ *verify done in \([0-9.]*\)s$/\1/p' "$work/last.log")")
+  strap_pack+=("$(sed -n 's/^ *pack done in \([0-9.]*\)s$/\1/p' "$work/last.log")")
   uv_times+=("$(seconds uv_run)")
 done
-python3 - "${strap_times[*]}" "${strap_verify[*]}" "${uv_times[*]}" "$size" <<'EOF'
+python3 - "${strap_times[*]}" "${strap_verify[*]}" "${uv_times[*]}" "$size" "${strap_pack[*]}" <<'EOF'
 import statistics, sys
-strap, verify, uv = ([float(x) for x in a.split()] for a in sys.argv[1:4])
+strap, verify, uv, pack = ([float(x) for x in a.split()] for a in sys.argv[1:4] + sys.argv[5:6])
 without = [s - v for s, v in zip(strap, verify)]
 m = statistics.median
 print(f"archive: {sys.argv[4]}; {len(strap)} alternating runs each, medians:")
 print(f"strap install --prebuilt:            {m(strap):.2f}s  (runs: {' '.join(f'{x:.2f}' for x in strap)})")
 print(f"  of which verify (modules, pip, C extension, at once): {m(verify):.2f}s")
+print(f"  then the wait for its pack into the build cache (made while verifying): {m(pack):.2f}s")
 print(f"strap without its verify phase:      {m(without):.2f}s")
 print(f"uv python install:                   {m(uv):.2f}s  (runs: {' '.join(f'{x:.2f}' for x in uv)})")
 print(f"ratio without verify: {m(without)/m(uv):.2f}x uv (target <= 1.0)")

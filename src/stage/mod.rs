@@ -725,20 +725,29 @@ fn build_and_place(
         let verified = build.phases.run("verify", &artifact.verify_detail(), || {
             artifact.verify(&build)
         });
-        if verified.is_err() {
-            pack_cancel.cancel();
-        }
-        let pending = packer.map(|packer| {
-            build.phases.run("pack", "into the build cache, made while verifying", || {
-                packer.join().unwrap_or_else(|_| {
-                    Err(StageError::Verify {
-                        what: artifact.name().to_owned(),
-                        why: "packing panicked".to_owned(),
-                        hint: None,
-                    })
+        let joined = |packer: std::thread::ScopedJoinHandle<'_, _>| {
+            packer.join().unwrap_or_else(|_| {
+                Err(StageError::Verify {
+                    what: artifact.name().to_owned(),
+                    why: "packing panicked".to_owned(),
+                    hint: None,
                 })
             })
-        });
+        };
+        let pending = match (packer, &verified) {
+            (Some(packer), Ok(_)) => Some(
+                build
+                    .phases
+                    .run("pack", "into the build cache", || joined(packer)),
+            ),
+            (Some(packer), Err(_)) => {
+                // Nothing is installed: the pack stops and leaves nothing.
+                pack_cancel.cancel();
+                drop(joined(packer));
+                None
+            }
+            (None, _) => None,
+        };
         (verified, pending)
     });
     let notes = verified?;

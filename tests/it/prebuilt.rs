@@ -349,7 +349,9 @@ impl Fixture {
         platform: &str,
         args: &[&str],
     ) -> std::process::Output {
-        self.install_command_on(env, platform, args).output().unwrap()
+        self.install_command_on(env, platform, args)
+            .output()
+            .unwrap()
     }
 
     /// [`Fixture::install_on`]'s command, to run with more settings.
@@ -923,6 +925,13 @@ fn an_interpreter_of_another_version_than_its_catalog_line_is_refused_saying_so(
     );
     let text = f.refused(&out, &other, &expected);
     assert!(!text.contains("does not build a C extension"), "{text}");
+    // The pack made while it was verified is stopped and leaves nothing.
+    assert!(!text.contains("==> pack"), "{text}");
+    let builds = f.env.root().join("cache/builds");
+    let left: Vec<_> = fs::read_dir(&builds)
+        .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]
