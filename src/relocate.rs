@@ -8,7 +8,7 @@ use std::fs;
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::atomic_file::{self, AtomicFile};
 use crate::error::{Io, IoContext};
@@ -61,17 +61,30 @@ enum Match {
 
 fn relocate_as(root: &Path, old: &str, new: &str, how: Match) -> Result<Relocated, RelocateError> {
     let files = regular_files(root)?;
-    // The files are independent: read and rewritten on every core, as unpacking leaves them.
+    // The files are independent: read and rewritten on up to 8 cores, as unpacking left them.
+    // The first failure stops every thread, and the failure of the first file in the walk's
+    // order among those that failed is the one reported.
     let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    let results: Vec<Result<Vec<PathBuf>, RelocateError>> = std::thread::scope(|scope| {
+    type Done = Result<Vec<PathBuf>, (usize, RelocateError)>;
+    let results: Vec<Done> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| {
                     let mut rewritten = Vec::new();
-                    while let Some(path) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        if rewrite(path, old, new, how)? {
-                            rewritten.push(path.strip_prefix(root).unwrap_or(path).to_owned());
+                    while !failed.load(Ordering::Relaxed) {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(path) = files.get(index) else { break };
+                        match rewrite(path, old, new, how) {
+                            Ok(true) => {
+                                rewritten.push(path.strip_prefix(root).unwrap_or(path).to_owned())
+                            }
+                            Ok(false) => {}
+                            Err(e) => {
+                                failed.store(true, Ordering::Relaxed);
+                                return Err((index, e));
+                            }
                         }
                     }
                     Ok(rewritten)
@@ -84,8 +97,18 @@ fn relocate_as(root: &Path, old: &str, new: &str, how: Match) -> Result<Relocate
             .collect()
     });
     let mut relocated = Relocated::default();
+    let mut first_failure: Option<(usize, RelocateError)> = None;
     for result in results {
-        relocated.rewritten.extend(result?);
+        match result {
+            Ok(rewritten) => relocated.rewritten.extend(rewritten),
+            Err((index, e)) if first_failure.as_ref().is_none_or(|(i, _)| index < *i) => {
+                first_failure = Some((index, e));
+            }
+            Err(_) => {}
+        }
+    }
+    if let Some((_, e)) = first_failure {
+        return Err(e);
     }
     relocated.rewritten.sort();
     Ok(relocated)
@@ -121,7 +144,7 @@ fn rewrite(path: &Path, old: &str, new: &str, how: Match) -> Result<bool, Reloca
     }
     // Most files are binary (bytecode, archives) and show it in their first bytes: those are
     // not read further, except ELF files, whose run paths are checked.
-    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    let mut bytes = Vec::with_capacity(metadata.len().min(HEAD) as usize);
     (&mut file)
         .take(HEAD)
         .read_to_end(&mut bytes)

@@ -751,6 +751,10 @@ fn build_and_place(
         (verified, pending)
     });
     let notes = verified?;
+    // Interrupted while the pack was awaited: nothing is installed.
+    if cancel.is_cancelled() {
+        return Err(StageError::Interrupted);
+    }
     let user_dirs = crate::layout::user_dirs(artifact.kind());
     let carried = place(&staged_prefix, artifact.prefix(), work.path(), user_dirs)?;
     for line in carried.iter().filter_map(Carried::message) {
