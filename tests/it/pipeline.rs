@@ -336,7 +336,7 @@ fn a_stall_an_html_page_and_the_formats_tried_are_named() {
     );
     assert!(
         !err.lines()
-            .any(|l| l.contains("warning") && l.contains("404")),
+            .any(|l| l.contains("warning") && l.contains("HTTP 404")),
         "404s are not warnings:\n{err}"
     );
     assert!(err.contains("download failed after"), "{err}");
