@@ -70,6 +70,17 @@ const X86_64_LEVELS: [(&str, &[&str]); 3] = [
     ),
 ];
 
+/// Architectures `uname -m` names otherwise than PBS does: (`uname -m`, PBS).
+const UNAME_NAMES: [(&str, &str); 2] = [("armv7l", "armv7"), ("ppc64le", "powerpc64le")];
+
+/// PBS's name of the architecture `uname -m` names `arch`.
+fn pbs_arch(arch: &str) -> &str {
+    UNAME_NAMES
+        .iter()
+        .find(|(uname, _)| *uname == arch)
+        .map_or(arch, |(_, pbs)| pbs)
+}
+
 /// The C libraries of most architectures' builds.
 const GNU_OR_MUSL: &[&str] = &["gnu", "musl"];
 
@@ -138,8 +149,7 @@ impl Machine {
                 (x86_64_level(&flags).to_owned(), "gnu")
             }
             "armv7l" => ("armv7".to_owned(), "gnueabihf"),
-            "ppc64le" => ("powerpc64le".to_owned(), "gnu"),
-            other => (other.to_owned(), "gnu"),
+            other => (pbs_arch(other).to_owned(), "gnu"),
         };
         let libc = if musl { "musl" } else { libc };
         Ok(Machine {
@@ -148,14 +158,15 @@ impl Machine {
         })
     }
 
-    /// Parses `ARCH-linux-LIBC` (`x86_64_v3-linux-gnu`; `-unknown-linux-` is accepted too):
-    /// a platform PBS builds for, else an error (a clause after the text) naming the forms
-    /// that are.
+    /// Parses `ARCH-linux-LIBC` (`x86_64_v3-linux-gnu`; `-unknown-linux-` is accepted too, and
+    /// ARCH as `uname -m` names it: `ppc64le`, `armv7l`): a platform PBS builds for, else an
+    /// error (a clause after the text) naming the forms that are.
     pub fn parse(text: &str) -> Result<Machine, String> {
         let (arch, libc) = text
             .split_once("-unknown-linux-")
             .or_else(|| text.split_once("-linux-"))
             .unwrap_or((text, ""));
+        let arch = pbs_arch(arch);
         if !targets().any(|(a, libcs)| a == arch && libcs.contains(&libc)) {
             return Err(format!(
                 "is not a platform python-build-standalone builds for (e.g. \
@@ -199,12 +210,13 @@ impl Machine {
 
     /// The architecture as `uname -m` names it (python-build's catalog, `STRAP_ARCH`).
     pub fn uname_arch(&self) -> &str {
-        match self.arch.as_str() {
-            a if a.starts_with("x86_64") => "x86_64",
-            "armv7" => "armv7l",
-            "powerpc64le" => "ppc64le",
-            other => other,
+        if self.arch.starts_with("x86_64") {
+            return "x86_64";
         }
+        UNAME_NAMES
+            .iter()
+            .find(|(_, pbs)| *pbs == self.arch)
+            .map_or(&self.arch, |(uname, _)| uname)
     }
 }
 
@@ -273,11 +285,19 @@ mod tests {
                 .uname_arch(),
             "armv7l"
         );
+        // `uname -m`'s spelling names PBS's architecture.
+        let ppc = Machine::parse("ppc64le-linux-gnu").unwrap();
+        assert_eq!(
+            (ppc.arch.as_str(), ppc.uname_arch()),
+            ("powerpc64le", "ppc64le")
+        );
         for good in [
             "x86_64_v4-linux-musl",
             "i686-linux-gnu",
             "armv7-unknown-linux-gnueabi",
             "powerpc64le-linux-gnu",
+            "ppc64le-linux-musl",
+            "armv7l-linux-gnueabihf",
             "s390x-linux-gnu",
             "riscv64-linux-gnu",
         ] {
@@ -290,7 +310,7 @@ mod tests {
             "x/y-linux-gnu",
             "x86_64_v9-linux-gnu",
             "mips64-linux-gnu",
-            "ppc64le-linux-gnu",
+            "ppc64-linux-gnu",
             "x86_64-linux-gnueabihf",
             "armv7-linux-gnu",
         ] {
