@@ -1,7 +1,8 @@
 //! `strap doctor`: checks the setup and names the fix for each problem — the shims on `PATH`
 //! (and ahead of other version managers'), the shell integration, the root, the config and
-//! manifest, the mirrors, build prerequisites, installed versions and virtualenvs that no longer
-//! run, stale shims and leftover work directories. Exit 1 when something is wrong.
+//! manifest, the mirrors (source, binary, prebuilt), build prerequisites, installed versions
+//! and virtualenvs that no longer run, stale shims and leftover work directories. Exit 1 when
+//! something is wrong.
 
 use std::io::Write;
 use std::path::Path;
@@ -11,10 +12,11 @@ use serde::Serialize;
 
 use super::Ctx;
 use crate::binary::BinaryMirror;
-use crate::config::Config;
+use crate::config::{Config, PrebuiltMode};
 use crate::env_vars;
 use crate::error::{Reported, UsageError};
 use crate::fetch::mirror;
+use crate::python::prebuilt::Catalog;
 use crate::settings::{self, MirrorSource};
 
 /// The flags of `strap doctor`.
@@ -265,24 +267,29 @@ fn manifest_check(ctx: &Ctx) -> Option<Finding> {
 
 /// Each mirror an install would use answers, asked over the scheme the install would use
 /// (any HTTP answer counts; a `file://` mirror's directory exists): the source mirrors of
-/// CPython and Boost and the binary mirrors, each list by the installs' own precedence
+/// CPython and Boost, the binary mirrors and the prebuilt ones (else, where installs use
+/// prebuilts, the catalog's hosts), each list by the installs' own precedence
 /// ([`settings::mirror_list`]: the environment over the config, else the default; CPython's
-/// after python-build's `PYTHON_BUILD_MIRROR_URL`) and checked
-/// as installs check them (a template or a binary mirror an install refuses is a problem).
+/// after python-build's `PYTHON_BUILD_MIRROR_URL`) and checked as installs check them (a
+/// template or a binary mirror an install refuses is a problem).
 fn mirror_checks(config: &Config, timeout: Duration) -> Vec<Finding> {
     let mut mirrors: Vec<(String, Result<String, UsageError>)> = Vec::new();
+    // A template is checked as installs check it, then asked at its host (or directory).
+    let probe = |template: &str, archives, origin: &str| {
+        mirror::check(template, archives, origin).and_then(|()| {
+            mirror::probe_url(template).map_err(|why| {
+                UsageError::new(format!(
+                    "mirror template '{template}' (from {origin}): {why}"
+                ))
+            })
+        })
+    };
     for source in [MirrorSource::python(config), MirrorSource::boost(config)] {
         let (templates, origin) = settings::mirror_list(&[], source, config);
         for (template, origin) in
             settings::with_python_build_mirror(&[], source, templates, &origin)
         {
-            let url = mirror::check(&template, mirror::Archives::Sources, &origin).and_then(|()| {
-                mirror::probe_url(&template).map_err(|why| {
-                    UsageError::new(format!(
-                        "mirror template '{template}' (from {origin}): {why}"
-                    ))
-                })
-            });
+            let url = probe(&template, mirror::Archives::Sources, &origin);
             mirrors.push((template, url));
         }
     }
@@ -290,6 +297,16 @@ fn mirror_checks(config: &Config, timeout: Duration) -> Vec<Finding> {
     for text in binary {
         let endpoint = BinaryMirror::parse(&text, &origin).map(|m| m.endpoint());
         mirrors.push((text, endpoint));
+    }
+    let (prebuilt, origin) = settings::mirror_list(&[], MirrorSource::prebuilt(config), config);
+    for template in &prebuilt {
+        mirrors.push((
+            template.clone(),
+            probe(template, mirror::Archives::Prebuilt, &origin),
+        ));
+    }
+    if prebuilt.is_empty() && prebuilt_in_use(config) {
+        mirrors.extend(catalog_hosts());
     }
     let mut seen = std::collections::HashSet::new();
     mirrors.retain(|(text, _)| seen.insert(text.clone()));
@@ -338,6 +355,29 @@ fn mirror_checks(config: &Config, timeout: Duration) -> Vec<Finding> {
             })
             .collect()
     })
+}
+
+/// Whether installs download prebuilt CPythons by default (`STRAP_PYTHON_PREBUILT`, the
+/// config's `[python] prebuilt`).
+fn prebuilt_in_use(config: &Config) -> bool {
+    settings::prebuilt_mode(None, config).is_ok_and(|mode| mode != PrebuiltMode::Never)
+}
+
+/// Where the prebuilt catalog's archives are published (with no prebuilt mirror, installs
+/// download them there): each distinct host or `file://` directory, or why the catalog
+/// cannot be read.
+fn catalog_hosts() -> Vec<(String, Result<String, UsageError>)> {
+    let catalog = match Catalog::from_env() {
+        Ok(catalog) => catalog,
+        Err(e) => return vec![(env_vars::STRAP_PREBUILT_CATALOG.to_owned(), Err(e))],
+    };
+    let mut hosts: Vec<String> = catalog
+        .urls()
+        .filter_map(|url| mirror::probe_url(url).ok())
+        .collect();
+    hosts.sort();
+    hosts.dedup();
+    hosts.into_iter().map(|h| (h.clone(), Ok(h))).collect()
 }
 
 /// Whether the mirror at `url` is there: a `file://` directory exists; an HTTP server answers

@@ -576,3 +576,61 @@ fn python_builds_mirror_is_checked_first_as_installs_ask_it_first() {
     assert_eq!(details.len(), 2, "{details:?}");
     assert!(!doctor(true).iter().any(|d| d.contains("/pbm")));
 }
+
+#[test]
+fn prebuilt_mirrors_are_checked_and_without_them_the_catalog_s_hosts_when_installs_use_prebuilts() {
+    let env = TestEnv::new();
+    let live = crate::mirror::Mirror::start();
+    let missing = env.dir.path().join("no-such-dir");
+    let sha = "0".repeat(64);
+    let catalog = env.write(
+        "catalog.tsv",
+        &format!(
+            "# a company's builds\nversion\tarch\tlibc\tvariant\tbuild\turl\tsha256\n\
+             3.11.2\tx86_64\tgnu\tdefault\t20990101\thttp://127.0.0.1:{port}/pbs/cpython-a.tar.gz\t{sha}\n\
+             3.11.3\tx86_64\tgnu\tdefault\t20990101\thttp://127.0.0.1:{port}/pbs/cpython-b.tar.gz\t{sha}\n\
+             3.11.4\tx86_64\tgnu\tdefault\t20990101\tfile://{missing}/cpython-c.tar.gz\t{sha}\n",
+            port = live.port,
+            missing = missing.display()
+        ),
+    );
+    let doctor = |vars: &[(&str, String)]| {
+        let out = env
+            .strap(&["doctor", "--json", "--timeout", "2"])
+            .envs(local_mirrors(&env))
+            .env("STRAP_PREBUILT_CATALOG", &catalog)
+            .envs(vars.iter().cloned())
+            .output()
+            .unwrap();
+        mirror_details(&out)
+            .into_iter()
+            .filter(|d| !d.starts_with(&format!("file://{}", env.root().display())))
+            .collect::<Vec<_>>()
+    };
+    // Installs do not download prebuilts: nothing of theirs is asked.
+    assert_eq!(doctor(&[]), Vec::<String>::new());
+    // They do, from the catalog's URLs: each host or directory once.
+    assert_eq!(
+        doctor(&[("STRAP_PYTHON_PREBUILT", "prefer".to_owned())]),
+        [
+            format!(
+                "file://{0}/: the directory {0}/ does not exist",
+                missing.display()
+            ),
+            format!("http://127.0.0.1:{}/ answers", live.port),
+        ]
+    );
+    // Prebuilt mirrors are checked as installs check them, whatever the mode.
+    let good = format!("http://127.0.0.1:{}/pbs/{{build}}/{{file}}", live.port);
+    let no_file = format!("http://127.0.0.1:{}/pbs/{{build}}", live.port);
+    assert_eq!(
+        doctor(&[("STRAP_PREBUILT_MIRRORS", format!("{good},{no_file}"))]),
+        [
+            format!("{good} answers"),
+            format!(
+                "prebuilt mirror template '{no_file}' (from STRAP_PREBUILT_MIRRORS) has no {{file}}: \
+                 every archive would be fetched from the same URL"
+            ),
+        ]
+    );
+}

@@ -210,6 +210,11 @@ impl Catalog {
         Ok(Catalog { builds })
     }
 
+    /// Where its builds are published.
+    pub fn urls(&self) -> impl Iterator<Item = &str> {
+        self.builds.iter().map(|b| b.url.as_str())
+    }
+
     /// The build of `version` (an exact release) in `variant` for `machine`: the best
     /// architecture that runs there (the highest x86-64 level first), its newest build.
     pub fn find(&self, version: &str, variant: Variant, machine: &Machine) -> Option<&Build> {
