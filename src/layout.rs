@@ -24,10 +24,12 @@ pub enum Flavor {
 }
 
 impl Layout {
-    /// A layout rooted at `root` (which need not exist yet); pyenv's flavor when it is pyenv's
-    /// root.
+    /// A layout rooted at `root` (which need not exist yet; a relative one is taken from the
+    /// current directory, so every path strap writes or hands to a build names the same
+    /// place); pyenv's flavor when it is pyenv's root.
     pub fn new(root: impl Into<PathBuf>) -> Self {
         let root = root.into();
+        let root = std::path::absolute(&root).unwrap_or(root);
         let flavor = if is_pyenv_root(&root) {
             Flavor::Pyenv
         } else {

@@ -30,6 +30,7 @@ pub(crate) mod relocate;
 pub(crate) mod report;
 pub(crate) mod settings;
 pub(crate) mod sha256;
+pub(crate) mod shebang;
 pub(crate) mod shell;
 pub(crate) mod shim;
 pub(crate) mod shims;

@@ -708,6 +708,9 @@ fn build_and_place(
     };
     artifact.build(&build)?;
     let staged_prefix = build.staged_prefix();
+    let bin = staged_prefix.join("bin");
+    crate::shebang::fit(&bin, artifact.prefix())
+        .io_context("fit the #! lines of the scripts in", &bin)?;
     Receipt::new(artifact, archives)
         .write(&staged_prefix)
         .io_context("write the receipt in", &staged_prefix)?;

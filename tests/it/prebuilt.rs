@@ -572,6 +572,33 @@ fn a_prebuilt_is_relocated_names_this_machine_s_compiler_builds_a_c_extension_an
     assert_ne!(source, "prebuilt");
 }
 
+/// A root given relative to the current directory, with a blank in its name (a CI workspace
+/// named after its job): the sysconfig is found inside the install, and the scripts run,
+/// though the kernel would end a `#!` line's path at the blank.
+#[test]
+fn under_a_relative_root_with_a_blank_the_install_s_scripts_run() {
+    let f = Fixture::new();
+    f.publish("x86_64_v3-gnu", "default", false, None);
+    let name = f.host.version.clone();
+    let out = f
+        .install_command_on(&f.env, "x86_64_v3-linux-gnu", &["--prebuilt"])
+        .env("STRAP_ROOT", "my job/.strap")
+        .output()
+        .unwrap();
+    let text = both(&out);
+    assert!(out.status.success(), "{text}");
+    let prefix = f.env.work().join("my job/.strap/versions").join(&name);
+    let pip = prefix.join("bin/pip3");
+    let script = fs::read_to_string(&pip).unwrap();
+    assert!(script.starts_with("#!/bin/sh\n'''exec' \""), "{script}");
+    let run = std::process::Command::new(&pip)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    assert_eq!(stdout_of(&run), "pip 99.0 (fake)\n", "{}", stderr_of(&run));
+}
+
 #[test]
 fn the_full_layout_of_a_debug_build_installs_as_the_debug_version() {
     let f = Fixture::new();
