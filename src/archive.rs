@@ -73,6 +73,12 @@ pub(crate) const STRIPPED_MODE_BITS: u32 = 0o7002;
 /// The most links one path resolution may follow (the kernel's limit too).
 const MAX_LINK_HOPS: usize = 40;
 
+/// How many times its own size an archive may unpack to (sources and builds unpack to 3 to
+/// 15 times theirs): more is a decompression bomb, refused before it fills the disk.
+const MAX_EXPANSION: u64 = 100;
+/// What any archive may unpack to, however small it is.
+const MIN_ALLOWANCE: u64 = 1 << 30;
+
 /// Unpacks `archive` into `dest` (which must be empty or absent) and returns the source tree:
 /// the single top-level directory when there is one, else `dest`.
 ///
@@ -80,7 +86,19 @@ const MAX_LINK_HOPS: usize = 40;
 /// links that each look harmless but together climb out of `dest` is refused, as is any entry
 /// whose path passes through a link that leads outside. Once all is unpacked, every link is
 /// checked again from the returned tree: a link out of the single top directory is refused too.
+/// An archive whose tar stream is over [`MAX_EXPANSION`] times its size (and over
+/// [`MIN_ALLOWANCE`]) is refused as corrupt.
 pub fn unpack(archive: &Path, dest: &Path) -> Result<PathBuf, ArchiveError> {
+    let size = fs::metadata(archive).map_or(0, |m| m.len());
+    unpack_within(
+        archive,
+        dest,
+        size.saturating_mul(MAX_EXPANSION).max(MIN_ALLOWANCE),
+    )
+}
+
+/// [`unpack`], refusing a tar stream longer than `allowance` bytes.
+fn unpack_within(archive: &Path, dest: &Path, allowance: u64) -> Result<PathBuf, ArchiveError> {
     let corrupt = |source| ArchiveError::Corrupt {
         archive: archive.to_owned(),
         source: with_causes(source),
@@ -104,6 +122,8 @@ pub fn unpack(archive: &Path, dest: &Path) -> Result<PathBuf, ArchiveError> {
     let mut tar = tar::Archive::new(ReadSide {
         inner: ReadAhead::new(decoder),
         state: Rc::clone(&read_state),
+        left: allowance,
+        allowance,
     });
     tar.set_preserve_permissions(true);
     tar.set_mask(STRIPPED_MODE_BITS);
@@ -326,14 +346,30 @@ impl Read for ReadAhead {
 /// The archive's decompressing reader, noting in `state` when it failed or ran dry: an error
 /// while unpacking after that is the archive's fault (corrupt, truncated); any other is the
 /// destination's.
+/// It fails (as the archive's fault) once more than `allowance` bytes come out.
 struct ReadSide<R> {
     inner: R,
     state: Rc<Cell<ReadState>>,
+    /// Bytes it may still give.
+    left: u64,
+    allowance: u64,
 }
 
 impl<R: Read> Read for ReadSide<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let result = self.inner.read(buf);
+        let result = self.inner.read(buf).and_then(|n| {
+            self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "it unpacks to more than {} bytes, over {MAX_EXPANSION} times its size \
+                         (a decompression bomb?)",
+                        self.allowance
+                    ),
+                )
+            })?;
+            Ok(n)
+        });
         match &result {
             Err(e) if e.kind() != io::ErrorKind::Interrupted => self.state.set(ReadState::Failed),
             Ok(0) if !buf.is_empty() => self.state.set(ReadState::Ended),
@@ -796,6 +832,36 @@ mod tests {
             Err(ArchiveError::Unsafe { entry, why, .. }) => (entry, why),
             other => panic!("expected a refusal, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn an_archive_that_unpacks_to_more_than_its_allowance_is_refused_as_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut builder = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(4 << 20);
+        header.set_mode(0o644);
+        header.set_path("top/zeros").unwrap();
+        header.set_cksum();
+        builder
+            .append(&header, io::repeat(0).take(4 << 20))
+            .unwrap();
+        let archive = dir.path().join("bomb.tgz");
+        fs::write(&archive, gzip(&builder.into_inner().unwrap())).unwrap();
+        let result = unpack_within(&archive, &dir.path().join("dest"), 1 << 20);
+        match result {
+            Err(ArchiveError::Corrupt { source, .. }) => assert!(
+                source
+                    .to_string()
+                    .contains("it unpacks to more than 1048576 bytes, over 100 times its size"),
+                "{source}"
+            ),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        let written = fs::metadata(dir.path().join("dest/top/zeros")).map_or(0, |m| m.len());
+        assert!(written <= 1 << 20, "{written}");
+        // The same archive within its allowance unpacks.
+        unpack_within(&archive, &dir.path().join("whole"), 8 << 20).unwrap();
     }
 
     #[test]
