@@ -135,7 +135,7 @@ fn unpack_within(archive: &Path, dest: &Path, allowance: u64) -> Result<PathBuf,
         let path = entry.path().map_err(corrupt)?.into_owned();
         let unsafe_entry = |why| ArchiveError::Unsafe {
             archive: archive.to_owned(),
-            entry: path.display().to_string(),
+            entry: crate::error::printable_name(&path.to_string_lossy()).into_owned(),
             why,
         };
         check_relative(&path).map_err(unsafe_entry)?;
@@ -204,8 +204,8 @@ fn unpack_within(archive: &Path, dest: &Path, allowance: u64) -> Result<PathBuf,
                         io::ErrorKind::InvalidData,
                         format!(
                             "hard link '{}' points at '{}', which is not a file unpacked before it",
-                            path.display(),
-                            target.display()
+                            crate::error::printable_name(&path.to_string_lossy()),
+                            crate::error::printable_name(&target.to_string_lossy())
                         ),
                     )));
                 }
@@ -246,7 +246,7 @@ fn unpack_within(archive: &Path, dest: &Path, allowance: u64) -> Result<PathBuf,
         .check_within(base)
         .map_err(|(location, why)| ArchiveError::Unsafe {
             archive: archive.to_owned(),
-            entry: location.display().to_string(),
+            entry: crate::error::printable_name(&location.to_string_lossy()).into_owned(),
             why,
         })?;
     Ok(root.unwrap_or_else(|| dest.to_owned()))

@@ -78,8 +78,18 @@ pub struct Reported {
 /// (an escape sequence in a hostile archive's entry name or a definition file's line) written
 /// as `\x1b`, so they show instead of acting.
 pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    let shown = |c: char| !c.is_control() || c == '\n' || c == '\t';
-    if text.chars().all(shown) {
+    escaped(text, |c| !c.is_control() || c == '\n' || c == '\t')
+}
+
+/// A name (a file, an archive's entry) as it may be shown within one line: [`printable`], its
+/// newlines and tabs escaped too, so a hostile name cannot fake lines of strap's output.
+pub fn printable_name(text: &str) -> std::borrow::Cow<'_, str> {
+    escaped(text, |c| !c.is_control())
+}
+
+/// `text` with the characters that are not `shown` written as `\xNN`.
+fn escaped(text: &str, shown: impl Fn(char) -> bool) -> std::borrow::Cow<'_, str> {
+    if text.chars().all(&shown) {
         return std::borrow::Cow::Borrowed(text);
     }
     std::borrow::Cow::Owned(
@@ -194,5 +204,24 @@ pub trait IoContext<T> {
 impl<T> IoContext<T> for io::Result<T> {
     fn io_context(self, action: &'static str, path: impl AsRef<Path>) -> Result<T, Io> {
         self.map_err(|source| Io::new(action, path.as_ref(), source))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_shows_on_one_line_and_a_message_keeps_its_lines() {
+        let hostile = "top\n==> installed\t\x1b[31m";
+        assert_eq!(
+            printable_name(hostile),
+            "top\\x0a==> installed\\x09\\x1b[31m"
+        );
+        assert_eq!(printable(hostile), "top\n==> installed\t\\x1b[31m");
+        assert!(matches!(
+            printable_name("plain"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }

@@ -31,13 +31,16 @@ const PBS_TOP: &str = "python";
 fn top_of(tree: &Path) -> String {
     let name = tree.file_name().unwrap_or_default().to_string_lossy();
     if tree.join("bin").is_dir() || tree.join("install/bin").is_dir() {
-        return format!("its top directory is {}/", crate::error::printable(&name));
+        return format!(
+            "its top directory is {}/",
+            crate::error::printable_name(&name)
+        );
     }
     let mut names = crate::stage::entry_names(tree);
     const SHOWN: usize = 5;
     let more = names.len().saturating_sub(SHOWN);
     names.truncate(SHOWN);
-    let mut listed = crate::error::printable(&names.join(", ")).into_owned();
+    let mut listed = crate::error::printable_name(&names.join(", ")).into_owned();
     if more > 0 {
         listed.push_str(&format!(" and {more} more"));
     }
