@@ -218,6 +218,7 @@ pub struct Runner {
     cancel: Cancel,
     on_line: Option<LineSink>,
     groups_file: Option<PathBuf>,
+    temp_dir: Option<PathBuf>,
 }
 
 /// How one command runs.
@@ -237,7 +238,15 @@ impl Runner {
             cancel,
             on_line: None,
             groups_file: None,
+            temp_dir: None,
         }
+    }
+
+    /// Gives every command `dir` as `TMPDIR`, so the files a compiler leaves there when it is
+    /// stopped go with the work directory holding `dir`.
+    pub fn temp_dir(mut self, dir: PathBuf) -> Runner {
+        self.temp_dir = Some(dir);
+        self
     }
 
     /// Sees every output line.
@@ -287,6 +296,9 @@ impl Runner {
     pub fn run(&self, cmd: &mut Command, limits: Limits) -> Result<Finished, RunError> {
         if self.cancel.is_cancelled() {
             return Err(RunError::Interrupted);
+        }
+        if let Some(dir) = &self.temp_dir {
+            cmd.env("TMPDIR", dir);
         }
         let shown = describe(cmd);
         self.log.note(&format!("$ {shown}"));

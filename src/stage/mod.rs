@@ -677,7 +677,11 @@ fn build_and_place(
         artifact.kind(),
         artifact.name()
     ));
-    let mut runner = Runner::new(log, cancel.clone()).record_groups(work.groups_file());
+    let temp = work.path().join("tmp");
+    fs::create_dir_all(&temp).io_context("create", &temp)?;
+    let mut runner = Runner::new(log, cancel.clone())
+        .record_groups(work.groups_file())
+        .temp_dir(temp);
     if let Some(sink) = phases.reporter.output_sink() {
         runner = runner.on_line(sink);
     }

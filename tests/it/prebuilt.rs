@@ -9,7 +9,7 @@
 //! sleeps) when `FAKE_PBS_STALL` names a file, for tests that interrupt an install.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use assert_cmd::Command;
@@ -966,9 +966,14 @@ fn a_failing_compiler_s_output_is_cut_to_its_end_in_the_message() {
     let f = Fixture::new();
     f.publish("x86_64_v3-gnu", "default", false, None);
     let cc = f.env.sysbin().join("noisy-cc");
+    let temp_seen = f.env.dir.path().join("cc-tmpdir");
     crate::support::write_script(
         &cc,
-        "i=1\nwhile [ $i -le 60 ]; do echo \"noise $i\" >&2; i=$((i+1)); done\nexit 1",
+        &format!(
+            "echo \"$TMPDIR\" > '{}'\n\
+             i=1\nwhile [ $i -le 60 ]; do echo \"noise $i\" >&2; i=$((i+1)); done\nexit 1",
+            temp_seen.display()
+        ),
     );
     let out = f
         .install_command_on(&f.env, "x86_64_v3-linux-gnu", &["--prebuilt=only"])
@@ -986,4 +991,13 @@ fn a_failing_compiler_s_output_is_cut_to_its_end_in_the_message() {
     );
     assert!(err.contains("noise 60\n"), "{err}");
     assert!(!err.contains("noise 30\n"), "{err}");
+    // The compiler's temporary files go in the work directory, removed with it.
+    let temp = fs::read_to_string(&temp_seen).unwrap();
+    let temp = Path::new(temp.trim_end());
+    assert!(
+        temp.starts_with(f.env.root().join("tmp")),
+        "{}",
+        temp.display()
+    );
+    assert!(!temp.exists(), "{}", temp.display());
 }
