@@ -56,13 +56,21 @@ impl Staged {
         };
         let finished = runner.run(cmd, limits).map_err(run_error)?;
         if finished.success() {
-            Ok(finished.output)
-        } else {
-            Err(VerifyError::Broken {
-                python: self.python.clone(),
-                stderr: finished.output.trim().to_owned(),
-            })
+            return Ok(finished.output);
         }
+        // The kernel refuses another machine's binary, and the C library's `execvp` then
+        // hands it to `/bin/sh`, whose complaint would say nothing useful.
+        if let Some((built_for, here)) = foreign_machine(&self.python) {
+            return Err(VerifyError::Foreign {
+                python: self.python.clone(),
+                built_for,
+                here,
+            });
+        }
+        Err(VerifyError::Broken {
+            python: self.python.clone(),
+            stderr: finished.output.trim().to_owned(),
+        })
     }
 
     /// A command running the staged interpreter, isolated from the user's Python settings,
@@ -89,6 +97,45 @@ pub enum VerifyError {
     Broken { python: PathBuf, stderr: String },
     #[error("unexpected output from {}: {reason}", python.display())]
     Output { python: PathBuf, reason: String },
+    #[error(
+        "{} is built for {built_for}, not for this machine ({here}): it cannot run, or be \
+         checked, here; install it on a machine it is built for",
+        python.display()
+    )]
+    Foreign {
+        python: PathBuf,
+        built_for: &'static str,
+        here: &'static str,
+    },
+}
+
+/// The machine (ELF's `e_machine`) the file at `path` is built for; `None` for a file that is
+/// not ELF.
+fn elf_machine(path: &Path) -> Option<u16> {
+    use std::io::Read;
+    let mut head = [0u8; 20];
+    std::fs::File::open(path).ok()?.read_exact(&mut head).ok()?;
+    if !head.starts_with(b"\x7fELF") {
+        return None;
+    }
+    let bytes = [head[18], head[19]];
+    Some(match head[5] {
+        2 => u16::from_be_bytes(bytes),
+        _ => u16::from_le_bytes(bytes),
+    })
+}
+
+/// The machines the ELF binary `python` is built for and this one is (goblin's names:
+/// `AARCH64`, `X86_64`) when it cannot run here: neither this machine's nor its 32-bit
+/// predecessor's (i386 on x86-64, ARM on AArch64).
+fn foreign_machine(python: &Path) -> Option<(&'static str, &'static str)> {
+    use goblin::elf::header::{machine_to_str, EM_386, EM_AARCH64, EM_ARM, EM_X86_64};
+    let theirs = elf_machine(python)?;
+    let ours = elf_machine(Path::new("/proc/self/exe"))?;
+    let runs_here = theirs == ours
+        || (ours == EM_X86_64 && theirs == EM_386)
+        || (ours == EM_AARCH64 && theirs == EM_ARM);
+    (!runs_here).then(|| (machine_to_str(theirs), machine_to_str(ours)))
 }
 
 /// The result of the module probe.
@@ -161,4 +208,34 @@ pub fn check_pip(runner: &Runner, staged: &Staged) -> Result<(), VerifyError> {
     staged
         .run(runner, staged.command().args(["-m", "pip", "--version"]))
         .map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An ELF header for `machine`, little-endian, as far as `e_machine`.
+    fn elf_head(machine: u16) -> Vec<u8> {
+        let mut head = b"\x7fELF\x02\x01\x01".to_vec();
+        head.resize(18, 0);
+        head.extend_from_slice(&machine.to_le_bytes());
+        head
+    }
+
+    #[test]
+    fn another_machine_s_binary_is_named_and_this_machine_s_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let ours = elf_machine(Path::new("/proc/self/exe")).unwrap();
+        let here = goblin::elf::header::machine_to_str(ours);
+        let other = dir.path().join("s390x");
+        std::fs::write(&other, elf_head(goblin::elf::header::EM_S390)).unwrap();
+        assert_eq!(foreign_machine(&other), Some(("S390", here)));
+        let same = dir.path().join("same");
+        std::fs::write(&same, elf_head(ours)).unwrap();
+        assert_eq!(foreign_machine(&same), None);
+        let script = dir.path().join("script");
+        std::fs::write(&script, "#!/bin/sh\n").unwrap();
+        assert_eq!(foreign_machine(&script), None);
+        assert_eq!(foreign_machine(&dir.path().join("missing")), None);
+    }
 }

@@ -599,6 +599,45 @@ fn under_a_relative_root_with_a_blank_the_install_s_scripts_run() {
     assert_eq!(stdout_of(&run), "pip 99.0 (fake)\n", "{}", stderr_of(&run));
 }
 
+/// A build for another architecture (`STRAP_PLATFORM` names it) cannot run here: the refusal
+/// says so, rather than what `/bin/sh` makes of the binary the kernel would not run.
+#[test]
+fn a_build_for_another_architecture_is_refused_naming_both() {
+    let f = Fixture::new();
+    let minor = &f.host.minor;
+    let interpreter = format!("python/bin/python{minor}");
+    let mut elf = b"\x7fELF\x02\x02\x01".to_vec();
+    elf.resize(18, 0);
+    elf.extend_from_slice(&22u16.to_be_bytes()); // EM_S390
+    elf.resize(4096, 0);
+    let entries: Vec<Entry> = pbs_tree(&f.host, &f.host.version, "python", "s390x")
+        .into_iter()
+        .map(|entry| match entry {
+            Entry::File(path, _, mode) if path == interpreter => {
+                Entry::File(path, elf.clone(), mode)
+            }
+            other => other,
+        })
+        .collect();
+    let published = Published {
+        version: &f.host.version,
+        platform: "s390x-gnu",
+        variant: "default",
+        tail: "install_only_stripped.tar.gz",
+    };
+    f.serve(&published, archive(&entries, false), None);
+    let out = f.install("s390x-linux-gnu", &["--prebuilt=only"]);
+    let text = f.refused(
+        &out,
+        &f.host.version,
+        "is built for S390, not for this machine (",
+    );
+    assert!(
+        text.contains("): it cannot run, or be checked, here"),
+        "{text}"
+    );
+}
+
 #[test]
 fn the_full_layout_of_a_debug_build_installs_as_the_debug_version() {
     let f = Fixture::new();
