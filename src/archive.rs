@@ -380,10 +380,11 @@ impl<R: Read> Read for ReadSide<R> {
 }
 
 /// Errors of the file system that, in a fresh destination, only the archive's own entries can
-/// cause (a file where a directory is needed, a link to nothing...). The tar crate keeps the
-/// system's error code, or at least its kind when it rewords the error.
+/// cause (a file where a directory is needed, a link to nothing, a name longer than a file
+/// system takes...). The tar crate keeps the system's error code, or at least its kind when it
+/// rewords the error.
 fn is_entry_conflict(code: Option<i32>, kind: io::ErrorKind) -> bool {
-    use io::ErrorKind::{AlreadyExists, IsADirectory, NotADirectory, NotFound};
+    use io::ErrorKind::{AlreadyExists, InvalidFilename, IsADirectory, NotADirectory, NotFound};
     match code {
         Some(code) => [
             libc::ENOENT,
@@ -391,11 +392,12 @@ fn is_entry_conflict(code: Option<i32>, kind: io::ErrorKind) -> bool {
             libc::ENOTDIR,
             libc::EISDIR,
             libc::ELOOP,
+            libc::ENAMETOOLONG,
         ]
         .contains(&code),
         None => matches!(
             kind,
-            NotFound | AlreadyExists | NotADirectory | IsADirectory
+            NotFound | AlreadyExists | NotADirectory | IsADirectory | InvalidFilename
         ),
     }
 }
@@ -862,6 +864,24 @@ mod tests {
         assert!(written <= 1 << 20, "{written}");
         // The same archive within its allowance unpacks.
         unpack_within(&archive, &dir.path().join("whole"), 8 << 20).unwrap();
+    }
+
+    #[test]
+    fn a_name_too_long_for_the_file_system_is_the_archive_s_fault() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut builder = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(1);
+        header.set_mode(0o644);
+        let name = format!("top/{}", "n".repeat(300));
+        builder.append_data(&mut header, &name, &b"x"[..]).unwrap();
+        let archive = dir.path().join("long.tgz");
+        fs::write(&archive, gzip(&builder.into_inner().unwrap())).unwrap();
+        let result = unpack(&archive, &dir.path().join("dest"));
+        assert!(
+            matches!(&result, Err(e @ ArchiveError::Corrupt { .. }) if !e.is_local_io()),
+            "{result:?}"
+        );
     }
 
     #[test]

@@ -392,6 +392,24 @@ impl BrokenCompiler {
     }
 }
 
+/// The C compiler `$CC` names when [`c_compiler`] finds none because that one is not there
+/// (`CC=/opt/x/cc`, `CC="ccache gcc"` without ccache): a broken choice to name, not a missing
+/// compiler to install.
+pub fn unfound_chosen_c_compiler() -> Option<BrokenCompiler> {
+    C.chosen().map(|command| BrokenCompiler {
+        language: &C,
+        why: Failure::Run(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!(
+                "`{}` is neither on PATH nor an existing path",
+                command.split_whitespace().next().unwrap_or_default()
+            ),
+        )),
+        command,
+        chosen: true,
+    })
+}
+
 /// Checks that `compiler` (C, or C++ with `cplusplus`) works: it preprocesses an empty input.
 /// The header probes mean nothing with a compiler that fails on everything.
 pub fn check_compiler(compiler: &str, cplusplus: bool) -> Result<(), BrokenCompiler> {

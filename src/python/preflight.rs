@@ -173,7 +173,10 @@ fn c_compiler() -> (Findings, Option<String>) {
     };
     let compiler = sysdeps::c_compiler();
     if compiler.is_none() {
-        findings.missing_tools.push("C compiler");
+        match sysdeps::unfound_chosen_c_compiler() {
+            Some(chosen) => findings.broken_compiler = Some(chosen),
+            None => findings.missing_tools.push("C compiler"),
+        }
     }
     (findings, compiler)
 }

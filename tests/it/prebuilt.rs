@@ -954,6 +954,23 @@ fn without_a_c_compiler_a_prebuilt_install_stops_before_downloading() {
         assert!(!text.contains("from source"), "{text}");
         assert!(f.downloads().is_empty(), "{:?}", f.downloads());
     }
+    // A `$CC` that is not there is named, not taken for a missing compiler to install.
+    let out = f
+        .strap(
+            "x86_64_v3-linux-gnu",
+            &["install", "--prebuilt=only", &name],
+        )
+        .env("CC", "ccache-not-here gcc")
+        .output()
+        .unwrap();
+    let text = f.refused(
+        &out,
+        &name,
+        "the C compiler `ccache-not-here gcc` (from CC) cannot be run: `ccache-not-here` is \
+         neither on PATH nor an existing path",
+    );
+    assert!(!text.contains("build-essential"), "{text}");
+    assert!(f.downloads().is_empty(), "{:?}", f.downloads());
 }
 
 #[test]
