@@ -61,7 +61,7 @@ pub struct PythonConfig {
 
 /// Whether CPython installs use python-build-standalone's prebuilt builds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(try_from = "String")]
 pub enum PrebuiltMode {
     /// Always build from source (the default: a pyenv drop-in keeps compiling).
     #[default]
@@ -70,6 +70,15 @@ pub enum PrebuiltMode {
     Prefer,
     /// The prebuilt build or fail.
     Only,
+}
+
+impl TryFrom<String> for PrebuiltMode {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<PrebuiltMode, String> {
+        PrebuiltMode::named(&name)
+            .ok_or_else(|| format!("expected never, prefer or only, not '{name}'"))
+    }
 }
 
 impl PrebuiltMode {

@@ -898,7 +898,7 @@ fn a_manifest_s_prebuilt_setting_reaches_its_installs_over_the_variable() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", both(&out));
     assert!(
-        both(&out).contains("strap.toml:2: unknown variant `always`"),
+        both(&out).contains("strap.toml:2: expected never, prefer or only, not 'always'"),
         "{}",
         both(&out)
     );
