@@ -781,6 +781,10 @@ fn bad_settings_are_usage_errors() {
     for (template, problem) in [
         ("ftp://m/{file}", "is not a URL strap can download from"),
         ("https://m/pbs/{build}", "has no {file}"),
+        (
+            "https://m/pbs/{versoin}/{file}",
+            "has an unknown placeholder {versoin}: it may have {build}, {file}, {version} and {sha256}",
+        ),
     ] {
         let out = f
             .strap(
@@ -1056,4 +1060,36 @@ fn a_failing_compiler_s_output_is_cut_to_its_end_in_the_message() {
         temp.display()
     );
     assert!(!temp.exists(), "{}", temp.display());
+}
+
+#[test]
+fn a_failed_prebuilt_download_hints_at_the_prebuilt_mirror_settings() {
+    let f = Fixture::new();
+    let file = f.publish("x86_64_v3-gnu", "default", false, None);
+    let name = f.host.version.clone();
+    f.mirror.route(
+        &format!("/pbs/{BUILD}/{}", file.replace('+', "%2B")),
+        Behavior::Status(503),
+    );
+    let out = f.install("x86_64_v3-linux-gnu", &["--prebuilt=only"]);
+    let text = f.refused(&out, &name, "HTTP 503");
+    assert!(
+        text.contains(
+            "hint: add a reachable mirror with --prebuilt-mirror, STRAP_PREBUILT_MIRRORS or \
+             [python] prebuilt_mirrors in the config file (e.g. \
+             https://mirror.example/pbs/{build}/{file})"
+        ),
+        "{text}"
+    );
+    let out = f.install("x86_64_v3-linux-gnu", &["--prebuilt=only", "--offline"]);
+    let text = f.refused(&out, &name, "--offline forbids downloading");
+    assert!(
+        text.contains(
+            "hint: or add a file:// mirror, which --offline reads too, e.g. --prebuilt-mirror \
+             'file:///srv/pbs/{build}/{file}' (or STRAP_PREBUILT_MIRRORS, [python] \
+             prebuilt_mirrors)"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("--mirror "), "{text}");
 }
