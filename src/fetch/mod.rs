@@ -199,6 +199,10 @@ impl Fetcher {
                 continue;
             }
             let _lock = self.lock(&wanted.file, reporter)?;
+            // Another strap process may have downloaded it while this one waited for the lock.
+            if let Some(path) = self.verified(wanted, reporter)? {
+                return Ok((path, index));
+            }
             let cached = cache_dir.join(&wanted.file);
             let part = cache_dir.join(crate::layout::download_part(&wanted.file));
             for url in urls {
@@ -260,11 +264,23 @@ impl Fetcher {
         wanted: &Wanted,
         reporter: &dyn Reporter,
     ) -> Result<Option<PathBuf>, FetchError> {
+        if !self.settings.cache_dir.join(&wanted.file).is_file() {
+            return Ok(None);
+        }
+        let _lock = self.lock(&wanted.file, reporter)?;
+        self.verified(wanted, reporter)
+    }
+
+    /// [`Fetcher::cached`] with the file's lock already held.
+    fn verified(
+        &self,
+        wanted: &Wanted,
+        reporter: &dyn Reporter,
+    ) -> Result<Option<PathBuf>, FetchError> {
         let cached = self.settings.cache_dir.join(&wanted.file);
         if !cached.is_file() {
             return Ok(None);
         }
-        let _lock = self.lock(&wanted.file, reporter)?;
         let actual = sha256_file(&cached).io_context("read", &cached)?;
         if actual == wanted.sha256 {
             reporter.message(&format!(
