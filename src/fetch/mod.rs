@@ -319,7 +319,7 @@ impl Fetcher {
                 url: url.to_owned(),
                 part: part.to_owned(),
                 stall_timeout: self.settings.stall_timeout,
-                limit: wanted.size.unwrap_or(u64::MAX),
+                size: wanted.size,
             };
             // A `file://` mirror needs no HTTP client: a machine without a certificate store
             // (a fresh container) still installs from one.
@@ -328,7 +328,7 @@ impl Fetcher {
                 false => Some(self.client().map_err(Failure::Mirror)?),
             };
             let done = match asking(url, || transfer.run(client, &self.cancel, reporter)) {
-                Err(Failure::Mirror(why @ MirrorError::Oversized(_))) => {
+                Err(Failure::Mirror(why)) if why.is_too_large() => {
                     let _ = fs::remove_file(part);
                     return Err(Failure::Mirror(why));
                 }

@@ -273,6 +273,28 @@ fn a_stalled_mirror_times_out_and_the_next_is_used() {
 }
 
 #[test]
+fn a_trickling_mirror_is_given_up_as_too_slow_and_the_next_is_used() {
+    let s = Setup::new();
+    // On a host of its own: a host given up on is not asked again in the same run.
+    let trickling = Mirror::start();
+    trickling.route(
+        &format!("/slow/{FILE}"),
+        Behavior::Trickle(s.archive.clone(), Duration::from_millis(50)),
+    );
+    s.env
+        .strap(&["install", "--skip-preflight", "--sha256", &s.sha])
+        .args(["--mirror", &trickling.template("slow")])
+        .args(["--mirror", &s.mirror.template("a"), VERSION])
+        .env("STRAP_DOWNLOAD_TIMEOUT", "1")
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .success()
+        .stderr(predicate::str::is_match(
+            r"slow/Python-3\.99\.1\.tgz: only \d+ bytes in the last 1s: too slow \(less than 1024 bytes in STRAP_DOWNLOAD_TIMEOUT seconds\)",
+        ).unwrap());
+}
+
+#[test]
 fn a_download_another_process_finished_while_this_one_waited_is_taken_from_the_cache() {
     let s = Setup::new();
     s.mirror.route(

@@ -1063,6 +1063,38 @@ fn a_failing_compiler_s_output_is_cut_to_its_end_in_the_message() {
 }
 
 #[test]
+fn a_mirror_announcing_more_than_any_archive_is_refused_before_sending_and_its_part_deleted() {
+    let f = Fixture::new();
+    let file = f.publish("x86_64_v3-gnu", "default", false, None);
+    let path = format!("/pbs/{BUILD}/{}", file.replace('+', "%2B"));
+    f.mirror.route(&path, Behavior::Announce(3 << 30));
+    // What an earlier run left to resume, which this mirror's answer makes worthless.
+    let part = f.env.root().join("cache").join(format!("{file}.part"));
+    fs::create_dir_all(part.parent().unwrap()).unwrap();
+    fs::write(&part, b"partial").unwrap();
+    let out = f.install("x86_64_v3-linux-gnu", &["--prebuilt"]);
+    let text = both(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(
+            "sent more than 2147483648 bytes, more than any archive strap downloads: the \
+             mirror is not serving the archive"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("==> configure"), "{text}");
+    let asked: Vec<_> = f
+        .mirror
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == path)
+        .collect();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert_eq!(asked[0].range.as_deref(), Some("bytes=7-"));
+    assert!(!part.exists(), "{text}");
+}
+
+#[test]
 fn a_failed_prebuilt_download_hints_at_the_prebuilt_mirror_settings() {
     let f = Fixture::new();
     let file = f.publish("x86_64_v3-gnu", "default", false, None);
