@@ -48,6 +48,7 @@ pub(super) fn download(
         file: crate::layout::build_cache_file(&manifest.archive.file),
         sha256: manifest.archive.sha256.clone(),
         size: Some(manifest.archive.size),
+        archives: None,
         urls: vec![join(base, remote_file)?.to_string()],
     };
     fetcher.fetch(&[wanted], reporter)?;

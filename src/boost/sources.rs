@@ -52,6 +52,7 @@ pub fn archives(
         file: file.to_owned(),
         sha256: sha.to_owned(),
         size: None,
+        archives: Some(mirror::Archives::Sources),
         urls: mirrors
             .iter()
             .map(|m| mirror::expand(m, &Placeholders::source(&version, file, sha)))

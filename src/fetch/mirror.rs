@@ -93,6 +93,47 @@ impl Archives {
         }
     }
 
+    /// The settings that add a mirror of these archives, for hints.
+    pub fn settings(self) -> &'static str {
+        match self {
+            Archives::Sources => "--mirror, the STRAP_*_MIRRORS variable or the config file",
+            Archives::Prebuilt => {
+                "--prebuilt-mirror, STRAP_PREBUILT_MIRRORS or [python] prebuilt_mirrors in the \
+                 config file (e.g. https://mirror.example/pbs/{build}/{file})"
+            }
+        }
+    }
+
+    /// A `file://` mirror of these archives as a flag, for hints.
+    pub fn file_mirror_example(self) -> &'static str {
+        match self {
+            Archives::Sources => "--mirror 'file:///srv/python/{file}'",
+            Archives::Prebuilt => {
+                "--prebuilt-mirror 'file:///srv/pbs/{build}/{file}' (or STRAP_PREBUILT_MIRRORS, \
+                 [python] prebuilt_mirrors)"
+            }
+        }
+    }
+
+    /// The placeholders its templates may have: those [`expand`] fills for these archives.
+    fn placeholders(self) -> &'static [&'static str] {
+        match self {
+            Archives::Sources => &["{version}", "{file}", "{sha256}"],
+            Archives::Prebuilt => &["{build}", "{file}", "{version}", "{sha256}"],
+        }
+    }
+
+    /// The first `{…}` in `template` that is not one of its placeholders.
+    fn unknown_placeholder(self, template: &str) -> Option<&str> {
+        template.match_indices('{').find_map(|(start, _)| {
+            let end = template[start..]
+                .find('}')
+                .map_or(template.len(), |end| start + end + 1);
+            let name = &template[start..end];
+            (!self.placeholders().contains(&name)).then_some(name)
+        })
+    }
+
     /// Why `template` would fetch every archive from the same URL, if it would.
     fn same_url_for_all(self, template: &str) -> Option<&'static str> {
         match self {
@@ -167,6 +208,16 @@ pub fn local_path(text: &str) -> Result<PathBuf, String> {
 /// error.
 pub fn check(template: &str, archives: Archives, origin: &str) -> Result<(), UsageError> {
     let what = archives.what();
+    if let Some(unknown) = archives.unknown_placeholder(template) {
+        let known = archives.placeholders();
+        return Err(UsageError::new(format!(
+            "{what} '{template}' (from {origin}) has an unknown placeholder {unknown}: it may \
+             have {} and {}",
+            known[..known.len() - 1].join(", "),
+            known[known.len() - 1]
+        ))
+        .with_hint(archives.hint()));
+    }
     if let Some(lacks) = archives.same_url_for_all(template) {
         return Err(UsageError::new(format!(
             "{what} '{template}' (from {origin}) {lacks}: every archive would be fetched from \
@@ -327,6 +378,31 @@ mod tests {
                 )
             );
         }
+        for (template, unknown, known) in [
+            (
+                "https://m/{bogus}/{file}",
+                "{bogus}",
+                "{build}, {file}, {version} and {sha256}",
+            ),
+            (
+                "https://m/{build}/{file",
+                "{file",
+                "{build}, {file}, {version} and {sha256}",
+            ),
+        ] {
+            assert_eq!(
+                check(template).unwrap_err().message,
+                format!(
+                    "prebuilt mirror template '{template}' (from --prebuilt-mirror) has an \
+                     unknown placeholder {unknown}: it may have {known}"
+                )
+            );
+        }
+        let err = super::check("https://m/{build}/{file}", Archives::Sources, "--mirror");
+        assert!(err
+            .unwrap_err()
+            .message
+            .ends_with("unknown placeholder {build}: it may have {version}, {file} and {sha256}"));
         let hint = check("ftp://m/{build}/{file}").unwrap_err().hint.unwrap();
         assert!(
             hint.contains("{build}") && !hint.contains("{version}"),

@@ -22,6 +22,7 @@ use crate::error::{Explain, Io, IoContext};
 use crate::lock::FileLock;
 use crate::process::Cancel;
 use crate::report::Reporter;
+use mirror::Archives;
 use transfer::{Failure, Transfer};
 
 pub use transfer::MirrorError;
@@ -34,6 +35,9 @@ pub struct Wanted {
     /// Its size when known beforehand (a pack's manifest declares it): a mirror that sends
     /// more fails, and what it sent is deleted.
     pub size: Option<u64>,
+    /// What kind of archive it is, for the hint of a failed download (which mirror settings
+    /// to add); `None` for a pack, whose binary mirror explains its own failures.
+    pub archives: Option<Archives>,
     /// Candidate URLs, tried in order.
     pub urls: Vec<String>,
 }
@@ -46,6 +50,7 @@ pub enum FetchError {
         /// Every file name tried (the formats strap accepts).
         files: Vec<String>,
         attempts: Vec<(String, MirrorError)>,
+        archives: Option<Archives>,
     },
     #[error("{} is not in the cache{} and --offline forbids downloading; place it in the cache first ({}){}", or_list(.files), nor_on_file_mirrors(.attempts), cache_paths(cache_dir, .files), attempts_list(.attempts))]
     NotCached {
@@ -53,6 +58,7 @@ pub enum FetchError {
         cache_dir: PathBuf,
         /// The `file://` mirrors tried (offline, only those are read).
         attempts: Vec<(String, MirrorError)>,
+        archives: Option<Archives>,
     },
     #[error(transparent)]
     Io(#[from] Io),
@@ -63,18 +69,26 @@ pub enum FetchError {
 impl Explain for FetchError {
     fn hint(&self) -> Option<String> {
         match self {
-            FetchError::AllMirrorsFailed { .. } => Some(
-                "add a reachable mirror with --mirror, the STRAP_*_MIRRORS variable or the config \
-                 file, or put the archive into the cache by hand"
-                    .to_owned(),
-            ),
-            FetchError::NotCached { attempts, .. } if attempts.is_empty() => Some(
-                "or add a file:// mirror, which --offline reads too, e.g. --mirror 'file:///srv/python/{file}'"
-                    .to_owned(),
-            ),
-            FetchError::Io(Io { source, .. }) if source.kind() == io::ErrorKind::StorageFull => Some(
-                "free some space (or set STRAP_CACHE_DIR to a larger disk) and retry".to_owned(),
-            ),
+            FetchError::AllMirrorsFailed { archives, .. } => archives.map(|a| {
+                format!(
+                    "add a reachable mirror with {}, or put the archive into the cache by hand",
+                    a.settings()
+                )
+            }),
+            FetchError::NotCached {
+                attempts, archives, ..
+            } if attempts.is_empty() => archives.map(|a| {
+                format!(
+                    "or add a file:// mirror, which --offline reads too, e.g. {}",
+                    a.file_mirror_example()
+                )
+            }),
+            FetchError::Io(Io { source, .. }) if source.kind() == io::ErrorKind::StorageFull => {
+                Some(
+                    "free some space (or set STRAP_CACHE_DIR to a larger disk) and retry"
+                        .to_owned(),
+                )
+            }
             _ => None,
         }
     }
@@ -171,6 +185,7 @@ impl Fetcher {
             }
         }
         let files: Vec<String> = candidates.iter().map(|w| w.file.clone()).collect();
+        let archives = candidates.first().and_then(|w| w.archives);
         // Offline, only `file://` mirrors are read: they are directories on this machine.
         let offline = self.settings.offline;
         let mut attempts = Vec::new();
@@ -184,6 +199,10 @@ impl Fetcher {
                 continue;
             }
             let _lock = self.lock(&wanted.file, reporter)?;
+            // Another strap process may have downloaded it while this one waited for the lock.
+            if let Some(path) = self.verified(wanted, reporter)? {
+                return Ok((path, index));
+            }
             let cached = cache_dir.join(&wanted.file);
             let part = cache_dir.join(crate::layout::download_part(&wanted.file));
             for url in urls {
@@ -217,9 +236,14 @@ impl Fetcher {
                 files,
                 cache_dir,
                 attempts,
+                archives,
             });
         }
-        Err(FetchError::AllMirrorsFailed { files, attempts })
+        Err(FetchError::AllMirrorsFailed {
+            files,
+            attempts,
+            archives,
+        })
     }
 
     /// Serializes work on one file of the cache (`builds/…` for a pack) across strap processes.
@@ -240,11 +264,23 @@ impl Fetcher {
         wanted: &Wanted,
         reporter: &dyn Reporter,
     ) -> Result<Option<PathBuf>, FetchError> {
+        if !self.settings.cache_dir.join(&wanted.file).is_file() {
+            return Ok(None);
+        }
+        let _lock = self.lock(&wanted.file, reporter)?;
+        self.verified(wanted, reporter)
+    }
+
+    /// [`Fetcher::cached`] with the file's lock already held.
+    fn verified(
+        &self,
+        wanted: &Wanted,
+        reporter: &dyn Reporter,
+    ) -> Result<Option<PathBuf>, FetchError> {
         let cached = self.settings.cache_dir.join(&wanted.file);
         if !cached.is_file() {
             return Ok(None);
         }
-        let _lock = self.lock(&wanted.file, reporter)?;
         let actual = sha256_file(&cached).io_context("read", &cached)?;
         if actual == wanted.sha256 {
             reporter.message(&format!(
@@ -283,7 +319,7 @@ impl Fetcher {
                 url: url.to_owned(),
                 part: part.to_owned(),
                 stall_timeout: self.settings.stall_timeout,
-                limit: wanted.size.unwrap_or(u64::MAX),
+                size: wanted.size,
             };
             // A `file://` mirror needs no HTTP client: a machine without a certificate store
             // (a fresh container) still installs from one.
@@ -292,7 +328,7 @@ impl Fetcher {
                 false => Some(self.client().map_err(Failure::Mirror)?),
             };
             let done = match asking(url, || transfer.run(client, &self.cancel, reporter)) {
-                Err(Failure::Mirror(why @ MirrorError::Oversized(_))) => {
+                Err(Failure::Mirror(why)) if why.is_too_large() => {
                     let _ = fs::remove_file(part);
                     return Err(Failure::Mirror(why));
                 }

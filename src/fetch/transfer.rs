@@ -2,9 +2,10 @@
 //! thread watches it, so that a stalled mirror is given up after the stall timeout and Ctrl-C
 //! stops at once, keeping what arrived. Every byte is hashed as it is written.
 
+use std::collections::VecDeque;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -30,12 +31,16 @@ pub enum MirrorError {
     NotAsked(String),
     #[error("no data for {}s (STRAP_DOWNLOAD_TIMEOUT sets how long to wait)", .0.as_secs_f64())]
     Stalled(Duration),
+    #[error("only {bytes} bytes in the last {}s: too slow (less than {MIN_BYTES_PER_WINDOW} bytes in STRAP_DOWNLOAD_TIMEOUT seconds)", .window.as_secs_f64())]
+    TooSlow { bytes: u64, window: Duration },
     #[error("the connection broke off: {0}")]
     Broken(String),
     #[error("the mirror returned an HTML page (a login or captive portal?), not the archive")]
     HtmlPage,
     #[error("sent more than the declared size of {0} bytes")]
     Oversized(u64),
+    #[error("sent more than {0} bytes, more than any archive strap downloads: the mirror is not serving the archive")]
+    Endless(u64),
     #[error("{0}")]
     Refused(crate::bounded::Refusal),
     #[error("checksum mismatch: got sha256 {actual}, expected {expected}")]
@@ -58,7 +63,15 @@ impl MirrorError {
 
     /// The mirror's host did not answer in time (it is not asked again in this run).
     pub fn is_timeout(&self) -> bool {
-        matches!(self, MirrorError::Stalled(_) | MirrorError::TimedOut(_))
+        matches!(
+            self,
+            MirrorError::Stalled(_) | MirrorError::TooSlow { .. } | MirrorError::TimedOut(_)
+        )
+    }
+
+    /// The mirror sent more than the file can have: what it sent is worth nothing.
+    pub fn is_too_large(&self) -> bool {
+        matches!(self, MirrorError::Oversized(_) | MirrorError::Endless(_))
     }
 }
 
@@ -111,13 +124,23 @@ pub(super) struct Done {
     pub resumed_from: u64,
 }
 
+/// The most bytes a download of unknown size (a prebuilt CPython, a server sending no
+/// `Content-Length`) may have. python-build-standalone's largest archives (`*-full.tar.zst`)
+/// are a few hundred MB and Boost's sources about 150 MB: 2 GiB leaves room for years of
+/// growth, yet stops a mirror streaming without end before it fills the disk.
+pub const UNKNOWN_SIZE_LIMIT: u64 = 2 << 30;
+
+/// A mirror sending fewer bytes than this within the stall timeout is given up as too slow
+/// (as curl's `--speed-limit` over `--speed-time`): none at all is a stall.
+pub const MIN_BYTES_PER_WINDOW: u64 = 1024;
+
 /// One URL into one `.part` file.
 pub(super) struct Transfer {
     pub url: String,
     pub part: PathBuf,
     pub stall_timeout: Duration,
-    /// The most bytes the file may have (its declared size).
-    pub limit: u64,
+    /// The file's declared size, if known.
+    pub size: Option<u64>,
 }
 
 /// What the worker thread and the watching thread share.
@@ -133,8 +156,22 @@ struct Shared {
 }
 
 impl Transfer {
-    /// Runs the transfer, reporting progress; gives up when no byte arrives for the stall
-    /// timeout, and stops (keeping the partial file) when `cancel` turns true.
+    /// The most bytes the file may have: its declared size, else [`UNKNOWN_SIZE_LIMIT`].
+    fn limit(&self) -> u64 {
+        self.size.unwrap_or(UNKNOWN_SIZE_LIMIT)
+    }
+
+    /// Why a source sending more than [`Transfer::limit`] bytes is refused.
+    fn too_large(&self) -> Failure {
+        Failure::Mirror(match self.size {
+            Some(size) => MirrorError::Oversized(size),
+            None => MirrorError::Endless(UNKNOWN_SIZE_LIMIT),
+        })
+    }
+
+    /// Runs the transfer, reporting progress; gives up when fewer than
+    /// [`MIN_BYTES_PER_WINDOW`] bytes arrive within the stall timeout (see [`Pace`]), and
+    /// stops (keeping the partial file) when `cancel` turns true.
     /// `client` is for an HTTP(S) URL; a `file://` one needs none.
     pub fn run(
         self,
@@ -154,7 +191,7 @@ impl Transfer {
             *worker_shared.result.lock().expect("not poisoned") = Some(result);
         });
         let mut progress: Option<Box<dyn Progress>> = None;
-        let mut last = (0, Instant::now());
+        let mut pace = Pace::new(stall_timeout, Instant::now(), 0);
         loop {
             // The result is taken before the progress is looked at, so a transfer that answered
             // and finished between two looks is still reported as a download.
@@ -162,7 +199,7 @@ impl Transfer {
             if progress.is_none() {
                 if let Some((total, resumed)) = *shared.answered.lock().expect("not poisoned") {
                     progress = Some(reporter.download(&url, total, resumed));
-                    last = (resumed, Instant::now());
+                    pace = Pace::new(stall_timeout, Instant::now(), resumed);
                 }
             }
             if let Some(result) = result {
@@ -172,12 +209,11 @@ impl Transfer {
                 }
                 return result;
             }
+            let position = shared.position.load(Ordering::SeqCst);
             let give_up = if cancel.is_cancelled() {
                 Some(Failure::Interrupted)
-            } else if last.1.elapsed() > stall_timeout {
-                Some(Failure::Mirror(MirrorError::Stalled(stall_timeout)))
             } else {
-                None
+                pace.observe(Instant::now(), position).map(Failure::Mirror)
             };
             if let Some(failure) = give_up {
                 shared.abandoned.store(true, Ordering::SeqCst);
@@ -186,12 +222,8 @@ impl Transfer {
                 }
                 return Err(failure);
             }
-            let position = shared.position.load(Ordering::SeqCst);
-            if position != last.0 {
-                last = (position, Instant::now());
-                if let Some(p) = &progress {
-                    p.set_position(position);
-                }
+            if let Some(p) = &progress {
+                p.set_position(position);
             }
             std::thread::sleep(Duration::from_millis(40));
         }
@@ -208,7 +240,7 @@ impl Transfer {
         // A partial download to resume is a regular file no larger than the file can be; a
         // link or a FIFO planted under its name is replaced, never written through.
         let existing = match fs::symlink_metadata(&self.part) {
-            Ok(meta) if meta.is_file() && meta.len() <= self.limit => meta.len(),
+            Ok(meta) if meta.is_file() && meta.len() <= self.limit() => meta.len(),
             _ => 0,
         };
         let (source, total, resumed_from): (Box<dyn Read>, Option<u64>, u64) = match parsed.scheme()
@@ -268,8 +300,8 @@ impl Transfer {
                 (Box::new(response), total, resumed_from)
             }
         };
-        if total.is_some_and(|total| total > self.limit) {
-            return Err(Failure::Mirror(MirrorError::Oversized(self.limit)));
+        if total.is_some_and(|total| total > self.limit()) {
+            return Err(self.too_large());
         }
         let mut hasher = Sha256::new();
         let mut out = if resumed_from > 0 {
@@ -287,8 +319,7 @@ impl Transfer {
             source,
             Sink {
                 out: &mut out,
-                part: &self.part,
-                limit: self.limit,
+                transfer: self,
             },
             &mut hasher,
             shared,
@@ -301,11 +332,10 @@ impl Transfer {
     }
 }
 
-/// Where a transfer writes: the `.part` file, which may grow up to `limit` bytes.
+/// Where a transfer writes: its `.part` file, which may grow up to its limit.
 struct Sink<'a> {
     out: &'a mut File,
-    part: &'a Path,
-    limit: u64,
+    transfer: &'a Transfer,
 }
 
 /// Copies `source` to the sink, hashing it; a fresh download that starts like an HTML page is
@@ -318,7 +348,8 @@ fn copy_hashing(
     shared: &Shared,
     fresh: bool,
 ) -> Result<(), Failure> {
-    let Sink { out, part, limit } = sink;
+    let Sink { out, transfer } = sink;
+    let (part, limit) = (transfer.part.as_path(), transfer.limit());
     let mut buf = vec![0; 64 * 1024];
     let mut first = fresh;
     loop {
@@ -335,7 +366,7 @@ fn copy_hashing(
             return Err(Failure::Interrupted);
         }
         if shared.position.load(Ordering::SeqCst) + n as u64 > limit {
-            return Err(Failure::Mirror(MirrorError::Oversized(limit)));
+            return Err(transfer.too_large());
         }
         out.write_all(&buf[..n]).io_context("write", part)?;
         hasher.update(&buf[..n]);
@@ -343,6 +374,46 @@ fn copy_hashing(
     }
     out.flush().io_context("write", part)?;
     Ok(out.sync_all().io_context("write", part)?)
+}
+
+/// The one rule of a mirror too slow to wait for: fewer than [`MIN_BYTES_PER_WINDOW`] bytes
+/// arrived in the last `window` (the stall timeout); none at all is a stall.
+struct Pace {
+    window: Duration,
+    /// (when, bytes so far), oldest first: the first one is at or before the window's start.
+    samples: VecDeque<(Instant, u64)>,
+}
+
+impl Pace {
+    /// Watching from `start`, when `position` bytes were there.
+    fn new(window: Duration, start: Instant, position: u64) -> Pace {
+        Pace {
+            window,
+            samples: VecDeque::from([(start, position)]),
+        }
+    }
+
+    /// Records that `position` bytes are there at `now`; why to give up, if the last window
+    /// brought too few.
+    fn observe(&mut self, now: Instant, position: u64) -> Option<MirrorError> {
+        self.samples.push_back((now, position));
+        let start = now.checked_sub(self.window)?;
+        while self.samples.get(1).is_some_and(|&(when, _)| when <= start) {
+            self.samples.pop_front();
+        }
+        let (first, before) = self.samples[0];
+        if first > start {
+            return None;
+        }
+        match position.saturating_sub(before) {
+            0 => Some(MirrorError::Stalled(self.window)),
+            bytes if bytes < MIN_BYTES_PER_WINDOW => Some(MirrorError::TooSlow {
+                bytes,
+                window: self.window,
+            }),
+            _ => None,
+        }
+    }
 }
 
 fn looks_like_html(start: &[u8]) -> bool {
@@ -419,6 +490,60 @@ pub(super) fn chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mirror_is_given_up_when_a_window_brings_too_few_bytes() {
+        let window = Duration::from_secs(30);
+        let t0 = Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        // Steady but slow: 100 bytes a second is 3000 a window, enough.
+        let mut steady = Pace::new(window, t0, 0);
+        for s in 1..=90 {
+            assert!(steady.observe(at(s), s * 100).is_none(), "second {s}");
+        }
+        // A trickle of 10 bytes a second: 300 in the first full window.
+        let mut trickle = Pace::new(window, t0, 5000);
+        for s in 1..30 {
+            assert!(
+                trickle.observe(at(s), 5000 + s * 10).is_none(),
+                "second {s}"
+            );
+        }
+        assert!(matches!(
+            trickle.observe(at(30), 5300),
+            Some(MirrorError::TooSlow { bytes: 300, .. })
+        ));
+        // A burst, then nothing: given up one window after the last byte, as a stall.
+        let mut burst = Pace::new(window, t0, 0);
+        assert!(burst.observe(at(10), 1 << 20).is_none());
+        for s in 11..40 {
+            assert!(burst.observe(at(s), 1 << 20).is_none(), "second {s}");
+        }
+        assert!(matches!(
+            burst.observe(at(40), 1 << 20),
+            Some(MirrorError::Stalled(w)) if w == window
+        ));
+    }
+
+    #[test]
+    fn a_file_of_unknown_size_is_capped() {
+        let transfer = |size| Transfer {
+            url: String::new(),
+            part: PathBuf::new(),
+            stall_timeout: Duration::from_secs(30),
+            size,
+        };
+        assert_eq!(transfer(None).limit(), UNKNOWN_SIZE_LIMIT);
+        assert_eq!(transfer(Some(10)).limit(), 10);
+        assert!(matches!(
+            transfer(None).too_large(),
+            Failure::Mirror(MirrorError::Endless(UNKNOWN_SIZE_LIMIT))
+        ));
+        assert!(matches!(
+            transfer(Some(10)).too_large(),
+            Failure::Mirror(MirrorError::Oversized(10))
+        ));
+    }
 
     #[test]
     fn html_pages_are_recognised() {

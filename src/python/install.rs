@@ -72,6 +72,7 @@ impl<'a> CPython<'a> {
                     file: a.file.clone(),
                     sha256: a.sha256.clone(),
                     size: None,
+                    archives: Some(mirror::Archives::Sources),
                     urls: options
                         .mirrors
                         .iter()
@@ -123,6 +124,7 @@ impl<'a> CPython<'a> {
                     file: dep.archive.file.clone(),
                     sha256: dep.archive.sha256.clone(),
                     size: None,
+                    archives: Some(mirror::Archives::Sources),
                     urls,
                 }],
             });

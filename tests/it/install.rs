@@ -11,6 +11,7 @@ use crate::fake_source::{fake_openssl_tgz, fake_python_tgz, raw_tgz, sha256_hex}
 use crate::mirror::{Behavior, Mirror};
 use crate::support::{
     signal, stderr_of, stdout_of, wait_for_exit, wait_while_running, write_script, Setup, TestEnv,
+    Watched,
 };
 
 const VERSION: &str = "3.99.1";
@@ -269,6 +270,70 @@ fn a_stalled_mirror_times_out_and_the_next_is_used() {
         .stderr(predicate::str::contains(
             "no data for 1s (STRAP_DOWNLOAD_TIMEOUT sets how long to wait)",
         ));
+}
+
+#[test]
+fn a_trickling_mirror_is_given_up_as_too_slow_and_the_next_is_used() {
+    let s = Setup::new();
+    // On a host of its own: a host given up on is not asked again in the same run.
+    let trickling = Mirror::start();
+    trickling.route(
+        &format!("/slow/{FILE}"),
+        Behavior::Trickle(s.archive.clone(), Duration::from_millis(50)),
+    );
+    s.env
+        .strap(&["install", "--skip-preflight", "--sha256", &s.sha])
+        .args(["--mirror", &trickling.template("slow")])
+        .args(["--mirror", &s.mirror.template("a"), VERSION])
+        .env("STRAP_DOWNLOAD_TIMEOUT", "1")
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .success()
+        .stderr(predicate::str::is_match(
+            r"slow/Python-3\.99\.1\.tgz: only \d+ bytes in the last 1s: too slow \(less than 1024 bytes in STRAP_DOWNLOAD_TIMEOUT seconds\)",
+        ).unwrap());
+}
+
+#[test]
+fn a_download_another_process_finished_while_this_one_waited_is_taken_from_the_cache() {
+    let s = Setup::new();
+    s.mirror.route(
+        &format!("/d/{FILE}"),
+        Behavior::Delayed(s.archive.clone(), Duration::from_secs(3)),
+    );
+    let fetch = || {
+        s.env
+            .strap_process(&["install", "--skip-preflight", "--fetch-only"])
+            .args([
+                "--sha256",
+                &s.sha,
+                "--mirror",
+                &s.mirror.template("d"),
+                VERSION,
+            ])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let gets = || {
+        let path = format!("/d/{FILE}");
+        s.mirror
+            .requests()
+            .iter()
+            .filter(|r| r.path == path)
+            .count()
+    };
+    let mut first = fetch();
+    wait_while_running(&mut first, "the first download", || gets() == 1);
+    let mut second = Watched::new(fetch());
+    second.wait_for_stderr(&format!(
+        "waiting for another strap process downloading {FILE}"
+    ));
+    assert!(wait_for_exit(&mut first, "the first fetch").success());
+    let (status, err) = second.finish();
+    assert!(status.success(), "{err}");
+    assert!(err.contains("from the cache (sha256 verified)"), "{err}");
+    assert_eq!(gets(), 1, "{err}");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! A real HTTP mirror on 127.0.0.1 for tests, which can also misbehave: answer 404 or 500,
-//! serve wrong bytes, drop the connection mid-file, stall, or send far too many bytes. It records every request. A `PUT`
-//! stores its body at the path (answered 201), as WebDAV-style stores do.
+//! serve wrong bytes, drop the connection mid-file, stall, trickle, or send (or announce) far
+//! too many bytes. It records every request. A `PUT` stores its body at the path (answered
+//! 201), as WebDAV-style stores do.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -26,6 +27,11 @@ pub enum Behavior {
     /// Answer 200 with this many zero bytes and no `Content-Length` (the body ends when the
     /// connection closes), as a hostile or broken server sending far more than it should.
     Flood(u64),
+    /// Answer 200 announcing a `Content-Length` of this many bytes, then send zeros until the
+    /// client hangs up.
+    Announce(u64),
+    /// Send the headers, then the bytes one at a time with this pause between them.
+    Trickle(Vec<u8>, Duration),
 }
 
 /// One request the server saw.
@@ -165,6 +171,22 @@ fn handle(
         }
         Some(Behavior::Serve(body)) => serve(&mut stream, &body, range.as_deref()),
         Some(Behavior::Flood(len)) => flood(&mut stream, len),
+        Some(Behavior::Announce(len)) => {
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {len}\r\n\r\n");
+            let chunk = vec![0; 64 * 1024];
+            let _ = stream.write_all(head.as_bytes());
+            while stream.write_all(&chunk).is_ok() {}
+        }
+        Some(Behavior::Trickle(body, pause)) => {
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+            let _ = stream.write_all(head.as_bytes());
+            for byte in body {
+                std::thread::sleep(pause);
+                if stream.write_all(&[byte]).is_err() {
+                    return;
+                }
+            }
+        }
         Some(Behavior::Delayed(body, delay)) => {
             std::thread::sleep(delay);
             serve(&mut stream, &body, range.as_deref())

@@ -781,6 +781,10 @@ fn bad_settings_are_usage_errors() {
     for (template, problem) in [
         ("ftp://m/{file}", "is not a URL strap can download from"),
         ("https://m/pbs/{build}", "has no {file}"),
+        (
+            "https://m/pbs/{versoin}/{file}",
+            "has an unknown placeholder {versoin}: it may have {build}, {file}, {version} and {sha256}",
+        ),
     ] {
         let out = f
             .strap(
@@ -1056,4 +1060,68 @@ fn a_failing_compiler_s_output_is_cut_to_its_end_in_the_message() {
         temp.display()
     );
     assert!(!temp.exists(), "{}", temp.display());
+}
+
+#[test]
+fn a_mirror_announcing_more_than_any_archive_is_refused_before_sending_and_its_part_deleted() {
+    let f = Fixture::new();
+    let file = f.publish("x86_64_v3-gnu", "default", false, None);
+    let path = format!("/pbs/{BUILD}/{}", file.replace('+', "%2B"));
+    f.mirror.route(&path, Behavior::Announce(3 << 30));
+    // What an earlier run left to resume, which this mirror's answer makes worthless.
+    let part = f.env.root().join("cache").join(format!("{file}.part"));
+    fs::create_dir_all(part.parent().unwrap()).unwrap();
+    fs::write(&part, b"partial").unwrap();
+    let out = f.install("x86_64_v3-linux-gnu", &["--prebuilt"]);
+    let text = both(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(
+            "sent more than 2147483648 bytes, more than any archive strap downloads: the \
+             mirror is not serving the archive"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("==> configure"), "{text}");
+    let asked: Vec<_> = f
+        .mirror
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == path)
+        .collect();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert_eq!(asked[0].range.as_deref(), Some("bytes=7-"));
+    assert!(!part.exists(), "{text}");
+}
+
+#[test]
+fn a_failed_prebuilt_download_hints_at_the_prebuilt_mirror_settings() {
+    let f = Fixture::new();
+    let file = f.publish("x86_64_v3-gnu", "default", false, None);
+    let name = f.host.version.clone();
+    f.mirror.route(
+        &format!("/pbs/{BUILD}/{}", file.replace('+', "%2B")),
+        Behavior::Status(503),
+    );
+    let out = f.install("x86_64_v3-linux-gnu", &["--prebuilt=only"]);
+    let text = f.refused(&out, &name, "HTTP 503");
+    assert!(
+        text.contains(
+            "hint: add a reachable mirror with --prebuilt-mirror, STRAP_PREBUILT_MIRRORS or \
+             [python] prebuilt_mirrors in the config file (e.g. \
+             https://mirror.example/pbs/{build}/{file})"
+        ),
+        "{text}"
+    );
+    let out = f.install("x86_64_v3-linux-gnu", &["--prebuilt=only", "--offline"]);
+    let text = f.refused(&out, &name, "--offline forbids downloading");
+    assert!(
+        text.contains(
+            "hint: or add a file:// mirror, which --offline reads too, e.g. --prebuilt-mirror \
+             'file:///srv/pbs/{build}/{file}' (or STRAP_PREBUILT_MIRRORS, [python] \
+             prebuilt_mirrors)"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("--mirror "), "{text}");
 }

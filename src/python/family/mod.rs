@@ -502,6 +502,7 @@ pub fn source(plan: &FamilyPlan, mirrors: &[String]) -> Source {
             file: download.file.clone(),
             sha256: plan.sha256.clone(),
             size: None,
+            archives: Some(mirror::Archives::Sources),
             urls,
         }],
     }

@@ -104,6 +104,7 @@ impl<'a> PbsInstall<'a> {
                     file: build.file.clone(),
                     sha256: build.sha256.clone(),
                     size: None,
+                    archives: Some(crate::fetch::mirror::Archives::Prebuilt),
                     urls,
                 }],
             }],
