@@ -469,7 +469,7 @@ struct Listed {
 /// Every name `install --list` considers, in python-build's order (CPython releases oldest
 /// first, each free-threaded build after its release, then the other families); with `all`,
 /// those that do not install here too, with the reason.
-fn listing(catalog: &Catalog, all: bool) -> Vec<Listed> {
+fn listing(catalog: &Catalog, all: bool) -> Result<Vec<Listed>, Reported> {
     let cpython = catalog.installable().into_iter().map(|i| Listed {
         version: i.name,
         family: Family::CPython.id(),
@@ -479,7 +479,7 @@ fn listing(catalog: &Catalog, all: bool) -> Vec<Listed> {
         unavailable: None,
         release: true,
     });
-    let arch = family::this_arch();
+    let arch = family::this_arch().map_err(UsageError::new)?;
     let others = catalog.definitions().iter().filter_map(|d| {
         let unavailable = d.download_for(&arch).err().map(|why| why.to_string());
         (all || unavailable.is_none()).then(|| Listed {
@@ -494,7 +494,7 @@ fn listing(catalog: &Catalog, all: bool) -> Vec<Listed> {
     });
     let mut listed: Vec<Listed> = cpython.chain(others).collect();
     listed.sort_by(|a, b| pyenv_order(&a.version, &b.version));
-    listed
+    Ok(listed)
 }
 
 /// `install --list [PREFIX...]`: the installable names under the prefixes (all without one);
@@ -508,7 +508,7 @@ fn list(
     let installed: HashSet<String> = version::installed_versions(&ctx.layout)?
         .into_iter()
         .collect();
-    let all = listing(catalog, args.all);
+    let all = listing(catalog, args.all)?;
     let prefixes = &args.versions;
     let under = |prefix: &str, listed: &Listed| {
         if listed.release {

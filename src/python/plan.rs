@@ -156,6 +156,9 @@ pub enum PlanError {
     BadSha256,
     #[error(transparent)]
     DefinitionFile(family::definition_file::DefinitionError),
+    /// A setting the plan depends on is malformed (`STRAP_ARCH`): the message says which.
+    #[error("{0}")]
+    Setting(String),
     #[error("-g (--debug) builds a debug CPython; {0} is not a CPython release")]
     DebugIsCPythons(String),
     #[error("{name} cannot be installed: {why}")]
@@ -194,12 +197,11 @@ impl crate::error::Explain for PlanError {
             ),
             PlanError::DefinitionFile(e) => crate::error::Explain::hint(e),
             PlanError::Unavailable {
-                why: Unavailable::NotForArch { .. },
+                why: Unavailable::NotForArch { arch, .. },
                 ..
             } => Some(format!(
-                "strap installs the build for this machine's architecture ({}); set {} to \
+                "strap installs the build for this machine's architecture ({arch}); set {} to \
                  install for another",
-                family::this_arch(),
                 crate::env_vars::STRAP_ARCH
             )),
             PlanError::NoChecksum { name, url, .. } => {

@@ -765,18 +765,40 @@ fn bad_settings_are_usage_errors() {
             "{err}"
         );
     }
-    // STRAP_ARCH is shown with its control characters escaped.
+    // A STRAP_ARCH that is no architecture's name is a usage error naming the forms, shown with
+    // its control characters escaped, for prebuilt and binary families alike.
+    for (arch, args) in [
+        ("\x1b[2Jx86", &["install", "--list", "--prebuilt"][..]),
+        ("x86/..", &["install", "--list"][..]),
+        ("x86/..", &["install", "pypy3.10"][..]),
+    ] {
+        let out = f
+            .strap("x86_64_v3-linux-gnu", args)
+            .env("STRAP_ARCH", arch)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+        let err = stderr_of(&out);
+        let shown = arch.replace('\x1b', "\\x1b");
+        assert!(
+            err.contains(&format!(
+                "STRAP_ARCH='{shown}' is not an architecture: name one as `uname -m` does"
+            )) && !err.contains('\x1b'),
+            "{err}"
+        );
+    }
     let out = f
         .strap("x86_64_v3-linux-gnu", &["install", "--list", "--prebuilt"])
-        .env("STRAP_ARCH", "\x1b[2Jx86")
+        .env("STRAP_ARCH", "aarch64")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
-    let err = stderr_of(&out);
     assert!(
-        err.contains("STRAP_ARCH=\\x1b[2Jx86 and STRAP_PLATFORM=x86_64_v3-linux-gnu name different architectures")
-            && !err.contains('\x1b'),
-        "{err}"
+        stderr_of(&out).contains(
+            "STRAP_ARCH=aarch64 and STRAP_PLATFORM=x86_64_v3-linux-gnu name different architectures"
+        ),
+        "{}",
+        stderr_of(&out)
     );
     for (template, problem) in [
         ("ftp://m/{file}", "is not a URL strap can download from"),
