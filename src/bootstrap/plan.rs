@@ -281,7 +281,7 @@ fn python_item(
     let found = installed(layout, request);
     let state = match (
         &found,
-        crate::python::plan::plan_any(catalog, request, false, None),
+        crate::python::plan::plan_any(catalog, request, false, None, None),
     ) {
         (Some(_), _) => State::Ok,
         (None, Ok(plan)) if plan.name() == request => State::Pending("install".to_owned()),

@@ -126,11 +126,20 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> Result<i
         .with_hint("install them one at a time, each with its own --sha256")
         .into());
     }
+    let (python_options, stage_options) = options(ctx, &args)?;
+    let prebuilt = prebuilt::Prebuilts::from_args(&args)?;
+    let releases = prebuilt.releases(&args, &python_options.user);
     let plans = requests
         .iter()
         .map(|r| {
-            plan::plan_any(catalog, r, args.debug, args.sha256.as_deref())
-                .map_err(|e| plan_error(e, r, pinned_by.as_ref()))
+            plan::plan_any(
+                catalog,
+                r,
+                args.debug,
+                args.sha256.as_deref(),
+                releases.as_ref(),
+            )
+            .map_err(|e| plan_error(e, r, pinned_by.as_ref()))
         })
         .collect::<Result<Vec<_>, Reported>>()?;
     if let Some(given) = &args.sha256 {
@@ -147,12 +156,10 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> Result<i
             .into());
         }
     }
-    let (python_options, stage_options) = options(ctx, &args)?;
     warn_unused_build_options(&plans, &python_options.user);
     if plans.is_empty() {
         return Ok(0);
     }
-    let prebuilt = prebuilt::Prebuilts::from_args(&args)?;
     let exe = super::shims::shim_executable()?;
     let reporter = TerminalReporter::new(args.build.verbose);
     let cancel = Cancel::on_signals();
@@ -182,7 +189,7 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> Result<i
         if args.build.fetch_only {
             let mut fetched = stage::prefetch(artifact, &stage_options, &reporter, &cancel);
             if let (Some(_), Err(failure)) = (&choice, &fetched) {
-                if prebuilt.falls_back(failure) {
+                if prebuilt.falls_back(failure, planned)? {
                     tell!("the prebuilt {name} cannot be fetched ({failure}); fetching its source");
                     fetched = stage::prefetch(&*source, &stage_options, &reporter, &cancel);
                 }
@@ -193,7 +200,7 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> Result<i
         }
         let mut outcome = stage::install(&ctx.layout, artifact, &stage_options, &reporter, &cancel);
         if let (Some(_), Err(failure)) = (&choice, &outcome) {
-            if prebuilt.falls_back(failure) {
+            if prebuilt.falls_back(failure, planned)? {
                 tell!(
                     "the prebuilt {name} cannot be installed ({failure}); building it from source"
                 );
@@ -228,9 +235,11 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs, out: &mut dyn Write) -> Result<i
 mod prebuilt {
     use super::*;
     use crate::fetch::mirror::Archives;
+    use crate::python::plan::{Plan, PrebuiltReleases};
     use crate::python::platform::Machine;
     use crate::python::prebuilt::{artifact::PbsInstall, Build, Catalog, Variant};
     use crate::stage::{StageError, StageFailure};
+    use std::borrow::Cow;
     use std::cell::Cell;
 
     /// This machine's platform (or `STRAP_PLATFORM`'s), a usage error when that is malformed.
@@ -246,17 +255,60 @@ mod prebuilt {
         stage.build_cache.use_it && builds.join(manifest).is_file()
     }
 
+    /// Why the install asks for a source build rather than a prebuilt one (`--sha256`, a
+    /// patch, configure, compiler or make options), and what to change to install the
+    /// prebuilt; `None` when nothing does.
+    fn source_only(args: &InstallArgs, user: &UserOptions) -> Option<(String, String)> {
+        if args.sha256.is_some() {
+            return Some((
+                "--sha256 names a source archive".to_owned(),
+                "drop --sha256 to install the prebuilt build, or build that archive from \
+                 source with --no-prebuilt"
+                    .to_owned(),
+            ));
+        }
+        let words = |what: &str, words: &[String]| format!("{what} ({})", words.join(" "));
+        let configure =
+            (!user.configure.is_empty()).then(|| words("configure options", &user.configure));
+        let flags = user
+            .flags
+            .iter()
+            .map(|(var, value)| format!("{var} additions ({value})"));
+        let make = (!user.make.is_empty()).then(|| words("make options", &user.make));
+        let patch = user.patch.as_ref().map(|_| "a patch (-p)".to_owned());
+        let given: Vec<String> = configure
+            .into_iter()
+            .chain(flags)
+            .chain(make)
+            .chain(patch)
+            .collect();
+        (!given.is_empty()).then(|| {
+            (
+                format!("{} shape a source build", given.join(", ")),
+                "a prebuilt build is installed as published: without these (from the command \
+                 line, the environment or the config) it installs; with them, build from \
+                 source with --no-prebuilt"
+                    .to_owned(),
+            )
+        })
+    }
+
     /// How this run's CPython installs use prebuilt builds.
     pub(super) struct Prebuilts {
         mode: PrebuiltMode,
         /// The prebuilt mirrors (only read when the mode is not `never`).
         mirrors: Vec<String>,
+        /// The prebuilt catalog and this machine (under `never`, when they can be read: for
+        /// the hint that a prebuilt would be faster).
+        here: Option<(Cow<'static, Catalog>, Machine)>,
         /// Whether the hint that `--prebuilt` would be faster was given.
         hinted: Cell<bool>,
     }
 
     impl Prebuilts {
-        /// The mode and mirrors of `args`, the environment and the config.
+        /// The mode and mirrors of `args`, the environment and the config; unless the mode is
+        /// `never`, the prebuilt catalog and this machine's platform (usage errors when they
+        /// are malformed).
         pub(super) fn from_args(args: &InstallArgs) -> Result<Prebuilts, Reported> {
             let config = Config::load()?;
             let flag = (args.prebuilt).or(args.no_prebuilt.then_some(PrebuiltMode::Never));
@@ -266,13 +318,42 @@ mod prebuilt {
                 settings::MirrorSource::prebuilt(&config),
                 &config,
             );
-            for template in mirrors.iter().filter(|_| mode != PrebuiltMode::Never) {
-                crate::fetch::mirror::check(template, Archives::Prebuilt, &origin)?;
-            }
+            let here = if mode == PrebuiltMode::Never {
+                Catalog::from_env().ok().zip(Machine::current().ok())
+            } else {
+                for template in &mirrors {
+                    crate::fetch::mirror::check(template, Archives::Prebuilt, &origin)?;
+                }
+                Some((Catalog::from_env()?, machine()?))
+            };
             Ok(Prebuilts {
                 mode,
                 mirrors,
+                here,
                 hinted: Cell::new(false),
+            })
+        }
+
+        /// The prebuilt releases requests resolve among: under `only`, and under `prefer`
+        /// unless the install asks for a source build ([`source_only`]).
+        pub(super) fn releases(
+            &self,
+            args: &InstallArgs,
+            user: &UserOptions,
+        ) -> Option<PrebuiltReleases<'_>> {
+            let only = match self.mode {
+                PrebuiltMode::Never => return None,
+                PrebuiltMode::Only => true,
+                PrebuiltMode::Prefer => false,
+            };
+            if !only && source_only(args, user).is_some() {
+                return None;
+            }
+            let (catalog, machine) = self.here.as_ref()?;
+            Some(PrebuiltReleases {
+                catalog,
+                machine,
+                only,
             })
         }
 
@@ -298,7 +379,7 @@ mod prebuilt {
                     && !stage.build_cache.binary_only
                     && !cached(source, stage);
                 if builds && !self.hinted.get() {
-                    if let Some(build) = self.find(plan).ok().flatten() {
+                    if let Some(build) = self.find(plan) {
                         self.hinted.set(true);
                         tell!(
                             "note: python-build-standalone has a prebuilt {} for {}: \
@@ -310,41 +391,35 @@ mod prebuilt {
                 }
                 return Ok(None);
             }
-            let user = &options.user;
-            let why_not = if args.sha256.is_some() {
-                Some("--sha256 names a source archive".to_owned())
-            } else if user.patch.is_some()
-                || !user.configure.is_empty()
-                || !user.flags.is_empty()
-                || !user.make.is_empty()
-            {
-                Some("configure, compiler, make options or a patch shape a source build".to_owned())
-            } else {
-                match self.find(plan) {
-                    Err(why) => return Err(UsageError::new(why).into()),
-                    Ok(Some(build)) => {
+            let (why, hint) = match source_only(args, &options.user) {
+                Some(reason) => reason,
+                None => match self.find(plan) {
+                    Some(build) => {
                         return Ok(Some(Box::new(PbsInstall::new(
                             &ctx.layout,
                             plan,
                             request,
-                            &build,
+                            build,
                             &self.mirrors,
                             options,
                         ))))
                     }
-                    Ok(None) => Some(format!(
-                        "python-build-standalone has no build of {} for {}",
-                        plan.name,
-                        machine()?
-                    )),
-                }
+                    None => (
+                        format!(
+                            "python-build-standalone has no build of {} for {}",
+                            plan.name,
+                            machine()?
+                        ),
+                        "`strap install --list --prebuilt` lists the prebuilt builds for this \
+                         machine; prebuilt = \"prefer\" builds from source where there is none"
+                            .to_owned(),
+                    ),
+                },
             };
-            let why = why_not.unwrap_or_default();
             if self.mode == PrebuiltMode::Only {
                 return Err(Reported::failure(
                     format!("no prebuilt {} to install: {why}", plan.name),
-                    "`strap install --list --prebuilt` lists the prebuilt builds for this \
-                     machine; prebuilt = \"prefer\" builds from source where there is none",
+                    hint,
                 ));
             }
             if !installed {
@@ -354,19 +429,42 @@ mod prebuilt {
         }
 
         /// The build that serves `plan` here.
-        fn find(&self, plan: &crate::python::plan::Plan) -> Result<Option<Build>, String> {
-            let machine = Machine::current()?;
-            let catalog = Catalog::from_env().map_err(|e| e.message)?;
+        fn find(&self, plan: &Plan) -> Option<&Build> {
+            let (catalog, machine) = self.here.as_ref()?;
             let variant = Variant::of(plan.free_threaded, plan.debug);
-            Ok(catalog.find(&plan.version, variant, &machine).cloned())
+            catalog.find(&plan.version, variant, machine)
         }
 
-        /// True when a failed prebuilt install is followed by the source build (`prefer`, not
-        /// interrupted, and not for want of a C compiler, which the source build needs too).
-        pub(super) fn falls_back(&self, failure: &StageFailure) -> bool {
-            self.mode == PrebuiltMode::Prefer
+        /// True when a failed prebuilt install of `planned` is followed by the source build
+        /// (`prefer`, not interrupted, and not for want of a C compiler, which the source build
+        /// needs too); an error when there is no source to build (a release only the prebuilt
+        /// catalog has).
+        pub(super) fn falls_back(
+            &self,
+            failure: &StageFailure,
+            planned: &Planned,
+        ) -> Result<bool, Reported> {
+            let falls_back = self.mode == PrebuiltMode::Prefer
                 && crate::error::Explain::exit_code(failure) != crate::error::EXIT_INTERRUPTED
-                && !matches!(*failure.error, StageError::Preflight { .. })
+                && !matches!(*failure.error, StageError::Preflight { .. });
+            match planned {
+                Planned::CPython(plan) if falls_back && plan.archives.is_empty() => {
+                    let (major, minor) = plan.major_minor();
+                    Err(Reported::failure(
+                        format!(
+                            "the prebuilt {} cannot be installed ({failure}), and there is no \
+                             source build of {} to fall back to: only the prebuilt catalog has \
+                             that release",
+                            plan.name, plan.version
+                        ),
+                        format!(
+                            "`strap install --list {major}.{minor}` lists the releases that \
+                             build from source"
+                        ),
+                    ))
+                }
+                _ => Ok(falls_back),
+            }
         }
     }
 }
@@ -469,7 +567,7 @@ struct Listed {
 /// Every name `install --list` considers, in python-build's order (CPython releases oldest
 /// first, each free-threaded build after its release, then the other families); with `all`,
 /// those that do not install here too, with the reason.
-fn listing(catalog: &Catalog, all: bool) -> Vec<Listed> {
+fn listing(catalog: &Catalog, all: bool) -> Result<Vec<Listed>, Reported> {
     let cpython = catalog.installable().into_iter().map(|i| Listed {
         version: i.name,
         family: Family::CPython.id(),
@@ -479,7 +577,7 @@ fn listing(catalog: &Catalog, all: bool) -> Vec<Listed> {
         unavailable: None,
         release: true,
     });
-    let arch = family::this_arch();
+    let arch = family::this_arch().map_err(UsageError::new)?;
     let others = catalog.definitions().iter().filter_map(|d| {
         let unavailable = d.download_for(&arch).err().map(|why| why.to_string());
         (all || unavailable.is_none()).then(|| Listed {
@@ -494,7 +592,7 @@ fn listing(catalog: &Catalog, all: bool) -> Vec<Listed> {
     });
     let mut listed: Vec<Listed> = cpython.chain(others).collect();
     listed.sort_by(|a, b| pyenv_order(&a.version, &b.version));
-    listed
+    Ok(listed)
 }
 
 /// `install --list [PREFIX...]`: the installable names under the prefixes (all without one);
@@ -508,7 +606,7 @@ fn list(
     let installed: HashSet<String> = version::installed_versions(&ctx.layout)?
         .into_iter()
         .collect();
-    let all = listing(catalog, args.all);
+    let all = listing(catalog, args.all)?;
     let prefixes = &args.versions;
     let under = |prefix: &str, listed: &Listed| {
         if listed.release {

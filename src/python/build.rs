@@ -381,7 +381,7 @@ mod tests {
     }
 
     fn args_of(request: &str, debug: bool) -> Vec<String> {
-        let p = plan(Catalog::embedded(), request, debug, None).unwrap();
+        let p = plan(Catalog::embedded(), request, debug, None, None).unwrap();
         let user = UserOptions {
             configure: vec!["--enable-optimizations".to_owned()],
             flags: vec![(env_vars::LDFLAGS, "-Lx".to_owned())],

@@ -9,15 +9,32 @@ use std::fmt;
 use crate::env_vars;
 
 /// The machine's architecture as python-build's catalog names it (`uname -m`): `STRAP_ARCH`
-/// when set, else the architecture `STRAP_PLATFORM` names, else the one strap was built for.
-pub fn this_arch() -> String {
-    if let Some(arch) = env_value(env_vars::STRAP_ARCH) {
-        return arch;
+/// when set, else the architecture `STRAP_PLATFORM` names, else the one strap was built for;
+/// an error (for a usage error) when `STRAP_ARCH` is not an architecture's name.
+pub fn this_arch() -> Result<String, String> {
+    if let Some(arch) = strap_arch()? {
+        return Ok(arch);
     }
     if let Some(Ok(platform)) = env_value(env_vars::STRAP_PLATFORM).map(|p| Machine::parse(&p)) {
-        return platform.uname_arch().to_owned();
+        return Ok(platform.uname_arch().to_owned());
     }
-    build_arch().to_owned()
+    Ok(build_arch().to_owned())
+}
+
+/// `STRAP_ARCH` when set: a word of letters, digits and `_` (`x86_64`, `aarch64`, `ppc64le`;
+/// the binary families' catalogs may name others), else an error naming the accepted forms.
+fn strap_arch() -> Result<Option<String>, String> {
+    let Some(arch) = env_value(env_vars::STRAP_ARCH) else {
+        return Ok(None);
+    };
+    if arch.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Ok(Some(arch));
+    }
+    Err(format!(
+        "{}='{arch}' is not an architecture: name one as `uname -m` does (x86_64, aarch64, \
+         i686, ppc64le, s390x, armv7l…), letters, digits and _ only",
+        env_vars::STRAP_ARCH
+    ))
 }
 
 /// The architecture strap was built for, as `uname -m` names it.
@@ -130,7 +147,7 @@ impl Machine {
         if let Some(text) = env_value(env_vars::STRAP_PLATFORM) {
             let machine = Machine::parse(&text)
                 .map_err(|why| format!("{}='{text}' {why}", env_vars::STRAP_PLATFORM))?;
-            if let Some(arch) = env_value(env_vars::STRAP_ARCH) {
+            if let Some(arch) = strap_arch()? {
                 if arch != machine.uname_arch() {
                     return Err(format!(
                         "{}={arch} and {}={text} name different architectures",
@@ -141,7 +158,7 @@ impl Machine {
             }
             return Ok(machine);
         }
-        let uname = this_arch();
+        let uname = this_arch()?;
         let musl = crate::identity::machine_libc() == "musl";
         let (arch, libc) = match uname.as_str() {
             "x86_64" if uname == build_arch() => {

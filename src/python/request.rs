@@ -13,18 +13,10 @@ pub struct InstallRequest<'a> {
 }
 
 impl<'a> InstallRequest<'a> {
-    /// `3.12.7-debug` is `-g 3.12.7`; any other name is itself.
+    /// `3.12.7-debug` is `-g 3.12.7`; any other name is itself ([`plan::split_debug`]).
     pub fn of(name: &'a str) -> InstallRequest<'a> {
-        match name.strip_suffix("-debug") {
-            Some(request) => InstallRequest {
-                request,
-                debug: true,
-            },
-            None => InstallRequest {
-                request: name,
-                debug: false,
-            },
-        }
+        let (request, debug) = plan::split_debug(name);
+        InstallRequest { request, debug }
     }
 
     /// Planned as `strap install` plans it, against the same catalog (the embedded one, or
@@ -32,7 +24,7 @@ impl<'a> InstallRequest<'a> {
     pub fn plan(&self) -> Result<Planned, PlanError> {
         let custom = Catalog::from_env().ok();
         let catalog = custom.as_deref().unwrap_or_else(|| Catalog::embedded());
-        plan::plan_any(catalog, self.request, self.debug, None)
+        plan::plan_any(catalog, self.request, self.debug, None, None)
     }
 
     /// True when `strap install` can install it (a release or definition the catalog has;

@@ -27,6 +27,7 @@ mod pipeline;
 mod prebuilt;
 mod prebuilt_pipeline;
 mod prebuilt_real;
+mod prebuilt_resolve;
 mod pyenv;
 mod real;
 mod recipe_output;

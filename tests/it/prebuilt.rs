@@ -98,12 +98,13 @@ fn archive(entries: &[Entry], zst: bool) -> Vec<u8> {
     }
 }
 
-/// A PBS-shaped interpreter tree of `version` (of the system Python's minor version) under
-/// `top` (`python` or `python/install`), built for `/install` with clang: `bin/pythonX.Y` runs
-/// the system's Python seeing this tree's `lib/pythonX.Y` (its `_sysconfigdata`, a fake pip,
-/// for another version a `platform` module saying it) first; `marker` is written to
-/// `share/strap-test-platform` to tell archives apart.
-fn pbs_tree(host: &Host, version: &str, top: &str, marker: &str) -> Vec<Entry> {
+/// A PBS-shaped interpreter tree of `version` (of the system Python's minor version) in
+/// `variant` (as the catalog names it) under `top` (`python` or `python/install`), built for
+/// `/install` with clang: `bin/pythonX.Y` runs the system's Python seeing this tree's
+/// `lib/pythonX.Y` (its `_sysconfigdata`, with `Py_GIL_DISABLED` for a free-threaded variant, a
+/// fake pip, for another version or a debug variant a `platform` module saying so) first;
+/// `marker` is written to `share/strap-test-platform` to tell archives apart.
+fn pbs_tree(host: &Host, version: &str, variant: &str, top: &str, marker: &str) -> Vec<Entry> {
     let minor = &host.minor;
     let lib = format!("lib/python{minor}");
     let file = |path: &str, body: String, mode: u32| {
@@ -123,8 +124,10 @@ fn pbs_tree(host: &Host, version: &str, top: &str, marker: &str) -> Vec<Entry> {
          'CCSHARED': '-fPIC',\n \
          'EXT_SUFFIX': '{}',\n \
          'INCLUDEPY': '/install/include/python{minor}',\n \
+         'Py_GIL_DISABLED': {},\n \
          'prefix': '/install'}}\n",
-        host.ext_suffix
+        host.ext_suffix,
+        u8::from(variant.starts_with("freethreaded"))
     );
     let mut entries =
         vec![
@@ -160,7 +163,14 @@ fn pbs_tree(host: &Host, version: &str, top: &str, marker: &str) -> Vec<Entry> {
         file("lib/pkgconfig/python3.pc", "prefix=/install\n".to_owned(), 0o644),
         file("share/strap-test-platform", format!("{marker}\n"), 0o644),
     ];
-    if version != host.version {
+    let debug = variant.ends_with("debug");
+    if version != host.version || debug {
+        // A debug build has `sys.gettotalrefcount`.
+        let refcount = if debug {
+            "import sys\nsys.gettotalrefcount = lambda: 0\n"
+        } else {
+            ""
+        };
         entries.push(file(
             &format!("{lib}/platform.py"),
             format!(
@@ -170,7 +180,7 @@ fn pbs_tree(host: &Host, version: &str, top: &str, marker: &str) -> Vec<Entry> {
                  system = importlib.util.module_from_spec(spec)\n\
                  spec.loader.exec_module(system)\n\
                  globals().update((k, v) for k, v in vars(system).items() if not k.startswith('__'))\n\
-                 def python_version():\n    return '{version}'\n"
+                 def python_version():\n    return '{version}'\n{refcount}"
             ),
             0o644,
         ));
@@ -266,7 +276,7 @@ impl Fixture {
         } else {
             ("python", "install_only_stripped".to_owned(), "tar.gz")
         };
-        let bytes = archive(&pbs_tree(&self.host, version, top, platform), full);
+        let bytes = archive(&pbs_tree(&self.host, version, variant, top, platform), full);
         let build = Published {
             version,
             platform,
@@ -610,7 +620,7 @@ fn a_build_for_another_architecture_is_refused_naming_both() {
     elf.resize(18, 0);
     elf.extend_from_slice(&22u16.to_be_bytes()); // EM_S390
     elf.resize(4096, 0);
-    let entries: Vec<Entry> = pbs_tree(&f.host, &f.host.version, "python", "s390x")
+    let entries: Vec<Entry> = pbs_tree(&f.host, &f.host.version, "default", "python", "s390x")
         .into_iter()
         .map(|entry| match entry {
             Entry::File(path, _, mode) if path == interpreter => {
@@ -765,18 +775,40 @@ fn bad_settings_are_usage_errors() {
             "{err}"
         );
     }
-    // STRAP_ARCH is shown with its control characters escaped.
+    // A STRAP_ARCH that is no architecture's name is a usage error naming the forms, shown with
+    // its control characters escaped, for prebuilt and binary families alike.
+    for (arch, args) in [
+        ("\x1b[2Jx86", &["install", "--list", "--prebuilt"][..]),
+        ("x86/..", &["install", "--list"][..]),
+        ("x86/..", &["install", "pypy3.10"][..]),
+    ] {
+        let out = f
+            .strap("x86_64_v3-linux-gnu", args)
+            .env("STRAP_ARCH", arch)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+        let err = stderr_of(&out);
+        let shown = arch.replace('\x1b', "\\x1b");
+        assert!(
+            err.contains(&format!(
+                "STRAP_ARCH='{shown}' is not an architecture: name one as `uname -m` does"
+            )) && !err.contains('\x1b'),
+            "{err}"
+        );
+    }
     let out = f
         .strap("x86_64_v3-linux-gnu", &["install", "--list", "--prebuilt"])
-        .env("STRAP_ARCH", "\x1b[2Jx86")
+        .env("STRAP_ARCH", "aarch64")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
-    let err = stderr_of(&out);
     assert!(
-        err.contains("STRAP_ARCH=\\x1b[2Jx86 and STRAP_PLATFORM=x86_64_v3-linux-gnu name different architectures")
-            && !err.contains('\x1b'),
-        "{err}"
+        stderr_of(&out).contains(
+            "STRAP_ARCH=aarch64 and STRAP_PLATFORM=x86_64_v3-linux-gnu name different architectures"
+        ),
+        "{}",
+        stderr_of(&out)
     );
     for (template, problem) in [
         ("ftp://m/{file}", "is not a URL strap can download from"),
@@ -913,8 +945,11 @@ fn an_archive_without_python_at_its_top_is_refused_saying_what_it_has() {
     let f = Fixture::new();
     let name = f.host.version.clone();
     let tail = "install_only_stripped.tar.gz";
-    let other_top = archive(&pbs_tree(&f.host, &f.host.version, "cpython", "x"), false);
-    let mut two_tops = pbs_tree(&f.host, &f.host.version, "python", "x");
+    let other_top = archive(
+        &pbs_tree(&f.host, &f.host.version, "default", "cpython", "x"),
+        false,
+    );
+    let mut two_tops = pbs_tree(&f.host, &f.host.version, "default", "python", "x");
     two_tops.push(Entry::File("README".into(), b"hello".to_vec(), 0o644));
     for (platform, bytes, has) in [
         ("x86_64_v3-gnu", other_top, "its top directory is cpython/"),
@@ -990,7 +1025,10 @@ fn an_interpreter_of_another_version_than_its_catalog_line_is_refused_saying_so(
         "0".repeat(64)
     ));
     fs::write(&catalog, known).unwrap();
-    let bytes = archive(&pbs_tree(&f.host, &f.host.version, "python", "x"), false);
+    let bytes = archive(
+        &pbs_tree(&f.host, &f.host.version, "default", "python", "x"),
+        false,
+    );
     let published = Published {
         version: &other,
         platform: "x86_64_v3-gnu",
@@ -1019,6 +1057,41 @@ fn an_interpreter_of_another_version_than_its_catalog_line_is_refused_saying_so(
         .map(|d| d.map(|e| e.unwrap().file_name()).collect())
         .unwrap_or_default();
     assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn an_interpreter_of_another_variant_than_its_catalog_line_is_refused_saying_so() {
+    let f = Fixture::new();
+    let host = f.host.version.clone();
+    // A default build's archive on a debug line, and a build with the GIL on a free-threaded one.
+    for (version, variant, name) in [
+        (host.as_str(), "debug", format!("{host}-debug")),
+        ("3.13.1", "freethreaded", "3.13.1t".to_owned()),
+    ] {
+        let bytes = archive(&pbs_tree(&f.host, version, "default", "python", "x"), false);
+        let published = Published {
+            version,
+            platform: "x86_64_v3-gnu",
+            variant,
+            tail: "install_only_stripped.tar.gz",
+        };
+        let file = f.serve(&published, bytes, None);
+        let out = f
+            .strap(
+                "x86_64_v3-linux-gnu",
+                &["install", "--skip-preflight", "--prebuilt=only", &name],
+            )
+            .output()
+            .unwrap();
+        f.refused(
+            &out,
+            &name,
+            &format!(
+                "it is Python {version}, not {name}: the archive is not the build its catalog \
+                 line names ({file})"
+            ),
+        );
+    }
 }
 
 #[test]

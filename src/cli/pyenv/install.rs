@@ -25,7 +25,7 @@ pub(super) fn definition_not_found(
     let catalog = Catalog::from_env()?;
     let Some(missing) = versions.iter().find(|version| {
         matches!(
-            plan::plan_any(&catalog, version, debug, None),
+            plan::plan_any(&catalog, version, debug, None, None),
             Err(PlanError::Unknown { .. }
                 | PlanError::Malformed(_)
                 | PlanError::FreeThreadedTooOld(_))

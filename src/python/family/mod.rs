@@ -430,7 +430,7 @@ pub fn plan(
 ) -> Result<FamilyPlan, super::plan::PlanError> {
     use super::plan::PlanError;
     let download = definition
-        .download_for(&this_arch())
+        .download_for(&this_arch().map_err(PlanError::Setting)?)
         .map_err(|why| PlanError::Unavailable {
             name: definition.name.clone(),
             why,

@@ -170,7 +170,8 @@ impl<'a> PbsInstall<'a> {
     }
 
     /// `sysconfig.get_config_var("CC")` compiles a generated C extension, its `LDSHARED` links
-    /// it, and it imports; the interpreter is the version its catalog line says.
+    /// it, and it imports; the interpreter is the build its catalog line says (its version,
+    /// free-threaded or not, debug or not: its install name).
     fn check_c_extension(
         &self,
         runner: &crate::process::Runner,
@@ -188,7 +189,7 @@ impl<'a> PbsInstall<'a> {
                     .command()
                     .args(["-c", BUILD_EXTENSION])
                     .arg(&dir)
-                    .arg(&self.build.version)
+                    .arg(self.build.install_name())
                     .arg(&self.prefix)
                     .arg(staged),
             )
@@ -208,7 +209,7 @@ impl<'a> PbsInstall<'a> {
         ))
     }
 
-    /// Why the C extension check failed, from its output: the interpreter is another version
+    /// Why the C extension check failed, from its output: the interpreter is another build
     /// than the catalog says, or the compiler failed (the end of its output).
     fn extension_failed(&self, output: &str) -> StageError {
         if let Some(line) = output.lines().find(|l| l.starts_with(OTHER_VERSION)) {
@@ -228,7 +229,7 @@ impl<'a> PbsInstall<'a> {
     }
 }
 
-/// How the check says the interpreter is another version than the one it must be.
+/// How the check says the interpreter is another build than the one it must be.
 const OTHER_VERSION: &str = "it is Python ";
 
 /// The compiler the C extension check ran, from its output.
@@ -259,12 +260,14 @@ PyMODINIT_FUNC PyInit_strap_check(void) { return PyModule_Create(&module); }
 "#;
 
 /// Builds `strap_check.c` in `argv[1]` as setuptools does (sysconfig's `CC`, `CFLAGS`,
-/// `CCSHARED`, `INCLUDEPY`, then `LDSHARED`) and imports it; `argv[2]` is the version it must
-/// be. It runs staged: paths under the prefix (`argv[3]`) are read under the staged copy
+/// `CCSHARED`, `INCLUDEPY`, then `LDSHARED`) and imports it; `argv[2]` is the build it must
+/// be, named as it installs (`3.13.1t-debug`: `t` when `Py_GIL_DISABLED`, `-debug` with
+/// `sys.gettotalrefcount`). It runs staged: paths under the prefix (`argv[3]`) are read under the staged copy
 /// (`argv[4]`).
 const BUILD_EXTENSION: &str = "import importlib, os, platform, shlex, subprocess, sys, sysconfig\n\
 d, want, prefix, staged = sys.argv[1:5]\n\
-if platform.python_version() != want:\n    sys.exit('it is Python %s, not %s' % (platform.python_version(), want))\n\
+have = platform.python_version() + ('t' if sysconfig.get_config_var('Py_GIL_DISABLED') else '') + ('-debug' if hasattr(sys, 'gettotalrefcount') else '')\n\
+if have != want:\n    sys.exit('it is Python %s, not %s' % (have, want))\n\
 v = lambda k: (sysconfig.get_config_var(k) or '').replace(prefix, staged)\n\
 print('strap-cc: ' + v('CC'), flush=True)\n\
 src, obj = os.path.join(d, 'strap_check.c'), os.path.join(d, 'strap_check.o')\n\

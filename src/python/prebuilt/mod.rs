@@ -7,6 +7,7 @@ mod sysconfig;
 
 use std::sync::OnceLock;
 
+use super::catalog::FREE_THREADED_SINCE;
 use super::platform::Machine;
 use crate::error::UsageError;
 use crate::fetch::mirror;
@@ -187,8 +188,9 @@ impl Catalog {
     }
 
     /// Parses the data file's format: `#` comment lines, the header line, then one build per
-    /// line. Errors name the line.
+    /// line (a UTF-8 byte order mark before them is skipped). Errors name the line.
     pub fn parse(text: &str) -> Result<Catalog, String> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut lines = text
             .lines()
             .enumerate()
@@ -225,6 +227,15 @@ impl Catalog {
                 .filter(|b| b.arch == arch && b.libc == machine.libc)
                 .max_by(|a, b| a.build.cmp(&b.build))
         })
+    }
+
+    /// The releases with a build in `variant` for `machine`.
+    pub fn releases(&self, variant: Variant, machine: &Machine) -> Vec<&str> {
+        let builds = self.for_machine(machine).into_iter();
+        builds
+            .filter(|b| b.variant == variant)
+            .map(|b| b.version.as_str())
+            .collect()
     }
 
     /// Every build for `machine`, one per version and variant ([`Catalog::find`]'s), in
@@ -272,14 +283,18 @@ fn parse_line(line: &str) -> Result<Build, String> {
             HEADER.len()
         ));
     };
-    if crate::version::PythonName::parse(version).is_none_or(|n| !n.is_full()) {
-        return Err(format!(
-            "'{version}' is not a CPython release (e.g. 3.12.7)"
-        ));
-    }
+    let release = crate::version::PythonName::parse(version)
+        .filter(|n| n.is_full() && n.base() == version)
+        .ok_or_else(|| format!("'{version}' is not a CPython release (e.g. 3.12.7)"))?;
     let variant = Variant::parse(variant).ok_or_else(|| {
         format!("'{variant}' is not a variant (default, freethreaded, debug, freethreaded+debug)")
     })?;
+    if variant.free_threaded() && release.major_minor() < FREE_THREADED_SINCE {
+        return Err(format!(
+            "a {} build of {version}: free-threaded builds exist from CPython 3.13 on",
+            variant.id()
+        ));
+    }
     let platform = format!("{arch}-linux-{libc}");
     Machine::parse(&platform).map_err(|why| format!("'{arch}' '{libc}': {platform} {why}"))?;
     if build.is_empty()
@@ -396,6 +411,12 @@ mod tests {
         let good =
             format!("3.12.7\tx86_64\tgnu\tdefault\t1\tfile:///m/cpython-3.12.7.tar.gz\t{sha}");
         assert!(Catalog::parse(&format!("# c\n{header}\n{good}\n")).is_ok());
+        // A byte order mark before the first line is not part of it.
+        assert!(Catalog::parse(&format!("\u{feff}{header}\n{good}\n")).is_ok());
+        let free_threaded = good
+            .replace("3.12.7", "3.13.1")
+            .replace("default", "freethreaded");
+        assert!(Catalog::parse(&format!("{header}\n{free_threaded}\n")).is_ok());
         for bad in [
             good.replace("default", "fast"),
             good.replace("3.12.7\t", "3.12\t"),
@@ -403,6 +424,8 @@ mod tests {
             good.replace("file:///m/cpython-3.12.7.tar.gz", "ftp://m/x.tar.gz"),
             good.replace(&sha, "xyz"),
             good.replace("\tdefault", ""),
+            good.replace("default", "freethreaded"),
+            good.replace("3.12.7\t", "3.12.7t\t"),
         ] {
             let err = Catalog::parse(&format!("# c\n{header}\n{bad}\n")).unwrap_err();
             assert!(err.starts_with("line 3: "), "{err}");
