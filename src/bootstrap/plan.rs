@@ -22,6 +22,9 @@ use crate::boost::plan::{
 use crate::error::{Explain, EXIT_USAGE};
 use crate::layout::Layout;
 use crate::python::catalog::{Catalog, CatalogError};
+use crate::python::plan::PrebuiltReleases;
+use crate::python::platform::Machine;
+use crate::python::prebuilt::Catalog as PrebuiltCatalog;
 use crate::version::{self, Origin, Resolved};
 
 /// What an item is.
@@ -184,8 +187,22 @@ pub fn plan(layout: &Layout, loaded: &Loaded, only: &[Kind]) -> Result<Vec<Item>
         .transpose()?;
     let mut pythons = Vec::new();
     if let Some(catalog) = &catalog {
+        let here = prebuilts_here(settings.prebuilt);
+        let releases = here
+            .as_ref()
+            .map(|(prebuilts, machine, only)| PrebuiltReleases {
+                catalog: prebuilts,
+                machine,
+                only: *only,
+            });
         for request in &manifest.python.versions {
-            pythons.push(python_item(layout, loaded, catalog, request)?);
+            pythons.push(python_item(
+                layout,
+                loaded,
+                catalog,
+                releases.as_ref(),
+                request,
+            )?);
         }
     }
     if let Some(catalog) = &boost_catalog {
@@ -270,10 +287,31 @@ pub fn installed(layout: &Layout, request: &str) -> Option<String> {
 /// A `[python] versions` entry, planned as `strap install` plans it unless a version it
 /// serves is installed: what `strap install` refuses as a usage error (a malformed version) is
 /// an error naming the line, what it would fail (an unknown release) an invalid item.
+/// The prebuilt catalog and this machine, and whether the mode is `only`, when the manifest's
+/// installs use prebuilts (`[settings] prebuilt`, else `STRAP_PYTHON_PREBUILT` or the config's,
+/// as they reach the installs): their requests resolve as `strap install` resolves them. A
+/// catalog or platform that cannot be read is left to the install to report.
+fn prebuilts_here(
+    setting: Option<PrebuiltMode>,
+) -> Option<(std::borrow::Cow<'static, PrebuiltCatalog>, Machine, bool)> {
+    let config = crate::config::Config::load().ok()?;
+    let only = match crate::settings::prebuilt_mode(setting, &config).ok()? {
+        PrebuiltMode::Never => return None,
+        PrebuiltMode::Prefer => false,
+        PrebuiltMode::Only => true,
+    };
+    Some((
+        PrebuiltCatalog::from_env().ok()?,
+        Machine::current().ok()?,
+        only,
+    ))
+}
+
 fn python_item(
     layout: &Layout,
     loaded: &Loaded,
     catalog: &Catalog,
+    prebuilts: Option<&PrebuiltReleases<'_>>,
     request: &Spanned<String>,
 ) -> Result<Item, ManifestError> {
     let settings = &loaded.manifest.settings;
@@ -281,7 +319,7 @@ fn python_item(
     let found = installed(layout, request);
     let state = match (
         &found,
-        crate::python::plan::plan_any(catalog, request, false, None, None),
+        crate::python::plan::plan_any(catalog, request, false, None, prebuilts),
     ) {
         (Some(_), _) => State::Ok,
         (None, Ok(plan)) if plan.name() == request => State::Pending("install".to_owned()),

@@ -382,8 +382,8 @@ mod prebuilt {
                     if let Some(build) = self.find(plan) {
                         self.hinted.set(true);
                         tell!(
-                            "note: python-build-standalone has a prebuilt {} for {}: \
-                             `strap install --prebuilt {request}` would install it in seconds",
+                            "note: python-build-standalone has a prebuilt {0} for {1}: \
+                             `strap install --prebuilt {0}` would install it in seconds",
                             plan.name,
                             build.platform()
                         );

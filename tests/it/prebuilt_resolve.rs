@@ -203,3 +203,38 @@ fn a_catalog_starting_with_a_byte_order_mark_is_read() {
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert_eq!(stdout_of(&out), format!("{}\n", f.host.version));
 }
+
+/// A bootstrap's plan shows the release its install takes: under `prebuilt = "only"` a prefix
+/// is the prebuilt catalog's newest, as `strap install` resolves it.
+#[test]
+fn a_bootstrap_plan_resolves_a_prefix_as_its_install_does() {
+    let f = Fixture::new();
+    let series = f.host.minor.clone();
+    let two = newer(&f, 2);
+    f.publish_version(&two, "x86_64_v3-gnu", "default", false, None);
+    let source = {
+        let out = f
+            .strap(MACHINE, &["install", "--list", "--bare", &series])
+            .output()
+            .unwrap();
+        stdout_of(&out).lines().last().unwrap().to_owned()
+    };
+    for (mode, shown) in [("only", &two), ("prefer", &two), ("never", &source)] {
+        let manifest = f.env.write(
+            "strap.toml",
+            &format!("[settings]\nprebuilt = \"{mode}\"\n\n[python]\nversions = [\"{series}\"]\n"),
+        );
+        let out = f
+            .strap(MACHINE, &["bootstrap", "--dry-run", "--json", "-f"])
+            .arg(&manifest)
+            .output()
+            .unwrap();
+        let plan: serde_json::Value = serde_json::from_str(&stdout_of(&out)).unwrap();
+        assert_eq!(
+            plan["items"][0]["detail"],
+            format!("install {shown}"),
+            "{mode}: {}",
+            both(&out)
+        );
+    }
+}

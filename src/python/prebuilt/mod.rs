@@ -69,6 +69,9 @@ impl Variant {
     }
 }
 
+/// The longest archive name a catalog line may have: published ones are under 120 bytes.
+const MAX_FILE_NAME: usize = 200;
+
 /// One published PBS build.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Build {
@@ -327,6 +330,13 @@ fn parse_line(line: &str) -> Result<Build, String> {
             "'{url}' is not an http(s) or file URL of a cpython-*.tar.gz or .tar.zst archive"
         ));
     }
+    if upstream.len() > MAX_FILE_NAME {
+        return Err(format!(
+            "the archive's name in '{url}' is {} bytes long; the download cache takes names of \
+             at most {MAX_FILE_NAME} (with its `.part` and lock files, within a file system's 255)",
+            upstream.len()
+        ));
+    }
     Ok(Build {
         version: version.to_owned(),
         arch: arch.to_owned(),
@@ -426,6 +436,7 @@ mod tests {
             good.replace("\tdefault", ""),
             good.replace("default", "freethreaded"),
             good.replace("3.12.7\t", "3.12.7t\t"),
+            good.replace("cpython-3.12.7", &format!("cpython-{}", "7".repeat(200))),
         ] {
             let err = Catalog::parse(&format!("# c\n{header}\n{bad}\n")).unwrap_err();
             assert!(err.starts_with("line 3: "), "{err}");
