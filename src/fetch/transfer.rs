@@ -31,7 +31,7 @@ pub enum MirrorError {
     NotAsked(String),
     #[error("no data for {}s (STRAP_DOWNLOAD_TIMEOUT sets how long to wait)", .0.as_secs_f64())]
     Stalled(Duration),
-    #[error("only {bytes} bytes in the last {}s: too slow (less than {MIN_BYTES_PER_WINDOW} bytes in STRAP_DOWNLOAD_TIMEOUT seconds)", .window.as_secs_f64())]
+    #[error("only {bytes} bytes in the last {}s: too slow (under {MIN_BYTES_PER_SECOND} bytes a second over STRAP_DOWNLOAD_TIMEOUT seconds)", .window.as_secs_f64())]
     TooSlow { bytes: u64, window: Duration },
     #[error("the connection broke off: {0}")]
     Broken(String),
@@ -130,9 +130,10 @@ pub(super) struct Done {
 /// growth, yet stops a mirror streaming without end before it fills the disk.
 pub const UNKNOWN_SIZE_LIMIT: u64 = 2 << 30;
 
-/// A mirror sending fewer bytes than this within the stall timeout is given up as too slow
-/// (as curl's `--speed-limit` over `--speed-time`): none at all is a stall.
-pub const MIN_BYTES_PER_WINDOW: u64 = 1024;
+/// A mirror averaging fewer bytes a second than this over the stall timeout is given up as
+/// too slow (as curl's `--speed-limit` over `--speed-time`): none at all is a stall. At this
+/// pace a 30 MB archive takes 8 hours.
+pub const MIN_BYTES_PER_SECOND: u64 = 1024;
 
 /// One URL into one `.part` file.
 pub(super) struct Transfer {
@@ -169,8 +170,8 @@ impl Transfer {
         })
     }
 
-    /// Runs the transfer, reporting progress; gives up when fewer than
-    /// [`MIN_BYTES_PER_WINDOW`] bytes arrive within the stall timeout (see [`Pace`]), and
+    /// Runs the transfer, reporting progress; gives up when under [`MIN_BYTES_PER_SECOND`]
+    /// bytes a second arrive over the stall timeout (see [`Pace`]), and
     /// stops (keeping the partial file) when `cancel` turns true.
     /// `client` is for an HTTP(S) URL; a `file://` one needs none.
     pub fn run(
@@ -376,8 +377,8 @@ fn copy_hashing(
     Ok(out.sync_all().io_context("write", part)?)
 }
 
-/// The one rule of a mirror too slow to wait for: fewer than [`MIN_BYTES_PER_WINDOW`] bytes
-/// arrived in the last `window` (the stall timeout); none at all is a stall.
+/// The one rule of a mirror too slow to wait for: under [`MIN_BYTES_PER_SECOND`] bytes a
+/// second arrived over the last `window` (the stall timeout); none at all is a stall.
 struct Pace {
     window: Duration,
     /// (when, bytes so far), oldest first: the first one is at or before the window's start.
@@ -407,10 +408,12 @@ impl Pace {
         }
         match position.saturating_sub(before) {
             0 => Some(MirrorError::Stalled(self.window)),
-            bytes if bytes < MIN_BYTES_PER_WINDOW => Some(MirrorError::TooSlow {
-                bytes,
-                window: self.window,
-            }),
+            bytes if (bytes as f64) < MIN_BYTES_PER_SECOND as f64 * self.window.as_secs_f64() => {
+                Some(MirrorError::TooSlow {
+                    bytes,
+                    window: self.window,
+                })
+            }
             _ => None,
         }
     }
@@ -496,22 +499,22 @@ mod tests {
         let window = Duration::from_secs(30);
         let t0 = Instant::now();
         let at = |s: u64| t0 + Duration::from_secs(s);
-        // Steady but slow: 100 bytes a second is 3000 a window, enough.
+        // Steady but slow: 1100 bytes a second, enough.
         let mut steady = Pace::new(window, t0, 0);
         for s in 1..=90 {
-            assert!(steady.observe(at(s), s * 100).is_none(), "second {s}");
+            assert!(steady.observe(at(s), s * 1100).is_none(), "second {s}");
         }
-        // A trickle of 10 bytes a second: 300 in the first full window.
+        // A trickle of 1000 bytes a second: 30000 in the first full window, too few.
         let mut trickle = Pace::new(window, t0, 5000);
         for s in 1..30 {
             assert!(
-                trickle.observe(at(s), 5000 + s * 10).is_none(),
+                trickle.observe(at(s), 5000 + s * 1000).is_none(),
                 "second {s}"
             );
         }
         assert!(matches!(
-            trickle.observe(at(30), 5300),
-            Some(MirrorError::TooSlow { bytes: 300, .. })
+            trickle.observe(at(30), 35000),
+            Some(MirrorError::TooSlow { bytes: 30000, .. })
         ));
         // A burst, then nothing: given up one window after the last byte, as a stall.
         let mut burst = Pace::new(window, t0, 0);

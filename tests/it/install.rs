@@ -290,7 +290,7 @@ fn a_trickling_mirror_is_given_up_as_too_slow_and_the_next_is_used() {
         .assert()
         .success()
         .stderr(predicate::str::is_match(
-            r"slow/Python-3\.99\.1\.tgz: only \d+ bytes in the last 1s: too slow \(less than 1024 bytes in STRAP_DOWNLOAD_TIMEOUT seconds\)",
+            r"slow/Python-3\.99\.1\.tgz: only \d+ bytes in the last 1s: too slow \(under 1024 bytes a second over STRAP_DOWNLOAD_TIMEOUT seconds\)",
         ).unwrap());
 }
 
