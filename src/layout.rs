@@ -184,9 +184,15 @@ impl Layout {
         self.locks_dir().join(format!("{id}{LOCK_SUFFIX}"))
     }
 
+    /// `<cache>/.locks/`: the locks of the download cache's files, in the cache itself, since
+    /// several roots may share one cache.
+    pub fn download_locks_dir(&self) -> PathBuf {
+        self.cache_dir().join(".locks")
+    }
+
     /// The lock that serializes work on one file of the download cache (`builds/…` for a pack).
     pub fn download_lock(&self, file: &str) -> PathBuf {
-        self.locks_dir().join(download_lock_name(file))
+        self.download_locks_dir().join(download_lock_name(file))
     }
 
     /// `plugins/`: pyenv's plugins, one directory each (a pyenv root's).

@@ -74,7 +74,7 @@ impl BuildFlags {
         let options = StageOptions {
             fetch: FetchSettings {
                 cache_dir: ctx.layout.cache_dir(),
-                locks_dir: ctx.layout.locks_dir(),
+                locks_dir: ctx.layout.download_locks_dir(),
                 offline: self.offline,
                 stall_timeout: settings::stall_timeout()?,
             },

@@ -136,6 +136,7 @@ fn attempts_list(attempts: &[(String, MirrorError)]) -> String {
 #[derive(Debug, Clone)]
 pub struct FetchSettings {
     pub cache_dir: PathBuf,
+    /// Where the locks of the cache's files are (`<cache>/.locks`).
     pub locks_dir: PathBuf,
     pub offline: bool,
     /// A mirror that sends nothing for this long is given up.

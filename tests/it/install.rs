@@ -294,6 +294,8 @@ fn a_trickling_mirror_is_given_up_as_too_slow_and_the_next_is_used() {
         ).unwrap());
 }
 
+/// Also across roots sharing one download cache (`STRAP_CACHE_DIR`): its files' locks are in
+/// the cache.
 #[test]
 fn a_download_another_process_finished_while_this_one_waited_is_taken_from_the_cache() {
     let s = Setup::new();
@@ -301,9 +303,13 @@ fn a_download_another_process_finished_while_this_one_waited_is_taken_from_the_c
         &format!("/d/{FILE}"),
         Behavior::Delayed(s.archive.clone(), Duration::from_secs(3)),
     );
-    let fetch = || {
+    let shared = s.env.dir.path().join("shared-cache");
+    let roots = [s.env.root(), s.env.dir.path().join("other-root")];
+    let fetch = |root: &std::path::Path| {
         s.env
             .strap_process(&["install", "--skip-preflight", "--fetch-only"])
+            .env("STRAP_ROOT", root)
+            .env("STRAP_CACHE_DIR", &shared)
             .args([
                 "--sha256",
                 &s.sha,
@@ -323,9 +329,9 @@ fn a_download_another_process_finished_while_this_one_waited_is_taken_from_the_c
             .filter(|r| r.path == path)
             .count()
     };
-    let mut first = fetch();
+    let mut first = fetch(&roots[0]);
     wait_while_running(&mut first, "the first download", || gets() == 1);
-    let mut second = Watched::new(fetch());
+    let mut second = Watched::new(fetch(&roots[1]));
     second.wait_for_stderr(&format!(
         "waiting for another strap process downloading {FILE}"
     ));
