@@ -182,14 +182,19 @@ fn dir_at(path: &Path) -> Dir {
 }
 
 impl Cleaner<'_> {
-    /// Takes every free lock under `locks/` for the rest of the run (so no strap starts the work
-    /// they guard meanwhile) and notes the held ones.
+    /// Takes every free lock under `locks/` and the download cache's `.locks/` for the rest of
+    /// the run (so no strap starts the work they guard meanwhile) and notes the held ones.
     fn survey_locks(&mut self) -> Result<(), LinkedLocks> {
         let dir = self.layout.locks_dir();
         if let Dir::Link = dir_at(&dir) {
             return Err(LinkedLocks(dir));
         }
-        for path in files_in(&dir) {
+        let downloads = self.layout.download_locks_dir();
+        let download_locks = match dir_at(&downloads) {
+            Dir::Real => files_in(&downloads),
+            Dir::Link | Dir::Missing => Vec::new(),
+        };
+        for path in files_in(&dir).into_iter().chain(download_locks) {
             if !file_name(&path).is_some_and(layout::is_lock_file) {
                 continue;
             }

@@ -81,7 +81,10 @@ fn removes_what_nobody_holds_and_reports_the_space() {
     );
     let foreign = put(&root.join("cache/holiday-photos.tar.gz"), 10);
     let free_lock = put(&root.join("locks/python-3.12.7.lock"), 5);
-    let free_download_lock = put(&root.join("locks/download-Python-3.12.7.tar.xz.lock"), 5);
+    let free_download_lock = put(
+        &root.join("cache/.locks/download-Python-3.12.7.tar.xz.lock"),
+        5,
+    );
     let old_log = put(
         &root.join(format!("logs/python-3.12.7-1700000000-{dead}.log")),
         2048,
@@ -216,7 +219,7 @@ fn held_locks_and_what_they_guard_are_left() {
     let env = TestEnv::new();
     let root = env.root();
     let partial = put(&root.join("cache/Python-3.11.2.tgz.part"), 1000);
-    let download_lock = root.join("locks/download-Python-3.11.2.tgz.lock");
+    let download_lock = root.join("cache/.locks/download-Python-3.11.2.tgz.lock");
     let downloading = hold(&download_lock);
     let archive = put(&root.join("cache/Python-3.12.7.tar.xz"), 1000);
     let install_lock = root.join("locks/python-3.13.0.lock");
@@ -508,11 +511,11 @@ fn a_lock_file_that_is_a_link_or_a_fifo_is_not_used() {
     let outside = env.dir.path().join("outside");
     fs::create_dir_all(&outside).unwrap();
     let partial = put(&root.join("cache/Python-3.12.7.tar.xz.part"), 10);
-    let lock = root.join("locks/download-Python-3.12.7.tar.xz.lock");
-    fs::create_dir_all(root.join("locks")).unwrap();
+    let lock = root.join("cache/.locks/download-Python-3.12.7.tar.xz.lock");
+    fs::create_dir_all(root.join("cache/.locks")).unwrap();
     std::os::unix::fs::symlink(outside.join("made-through-the-link"), &lock).unwrap();
     let fifo_guarded = put(&root.join("cache/Python-3.11.2.tgz.part"), 10);
-    let fifo_lock = mkfifo(&root.join("locks/download-Python-3.11.2.tgz.lock"));
+    let fifo_lock = mkfifo(&root.join("cache/.locks/download-Python-3.11.2.tgz.lock"));
     let fifos = [
         mkfifo(&root.join("cache/Python-3.10.0.tgz")),
         mkfifo(&root.join(format!("logs/python-3.10.0-1-{}.log", dead_pid()))),
@@ -583,7 +586,7 @@ fn packs_a_held_lock_covers_are_left() {
     let installing = put(&builds.join(format!("python-3.11.2-{key16}.tar.zst")), 10);
     let other = put(&builds.join(format!("python-3.10.0-{key16}.json")), 10);
     let _download = hold(&env.root().join(format!(
-        "locks/download-builds-python-3.12.7-{key16}.tar.zst.lock"
+        "cache/.locks/download-builds-python-3.12.7-{key16}.tar.zst.lock"
     )));
     let _install = hold(&env.root().join("locks/python-3.11.2.lock"));
     let out = env.strap(&["cache", "clean"]).output().unwrap();
