@@ -95,6 +95,24 @@ impl Layout {
         &self.root
     }
 
+    /// Why nothing can be installed under this root, if so: its path has a character the
+    /// files an install writes cannot quote — `sysconfig`'s Python strings, the shell lines
+    /// that start scripts, pip's script launchers in virtualenvs (`'`, `"`, `\`, `$`, `` ` ``,
+    /// or a control character such as a newline). A blank is fine.
+    pub fn unquotable(&self) -> Option<String> {
+        let text = self.root.to_string_lossy();
+        let c = text
+            .chars()
+            .find(|c| matches!(c, '\'' | '"' | '\\' | '$' | '`') || c.is_control())?;
+        Some(format!(
+            "the root {} has {:?} in its path, which the scripts and sysconfig files of an \
+             install cannot quote: choose a root without ' \" \\ $ ` or control characters \
+             (--root, STRAP_ROOT)",
+            crate::error::printable_name(&text),
+            c
+        ))
+    }
+
     /// `versions/`: one directory per installed Python.
     pub fn versions_dir(&self) -> PathBuf {
         self.root.join("versions")

@@ -113,6 +113,9 @@ impl Doomed {
 pub enum VirtualenvError {
     #[error("'{0}' is not a virtualenv name: use letters, digits, '.', '_' and '-', not starting with '.' or '-'")]
     BadName(String),
+    /// The root cannot hold a virtualenv ([`Layout::unquotable`]).
+    #[error("{0}")]
+    Root(String),
     #[error("{}", exists_message(.name, .taken))]
     Exists { name: String, taken: Taken },
     #[error("{} already exists, but {} does not link to it", .path.display(), .link.display())]
@@ -175,7 +178,7 @@ impl Explain for VirtualenvError {
 
     fn exit_code(&self) -> i32 {
         match self {
-            VirtualenvError::BadName(_) => crate::error::EXIT_USAGE,
+            VirtualenvError::BadName(_) | VirtualenvError::Root(_) => crate::error::EXIT_USAGE,
             VirtualenvError::Run(RunError::Interrupted) => crate::error::EXIT_INTERRUPTED,
             _ => crate::error::EXIT_FAILURE,
         }
@@ -226,6 +229,9 @@ pub fn create(
     on_wait: impl FnOnce(&Path),
 ) -> Result<Created, VirtualenvError> {
     check_name(name)?;
+    if let Some(why) = layout.unquotable() {
+        return Err(VirtualenvError::Root(why));
+    }
     let python = base_python(layout, python)?;
     if let Some(file) = requirements {
         check_requirements(file)?;

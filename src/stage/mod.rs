@@ -150,6 +150,9 @@ pub enum StageError {
     },
     #[error("interrupted")]
     Interrupted,
+    /// The root cannot hold an install ([`Layout::unquotable`]).
+    #[error("{0}")]
+    Root(String),
     #[error(transparent)]
     Io(#[from] Io),
     #[error(transparent)]
@@ -268,7 +271,7 @@ impl Explain for StageFailure {
     fn exit_code(&self) -> i32 {
         match self.error.as_ref() {
             error if error.is_interruption() => EXIT_INTERRUPTED,
-            StageError::UnknownArchive(_) => EXIT_USAGE,
+            StageError::UnknownArchive(_) | StageError::Root(_) => EXIT_USAGE,
             _ => EXIT_FAILURE,
         }
     }
@@ -346,6 +349,12 @@ pub fn install(
 ) -> Result<Outcome, StageFailure> {
     if installed(artifact.prefix()) && !options.force {
         return Ok(Outcome::AlreadyInstalled);
+    }
+    if let Some(why) = layout.unquotable() {
+        return Err(StageFailure {
+            error: Box::new(StageError::Root(why)),
+            kept: None,
+        });
     }
     if options.build_cache.use_it {
         let misses = match install_packed(layout, artifact, options, reporter, cancel) {

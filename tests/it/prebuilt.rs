@@ -648,6 +648,50 @@ fn a_build_for_another_architecture_is_refused_naming_both() {
     );
 }
 
+/// A root whose path has a character the sysconfig files, the `/bin/sh` lines of scripts and
+/// pip's launchers in virtualenvs cannot quote is refused before anything is downloaded.
+#[test]
+fn a_root_with_a_character_an_install_cannot_quote_is_refused() {
+    let f = Fixture::new();
+    f.publish("x86_64_v3-gnu", "default", false, None);
+    for bad in ["it's", "say \"hi\"", "back\\slash", "$HOME", "new\nline"] {
+        let root = f.env.dir.path().join(bad);
+        let out = f
+            .install_command_on(&f.env, "x86_64_v3-linux-gnu", &["--prebuilt"])
+            .env("STRAP_ROOT", &root)
+            .output()
+            .unwrap();
+        let text = both(&out);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {text}");
+        assert!(
+            text.contains("which the scripts and sysconfig files of an install cannot quote"),
+            "{bad}: {text}"
+        );
+        assert!(
+            !root.join("versions").join(&f.host.version).exists(),
+            "{bad}"
+        );
+        // A version already there (the root renamed since): no virtualenv is made from it.
+        crate::support::write_script(
+            &root
+                .join("versions")
+                .join(&f.host.version)
+                .join("bin/python3"),
+            "exit 0",
+        );
+        let out = f
+            .env
+            .strap(&["virtualenv", &f.host.version, "venv"])
+            .env("STRAP_ROOT", &root)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", both(&out));
+        assert!(both(&out).contains("cannot quote"), "{bad}: {}", both(&out));
+        assert!(!root.join("versions/venv").exists(), "{bad}");
+    }
+    assert!(f.downloads().is_empty(), "{:?}", f.downloads());
+}
+
 #[test]
 fn the_full_layout_of_a_debug_build_installs_as_the_debug_version() {
     let f = Fixture::new();
