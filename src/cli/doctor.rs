@@ -312,7 +312,22 @@ fn mirror_checks(config: &Config, timeout: Duration) -> Vec<Finding> {
     mirrors.retain(|(text, _)| seen.insert(text.clone()));
     let client = crate::fetch::client::blocking(timeout, Some(timeout));
     let client = client.as_ref().ok();
-    // All at once: N mirrors that do not answer cost one timeout, not N.
+    // At once, up to MAX_PROBES at a time: N mirrors that do not answer cost one timeout,
+    // not N, and a catalog naming a thousand hosts does not start a thousand threads.
+    mirrors
+        .chunks(MAX_PROBES)
+        .flat_map(|chunk| probe_all(chunk, client))
+        .collect()
+}
+
+/// The most mirrors doctor asks at the same time.
+const MAX_PROBES: usize = 16;
+
+/// [`mirror_checks`]'s findings for `mirrors`, asked at once.
+fn probe_all(
+    mirrors: &[(String, Result<String, UsageError>)],
+    client: Option<&reqwest::blocking::Client>,
+) -> Vec<Finding> {
     std::thread::scope(|scope| {
         let checks: Vec<_> = mirrors
             .iter()

@@ -39,7 +39,7 @@ pub enum MirrorError {
     HtmlPage,
     #[error("sent more than the declared size of {0} bytes")]
     Oversized(u64),
-    #[error("sent more than {0} bytes, more than any archive strap downloads: the mirror is not serving the archive")]
+    #[error("sent or announced more than {0} bytes, more than any archive strap downloads: the mirror is not serving the archive")]
     Endless(u64),
     #[error("{0}")]
     Refused(crate::bounded::Refusal),

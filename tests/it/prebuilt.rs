@@ -1194,7 +1194,7 @@ fn a_mirror_announcing_more_than_any_archive_is_refused_before_sending_and_its_p
     assert!(out.status.success(), "{text}");
     assert!(
         text.contains(
-            "sent more than 2147483648 bytes, more than any archive strap downloads: the \
+            "sent or announced more than 2147483648 bytes, more than any archive strap downloads: the \
              mirror is not serving the archive"
         ),
         "{text}"
