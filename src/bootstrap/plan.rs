@@ -188,13 +188,9 @@ pub fn plan(layout: &Layout, loaded: &Loaded, only: &[Kind]) -> Result<Vec<Item>
     let mut pythons = Vec::new();
     if let Some(catalog) = &catalog {
         let here = prebuilts_here(settings.prebuilt);
-        let releases = here
-            .as_ref()
-            .map(|(prebuilts, machine, only)| PrebuiltReleases {
-                catalog: prebuilts,
-                machine,
-                only: *only,
-            });
+        let releases = here.as_ref().and_then(|(mode, prebuilts, machine)| {
+            PrebuiltReleases::under(*mode, prebuilts, machine)
+        });
         for request in &manifest.python.versions {
             pythons.push(python_item(
                 layout,
@@ -284,29 +280,32 @@ pub fn installed(layout: &Layout, request: &str) -> Option<String> {
     }
 }
 
-/// A `[python] versions` entry, planned as `strap install` plans it unless a version it
-/// serves is installed: what `strap install` refuses as a usage error (a malformed version) is
-/// an error naming the line, what it would fail (an unknown release) an invalid item.
-/// The prebuilt catalog and this machine, and whether the mode is `only`, when the manifest's
-/// installs use prebuilts (`[settings] prebuilt`, else `STRAP_PYTHON_PREBUILT` or the config's,
-/// as they reach the installs): their requests resolve as `strap install` resolves them. A
-/// catalog or platform that cannot be read is left to the install to report.
+/// The prebuilt mode of the manifest's installs (`[settings] prebuilt`, else
+/// `STRAP_PYTHON_PREBUILT` or the config's, as they reach the installs), with the prebuilt
+/// catalog and this machine when it is not `never`: their requests resolve as `strap install`
+/// resolves them. A catalog or platform that cannot be read is left to the install to report.
 fn prebuilts_here(
     setting: Option<PrebuiltMode>,
-) -> Option<(std::borrow::Cow<'static, PrebuiltCatalog>, Machine, bool)> {
+) -> Option<(
+    PrebuiltMode,
+    std::borrow::Cow<'static, PrebuiltCatalog>,
+    Machine,
+)> {
     let config = crate::config::Config::load().ok()?;
-    let only = match crate::settings::prebuilt_mode(setting, &config).ok()? {
-        PrebuiltMode::Never => return None,
-        PrebuiltMode::Prefer => false,
-        PrebuiltMode::Only => true,
-    };
+    let mode = crate::settings::prebuilt_mode(setting, &config).ok()?;
+    if mode == PrebuiltMode::Never {
+        return None;
+    }
     Some((
+        mode,
         PrebuiltCatalog::from_env().ok()?,
         Machine::current().ok()?,
-        only,
     ))
 }
 
+/// A `[python] versions` entry, planned as `strap install` plans it unless a version it
+/// serves is installed: what `strap install` refuses as a usage error (a malformed version) is
+/// an error naming the line, what it would fail (an unknown release) an invalid item.
 fn python_item(
     layout: &Layout,
     loaded: &Loaded,

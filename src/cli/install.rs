@@ -341,20 +341,11 @@ mod prebuilt {
             args: &InstallArgs,
             user: &UserOptions,
         ) -> Option<PrebuiltReleases<'_>> {
-            let only = match self.mode {
-                PrebuiltMode::Never => return None,
-                PrebuiltMode::Only => true,
-                PrebuiltMode::Prefer => false,
-            };
-            if !only && source_only(args, user).is_some() {
+            if self.mode == PrebuiltMode::Prefer && source_only(args, user).is_some() {
                 return None;
             }
             let (catalog, machine) = self.here.as_ref()?;
-            Some(PrebuiltReleases {
-                catalog,
-                machine,
-                only,
-            })
+            PrebuiltReleases::under(self.mode, catalog, machine)
         }
 
         /// The prebuilt install of `planned`, when the mode asks for one and one serves this

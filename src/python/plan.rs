@@ -5,6 +5,7 @@ use super::catalog::{Archive, Catalog, Release, FREE_THREADED_SINCE};
 use super::family::{self, FamilyPlan, Unavailable};
 use super::platform::Machine;
 use super::prebuilt::{self, Variant};
+use crate::config::PrebuiltMode;
 use crate::layout::SourceKind;
 use crate::version::{self, PythonName};
 
@@ -136,6 +137,27 @@ pub struct PrebuiltReleases<'a> {
     /// matches, for the error that says so); else (`prefer`) to the newest of them and the
     /// source catalog's.
     pub only: bool,
+}
+
+impl<'a> PrebuiltReleases<'a> {
+    /// The releases of `catalog` for `machine` that requests resolve among under `mode`; none
+    /// under `never`.
+    pub fn under(
+        mode: PrebuiltMode,
+        catalog: &'a prebuilt::Catalog,
+        machine: &'a Machine,
+    ) -> Option<PrebuiltReleases<'a>> {
+        let only = match mode {
+            PrebuiltMode::Never => return None,
+            PrebuiltMode::Prefer => false,
+            PrebuiltMode::Only => true,
+        };
+        Some(PrebuiltReleases {
+            catalog,
+            machine,
+            only,
+        })
+    }
 }
 
 /// A resolved install.
